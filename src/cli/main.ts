@@ -1,0 +1,101 @@
+/**
+ * The pgkeep command line: global options, the command list, and the one place where errors
+ * become messages and exit codes.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { PgkeepError, toPgkeepError } from '../errors.js';
+import { LOG_LEVELS, createOutput } from './output.js';
+import { buildContext, type Runner } from './context.js';
+import { registerCommands } from './commands/index.js';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+export function buildProgram(runner: Runner): Command {
+  const program = new Command('pgkeep');
+  program
+    .description('PostgreSQL backup and recovery: logical and physical backups, WAL archiving, point-in-time recovery')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .option('--config <file>', 'config file (default: $PGKEEP_CONFIG, ./pgkeep.toml, ~/.config/pgkeep/pgkeep.toml, /etc/pgkeep/pgkeep.toml)')
+    .option('--cluster <name>', 'which [cluster.NAME] of the config to use (env PGKEEP_CLUSTER, default "main")')
+    .option('--repo <path-or-url>', 'repository: a directory or s3://bucket/prefix (env PGKEEP_REPO)')
+    .option('--pgdata <dir>', "the cluster's data directory (env PGKEEP_PGDATA)")
+    .option('-d, --connection <conninfo>', 'libpq connection string or URI (env PGKEEP_CONNECTION; else PGHOST, PGPORT, PGUSER...)')
+    .option('--passphrase-file <file>', 'read the repository passphrase from this file (env PGKEEP_PASSPHRASE_FILE or PGKEEP_PASSPHRASE)')
+    .option('--json', 'print results and errors as JSON')
+    .addOption(new Option('--log-level <level>', 'how much to log on stderr (env PGKEEP_LOG_LEVEL)').choices(LOG_LEVELS))
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Settings come from flags first, then environment variables, then the config file.
+Connections follow libpq: a URI or key=value string, or PGHOST/PGPORT/PGUSER/PGPASSWORD/
+PGDATABASE/PGSSLMODE/PGPASSFILE and ~/.pgpass. Exit codes are listed in docs/exit-codes.md.
+
+Examples:
+  pgkeep inspect                       what is in the cluster
+  pgkeep doctor --method all           is the server ready for each kind of backup?
+  pgkeep --cluster prod --json inspect machine-readable output for [cluster.prod]`);
+  registerCommands(program, runner);
+  return program;
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const jsonRequested = argv.includes('--json');
+  const out = createOutput(jsonRequested);
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(new PgkeepError('INTERRUPTED', `interrupted by ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let exitCode = 0;
+  const runner: Runner = {
+    action: (handler) => async (...a: any[]) => {
+      const cmd = a[a.length - 1] as Command;
+      const opts = a[a.length - 2] as Record<string, any>;
+      const args = a.slice(0, -2).flat().filter((x) => x !== undefined).map(String);
+      try {
+        const ctx = buildContext(cmd, controller.signal);
+        exitCode = (await handler(ctx, opts as any, args)) ?? 0;
+      } catch (e) {
+        const err = toPgkeepError(e);
+        out.error(err);
+        if (err.code === 'INTERNAL' && e instanceof Error && e.stack && argv.includes('debug')) process.stderr.write(e.stack + '\n');
+        exitCode = err.exitCode;
+      }
+    },
+  };
+
+  const program = buildProgram(runner);
+  program.exitOverride();
+  program.configureOutput({
+    writeErr: (s) => {
+      if (!jsonRequested) process.stderr.write(s);
+    },
+  });
+  for (const sub of program.commands) applyExitOverride(sub, jsonRequested);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      const err = new PgkeepError('USAGE', e.message.replace(/^error: /, ''), { hint: 'run with --help for usage' });
+      if (jsonRequested) out.error(err);
+      return err.exitCode;
+    }
+    const err = toPgkeepError(e);
+    out.error(err);
+    return err.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return exitCode;
+}
+
+function applyExitOverride(cmd: Command, json: boolean): void {
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => { if (!json) process.stderr.write(s); } });
+  for (const sub of cmd.commands) applyExitOverride(sub, json);
+}

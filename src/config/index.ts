@@ -1,0 +1,3 @@
+export { loadConfig, findConfigFile, defaultConfigPaths, parseConfigText } from './load.js';
+export { CONFIG_SCHEMA } from './schema.js';
+export type { PgkeepConfig, ClusterSettings, RepoSettings, RetentionSettings, GlobalFlags } from './types.js';

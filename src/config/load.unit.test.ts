@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfigText } from './load.js';
+import { PgkeepError } from '../errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pgkeep-config-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeConfig(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+test('flags win over environment, environment over the file', () => {
+  const file = writeConfig('a.toml', `
+[repo]
+path = "/from/file"
+compression = "zstd:3"
+[cluster.main]
+connection = "host=/file user=postgres"
+pgdata = "/file/pgdata"
+`);
+  const env = { HOME: dir, PGKEEP_REPO: '/from/env', PGKEEP_PGDATA: '/env/pgdata' };
+  const fromEnv = loadConfig({ config: file }, env);
+  assert.equal(fromEnv.repo.path, '/from/env');
+  assert.equal(fromEnv.cluster.pgdata, '/env/pgdata');
+  assert.equal(fromEnv.cluster.connection, 'host=/file user=postgres');
+  assert.equal(fromEnv.repo.compression, 'zstd:3');
+  const fromFlags = loadConfig({ config: file, repo: '/from/flag' }, env);
+  assert.equal(fromFlags.repo.path, '/from/flag');
+  const fileOnly = loadConfig({ config: file }, { HOME: dir });
+  assert.equal(fileOnly.repo.path, '/from/file');
+});
+
+test('PGKEEP_CONFIG is used when --config is absent', () => {
+  const file = writeConfig('b.toml', '[repo]\npath = "/b"\n');
+  assert.equal(loadConfig({}, { HOME: dir, PGKEEP_CONFIG: file }).repo.path, '/b');
+});
+
+test('unknown keys and wrong types name the key and the file', () => {
+  const err1 = catchErr(() => parseConfigText('[repo]\npaht = "/x"\n', '/etc/x.toml'));
+  assert.equal(err1.code, 'CONFIG');
+  assert.match(err1.message, /unknown key "repo\.paht" in \/etc\/x\.toml/);
+  const err2 = catchErr(() => parseConfigText('[cluster.main]\npgdata = 5\n', 'f.toml'));
+  assert.match(err2.message, /"cluster\.main\.pgdata" in f\.toml must be a string, not a integer/);
+  const err3 = catchErr(() => parseConfigText('[nope]\n', 'f.toml'));
+  assert.match(err3.message, /unknown section \[nope\]/);
+  const err4 = catchErr(() => parseConfigText('[repo\n', 'f.toml'));
+  assert.match(err4.message, /f\.toml is not valid TOML/);
+});
+
+test('a missing explicit config file is an error', () => {
+  const err = catchErr(() => loadConfig({ config: join(dir, 'missing.toml') }, { HOME: dir }));
+  assert.equal(err.code, 'CONFIG');
+  assert.equal(err.exitCode, 3);
+});
+
+function catchErr(fn: () => unknown): PgkeepError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof PgkeepError, `expected PgkeepError, got ${e}`);
+    return e;
+  }
+  assert.fail('expected an error');
+}

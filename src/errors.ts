@@ -1,0 +1,89 @@
+/**
+ * One error type for everything pgkeep reports to a user. Each code is stable (scripts and
+ * monitoring match on it) and maps to one documented exit code (docs/exit-codes.md).
+ */
+
+export const ERROR_CODES = {
+  /** Bad command line: unknown flag, missing argument, conflicting options. */
+  USAGE: 2,
+  /** Configuration file or environment is invalid (unknown key, wrong type, unreadable file). */
+  CONFIG: 3,
+  /** Could not connect to or authenticate with the PostgreSQL server. */
+  CONNECTION: 4,
+  /** Server reachable but not ready for what was asked (wal_level, permissions, version...). */
+  SERVER_NOT_READY: 5,
+  /** Repository unusable: missing, not a pgkeep repository, unsupported format, I/O failure. */
+  REPOSITORY: 6,
+  /** Data failed an integrity check: checksum mismatch, damaged object, corrupt page. */
+  DATA_INTEGRITY: 7,
+  /** A named thing does not exist: backup id, cluster, table, WAL segment, database. */
+  NOT_FOUND: 8,
+  /** The passphrase does not unwrap the repository key, or none was given for an encrypted repo. */
+  PASSPHRASE: 9,
+  /** Another process holds a conflicting repository lock. */
+  LOCKED: 10,
+  /** The operation would overwrite or conflict with existing data (non-empty dir, existing name). */
+  CONFLICT: 11,
+  /** A required external tool (pg_dump, initdb...) is missing or of the wrong version. */
+  TOOL_MISSING: 12,
+  /** A command or feature that is not supported (yet) in this situation. */
+  UNSUPPORTED: 13,
+  /** Interrupted by a signal (SIGINT/SIGTERM) before finishing. */
+  INTERRUPTED: 14,
+  /** Unexpected internal failure: a bug. Please report it with the --log-level debug output. */
+  INTERNAL: 70,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface PgkeepErrorOptions {
+  /** What the user should do about it; printed after the message. */
+  hint?: string;
+  /** Extra machine-readable facts (never secrets) included in --json output. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class PgkeepError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: PgkeepErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PgkeepError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      error: {
+        code: this.code,
+        exitCode: this.exitCode,
+        message: this.message,
+        ...(this.hint ? { hint: this.hint } : {}),
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+export function isPgkeepError(e: unknown): e is PgkeepError {
+  return e instanceof PgkeepError;
+}
+
+/** Wrap anything thrown into a PgkeepError (unknown errors become INTERNAL). */
+export function toPgkeepError(e: unknown): PgkeepError {
+  if (e instanceof PgkeepError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new PgkeepError('INTERNAL', `unexpected error: ${message}`, {
+    hint: 'this is a bug in pgkeep; rerun with --log-level debug and report the output',
+    cause: e,
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * The storage contract every repository backend implements (posix directory, S3). Keys are
+ * '/'-separated relative paths such as "packs/ab/<id>" or "snapshots/main/<id>.json.zst".
+ * Drivers know nothing about packs, snapshots or PostgreSQL.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Last modification time (ms since epoch). */
+  mtimeMs: number;
+}
+
+export interface ByteRange {
+  /** First byte (inclusive). */
+  offset: number;
+  /** Number of bytes. */
+  length: number;
+}
+
+export interface StorageDriver {
+  /** Human-readable location for messages, e.g. "/var/backups/pgkeep" or "s3://bucket/prefix". */
+  readonly location: string;
+
+  /** Store a whole object, replacing any existing one; visible only once complete (atomic publish). */
+  put(key: string, data: Buffer | Uint8Array): Promise<void>;
+  /** Store an object from a stream (multipart for large ones); memory stays bounded. */
+  putStream(key: string, data: Readable, signal?: AbortSignal): Promise<void>;
+  /**
+   * Store only if no object with this key exists. Returns false (and changes nothing) when it
+   * already exists. Used for locks and for write-once objects (WAL segments).
+   */
+  createIfAbsent(key: string, data: Buffer | Uint8Array): Promise<boolean>;
+
+  /** Read a whole object or a byte range. Throws PgkeepError NOT_FOUND when absent. */
+  get(key: string, range?: ByteRange): Promise<Buffer>;
+  /** Stream an object or a byte range. Throws PgkeepError NOT_FOUND when absent. */
+  getStream(key: string, range?: ByteRange): Promise<Readable>;
+
+  /** Size and mtime, or undefined when the object does not exist. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with prefix (recursive), in lexical key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Delete an object; deleting a missing object is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Release sockets/handles. */
+  close(): Promise<void>;
+}
