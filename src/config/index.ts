@@ -1,3 +1,4 @@
 export { loadConfig, findConfigFile, defaultConfigPaths, parseConfigText } from './load.js';
 export { CONFIG_SCHEMA } from './schema.js';
 export type { PgkeepConfig, ClusterSettings, RepoSettings, RetentionSettings, GlobalFlags } from './types.js';
+export { parseConnInfo, redactConnInfo, formatConnInfo, quoteConnValue, isUri, CONNINFO_KEYWORDS } from './conninfo.js';

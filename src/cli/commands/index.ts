@@ -4,10 +4,20 @@
  */
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
+import { register as demo } from './demo.js';
+import { register as doctor } from './doctor.js';
+import { register as inspect } from './inspect.js';
+import { register as configCommand } from './config.js';
+import { register as copyCommand } from './copy.js';
 
 type Register = (program: Command, runner: Runner) => void;
 
 const COMMANDS: Register[] = [
+  inspect,
+  doctor,
+  demo,
+  configCommand,
+  copyCommand,
 ];
 
 export function registerCommands(program: Command, runner: Runner): void {

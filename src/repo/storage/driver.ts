@@ -33,9 +33,13 @@ export interface StorageDriver {
    */
   createIfAbsent(key: string, data: Buffer | Uint8Array): Promise<boolean>;
 
-  /** Read a whole object or a byte range. Throws PgkeepError NOT_FOUND when absent. */
+  /**
+   * Read a whole object or a byte range. Throws PgkeepError NOT_FOUND when absent. A range that
+   * runs past the end of the object returns only the bytes that exist (possibly none): callers
+   * that need exactly `length` bytes check the length (a truncated pack is a DATA_INTEGRITY issue).
+   */
   get(key: string, range?: ByteRange): Promise<Buffer>;
-  /** Stream an object or a byte range. Throws PgkeepError NOT_FOUND when absent. */
+  /** Stream an object or a byte range (same range rules as get). Throws NOT_FOUND when absent. */
   getStream(key: string, range?: ByteRange): Promise<Readable>;
 
   /** Size and mtime, or undefined when the object does not exist. */

@@ -1,0 +1,44 @@
+/** Turning gathered facts into the ordered list of checks and a verdict per method. Pure. */
+import { archiveCommandCheck, archiveModeCheck, archiverCheck } from './checks/archive.js';
+import { clusterStateCheck } from './checks/cold.js';
+import { backupFunctionsCheck, pgdataCheck, readAllSettingsCheck } from './checks/local.js';
+import { toolChecks } from './checks/logical.js';
+import { checksumsCheck, reachableCheck, versionCheck, walLevelCheck } from './checks/server.js';
+import { hbaCheck, replicationRoleCheck, slotsCheck, walSendersCheck } from './checks/stream.js';
+import { SECTION_ORDER, type DoctorCheck, type DoctorFacts, type MethodSummary } from './types.js';
+
+/** Every check, in the order they are shown. */
+export function evaluateChecks(facts: DoctorFacts): DoctorCheck[] {
+  const all: (DoctorCheck | null)[] = [
+    reachableCheck(facts),
+    versionCheck(facts),
+    walLevelCheck(facts),
+    checksumsCheck(facts),
+    walSendersCheck(facts),
+    slotsCheck(facts),
+    hbaCheck(facts),
+    replicationRoleCheck(facts),
+    backupFunctionsCheck(facts),
+    readAllSettingsCheck(facts),
+    pgdataCheck(facts),
+    clusterStateCheck(facts),
+    archiveModeCheck(facts),
+    archiveCommandCheck(facts),
+    archiverCheck(facts),
+    ...toolChecks(facts),
+  ];
+  const checks = all.filter((c): c is DoctorCheck => c !== null);
+  return checks
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => SECTION_ORDER.indexOf(a.c.method) - SECTION_ORDER.indexOf(b.c.method) || a.i - b.i)
+    .map((x) => x.c);
+}
+
+export function summarize(facts: DoctorFacts, checks: DoctorCheck[]): MethodSummary[] {
+  return facts.methods.map((method) => {
+    const mine = checks.filter((c) => c.usedBy.includes(method));
+    const fail = mine.filter((c) => c.status === 'FAIL').length;
+    const warn = mine.filter((c) => c.status === 'WARN').length;
+    return { method, verdict: fail ? 'not ready' : warn ? 'warnings' : 'ready', fail, warn };
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Choose the TOC entries that restore some tables or schemas, with what belongs to them: a
+ * table's definition and data, its indexes, constraints, defaults, triggers, policies, rules,
+ * row security, comments, security labels and grants; the sequences it owns (serial/identity)
+ * with their values. Pure.
+ *
+ * A dependent entry (index, FK constraint, ...) is taken only when every relation it depends
+ * on is taken: an FK constraint to a table that is not restored is left out and reported.
+ */
+import type { QualifiedName } from '../identifiers.js';
+import { RELATION_TYPES, type TocEntry } from './types.js';
+
+export interface TocSelection {
+  tables?: QualifiedName[];
+  schemas?: string[];
+}
+
+export interface SkippedEntry {
+  entry: TocEntry;
+  /** Dump ids of the relations it needs that were not selected. */
+  missing: number[];
+}
+
+export interface TocSelectionResult {
+  /** Dump ids to restore, in archive order. */
+  ids: number[];
+  /** The --table / --schema arguments that matched nothing. */
+  unmatched: string[];
+  /** Dependent entries left out because they need relations that are not restored. */
+  skipped: SkippedEntry[];
+}
+
+/** Entries that belong to another entry (restored with it, never chosen on their own). */
+const DEPENDENT_TYPES = new Set([
+  'TABLE DATA', 'MATERIALIZED VIEW DATA', 'INDEX', 'INDEX ATTACH', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT',
+  'TRIGGER', 'POLICY', 'ROW SECURITY', 'RULE', 'DEFAULT', 'COMMENT', 'SECURITY LABEL', 'ACL', 'SEQUENCE OWNED BY',
+  'SEQUENCE SET', 'STATISTICS', 'STATISTICS DATA',
+]);
+
+/** Entries whose absence makes a dependent entry fail to restore. */
+const NEEDED_TYPES = new Set<string>([...RELATION_TYPES, 'INDEX', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT']);
+
+function isRoot(e: TocEntry): boolean {
+  return !DEPENDENT_TYPES.has(e.type);
+}
+
+function describeTable(q: QualifiedName): string {
+  return q.schema !== undefined ? `${q.schema}.${q.name}` : q.name;
+}
+
+export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSelectionResult {
+  const byId = new Map(entries.map((e) => [e.dumpId, e]));
+  const chosen = new Set<number>();
+  const unmatched: string[] = [];
+
+  for (const t of sel.tables ?? []) {
+    const hits = entries.filter((e) => (RELATION_TYPES as readonly string[]).includes(e.type)
+      && e.name === t.name && (t.schema === undefined || e.schema === t.schema));
+    if (!hits.length) unmatched.push(describeTable(t));
+    for (const h of hits) chosen.add(h.dumpId);
+  }
+  for (const s of sel.schemas ?? []) {
+    const hits = entries.filter((e) => (e.type === 'SCHEMA' && e.schema === undefined && e.name === s)
+      || (e.schema === s && isRoot(e)));
+    if (!hits.length) unmatched.push(s);
+    for (const h of hits) chosen.add(h.dumpId);
+  }
+
+  // Dependents of chosen entries, until nothing changes. A SEQUENCE that depends on a chosen
+  // table is one it owns (serial or identity column) and comes along too.
+  const skipped = new Map<number, SkippedEntry>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const e of entries) {
+      if (chosen.has(e.dumpId)) continue;
+      const dependent = DEPENDENT_TYPES.has(e.type) || e.type === 'SEQUENCE';
+      if (!dependent || !e.deps.some((d) => chosen.has(d))) continue;
+      if (e.type === 'SEQUENCE' && !e.deps.some((d) => chosen.has(d) && byId.get(d)?.type === 'TABLE')) continue;
+      const missing = e.deps.filter((d) => !chosen.has(d) && NEEDED_TYPES.has(byId.get(d)?.type ?? ''));
+      if (missing.length) {
+        skipped.set(e.dumpId, { entry: e, missing });
+        continue;
+      }
+      skipped.delete(e.dumpId);
+      chosen.add(e.dumpId);
+      changed = true;
+    }
+  }
+  return {
+    ids: entries.filter((e) => chosen.has(e.dumpId)).map((e) => e.dumpId),
+    unmatched,
+    skipped: [...skipped.values()].filter((s) => !chosen.has(s.entry.dumpId)),
+  };
+}

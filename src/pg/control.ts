@@ -1,0 +1,117 @@
+/**
+ * pg_controldata: what the cluster's control file (global/pg_control) says — system identifier,
+ * cluster state (was it shut down cleanly?), latest checkpoint, WAL settings at the last start.
+ * `parseControlData` is a pure parser; `readControlData` runs the tool of the data directory's
+ * major version.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PgkeepError } from '../errors.js';
+import { findPgTool } from './tools.js';
+
+const execFileP = promisify(execFile);
+
+/** The states pg_controldata prints for "Database cluster state". */
+export type ClusterState =
+  | 'starting up' | 'shut down' | 'shut down in recovery' | 'shutting down'
+  | 'in crash recovery' | 'in archive recovery' | 'in production' | string;
+
+export interface ControlData {
+  /** Every "key: value" line as printed (keys as in the C locale). */
+  fields: Record<string, string>;
+  pgControlVersion?: number;
+  catalogVersion?: string;
+  /** 64-bit, kept as a decimal string (as pg_control_system() shows it). */
+  systemIdentifier?: string;
+  clusterState?: ClusterState;
+  /** True only for a clean shutdown ("shut down" or "shut down in recovery"). */
+  cleanlyShutDown: boolean;
+  latestCheckpoint?: string;
+  redoLocation?: string;
+  redoWalFile?: string;
+  timeline?: number;
+  walLevel?: string;
+  /** 0 when the cluster has no data checksums. */
+  dataChecksumVersion?: number;
+  blockSize?: number;
+  walSegmentSize?: number;
+}
+
+/** Parse pg_controldata's output (run with LC_ALL=C). */
+export function parseControlData(text: string): ControlData {
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    fields[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  const num = (k: string): number | undefined => {
+    const v = fields[k];
+    return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+  };
+  const state = fields['Database cluster state'];
+  return {
+    fields,
+    pgControlVersion: num('pg_control version number'),
+    catalogVersion: fields['Catalog version number'],
+    systemIdentifier: fields['Database system identifier'],
+    clusterState: state,
+    cleanlyShutDown: state === 'shut down' || state === 'shut down in recovery',
+    latestCheckpoint: fields['Latest checkpoint location'],
+    redoLocation: fields["Latest checkpoint's REDO location"],
+    redoWalFile: fields["Latest checkpoint's REDO WAL file"],
+    timeline: num("Latest checkpoint's TimeLineID"),
+    walLevel: fields['wal_level setting'],
+    dataChecksumVersion: num('Data page checksum version'),
+    blockSize: num('Database block size'),
+    walSegmentSize: num('Bytes per WAL segment'),
+  };
+}
+
+/** The major version written in PGDATA/PG_VERSION ("15"), or throw NOT_FOUND. */
+export function dataDirMajor(pgdata: string): number {
+  let text: string;
+  try {
+    text = readFileSync(join(pgdata, 'PG_VERSION'), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') {
+      throw new PgkeepError('CONFIG', `cannot read ${pgdata}: permission denied`, {
+        hint: 'run pgkeep as the OS user that owns the data directory (usually postgres), or give this user read access',
+        cause: e,
+      });
+    }
+    throw new PgkeepError('NOT_FOUND', `${pgdata} is not a PostgreSQL data directory (no PG_VERSION file)`, {
+      hint: 'set pgdata (or --pgdata) to the directory that holds PG_VERSION, global/ and base/; ' +
+        'the server shows it with SHOW data_directory',
+      cause: e,
+    });
+  }
+  const major = Number(text.trim().split('.')[0]);
+  if (!Number.isInteger(major) || major <= 0) {
+    throw new PgkeepError('NOT_FOUND', `${pgdata}/PG_VERSION does not hold a version ("${text.trim()}")`);
+  }
+  return major;
+}
+
+/** Run pg_controldata (of the data directory's major version) on `pgdata`. */
+export async function readControlData(pgdata: string, opts: { pgBin?: string; signal?: AbortSignal } = {}): Promise<ControlData> {
+  const major = dataDirMajor(pgdata);
+  const tool = await findPgTool('pg_controldata', { exactMajor: major, pgBin: opts.pgBin });
+  try {
+    const { stdout } = await execFileP(tool.path, ['-D', pgdata], {
+      env: { ...process.env, LC_ALL: 'C', LANG: 'C', LANGUAGE: '' },
+      timeout: 30000,
+      signal: opts.signal,
+    });
+    return parseControlData(stdout);
+  } catch (e) {
+    const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim();
+    throw new PgkeepError('CONFIG', `pg_controldata could not read ${pgdata}: ${stderr.split('\n')[0]}`, {
+      hint: 'check that pgdata points at a data directory this user can read',
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * BASE_BACKUP (TARGET 'client') as an async iterable of events, with the tar archives parsed on
+ * the fly and each file's content handed over as a Readable. Memory stays bounded: when more than
+ * `highWaterMark` bytes wait for the consumer, the socket is paused until it catches up.
+ *
+ * Wire order (PostgreSQL 15+): result set (start LSN, timeline), result set (tablespaces),
+ * CopyOutResponse, CopyData 'n'/'d'/'p'.../'m'/'d'..., CopyDone, result set (end LSN, timeline),
+ * CommandComplete, ReadyForQuery.
+ */
+import type { Readable } from 'node:stream';
+import { PgkeepError } from '../../errors.js';
+import { type Lsn, parseLsn } from '../lsn.js';
+import { AsyncQueue, FlowControl } from './async-queue.js';
+import { parseBaseBackupCopyData, protocolError } from './base-backup-messages.js';
+import { CopyCommand, type ResultSet } from './copy-command.js';
+import { FileContent } from './file-content.js';
+import { replicationCommandError } from './replication-errors.js';
+import { createTarParser, type TarEntry, type TarEvent, type TarParser } from './tar-parser.js';
+
+export interface BackupTablespace {
+  oid: number;
+  location: string;
+  /** The server's size estimate (only with PROGRESS). */
+  sizeBytes?: number;
+}
+
+export type BackupEvent =
+  | {
+      type: 'start';
+      startLsn: Lsn;
+      timeline: number;
+      /** Tablespaces other than pg_default/pg_global, in the order their archives come. */
+      tablespaces: BackupTablespace[];
+      /** The server's estimate of the whole backup (only with PROGRESS). */
+      totalBytes?: number;
+    }
+  /** A new tar archive begins: `<oid>.tar` for a tablespace, `base.tar` for the data directory. */
+  | { type: 'archive'; name: string; tablespaceOid?: number; location?: string }
+  | {
+      type: 'file';
+      /** The tar header (path relative to the archive's root). */
+      entry: TarEntry;
+      archive: string;
+      tablespaceOid?: number;
+      /** Path relative to the data directory, as in backup_manifest (`pg_tblspc/<oid>/...`). */
+      path: string;
+      /** The file's bytes (ended at once for directories, links and empty files). */
+      content: Readable;
+    }
+  | { type: 'archive-end'; name: string }
+  /** Bytes the server has sent so far (with PROGRESS). */
+  | { type: 'progress'; bytes: number }
+  /** The whole backup_manifest (when requested). */
+  | { type: 'manifest'; content: Buffer }
+  | { type: 'end'; stopLsn: Lsn; timeline: number };
+
+export interface BaseBackupStreamOptions {
+  /** Bytes allowed to wait for the consumer before the socket is paused (default 8 MiB). */
+  highWaterMark?: number;
+  signal?: AbortSignal;
+}
+
+/** Cost charged for a queued event without content, so a flood of empty files also pauses. */
+const EVENT_COST = 512;
+
+export class BaseBackupStream implements AsyncIterable<BackupEvent> {
+  readonly command: CopyCommand;
+  private readonly queue: AsyncQueue<BackupEvent>;
+  private readonly flow: FlowControl;
+  private resultSets = 0;
+  private start?: { startLsn: Lsn; timeline: number };
+  private tablespaces: BackupTablespace[] = [];
+  private totalBytes?: number;
+  private archive?: { name: string; tablespaceOid?: number; tar: TarParser };
+  private content?: FileContent;
+  private current?: { entry: TarEntry; path: string };
+  private manifest?: Buffer[];
+  private copyDone = false;
+  private ended = false;
+  private iterated = false;
+  private readonly signal?: AbortSignal;
+  private readonly onAbort = (): void => {
+    this.command.abort(new PgkeepError('INTERRUPTED', 'base backup interrupted'));
+  };
+
+  /** `onFinish` runs once when the command is over (err set if it failed). */
+  constructor(text: string, options: BaseBackupStreamOptions, private readonly onFinish: (err?: Error) => void) {
+    this.signal = options.signal;
+    this.flow = new FlowControl({
+      high: options.highWaterMark ?? 8 * 1024 * 1024,
+      pause: () => this.command.conn?.stream.pause(),
+      resume: () => this.command.conn?.stream.resume(),
+    });
+    this.queue = new AsyncQueue<BackupEvent>({
+      onTake: (cost) => this.flow.sub(cost),
+      onReturn: () => this.command.abort(new PgkeepError('INTERRUPTED', 'base backup abandoned by its consumer')),
+    });
+    this.command = new CopyCommand(text, {
+      onResultSet: (rs) => this.onResultSet(rs),
+      onCopyStart: () => this.onCopyStart(),
+      onCopyData: (p) => this.onCopyData(p),
+      onCopyDone: () => this.onCopyDone(),
+      onEnd: (err) => this.onEnd(err),
+    });
+    if (this.signal?.aborted) queueMicrotask(this.onAbort);
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<BackupEvent> {
+    if (this.iterated) throw new PgkeepError('INTERNAL', 'a base backup stream can be iterated only once');
+    this.iterated = true;
+    return this.queue;
+  }
+
+  private emit(ev: BackupEvent, cost = EVENT_COST): void {
+    this.flow.add(cost);
+    this.queue.push(ev, cost);
+  }
+
+  private onResultSet(rs: ResultSet): void {
+    this.resultSets++;
+    if (!this.start) {
+      this.start = readPosition(rs, 'start');
+    } else if (!this.copyDone) {
+      // tablespaces: spcoid, spclocation, size (kB, with PROGRESS); the data directory has no oid
+      for (const row of rs.rows) {
+        const size = row[2] == null ? undefined : Number(row[2]) * 1024;
+        if (size !== undefined) this.totalBytes = (this.totalBytes ?? 0) + size;
+        if (row[0] == null) continue;
+        this.tablespaces.push({ oid: Number(row[0]), location: row[1] ?? '', ...(size !== undefined ? { sizeBytes: size } : {}) });
+      }
+    } else {
+      const end = readPosition(rs, 'end');
+      this.emit({ type: 'end', stopLsn: end.startLsn, timeline: end.timeline });
+    }
+  }
+
+  private onCopyStart(): void {
+    if (!this.start) throw protocolError('BASE_BACKUP sent data before its start position');
+    this.emit({
+      type: 'start',
+      startLsn: this.start.startLsn,
+      timeline: this.start.timeline,
+      tablespaces: this.tablespaces,
+      ...(this.totalBytes !== undefined ? { totalBytes: this.totalBytes } : {}),
+    });
+  }
+
+  private onCopyData(payload: Buffer): void {
+    const m = parseBaseBackupCopyData(payload);
+    switch (m.type) {
+      case 'new-archive': {
+        this.endArchive();
+        const oidMatch = /^(\d+)\.tar$/.exec(m.name);
+        const tablespaceOid = oidMatch ? Number(oidMatch[1]) : undefined;
+        this.archive = { name: m.name, ...(tablespaceOid !== undefined ? { tablespaceOid } : {}), tar: createTarParser() };
+        this.emit({
+          type: 'archive', name: m.name,
+          ...(tablespaceOid !== undefined ? { tablespaceOid } : {}),
+          ...(m.location ? { location: m.location } : {}),
+        });
+        break;
+      }
+      case 'data':
+        if (this.manifest) this.manifest.push(Buffer.from(m.data));
+        else if (this.archive) this.onTar(this.archive.tar.push(m.data));
+        else throw protocolError('archive data before any archive started');
+        break;
+      case 'progress': {
+        const ev: BackupEvent = { type: 'progress', bytes: Number(m.bytes) };
+        if (this.queue.peekLast()?.type === 'progress') this.queue.replaceLast(ev);
+        else this.emit(ev, 64);
+        break;
+      }
+      case 'manifest':
+        this.endArchive();
+        this.manifest = [];
+        break;
+    }
+  }
+
+  private onTar(events: TarEvent[]): void {
+    const archive = this.archive!;
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'entry': {
+          const content = new FileContent(this.flow);
+          const path = archive.tablespaceOid !== undefined ? `pg_tblspc/${archive.tablespaceOid}/${ev.entry.path}` : ev.entry.path;
+          this.current = { entry: ev.entry, path };
+          this.content = content;
+          this.emit({
+            type: 'file', entry: ev.entry, archive: archive.name,
+            ...(archive.tablespaceOid !== undefined ? { tablespaceOid: archive.tablespaceOid } : {}),
+            path, content,
+          });
+          break;
+        }
+        case 'data':
+          // the payload is a view on node-postgres' reused buffer: copy before keeping
+          this.content!.enqueue(Buffer.from(ev.data));
+          break;
+        case 'entry-end':
+          this.content!.finish();
+          this.content = undefined;
+          this.current = undefined;
+          break;
+        case 'end':
+          break;
+      }
+    }
+  }
+
+  private endArchive(): void {
+    const a = this.archive;
+    if (!a) return;
+    this.onTar(a.tar.end());
+    this.archive = undefined;
+    this.emit({ type: 'archive-end', name: a.name });
+  }
+
+  private onCopyDone(): void {
+    this.endArchive();
+    this.copyDone = true;
+    if (this.manifest) {
+      this.emit({ type: 'manifest', content: Buffer.concat(this.manifest) });
+      this.manifest = undefined;
+    }
+  }
+
+  private onEnd(err?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.flow.release();
+    if (!err && (!this.copyDone || this.resultSets < 3)) {
+      err = protocolError('BASE_BACKUP ended before the backup was complete');
+    }
+    if (err) {
+      const e = replicationCommandError(err, 'BASE_BACKUP');
+      this.content?.destroy(e);
+      this.queue.fail(e);
+    } else {
+      this.queue.close();
+    }
+    this.onFinish(err);
+  }
+}
+
+function readPosition(rs: ResultSet, what: string): { startLsn: Lsn; timeline: number } {
+  const row = rs.rows[0];
+  if (!row || row[0] == null || row[1] == null) throw protocolError(`BASE_BACKUP sent no ${what} position`);
+  return { startLsn: parseLsn(row[0]), timeline: Number(row[1]) };
+}

@@ -1,0 +1,54 @@
+/**
+ * Reading blobs back from packs: fetch a byte range, and decode it (authenticate, decrypt,
+ * decompress, compare SHA-256) either here (small blobs) or in the worker pool (file data).
+ * Nothing that fails a check is ever returned.
+ */
+import type { StorageDriver } from './storage/driver.js';
+import { PgkeepError } from '../errors.js';
+import { decodeBlob, sha256 } from './blob.js';
+import { packKey } from './pack-format.js';
+import { damagedBlob, type BlobPlace } from './integrity.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/** Fetch `length` bytes at `offset` of a pack; a missing or short pack is DATA_INTEGRITY. */
+export async function fetchPackRange(driver: StorageDriver, place: BlobPlace & { length: number }): Promise<Buffer> {
+  let buf: Buffer;
+  try {
+    buf = await driver.get(packKey(place.pack), { offset: place.offset, length: place.length });
+  } catch (e) {
+    if (e instanceof PgkeepError && e.code === 'NOT_FOUND') throw damagedBlob(place, 'the pack is missing');
+    throw e;
+  }
+  if (buf.length < place.length) {
+    throw damagedBlob(place, `the pack is truncated (${place.length} bytes expected, ${buf.length} available)`);
+  }
+  return buf;
+}
+
+/** Decode and verify on the calling thread (manifest parts, pack indexes: small). */
+export function decodeVerified(key: Buffer | undefined, blob: Buffer, expectSha256: string, place: BlobPlace): Buffer {
+  let plain: Uint8Array;
+  try {
+    plain = decodeBlob(key, blob);
+  } catch (e) {
+    throw damagedBlob(place, (e as Error).message);
+  }
+  if (sha256(plain).toString('hex') !== expectSha256) throw damagedBlob(place, 'SHA-256 of the plaintext does not match');
+  return Buffer.isBuffer(plain) ? plain : Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+}
+
+/** Decode and verify in a worker; the blob's memory is transferred when it owns its buffer. */
+export async function decodeInPool(pool: WorkerPool, blob: Buffer, expectSha256: string, place: BlobPlace): Promise<Buffer> {
+  let data = blob;
+  if (blob.byteOffset !== 0 || blob.byteLength !== blob.buffer.byteLength) {
+    data = Buffer.allocUnsafeSlow(blob.length); // a slice of a larger read: copy so it can be transferred
+    blob.copy(data);
+  }
+  const reply = await pool.run({ op: 'decode', data, expect: expectSha256 }, [data.buffer as ArrayBuffer]);
+  if (reply.error) {
+    if (reply.fatal) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+    throw damagedBlob(place, reply.error);
+  }
+  const b = reply.blob!;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}

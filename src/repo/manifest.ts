@@ -1,0 +1,184 @@
+/**
+ * Snapshot manifests and their file lists (format version 1): the types every use case sees,
+ * and their JSON encoding. No I/O here.
+ *
+ * A manifest (snapshots/<cluster>/<id>.json.<codec>[.enc]) holds the snapshot's facts and the
+ * locators of its file-list parts; each part is a blob (kind 1) in a pack holding up to a few
+ * thousand file records sorted by path, so a snapshot of any size is read part by part.
+ */
+import { randomBytes } from 'node:crypto';
+import { PgkeepError } from '../errors.js';
+import type { Locator } from './pack-writer.js';
+
+export const MANIFEST_FORMAT = 1;
+
+export type SnapshotKind = 'physical' | 'logical';
+export type FileType = 'file' | 'directory' | 'symlink';
+
+/** What a caller knows about a file before storing it. */
+export interface FileEntry {
+  /** Relative path inside the snapshot, '/'-separated (e.g. "base/5/16384"). Unique per snapshot. */
+  path: string;
+  type: FileType;
+  /** Permission bits (e.g. 0o600). */
+  mode: number;
+  /** Expected size; the stored size is what was actually read. */
+  size?: number;
+  mtimeMs: number;
+  uid?: number;
+  gid?: number;
+  owner?: string;
+  group?: string;
+  /** For symlinks. */
+  linkTarget?: string;
+}
+
+/** One chunk of a stored file: where it is in the file and where its blob is in the repository. */
+export interface ChunkRef {
+  /** Offset of the chunk in the file. */
+  offset: number;
+  /** Plaintext size of the chunk. */
+  size: number;
+  /** SHA-256 (hex) of the plaintext. */
+  sha256: string;
+  pack: string;
+  /** Offset of the blob in its pack. */
+  packOffset: number;
+  /** Stored (compressed, encrypted) length of the blob. */
+  length: number;
+}
+
+/** A stored file as listed in a snapshot. */
+export interface FileRecord extends FileEntry {
+  /** Stored size in bytes (0 for directories and symlinks). */
+  size: number;
+  /** SHA-256 (hex) of the whole content, when computed. */
+  sha256?: string;
+  chunks: ChunkRef[];
+}
+
+export interface SnapshotStats {
+  files: number;
+  /** Sum of file sizes. */
+  logicalBytes: number;
+  /** Bytes of new blobs this snapshot wrote (compressed, encrypted), file lists included. */
+  storedBytes: number;
+  /** Plaintext bytes taken over from the previous snapshot without storing them again. */
+  reusedBytes: number;
+  newChunks: number;
+  reusedChunks: number;
+  /** Files reused whole (reuseFile) without reading them. */
+  reusedFiles: number;
+}
+
+export interface FileListPart {
+  locator: Locator;
+  /** SHA-256 (hex) of the part's JSON. */
+  sha256: string;
+  files: number;
+  /** First and last path in the part (parts are sorted by path and do not overlap). */
+  first: string;
+  last: string;
+}
+
+export interface SnapshotManifest {
+  format: typeof MANIFEST_FORMAT;
+  id: string;
+  cluster: string;
+  kind: SnapshotKind;
+  /** ISO times. */
+  startTime: string;
+  stopTime: string;
+  chunkSize: number;
+  /** The snapshot this one was made incremental to, if any. */
+  previous: string | null;
+  stats: SnapshotStats;
+  /** Caller data (method, LSNs, backup_label...), opaque to the repository. */
+  meta: Record<string, unknown>;
+  parts: FileListPart[];
+}
+
+const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
+const CLUSTER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** A new snapshot id: UTC time to the second plus 4 random hex digits (sorts by time). */
+export function newSnapshotId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${t}-${randomBytes(2).toString('hex')}`;
+}
+
+export function isSnapshotId(id: string): boolean {
+  return ID_RE.test(id);
+}
+
+export function checkClusterName(cluster: string): void {
+  if (!CLUSTER_RE.test(cluster)) {
+    throw new PgkeepError('USAGE', `invalid cluster name "${cluster}"`, {
+      hint: 'cluster names may use letters, digits, "_", "-" and "."',
+    });
+  }
+}
+
+/** Logical name of a manifest (authenticated when encrypted); the stored key adds the suffixes. */
+export function manifestName(cluster: string, id: string): string {
+  return `snapshots/${cluster}/${id}.json`;
+}
+
+/** Parse "snapshots/<cluster>/<id>.json.<suffix>[.enc]". */
+export function parseManifestKey(key: string): { cluster: string; id: string } | undefined {
+  const m = /^snapshots\/([^/]+)\/([^/]+)\.json\.[a-z0-9]+(?:\.enc)?$/.exec(key);
+  if (!m || !isSnapshotId(m[2]!)) return undefined;
+  return { cluster: m[1]!, id: m[2]! };
+}
+
+type EncodedChunk = [packIndex: number, packOffset: number, length: number, sha256: string];
+interface EncodedFile extends Omit<FileRecord, 'chunks'> {
+  chunks: EncodedChunk[];
+}
+interface EncodedPart {
+  packs: string[];
+  files: EncodedFile[];
+}
+
+/** Encode file records (already sorted) as one part's JSON. */
+export function encodePart(records: FileRecord[]): Buffer {
+  const packs: string[] = [];
+  const packIndex = new Map<string, number>();
+  const files: EncodedFile[] = records.map((r) => {
+    const { chunks, ...rest } = r;
+    return {
+      ...rest,
+      chunks: chunks.map((c) => {
+        let i = packIndex.get(c.pack);
+        if (i === undefined) {
+          i = packs.length;
+          packs.push(c.pack);
+          packIndex.set(c.pack, i);
+        }
+        return [i, c.packOffset, c.length, c.sha256];
+      }),
+    };
+  });
+  return Buffer.from(JSON.stringify({ packs, files } satisfies EncodedPart), 'utf8');
+}
+
+/** Decode a part; chunk offsets and sizes follow from fixed-size chunking. */
+export function decodePart(json: Buffer, chunkSize: number): FileRecord[] {
+  const part = JSON.parse(json.toString('utf8')) as EncodedPart;
+  if (!Array.isArray(part?.packs) || !Array.isArray(part.files)) throw new Error('file list part has no packs/files');
+  return part.files.map((f) => ({
+    ...f,
+    chunks: f.chunks.map(([p, packOffset, length, sha256], i) => {
+      const pack = part.packs[p];
+      if (pack === undefined) throw new Error(`file list part names pack #${p}, which it does not list`);
+      const offset = i * chunkSize;
+      return { offset, size: Math.min(chunkSize, f.size - offset), sha256, pack, packOffset, length };
+    }),
+  }));
+}
+
+export function validateManifest(m: SnapshotManifest, cluster: string, id: string): void {
+  if (m?.format !== MANIFEST_FORMAT) throw new Error(`unsupported manifest format ${m?.format}`);
+  if (m.cluster !== cluster || m.id !== id) throw new Error(`manifest says ${m.cluster}/${m.id}`);
+  if (!Array.isArray(m.parts) || !Number.isInteger(m.chunkSize)) throw new Error('manifest has no parts or chunk size');
+}

@@ -1,0 +1,264 @@
+/**
+ * Writing one snapshot: files are cut into chunks, hashed, compressed and encrypted in a worker
+ * pool (bounded work in flight), appended to this writer's packs, and listed in file-list parts.
+ * `commit` publishes the packs, then writes the manifest LAST: a snapshot exists if and only if
+ * its manifest exists. Incremental forever: a chunk equal to the previous snapshot's chunk at
+ * the same path and offset reuses its locator.
+ */
+import { createHash } from 'node:crypto';
+import { PgkeepError } from '../errors.js';
+import type { RepoCore } from './core.js';
+import type { Codec } from './codec.js';
+import { encodeBlob, sha256 } from './blob.js';
+import { fixedChunks, type Content } from './chunker.js';
+import { PackWriter } from './pack-writer.js';
+import { WorkerPool } from './worker-pool.js';
+import { Semaphore } from './semaphore.js';
+import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import {
+  encodePart, MANIFEST_FORMAT, type ChunkRef, type FileEntry, type FileListPart, type FileRecord,
+  type SnapshotKind, type SnapshotManifest, type SnapshotStats,
+} from './manifest.js';
+
+const PART_MAX_FILES = 2000;
+const PART_MAX_CHUNKS = 20000;
+
+export interface WriterSetup {
+  core: RepoCore;
+  id: string;
+  cluster: string;
+  kind: SnapshotKind;
+  codec: Codec;
+  jobs: number;
+  /** path -> record of the previous snapshot (same chunk size), for incremental reuse. */
+  previous?: Map<string, FileRecord>;
+  previousId?: string;
+  /** Compute each file's whole-content SHA-256 (default true). */
+  fileSha256: boolean;
+  signal?: AbortSignal;
+  /** Writes the manifest object. */
+  publish(manifest: SnapshotManifest): Promise<void>;
+  /** Called once when the writer commits or aborts (releases the lock). */
+  release(): Promise<void>;
+}
+
+type State = 'open' | 'committing' | 'committed' | 'aborted';
+
+export class SnapshotWriter {
+  readonly id: string;
+  readonly cluster: string;
+  readonly kind: SnapshotKind;
+  readonly startTime = new Date();
+  private readonly records = new Map<string, FileRecord>();
+  private readonly adding = new Set<string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly packs: PackWriter;
+  private readonly pool: WorkerPool;
+  private readonly sem: Semaphore;
+  private state: State = 'open';
+  private readonly counters: SnapshotStats = {
+    files: 0, logicalBytes: 0, storedBytes: 0, reusedBytes: 0, newChunks: 0, reusedChunks: 0, reusedFiles: 0,
+  };
+
+  constructor(private readonly s: WriterSetup) {
+    this.id = s.id;
+    this.cluster = s.cluster;
+    this.kind = s.kind;
+    this.pool = new WorkerPool(s.jobs, s.core.key);
+    this.sem = new Semaphore(s.jobs * 3);
+    this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
+  }
+
+  /** Live counters (files and bytes so far). */
+  get stats(): SnapshotStats {
+    return { ...this.counters, storedBytes: this.packs.blobBytes };
+  }
+
+  /** The previous snapshot's record of a path (to decide whether reuseFile applies). */
+  previousFile(path: string): FileRecord | undefined {
+    return this.s.previous?.get(path);
+  }
+
+  /**
+   * Store one file, directory or symlink. Safe to call concurrently for different paths.
+   * Content is read to its end (Readable, Buffer or async iterable of buffers); none for
+   * directories and symlinks.
+   */
+  addFile(entry: FileEntry, content?: Content): Promise<FileRecord> {
+    const p = this.add(entry, content);
+    this.inflight.add(p);
+    p.catch(() => undefined).finally(() => this.inflight.delete(p));
+    return p;
+  }
+
+  private async add(entry: FileEntry, content?: Content): Promise<FileRecord> {
+    this.checkOpen();
+    this.reserve(entry.path);
+    try {
+      let record: FileRecord;
+      if (entry.type !== 'file') {
+        record = { ...entry, size: 0, chunks: [] };
+      } else {
+        record = await this.storeContent(entry, content ?? Buffer.alloc(0));
+      }
+      this.keep(record);
+      return record;
+    } finally {
+      this.adding.delete(entry.path);
+    }
+  }
+
+  private async storeContent(entry: FileEntry, content: Content): Promise<FileRecord> {
+    const { chunkSize } = this.s.core;
+    const prev = this.s.previous?.get(entry.path);
+    const whole = this.s.fileSha256 ? createHash('sha256') : undefined;
+    const chunks: ChunkRef[] = [];
+    const tasks: Promise<void>[] = [];
+    let size = 0;
+    let failed: unknown;
+    try {
+      for await (const ch of fixedChunks(content, chunkSize, whole ? (b) => whole.update(b) : undefined)) {
+      if (failed) break;
+      this.s.signal?.throwIfAborted();
+      this.checkOpen();
+      await this.sem.acquire();
+      const index = ch.offset / chunkSize;
+      const len = ch.data.length;
+      size += len;
+      const before = prev?.chunks[index];
+      const expect = before && before.offset === ch.offset && before.size === len ? before.sha256 : undefined;
+      const t = this.pool.run({ op: 'encode', data: ch.data, codec: this.s.codec, expect }, [ch.data.buffer as ArrayBuffer])
+        .then(async (reply) => {
+          if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+          if (!reply.blob) {
+            chunks[index] = { ...before!, offset: ch.offset };
+            this.counters.reusedBytes += len;
+            this.counters.reusedChunks++;
+            return;
+          }
+          const blob = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
+          const loc = await this.packs.append(blob, { rawLength: len, kind: BLOB_KIND_CHUNK, sha256: reply.hash! });
+          chunks[index] = { offset: ch.offset, size: len, sha256: reply.hash!, pack: loc.pack, packOffset: loc.offset, length: loc.length };
+          this.counters.newChunks++;
+        })
+        .catch((e) => {
+          failed ??= e;
+        })
+        .finally(() => this.sem.release());
+      tasks.push(t);
+      }
+    } finally {
+      await Promise.all(tasks); // never leave work running on a failed or interrupted read
+    }
+    if (failed) throw failed;
+    return { ...entry, size, ...(whole ? { sha256: whole.digest('hex') } : {}), chunks };
+  }
+
+  /**
+   * Keep a file of the previous snapshot without reading it (caller checked size and mtime).
+   * `entry` may update metadata (mode, owner...); the content must be unchanged.
+   */
+  reuseFile(record: FileRecord, entry?: Partial<FileEntry>): FileRecord {
+    this.checkOpen();
+    if (record.chunks.some((c, i) => c.offset !== i * this.s.core.chunkSize)) {
+      throw new PgkeepError('INTERNAL', `cannot reuse "${record.path}": it was stored with another chunk size`);
+    }
+    this.reserve(record.path);
+    this.adding.delete(record.path);
+    const kept: FileRecord = { ...record, ...entry, path: record.path, size: record.size, chunks: record.chunks.map((c) => ({ ...c })) };
+    this.keep(kept);
+    this.counters.reusedFiles++;
+    this.counters.reusedChunks += kept.chunks.length;
+    this.counters.reusedBytes += kept.size;
+    return kept;
+  }
+
+  private reserve(path: string): void {
+    if (typeof path !== 'string' || path.length === 0) throw new PgkeepError('INTERNAL', 'a snapshot file needs a non-empty path');
+    if (this.records.has(path) || this.adding.has(path)) {
+      throw new PgkeepError('CONFLICT', `"${path}" was already added to snapshot ${this.cluster}/${this.id}`);
+    }
+    this.adding.add(path);
+  }
+
+  private keep(record: FileRecord): void {
+    this.records.set(record.path, record);
+    this.counters.files++;
+    this.counters.logicalBytes += record.size;
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') {
+      throw new PgkeepError('INTERNAL', `snapshot ${this.cluster}/${this.id} is ${this.state}; no more files can be added`);
+    }
+  }
+
+  /** Publish the packs, then the manifest (last). Returns the manifest. */
+  async commit(meta: Record<string, unknown> = {}): Promise<SnapshotManifest> {
+    this.checkOpen();
+    await Promise.allSettled([...this.inflight]);
+    this.checkOpen();
+    this.state = 'committing';
+    try {
+      const parts = await this.writeParts();
+      await this.packs.finish();
+      const manifest: SnapshotManifest = {
+        format: MANIFEST_FORMAT,
+        id: this.id,
+        cluster: this.cluster,
+        kind: this.kind,
+        startTime: this.startTime.toISOString(),
+        stopTime: new Date().toISOString(),
+        chunkSize: this.s.core.chunkSize,
+        previous: this.s.previousId ?? null,
+        stats: this.stats,
+        meta,
+        parts,
+      };
+      this.s.signal?.throwIfAborted();
+      await this.s.publish(manifest);
+      this.state = 'committed';
+      await this.cleanup();
+      return manifest;
+    } catch (e) {
+      this.state = 'aborted';
+      await this.packs.abort();
+      await this.cleanup();
+      throw e;
+    }
+  }
+
+  private async writeParts(): Promise<FileListPart[]> {
+    const sorted = [...this.records.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const parts: FileListPart[] = [];
+    let i = 0;
+    while (i < sorted.length) {
+      const group: FileRecord[] = [];
+      let chunks = 0;
+      while (i < sorted.length && group.length < PART_MAX_FILES && (group.length === 0 || chunks + sorted[i]!.chunks.length <= PART_MAX_CHUNKS)) {
+        chunks += sorted[i]!.chunks.length;
+        group.push(sorted[i++]!);
+      }
+      const json = encodePart(group);
+      const hash = sha256(json).toString('hex');
+      const locator = await this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json),
+        { rawLength: json.length, kind: BLOB_KIND_FILE_LIST, sha256: hash });
+      parts.push({ locator, sha256: hash, files: group.length, first: group[0]!.path, last: group[group.length - 1]!.path });
+    }
+    return parts;
+  }
+
+  /** Give up: nothing becomes visible; packs already published are deleted (best effort). */
+  async abort(): Promise<void> {
+    if (this.state === 'committed' || this.state === 'aborted') return;
+    this.state = 'aborted';
+    await Promise.allSettled([...this.inflight]);
+    await this.packs.abort();
+    await this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    await this.pool.close();
+    await this.s.release();
+  }
+}

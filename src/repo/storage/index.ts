@@ -1,0 +1,34 @@
+/**
+ * Storage drivers behind one contract. `openStorage` picks the driver from the repository
+ * location: `s3://bucket/prefix` is S3, anything else a local directory.
+ */
+import { PosixDriver } from './posix/index.js';
+import { S3Driver } from './s3/index.js';
+import type { StorageDriver } from './driver.js';
+
+export type { ByteRange, ObjectInfo, StorageDriver } from './driver.js';
+export { PosixDriver } from './posix/index.js';
+export { S3Driver, parseS3Location } from './s3/index.js';
+export type { S3DriverOptions, S3Location } from './s3/index.js';
+export { validateKey, compareKeys } from './keys.js';
+
+export interface OpenStorageOptions {
+  /** S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: AWS). */
+  s3Endpoint?: string;
+  /** S3 region (default us-east-1). */
+  s3Region?: string;
+  /** Path-style addressing (default: true when an endpoint is given). */
+  s3PathStyle?: boolean;
+}
+
+export function openStorage(location: string, opts: OpenStorageOptions = {}): StorageDriver {
+  if (/^s3:\/\//i.test(location)) {
+    return new S3Driver({
+      location,
+      endpoint: opts.s3Endpoint,
+      region: opts.s3Region,
+      forcePathStyle: opts.s3PathStyle,
+    });
+  }
+  return new PosixDriver(location);
+}

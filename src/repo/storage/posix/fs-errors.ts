@@ -1,0 +1,40 @@
+/** Turns Node file-system errors into PgkeepErrors that say which object and what to do. */
+import { PgkeepError } from '../../../errors.js';
+
+export function errnoOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+/** ENOENT/ENOTDIR while reading: the object does not exist. */
+export function isMissing(e: unknown): boolean {
+  const code = errnoOf(e);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export function notFound(location: string, key: string, cause?: unknown): PgkeepError {
+  return new PgkeepError('NOT_FOUND', `repository object ${key} does not exist in ${location}`, {
+    hint: 'run `pgkeep repo check` to see whether the repository is damaged',
+    details: { key },
+    cause,
+  });
+}
+
+/** Any other I/O failure: the repository is unusable for this operation. */
+export function ioError(location: string, action: string, key: string, e: unknown): PgkeepError {
+  if (e instanceof PgkeepError) return e;
+  const code = errnoOf(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const hints: Record<string, string> = {
+    EACCES: `check that this OS user may read and write ${location}`,
+    EPERM: `check that this OS user may read and write ${location}`,
+    ENOSPC: `the file system holding ${location} is full; free space or move the repository`,
+    EDQUOT: `the disk quota for ${location} is exhausted`,
+    EROFS: `${location} is on a read-only file system`,
+    EIO: `the disk reported an I/O error; check the system log and run \`pgkeep repo check\``,
+  };
+  return new PgkeepError('REPOSITORY', `could not ${action} repository object ${key} in ${location}: ${message}`, {
+    hint: (code && hints[code]) ?? `check the repository location ${location}`,
+    details: { key, ...(code ? { errno: code } : {}) },
+    cause: e,
+  });
+}

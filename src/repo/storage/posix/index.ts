@@ -1,0 +1,1 @@
+export { PosixDriver } from './posix-driver.js';

@@ -1,0 +1,171 @@
+/**
+ * The posix storage driver: a repository in a local (or mounted) directory. Each object is one
+ * file at <root>/<key>; directories are 0700 and files 0600. Every write is published atomically
+ * (temp file, fsync, rename or link, fsync of the directory), so readers and crashes never see a
+ * partial object.
+ */
+import { promises as fsp, createReadStream, createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { ByteRange, ObjectInfo, StorageDriver } from '../driver.js';
+import { validateKey, validatePrefix } from '../keys.js';
+import { validateRange } from '../range.js';
+import { discardTemp, openTemp, publishIfAbsent, publishReplace } from './atomic-file.js';
+import { ioError, isMissing, notFound } from './fs-errors.js';
+import { walkKeys } from './walk.js';
+
+export class PosixDriver implements StorageDriver {
+  readonly location: string;
+  /** Absolute path of the repository directory. */
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.location = this.root;
+  }
+
+  /** Absolute file path of an object. */
+  pathOf(key: string): string {
+    validateKey(key);
+    return join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, data: Buffer | Uint8Array): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      const tmp = await openTemp(path);
+      try {
+        await tmp.handle.writeFile(data);
+      } catch (e) {
+        await discardTemp(tmp);
+        throw e;
+      }
+      await publishReplace(tmp, path);
+    } catch (e) {
+      throw ioError(this.location, 'write', key, e);
+    }
+  }
+
+  async putStream(key: string, data: Readable, signal?: AbortSignal): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      signal?.throwIfAborted();
+      const tmp = await openTemp(path);
+      try {
+        // The write stream borrows the handle's fd; pipeline applies backpressure end to end.
+        const out = createWriteStream('', { fd: tmp.handle, autoClose: false });
+        await pipeline(data, out, signal ? { signal } : {});
+      } catch (e) {
+        data.destroy();
+        await discardTemp(tmp);
+        throw e;
+      }
+      await publishReplace(tmp, path);
+    } catch (e) {
+      if (signal?.aborted) throw e; // the caller's abort, as pipeline reported it
+      throw ioError(this.location, 'write', key, e);
+    }
+  }
+
+  async createIfAbsent(key: string, data: Buffer | Uint8Array): Promise<boolean> {
+    const path = this.pathOf(key);
+    try {
+      // Cheap early answer; the link() below is what makes it atomic.
+      if (await this.stat(key)) return false;
+      const tmp = await openTemp(path);
+      try {
+        await tmp.handle.writeFile(data);
+      } catch (e) {
+        await discardTemp(tmp);
+        throw e;
+      }
+      return await publishIfAbsent(tmp, path);
+    } catch (e) {
+      throw ioError(this.location, 'create', key, e);
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Buffer> {
+    const path = this.pathOf(key);
+    if (range) validateRange(range);
+    let handle: FileHandle;
+    try {
+      handle = await fsp.open(path, 'r');
+    } catch (e) {
+      throw isMissing(e) ? notFound(this.location, key, e) : ioError(this.location, 'read', key, e);
+    }
+    try {
+      if (!range) return await handle.readFile();
+      const buf = Buffer.allocUnsafe(range.length);
+      let filled = 0;
+      while (filled < range.length) {
+        const { bytesRead } = await handle.read(buf, filled, range.length - filled, range.offset + filled);
+        if (bytesRead === 0) break; // end of file: return what exists
+        filled += bytesRead;
+      }
+      return filled === range.length ? buf : buf.subarray(0, filled);
+    } catch (e) {
+      throw ioError(this.location, 'read', key, e);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  async getStream(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.pathOf(key);
+    if (range) validateRange(range);
+    let handle: FileHandle;
+    try {
+      // Open now so a missing object fails here, not later on the stream.
+      handle = await fsp.open(path, 'r');
+    } catch (e) {
+      throw isMissing(e) ? notFound(this.location, key, e) : ioError(this.location, 'read', key, e);
+    }
+    if (range && range.length === 0) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    return createReadStream('', {
+      fd: handle,
+      autoClose: true,
+      ...(range ? { start: range.offset, end: range.offset + range.length - 1 } : {}),
+    });
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const st = await fsp.stat(path);
+      if (!st.isFile()) return undefined;
+      return { key, size: st.size, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw ioError(this.location, 'stat', key, e);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    validatePrefix(prefix);
+    try {
+      yield* walkKeys(this.root, prefix);
+    } catch (e) {
+      throw ioError(this.location, 'list', `${prefix}*`, e);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await fsp.unlink(path);
+    } catch (e) {
+      if (isMissing(e)) return;
+      throw ioError(this.location, 'delete', key, e);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is kept open between calls.
+  }
+}

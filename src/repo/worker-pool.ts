@@ -1,0 +1,98 @@
+/**
+ * A small pool of blob workers (worker_threads). Tasks go to the least busy worker; buffers are
+ * transferred, not copied. Idle workers do not keep the process alive.
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { PgkeepError } from '../errors.js';
+import type { Codec } from './codec.js';
+
+export type WorkerTask =
+  | { id: number; op: 'encode'; data: Uint8Array; codec: Codec; expect?: string }
+  | { id: number; op: 'decode'; data: Uint8Array; expect?: string; discard?: boolean };
+
+export interface WorkerReply {
+  id: number;
+  hash?: string;
+  /** encode: the blob; decode: the plaintext. */
+  blob?: Uint8Array;
+  size?: number;
+  error?: string;
+  /** true when the worker failed unexpectedly (a bug), not because of the data. */
+  fatal?: boolean;
+}
+
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+export type TaskInput = DistributiveOmit<WorkerTask, 'id'>;
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void }>;
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private active = 0;
+  private closed = false;
+
+  constructor(readonly size: number, private readonly key: Buffer | undefined) {}
+
+  private start(): void {
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(new URL('./blob-worker.js', import.meta.url), {
+        workerData: { key: this.key ? new Uint8Array(this.key) : undefined },
+      });
+      const slot: Slot = { worker, pending: new Map() };
+      worker.on('message', (r: WorkerReply) => {
+        const p = slot.pending.get(r.id);
+        if (!p) return;
+        slot.pending.delete(r.id);
+        this.done();
+        p.resolve(r);
+      });
+      worker.on('error', (e) => this.fail(slot, e));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.fail(slot, new Error(`blob worker exited with code ${code}`));
+      });
+      worker.unref();
+      this.slots.push(slot);
+    }
+  }
+
+  private fail(slot: Slot, e: unknown): void {
+    for (const p of slot.pending.values()) {
+      this.done();
+      p.reject(new PgkeepError('INTERNAL', `a blob worker failed: ${(e as Error).message ?? e}`, { cause: e }));
+    }
+    slot.pending.clear();
+  }
+
+  private done(): void {
+    if (--this.active === 0) for (const s of this.slots) s.worker.unref();
+  }
+
+  run(task: TaskInput, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.closed) return Promise.reject(new PgkeepError('INTERNAL', 'the blob worker pool is closed'));
+    if (this.slots.length === 0) this.start();
+    let best = this.slots[0]!;
+    for (const s of this.slots) if (s.pending.size < best.pending.size) best = s;
+    const id = this.nextId++;
+    if (this.active++ === 0) for (const s of this.slots) s.worker.ref();
+    return new Promise((resolve, reject) => {
+      best.pending.set(id, { resolve, reject });
+      best.worker.postMessage({ ...task, id }, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+}
