@@ -40,6 +40,9 @@ child.stdout.on('data', (d) => {
 });
 child.on('close', (code) => {
   const num = (k) => Number((tail.match(new RegExp(`ℹ ${k} (\\d+)`)) ?? [])[1] ?? 0);
-  console.log(`\nTESTS: ${num('pass')} passed, ${num('fail')} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files)`);
-  process.exit(code ?? 1);
+  // A failing before() hook cancels the file's tests: count those as failures too.
+  const failed = num('fail') + num('cancelled');
+  const status = code === 0 && failed === 0 ? 'ok' : 'FAILED';
+  console.log(`\nTESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`);
+  process.exit(code === 0 && failed > 0 ? 1 : code ?? 1);
 });

@@ -57,7 +57,7 @@ async function showJson(args: string[], env: Record<string, string> = {}, cwd?: 
 
 test('--version prints the package version', async () => {
   const r = await pgkeep(['--version']);
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), VERSION);
   const short = await pgkeep(['-V']);
   assert.equal(short.stdout.trim(), VERSION);
@@ -65,7 +65,7 @@ test('--version prints the package version', async () => {
 
 test('--help lists the global options and points at the exit codes', async () => {
   const r = await pgkeep(['--help']);
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 0, r.stderr);
   for (const opt of ['--config <file>', '--cluster <name>', '--repo <path-or-url>', '--pgdata <dir>', '-d, --connection <conninfo>',
     '--json', '--log-level <level>', '--passphrase-file <file>', '--version', '--help']) {
     assert.ok(r.stdout.includes(opt), `--help mentions ${opt}`);
@@ -77,35 +77,35 @@ test('--help lists the global options and points at the exit codes', async () =>
 
 test('command help has examples', async () => {
   const r = await pgkeep(['config', 'show', '--help']);
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Examples:\n\s+pgkeep config show/);
 });
 
 test('an unknown flag or command exits 2 with a message on stderr and nothing on stdout', async () => {
   const r = await pgkeep(['--bogus', 'config', 'show']);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /unknown option '--bogus'/);
   assert.equal(r.stdout, '');
   const sub = await pgkeep(['config', 'show', '--nope']);
-  assert.equal(sub.code, 2);
+  assert.equal(sub.code, 2, sub.stderr);
   assert.match(sub.stderr, /unknown option '--nope'/);
   const cmd = await pgkeep(['no-such-command']);
-  assert.equal(cmd.code, 2);
+  assert.equal(cmd.code, 2, cmd.stderr);
   assert.match(cmd.stderr, /unknown command 'no-such-command'/);
   const level = await pgkeep(['--log-level', 'loud', 'config', 'show']);
-  assert.equal(level.code, 2);
+  assert.equal(level.code, 2, level.stderr);
   assert.match(level.stderr, /loud/);
 });
 
 test('--json prints errors as a JSON object with error.code and exitCode', async () => {
   const usage = await pgkeep(['--json', '--bogus']);
-  assert.equal(usage.code, 2);
+  assert.equal(usage.code, 2, usage.stderr);
   const u = JSON.parse(usage.stdout);
   assert.equal(u.error.code, 'USAGE');
   assert.equal(u.error.exitCode, 2);
   assert.match(u.error.message, /--bogus/);
   const missing = await pgkeep(['--json', '--config', join(home, 'missing.toml'), 'config', 'show']);
-  assert.equal(missing.code, 3);
+  assert.equal(missing.code, 3, missing.stderr);
   const m = JSON.parse(missing.stdout);
   assert.equal(m.error.code, 'CONFIG');
   assert.match(m.error.message, /missing\.toml/);
@@ -115,20 +115,20 @@ test('--json prints errors as a JSON object with error.code and exitCode', async
 test('a bad config file exits 3 naming the key and the file', async () => {
   const unknownKey = writeConfig('bad-key.toml', '[repo]\npath = "/x"\ncompresion = "zstd"\n');
   const r1 = await pgkeep(['--config', unknownKey, 'config', 'show']);
-  assert.equal(r1.code, 3);
+  assert.equal(r1.code, 3, r1.stderr);
   assert.match(r1.stderr, /unknown key "repo\.compresion" in .*bad-key\.toml/);
   assert.match(r1.stderr, /hint: known keys in \[repo\]: .*compression/);
   const wrongType = writeConfig('bad-type.toml', '[cluster.main]\npgdata = 15\n');
   const r2 = await pgkeep(['--config', wrongType, 'config', 'show']);
-  assert.equal(r2.code, 3);
+  assert.equal(r2.code, 3, r2.stderr);
   assert.match(r2.stderr, /"cluster\.main\.pgdata" in .*bad-type\.toml must be a string/);
   const badToml = writeConfig('bad-syntax.toml', '[repo\npath = 1\n');
   const r3 = await pgkeep(['--json', '--config', badToml, 'config', 'show']);
-  assert.equal(r3.code, 3);
+  assert.equal(r3.code, 3, r3.stderr);
   assert.equal(JSON.parse(r3.stdout).error.details.file, badToml);
   const badConn = writeConfig('bad-conn.toml', '[cluster.main]\nconnection = "host=x passwrd=secret"\n');
   const r4 = await pgkeep(['--config', badConn, 'config', 'show']);
-  assert.equal(r4.code, 3);
+  assert.equal(r4.code, 3, r4.stderr);
   assert.match(r4.stderr, /unknown option "passwrd"/);
   assert.doesNotMatch(r4.stderr, /secret/);
 });

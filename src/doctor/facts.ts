@@ -13,7 +13,7 @@ import {
 } from '../pg/catalog.js';
 import { connect, describeConnection, resolveConnection } from '../pg/connect.js';
 import { readControlData } from '../pg/control.js';
-import { findPgTool } from '../pg/tools.js';
+import { findPgTool, type PgTool } from '../pg/tools.js';
 import { LOGICAL_TOOLS } from './checks/logical.js';
 import type { DoctorFacts, DoctorMethod, PgdataFacts } from './types.js';
 
@@ -114,8 +114,8 @@ function describeFsError(e: unknown, fallback: string): string {
   return `${fallback} (${code ?? (e as Error).message})`;
 }
 
-async function findTools(settings: ClusterSettings, major: number): Promise<Record<string, import('../pg/tools.js').PgTool | PgkeepError>> {
-  const out: Record<string, import('../pg/tools.js').PgTool | PgkeepError> = {};
+async function findTools(settings: ClusterSettings, major: number): Promise<Record<string, PgTool | PgkeepError>> {
+  const out: Record<string, PgTool | PgkeepError> = {};
   for (const name of LOGICAL_TOOLS) {
     try {
       out[name] = await findPgTool(name, { minMajor: major, pgBin: settings.pgBin });

@@ -3,7 +3,7 @@
  * to a file or a stream with bounded memory. A file is written under a temporary name and
  * renamed when complete, so a failed export never leaves a half file behind.
  */
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -59,11 +59,15 @@ export async function exportCopy(o: CopyExportOptions): Promise<CopyExportResult
 
   const client = await connect(o.cluster, { database: o.database, signal: o.signal });
   const database = (client as unknown as { database: string }).database;
-  const tmp = typeof o.to === 'string' ? join(dirname(o.to), `.${basename(o.to)}.pgkeep-${process.pid}.tmp`) : undefined;
+  // A regular file is written under a temporary name and renamed into place; anything else that
+  // already exists (/dev/null, a FIFO, a terminal) is written directly: renaming onto a device as
+  // root would replace the device node itself.
+  const direct = typeof o.to === 'string' && existsSync(o.to) && !statSync(o.to).isFile();
+  const tmp = typeof o.to === 'string' && !direct ? join(dirname(o.to), `.${basename(o.to)}.pgkeep-${process.pid}.tmp`) : undefined;
   try {
     const stream = copyOut(client, sql, { signal: o.signal, onProgress: o.onProgress });
-    const dest = tmp ? createWriteStream(tmp, { flags: 'wx' }) : (o.to as Writable);
-    await pipeline(stream, dest, { end: tmp !== undefined });
+    const dest = tmp ? createWriteStream(tmp, { flags: 'wx' }) : direct ? createWriteStream(o.to as string, { flags: 'a' }) : (o.to as Writable);
+    await pipeline(stream, dest, { end: tmp !== undefined || direct });
     if (tmp) renameSync(tmp, o.to as string);
     return {
       source, database, format: o.format, rows: stream.rows ?? 0, bytes: stream.bytes,

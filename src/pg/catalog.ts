@@ -286,8 +286,8 @@ export async function listRelations(db: Queryable, kinds: RelKind[] = ['r', 'p',
      ORDER BY n.nspname, c.relname`, [kinds]);
   return rows.map((r) => {
     const tuples = Number(r.reltuples);
-    // PostgreSQL 14+: -1 = never analyzed. Before 14: 0 with relpages 0 meant the same.
-    const estimatedRows = tuples < 0 || (tuples === 0 && Number(r.relpages) === 0 && r.kind !== 'r') ? null : Math.round(tuples);
+    // PostgreSQL 14+: -1 = never vacuumed or analyzed (before 14 that showed as 0).
+    const estimatedRows = tuples < 0 ? null : Math.round(tuples);
     return {
       schema: r.schema,
       name: r.name,

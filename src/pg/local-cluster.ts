@@ -283,7 +283,7 @@ export class LocalCluster {
       }
       // pg_ctl may have left a server that is still starting (timeout): stop it.
       if (existsSync(join(this.dataDir, 'postmaster.pid'))) await this.run('pg_ctl', ['stop', '-D', this.dataDir, '-m', 'immediate', '-w']);
-      const reason = /(?:FATAL|PANIC|ERROR):\s+.*/.exec(log)?.[0];
+      const reason = startFailureReason(log);
       throw new PgkeepError('SERVER_NOT_READY', `PostgreSQL in ${this.dataDir} did not start (port ${this._port})${reason ? `: ${reason}` : ''}`, {
         hint: `server log ${this.logFile}:\n${tail(log || r.stderr || r.stdout, 20)}`,
         details: { dataDir: this.dataDir, port: this._port, logFile: this.logFile },
@@ -475,6 +475,17 @@ export function freePort(): Promise<number> {
       srv.close(() => resolvePort(port));
     });
   });
+}
+
+/** The server log lines that say why it did not start: the FATAL one, and what it refers to. */
+function startFailureReason(log: string): string | undefined {
+  const lines = log.split('\n');
+  const i = lines.findIndex((l) => /\b(FATAL|PANIC):/.test(l));
+  if (i < 0) return undefined;
+  const strip = (l: string) => l.replace(/^.*?\b(LOG|FATAL|PANIC|ERROR):\s+/, '$1: ');
+  // "configuration file ... contains errors" follows the line naming the bad setting.
+  if (/contains errors/.test(lines[i]!) && i > 0) return `${strip(lines[i - 1]!)}; ${strip(lines[i]!)}`;
+  return strip(lines[i]!);
 }
 
 function tail(text: string, lines: number): string {

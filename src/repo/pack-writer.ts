@@ -1,10 +1,10 @@
 /**
  * Appends blobs to packs and publishes each pack when it reaches its target size or when the
- * writer finishes. A pack is streamed to the storage driver while it is written, so memory does
- * not grow with the pack size. One writer owns its packs: concurrent writers never share one.
+ * writer finishes. A pack is assembled in memory (target 32 MiB) and published with one atomic
+ * put while the next one fills; at most two packs wait for publication, so memory stays bounded
+ * (about 3 x the pack size in the worst case). One writer owns its packs: concurrent writers
+ * never share one.
  */
-import { PassThrough } from 'node:stream';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { StorageDriver } from './storage/driver.js';
 import type { Codec } from './codec.js';
@@ -21,13 +21,12 @@ export interface Locator {
 
 interface OpenPack {
   id: string;
-  stream: PassThrough;
-  put: Promise<void>;
-  /** Rejects if the upload stops before the stream ends (used to avoid waiting for 'drain' forever). */
-  stopped: Promise<never>;
+  buffers: Uint8Array[];
   pos: number;
   entries: PackIndexEntry[];
 }
+
+const MAX_PUBLISHING = 2;
 
 export function newPackId(): string {
   return randomBytes(16).toString('hex');
@@ -36,8 +35,9 @@ export function newPackId(): string {
 export class PackWriter {
   private current: OpenPack | undefined;
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly publishing: Promise<void>[] = [];
+  private publishing = new Set<Promise<void>>();
   private failure: unknown;
+  private aborted = false;
   /** Packs fully published by this writer. */
   readonly published: string[] = [];
   /** Bytes of blobs appended (what the data costs in the repository). */
@@ -60,58 +60,51 @@ export class PackWriter {
 
   private async appendNow(blob: Uint8Array, entry: Omit<PackIndexEntry, 'offset' | 'length'>): Promise<Locator> {
     if (this.failure) throw this.failure;
+    if (this.aborted) throw new Error('pack writer aborted');
     this.signal?.throwIfAborted();
     const pack = this.current ?? this.open();
     const loc: Locator = { pack: pack.id, offset: pack.pos, length: blob.length };
     pack.entries.push({ ...entry, offset: pack.pos, length: blob.length });
+    pack.buffers.push(blob);
     pack.pos += blob.length;
     this.blobBytes += blob.length;
-    await this.write(pack, blob);
-    if (pack.pos >= this.packSize) this.seal(pack);
+    if (pack.pos >= this.packSize) await this.seal(pack);
     return loc;
   }
 
   private open(): OpenPack {
-    const id = newPackId();
-    const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const put = this.driver.putStream(packKey(id), stream, this.signal);
-    put.catch((e) => {
-      this.failure ??= e;
-    });
-    const stopped = put.then(() => {
-      throw new Error('pack upload ended early');
-    });
-    stopped.catch(() => undefined);
-    const pack: OpenPack = { id, stream, put, stopped, pos: 0, entries: [] };
-    stream.write(PACK_MAGIC);
-    pack.pos = PACK_MAGIC.length;
+    const pack: OpenPack = { id: newPackId(), buffers: [PACK_MAGIC], pos: PACK_MAGIC.length, entries: [] };
     this.current = pack;
     return pack;
   }
 
-  private async write(pack: OpenPack, data: Uint8Array): Promise<void> {
-    if (pack.stream.write(data)) return;
-    await Promise.race([once(pack.stream, 'drain'), pack.stopped]);
-    if (this.failure) throw this.failure;
-  }
-
-  /** Write the index and footer, end the stream; publication continues in the background. */
-  private seal(pack: OpenPack): void {
+  /** Add index and footer and publish in the background; waits while two packs are in flight. */
+  private async seal(pack: OpenPack): Promise<void> {
     this.current = undefined;
     const index = encodeObject(this.codec, this.key, packKey(pack.id), encodePackIndex(pack.entries));
-    pack.stream.write(index);
-    pack.stream.end(encodeFooter(pack.pos, index.length));
-    const done = pack.put.then(() => {
-      this.published.push(pack.id);
-    });
-    done.catch(() => undefined);
-    this.publishing.push(done);
+    pack.buffers.push(index, encodeFooter(pack.pos, index.length));
+    const body = Buffer.concat(pack.buffers);
+    pack.buffers.length = 0;
+    const done: Promise<void> = this.driver.put(packKey(pack.id), body).then(
+      () => {
+        this.published.push(pack.id);
+        this.publishing.delete(done);
+      },
+      (e) => {
+        this.failure ??= e;
+        this.publishing.delete(done);
+      },
+    );
+    this.publishing.add(done);
+    while (this.publishing.size >= MAX_PUBLISHING) await Promise.race(this.publishing);
+    if (this.failure) throw this.failure;
   }
 
   /** Publish the open pack (if any) and wait until every pack is durable. */
   async finish(): Promise<string[]> {
     await this.tail;
-    if (this.current) this.seal(this.current);
+    if (this.failure) throw this.failure;
+    if (this.current) await this.seal(this.current);
     await Promise.all(this.publishing);
     if (this.failure) throw this.failure;
     return this.published;
@@ -119,14 +112,9 @@ export class PackWriter {
 
   /** Stop writing: the open pack is never published; published packs are deleted (best effort). */
   async abort(): Promise<void> {
-    this.failure ??= new Error('pack writer aborted');
+    this.aborted = true;
     await this.tail;
-    const cur = this.current;
     this.current = undefined;
-    if (cur) {
-      cur.stream.destroy(new Error('aborted'));
-      await cur.put.catch(() => undefined);
-    }
     await Promise.allSettled(this.publishing);
     await Promise.allSettled(this.published.map((id) => this.driver.delete(packKey(id))));
   }

@@ -118,40 +118,45 @@ export class SnapshotWriter {
     let failed: unknown;
     try {
       for await (const ch of fixedChunks(content, chunkSize, whole ? (b) => whole.update(b) : undefined)) {
-      if (failed) break;
-      this.s.signal?.throwIfAborted();
-      this.checkOpen();
-      await this.sem.acquire();
-      const index = ch.offset / chunkSize;
-      const len = ch.data.length;
-      size += len;
-      const before = prev?.chunks[index];
-      const expect = before && before.offset === ch.offset && before.size === len ? before.sha256 : undefined;
-      const t = this.pool.run({ op: 'encode', data: ch.data, codec: this.s.codec, expect }, [ch.data.buffer as ArrayBuffer])
-        .then(async (reply) => {
-          if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
-          if (!reply.blob) {
-            chunks[index] = { ...before!, offset: ch.offset };
-            this.counters.reusedBytes += len;
-            this.counters.reusedChunks++;
-            return;
-          }
-          const blob = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
-          const loc = await this.packs.append(blob, { rawLength: len, kind: BLOB_KIND_CHUNK, sha256: reply.hash! });
-          chunks[index] = { offset: ch.offset, size: len, sha256: reply.hash!, pack: loc.pack, packOffset: loc.offset, length: loc.length };
-          this.counters.newChunks++;
-        })
-        .catch((e) => {
-          failed ??= e;
-        })
-        .finally(() => this.sem.release());
-      tasks.push(t);
+        if (failed) break;
+        this.s.signal?.throwIfAborted();
+        this.checkOpen();
+        size += ch.data.length;
+        const before = prev?.chunks[ch.offset / chunkSize];
+        await this.sem.acquire();
+        const t = this.storeChunk(ch.offset, ch.data, before)
+          .then((ref) => {
+            chunks[ch.offset / chunkSize] = ref;
+          })
+          .catch((e) => {
+            failed ??= e;
+          })
+          .finally(() => this.sem.release());
+        tasks.push(t);
       }
     } finally {
       await Promise.all(tasks); // never leave work running on a failed or interrupted read
     }
     if (failed) throw failed;
     return { ...entry, size, ...(whole ? { sha256: whole.digest('hex') } : {}), chunks };
+  }
+
+  /** Hash, compress, encrypt in a worker; reuse `before` when the hash is the same. */
+  private async storeChunk(offset: number, data: Buffer, before: ChunkRef | undefined): Promise<ChunkRef> {
+    const size = data.length;
+    const expect = before && before.offset === offset && before.size === size ? before.sha256 : undefined;
+    // The chunk's memory moves to the worker (no copy); `data` is unusable afterwards.
+    const reply = await this.pool.run({ op: 'encode', data, codec: this.s.codec, expect }, [data.buffer as ArrayBuffer]);
+    if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+    if (!reply.blob) {
+      this.counters.reusedBytes += size;
+      this.counters.reusedChunks++;
+      return { ...before!, offset };
+    }
+    const blob = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
+    const loc = await this.packs.append(blob, { rawLength: size, kind: BLOB_KIND_CHUNK, sha256: reply.hash! });
+    this.counters.newChunks++;
+    return { offset, size, sha256: reply.hash!, pack: loc.pack, packOffset: loc.offset, length: loc.length };
   }
 
   /**

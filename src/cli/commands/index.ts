@@ -9,6 +9,8 @@ import { register as doctor } from './doctor.js';
 import { register as inspect } from './inspect.js';
 import { register as configCommand } from './config.js';
 import { register as copyCommand } from './copy.js';
+import { register as dumpCommand } from './dump.js';
+import { register as restoreDumpCommand } from './restore-dump.js';
 
 type Register = (program: Command, runner: Runner) => void;
 
@@ -18,6 +20,8 @@ const COMMANDS: Register[] = [
   demo,
   configCommand,
   copyCommand,
+  dumpCommand,
+  restoreDumpCommand,
 ];
 
 export function registerCommands(program: Command, runner: Runner): void {

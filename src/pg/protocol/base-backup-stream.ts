@@ -237,7 +237,10 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
     }
     if (err) {
       const e = replicationCommandError(err, 'BASE_BACKUP');
-      this.content?.destroy(e);
+      // a reader that listens for errors gets this one; otherwise end the stream quietly (an
+      // 'error' nobody listens to would crash the process) and let the iteration report it
+      const c = this.content;
+      if (c) c.listenerCount('error') > 0 ? c.destroy(e) : c.destroy();
       this.queue.fail(e);
     } else {
       this.queue.close();

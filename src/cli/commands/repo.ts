@@ -1,0 +1,260 @@
+/**
+ * `pgkeep repo`: create and look after the repository — init, info, check, gc, passphrase
+ * change, and the locks (list, unlock).
+ */
+import type { Command } from 'commander';
+import type { CommandContext, Runner } from '../context.js';
+import { formatBytes, table } from '../output.js';
+import { PgkeepError } from '../../errors.js';
+import {
+  checkRepository, garbageCollect, initRepository, openRepository, parseChunkSize, parseCodec, repositoryInfo,
+  type CheckReport, type GcReport, type RepoInfo,
+} from '../../repo/index.js';
+import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
+import { breakLock, listLocks } from '../../repo/locks.js';
+import { readRepoConfig } from '../../repo/repo-config.js';
+import { openStorage } from '../../repo/storage/index.js';
+
+type Repo = Awaited<ReturnType<typeof openRepository>>;
+
+async function withRepo<T>(ctx: CommandContext, fn: (repo: Repo) => Promise<T>): Promise<T> {
+  const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
+  try {
+    return await fn(repo);
+  } finally {
+    await repo.closeAll();
+  }
+}
+
+export function register(program: Command, runner: Runner): void {
+  const repo = program
+    .command('repo')
+    .description('create and maintain the backup repository (a directory or s3://bucket/prefix)')
+    .addHelpText('after', `
+Examples:
+  pgkeep --repo /var/backups/pgkeep repo init --encrypt
+  pgkeep repo info
+  pgkeep repo check --read-data
+  pgkeep repo gc --dry-run`);
+
+  repo
+    .command('init')
+    .description('create a new, empty repository; refuses a location that already holds anything')
+    .option('--encrypt', 'encrypt everything with AES-256-GCM under a key protected by a passphrase')
+    .option('--compression <codec>', 'default codec: none, gzip[:1-9], lz4, zstd[:1-19] (default [repo] compression or zstd:3)')
+    .option('--chunk-size <size>', 'chunk size, a power of two from 4k to 16m (default [repo] chunk_size or 128k)')
+    .addHelpText('after', `
+The passphrase comes from PGKEEP_PASSPHRASE, PGKEEP_PASSPHRASE_FILE / --passphrase-file, or is
+asked twice on the terminal. Keep it safe: without it the repository cannot be read.
+
+Examples:
+  pgkeep --repo /var/backups/pgkeep repo init
+  PGKEEP_PASSPHRASE_FILE=/etc/pgkeep/pass pgkeep --repo s3://backups/pg repo init --encrypt --compression zstd:6`)
+    .action(runner.action<{ encrypt?: boolean; compression?: string; chunkSize?: string }>(async (ctx, opts) => {
+      const compression = opts.compression ?? ctx.config.repo.compression ?? 'zstd:3';
+      parseCodec(compression, opts.compression ? '--compression' : 'compression');
+      const chunkSpec = opts.chunkSize ?? ctx.config.repo.chunkSize ?? '128k';
+      const chunkSize = parseChunkSize(chunkSpec, opts.chunkSize ? '--chunk-size' : 'chunk size');
+      const passphrase = opts.encrypt
+        ? await readPassphrase(ctx.config.passphrase, { prompt: 'New repository passphrase: ', confirm: true })
+        : undefined;
+      const r = await initRepository(ctx.config.repo, { compression, chunkSize, passphrase });
+      try {
+        const result = {
+          location: r.location, id: r.config.id, version: r.config.version, compression: r.config.compression,
+          chunkSize: r.config.chunkSize, encrypted: r.encrypted,
+        };
+        ctx.out.result(result, (d) => [
+          `initialized pgkeep repository ${d.location}`,
+          `  format version ${d.version}, compression ${d.compression}, chunk size ${formatBytes(d.chunkSize)}, ` +
+            `${d.encrypted ? 'encrypted (AES-256-GCM)' : 'not encrypted'}`,
+        ].join('\n'));
+      } finally {
+        await r.closeAll();
+      }
+    }));
+
+  repo
+    .command('info')
+    .description('what the repository is and holds: format, encryption, codec, snapshots, logical and stored size')
+    .addHelpText('after', `
+Examples:
+  pgkeep repo info
+  pgkeep --json repo info`)
+    .action(runner.action(async (ctx) => {
+      const info = await withRepo(ctx, (r) => repositoryInfo(r));
+      ctx.out.result(info, renderInfo);
+    }));
+
+  repo
+    .command('check')
+    .description('verify the repository: manifests, locators and pack indexes; with --read-data every blob too')
+    .option('--read-data', 'read every blob, authenticate, decompress and compare its SHA-256 (reads everything)')
+    .addHelpText('after', `
+Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
+snapshots it affects.
+
+Examples:
+  pgkeep repo check
+  pgkeep repo check --read-data --json`)
+    .action(runner.action<{ readData?: boolean }>(async (ctx, opts) => {
+      const report = await withRepo(ctx, (r) => checkRepository(r, {
+        readData: opts.readData,
+        signal: ctx.signal,
+        onProgress: (done, total) => {
+          if (ctx.interactive) process.stderr.write(`\rchecking packs ${done}/${total}${done === total ? '\n' : ''}`);
+        },
+      }));
+      ctx.out.result(report, (d) => renderCheck(d, Boolean(opts.readData)));
+      if (!report.ok) {
+        if (ctx.out.json) return 7;
+        throw new PgkeepError('DATA_INTEGRITY', `the repository has ${report.damaged.length} damaged object(s)`, {
+          hint: 'snapshots listed above cannot be restored completely; take a new backup, and restore damaged packs from a copy if you have one',
+        });
+      }
+    }));
+
+  repo
+    .command('gc')
+    .description('delete packs no snapshot uses and repack mostly-unused ones (takes the exclusive lock)')
+    .option('--dry-run', 'only say what would be deleted or repacked and how many bytes it frees')
+    .option('--repack-below <percent>', 'repack packs with less than this share of live data (default 50; 0 = never)')
+    .addHelpText('after', `
+Packs newer than the oldest running backup, dump or WAL push (shared lock) are left alone.
+
+Examples:
+  pgkeep repo gc --dry-run
+  pgkeep repo gc`)
+    .action(runner.action<{ dryRun?: boolean; repackBelow?: string }>(async (ctx, opts) => {
+      let repackBelow: number | undefined;
+      if (opts.repackBelow !== undefined) {
+        const n = Number(opts.repackBelow);
+        if (!Number.isFinite(n) || n < 0 || n > 100) {
+          throw new PgkeepError('USAGE', `--repack-below must be a percentage from 0 to 100, got "${opts.repackBelow}"`);
+        }
+        repackBelow = n / 100;
+      }
+      const report = await withRepo(ctx, (r) => garbageCollect(r, {
+        dryRun: opts.dryRun, repackBelow, signal: ctx.signal, onStep: (m) => ctx.log.debug(m),
+      }));
+      ctx.out.result(report, renderGc);
+    }));
+
+  const pass = repo.command('passphrase').description('manage the passphrase of an encrypted repository');
+  pass
+    .command('change')
+    .description('protect the master key with a new passphrase (re-wraps the key; no data is rewritten)')
+    .option('--new-passphrase-file <file>', 'read the new passphrase from this file (else PGKEEP_NEW_PASSPHRASE or a prompt)')
+    .addHelpText('after', `
+The current passphrase comes from the usual sources (PGKEEP_PASSPHRASE, --passphrase-file...).
+
+Examples:
+  pgkeep repo passphrase change
+  PGKEEP_PASSPHRASE_FILE=old.txt pgkeep repo passphrase change --new-passphrase-file new.txt`)
+    .action(runner.action<{ newPassphraseFile?: string }>(async (ctx, opts) => {
+      await withRepo(ctx, async (r) => {
+        if (!r.encrypted) {
+          throw new PgkeepError('UNSUPPORTED', `repository ${r.location} is not encrypted; it has no passphrase`, {
+            hint: 'encryption is chosen when the repository is created (pgkeep repo init --encrypt)',
+          });
+        }
+        const next = await readPassphrase({ fromEnv: false, file: opts.newPassphraseFile }, {
+          envName: 'PGKEEP_NEW_PASSPHRASE', prompt: 'New passphrase: ', confirm: true,
+        });
+        await r.changePassphrase(next);
+        ctx.out.result({ location: r.location, changed: true }, (d) => `passphrase of ${d.location} changed`);
+      });
+    }));
+
+  repo
+    .command('locks')
+    .description('list the locks held on the repository (backups, dumps, WAL pushes, gc), stale ones marked')
+    .addHelpText('after', `
+Examples:
+  pgkeep repo locks
+  pgkeep --json repo locks`)
+    .action(runner.action(async (ctx) => {
+      const locks = await withDriver(ctx, (d) => listLocks(d));
+      ctx.out.result(locks, renderLocks);
+    }));
+
+  repo
+    .command('unlock <lock-id>')
+    .description('remove a lock left by a process that died (check "pgkeep repo locks" first)')
+    .addHelpText('after', `
+Examples:
+  pgkeep repo locks
+  pgkeep repo unlock 20261124T101500Z-ab12cd34`)
+    .action(runner.action(async (ctx, _opts, args) => {
+      const id = args[0]!;
+      await withDriver(ctx, (d) => breakLock(d, id));
+      ctx.out.result({ removed: id }, (d) => `lock ${d.removed} removed`);
+    }));
+}
+
+async function withDriver<T>(ctx: CommandContext, fn: (d: Repo['driver']) => Promise<T>): Promise<T> {
+  // Locks need no key: open the storage without asking for the passphrase.
+  const loc = ctx.config.repo;
+  if (!loc.path) {
+    throw new PgkeepError('REPOSITORY', 'no repository location is configured', {
+      hint: 'use --repo <dir|s3://bucket/prefix>, set PGKEEP_REPO, or set [repo] path in pgkeep.toml',
+    });
+  }
+  const driver = openStorage(loc.path, { s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle });
+  try {
+    await readRepoConfig(driver);
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+function renderInfo(i: RepoInfo): string {
+  const lines = [
+    `repository   ${i.location}`,
+    `format       ${i.format} version ${i.version} (id ${i.id}, created ${i.created})`,
+    `encryption   ${i.encryption}`,
+    `compression  ${i.compression}, chunk size ${formatBytes(i.chunkSize)}, pack size ${formatBytes(i.packSize)}`,
+    `snapshots    ${i.snapshots}${i.clusters.length ? ` (${i.clusters.map((c) => `${c.name}: ${c.snapshots}`).join(', ')})` : ''}`,
+    `logical size ${formatBytes(i.logicalBytes)} (sum over snapshots)`,
+    `stored size  ${formatBytes(i.storedBytes)} (${i.packs} packs ${formatBytes(i.packBytes)}, ${i.objects} other objects ${formatBytes(i.objectBytes)})`,
+    `ratio        ${i.ratio.toFixed(2)}`,
+  ];
+  return lines.join('\n');
+}
+
+function renderCheck(r: CheckReport, readData: boolean): string {
+  const head = `${r.ok ? 'ok' : 'DAMAGED'}: ${r.snapshots} snapshot(s), ${r.packs} pack(s), ${r.blobs} referenced blob(s)` +
+    (readData ? `, ${r.blobsRead} blob(s) read and verified (${formatBytes(r.bytesRead)})` : ' (structure only; --read-data verifies the data)');
+  if (r.ok) return head + (r.unreferencedPacks ? `\n${r.unreferencedPacks} unreferenced pack(s): "pgkeep repo gc" removes them` : '');
+  const rows = r.damaged.map((d) => [
+    d.object + (d.offset !== undefined ? ` @${d.offset}` : ''),
+    d.problem,
+    d.snapshots.join(', ') || '(none)',
+    (d.files ?? []).join(', '),
+  ]);
+  return `${head}\n\n${table(['object', 'problem', 'snapshots affected', 'files'], rows)}`;
+}
+
+function renderGc(r: GcReport): string {
+  const verb = r.dryRun ? 'would' : 'did';
+  const lines = [
+    `${r.dryRun ? 'dry run: ' : ''}${r.packs} pack(s), ${r.snapshots} snapshot(s)`,
+    `delete   ${r.deleted.length} unreferenced pack(s) (${formatBytes(r.deleted.reduce((n, p) => n + p.size, 0))})`,
+    `repack   ${r.repacked.length} mostly-unused pack(s) (${formatBytes(r.repacked.reduce((n, p) => n + p.size, 0))}, ` +
+      `${formatBytes(r.bytesWritten)} live copied, ${r.manifestsRewritten} manifest(s) rewritten)`,
+  ];
+  if (r.protectedPacks) lines.push(`kept     ${r.protectedPacks} pack(s) newer than a running backup's lock`);
+  lines.push(`${verb === 'would' ? 'would free' : 'freed'}    ${formatBytes(r.bytesFreed)}`);
+  return lines.join('\n');
+}
+
+function renderLocks(locks: unknown): string {
+  const list = locks as Record<string, unknown>[];
+  if (!list.length) return 'no locks';
+  const cols = ['id', 'kind', 'purpose', 'cluster', 'host', 'pid', 'started', 'heartbeat', 'stale'];
+  return table(cols, list.map((l) => cols.map((c) => {
+    const v = l[c] ?? l[c === 'started' ? 'startedAt' : c === 'heartbeat' ? 'heartbeatAt' : c];
+    return v === undefined || v === null ? '' : String(v);
+  })));
+}

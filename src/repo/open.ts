@@ -1,0 +1,54 @@
+/**
+ * Opening the repository a command names: storage from the location, then the repository.
+ * The shapes match the `repo` settings of the configuration.
+ */
+import { PgkeepError } from '../errors.js';
+import { openStorage } from './storage/index.js';
+import { Repository, type InitOptions, type OpenOptions } from './repository.js';
+
+export interface RepoLocation {
+  /** Directory or s3://bucket/prefix. */
+  path?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3PathStyle?: boolean;
+}
+
+function storageFor(loc: RepoLocation) {
+  if (!loc.path) {
+    throw new PgkeepError('REPOSITORY', 'no repository location is configured', {
+      hint: 'use --repo <dir|s3://bucket/prefix>, set PGKEEP_REPO, or set [repo] path in pgkeep.toml',
+    });
+  }
+  return openStorage(loc.path, { s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle });
+}
+
+/** Open the configured repository. Call `close()` on the result when done (closes the storage too). */
+export async function openRepository(loc: RepoLocation, opts: OpenOptions = {}): Promise<Repository & { closeAll(): Promise<void> }> {
+  const driver = storageFor(loc);
+  try {
+    return withCloseAll(await Repository.open(driver, opts));
+  } catch (e) {
+    await driver.close();
+    throw e;
+  }
+}
+
+export async function initRepository(loc: RepoLocation, opts: InitOptions = {}): Promise<Repository & { closeAll(): Promise<void> }> {
+  const driver = storageFor(loc);
+  try {
+    return withCloseAll(await Repository.init(driver, opts));
+  } catch (e) {
+    await driver.close();
+    throw e;
+  }
+}
+
+function withCloseAll(repo: Repository): Repository & { closeAll(): Promise<void> } {
+  return Object.assign(repo, {
+    async closeAll() {
+      await repo.close();
+      await repo.driver.close();
+    },
+  });
+}
