@@ -28,7 +28,7 @@ export function codeForSqlState(sqlState: string | undefined): ErrorCode {
   if (!sqlState) return 'INTERNAL';
   if (sqlState === '42P01' || sqlState === '3F000' || sqlState === '3D000' || sqlState === '42883') return 'NOT_FOUND';
   if (sqlState === '42501') return 'SERVER_NOT_READY';
-  if (sqlState.startsWith('23')) return 'CONFLICT';
+  if (sqlState.startsWith('23') || ['42P04', '42P06', '42P07', '42710', '42723'].includes(sqlState)) return 'CONFLICT';
   if (sqlState.startsWith('22') || sqlState.startsWith('42') || sqlState === '0A000') return 'USAGE';
   if (sqlState === '57014') return 'INTERRUPTED';
   if (sqlState.startsWith('08') || sqlState.startsWith('57')) return 'CONNECTION';

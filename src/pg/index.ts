@@ -12,3 +12,6 @@ export {
 } from './connect.js';
 export { connectionError, suggestHbaLine } from './connect-errors.js';
 export { lookupPgpass, readPgpass, parsePgpassLine, DEFAULT_SOCKET_DIR, type PgpassQuery } from './pgpass.js';
+export * from './lsn.js';
+export * from './wal-name.js';
+export * from './protocol/index.js';

@@ -101,10 +101,14 @@ export interface SnapshotManifest {
 const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 const CLUSTER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-/** A new snapshot id: UTC time to the second plus 4 random hex digits (sorts by time). */
+/**
+ * A new snapshot id: UTC time to the second, then 4 hex digits = milliseconds * 64 + 6 random
+ * bits, so ids sort by creation time even within one second.
+ */
 export function newSnapshotId(now = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${t}-${randomBytes(2).toString('hex')}`;
+  const suffix = now.getUTCMilliseconds() * 64 + (randomBytes(1)[0]! & 63);
+  return `${t}-${suffix.toString(16).padStart(4, '0')}`;
 }
 
 export function isSnapshotId(id: string): boolean {

@@ -11,6 +11,7 @@ import { register as configCommand } from './config.js';
 import { register as copyCommand } from './copy.js';
 import { register as dumpCommand } from './dump.js';
 import { register as restoreDumpCommand } from './restore-dump.js';
+import { register as repoCommand } from './repo.js';
 
 type Register = (program: Command, runner: Runner) => void;
 
@@ -22,6 +23,7 @@ const COMMANDS: Register[] = [
   copyCommand,
   dumpCommand,
   restoreDumpCommand,
+  repoCommand,
 ];
 
 export function registerCommands(program: Command, runner: Runner): void {

@@ -4,8 +4,9 @@
  * row security, comments, security labels and grants; the sequences it owns (serial/identity)
  * with their values. Pure.
  *
- * A dependent entry (index, FK constraint, ...) is taken only when every relation it depends
- * on is taken: an FK constraint to a table that is not restored is left out and reported.
+ * A dependent entry (index, FK constraint, trigger...) is taken only when every relation and
+ * function it depends on is taken: an FK constraint to a table that is not restored, or a
+ * trigger whose function is not, is left out and reported.
  */
 import type { QualifiedName } from '../identifiers.js';
 import { RELATION_TYPES, type TocEntry } from './types.js';
@@ -37,8 +38,14 @@ const DEPENDENT_TYPES = new Set([
   'SEQUENCE SET', 'STATISTICS', 'STATISTICS DATA',
 ]);
 
-/** Entries whose absence makes a dependent entry fail to restore. */
-const NEEDED_TYPES = new Set<string>([...RELATION_TYPES, 'INDEX', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT']);
+/**
+ * Entries whose absence makes a dependent entry fail to restore: relations, constraints, and
+ * the functions triggers and defaults call (a trigger whose function is not restored is left
+ * out and reported rather than failing the restore).
+ */
+const NEEDED_TYPES = new Set<string>([
+  ...RELATION_TYPES, 'INDEX', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT', 'FUNCTION', 'PROCEDURE', 'AGGREGATE',
+]);
 
 function isRoot(e: TocEntry): boolean {
   return !DEPENDENT_TYPES.has(e.type);
@@ -87,9 +94,16 @@ export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSel
       changed = true;
     }
   }
+  // An entry that belongs to a table not restored (the FK constraint of another table that
+  // references a chosen one) is not worth reporting; one that belongs to a chosen table is.
+  const belongsToMissing = (s: SkippedEntry) => s.missing.some((d) => {
+    const m = byId.get(d);
+    return m !== undefined && (RELATION_TYPES as readonly string[]).includes(m.type) && m.schema === s.entry.schema
+      && (s.entry.name === m.name || s.entry.name.startsWith(m.name + ' '));
+  });
   return {
     ids: entries.filter((e) => chosen.has(e.dumpId)).map((e) => e.dumpId),
     unmatched,
-    skipped: [...skipped.values()].filter((s) => !chosen.has(s.entry.dumpId)),
+    skipped: [...skipped.values()].filter((s) => !chosen.has(s.entry.dumpId) && !belongsToMissing(s)),
   };
 }

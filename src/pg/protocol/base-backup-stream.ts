@@ -48,7 +48,7 @@ export type BackupEvent =
       content: Readable;
     }
   | { type: 'archive-end'; name: string }
-  /** Bytes the server has sent so far (with PROGRESS). */
+  /** Bytes the server has sent so far (consecutive reports the consumer has not taken yet are merged). */
   | { type: 'progress'; bytes: number }
   /** The whole backup_manifest (when requested). */
   | { type: 'manifest'; content: Buffer }

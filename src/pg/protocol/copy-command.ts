@@ -62,10 +62,13 @@ export class CopyCommand {
 
   // ---- Submittable interface (called by pg.Client) ----
 
-  submit(connection: PgConnection): void {
+  submit(connection: PgConnection): Error | undefined {
+    // aborted before node-postgres got to send it: tell the client, which then skips it
+    if (this.ended) return new Error(`${this.text.split(' ')[0]} was cancelled before it was sent`);
     this.connection = connection;
     for (const [ev, fn] of this.listeners) connection.on(ev, fn);
     connection.query(this.text);
+    return undefined;
   }
 
   handleRowDescription(msg: { fields: { name: string }[] }): void {

@@ -158,10 +158,17 @@ test('BASE_BACKUP: every file arrives and matches the server manifest', async ()
   });
 });
 
-test('a damaged file is caught by the manifest check', async () => {
+test('BASE_BACKUP with WAL: segments arrive in pg_wal/, and a damaged file is caught by the manifest check', async () => {
   await withReplication(async (rc) => {
-    const r = await consumeBackup(rc.baseBackup({ label: 'damage test', fast: true, progress: false }));
+    const r = await consumeBackup(rc.baseBackup({ label: 'with wal', fast: true, progress: false, wal: true }));
+    const start = r.events.find((e) => e.type === 'start');
+    const end = r.events.find((e) => e.type === 'end');
+    assert.ok(start?.type === 'start' && end?.type === 'end');
+    const first = walFileNameForLsn(start.timeline, start.startLsn, SEG);
+    const wal = r.files.get(`pg_wal/${first}`);
+    assert.equal(wal?.size, SEG, `pg_wal/${first} in the backup`);
     const manifest = parseBackupManifest(r.manifest!);
+    assert.equal(verifyManifestEntries(manifest, r.files).ok, true);
     const files = new Map(r.files);
     files.set('PG_VERSION', { size: 3, sha256hex: sha256(Buffer.from('99\n')) });
     const v = verifyManifestEntries(manifest, files);

@@ -33,7 +33,7 @@ export interface BaseBackupOptions {
   wal?: boolean;
   /** With `wal`: wait for the last segment to be archived (default true, the server's default). */
   waitForArchive?: boolean;
-  /** Size estimates first and progress messages ('p'); default true. */
+  /** Size estimates first (tablespace sizes, `totalBytes`); default true. The server sends 'p' progress messages either way. */
   progress?: boolean;
   /** Server-side rate limit in kB/s (32 .. 1048576). */
   maxRateKbps?: number;

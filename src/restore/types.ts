@@ -1,0 +1,139 @@
+/**
+ * The physical restore's inputs, progress events and result. A use case never prints: the CLI
+ * renders these.
+ */
+import type { Repository } from '../repo/index.js';
+import type { LocalCluster } from '../pg/local-cluster.js';
+import type { RecoveryRequest } from './recovery-config.js';
+
+export interface TablespaceMapping {
+  /** Original location (as recorded in the snapshot) or the tablespace OID. */
+  from: string;
+  /** New absolute location. */
+  to: string;
+}
+
+/** How the restored cluster's restore_command reaches the repository (no secrets in here). */
+export interface RepositoryAccess {
+  /** Repository location as given (directory or s3://...); made absolute when local. */
+  repo: string;
+  /** Cluster name in the repository. */
+  cluster: string;
+  /** Passphrase file the server's restore_command may read (never the passphrase). */
+  passphraseFile?: string;
+  /** Passphrase given through PGKEEP_PASSPHRASE (cannot reach the server): a warning is returned. */
+  passphraseFromEnv?: boolean;
+  /** Config file the command was run with (S3 settings etc.), passed on as --config. */
+  configFile?: string;
+}
+
+export interface RestoreOptions {
+  repo: Repository;
+  /** Cluster name in the repository. */
+  cluster: string;
+  /** Snapshot id or "latest". */
+  id: string;
+  /** Target data directory. */
+  to: string;
+  /** Parallel file writers (default: the repository's jobs). */
+  jobs?: number;
+  /** Restore over an existing directory, rewriting only what differs. */
+  delta?: boolean;
+  tablespaceMap?: TablespaceMapping[];
+  /** Repository access for restore_command (recovery from the WAL archive). */
+  access: RepositoryAccess;
+  /** Recovery settings beyond the default (issue 5: PITR targets). */
+  recovery?: RecoveryRequest;
+  /** Start the restored cluster and wait until it accepts connections. */
+  start?: boolean;
+  /** TCP port for --start (default: a free one). */
+  port?: number;
+  /** Leave the started server running after this process exits (the CLI does). */
+  detach?: boolean;
+  /** Called with the started cluster (tests stop it; the CLI detaches it). */
+  onStarted?: (cluster: LocalCluster) => void;
+  /** fsync files and directories (default true). */
+  sync?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+}
+
+export type RestoreStep =
+  | 'resolve' | 'check-target' | 'plan' | 'begin' | 'tablespaces' | 'write-files' | 'remove-strays'
+  | 'recovery-config' | 'finish' | 'start';
+
+export interface RestoreProgress {
+  step: RestoreStep;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes of the snapshot's files processed (written or verified unchanged). */
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes actually written to disk. */
+  bytesWritten: number;
+  /** Current file (write-files). */
+  file?: string;
+}
+
+export interface RestoreStats {
+  /** Entries in the snapshot (files, directories, symlinks). */
+  entries: number;
+  /** Regular files in the snapshot and their total size. */
+  files: number;
+  bytes: number;
+  /** Files created or changed on disk. */
+  filesWritten: number;
+  /** Files found already identical (delta). */
+  filesUnchanged: number;
+  /** Chunks written (all of them in a fresh restore; only differing ones with --delta). */
+  chunksWritten: number;
+  /** Chunks compared and found identical (delta). */
+  chunksUnchanged: number;
+  bytesWritten: number;
+  /** Entries removed because the snapshot does not have them (delta). */
+  filesRemoved: number;
+  directoriesCreated: number;
+  symlinksCreated: number;
+}
+
+export interface StartedInfo {
+  dataDir: string;
+  port: number;
+  socketDir: string;
+  logFile: string;
+  /** libpq connection string (add user=...). */
+  connection: string;
+  /** Command to stop the server. */
+  stopCommand: string;
+}
+
+export interface RestoredTablespace {
+  oid: string;
+  /** Location recorded in the snapshot. */
+  from: string;
+  /** Where it was restored. */
+  to: string;
+}
+
+export interface RestoreResult {
+  snapshotId: string;
+  cluster: string;
+  method: string;
+  standalone: boolean;
+  serverVersion: string;
+  dataDir: string;
+  delta: boolean;
+  /** Set when a previous, interrupted restore was completed (its snapshot id). */
+  resumed?: string;
+  tablespaces: RestoredTablespace[];
+  /** Paths removed by --delta (relative to the data directory). */
+  removed: string[];
+  stats: RestoreStats;
+  /** What the restored cluster will do when started. */
+  recovery: { mode: 'none' | 'crash-recovery' | 'archive-recovery'; signal?: string; settings: Record<string, string> };
+  seconds: number;
+  /** bytes of the snapshot per second. */
+  throughput: number;
+  started?: StartedInfo;
+  warnings: string[];
+}
