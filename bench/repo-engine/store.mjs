@@ -19,7 +19,7 @@ async function* walk(root, dir = root) {
 const t0 = process.hrtime.bigint();
 let bytes = 0;
 if (mode === 'store') {
-  const repo = await Repository.init(new PosixDriver(b), { compression: 'zstd:3', jobs });
+  const repo = await Repository.init(new PosixDriver(b), { compression: 'zstd:3', jobs, packSize: Number(process.env.PACK_MIB ?? 32) * 1048576 });
   const w = await repo.startSnapshot({ cluster: 'bench', kind: 'physical', jobs });
   const files = [];
   for await (const f of walk(a)) files.push(f);

@@ -64,9 +64,10 @@ export async function exportCopy(o: CopyExportOptions): Promise<CopyExportResult
   // root would replace the device node itself.
   const direct = typeof o.to === 'string' && existsSync(o.to) && !statSync(o.to).isFile();
   const tmp = typeof o.to === 'string' && !direct ? join(dirname(o.to), `.${basename(o.to)}.pgkeep-${process.pid}.tmp`) : undefined;
+  let file: ReturnType<typeof createWriteStream> | undefined;
   try {
     const stream = copyOut(client, sql, { signal: o.signal, onProgress: o.onProgress });
-    const dest = tmp ? createWriteStream(tmp, { flags: 'wx' }) : direct ? createWriteStream(o.to as string, { flags: 'a' }) : (o.to as Writable);
+    const dest = tmp || direct ? (file = createWriteStream((tmp ?? o.to) as string, { flags: tmp ? 'wx' : 'a' })) : (o.to as Writable);
     await pipeline(stream, dest, { end: tmp !== undefined || direct });
     if (tmp) renameSync(tmp, o.to as string);
     return {
@@ -74,6 +75,8 @@ export async function exportCopy(o: CopyExportOptions): Promise<CopyExportResult
       ...(tmp ? { file: o.to as string } : {}), seconds: (Date.now() - started) / 1000,
     };
   } catch (e) {
+    // The file may still be opening: wait, or it would appear after the removal below.
+    if (file && !file.closed) await new Promise<void>((res) => file!.once('close', () => res()));
     if (tmp) rmSync(tmp, { force: true });
     if (o.signal?.aborted) throw interrupted(o.signal);
     if ((e as NodeJS.ErrnoException).code && typeof (e as NodeJS.ErrnoException).syscall === 'string') {

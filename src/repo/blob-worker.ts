@@ -21,9 +21,11 @@ function transferable(d: Uint8Array): Uint8Array {
 function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   if (task.op === 'encode') {
     const hash = createHash('sha256').update(task.data).digest('hex');
-    if (task.expect === hash) return { reply: { id: task.id, hash }, transfer: [] };
+    // The input buffer goes back to the main thread to be reused for the next chunk.
+    const input = task.data;
+    if (task.expect === hash) return { reply: { id: task.id, hash, input }, transfer: [input.buffer as ArrayBuffer] };
     const blob = encodeBlob(task.codec as Codec, key, task.data);
-    return { reply: { id: task.id, hash, blob }, transfer: [blob.buffer as ArrayBuffer] };
+    return { reply: { id: task.id, hash, blob, input }, transfer: [blob.buffer as ArrayBuffer, input.buffer as ArrayBuffer] };
   }
   let plain: Uint8Array;
   try {

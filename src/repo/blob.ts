@@ -9,7 +9,7 @@
  * logical name for objects) as additional authenticated data.
  */
 import { createHash } from 'node:crypto';
-import { CODEC_IDS, codecName, compressSync, decompressSync, type Codec } from './codec.js';
+import { CODEC_IDS, codecName, compressBound, compressInto, compressSync, decompressInto, decompressSync, type Codec } from './codec.js';
 import { open, SEAL_OVERHEAD, sealInto } from './cipher.js';
 
 export const BLOB_HEADER_BYTES = 2;
@@ -31,6 +31,45 @@ export function encodeBlob(codec: Codec, key: Uint8Array | undefined, plain: Uin
   if (key) sealInto(key, out.subarray(0, BLOB_HEADER_BYTES), compressed, out, BLOB_HEADER_BYTES);
   else out.set(compressed, BLOB_HEADER_BYTES);
   return out;
+}
+
+/** Largest blob a plaintext of n bytes can become. */
+export function blobBound(n: number): number {
+  return BLOB_HEADER_BYTES + compressBound(n) + SEAL_OVERHEAD;
+}
+
+/**
+ * encodeBlob into `out` (blobBound(plain.length) bytes); `scratch` (compressBound bytes) holds
+ * the compressed bytes before encryption. Returns the blob's length. Allocates nothing for zstd
+ * without encryption.
+ */
+export function encodeBlobInto(codec: Codec, key: Uint8Array | undefined, plain: Uint8Array, out: Buffer, scratch: Buffer): number {
+  out[0] = CODEC_IDS[codec.name];
+  out[1] = key ? FLAG_ENCRYPTED : 0;
+  if (!key) return BLOB_HEADER_BYTES + compressInto(codec, plain, out.subarray(BLOB_HEADER_BYTES));
+  const n = compressInto(codec, plain, scratch);
+  return BLOB_HEADER_BYTES + sealInto(key, out.subarray(0, BLOB_HEADER_BYTES), scratch.subarray(0, n), out, BLOB_HEADER_BYTES);
+}
+
+/** decodeBlob into `out`; returns the plaintext length. */
+export function decodeBlobInto(key: Uint8Array | undefined, blob: Uint8Array, out: Uint8Array): number {
+  if (blob.length < BLOB_HEADER_BYTES) throw new Error('blob is shorter than its header');
+  const name = codecName(blob[0]!);
+  if (!name) throw new Error(`unknown codec id ${blob[0]} in blob header`);
+  const flags = blob[1]!;
+  if (flags & ~FLAG_ENCRYPTED) throw new Error(`unknown flags ${flags} in blob header`);
+  let body = blob.subarray(BLOB_HEADER_BYTES);
+  if (flags & FLAG_ENCRYPTED) {
+    if (!key) throw new Error('blob is encrypted but the repository has no key');
+    body = open(key, blob.subarray(0, BLOB_HEADER_BYTES), body);
+  } else if (key) {
+    throw new Error('blob is not encrypted in an encrypted repository');
+  }
+  try {
+    return decompressInto(name, body, out);
+  } catch (e) {
+    throw new Error(`${name} decompression failed: ${(e as Error).message}`);
+  }
 }
 
 /** Authenticate, decrypt and decompress a blob; throws a plain Error naming what failed. */

@@ -1,6 +1,7 @@
 /**
- * Cuts content into chunks at fixed offsets (0, size, 2*size, ...). Every chunk is a fresh
- * buffer that owns its memory, so it can be transferred to a worker without copying again.
+ * Cuts content into chunks at fixed offsets (0, size, 2*size, ...). Every chunk is a view on a
+ * buffer of chunkSize bytes that owns its memory (from `alloc`, which may recycle them), so it
+ * can be transferred to a worker without copying again.
  */
 import type { Readable } from 'node:stream';
 
@@ -12,18 +13,19 @@ export interface Chunk {
   data: Buffer;
 }
 
-export async function* fixedChunks(content: Content, chunkSize: number, onBytes?: (piece: Uint8Array) => void): AsyncGenerator<Chunk> {
+export async function* fixedChunks(content: Content, chunkSize: number, onBytes?: (piece: Uint8Array) => void,
+  alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafeSlow(n)): AsyncGenerator<Chunk> {
   if (content instanceof Uint8Array) {
     onBytes?.(content);
     for (let off = 0; off < content.length; off += chunkSize) {
       const end = Math.min(content.length, off + chunkSize);
-      const data = Buffer.allocUnsafeSlow(end - off);
+      const data = alloc(chunkSize).subarray(0, end - off);
       data.set(content.subarray(off, end));
       yield { offset: off, data };
     }
     return;
   }
-  let cur = Buffer.allocUnsafeSlow(chunkSize);
+  let cur = alloc(chunkSize);
   let fill = 0;
   let offset = 0;
   for await (const raw of content as AsyncIterable<Uint8Array | string>) {
@@ -38,7 +40,7 @@ export async function* fixedChunks(content: Content, chunkSize: number, onBytes?
       if (fill === chunkSize) {
         yield { offset, data: cur };
         offset += chunkSize;
-        cur = Buffer.allocUnsafeSlow(chunkSize);
+        cur = alloc(chunkSize);
         fill = 0;
       }
     }

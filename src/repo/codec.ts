@@ -58,12 +58,21 @@ interface Zstd {
   compress(data: Uint8Array, p?: { compressionLevel?: number; checksumFlag?: boolean }): Buffer;
   decompress(data: Uint8Array): Buffer;
 }
+interface ZstdBinding {
+  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
+  compressBound(n: number): number;
+}
 interface Lz4 {
   compressFrameSync(data: Buffer, o?: { contentChecksum?: boolean }): Buffer;
   decompressFrameSync(data: Buffer): Buffer;
 }
 let zstd: Zstd | undefined;
 let lz4: Lz4 | undefined;
+let zbind: ZstdBinding | undefined;
+let cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
+let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
+const zstdBinding = (): ZstdBinding => (zbind ??= require('zstd-napi/binding') as ZstdBinding);
 const zstdLib = (): Zstd => (zstd ??= require('zstd-napi') as Zstd);
 const lz4Lib = (): Lz4 => (lz4 ??= require('lz4-napi') as Lz4);
 
@@ -94,4 +103,35 @@ export function decompressSync(name: CodecName, data: Uint8Array): Uint8Array {
     case 'zstd':
       return zstdLib().decompress(data);
   }
+}
+
+/** An upper bound of the compressed size of n bytes, for every codec. */
+export function compressBound(n: number): number {
+  return Math.max(zstdBinding().compressBound(n), n + (n >> 6)) + 1024;
+}
+
+/**
+ * Compress into `dst` (at least compressBound(src.length) bytes) and return the length. zstd
+ * writes straight into `dst` with a per-thread context (no allocation); others copy.
+ */
+export function compressInto(codec: Codec, src: Uint8Array, dst: Uint8Array): number {
+  if (codec.name === 'zstd') {
+    cctx ??= new (zstdBinding().CCtx)();
+    return cctx.compress(dst, src, codec.level ?? 3);
+  }
+  const out = compressSync(codec, src);
+  dst.set(out);
+  return out.length;
+}
+
+/** Decompress into `dst`; returns the length. Throws when the data is malformed or too large. */
+export function decompressInto(name: CodecName, src: Uint8Array, dst: Uint8Array): number {
+  if (name === 'zstd') {
+    dctx ??= new (zstdBinding().DCtx)();
+    return dctx.decompress(dst, src);
+  }
+  const out = decompressSync(name, src);
+  if (out.length > dst.length) throw new Error(`decompressed data is larger than the expected ${dst.length} bytes`);
+  dst.set(out);
+  return out.length;
 }

@@ -1,9 +1,9 @@
 /**
  * Appends blobs to packs and publishes each pack when it reaches its target size or when the
- * writer finishes. A pack is assembled in memory (target 32 MiB) and published with one atomic
- * put while the next one fills; at most two packs wait for publication, so memory stays bounded
- * (about 3 x the pack size in the worst case). One writer owns its packs: concurrent writers
- * never share one.
+ * writer finishes. A pack is assembled in a reusable in-memory arena (target 32 MiB) and
+ * published with one atomic put while the next one fills; one pack at a time is in flight, so
+ * memory stays at about two pack sizes. One writer owns its packs: concurrent writers never
+ * share one.
  */
 import { randomBytes } from 'node:crypto';
 import type { StorageDriver } from './storage/driver.js';
@@ -21,12 +21,13 @@ export interface Locator {
 
 interface OpenPack {
   id: string;
-  buffers: Uint8Array[];
+  arena: Buffer;
   pos: number;
   entries: PackIndexEntry[];
 }
 
-const MAX_PUBLISHING = 2;
+const MAX_PUBLISHING = 1;
+const ARENA_SLACK = 1024 * 1024;
 
 export function newPackId(): string {
   return randomBytes(16).toString('hex');
@@ -38,6 +39,7 @@ export class PackWriter {
   private publishing = new Set<Promise<void>>();
   private failure: unknown;
   private aborted = false;
+  private spare: Buffer | undefined;
   /** Packs fully published by this writer. */
   readonly published: string[] = [];
   /** Bytes of blobs appended (what the data costs in the repository). */
@@ -62,18 +64,30 @@ export class PackWriter {
     if (this.failure) throw this.failure;
     if (this.aborted) throw new Error('pack writer aborted');
     this.signal?.throwIfAborted();
-    const pack = this.current ?? this.open();
+    let pack = this.current ?? this.open(blob.length);
+    if (pack.pos + blob.length > pack.arena.length) {
+      await this.seal(pack);
+      pack = this.open(blob.length);
+    }
     const loc: Locator = { pack: pack.id, offset: pack.pos, length: blob.length };
     pack.entries.push({ ...entry, offset: pack.pos, length: blob.length });
-    pack.buffers.push(blob);
+    pack.arena.set(blob, pack.pos);
     pack.pos += blob.length;
     this.blobBytes += blob.length;
     if (pack.pos >= this.packSize) await this.seal(pack);
     return loc;
   }
 
-  private open(): OpenPack {
-    const pack: OpenPack = { id: newPackId(), buffers: [PACK_MAGIC], pos: PACK_MAGIC.length, entries: [] };
+  private open(firstBlob: number): OpenPack {
+    const standard = this.packSize + ARENA_SLACK;
+    let arena: Buffer;
+    if (PACK_MAGIC.length + firstBlob > standard) arena = Buffer.allocUnsafeSlow(PACK_MAGIC.length + firstBlob);
+    else {
+      arena = this.spare ?? Buffer.allocUnsafeSlow(standard);
+      this.spare = undefined;
+    }
+    PACK_MAGIC.copy(arena, 0);
+    const pack: OpenPack = { id: newPackId(), arena, pos: PACK_MAGIC.length, entries: [] };
     this.current = pack;
     return pack;
   }
@@ -82,13 +96,21 @@ export class PackWriter {
   private async seal(pack: OpenPack): Promise<void> {
     this.current = undefined;
     const index = encodeObject(this.codec, this.key, packKey(pack.id), encodePackIndex(pack.entries));
-    pack.buffers.push(index, encodeFooter(pack.pos, index.length));
-    const body = Buffer.concat(pack.buffers);
-    pack.buffers.length = 0;
+    const footer = encodeFooter(pack.pos, index.length);
+    const total = pack.pos + index.length + footer.length;
+    let body: Buffer;
+    if (total <= pack.arena.length) {
+      index.copy(pack.arena, pack.pos);
+      footer.copy(pack.arena, pack.pos + index.length);
+      body = pack.arena.subarray(0, total);
+    } else {
+      body = Buffer.concat([pack.arena.subarray(0, pack.pos), index, footer]);
+    }
     const done: Promise<void> = this.driver.put(packKey(pack.id), body).then(
       () => {
         this.published.push(pack.id);
         this.publishing.delete(done);
+        if (pack.arena.length === this.packSize + ARENA_SLACK) this.spare = pack.arena; // reuse
       },
       (e) => {
         this.failure ??= e;

@@ -14,6 +14,7 @@ import { fixedChunks, type Content } from './chunker.js';
 import { PackWriter } from './pack-writer.js';
 import { WorkerPool } from './worker-pool.js';
 import { Semaphore } from './semaphore.js';
+import { BufferPool } from './buffer-pool.js';
 import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
 import {
   encodePart, MANIFEST_FORMAT, type ChunkRef, type FileEntry, type FileListPart, type FileRecord,
@@ -55,6 +56,7 @@ export class SnapshotWriter {
   private readonly packs: PackWriter;
   private readonly pool: WorkerPool;
   private readonly sem: Semaphore;
+  private readonly buffers: BufferPool;
   private state: State = 'open';
   private readonly counters: SnapshotStats = {
     files: 0, logicalBytes: 0, storedBytes: 0, reusedBytes: 0, newChunks: 0, reusedChunks: 0, reusedFiles: 0,
@@ -66,6 +68,7 @@ export class SnapshotWriter {
     this.kind = s.kind;
     this.pool = new WorkerPool(s.jobs, s.core.key);
     this.sem = new Semaphore(s.jobs * 3);
+    this.buffers = new BufferPool(s.core.chunkSize, s.jobs * 3 + 4);
     this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
   }
 
@@ -117,7 +120,7 @@ export class SnapshotWriter {
     let size = 0;
     let failed: unknown;
     try {
-      for await (const ch of fixedChunks(content, chunkSize, whole ? (b) => whole.update(b) : undefined)) {
+      for await (const ch of fixedChunks(content, chunkSize, whole ? (b) => whole.update(b) : undefined, this.buffers.take)) {
         if (failed) break;
         this.s.signal?.throwIfAborted();
         this.checkOpen();
@@ -147,6 +150,7 @@ export class SnapshotWriter {
     const expect = before && before.offset === offset && before.size === size ? before.sha256 : undefined;
     // The chunk's memory moves to the worker (no copy); `data` is unusable afterwards.
     const reply = await this.pool.run({ op: 'encode', data, codec: this.s.codec, expect }, [data.buffer as ArrayBuffer]);
+    this.buffers.give(reply.input);
     if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
     if (!reply.blob) {
       this.counters.reusedBytes += size;

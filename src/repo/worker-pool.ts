@@ -17,6 +17,8 @@ export interface WorkerReply {
   /** encode: the blob; decode: the plaintext. */
   blob?: Uint8Array;
   size?: number;
+  /** encode: the input buffer, handed back for reuse. */
+  input?: Uint8Array;
   error?: string;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;

@@ -156,6 +156,10 @@ log_file = ${dir}/log/$name.log
 log_to_stderr = false
 err_to_stderr = false
 osd_memory_target = 268435456
+# No mon commands from the OSD while it starts (we add it to the CRUSH map ourselves); the
+# device-class update at start sometimes races the monmap and kills the OSD with 'wrong fsid'.
+osd_class_update_on_start = false
+osd_crush_update_on_start = false
 mon_data = ${dir}/mon.$id
 mgr_data = ${dir}/mgr.$id
 osd_data = ${dir}/osd.$id

@@ -17,8 +17,8 @@ export async function readServerFacts(cluster: ClusterSettings, opts: { database
   return withClient(cluster, { database: opts.database, signal: opts.signal }, async (c) => {
     const r = await c.query(`select current_setting('server_version') as version,
         current_setting('server_version_num')::int as num, current_database() as db,
-        array(select datname from pg_database where not datistemplate and datallowconn order by datname) as dbs,
-        array(select rolname from pg_roles order by rolname) as roles`);
+        array(select datname::text from pg_database where not datistemplate and datallowconn order by datname) as dbs,
+        array(select rolname::text from pg_roles order by rolname) as roles`);
     const row = r.rows[0];
     return {
       version: String(row.version),

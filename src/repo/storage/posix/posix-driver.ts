@@ -55,7 +55,7 @@ export class PosixDriver implements StorageDriver {
       const tmp = await openTemp(path);
       try {
         // The write stream borrows the handle's fd; pipeline applies backpressure end to end.
-        const out = createWriteStream('', { fd: tmp.handle, autoClose: false });
+        const out = createWriteStream('', { fd: tmp.handle.fd, autoClose: false });
         await pipeline(data, out, signal ? { signal } : {});
       } catch (e) {
         data.destroy();

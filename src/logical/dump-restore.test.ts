@@ -1,0 +1,179 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCluster } from '../pg/local-cluster.js';
+import { initRepository } from '../repo/index.js';
+import type { Repository } from '../repo/index.js';
+import { dump } from './dump/index.js';
+import { restoreDump } from './restore/index.js';
+import { listDump } from './restore/list.js';
+import type { DumpFormat } from './meta.js';
+
+let cluster: LocalCluster;
+let dir: string;
+let repo: Repository & { closeAll(): Promise<void> };
+
+const SHOP = `
+  CREATE SCHEMA sales;
+  CREATE TABLE sales.orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2) CHECK (amount >= 0),
+    note text, created timestamptz DEFAULT '2026-01-01');
+  CREATE INDEX orders_customer ON sales.orders (customer);
+  CREATE TABLE sales.lines (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id int REFERENCES sales.orders (id), qty int);
+  CREATE TABLE public.notes ("Key" text PRIMARY KEY, body text, data bytea);
+  CREATE VIEW sales.totals AS SELECT customer, sum(amount) FROM sales.orders GROUP BY customer;
+  COMMENT ON TABLE sales.orders IS 'the orders';
+  INSERT INTO sales.orders (customer, amount, note)
+    SELECT 'c' || (g % 17), g * 1.5, CASE WHEN g % 5 = 0 THEN NULL ELSE E'n\\t"' || g || E'\\n' END FROM generate_series(1, 500) g;
+  INSERT INTO sales.lines (order_id, qty) SELECT 1 + g % 500, g FROM generate_series(1, 800) g;
+  INSERT INTO public.notes VALUES ('ä ✓', E'multi\\nline', '\\x00ff'), ('', NULL, NULL);
+`;
+const TABLES = ['sales.orders', 'sales.lines', 'public.notes'];
+
+async function fingerprints(db: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of TABLES) {
+    const r = await cluster.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`, [], db);
+    out[t] = r[0].f;
+  }
+  return out;
+}
+
+async function relations(db: string, schema: string): Promise<string[]> {
+  const r = await cluster.query(`SELECT c.relname || ':' || c.relkind::text AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 ORDER BY 1`, [schema], db);
+  return r.map((x: { r: string }) => x.r);
+}
+
+const settings = (db = 'postgres') => cluster.connectionSettings(db);
+
+before(async () => {
+  cluster = await LocalCluster.create();
+  await cluster.start();
+  dir = mkdtempSync(join(tmpdir(), 'pgkeep-dump-test-'));
+  repo = await initRepository({ path: join(dir, 'repo') }, { compression: 'zstd:1' });
+  await cluster.exec('CREATE DATABASE shop');
+  await cluster.exec(SHOP, 'shop');
+});
+
+after(async () => {
+  await repo?.closeAll().catch(() => {});
+  await cluster?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+for (const format of ['custom', 'directory', 'plain'] as DumpFormat[]) {
+  test(`${format} format: dump, restore into a database of another name, same data`, async () => {
+    const d = await dump({ repo, clusterName: 'main', cluster: settings('shop'), format, jobs: format === 'directory' ? 2 : undefined });
+    assert.equal(d.scope, 'database');
+    assert.equal(d.databases[0]!.name, 'shop');
+    assert.ok(d.dumpBytes > 0);
+    if (format === 'plain') assert.equal(d.databases[0]!.entries, undefined);
+    else assert.ok(d.databases[0]!.entries! > 10);
+    const target = `copy_${format}`;
+    await cluster.exec(`CREATE DATABASE ${target}`);
+    const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: target, jobs: format === 'directory' ? 2 : undefined });
+    assert.equal(r.errorCount, 0);
+    assert.deepEqual(await fingerprints(target), await fingerprints('shop'));
+    assert.deepEqual(await relations(target, 'sales'), await relations('shop', 'sales'));
+  });
+}
+
+test('--list reads the stored TOC; meta records versions and options', async () => {
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('shop'), tables: ['sales.*'], excludeTables: ['sales.lines'] });
+  const l = await listDump(repo, 'main', d.snapshotId);
+  assert.equal(l.format, 'custom');
+  assert.match(l.pgDumpVersion, /^\d+/);
+  assert.deepEqual(l.options.tables, ['sales.*']);
+  assert.deepEqual(l.options.excludeTables, ['sales.lines']);
+  assert.equal(l.options.compressedBy, 'repository');
+  const names = l.databases[0]!.entries.map((e) => `${e.type} ${e.schema}.${e.name}`);
+  assert.ok(names.includes('TABLE sales.orders'));
+  assert.ok(names.includes('TABLE DATA sales.orders'));
+  assert.ok(names.includes('INDEX sales.orders_customer'));
+  assert.ok(!names.some((n) => n.includes('lines') || n.includes('notes')), names.join('\n'));
+  const latest = await listDump(repo, 'main', 'latest');
+  assert.equal(latest.snapshotId, d.snapshotId);
+});
+
+test('one table restored into a fresh database: that table, its index and constraints, nothing else', async () => {
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('shop') });
+  await cluster.exec('CREATE DATABASE one_table');
+  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'one_table', tables: ['sales.orders'] });
+  assert.equal(r.errorCount, 0);
+  assert.deepEqual(await relations('one_table', 'sales'), ['orders:r', 'orders_customer:i', 'orders_id_seq:S', 'orders_pkey:i']);
+  assert.deepEqual(await relations('one_table', 'public'), []);
+  const [orig, copy] = [await fingerprints('shop'), await cluster.query(
+    `SELECT count(*) || ':' || md5(string_agg(x::text, ',' ORDER BY x::text)) AS f FROM sales.orders x`, [], 'one_table')];
+  assert.equal(copy[0].f, orig['sales.orders']);
+  const check = await cluster.query(`SELECT conname FROM pg_constraint WHERE conrelid = 'sales.orders'::regclass ORDER BY 1`, [], 'one_table');
+  assert.deepEqual(check.map((c: { conname: string }) => c.conname), ['orders_amount_check', 'orders_pkey']);
+  const next = await cluster.query(`SELECT nextval('sales.orders_id_seq')::int AS n`, [], 'one_table');
+  assert.equal(next[0].n, 501);
+  const comment = await cluster.query(`SELECT obj_description('sales.orders'::regclass) AS c`, [], 'one_table');
+  assert.equal(comment[0].c, 'the orders');
+});
+
+test('restore stops at the first error and names the object; --continue-on-error counts', async () => {
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('shop') });
+  await assert.rejects(
+    restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'shop' }),
+    (e: any) => e.code === 'CONFLICT' && /stopped at the first error/.test(e.message) && /SCHEMA sales/.test(e.message) && /already exists/.test(e.message),
+  );
+  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'shop', continueOnError: true });
+  assert.ok(r.errorCount >= 5, `errors: ${r.errorCount}`);
+  assert.ok(r.parts[0]!.errors.some((e) => e.object === 'TABLE sales.orders' && /already exists/.test(e.message)));
+  // Nothing was doubled.
+  assert.deepEqual((await fingerprints('shop'))['sales.orders']!.split(':')[0], '500');
+});
+
+test('--create recreates the dumped database under its own name', async () => {
+  await cluster.exec('CREATE DATABASE solo');
+  await cluster.exec('CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, g::text FROM generate_series(1, 50) g', 'solo');
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('solo') });
+  await cluster.exec('DROP DATABASE solo');
+  await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, create: true });
+  assert.deepEqual(await cluster.query('SELECT count(*)::int AS n, sum(id)::int AS s FROM t', [], 'solo'), [{ n: 50, s: 1275 }]);
+});
+
+test('--all: roles, databases, ownership and grants come back', async () => {
+  await cluster.exec(`CREATE ROLE alice LOGIN PASSWORD 'secret-a'; CREATE ROLE bob NOLOGIN`);
+  await cluster.exec('CREATE DATABASE app OWNER alice');
+  await cluster.exec(`CREATE TABLE items (id int PRIMARY KEY, name text); ALTER TABLE items OWNER TO alice;
+    GRANT SELECT ON items TO bob; INSERT INTO items VALUES (1, 'one'), (2, 'two')`, 'app');
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('postgres'), all: true });
+  assert.equal(d.scope, 'all');
+  assert.ok(d.databases.some((x) => x.name === 'app') && d.databases.some((x) => x.name === 'postgres'));
+  assert.equal(d.globals?.noRolePasswords, false);
+  // Make the cluster forget them, then restore everything.
+  for (const db of d.databases.map((x) => x.name).filter((x) => x !== 'postgres')) await cluster.exec(`DROP DATABASE "${db}"`);
+  await cluster.exec('DROP ROLE alice; DROP ROLE bob');
+  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, all: true, continueOnError: false });
+  assert.ok(r.parts[0]!.name === 'globals' && r.parts[0]!.ignored.some((t) => /role "postgres" already exists/.test(t)));
+  const owner = await cluster.query(`SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'app'`);
+  assert.deepEqual(owner, [{ o: 'alice' }]);
+  assert.deepEqual(await cluster.query('SELECT tableowner FROM pg_tables WHERE tablename = $1', ['items'], 'app'), [{ tableowner: 'alice' }]);
+  assert.deepEqual(await cluster.query(`SELECT has_table_privilege('bob', 'items', 'SELECT') AS s`, [], 'app'), [{ s: true }]);
+  assert.deepEqual(await cluster.query('SELECT count(*)::int AS n FROM items', [], 'app'), [{ n: 2 }]);
+  assert.deepEqual(await fingerprints('shop'), await fingerprints('copy_custom'));
+  const pw = await cluster.query(`SELECT rolpassword IS NOT NULL AS has FROM pg_authid WHERE rolname = 'alice'`);
+  assert.deepEqual(pw, [{ has: true }]);
+});
+
+test('errors: missing table, unknown snapshot id, physical options misuse', async () => {
+  await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings('shop'), tables: ['sales.nope'] }),
+    (e: any) => e.code === 'NOT_FOUND' && /no matching tables/.test(e.message));
+  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: '20200101T000000Z-0000', into: 'x' }),
+    (e: any) => e.code === 'NOT_FOUND');
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('shop') });
+  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'one_table', tables: ['nope'] }),
+    (e: any) => e.code === 'NOT_FOUND' && /nope/.test(e.message));
+  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId }),
+    (e: any) => e.code === 'USAGE');
+  await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings('shop'), jobs: 2 }), (e: any) => e.code === 'USAGE');
+  // A failed dump leaves no snapshot behind.
+  const before = (await repo.listSnapshotIds('main')).length;
+  await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings('shop'), schemas: ['nope'] }));
+  assert.equal((await repo.listSnapshotIds('main')).length, before);
+});

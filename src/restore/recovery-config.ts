@@ -1,0 +1,142 @@
+/**
+ * What the restored cluster does when it starts, and the files that tell it so.
+ *
+ * - cold backup: nothing (the cluster was shut down cleanly; it simply starts);
+ * - standalone hot backup: crash recovery from backup_label with the WAL stored in pg_wal/;
+ * - other hot backups: archive recovery — recovery.signal plus a restore_command that runs
+ *   `pgkeep wal get %f %p` against this repository.
+ *
+ * `planRecovery` decides (pure); `writeRecoveryConfig` writes recovery.signal and the settings at
+ * the end of postgresql.auto.conf (which wins over postgresql.conf). Point-in-time recovery
+ * (issue 5) extends `RecoveryRequest`: a target turns any backup into archive recovery and adds
+ * its recovery_target* settings here, in one place.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { formatConfLine, type ConfValue } from '../pg/conf-file.js';
+import type { RepositoryAccess } from './types.js';
+import { applyOwner, type Owner } from './ownership.js';
+
+/** What the caller asks beyond the default recovery (issue 5 adds targets here). */
+export interface RecoveryRequest {
+  /** Recover from the WAL archive even when the backup needs none (cold, standalone). */
+  fromArchive?: boolean;
+  /** Further recovery settings (recovery_target_time, recovery_target_action, ...). */
+  settings?: Record<string, ConfValue>;
+}
+
+export type RecoveryMode = 'none' | 'crash-recovery' | 'archive-recovery';
+
+export interface RecoveryPlan {
+  mode: RecoveryMode;
+  /** Signal file to create in the data directory. */
+  signal?: 'recovery.signal';
+  /** Settings for postgresql.auto.conf. */
+  settings: Record<string, ConfValue>;
+  warnings: string[];
+}
+
+export interface RecoveryInput {
+  meta: PhysicalBackupMeta;
+  access: RepositoryAccess;
+  request?: RecoveryRequest;
+  /** The repository is encrypted (restore_command then needs a passphrase file). */
+  encrypted: boolean;
+  /** Programs in restore_command (default: this node and this checkout's bin/pgkeep.js). */
+  nodePath?: string;
+  pgkeepScript?: string;
+}
+
+/** Settings pgkeep owns in postgresql.auto.conf: stale copies (from the source) are dropped. */
+const MANAGED = /^(restore_command|recovery_target(_\w+)?|recovery_end_command)$/;
+
+const MARK = '# recovery settings written by pgkeep restore';
+
+export function defaultPgkeepScript(): string {
+  return fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
+}
+
+/** Decide the recovery mode and settings. Pure. */
+export function planRecovery(input: RecoveryInput): RecoveryPlan {
+  const { meta, request = {} } = input;
+  const hot = meta.method !== 'cold';
+  const archive = request.fromArchive || Object.keys(request.settings ?? {}).length > 0 || (hot && !meta.standalone);
+  if (!archive) return { mode: hot ? 'crash-recovery' : 'none', settings: {}, warnings: [] };
+  const warnings: string[] = [];
+  const command = restoreCommand(input.access, { nodePath: input.nodePath, pgkeepScript: input.pgkeepScript });
+  if (input.encrypted && !input.access.passphraseFile) {
+    warnings.push('the repository is encrypted, and restore_command has no passphrase file' +
+      (input.access.passphraseFromEnv ? ' (PGKEEP_PASSPHRASE is not in the server\'s environment)' : '') +
+      ': restore again with --passphrase-file FILE readable by the server\'s OS user, or edit restore_command in postgresql.auto.conf');
+  }
+  if (/^s3:\/\//.test(input.access.repo)) {
+    warnings.push('the repository is on S3: the server\'s environment must hold its credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or a profile) for restore_command to work');
+  }
+  return {
+    mode: 'archive-recovery',
+    signal: 'recovery.signal',
+    settings: { restore_command: command, ...request.settings },
+    warnings,
+  };
+}
+
+/**
+ * `'<node>' '<bin/pgkeep.js>' --repo R --cluster C [--config F] [--passphrase-file F] wal get %f %p`:
+ * absolute paths (the server runs it from the data directory, as its own OS user, with its own
+ * environment), each argument quoted for sh, "%" doubled so the server substitutes only %f/%p.
+ */
+export function restoreCommand(access: RepositoryAccess, programs: { nodePath?: string; pgkeepScript?: string } = {}): string {
+  const args = [
+    programs.nodePath ?? process.execPath,
+    programs.pgkeepScript ?? defaultPgkeepScript(),
+    '--repo', absoluteRepo(access.repo),
+    '--cluster', access.cluster,
+  ];
+  if (access.configFile) args.push('--config', resolve(access.configFile));
+  if (access.passphraseFile) args.push('--passphrase-file', resolve(access.passphraseFile));
+  return `${args.map((a) => shellQuote(a).replace(/%/g, '%%')).join(' ')} wal get %f %p`;
+}
+
+function absoluteRepo(repo: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || isAbsolute(repo) ? repo : resolve(repo);
+}
+
+/** Quote for POSIX sh when needed. */
+export function shellQuote(s: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * New postgresql.auto.conf text: the lines of the settings pgkeep manages (and earlier pgkeep
+ * blocks) removed, the plan's settings appended. Pure.
+ */
+export function renderAutoConf(current: string, settings: Record<string, ConfValue>, note: string): string {
+  const kept = current.split('\n').filter((line) => {
+    if (line.startsWith(MARK)) return false;
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=?/.exec(line);
+    return !(m && MANAGED.test(m[1]!.toLowerCase()));
+  });
+  while (kept.length && kept[kept.length - 1] === '') kept.pop();
+  const lines = Object.entries(settings).map(([k, v]) => formatConfLine(k, v));
+  if (lines.length === 0) return kept.length ? kept.join('\n') + '\n' : '';
+  return [...kept, `${MARK} (${note})`, ...lines].join('\n') + '\n';
+}
+
+/** Write recovery.signal and the settings; `owner` gets the new files (when root). */
+export async function writeRecoveryConfig(dataDir: string, plan: RecoveryPlan, note: string, owner?: Owner): Promise<void> {
+  if (plan.mode !== 'archive-recovery') return;
+  const auto = join(dataDir, 'postgresql.auto.conf');
+  const existed = existsSync(auto);
+  const current = existed ? await readFile(auto, 'utf8') : '# Do not edit this file manually!\n# It will be overwritten by the ALTER SYSTEM command.\n';
+  await writeFile(auto, renderAutoConf(current, plan.settings, note), { mode: 0o600 });
+  if (!existed) await applyOwner(auto, owner);
+  if (plan.signal) {
+    const signal = join(dataDir, plan.signal);
+    await writeFile(signal, '', { mode: 0o600 });
+    await applyOwner(signal, owner);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * One regular file onto disk, fresh or by delta.
+ *
+ * Fresh: the stored content, verified chunk by chunk by the repository, written in order.
+ * Delta: the local file is set to the recorded size, then each chunk of it is hashed and
+ * compared with the recorded chunk hash; only chunks that differ are read from the repository
+ * and written in place at their offset. A file that is missing or not a regular file is
+ * (re)created.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
+import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
+
+export interface FileOutcome {
+  /** The file was created or changed. */
+  written: boolean;
+  chunksWritten: number;
+  chunksUnchanged: number;
+  bytesWritten: number;
+}
+
+export interface FileWriteOptions {
+  repo: Repository;
+  snapshot: Snapshot;
+  record: FileRecord;
+  local: string;
+  signal: AbortSignal;
+  sync: boolean;
+  /** Bytes of the file processed (written or found equal). */
+  onBytes: (n: number) => void;
+}
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+const UPDATE = constants.O_RDWR | constants.O_NOFOLLOW;
+
+function context(o: FileWriteOptions): string {
+  return `file "${o.record.path}" of snapshot ${o.snapshot.cluster}/${o.snapshot.id}`;
+}
+
+/** Write the whole file from the repository. */
+export async function writeFresh(o: FileWriteOptions): Promise<FileOutcome> {
+  const fh = await open(o.local, CREATE, 0o600);
+  let pos = 0;
+  try {
+    if (o.record.size > 0) {
+      for await (const piece of o.repo.readFile(o.snapshot, o.record, { signal: o.signal })) {
+        const buf = piece as Buffer;
+        await writeAll(fh, buf, pos);
+        pos += buf.length;
+        o.onBytes(buf.length);
+      }
+    }
+    if (o.sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { written: true, chunksWritten: o.record.chunks.length, chunksUnchanged: 0, bytesWritten: pos };
+}
+
+/** Bring an existing file to the recorded content, writing only the chunks that differ. */
+export async function writeDelta(o: FileWriteOptions, scratch: Buffer): Promise<FileOutcome> {
+  let st;
+  try {
+    st = await lstat(o.local);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return writeFresh(o);
+    throw e;
+  }
+  if (!st.isFile()) {
+    await rm(o.local, { recursive: true, force: true }); // a directory or symlink in its place: never followed
+    return writeFresh(o);
+  }
+  const out: FileOutcome = { written: false, chunksWritten: 0, chunksUnchanged: 0, bytesWritten: 0 };
+  const fh = await open(o.local, UPDATE);
+  try {
+    if (st.size !== o.record.size) {
+      await fh.truncate(o.record.size);
+      out.written = true;
+    }
+    for (const c of o.record.chunks) {
+      o.signal.throwIfAborted();
+      const same = c.offset < st.size && (await localChunkHash(fh, c.offset, c.size, scratch)) === c.sha256;
+      if (same) out.chunksUnchanged++;
+      else {
+        const data = await o.repo.readChunk(c, context(o));
+        await writeAll(fh, data, c.offset);
+        out.chunksWritten++;
+        out.bytesWritten += data.length;
+        out.written = true;
+      }
+      o.onBytes(c.size);
+    }
+    if (o.sync && out.written) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+async function localChunkHash(fh: FileHandle, offset: number, size: number, scratch: Buffer): Promise<string> {
+  const buf = scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(buf, got, size - got, offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return createHash('sha256').update(buf.subarray(0, got)).digest('hex');
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}

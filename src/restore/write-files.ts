@@ -1,0 +1,111 @@
+/**
+ * Step "write files": directories (parents first), then plain symlinks, then the regular files
+ * by N parallel writers (fresh, or by delta). The first failure stops the other writers and is
+ * thrown; the in-progress marker stays, so the directory is known to be incomplete.
+ */
+import { mkdir, lstat, readlink, rm, symlink } from 'node:fs/promises';
+import type { Repository, Snapshot } from '../repo/index.js';
+import { setAttributes } from './file-attrs.js';
+import type { OwnerResolver } from './ownership.js';
+import type { PlannedEntry, RestorePlan } from './plan.js';
+import { writeDelta, writeFresh, type FileOutcome } from './restore-file.js';
+import type { RestoreStats } from './types.js';
+
+export interface WriteContext {
+  repo: Repository;
+  snapshot: Snapshot;
+  plan: RestorePlan;
+  owners: OwnerResolver;
+  delta: boolean;
+  jobs: number;
+  sync: boolean;
+  signal?: AbortSignal;
+  stats: RestoreStats;
+  /** A file's bytes were processed (written or found equal). */
+  onBytes: (n: number, file: string) => void;
+  onFileDone: (file: string) => void;
+}
+
+/** Make sure `path` is a real directory (a file or symlink in its place is removed first). */
+export async function ensureDirectory(path: string, mode: number): Promise<boolean> {
+  try {
+    const st = await lstat(path);
+    if (st.isDirectory()) return false;
+    await rm(path, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await mkdir(path, { recursive: true, mode });
+  return true;
+}
+
+export async function createDirectories(c: WriteContext): Promise<void> {
+  for (const d of c.plan.directories) {
+    c.signal?.throwIfAborted();
+    if (await ensureDirectory(d.local, 0o700)) c.stats.directoriesCreated++;
+    await setAttributes(d.local, d.record, c.owners);
+  }
+}
+
+/** A symlink pointing at `target`; an existing entry of another kind or target is replaced. */
+export async function ensureSymlink(path: string, target: string): Promise<boolean> {
+  try {
+    const st = await lstat(path);
+    if (st.isSymbolicLink() && (await readlink(path)) === target) return false;
+    await rm(path, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await symlink(target, path);
+  return true;
+}
+
+export async function createSymlinks(c: WriteContext): Promise<void> {
+  for (const s of c.plan.symlinks) {
+    if (await ensureSymlink(s.local, s.record.linkTarget ?? '')) c.stats.symlinksCreated++;
+    await setAttributes(s.local, s.record, c.owners);
+  }
+}
+
+/** Write one planned file (fresh or delta) and give it its attributes. */
+export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: AbortSignal, scratch: Buffer): Promise<FileOutcome> {
+  const o = {
+    repo: c.repo, snapshot: c.snapshot, record: f.record, local: f.local, signal, sync: c.sync,
+    onBytes: (n: number) => c.onBytes(n, f.rel),
+  };
+  const outcome = c.delta ? await writeDelta(o, scratch) : await writeFresh(o);
+  await setAttributes(f.local, f.record, c.owners);
+  const s = c.stats;
+  if (outcome.written) s.filesWritten++;
+  else s.filesUnchanged++;
+  s.chunksWritten += outcome.chunksWritten;
+  s.chunksUnchanged += outcome.chunksUnchanged;
+  s.bytesWritten += outcome.bytesWritten;
+  c.onFileDone(f.rel);
+  return outcome;
+}
+
+export async function writeFiles(c: WriteContext): Promise<void> {
+  const stop = new AbortController();
+  const signal = c.signal ? AbortSignal.any([c.signal, stop.signal]) : stop.signal;
+  const files = c.plan.files;
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    const scratch = Buffer.allocUnsafe(c.snapshot.manifest.chunkSize);
+    while (failure === undefined && next < files.length) {
+      const f = files[next++]!;
+      try {
+        signal.throwIfAborted();
+        await restoreOneFile(c, f, signal, scratch);
+      } catch (e) {
+        if (failure === undefined) {
+          failure = c.signal?.aborted ? (c.signal.reason ?? e) : e;
+          stop.abort(e);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(c.jobs, files.length)) }, worker));
+  if (failure !== undefined) throw failure;
+}

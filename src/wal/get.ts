@@ -1,0 +1,93 @@
+/**
+ * `wal get` (restore_command): one WAL file from the repository (or the prefetch spool) to the
+ * path recovery asked for. Written to a temporary name next to the destination, then renamed, so
+ * recovery never reads half a file. "Not in the archive" is a normal answer (found: false), not
+ * an error; every other failure throws.
+ */
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { PgkeepError } from '../errors.js';
+import type { Repository } from '../repo/index.js';
+import { readClusterIdentity } from '../backup/cluster-identity.js';
+import { parseWalFileName, type WalFileKind } from '../pg/wal-name.js';
+import { walObjectName } from './layout.js';
+import { readSegmentHeader } from './identify.js';
+import { systemIdOfDataDir } from './source-file.js';
+import { pruneSpool, takeFromSpool } from './spool.js';
+
+export interface WalGetOptions {
+  cluster: string;
+  /** %f: the file recovery wants. */
+  name: string;
+  /** %p: where to put it (relative to cwd, the data directory, or absolute). */
+  destination: string;
+  cwd?: string;
+  /** The configured data directory (a second place to find pg_control). */
+  pgdata?: string;
+  /** Read from this system's WAL (default: the data directory's, else the cluster's recorded identity). */
+  systemIdentifier?: string;
+  /** Spool directory of prefetched segments (looked in first when set). */
+  spoolDir?: string;
+}
+
+export type WalGetResult =
+  | { found: true; file: string; kind: WalFileKind; bytes: number; source: 'repository' | 'spool';
+      destination: string; systemIdentifier: string; segmentSize?: number }
+  | { found: false; file: string; kind: WalFileKind; systemIdentifier: string };
+
+type WalRepo = Pick<Repository, 'getObject' | 'location'>;
+
+export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<WalGetResult> {
+  const file = parseWalFileName(opts.name);
+  const cwd = opts.cwd ?? process.cwd();
+  const destination = resolve(cwd, opts.destination);
+  const systemIdentifier = await resolveSystemId(repo, opts, cwd);
+
+  if (opts.spoolDir && file.kind === 'segment') {
+    await pruneSpool(opts.spoolDir, file.name);
+    const segmentSize = await takeFromSpool(opts.spoolDir, file.name, systemIdentifier, destination);
+    if (segmentSize !== undefined) {
+      return { found: true, file: file.name, kind: file.kind, bytes: segmentSize, source: 'spool', destination, systemIdentifier, segmentSize };
+    }
+  }
+
+  let data: Buffer;
+  try {
+    data = await repo.getObject(walObjectName(opts.cluster, systemIdentifier, file));
+  } catch (e) {
+    if (e instanceof PgkeepError && e.code === 'NOT_FOUND') return { found: false, file: file.name, kind: file.kind, systemIdentifier };
+    throw e;
+  }
+  const segmentSize = file.kind === 'segment' ? readSegmentHeader(data, `archived ${file.name}`).segmentSize : undefined;
+  await writeAtomically(destination, data);
+  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize };
+}
+
+async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string): Promise<string> {
+  if (opts.systemIdentifier) return opts.systemIdentifier;
+  const fromDataDir = await systemIdOfDataDir([cwd, opts.pgdata]);
+  if (fromDataDir) return fromDataDir;
+  const known = await readClusterIdentity(repo as Pick<Repository, 'getObject' | 'putObject' | 'location'>, opts.cluster);
+  if (known) return known.systemIdentifier;
+  throw new PgkeepError('NOT_FOUND', `cluster "${opts.cluster}" has no WAL or backups in ${repo.location}, and no data directory says which system to read`, {
+    hint: 'check --cluster and --repo in restore_command',
+  });
+}
+
+async function writeAtomically(destination: string, data: Uint8Array): Promise<void> {
+  const tmp = join(dirname(destination), `.${basename(destination)}.pgkeep-${process.pid}`);
+  try {
+    const h = await open(tmp, 'w', 0o600);
+    try {
+      await h.writeFile(data);
+    } finally {
+      await h.close();
+    }
+    await rename(tmp, destination);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new PgkeepError('REPOSITORY', `cannot write ${destination}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      hint: 'restore_command runs as the server\'s OS user: it must be able to write into pg_wal',
+    });
+  }
+}

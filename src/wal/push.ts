@@ -1,0 +1,85 @@
+/**
+ * `wal push` (archive_command): one WAL file into the repository, durably, exactly once.
+ *
+ *   read the file -> whose system is it? -> same system as the cluster's recorded identity?
+ *   -> store write-once (compressed, encrypted) -> if it was there already: same bytes = done,
+ *   different bytes = refuse loudly and keep the first copy.
+ *
+ * No repository lock is taken: gc deletes only packs and rewrites manifests, never WAL objects,
+ * and WAL objects are write-once, so a push cannot conflict with anything but `expire`, which
+ * only deletes WAL older than every kept backup (never the segment being pushed now).
+ */
+import { PgkeepError } from '../errors.js';
+import type { Repository } from '../repo/index.js';
+import { checkClusterIdentity, readClusterIdentity } from '../backup/cluster-identity.js';
+import { walObjectName } from './layout.js';
+import { readWalSource, type ReadWalSourceOptions } from './source-file.js';
+import type { WalFileKind } from '../pg/wal-name.js';
+
+export interface WalPushOptions extends ReadWalSourceOptions {
+  cluster: string;
+  /** %p: relative to the data directory (the archiver's working directory) or absolute. */
+  path: string;
+}
+
+export interface WalPushResult {
+  file: string;
+  kind: WalFileKind;
+  status: 'archived' | 'already-archived';
+  systemIdentifier: string;
+  /** Logical object name in the repository. */
+  object: string;
+  /** Stored key (with codec and encryption suffixes). */
+  key: string;
+  bytes: number;
+}
+
+type WalRepo = Pick<Repository, 'getObject' | 'putObject' | 'location'>;
+
+export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<WalPushResult> {
+  const src = await readWalSource(opts.path, opts);
+  const systemIdentifier = await systemOf(repo, opts.cluster, src.file.name, src.systemIdentifier);
+  const object = walObjectName(opts.cluster, systemIdentifier, src.file);
+  const { created, key } = await repo.putObject(object, src.data, { ifAbsent: true });
+  const result: WalPushResult = {
+    file: src.file.name, kind: src.file.kind, status: 'archived', systemIdentifier, object, key, bytes: src.data.length,
+  };
+  if (created) return result;
+  const existing = await repo.getObject(object);
+  if (existing.equals(src.data)) return { ...result, status: 'already-archived' };
+  throw new PgkeepError('DATA_INTEGRITY',
+    `${src.file.name} is already archived in ${repo.location} with different content; the archived copy was kept`, {
+      hint: 'two servers are archiving into the same cluster name, or a server was restored and reused old WAL names ' +
+        'without a new timeline; check archive_command on every server using this repository, and which copy is right',
+      details: { file: src.file.name, object: key, archivedBytes: existing.length, newBytes: src.data.length },
+    });
+}
+
+/** The system the file belongs to, checked against (or recorded as) the cluster's identity. */
+async function systemOf(repo: WalRepo, cluster: string, name: string, fromFile: string | undefined): Promise<string> {
+  if (fromFile === undefined) {
+    // A .history/.backup file outside a data directory: it can only belong to the recorded system.
+    const known = await readClusterIdentity(repo, cluster);
+    if (!known) {
+      throw new PgkeepError('NOT_FOUND', `cannot tell which PostgreSQL system ${name} belongs to`, {
+        hint: 'run "pgkeep wal push" from the data directory (as archive_command does), or set --pgdata',
+      });
+    }
+    return known.systemIdentifier;
+  }
+  try {
+    await checkClusterIdentity(repo, cluster, fromFile);
+  } catch (e) {
+    if (e instanceof PgkeepError && e.code === 'CONFLICT') {
+      const recorded = (e.details?.recorded as string | undefined) ?? '?';
+      throw new PgkeepError('CONFLICT',
+        `${name} is WAL of PostgreSQL system ${fromFile}, but cluster "${cluster}" in ${repo.location} is system ${recorded}; not archived`, {
+          hint: 'a different server (or a re-initdb) is archiving under this cluster name: give it its own ' +
+            '--cluster NAME in archive_command, or another repository',
+          details: { file: name, cluster, recorded, wal: fromFile },
+        });
+    }
+    throw e;
+  }
+  return fromFile;
+}
