@@ -1,4 +1,4 @@
-// pgkeep side of the benchmark: store a directory tree as one snapshot, or read it back.
+// pgkeep side of the benchmark (run.mjs drives it): store a directory tree as one snapshot, or read it back.
 // Usage: node store.mjs store <dataDir> <repoDir> [jobs]   |   node store.mjs read <repoDir>
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join, relative } from 'node:path';

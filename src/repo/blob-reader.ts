@@ -8,7 +8,7 @@ import { PgkeepError } from '../errors.js';
 import { decodeBlob, sha256 } from './blob.js';
 import { packKey } from './pack-format.js';
 import { damagedBlob, type BlobPlace } from './integrity.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { DecodeItem, WorkerPool } from './worker-pool.js';
 
 /** Fetch `length` bytes at `offset` of a pack; a missing or short pack is DATA_INTEGRITY. */
 export async function fetchPackRange(driver: StorageDriver, place: BlobPlace & { length: number }): Promise<Buffer> {
@@ -37,18 +37,45 @@ export function decodeVerified(key: Buffer | undefined, blob: Buffer, expectSha2
   return Buffer.isBuffer(plain) ? plain : Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
 }
 
-/** Decode and verify in a worker; the blob's memory is transferred when it owns its buffer. */
-export async function decodeInPool(pool: WorkerPool, blob: Buffer, expectSha256: string, place: BlobPlace): Promise<Buffer> {
+/**
+ * Decode and verify in a worker. The plaintext lands in a new buffer of `rawLength` bytes
+ * (returned), or with `discard` is only verified (repo check).
+ */
+export async function decodeInPool(pool: WorkerPool, blob: Buffer, expectSha256: string, rawLength: number,
+  place: BlobPlace, discard = false): Promise<Buffer> {
   let data = blob;
   if (blob.byteOffset !== 0 || blob.byteLength !== blob.buffer.byteLength) {
     data = Buffer.allocUnsafeSlow(blob.length); // a slice of a larger read: copy so it can be transferred
     blob.copy(data);
   }
-  const reply = await pool.run({ op: 'decode', data, expect: expectSha256 }, [data.buffer as ArrayBuffer]);
+  const out = discard ? undefined : Buffer.allocUnsafeSlow(rawLength);
+  const transfer = [data.buffer as ArrayBuffer, ...(out ? [out.buffer as ArrayBuffer] : [])];
+  const reply = await pool.run({ op: 'decode', data, out, rawLength, expect: expectSha256 }, transfer);
   if (reply.error) {
     if (reply.fatal) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
     throw damagedBlob(place, reply.error);
   }
+  if (discard) return Buffer.alloc(0);
   const b = reply.blob!;
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return Buffer.from(b.buffer, b.byteOffset, reply.size!);
+}
+
+/**
+ * Decode several adjacent blobs (read with one range request) in one worker task; returns their
+ * plaintexts concatenated. `places[i]` names blob i in errors.
+ */
+export async function decodeManyInPool(pool: WorkerPool, raw: Buffer, items: DecodeItem[], places: BlobPlace[]): Promise<Buffer> {
+  let data = raw;
+  if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) {
+    data = Buffer.allocUnsafeSlow(raw.length);
+    raw.copy(data);
+  }
+  const out = Buffer.allocUnsafeSlow(items.reduce((n, it) => n + it.rawLength, 0));
+  const reply = await pool.run({ op: 'decodeMany', data, out, items }, [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer]);
+  if (reply.error) {
+    if (reply.fatal || reply.failed === undefined) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+    throw damagedBlob(places[reply.failed]!, reply.error);
+  }
+  const b = reply.blob!;
+  return Buffer.from(b.buffer, b.byteOffset, reply.size!);
 }

@@ -126,7 +126,7 @@ async function readAll(repo: Repository, refs: RefSet, id: string, entries: Pack
     await Promise.all(group.map(async (g) => {
       const slice = buf.subarray(g.offset - start, g.offset - start + g.length);
       try {
-        await decodeInPool(repo.pool(), slice, g.sha256, { pack: id, offset: g.offset, length: g.length });
+        await decodeInPool(repo.pool(), slice, g.sha256, g.rawLength, { pack: id, offset: g.offset, length: g.length }, true);
         report.blobsRead++;
       } catch (e) {
         const ref = used.get(g.offset);

@@ -167,9 +167,13 @@ for (let i = 0; ; i++) {
   assert.equal(before.ok, true);
   assert.ok(before.unreferencedPacks > 0, 'the writer had published packs');
 
-  // The dead writer's lock is reported, never stolen: break it, then gc.
+  // The dead writer's lock is reported, never stolen: gc refuses until it is broken.
+  await assert.rejects(garbageCollect(repo), (e: PgkeepError) => e.code === 'LOCKED');
   const locks = await listLocks(repo.driver);
-  for (const l of locks) await breakLock(repo.driver, (l as { id: string }).id);
+  assert.equal(locks.length, 1);
+  assert.equal(locks[0]!.stale, true);
+  assert.equal(locks[0]!.purpose, 'test writer');
+  await breakLock(repo.driver, locks[0]!.id);
   const report = await garbageCollect(repo);
   assert.equal(report.deleted.length, before.unreferencedPacks);
   let left = 0;

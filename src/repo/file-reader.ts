@@ -6,9 +6,10 @@ import { Readable } from 'node:stream';
 import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { ChunkRef, FileRecord } from './manifest.js';
-import { decodeInPool, fetchPackRange } from './blob-reader.js';
+import { decodeInPool, decodeManyInPool, fetchPackRange } from './blob-reader.js';
 
-const GROUP_BYTES = 4 * 1024 * 1024;
+/** Adjacent blobs are read and decoded together up to this many stored bytes. */
+const GROUP_BYTES = 1024 * 1024;
 
 export interface ReadFileOptions {
   signal?: AbortSignal;
@@ -38,33 +39,27 @@ function groups(chunks: ChunkRef[]): Group[] {
   return out;
 }
 
-/** Decoded, verified chunks of a file in order. */
+/**
+ * Decoded, verified content of a file in order (one buffer per group of adjacent chunks). Groups
+ * are decoded in parallel by the worker pool with a bounded read-ahead.
+ */
 export async function* readChunksData(core: RepoCore, record: FileRecord, opts: ReadFileOptions = {}): AsyncGenerator<Buffer> {
   const context = opts.context ?? `file "${record.path}"`;
-  const window = Math.max(8, core.jobs * 4);
+  const window = core.jobs * 2 + 1;
   const pending: Promise<Buffer>[] = [];
   let expectedOffset = 0;
   for (const g of groups(record.chunks)) {
     opts.signal?.throwIfAborted();
-    const raw = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context });
-    raw.catch(() => undefined);
-    let at = 0;
-    for (const c of g.chunks) {
+    const items = g.chunks.map((c) => {
       if (c.offset !== expectedOffset) throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} has a gap at offset ${expectedOffset}`);
       expectedOffset += c.size;
-      const start = at;
-      at += c.length;
-      const place = { pack: c.pack, offset: c.packOffset, length: c.length, context };
-      const p = raw.then(async (buf) => {
-        const data = await decodeInPool(core.pool(), buf.subarray(start, start + c.length), c.sha256, place);
-        if (data.length !== c.size) {
-          throw new PgkeepError('DATA_INTEGRITY', `chunk at offset ${c.offset} of ${context} has ${data.length} bytes, ${c.size} expected`);
-        }
-        return data;
-      });
-      p.catch(() => undefined);
-      pending.push(p);
-    }
+      return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
+    });
+    const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
+    const p = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context })
+      .then((raw) => decodeManyInPool(core.pool(), raw, items, places));
+    p.catch(() => undefined);
+    pending.push(p);
     while (pending.length >= window) yield await pending.shift()!;
   }
   while (pending.length > 0) {
@@ -84,5 +79,5 @@ export function readFileStream(core: RepoCore, record: FileRecord, opts: ReadFil
 export async function readChunk(core: RepoCore, chunk: ChunkRef, context?: string): Promise<Buffer> {
   const place = { pack: chunk.pack, offset: chunk.packOffset, length: chunk.length, context };
   const raw = await fetchPackRange(core.driver, place);
-  return decodeInPool(core.pool(), raw, chunk.sha256, place);
+  return decodeInPool(core.pool(), raw, chunk.sha256, chunk.size, place);
 }

@@ -4,6 +4,7 @@
  *
  *   locks/exclusive          the one exclusive lock (created with createIfAbsent)
  *   locks/shared/<id>        one object per shared holder
+ *   locks/broken/<id>        marker left by breakLock for a holder that may still be running
  *
  * Each side writes its own object first and then looks for the other side, so two conflicting
  * holders can never both proceed (at worst both back off). A holder rewrites `heartbeatAt`
@@ -19,6 +20,12 @@ import type { StorageDriver } from './storage/driver.js';
 export const LOCKS_PREFIX = 'locks/';
 export const EXCLUSIVE_KEY = 'locks/exclusive';
 export const SHARED_PREFIX = 'locks/shared/';
+/**
+ * `locks/broken/<id>`: written by breakLock before it deletes a lock whose holder might still
+ * run. A heartbeat that raced the delete and re-created the lock sees it and gives the lock up.
+ */
+export const BROKEN_PREFIX = 'locks/broken/';
+const BROKEN_KEEP_MS = 7 * 24 * 3600_000;
 export const DEFAULT_HEARTBEAT_MS = 30_000;
 export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
 
@@ -107,16 +114,15 @@ export async function acquireLock(driver: StorageDriver, opts: AcquireLockOption
 }
 
 async function takeExclusive(driver: StorageDriver, info: LockInfo, staleAfterMs: number): Promise<void> {
-  if (!(await driver.createIfAbsent(EXCLUSIVE_KEY, encode(info)))) {
+  // Retry only when the holder vanished between our failed create and our read.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await driver.createIfAbsent(EXCLUSIVE_KEY, encode(info))) return takeExclusiveChecks(driver, info, staleAfterMs);
     const holder = await readLock(driver, EXCLUSIVE_KEY, staleAfterMs);
-    // It may have been released in between: one more try, then report.
-    if (!holder) {
-      if (await driver.createIfAbsent(EXCLUSIVE_KEY, encode(info))) return takeExclusiveChecks(driver, info, staleAfterMs);
-      throw conflict(info, [(await readLock(driver, EXCLUSIVE_KEY, staleAfterMs)) ?? unknownHolder(EXCLUSIVE_KEY)]);
-    }
-    throw conflict(info, [holder]);
+    if (holder) throw conflict(info, [holder]);
   }
-  await takeExclusiveChecks(driver, info, staleAfterMs);
+  throw new PgkeepError('LOCKED', `the repository's exclusive lock keeps changing hands; ${info.purpose} cannot start`, {
+    hint: 'another gc is starting and stopping right now; try again in a moment',
+  });
 }
 
 async function takeExclusiveChecks(driver: StorageDriver, info: LockInfo, staleAfterMs: number): Promise<void> {
@@ -165,8 +171,22 @@ export async function breakLock(
       details: { lock },
     });
   }
+  // A holder that may still run could re-create the lock with a heartbeat racing this delete:
+  // the marker tells it to give up. A holder whose pid is gone from this host cannot.
+  const holderGone = lock.host === hostname() && !pidAlive(lock.pid);
+  if (!holderGone) {
+    await driver.put(BROKEN_PREFIX + lock.id, Buffer.from(JSON.stringify({ id: lock.id, brokenAt: new Date().toISOString(), by: `${currentUser()}@${hostname()}` }) + '\n'));
+  }
   await removeOwn(driver, lock.key, lock.id);
+  await pruneBrokenMarkers(driver);
   return lock;
+}
+
+/** Remove markers old enough that no holder can still be running. */
+async function pruneBrokenMarkers(driver: StorageDriver): Promise<void> {
+  const old: string[] = [];
+  for await (const o of driver.list(BROKEN_PREFIX)) if (Date.now() - o.mtimeMs > BROKEN_KEEP_MS) old.push(o.key);
+  for (const k of old) await driver.delete(k);
 }
 
 /**
@@ -234,13 +254,12 @@ function conflict(wanted: LockInfo, holders: LockStatus[]): PgkeepError {
   const live = holders.filter((h) => !h.stale);
   const stale = holders.filter((h) => h.stale);
   const first = holders[0];
-  const what = wanted.kind === 'exclusive' ? `${wanted.purpose} needs the repository to itself, but it` : `${wanted.purpose} cannot start: the repository`;
-  let message: string;
-  if (holders.length === 1) {
-    message = `${what} is locked by ${describeHolder(first)}${first.stale ? `; the lock looks stale: ${first.staleReason}` : ''}`;
-  } else {
-    message = `${what} is in use by ${holders.length} other processes: ${holders.map((h) => `${describeHolder(h)}${h.stale ? ' [stale]' : ''}`).join('; ')}`;
-  }
+  let message =
+    holders.length === 1
+      ? `the repository is locked by ${describeHolder(first)}${first.stale ? `, but that lock looks stale: ${first.staleReason}` : ''}`
+      : `the repository is in use by ${holders.length} other processes: ` +
+        holders.map((h) => `${describeHolder(h)}${h.stale ? ` [stale: ${h.staleReason}]` : ''}`).join('; ');
+  message += wanted.kind === 'exclusive' ? `; ${wanted.purpose} needs it to itself` : `; ${wanted.purpose} cannot start`;
   const hints: string[] = [];
   if (live.length) hints.push(`wait for ${live.length === 1 ? 'it' : 'them'} to finish, then try again`);
   if (stale.length) {
@@ -264,26 +283,38 @@ export function describeHolder(l: LockStatus | LockInfo): string {
 
 function startHeartbeat(driver: StorageDriver, key: string, info: LockInfo, heartbeatMs: number): LockHandle {
   const lost = new AbortController();
+  const brokenKey = BROKEN_PREFIX + info.id;
   let released = false;
-  let beating: Promise<void> = Promise.resolve();
+  let beating: Promise<void> | undefined;
+  const giveUp = async () => {
+    clearInterval(timer);
+    lost.abort(
+      new PgkeepError('LOCKED', `the repository lock ${info.id} for ${info.purpose} was removed by someone else`, {
+        hint: `another process or \`${unlockCommand(info.id)} --force\` removed it; rerun the command`,
+      }),
+    );
+    await driver.delete(brokenKey).catch(() => undefined);
+  };
   const beat = async () => {
     try {
-      const current = await driver.get(key).then(decode, () => undefined);
-      if (!current || current.id !== info.id) {
-        clearInterval(timer);
-        lost.abort(new PgkeepError('LOCKED', `the repository lock ${info.id} for ${info.purpose} was removed by someone else`, {
-          hint: 'another process or `pgkeep repo unlock --force` removed it; rerun the command',
-        }));
-        return;
-      }
+      const current = await readInfo(driver, key); // storage trouble throws: next tick retries
+      if (!current || current.id !== info.id) return await giveUp();
+      if (released) return;
       info.heartbeatAt = new Date().toISOString();
-      if (!released) await driver.put(key, encode(info));
+      await driver.put(key, encode(info));
+      // Checked after the write: if breakLock deleted the lock just before it, the write
+      // re-created it, and the marker (written before the delete) is visible now.
+      if (await driver.stat(brokenKey)) {
+        await removeOwn(driver, key, info.id);
+        await giveUp();
+      }
     } catch {
       // A failed heartbeat is retried on the next tick; the lock only turns stale after minutes.
     }
   };
   const timer = setInterval(() => {
-    beating = beating.then(beat);
+    if (beating) return; // the previous heartbeat is still running
+    beating = beat().finally(() => (beating = undefined));
   }, heartbeatMs);
   timer.unref();
   return {
@@ -304,8 +335,18 @@ function startHeartbeat(driver: StorageDriver, key: string, info: LockInfo, hear
 /** Delete the lock object at `key` if it still carries `id` (never someone else's). */
 async function removeOwn(driver: StorageDriver, key: string, id: string): Promise<void> {
   if (key !== EXCLUSIVE_KEY) return driver.delete(key);
-  const current = await driver.get(key).then(decode, () => undefined);
+  const current = await readInfo(driver, key);
   if (current?.id === id || (id === 'exclusive' && current === undefined)) await driver.delete(key);
+}
+
+/** The lock object's contents; undefined when absent or unreadable; other errors throw. */
+async function readInfo(driver: StorageDriver, key: string): Promise<LockInfo | undefined> {
+  try {
+    return decode(await driver.get(key));
+  } catch (e) {
+    if (e instanceof PgkeepError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
 }
 
 function encode(info: LockInfo): Buffer {

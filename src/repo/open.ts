@@ -12,6 +12,8 @@ export interface RepoLocation {
   s3Endpoint?: string;
   s3Region?: string;
   s3PathStyle?: boolean;
+  /** Codec for new data ([repo] compression / PGKEEP_COMPRESSION); default: the repository's. */
+  compression?: string;
 }
 
 function storageFor(loc: RepoLocation) {
@@ -27,7 +29,7 @@ function storageFor(loc: RepoLocation) {
 export async function openRepository(loc: RepoLocation, opts: OpenOptions = {}): Promise<Repository & { closeAll(): Promise<void> }> {
   const driver = storageFor(loc);
   try {
-    return withCloseAll(await Repository.open(driver, opts));
+    return withCloseAll(await Repository.open(driver, { ...opts, compression: opts.compression ?? loc.compression }));
   } catch (e) {
     await driver.close();
     throw e;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PgkeepError } from '../errors.js';
 import type { StorageDriver } from './storage/driver.js';
-import { acquireLock } from './locks.js';
+import { acquireLock, type LockHandle, type LockKind } from './locks.js';
 import type { RepoCore } from './core.js';
 import { DEFAULT_CODEC, parseCodec, type Codec } from './codec.js';
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from './key-wrap.js';
@@ -162,6 +162,14 @@ export class Repository implements RepoCore {
     (this.config as RepoConfigFile).encryption = settings;
   }
 
+  /**
+   * Take a repository lock: shared for anything that writes or reads data while gc could run
+   * (WAL push, restore), exclusive for maintenance. LOCKED names the holder on conflict.
+   */
+  lock(kind: LockKind, purpose: string, cluster?: string): Promise<LockHandle> {
+    return acquireLock(this.driver, { kind, purpose, cluster });
+  }
+
   // ---- snapshots ----
 
   /** Start writing a snapshot; takes a shared lock until commit or abort. */
@@ -195,7 +203,8 @@ export class Repository implements RepoCore {
         previous,
         previousId,
         fileSha256: opts.fileSha256 ?? true,
-        signal: opts.signal,
+        // Stop writing if the caller aborts or the lock is lost (removed with `repo unlock --force`).
+        signal: opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost,
         publish: async (m) => {
           const body = Buffer.from(JSON.stringify(m), 'utf8');
           const { created } = await putObject(this, manifestName(m.cluster, m.id), body, { ifAbsent: true });

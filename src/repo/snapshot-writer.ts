@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
-import { encodeBlob, sha256 } from './blob.js';
+import { blobBound, encodeBlob, sha256 } from './blob.js';
 import { fixedChunks, type Content } from './chunker.js';
 import { PackWriter } from './pack-writer.js';
 import { WorkerPool } from './worker-pool.js';
@@ -57,6 +57,7 @@ export class SnapshotWriter {
   private readonly pool: WorkerPool;
   private readonly sem: Semaphore;
   private readonly buffers: BufferPool;
+  private readonly outs: BufferPool;
   private state: State = 'open';
   private readonly counters: SnapshotStats = {
     files: 0, logicalBytes: 0, storedBytes: 0, reusedBytes: 0, newChunks: 0, reusedChunks: 0, reusedFiles: 0,
@@ -69,6 +70,7 @@ export class SnapshotWriter {
     this.pool = new WorkerPool(s.jobs, s.core.key);
     this.sem = new Semaphore(s.jobs * 3);
     this.buffers = new BufferPool(s.core.chunkSize, s.jobs * 3 + 4);
+    this.outs = new BufferPool(blobBound(s.core.chunkSize), s.jobs * 3 + 4);
     this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
   }
 
@@ -119,6 +121,9 @@ export class SnapshotWriter {
     const tasks: Promise<void>[] = [];
     let size = 0;
     let failed: unknown;
+    // Chunks are encoded in parallel but appended in file order, so a file's blobs sit back to
+    // back in a pack and are read back with few, large range reads.
+    let previousAppend: Promise<unknown> = Promise.resolve();
     try {
       for await (const ch of fixedChunks(content, chunkSize, whole ? (b) => whole.update(b) : undefined, this.buffers.take)) {
         if (failed) break;
@@ -127,7 +132,7 @@ export class SnapshotWriter {
         size += ch.data.length;
         const before = prev?.chunks[ch.offset / chunkSize];
         await this.sem.acquire();
-        const t = this.storeChunk(ch.offset, ch.data, before)
+        const t = this.storeChunk(ch.offset, ch.data, before, previousAppend)
           .then((ref) => {
             chunks[ch.offset / chunkSize] = ref;
           })
@@ -136,6 +141,7 @@ export class SnapshotWriter {
           })
           .finally(() => this.sem.release());
         tasks.push(t);
+        previousAppend = t;
       }
     } finally {
       await Promise.all(tasks); // never leave work running on a failed or interrupted read
@@ -145,22 +151,29 @@ export class SnapshotWriter {
   }
 
   /** Hash, compress, encrypt in a worker; reuse `before` when the hash is the same. */
-  private async storeChunk(offset: number, data: Buffer, before: ChunkRef | undefined): Promise<ChunkRef> {
+  private async storeChunk(offset: number, data: Buffer, before: ChunkRef | undefined, after: Promise<unknown>): Promise<ChunkRef> {
     const size = data.length;
     const expect = before && before.offset === offset && before.size === size ? before.sha256 : undefined;
-    // The chunk's memory moves to the worker (no copy); `data` is unusable afterwards.
-    const reply = await this.pool.run({ op: 'encode', data, codec: this.s.codec, expect }, [data.buffer as ArrayBuffer]);
+    // The chunk's memory moves to the worker (no copy) and comes back for reuse.
+    const out = this.outs.take(this.outs.size);
+    const reply = await this.pool.run({ op: 'encode', data, out, codec: this.s.codec, expect },
+      [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer]);
     this.buffers.give(reply.input);
-    if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
-    if (!reply.blob) {
-      this.counters.reusedBytes += size;
-      this.counters.reusedChunks++;
-      return { ...before!, offset };
+    try {
+      if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+      if (reply.reused) {
+        this.counters.reusedBytes += size;
+        this.counters.reusedChunks++;
+        return { ...before!, offset };
+      }
+      const blob = reply.blob!.subarray(0, reply.size!);
+      await after;
+      const loc = await this.packs.append(blob, { rawLength: size, kind: BLOB_KIND_CHUNK, sha256: reply.hash! });
+      this.counters.newChunks++;
+      return { offset, size, sha256: reply.hash!, pack: loc.pack, packOffset: loc.offset, length: loc.length };
+    } finally {
+      this.outs.give(reply.blob);
     }
-    const blob = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
-    const loc = await this.packs.append(blob, { rawLength: size, kind: BLOB_KIND_CHUNK, sha256: reply.hash! });
-    this.counters.newChunks++;
-    return { offset, size, sha256: reply.hash!, pack: loc.pack, packOffset: loc.offset, length: loc.length };
   }
 
   /**

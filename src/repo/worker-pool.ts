@@ -7,19 +7,39 @@ import { availableParallelism } from 'node:os';
 import { PgkeepError } from '../errors.js';
 import type { Codec } from './codec.js';
 
+/**
+ * encode: `data` is the plaintext chunk, `out` (blobBound bytes) receives the blob.
+ * decode: `data` is the blob, `out` (rawLength bytes) receives the plaintext; without `out` the
+ * plaintext is verified and dropped (repo check).
+ * Both buffers must own their whole ArrayBuffer: they are transferred and come back in the reply.
+ */
 export type WorkerTask =
-  | { id: number; op: 'encode'; data: Uint8Array; codec: Codec; expect?: string }
-  | { id: number; op: 'decode'; data: Uint8Array; expect?: string; discard?: boolean };
+  | { id: number; op: 'encode'; data: Uint8Array; out: Uint8Array; codec: Codec; expect?: string }
+  | { id: number; op: 'decode'; data: Uint8Array; out?: Uint8Array; rawLength: number; expect?: string }
+  | { id: number; op: 'decodeMany'; data: Uint8Array; out: Uint8Array; items: DecodeItem[] };
+
+/** One blob of a decodeMany task: where it is in `data`, and what its plaintext must be. */
+export interface DecodeItem {
+  at: number;
+  length: number;
+  rawLength: number;
+  expect: string;
+}
 
 export interface WorkerReply {
   id: number;
   hash?: string;
-  /** encode: the blob; decode: the plaintext. */
+  /** The `out` buffer back: encode: the blob (size bytes); decode: the plaintext. */
   blob?: Uint8Array;
+  /** Bytes written to `blob`. */
   size?: number;
-  /** encode: the input buffer, handed back for reuse. */
+  /** The `data` buffer back, for reuse. */
   input?: Uint8Array;
+  /** encode: the chunk equals `expect`; nothing was compressed. */
+  reused?: boolean;
   error?: string;
+  /** decodeMany: index of the item that failed. */
+  failed?: number;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;
 }

@@ -6,7 +6,6 @@
  */
 import { chmod, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { FileRecord } from '../repo/index.js';
 import { heldPgControlPath } from './begin.js';
 import { fsyncDir, setAttributes, setMtime } from './file-attrs.js';
 import { removeMarker } from './marker.js';
@@ -22,11 +21,6 @@ export async function writePgControl(c: WriteContext): Promise<void> {
   await rename(held, pc.local);
 }
 
-/** The record whose owner and mode the data directory itself gets. */
-export function rootRecord(c: WriteContext): FileRecord | undefined {
-  return c.plan.root ?? c.plan.files.find((f) => f.rel === 'PG_VERSION')?.record ?? c.plan.pgControl?.record;
-}
-
 export async function finishRestore(c: WriteContext): Promise<void> {
   const { plan } = c;
   await writePgControl(c);
@@ -37,7 +31,7 @@ export async function finishRestore(c: WriteContext): Promise<void> {
     await fsyncDir(join(plan.dataDir, 'global')).catch(() => undefined);
   }
   await removeMarker(plan.dataDir);
-  const root = rootRecord(c);
+  const root = plan.ownerRecord;
   if (root) {
     // PostgreSQL accepts 0700, or 0750 for a cluster initialised with group access.
     const mode = plan.root && (plan.root.mode & 0o777) === 0o750 ? 0o750 : 0o700;

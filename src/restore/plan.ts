@@ -18,6 +18,12 @@ export const PG_CONTROL = 'global/pg_control';
 export const TABLESPACE_MAP = 'tablespace_map';
 /** Never restored: the lock file of a running server. */
 const SKIPPED = new Set(['postmaster.pid']);
+/**
+ * Directories whose contents backups leave out and without which the server does not start:
+ * created empty when a snapshot of a data directory lacks them.
+ */
+const REQUIRED_DIRS = ['pg_dynshmem', 'pg_notify', 'pg_replslot', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans',
+  'pg_tblspc', 'pg_wal', 'pg_wal/archive_status'];
 
 export interface PlannedEntry {
   record: FileRecord;
@@ -47,6 +53,8 @@ export interface RestorePlan {
   keep: Set<string>;
   /** The record of the data directory itself ("." or ""), when stored. */
   root?: FileRecord;
+  /** Whose owner the data directory and the files pgkeep adds get: root, else PG_VERSION, else pg_control. */
+  ownerRecord?: FileRecord;
   totals: { entries: number; files: number; bytes: number };
 }
 
@@ -71,6 +79,8 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
   };
   const linkRecords = new Map<string, FileRecord>();
   const hasChildren = new Set<string>();
+  // The server's tar names a few entries "./pg_wal/..." : the same path without "./".
+  records = records.map((r) => (r.path.startsWith('./') ? { ...r, path: r.path.replace(/^(\.\/)+/, '') } : r));
   for (const r of records) {
     const i = r.path.lastIndexOf('/');
     if (i > 0) for (let p = r.path.slice(0, i); ; ) {
@@ -112,12 +122,34 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
       else plan.files.push(entry);
     }
   }
+  if (plan.keep.has('PG_VERSION')) {
+    for (const d of REQUIRED_DIRS) {
+      if (plan.keep.has(d)) continue;
+      plan.directories.push({ rel: d, local: join(dataDir, d), record: { path: d, type: 'directory', mode: 0o700, mtimeMs: NaN, size: 0, chunks: [] } });
+      plan.keep.add(d);
+    }
+  }
   for (const k of [...plan.keep]) {
     for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) plan.keep.add(k.slice(0, i));
   }
   for (const t of tablespaces) {
     plan.tablespaces.push({ ...t, link: join(dataDir, 'pg_tblspc', t.oid), record: linkRecords.get(t.oid) });
     plan.keep.add(`pg_tblspc/${t.oid}`);
+  }
+  plan.ownerRecord = plan.root ?? plan.files.find((f) => f.rel === 'PG_VERSION')?.record ?? plan.pgControl?.record;
+  // Entries stored without owner facts (files pgkeep adds, such as backup_manifest) belong to the data directory's owner.
+  const o = plan.ownerRecord;
+  if (o) {
+    const fill = (e: PlannedEntry) => {
+      if (e.record.uid === undefined && e.record.owner === undefined) {
+        e.record = { ...e.record, uid: o.uid, gid: o.gid, owner: o.owner, group: o.group };
+      }
+    };
+    for (const list of [plan.directories, plan.symlinks, plan.files]) list.forEach(fill);
+    if (plan.pgControl) fill(plan.pgControl);
+    for (const t of plan.tablespaces) if (t.record && t.record.uid === undefined && t.record.owner === undefined) {
+      t.record = { ...t.record, uid: o.uid, gid: o.gid, owner: o.owner, group: o.group };
+    }
   }
   plan.directories.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   plan.files.sort((a, b) => b.record.size - a.record.size);

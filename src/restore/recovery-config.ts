@@ -11,9 +11,9 @@
  * (issue 5) extends `RecoveryRequest`: a target turns any backup into archive recovery and adds
  * its recovery_target* settings here, in one place.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PhysicalBackupMeta } from '../backup/meta.js';
 import { formatConfLine, type ConfValue } from '../pg/conf-file.js';
@@ -139,4 +139,42 @@ export async function writeRecoveryConfig(dataDir: string, plan: RecoveryPlan, n
     await writeFile(signal, '', { mode: 0o600 });
     await applyOwner(signal, owner);
   }
+}
+
+/** Can `owner` read `path` (and search every directory above it)? Judged from mode bits. */
+function readableBy(path: string, owner: Owner): boolean {
+  const can = (p: string, bit: number): boolean => {
+    const st = statSync(p);
+    if (owner.uid === 0) return true;
+    if (st.uid === owner.uid) return (st.mode & (bit << 6)) !== 0;
+    if (st.gid === owner.gid) return (st.mode & (bit << 3)) !== 0;
+    return (st.mode & bit) !== 0;
+  };
+  try {
+    const abs = resolve(path);
+    for (let dir = dirname(abs); ; dir = dirname(dir)) {
+      if (!can(dir, 1)) return false;
+      if (dirname(dir) === dir) break;
+    }
+    return can(abs, statSync(abs).isDirectory() ? 5 : 4);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * restore_command runs as the server's OS user: warn when that user cannot read what it needs
+ * (a repository, passphrase file or config file only root can read).
+ */
+export function accessWarnings(plan: RecoveryPlan, access: RepositoryAccess, serverOwner: Owner | undefined): string[] {
+  if (plan.mode !== 'archive-recovery' || !serverOwner) return [];
+  const needs: [string, string | undefined][] = [
+    ['the repository', /^[a-z][a-z0-9+.-]*:\/\//i.test(access.repo) ? undefined : access.repo],
+    ['the passphrase file', access.passphraseFile],
+    ['the config file', access.configFile],
+    ['pgkeep', defaultPgkeepScript()],
+  ];
+  return needs
+    .filter(([, p]) => p !== undefined && !readableBy(p, serverOwner))
+    .map(([what, p]) => `${what} (${p}) is not readable by the server's OS user (uid ${serverOwner.uid}), which runs restore_command: grant it read access`);
 }

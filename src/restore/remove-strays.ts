@@ -7,7 +7,8 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RESTORE_TEMP_PREFIX } from './marker.js';
 
-export async function removeStrays(dataDir: string, keep: Set<string>, signal?: AbortSignal): Promise<string[]> {
+/** `alsoKeep`: files the restore itself writes afterwards (e.g. recovery.signal). */
+export async function removeStrays(dataDir: string, keep: Set<string>, alsoKeep: string[] = [], signal?: AbortSignal): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     let names: string[];
@@ -22,7 +23,7 @@ export async function removeStrays(dataDir: string, keep: Set<string>, signal?: 
       const r = rel ? `${rel}/${name}` : name;
       const p = join(dir, name);
       if (!rel && name.startsWith(RESTORE_TEMP_PREFIX)) continue;
-      if (!keep.has(r)) {
+      if (!keep.has(r) && !alsoKeep.includes(r)) {
         await rm(p, { recursive: true, force: true });
         removed.push(r);
         continue;

@@ -22,7 +22,8 @@ export async function createTablespaces(plan: RestorePlan, owners: OwnerResolver
   if (tblspcRecord) await setAttributes(tblspc, tblspcRecord.record, owners);
   for (const t of plan.tablespaces) {
     if (await ensureDirectory(t.to, 0o700)) stats.directoriesCreated++;
-    const owner = t.record ? owners.ownerOf(t.record) : undefined;
+    const like = t.record ?? plan.ownerRecord; // the plan gave owner-less records the data directory's owner
+    const owner = like ? owners.ownerOf(like) : undefined;
     await applyOwner(t.to, owner);
     if (await ensureSymlink(t.link, t.to)) stats.symlinksCreated++;
     await applyOwner(t.link, owner);

@@ -171,6 +171,10 @@ mgr_disabled_modules = ${MGR_MODULES}
 rgw_frontends = beast endpoint=127.0.0.1:${rgwPort}
 rgw_data = ${dir}/rgw.a
 rgw_thread_pool_size = 32
+# Free deleted objects' data after seconds, not hours: the memstore OSD keeps it all in RAM.
+rgw_gc_obj_min_wait = 10
+rgw_gc_processor_period = 10
+rgw_gc_processor_max_time = 10
 `;
 }
 

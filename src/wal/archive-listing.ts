@@ -10,6 +10,8 @@ import { parseWalObjectName, walClusterPrefix } from './layout.js';
 export interface ArchivedFile {
   /** Logical object name. */
   object: string;
+  /** Stored key (with codec and encryption suffixes). */
+  key: string;
   file: WalFileName;
   /** Stored size. */
   size: number;
@@ -31,7 +33,7 @@ export async function listArchive(repo: Pick<Repository, 'listObjects'>, cluster
     if (!ref || ref.cluster !== cluster) continue;
     let s = systems.get(ref.systemId);
     if (!s) systems.set(ref.systemId, (s = { systemIdentifier: ref.systemId, files: [], histories: new Map(), storedBytes: 0 }));
-    const f: ArchivedFile = { object: o.name, file: ref.file, size: o.size };
+    const f: ArchivedFile = { object: o.name, key: o.key, file: ref.file, size: o.size };
     s.storedBytes += o.size;
     if (ref.file.kind === 'history') s.histories.set(ref.file.timeline, f);
     else s.files.push(f);

@@ -13,7 +13,7 @@ import { parseWalFileName, type WalFileKind } from '../pg/wal-name.js';
 import { walObjectName } from './layout.js';
 import { readSegmentHeader } from './identify.js';
 import { systemIdOfDataDir } from './source-file.js';
-import { pruneSpool, takeFromSpool } from './spool.js';
+import { pruneSpool, spoolDir, takeFromSpool } from './spool.js';
 
 export interface WalGetOptions {
   cluster: string;
@@ -26,16 +26,16 @@ export interface WalGetOptions {
   pgdata?: string;
   /** Read from this system's WAL (default: the data directory's, else the cluster's recorded identity). */
   systemIdentifier?: string;
-  /** Spool directory of prefetched segments (looked in first when set). */
-  spoolDir?: string;
+  /** Root of the prefetch spool (looked in first when set); the spool itself is keyed by repository, cluster and system. */
+  spoolRoot?: string;
 }
 
 export type WalGetResult =
   | { found: true; file: string; kind: WalFileKind; bytes: number; source: 'repository' | 'spool';
-      destination: string; systemIdentifier: string; segmentSize?: number }
-  | { found: false; file: string; kind: WalFileKind; systemIdentifier: string };
+      destination: string; systemIdentifier: string; segmentSize?: number; spoolDir?: string }
+  | { found: false; file: string; kind: WalFileKind; systemIdentifier: string; spoolDir?: string };
 
-type WalRepo = Pick<Repository, 'getObject' | 'location'>;
+type WalRepo = Pick<Repository, 'getObject' | 'location' | 'config'>;
 
 export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<WalGetResult> {
   const file = parseWalFileName(opts.name);
@@ -43,11 +43,12 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   const destination = resolve(cwd, opts.destination);
   const systemIdentifier = await resolveSystemId(repo, opts, cwd);
 
-  if (opts.spoolDir && file.kind === 'segment') {
-    await pruneSpool(opts.spoolDir, file.name);
-    const segmentSize = await takeFromSpool(opts.spoolDir, file.name, systemIdentifier, destination);
+  const spool = opts.spoolRoot ? spoolDir(opts.spoolRoot, repo.config.id, opts.cluster, systemIdentifier) : undefined;
+  if (spool && file.kind === 'segment') {
+    await pruneSpool(spool, file.name);
+    const segmentSize = await takeFromSpool(spool, file.name, systemIdentifier, destination);
     if (segmentSize !== undefined) {
-      return { found: true, file: file.name, kind: file.kind, bytes: segmentSize, source: 'spool', destination, systemIdentifier, segmentSize };
+      return { found: true, file: file.name, kind: file.kind, bytes: segmentSize, source: 'spool', destination, systemIdentifier, segmentSize, spoolDir: spool };
     }
   }
 
@@ -55,19 +56,19 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   try {
     data = await repo.getObject(walObjectName(opts.cluster, systemIdentifier, file));
   } catch (e) {
-    if (e instanceof PgkeepError && e.code === 'NOT_FOUND') return { found: false, file: file.name, kind: file.kind, systemIdentifier };
+    if (e instanceof PgkeepError && e.code === 'NOT_FOUND') return { found: false, file: file.name, kind: file.kind, systemIdentifier, spoolDir: spool };
     throw e;
   }
   const segmentSize = file.kind === 'segment' ? readSegmentHeader(data, `archived ${file.name}`).segmentSize : undefined;
   await writeAtomically(destination, data);
-  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize };
+  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize, spoolDir: spool };
 }
 
 async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string): Promise<string> {
   if (opts.systemIdentifier) return opts.systemIdentifier;
   const fromDataDir = await systemIdOfDataDir([cwd, opts.pgdata]);
   if (fromDataDir) return fromDataDir;
-  const known = await readClusterIdentity(repo as Pick<Repository, 'getObject' | 'putObject' | 'location'>, opts.cluster);
+  const known = await readClusterIdentity(repo as unknown as Pick<Repository, 'getObject' | 'putObject' | 'location'>, opts.cluster);
   if (known) return known.systemIdentifier;
   throw new PgkeepError('NOT_FOUND', `cluster "${opts.cluster}" has no WAL or backups in ${repo.location}, and no data directory says which system to read`, {
     hint: 'check --cluster and --repo in restore_command',

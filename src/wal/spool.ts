@@ -61,8 +61,8 @@ export async function takeFromSpool(dir: string, name: string, systemId: string,
   return segSize;
 }
 
-/** Remove spooled segments recovery no longer needs (segment number below `name`'s) and stale temp files. */
-export async function pruneSpool(dir: string, name: string, segSize?: number): Promise<void> {
+/** Remove spooled segments recovery has passed (position below `name`'s), and such temp files. */
+export async function pruneSpool(dir: string, name: string): Promise<void> {
   if (!isWalFileName(name)) return;
   let entries: string[];
   try {
@@ -70,9 +70,12 @@ export async function pruneSpool(dir: string, name: string, segSize?: number): P
   } catch {
     return;
   }
-  const current = segmentNumberOf(name, segSize);
+  // log+seg (the last 16 digits) order segments by position whatever the segment size.
+  const current = name.slice(8);
   for (const e of entries) {
-    if (isWalFileName(e) && segmentNumberOf(e, segSize) < current) await rm(join(dir, e), { force: true });
+    if ((isWalFileName(e) && e.slice(8) < current) || (e.startsWith(SPOOL_TMP_PREFIX) && e.slice(SPOOL_TMP_PREFIX.length, SPOOL_TMP_PREFIX.length + 24).slice(8) < current)) {
+      await rm(join(dir, e), { force: true });
+    }
   }
 }
 

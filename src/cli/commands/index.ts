@@ -12,6 +12,15 @@ import { register as copyCommand } from './copy.js';
 import { register as dumpCommand } from './dump.js';
 import { register as restoreDumpCommand } from './restore-dump.js';
 import { register as repoCommand } from './repo.js';
+import { register as restoreCommand } from './restore.js';
+import { register as walCommand } from './wal.js';
+import { register as expireCommand } from './expire.js';
+import { register as pinCommand } from './pin.js';
+import { register as walStreamCommand } from './wal-stream.js';
+import { register as backupCommand } from './backup.js';
+import { register as listCommand } from './list.js';
+import { register as showCommand } from './show.js';
+import { register as verifyCommand } from './verify.js';
 
 type Register = (program: Command, runner: Runner) => void;
 
@@ -24,6 +33,15 @@ const COMMANDS: Register[] = [
   dumpCommand,
   restoreDumpCommand,
   repoCommand,
+  restoreCommand,
+  walCommand,
+  expireCommand,
+  pinCommand,
+  walStreamCommand,
+  backupCommand,
+  listCommand,
+  showCommand,
+  verifyCommand,
 ];
 
 export function registerCommands(program: Command, runner: Runner): void {

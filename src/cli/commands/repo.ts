@@ -11,7 +11,7 @@ import {
   type CheckReport, type GcReport, type RepoInfo,
 } from '../../repo/index.js';
 import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
-import { breakLock, listLocks } from '../../repo/locks.js';
+import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import { readRepoConfig } from '../../repo/repo-config.js';
 import { openStorage } from '../../repo/storage/index.js';
 
@@ -82,7 +82,7 @@ Examples:
   pgkeep repo info
   pgkeep --json repo info`)
     .action(runner.action(async (ctx) => {
-      const info = await withRepo(ctx, (r) => repositoryInfo(r));
+      const info = await withRepo(ctx, async (r) => ({ ...(await repositoryInfo(r)), locks: await listLocks(r.driver) }));
       ctx.out.result(info, renderInfo);
     }));
 
@@ -180,15 +180,16 @@ Examples:
 
   repo
     .command('unlock <lock-id>')
-    .description('remove a lock left by a process that died (check "pgkeep repo locks" first)')
+    .description('remove a stale lock left by a process that died (see "pgkeep repo locks")')
+    .option('--force', 'also remove a lock that looks alive (only when you know its holder is gone)')
     .addHelpText('after', `
 Examples:
   pgkeep repo locks
-  pgkeep repo unlock 20261124T101500Z-ab12cd34`)
-    .action(runner.action(async (ctx, _opts, args) => {
+  pgkeep repo unlock 3f9c0a7d51e2b864`)
+    .action(runner.action<{ force?: boolean }>(async (ctx, opts, args) => {
       const id = args[0]!;
-      await withDriver(ctx, (d) => breakLock(d, id));
-      ctx.out.result({ removed: id }, (d) => `lock ${d.removed} removed`);
+      const removed = await withDriver(ctx, (d) => breakLock(d, id, { force: opts.force }));
+      ctx.out.result({ removed }, (d) => `lock ${d.removed.id} (${describeHolder(d.removed)}) removed`);
     }));
 }
 
@@ -209,7 +210,7 @@ async function withDriver<T>(ctx: CommandContext, fn: (d: Repo['driver']) => Pro
   }
 }
 
-function renderInfo(i: RepoInfo): string {
+function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
   const lines = [
     `repository   ${i.location}`,
     `format       ${i.format} version ${i.version} (id ${i.id}, created ${i.created})`,
@@ -219,8 +220,9 @@ function renderInfo(i: RepoInfo): string {
     `logical size ${formatBytes(i.logicalBytes)} (sum over snapshots)`,
     `stored size  ${formatBytes(i.storedBytes)} (${i.packs} packs ${formatBytes(i.packBytes)}, ${i.objects} other objects ${formatBytes(i.objectBytes)})`,
     `ratio        ${i.ratio.toFixed(2)}`,
+    `locks        ${i.locks.length ? '' : 'none'}`,
   ];
-  return lines.join('\n');
+  return lines.join('\n') + (i.locks.length ? '\n' + renderLocks(i.locks).split('\n').map((l) => '  ' + l).join('\n') : '');
 }
 
 function renderCheck(r: CheckReport, readData: boolean): string {
@@ -249,12 +251,10 @@ function renderGc(r: GcReport): string {
   return lines.join('\n');
 }
 
-function renderLocks(locks: unknown): string {
-  const list = locks as Record<string, unknown>[];
-  if (!list.length) return 'no locks';
-  const cols = ['id', 'kind', 'purpose', 'cluster', 'host', 'pid', 'started', 'heartbeat', 'stale'];
-  return table(cols, list.map((l) => cols.map((c) => {
-    const v = l[c] ?? l[c === 'started' ? 'startedAt' : c === 'heartbeat' ? 'heartbeatAt' : c];
-    return v === undefined || v === null ? '' : String(v);
-  })));
+function renderLocks(locks: LockStatus[]): string {
+  if (!locks.length) return 'no locks';
+  return table(['id', 'kind', 'purpose', 'cluster', 'holder', 'started', 'heartbeat', 'state'], locks.map((l) => [
+    l.id, l.kind, l.purpose, l.cluster, `${l.owner}@${l.host} pid ${l.pid}`, l.startedAt, l.heartbeatAt,
+    l.stale ? `STALE${l.staleReason ? ` (${l.staleReason})` : ''}` : 'alive',
+  ]));
 }

@@ -1,0 +1,130 @@
+/**
+ * Physical backups. `backup()` reads as the list of steps it runs; each step lives in its own
+ * file and each method (stream, local, cold) in sources/.
+ *
+ *   connect/identify -> check identity -> start -> build file list + copy -> stop
+ *     -> store WAL (standalone) -> verify -> publish manifest
+ */
+import { PgkeepError } from '../errors.js';
+import type { SnapshotWriter } from '../repo/index.js';
+import { checkClusterIdentity } from './cluster-identity.js';
+import { checkChecksumFailures } from './checksum-report.js';
+import { findPreviousBackup } from './previous.js';
+import { buildMeta, publishSnapshot } from './publish.js';
+import { ColdSource } from './sources/cold.js';
+import { LocalSource } from './sources/local.js';
+import { StreamSource } from './sources/stream.js';
+import type { BackupOptions, BackupProgress, BackupResult, BackupRun, BackupSource } from './types.js';
+
+export type {
+  BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure,
+} from './types.js';
+export { BACKUP_METHODS } from './types.js';
+export type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
+export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
+export { resolveSnapshot, type ResolvedSnapshot } from './resolve.js';
+export { listBackups, type BackupSummary } from './list.js';
+export { showBackup, type BackupDetails, type ShowOptions } from './show.js';
+export { verifyBackup, type VerifyReport, type VerifyOptions, type VerifyProblem } from './verify.js';
+export { pageChecksum, checkPage, isNewPage, pageLsn, storedChecksum } from './page-checksum.js';
+export { decideEntries, relationFileOf, unloggedNonInitForks, isTemporaryRelationName } from './exclusions.js';
+
+function openSource(o: BackupOptions): BackupSource {
+  const standalone = Boolean(o.standalone);
+  switch (o.method ?? 'stream') {
+    case 'local':
+      return new LocalSource(o.cluster, { standalone, signal: o.signal });
+    case 'cold':
+      return new ColdSource(o.cluster, { signal: o.signal });
+    case 'stream':
+      return new StreamSource(o.cluster, { standalone, ignoreChecksumErrors: Boolean(o.ignoreChecksumErrors), signal: o.signal });
+    default:
+      throw new PgkeepError('USAGE', `unknown backup method "${String(o.method)}"`, { hint: 'use stream, local or cold' });
+  }
+}
+
+export async function backup(o: BackupOptions): Promise<BackupResult> {
+  const began = Date.now();
+  const method = o.method ?? 'stream';
+  const label = o.label ?? `pgkeep ${new Date().toISOString()}`;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    o.onWarning?.(m);
+  };
+  const progress = (p: Partial<BackupProgress> & { phase: BackupProgress['phase'] }) =>
+    o.onProgress?.({ bytesDone: 0, filesDone: 0, ...p });
+  if (method === 'cold' && o.standalone) warn('--standalone has no effect with --method cold: a cold backup always carries its WAL');
+
+  progress({ phase: 'connecting' });
+  const source = openSource(o);
+  let writer: SnapshotWriter | undefined;
+  try {
+    const facts = await source.identify();
+    await checkClusterIdentity(o.repo, o.clusterName, facts.systemIdentifier);
+    const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier);
+    const jobs = Math.max(1, o.jobs ?? o.repo.jobs);
+    writer = await o.repo.startSnapshot({
+      cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`,
+    });
+    const run: BackupRun = { options: o, writer, jobs, progress, warn };
+
+    progress({ phase: 'starting' });
+    const start = await source.start(run, label);
+    const copy = await source.copy(run);
+    checkChecksumFailures(copy.checksumFailures, Boolean(o.ignoreChecksumErrors), warn);
+    const stop = await source.stop(run);
+    const walSegments = o.standalone && method !== 'cold' ? await source.storeWal(run, start, stop) : 0;
+
+    progress({ phase: 'publishing' });
+    const seconds = (Date.now() - began) / 1000;
+    const meta = buildMeta({
+      method, label, standalone: method === 'cold' || Boolean(o.standalone), facts, start, stop, copy, walSegments,
+      ...(previous ? { incrementalFrom: previous.id } : {}), seconds,
+    });
+    const manifest = await publishSnapshot(writer, meta);
+    writer = undefined;
+    const stats = manifest.stats;
+    const total = (Date.now() - began) / 1000;
+    return {
+      snapshotId: manifest.id,
+      cluster: o.clusterName,
+      method,
+      standalone: meta.standalone,
+      label,
+      systemIdentifier: meta.systemIdentifier,
+      serverVersion: meta.serverVersion,
+      timeline: meta.timeline,
+      startLsn: meta.startLsn,
+      stopLsn: meta.stopLsn,
+      walStart: meta.walStart,
+      walEnd: meta.walEnd,
+      startTime: meta.startTime,
+      stopTime: meta.stopTime,
+      files: stats.files,
+      logicalBytes: stats.logicalBytes,
+      storedBytes: stats.storedBytes,
+      reusedBytes: stats.reusedBytes,
+      reusedFiles: stats.reusedFiles,
+      newChunks: stats.newChunks,
+      reusedChunks: stats.reusedChunks,
+      ...(previous ? { incrementalFrom: previous.id } : {}),
+      walSegments,
+      pagesChecked: copy.pagesChecked,
+      checksumFailures: copy.checksumFailures,
+      ...(copy.manifestFilesChecked !== undefined ? { manifestFilesChecked: copy.manifestFilesChecked } : {}),
+      vanishedFiles: copy.vanished.length,
+      seconds: total,
+      bytesPerSecond: total > 0 ? stats.logicalBytes / total : 0,
+      warnings,
+    };
+  } catch (e) {
+    if (o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')) {
+      throw new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e });
+    }
+    throw e;
+  } finally {
+    if (writer) await writer.abort().catch(() => {});
+    await source.close();
+  }
+}

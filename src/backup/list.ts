@@ -1,0 +1,54 @@
+/** `pgkeep list`: the snapshots of a cluster, oldest first (so the newest is last, next to the prompt). */
+import type { Repository, SnapshotManifest } from '../repo/index.js';
+import type { PhysicalBackupMeta } from './meta.js';
+
+export interface BackupSummary {
+  id: string;
+  kind: SnapshotManifest['kind'];
+  /** stream | local | cold for physical backups; "dump (<format>)" for logical ones. */
+  method: string;
+  label?: string;
+  startTime: string;
+  stopTime: string;
+  startLsn?: string;
+  stopLsn?: string;
+  timeline?: number;
+  /** Logical size: sum of the file sizes. */
+  size: number;
+  /** Bytes this snapshot added to the repository (compressed, encrypted). */
+  storedBytes: number;
+  standalone?: boolean;
+  files: number;
+  incrementalFrom?: string;
+  walStart?: string;
+  walEnd?: string;
+}
+
+export function summarize(m: SnapshotManifest): BackupSummary {
+  const base = {
+    id: m.id, kind: m.kind, startTime: m.startTime, stopTime: m.stopTime,
+    size: m.stats.logicalBytes, storedBytes: m.stats.storedBytes, files: m.stats.files,
+  };
+  if (m.kind === 'physical') {
+    const meta = m.meta as unknown as PhysicalBackupMeta;
+    return {
+      ...base,
+      method: meta.method,
+      label: meta.label,
+      startTime: meta.startTime ?? m.startTime,
+      stopTime: meta.stopTime ?? m.stopTime,
+      startLsn: meta.startLsn,
+      stopLsn: meta.stopLsn,
+      timeline: meta.timeline,
+      standalone: meta.standalone,
+      ...(meta.incrementalFrom ? { incrementalFrom: meta.incrementalFrom } : {}),
+      ...(meta.walStart ? { walStart: meta.walStart, walEnd: meta.walEnd } : {}),
+    };
+  }
+  const dump = (m.meta as { dump?: { format?: string; scope?: string } }).dump;
+  return { ...base, method: dump?.format ? `dump (${dump.format})` : 'dump' };
+}
+
+export async function listBackups(repo: Repository, cluster: string): Promise<BackupSummary[]> {
+  return (await repo.listSnapshots(cluster)).map(summarize);
+}

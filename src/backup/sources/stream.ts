@@ -1,0 +1,225 @@
+/**
+ * `--method stream` (default): the replication protocol, so it works from any host. BASE_BACKUP
+ * with TARGET 'client' sends tar archives (tablespaces first, the data directory last) that are
+ * parsed on the fly and stored file by file; tablespace files are stored as pg_tblspc/<oid>/...
+ * The server's backup_manifest is checked against what was stored (sizes and SHA-256) and stored
+ * as "backup_manifest". The server verifies page checksums itself while it reads.
+ */
+import { PgkeepError } from '../../errors.js';
+import type { ClusterSettings } from '../../config/types.js';
+import type { FileEntry, FileRecord } from '../../repo/index.js';
+import { parseWalSegmentSizeSetting } from '../../pg/lsn.js';
+import {
+  ReplicationClient, assertManifestVerified, parseBackupManifest, verifyManifestEntries,
+  type BackupEvent, type StoredFileFacts, type TarEntry,
+} from '../../pg/protocol/index.js';
+import type { TablespaceInfo } from '../meta.js';
+import { WalCollector } from '../stream-wal.js';
+import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
+
+export class StreamSource implements BackupSource {
+  readonly method = 'stream' as const;
+  private rc?: ReplicationClient;
+  private facts?: ServerFacts;
+  private events?: AsyncIterator<BackupEvent>;
+  private wal?: WalCollector;
+  private started?: StartInfo;
+  private stopped?: { stopLsn: bigint; timeline: number };
+  private backupLabel?: string;
+  private tablespaceMap?: string;
+  private tablespaces: TablespaceInfo[] = [];
+  private totalBytes?: number;
+
+  constructor(private readonly settings: ClusterSettings, private readonly opts: { standalone: boolean; ignoreChecksumErrors: boolean; signal?: AbortSignal }) {}
+
+  async identify(): Promise<ServerFacts> {
+    this.rc = await ReplicationClient.connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
+    const rc = this.rc;
+    if (rc.serverMajor < 15) {
+      throw new PgkeepError('UNSUPPORTED', `--method stream needs PostgreSQL 15 or newer; this server is ${rc.serverMajor}`, {
+        hint: 'use --method local on the database host',
+      });
+    }
+    const id = await rc.identifySystem();
+    const walLevel = await rc.showSetting('wal_level');
+    if (walLevel === 'minimal') {
+      throw new PgkeepError('SERVER_NOT_READY', 'wal_level is minimal: a hot backup needs wal_level = replica', {
+        hint: 'set wal_level = replica in postgresql.conf and restart the server, or stop it and use --method cold',
+      });
+    }
+    const blockSize = Number(await rc.showSetting('block_size'));
+    this.facts = {
+      systemIdentifier: id.systemId,
+      serverVersion: (await rc.showSetting('server_version')).split(' ')[0]!,
+      serverVersionNum: rc.serverVersionNum,
+      walSegmentSize: parseWalSegmentSizeSetting(await rc.showSetting('wal_segment_size')),
+      dataChecksums: (await rc.showSetting('data_checksums')) === 'on',
+      blockSize,
+      tablespaces: [],
+    };
+    return this.facts;
+  }
+
+  async start(run: BackupRun, label: string): Promise<StartInfo> {
+    if (this.opts.standalone) {
+      this.wal = new WalCollector(run.writer, this.facts!.walSegmentSize, run.options.signal);
+      if (!(await this.wal.prepare(this.settings))) {
+        run.warn('could not create a temporary replication slot (max_replication_slots too low?): the WAL of this ' +
+          'standalone backup is streamed without a slot and could be removed by the server before it arrives');
+      }
+    }
+    const stream = this.rc!.baseBackup({
+      label, fast: true, progress: true, manifest: true, manifestChecksums: 'SHA256', tablespaceMap: true,
+      ...(this.opts.ignoreChecksumErrors ? { noVerifyChecksums: true } : {}),
+      signal: run.options.signal,
+    });
+    this.events = stream[Symbol.asyncIterator]();
+    const first = await this.events.next();
+    if (first.done || first.value.type !== 'start') throw new PgkeepError('CONNECTION', 'BASE_BACKUP did not report its start position');
+    const ev = first.value;
+    this.tablespaces = ev.tablespaces.map((t) => ({ oid: String(t.oid), location: t.location }));
+    this.totalBytes = ev.totalBytes;
+    this.started = { startLsn: ev.startLsn, timeline: ev.timeline, startTime: new Date() };
+    if (this.wal) await this.wal.start(ev.startLsn, ev.timeline);
+    return this.started;
+  }
+
+  async copy(run: BackupRun): Promise<CopyReport> {
+    const report: CopyReport = { files: 0, bytes: 0, reusedFiles: 0, vanished: [], pagesChecked: 0, checksumFailures: [], tablespaces: this.tablespaces };
+    const stored = new Map<string, StoredFileFacts>();
+    const inflight = new Set<Promise<unknown>>();
+    const maxInflight = Math.max(2, run.jobs * 2);
+    let failed: unknown;
+    let filesDone = 0;
+    let manifest: Buffer | undefined;
+    /** Owner of the server's files, given to the files we add (backup_manifest, WAL). */
+    let owner: Pick<FileEntry, 'uid' | 'gid' | 'owner' | 'group'> | undefined;
+    const tsLinks = new Map(this.tablespaces.map((t) => [`pg_tblspc/${t.oid}`, t.location]));
+    const progress = () => run.progress({ phase: 'copying', bytesDone: report.bytes, bytesTotal: this.totalBytes, filesDone });
+
+    const track = (p: Promise<FileRecord>) => {
+      const t = p.then((r) => {
+        if (r.type === 'file') stored.set(r.path, { size: r.size, ...(r.sha256 ? { sha256hex: r.sha256 } : {}) });
+        filesDone++;
+      }, (e) => {
+        failed ??= e;
+      });
+      inflight.add(t);
+      void t.finally(() => inflight.delete(t));
+    };
+
+    for (;;) {
+      const next = await this.events!.next();
+      if (next.done) break;
+      const ev = next.value;
+      if (failed) throw failed;
+      switch (ev.type) {
+        case 'file': {
+          report.files++;
+          if (ev.archive === 'base.tar' && tsLinks.has(ev.path)) {
+            // the tablespace's link: recorded as a symlink to its location (whatever the tar says)
+            ev.content.resume();
+            track(run.writer.addFile({ ...entryOf(ev.path, ev.entry), type: 'symlink', linkTarget: tsLinks.get(ev.path)! }));
+            tsLinks.delete(ev.path);
+            break;
+          }
+          const entry = entryOf(ev.path, ev.entry);
+          if (!owner && ev.entry.type === 'file') {
+            owner = { uid: entry.uid, gid: entry.gid, owner: entry.owner, group: entry.group };
+            if (this.wal) this.wal.owner = owner;
+          }
+          if (ev.entry.type !== 'file') {
+            ev.content.resume();
+            if (ev.entry.type === 'directory' || ev.entry.type === 'symlink') track(run.writer.addFile(entry));
+            else run.warn(`skipped ${ev.path}: a ${ev.entry.type} entry in the server's archive`);
+            break;
+          }
+          const content = counted(ev.content, (n) => {
+            report.bytes += n;
+            progress();
+          });
+          if (ev.path === 'backup_label' || ev.path === 'tablespace_map') {
+            const text = await readAll(content);
+            if (ev.path === 'backup_label') this.backupLabel = text.toString('utf8');
+            else this.tablespaceMap = text.toString('utf8');
+            track(run.writer.addFile(entry, text));
+            break;
+          }
+          track(run.writer.addFile(entry, content));
+          while (inflight.size >= maxInflight) await Promise.race(inflight);
+          break;
+        }
+        case 'progress':
+          progress();
+          break;
+        case 'manifest':
+          manifest = ev.content;
+          break;
+        case 'end':
+          this.stopped = { stopLsn: ev.stopLsn, timeline: ev.timeline };
+          break;
+        default:
+          break;
+      }
+    }
+    // tablespaces whose link the tar did not carry (TABLESPACE_MAP): record them too
+    for (const [path, location] of tsLinks) {
+      track(run.writer.addFile({ path, type: 'symlink', mode: 0o777, mtimeMs: Date.now(), linkTarget: location }));
+    }
+    await Promise.all([...inflight]);
+    if (failed) throw failed;
+    if (!this.stopped) throw new PgkeepError('CONNECTION', 'BASE_BACKUP ended without its stop position');
+    if (!manifest) throw new PgkeepError('CONNECTION', 'the server sent no backup_manifest');
+
+    run.progress({ phase: 'verifying', bytesDone: report.bytes, filesDone });
+    const parsed = parseBackupManifest(manifest, { verifyChecksum: true });
+    const verdict = verifyManifestEntries(parsed, stored);
+    assertManifestVerified(verdict, 'the stored backup');
+    report.manifestFilesChecked = verdict.checked;
+    await run.writer.addFile({ path: 'backup_manifest', type: 'file', mode: 0o600, size: manifest.length, mtimeMs: Date.now(), ...owner }, manifest);
+    report.files++;
+    return report;
+  }
+
+  async stop(): Promise<StopInfo> {
+    const s = this.stopped!;
+    return {
+      stopLsn: s.stopLsn, timeline: s.timeline, stopTime: new Date(),
+      ...(this.backupLabel ? { backupLabel: this.backupLabel } : {}),
+      ...(this.tablespaceMap ? { tablespaceMap: this.tablespaceMap } : {}),
+    };
+  }
+
+  async storeWal(run: BackupRun, _start: StartInfo, stop: StopInfo): Promise<number> {
+    run.progress({ phase: 'wal', bytesDone: 0, filesDone: 0 });
+    return this.wal!.finish(stop.stopLsn);
+  }
+
+  async close(): Promise<void> {
+    await this.events?.return?.().catch(() => undefined);
+    await this.wal?.close();
+    await this.rc?.close();
+  }
+}
+
+function entryOf(path: string, e: TarEntry): FileEntry {
+  const type = e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file';
+  return {
+    path, type, mode: e.mode & 0o7777, size: e.size, mtimeMs: e.mtime * 1000, uid: e.uid, gid: e.gid,
+    ...(e.uname ? { owner: e.uname } : {}), ...(e.gname ? { group: e.gname } : {}),
+    ...(e.linkTarget !== undefined && type === 'symlink' ? { linkTarget: e.linkTarget } : {}),
+  };
+}
+
+async function* counted(stream: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const c of stream) {
+    onBytes(c.length);
+    yield c;
+  }
+}
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c);
+  return Buffer.concat(parts);
+}

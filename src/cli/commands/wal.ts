@@ -1,0 +1,265 @@
+/**
+ * `pgkeep wal`: continuous archiving. `push` is archive_command, `get` is restore_command,
+ * `check` tells whether the archive is continuous and how far each backup recovers.
+ * Other files add subcommands to the same group through `walGroup(program)` (e.g. `wal stream`).
+ *
+ * push and get run once per WAL segment, so the use cases are imported lazily, inside the
+ * handlers: a push loads only the repository engine and the codec it needs.
+ */
+import type { Command } from 'commander';
+import { buildContext, type CommandContext, type Runner } from '../context.js';
+import { createOutput, table } from '../output.js';
+import { PgkeepError, toPgkeepError } from '../../errors.js';
+import type { WalCheckReport } from '../../wal/check.js';
+
+/** `wal get` exit codes, as restore_command's caller reads them (docs/exit-codes.md). */
+export const WAL_GET_NOT_FOUND = 1;
+export const WAL_GET_FAILED = 126;
+
+/** The `pgkeep wal` command group, created on first use. */
+export function walGroup(program: Command): Command {
+  const existing = program.commands.find((c) => c.name() === 'wal');
+  if (existing) return existing;
+  return program
+    .command('wal')
+    .description('continuous WAL archiving: archive_command, restore_command, archive checks')
+    .addHelpText('after', `
+In postgresql.conf (pgkeep reads the repository and cluster from its config file, as always):
+  archive_mode = on
+  archive_command = 'pgkeep wal push %p'
+  restore_command = 'pgkeep wal get %f %p'      ("pgkeep restore" writes this one for you)
+
+Examples:
+  pgkeep wal push pg_wal/000000010000000000000003
+  pgkeep wal get 000000010000000000000003 /tmp/seg
+  pgkeep wal check`);
+}
+
+type Repo = Awaited<ReturnType<typeof import('../../repo/open.js').openRepository>>;
+
+export async function openRepo(ctx: CommandContext): Promise<Repo> {
+  const [{ openRepository }, { passphraseGetter }] = await Promise.all([
+    import('../../repo/open.js'), import('../../repo/passphrase.js'),
+  ]);
+  return openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs: 1 });
+}
+
+export function register(program: Command, runner: Runner): void {
+  const wal = walGroup(program);
+  registerPush(wal, runner);
+  registerGet(wal, runner);
+  registerCheck(wal, runner);
+  registerPrefetch(wal, runner);
+}
+
+function registerPush(wal: Command, runner: Runner): void {
+  wal
+    .command('push')
+    .description('archive one WAL file (segment, .partial, .history or .backup): use as archive_command')
+    .argument('<path>', 'the file, relative to the data directory (%p) or absolute')
+    .addHelpText('after', `
+Exits 0 only once the file is stored durably. A file archived before with the same content is
+success ("already archived"); with different content it fails (exit 7) and keeps the first copy.
+WAL of another PostgreSQL system than the one the cluster name belongs to is refused (exit 11).
+No repository lock is taken (gc never deletes WAL).
+
+Examples:
+  archive_command = 'pgkeep wal push %p'
+  archive_command = 'pgkeep --config /etc/pgkeep/pgkeep.toml --cluster prod wal push %p'`)
+    .action(runner.action(async (ctx, _opts, args) => {
+      const { pushWalFile } = await import('../../wal/push.js');
+      const repo = await openRepo(ctx);
+      try {
+        const r = await pushWalFile(repo, { cluster: ctx.config.clusterName, path: args[0]!, pgdata: ctx.config.cluster.pgdata });
+        if (r.status === 'already-archived') ctx.log.info(`${r.file} was already archived with identical content`);
+        else ctx.log.debug(`archived ${r.file} (${r.bytes} bytes) as ${r.key}`);
+        if (ctx.out.json) ctx.out.result(r, () => '');
+      } finally {
+        await repo.closeAll();
+      }
+    }));
+}
+
+interface GetOpts { prefetch?: string; spoolDir?: string; systemId?: string }
+
+function registerGet(wal: Command, runner: Runner): void {
+  const handler = runner.action<GetOpts>(async (ctx, opts, args) => {
+    try {
+      return await walGet(ctx, opts, args[0]!, args[1]!);
+    } catch (e) {
+      ctx.out.error(toPgkeepError(e));
+      return WAL_GET_FAILED;
+    }
+  });
+  wal
+    .command('get')
+    .description('restore one WAL file from the repository: use as restore_command')
+    .argument('<name>', 'the file recovery asks for (%f)')
+    .argument('<destination>', 'where to write it (%p)')
+    .option('--prefetch <n>', 'fetch the next N segments in the background into a spool directory')
+    .option('--spool-dir <dir>', 'spool directory for --prefetch (default <data dir>/pg_wal/pgkeep-spool)')
+    .option('--system-id <id>', 'read the WAL of this system identifier (default: the data directory\'s)')
+    .addHelpText('after', `
+Exit codes follow what PostgreSQL expects from restore_command: 0 = restored, 1 = not in the
+archive (normal: recovery asks for files that do not exist), 126 = a real failure (repository
+unreadable, wrong passphrase, damaged object, unusable configuration), so that recovery stops
+instead of ending early at the wrong point.
+
+With --prefetch N, each restored segment starts (when none is running) a background pgkeep that
+fetches the next N segments into the spool; later calls take them from there. Spooled files
+are keyed by repository, cluster and system, checked against their name, and removed once used.
+
+Examples:
+  restore_command = 'pgkeep wal get %f %p'
+  restore_command = 'pgkeep wal get --prefetch 8 %f %p'`)
+    .action(async (...a: any[]) => {
+      // Configuration errors must not look like "not in the archive" (exit 1..125) to recovery.
+      try {
+        buildContext(a[a.length - 1] as Command, new AbortController().signal);
+      } catch (e) {
+        createOutput(process.argv.includes('--json')).error(toPgkeepError(e));
+        process.exit(WAL_GET_FAILED);
+      }
+      return handler(...a);
+    });
+}
+
+async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destination: string): Promise<number> {
+  const prefetch = opts.prefetch === undefined ? 0 : Number(opts.prefetch);
+  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 1000) {
+    throw new PgkeepError('USAGE', `--prefetch must be a number of segments from 0 to 1000, not "${opts.prefetch}"`);
+  }
+  const { getWalFile } = await import('../../wal/get.js');
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dataDir = existsSync(join(process.cwd(), 'PG_VERSION')) ? process.cwd() : ctx.config.cluster.pgdata;
+  const spoolRoot = opts.spoolDir ?? (prefetch > 0 && dataDir ? join(dataDir, 'pg_wal', 'pgkeep-spool') : undefined);
+  const repo = await openRepo(ctx);
+  try {
+    const r = await getWalFile(repo, {
+      cluster: ctx.config.clusterName, name, destination, pgdata: ctx.config.cluster.pgdata,
+      systemIdentifier: opts.systemId, spoolRoot,
+    });
+    if (ctx.out.json) ctx.out.result(r, () => '');
+    if (!r.found) {
+      ctx.log.debug(`${name} is not in the archive`);
+      return WAL_GET_NOT_FOUND;
+    }
+    ctx.log.debug(`restored ${name} from the ${r.source}`);
+    if (prefetch > 0 && r.spoolDir && r.segmentSize) {
+      await startPrefetcher(ctx, { spoolDir: r.spoolDir, after: name, count: prefetch, segmentSize: r.segmentSize,
+        systemIdentifier: r.systemIdentifier });
+    }
+    return 0;
+  } finally {
+    await repo.closeAll();
+  }
+}
+
+/** Start a detached `pgkeep wal prefetch` unless one runs or the spool already has the next segments. */
+async function startPrefetcher(ctx: CommandContext, p: { spoolDir: string; after: string; count: number; segmentSize: number;
+  systemIdentifier: string }): Promise<void> {
+  const [{ prefetcherRunning, segmentsAfter }, { spoolHas }, { spawn }, fs] = await Promise.all([
+    import('../../wal/prefetch.js'), import('../../wal/spool.js'), import('node:child_process'), import('node:fs'),
+  ]);
+  const names = segmentsAfter(p.after, p.count, p.segmentSize);
+  let missing = false;
+  for (const n of names) if (!(await spoolHas(p.spoolDir, n))) missing = true;
+  if (!missing || (await prefetcherRunning(p.spoolDir))) return;
+  fs.mkdirSync(p.spoolDir, { recursive: true, mode: 0o700 });
+  const log = fs.openSync(`${p.spoolDir}/prefetch.log`, 'a', 0o600);
+  const c = ctx.config;
+  const args = [
+    process.argv[1]!,
+    ...(c.file ? ['--config', c.file] : []),
+    '--cluster', c.clusterName,
+    ...(c.repo.path ? ['--repo', c.repo.path] : []),
+    ...(c.passphrase.file ? ['--passphrase-file', c.passphrase.file] : []),
+    '--log-level', c.logLevel,
+    'wal', 'prefetch', names[0]!, String(p.count),
+    '--spool-dir', p.spoolDir, '--system-id', p.systemIdentifier, '--segment-size', String(p.segmentSize),
+  ];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd() });
+  child.unref();
+  fs.closeSync(log);
+}
+
+function registerPrefetch(wal: Command, runner: Runner): void {
+  wal
+    .command('prefetch', { hidden: true })
+    .description('(internal) fetch segments into the spool for "wal get --prefetch"')
+    .argument('<first>', 'first segment')
+    .argument('<count>', 'number of segments')
+    .requiredOption('--spool-dir <dir>', 'spool directory')
+    .requiredOption('--system-id <id>', 'system identifier')
+    .requiredOption('--segment-size <bytes>', 'WAL segment size')
+    .action(runner.action<{ spoolDir: string; systemId: string; segmentSize: string }>(async (ctx, opts, args) => {
+      const { runPrefetch } = await import('../../wal/prefetch.js');
+      const repo = await openRepo(ctx);
+      try {
+        const r = await runPrefetch(repo, {
+          cluster: ctx.config.clusterName, systemIdentifier: opts.systemId, first: args[0]!, count: Number(args[1]),
+          segmentSize: Number(opts.segmentSize), spoolDir: opts.spoolDir, signal: ctx.signal,
+        });
+        ctx.log.debug(`prefetched ${r.fetched.length} segment(s)${r.missing ? `; ${r.missing} is not archived (yet)` : ''}${r.busy ? '; another prefetcher is running' : ''}`);
+      } finally {
+        await repo.closeAll();
+      }
+    }));
+}
+
+function registerCheck(wal: Command, runner: Runner): void {
+  wal
+    .command('check')
+    .description('is the archive continuous from each backup to the newest segment? the recoverable window of each backup')
+    .addHelpText('after', `
+Per timeline: first and last archived segment and any gaps. Per physical backup: the timeline
+recovery follows (through .history files), and the window it can be recovered to: from its end
+to the end of the newest segment reachable without a gap. Exits 7 (DATA_INTEGRITY) when a backup
+cannot reach its window (a gap, or WAL it needs to become consistent is missing).
+
+Examples:
+  pgkeep wal check
+  pgkeep --json wal check`)
+    .action(runner.action(async (ctx) => {
+      const { checkArchive } = await import('../../wal/check.js');
+      const repo = await openRepo(ctx);
+      let report: WalCheckReport;
+      try {
+        report = await checkArchive(repo, ctx.config.clusterName);
+      } finally {
+        await repo.closeAll();
+      }
+      ctx.out.result(report, renderCheck);
+      if (!report.ok) {
+        const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
+        if (ctx.out.json) return 7;
+        throw new PgkeepError('DATA_INTEGRITY', `${bad.length} backup(s) cannot be recovered to the newest archived WAL: ${bad.map((b) => b.id).join(', ')}`, {
+          hint: 'the missing segments are listed above; if they are still in the server\'s pg_wal, archiving will catch up ' +
+            '(check the server log for archive_command errors); otherwise take a new backup',
+        });
+      }
+    }));
+}
+
+function renderCheck(r: WalCheckReport): string {
+  const out: string[] = [];
+  if (!r.timelines.length) out.push(`no WAL archived for cluster "${r.cluster}"`);
+  else {
+    out.push(`WAL archive of cluster "${r.cluster}":`);
+    out.push(table(['system', 'timeline', 'first', 'last', 'segments', 'gaps', 'history'], r.timelines.map((t) => [
+      t.systemIdentifier, t.timeline, t.first, t.last, t.segments,
+      t.gaps.length ? t.gaps.map((g) => g.from === g.to ? g.from : `${g.from}..${g.to}`).join(', ') : 'none',
+      t.timeline === 1 ? '-' : t.historyFile ? 'yes' : 'MISSING',
+    ])));
+  }
+  if (r.backups.length) {
+    out.push('', 'physical backups:');
+    out.push(table(['backup', 'timeline', 'status', 'from', 'to'], r.backups.map((b) => [
+      b.id, b.targetTimeline === b.timeline ? b.timeline : `${b.timeline}->${b.targetTimeline}`, b.status, b.from, b.to ?? '',
+    ])));
+    for (const b of r.backups) if (b.status !== 'ok') out.push(`  ${b.id}: ${b.message}`);
+  } else out.push('', 'no physical backups');
+  for (const p of r.problems) out.push(`problem: ${p}`);
+  return out.join('\n');
+}

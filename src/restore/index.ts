@@ -1,0 +1,164 @@
+/**
+ * Physical restore: a snapshot back into a data directory, as a list of steps —
+ *
+ *   resolve snapshot -> place tablespaces & plan recovery -> check target -> plan -> begin
+ *   (marker) -> tablespaces -> remove strays (--delta) -> write files -> tablespace_map ->
+ *   recovery config -> finish (pg_control last, marker removed) -> start (--start)
+ *
+ * Everything that can be refused is refused before the first byte is written. Until "finish"
+ * the directory carries DIR/.pgkeep-restore-in-progress and has no global/pg_control, so it is
+ * never mistaken for a complete cluster nor started by accident.
+ */
+import { resolve } from 'node:path';
+import { resolveSnapshot } from '../backup/resolve.js';
+import { PgkeepError, toPgkeepError } from '../errors.js';
+import type { FileRecord } from '../repo/index.js';
+import type { LocalCluster } from '../pg/local-cluster.js';
+import { beginRestore } from './begin.js';
+import { checkTarget } from './check-target.js';
+import { finishRestore } from './finish.js';
+import { OwnerResolver } from './ownership.js';
+import { planRestore, recordedTablespaces } from './plan.js';
+import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
+import { removeStrays } from './remove-strays.js';
+import { startRestored } from './start.js';
+import { placeTablespaces } from './tablespace-map.js';
+import { createTablespaces, rewriteTablespaceMap } from './tablespaces.js';
+import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, RestoreStep, StartedInfo } from './types.js';
+import { createDirectories, createSymlinks, writeFiles, type WriteContext } from './write-files.js';
+
+export type {
+  RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, RestoreStep, RepositoryAccess, StartedInfo,
+  TablespaceMapping, RestoredTablespace,
+} from './types.js';
+export { parseTablespaceMapping } from './tablespace-map.js';
+export { planRecovery, restoreCommand, writeRecoveryConfig, type RecoveryPlan, type RecoveryRequest, type RecoveryMode } from './recovery-config.js';
+export { MARKER_FILE } from './marker.js';
+export { startRestored } from './start.js';
+
+export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const t0 = Date.now();
+  const dataDir = resolve(o.to);
+  const delta = Boolean(o.delta);
+  const sync = o.sync ?? true;
+  const stats: RestoreStats = {
+    entries: 0, files: 0, bytes: 0, filesWritten: 0, filesUnchanged: 0, chunksWritten: 0, chunksUnchanged: 0,
+    bytesWritten: 0, filesRemoved: 0, directoriesCreated: 0, symlinksCreated: 0,
+  };
+  const p: RestoreProgress = { step: 'resolve', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesWritten: 0 };
+  const step = (s: RestoreStep) => {
+    o.signal?.throwIfAborted();
+    p.step = s;
+    p.file = undefined;
+    o.onProgress?.({ ...p });
+  };
+
+  step('resolve');
+  const { snapshot, meta } = await resolveSnapshot(o.repo, o.cluster, o.id);
+  const records: FileRecord[] = [];
+  for await (const r of snapshot.files()) records.push(r);
+  const placed = placeTablespaces(recordedTablespaces(records, meta), o.tablespaceMap ?? []);
+  const recovery = planRecovery({ meta, access: o.access, request: o.recovery, encrypted: o.repo.encrypted });
+  const warnings = [...recovery.warnings, ...standaloneWarnings(meta, records)];
+
+  step('check-target');
+  const target = await checkTarget(dataDir, placed, delta);
+
+  step('plan');
+  const plan = planRestore(dataDir, records, placed);
+  const owners = new OwnerResolver();
+  const serverOwner = plan.ownerRecord ? owners.ownerOf(plan.ownerRecord) : undefined;
+  warnings.push(...accessWarnings(recovery, o.access, serverOwner));
+  Object.assign(stats, { entries: plan.totals.entries, files: plan.totals.files, bytes: plan.totals.bytes });
+  Object.assign(p, { filesTotal: plan.totals.files, bytesTotal: plan.totals.bytes });
+  const wc: WriteContext = {
+    repo: o.repo, snapshot, plan, owners, delta, sync, stats, signal: o.signal,
+    jobs: Math.max(1, o.jobs ?? o.repo.jobs),
+    onBytes: (n, file) => {
+      p.bytesDone += n;
+      p.bytesWritten = stats.bytesWritten;
+      p.file = file;
+      o.onProgress?.({ ...p });
+    },
+    onFileDone: () => {
+      p.filesDone++;
+    },
+  };
+
+  step('begin');
+  await beginRestore(dataDir, snapshot.id, o.cluster, delta);
+
+  step('tablespaces');
+  await createTablespaces(plan, owners, stats);
+
+  let removed: string[] = [];
+  if (delta) {
+    step('remove-strays');
+    removed = await removeStrays(dataDir, plan.keep, recovery.signal ? [recovery.signal] : [], o.signal);
+    stats.filesRemoved = removed.length;
+  }
+
+  step('write-files');
+  await createDirectories(wc);
+  await createSymlinks(wc);
+  await writeFiles(wc);
+  const root = plan.ownerRecord;
+  await rewriteTablespaceMap(plan, meta.tablespaceMap, owners, root);
+
+  step('recovery-config');
+  await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
+
+  step('finish');
+  await finishRestore(wc);
+  p.bytesWritten = stats.bytesWritten;
+  const seconds = (Date.now() - t0) / 1000;
+
+  let started: StartedInfo | undefined;
+  if (o.start) {
+    step('start');
+    const s = await startRestored(dataDir, { port: o.port }).catch((e: unknown) => {
+      const err = toPgkeepError(e);
+      throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
+        hint: err.hint, details: err.details, cause: e,
+      });
+    });
+    started = s.info;
+    handOver(s.cluster, o);
+  }
+
+  return {
+    snapshotId: snapshot.id,
+    cluster: o.cluster,
+    method: meta.method,
+    standalone: Boolean(meta.standalone),
+    serverVersion: meta.serverVersion,
+    dataDir,
+    delta,
+    ...(target.interrupted ? { resumed: target.interrupted.snapshot } : {}),
+    tablespaces: placed,
+    removed,
+    stats,
+    recovery: {
+      mode: recovery.mode,
+      ...(recovery.signal ? { signal: recovery.signal } : {}),
+      settings: Object.fromEntries(Object.entries(recovery.settings).map(([k, v]) => [k, String(v)])),
+    },
+    seconds,
+    throughput: seconds > 0 ? Math.round(stats.bytes / seconds) : stats.bytes,
+    ...(started ? { started } : {}),
+    warnings,
+  };
+}
+
+function handOver(cluster: LocalCluster, o: RestoreOptions): void {
+  if (o.detach) cluster.detach();
+  o.onStarted?.(cluster);
+}
+
+/** A standalone backup should carry the WAL up to walEnd; say so when it does not. */
+function standaloneWarnings(meta: { standalone?: boolean; walEnd?: string }, records: FileRecord[]): string[] {
+  if (!meta.standalone || !meta.walEnd) return [];
+  return records.some((r) => r.path === `pg_wal/${meta.walEnd}`)
+    ? []
+    : [`the backup is standalone but its snapshot lacks pg_wal/${meta.walEnd}; the server may not reach consistency without a WAL archive`];
+}

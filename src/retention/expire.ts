@@ -1,0 +1,187 @@
+/**
+ * `expire`: apply the retention policy to a cluster's physical backups.
+ *
+ *   pin --keep ids -> decide which backups stay -> which WAL no kept backup needs
+ *   -> delete manifests, then WAL -> estimate what `repo gc` will free
+ *
+ * Only manifests and WAL objects are deleted here; the packs their data lives in are freed by
+ * gc. Logical dumps are not subject to this policy (they are kept for other reasons — portable,
+ * long-term copies — and need no WAL). A shared lock keeps gc from rewriting a manifest while
+ * it is being deleted.
+ */
+import { PgkeepError } from '../errors.js';
+import type { Repository, SnapshotManifest } from '../repo/index.js';
+import { garbageCollect } from '../repo/index.js';
+import { acquireLock } from '../repo/locks.js';
+import { collectRefs } from '../repo/refs.js';
+import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { readClusterIdentity } from '../backup/cluster-identity.js';
+import { listArchive, type ArchivedFile } from '../wal/archive-listing.js';
+import { backupFirstSegment } from '../wal/check.js';
+import { applyPolicy, hasPolicy, walIsExpired, type PolicyDecision, type RetentionPolicy } from './policy.js';
+import { listPins, pinSnapshot } from './pins.js';
+
+export interface ExpireOptions {
+  cluster: string;
+  policy: RetentionPolicy;
+  dryRun?: boolean;
+  /** Pin these backups (forever) before deciding. */
+  keep?: string[];
+  now?: Date;
+  signal?: AbortSignal;
+  onStep?: (message: string) => void;
+}
+
+export interface WalExpiry {
+  systemIdentifier: string;
+  /** First segment still needed (everything positioned before it goes); empty when all of this system's WAL goes. */
+  keepFrom: string;
+  files: number;
+  storedBytes: number;
+  first?: string;
+  last?: string;
+}
+
+export interface ExpireReport {
+  cluster: string;
+  dryRun: boolean;
+  policy: RetentionPolicy;
+  policyConfigured: boolean;
+  backups: PolicyDecision[];
+  /** Ids of the backups expired (manifests deleted, or to delete in a dry run). */
+  expired: string[];
+  pinned: string[];
+  wal: WalExpiry[];
+  walFiles: number;
+  walBytes: number;
+  /** Logical dumps of the cluster: not subject to this policy. */
+  logicalDumps: number;
+  /** What `pgkeep repo gc` would then free. */
+  gc: { bytes: number; exact: boolean; note: string };
+}
+
+export async function expire(repo: Repository, opts: ExpireOptions): Promise<ExpireReport> {
+  const step = opts.onStep ?? (() => undefined);
+  const lock = opts.dryRun ? undefined : await acquireLock(repo.driver, { kind: 'shared', purpose: 'expire', cluster: opts.cluster });
+  let report: ExpireReport;
+  try {
+    const pinned = await pinRequested(repo, opts);
+    step('reading manifests');
+    const manifests = await repo.listSnapshots(opts.cluster);
+    const physical = manifests.filter((m) => m.kind === 'physical');
+    const pins = new Set([...(await listPins(repo, opts.cluster)).map((p) => p.id), ...(opts.keep ?? [])]);
+    const decisions = applyPolicy(
+      physical.map((m) => ({ id: m.id, stopTime: meta(m).stopTime || m.stopTime, pinned: pins.has(m.id) })),
+      opts.policy, opts.now ?? new Date());
+    const expiredIds = new Set(decisions.filter((d) => !d.keep).map((d) => d.id));
+    const kept = physical.filter((m) => !expiredIds.has(m.id));
+
+    step('listing the WAL archive');
+    const walPlan = await planWal(repo, opts.cluster, kept, physical);
+    report = {
+      cluster: opts.cluster, dryRun: Boolean(opts.dryRun), policy: opts.policy, policyConfigured: hasPolicy(opts.policy),
+      backups: decisions, expired: [...expiredIds], pinned, wal: walPlan.map((p) => p.summary),
+      walFiles: walPlan.reduce((n, p) => n + p.summary.files, 0), walBytes: walPlan.reduce((n, p) => n + p.summary.storedBytes, 0),
+      logicalDumps: manifests.length - physical.length, gc: { bytes: 0, exact: false, note: '' },
+    };
+
+    if (opts.dryRun) {
+      step('estimating what gc would free');
+      report.gc = await exclusiveBytes(repo, opts.cluster, expiredIds, opts.signal);
+      return report;
+    }
+    for (const id of report.expired) {
+      opts.signal?.throwIfAborted();
+      step(`deleting backup ${id}`);
+      await repo.deleteSnapshot(opts.cluster, id);
+    }
+    // WAL after the manifests: a crash in between leaves only WAL nobody needs, never a backup without its WAL.
+    for (const p of walPlan) {
+      step(`deleting ${p.summary.files} WAL file(s) of system ${p.summary.systemIdentifier}`);
+      for (const f of p.files) {
+        opts.signal?.throwIfAborted();
+        await repo.driver.delete(f.key);
+      }
+    }
+  } finally {
+    await lock?.release();
+  }
+  // After releasing our shared lock: gc never touches packs newer than a held shared lock.
+  if (report.expired.length) {
+    step('estimating what gc will free');
+    const gc = await garbageCollect(repo, { dryRun: true, signal: opts.signal });
+    report.gc = { bytes: gc.bytesFreed, exact: true, note: `"pgkeep repo gc" will free about this much (${gc.deleted.length} pack(s) to delete, ${gc.repacked.length} to repack)` };
+  } else report.gc = { bytes: 0, exact: true, note: 'no backup was expired, so gc has nothing new to free' };
+  return report;
+}
+
+function meta(m: SnapshotManifest): PhysicalBackupMeta {
+  return m.meta as unknown as PhysicalBackupMeta;
+}
+
+async function pinRequested(repo: Repository, opts: ExpireOptions): Promise<string[]> {
+  const ids = await repo.listSnapshotIds(opts.cluster);
+  for (const id of opts.keep ?? []) {
+    if (!ids.includes(id)) {
+      throw new PgkeepError('NOT_FOUND', `--keep ${id}: cluster "${opts.cluster}" has no such backup in ${repo.location}`, {
+        hint: ids.length ? `existing: ${ids.slice(-10).join(', ')}` : 'take a backup first',
+      });
+    }
+    if (!opts.dryRun) await pinSnapshot(repo, opts.cluster, id, 'pinned by expire --keep');
+  }
+  return opts.keep ?? [];
+}
+
+interface WalPlan {
+  summary: WalExpiry;
+  files: ArchivedFile[];
+}
+
+/**
+ * Per system identifier: WAL before the earliest first segment of its kept backups goes. A system
+ * with no kept backup loses all its WAL when it had backups (all expired) or is not the cluster's
+ * current system; the current system without any backup keeps everything (archiving may have
+ * started before the first backup). History files always stay.
+ */
+async function planWal(repo: Repository, cluster: string, kept: SnapshotManifest[], all: SnapshotManifest[]): Promise<WalPlan[]> {
+  const systems = await listArchive(repo, cluster);
+  const current = (await readClusterIdentity(repo, cluster))?.systemIdentifier;
+  const plans: WalPlan[] = [];
+  for (const [sysId, system] of systems) {
+    const own = kept.filter((m) => meta(m).systemIdentifier === sysId);
+    let keepFrom: string;
+    if (own.length) {
+      keepFrom = own.map((m) => backupFirstSegment(meta(m))).reduce((a, b) => (a.slice(8) <= b.slice(8) ? a : b));
+    } else {
+      const hadBackups = all.some((m) => meta(m).systemIdentifier === sysId);
+      if (!hadBackups && (current === undefined || current === sysId)) continue;
+      keepFrom = '';
+    }
+    const files = system.files.filter((f) => (keepFrom === '' ? true : walIsExpired(f.file.name, keepFrom)));
+    if (!files.length) continue;
+    plans.push({
+      summary: {
+        systemIdentifier: sysId, keepFrom, files: files.length, storedBytes: files.reduce((n, f) => n + f.size, 0),
+        first: files[0]!.file.name, last: files[files.length - 1]!.file.name,
+      },
+      files,
+    });
+  }
+  return plans;
+}
+
+/** Dry run: bytes of blobs that only the expired backups use (what gc frees once it has repacked). */
+async function exclusiveBytes(repo: Repository, cluster: string, expired: Set<string>, signal?: AbortSignal):
+  Promise<ExpireReport['gc']> {
+  if (!expired.size) return { bytes: 0, exact: true, note: 'no backup would be expired' };
+  const refs = await collectRefs(repo, false, signal);
+  const users = new Set(refs.snapshots.flatMap((s, i) => (s.cluster === cluster && expired.has(s.id) ? [i] : [])));
+  let bytes = 0;
+  for (const blobs of refs.packs.values()) {
+    for (const b of blobs.values()) if ([...b.users].every((u) => users.has(u))) bytes += b.length;
+  }
+  return {
+    bytes, exact: false,
+    note: 'data only these backups use; "pgkeep repo gc" frees it as whole packs are deleted or repacked (repo gc --dry-run after expire gives the exact figure)',
+  };
+}

@@ -1,0 +1,18 @@
+/** WAL archiving use cases: push (archive_command), get (restore_command), prefetch, check. */
+export { pushWalFile } from './push.js';
+export type { WalPushOptions, WalPushResult } from './push.js';
+export { getWalFile } from './get.js';
+export type { WalGetOptions, WalGetResult } from './get.js';
+export { runPrefetch, prefetcherRunning, segmentsAfter } from './prefetch.js';
+export type { PrefetchOptions, PrefetchResult } from './prefetch.js';
+export { defaultSpoolRoot, spoolDir } from './spool.js';
+export { checkArchive, backupFirstSegment } from './check.js';
+export type { BackupWalStatus, BackupWindow, TimelineReport, WalCheckReport, WalGap } from './check.js';
+export { listArchive } from './archive-listing.js';
+export type { ArchivedFile, ArchivedSystem } from './archive-listing.js';
+export { walObjectName, walClusterPrefix, walSystemPrefix, parseWalObjectName } from './layout.js';
+export type { WalObjectRef } from './layout.js';
+export { readSegmentHeader, systemIdFromPgControl } from './identify.js';
+export type { WalSegmentHeader } from './identify.js';
+export { targetTimeline, timelinePath, timelineOfSegment } from './timelines.js';
+export type { TimelineSpan } from './timelines.js';
