@@ -4,10 +4,12 @@
  * so no temporary names are needed; large objects go up as multipart uploads through
  * @aws-sdk/lib-storage with a bounded number of parts in flight.
  *
- * Memory while uploading one stream is bounded by UPLOAD_QUEUE_SIZE x UPLOAD_PART_SIZE
- * (2 x 8 MiB = 16 MiB of parts in flight) plus the part being assembled (8 MiB): 24 MiB. Two
- * parts in flight already saturate a local Ceph RGW (about 185 MiB/s here, the same as four);
- * callers that need more throughput upload several objects at once.
+ * Memory while uploading one stream is bounded by (UPLOAD_QUEUE_SIZE + 2) x UPLOAD_PART_SIZE =
+ * 4 x 5 MiB = 20 MiB: two parts in flight, the part being assembled from the stream's chunks,
+ * and its concatenated copy (measured: at most about 20 MiB of live memory for a 50 MiB
+ * stream). Two parts in flight already saturate a local Ceph RGW; callers that need more
+ * throughput upload several objects at once. With 5 MiB parts one object can be at most
+ * 10,000 parts = 48.8 GiB; pgkeep's objects (packs, WAL segments, manifests) are far smaller.
  *
  * The SDK is imported lazily so commands on a local repository do not pay for loading it.
  */
@@ -20,7 +22,7 @@ import { withBackoff } from './backoff.js';
 import { isConditionalConflict, isInvalidRange, isPreconditionFailed, isS3NotFound, s3Error } from './errors.js';
 import { parseS3Location } from './location.js';
 
-export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
 export const UPLOAD_QUEUE_SIZE = 2;
 /** Attempts per request for the SDK's standard retry strategy (backoff with jitter). */
 export const MAX_ATTEMPTS = 6;
