@@ -9,7 +9,10 @@
 // Not part of `npm test`. Needs `npm run build`, /usr/bin/pgbackrest, /usr/bin/time, and root
 // (the cluster and pgBackRest run as the postgres OS user).
 //
-//   node bench/physical/run.mjs [--scale 100] [--rows 4000000]     (BENCH_DIR, default $TMPDIR)
+//   node bench/physical/run.mjs [--scale 100] [--rows 4000000] [--chunk-size 128k]   (BENCH_DIR, default $TMPDIR)
+//
+// The 0.1% of bench_orders updated are the newest rows (the highest ids, as "recent orders"
+// change most), a contiguous range: scattered updates touch nearly every 128 KiB chunk.
 //
 // The defaults build the issue's dataset (pgbench -s 100 plus ../../../shared/bench/dataset.sql
 // with rows=4000000, about 2.5 GB); smaller values give a quicker, rougher run.
@@ -31,6 +34,7 @@ const arg = (name, def) => {
 };
 const scale = arg('scale', 100);
 const rows = arg('rows', 4000000);
+const chunkSize = process.argv.includes('--chunk-size') ? process.argv[process.argv.indexOf('--chunk-size') + 1] : '128k';
 const datasetSql = resolve(root, '../shared/bench/dataset.sql');
 const pgkeep = join(root, 'bin/pgkeep.js');
 const base = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pgkeep-bench-physical-'));
@@ -85,7 +89,7 @@ try {
   const pgkeepRepo = join(base, 'pgkeep-repo');
   const pk = (args) => timed(process.execPath, [pgkeep, '--repo', pgkeepRepo, '--cluster', 'bench', '--pgdata', cluster.dataDir,
     '-d', cluster.connectionString(), ...args]);
-  pk(['repo', 'init', '--compression', 'zstd:3']);
+  pk(['repo', 'init', '--compression', 'zstd:3', '--chunk-size', chunkSize]);
   log('pgkeep backup --method stream (full)');
   const streamFull = pk(['--json', 'backup', '--method', 'stream', '--jobs', '2']);
   const streamFullRes = JSON.parse(streamFull.stdout);
@@ -94,7 +98,7 @@ try {
   const localRepo = join(base, 'pgkeep-repo-local');
   const pkl = (args) => timed(process.execPath, [pgkeep, '--repo', localRepo, '--cluster', 'bench', '--pgdata', cluster.dataDir,
     '-d', cluster.connectionString(), ...args]);
-  pkl(['repo', 'init', '--compression', 'zstd:3']);
+  pkl(['repo', 'init', '--compression', 'zstd:3', '--chunk-size', chunkSize]);
   log('pgkeep backup --method local (full)');
   const localFull = pkl(['--json', 'backup', '--method', 'local', '--jobs', '2']);
   const localFullRes = JSON.parse(localFull.stdout);
@@ -146,7 +150,7 @@ try {
   // --- incremental after a fixed workload ---
   log('workload: pgbench -n -c 2 -t 10000, update 0.1% of bench_orders');
   timed(pgToolPath(cluster.binDir, 'pgbench'), [...conn, '-n', '-c', '2', '-t', '10000', 'postgres']);
-  await cluster.exec(`UPDATE bench_orders SET status = 'returned' WHERE id % 1000 = 0`);
+  await cluster.exec(`UPDATE bench_orders SET status = 'returned' WHERE id > ${rows - Math.floor(rows / 1000)}`);
   await cluster.exec('CHECKPOINT');
   log('pgkeep backup --method stream (incremental)');
   const streamIncr = pk(['--json', 'backup', '--method', 'stream', '--jobs', '2']);
@@ -169,7 +173,7 @@ try {
 const r = results;
 const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
 const line = (name, x) => console.log(`${name.padEnd(34)} ${x.seconds.toFixed(1).padStart(7)} s  ${x.stored !== undefined ? MB(x.stored).padStart(10) : ''.padStart(10)}  RSS ${x.rssMiB.toFixed(0)} MiB`);
-console.log(`\ndataset: pgbench -s ${r.dataset.scale} + bench_orders rows=${r.dataset.rows}: cluster ${MB(r.dataset.clusterBytes)}\n`);
+console.log(`\ndataset: pgbench -s ${r.dataset.scale} + bench_orders rows=${r.dataset.rows}: cluster ${MB(r.dataset.clusterBytes)}; pgkeep chunk size ${chunkSize}\n`);
 for (const [k, v] of Object.entries(r)) if (k !== 'dataset') line(k, v);
 const goal = (label, value, limit, better = 'lower') => console.log(`${label.padEnd(58)} ${value.padStart(6)}  (goal ${better === 'lower' ? '<=' : '>='} ${limit}) ${Number(value) <= limit ? 'met' : 'NOT met'}`);
 console.log('\nratios (pgkeep / other):');

@@ -22,6 +22,7 @@ const CLIENTS = Number(arg('clients', '4'));
 const ONLY = arg('only', '');
 const CLI = resolve('bin/pgkeep.js');
 const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-wal-'));
+chmodSync(root, 0o755); // the server (postgres OS user) runs the archive wrapper from here
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
 function run(cmd, args, opts = {}) {
@@ -82,6 +83,14 @@ async function bench(kind) {
     if (kind === 'pgbackrest') {
       writeFileSync(s.conf, readFileSync(s.conf, 'utf8').replace(/pg1-port=\d+/, `pg1-port=${cluster.port}`));
       run('runuser', ['-u', 'postgres', '--', 'pgbackrest', `--config=${s.conf}`, '--stanza=bench', 'stanza-create']);
+    }
+    // Fail fast when archiving does not work at all.
+    await cluster.exec('select pg_switch_wal()');
+    for (let i = 0; ; i++) {
+      const [a] = await cluster.query('select archived_count::int as ok, failed_count::int as failed from pg_stat_archiver');
+      if (a.ok > 0) break;
+      if (a.failed > 0 || i > 120) throw new Error(`archiving does not work; server log:\n${cluster.logTail(15)}`);
+      await new Promise((r) => setTimeout(r, 250));
     }
     const conn = ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', 'postgres'];
     run('pgbench', [...conn, '-i', '-q', '-s', String(SCALE), 'postgres']);

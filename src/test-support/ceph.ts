@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,9 @@ export async function startCephRgw(): Promise<CephRgw> {
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'pgkeep-ceph-'));
   const daemons: Daemon[] = [];
+  // If this process dies without cleaning up (killed by a timeout, SIGKILL), a watchdog shell
+  // kills the daemons and removes the directory.
+  const watchdog = startWatchdog(dir);
   const killAll = () => {
     for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
   };
@@ -70,15 +73,15 @@ export async function startCephRgw(): Promise<CephRgw> {
 
     await run('monmaptool', ['--create', '--add', 'a', `v1:127.0.0.1:${monPort}`, '--fsid', fsidOf(conf), join(dir, 'monmap')], dir);
     await run('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap'), ...c], dir);
-    daemons.push(startDaemon('mon.a', 'ceph-mon', ['-f', '-i', 'a', ...c], dir));
-    daemons.push(startDaemon('mgr.x', 'ceph-mgr', ['-f', '-i', 'x', ...c], dir));
+    daemons.push(await startDaemon('mon.a', 'ceph-mon', ['-f', '-i', 'a', ...c], dir));
+    daemons.push(await startDaemon('mgr.x', 'ceph-mgr', ['-f', '-i', 'x', ...c], dir));
     const osdUuid = randomUUID();
     const osdId = (await run('ceph', [...c, '--connect-timeout', '60', 'osd', 'create', osdUuid], dir, daemons)).trim();
     if (osdId !== '0') throw new Error(`ceph osd create returned ${JSON.stringify(osdId)}, expected 0`);
     await run('ceph-osd', ['-i', '0', '--mkfs', '--osd-uuid', osdUuid, ...c], dir, daemons);
-    daemons.push(startDaemon('osd.0', 'ceph-osd', ['-f', '-i', '0', ...c], dir));
+    daemons.push(await startDaemon('osd.0', 'ceph-osd', ['-f', '-i', '0', ...c], dir));
     await run('ceph', [...c, 'osd', 'crush', 'add', 'osd.0', '1', 'root=default', 'host=localhost'], dir, daemons);
-    daemons.push(startDaemon('client.rgw.a', 'radosgw', ['-f', '-n', 'client.rgw.a', ...c], dir));
+    daemons.push(await startDaemon('client.rgw.a', 'radosgw', ['-f', '-n', 'client.rgw.a', ...c], dir));
 
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     await waitForHttp200(endpoint, daemons, started + START_TIMEOUT_MS);
@@ -118,6 +121,7 @@ export async function startCephRgw(): Promise<CephRgw> {
         await stopDaemons(daemons);
         process.off('exit', killAll);
         await rm(dir, { recursive: true, force: true });
+        watchdog.kill('SIGKILL');
       },
     };
   } catch (e) {
@@ -125,6 +129,7 @@ export async function startCephRgw(): Promise<CephRgw> {
     await stopDaemons(daemons);
     process.off('exit', killAll);
     await rm(dir, { recursive: true, force: true });
+    watchdog.kill('SIGKILL');
     throw new Error(`could not start Ceph RGW: ${e instanceof Error ? e.message : String(e)}${logs}`, { cause: e });
   }
 }
@@ -190,13 +195,28 @@ interface Daemon {
   exited: Promise<void>;
 }
 
-function startDaemon(name: string, cmd: string, args: string[], dir: string): Daemon {
+async function startDaemon(name: string, cmd: string, args: string[], dir: string): Promise<Daemon> {
   const out = openSync(join(dir, 'log', `${name}.out`), 'a');
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', out, out] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
+  if (child.pid) await appendFile(join(dir, 'daemon-pids'), `${child.pid}\n`);
   return { name, child, exited };
+}
+
+function startWatchdog(dir: string): ChildProcess {
+  const script = `
+    alive() { s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1; [ "\${s%% *}" != Z ]; }
+    while alive "$1"; do sleep 2; done
+    if [ -f "$2/daemon-pids" ]; then for p in $(cat "$2/daemon-pids"); do kill -9 "$p" 2>/dev/null; done; fi
+    rm -rf "$2"`;
+  const child = spawn('sh', ['-c', script, 'pgkeep-ceph-watchdog', String(process.pid), dir], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+  return child;
 }
 
 async function stopDaemons(daemons: Daemon[]): Promise<void> {

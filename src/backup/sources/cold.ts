@@ -78,14 +78,14 @@ export class ColdSource implements BackupSource {
     run.progress({ phase: 'copying', bytesDone: 0, filesDone: 0 });
     const list = await buildFileList(this.pgdata, { mode: 'cold', major: this.major, signal: run.options.signal });
     const blockSize = c.blockSize ?? 8192;
-    const segBytes = Number(c.fields['Blocks per segment of large relation'] ?? 131072);
+    const segmentBlocks = Number(c.fields['Blocks per segment of large relation'] ?? 131072);
     const report = await copyFiles({
       writer: run.writer,
       entries: list.entries,
       jobs: run.jobs,
       ...(run.options.checksumAll ? {} : { reuseBefore: Date.now() - MTIME_MARGIN_MS }),
       // a clean shutdown leaves no page newer than its checkpoint: check every page
-      ...((c.dataChecksumVersion ?? 0) > 0 ? { pages: { startLsn: MAX_LSN, blockSize, segmentBlocks: segBytes } } : {}),
+      ...((c.dataChecksumVersion ?? 0) > 0 ? { pages: { startLsn: MAX_LSN, blockSize, segmentBlocks } } : {}),
       signal: run.options.signal,
       onProgress: (bytes, files) => run.progress({ phase: 'copying', bytesDone: bytes, bytesTotal: list.totalBytes, filesDone: files, filesTotal: list.fileCount }),
     });

@@ -109,7 +109,9 @@ export class StreamSource implements BackupSource {
     };
 
     for (;;) {
-      const next = await this.events!.next();
+      const next = await this.events!.next().catch((e: unknown) => {
+        throw checksumFailureError(e);
+      });
       if (next.done) break;
       const ev = next.value;
       if (failed) throw failed;
@@ -200,6 +202,17 @@ export class StreamSource implements BackupSource {
     await this.wal?.close();
     await this.rc?.close();
   }
+}
+
+/** The server fails BASE_BACKUP at its end when it found pages with a wrong checksum (they are in its log). */
+function checksumFailureError(e: unknown): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!/checksum verification failure/i.test(msg)) return e;
+  return new PgkeepError('DATA_INTEGRITY', `the server found pages with a wrong checksum while sending the backup: ${msg}`, {
+    hint: 'the server log names each file and block; "pgkeep backup --method local" names them too. Restore the damaged ' +
+      'data from an earlier backup, or use --ignore-checksum-errors to take the backup anyway',
+    cause: e,
+  });
 }
 
 function entryOf(path: string, e: TarEntry): FileEntry {

@@ -9,6 +9,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { runInNewContext } from 'node:vm';
 import { isPgkeepError } from '../../errors.js';
 import { storageFixtures, testedStorageKinds } from '../../test-support/storage-fixtures.js';
@@ -18,6 +20,7 @@ import { PosixDriver } from './posix/index.js';
 import { openStorage, S3Driver } from './index.js';
 
 const MiB = 1024 * 1024;
+const execFileAsync = promisify(execFile);
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 const fx = storageFixtures();
@@ -277,7 +280,7 @@ for (const kind of testedStorageKinds()) {
 
     test('invalid keys are refused', async () => {
       const d = await fx.open(kind);
-      for (const bad of ['', '/abs', '../up', 'a/../b', 'a//b', 'a/./b', 'a/', `a/${TEMP_PREFIX}x`, 'back\\slash']) {
+      for (const bad of ['', '/abs', '../up', 'a/../b', 'a//b', 'a/./b', 'a/', `a/${TEMP_PREFIX}x`, 'back\\slash', 'new\nline']) {
         await assert.rejects(d.put(bad, Buffer.from('x')), /invalid repository object key/, JSON.stringify(bad));
         await assert.rejects(d.get(bad), /invalid repository object key/);
       }
@@ -303,6 +306,24 @@ describe('storage: posix specifics', () => {
       assert.ok(!p.includes(TEMP_PREFIX), `temp file left: ${p}`);
     }
     assert.equal(entries.filter((p) => !p.endsWith('/')).length, 3);
+  });
+
+  test('createIfAbsent is atomic across processes', async () => {
+    const d = (await fx.open('posix')) as PosixDriver;
+    const driverUrl = new URL('./posix/index.js', import.meta.url).href;
+    const script =
+      `const { PosixDriver } = await import(${JSON.stringify(driverUrl)});` +
+      `const d = new PosixDriver(${JSON.stringify(d.root)});` +
+      `process.stdout.write(String(await d.createIfAbsent('locks/exclusive', Buffer.from('pid ' + process.pid))));`;
+    const results = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script]);
+        return stdout;
+      }),
+    );
+    assert.deepEqual(results.filter((r) => r === 'true').length, 1, JSON.stringify(results));
+    assert.deepEqual(results.filter((r) => r === 'false').length, 3);
+    assert.match((await d.get('locks/exclusive')).toString(), /^pid \d+$/);
   });
 
   test('an interrupted putStream leaves no visible object and no temp file', async () => {

@@ -2,6 +2,15 @@
  * The storage contract every repository backend implements (posix directory, S3). Keys are
  * '/'-separated relative paths such as "packs/ab/<id>" or "snapshots/main/<id>.json.zst".
  * Drivers know nothing about packs, snapshots or PostgreSQL.
+ *
+ * Rules every driver follows (src/repo/storage/conformance.test.ts checks them):
+ * - Keys are validated by keys.ts (no absolute keys, no '.'/'..'/empty segments, no control
+ *   characters); a bad key is a bug (PgkeepError INTERNAL). Because the posix driver maps keys
+ *   to files, a key and another key below it ("a/b" and "a/b/c") cannot both exist.
+ * - Missing objects are PgkeepError NOT_FOUND; other failures are REPOSITORY with a hint.
+ * - list() is in lexical order of the keys' UTF-8 bytes (S3's order) and never shows
+ *   temporary or partial objects.
+ * - An aborted putStream rejects with the signal's reason and leaves no object.
  */
 import type { Readable } from 'node:stream';
 

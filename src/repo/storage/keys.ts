@@ -1,7 +1,8 @@
 /**
  * Object keys are '/'-separated relative paths. Both drivers accept the same keys so a repository
  * can move between a directory and a bucket: no absolute keys, no empty, '.' or '..' segments,
- * no NUL or backslash, and no segment starting with the posix driver's temporary-file prefix.
+ * no control characters or backslash, and no segment starting with the posix driver's
+ * temporary-file prefix.
  */
 import { PgkeepError } from '../../errors.js';
 
@@ -24,7 +25,7 @@ export function validatePrefix(prefix: string): void {
 function keyProblem(key: string, isPrefix: boolean): string | undefined {
   if (key.length === 0) return 'it is empty';
   if (key.startsWith('/')) return 'it is absolute';
-  if (/[\0\\]/.test(key)) return 'it contains a NUL or backslash character';
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) return 'it contains a control or backslash character';
   if (Buffer.byteLength(key) > 1000) return 'it is longer than 1000 bytes';
   const segments = key.split('/');
   for (let i = 0; i < segments.length; i++) {

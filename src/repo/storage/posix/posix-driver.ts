@@ -64,7 +64,7 @@ export class PosixDriver implements StorageDriver {
       }
       await publishReplace(tmp, path);
     } catch (e) {
-      if (signal?.aborted) throw e; // the caller's abort, as pipeline reported it
+      if (signal?.aborted) throw signal.reason ?? e; // the caller's abort, as S3 reports it too
       throw ioError(this.location, 'write', key, e);
     }
   }
