@@ -1,9 +1,10 @@
 /**
  * Physical restore: a snapshot back into a data directory, as a list of steps —
  *
- *   resolve snapshot -> place tablespaces & plan recovery -> check target -> plan -> begin
- *   (marker) -> tablespaces -> remove strays (--delta) -> write files -> tablespace_map ->
- *   recovery config -> finish (pg_control last, marker removed) -> start (--start)
+ *   plan PITR (choose the backup, check the target against the archive) -> resolve snapshot ->
+ *   place tablespaces & plan recovery -> check target -> plan -> begin (marker) -> tablespaces
+ *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
+ *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
  *
  * Everything that can be refused is refused before the first byte is written. Until "finish"
  * the directory carries DIR/.pgkeep-restore-in-progress and has no global/pg_control, so it is
@@ -22,6 +23,10 @@ import { planRestore, recordedTablespaces } from './plan.js';
 import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
 import { startRestored } from './start.js';
+import { planPitr } from './pitr/plan.js';
+import { waitForRecoveryEnd } from './pitr/wait.js';
+import type { PitrPlan, RecoveryEnd } from './pitr/types.js';
+import type { RecoveryRequest } from './recovery-config.js';
 import { placeTablespaces } from './tablespace-map.js';
 import { createTablespaces, rewriteTablespaceMap } from './tablespaces.js';
 import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, RestoreStep, StartedInfo } from './types.js';
@@ -35,6 +40,7 @@ export { parseTablespaceMapping } from './tablespace-map.js';
 export { planRecovery, restoreCommand, writeRecoveryConfig, type RecoveryPlan, type RecoveryRequest, type RecoveryMode } from './recovery-config.js';
 export { MARKER_FILE } from './marker.js';
 export { startRestored } from './start.js';
+export * from './pitr/index.js';
 
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
@@ -54,12 +60,18 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   };
 
   step('resolve');
-  const { snapshot, meta } = await resolveSnapshot(o.repo, o.cluster, o.id);
+  const pitr: PitrPlan | undefined = o.pitr
+    ? await planPitr({ repo: o.repo, cluster: o.cluster, id: o.id, request: o.pitr, signal: o.signal })
+    : undefined;
+  const { snapshot, meta } = await resolveSnapshot(o.repo, o.cluster, pitr?.snapshotId ?? o.id ?? 'latest');
   const records: FileRecord[] = [];
   for await (const r of snapshot.files()) records.push(r);
   const placed = placeTablespaces(recordedTablespaces(records, meta), o.tablespaceMap ?? []);
-  const recovery = planRecovery({ meta, access: o.access, request: o.recovery, encrypted: o.repo.encrypted });
-  const warnings = [...recovery.warnings, ...standaloneWarnings(meta, records)];
+  const request: RecoveryRequest | undefined = pitr
+    ? { ...o.recovery, fromArchive: true, settings: { ...o.recovery?.settings, ...pitr.settings } }
+    : o.recovery;
+  const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted });
+  const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
 
   step('check-target');
   const target = await checkTarget(dataDir, placed, delta);
@@ -114,9 +126,12 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const seconds = (Date.now() - t0) / 1000;
 
   let started: StartedInfo | undefined;
+  let recoveryEnd: RecoveryEnd | undefined;
   if (o.start) {
     step('start');
-    const s = await startRestored(dataDir, { port: o.port }).catch((e: unknown) => {
+    // With recovery_target_action = shutdown the server stops by itself: do not wait for it to accept connections.
+    const action = pitr?.target ? pitr.action : undefined;
+    const s = await startRestored(dataDir, { port: o.port, wait: action !== 'shutdown' }).catch((e: unknown) => {
       const err = toPgkeepError(e);
       throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
         hint: err.hint, details: err.details, cause: e,
@@ -124,6 +139,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     });
     started = s.info;
     handOver(s.cluster, o);
+    if (recovery.mode === 'archive-recovery') {
+      recoveryEnd = await waitForRecoveryEnd(s.cluster, action, { logFrom: 0, signal: o.signal });
+    }
   }
 
   return {
@@ -146,6 +164,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     seconds,
     throughput: seconds > 0 ? Math.round(stats.bytes / seconds) : stats.bytes,
     ...(started ? { started } : {}),
+    ...(pitr ? { pitr } : {}),
+    ...(recoveryEnd ? { recoveryEnd } : {}),
     warnings,
   };
 }

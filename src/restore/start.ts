@@ -24,7 +24,7 @@ export function disablePlacementSettings(text: string): string {
   return text.split('\n').map((l) => (PLACEMENT.test(l) ? `# disabled by pgkeep restore --start: ${l}` : l)).join('\n');
 }
 
-export async function startRestored(dataDir: string, opts: { port?: number } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
+export async function startRestored(dataDir: string, opts: { port?: number; wait?: boolean } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
   const auto = join(dataDir, 'postgresql.auto.conf');
   if (existsSync(auto)) {
     const text = await readFile(auto, 'utf8');
@@ -33,7 +33,7 @@ export async function startRestored(dataDir: string, opts: { port?: number } = {
   }
   const cluster = await LocalCluster.attach(dataDir, { port: opts.port });
   try {
-    await cluster.start();
+    await cluster.start({ wait: opts.wait });
   } catch (e) {
     await cluster.destroy();
     throw e;

@@ -5,6 +5,7 @@
 import type { Repository } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { RecoveryRequest } from './recovery-config.js';
+import type { PitrPlan, PitrRequest, RecoveryEnd } from './pitr/types.js';
 
 export interface TablespaceMapping {
   /** Original location (as recorded in the snapshot) or the tablespace OID. */
@@ -31,8 +32,8 @@ export interface RestoreOptions {
   repo: Repository;
   /** Cluster name in the repository. */
   cluster: string;
-  /** Snapshot id or "latest". */
-  id: string;
+  /** Snapshot id or "latest"; undefined: "latest", or with a PITR target the newest backup that ended before it. */
+  id?: string;
   /** Target data directory. */
   to: string;
   /** Parallel file writers (default: the repository's jobs). */
@@ -42,8 +43,10 @@ export interface RestoreOptions {
   tablespaceMap?: TablespaceMapping[];
   /** Repository access for restore_command (recovery from the WAL archive). */
   access: RepositoryAccess;
-  /** Recovery settings beyond the default (issue 5: PITR targets). */
+  /** Recovery settings beyond the default. */
   recovery?: RecoveryRequest;
+  /** Point-in-time recovery: target, action, timeline (src/restore/pitr/). */
+  pitr?: PitrRequest;
   /** Start the restored cluster and wait until it accepts connections. */
   start?: boolean;
   /** TCP port for --start (default: a free one). */
@@ -135,5 +138,9 @@ export interface RestoreResult {
   /** bytes of the snapshot per second. */
   throughput: number;
   started?: StartedInfo;
+  /** The point-in-time recovery plan: the backup chosen and why, the target, the archive's reach. */
+  pitr?: PitrPlan;
+  /** With --start and archive recovery: how recovery ended (promoted, paused, shut down). */
+  recoveryEnd?: RecoveryEnd;
   warnings: string[];
 }

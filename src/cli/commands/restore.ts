@@ -1,6 +1,7 @@
 /**
- * `pgkeep restore <id|latest> --to DIR`: a physical backup back into a data directory (fresh,
- * or --delta over an existing copy), optionally started.
+ * `pgkeep restore [<id|latest>] --to DIR`: a physical backup back into a data directory (fresh,
+ * or --delta over an existing copy), optionally started; with a --target-* option, to a point
+ * in time (point-in-time recovery from the WAL archive).
  */
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
@@ -9,7 +10,7 @@ import { progressBar } from '../progress.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { parseTablespaceMapping, restore, type RestoreResult } from '../../restore/index.js';
+import { parsePitrFlags, parseTablespaceMapping, restore, type RestoreResult } from '../../restore/index.js';
 
 interface RestoreFlags {
   to?: string;
@@ -20,6 +21,14 @@ interface RestoreFlags {
   port?: string;
   /** commander turns --no-sync into sync: false. */
   sync?: boolean;
+  targetTime?: string;
+  targetXid?: string;
+  targetLsn?: string;
+  targetName?: string;
+  target?: string;
+  targetAction?: string;
+  targetTimeline?: string;
+  exclusive?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -52,7 +61,11 @@ export function renderRestore(r: RestoreResult): string {
   for (const t of r.tablespaces) lines.push(`tablespace ${t.oid}: ${t.to}${t.to !== t.from ? ` (was ${t.from})` : ''}`);
   lines.push(`recovery: ${RECOVERY_TEXT[r.recovery.mode]}`);
   if (r.recovery.settings.restore_command) lines.push(`  restore_command = ${r.recovery.settings.restore_command}`);
-  if (r.started) {
+  if (r.pitr) lines.push(...renderPitr(r));
+  if (r.recoveryEnd) lines.push(...renderRecoveryEnd(r));
+  if (r.started && r.recoveryEnd?.state === 'shut down') {
+    lines.push(`the server shut down at the target, as asked; starting it again repeats recovery to the same point (remove recovery.signal and the recovery_target settings from postgresql.auto.conf to continue)`);
+  } else if (r.started) {
     lines.push(
       `started on port ${r.started.port} (log: ${r.started.logFile})`,
       `  connect: psql "${r.started.connection} user=<a superuser of the source>"`,
@@ -65,11 +78,35 @@ export function renderRestore(r: RestoreResult): string {
   return lines.join('\n');
 }
 
+function renderPitr(r: RestoreResult): string[] {
+  const p = r.pitr!;
+  const lines = [`point in time: ${p.target ? `${p.target.kind} ${p.target.value}${p.target.zone && p.target.zone !== 'UTC' ? ` (read in ${p.target.zone})` : ''}` : 'the latest archived point'}` +
+    `, then ${p.action}; timeline ${p.timeline}`];
+  lines.push(`  backup: ${p.reason}`);
+  if (p.found) lines.push(`  target found in the archive: ${p.found}`);
+  if (p.reach) {
+    const latest = p.reach.lastTransaction
+      ? `last transaction ${p.reach.lastTransaction.time} (LSN ${p.reach.lastTransaction.lsn})`
+      : p.reach.lastRecordLsn ? `last record at ${p.reach.lastRecordLsn}` : `end of ${p.reach.lastSegment} (${p.reach.endLsn})`;
+    lines.push(`  reachable: from the backup's end (${p.backupEnd.time}, ${p.backupEnd.lsn}) to the ${latest}; WAL ${p.reach.firstSegment} .. ${p.reach.lastSegment}`);
+  }
+  return lines;
+}
+
+function renderRecoveryEnd(r: RestoreResult): string[] {
+  const e = r.recoveryEnd!;
+  const lines = [`recovery ended after ${e.seconds.toFixed(1)} s: ${e.state}${e.timeline ? ` (new timeline ${e.timeline})` : ''}`];
+  if (e.stoppedAt) lines.push(`  ${e.stoppedAt}`);
+  if (e.lastTransactionTime) lines.push(`  last replayed transaction: ${e.lastTransactionTime}`);
+  if (e.state === 'paused') lines.push('  read-only at the target: check the data, then SELECT pg_wal_replay_resume() to promote (or restore again with another target)');
+  return lines;
+}
+
 export function register(program: Command, runner: Runner): void {
   program
     .command('restore')
-    .description('restore a physical backup into a data directory (fresh, or --delta over an existing copy), and optionally start it')
-    .argument('<id>', 'snapshot id, or "latest"')
+    .description('restore a physical backup into a data directory (fresh, or --delta over an existing copy), to its end, the latest archived point or a point in time, and optionally start it')
+    .argument('[id]', 'snapshot id, or "latest" (default: latest; with a target, the newest backup that ended before it)')
     .requiredOption('--to <dir>', 'data directory to restore into (created; must be empty unless --delta)')
     .option('--jobs <n>', 'parallel file writers (default: the number of CPUs, at most 8)')
     .option('--delta', 'restore over an existing copy: keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks')
@@ -77,6 +114,14 @@ export function register(program: Command, runner: Runner): void {
     .option('--start', 'start the restored cluster and wait until it accepts connections')
     .option('--port <n>', 'TCP port for --start (default: a free one)')
     .option('--no-sync', 'do not fsync restored files (faster; for throwaway copies)')
+    .option('--target-time <ts>', 'recover to this moment: ISO 8601 or "YYYY-MM-DD HH:MM:SS[.ffffff][+TZ]" (no zone: this machine\'s local time)')
+    .option('--target-xid <xid>', 'recover to the end (commit or abort) of this transaction')
+    .option('--target-lsn <lsn>', 'recover to this WAL position (X/X)')
+    .option('--target-name <name>', 'recover to this restore point (pg_create_restore_point)')
+    .option('--target <immediate>', '"immediate": stop as soon as the backup is consistent (its end)')
+    .option('--target-action <action>', 'at the target: promote (default), pause (read-only, to inspect) or shutdown')
+    .option('--target-timeline <tli>', 'timeline to follow: latest (default), current (the backup\'s) or a number')
+    .option('--exclusive', 'stop just before the target instead of just after it (recovery_target_inclusive = off)')
     .addHelpText('after', `
 Files get their recorded modes and mtimes; run as root, they also get their recorded owner (by
 name when this host knows it), so the cluster starts as the postgres user. A stream backup's
@@ -85,16 +130,30 @@ A standalone backup recovers from its own WAL; other hot backups recover from th
 (recovery.signal and a restore_command running "pgkeep wal get"). Until the restore finishes,
 DIR holds .pgkeep-restore-in-progress and no global/pg_control, so it cannot be started.
 
+Point-in-time recovery: give one target. Without an id, pgkeep takes the newest backup that
+ended before it (for a transaction or restore point: before its record in the archived WAL).
+Before anything is written, the target is checked against the archive, whose WAL pgkeep reads:
+a target before the oldest backup's end, past the last archived transaction (or LSN), a restore
+point or transaction not in the archive, or a timeline without a history file is refused with
+the reachable range. A time without zone is read in this machine's local time zone and written
+to recovery_target_time in UTC, so the restored server's timezone setting does not matter.
+With --start, pgkeep waits until the target is reached (promoted, paused or shut down).
+
 Examples:
   pgkeep restore latest --to /var/lib/postgresql/15/restored
   pgkeep restore 20260101T120000Z-1a2b --to /srv/pg --jobs 4 --start --port 5499
   pgkeep restore latest --to /srv/replica --delta          rebuild a damaged copy quickly
-  pgkeep restore latest --to /srv/pg --tablespace-map /srv/ts1=/srv/restored-ts1`)
+  pgkeep restore latest --to /srv/pg --tablespace-map /srv/ts1=/srv/restored-ts1
+  pgkeep restore --to /srv/pitr --target-time '2026-03-01 14:04:59+01' --start
+  pgkeep restore --to /srv/pitr --target-name before_migration --target-action pause --start
+  pgkeep restore --to /srv/pitr --target-xid 48213 --exclusive     everything but that transaction
+  pgkeep restore latest --to /srv/pitr --target-timeline 2          the latest point of timeline 2`)
     .action(runner.action<RestoreFlags>(async (ctx, opts, args) => {
       const jobs = positiveInt(opts.jobs, '--jobs', 64);
       const port = positiveInt(opts.port, '--port', 65535);
       if (port !== undefined && !opts.start) throw new PgkeepError('USAGE', '--port applies only with --start');
       const tablespaceMap = opts.tablespaceMap.map(parseTablespaceMapping);
+      const pitr = parsePitrFlags(opts);
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs });
       const bar = progressBar(ctx, { label: 'restore' });
       let result: RestoreResult;
@@ -102,7 +161,8 @@ Examples:
         result = await restore({
           repo,
           cluster: ctx.config.clusterName,
-          id: args[0]!,
+          id: args[0],
+          pitr,
           to: opts.to!,
           jobs,
           delta: opts.delta,

@@ -1,0 +1,7 @@
+/** Point-in-time recovery: targets, choosing the backup, the archive's reach, waiting for the end of recovery. */
+export type { PitrRequest, PitrTarget, PitrPlan, ArchiveReach, RecoveryEnd, TargetAction, TimelineChoice } from './types.js';
+export { parsePitrFlags, parseTargetXid, parseTimelineChoice, targetSettings, targetValue, type PitrFlags } from './target.js';
+export { parseTargetTime, formatPgTime, formatIsoMicros, type TargetTime } from './time.js';
+export { planPitr, type PitrPlanInput } from './plan.js';
+export { WalRecordScanner, describeEvent, type WalEvent } from './wal-records.js';
+export { waitForRecoveryEnd, parseRecoveryLog, logSize, type RecoveryLogFacts } from './wait.js';

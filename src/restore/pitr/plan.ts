@@ -1,0 +1,294 @@
+/**
+ * Plan a point-in-time recovery before anything is written, as a list of steps:
+ *
+ *   list backups -> read the archive (listing, histories) -> resolve the timeline -> choose the
+ *   backup -> check the backup can become consistent -> check the target is reachable -> settings
+ *
+ * Reachability is judged from the WAL itself: the archived segments are read (newest first, at
+ * most `scanLimit` of them) for commit/abort records and restore points, so a target past the
+ * last transaction in the archive, a restore point that was never archived or a transaction
+ * that never ended is refused with the exact reachable range. Complete segments only: WAL
+ * still on the server (or only in a .partial) does not count.
+ */
+import { PgkeepError } from '../../errors.js';
+import type { Repository, SnapshotManifest } from '../../repo/index.js';
+import type { PhysicalBackupMeta } from '../../backup/meta.js';
+import { resolveSnapshot } from '../../backup/resolve.js';
+import { formatLsn, parseLsn, segmentOfLsn } from '../../pg/lsn.js';
+import { historyFileName } from '../../pg/wal-name.js';
+import {
+  backupOnTimeline, newestTimeline, readArchiveFacts, segmentEnd, segmentName, segmentObject, segmentRun,
+  type ArchiveFacts, type SegmentRun,
+} from './archive.js';
+import { scanBackward, type ScanBudget } from './scan.js';
+import { targetSettings, targetValue } from './target.js';
+import { formatIsoMicros, formatPgTime, isoToMicros } from './time.js';
+import type { ArchiveReach, PitrPlan, PitrRequest } from './types.js';
+import { describeEvent, type WalEvent } from './wal-records.js';
+
+export interface PitrPlanInput {
+  repo: Pick<Repository, 'listSnapshots' | 'listObjects' | 'getObject' | 'readSnapshot' | 'location'>;
+  cluster: string;
+  /** Snapshot id or "latest"; undefined: choose the newest backup that ended before the target. */
+  id?: string;
+  request: PitrRequest;
+  /** Most archived segments read to check the target (default 256, 4 GiB of 16 MiB segments). */
+  scanLimit?: number;
+  signal?: AbortSignal;
+}
+
+interface Backup {
+  id: string;
+  meta: PhysicalBackupMeta;
+  stopMicros: bigint;
+  stopLsn: bigint;
+  startLsn: bigint;
+}
+
+const time = (micros: bigint) => formatPgTime(micros);
+
+export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
+  const { repo, cluster, request } = input;
+  const target = request.target;
+  const warnings: string[] = [];
+  const budget: ScanBudget = { segments: input.scanLimit ?? 256, read: 0 };
+
+  // Step: list backups (and the given one).
+  const all = await physicalBackups(repo, cluster);
+  const given = input.id !== undefined ? await givenBackup(repo, cluster, input.id, all) : undefined;
+  const systemId = (given ?? all[all.length - 1]!).meta.systemIdentifier;
+  const backups = all.filter((b) => b.meta.systemIdentifier === systemId);
+
+  // Step: read the archive (listing and history files).
+  const facts = await readArchiveFacts(repo as Repository, cluster, systemId, (given ?? backups[backups.length - 1]!).meta.walSegmentSize);
+
+  // Step: resolve the timeline; keep the backups on its history.
+  const timelineOf = (b: Backup) => resolveTimeline(b, request.timeline ?? 'latest', facts, backups);
+  let candidates = given ? [given] : backups.filter((b) => backupOnTimeline(b.meta, timelineOf(b), facts.histories));
+  if (given && !backupOnTimeline(given.meta, timelineOf(given), facts.histories)) {
+    const tli = timelineOf(given);
+    throw new PgkeepError('NOT_FOUND', `backup ${given.id} (timeline ${given.meta.timeline}, ${given.meta.startLsn}..${given.meta.stopLsn}) is not on the history of timeline ${tli}`, {
+      hint: `timeline ${tli} branched off before this backup was taken, or from another timeline; choose another backup (omit the id to let pgkeep choose) or another --target-timeline`,
+      details: { history: historyText(facts, tli) },
+    });
+  }
+  if (candidates.length === 0) {
+    const tli = typeof request.timeline === 'number' ? request.timeline : undefined;
+    throw new PgkeepError('NOT_FOUND', `no backup of cluster "${cluster}" is on the history of timeline ${tli ?? '(latest)'}`, {
+      hint: 'recovery can only follow a timeline from a backup taken on it or on one of its ancestors before it branched off',
+      details: tli ? { history: historyText(facts, tli) } : undefined,
+    });
+  }
+
+  // Step: choose the backup (time and LSN targets: the newest that ended before the target).
+  let chosen: Backup;
+  let reason: string;
+  let found: WalEvent | undefined;
+  if (target?.kind === 'time' || target?.kind === 'lsn') {
+    const before = (b: Backup) => (target.kind === 'time' ? b.stopMicros < target.time.micros : b.stopLsn <= target.lsn);
+    const describeEnd = (b: Backup) => (target.kind === 'time' ? `${time(b.stopMicros)}` : b.meta.stopLsn);
+    const eligible = candidates.filter(before);
+    if (eligible.length === 0) {
+      const oldest = candidates[0]!;
+      const what = target.kind === 'time' ? target.time.text : formatLsn(target.lsn);
+      throw new PgkeepError('NOT_FOUND', given
+        ? `the target ${what} is before backup ${given.id} ended (${describeEnd(given)}): recovery cannot stop before the backup is consistent`
+        : `the target ${what} is before the earliest reachable point, ${describeEnd(oldest)} (the end of the oldest backup, ${oldest.id})`, {
+        hint: given && backups[0] !== given
+          ? `the earliest reachable point is ${describeEnd(backups[0]!)} (end of backup ${backups[0]!.id}); omit the id and pgkeep chooses the newest backup that ended before the target`
+          : 'choose a later target; a point before the oldest backup\'s end cannot be recovered (pgkeep list shows the backups)',
+        details: { earliest: describeEnd(given ?? oldest) },
+      });
+    }
+    chosen = eligible[eligible.length - 1]!;
+    reason = given ? `backup ${chosen.id}, as given` : `the newest backup that ended before the target: ${chosen.id}, ended ${time(chosen.stopMicros)} at ${chosen.meta.stopLsn}`;
+  } else if (target?.kind === 'xid' || target?.kind === 'name') {
+    const r = await findNamedTarget(input, facts, candidates, timelineOf, budget, warnings);
+    chosen = r.chosen;
+    reason = r.reason;
+    found = r.found;
+  } else {
+    chosen = candidates[candidates.length - 1]!;
+    reason = given ? `backup ${chosen.id}, as given` : `the newest backup: ${chosen.id}`;
+  }
+
+  // Step: the chosen backup must become consistent from the archive.
+  const tli = timelineOf(chosen);
+  const run = segmentRun(facts, chosen.meta, tli);
+  checkConsistent(facts, chosen, run);
+
+  // Step: is the target within the archive's reach?
+  const reach = await checkReach(input, facts, chosen, run, found, budget, warnings);
+  reach.segmentsRead = budget.read;
+
+  return {
+    snapshotId: chosen.id,
+    reason,
+    settings: targetSettings(request, request.timeline ?? 'latest'),
+    ...(target ? { target: { kind: target.kind, value: targetValue(target), ...(target.kind === 'time' ? { zone: target.time.zone } : {}) } } : {}),
+    action: request.action ?? 'promote',
+    timeline: tli,
+    backupEnd: { lsn: chosen.meta.stopLsn, time: chosen.meta.stopTime },
+    reach,
+    ...(found ? { found: describeEvent(found, time) } : {}),
+    warnings,
+  };
+}
+
+async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
+  const manifests = (await repo.listSnapshots(cluster)).filter((m) => m.kind === 'physical');
+  if (manifests.length === 0) await resolveSnapshot(repo as Repository, cluster, 'latest'); // throws NOT_FOUND with its hint
+  return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
+}
+
+function toBackup(m: SnapshotManifest | { id: string; meta: unknown }): Backup {
+  const meta = m.meta as PhysicalBackupMeta;
+  return { id: m.id, meta, stopMicros: isoToMicros(meta.stopTime), stopLsn: parseLsn(meta.stopLsn), startLsn: parseLsn(meta.startLsn) };
+}
+
+async function givenBackup(repo: PitrPlanInput['repo'], cluster: string, id: string, all: Backup[]): Promise<Backup> {
+  const { snapshot } = await resolveSnapshot(repo as Repository, cluster, id);
+  return all.find((b) => b.id === snapshot.id) ?? toBackup(snapshot);
+}
+
+function resolveTimeline(b: Backup, choice: PitrRequest['timeline'], facts: ArchiveFacts, backups: Backup[]): number {
+  if (choice === 'current') return b.meta.timeline;
+  if (choice === 'latest' || choice === undefined) return newestTimeline(b.meta.timeline, facts.histories);
+  if (choice !== b.meta.timeline && !facts.histories.has(choice) && !backups.some((x) => x.meta.timeline === choice)) {
+    const known = [...new Set([1, ...facts.histories.keys(), ...backups.map((x) => x.meta.timeline)])].sort((x, y) => x - y);
+    throw new PgkeepError('NOT_FOUND', `timeline ${choice} does not exist in the archive of cluster "${facts.cluster}": there is no ${historyFileName(choice)}`, {
+      hint: `timelines known: ${known.join(', ')}; a promotion creates a new timeline and archives its history file (pgkeep wal check lists them)`,
+      details: { timelines: known },
+    });
+  }
+  return choice;
+}
+
+function historyText(facts: ArchiveFacts, tli: number): string {
+  return (facts.histories.get(tli) ?? []).map((e) => `timeline ${e.parentTimeline} until ${formatLsn(e.switchpoint)}`).join('; ');
+}
+
+function checkConsistent(facts: ArchiveFacts, b: Backup, run: SegmentRun): void {
+  if (run.last !== undefined && run.last >= run.needed) return;
+  const missing = run.last === undefined ? run.first : run.last + 1n;
+  throw new PgkeepError('NOT_FOUND', `backup ${b.id} cannot be made consistent: the archive lacks ${segmentName(facts, run, missing)} (it needs the WAL up to ${b.meta.walEnd || b.meta.stopLsn})`, {
+    hint: 'check archive_command on the server and run "pgkeep wal check"; a backup taken with --standalone carries its own WAL',
+  });
+}
+
+/** For --target-xid / --target-name: find the record in the archive, then the newest backup that ended before it. */
+async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candidates: Backup[], timelineOf: (b: Backup) => number,
+  budget: ScanBudget, warnings: string[]): Promise<{ chosen: Backup; reason: string; found?: WalEvent }> {
+  const target = input.request.target!;
+  const newest = candidates[candidates.length - 1]!;
+  const run = segmentRun(facts, newest.meta, timelineOf(newest));
+  const lowest = candidates.map((b) => segmentRun(facts, b.meta, timelineOf(b)).first).reduce((a, b) => (b < a ? b : a));
+  const xid = target.kind === 'xid' ? Number(BigInt(target.xid) % 0x1_0000_0000n) : undefined;
+  const matches = (e: WalEvent) => (target.kind === 'xid'
+    ? e.kind !== 'restore-point' && !e.prepared && e.xid === xid
+    : e.kind === 'restore-point' && e.name === (target as { name: string }).name);
+  const hits: WalEvent[] = [];
+  const scan = await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
+    hits.push(...w.events.filter(matches));
+    return hits.length > 0 && target.kind === 'xid';
+  }, input.signal);
+  const what = target.kind === 'xid' ? `transaction ${target.xid}` : `restore point "${target.kind === 'name' ? target.name : ''}"`;
+  const range = run.last === undefined ? 'no archived WAL' : `${segmentName(facts, run, lowest)} .. ${segmentName(facts, run, run.last)}`;
+  if (hits.length === 0) {
+    if (!scan.complete) {
+      warnings.push(`${what} was not found in the newest ${budget.read} archived segments (the check reads at most that many); ` +
+        'recovery may end before reaching it, and the server then stops with "recovery ended before configured recovery target was reached"');
+      return { chosen: newest, reason: `the newest backup, ${newest.id} (${what} was not found in the WAL read, so pgkeep could not pick by position)` };
+    }
+    throw new PgkeepError('NOT_FOUND', target.kind === 'xid'
+      ? `transaction ${target.xid} did not commit or abort in the archived WAL after the backups' start (${range})`
+      : `there is no restore point named "${target.kind === 'name' ? target.name : ''}" in the archived WAL after the backups' start (${range})`, {
+      hint: target.kind === 'xid'
+        ? 'a transaction id names the transaction whose commit (or abort) ends recovery; check it (it may still be open, or older than the oldest backup), or the WAL holding it has not been archived yet (SELECT pg_switch_wal())'
+        : 'create it with SELECT pg_create_restore_point(\'NAME\') and make sure its WAL is archived (SELECT pg_switch_wal()); names are case-sensitive',
+    });
+  }
+  hits.sort((a, b) => (a.lsn < b.lsn ? -1 : a.lsn > b.lsn ? 1 : 0));
+  for (const b of [...candidates].reverse()) {
+    const first = hits.find((e) => e.lsn >= b.startLsn);
+    if (first && first.lsn >= b.stopLsn) {
+      return { chosen: b, found: first, reason: candidates.length === 1 && input.id !== undefined ? `backup ${b.id}, as given` : `the newest backup that ended before the ${describeEvent(first, time)}: ${b.id}` };
+    }
+  }
+  const first = hits[0]!;
+  const oldest = candidates[0]!;
+  throw new PgkeepError('NOT_FOUND', `the ${describeEvent(first, time)} is before the end of ${input.id !== undefined ? `backup ${oldest.id}` : `the oldest backup, ${oldest.id}`} (${oldest.meta.stopLsn}, ${time(oldest.stopMicros)}): no backup can recover to it`, {
+    hint: input.id !== undefined ? 'omit the id and pgkeep chooses a backup that ended before the target, if there is one' : 'the earliest reachable point is the end of the oldest backup (pgkeep list)',
+  });
+}
+
+async function checkReach(input: PitrPlanInput, facts: ArchiveFacts, b: Backup, run: SegmentRun, found: WalEvent | undefined,
+  budget: ScanBudget, warnings: string[]): Promise<ArchiveReach> {
+  const target = input.request.target;
+  const last = run.last!;
+  const reach: ArchiveReach = {
+    timeline: run.path[run.path.length - 1]!.timeline,
+    firstSegment: segmentName(facts, run, run.first),
+    lastSegment: segmentName(facts, run, last),
+    endLsn: formatLsn(segmentEnd(facts, last)),
+    segmentsRead: 0,
+  };
+  const lowest = segmentOfLsn(b.stopLsn, facts.segmentSize);
+  if (target?.kind === 'time') {
+    const inclusive = !input.request.exclusive;
+    let lastTx: WalEvent | undefined;
+    const scan = await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
+      const txs = w.events.filter((e) => e.kind !== 'restore-point' && e.lsn >= b.stopLsn);
+      if (txs.length) lastTx = txs[txs.length - 1];
+      if (w.lastRecord !== undefined && reach.lastRecordLsn === undefined) reach.lastRecordLsn = formatLsn(w.lastRecord);
+      return lastTx !== undefined;
+    }, input.signal);
+    const T = target.time.micros;
+    if (lastTx && lastTx.kind !== 'restore-point') {
+      reach.lastTransaction = { xid: lastTx.xid, kind: lastTx.kind, time: formatIsoMicros(lastTx.time), lsn: formatLsn(lastTx.lsn) };
+      if (inclusive ? T >= lastTx.time : T > lastTx.time) {
+        throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the last transaction in the archived WAL ended at ${time(lastTx.time)} (${lastTx.kind} of transaction ${lastTx.xid}, LSN ${formatLsn(lastTx.lsn)}, in ${reach.lastSegment})`, {
+          hint: 'recovery stops at the first transaction that ended after the target, so the archive must hold one; ' +
+            'to recover everything archived, omit the target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal()) and try again',
+          details: { latest: formatIsoMicros(lastTx.time), lastSegment: reach.lastSegment },
+        });
+      }
+    } else if (scan.complete) {
+      throw new PgkeepError('NOT_FOUND', `no transaction ended in the archived WAL after backup ${b.id} ended (${time(b.stopMicros)}), so recovery cannot stop at ${target.time.text}: the latest reachable point is the backup's end`, {
+        hint: 'restore with --target immediate (the backup\'s end) or without a target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())',
+      });
+    } else {
+      const obj = segmentObject(facts, run, last);
+      const ms = obj ? await statMtime(input, obj.object) : Number.NaN;
+      const mtime = Number.isFinite(ms) ? BigInt(Math.round(ms)) * 1000n : undefined;
+      if (mtime !== undefined && T > mtime) {
+        throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the newest archived segment, ${reach.lastSegment}, was stored at ${time(mtime)}`, {
+          hint: 'to recover everything archived, omit the target',
+        });
+      }
+      warnings.push(`no transaction end was found in the newest ${budget.read} archived segments; the target time could only be checked against when ${reach.lastSegment} was stored`);
+    }
+  } else if (target?.kind === 'lsn') {
+    await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
+      if (w.lastRecord !== undefined) reach.lastRecordLsn = formatLsn(w.lastRecord);
+      return w.lastRecord !== undefined;
+    }, input.signal);
+    const latest = reach.lastRecordLsn ? parseLsn(reach.lastRecordLsn) : segmentEnd(facts, last);
+    if (target.lsn > latest) {
+      throw new PgkeepError('NOT_FOUND', `the target ${formatLsn(target.lsn)} is past the latest reachable point, ${formatLsn(latest)} (${reach.lastRecordLsn ? 'the start of the last WAL record' : 'the end of the newest segment'} archived, in ${reach.lastSegment})`, {
+        hint: 'to recover everything archived, omit the target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())',
+        details: { latest: formatLsn(latest) },
+      });
+    }
+  } else if (found && segmentOfLsn(found.lsn, facts.segmentSize) > last) {
+    throw new PgkeepError('NOT_FOUND', `backup ${b.id} cannot reach the ${describeEvent(found, time)}: the archive has a gap after ${reach.lastSegment}`, {
+      hint: 'run "pgkeep wal check" to see the gap',
+    });
+  }
+  return reach;
+}
+
+async function statMtime(input: PitrPlanInput, name: string): Promise<number> {
+  for await (const o of input.repo.listObjects(name)) if (o.name === name) return o.mtimeMs;
+  return Number.NaN;
+}
