@@ -7,12 +7,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
-import { registerCommands } from './commands/index.js';
+import { commandWord, registerCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
 
-export function buildProgram(runner: Runner): Command {
+export async function buildProgram(runner: Runner, args: string[] = []): Promise<Command> {
   const program = new Command('pgkeep');
   program
     .description('PostgreSQL backup and recovery: logical and physical backups, WAL archiving, point-in-time recovery')
@@ -35,13 +35,20 @@ Examples:
   pgkeep inspect                       what is in the cluster
   pgkeep doctor --method all           is the server ready for each kind of backup?
   pgkeep --cluster prod --json inspect machine-readable output for [cluster.prod]`);
-  registerCommands(program, runner);
+  await registerCommands(program, runner, args);
   return program;
 }
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const jsonRequested = argv.includes('--json');
+  // `pgkeep ... | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const out = createOutput(jsonRequested);
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => controller.abort(new PgkeepError('INTERRUPTED', `interrupted by ${sig}`));
@@ -66,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     },
   };
 
-  const program = buildProgram(runner);
+  const program = await buildProgram(runner, argv.slice(2));
   program.exitOverride();
   program.configureOutput({
     writeErr: (s) => {
@@ -82,6 +89,9 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       const err = new PgkeepError('USAGE', e.message.replace(/^error: /, ''), { hint: 'run with --help for usage' });
       if (jsonRequested) out.error(err);
+      // As restore_command, any exit code from 1 to 125 means "not in the archive" and recovery
+      // would end there, early: a mistyped `wal get` line must abort recovery instead.
+      if (isWalGet(argv.slice(2))) return WAL_GET_FAILED;
       return err.exitCode;
     }
     const err = toPgkeepError(e);
@@ -98,4 +108,13 @@ function applyExitOverride(cmd: Command, json: boolean): void {
   cmd.exitOverride();
   cmd.configureOutput({ writeErr: (s) => { if (!json) process.stderr.write(s); } });
   for (const sub of cmd.commands) applyExitOverride(sub, json);
+}
+
+/** Exit code of `wal get` for real failures (see docs/exit-codes.md). */
+const WAL_GET_FAILED = 126;
+
+function isWalGet(args: string[]): boolean {
+  if (commandWord(args) !== 'wal') return false;
+  const rest = args.slice(args.indexOf('wal') + 1);
+  return commandWord(rest) === 'get';
 }

@@ -1,49 +1,62 @@
 /**
  * The command list. Each command lives in its own file and exports `register(program, runner)`;
- * add one line here per command.
+ * add one entry here per file, with the top-level command names it registers.
+ *
+ * Modules are imported lazily: a run loads only the module of the command named on the command
+ * line (all of them for --help or an unknown command). `wal push` runs once per WAL segment from
+ * archive_command, so its start-up cost matters.
  */
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
-import { register as demo } from './demo.js';
-import { register as doctor } from './doctor.js';
-import { register as inspect } from './inspect.js';
-import { register as configCommand } from './config.js';
-import { register as copyCommand } from './copy.js';
-import { register as dumpCommand } from './dump.js';
-import { register as restoreDumpCommand } from './restore-dump.js';
-import { register as repoCommand } from './repo.js';
-import { register as restoreCommand } from './restore.js';
-import { register as walCommand } from './wal.js';
-import { register as expireCommand } from './expire.js';
-import { register as pinCommand } from './pin.js';
-import { register as walStreamCommand } from './wal-stream.js';
-import { register as backupCommand } from './backup.js';
-import { register as listCommand } from './list.js';
-import { register as showCommand } from './show.js';
-import { register as verifyCommand } from './verify.js';
 
 type Register = (program: Command, runner: Runner) => void;
+interface CommandModule {
+  names: string[];
+  load: () => Promise<{ register: Register }>;
+}
 
-const COMMANDS: Register[] = [
-  inspect,
-  doctor,
-  demo,
-  configCommand,
-  copyCommand,
-  dumpCommand,
-  restoreDumpCommand,
-  repoCommand,
-  restoreCommand,
-  walCommand,
-  expireCommand,
-  pinCommand,
-  walStreamCommand,
-  backupCommand,
-  listCommand,
-  showCommand,
-  verifyCommand,
+const COMMANDS: CommandModule[] = [
+  { names: ['inspect'], load: () => import('./inspect.js') },
+  { names: ['doctor'], load: () => import('./doctor.js') },
+  { names: ['demo'], load: () => import('./demo.js') },
+  { names: ['config'], load: () => import('./config.js') },
+  { names: ['repo'], load: () => import('./repo.js') },
+  { names: ['backup'], load: () => import('./backup.js') },
+  { names: ['list'], load: () => import('./list.js') },
+  { names: ['show'], load: () => import('./show.js') },
+  { names: ['verify'], load: () => import('./verify.js') },
+  { names: ['restore'], load: () => import('./restore.js') },
+  { names: ['wal'], load: () => import('./wal.js') },
+  { names: ['wal'], load: () => import('./wal-stream.js') },
+  { names: ['expire'], load: () => import('./expire.js') },
+  { names: ['pin', 'unpin'], load: () => import('./pin.js') },
+  { names: ['dump'], load: () => import('./dump.js') },
+  { names: ['restore-dump'], load: () => import('./restore-dump.js') },
+  { names: ['restore-table'], load: () => import('./restore-table.js') },
+  { names: ['copy'], load: () => import('./copy.js') },
 ];
 
-export function registerCommands(program: Command, runner: Runner): void {
-  for (const register of COMMANDS) register(program, runner);
+/** Global options that take a value (their value is not the command name). */
+const VALUE_OPTIONS = new Set(['--config', '--cluster', '--repo', '--pgdata', '-d', '--connection', '--passphrase-file', '--log-level']);
+
+/** The command word of an argv (after node and script), or undefined. */
+export function commandWord(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return args[i + 1];
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
+}
+
+export async function registerCommands(program: Command, runner: Runner, args: string[] = []): Promise<void> {
+  const word = commandWord(args);
+  const known = word !== undefined && COMMANDS.some((c) => c.names.includes(word));
+  const chosen = known ? COMMANDS.filter((c) => c.names.includes(word!)) : COMMANDS;
+  const modules = await Promise.all(chosen.map((c) => c.load()));
+  for (const m of modules) m.register(program, runner);
 }

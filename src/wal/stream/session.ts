@@ -5,7 +5,8 @@
  *   start streaming -> for each event:
  *     XLogData   -> into the segment buffer; a complete segment is stored, its .partial deleted,
  *                   and flush reported up to its end
- *     keepalive  -> remember the server's WAL end; answer when asked
+ *     keepalive  -> remember the server's WAL end; when asked to reply, upload the .partial and
+ *                   report it flushed (a server shutting down waits until all it sent is flushed)
  *     idle/timer -> upload the .partial when due (with --synchronous: whenever the stream is
  *                   idle, and report it as flushed); emit progress
  *   stop       -> upload the .partial, send the final status, end the COPY
@@ -75,7 +76,10 @@ export async function runSession(rc: ReplicationClient, state: ReceiverState, cf
   });
   state.streamed = true;
 
-  const flushed = (): Lsn => (cfg.synchronous ? schedule.uploadedPosition : buffer.startLsn);
+  // Complete segments are flushed; a .partial upload counts with --synchronous, and when the
+  // server asks for a reply (it does at shutdown, and waits until everything sent is flushed).
+  let partialFlushed: Lsn = 0n;
+  const flushed = (): Lsn => (partialFlushed > buffer.startLsn ? partialFlushed : buffer.startLsn);
   const report = (s: WalStream = stream): void => {
     state.flushedLsn = flushed();
     s.sendStatus({ write: state.receivedLsn, flush: state.flushedLsn, apply: 0n });
@@ -88,16 +92,20 @@ export async function runSession(rc: ReplicationClient, state: ReceiverState, cf
     });
   };
 
-  const uploadPartial = async (): Promise<void> => {
+  const uploadPartial = async (countsAsFlushed = cfg.synchronous): Promise<void> => {
     const upTo = buffer.position;
-    if (!schedule.pending(upTo)) return;
-    const name = buffer.fileName;
-    await storePartial(target, name, buffer.partialContents());
-    schedule.uploaded(upTo, Date.now());
-    state.partialUploads++;
-    state.lastPartial = `${name}.partial`;
-    cfg.emit({ type: 'partial', file: `${name}.partial`, upTo });
-    if (cfg.synchronous) report();
+    if (schedule.pending(upTo)) {
+      const name = buffer.fileName;
+      await storePartial(target, name, buffer.partialContents());
+      schedule.uploaded(upTo, Date.now());
+      state.partialUploads++;
+      state.lastPartial = `${name}.partial`;
+      cfg.emit({ type: 'partial', file: `${name}.partial`, upTo });
+    }
+    if (countsAsFlushed && schedule.uploadedPosition > partialFlushed) {
+      partialFlushed = schedule.uploadedPosition;
+      report();
+    }
   };
 
   const completeSegment = async (): Promise<void> => {
@@ -149,7 +157,10 @@ export async function runSession(rc: ReplicationClient, state: ReceiverState, cf
         if (ev.type === 'xlogdata') await feed(ev);
         else if (ev.type === 'keepalive') {
           state.serverLsn = ev.end;
-          if (ev.replyRequested) report();
+          if (ev.replyRequested) {
+            await uploadPartial(true);
+            report();
+          }
         } else {
           endOfTimeline = { kind: 'end-of-timeline', nextTimeline: ev.nextTimeline, switchpoint: ev.nextTimelineStartLsn };
         }

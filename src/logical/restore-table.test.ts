@@ -1,0 +1,211 @@
+/**
+ * restore-table end to end: a real server archiving its WAL with `pgkeep wal push`, a physical
+ * backup, changes after a recorded moment T, then the table brought back as of T under a new
+ * name — through the CLI and through the use case — and the refusals.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PgkeepError } from '../errors.js';
+import { LocalCluster } from '../pg/local-cluster.js';
+import { chownTreeToServerUser } from '../pg/server-user.js';
+import type { Repository } from '../repo/index.js';
+import { newPosixRepo } from '../repo/test-utils.js';
+import { backup } from '../backup/index.js';
+import { restoreTable, type RestoreTableOptions, type RestoreTableResult } from './restore-table/index.js';
+
+const CLI = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
+
+let work: string;
+let repoDir: string;
+let sandboxes: string;
+let repo: Repository;
+let src: LocalCluster;
+/** Before the backup (no backup ended before it). */
+let beforeBackup: string;
+/** The moment the table is restored to. */
+let T: string;
+let atT: string;
+let liveNow: string;
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function cli(args: string[]): Promise<Run> {
+  return new Promise((res, rej) => {
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('PGKEEP_')) delete env[k];
+    const p = spawn(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'main', '-d', src.connectionString('app'), ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', rej);
+    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Row count and md5 of the rows in id order. */
+async function digest(table: string): Promise<string> {
+  const [r] = await src.query<{ n: string; m: string }>(
+    `select count(*)::text as n, md5(coalesce(string_agg(format('%s|%s|%s|%s', id, customer_id, amount, note), ',' order by id), '')) as m from ${table}`,
+    [], 'app');
+  return `${r!.n}:${r!.m}`;
+}
+
+async function nowIso(): Promise<string> {
+  const [r] = await src.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`);
+  return r!.t;
+}
+
+async function archiveAll(): Promise<void> {
+  const [row] = await src.query<{ f: string }>('select pg_walfile_name(pg_switch_wal()) as f');
+  for (let i = 0; i < 600; i++) {
+    const [a] = await src.query<{ w: string | null }>('select last_archived_wal as w from pg_stat_archiver');
+    if (a!.w !== null && a!.w >= row!.f) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`segment ${row!.f} was not archived:\n${src.logTail(20)}`);
+}
+
+function options(o: Partial<RestoreTableOptions>): RestoreTableOptions {
+  return {
+    repo, clusterName: 'main', cluster: src.connectionSettings('app'), access: { repo: repoDir, cluster: 'main' },
+    table: 'public.orders', asOf: T, sandboxParent: sandboxes, ...o,
+  };
+}
+
+async function rejects(o: Partial<RestoreTableOptions>, code: string, message: RegExp): Promise<PgkeepError> {
+  let err: unknown;
+  try {
+    await restoreTable(options(o));
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof PgkeepError, `expected a PgkeepError, got ${String(err)}`);
+  assert.equal(err.code, code, err.message);
+  assert.match(err.message, message);
+  return err;
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pgkeep-restore-table-test-'));
+  repoDir = join(work, 'repo');
+  sandboxes = join(work, 'sandboxes');
+  mkdirSync(repoDir);
+  mkdirSync(sandboxes);
+  repo = await newPosixRepo(repoDir);
+  chownTreeToServerUser(work);
+  const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster main wal push %p`;
+  src = await LocalCluster.create({
+    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, archive_timeout: 0 },
+  });
+  await src.start();
+  await src.exec('create database app');
+  await src.exec(`
+    create table customers (id int primary key, name text);
+    insert into customers select g, 'customer ' || g from generate_series(1, 10) g;
+    create table orders (
+      id serial primary key,
+      customer_id int not null references customers (id),
+      amount numeric(10, 2) not null constraint orders_amount_positive check (amount >= 0),
+      note text
+    );
+    create index orders_customer_idx on orders (customer_id);
+    create unique index orders_note_key on orders (note);
+    create statistics orders_stats (dependencies) on customer_id, amount from orders;
+    insert into orders (customer_id, amount, note) select 1 + g % 10, g * 1.5, 'order ' || g from generate_series(1, 200) g;
+    create schema archive;
+    create table orders_taken (x int);
+  `, 'app');
+  beforeBackup = await nowIso();
+  await new Promise((r) => setTimeout(r, 20));
+  await backup({ repo, clusterName: 'main', cluster: src.connectionSettings(), method: 'stream' });
+  chownTreeToServerUser(repoDir);
+
+  // Changes that belong to T's state.
+  await src.exec(`update orders set note = note || ' (edited before T)' where id <= 10;
+    insert into orders (customer_id, amount, note) select 2, g, 'late order ' || g from generate_series(1, 20) g;`, 'app');
+  atT = await digest('orders');
+  T = await nowIso();
+  await new Promise((r) => setTimeout(r, 20));
+  // The accident, and life going on.
+  await src.exec(`delete from orders where id between 50 and 120;
+    insert into orders (customer_id, amount, note) select 3, g, 'after T ' || g from generate_series(1, 15) g;
+    update orders set amount = 0 where id <= 5;`, 'app');
+  liveNow = await digest('orders');
+  assert.notEqual(liveNow, atT);
+  await archiveAll();
+});
+
+after(async () => {
+  await repo?.close();
+  await src?.destroy();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('CLI: the table comes back as of T under <name>_restored, with its indexes; the live table is untouched', async () => {
+  const r = await cli(['--json', 'restore-table', '--table', 'public.orders', '--as-of', T, '--database', 'app', '--sandbox-dir', sandboxes]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const res = JSON.parse(r.stdout) as RestoreTableResult;
+  assert.equal(res.restoredAs, 'public.orders_restored');
+  assert.equal(res.rows, Number(atT.split(':')[0]));
+  assert.deepEqual(res.steps.map((s) => s.step),
+    ['check', 'choose-backup', 'restore-sandbox', 'recover', 'prepare', 'dump', 'load', 'verify', 'drop-sandbox']);
+  assert.equal(await digest('orders_restored'), atT, 'the rows as of T');
+  assert.equal(await digest('orders'), liveNow, 'the live table keeps its current rows');
+
+  const indexes = (await src.query<{ i: string }>(`select indexname as i from pg_indexes where schemaname = 'public' and tablename = 'orders_restored' order by 1`, [], 'app')).map((x) => x.i);
+  assert.deepEqual(indexes, ['orders_restored_customer_idx', 'orders_restored_note_key', 'orders_restored_pkey']);
+  const cons = (await src.query<{ c: string; t: string }>(`select conname as c, contype::text as t from pg_constraint where conrelid = 'orders_restored'::regclass order by 1`, [], 'app'));
+  assert.deepEqual(cons.map((c) => `${c.t}:${c.c}`), ['c:orders_amount_positive', 'p:orders_restored_pkey'], 'check and primary key kept, no foreign key to customers');
+  const [stx] = await src.query<{ n: string }>(`select count(*)::text as n from pg_statistic_ext where stxrelid = 'orders_restored'::regclass and stxname = 'orders_restored_stats'`, [], 'app');
+  assert.equal(stx!.n, '1');
+  // Its own sequence, continuing after the restored rows; the original's untouched.
+  const [seq] = await src.query<{ s: string }>(`select pg_get_serial_sequence('orders_restored', 'id') as s`, [], 'app');
+  assert.equal(seq!.s, 'public.orders_restored_id_seq');
+  const [next] = await src.query<{ id: number; max: number }>(`insert into orders_restored (customer_id, amount) values (1, 1)
+    returning id, (select max(id) from orders_restored) as max`, [], 'app');
+  assert.ok(next!.id > 220, `next id ${next!.id}`);
+  assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox is removed');
+});
+
+test('--as SCHEMA.NAME: the copy lands in another schema under that name', async () => {
+  const steps: string[] = [];
+  const res = await restoreTable(options({ as: 'archive.orders_at_t', onProgress: (e) => { if (e.state === 'done') steps.push(e.step); } }));
+  assert.equal(res.restoredAs, 'archive.orders_at_t');
+  assert.equal(await digest('archive.orders_at_t'), atT);
+  assert.equal(steps.at(-1), 'drop-sandbox');
+  const indexes = (await src.query<{ i: string }>(`select indexname as i from pg_indexes where schemaname = 'archive' and tablename = 'orders_at_t' order by 1`, [], 'app')).map((x) => x.i);
+  assert.deepEqual(indexes, ['orders_at_t_customer_idx', 'orders_at_t_note_key', 'orders_at_t_pkey']);
+  assert.match(res.left.join('\n'), /foreign key orders_customer_id_fkey \(to customers\) left out/);
+  assert.equal(await digest('orders'), liveNow);
+});
+
+test('refused before any work: an existing new name (CONFLICT), a bad or future time (USAGE), no backup before the time', async () => {
+  await rejects({ as: 'orders_taken' }, 'CONFLICT', /orders_taken already exists in database app/);
+  await rejects({ as: 'archive.orders_at_t' }, 'CONFLICT', /archive\.orders_at_t already exists/);
+  await rejects({ asOf: '2026-13-45 10:00' }, 'USAGE', /cannot read the target time/);
+  await rejects({ asOf: 'yesterday noon' }, 'USAGE', /cannot read the target time/);
+  await rejects({ asOf: '2999-01-01T00:00:00Z' }, 'USAGE', /in the future/);
+  await rejects({ asOf: beforeBackup }, 'NOT_FOUND', /before the earliest reachable point/);
+  assert.equal(readdirSync(sandboxes).length, 0, 'no sandbox was made');
+
+  const bad = await cli(['restore-table', '--table', 'orders', '--as-of', 'not a time', '--database', 'app']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /cannot read the target time "not a time"/);
+  const taken = await cli(['restore-table', '--table', 'orders', '--as-of', T, '--database', 'app', '--as', 'orders_taken']);
+  assert.equal(taken.code, 11, taken.stderr);
+});
+
+test('a table that did not exist at that time: NOT_FOUND naming the backup and time; the sandbox is removed', async () => {
+  await src.exec('create table newer (id int)', 'app');
+  const err = await rejects({ table: 'newer' }, 'NOT_FOUND', /table public\.newer did not exist in database app at the target time \(backup \S+ recovered to /);
+  assert.ok(err.message.includes(T.slice(0, 10)), err.message);
+  assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox is removed after a failure');
+  const [r] = await src.query<{ n: string }>(`select count(*)::text as n from pg_class where relname = 'newer_restored'`, [], 'app');
+  assert.equal(r!.n, '0');
+});
