@@ -10,7 +10,7 @@ import { PgkeepError } from '../errors.js';
 import type { FileEntry, SnapshotWriter } from '../repo/index.js';
 import { relationFileOf } from './exclusions.js';
 import type { SourceFile } from './file-list.js';
-import { readDataFile, type PageCheckSettings, type ReadFileStats } from './read-file.js';
+import { dataFileReader, type PageCheckSettings, type ReadFileStats } from './read-file.js';
 import type { CopyReport } from './types.js';
 
 export interface CopyFilesOptions {
@@ -87,7 +87,7 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
       const st = await fh.stat();
       const rel = o.pages ? relationFileOf(f.path) : undefined;
       const stats: ReadFileStats = { bytes: 0, pagesChecked: 0, failures: [], shrunk: false };
-      const content = readDataFile(fh, {
+      const content = dataFileReader(fh, {
         path: f.path,
         size: st.size,
         ...(rel && o.pages ? { pages: { ...o.pages, segment: rel.segment } } : {}),
@@ -98,7 +98,7 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
       report.files++;
       filesDone++;
       report.pagesChecked += stats.pagesChecked;
-      report.checksumFailures.push(...stats.failures);
+      report.checksumFailures.push(...stats.failures.sort((a, b) => a.blockInFile - b.blockInFile));
       if (stats.shrunk) report.vanished.push(f.path);
     } finally {
       await fh.close();

@@ -1,13 +1,16 @@
 /**
- * Reading one data file of a running cluster: sequential reads up to the size it had when opened
- * (a file that grows is fine — WAL replay covers the rest; one that shrinks just ends early), and,
- * for relation files of a cluster with data checksums, every full page verified the way the
- * server's base backup does: new pages and pages changed since the backup started are skipped, a
- * failing page is read once more (it may have been caught half-written), and only a page that
- * fails twice is reported.
+ * Reading one data file of a running cluster: sequential reads straight into the repository's
+ * buffers, up to the size it had when opened (a file that grows is fine — WAL replay covers the
+ * rest; one that shrinks just ends early), and, for relation files of a cluster with data
+ * checksums, every full page verified the way the server's base backup does: new pages and pages
+ * changed since the backup started are skipped, a failing page is read once more (it may have
+ * been caught half-written), and only a page that fails twice is reported. The first check runs
+ * in the blob workers (page-check-task.ts); the second read here.
  */
 import type { FileHandle } from 'node:fs/promises';
+import type { ContentReader } from '../repo/index.js';
 import { checkPage, pageChecksum, storedChecksum } from './page-checksum.js';
+import { PAGE_CHECK_MODULE, type PageCheckParams, type PageCheckReport } from './page-check-task.js';
 import type { ChecksumFailure } from './types.js';
 
 export interface PageCheckSettings {
@@ -24,7 +27,6 @@ export interface ReadFileOptions {
   size: number;
   /** Verify pages (relation files only); `segment` is the file's segment number (".N"). */
   pages?: PageCheckSettings & { segment: number };
-  readSize?: number;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
 }
@@ -32,57 +34,58 @@ export interface ReadFileOptions {
 export interface ReadFileStats {
   bytes: number;
   pagesChecked: number;
+  /** In the order they were found (sort by block for a stable report). */
   failures: ChecksumFailure[];
   /** The file ended before `size`. */
   shrunk: boolean;
 }
 
-/** The file's content as buffers (each a fresh buffer); fills `stats` as it goes. */
-export async function* readDataFile(fh: FileHandle, o: ReadFileOptions, stats: ReadFileStats): AsyncGenerator<Buffer> {
-  const pages = o.pages;
-  const bs = pages?.blockSize ?? 8192;
-  const readSize = Math.max(bs, Math.floor((o.readSize ?? 1024 * 1024) / bs) * bs);
+/** The file's content for SnapshotWriter.addFile; fills `stats` as it goes. */
+export function dataFileReader(fh: FileHandle, o: ReadFileOptions, stats: ReadFileStats): ContentReader {
   let pos = 0;
-  while (pos < o.size) {
-    o.signal?.throwIfAborted();
-    const want = Math.min(readSize, o.size - pos);
-    const buf = Buffer.allocUnsafeSlow(want);
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await fh.read(buf, got, want - got, pos + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    if (got === 0) {
-      stats.shrunk = true;
-      return;
-    }
-    const data = got < want ? buf.subarray(0, got) : buf;
-    if (pages) await verifyPages(fh, data, pos, pages, o.path, stats);
-    pos += got;
-    stats.bytes += got;
-    o.onBytes?.(got);
-    yield data;
-    if (got < want) {
-      stats.shrunk = true;
-      return;
-    }
+  let ended = false;
+  const reader: ContentReader = {
+    async readInto(into: Buffer): Promise<number> {
+      if (ended) return 0;
+      o.signal?.throwIfAborted();
+      const want = Math.min(into.length, o.size - pos);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(into, got, want - got, pos + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got < want) stats.shrunk = true;
+      if (got < into.length) ended = true;
+      pos += got;
+      stats.bytes += got;
+      if (got > 0) o.onBytes?.(got);
+      return got;
+    },
+  };
+  const pages = o.pages;
+  if (pages) {
+    const params: PageCheckParams = { startLsn: pages.startLsn, blockSize: pages.blockSize, segmentBlocks: pages.segmentBlocks, segment: pages.segment };
+    reader.check = {
+      module: PAGE_CHECK_MODULE,
+      params,
+      onReport: (report, data, fileOffset) => recheck(fh, report as PageCheckReport, data, fileOffset, pages, o.path, stats),
+    };
   }
+  return reader;
 }
 
-async function verifyPages(fh: FileHandle, data: Buffer, filePos: number, s: PageCheckSettings & { segment: number },
-  path: string, stats: ReadFileStats): Promise<void> {
+/** Count the verified pages; read each failed page once more, keep it if it is now right, report it if not. */
+async function recheck(fh: FileHandle, report: PageCheckReport, data: Buffer, fileOffset: number,
+  s: PageCheckSettings & { segment: number }, path: string, stats: ReadFileStats): Promise<void> {
+  stats.pagesChecked += report.checked;
   const bs = s.blockSize;
-  for (let off = 0; off + bs <= data.length; off += bs) {
-    const blockInFile = (filePos + off) / bs;
+  for (const off of report.bad) {
+    const blockInFile = (fileOffset + off) / bs;
     const block = s.segment * s.segmentBlocks + blockInFile;
     let page = data.subarray(off, off + bs);
-    const verdict = checkPage(page, block, s.startLsn);
-    if (verdict === 'ok') stats.pagesChecked++;
-    if (verdict !== 'bad') continue;
-    // read it again: the server may have been writing it while we read
     const again = Buffer.allocUnsafeSlow(bs);
-    const { bytesRead } = await fh.read(again, 0, bs, filePos + off);
+    const { bytesRead } = await fh.read(again, 0, bs, fileOffset + off);
     if (bytesRead === bs) {
       const second = checkPage(again, block, s.startLsn);
       if (second !== 'bad') {

@@ -6,9 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
@@ -16,6 +16,8 @@ import { chownTreeToServerUser } from '../pg/server-user.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { backup } from '../backup/index.js';
+import { listArchive } from '../wal/index.js';
+import { renderRestoreTable } from '../cli/commands/restore-table.js';
 import { restoreTable, type RestoreTableOptions, type RestoreTableResult } from './restore-table/index.js';
 
 const CLI = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
@@ -121,6 +123,8 @@ before(async () => {
     create schema archive;
     create table orders_taken (x int);
   `, 'app');
+  // The first push (as the server's OS user) records the cluster's identity in the repository.
+  await archiveAll();
   beforeBackup = await nowIso();
   await new Promise((r) => setTimeout(r, 20));
   await backup({ repo, clusterName: 'main', cluster: src.connectionSettings(), method: 'stream' });
@@ -171,18 +175,40 @@ test('CLI: the table comes back as of T under <name>_restored, with its indexes;
     returning id, (select max(id) from orders_restored) as max`, [], 'app');
   assert.ok(next!.id > 220, `next id ${next!.id}`);
   assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox is removed');
+
+  // The promoted sandbox archived nothing: no new timeline in the production archive.
+  for (const system of (await listArchive(repo, 'main')).values()) {
+    assert.equal(system.histories.size, 0, 'no history file');
+    assert.ok(system.files.every((f) => f.file.timeline === 1), system.files.map((f) => f.object).join(', '));
+  }
+  const text = renderRestoreTable(res);
+  process.stderr.write(`${text}\n`);
+  assert.match(text, /^restored public\.orders as of .* into public\.orders_restored \(database app\): \d+ rows/);
+  assert.match(text, /index orders_pkey -> orders_restored_pkey/);
+  assert.match(text, /note: foreign key orders_customer_id_fkey \(to customers\) left out/);
 });
 
-test('--as SCHEMA.NAME: the copy lands in another schema under that name', async () => {
+test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep-sandbox keeps it stopped', async () => {
   const steps: string[] = [];
-  const res = await restoreTable(options({ as: 'archive.orders_at_t', onProgress: (e) => { if (e.state === 'done') steps.push(e.step); } }));
-  assert.equal(res.restoredAs, 'archive.orders_at_t');
-  assert.equal(await digest('archive.orders_at_t'), atT);
-  assert.equal(steps.at(-1), 'drop-sandbox');
-  const indexes = (await src.query<{ i: string }>(`select indexname as i from pg_indexes where schemaname = 'archive' and tablename = 'orders_at_t' order by 1`, [], 'app')).map((x) => x.i);
-  assert.deepEqual(indexes, ['orders_at_t_customer_idx', 'orders_at_t_note_key', 'orders_at_t_pkey']);
-  assert.match(res.left.join('\n'), /foreign key orders_customer_id_fkey \(to customers\) left out/);
-  assert.equal(await digest('orders'), liveNow);
+  const res = await restoreTable(options({
+    as: 'archive.orders_at_t', keepSandbox: true, onProgress: (e) => { if (e.state === 'done') steps.push(e.step); },
+  }));
+  try {
+    assert.equal(res.restoredAs, 'archive.orders_at_t');
+    assert.equal(await digest('archive.orders_at_t'), atT);
+    assert.equal(steps.at(-1), 'drop-sandbox');
+    const indexes = (await src.query<{ i: string }>(`select indexname as i from pg_indexes where schemaname = 'archive' and tablename = 'orders_at_t' order by 1`, [], 'app')).map((x) => x.i);
+    assert.deepEqual(indexes, ['orders_at_t_customer_idx', 'orders_at_t_note_key', 'orders_at_t_pkey']);
+    assert.match(res.left.join('\n'), /foreign key orders_customer_id_fkey \(to customers\) left out/);
+    assert.equal(await digest('orders'), liveNow);
+    assert.ok(res.sandbox, 'the kept sandbox is reported');
+    assert.ok(existsSync(join(res.sandbox.dataDir, 'PG_VERSION')));
+    assert.equal(existsSync(join(res.sandbox.dataDir, 'postmaster.pid')), false, 'stopped');
+    assert.match(res.sandbox.startCommand, /pg_ctl.* start -D /);
+  } finally {
+    for (const d of readdirSync(sandboxes)) rmSync(join(sandboxes, d), { recursive: true, force: true });
+    if (res.sandbox) rmSync(dirname(res.sandbox.logFile), { recursive: true, force: true });
+  }
 });
 
 test('refused before any work: an existing new name (CONFLICT), a bad or future time (USAGE), no backup before the time', async () => {
@@ -191,7 +217,7 @@ test('refused before any work: an existing new name (CONFLICT), a bad or future 
   await rejects({ asOf: '2026-13-45 10:00' }, 'USAGE', /cannot read the target time/);
   await rejects({ asOf: 'yesterday noon' }, 'USAGE', /cannot read the target time/);
   await rejects({ asOf: '2999-01-01T00:00:00Z' }, 'USAGE', /in the future/);
-  await rejects({ asOf: beforeBackup }, 'NOT_FOUND', /before the earliest reachable point/);
+  await rejects({ asOf: beforeBackup, as: 'orders_early' }, 'NOT_FOUND', /before the earliest reachable point/);
   assert.equal(readdirSync(sandboxes).length, 0, 'no sandbox was made');
 
   const bad = await cli(['restore-table', '--table', 'orders', '--as-of', 'not a time', '--database', 'app']);
@@ -203,9 +229,12 @@ test('refused before any work: an existing new name (CONFLICT), a bad or future 
 
 test('a table that did not exist at that time: NOT_FOUND naming the backup and time; the sandbox is removed', async () => {
   await src.exec('create table newer (id int)', 'app');
-  const err = await rejects({ table: 'newer' }, 'NOT_FOUND', /table public\.newer did not exist in database app at the target time \(backup \S+ recovered to /);
-  assert.ok(err.message.includes(T.slice(0, 10)), err.message);
+  const r = await cli(['restore-table', '--table', 'newer', '--as-of', T, '--database', 'app', '--sandbox-dir', sandboxes]);
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /table public\.newer did not exist in database app at the target time \(backup \S+ recovered to /);
+  assert.ok(r.stderr.includes(T.slice(0, 10)), r.stderr);
+  process.stderr.write(r.stderr);
   assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox is removed after a failure');
-  const [r] = await src.query<{ n: string }>(`select count(*)::text as n from pg_class where relname = 'newer_restored'`, [], 'app');
-  assert.equal(r!.n, '0');
+  const [c] = await src.query<{ n: string }>(`select count(*)::text as n from pg_class where relname = 'newer_restored'`, [], 'app');
+  assert.equal(c!.n, '0');
 });

@@ -79,3 +79,24 @@ export async function decodeManyInPool(pool: WorkerPool, raw: Buffer, items: Dec
   const b = reply.blob!;
   return Buffer.from(b.buffer, b.byteOffset, reply.size!);
 }
+
+/**
+ * Decode several adjacent blobs (read with one range request) in a worker, which writes their
+ * plaintexts back to back into `fd` at `position`. Returns the bytes written. A failed write is
+ * the error the write gave (with its errno code), not DATA_INTEGRITY.
+ */
+export async function decodeToFileInPool(pool: WorkerPool, raw: Buffer, items: DecodeItem[], places: BlobPlace[],
+  fd: number, position: number): Promise<number> {
+  let data = raw;
+  if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) {
+    data = Buffer.allocUnsafeSlow(raw.length);
+    raw.copy(data);
+  }
+  const reply = await pool.run({ op: 'decodeToFile', data, items, fd, position }, [data.buffer as ArrayBuffer]);
+  if (reply.error) {
+    if (reply.ioCode) throw Object.assign(new Error(reply.error), { code: reply.ioCode, syscall: 'write' });
+    if (reply.fatal || reply.failed === undefined) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+    throw damagedBlob(places[reply.failed]!, reply.error);
+  }
+  return reply.size!;
+}

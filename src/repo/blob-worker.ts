@@ -6,9 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { decodeBlobInto, encodeBlobInto } from './blob.js';
+import { writeSync } from 'node:fs';
+import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
-import type { WorkerReply, WorkerTask } from './worker-pool.js';
+import type { CheckFunction } from './chunker.js';
+import type { DecodeToFile, EncodeBatch, WorkerReply, WorkerTask } from './worker-pool.js';
 
 const key: Buffer | undefined = workerData?.key ? Buffer.from(workerData.key as Uint8Array) : undefined;
 let scratch = Buffer.alloc(0);
@@ -18,10 +20,93 @@ function scratchOf(n: number): Buffer {
   return scratch;
 }
 
+let plainScratch = Buffer.alloc(0);
+
+function plainOf(n: number): Buffer {
+  if (plainScratch.length < n) plainScratch = Buffer.allocUnsafeSlow(n);
+  return plainScratch;
+}
+
 const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const ab = (u: Uint8Array) => u.buffer as ArrayBuffer;
+const sha256hex = (u: Uint8Array) => createHash('sha256').update(u).digest('hex');
+
+/** Check functions of content checks, by module URL (imported once per worker). */
+const checks = new Map<string, CheckFunction>();
+
+async function loadCheck(module: string): Promise<void> {
+  if (checks.has(module)) return;
+  const m = (await import(module)) as { checkBatch?: CheckFunction };
+  if (typeof m.checkBatch !== 'function') throw new Error(`${module} exports no checkBatch function`);
+  checks.set(module, m.checkBatch);
+}
+
+function encodeBatch(id: number, task: EncodeBatch, back: ArrayBuffer[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  const input = task.data;
+  const out = task.out;
+  const data = input.subarray(0, task.length);
+  let report: unknown;
+  if (task.check) {
+    const r = checks.get(task.check.module)!(data, task.check.fileOffset, task.check.params);
+    report = r?.report;
+    if (r?.hold) return { reply: { id, input, blob: out, report, held: true }, transfer: back };
+  }
+  const hashes: string[] = [];
+  const sizes: number[] = [];
+  const dst = buf(out);
+  const scratch = scratchOf(compressBound(task.chunkSize));
+  let pos = 0;
+  for (let at = 0; at < data.length; at += task.chunkSize) {
+    const chunk = data.subarray(at, Math.min(data.length, at + task.chunkSize));
+    const hash = sha256hex(chunk);
+    hashes.push(hash);
+    if (task.expects[hashes.length - 1] === hash) {
+      sizes.push(-1);
+      continue;
+    }
+    const n = encodeBlobInto(task.codec, key, chunk, dst.subarray(pos, pos + blobBound(chunk.length)), scratch);
+    sizes.push(n);
+    pos += n;
+  }
+  return { reply: { id, input, blob: out, size: pos, hashes, sizes, ...(report !== undefined ? { report } : {}) }, transfer: back };
+}
+
+function writeAllSync(fd: number, data: Buffer, position: number): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
+}
+
+function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  const input = task.data;
+  const total = task.items.reduce((n, it) => n + it.rawLength, 0);
+  const plain = plainOf(total);
+  let pos = 0;
+  for (let i = 0; i < task.items.length; i++) {
+    const it = task.items[i]!;
+    const dst = plain.subarray(pos, pos + it.rawLength);
+    let n: number;
+    try {
+      n = decodeBlobInto(key, input.subarray(it.at, it.at + it.length), dst);
+    } catch (e) {
+      return { reply: { id, input, error: (e as Error).message, failed: i }, transfer: back };
+    }
+    const error = n !== it.rawLength ? `plaintext has ${n} bytes, ${it.rawLength} expected`
+      : sha256hex(dst) !== it.expect ? 'SHA-256 of the plaintext does not match' : undefined;
+    if (error) return { reply: { id, input, error, failed: i }, transfer: back };
+    pos += n;
+  }
+  try {
+    writeAllSync(task.fd, plain.subarray(0, pos), task.position);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { reply: { id, input, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
+  }
+  return { reply: { id, input, size: pos }, transfer: back };
+}
 
 function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  if (task.op === 'encodeBatch') return encodeBatch(task.id, task, [ab(task.data), ab(task.out)]);
+  if (task.op === 'decodeToFile') return decodeToFile(task.id, task, [ab(task.data)]);
   const input = task.data;
   const out = task.out;
   const back = [ab(input), ...(out ? [ab(out)] : [])];
@@ -63,7 +148,7 @@ function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[]
   return { reply: { id: task.id, hash, input, blob: out, size: n, ...(error ? { error } : {}) }, transfer: back };
 }
 
-parentPort!.on('message', (task: WorkerTask) => {
+function run(task: WorkerTask): void {
   let out: { reply: WorkerReply; transfer: ArrayBuffer[] };
   try {
     out = handle(task);
@@ -71,4 +156,18 @@ parentPort!.on('message', (task: WorkerTask) => {
     out = { reply: { id: task.id, error: (e as Error).message, fatal: true }, transfer: [] };
   }
   parentPort!.postMessage(out.reply, out.transfer);
+}
+
+// Tasks run one at a time, in the order they came (they share the scratch buffers); only the
+// first use of a check module waits for its import.
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on('message', (task: WorkerTask) => {
+  const module = task.op === 'encodeBatch' ? task.check?.module : undefined;
+  if (module === undefined || checks.has(module)) {
+    queue = queue.then(() => run(task));
+    return;
+  }
+  queue = queue.then(() => loadCheck(module)).then(() => run(task), (e: unknown) => {
+    parentPort!.postMessage({ id: task.id, error: `cannot load ${module}: ${(e as Error).message}`, fatal: true });
+  });
 });

@@ -1,15 +1,18 @@
 /**
- * Reading a stored file back as a stream: adjacent blobs of one pack are fetched with one range
- * read, decoded and verified in the worker pool, and emitted in order with a bounded read-ahead.
+ * Reading a stored file back: adjacent blobs of one pack are fetched with one range read, decoded
+ * and verified in the worker pool, and either emitted in order as a stream with a bounded
+ * read-ahead, or written by the workers straight into an open file (restore).
  */
 import { Readable } from 'node:stream';
 import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { ChunkRef, FileRecord } from './manifest.js';
-import { decodeInPool, decodeManyInPool, fetchPackRange } from './blob-reader.js';
+import { decodeInPool, decodeManyInPool, decodeToFileInPool, fetchPackRange } from './blob-reader.js';
 
-/** Adjacent blobs are read and decoded together up to this many stored bytes. */
+/** Adjacent blobs are read and decoded together up to this many stored bytes... */
 const GROUP_BYTES = 1024 * 1024;
+/** ...and this many plaintext bytes (what a worker holds at once for one group). */
+const GROUP_RAW_BYTES = 4 * 1024 * 1024;
 
 export interface ReadFileOptions {
   signal?: AbortSignal;
@@ -21,6 +24,7 @@ interface Group {
   pack: string;
   offset: number;
   length: number;
+  rawLength: number;
   chunks: ChunkRef[];
 }
 
@@ -28,11 +32,13 @@ function groups(chunks: ChunkRef[]): Group[] {
   const out: Group[] = [];
   let g: Group | undefined;
   for (const c of chunks) {
-    if (g && g.pack === c.pack && g.offset + g.length === c.packOffset && g.length + c.length <= GROUP_BYTES) {
+    if (g && g.pack === c.pack && g.offset + g.length === c.packOffset && g.length + c.length <= GROUP_BYTES
+      && g.rawLength + c.size <= GROUP_RAW_BYTES) {
       g.length += c.length;
+      g.rawLength += c.size;
       g.chunks.push(c);
     } else {
-      g = { pack: c.pack, offset: c.packOffset, length: c.length, chunks: [c] };
+      g = { pack: c.pack, offset: c.packOffset, length: c.length, rawLength: c.size, chunks: [c] };
       out.push(g);
     }
   }
@@ -69,6 +75,59 @@ export async function* readChunksData(core: RepoCore, record: FileRecord, opts: 
   if (expectedOffset !== record.size) {
     throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} covers ${expectedOffset} bytes, the file has ${record.size}`);
   }
+}
+
+export interface WriteFileOptions extends ReadFileOptions {
+  /** Bytes of the file written so far (called as groups of chunks land). */
+  onBytes?: (n: number) => void;
+}
+
+/**
+ * Write a stored file's content into the open file descriptor `fd` (at the offsets it has in the
+ * file): each group of adjacent blobs is fetched here, then decoded, verified and written with a
+ * positional write by a blob worker, so the plaintext never comes back to this thread and at
+ * most a few groups are in flight. Resolves to the bytes written. On any failure it still waits
+ * for the writes in flight before rejecting, so the caller may close `fd` as soon as it returns.
+ */
+export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: number, opts: WriteFileOptions = {}): Promise<number> {
+  const context = opts.context ?? `file "${record.path}"`;
+  const window = core.jobs * 2 + 1;
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  let written = 0;
+  let expectedOffset = 0;
+  try {
+    for (const g of groups(record.chunks)) {
+      if (failure) break;
+      opts.signal?.throwIfAborted();
+      const position = expectedOffset;
+      const items = g.chunks.map((c) => {
+        if (c.offset !== expectedOffset) throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} has a gap at offset ${expectedOffset}`);
+        expectedOffset += c.size;
+        return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
+      });
+      const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
+      const p: Promise<void> = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context })
+        .then((raw) => decodeToFileInPool(core.pool(), raw, items, places, fd, position))
+        .then((n) => {
+          written += n;
+          opts.onBytes?.(n);
+        }, (e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      while (inflight.size >= window) await Promise.race(inflight);
+    }
+    if (expectedOffset !== record.size && !failure) {
+      throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} covers ${expectedOffset} bytes, the file has ${record.size}`);
+    }
+  } finally {
+    await Promise.all(inflight); // no worker may still write into fd once we return
+  }
+  if (failure) throw failure;
+  opts.signal?.throwIfAborted();
+  return written;
 }
 
 export function readFileStream(core: RepoCore, record: FileRecord, opts: ReadFileOptions = {}): Readable {

@@ -7,7 +7,8 @@ export type {
   ChunkRef, FileEntry, FileListPart, FileRecord, FileType, SnapshotKind, SnapshotManifest, SnapshotStats,
 } from './manifest.js';
 export { isSnapshotId, newSnapshotId } from './manifest.js';
-export type { Content } from './chunker.js';
+export type { Content, ContentCheck, ContentReader } from './chunker.js';
+export { streamContent } from './chunker.js';
 export type { PutObjectOptions, StoredObjectInfo } from './objects.js';
 export { checkRepository } from './check.js';
 export type { CheckOptions, CheckReport } from './check.js';

@@ -1,7 +1,7 @@
 /**
  * Appends blobs to packs and publishes each pack when it reaches its target size or when the
  * writer finishes. A pack is assembled in a reusable in-memory arena (target 32 MiB) and
- * published with one atomic put while the next one fills; one pack at a time is in flight, so
+ * published with one atomic put while the next one fills; one pack at a time is published, so
  * memory stays at about two pack sizes. One writer owns its packs: concurrent writers never
  * share one.
  */
@@ -92,7 +92,7 @@ export class PackWriter {
     return pack;
   }
 
-  /** Add index and footer and publish in the background; waits while two packs are in flight. */
+  /** Add index and footer and publish in the background, once the pack before it is published. */
   private async seal(pack: OpenPack): Promise<void> {
     this.current = undefined;
     const index = encodeObject(this.codec, this.key, packKey(pack.id), encodePackIndex(pack.entries));
@@ -106,6 +106,9 @@ export class PackWriter {
     } else {
       body = Buffer.concat([pack.arena.subarray(0, pack.pos), index, footer]);
     }
+    // one pack is published while the next one fills: wait for the one before to be durable
+    while (this.publishing.size >= MAX_PUBLISHING) await Promise.race(this.publishing);
+    if (this.failure) throw this.failure;
     const done: Promise<void> = this.driver.put(packKey(pack.id), body).then(
       () => {
         this.published.push(pack.id);
@@ -118,8 +121,6 @@ export class PackWriter {
       },
     );
     this.publishing.add(done);
-    while (this.publishing.size >= MAX_PUBLISHING) await Promise.race(this.publishing);
-    if (this.failure) throw this.failure;
   }
 
   /** Publish the open pack (if any) and wait until every pack is durable. */

@@ -22,7 +22,7 @@ import {
 } from './manifest.js';
 import { Snapshot } from './snapshot.js';
 import { SnapshotWriter } from './snapshot-writer.js';
-import { readChunk, readChunksData } from './file-reader.js';
+import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
 import {
   deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo,
 } from './objects.js';
@@ -295,6 +295,15 @@ export class Repository implements RepoCore {
       });
     }
     return Readable.from(gen(), { objectMode: false, highWaterMark: this.chunkSize * 2 });
+  }
+
+  /**
+   * Write a stored file's content, verified chunk by chunk, into the open file descriptor `fd` at
+   * its offsets (the blob workers decode and write; see writeFileToFd). Resolves to the bytes
+   * written; whether it succeeds or fails, no write is in flight once it settles.
+   */
+  writeFile(snapshot: Snapshot, record: FileRecord, fd: number, opts: Omit<WriteFileOptions, 'context'> = {}): Promise<number> {
+    return writeFileToFd(this, record, fd, { ...opts, context: `file "${record.path}" of snapshot ${snapshot.cluster}/${snapshot.id}` });
   }
 
   /** Chunk list of a stored file (hashes and locators), without reading data. */

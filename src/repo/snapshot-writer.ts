@@ -10,7 +10,7 @@ import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
 import { blobBound, encodeBlob, sha256 } from './blob.js';
-import { fixedChunks, type Content } from './chunker.js';
+import { batchReader, isContentReader, type Content, type ContentCheck } from './chunker.js';
 import { PackWriter } from './pack-writer.js';
 import { WorkerPool } from './worker-pool.js';
 import { Semaphore } from './semaphore.js';
@@ -23,6 +23,15 @@ import {
 
 const PART_MAX_FILES = 2000;
 const PART_MAX_CHUNKS = 20000;
+/** Content goes to the workers in batches of whole chunks of about this size (fewer, larger tasks). */
+const BATCH_BYTES = 1024 * 1024;
+/** Batches in flight (read, being encoded, waiting to be appended) per job, for batches of BATCH_BYTES. */
+const BATCHES_PER_JOB = 3;
+
+/** Bytes per batch: a whole number of chunks, at least one. */
+export function batchSizeFor(chunkSize: number): number {
+  return Math.max(1, Math.floor(BATCH_BYTES / chunkSize)) * chunkSize;
+}
 
 export interface WriterSetup {
   core: RepoCore;
@@ -56,6 +65,7 @@ export class SnapshotWriter {
   private readonly packs: PackWriter;
   private readonly pool: WorkerPool;
   private readonly sem: Semaphore;
+  private readonly batchSize: number;
   private readonly buffers: BufferPool;
   private readonly outs: BufferPool;
   private state: State = 'open';
@@ -68,9 +78,12 @@ export class SnapshotWriter {
     this.cluster = s.cluster;
     this.kind = s.kind;
     this.pool = new WorkerPool(s.jobs, s.core.key);
-    this.sem = new Semaphore(s.jobs * 3);
-    this.buffers = new BufferPool(s.core.chunkSize, s.jobs * 3 + 4);
-    this.outs = new BufferPool(blobBound(s.core.chunkSize), s.jobs * 3 + 4);
+    this.batchSize = batchSizeFor(s.core.chunkSize);
+    // bounded memory whatever the chunk size: fewer batches in flight when they are larger
+    const inflight = Math.max(s.jobs + 1, Math.min(s.jobs * BATCHES_PER_JOB, Math.floor((s.jobs * BATCHES_PER_JOB * BATCH_BYTES) / this.batchSize)));
+    this.sem = new Semaphore(inflight);
+    this.buffers = new BufferPool(this.batchSize, inflight + 2);
+    this.outs = new BufferPool((this.batchSize / s.core.chunkSize) * blobBound(s.core.chunkSize), inflight + 2);
     this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
   }
 
@@ -117,31 +130,48 @@ export class SnapshotWriter {
     const { chunkSize } = this.s.core;
     const prev = this.s.previous?.get(entry.path);
     const whole = this.s.fileSha256 ? createHash('sha256') : undefined;
+    const check = isContentReader(content) ? content.check : undefined;
+    const read = batchReader(content, this.batchSize);
     const chunks: ChunkRef[] = [];
     const tasks: Promise<void>[] = [];
     let size = 0;
     let failed: unknown;
-    // Chunks are encoded in parallel but appended in file order, so a file's blobs sit back to
-    // back in a pack and are read back with few, large range reads.
-    let previousAppend: Promise<unknown> = Promise.resolve();
+    // Batches are encoded in parallel but finished (hashed for the whole file, appended) in file
+    // order, so a file's blobs sit back to back in a pack and are read back with few, large reads.
+    let previous: Promise<unknown> = Promise.resolve();
     try {
-      for await (const ch of fixedChunks(content, chunkSize, whole ? (b) => whole.update(b) : undefined, this.buffers.take)) {
+      for (;;) {
         if (failed) break;
         this.s.signal?.throwIfAborted();
         this.checkOpen();
-        size += ch.data.length;
-        const before = prev?.chunks[ch.offset / chunkSize];
         await this.sem.acquire();
-        const t = this.storeChunk(ch.offset, ch.data, before, previousAppend)
-          .then((ref) => {
-            chunks[ch.offset / chunkSize] = ref;
+        let data: Buffer;
+        let n: number;
+        try {
+          data = this.buffers.take(this.batchSize);
+          n = await read(data);
+        } catch (e) {
+          this.sem.release();
+          throw e;
+        }
+        if (n === 0) {
+          this.buffers.give(data);
+          this.sem.release();
+          break;
+        }
+        const offset = size;
+        size += n;
+        const t = this.storeBatch(offset, data, n, prev, check, whole, previous)
+          .then((refs) => {
+            for (let i = 0; i < refs.length; i++) chunks[offset / chunkSize + i] = refs[i]!;
           })
           .catch((e) => {
             failed ??= e;
           })
           .finally(() => this.sem.release());
         tasks.push(t);
-        previousAppend = t;
+        previous = t;
+        if (n < this.batchSize) break;
       }
     } finally {
       await Promise.all(tasks); // never leave work running on a failed or interrupted read
@@ -150,29 +180,65 @@ export class SnapshotWriter {
     return { ...entry, size, ...(whole ? { sha256: whole.digest('hex') } : {}), chunks };
   }
 
-  /** Hash, compress, encrypt in a worker; reuse `before` when the hash is the same. */
-  private async storeChunk(offset: number, data: Buffer, before: ChunkRef | undefined, after: Promise<unknown>): Promise<ChunkRef> {
-    const size = data.length;
-    const expect = before && before.offset === offset && before.size === size ? before.sha256 : undefined;
-    // The chunk's memory moves to the worker (no copy) and comes back for reuse.
-    const out = this.outs.take(this.outs.size);
-    const reply = await this.pool.run({ op: 'encode', data, out, codec: this.s.codec, expect },
-      [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer]);
-    this.buffers.give(reply.input);
+  /**
+   * One batch: hashed, compared with the previous snapshot's chunks and compressed in a worker
+   * (after the content's check); then, once the batches before it are done, hashed into the
+   * whole file and appended. The buffers move to the worker (no copy) and come back for reuse.
+   */
+  private async storeBatch(offset: number, input: Buffer, length: number, prev: FileRecord | undefined,
+    check: ContentCheck | undefined, whole: ReturnType<typeof createHash> | undefined, after: Promise<unknown>): Promise<ChunkRef[]> {
+    const { chunkSize } = this.s.core;
+    const first = offset / chunkSize;
+    const count = Math.ceil(length / chunkSize);
+    const befores: (ChunkRef | undefined)[] = [];
+    const expects: (string | undefined)[] = [];
+    for (let i = 0; i < count; i++) {
+      const before = prev?.chunks[first + i];
+      const size = Math.min(chunkSize, length - i * chunkSize);
+      befores.push(before);
+      expects.push(before && before.offset === offset + i * chunkSize && before.size === size ? before.sha256 : undefined);
+    }
+    let data = input;
+    let out = this.outs.take(this.outs.size);
     try {
-      if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
-      if (reply.reused) {
-        this.counters.reusedBytes += size;
-        this.counters.reusedChunks++;
-        return { ...before!, offset };
-      }
-      const blob = reply.blob!.subarray(0, reply.size!);
+      const encode = async (withCheck: boolean) => {
+        const reply = await this.pool.run({
+          op: 'encodeBatch', data, length, chunkSize, out, codec: this.s.codec, expects,
+          ...(withCheck && check ? { check: { module: check.module, params: check.params, fileOffset: offset } } : {}),
+        }, [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer]);
+        if (reply.input) data = Buffer.from(reply.input.buffer, reply.input.byteOffset, reply.input.byteLength);
+        if (reply.blob) out = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
+        if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+        return reply;
+      };
+      let reply = await encode(check !== undefined);
+      if (check && reply.report !== undefined) await check.onReport(reply.report, data.subarray(0, length), offset);
+      if (reply.held) reply = await encode(false);
       await after;
-      const loc = await this.packs.append(blob, { rawLength: size, kind: BLOB_KIND_CHUNK, sha256: reply.hash! });
-      this.counters.newChunks++;
-      return { offset, size, sha256: reply.hash!, pack: loc.pack, packOffset: loc.offset, length: loc.length };
+      whole?.update(data.subarray(0, length));
+      // appended in this order (the pack writer keeps call order); each blob is copied into the pack
+      const refs: (ChunkRef | Promise<ChunkRef>)[] = [];
+      let pos = 0;
+      for (let i = 0; i < count; i++) {
+        const size = Math.min(chunkSize, length - i * chunkSize);
+        const at = offset + i * chunkSize;
+        const blobSize = reply.sizes![i]!;
+        if (blobSize < 0) {
+          this.counters.reusedBytes += size;
+          this.counters.reusedChunks++;
+          refs.push({ ...befores[i]!, offset: at });
+          continue;
+        }
+        const sha256 = reply.hashes![i]!;
+        refs.push(this.packs.append(out.subarray(pos, pos + blobSize), { rawLength: size, kind: BLOB_KIND_CHUNK, sha256 })
+          .then((loc) => ({ offset: at, size, sha256, pack: loc.pack, packOffset: loc.offset, length: loc.length })));
+        pos += blobSize;
+        this.counters.newChunks++;
+      }
+      return await Promise.all(refs);
     } finally {
-      this.outs.give(reply.blob);
+      this.buffers.give(data);
+      this.outs.give(out);
     }
   }
 

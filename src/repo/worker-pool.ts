@@ -15,6 +15,8 @@ import type { Codec } from './codec.js';
  */
 export type WorkerTask =
   | { id: number; op: 'encode'; data: Uint8Array; out: Uint8Array; codec: Codec; expect?: string }
+  | ({ id: number; op: 'encodeBatch' } & EncodeBatch)
+  | ({ id: number; op: 'decodeToFile' } & DecodeToFile)
   | { id: number; op: 'decode'; data: Uint8Array; out?: Uint8Array; rawLength: number; expect?: string }
   | { id: number; op: 'decodeMany'; data: Uint8Array; out: Uint8Array; items: DecodeItem[] };
 
@@ -24,6 +26,33 @@ export interface DecodeItem {
   length: number;
   rawLength: number;
   expect: string;
+}
+
+/**
+ * Several consecutive chunks of one file (`data`, `length` bytes, cut every `chunkSize` bytes):
+ * each is hashed, compared with `expects[i]`, and when different compressed (and encrypted) into
+ * `out` (n x blobBound(chunkSize) bytes), blobs back to back. With `check`, the batch is first
+ * given to the check function of that module (see ContentCheck).
+ */
+export interface EncodeBatch {
+  data: Uint8Array;
+  length: number;
+  chunkSize: number;
+  out: Uint8Array;
+  codec: Codec;
+  expects: (string | undefined)[];
+  check?: { module: string; params: unknown; fileOffset: number };
+}
+
+/**
+ * Blobs back to back in `data` (one range of a pack): each is decoded, verified, and its
+ * plaintext written to the open file descriptor `fd` at `position` (plaintexts back to back).
+ */
+export interface DecodeToFile {
+  data: Uint8Array;
+  items: DecodeItem[];
+  fd: number;
+  position: number;
 }
 
 export interface WorkerReply {
@@ -42,6 +71,14 @@ export interface WorkerReply {
   failed?: number;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;
+  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded). */
+  hashes?: string[];
+  sizes?: number[];
+  /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */
+  report?: unknown;
+  held?: boolean;
+  /** decodeToFile: writing failed (errno code), not the data. */
+  ioCode?: string;
 }
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;

@@ -94,9 +94,9 @@ function cli(args: string[]): Promise<Run> {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pgkeep-pitr-test-'));
-  ensureTraversable(work);
   repoDir = join(work, 'repo');
   mkdirSync(repoDir);
+  ensureTraversable(repoDir);
   repo = await newPosixRepo(repoDir, { chunkSize: 128 * 1024 });
   chownTreeToServerUser(repoDir);
   const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster test wal push %p`;

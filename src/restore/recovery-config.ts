@@ -8,8 +8,8 @@
  *
  * `planRecovery` decides (pure); `writeRecoveryConfig` writes recovery.signal and the settings at
  * the end of postgresql.auto.conf (which wins over postgresql.conf). Point-in-time recovery
- * (issue 5) extends `RecoveryRequest`: a target turns any backup into archive recovery and adds
- * its recovery_target* settings here, in one place.
+ * (src/restore/pitr/) plans the target and passes `{ fromArchive: true, settings: { recovery_target_*
+ * } }` here: a target turns any backup, cold and standalone ones included, into archive recovery.
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

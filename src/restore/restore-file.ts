@@ -1,7 +1,7 @@
 /**
  * One regular file onto disk, fresh or by delta.
  *
- * Fresh: the stored content, verified chunk by chunk by the repository, written in order.
+ * Fresh: the stored content, verified chunk by chunk and written at its offsets by the repository.
  * Delta: the local file is set to the recorded size, then each chunk of it is hashed and
  * compared with the recorded chunk hash; only chunks that differ are read from the repository
  * and written in place at their offset. A file that is missing or not a regular file is
@@ -38,24 +38,17 @@ function context(o: FileWriteOptions): string {
   return `file "${o.record.path}" of snapshot ${o.snapshot.cluster}/${o.snapshot.id}`;
 }
 
-/** Write the whole file from the repository. */
+/** Write the whole file from the repository (the repository's workers write it in place). */
 export async function writeFresh(o: FileWriteOptions): Promise<FileOutcome> {
   const fh = await open(o.local, CREATE, 0o600);
-  let pos = 0;
+  let written = 0;
   try {
-    if (o.record.size > 0) {
-      for await (const piece of o.repo.readFile(o.snapshot, o.record, { signal: o.signal })) {
-        const buf = piece as Buffer;
-        await writeAll(fh, buf, pos);
-        pos += buf.length;
-        o.onBytes(buf.length);
-      }
-    }
+    if (o.record.size > 0) written = await o.repo.writeFile(o.snapshot, o.record, fh.fd, { signal: o.signal, onBytes: o.onBytes });
     if (o.sync) await fh.sync();
   } finally {
     await fh.close();
   }
-  return { written: true, chunksWritten: o.record.chunks.length, chunksUnchanged: 0, bytesWritten: pos };
+  return { written: true, chunksWritten: o.record.chunks.length, chunksUnchanged: 0, bytesWritten: written };
 }
 
 /** Bring an existing file to the recorded content, writing only the chunks that differ. */

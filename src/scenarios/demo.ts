@@ -1,38 +1,26 @@
 /**
  * `pgkeep demo`: a story told in named steps, each with a sentence of narration and its timing.
- * For now: create a throwaway cluster, load the shop database, look inside with `inspect`,
- * ask `doctor` what backups would need, then clean up. Later issues add steps (a backup, an
- * accident, point-in-time recovery) to the same list.
+ * Create a throwaway cluster, load the shop database, look inside with `inspect`, ask `doctor`
+ * what backups need, turn on WAL archiving into a pgkeep repository, take a base backup, take
+ * more orders, then the accident (DROP TABLE orders), later writes, point-in-time recovery to
+ * one second before the drop into a new directory, and the comparison. Then clean up.
  *
  * The use case never prints: it reports each step through `onStep` and returns what every step
  * produced; the CLI renders it.
  */
+import { rmSync } from 'node:fs';
 import { PgkeepError } from '../errors.js';
-import { runDoctor, type DoctorReport } from '../doctor/index.js';
-import { inspectCluster, type InspectReport } from '../inspect/index.js';
+import { runDoctor } from '../doctor/index.js';
+import { inspectCluster } from '../inspect/index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { SHOP_COUNTS, SHOP_DATABASE, SHOP_DATA_SQL, SHOP_SCHEMA_SQL } from './shop.js';
+import type { DemoOptions, DemoState, DemoStepEvent } from './demo-state.js';
+import {
+  accident, compare, LATER_CUSTOMERS, laterWrites, moreOrders, NEW_ORDERS, recover, setUpArchiving, takeBackup,
+} from './demo-recovery.js';
 
-export interface DemoOptions {
-  /** Leave the cluster running at the end (and say how to connect) instead of removing it. */
-  keep?: boolean;
-  /** Server binaries (default: the newest found). */
-  pgBin?: string;
-  signal?: AbortSignal;
-  /** Called when a step starts, and again when it ends (with `ms` and `result`). */
-  onStep?: (event: DemoStepEvent) => void;
-}
-
-export interface DemoStepEvent {
-  phase: 'start' | 'end';
-  index: number;
-  total: number;
-  name: string;
-  title: string;
-  narration: string;
-  ms?: number;
-  result?: unknown;
-}
+export type { DemoOptions, DemoStepEvent } from './demo-state.js';
+export { NEW_ORDERS, LATER_CUSTOMERS } from './demo-recovery.js';
 
 export interface StepRecord {
   name: string;
@@ -53,14 +41,11 @@ export interface KeptCluster {
 
 export interface DemoResult {
   steps: StepRecord[];
+  /** --keep: the original cluster (orders dropped)... */
   kept?: KeptCluster;
-}
-
-interface DemoState {
-  opts: DemoOptions;
-  cluster?: LocalCluster;
-  inspect?: InspectReport;
-  doctor?: DoctorReport;
+  /** ... the recovered one, and the directory with the repository. */
+  keptRecovered?: KeptCluster;
+  keptWorkDir?: string;
 }
 
 interface DemoStep {
@@ -100,6 +85,63 @@ export const DEMO_STEPS: DemoStep[] = [
       'and prints the exact change for anything missing. This fresh cluster has no WAL archiving yet, so the ' +
       'archive checks fail: that is the first thing a DBA would set up for point-in-time recovery.',
     run: doctorStep,
+  },
+  {
+    name: 'archive',
+    title: 'Turn on WAL archiving into a pgkeep repository',
+    narration: () => 'Every change is first written to the WAL, in 16 MB segments. With archive_mode = on, the server ' +
+      'hands each finished segment to archive_command, here "pgkeep wal push %p", which compresses it into a repository ' +
+      'in a temporary directory. archive_mode needs a restart; pg_switch_wal() then closes the current segment so we ' +
+      'can watch the first one arrive.',
+    run: setUpArchiving,
+  },
+  {
+    name: 'backup',
+    title: 'Take a base backup: pgkeep backup',
+    narration: () => 'A hot physical backup over the replication protocol (BASE_BACKUP): a copy of every file of the ' +
+      'cluster while it keeps running, plus the start and end positions in the WAL. The backup alone restores to its ' +
+      'own end; with the archived WAL after it, to any later moment.',
+    run: takeBackup,
+  },
+  {
+    name: 'more-orders',
+    title: `Business goes on: ${NEW_ORDERS} more orders`,
+    narration: () => `${NEW_ORDERS} orders in five transactions. They are not in the base backup: they exist only in ` +
+      'the data files of the running server and in its WAL, which the archiver ships to the repository.',
+    run: moreOrders,
+  },
+  {
+    name: 'accident',
+    title: 'The accident: DROP TABLE orders CASCADE',
+    narration: (s) => `A quiet second later, someone runs DROP TABLE orders CASCADE in the wrong terminal (CASCADE also ` +
+      `drops the order_totals view). All ${s.ordersBeforeDrop ?? 'the'} orders are gone from the live server. We note the ` +
+      "server's clock just before the drop.",
+    run: accident,
+  },
+  {
+    name: 'later-writes',
+    title: 'Life goes on after the accident',
+    narration: () => `Before anyone notices, ${LATER_CUSTOMERS} customers sign up and a price changes. Then ` +
+      'pg_switch_wal() and a wait until pg_stat_archiver shows the segment holding the drop in the archive ' +
+      '(on a busy server this happens on its own; archive_timeout bounds the wait on a quiet one).',
+    run: laterWrites,
+  },
+  {
+    name: 'recover',
+    title: 'Point-in-time recovery: pgkeep restore --target-time (one second before the drop)',
+    narration: (s) => `pgkeep restore --target-time '${s.targetTime}' --to DIR --start: pgkeep picks the newest backup ` +
+      'that ended before that moment, checks in the archived WAL that the moment is reachable, writes the base ' +
+      "backup's files into a new directory, and sets recovery.signal, recovery_target_time and a restore_command " +
+      'running "pgkeep wal get". The server then replays the archived WAL after the backup, transaction by ' +
+      'transaction, stops before the first commit after the target (the drop), and promotes.',
+    run: recover,
+  },
+  {
+    name: 'compare',
+    title: 'Compare: what came back, and what did not',
+    narration: () => 'The recovered cluster next to the original: the orders table (every order from the backup and ' +
+      'from the WAL after it) and its view are back; the writes made after the target are not.',
+    run: compare,
   },
 ];
 
@@ -156,9 +198,21 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }
     ok = true;
   } finally {
-    if (state.cluster && !(ok && opts.keep)) await state.cluster.destroy();
+    if (!(ok && opts.keep)) {
+      await state.recovered?.destroy().catch(() => {});
+      await state.cluster?.destroy().catch(() => {});
+      await state.repo?.close().catch(() => {});
+      if (state.workDir) rmSync(state.workDir, { recursive: true, force: true });
+    }
   }
-  return { steps, ...(opts.keep && state.cluster ? { kept: keepCluster(state.cluster) } : {}) };
+  if (!opts.keep) return { steps };
+  await state.repo?.close().catch(() => {});
+  return {
+    steps,
+    ...(state.cluster ? { kept: keepCluster(state.cluster) } : {}),
+    ...(state.recovered ? { keptRecovered: keepCluster(state.recovered) } : {}),
+    ...(state.workDir ? { keptWorkDir: state.workDir } : {}),
+  };
 }
 
 /** Leave the cluster running after this process exits, and say how to reach and remove it. */

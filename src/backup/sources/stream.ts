@@ -7,7 +7,7 @@
  */
 import { PgkeepError } from '../../errors.js';
 import type { ClusterSettings } from '../../config/types.js';
-import type { FileEntry, FileRecord } from '../../repo/index.js';
+import { streamContent, type FileEntry, type FileRecord } from '../../repo/index.js';
 import { parseWalSegmentSizeSetting } from '../../pg/lsn.js';
 import {
   ReplicationClient, assertManifestVerified, parseBackupManifest, verifyManifestEntries,
@@ -136,12 +136,15 @@ export class StreamSource implements BackupSource {
             else run.warn(`skipped ${ev.path}: a ${ev.entry.type} entry in the server's archive`);
             break;
           }
-          const content = counted(ev.content, (n) => {
+          const content = streamContent(ev.content, (n) => {
             report.bytes += n;
             progress();
           });
           if (ev.path === 'backup_label' || ev.path === 'tablespace_map') {
-            const text = await readAll(content);
+            const text = await readAll(ev.content, (n) => {
+              report.bytes += n;
+              progress();
+            });
             if (ev.path === 'backup_label') this.backupLabel = text.toString('utf8');
             else this.tablespaceMap = text.toString('utf8');
             track(run.writer.addFile(entry, text));
@@ -224,15 +227,11 @@ function entryOf(path: string, e: TarEntry): FileEntry {
   };
 }
 
-async function* counted(stream: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+async function readAll(stream: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<Buffer> {
+  const parts: Buffer[] = [];
   for await (const c of stream) {
     onBytes(c.length);
-    yield c;
+    parts.push(c);
   }
-}
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(c);
   return Buffer.concat(parts);
 }

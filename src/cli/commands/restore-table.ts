@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { CommandContext, Runner } from '../context.js';
 import { progressBar } from '../progress.js';
-import { restoreTable, type RestoreTableEvent, type RestoreTableResult } from '../../logical/restore-table/index.js';
+import { resolveTableNames, restoreTable, type RestoreTableEvent, type RestoreTableResult } from '../../logical/restore-table/index.js';
+import { parseTargetTime } from '../../restore/pitr/index.js';
 import { openRepo } from './dump.js';
 
 interface RestoreTableFlags {
@@ -33,7 +34,7 @@ export function renderRestoreTable(r: RestoreTableResult): string {
   }
   for (const l of r.left) lines.push(`note: ${l}`);
   lines.push(`steps: ${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`);
-  if (r.sandbox) lines.push(`sandbox kept (stopped) in ${r.sandbox.dir}; start it with: ${r.sandbox.startCommand}`);
+  if (r.sandbox) lines.push(`sandbox kept (stopped) in ${r.sandbox.dir} (log: ${r.sandbox.logFile}); start it with: ${r.sandbox.startCommand}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
@@ -82,6 +83,9 @@ Examples:
   pgkeep restore-table --table sales.orders --as-of 2026-01-02T13:05:00Z --database shop --as orders_before_bug
   pgkeep restore-table --table orders --as-of "2026-01-02 14:05" --as archive.orders_0105 --no-owner --json`)
     .action(runner.action<RestoreTableFlags>(async (ctx, opts) => {
+      // Typos are reported before the repository is opened (the use case checks again).
+      resolveTableNames(opts.table, opts.as);
+      parseTargetTime(opts.asOf);
       const repo = await openRepo(ctx);
       const report = stepReporter(ctx);
       try {

@@ -6,7 +6,8 @@
  */
 import { statSync } from 'node:fs';
 import { PgkeepError } from '../../errors.js';
-import type { ConnectionParams } from '../../pg/connect.js';
+import type { ClusterSettings } from '../../config/types.js';
+import { withClient, type ConnectionParams } from '../../pg/connect.js';
 import type { LocalCluster } from '../../pg/local-cluster.js';
 import type { PgTool } from '../../pg/tools.js';
 import { quoteQualified, type QualifiedName } from '../identifiers.js';
@@ -15,6 +16,7 @@ import { pgRestoreArgs } from '../restore/pg-restore-args.js';
 import { runRestoreTool } from '../restore/run-restore.js';
 import { libpqEnv } from '../tools/libpq-env.js';
 import { runTool, toolFailed } from '../tools/run-tool.js';
+import { wrapServerError } from '../server-error.js';
 
 /** Connection parameters reaching the sandbox over its socket as its superuser. */
 export function sandboxParams(sandbox: LocalCluster, database: string): ConnectionParams {
@@ -64,4 +66,28 @@ export async function loadTable(pgRestore: PgTool, live: ConnectionParams, file:
             : 'fix the cause and run restore-table again',
       details: { errors: r.log.errors.map((e) => ({ text: describeRestoreError(e), command: e.command, detail: e.detail })) },
     });
+}
+
+/**
+ * Create the extended statistics pg_dump did not bring (pg_dump -t of some versions leaves them
+ * out); those already there (a pg_dump that dumps them) are left alone. Returns the ones created.
+ */
+export async function createMissingStatistics(cluster: ClusterSettings, database: string,
+  statistics: { schema: string; name: string; definition: string }[], signal?: AbortSignal): Promise<string[]> {
+  if (!statistics.length) return [];
+  return withClient(cluster, { database, signal }, async (c) => {
+    const created: string[] = [];
+    for (const s of statistics) {
+      const r = await c.query(`select 1 from pg_statistic_ext x join pg_namespace n on n.oid = x.stxnamespace
+          where n.nspname = $1 and x.stxname = $2`, [s.schema, s.name]);
+      if (r.rowCount) continue;
+      try {
+        await c.query(s.definition);
+      } catch (e) {
+        throw wrapServerError(e, `creating statistics ${s.name} on the restored table (the table itself is loaded)`);
+      }
+      created.push(s.name);
+    }
+    return created;
+  });
 }

@@ -9,6 +9,7 @@
  *
  * Nothing touches the live database before "load", and "load" only creates the new table.
  */
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../../errors.js';
 import { resolveConnection, withClient } from '../../pg/connect.js';
@@ -17,7 +18,7 @@ import { displayQualified, quoteQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
 import type { PhysicalBackupMeta } from '../../backup/meta.js';
 import { checkLive, findDumpTools, type DumpTools } from './check-live.js';
-import { dumpTable, loadTable } from './dump-load.js';
+import { createMissingStatistics, dumpTable, loadTable } from './dump-load.js';
 import { resolveTableNames } from './names.js';
 import { prepareInSandbox, type Prepared } from './prepare.js';
 import { createSandbox, dropSandbox, recoverSandbox, restoreSandbox, startCommand, type Sandbox } from './sandbox.js';
@@ -35,7 +36,7 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
   const warnings: string[] = [];
   const emit = (e: RestoreTableEvent) => o.onProgress?.(e);
   const step = async <T>(name: RestoreTableStep, fn: () => Promise<T>, detail?: (r: T) => string | undefined): Promise<T> => {
-    o.signal?.throwIfAborted();
+    if (name !== 'drop-sandbox') o.signal?.throwIfAborted();
     const s0 = Date.now();
     emit({ step: name, state: 'start' });
     try {
@@ -76,13 +77,15 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
   const where = `backup ${plan.snapshotId} recovered to ${time.text}`;
 
   const sb: Sandbox = await createSandbox(o.sandboxParent);
-  let kept = false;
+  const keep = Boolean(o.keepSandbox);
+  let cleaning = false;
   try {
     // Step: restore the backup into the sandbox.
-    await step('restore-sandbox', () => restoreSandbox(sb, {
+    const restored = await step('restore-sandbox', () => restoreSandbox(sb, {
       repo: o.repo, clusterName: o.clusterName, snapshotId: plan.snapshotId, access: o.access, recoverySettings: plan.settings,
       signal: o.signal, onBytes: (bytesDone, bytesTotal) => emit({ step: 'restore-sandbox', state: 'progress', bytesDone, bytesTotal }),
     }), (r) => `snapshot ${r.snapshotId} into ${r.dataDir}`);
+    warnings.push(...restored.warnings);
 
     // Step: recover to the time and promote.
     const end: RecoveryEnd = await step('recover', () => recoverSandbox(sb, live.bootstrapSuperuser, where, o.signal),
@@ -95,20 +98,23 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
     }), (p) => `${p.rows} rows; ${p.renamed.length - 1} dependent object(s) renamed${p.left.length ? `; ${p.left.join('; ')}` : ''}`);
 
     // Step: dump the table from the sandbox.
-    const file = join(sb.dir, 'table.dump');
+    // The archive holds the table's data: a directory only this OS user may enter.
+    const file = join(await mkdtemp(join(sb.dir, 'dump-')), 'table.dump');
     await step('dump', () => dumpTable(sandboxTools.pgDump, sb.cluster!, live.database, names.target, file, o.signal),
       (bytes) => `${(bytes / 1048576).toFixed(1)} MiB archive (pg_dump ${sandboxTools.pgDump.version})`);
 
     // Step: load it into the live database (one transaction).
     const params = resolveConnection(o.cluster, { database: live.database });
-    await step('load', () => loadTable(sandboxTools.pgRestore, params, file, {
-      noOwner: o.noOwner, signal: o.signal, onStep: (text) => emit({ step: 'load', state: 'progress', detail: text }),
-    }), () => `into ${displayQualified(names.target)} in database ${live.database}`);
+    await step('load', async () => {
+      await loadTable(sandboxTools.pgRestore, params, file, {
+        noOwner: o.noOwner, signal: o.signal, onStep: (text) => emit({ step: 'load', state: 'progress', detail: text }),
+      });
+      return createMissingStatistics(o.cluster, live.database, prepared.statistics, o.signal);
+    }, (stats) => `into ${displayQualified(names.target)} in database ${live.database}${stats.length ? ` (and statistics ${stats.join(', ')})` : ''}`);
 
     // Step: verify the rows arrived.
     const rows = await step('verify', () => verifyRows(o, live.database, names.target, prepared.rows), (n) => `${n} rows`);
 
-    kept = Boolean(o.keepSandbox);
     const result: RestoreTableResult = {
       database: live.database,
       table: displayQualified(names.source),
@@ -123,18 +129,19 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
       left: prepared.left,
       steps,
       seconds: 0,
-      ...(kept ? { sandbox: { dir: sb.dir, dataDir: sb.dataDir, startCommand: startCommand(sb) } } : {}),
+      ...(keep ? { sandbox: { dir: sb.dir, dataDir: sb.dataDir, logFile: sb.cluster!.logFile, startCommand: startCommand(sb) } } : {}),
       warnings,
     };
     if (!live.originalExists) warnings.push(`${displayQualified(names.source)} does not exist in the live database now; the restored copy is ${displayQualified(names.target)}`);
-    const problems = await step('drop-sandbox', () => dropSandbox(sb, kept), () => (kept ? `kept in ${sb.dir} (stopped)` : undefined));
+    // Step: drop the sandbox (on failure: below).
+    cleaning = true;
+    const problems = await step('drop-sandbox', () => dropSandbox(sb, keep), () => (keep ? `kept in ${sb.dir} (stopped)` : undefined));
     for (const p of problems) warnings.push(`the table was restored, but the sandbox was not cleaned up: ${p}`);
     result.seconds = (Date.now() - t0) / 1000;
     return result;
   } catch (e) {
-    // Step: drop the sandbox, even on failure (unless asked to keep it).
-    if (!kept) {
-      const keep = Boolean(o.keepSandbox);
+    // The sandbox goes even on failure (unless asked to keep it).
+    if (!cleaning) {
       const problems = await dropSandbox(sb, keep);
       if (e instanceof PgkeepError && (keep || problems.length)) {
         const note = keep ? ` (the sandbox is kept, stopped, in ${sb.dir})` : ` (and the sandbox ${sb.dir} could not be removed: ${problems.join('; ')})`;
@@ -144,7 +151,6 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
     throw e;
   }
 }
-
 
 async function liveNames(o: RestoreTableOptions, database: string, catalog: 'relation' | 'statistics', schema: string): Promise<Set<string>> {
   const sql = catalog === 'relation'

@@ -10,6 +10,7 @@
  * - indexes (and the constraints they back), owned sequences (serial, identity), extended
  *   statistics: renamed so they do not collide with the original's (names.ts);
  * - another schema (--as SCHEMA.NAME): the table is moved there.
+ * Extended statistics are returned with their definitions: pg_dump -t (15) does not dump them.
  */
 import { PgkeepError } from '../../errors.js';
 import type { LocalCluster } from '../../pg/local-cluster.js';
@@ -33,6 +34,8 @@ export interface Prepared {
   left: string[];
   /** Rows of the table at the target time. */
   rows: number;
+  /** Extended statistics on the renamed table (pg_dump -t of PostgreSQL 15 leaves them out). */
+  statistics: { schema: string; name: string; definition: string }[];
 }
 
 interface TableRow {
@@ -156,10 +159,14 @@ export async function prepareInSandbox(i: PrepareInput): Promise<Prepared> {
     throw wrapServerError(e, `renaming ${displayQualified(source)} to ${displayQualified(target)} in the sandbox`);
   }
   const [count] = await q<{ n: string }>(`select count(*)::text as n from ${quoteQualified(target)}`);
+  const statistics = await q<{ schema: string; name: string; definition: string }>(`select n.nspname as schema, x.stxname as name,
+      pg_get_statisticsobjdef(x.oid) as definition from pg_statistic_ext x join pg_namespace n on n.oid = x.stxnamespace
+      where x.stxrelid = $1::oid order by x.stxname`, [oid]);
   const moved = (r: RenamedObject): RenamedObject => ({ ...r, schema: finalSchema(r.kind as Dependent['kind'], r.schema) });
   return {
     renamed: [{ kind: 'table', schema: source.schema, from: source.name, to: target.name }, ...renames.map(moved)],
     left,
     rows: Number(count!.n),
+    statistics,
   };
 }

@@ -11,7 +11,7 @@
  * - synchronous_standby_names = '': its writes never wait for a standby;
  * - max_logical_replication_workers = 0: subscriptions copied from the source never start
  *   (they would consume the publisher's slot);
- * - no logging collector, SSL or external pid file (paths of the source);
+ * - no logging collector or SSL, its own external pid file (paths of the source);
  * and it listens on no TCP port, only on a socket in its own directory that only its OS user
  * may open (unix_socket_permissions = 0700).
  */
@@ -49,7 +49,6 @@ export const SANDBOX_SETTINGS: Record<string, ConfValue> = {
   logging_collector: 'off',
   log_destination: 'stderr',
   ssl: 'off',
-  external_pid_file: '',
   archive_cleanup_command: '',
   recovery_end_command: '',
 };
@@ -74,7 +73,11 @@ export interface SandboxRestoreInput {
 export async function restoreSandbox(sb: Sandbox, i: SandboxRestoreInput): Promise<RestoreResult> {
   return restore({
     repo: i.repo, cluster: i.clusterName, id: i.snapshotId, to: sb.dataDir, access: i.access,
-    recovery: { fromArchive: true, settings: { ...i.recoverySettings, ...SANDBOX_SETTINGS } },
+    recovery: {
+      fromArchive: true,
+      // external_pid_file: the source's would be overwritten; '' is taken for a file name by the server.
+      settings: { ...i.recoverySettings, ...SANDBOX_SETTINGS, external_pid_file: join(sb.dataDir, 'external.pid') },
+    },
     sync: false, signal: i.signal,
     onProgress: (p) => i.onBytes?.(p.bytesDone, p.bytesTotal),
   });
@@ -92,7 +95,8 @@ export async function recoverSandbox(sb: Sandbox, superuser: string, what: strin
     if (fixed !== text) await writeFile(auto, fixed);
   }
   const cluster = await LocalCluster.attach(sb.dataDir, {
-    superuser, tmpDir: sb.dir, hba: ['local all all trust'],
+    // The socket lives in a short temp path (a socket path has at most 107 bytes), not under the sandbox.
+    superuser, hba: ['local all all trust'],
     settings: {
       listen_addresses: '', unix_socket_permissions: '0700',
       // A copied postgresql.conf may point these at the source's files: use the sandbox's.

@@ -83,6 +83,6 @@ export interface RestoreTableResult {
   steps: StepTiming[];
   seconds: number;
   /** Set when --keep-sandbox kept it. */
-  sandbox?: { dir: string; dataDir: string; startCommand: string };
+  sandbox?: { dir: string; dataDir: string; logFile: string; startCommand: string };
   warnings: string[];
 }

@@ -64,7 +64,8 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
 
   // Step: resolve the timeline; keep the backups on its history.
   const timelineOf = (b: Backup) => resolveTimeline(b, request.timeline ?? 'latest', facts, backups);
-  let candidates = given ? [given] : backups.filter((b) => backupOnTimeline(b.meta, timelineOf(b), facts.histories));
+  const onPath = backups.filter((b) => backupOnTimeline(b.meta, timelineOf(b), facts.histories));
+  const candidates = given ? [given] : onPath;
   if (given && !backupOnTimeline(given.meta, timelineOf(given), facts.histories)) {
     const tli = timelineOf(given);
     throw new PgkeepError('NOT_FOUND', `backup ${given.id} (timeline ${given.meta.timeline}, ${given.meta.startLsn}..${given.meta.stopLsn}) is not on the history of timeline ${tli}`, {
@@ -103,7 +104,7 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
     chosen = eligible[eligible.length - 1]!;
     reason = given ? `backup ${chosen.id}, as given` : `the newest backup that ended before the target: ${chosen.id}, ended ${time(chosen.stopMicros)} at ${chosen.meta.stopLsn}`;
   } else if (target?.kind === 'xid' || target?.kind === 'name') {
-    const r = await findNamedTarget(input, facts, candidates, timelineOf, budget, warnings);
+    const r = await findNamedTarget(input, facts, candidates, given ? [given, ...onPath] : candidates, timelineOf, budget, warnings);
     chosen = r.chosen;
     reason = r.reason;
     found = r.found;
@@ -177,12 +178,13 @@ function checkConsistent(facts: ArchiveFacts, b: Backup, run: SegmentRun): void 
 }
 
 /** For --target-xid / --target-name: find the record in the archive, then the newest backup that ended before it. */
-async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candidates: Backup[], timelineOf: (b: Backup) => number,
-  budget: ScanBudget, warnings: string[]): Promise<{ chosen: Backup; reason: string; found?: WalEvent }> {
+async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candidates: Backup[], scanFrom: Backup[],
+  timelineOf: (b: Backup) => number, budget: ScanBudget, warnings: string[]): Promise<{ chosen: Backup; reason: string; found?: WalEvent }> {
   const target = input.request.target!;
   const newest = candidates[candidates.length - 1]!;
   const run = segmentRun(facts, newest.meta, timelineOf(newest));
-  const lowest = candidates.map((b) => segmentRun(facts, b.meta, timelineOf(b)).first).reduce((a, b) => (b < a ? b : a));
+  // Read from the oldest backup's start even when one is given, to tell "before its end" from "not there".
+  const lowest = scanFrom.map((b) => segmentRun(facts, b.meta, timelineOf(newest)).first).reduce((a, b) => (b < a ? b : a));
   const xid = target.kind === 'xid' ? Number(BigInt(target.xid) % 0x1_0000_0000n) : undefined;
   const matches = (e: WalEvent) => (target.kind === 'xid'
     ? e.kind !== 'restore-point' && !e.prepared && e.xid === xid

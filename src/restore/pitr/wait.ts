@@ -88,16 +88,24 @@ async function state(cluster: LocalCluster): Promise<State | undefined> {
  * promote). `logFrom`: size of the server log before the start.
  */
 export async function waitForRecoveryEnd(cluster: LocalCluster, action: TargetAction | undefined,
-  opts: { logFrom?: number; signal?: AbortSignal; pollMs?: number } = {}): Promise<RecoveryEnd> {
+  opts: { logFrom?: number; signal?: AbortSignal; pollMs?: number; startupMs?: number } = {}): Promise<RecoveryEnd> {
   const t0 = Date.now();
   const from = opts.logFrom ?? 0;
   const wanted = action ?? 'promote';
+  let seenAlive = false;
   for (;;) {
     opts.signal?.throwIfAborted();
-    if (!serverAlive(cluster)) {
+    const alive = serverAlive(cluster);
+    seenAlive ||= alive;
+    if (!alive) {
       const facts = parseRecoveryLog(readLog(cluster, from));
       if (wanted === 'shutdown' && facts.shutdownAtTarget) {
         return end('shut down', facts, t0);
+      }
+      // Started without waiting (shutdown action): the server may not have written postmaster.pid yet.
+      if (!seenAlive && facts.fatal.length === 0 && Date.now() - t0 < (opts.startupMs ?? 60_000)) {
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
+        continue;
       }
       const reason = facts.fatal[facts.fatal.length - 1];
       throw new PgkeepError('SERVER_NOT_READY', `the restored server stopped during recovery${reason ? `: ${reason}` : ''}`, {

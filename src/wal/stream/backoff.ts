@@ -26,3 +26,14 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BA
 export function isRetryable(e: unknown): boolean {
   return e instanceof PgkeepError && (e.code === 'CONNECTION' || e.code === 'SERVER_NOT_READY' || e.code === 'REPOSITORY');
 }
+
+/**
+ * Before streaming ever started, only states that pass by themselves are retried: the slot is
+ * still held by the walsender of a receiver that just died (55006), or the server is starting
+ * up or shutting down (57P03, 57P01). Anything else is more likely a setting to fix.
+ */
+export function isRetryableAtStart(e: unknown): boolean {
+  if (!(e instanceof PgkeepError)) return false;
+  const d = e.details as { sqlstate?: string; reason?: string } | undefined;
+  return ['55006', '57P03', '57P01'].includes(d?.sqlstate ?? d?.reason ?? '');
+}

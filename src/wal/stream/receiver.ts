@@ -9,7 +9,8 @@
  *      the segment being received (everything before it is stored)
  *
  * Failures before streaming ever started end the receiver at once (a wrong setting should be
- * seen, not retried); later, connection and storage failures are retried.
+ * seen, not retried) unless they pass by themselves (backoff.ts); later, connection and storage
+ * failures are retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgkeepError, toPgkeepError } from '../../errors.js';
@@ -18,7 +19,7 @@ import { type Lsn, formatLsn, parseWalSegmentSizeSetting } from '../../pg/lsn.js
 import { walFileNameForLsn } from '../../pg/wal-name.js';
 import { ReplicationClient } from '../../pg/protocol/index.js';
 import { listArchive } from '../archive-listing.js';
-import { DEFAULT_BACKOFF, backoffDelay, isRetryable, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_BACKOFF, backoffDelay, isRetryable, isRetryableAtStart, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_PARTIAL_POLICY } from './partial.js';
 import { type ServerChain, type StartPosition, chooseStartPosition, lastArchivedPosition, resumeOnChain } from './position.js';
 import { SegmentBuffer } from './segment-buffer.js';
@@ -53,8 +54,8 @@ export async function streamWal(opts: StreamWalOptions): Promise<StreamWalResult
     } catch (e) {
       if (opts.signal?.aborted) break;
       const err = toPgkeepError(e);
-      if (!run.state?.streamed || !isRetryable(err)) throw err;
-      if (run.state.receivedThisConnection) attempt = 0;
+      if (run.state?.streamed ? !isRetryable(err) : !isRetryableAtStart(err)) throw err;
+      if (run.state?.receivedThisConnection) attempt = 0;
       const retryInMs = backoffDelay(attempt++, backoff);
       run.reconnects++;
       emit({ type: 'disconnected', error: err, attempt, retryInMs });
@@ -108,9 +109,10 @@ async function streamConnection(rc: ReplicationClient, opts: StreamWalOptions, c
     ? await firstPosition(rc, opts, state, chain, id.xlogpos, emit)
     : resumeOnChain(state.buffer.startLsn, state.buffer.timeline, chain, segSize);
 
+  let why: Extract<StreamEvent, { type: 'start' }>['source'] = first ? pos.source : 'reconnect';
   for (;;) {
     run.timeline = pos.timeline;
-    emit({ type: 'start', timeline: pos.timeline, lsn: pos.lsn, source: first || pos.source !== 'resume' ? pos.source : 'reconnect', ...(opts.slot ? { slot: opts.slot } : {}) });
+    emit({ type: 'start', timeline: pos.timeline, lsn: pos.lsn, source: why, ...(opts.slot ? { slot: opts.slot } : {}) });
     const end = await runSession(rc, state, cfg, pos).catch((e) => {
       throw explainStartFailure(e, pos, segSize);
     });
@@ -120,6 +122,7 @@ async function streamConnection(rc: ReplicationClient, opts: StreamWalOptions, c
     await fetchAndStoreHistory(rc, state.target, next.timeline, (h) => emit({ type: 'history', ...h }));
     run.timelineSwitches++;
     pos = { ...next, source: 'resume' };
+    why = 'timeline-switch';
   }
 }
 

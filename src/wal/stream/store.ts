@@ -54,7 +54,3 @@ export async function storeHistory(t: WalTarget, tli: number, content: Buffer): 
   return storeWriteOnce(t, historyFileName(tli), content);
 }
 
-/** True when `<tli>.history` is already in the repository. */
-export async function hasHistory(t: WalTarget, tli: number): Promise<boolean> {
-  return (await t.repo.statObject(walObjectName(t.cluster, t.systemId, historyFileName(tli)))) !== undefined;
-}

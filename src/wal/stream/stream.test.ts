@@ -280,5 +280,7 @@ test('follows a promotion to timeline 2: history stored, old timeline ends as .p
       'the old timeline\'s .partial holds the WAL up to the switchpoint');
   }
   assert.ok(rx.events.some((e) => e.type === 'history' && e.file === historyFileName(2)));
+  assert.ok(rx.events.some((e) => e.type === 'timeline-switch' && e.from === 1 && e.to === 2 && e.switchpoint === switchpoint));
+  assert.ok(rx.events.some((e) => e.type === 'start' && e.source === 'timeline-switch' && e.timeline === 2 && e.lsn === switchSeg * BigInt(SEG)));
   assert.deepEqual(parseWalFileName(historyFileName(2)).timeline, 2);
 });

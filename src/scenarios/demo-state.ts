@@ -1,0 +1,46 @@
+/** What the demo's steps share: options, the clusters and repository they create, facts for later narration. */
+import type { DoctorReport } from '../doctor/index.js';
+import type { InspectReport } from '../inspect/index.js';
+import type { LocalCluster } from '../pg/local-cluster.js';
+import type { Repository } from '../repo/index.js';
+import type { RestoreResult } from '../restore/index.js';
+
+export interface DemoOptions {
+  /** Leave the clusters running at the end (and say how to connect) instead of removing them. */
+  keep?: boolean;
+  /** Server binaries (default: the newest found). */
+  pgBin?: string;
+  signal?: AbortSignal;
+  /** Called when a step starts, and again when it ends (with `ms` and `result`). */
+  onStep?: (event: DemoStepEvent) => void;
+}
+
+export interface DemoStepEvent {
+  phase: 'start' | 'end';
+  index: number;
+  total: number;
+  name: string;
+  title: string;
+  narration: string;
+  ms?: number;
+  result?: unknown;
+}
+
+export interface DemoState {
+  opts: DemoOptions;
+  cluster?: LocalCluster;
+  inspect?: InspectReport;
+  doctor?: DoctorReport;
+  /** Temporary directory holding the repository and the recovered cluster. */
+  workDir?: string;
+  repoDir?: string;
+  repo?: Repository;
+  backupId?: string;
+  /** Orders in the shop right before the accident. */
+  ordersBeforeDrop?: number;
+  /** The server's clock just before the DROP, and the recovery target one second earlier. */
+  dropTime?: string;
+  targetTime?: string;
+  recovered?: LocalCluster;
+  restore?: RestoreResult;
+}
