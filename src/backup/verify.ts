@@ -4,6 +4,7 @@
  * backups, check what the restore will rely on: the server's backup_manifest against the stored
  * files, backup_label for hot backups, and the WAL segments of a standalone backup.
  */
+import { withRepoLock } from '../repo/with-lock.js';
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
@@ -40,6 +41,11 @@ export interface VerifyReport {
 }
 
 export async function verifyBackup(repo: Repository, cluster: string, id: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  // A shared lock keeps `repo gc` from repacking the packs while they are read.
+  return withRepoLock(repo, 'shared', 'verify', cluster, () => verifyUnlocked(repo, cluster, id, opts));
+}
+
+async function verifyUnlocked(repo: Repository, cluster: string, id: string, opts: VerifyOptions): Promise<VerifyReport> {
   const began = Date.now();
   const snap = await repo.readSnapshot(cluster, id);
   const records: FileRecord[] = [];

@@ -22,3 +22,4 @@ export type { Codec, CodecName } from './codec.js';
 export { parseChunkSize, DEFAULT_CHUNK_SIZE, FORMAT_VERSION } from './repo-config.js';
 export { openRepository, initRepository } from './open.js';
 export type { RepoLocation } from './open.js';
+export { withRepoLock } from './with-lock.js';

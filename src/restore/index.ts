@@ -12,6 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { resolveSnapshot } from '../backup/resolve.js';
+import { withRepoLock } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
@@ -42,7 +43,15 @@ export { MARKER_FILE } from './marker.js';
 export { startRestored } from './start.js';
 export * from './pitr/index.js';
 
+/**
+ * Restore under a shared repository lock, so a concurrent `repo gc` cannot repack or delete the
+ * packs being read.
+ */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => restoreUnlocked(o));
+}
+
+async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
   const dataDir = resolve(o.to);
   const delta = Boolean(o.delta);

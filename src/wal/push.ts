@@ -47,6 +47,13 @@ export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<
   if (created) return result;
   const existing = await repo.getObject(object);
   if (existing.equals(src.data)) return { ...result, status: 'already-archived' };
+  if (src.file.kind === 'partial') {
+    // A .partial is never replayed by recovery as it is; the copy `wal stream` keeps is padded
+    // with zeros after what it received, while the one a promoted server archives holds the
+    // segment's real tail. The server's copy replaces it rather than blocking the archiver.
+    await repo.putObject(object, src.data);
+    return result;
+  }
   throw new PgkeepError('DATA_INTEGRITY',
     `${src.file.name} is already archived in ${repo.location} with different content; the archived copy was kept`, {
       hint: 'two servers are archiving into the same cluster name, or a server was restored and reused old WAL names ' +

@@ -11,6 +11,7 @@
  *   6. report errors with the object they belong to; stop at the first one unless
  *      --continue-on-error
  */
+import { withRepoLock } from '../../repo/with-lock.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +167,11 @@ export async function loadDumpSnapshot(repo: Repository, clusterName: string, id
 }
 
 export async function restoreDump(o: RestoreDumpOptions): Promise<RestoreDumpResult> {
+  // A shared lock keeps `repo gc` from repacking the packs while they are read.
+  return withRepoLock(o.repo, 'shared', 'restore-dump', o.clusterName, () => restoreDumpUnlocked(o));
+}
+
+async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpResult> {
   const started = Date.now();
   const { snapshot, meta } = await loadDumpSnapshot(o.repo, o.clusterName, o.id);
   checkOptions(o, meta);

@@ -19,8 +19,14 @@ export interface TempFile {
   handle: FileHandle;
 }
 
+/** Who new files and directories should belong to (see PosixDriver): undefined = whoever we are. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
 /** Create the directory (and missing parents) with mode 0700, fsyncing each parent it changed. */
-export async function ensureDir(dir: string): Promise<void> {
+export async function ensureDir(dir: string, owner?: Owner): Promise<void> {
   const first = await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   // Every directory from `first` down to `dir` is new: make their entries durable.
@@ -33,16 +39,18 @@ export async function ensureDir(dir: string): Promise<void> {
     if (up === d) break;
     d = up;
   }
+  if (owner) for (const c of created) await fsp.chown(c, owner.uid, owner.gid);
   for (const c of created) await fsyncDir(dirname(c));
 }
 
-export async function openTemp(finalPath: string): Promise<TempFile> {
+export async function openTemp(finalPath: string, owner?: Owner): Promise<TempFile> {
   const dir = dirname(finalPath);
-  await ensureDir(dir);
+  await ensureDir(dir, owner);
   const path = join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
   const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
   try {
     await handle.chmod(FILE_MODE); // exact mode whatever the umask
+    if (owner) await handle.chown(owner.uid, owner.gid);
   } catch (e) {
     await discardTemp({ path, handle });
     throw e;

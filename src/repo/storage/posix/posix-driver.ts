@@ -4,7 +4,7 @@
  * (temp file, fsync, rename or link, fsync of the directory), so readers and crashes never see a
  * partial object.
  */
-import { promises as fsp, createReadStream, createWriteStream } from 'node:fs';
+import { promises as fsp, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectInfo, StorageDriver } from '../driver.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
-import { discardTemp, openTemp, publishIfAbsent, publishReplace } from './atomic-file.js';
+import { discardTemp, openTemp, publishIfAbsent, publishReplace, type Owner } from './atomic-file.js';
 import { ioError, isMissing, notFound } from './fs-errors.js';
 import { walkKeys } from './walk.js';
 
@@ -21,9 +21,17 @@ export class PosixDriver implements StorageDriver {
   /** Absolute path of the repository directory. */
   readonly root: string;
 
+  /**
+   * When root writes into a repository directory that belongs to another user (typically
+   * postgres, whose archive_command also writes there), new objects are given to that user, so
+   * the two never lock each other out with root-owned 0600 files.
+   */
+  private readonly owner: Owner | undefined;
+
   constructor(root: string) {
     this.root = resolve(root);
     this.location = this.root;
+    this.owner = repositoryOwner(this.root);
   }
 
   /** Absolute file path of an object. */
@@ -35,7 +43,7 @@ export class PosixDriver implements StorageDriver {
   async put(key: string, data: Buffer | Uint8Array): Promise<void> {
     const path = this.pathOf(key);
     try {
-      const tmp = await openTemp(path);
+      const tmp = await openTemp(path, this.owner);
       try {
         await tmp.handle.writeFile(data);
       } catch (e) {
@@ -52,7 +60,7 @@ export class PosixDriver implements StorageDriver {
     const path = this.pathOf(key);
     try {
       signal?.throwIfAborted();
-      const tmp = await openTemp(path);
+      const tmp = await openTemp(path, this.owner);
       try {
         // The write stream borrows the handle's fd; pipeline applies backpressure end to end.
         const out = createWriteStream('', { fd: tmp.handle.fd, autoClose: false });
@@ -74,7 +82,7 @@ export class PosixDriver implements StorageDriver {
     try {
       // Cheap early answer; the link() below is what makes it atomic.
       if (await this.stat(key)) return false;
-      const tmp = await openTemp(path);
+      const tmp = await openTemp(path, this.owner);
       try {
         await tmp.handle.writeFile(data);
       } catch (e) {
@@ -167,5 +175,16 @@ export class PosixDriver implements StorageDriver {
 
   async close(): Promise<void> {
     // Nothing is kept open between calls.
+  }
+}
+
+/** The repository directory's owner when we run as root and it belongs to someone else. */
+function repositoryOwner(root: string): Owner | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const st = statSync(root);
+    return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid };
+  } catch {
+    return undefined; // not created yet: `repo init` by root makes a root-owned repository
   }
 }
