@@ -2,6 +2,7 @@
  * `pgkeep restore-dump <id|latest>`: a stored dump back into a server (pg_restore / psql), whole
  * or some tables and schemas; `--list` shows what a dump holds from its stored TOC.
  */
+import { ERROR_CODES } from '../../errors.js';
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
@@ -111,6 +112,12 @@ Examples:
         });
         bar.done();
         ctx.out.result(result, renderRestore);
+        // Like pg_restore: errors skipped with --continue-on-error still make the exit non-zero,
+        // so a script notices that the restored database is incomplete.
+        if (result.errorCount) {
+          ctx.log.warn(`${result.errorCount} errors were skipped (--continue-on-error): the restore is incomplete`);
+          return ERROR_CODES.CONFLICT;
+        }
       } finally {
         bar.done();
         await repo.closeAll();
