@@ -1,5 +1,6 @@
 // pgkeep side of the benchmark (run.mjs drives it): store a directory tree as one snapshot, or read it back.
-// Usage: node store.mjs store <dataDir> <repoDir> [jobs]   |   node store.mjs read <repoDir>
+// Usage: node store.mjs store <dataDir> <repoDir> [jobs]   |   node store.mjs read <repoDir> - [jobs]
+// Both sides work on `jobs` files at once.
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Repository } from '../../dist/repo/index.js';
@@ -40,9 +41,18 @@ if (mode === 'store') {
 } else {
   const repo = await Repository.open(new PosixDriver(a), { jobs });
   const snap = await repo.readSnapshot('bench', 'latest');
-  for await (const rec of snap.files()) {
-    for await (const c of repo.readFile(snap, rec)) bytes += c.length;
-  }
+  const records = [];
+  for await (const rec of snap.files()) records.push(rec);
+  // as many files at once as the store side reads (and a restore writes): the read-ahead of one
+  // file does not cross into the next, so one reader alone leaves the workers idle between files
+  let next = 0;
+  const reader = async () => {
+    while (next < records.length) {
+      const rec = records[next++];
+      for await (const c of repo.readFile(snap, rec)) bytes += c.length;
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, reader));
   await repo.close();
   console.log(JSON.stringify({ bytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, maxRssKiB: process.resourceUsage().maxRSS }));
 }

@@ -53,6 +53,8 @@ export interface ResolveOptions {
   /** Connect to this database instead of the configured one. */
   database?: string;
   env?: NodeJS.ProcessEnv;
+  /** For a physical replication connection libpq looks .pgpass up with the database "replication". */
+  replication?: boolean | 'database';
 }
 
 function osUser(env: NodeJS.ProcessEnv): string {
@@ -139,7 +141,7 @@ export function resolveConnection(settings: ClusterSettings, opts: ResolveOption
   } else {
     const home = env.HOME || homedir();
     const file = pick('passfile', 'PGPASSFILE') ?? join(home, '.pgpass');
-    const r = readPgpass(file, { host, port, database, user });
+    const r = readPgpass(file, { host, port, database: opts.replication === true ? 'replication' : database, user });
     if (r.warning) params.warnings.push(r.warning);
     if (r.password !== undefined) {
       password = r.password;
@@ -274,7 +276,7 @@ function interrupted(signal: AbortSignal): PgkeepError {
  * SERVER_NOT_READY (starting up, missing REPLICATION attribute).
  */
 export async function connect(settings: ClusterSettings, opts: ConnectOptions = {}): Promise<pg.Client> {
-  const p = resolveConnection(settings, { database: opts.database, env: opts.env });
+  const p = resolveConnection(settings, { database: opts.database, env: opts.env, replication: opts.replication });
   return connectWith(p, opts);
 }
 

@@ -156,3 +156,13 @@ test('suggested pg_hba lines', () => {
   const sock = resolveConnection({ connection: 'host=/tmp user=backup' }, { env });
   assert.equal(suggestHbaLine(sock, true, '[local]'), 'local replication backup scram-sha-256');
 });
+
+test('.pgpass: a physical replication connection matches the database field "replication", like libpq', () => {
+  const file = join(dir, 'pgpass-repl');
+  writeFileSync(file, 'h:5432:replication:u:repl-secret\nh:5432:postgres:u:db-secret\n', { mode: 0o600 });
+  const env = { HOME: dir, PGPASSFILE: file };
+  const settings = { connection: 'host=h port=5432 user=u dbname=postgres' };
+  assert.equal(resolveConnection(settings, { env, replication: true }).password, 'repl-secret');
+  assert.equal(resolveConnection(settings, { env }).password, 'db-secret');
+  assert.equal(resolveConnection(settings, { env, replication: 'database' }).password, 'db-secret');
+});

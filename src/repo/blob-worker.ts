@@ -155,7 +155,11 @@ function run(task: WorkerTask): void {
   } catch (e) {
     out = { reply: { id: task.id, error: (e as Error).message, fatal: true }, transfer: [] };
   }
-  parentPort!.postMessage(out.reply, out.transfer);
+  try {
+    parentPort!.postMessage(out.reply, out.transfer);
+  } catch (e) {
+    parentPort!.postMessage({ id: task.id, error: `cannot send the reply: ${(e as Error).message}`, fatal: true });
+  }
 }
 
 // Tasks run one at a time, in the order they came (they share the scratch buffers); only the
@@ -164,10 +168,10 @@ let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (task: WorkerTask) => {
   const module = task.op === 'encodeBatch' ? task.check?.module : undefined;
   if (module === undefined || checks.has(module)) {
-    queue = queue.then(() => run(task));
+    queue = queue.then(() => run(task)).catch(() => undefined);
     return;
   }
   queue = queue.then(() => loadCheck(module)).then(() => run(task), (e: unknown) => {
     parentPort!.postMessage({ id: task.id, error: `cannot load ${module}: ${(e as Error).message}`, fatal: true });
-  });
+  }).catch(() => undefined); // the queue must go on whatever happened
 });

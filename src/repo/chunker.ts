@@ -16,6 +16,8 @@ export type Content = Readable | Buffer | Uint8Array | AsyncIterable<Uint8Array>
  */
 export interface ContentReader {
   readInto(into: Buffer): Promise<number>;
+  /** Called when the content is not read to its end (the file failed): release what it holds. */
+  close?(): void;
   /** Inspect every batch of the content in the blob workers before it is stored. */
   check?: ContentCheck;
 }
@@ -40,44 +42,62 @@ export function isContentReader(c: Content): c is ContentReader {
   return typeof (c as ContentReader).readInto === 'function' && !(c instanceof Readable);
 }
 
-/**
- * Reads content in batches of `batchSize` bytes (a multiple of the chunk size): the returned
- * function fills `into` and resolves to the number of bytes, `batchSize` except for the last
- * batch, then 0.
- */
-export function batchReader(content: Content, batchSize: number): (into: Buffer) => Promise<number> {
+/** Reads content in batches; `close` releases a stream that was not read to its end. */
+export interface BatchReader {
+  /** Fill `into` (up to the batch size): resolves to the bytes, the batch size except for the last batch, then 0. */
+  read(into: Buffer): Promise<number>;
+  close(): void;
+}
+
+/** Reads content in batches of `batchSize` bytes (a multiple of the chunk size). */
+export function batchReader(content: Content, batchSize: number): BatchReader {
   if (isContentReader(content)) {
     let ended = false;
-    return async (into) => {
-      if (ended) return 0;
-      const n = await content.readInto(into.subarray(0, batchSize));
-      if (n < batchSize) ended = true;
-      return n;
+    return {
+      read: async (into) => {
+        if (ended) return 0;
+        const n = await content.readInto(into.subarray(0, batchSize));
+        if (n < batchSize) ended = true;
+        return n;
+      },
+      close: () => content.close?.(),
     };
   }
   if (content instanceof Uint8Array) {
     let pos = 0;
-    return async (into) => {
-      const n = Math.min(batchSize, content.length - pos);
-      into.set(content.subarray(pos, pos + n));
-      pos += n;
-      return n;
+    return {
+      read: async (into) => {
+        const n = Math.min(batchSize, content.length - pos);
+        into.set(content.subarray(pos, pos + n));
+        pos += n;
+        return n;
+      },
+      close: () => undefined,
     };
   }
-  return fillFrom(iterate(content), batchSize);
+  const source = content instanceof Readable ? readablePieces(content) : iterablePieces(content);
+  return { read: fillFrom(source, batchSize), close: () => source.close() };
 }
 
 /**
  * A Readable as a ContentReader: its pieces are copied into the writer's buffers as they were
- * pushed (no concatenation); `onBytes` sees the size of each piece.
+ * pushed (no concatenation, no promise per piece); `onBytes` sees the size of each piece.
  */
 export function streamContent(stream: Readable, onBytes?: (n: number) => void): ContentReader {
-  const fill = fillFrom(iterate(stream, onBytes), Number.MAX_SAFE_INTEGER);
-  return { readInto: (into) => fill(into) };
+  const source = readablePieces(stream, onBytes);
+  return { readInto: fillFrom(source, Number.MAX_SAFE_INTEGER), close: () => source.close() };
 }
 
-/** Fill buffers from a sequence of pieces: `into` (up to `max` bytes) is filled unless the pieces end. */
-function fillFrom(source: AsyncIterator<Uint8Array | string>, max: number): (into: Buffer) => Promise<number> {
+/** Pieces of content: `poll` gives one if ready (null: wait() first; undefined: the end) or throws the failure. */
+interface PieceSource {
+  poll(): Uint8Array | null | undefined;
+  wait(): Promise<void>;
+  /** Stop early: release the underlying stream. */
+  close(): void;
+}
+
+/** Fill buffers from pieces: `into` (up to `max` bytes) is filled unless the pieces end. */
+function fillFrom(source: PieceSource, max: number): (into: Buffer) => Promise<number> {
   let piece: Uint8Array | undefined;
   let used = 0;
   let ended = false;
@@ -86,13 +106,13 @@ function fillFrom(source: AsyncIterator<Uint8Array | string>, max: number): (int
     let fill = 0;
     while (fill < size && !ended) {
       if (!piece || used === piece.length) {
-        const r = await source.next();
-        if (r.done) {
-          ended = true;
-          break;
+        const next = source.poll();
+        if (next === undefined) ended = true;
+        else if (next === null) await source.wait();
+        else {
+          piece = next;
+          used = 0;
         }
-        piece = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-        used = 0;
         continue;
       }
       const n = Math.min(size - fill, piece.length - used);
@@ -104,76 +124,114 @@ function fillFrom(source: AsyncIterator<Uint8Array | string>, max: number): (int
   };
 }
 
+function iterablePieces(content: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): PieceSource {
+  const it = Symbol.asyncIterator in content
+    ? (content as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
+    : (content as Iterable<Uint8Array | string>)[Symbol.iterator]();
+  let ready: Uint8Array | undefined;
+  let done = false;
+  return {
+    poll() {
+      if (ready) {
+        const r = ready;
+        ready = undefined;
+        return r;
+      }
+      return done ? undefined : null;
+    },
+    async wait() {
+      const r = await it.next();
+      if (r.done) done = true;
+      else ready = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    },
+    close() {
+      if (!done) void Promise.resolve(it.return?.()).catch(() => undefined);
+      done = true;
+    },
+  };
+}
+
 /**
- * The pieces of a stream or iterable. A Readable is read in flowing mode, so its pieces come as
- * they were pushed (its async iterator would concatenate what is buffered into new buffers).
+ * A Readable read in flowing mode, so its pieces come as they were pushed (its async iterator
+ * would concatenate what is buffered into new buffers); paused while enough is queued.
  */
-async function* iterate(content: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  onBytes?: (n: number) => void): AsyncGenerator<Uint8Array | string> {
-  if (!(content instanceof Readable)) {
-    for await (const c of content as AsyncIterable<Uint8Array>) {
-      onBytes?.(c.length);
-      yield c;
-    }
-    return;
-  }
-  const queue: (Uint8Array | string)[] = [];
+function readablePieces(stream: Readable, onBytes?: (n: number) => void): PieceSource {
+  const queue: Uint8Array[] = [];
+  let head = 0;
   let queued = 0;
   let done = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
-  const limit = Math.max(content.readableHighWaterMark, 64 * 1024);
+  const limit = Math.max(stream.readableHighWaterMark, 64 * 1024);
   const notify = () => {
     const w = wake;
     wake = undefined;
     w?.();
   };
   const onData = (c: Uint8Array | string) => {
-    queue.push(c);
-    queued += c.length;
-    if (queued >= limit) content.pause();
+    const piece = typeof c === 'string' ? Buffer.from(c) : c;
+    queue.push(piece);
+    queued += piece.length;
+    if (queued >= limit) stream.pause();
     notify();
   };
   const onEnd = () => {
+    if (!done && !stream.readableEnded && stream.destroyed) {
+      // 'close' without 'end': destroyed before its end
+      failure ??= (stream.errored as Error | null) ?? new Error('the content stream was closed before its end');
+    }
     done = true;
     notify();
   };
   const onError = (e: unknown) => {
-    failure = e;
+    failure ??= e;
     done = true;
     notify();
   };
-  content.on('data', onData);
-  content.once('end', onEnd);
-  content.once('error', onError);
-  content.once('close', onEnd);
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        const c = queue.shift()!;
-        queued -= c.length;
-        if (queued < limit && content.isPaused()) content.resume();
-        onBytes?.(c.length);
-        yield c;
-        continue;
-      }
-      if (failure) throw failure;
-      if (done) {
-        // 'close' may come without 'end' when the stream was destroyed early
-        if (!content.readableEnded && !failure && content.destroyed) {
-          throw (content.errored as Error | null) ?? new Error('the content stream was closed before its end');
+  const detach = () => {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('close', onEnd);
+  };
+  stream.on('data', onData);
+  stream.once('end', onEnd);
+  stream.once('error', onError);
+  stream.once('close', onEnd);
+  return {
+    poll() {
+      if (head < queue.length) {
+        const c = queue[head]!;
+        queue[head++] = undefined as unknown as Uint8Array;
+        if (head === queue.length || head > 1024) {
+          queue.splice(0, head);
+          head = 0;
         }
-        return;
+        queued -= c.length;
+        if (queued < limit && stream.isPaused() && !done) stream.resume();
+        onBytes?.(c.length);
+        return c;
       }
-      await new Promise<void>((resolve) => {
+      if (failure) {
+        detach();
+        throw failure;
+      }
+      if (done) {
+        detach();
+        return undefined;
+      }
+      return null;
+    },
+    wait() {
+      return new Promise<void>((resolve) => {
         wake = resolve;
       });
-    }
-  } finally {
-    content.off('data', onData);
-    content.off('end', onEnd);
-    content.off('error', onError);
-    content.off('close', onEnd);
-    if (!done) content.destroy();
-  }
+    },
+    close() {
+      if (done) return;
+      done = true;
+      detach();
+      stream.destroy();
+    },
+  };
 }

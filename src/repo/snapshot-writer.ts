@@ -131,7 +131,7 @@ export class SnapshotWriter {
     const prev = this.s.previous?.get(entry.path);
     const whole = this.s.fileSha256 ? createHash('sha256') : undefined;
     const check = isContentReader(content) ? content.check : undefined;
-    const read = batchReader(content, this.batchSize);
+    const reader = batchReader(content, this.batchSize);
     const chunks: ChunkRef[] = [];
     const tasks: Promise<void>[] = [];
     let size = 0;
@@ -149,7 +149,7 @@ export class SnapshotWriter {
         let n: number;
         try {
           data = this.buffers.take(this.batchSize);
-          n = await read(data);
+          n = await reader.read(data);
         } catch (e) {
           this.sem.release();
           throw e;
@@ -173,10 +173,16 @@ export class SnapshotWriter {
         previous = t;
         if (n < this.batchSize) break;
       }
+    } catch (e) {
+      reader.close();
+      throw e;
     } finally {
       await Promise.all(tasks); // never leave work running on a failed or interrupted read
     }
-    if (failed) throw failed;
+    if (failed) {
+      reader.close();
+      throw failed;
+    }
     return { ...entry, size, ...(whole ? { sha256: whole.digest('hex') } : {}), chunks };
   }
 

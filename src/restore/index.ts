@@ -1,10 +1,14 @@
 /**
  * Physical restore: a snapshot back into a data directory, as a list of steps —
  *
- *   plan PITR (choose the backup, check the target against the archive) -> resolve snapshot ->
+ *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
+ *   the timeline's history, check the target against the archive) -> resolve snapshot ->
  *   place tablespaces & plan recovery -> check target -> plan -> begin (marker) -> tablespaces
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
+ *
+ * A cold or standalone backup restored without a target needs no archive and is not planned.
+ * `archiveMode: 'off'` writes archive_mode = off so the copy never archives (recovery-config).
  *
  * Everything that can be refused is refused before the first byte is written. Until "finish"
  * the directory carries DIR/.pgkeep-restore-in-progress and has no global/pg_control, so it is
@@ -24,7 +28,8 @@ import { planRestore, recordedTablespaces } from './plan.js';
 import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
 import { startRestored } from './start.js';
-import { planPitr } from './pitr/plan.js';
+import { planArchiveRecovery } from './pitr/archive-recovery.js';
+import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
 import type { PitrPlan, RecoveryEnd } from './pitr/types.js';
 import type { RecoveryRequest } from './recovery-config.js';
@@ -40,6 +45,8 @@ export type {
 export { parseTablespaceMapping } from './tablespace-map.js';
 export { planRecovery, restoreCommand, writeRecoveryConfig, type RecoveryPlan, type RecoveryRequest, type RecoveryMode } from './recovery-config.js';
 export { MARKER_FILE } from './marker.js';
+export { parseArchiveMode, type ArchiveModeOption } from './archive-mode.js';
+export { planArchiveRecovery, LATEST_POINT, type ArchiveRecoveryInput } from './pitr/archive-recovery.js';
 export { startRestored } from './start.js';
 export * from './pitr/index.js';
 
@@ -69,9 +76,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   };
 
   step('resolve');
-  const pitr: PitrPlan | undefined = o.pitr
-    ? await planPitr({ repo: o.repo, cluster: o.cluster, id: o.id, request: o.pitr, signal: o.signal })
-    : undefined;
+  const pitr: PitrPlan | undefined = await planArchiveRecovery(o);
   const { snapshot, meta } = await resolveSnapshot(o.repo, o.cluster, pitr?.snapshotId ?? o.id ?? 'latest');
   const records: FileRecord[] = [];
   for await (const r of snapshot.files()) records.push(r);
@@ -79,7 +84,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const request: RecoveryRequest | undefined = pitr
     ? { ...o.recovery, fromArchive: true, settings: { ...o.recovery?.settings, ...pitr.settings } }
     : o.recovery;
-  const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted });
+  const archiveMode = o.archiveMode ?? 'preserve';
+  const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
 
   step('check-target');
@@ -129,6 +135,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   step('recovery-config');
   await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
 
+  const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir)) };
+
   step('finish');
   await finishRestore(wc);
   p.bytesWritten = stats.bytesWritten;
@@ -170,6 +178,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
       ...(recovery.signal ? { signal: recovery.signal } : {}),
       settings: Object.fromEntries(Object.entries(recovery.settings).map(([k, v]) => [k, String(v)])),
     },
+    archiving,
     seconds,
     throughput: seconds > 0 ? Math.round(stats.bytes / seconds) : stats.bytes,
     ...(started ? { started } : {}),

@@ -3,7 +3,9 @@
  * (archive_command = pgkeep wal push %p), stream backups, then restores to a time, a
  * transaction, an LSN and a restore point, each started and compared with what the source held
  * at that target; misuse refused before anything is written; and, last (it adds timeline 2 to
- * the archive), recovery to the latest point after a promotion.
+ * the archive), recovery to the latest point after a promotion — with a timeline request, and as
+ * a plain restore with no id and no target, which goes through the same planner. Clones restore
+ * with archiveMode 'off' (restore --archive-mode off); the promoted one keeps the source's.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,12 +67,12 @@ function opts(name: string, pitr: PitrRequest | undefined, extra: Partial<Restor
     repo, cluster: 'test', to: join(work, name), jobs: 2, access: { repo: repoDir, cluster: 'test' }, pitr, start: true,
     onStarted: (c) => started.push(c),
     // These clones must not archive into the source's archive (the timeline test does, on purpose).
-    recovery: { settings: { archive_mode: 'off' } },
+    archiveMode: 'off',
     ...extra,
   };
 }
 
-async function restoreAndSum(name: string, pitr: PitrRequest, extra: Partial<RestoreOptions> = {}): Promise<{ r: RestoreResult; data: string; c: LocalCluster }> {
+async function restoreAndSum(name: string, pitr: PitrRequest | undefined, extra: Partial<RestoreOptions> = {}): Promise<{ r: RestoreResult; data: string; c: LocalCluster }> {
   const r = await restore(opts(name, pitr, extra));
   const c = started[started.length - 1]!;
   return { r, data: await sum(c), c };
@@ -151,6 +153,16 @@ test('--target-time: the newest backup that ended before it, every commit up to 
   assert.equal(r.recoveryEnd?.state, 'promoted');
   assert.match(r.recoveryEnd?.stoppedAt ?? '', /recovery stopping before commit of transaction/);
   assert.ok(r.pitr?.reach?.lastTransaction, 'the last archived transaction was read from the WAL');
+});
+
+test('--archive-mode off: the promoted clone has archive_mode off, set in postgresql.auto.conf, and archives nothing', async () => {
+  const { r, c } = await restoreAndSum('archive-off', { target: { kind: 'time', time: parseTargetTime(marks.time!) } });
+  assert.deepEqual(r.archiving, { option: 'off', archiveMode: 'off', archiveCommand: r.archiving.archiveCommand });
+  assert.match(r.archiving.archiveCommand ?? '', /wal push %p/, 'the source\'s archive_command is still there, unused');
+  assert.match(readFileSync(join(work, 'archive-off', 'postgresql.auto.conf'), 'utf8'), /^archive_mode = 'off'$/m);
+  const [s] = await c.query<{ m: string; ok: boolean }>("select current_setting('archive_mode') as m, (select last_archived_wal is null and failed_count = 0 from pg_stat_archiver) as ok");
+  assert.deepEqual(s, { m: 'off', ok: true });
+  await c.destroy();
 });
 
 test('--target-xid (inclusive and --exclusive): the state right after, and right before, that transaction', async () => {
@@ -238,13 +250,51 @@ test('misuse is refused before anything is written, saying what is reachable', a
 
 test('after a promotion, recovery to the latest point follows timeline 2 (from the backup on its history)', async () => {
   // The clone restored to `marks.time` becomes a new primary on timeline 2 and archives into the same repository.
-  const clone = await restore(opts('tl2-primary', { target: { kind: 'time', time: parseTargetTime(marks.time!) } }, { recovery: undefined }));
+  const clone = await restore(opts('tl2-primary', { target: { kind: 'time', time: parseTargetTime(marks.time!) } }, { archiveMode: 'preserve' }));
   assert.equal(clone.recoveryEnd?.timeline, 2);
+  assert.equal(clone.archiving.archiveMode, 'on', '--archive-mode preserve keeps the source\'s archiving');
   const primary = started[started.length - 1]!;
+  assert.deepEqual(await primary.query("select current_setting('archive_mode') as m"), [{ m: 'on' }]);
   await batch(primary, 5001, 50, 'tl2');
   const expected = await sum(primary);
   await switchAndWait(primary);
   await primary.stop();
+
+  // A plain restore (no id, no target) recovers from the archive to the latest point: it goes
+  // through the same planner, so it takes B1 (on timeline 2's history), not the newer B2, and starts.
+  const plain = await restoreAndSum('tl2-plain', undefined);
+  assert.equal(plain.data, expected);
+  assert.equal(plain.r.snapshotId, ids.B1);
+  assert.equal(plain.r.pitr?.timeline, 2);
+  assert.match(plain.r.pitr?.reason ?? '', new RegExp(`newest backup on the history of timeline 2: ${ids.B1} \\(newer backup ${ids.B2} \\(timeline 1\\) is not on it`));
+  assert.equal(plain.r.pitr?.target, undefined);
+  assert.equal(plain.r.recovery.settings.recovery_target_timeline, 'latest');
+  assert.equal(plain.r.recoveryEnd?.state, 'promoted');
+  await plain.c.destroy();
+
+  // The CLI's "latest" chooses the same way (nothing started here); --archive-mode off is written.
+  const latest = await cli(['--json', 'restore', 'latest', '--to', join(work, 'tl2-cli-latest'), '--archive-mode', 'off']);
+  assert.equal(latest.code, 0, latest.stderr);
+  const lr = JSON.parse(latest.stdout) as RestoreResult;
+  assert.equal(lr.snapshotId, ids.B1);
+  assert.equal(lr.archiving.option, 'off');
+  assert.match(readFileSync(join(work, 'tl2-cli-latest', 'postgresql.auto.conf'), 'utf8'), /^archive_mode = 'off'$/m);
+  const text = await cli(['restore', '--to', join(work, 'tl2-cli-text'), '--archive-mode', 'off', '--no-sync']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^archiving: off \(archive_mode = off in postgresql\.auto\.conf\)/m);
+  assert.match(text.stdout, /^point in time: the latest archived point, then promote; timeline 2$/m);
+
+  // An explicit id that is not on timeline 2's history is refused before anything is written.
+  const dir = join(work, 'tl2-b2');
+  await assert.rejects(restore(opts('tl2-b2', undefined, { id: ids.B2 })), (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND' &&
+    new RegExp(`backup ${ids.B2} \\(timeline 1, .*\\) is not on the history of timeline 2`).test(e.message) && /--target-timeline current/.test(e.hint ?? ''));
+  const refused = await cli(['restore', ids.B2!, '--to', dir]);
+  assert.equal(refused.code, 8, refused.stderr);
+  assert.match(refused.stderr, /is not on the history of timeline 2, the latest timeline/);
+  assert.equal(existsSync(dir), false, 'nothing written');
+  const bad = await cli(['restore', '--to', dir, '--archive-mode', 'maybe']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --archive-mode "maybe"/);
 
   const { r, data, c } = await restoreAndSum('tl2-latest', { timeline: 'latest' });
   assert.equal(data, expected, 'the writes of the new primary on timeline 2 are there, the old timeline\'s later ones not');

@@ -6,6 +6,7 @@ import type { Repository } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { RecoveryRequest } from './recovery-config.js';
 import type { PitrPlan, PitrRequest, RecoveryEnd } from './pitr/types.js';
+import type { ArchiveModeOption } from './archive-mode.js';
 
 export interface TablespaceMapping {
   /** Original location (as recorded in the snapshot) or the tablespace OID. */
@@ -32,7 +33,11 @@ export interface RestoreOptions {
   repo: Repository;
   /** Cluster name in the repository. */
   cluster: string;
-  /** Snapshot id or "latest"; undefined: "latest", or with a PITR target the newest backup that ended before it. */
+  /**
+   * Snapshot id, or "latest" (the default). "latest" is the newest physical backup; when it
+   * recovers from the archive, the newest backup on the history of the timeline recovery
+   * follows (with a target: that ended before it).
+   */
   id?: string;
   /** Target data directory. */
   to: string;
@@ -47,6 +52,8 @@ export interface RestoreOptions {
   recovery?: RecoveryRequest;
   /** Point-in-time recovery: target, action, timeline (src/restore/pitr/). */
   pitr?: PitrRequest;
+  /** "off": archive_mode = off in postgresql.auto.conf, so the copy never archives (default "preserve"). */
+  archiveMode?: ArchiveModeOption;
   /** Start the restored cluster and wait until it accepts connections. */
   start?: boolean;
   /** TCP port for --start (default: a free one). */
@@ -134,6 +141,12 @@ export interface RestoreResult {
   stats: RestoreStats;
   /** What the restored cluster will do when started. */
   recovery: { mode: 'none' | 'crash-recovery' | 'archive-recovery'; signal?: string; settings: Record<string, string> };
+  /**
+   * Archiving in the restored cluster: the --archive-mode option, and archive_mode /
+   * archive_command as its postgresql.conf and postgresql.auto.conf set them (undefined: not set
+   * in the data directory, or set outside it).
+   */
+  archiving: { option: ArchiveModeOption; archiveMode?: string; archiveCommand?: string };
   seconds: number;
   /** bytes of the snapshot per second. */
   throughput: number;

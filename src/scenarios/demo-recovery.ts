@@ -122,7 +122,7 @@ export async function recover(s: DemoState): Promise<unknown> {
     access: { repo: need(s.repoDir, 'repository'), cluster: DEMO_REPO_CLUSTER },
     pitr: { target: { kind: 'time', time: parseTargetTime(need(s.targetTime, 'target')) }, action: 'promote', timeline: 'latest' },
     // The copy must not archive into the original's archive: its WAL would start a second history there.
-    recovery: { settings: { archive_mode: 'off' } },
+    archiveMode: 'off',
     start: true, sync: false, signal: s.opts.signal,
     onStarted: (c) => {
       s.recovered = c;

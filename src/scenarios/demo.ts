@@ -129,10 +129,11 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'recover',
     title: 'Point-in-time recovery: pgkeep restore --target-time (one second before the drop)',
-    narration: (s) => `pgkeep restore --target-time '${s.targetTime}' --to DIR --start: pgkeep picks the newest backup ` +
-      'that ended before that moment, checks in the archived WAL that the moment is reachable, writes the base ' +
-      "backup's files into a new directory, and sets recovery.signal, recovery_target_time and a restore_command " +
-      'running "pgkeep wal get". The server then replays the archived WAL after the backup, transaction by ' +
+    narration: (s) => `pgkeep restore --target-time '${s.targetTime}' --to DIR --archive-mode off --start: pgkeep picks ` +
+      'the newest backup that ended before that moment, checks in the archived WAL that the moment is reachable, writes ' +
+      "the base backup's files into a new directory, and sets recovery.signal, recovery_target_time and a restore_command " +
+      'running "pgkeep wal get" (and, with --archive-mode off, archive_mode = off, so this copy never archives into the ' +
+      "original's repository). The server then replays the archived WAL after the backup, transaction by " +
       'transaction, stops before the first commit after the target (the drop), and promotes.',
     run: recover,
   },

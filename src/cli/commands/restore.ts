@@ -1,7 +1,8 @@
 /**
  * `pgkeep restore [<id|latest>] --to DIR`: a physical backup back into a data directory (fresh,
  * or --delta over an existing copy), optionally started; with a --target-* option, to a point
- * in time (point-in-time recovery from the WAL archive).
+ * in time (point-in-time recovery from the WAL archive); with --archive-mode off, a copy that
+ * never archives.
  */
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
@@ -10,7 +11,7 @@ import { progressBar } from '../progress.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { parsePitrFlags, parseTablespaceMapping, restore, type RestoreResult } from '../../restore/index.js';
+import { parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type RestoreResult } from '../../restore/index.js';
 
 interface RestoreFlags {
   to?: string;
@@ -29,6 +30,7 @@ interface RestoreFlags {
   targetAction?: string;
   targetTimeline?: string;
   exclusive?: boolean;
+  archiveMode: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -61,6 +63,7 @@ export function renderRestore(r: RestoreResult): string {
   for (const t of r.tablespaces) lines.push(`tablespace ${t.oid}: ${t.to}${t.to !== t.from ? ` (was ${t.from})` : ''}`);
   lines.push(`recovery: ${RECOVERY_TEXT[r.recovery.mode]}`);
   if (r.recovery.settings.restore_command) lines.push(`  restore_command = ${r.recovery.settings.restore_command}`);
+  lines.push(renderArchiving(r));
   if (r.pitr) lines.push(...renderPitr(r));
   if (r.recoveryEnd) lines.push(...renderRecoveryEnd(r));
   if (r.started && r.recoveryEnd?.state === 'shut down') {
@@ -76,6 +79,15 @@ export function renderRestore(r: RestoreResult): string {
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+function renderArchiving(r: RestoreResult): string {
+  const a = r.archiving;
+  if (a.option === 'off') return 'archiving: off (archive_mode = off in postgresql.auto.conf): this copy archives no WAL, whatever the backup\'s archive_command';
+  const mode = a.archiveMode ?? 'off (not set in the data directory)';
+  const on = a.archiveMode === 'on' || a.archiveMode === 'always';
+  return `archiving: as in the backup, archive_mode = ${mode}` +
+    (on ? `${a.archiveCommand ? `, archive_command = ${a.archiveCommand}` : ''}; once promoted, this copy archives its new timeline there (for a clone or a test restore, use --archive-mode off)` : '');
 }
 
 function renderPitr(r: RestoreResult): string[] {
@@ -106,7 +118,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('restore')
     .description('restore a physical backup into a data directory (fresh, or --delta over an existing copy), to its end, the latest archived point or a point in time, and optionally start it')
-    .argument('[id]', 'snapshot id, or "latest" (default: latest; with a target, the newest backup that ended before it)')
+    .argument('[id]', 'snapshot id, or "latest" (the default): the newest backup; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
     .requiredOption('--to <dir>', 'data directory to restore into (created; must be empty unless --delta)')
     .option('--jobs <n>', 'parallel file writers (default: the number of CPUs, at most 8)')
     .option('--delta', 'restore over an existing copy: keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks')
@@ -122,6 +134,7 @@ export function register(program: Command, runner: Runner): void {
     .option('--target-action <action>', 'at the target: promote (default), pause (read-only, to inspect) or shutdown')
     .option('--target-timeline <tli>', 'timeline to follow: latest (default), current (the backup\'s) or a number')
     .option('--exclusive', 'stop just before the target instead of just after it (recovery_target_inclusive = off)')
+    .option('--archive-mode <mode>', 'preserve: keep the backup\'s archive settings (default); off: archive_mode = off, so a clone, test restore or drill never archives into the production repository', 'preserve')
     .addHelpText('after', `
 Files get their recorded modes and mtimes; run as root, they also get their recorded owner (by
 name when this host knows it), so the cluster starts as the postgres user. A stream backup's
@@ -129,6 +142,18 @@ backup_manifest is restored too: "pg_verifybackup DIR" checks the files.
 A standalone backup recovers from its own WAL; other hot backups recover from the WAL archive
 (recovery.signal and a restore_command running "pgkeep wal get"). Until the restore finishes,
 DIR holds .pgkeep-restore-in-progress and no global/pg_control, so it cannot be started.
+
+Every restore that recovers from the WAL archive (a hot backup without --standalone, or any
+backup with a target) replays along the latest timeline unless --target-timeline says
+otherwise, so pgkeep chooses the backup the way PostgreSQL needs it: without an id (or with
+"latest"), the newest backup on that timeline's history; a given id that is not on it (taken
+on the old timeline after a promotion) is refused before anything is written. Cold and
+standalone backups restored without a target need no archive: they start as they are.
+
+The restored cluster keeps the backup's configuration, archive_command included: once promoted
+it archives a new timeline wherever the source did. --archive-mode off writes archive_mode = off
+into postgresql.auto.conf (for clones, test restores and drills); preserve (the default) keeps
+it, as a restore that replaces the source wants.
 
 Point-in-time recovery: give one target. Without an id, pgkeep takes the newest backup that
 ended before it (for a transaction or restore point: before its record in the archived WAL).
@@ -141,6 +166,7 @@ With --start, pgkeep waits until the target is reached (promoted, paused or shut
 
 Examples:
   pgkeep restore latest --to /var/lib/postgresql/15/restored
+  pgkeep restore latest --to /srv/drill --archive-mode off --start     a restore drill that archives nothing
   pgkeep restore 20260101T120000Z-1a2b --to /srv/pg --jobs 4 --start --port 5499
   pgkeep restore latest --to /srv/replica --delta          rebuild a damaged copy quickly
   pgkeep restore latest --to /srv/pg --tablespace-map /srv/ts1=/srv/restored-ts1
@@ -154,6 +180,7 @@ Examples:
       if (port !== undefined && !opts.start) throw new PgkeepError('USAGE', '--port applies only with --start');
       const tablespaceMap = opts.tablespaceMap.map(parseTablespaceMapping);
       const pitr = parsePitrFlags(opts);
+      const archiveMode = parseArchiveMode(opts.archiveMode);
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs });
       const bar = progressBar(ctx, { label: 'restore' });
       let result: RestoreResult;
@@ -163,6 +190,7 @@ Examples:
           cluster: ctx.config.clusterName,
           id: args[0],
           pitr,
+          archiveMode,
           to: opts.to!,
           jobs,
           delta: opts.delta,

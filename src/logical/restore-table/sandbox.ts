@@ -6,7 +6,8 @@
  * The sandbox must never act on anything outside itself, so its settings (appended to
  * postgresql.auto.conf, which wins over every other file) switch off what a copy of a
  * production configuration would otherwise do:
- * - archive_mode = off: its new timeline is never pushed into the production archive;
+ * - archive_mode = off (restore's --archive-mode off): its new timeline is never pushed into the
+ *   production archive; archive_command = '' as well;
  * - no primary_conninfo / slot: it never connects to a primary;
  * - synchronous_standby_names = '': its writes never wait for a standby;
  * - max_logical_replication_workers = 0: subscriptions copied from the source never start
@@ -39,7 +40,6 @@ export interface Sandbox {
 
 /** Settings that keep the sandbox to itself (see the file comment). */
 export const SANDBOX_SETTINGS: Record<string, ConfValue> = {
-  archive_mode: 'off',
   archive_command: '',
   primary_conninfo: '',
   primary_slot_name: '',
@@ -73,6 +73,7 @@ export interface SandboxRestoreInput {
 export async function restoreSandbox(sb: Sandbox, i: SandboxRestoreInput): Promise<RestoreResult> {
   return restore({
     repo: i.repo, cluster: i.clusterName, id: i.snapshotId, to: sb.dataDir, access: i.access,
+    archiveMode: 'off',
     recovery: {
       fromArchive: true,
       // external_pid_file: the source's would be overwritten; '' is taken for a file name by the server.

@@ -9,6 +9,10 @@
  * last transaction in the archive, a restore point that was never archived or a transaction
  * that never ended is refused with the exact reachable range. Complete segments only: WAL
  * still on the server (or only in a .partial) does not count.
+ *
+ * Without a target the plan is "the latest point": the newest backup on the history of the
+ * timeline recovery follows (latest by default), as every restore that recovers from the archive
+ * needs — PostgreSQL refuses to start a backup that is not on that timeline's history.
  */
 import { PgkeepError } from '../../errors.js';
 import type { Repository, SnapshotManifest } from '../../repo/index.js';
@@ -29,9 +33,18 @@ import { describeEvent, type WalEvent } from './wal-records.js';
 export interface PitrPlanInput {
   repo: Pick<Repository, 'listSnapshots' | 'listObjects' | 'getObject' | 'readSnapshot' | 'location'>;
   cluster: string;
-  /** Snapshot id or "latest"; undefined: choose the newest backup that ended before the target. */
+  /**
+   * Snapshot id; undefined or "latest": pgkeep chooses — the newest backup on the history of the
+   * timeline recovery follows that ended before the target.
+   */
   id?: string;
   request: PitrRequest;
+  /**
+   * A plain restore (no recovery option given) of a backup that needs the archive: the backup
+   * choice and the timeline checks are the same, but WAL missing before the backup's end is a
+   * warning, not a refusal (it may be archived later, or be supplied by hand).
+   */
+  plain?: boolean;
   /** Most archived segments read to check the target (default 256, 4 GiB of 16 MiB segments). */
   scanLimit?: number;
   signal?: AbortSignal;
@@ -55,7 +68,7 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
 
   // Step: list backups (and the given one).
   const all = await physicalBackups(repo, cluster);
-  const given = input.id !== undefined ? await givenBackup(repo, cluster, input.id, all) : undefined;
+  const given = explicitId(input) ? await givenBackup(repo, cluster, input.id!, all) : undefined;
   const systemId = (given ?? all[all.length - 1]!).meta.systemIdentifier;
   const backups = all.filter((b) => b.meta.systemIdentifier === systemId);
 
@@ -68,16 +81,20 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
   const candidates = given ? [given] : onPath;
   if (given && !backupOnTimeline(given.meta, timelineOf(given), facts.histories)) {
     const tli = timelineOf(given);
-    throw new PgkeepError('NOT_FOUND', `backup ${given.id} (timeline ${given.meta.timeline}, ${given.meta.startLsn}..${given.meta.stopLsn}) is not on the history of timeline ${tli}`, {
-      hint: `timeline ${tli} branched off before this backup was taken, or from another timeline; choose another backup (omit the id to let pgkeep choose) or another --target-timeline`,
-      details: { history: historyText(facts, tli) },
+    const latest = (request.timeline ?? 'latest') === 'latest';
+    throw new PgkeepError('NOT_FOUND', `backup ${given.id} (timeline ${given.meta.timeline}, ${given.meta.startLsn}..${given.meta.stopLsn}) is not on the history of timeline ${tli}${latest ? ', the latest timeline, which recovery follows by default' : ''}: PostgreSQL would refuse to start it ("requested timeline ${tli} is not a child of this server's history")`, {
+      hint: `timeline ${tli} branched off before this backup was taken, or from another timeline; omit the id (or give "latest") to let pgkeep choose a backup on its history, ` +
+        `or follow the backup's own timeline with --target-timeline current (or ${given.meta.timeline})`,
+      details: { backup: given.id, backupTimeline: given.meta.timeline, timeline: tli, history: historyText(facts, tli) },
     });
   }
   if (candidates.length === 0) {
-    const tli = typeof request.timeline === 'number' ? request.timeline : undefined;
-    throw new PgkeepError('NOT_FOUND', `no backup of cluster "${cluster}" is on the history of timeline ${tli ?? '(latest)'}`, {
-      hint: 'recovery can only follow a timeline from a backup taken on it or on one of its ancestors before it branched off',
-      details: tli ? { history: historyText(facts, tli) } : undefined,
+    const newest = backups[backups.length - 1]!;
+    const tli = typeof request.timeline === 'number' ? request.timeline : timelineOf(newest);
+    throw new PgkeepError('NOT_FOUND', `no backup of cluster "${cluster}" is on the history of timeline ${tli}${typeof request.timeline === 'number' ? '' : ' (the latest)'}`, {
+      hint: 'recovery can only follow a timeline from a backup taken on it or on one of its ancestors before it branched off; ' +
+        'take a new backup, or follow a backup\'s own timeline with --target-timeline current',
+      details: { timeline: tli, history: historyText(facts, tli) },
     });
   }
 
@@ -110,17 +127,17 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
     found = r.found;
   } else {
     chosen = candidates[candidates.length - 1]!;
-    reason = given ? `backup ${chosen.id}, as given` : `the newest backup: ${chosen.id}`;
+    reason = given ? `backup ${chosen.id}, as given` : newestReason(chosen, backups, timelineOf(chosen));
   }
 
   // Step: the chosen backup must become consistent from the archive.
   const tli = timelineOf(chosen);
   const run = segmentRun(facts, chosen.meta, tli);
-  checkConsistent(facts, chosen, run);
+  const consistent = checkConsistent(facts, chosen, run, input.plain ? warnings : undefined);
 
   // Step: is the target within the archive's reach?
-  const reach = await checkReach(input, facts, chosen, run, found, budget, warnings);
-  reach.segmentsRead = budget.read;
+  const reach = consistent || run.last !== undefined ? await checkReach(input, facts, chosen, run, found, budget, warnings) : undefined;
+  if (reach) reach.segmentsRead = budget.read;
 
   return {
     snapshotId: chosen.id,
@@ -130,7 +147,7 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
     action: request.action ?? 'promote',
     timeline: tli,
     backupEnd: { lsn: chosen.meta.stopLsn, time: chosen.meta.stopTime },
-    reach,
+    ...(reach ? { reach } : {}),
     ...(found ? { found: describeEvent(found, time) } : {}),
     warnings,
   };
@@ -169,12 +186,37 @@ function historyText(facts: ArchiveFacts, tli: number): string {
   return (facts.histories.get(tli) ?? []).map((e) => `timeline ${e.parentTimeline} until ${formatLsn(e.switchpoint)}`).join('; ');
 }
 
-function checkConsistent(facts: ArchiveFacts, b: Backup, run: SegmentRun): void {
-  if (run.last !== undefined && run.last >= run.needed) return;
-  const missing = run.last === undefined ? run.first : run.last + 1n;
-  throw new PgkeepError('NOT_FOUND', `backup ${b.id} cannot be made consistent: the archive lacks ${segmentName(facts, run, missing)} (it needs the WAL up to ${b.meta.walEnd || b.meta.stopLsn})`, {
+/**
+ * Can the backup become consistent from the archive? Refused when not — or, given `warnings`
+ * (a plain restore), said there and false returned.
+ */
+function checkConsistent(facts: ArchiveFacts, b: Backup, run: SegmentRun, warnings?: string[]): boolean {
+  if (run.last !== undefined && run.last >= run.needed) return true;
+  const missing = segmentName(facts, run, run.last === undefined ? run.first : run.last + 1n);
+  const needs = b.meta.walEnd || b.meta.stopLsn;
+  if (warnings) {
+    warnings.push(`the archive lacks ${missing}, which backup ${b.id} needs to become consistent (WAL up to ${needs}): ` +
+      'the restored server cannot start until it is archived (check archive_command and run "pgkeep wal check"), ' +
+      'or until you copy it into pg_wal/ yourself');
+    return false;
+  }
+  throw new PgkeepError('NOT_FOUND', `backup ${b.id} cannot be made consistent: the archive lacks ${missing} (it needs the WAL up to ${needs})`, {
     hint: 'check archive_command on the server and run "pgkeep wal check"; a backup taken with --standalone carries its own WAL',
   });
+}
+
+/** Why the newest backup on the path: and, when newer ones exist off it, why they were passed over. */
+function newestReason(chosen: Backup, backups: Backup[], tli: number): string {
+  const newer = backups.filter((b) => b.stopLsn > chosen.stopLsn || (b.stopLsn === chosen.stopLsn && b.stopMicros > chosen.stopMicros));
+  if (newer.length === 0) return `the newest backup: ${chosen.id}`;
+  return `the newest backup on the history of timeline ${tli}: ${chosen.id} ` +
+    `(newer ${newer.length === 1 ? 'backup' : 'backups'} ${newer.map((b) => `${b.id} (timeline ${b.meta.timeline})`).join(', ')} ` +
+    `${newer.length === 1 ? 'is' : 'are'} not on it: taken after timeline ${tli} branched off, or on another timeline)`;
+}
+
+/** An id was given ("latest" lets pgkeep choose, as no id does). */
+function explicitId(input: PitrPlanInput): boolean {
+  return input.id !== undefined && input.id !== 'latest';
 }
 
 /** For --target-xid / --target-name: find the record in the archive, then the newest backup that ended before it. */
@@ -214,13 +256,13 @@ async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candid
   for (const b of [...candidates].reverse()) {
     const first = hits.find((e) => e.lsn >= b.startLsn);
     if (first && first.lsn >= b.stopLsn) {
-      return { chosen: b, found: first, reason: candidates.length === 1 && input.id !== undefined ? `backup ${b.id}, as given` : `the newest backup that ended before the ${describeEvent(first, time)}: ${b.id}` };
+      return { chosen: b, found: first, reason: candidates.length === 1 && explicitId(input) ? `backup ${b.id}, as given` : `the newest backup that ended before the ${describeEvent(first, time)}: ${b.id}` };
     }
   }
   const first = hits[0]!;
   const oldest = candidates[0]!;
-  throw new PgkeepError('NOT_FOUND', `the ${describeEvent(first, time)} is before the end of ${input.id !== undefined ? `backup ${oldest.id}` : `the oldest backup, ${oldest.id}`} (${oldest.meta.stopLsn}, ${time(oldest.stopMicros)}): no backup can recover to it`, {
-    hint: input.id !== undefined ? 'omit the id and pgkeep chooses a backup that ended before the target, if there is one' : 'the earliest reachable point is the end of the oldest backup (pgkeep list)',
+  throw new PgkeepError('NOT_FOUND', `the ${describeEvent(first, time)} is before the end of ${explicitId(input) ? `backup ${oldest.id}` : `the oldest backup, ${oldest.id}`} (${oldest.meta.stopLsn}, ${time(oldest.stopMicros)}): no backup can recover to it`, {
+    hint: explicitId(input) ? 'omit the id and pgkeep chooses a backup that ended before the target, if there is one' : 'the earliest reachable point is the end of the oldest backup (pgkeep list)',
   });
 }
 
