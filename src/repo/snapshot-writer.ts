@@ -13,6 +13,7 @@ import { blobBound, encodeBlob, sha256 } from './blob.js';
 import { batchReader, isContentReader, type Content, type ContentCheck } from './chunker.js';
 import { PackWriter } from './pack-writer.js';
 import { WorkerPool } from './worker-pool.js';
+import { tuneGcForBulkData } from './gc-tuning.js';
 import { Semaphore } from './semaphore.js';
 import { BufferPool } from './buffer-pool.js';
 import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
@@ -77,6 +78,7 @@ export class SnapshotWriter {
     this.id = s.id;
     this.cluster = s.cluster;
     this.kind = s.kind;
+    tuneGcForBulkData();
     this.pool = new WorkerPool(s.jobs, s.core.key);
     this.batchSize = batchSizeFor(s.core.chunkSize);
     // bounded memory whatever the chunk size: fewer batches in flight when they are larger

@@ -15,7 +15,6 @@ import {
 } from '../../pg/protocol/index.js';
 import type { TablespaceInfo } from '../meta.js';
 import { WalCollector } from '../stream-wal.js';
-import { tuneGcForStreaming } from '../gc-tuning.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 
 export class StreamSource implements BackupSource {
@@ -69,7 +68,6 @@ export class StreamSource implements BackupSource {
           'standalone backup is streamed without a slot and could be removed by the server before it arrives');
       }
     }
-    tuneGcForStreaming();
     const stream = this.rc!.baseBackup({
       label, fast: true, progress: true, manifest: true, manifestChecksums: 'SHA256', tablespaceMap: true,
       ...(this.opts.ignoreChecksumErrors ? { noVerifyChecksums: true } : {}),
