@@ -11,9 +11,9 @@ import { progressBar } from '../progress.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type RestoreResult } from '../../restore/index.js';
+import { parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreResult } from '../../restore/index.js';
 
-interface RestoreFlags {
+interface RestoreFlags extends PitrFlags {
   to?: string;
   jobs?: string;
   delta?: boolean;
@@ -22,14 +22,6 @@ interface RestoreFlags {
   port?: string;
   /** commander turns --no-sync into sync: false. */
   sync?: boolean;
-  targetTime?: string;
-  targetXid?: string;
-  targetLsn?: string;
-  targetName?: string;
-  target?: string;
-  targetAction?: string;
-  targetTimeline?: string;
-  exclusive?: boolean;
   archiveMode: string;
 }
 
