@@ -9,7 +9,7 @@
  * logical name for objects) as additional authenticated data.
  */
 import { createHash } from 'node:crypto';
-import { CODEC_IDS, codecName, compressBound, compressInto, compressSync, decompressInto, decompressSync, type Codec } from './codec.js';
+import { CODEC_IDS, codecName, compressBound, compressInto, compressSync, decompressInto, decompressSync, type Codec, type CodecName } from './codec.js';
 import { open, SEAL_OVERHEAD, sealInto } from './cipher.js';
 
 export const BLOB_HEADER_BYTES = 2;
@@ -51,8 +51,8 @@ export function encodeBlobInto(codec: Codec, key: Uint8Array | undefined, plain:
   return BLOB_HEADER_BYTES + sealInto(key, out.subarray(0, BLOB_HEADER_BYTES), scratch.subarray(0, n), out, BLOB_HEADER_BYTES);
 }
 
-/** decodeBlob into `out`; returns the plaintext length. */
-export function decodeBlobInto(key: Uint8Array | undefined, blob: Uint8Array, out: Uint8Array): number {
+/** Check a blob's header and authenticate/decrypt it: its codec and compressed body. */
+function openBlob(key: Uint8Array | undefined, blob: Uint8Array): { name: CodecName; body: Uint8Array } {
   if (blob.length < BLOB_HEADER_BYTES) throw new Error('blob is shorter than its header');
   const name = codecName(blob[0]!);
   if (!name) throw new Error(`unknown codec id ${blob[0]} in blob header`);
@@ -65,6 +65,12 @@ export function decodeBlobInto(key: Uint8Array | undefined, blob: Uint8Array, ou
   } else if (key) {
     throw new Error('blob is not encrypted in an encrypted repository');
   }
+  return { name, body };
+}
+
+/** decodeBlob into `out`; returns the plaintext length. */
+export function decodeBlobInto(key: Uint8Array | undefined, blob: Uint8Array, out: Uint8Array): number {
+  const { name, body } = openBlob(key, blob);
   try {
     return decompressInto(name, body, out);
   } catch (e) {
@@ -74,18 +80,7 @@ export function decodeBlobInto(key: Uint8Array | undefined, blob: Uint8Array, ou
 
 /** Authenticate, decrypt and decompress a blob; throws a plain Error naming what failed. */
 export function decodeBlob(key: Uint8Array | undefined, blob: Uint8Array): Uint8Array {
-  if (blob.length < BLOB_HEADER_BYTES) throw new Error('blob is shorter than its header');
-  const name = codecName(blob[0]!);
-  if (!name) throw new Error(`unknown codec id ${blob[0]} in blob header`);
-  const flags = blob[1]!;
-  if (flags & ~FLAG_ENCRYPTED) throw new Error(`unknown flags ${flags} in blob header`);
-  let body = blob.subarray(BLOB_HEADER_BYTES);
-  if (flags & FLAG_ENCRYPTED) {
-    if (!key) throw new Error('blob is encrypted but the repository has no key');
-    body = open(key, blob.subarray(0, BLOB_HEADER_BYTES), body);
-  } else if (key) {
-    throw new Error('blob is not encrypted in an encrypted repository');
-  }
+  const { name, body } = openBlob(key, blob);
   try {
     return decompressSync(name, body);
   } catch (e) {
