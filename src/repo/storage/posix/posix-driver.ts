@@ -95,15 +95,18 @@ export class PosixDriver implements StorageDriver {
     }
   }
 
-  async get(key: string, range?: ByteRange): Promise<Buffer> {
-    const path = this.pathOf(key);
-    if (range) validateRange(range);
-    let handle: FileHandle;
+  /** Open an object for reading: NOT_FOUND when it does not exist. */
+  private async openForRead(key: string): Promise<FileHandle> {
     try {
-      handle = await fsp.open(path, 'r');
+      return await fsp.open(this.pathOf(key), 'r');
     } catch (e) {
       throw isMissing(e) ? notFound(this.location, key, e) : ioError(this.location, 'read', key, e);
     }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Buffer> {
+    if (range) validateRange(range);
+    const handle = await this.openForRead(key);
     try {
       if (!range) return await handle.readFile();
       const buf = Buffer.allocUnsafe(range.length);
@@ -122,15 +125,9 @@ export class PosixDriver implements StorageDriver {
   }
 
   async getStream(key: string, range?: ByteRange): Promise<Readable> {
-    const path = this.pathOf(key);
     if (range) validateRange(range);
-    let handle: FileHandle;
-    try {
-      // Open now so a missing object fails here, not later on the stream.
-      handle = await fsp.open(path, 'r');
-    } catch (e) {
-      throw isMissing(e) ? notFound(this.location, key, e) : ioError(this.location, 'read', key, e);
-    }
+    // Open now so a missing object fails here, not later on the stream.
+    const handle = await this.openForRead(key);
     if (range && range.length === 0) {
       await handle.close();
       return Readable.from([]);
