@@ -2,7 +2,8 @@
 // Runs every compiled test file (dist/**/*.test.js) with Node's test runner and ends with a line
 // of counts. `--unit` runs only files named *.unit.test.js (no PostgreSQL needed).
 // Further arguments filter test files by substring: `node scripts/run-tests.mjs config cluster`.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -28,10 +29,34 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Hermetic: the machine's own pgkeep and libpq settings never reach a test. HOME and the system
+// config directory are empty temporary directories; PGKEEP_* and libpq's PG* variables are dropped
+// (but for PGKEEP_PG_BIN, which says where the server binaries are, and PGKEEP_TEST_*).
+const sandbox = mkdtempSync(join(tmpdir(), 'pgkeep-test-env-'));
+mkdirSync(join(sandbox, 'home'));
+mkdirSync(join(sandbox, 'etc'));
+const faultLog = join(sandbox, 'faults.log');
+writeFileSync(faultLog, '');
+const env = {};
+for (const [k, v] of Object.entries(process.env)) {
+  if (/^PGKEEP_/.test(k) && k !== 'PGKEEP_PG_BIN' && !k.startsWith('PGKEEP_TEST_')) continue;
+  if (/^PG[A-Z]+$/.test(k)) continue;
+  env[k] = v;
+}
+Object.assign(env, { HOME: join(sandbox, 'home'), PGKEEP_SYSCONFDIR: join(sandbox, 'etc'), PGKEEP_FAULT_LOG: faultLog });
+
+/** "FAULTS: N injected, M survived" from the lines faultTest() wrote (src/test-support/faults.ts). */
+function faultLine() {
+  const lines = readFileSync(faultLog, 'utf8').split('\n').filter(Boolean);
+  const injected = lines.filter((l) => l.startsWith('injected\t')).length;
+  const survived = lines.filter((l) => l.startsWith('survived\t')).length;
+  return `FAULTS: ${injected} injected, ${survived} survived${injected > survived ? ` (${injected - survived} NOT survived)` : ''}`;
+}
+
 const child = spawn(process.execPath, [
   '--test', '--test-reporter=spec', `--test-concurrency=${process.env.PGKEEP_TEST_CONCURRENCY ?? 2}`,
   ...files,
-], { stdio: ['ignore', 'pipe', 'inherit'] });
+], { stdio: ['ignore', 'pipe', 'inherit'], env });
 
 let tail = '';
 child.stdout.on('data', (d) => {
@@ -43,6 +68,8 @@ child.on('close', (code) => {
   // A failing before() hook cancels the file's tests: count those as failures too.
   const failed = num('fail') + num('cancelled');
   const status = code === 0 && failed === 0 ? 'ok' : 'FAILED';
-  console.log(`\nTESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`);
+  console.log(`\n${faultLine()}`);
+  rmSync(sandbox, { recursive: true, force: true });
+  console.log(`TESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`);
   process.exit(code === 0 && failed > 0 ? 1 : code ?? 1);
 });

@@ -11,10 +11,14 @@ import { LOG_LEVELS, type LogLevel } from '../cli/output.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
 
-/** The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. */
+/**
+ * The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. The
+ * system directory is /etc/pgkeep unless PGKEEP_SYSCONFDIR names another (as libpq's PGSYSCONFDIR).
+ */
 export function defaultConfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env.HOME || homedir();
-  return [resolve('pgkeep.toml'), join(home, '.config', 'pgkeep', 'pgkeep.toml'), '/etc/pgkeep/pgkeep.toml'];
+  const sysconf = env.PGKEEP_SYSCONFDIR || '/etc/pgkeep';
+  return [resolve('pgkeep.toml'), join(home, '.config', 'pgkeep', 'pgkeep.toml'), join(sysconf, 'pgkeep.toml')];
 }
 
 /** Locate the config file: --config, then $PGKEEP_CONFIG (both must exist), then the defaults. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfigText } from './load.js';
+import { defaultConfigPaths, loadConfig, parseConfigText } from './load.js';
 import { PgkeepError } from '../errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgkeep-config-'));
@@ -68,3 +68,19 @@ function catchErr(fn: () => unknown): PgkeepError {
   }
   assert.fail('expected an error');
 }
+
+test('PGKEEP_SYSCONFDIR replaces /etc/pgkeep in the search (tests never read the machine\'s own file)', () => {
+  const sys = join(dir, 'sysconf');
+  const home = join(dir, 'emptyhome');
+  const env = { HOME: home, PGKEEP_SYSCONFDIR: sys };
+  assert.equal(defaultConfigPaths(env)[2], join(sys, 'pgkeep.toml'));
+  assert.ok(!defaultConfigPaths(env).includes('/etc/pgkeep/pgkeep.toml'));
+  assert.equal(defaultConfigPaths({ HOME: home })[2], '/etc/pgkeep/pgkeep.toml');
+});
+
+test('the test run itself is hermetic: no machine configuration is searched', () => {
+  // scripts/run-tests.mjs points HOME and PGKEEP_SYSCONFDIR at empty temporary directories.
+  for (const p of defaultConfigPaths().slice(1)) {
+    assert.ok(!p.startsWith('/etc/pgkeep') && !p.startsWith('/root/'), `${p} is searched during tests`);
+  }
+});
