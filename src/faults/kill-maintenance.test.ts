@@ -1,0 +1,135 @@
+/**
+ * kill -9 of `repo gc`, `expire` and `wal push` at several points, through the real CLI. After
+ * each kill: `repo check --read-data` passes, the killed process's lock is reported stale and
+ * removed the documented way (`repo unlock`), the same command run again succeeds, and every
+ * snapshot `list` shows restores to the data it held. A killed `wal push` leaves nothing that
+ * `wal get` would hand to recovery, and the archiver's retry succeeds with the right bytes.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { faultTest } from '../test-support/faults.js';
+import { FaultEnv } from './fault-env.js';
+import { killAt, spawnCli, type CliProcess, type CliResult } from './cli-process.js';
+import { completedSegments, walDir } from './wal-segments.js';
+
+let env: FaultEnv;
+let round = 0;
+
+before(async () => {
+  env = await FaultEnv.create('kill-maintenance', { wal_keep_size: '512MB' });
+  await env.recordState();
+  await env.backup('stream');
+});
+after(async () => {
+  await env?.destroy();
+});
+
+/** Two more backups of changed data, then expire all but the newest: gc has packs to delete and to repack. */
+async function makeGarbage(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await env.changeData(++round);
+    await env.backup(i ? 'local' : 'stream');
+  }
+  const r = await env.cli(['expire', '--keep-last', '1']);
+  assert.equal(r.code, 0, `expire: ${r.stdout}${r.stderr}`);
+}
+
+function start(...args: string[]): CliProcess {
+  return spawnCli(env.args('--log-level', 'debug', ...args), { home: env.home });
+}
+
+/** The killed command's own lock is stale; a rerun is refused or not, as documented; unlock; rerun works. */
+async function afterKill(r: CliResult, p: CliProcess, when: string, rerun: string[], exclusive: boolean): Promise<void> {
+  assert.equal(r.signal, 'SIGKILL', `${when}: ${r.stdout}${r.stderr}`);
+  await env.assertCheckPasses(when);
+  const mine = (await env.locks()).filter((l) => l.pid === p.proc.pid);
+  if (exclusive) {
+    assert.equal(mine.length, 1, `${when}: the killed gc left its exclusive lock`);
+    const refused = await env.cli(rerun);
+    assert.equal(refused.code, 10, `${when}: the stale exclusive lock is reported, not taken over: ${refused.stdout}${refused.stderr}`);
+    assert.match(JSON.parse(refused.stdout).error.hint, new RegExp(`pgkeep repo unlock ${mine[0]!.id}`));
+  }
+  await env.assertStaleLocksAndUnlock(p.proc.pid!, when);
+  const again = await env.cli(rerun);
+  assert.equal(again.code, 0, `${when}: rerun of ${rerun.join(' ')}: ${again.stdout}${again.stderr}`);
+  await env.assertCheckPasses(`${when}, then a rerun`);
+  await env.assertEverySnapshotRestores(when);
+}
+
+const GC_POINTS: { point: string; reached: (p: CliProcess, before: Set<string>) => boolean }[] = [
+  { point: 'holding the exclusive lock', reached: () => env.hasExclusiveLock() },
+  { point: 'repacking (a new pack published)', reached: (p, before) => /repacking/.test(p.stderr()) && env.packs().some((k) => !before.has(k)) },
+  { point: 'deleting packs', reached: (p) => /deleting \d+ pack/.test(p.stderr()) },
+];
+
+for (const { point, reached } of GC_POINTS) {
+  faultTest(`kill -9 of repo gc while ${point}`, async () => {
+    await makeGarbage();
+    const before = new Set(env.packs());
+    const p = start('repo', 'gc', '--repack-below', '90');
+    const r = await killAt(p, () => reached(p, before), `gc ${point}`);
+    await afterKill(r, p, `gc killed while ${point}`, ['repo', 'gc', '--repack-below', '90'], true);
+  });
+}
+
+for (const point of ['holding its lock', 'deleting a backup'] as const) {
+  faultTest(`kill -9 of expire while ${point}`, async () => {
+    for (let i = 0; i < 2; i++) {
+      await env.changeData(++round);
+      await env.backup('stream');
+    }
+    const locks = new Set(env.sharedLockFiles());
+    const p = start('expire', '--keep-last', '1');
+    const r = await killAt(p, point === 'holding its lock'
+      ? () => env.sharedLockFiles().some((f) => !locks.has(f))
+      : () => /deleting backup/.test(p.stderr()), `expire ${point}`);
+    await afterKill(r, p, `expire killed while ${point}`, ['expire', '--keep-last', '1'], false);
+    assert.equal((await env.list()).length, 1, 'the rerun expired what the killed one did not');
+  });
+}
+
+faultTest('kill -9 of wal push while the segment is written and just after it is linked: retry succeeds, wal get gives the right bytes', async () => {
+  await env.cluster.exec(`UPDATE churn SET payload = md5(payload) WHERE id % 2 = 0`);
+  const segs = await completedSegments(env.cluster, 3);
+  const push = (seg: string) => spawnCli(env.args('wal', 'push', join(walDir(env.cluster), seg)), { home: env.home });
+  const first = await push(segs[0]!).exit;
+  assert.equal(first.code, 0, `wal push: ${first.stdout}${first.stderr}`);
+  const dir = join(env.repoDir, 'wal', 'main', await systemId(), segs[0]!.slice(0, 16));
+  for (const [i, point] of [[1, 'written'], [2, 'linked']] as const) {
+    const seg = segs[i]!;
+    const p = push(seg);
+    // Kill the moment the object's temporary file (written) or its final name (linked) appears.
+    const watcher = watch(dir, (_e, name) => {
+      if (point === 'written' ? name?.startsWith('.pgkeep-tmp-') : name?.startsWith(seg)) p.proc.kill('SIGKILL');
+    });
+    let r: CliResult;
+    try {
+      r = await p.exit;
+    } finally {
+      watcher.close();
+    }
+    assert.equal(r.signal, 'SIGKILL', `wal push of ${seg} was killed (${point}): ${r.stdout}${r.stderr}`);
+    const source = readFileSync(join(walDir(env.cluster), seg));
+    const got = await walGet(seg);
+    // Never a half object: either nothing (exit 1, recovery moves on / the archiver retries) or the whole segment.
+    if (got.code === 1) assert.equal(point, 'written', 'an object whose name was linked is found');
+    else assert.ok(got.code === 0 && got.bytes.equals(source), `wal get ${seg} after a push killed (${point}) gives the whole segment or nothing (exit ${got.code})`);
+    const retry = await push(seg).exit;
+    assert.equal(retry.code, 0, `the archiver's retry of ${seg} succeeds: ${retry.stdout}${retry.stderr}`);
+    const after = await walGet(seg);
+    assert.ok(after.code === 0 && after.bytes.equals(source), `wal get ${seg} gives the pushed bytes`);
+  }
+  await env.assertCheckPasses('wal push killed');
+});
+
+async function systemId(): Promise<string> {
+  return (await env.cluster.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()'))[0]!.s;
+}
+
+async function walGet(seg: string): Promise<{ code: number | null; bytes: Buffer }> {
+  const dest = join(env.work, `got-${seg}-${Date.now()}`);
+  const r = await env.cli(['wal', 'get', seg, dest]);
+  return { code: r.code, bytes: r.code === 0 ? readFileSync(dest) : Buffer.alloc(0) };
+}
