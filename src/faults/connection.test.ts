@@ -1,0 +1,88 @@
+/**
+ * The server side goes away mid-backup: the walsender is terminated (pg_terminate_backend, the
+ * base-backup one or the WAL-streaming one), or the server restarts (pg_ctl restart -m fast)
+ * while a stream and a local backup run. Each backup must fail with a clear error (exit 4 or 5:
+ * never 0, never 70), within a bound, publish no snapshot, release its lock; the next backup
+ * succeeds and every snapshot restores.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { faultTest } from '../test-support/faults.js';
+import { FaultEnv } from './fault-env.js';
+import { spawnCli, waitUntil, type CliProcess, type CliResult } from './cli-process.js';
+
+let env: FaultEnv;
+let round = 0;
+
+before(async () => {
+  env = await FaultEnv.create('connection');
+  await env.recordState();
+  await env.backup('stream');
+});
+after(async () => {
+  await env?.destroy();
+});
+
+function startBackup(method: 'stream' | 'local'): CliProcess {
+  return spawnCli(env.args('backup', '--method', method, '--standalone', '--jobs', '2'), { home: env.home });
+}
+
+/** The exit of a backup whose server went away: bounded (60 s), then judged. */
+async function failedCleanly(p: CliProcess, what: string): Promise<CliResult> {
+  const timer = setTimeout(() => p.proc.kill('SIGKILL'), 60_000);
+  const r = await p.exit;
+  clearTimeout(timer);
+  assert.notEqual(r.signal, 'SIGKILL', `${what}: the backup did not end within 60 s after losing its server`);
+  assert.ok(r.code === 4 || r.code === 5, `${what}: exit ${r.code} (4 or 5 wanted): ${r.stdout}${r.stderr}`);
+  const err = JSON.parse(r.stdout).error;
+  assert.ok(['CONNECTION', 'SERVER_NOT_READY'].includes(err.code), `${what}: ${err.code}: ${err.message}`);
+  return r;
+}
+
+async function assertNothingPublished(idsBefore: string[], pids: number[], what: string): Promise<void> {
+  const ids = (await env.list()).map((s) => s.id);
+  assert.deepEqual(ids, idsBefore, `${what}: no snapshot was published`);
+  const left = (await env.locks()).filter((l) => pids.includes(l.pid));
+  assert.deepEqual(left, [], `${what}: the failed backup released its lock`);
+  await env.assertCheckPasses(what);
+}
+
+/** Wait until the backup is copying: at least `n` packs published since `before`. */
+function copying(before: Set<string>, n: number, p: CliProcess[]): Promise<void> {
+  return waitUntil(() => {
+    for (const c of p) if (c.exited()) throw new Error(`a backup ended before the fault: ${c.stdout()}${c.stderr()}`);
+    return env.packs().filter((k) => !before.has(k)).length >= n;
+  }, `${n} new packs`, 60_000, 5);
+}
+
+for (const which of ['backup', 'streaming'] as const) {
+  faultTest(`the ${which === 'backup' ? 'base-backup' : 'WAL-streaming'} walsender is terminated mid-backup`, async () => {
+    await env.changeData(++round);
+    const idsBefore = (await env.list()).map((s) => s.id);
+    const before = new Set(env.packs());
+    const p = startBackup('stream');
+    await copying(before, 3, [p]);
+    const killed = await env.cluster.query<{ pid: number }>(
+      `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = $1`, [which]);
+    assert.equal(killed.length, 1, `one walsender in state ${which}`);
+    await failedCleanly(p, `walsender (${which}) terminated`);
+    await assertNothingPublished(idsBefore, [p.proc.pid!], `walsender (${which}) terminated`);
+    await env.backup('stream');
+    await env.assertEverySnapshotRestores(`walsender (${which}) terminated`);
+  });
+}
+
+faultTest('the server restarts (pg_ctl restart -m fast) while a stream and a local backup run', async () => {
+  await env.changeData(++round);
+  const idsBefore = (await env.list()).map((s) => s.id);
+  const before = new Set(env.packs());
+  const procs = [startBackup('stream'), startBackup('local')];
+  await waitUntil(() => env.sharedLockFiles().length >= 2, 'both backups hold their lock', 30_000, 5);
+  await copying(before, 4, procs);
+  await env.cluster.restart();
+  for (const p of procs) await failedCleanly(p, 'server restarted');
+  await assertNothingPublished(idsBefore, procs.map((p) => p.proc.pid!), 'server restarted');
+  await env.backup('stream');
+  await env.backup('local');
+  await env.assertEverySnapshotRestores('server restarted mid-backup');
+});
