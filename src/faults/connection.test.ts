@@ -5,27 +5,15 @@
  * never 0, never 70), within a bound, publish no snapshot, release its lock; the next backup
  * succeeds and every snapshot restores.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { faultTest } from '../test-support/faults.js';
-import { FaultEnv } from './fault-env.js';
-import { spawnCli, waitUntil, type CliProcess, type CliResult } from './cli-process.js';
+import { type FaultEnv, useFaultEnv } from './fault-env.js';
+import { waitUntil, type CliProcess, type CliResult } from './cli-process.js';
 
 let env: FaultEnv;
 let round = 0;
 
-before(async () => {
-  env = await FaultEnv.create('connection');
-  await env.recordState();
-  await env.backup('stream');
-});
-after(async () => {
-  await env?.destroy();
-});
-
-function startBackup(method: 'stream' | 'local'): CliProcess {
-  return spawnCli(env.args('backup', '--method', method, '--standalone', '--jobs', '2'), { home: env.home });
-}
+useFaultEnv('connection', (e) => (env = e));
 
 /** The exit of a backup whose server went away: bounded (60 s), then judged. */
 async function failedCleanly(p: CliProcess, what: string): Promise<CliResult> {
@@ -60,7 +48,7 @@ for (const which of ['backup', 'streaming'] as const) {
     await env.changeData(++round);
     const idsBefore = (await env.list()).map((s) => s.id);
     const before = new Set(env.packs());
-    const p = startBackup('stream');
+    const p = env.startBackup('stream');
     await copying(before, 3, [p]);
     const killed = await env.cluster.query<{ pid: number }>(
       `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = $1`, [which]);
@@ -76,7 +64,7 @@ faultTest('the server restarts (pg_ctl restart -m fast) while a stream and a loc
   await env.changeData(++round);
   const idsBefore = (await env.list()).map((s) => s.id);
   const before = new Set(env.packs());
-  const procs = [startBackup('stream'), startBackup('local')];
+  const procs = [env.startBackup('stream'), env.startBackup('local')];
   await waitUntil(() => env.sharedLockFiles().length >= 2, 'both backups hold their lock', 30_000, 5);
   await copying(before, 4, procs);
   await env.cluster.restart();

@@ -7,13 +7,14 @@
  *   table contents it had at backup time -> no lock is left but stale ones from killed processes.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { tableChecksums } from '../backup/test-support.js';
-import { runCli, type CliResult } from './cli-process.js';
+import { runCli, spawnCli, type CliProcess, type CliResult } from './cli-process.js';
 
 export const TABLES = { postgres: ['steady', 'churn'] };
 
@@ -72,6 +73,16 @@ export class FaultEnv {
 
   cli(args: string[], timeoutMs?: number): Promise<CliResult> {
     return runCli(this.args(...args), { home: this.home, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  /** Start a command and return at once (to inject a fault while it runs). */
+  spawn(...args: string[]): CliProcess {
+    return spawnCli(this.args(...args), { home: this.home });
+  }
+
+  /** Start a standalone backup (it restores with no WAL archive). */
+  startBackup(method: 'stream' | 'local'): CliProcess {
+    return this.spawn('backup', '--method', method, '--standalone', '--jobs', '2');
   }
 
   /** Rewrite part of "churn" and remember what the tables hold now (call before each backup attempt). */
@@ -208,4 +219,21 @@ export function listFiles(dir: string, rel = ''): string[] {
     else out.push(r);
   }
   return out;
+}
+
+/**
+ * One FaultEnv for the test file: created before its tests (with one first stream backup of
+ * the recorded data), handed to `use`, destroyed after them.
+ */
+export function useFaultEnv(prefix: string, use: (env: FaultEnv) => void, settings: Record<string, string | number | boolean> = {}): void {
+  let env: FaultEnv | undefined;
+  before(async () => {
+    env = await FaultEnv.create(prefix, settings);
+    use(env);
+    await env.recordState();
+    await env.backup('stream');
+  });
+  after(async () => {
+    await env?.destroy();
+  });
 }

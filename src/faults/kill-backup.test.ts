@@ -5,29 +5,17 @@
  * to the data it held. A killed restore leaves its marker, cannot be started, and `--delta`
  * finishes it.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { faultTest } from '../test-support/faults.js';
-import { FaultEnv, listFiles } from './fault-env.js';
-import { killAt, spawnCli, type CliResult } from './cli-process.js';
+import { type FaultEnv, useFaultEnv, listFiles } from './fault-env.js';
+import { killAt, type CliResult } from './cli-process.js';
 
 let env: FaultEnv;
 let round = 0;
 
-before(async () => {
-  env = await FaultEnv.create('kill-backup');
-  await env.recordState();
-  await env.backup('stream');
-});
-after(async () => {
-  await env?.destroy();
-});
-
-function startBackup(method: 'stream' | 'local') {
-  return spawnCli(env.args('backup', '--method', method, '--standalone', '--jobs', '2'), { home: env.home });
-}
+useFaultEnv('kill-backup', (e) => (env = e));
 
 /** What every killed backup must leave: a checkable repository, a stale lock, a working rerun, restorable snapshots. */
 async function afterKilledBackup(method: 'stream' | 'local', r: CliResult, pid: number, when: string): Promise<void> {
@@ -45,7 +33,7 @@ for (const method of ['stream', 'local'] as const) {
   faultTest(`kill -9 of a ${method} backup as soon as it holds its lock`, async () => {
     await env.changeData(++round);
     const before = new Set(env.sharedLockFiles());
-    const p = startBackup(method);
+    const p = env.startBackup(method);
     const r = await killAt(p, () => env.sharedLockFiles().some((f) => !before.has(f)), 'the backup took its shared lock');
     await afterKilledBackup(method, r, p.proc.pid!, `a ${method} backup killed at its start`);
   });
@@ -53,7 +41,7 @@ for (const method of ['stream', 'local'] as const) {
   faultTest(`kill -9 of a ${method} backup while it writes packs`, async () => {
     await env.changeData(++round);
     const before = new Set(env.packs());
-    const p = startBackup(method);
+    const p = env.startBackup(method);
     const r = await killAt(p, () => env.packs().filter((f) => !before.has(f)).length >= 3, 'three new packs were published');
     await afterKilledBackup(method, r, p.proc.pid!, `a ${method} backup killed while writing packs`);
   });
@@ -62,7 +50,7 @@ for (const method of ['stream', 'local'] as const) {
 faultTest('kill -9 of a backup while it publishes its manifest (either no snapshot or a whole one)', async () => {
   await env.changeData(++round);
   const idsBefore = (await env.list()).map((s) => s.id);
-  const p = startBackup('stream');
+  const p = env.startBackup('stream');
   const dir = join(env.repoDir, 'snapshots', 'main');
   // The manifest is written to a temporary file in the snapshots directory, then linked into
   // place: kill the moment the temporary file appears.
@@ -89,7 +77,7 @@ faultTest('kill -9 of a restore at its start and while writing files: marker sta
   const expected = env.expectedFor(snap!.startTime);
   for (const point of ['start', 'files'] as const) {
     const dir = env.newTarget();
-    const p = spawnCli(env.args('restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2'), { home: env.home });
+    const p = env.spawn('restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2');
     const r = await killAt(p, point === 'start'
       ? () => existsSync(join(dir, '.pgkeep-restore-in-progress'))
       : () => listFiles(join(dir, 'base')).length >= 200, point === 'start' ? 'the restore marker was written' : '200 relation files were written');

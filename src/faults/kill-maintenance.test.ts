@@ -5,26 +5,18 @@
  * snapshot `list` shows restores to the data it held. A killed `wal push` leaves nothing that
  * `wal get` would hand to recovery, and the archiver's retry succeeds with the right bytes.
  */
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { faultTest } from '../test-support/faults.js';
-import { FaultEnv } from './fault-env.js';
-import { killAt, spawnCli, type CliProcess, type CliResult } from './cli-process.js';
+import { type FaultEnv, useFaultEnv } from './fault-env.js';
+import { killAt, type CliProcess, type CliResult } from './cli-process.js';
 import { completedSegments, walDir } from './wal-segments.js';
 
 let env: FaultEnv;
 let round = 0;
 
-before(async () => {
-  env = await FaultEnv.create('kill-maintenance', { wal_keep_size: '512MB' });
-  await env.recordState();
-  await env.backup('stream');
-});
-after(async () => {
-  await env?.destroy();
-});
+useFaultEnv('kill-maintenance', (e) => (env = e), { wal_keep_size: '512MB' });
 
 /** Two more backups of changed data, then expire all but the newest: gc has packs to delete and to repack. */
 async function makeGarbage(): Promise<void> {
@@ -37,7 +29,7 @@ async function makeGarbage(): Promise<void> {
 }
 
 function start(...args: string[]): CliProcess {
-  return spawnCli(env.args('--log-level', 'debug', ...args), { home: env.home });
+  return env.spawn('--log-level', 'debug', ...args);
 }
 
 /** The killed command's own lock is stale; a rerun is refused or not, as documented; unlock; rerun works. */
@@ -93,7 +85,7 @@ for (const point of ['holding its lock', 'deleting a backup'] as const) {
 faultTest('kill -9 of wal push while the segment is written and just after it is linked: retry succeeds, wal get gives the right bytes', async () => {
   await env.cluster.exec(`UPDATE churn SET payload = md5(payload) WHERE id % 2 = 0`);
   const segs = await completedSegments(env.cluster, 3);
-  const push = (seg: string) => spawnCli(env.args('wal', 'push', join(walDir(env.cluster), seg)), { home: env.home });
+  const push = (seg: string) => env.spawn('wal', 'push', join(walDir(env.cluster), seg));
   const first = await push(segs[0]!).exit;
   assert.equal(first.code, 0, `wal push: ${first.stdout}${first.stderr}`);
   const dir = join(env.repoDir, 'wal', 'main', await systemId(), segs[0]!.slice(0, 16));

@@ -1,4 +1,5 @@
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { faultTest } from '../test-support/faults.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { open, truncate, unlink, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -65,7 +66,7 @@ async function readUntilError(s: Setup): Promise<{ got: Buffer; error?: PgkeepEr
 for (const passphrase of [undefined, 'pw']) {
   const label = passphrase ? 'encrypted' : 'not encrypted';
 
-  test(`flipped byte in a pack (${label}): read fails naming pack, offset and file; check --read-data reports it`, async () => {
+  faultTest(`flipped byte in a pack (${label}): read fails naming pack, offset and file; check --read-data reports it`, async () => {
     const s = await setup(passphrase);
     const fh = await open(packPath(s, s.chunk.pack), 'r+');
     const b = Buffer.alloc(1);
@@ -91,7 +92,7 @@ for (const passphrase of [undefined, 'pw']) {
   });
 }
 
-test('truncated pack: read fails and check names the pack and the snapshot', async () => {
+faultTest('truncated pack: read fails and check names the pack and the snapshot', async () => {
   const s = await setup();
   await truncate(packPath(s, s.chunk.pack), s.chunk.packOffset + 3);
   const { got, error } = await readUntilError(s);
@@ -104,7 +105,7 @@ test('truncated pack: read fails and check names the pack and the snapshot', asy
   await s.repo.close();
 });
 
-test('missing pack: read fails with the pack named; check reports it as missing', async () => {
+faultTest('missing pack: read fails with the pack named; check reports it as missing', async () => {
   const s = await setup();
   await unlink(packPath(s, s.chunk.pack));
   const { error } = await readUntilError(s);
@@ -117,7 +118,7 @@ test('missing pack: read fails with the pack named; check reports it as missing'
 });
 
 for (const passphrase of [undefined, 'pw']) {
-  test(`damaged manifest (${passphrase ? 'encrypted' : 'not encrypted'}): read, check and gc all refuse it`, async () => {
+  faultTest(`damaged manifest (${passphrase ? 'encrypted' : 'not encrypted'}): read, check and gc all refuse it`, async () => {
     const s = await setup(passphrase);
     const mdir = join(s.path, 'snapshots', 'main');
     const [name] = await readdir(mdir);
@@ -135,7 +136,7 @@ for (const passphrase of [undefined, 'pw']) {
   });
 }
 
-test('a writer killed with SIGKILL mid-write leaves no snapshot, and gc removes its packs', async () => {
+faultTest('a writer killed with SIGKILL mid-write leaves no snapshot, and gc removes its packs', async () => {
   const path = fresh();
   const repo = await newPosixRepo(path, { chunkSize: CHUNK, packSize: 16 * 1024, compression: 'none' });
   const child = join(dir.path, 'writer.mjs');
