@@ -23,7 +23,7 @@ export { BACKUP_METHODS } from './types.js';
 export type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
 export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
 export { resolveSnapshot, type ResolvedSnapshot } from './resolve.js';
-export { listBackups, type BackupSummary } from './list.js';
+export { listBackups, type BackupSummary, type DamagedSnapshot } from './list.js';
 export { showBackup, type BackupDetails, type ShowOptions } from './show.js';
 export { verifyBackup, type VerifyReport, type VerifyOptions, type VerifyProblem } from './verify.js';
 export { pageChecksum, checkPage, isNewPage, pageLsn, storedChecksum } from './page-checksum.js';
@@ -62,7 +62,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   try {
     const facts = await source.identify();
     await checkClusterIdentity(o.repo, o.clusterName, facts.systemIdentifier);
-    const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier);
+    const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier, warn);
     const jobs = Math.max(1, o.jobs ?? o.repo.jobs);
     writer = await o.repo.startSnapshot({
       cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`,

@@ -49,6 +49,14 @@ export function summarize(m: SnapshotManifest): BackupSummary {
   return { ...base, method: dump?.format ? `dump (${dump.format})` : 'dump' };
 }
 
-export async function listBackups(repo: Repository, cluster: string): Promise<BackupSummary[]> {
-  return (await repo.listSnapshots(cluster)).map(summarize);
+/** A snapshot whose manifest cannot be read: listed apart, with the reason. */
+export interface DamagedSnapshot {
+  id: string;
+  message: string;
+}
+
+/** The cluster's snapshots, oldest first, and those whose manifest is damaged (not restorable). */
+export async function listBackups(repo: Repository, cluster: string): Promise<{ rows: BackupSummary[]; damaged: DamagedSnapshot[] }> {
+  const { manifests, damaged } = await repo.readSnapshots(cluster);
+  return { rows: manifests.map(summarize), damaged: damaged.map((d) => ({ id: d.id, message: d.error.message })) };
 }

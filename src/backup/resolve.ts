@@ -18,8 +18,12 @@ export interface ResolvedSnapshot {
 export async function resolveSnapshot(repo: Repository, cluster: string, idOrLatest: string): Promise<ResolvedSnapshot> {
   let snapshot: Snapshot;
   if (idOrLatest === 'latest') {
-    const manifests = await repo.listSnapshots(cluster);
+    const { manifests, damaged } = await repo.readSnapshots(cluster);
     const newest = manifests.filter((m) => m.kind === 'physical').pop();
+    // A damaged manifest newer than the newest readable backup may have been the latest backup:
+    // never fall back to an older one silently. Older damaged ones do not matter here.
+    const newer = damaged.filter((d) => !newest || d.id > newest.id).pop();
+    if (newer) throw newer.error;
     if (!newest) {
       throw new PgkeepError('NOT_FOUND', `cluster "${cluster}" has no physical backups in ${repo.location}`, {
         hint: manifests.length

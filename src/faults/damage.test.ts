@@ -150,3 +150,31 @@ faultTest('a damaged snapshot manifest: verify, check and restore of it fail wit
   }
   await env.assertCheckPasses('the manifest was put back');
 });
+
+faultTest('a damaged older manifest does not stop list, restore latest or the next backup', async () => {
+  await ensureSnapshots();
+  const victim = ids[1]!;
+  const repair = damageManifest(victim);
+  try {
+    const list = await env.cli(['list']);
+    assert.equal(list.code, 7, `list says something is damaged: ${list.stdout}${list.stderr}`);
+    const shown = JSON.parse(list.stdout) as { snapshots: { id: string }[]; damaged: { id: string; message: string }[] };
+    assert.deepEqual(shown.snapshots.map((s) => s.id), [ids[0], ids[2]], 'list shows every readable snapshot');
+    assert.deepEqual(shown.damaged.map((d) => d.id), [victim], 'list names the damaged one');
+    assert.match(shown.damaged[0]!.message, /SHA-256|damaged/);
+
+    const b = await env.cli(['backup', '--method', 'stream', '--standalone']);
+    assert.equal(b.code, 0, `a new backup can be taken (it is what the hint says to do): ${b.stdout}${b.stderr}`);
+    const made = JSON.parse(b.stdout) as { snapshotId: string; incrementalFrom?: string; warnings: string[] };
+    assert.equal(made.incrementalFrom, ids[2], 'incremental to the newest readable backup');
+    assert.ok(made.warnings.some((w) => w.includes(victim)), `the backup warns about ${victim}: ${JSON.stringify(made.warnings)}`);
+
+    const dir = env.newTarget();
+    const r = await env.cli(['restore', 'latest', '--to', dir, '--archive-mode', 'off', '--no-sync']);
+    assert.equal(r.code, 0, `restore latest (${made.snapshotId}) works: ${r.stdout}${r.stderr}`);
+    assert.equal(JSON.parse(r.stdout).snapshotId, made.snapshotId);
+    await env.assertDataDir(dir, expected.get(ids[2]!)!, 'the backup taken with a damaged older manifest');
+  } finally {
+    repair();
+  }
+});

@@ -1,6 +1,6 @@
 /** The repository engine's public surface. Use cases import from here only. */
 export { Repository } from './repository.js';
-export type { InitOptions, OpenOptions, ReadOptions, StartSnapshotOptions } from './repository.js';
+export type { DamagedManifest, InitOptions, OpenOptions, ReadOptions, StartSnapshotOptions } from './repository.js';
 export { Snapshot } from './snapshot.js';
 export { SnapshotWriter } from './snapshot-writer.js';
 export type {

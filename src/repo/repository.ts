@@ -64,6 +64,12 @@ export interface StartSnapshotOptions {
   fileSha256?: boolean;
 }
 
+/** A snapshot whose manifest could not be read (failed checksum, tag or validation). */
+export interface DamagedManifest {
+  id: string;
+  error: PgkeepError;
+}
+
 export interface ReadOptions {
   signal?: AbortSignal;
 }
@@ -239,11 +245,29 @@ export class Repository implements RepoCore {
     return ids.sort();
   }
 
-  /** Manifests of a cluster, oldest first. */
+  /** Manifests of a cluster, oldest first; DATA_INTEGRITY when any of them is damaged. */
   async listSnapshots(cluster: string): Promise<SnapshotManifest[]> {
-    const out: SnapshotManifest[] = [];
-    for (const id of await this.listSnapshotIds(cluster)) out.push(await this.readManifest(cluster, id));
-    return out;
+    const { manifests, damaged } = await this.readSnapshots(cluster);
+    if (damaged[0]) throw damaged[0].error;
+    return manifests;
+  }
+
+  /**
+   * Every manifest of a cluster that can be read, oldest first, and the ids of those that are
+   * damaged (with their DATA_INTEGRITY error): for callers that can go on without them and say so.
+   */
+  async readSnapshots(cluster: string): Promise<{ manifests: SnapshotManifest[]; damaged: DamagedManifest[] }> {
+    const manifests: SnapshotManifest[] = [];
+    const damaged: DamagedManifest[] = [];
+    for (const id of await this.listSnapshotIds(cluster)) {
+      try {
+        manifests.push(await this.readManifest(cluster, id));
+      } catch (e) {
+        if (!(e instanceof PgkeepError && e.code === 'DATA_INTEGRITY')) throw e;
+        damaged.push({ id, error: e });
+      }
+    }
+    return { manifests, damaged };
   }
 
   /** Read a manifest; DATA_INTEGRITY when it is damaged. */

@@ -4,7 +4,8 @@ import type { Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { listBackups, type BackupSummary } from '../../backup/index.js';
+import { listBackups, type BackupSummary, type DamagedSnapshot } from '../../backup/index.js';
+import { ERROR_CODES, PgkeepError } from '../../errors.js';
 
 const shortTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
@@ -30,12 +31,19 @@ Examples:
   pgkeep --json list`)
     .action(runner.action(async (ctx) => {
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
-      let rows: BackupSummary[];
+      let listed: { rows: BackupSummary[]; damaged: DamagedSnapshot[] };
       try {
-        rows = await listBackups(repo, ctx.config.clusterName);
+        listed = await listBackups(repo, ctx.config.clusterName);
       } finally {
         await repo.closeAll();
       }
-      ctx.out.result(ctx.out.json ? { cluster: ctx.config.clusterName, snapshots: rows } : rows, () => renderList(ctx.config.clusterName, rows));
+      const { rows, damaged } = listed;
+      ctx.out.result(ctx.out.json ? { cluster: ctx.config.clusterName, snapshots: rows, damaged } : rows,
+        () => [renderList(ctx.config.clusterName, rows), ...damaged.map((d) => `DAMAGED ${d.id}: ${d.message}`)].join('\n'));
+      if (damaged.length === 0) return;
+      if (ctx.out.json) return ERROR_CODES.DATA_INTEGRITY;
+      throw new PgkeepError('DATA_INTEGRITY', `${damaged.length} snapshot manifest(s) of cluster ${ctx.config.clusterName} are damaged: ${damaged.map((d) => d.id).join(', ')}`, {
+        hint: 'those snapshots cannot be restored; run "pgkeep repo check" for the details, and take a new backup',
+      });
     }));
 }
