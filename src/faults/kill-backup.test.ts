@@ -89,7 +89,10 @@ faultTest('kill -9 of a restore at its start and while writing files: marker sta
     assert.match(again.stdout, /interrupted|in progress|--delta/);
     const delta = await env.cli(['restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--delta']);
     assert.equal(delta.code, 0, `restore --delta finishes the interrupted restore: ${delta.stdout}${delta.stderr}`);
-    assert.equal(JSON.parse(delta.stdout).resumed, snap!.id);
+    // Killed right after the marker was created, its content may not have been written: it still
+    // counts as a marker, of an "unknown" snapshot (src/restore/marker.ts).
+    const resumed = JSON.parse(delta.stdout).resumed;
+    assert.ok(resumed === snap!.id || (point === 'start' && resumed === 'unknown'), `resumed ${resumed}`);
     assert.equal(existsSync(join(dir, '.pgkeep-restore-in-progress')), false);
     await env.assertDataDir(dir, expected, `a restore killed at ${point} and finished with --delta`);
   }

@@ -18,12 +18,10 @@ let round = 0;
 
 useFaultEnv('kill-maintenance', (e) => (env = e), { wal_keep_size: '512MB' });
 
-/** Two more backups of changed data, then expire all but the newest: gc has packs to delete and to repack. */
+/** One more backup of changed data, then expire all but the newest: gc has packs to delete and to repack. */
 async function makeGarbage(): Promise<void> {
-  for (let i = 0; i < 2; i++) {
-    await env.changeData(++round);
-    await env.backup(i ? 'local' : 'stream');
-  }
+  await env.changeData(++round);
+  await env.backup(round % 2 ? 'local' : 'stream');
   const r = await env.cli(['expire', '--keep-last', '1']);
   assert.equal(r.code, 0, `expire: ${r.stdout}${r.stderr}`);
 }
@@ -46,7 +44,6 @@ async function afterKill(r: CliResult, p: CliProcess, when: string, rerun: strin
   await env.assertStaleLocksAndUnlock(p.proc.pid!, when);
   const again = await env.cli(rerun);
   assert.equal(again.code, 0, `${when}: rerun of ${rerun.join(' ')}: ${again.stdout}${again.stderr}`);
-  await env.assertCheckPasses(`${when}, then a rerun`);
   await env.assertEverySnapshotRestores(when);
 }
 
@@ -68,10 +65,8 @@ for (const { point, reached } of GC_POINTS) {
 
 for (const point of ['holding its lock', 'deleting a backup'] as const) {
   faultTest(`kill -9 of expire while ${point}`, async () => {
-    for (let i = 0; i < 2; i++) {
-      await env.changeData(++round);
-      await env.backup('stream');
-    }
+    await env.changeData(++round);
+    await env.backup('stream');
     const locks = new Set(env.sharedLockFiles());
     const p = start('expire', '--keep-last', '1');
     const r = await killAt(p, point === 'holding its lock'
