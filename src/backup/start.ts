@@ -39,6 +39,12 @@ export function backupFunctionError(e: unknown, fn: string): PgkeepError {
   if (e instanceof PgkeepError) return e;
   const err = e as { code?: string; message?: string };
   const msg = err.message ?? String(e);
+  if (sessionLost(e)) {
+    return new PgkeepError('CONNECTION', `${fn} failed: the connection to the server was lost (${msg}); the backup session is gone, so this backup cannot be completed`, {
+      hint: 'check that the server is running (was it restarted or did it crash?) and reachable, then run the backup again; nothing was published',
+      cause: e,
+    });
+  }
   if (/WAL level not sufficient/i.test(msg)) {
     return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, {
       hint: 'set wal_level = replica in postgresql.conf and restart the server', cause: e,
@@ -55,4 +61,15 @@ export function backupFunctionError(e: unknown, fn: string): PgkeepError {
     });
   }
   return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, { cause: e });
+}
+
+/**
+ * The session died under the backup: a socket error or a closed client (no server ErrorResponse,
+ * which always has a severity), or the server ending it (57P01 admin, 57P02 crash, 57P03 cannot
+ * connect now; class 08 connection exceptions).
+ */
+function sessionLost(e: unknown): boolean {
+  const err = (e ?? {}) as { code?: string; severity?: string };
+  if (!err.severity) return true;
+  return typeof err.code === 'string' && (/^57P0[123]$/.test(err.code) || err.code.startsWith('08'));
 }

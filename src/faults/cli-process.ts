@@ -93,6 +93,19 @@ export async function killAt(p: CliProcess, point: () => boolean | Promise<boole
   return p.exit;
 }
 
+/**
+ * Hold the process still (SIGSTOP) while a fault is injected around it, so that the fault lands
+ * at the point observed rather than wherever the process has got to by then; `thaw` resumes it.
+ */
+export function freeze(p: CliProcess, what: string): void {
+  if (p.exited()) throw new Error(`the process ended before ${what}: ${p.stdout().slice(-1500)}${p.stderr().slice(-1500)}`);
+  p.proc.kill('SIGSTOP');
+}
+
+export function thaw(p: CliProcess): void {
+  p.proc.kill('SIGCONT');
+}
+
 /** Resolves with the first line of the process's stderr matching `re` (bounded). */
 export function stderrLine(p: CliProcess, re: RegExp): () => boolean {
   return () => re.test(p.stderr());

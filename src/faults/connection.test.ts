@@ -6,9 +6,10 @@
  * succeeds and every snapshot restores.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
 import { faultTest } from '../test-support/faults.js';
 import { type FaultEnv, useFaultEnv } from './fault-env.js';
-import { waitUntil, type CliProcess, type CliResult } from './cli-process.js';
+import { freeze, thaw, waitUntil, type CliProcess, type CliResult } from './cli-process.js';
 
 let env: FaultEnv;
 let round = 0;
@@ -24,6 +25,7 @@ async function failedCleanly(p: CliProcess, what: string): Promise<CliResult> {
   assert.ok(r.code === 4 || r.code === 5, `${what}: exit ${r.code} (4 or 5 wanted): ${r.stdout}${r.stderr}`);
   const err = JSON.parse(r.stdout).error;
   assert.ok(['CONNECTION', 'SERVER_NOT_READY'].includes(err.code), `${what}: ${err.code}: ${err.message}`);
+  console.log(`# ${what}: exit ${r.code} ${err.code}: ${err.message}`);
   return r;
 }
 
@@ -49,10 +51,16 @@ for (const which of ['backup', 'streaming'] as const) {
     const idsBefore = (await env.list()).map((s) => s.id);
     const before = new Set(env.packs());
     const p = env.startBackup('stream');
-    await copying(before, 3, [p]);
-    const killed = await env.cluster.query<{ pid: number }>(
-      `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = $1`, [which]);
-    assert.equal(killed.length, 1, `one walsender in state ${which}`);
+    await copying(before, 2, [p]);
+    // pgkeep stands still while its walsender is terminated: the backup cannot finish first.
+    freeze(p, 'the walsender was terminated');
+    try {
+      const killed = await env.cluster.query<{ pid: number }>(
+        `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = $1`, [which]);
+      assert.equal(killed.length, 1, `one walsender in state ${which}`);
+    } finally {
+      thaw(p);
+    }
     await failedCleanly(p, `walsender (${which}) terminated`);
     await assertNothingPublished(idsBefore, [p.proc.pid!], `walsender (${which}) terminated`);
     await env.backup('stream');
@@ -66,9 +74,27 @@ faultTest('the server restarts (pg_ctl restart -m fast) while a stream and a loc
   const before = new Set(env.packs());
   const procs = [env.startBackup('stream'), env.startBackup('local')];
   await waitUntil(() => env.sharedLockFiles().length >= 2, 'both backups hold their lock', 30_000, 5);
-  await copying(before, 4, procs);
-  await env.cluster.restart();
-  for (const p of procs) await failedCleanly(p, 'server restarted');
+  await copying(before, 3, procs);
+  // Both stand still until the server has begun its shutdown (so neither can finish first), then
+  // go on: a frozen replication client would hold the shutdown up until wal_sender_timeout.
+  const logStart = statSync(env.cluster.logFile).size;
+  for (const p of procs) freeze(p, 'the server restarted');
+  let restarted: Promise<void>;
+  try {
+    restarted = env.cluster.restart();
+    await waitUntil(() => readFileSync(env.cluster.logFile, 'utf8').slice(logStart).includes('received fast shutdown request'),
+      'the server began its fast shutdown', 30_000);
+  } finally {
+    for (const p of procs) thaw(p);
+  }
+  await restarted;
+  for (const p of procs) {
+    const r = await failedCleanly(p, 'server restarted');
+    // Whichever step met the restart, the user is told the connection was lost (not "server not ready").
+    const err = JSON.parse(r.stdout).error;
+    assert.equal(err.code, 'CONNECTION', `server restarted: ${err.message}`);
+    assert.match(err.message, /connection to the server was lost/);
+  }
   await assertNothingPublished(idsBefore, procs.map((p) => p.proc.pid!), 'server restarted');
   await env.backup('stream');
   await env.backup('local');

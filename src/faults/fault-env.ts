@@ -56,7 +56,7 @@ export class FaultEnv {
       INSERT INTO churn SELECT g, 0, md5(g::text) || md5((g * 3)::text) FROM generate_series(1, 20000) g;
       CHECKPOINT;`);
     // Small packs and chunks: a backup of a few MB publishes dozens of packs, one after another.
-    const repo = await newPosixRepo(env.repoDir, { chunkSize: 16 * 1024, packSize: 128 * 1024, compression: 'lz4' });
+    const repo = await newPosixRepo(env.repoDir, { chunkSize: 64 * 1024, packSize: 256 * 1024, compression: 'lz4' });
     await repo.close();
     return env;
   }
@@ -93,7 +93,9 @@ export class FaultEnv {
 
   async recordState(): Promise<void> {
     const sums = await tableChecksums(this.cluster, TABLES);
-    this.states.push({ at: Date.now() - 1000, sums });
+    // Recorded after the change committed and before the next backup starts: a snapshot that
+    // started after `at` holds exactly these rows.
+    this.states.push({ at: Date.now(), sums });
   }
 
   /** A backup to completion; returns its snapshot id. */
