@@ -4,6 +4,7 @@
  * run commands to completion with a time limit (a hung command fails the test with its output).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,6 +95,22 @@ export async function killAt(p: CliProcess, point: () => boolean | Promise<boole
 }
 
 /**
+ * SIGKILL the process the moment a file whose name `match`es appears in `dir` (inotify, not
+ * polling: the kill lands within the few milliseconds an object takes to be written or linked).
+ * Resolves with how the process ended (it may have finished first: the caller judges).
+ */
+export async function killOnCreate(p: CliProcess, dir: string, match: (name: string) => boolean): Promise<CliResult> {
+  const watcher = watch(dir, (_event, name) => {
+    if (name && match(name)) p.proc.kill('SIGKILL');
+  });
+  try {
+    return await p.exit;
+  } finally {
+    watcher.close();
+  }
+}
+
+/**
  * Hold the process still (SIGSTOP) while a fault is injected around it, so that the fault lands
  * at the point observed rather than wherever the process has got to by then; `thaw` resumes it.
  */
@@ -104,9 +121,4 @@ export function freeze(p: CliProcess, what: string): void {
 
 export function thaw(p: CliProcess): void {
   p.proc.kill('SIGCONT');
-}
-
-/** Resolves with the first line of the process's stderr matching `re` (bounded). */
-export function stderrLine(p: CliProcess, re: RegExp): () => boolean {
-  return () => re.test(p.stderr());
 }

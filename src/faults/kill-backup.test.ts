@@ -6,11 +6,12 @@
  * finishes it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, watch } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { faultTest } from '../test-support/faults.js';
+import { faultTest, injectFault } from '../test-support/faults.js';
 import { type FaultEnv, useFaultEnv, listFiles } from './fault-env.js';
-import { killAt, type CliResult } from './cli-process.js';
+import { killAt, killOnCreate, type CliResult } from './cli-process.js';
 
 let env: FaultEnv;
 let round = 0;
@@ -51,18 +52,9 @@ faultTest('kill -9 of a backup while it publishes its manifest (either no snapsh
   await env.changeData(++round);
   const idsBefore = (await env.list()).map((s) => s.id);
   const p = env.startBackup('stream');
-  const dir = join(env.repoDir, 'snapshots', 'main');
   // The manifest is written to a temporary file in the snapshots directory, then linked into
   // place: kill the moment the temporary file appears.
-  const watcher = watch(dir, (_event, name) => {
-    if (name?.startsWith('.pgkeep-tmp-')) p.proc.kill('SIGKILL');
-  });
-  let r: CliResult;
-  try {
-    r = await p.exit;
-  } finally {
-    watcher.close();
-  }
+  const r = await killOnCreate(p, join(env.repoDir, 'snapshots', 'main'), (name) => name.startsWith('.pgkeep-tmp-'));
   const ids = (await env.list()).map((s) => s.id);
   const added = ids.filter((id) => !idsBefore.includes(id));
   // The kill lands between "temp file created" and "linked into place", or just after: both
@@ -72,10 +64,10 @@ faultTest('kill -9 of a backup while it publishes its manifest (either no snapsh
   await afterKilledBackup('stream', { ...r, signal: 'SIGKILL' }, p.proc.pid!, `a backup killed while publishing (${added.length ? 'published' : 'not published'})`);
 });
 
-faultTest('kill -9 of a restore at its start and while writing files: marker stays, cannot start, --delta finishes', async () => {
+test('kill -9 of a restore at its start and while writing files: marker stays, cannot start, --delta finishes', async () => {
   const [snap] = (await env.list()).slice(-1);
   const expected = env.expectedFor(snap!.startTime);
-  for (const point of ['start', 'files'] as const) {
+  for (const point of ['start', 'files'] as const) await injectFault(`kill -9 of a restore (${point})`, async () => {
     const dir = env.newTarget();
     const p = env.spawn('restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2');
     const r = await killAt(p, point === 'start'
@@ -95,5 +87,5 @@ faultTest('kill -9 of a restore at its start and while writing files: marker sta
     assert.ok(resumed === snap!.id || (point === 'start' && resumed === 'unknown'), `resumed ${resumed}`);
     assert.equal(existsSync(join(dir, '.pgkeep-restore-in-progress')), false);
     await env.assertDataDir(dir, expected, `a restore killed at ${point} and finished with --delta`);
-  }
+  });
 });

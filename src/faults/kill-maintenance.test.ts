@@ -6,11 +6,12 @@
  * `wal get` would hand to recovery, and the archiver's retry succeeds with the right bytes.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, watch } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { faultTest } from '../test-support/faults.js';
+import { faultTest, injectFault } from '../test-support/faults.js';
 import { type FaultEnv, useFaultEnv } from './fault-env.js';
-import { killAt, type CliProcess, type CliResult } from './cli-process.js';
+import { killAt, killOnCreate, type CliProcess, type CliResult } from './cli-process.js';
 import { completedSegments, walDir } from './wal-segments.js';
 
 let env: FaultEnv;
@@ -77,26 +78,17 @@ for (const point of ['holding its lock', 'deleting a backup'] as const) {
   });
 }
 
-faultTest('kill -9 of wal push while the segment is written and just after it is linked: retry succeeds, wal get gives the right bytes', async () => {
+test('kill -9 of wal push while the segment is written and just after it is linked: retry succeeds, wal get gives the right bytes', async () => {
   await env.cluster.exec(`UPDATE churn SET payload = md5(payload) WHERE id % 2 = 0`);
   const segs = await completedSegments(env.cluster, 3);
   const push = (seg: string) => env.spawn('wal', 'push', join(walDir(env.cluster), seg));
   const first = await push(segs[0]!).exit;
   assert.equal(first.code, 0, `wal push: ${first.stdout}${first.stderr}`);
   const dir = join(env.repoDir, 'wal', 'main', await systemId(), segs[0]!.slice(0, 16));
-  for (const [i, point] of [[1, 'written'], [2, 'linked']] as const) {
+  for (const [i, point] of [[1, 'written'], [2, 'linked']] as const) await injectFault(`kill -9 of wal push (${point})`, async () => {
     const seg = segs[i]!;
-    const p = push(seg);
     // Kill the moment the object's temporary file (written) or its final name (linked) appears.
-    const watcher = watch(dir, (_e, name) => {
-      if (point === 'written' ? name?.startsWith('.pgkeep-tmp-') : name?.startsWith(seg)) p.proc.kill('SIGKILL');
-    });
-    let r: CliResult;
-    try {
-      r = await p.exit;
-    } finally {
-      watcher.close();
-    }
+    const r = await killOnCreate(push(seg), dir, (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg));
     assert.equal(r.signal, 'SIGKILL', `wal push of ${seg} was killed (${point}): ${r.stdout}${r.stderr}`);
     const source = readFileSync(join(walDir(env.cluster), seg));
     const got = await walGet(seg);
@@ -107,7 +99,7 @@ faultTest('kill -9 of wal push while the segment is written and just after it is
     assert.equal(retry.code, 0, `the archiver's retry of ${seg} succeeds: ${retry.stdout}${retry.stderr}`);
     const after = await walGet(seg);
     assert.ok(after.code === 0 && after.bytes.equals(source), `wal get ${seg} gives the pushed bytes`);
-  }
+  });
   await env.assertCheckPasses('wal push killed');
 });
 
