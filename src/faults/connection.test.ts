@@ -30,6 +30,7 @@ async function failedCleanly(p: CliProcess, what: string): Promise<CliResult> {
 }
 
 async function assertNothingPublished(idsBefore: string[], pids: number[], what: string): Promise<void> {
+  await env.assertServerForgotBackup(what);
   const ids = (await env.list()).map((s) => s.id);
   assert.deepEqual(ids, idsBefore, `${what}: no snapshot was published`);
   const left = (await env.locks()).filter((l) => pids.includes(l.pid));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { tableChecksums } from '../backup/test-support.js';
-import { runCli, spawnCli, type CliProcess, type CliResult } from './cli-process.js';
+import { runCli, spawnCli, waitUntil, type CliProcess, type CliResult } from './cli-process.js';
 
 export const TABLES = { postgres: ['steady', 'churn'] };
 
@@ -181,6 +181,23 @@ export class FaultEnv {
       assert.equal(u.code, 0, `repo unlock ${l.id}: ${u.stdout}${u.stderr}`);
     }
     return left.length;
+  }
+
+  /**
+   * The server forgets a backup whose client died: within a bound, no replication slot is left
+   * (a forgotten one would keep WAL forever and fill the server's disk), no walsender and no
+   * base backup run, and a new backup could start.
+   */
+  async assertServerForgotBackup(when: string): Promise<void> {
+    let state = '';
+    await waitUntil(async () => {
+      const [r] = await this.cluster.query<{ slots: string; senders: string; backups: string }>(`
+        SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots) AS slots,
+               (SELECT count(*) FROM pg_stat_replication)::text AS senders,
+               (SELECT count(*) FROM pg_stat_progress_basebackup)::text AS backups`);
+      state = JSON.stringify(r);
+      return r!.slots === null && r!.senders === '0' && r!.backups === '0';
+    }, `the server to drop what the backup left (${when}): ${state}`, 30_000, 50);
   }
 
   // --- Observable state in the repository (the kill points) ---

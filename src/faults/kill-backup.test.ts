@@ -21,6 +21,7 @@ useFaultEnv('kill-backup', (e) => (env = e));
 /** What every killed backup must leave: a checkable repository, a stale lock, a working rerun, restorable snapshots. */
 async function afterKilledBackup(method: 'stream' | 'local', r: CliResult, pid: number, when: string): Promise<void> {
   assert.equal(r.signal, 'SIGKILL', `backup was killed ${when}: ${r.stdout}${r.stderr}`);
+  await env.assertServerForgotBackup(when);
   await env.assertCheckPasses(when);
   const stale = (await env.locks()).filter((l) => l.pid === pid);
   assert.ok(stale.every((l) => l.stale), `the killed backup's lock is reported stale: ${JSON.stringify(stale)}`);
