@@ -81,7 +81,7 @@ export class FaultEnv {
   }
 
   /** Start a standalone backup (it restores with no WAL archive). */
-  startBackup(method: 'stream' | 'local'): CliProcess {
+  startBackup(method: 'stream' | 'local' | 'cold'): CliProcess {
     return this.spawn('backup', '--method', method, '--standalone', '--jobs', '2');
   }
 
@@ -99,7 +99,7 @@ export class FaultEnv {
   }
 
   /** A backup to completion; returns its snapshot id. */
-  async backup(method: 'stream' | 'local' = 'stream'): Promise<string> {
+  async backup(method: 'stream' | 'local' | 'cold' = 'stream'): Promise<string> {
     const r = await this.cli(['backup', '--method', method, '--standalone', '--jobs', '2']);
     assert.equal(r.code, 0, `backup failed: ${r.stdout}${r.stderr}`);
     return JSON.parse(r.stdout).snapshotId as string;

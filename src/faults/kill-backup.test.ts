@@ -49,6 +49,23 @@ for (const method of ['stream', 'local'] as const) {
   });
 }
 
+faultTest('kill -9 of a cold backup while it writes packs', async () => {
+  await env.changeData(++round);
+  await env.cluster.stop('fast');
+  try {
+    const before = new Set(env.packs());
+    const p = env.startBackup('cold');
+    const r = await killAt(p, () => env.packs().filter((f) => !before.has(f)).length >= 3, 'three new packs were published');
+    assert.equal(r.signal, 'SIGKILL', `cold backup was killed: ${r.stdout}${r.stderr}`);
+    await env.assertCheckPasses('a cold backup killed');
+    await env.backup('cold');
+    await env.assertStaleLocksAndUnlock(p.proc.pid!, 'a cold backup killed');
+  } finally {
+    await env.cluster.start();
+  }
+  await env.assertEverySnapshotRestores('a cold backup killed while writing packs');
+});
+
 faultTest('kill -9 of a backup while it publishes its manifest (either no snapshot or a whole one)', async () => {
   await env.changeData(++round);
   const idsBefore = (await env.list()).map((s) => s.id);
