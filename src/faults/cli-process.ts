@@ -95,12 +95,13 @@ export async function killAt(p: CliProcess, point: () => boolean | Promise<boole
 }
 
 /**
- * SIGKILL the process the moment a file whose name `match`es appears in `dir` (inotify, not
- * polling: the kill lands within the few milliseconds an object takes to be written or linked).
- * Resolves with how the process ended (it may have finished first: the caller judges).
+ * SIGKILL the process the moment a file `match`ing appears or goes in `dir` or below (inotify,
+ * not polling: the kill lands within the few milliseconds an object takes to be written, linked
+ * or deleted). `match` gets the path relative to `dir`. Resolves with how the process ended (it
+ * may have finished first: the caller judges).
  */
-export async function killOnCreate(p: CliProcess, dir: string, match: (name: string) => boolean): Promise<CliResult> {
-  const watcher = watch(dir, (_event, name) => {
+export async function killOnChange(p: CliProcess, dir: string, match: (name: string) => boolean): Promise<CliResult> {
+  const watcher = watch(dir, { recursive: true }, (_event, name) => {
     if (name && match(name)) p.proc.kill('SIGKILL');
   });
   try {

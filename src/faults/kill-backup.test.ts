@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import { faultTest, injectFault } from '../test-support/faults.js';
 import { type FaultEnv, useFaultEnv, listFiles } from './fault-env.js';
-import { killAt, killOnCreate, type CliResult } from './cli-process.js';
+import { killAt, killOnChange, type CliResult } from './cli-process.js';
 
 let env: FaultEnv;
 let round = 0;
@@ -72,7 +72,7 @@ faultTest('kill -9 of a backup while it publishes its manifest (either no snapsh
   const p = env.startBackup('stream');
   // The manifest is written to a temporary file in the snapshots directory, then linked into
   // place: kill the moment the temporary file appears.
-  const r = await killOnCreate(p, join(env.repoDir, 'snapshots', 'main'), (name) => name.startsWith('.pgkeep-tmp-'));
+  const r = await killOnChange(p, join(env.repoDir, 'snapshots', 'main'), (name) => name.startsWith('.pgkeep-tmp-'));
   const ids = (await env.list()).map((s) => s.id);
   const added = ids.filter((id) => !idsBefore.includes(id));
   // The kill lands between "temp file created" and "linked into place", or just after: both

@@ -6,12 +6,12 @@
  * `wal get` would hand to recovery, and the archiver's retry succeeds with the right bytes.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { faultTest, injectFault } from '../test-support/faults.js';
 import { type FaultEnv, useFaultEnv } from './fault-env.js';
-import { killAt, killOnCreate, type CliProcess, type CliResult } from './cli-process.js';
+import { killAt, killOnChange, type CliProcess, type CliResult } from './cli-process.js';
 import { completedSegments, walDir } from './wal-segments.js';
 
 let env: FaultEnv;
@@ -48,18 +48,27 @@ async function afterKill(r: CliResult, p: CliProcess, when: string, rerun: strin
   await env.assertEverySnapshotRestores(when);
 }
 
-const GC_POINTS: { point: string; reached: (p: CliProcess, before: Set<string>) => boolean }[] = [
-  { point: 'holding the exclusive lock', reached: () => env.hasExclusiveLock() },
-  { point: 'repacking (a new pack published)', reached: (p, before) => /repacking/.test(p.stderr()) && env.packs().some((k) => !before.has(k)) },
-  { point: 'deleting packs', reached: (p) => /deleting \d+ pack/.test(p.stderr()) },
+const isTemp = (name: string) => basename(name).startsWith('.pgkeep-tmp-');
+
+/** Where gc is killed: each point is seen as it happens (a lock file, or inotify on packs and manifests). */
+const GC_POINTS: { point: string; kill: (p: CliProcess) => Promise<CliResult> }[] = [
+  { point: 'holding the exclusive lock', kill: (p) => killAt(p, () => env.hasExclusiveLock(), 'gc took the exclusive lock') },
+  // gc writes packs only when it repacks: the first temporary file under packs/ is a repacked pack.
+  { point: 'writing a repacked pack', kill: (p) => killOnChange(p, join(env.repoDir, 'packs'), isTemp) },
+  // After the new packs, before any deletion: the manifests that used the old packs are rewritten.
+  { point: 'rewriting manifests', kill: (p) => killOnChange(p, join(env.repoDir, 'snapshots'), isTemp) },
+  { point: 'deleting packs', kill: (p) => killOnChange(p, join(env.repoDir, 'packs'), (n) => !isTemp(n) && !existsSync(join(env.repoDir, 'packs', n))) },
 ];
 
-for (const { point, reached } of GC_POINTS) {
+for (const { point, kill } of GC_POINTS) {
   faultTest(`kill -9 of repo gc while ${point}`, async () => {
     await makeGarbage();
     const before = new Set(env.packs());
     const p = start('repo', 'gc', '--repack-below', '90');
-    const r = await killAt(p, () => reached(p, before), `gc ${point}`);
+    const r = await kill(p);
+    const now = new Set(env.packs());
+    console.log(`# gc killed while ${point}: ${[...before].filter((k) => !now.has(k)).length} of ${before.size} packs deleted, ` +
+      `${[...now].filter((k) => !before.has(k)).length} new packs`);
     await afterKill(r, p, `gc killed while ${point}`, ['repo', 'gc', '--repack-below', '90'], true);
   });
 }
@@ -70,9 +79,10 @@ for (const point of ['holding its lock', 'deleting a backup'] as const) {
     await env.backup('stream');
     const locks = new Set(env.sharedLockFiles());
     const p = start('expire', '--keep-last', '1');
-    const r = await killAt(p, point === 'holding its lock'
-      ? () => env.sharedLockFiles().some((f) => !locks.has(f))
-      : () => /deleting backup/.test(p.stderr()), `expire ${point}`);
+    const snapshots = join(env.repoDir, 'snapshots');
+    const r = point === 'holding its lock'
+      ? await killAt(p, () => env.sharedLockFiles().some((f) => !locks.has(f)), 'expire took its lock')
+      : await killOnChange(p, snapshots, (n) => !isTemp(n) && !existsSync(join(snapshots, n)));
     await afterKill(r, p, `expire killed while ${point}`, ['expire', '--keep-last', '1'], false);
     assert.equal((await env.list()).length, 1, 'the rerun expired what the killed one did not');
   });
@@ -88,7 +98,7 @@ test('kill -9 of wal push while the segment is written and just after it is link
   for (const [i, point] of [[1, 'written'], [2, 'linked']] as const) await injectFault(`kill -9 of wal push (${point})`, async () => {
     const seg = segs[i]!;
     // Kill the moment the object's temporary file (written) or its final name (linked) appears.
-    const r = await killOnCreate(push(seg), dir, (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg));
+    const r = await killOnChange(push(seg), dir, (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg));
     assert.equal(r.signal, 'SIGKILL', `wal push of ${seg} was killed (${point}): ${r.stdout}${r.stderr}`);
     const source = readFileSync(join(walDir(env.cluster), seg));
     const got = await walGet(seg);
