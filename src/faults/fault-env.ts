@@ -190,6 +190,7 @@ export class FaultEnv {
    */
   async assertServerForgotBackup(when: string): Promise<void> {
     let state = '';
+    const began = Date.now();
     await waitUntil(async () => {
       const [r] = await this.cluster.query<{ slots: string; senders: string; backups: string }>(`
         SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots) AS slots,
@@ -198,6 +199,7 @@ export class FaultEnv {
       state = JSON.stringify(r);
       return r!.slots === null && r!.senders === '0' && r!.backups === '0';
     }, `the server to drop what the backup left (${when}): ${state}`, 30_000, 50);
+    if (Date.now() - began > 1000) console.log(`# the server took ${Date.now() - began} ms to drop what the backup left (${when}): ${state}`);
   }
 
   // --- Observable state in the repository (the kill points) ---
