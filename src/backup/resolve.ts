@@ -3,7 +3,7 @@
  * its meta typed. Shared by restore, verify and show.
  */
 import { PgkeepError } from '../errors.js';
-import type { Repository, Snapshot } from '../repo/index.js';
+import type { Repository, Snapshot, SnapshotManifest } from '../repo/index.js';
 import type { PhysicalBackupMeta } from './meta.js';
 
 export interface ResolvedSnapshot {
@@ -18,16 +18,12 @@ export interface ResolvedSnapshot {
 export async function resolveSnapshot(repo: Repository, cluster: string, idOrLatest: string): Promise<ResolvedSnapshot> {
   let snapshot: Snapshot;
   if (idOrLatest === 'latest') {
-    const { manifests, damaged } = await repo.readSnapshots(cluster);
-    const newest = manifests.filter((m) => m.kind === 'physical').pop();
-    // A damaged manifest newer than the newest readable backup may have been the latest backup:
-    // never fall back to an older one silently. Older damaged ones do not matter here.
-    const newer = damaged.filter((d) => !newest || d.id > newest.id).pop();
-    if (newer) throw newer.error;
+    const { physical, snapshots } = await physicalManifests(repo, cluster);
+    const newest = physical[physical.length - 1];
     if (!newest) {
       throw new PgkeepError('NOT_FOUND', `cluster "${cluster}" has no physical backups in ${repo.location}`, {
-        hint: manifests.length
-          ? `it has ${manifests.length} logical dump(s) (pgkeep list); take a physical backup with "pgkeep backup"`
+        hint: snapshots
+          ? `it has ${snapshots} logical dump(s) (pgkeep list); take a physical backup with "pgkeep backup"`
           : 'take one with "pgkeep backup", or check --cluster and --repo',
         details: { cluster },
       });
@@ -43,4 +39,19 @@ export async function resolveSnapshot(repo: Repository, cluster: string, idOrLat
     });
   }
   return { snapshot, meta: snapshot.meta as unknown as PhysicalBackupMeta };
+}
+
+/**
+ * The cluster's physical backups whose manifest can be read, oldest first, and how many readable
+ * snapshots it has in all. A damaged manifest is passed over unless it is newer than every
+ * readable backup: then it may have been the latest backup, and its DATA_INTEGRITY error is
+ * thrown rather than falling back to an older backup without a word.
+ */
+export async function physicalManifests(repo: Repository, cluster: string): Promise<{ physical: SnapshotManifest[]; snapshots: number }> {
+  const { manifests, damaged } = await repo.readSnapshots(cluster);
+  const physical = manifests.filter((m) => m.kind === 'physical');
+  const newest = physical[physical.length - 1];
+  const newer = damaged.filter((d) => !newest || d.id > newest.id).pop();
+  if (newer) throw newer.error;
+  return { physical, snapshots: manifests.length };
 }

@@ -178,3 +178,20 @@ faultTest('a damaged older manifest does not stop list, restore latest or the ne
     repair();
   }
 });
+
+faultTest('a damaged older manifest does not stop the restore of a newer backup that recovers from the archive', async () => {
+  await ensureSnapshots();
+  // Not standalone: its restore goes through the archive planner, which reads every manifest.
+  const b = await env.cli(['backup', '--method', 'stream']);
+  assert.equal(b.code, 0, `backup: ${b.stdout}${b.stderr}`);
+  const newest = JSON.parse(b.stdout).snapshotId as string;
+  const repair = damageManifest(ids[1]!);
+  try {
+    const dir = env.newTarget();
+    const r = await env.cli(['restore', newest, '--to', dir, '--archive-mode', 'off', '--no-sync']);
+    const err = r.code === 0 ? undefined : JSON.parse(r.stdout).error;
+    assert.notEqual(err?.code, 'DATA_INTEGRITY', `restore of ${newest} is refused because another snapshot's manifest is damaged: ${err?.message}`);
+  } finally {
+    repair();
+  }
+});

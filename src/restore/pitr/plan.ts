@@ -17,7 +17,7 @@
 import { PgkeepError } from '../../errors.js';
 import type { Repository, SnapshotManifest } from '../../repo/index.js';
 import type { PhysicalBackupMeta } from '../../backup/meta.js';
-import { resolveSnapshot } from '../../backup/resolve.js';
+import { physicalManifests, resolveSnapshot } from '../../backup/resolve.js';
 import { formatLsn, parseLsn, segmentOfLsn } from '../../pg/lsn.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import {
@@ -154,7 +154,7 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
 }
 
 async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
-  const manifests = (await repo.listSnapshots(cluster)).filter((m) => m.kind === 'physical');
+  const manifests = (await physicalManifests(repo as Repository, cluster)).physical;
   if (manifests.length === 0) await resolveSnapshot(repo as Repository, cluster, 'latest'); // throws NOT_FOUND with its hint
   return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
 }
