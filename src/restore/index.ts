@@ -7,7 +7,8 @@
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
  *
- * A cold or standalone backup restored without a target needs no archive and is not planned.
+ * Every restore that recovers is planned, cold and standalone ones included: to the end of what
+ * the archive holds, never past a known gap, ending on a new timeline (pitr/archive-recovery.ts).
  * `archiveMode: 'off'` writes archive_mode = off so the copy never archives (recovery-config).
  *
  * Everything that can be refused is refused before the first byte is written. Until "finish"
@@ -31,6 +32,7 @@ import { startRestored } from './start.js';
 import { planArchiveRecovery } from './pitr/archive-recovery.js';
 import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
+import { checkRecoveryReachedPlan } from './pitr/check-end.js';
 import type { PitrPlan, RecoveryEnd } from './pitr/types.js';
 import type { RecoveryRequest } from './recovery-config.js';
 import { placeTablespaces } from './tablespace-map.js';
@@ -158,6 +160,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     handOver(s.cluster, o);
     if (recovery.mode === 'archive-recovery') {
       recoveryEnd = await waitForRecoveryEnd(s.cluster, action, { logFrom: 0, signal: o.signal });
+      if (pitr) checkRecoveryReachedPlan(pitr, recoveryEnd, dataDir, s.cluster.logFile);
     }
   }
 
@@ -184,6 +187,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     ...(started ? { started } : {}),
     ...(pitr ? { pitr } : {}),
     ...(recoveryEnd ? { recoveryEnd } : {}),
+    ...(pitr ? { wal: pitr.wal } : {}),
     warnings,
   };
 }

@@ -5,7 +5,7 @@
 import type { Repository } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { RecoveryRequest } from './recovery-config.js';
-import type { PitrPlan, PitrRequest, RecoveryEnd } from './pitr/types.js';
+import type { PitrPlan, PitrRequest, RecoveryEnd, WalUsed } from './pitr/types.js';
 import type { ArchiveModeOption } from './archive-mode.js';
 
 export interface TablespaceMapping {
@@ -155,5 +155,7 @@ export interface RestoreResult {
   pitr?: PitrPlan;
   /** With --start and archive recovery: how recovery ended (promoted, paused, shut down). */
   recoveryEnd?: RecoveryEnd;
+  /** Which WAL the restored cluster recovers with (its own, the archive's) and up to where; absent when it needs none. */
+  wal?: WalUsed;
   warnings: string[];
 }

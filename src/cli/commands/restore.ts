@@ -11,7 +11,7 @@ import { progressBar } from '../progress.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreResult } from '../../restore/index.js';
+import { describeGap, parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreResult } from '../../restore/index.js';
 
 interface RestoreFlags extends PitrFlags {
   to?: string;
@@ -53,8 +53,9 @@ export function renderRestore(r: RestoreResult): string {
   }
   if (r.resumed) lines.push(`finished an interrupted restore (of snapshot ${r.resumed})`);
   for (const t of r.tablespaces) lines.push(`tablespace ${t.oid}: ${t.to}${t.to !== t.from ? ` (was ${t.from})` : ''}`);
-  lines.push(`recovery: ${RECOVERY_TEXT[r.recovery.mode]}`);
+  lines.push(`recovery: ${r.wal?.ownWalOnly ? OWN_WAL_TEXT : RECOVERY_TEXT[r.recovery.mode]}`);
   if (r.recovery.settings.restore_command) lines.push(`  restore_command = ${r.recovery.settings.restore_command}`);
+  lines.push(...renderWal(r));
   lines.push(renderArchiving(r));
   if (r.pitr) lines.push(...renderPitr(r));
   if (r.recoveryEnd) lines.push(...renderRecoveryEnd(r));
@@ -71,6 +72,22 @@ export function renderRestore(r: RestoreResult): string {
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+const OWN_WAL_TEXT = 'archive recovery from the WAL stored with the backup only (this cluster has nothing in the archive), then a new timeline';
+
+/** Which WAL the restored cluster recovers with, and up to where (what the restore can hold: its recovery point). */
+function renderWal(r: RestoreResult): string[] {
+  const w = r.wal;
+  if (!w) return [];
+  const own = w.fromBackup ? `the backup's own (pg_wal/ in the snapshot: ${w.fromBackup.first} .. ${w.fromBackup.last})` : '';
+  const archive = w.fromArchive ? `the archive (timeline ${w.fromArchive.timeline}: ${w.fromArchive.first} .. ${w.fromArchive.last})` : '';
+  const sources = own && archive ? `${own}, then ${archive}` : own || archive || 'none archived yet';
+  const tail = w.ownWalOnly ? '; restore_command fetches nothing' : !w.fromArchive && w.fromBackup ? '; the archive holds nothing after it' : '';
+  const where = { record: `the last record in ${w.upTo.segment}`, 'segment-end': `the end of ${w.upTo.segment}`, 'backup-end': 'the backup\'s end' }[w.upTo.what];
+  const lines = [`WAL: ${sources}${tail}`, `  up to: LSN ${w.upTo.lsn} (${where})${r.pitr?.target ? ', recovery stops at the target before that' : ''}`];
+  if (w.gap) lines.push(`  gap: ${describeGap(w.gap)}`);
+  return lines;
 }
 
 function renderArchiving(r: RestoreResult): string {
@@ -102,6 +119,7 @@ function renderRecoveryEnd(r: RestoreResult): string[] {
   const lines = [`recovery ended after ${e.seconds.toFixed(1)} s: ${e.state}${e.timeline ? ` (new timeline ${e.timeline})` : ''}`];
   if (e.stoppedAt) lines.push(`  ${e.stoppedAt}`);
   if (e.lastTransactionTime) lines.push(`  last replayed transaction: ${e.lastTransactionTime}`);
+  if (e.replayLsn) lines.push(`  replayed up to LSN ${e.replayLsn}`);
   if (e.state === 'paused') lines.push('  read-only at the target: check the data, then SELECT pg_wal_replay_resume() to promote (or restore again with another target)');
   return lines;
 }
