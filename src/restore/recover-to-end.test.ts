@@ -25,6 +25,7 @@ import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
 import { faultTest } from '../test-support/faults.js';
 import { parseLsn, segmentOfLsn } from '../pg/lsn.js';
+import { walObjectName } from '../wal/layout.js';
 import { archivingSource, batch as batchOf, CLI, sum, switchAndWait } from './test-archiving.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 
@@ -146,6 +147,31 @@ faultTest('a gap in the archive: the latest point is refused naming it; a target
     assert.equal(existsSync(join(work, 'gap-after')), false);
   } finally {
     renameSync(aside, file);
+  }
+});
+
+faultTest('a damaged archived segment ends recovery early: a restore to the latest point with --start fails instead of reporting success', async () => {
+  await batch(src, 5001, 'in-damaged');
+  const damaged = await switchAndWait(src);
+  await batch(src, 5101, 'after-damaged');
+  const last = await switchAndWait(src);
+  const [{ sysid }] = await src.query<{ sysid: string }>('select system_identifier::text as sysid from pg_control_system()') as [{ sysid: string }];
+  const name = walObjectName('test', sysid, damaged);
+  const original = await repo.getObject(name);
+  const bad = Buffer.from(original);
+  bad.fill(0, 8192); // its first page, then no WAL: PostgreSQL takes it for the end of WAL
+  await repo.putObject(name, bad);
+  chownTreeToServerUser(repoDir); // restore_command runs as the server's OS user
+  try {
+    await assert.rejects(restore(opts('damaged', undefined)), (e: unknown) => {
+      assert.ok(e instanceof PgkeepError, String(e));
+      assert.equal(e.code, 'DATA_INTEGRITY', e.message);
+      assert.match(e.message, new RegExp(`promoted, before the end of the archived WAL it was planned to reach \\(the record at [0-9A-F]+/[0-9A-F]+, in ${last}\\)`));
+      return true;
+    });
+  } finally {
+    await repo.putObject(name, original);
+    chownTreeToServerUser(repoDir);
   }
 });
 
