@@ -149,16 +149,21 @@ export function register(program: Command, runner: Runner): void {
 Files get their recorded modes and mtimes; run as root, they also get their recorded owner (by
 name when this host knows it), so the cluster starts as the postgres user. A stream backup's
 backup_manifest is restored too: "pg_verifybackup DIR" checks the files.
-A standalone backup recovers from its own WAL; other hot backups recover from the WAL archive
-(recovery.signal and a restore_command running "pgkeep wal get"). Until the restore finishes,
-DIR holds .pgkeep-restore-in-progress and no global/pg_control, so it cannot be started.
+Without a target, every restore goes to the latest point: the end of the WAL the repository
+holds (recovery.signal and a restore_command running "pgkeep wal get"), cold and standalone
+backups included when their cluster archived WAL after them (their own pg_wal/ fills in).
+A standalone backup with nothing archived after it recovers from its own pg_wal/; a cold one
+simply starts. Recovery always ends with a promotion to a new timeline. The output says which
+WAL is used and up to where. Until the restore finishes, DIR holds .pgkeep-restore-in-progress
+and no global/pg_control, so it cannot be started.
 
-Every restore that recovers from the WAL archive (a hot backup without --standalone, or any
-backup with a target) replays along the latest timeline unless --target-timeline says
-otherwise, so pgkeep chooses the backup the way PostgreSQL needs it: without an id (or with
-"latest"), the newest backup on that timeline's history; a given id that is not on it (taken
-on the old timeline after a promotion) is refused before anything is written. Cold and
-standalone backups restored without a target need no archive: they start as they are.
+Recovery replays along the latest timeline unless --target-timeline says otherwise, so pgkeep
+chooses the backup the way PostgreSQL needs it: without an id (or with "latest"), the newest
+backup on that timeline's history; a given id that is not on it (taken on the old timeline
+after a promotion) is refused before anything is written. A gap in the archive after the
+backup (a missing segment, newer ones archived) refuses the latest point, naming it: put the
+segments back, or accept the loss with --target-lsn at the reachable point it names. With
+--start, a recovery that promotes before the planned end fails (exit 7).
 
 The restored cluster keeps the backup's configuration, archive_command included: once promoted
 it archives a new timeline wherever the source did. --archive-mode off writes archive_mode = off
