@@ -171,7 +171,8 @@ function refuseOrWarnGap(b: Backup, gap: ArchiveGap, reach: ArchiveReach, target
   const point = reach.lastRecordLsn ?? reach.endLsn;
   throw new PgkeepError('NOT_FOUND', `cannot recover backup ${b.id} to the latest point: ${describeGap(gap)}; ` +
     `recovery would stop at ${point} (${reach.lastRecordLsn ? 'the start of the last record' : 'the end'} of ${reach.lastSegment}) and promote, abandoning the WAL after the gap`, {
-    hint: `put the missing segment${gap.missing === 1 ? '' : 's'} back into the archive if a copy exists (the server's pg_wal/, then "pgkeep wal push"; "pgkeep wal check" lists the gaps) and restore again; ` +
+    hint: `if the server is still archiving ${gap.missing === 1 ? 'it' : 'them'} (a failing or lagging archiver), wait and restore again; ` +
+      `put the missing segment${gap.missing === 1 ? '' : 's'} back into the archive if a copy exists (the server's pg_wal/, then "pgkeep wal push"; "pgkeep wal check" lists the gaps) and restore again; ` +
       `or, to accept losing everything after the gap, give the last reachable point as the target: --target-lsn ${point} (or a --target-time before the gap)`,
     details: { gap, lastReachable: point, lastSegment: reach.lastSegment },
   });
