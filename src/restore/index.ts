@@ -3,7 +3,8 @@
  *
  *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
  *   the timeline's history, check the target against the archive) -> resolve snapshot ->
- *   place tablespaces & plan recovery -> check target -> plan -> begin (marker) -> tablespaces
+ *   place tablespaces & plan recovery -> check target -> plan -> keep WAL the archive lacks (--delta)
+ *   -> begin (marker) -> tablespaces
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
  *
@@ -18,6 +19,7 @@ import { resolve } from 'node:path';
 import { resolveSnapshot } from '../backup/resolve.js';
 import { withRepoLock } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
+import { requirePath } from '../config/paths.js';
 import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
@@ -27,6 +29,7 @@ import { OwnerResolver } from './ownership.js';
 import { planRestore, recordedTablespaces } from './plan.js';
 import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
+import { keepUnarchivedWal, unarchivedWalWarning } from './keep-wal.js';
 import { startRestored } from './start.js';
 import { planArchiveRecovery } from './pitr/archive-recovery.js';
 import { restoredArchiveSettings } from './archive-mode.js';
@@ -60,7 +63,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
-  const dataDir = resolve(o.to);
+  const dataDir = resolve(requirePath(o.to, 'the restore target (--to)'));
   const delta = Boolean(o.delta);
   const sync = o.sync ?? true;
   const stats: RestoreStats = {
@@ -89,7 +92,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
 
   step('check-target');
-  const target = await checkTarget(dataDir, placed, delta);
+  const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
 
   step('plan');
   const plan = planRestore(dataDir, records, placed);
@@ -112,6 +115,16 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     },
   };
 
+  let keepWal: Awaited<ReturnType<typeof keepUnarchivedWal>> = { keepPaths: [] };
+  if (delta && target.nonEmpty) {
+    step('keep-wal');
+    keepWal = await keepUnarchivedWal({
+      dataDir, repo: o.repo, cluster: o.cluster, systemId: meta.systemIdentifier, archiveRecovery: recovery.mode === 'archive-recovery',
+      snapshotPaths: plan.keep, signal: o.signal,
+    });
+    if (keepWal.report) warnings.push(unarchivedWalWarning(keepWal.report));
+  }
+
   step('begin');
   await beginRestore(dataDir, snapshot.id, o.cluster, delta);
 
@@ -121,7 +134,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   let removed: string[] = [];
   if (delta) {
     step('remove-strays');
-    removed = await removeStrays(dataDir, plan.keep, recovery.signal ? [recovery.signal] : [], o.signal);
+    removed = await removeStrays(dataDir, plan.keep, [...(recovery.signal ? [recovery.signal] : []), ...keepWal.keepPaths], o.signal);
     stats.filesRemoved = removed.length;
   }
 
@@ -172,6 +185,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     ...(target.interrupted ? { resumed: target.interrupted.snapshot } : {}),
     tablespaces: placed,
     removed,
+    ...(keepWal.report ? { unarchivedWal: keepWal.report } : {}),
     stats,
     recovery: {
       mode: recovery.mode,

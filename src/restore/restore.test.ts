@@ -17,6 +17,7 @@ import { PosixDriver } from '../repo/storage/posix/index.js';
 import { newPosixRepo, TEST_KDF } from '../repo/test-utils.js';
 import { restore, MARKER_FILE, startRestored, type RestoreOptions } from './index.js';
 import { compareWithRecords, listTree } from './test-compare.js';
+import { rejectsWithCode } from '../test-support/archiving-source.js';
 import { backup } from '../backup/index.js';
 
 const PASSPHRASE = 'restore test passphrase';
@@ -49,18 +50,6 @@ async function tableSums(c: LocalCluster): Promise<Record<string, string>> {
 
 function opts(to: string, extra: Partial<RestoreOptions> = {}): RestoreOptions {
   return { repo, cluster: 'main', id: coldId, to, jobs: 2, access: { repo: repoDir, cluster: 'main', passphraseFile: passFile }, ...extra };
-}
-
-async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Promise<PgkeepError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof PgkeepError, `expected a PgkeepError, got ${(e as Error).stack}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 before(async () => {
@@ -154,7 +143,7 @@ test('a non-empty directory is refused (hint: --delta) and left untouched', asyn
   const dir = join(work, 'nonempty');
   mkdirSync(dir);
   writeFileSync(join(dir, 'precious'), 'x');
-  const e = await rejects(restore(opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-ne') }] })), 'CONFLICT', /is not empty/);
+  const e = await rejectsWithCode(restore(opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-ne') }] })), 'CONFLICT', /is not empty/);
   assert.match(e.hint ?? '', /--delta/);
   assert.deepEqual(listTree(dir), ['precious']);
   assert.equal(existsSync(join(work, 'ts-ne')), false);
@@ -162,7 +151,7 @@ test('a non-empty directory is refused (hint: --delta) and left untouched', asyn
 
 test('a tablespace whose recorded location is in use is refused before anything is written', async () => {
   const dir = join(work, 'no-map');
-  const e = await rejects(restore(opts(dir)), 'CONFLICT', /tablespace .* is not empty/);
+  const e = await rejectsWithCode(restore(opts(dir)), 'CONFLICT', /tablespace .* is not empty/);
   assert.match(e.hint ?? '', /--tablespace-map/);
   assert.equal(existsSync(dir), false);
 });
@@ -207,7 +196,7 @@ test('an interrupted restore leaves its marker and no pg_control; plain restore 
   const ts = join(work, 'ts-interrupted');
   const ac = new AbortController();
   const map = [{ from: tsDir, to: ts }];
-  await rejects(restore(opts(dir, {
+  await rejectsWithCode(restore(opts(dir, {
     tablespaceMap: map, signal: ac.signal,
     onProgress: (p) => {
       if (p.bytesDone > 4 * 1024 * 1024) ac.abort(new PgkeepError('INTERRUPTED', 'test interruption'));
@@ -215,7 +204,7 @@ test('an interrupted restore leaves its marker and no pg_control; plain restore 
   })), 'INTERRUPTED');
   assert.ok(existsSync(join(dir, MARKER_FILE)));
   assert.equal(existsSync(join(dir, 'global/pg_control')), false, 'cannot be started');
-  const e = await rejects(restore(opts(dir, { tablespaceMap: map })), 'CONFLICT', /was interrupted/);
+  const e = await rejectsWithCode(restore(opts(dir, { tablespaceMap: map })), 'CONFLICT', /was interrupted/);
   assert.match(e.hint ?? '', /--delta/);
   const r = await restore(opts(dir, { tablespaceMap: map, delta: true }));
   assert.equal(r.resumed, coldId);
@@ -240,7 +229,7 @@ test('a damaged blob fails with DATA_INTEGRITY naming the file, and the marker s
   const damaged = await Repository.open(new PosixDriver(copy), { getPassphrase: async () => PASSPHRASE, jobs: 2 });
   const dir = join(work, 'from-damaged');
   try {
-    const e = await rejects(restore({ ...opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-damaged') }] }), repo: damaged }), 'DATA_INTEGRITY');
+    const e = await rejectsWithCode(restore({ ...opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-damaged') }] }), repo: damaged }), 'DATA_INTEGRITY');
     assert.ok(e.message.includes(victim.path), e.message);
   } finally {
     await damaged.close();

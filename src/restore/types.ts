@@ -69,7 +69,7 @@ export interface RestoreOptions {
 }
 
 export type RestoreStep =
-  | 'resolve' | 'check-target' | 'plan' | 'begin' | 'tablespaces' | 'write-files' | 'remove-strays'
+  | 'resolve' | 'check-target' | 'plan' | 'keep-wal' | 'begin' | 'tablespaces' | 'write-files' | 'remove-strays'
   | 'recovery-config' | 'finish' | 'start';
 
 export interface RestoreProgress {
@@ -125,6 +125,19 @@ export interface RestoredTablespace {
   to: string;
 }
 
+/** --delta over a data directory whose pg_wal held WAL the archive lacks (keep-wal.ts). */
+export interface UnarchivedWal {
+  files: {
+    name: string;
+    /** "missing": not in the archive; "different": archived with other content. */
+    archive: 'missing' | 'different';
+    /** Left in pg_wal, where archive recovery replays it (else only in savedTo). */
+    keptInPgWal: boolean;
+  }[];
+  /** Directory beside the data directory holding a copy of each file. */
+  savedTo: string;
+}
+
 export interface RestoreResult {
   snapshotId: string;
   cluster: string;
@@ -138,6 +151,8 @@ export interface RestoreResult {
   tablespaces: RestoredTablespace[];
   /** Paths removed by --delta (relative to the data directory). */
   removed: string[];
+  /** --delta: WAL of the target's pg_wal that the archive lacked, saved (and kept) instead of removed. */
+  unarchivedWal?: UnarchivedWal;
   stats: RestoreStats;
   /** What the restored cluster will do when started. */
   recovery: { mode: 'none' | 'crash-recovery' | 'archive-recovery'; signal?: string; settings: Record<string, string> };

@@ -51,6 +51,10 @@ export function renderRestore(r: RestoreResult): string {
     for (const p of r.removed.slice(0, 50)) lines.push(`  removed ${p}`);
     if (r.removed.length > 50) lines.push(`  ... and ${r.removed.length - 50} more (see --json)`);
   }
+  const w = r.unarchivedWal;
+  for (const f of w?.files ?? []) {
+    lines.push(`  kept ${f.name} (${f.archive === 'missing' ? 'not in the archive' : 'differs from the archived copy'}): ${f.keptInPgWal ? 'left in pg_wal, ' : ''}copied to ${w!.savedTo}`);
+  }
   if (r.resumed) lines.push(`finished an interrupted restore (of snapshot ${r.resumed})`);
   for (const t of r.tablespaces) lines.push(`tablespace ${t.oid}: ${t.to}${t.to !== t.from ? ` (was ${t.from})` : ''}`);
   lines.push(`recovery: ${RECOVERY_TEXT[r.recovery.mode]}`);
@@ -113,7 +117,7 @@ export function register(program: Command, runner: Runner): void {
     .argument('[id]', 'snapshot id, or "latest" (the default): the newest backup; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
     .requiredOption('--to <dir>', 'data directory to restore into (created; must be empty unless --delta)')
     .option('--jobs <n>', 'parallel file writers (default: the number of CPUs, at most 8)')
-    .option('--delta', 'restore over an existing copy: keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks')
+    .option('--delta', 'restore over an existing data directory of this cluster (or an interrupted restore): keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks (WAL the archive lacks is kept and copied aside)')
     .option('--tablespace-map <old=new>', 'restore the tablespace at OLD (its recorded location or OID) to NEW (repeatable)', collect, [])
     .option('--start', 'start the restored cluster and wait until it accepts connections')
     .option('--port <n>', 'TCP port for --start (default: a free one)')
