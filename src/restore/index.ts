@@ -161,7 +161,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     step('start');
     // With recovery_target_action = shutdown the server stops by itself: do not wait for it to accept connections.
     const action = pitr?.target ? pitr.action : undefined;
-    const s = await startRestored(dataDir, { port: o.port, wait: action !== 'shutdown' }).catch((e: unknown) => {
+    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown' }).catch((e: unknown) => {
       const err = toPgkeepError(e);
       throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
         hint: err.hint, details: err.details, cause: e,

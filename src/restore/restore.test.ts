@@ -139,6 +139,47 @@ test('restore of a cold backup: files, modes, mtimes, owners, tablespace remappe
   }
 });
 
+/** Open and close a TCP session to 127.0.0.1:port as postgres. */
+async function tcpSession(port: number, password?: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password, connectionTimeoutMillis: 10000 });
+  client.on('error', () => {});
+  await client.connect();
+  await client.end();
+}
+
+const HOST_TRUST = /^\s*host\S*\s.*\btrust\b/m;
+
+test('--start: no TCP unless asked, the socket in a 0700 directory; no pg_hba.conf gets local lines only; with TCP, passwords', async () => {
+  const dir = join(work, 'r1'); // restored (and stopped) by the first test
+  rmSync(join(dir, 'pg_hba.conf')); // as from a Debian server, which keeps it in /etc/postgresql
+  let s = await startRestored(dir);
+  try {
+    await assert.rejects(tcpSession(s.info.port), /ECONNREFUSED/);
+    assert.doesNotMatch(readFileSync(join(dir, 'pg_hba.conf'), 'utf8'), HOST_TRUST);
+    assert.equal(statSync(s.info.socketDir).mode & 0o777, 0o700);
+    if (isRoot) assert.equal(statSync(s.info.socketDir).uid, lookupOsUser('postgres')!.uid);
+    assert.equal(s.info.listen, '');
+    assert.equal(s.info.hba.action, 'written');
+    assert.deepEqual(await s.cluster.query('select count(*)::int as n from small', [], 'app'), [{ n: 100 }], 'the socket works');
+  } finally {
+    await s.cluster.destroy();
+  }
+  // The backup's own pg_hba.conf trusts host connections (initdb's default), and TCP is asked for.
+  writeFileSync(join(dir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n');
+  s = await startRestored(dir, { listen: '127.0.0.1' });
+  try {
+    assert.equal(s.info.hba.action, 'hardened');
+    assert.equal(s.info.hba.lines.length, 2);
+    assert.doesNotMatch(readFileSync(join(dir, 'pg_hba.conf'), 'utf8'), HOST_TRUST);
+    await s.cluster.exec("alter role postgres password 'restored-secret'");
+    await assert.rejects(tcpSession(s.info.port), /password/);
+    await assert.rejects(tcpSession(s.info.port, 'wrong'), /password authentication failed/);
+    await tcpSession(s.info.port, 'restored-secret');
+  } finally {
+    await s.cluster.destroy();
+  }
+});
+
 test('a non-empty directory is refused (hint: --delta) and left untouched', async () => {
   const dir = join(work, 'nonempty');
   mkdirSync(dir);

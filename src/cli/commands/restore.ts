@@ -20,6 +20,7 @@ interface RestoreFlags extends PitrFlags {
   tablespaceMap: string[];
   start?: boolean;
   port?: string;
+  listen?: string;
   /** commander turns --no-sync into sync: false. */
   sync?: boolean;
   archiveMode: string;
@@ -65,16 +66,26 @@ export function renderRestore(r: RestoreResult): string {
   if (r.started && r.recoveryEnd?.state === 'shut down') {
     lines.push(`the server shut down at the target, as asked; starting it again repeats recovery to the same point (remove recovery.signal and the recovery_target settings from postgresql.auto.conf to continue)`);
   } else if (r.started) {
-    lines.push(
-      `started on port ${r.started.port} (log: ${r.started.logFile})`,
-      `  connect: psql "${r.started.connection} user=<a superuser of the source>"`,
-      `  stop:    ${r.started.stopCommand}`,
-    );
+    lines.push(`started on port ${r.started.port} (log: ${r.started.logFile})`, ...renderAccess(r.started), `  stop:    ${r.started.stopCommand}`);
   } else {
     lines.push(`start it with: pg_ctl start -D ${r.dataDir} (as the data directory's owner), or restore with --start`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+/** Who may connect to the started copy, and how: the socket, TCP (only when asked), pg_hba.conf. */
+function renderAccess(s: NonNullable<RestoreResult['started']>): string[] {
+  const lines = [s.listen
+    ? `  listening on TCP ${s.listen}, port ${s.port} (password authentication: the roles keep the passwords they had in production), and on the unix socket in ${s.socketDir}`
+    : `  listening on no TCP address: only the unix socket in ${s.socketDir} (mode 0700: the server's OS user and root); use --listen ADDR for TCP`];
+  lines.push(`  connect: psql "${s.connection} user=<a superuser of the source>"`);
+  if (s.tcpConnection) lines.push(`           psql "${s.tcpConnection} user=<role>"   (asks for the role's password)`);
+  const h = s.hba;
+  if (h.action === 'written') lines.push(`  ${h.file}: written by pgkeep (the backup had none):`, ...h.lines.map((l) => `    ${l}`));
+  else if (h.action === 'hardened') lines.push(`  ${h.file}: the backup's, with its host lines that said trust changed to scram-sha-256:`, ...h.lines.map((l) => `    ${l}`));
+  else lines.push(`  ${h.file}: the backup's own, unchanged`);
+  return lines;
 }
 
 function renderArchiving(r: RestoreResult): string {
@@ -120,7 +131,8 @@ export function register(program: Command, runner: Runner): void {
     .option('--delta', 'restore over an existing data directory of this cluster (or an interrupted restore): keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks (WAL the archive lacks is kept and copied aside)')
     .option('--tablespace-map <old=new>', 'restore the tablespace at OLD (its recorded location or OID) to NEW (repeatable)', collect, [])
     .option('--start', 'start the restored cluster and wait until it accepts connections')
-    .option('--port <n>', 'TCP port for --start (default: a free one)')
+    .option('--port <n>', 'port for --start (default: a free one)')
+    .option('--listen <addresses>', 'with --start: also listen on these TCP addresses (listen_addresses), with password authentication (scram-sha-256) for host connections; default: no TCP, only a unix socket in a private (0700) directory')
     .option('--no-sync', 'do not fsync restored files (faster; for throwaway copies)')
     .option('--target-time <ts>', 'recover to this moment: ISO 8601 or "YYYY-MM-DD HH:MM:SS[.ffffff][+TZ]" (no zone: this machine\'s local time)')
     .option('--target-xid <xid>', 'recover to the end (commit or abort) of this transaction')
@@ -174,6 +186,7 @@ Examples:
       const jobs = positiveInt(opts.jobs, '--jobs', 64);
       const port = positiveInt(opts.port, '--port', 65535);
       if (port !== undefined && !opts.start) throw new PgkeepError('USAGE', '--port applies only with --start');
+      if (opts.listen !== undefined && !opts.start) throw new PgkeepError('USAGE', '--listen applies only with --start');
       const tablespaceMap = opts.tablespaceMap.map(parseTablespaceMapping);
       const pitr = parsePitrFlags(opts);
       const archiveMode = parseArchiveMode(opts.archiveMode);
@@ -200,6 +213,7 @@ Examples:
           },
           start: opts.start,
           port,
+          listen: opts.listen,
           detach: true,
           sync: opts.sync !== false,
           signal: ctx.signal,
