@@ -7,7 +7,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
-import { refuseEmptyValues } from './empty-values.js';
 import { commandWord, registerCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -63,7 +62,6 @@ export async function main(argv: string[]): Promise<number> {
       const opts = a[a.length - 2] as Record<string, any>;
       const args = a.slice(0, -2).flat().filter((x) => x !== undefined).map(String);
       try {
-        refuseEmptyValues(cmd, args);
         const ctx = buildContext(cmd, controller.signal);
         exitCode = (await handler(ctx, opts as any, args)) ?? 0;
       } catch (e) {
