@@ -20,6 +20,7 @@ import { resolveSnapshot } from '../backup/resolve.js';
 import { withRepoLock } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import { requirePath } from '../config/paths.js';
+import { refuseTargetOverlap } from '../repo/placement.js';
 import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
@@ -92,6 +93,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
 
   step('check-target');
+  await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
   const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
 
   step('plan');

@@ -180,6 +180,19 @@ test('--start: no TCP unless asked, the socket in a 0700 directory; no pg_hba.co
   }
 });
 
+test('a restore into the repository, or around it, is refused before anything is written', async () => {
+  const before = listTree(repoDir);
+  const e = await rejectsWithCode(restore(opts(join(repoDir, 'restored'), { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-in-repo') }] })),
+    'USAGE', /is inside the repository/);
+  assert.match(e.hint ?? '', /outside the repository/);
+  await rejectsWithCode(restore(opts(join(work, 'x'), { tablespaceMap: [{ from: tsDir, to: join(repoDir, 'ts') }] })), 'USAGE', /tablespace .* is inside the repository/);
+  // The repository inside the target (even with --delta, which would remove it as a stray).
+  await rejectsWithCode(restore(opts(work, { delta: true, tablespaceMap: [{ from: tsDir, to: join(work, 'ts-around') }] })),
+    'USAGE', /the repository .* is inside the restore target/);
+  assert.deepEqual(listTree(repoDir), before);
+  assert.equal(existsSync(join(work, 'x')), false);
+});
+
 test('a non-empty directory is refused (hint: --delta) and left untouched', async () => {
   const dir = join(work, 'nonempty');
   mkdirSync(dir);
