@@ -249,6 +249,9 @@ export class LocalCluster {
       listen_addresses: this.listen,
       port: this._port,
       unix_socket_directories: this.socketDir,
+      // A copied postgresql.conf may name the source's files: the ones pgkeep prepared (and reports) are these.
+      hba_file: join(this.dataDir, 'pg_hba.conf'),
+      ident_file: join(this.dataDir, 'pg_ident.conf'),
     });
   }
 

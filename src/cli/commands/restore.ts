@@ -150,6 +150,9 @@ backup_manifest is restored too: "pg_verifybackup DIR" checks the files.
 A standalone backup recovers from its own WAL; other hot backups recover from the WAL archive
 (recovery.signal and a restore_command running "pgkeep wal get"). Until the restore finishes,
 DIR holds .pgkeep-restore-in-progress and no global/pg_control, so it cannot be started.
+--delta goes only over a data directory of the same cluster (or an interrupted restore), and
+keeps WAL the archive lacks (in pg_wal for recovery, and copied to DIR.unarchived-wal-<time>).
+--start listens on no TCP address unless --listen: only a unix socket in a 0700 directory.
 
 Every restore that recovers from the WAL archive (a hot backup without --standalone, or any
 backup with a target) replays along the latest timeline unless --target-timeline says
@@ -176,6 +179,7 @@ Examples:
   pgkeep restore latest --to /var/lib/postgresql/15/restored
   pgkeep restore latest --to /srv/drill --archive-mode off --start     a restore drill that archives nothing
   pgkeep restore 20260101T120000Z-1a2b --to /srv/pg --jobs 4 --start --port 5499
+  pgkeep restore latest --to /srv/copy --start --listen 127.0.0.1     also TCP, with password logins
   pgkeep restore latest --to /srv/replica --delta          rebuild a damaged copy quickly
   pgkeep restore latest --to /srv/pg --tablespace-map /srv/ts1=/srv/restored-ts1
   pgkeep restore --to /srv/pitr --target-time '2026-03-01 14:04:59+01' --start
