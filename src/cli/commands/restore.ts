@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
+import { renderAccess } from '../restore-access.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
@@ -72,20 +73,6 @@ export function renderRestore(r: RestoreResult): string {
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
-}
-
-/** Who may connect to the started copy, and how: the socket, TCP (only when asked), pg_hba.conf. */
-function renderAccess(s: NonNullable<RestoreResult['started']>): string[] {
-  const lines = [s.listen
-    ? `  listening on TCP ${s.listen}, port ${s.port} (password authentication: the roles keep the passwords they had in production), and on the unix socket in ${s.socketDir}`
-    : `  listening on no TCP address: only the unix socket in ${s.socketDir} (mode 0700: the server's OS user and root); use --listen ADDR for TCP`];
-  lines.push(`  connect: psql "${s.connection} user=<a superuser of the source>"`);
-  if (s.tcpConnection) lines.push(`           psql "${s.tcpConnection} user=<role>"   (asks for the role's password)`);
-  const h = s.hba;
-  if (h.action === 'written') lines.push(`  ${h.file}: written by pgkeep (the backup had none):`, ...h.lines.map((l) => `    ${l}`));
-  else if (h.action === 'hardened') lines.push(`  ${h.file}: the backup's, with its host lines that said trust changed to scram-sha-256:`, ...h.lines.map((l) => `    ${l}`));
-  else lines.push(`  ${h.file}: the backup's own, unchanged`);
-  return lines;
 }
 
 function renderArchiving(r: RestoreResult): string {
