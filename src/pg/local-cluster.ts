@@ -233,6 +233,11 @@ export class LocalCluster {
     }
     if (!tcp) return { file, action: 'kept', lines: [] };
     const hardened = hardenHostTrust(readFileSync(file, 'utf8'));
+    if (hardened.includes.length > 0) {
+      throw new PgkeepError('UNSUPPORTED', `${file} includes other files (${hardened.includes.join('; ')}), which pgkeep cannot check for trust over TCP`, {
+        hint: 'start the copy without --listen (unix socket only), or put the included lines into pg_hba.conf itself',
+      });
+    }
     if (hardened.changed.length === 0) return { file, action: 'kept', lines: [] };
     writeFileSync(file, hardened.text);
     return { file, action: 'hardened', lines: hardened.changed };

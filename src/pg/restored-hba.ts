@@ -43,12 +43,17 @@ export function hbaFileText(lines: string[]): string {
   ].join('\n');
 }
 
-/** The backup's pg_hba.conf with every host line that says trust changed to scram-sha-256. */
-export function hardenHostTrust(text: string): { text: string; changed: string[] } {
+/**
+ * The backup's pg_hba.conf with every host line that says trust changed to scram-sha-256.
+ * `includes`: its include directives (PostgreSQL 16+), whose files this cannot check.
+ */
+export function hardenHostTrust(text: string): { text: string; changed: string[]; includes: string[] } {
   const changed: string[] = [];
+  const includes: string[] = [];
   const out = text.split('\n').map((line) => {
     const body = line.replace(/#.*$/, '');
     const tokens = body.trim().split(/\s+/);
+    if (/^include(_if_exists|_dir)?$/i.test(tokens[0] ?? '')) includes.push(body.trim());
     if (!HOST_TYPES.has(tokens[0]?.toLowerCase() ?? '')) return line;
     const i = tokens.findIndex((t, k) => k >= 4 && METHODS.has(t.toLowerCase()));
     if (i < 0 || tokens[i]!.toLowerCase() !== 'trust') return line;
@@ -57,5 +62,5 @@ export function hardenHostTrust(text: string): { text: string; changed: string[]
     changed.push(fixed);
     return `# pgkeep: no trust over TCP in a restored copy; was: ${line}\n${fixed}`;
   });
-  return { text: out.join('\n'), changed };
+  return { text: out.join('\n'), changed, includes };
 }

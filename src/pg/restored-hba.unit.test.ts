@@ -21,5 +21,6 @@ test('a restored copy never trusts a host line: written files have none, the bac
   assert.ok(active.includes('local   all   postgres   peer'), 'local lines untouched');
   assert.ok(active.includes('host    all   all   192.168.0.0/16   cert'), 'stronger methods untouched');
   assert.ok(active.includes('host    trust trust 10.1.0.0/16   reject'), 'a database or role named trust is not a method');
-  assert.deepEqual(hardenHostTrust('local all all trust\n'), { text: 'local all all trust\n', changed: [] });
+  assert.deepEqual(hardenHostTrust('local all all trust\n'), { text: 'local all all trust\n', changed: [], includes: [] });
+  assert.deepEqual(hardenHostTrust('include_dir conf.d # more\nhost all all all md5\n').includes, ['include_dir conf.d']);
 });
