@@ -93,12 +93,25 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/** mkdir 0700 of `path`, or of `path`-2, -3... when it exists already; returns the one made. */
+async function makeNewDir(path: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const p = i === 1 ? path : `${path}-${i}`;
+    try {
+      await mkdir(p, { mode: 0o700 });
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 100) throw e;
+    }
+  }
+}
+
 /** Copy the files into DIR.unarchived-wal-<time> beside the data directory (owner: pg_wal's). Returns it. */
 export async function saveWalAside(dataDir: string, files: UnarchivedFile[]): Promise<string> {
-  const aside = join(dirname(dataDir), `${basename(dataDir)}.unarchived-wal-${stamp()}`);
+  let aside = join(dirname(dataDir), `${basename(dataDir)}.unarchived-wal-${stamp()}`);
   const owner = await stat(join(dataDir, 'pg_wal'));
   try {
-    await mkdir(aside, { mode: 0o700 });
+    aside = await makeNewDir(aside);
     await lchown(aside, owner.uid, owner.gid);
     for (const f of files) {
       const to = join(aside, f.name);

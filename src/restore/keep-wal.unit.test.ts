@@ -63,7 +63,6 @@ test('unarchived WAL: missing or different from the archive is saved (and kept w
     assert.ok(!withRecovery.keepPaths.some((p) => p.includes('000000010000000000000003')));
 
     // Without archive recovery nothing stays in pg_wal: the copy aside is what is left (a new directory each time).
-    await new Promise((res) => setTimeout(res, 1100));
     const plain = await keepUnarchivedWal({
       dataDir, repo, cluster: 'main', systemId: SYSID.toString(), archiveRecovery: false, snapshotPaths: new Set(),
     });
