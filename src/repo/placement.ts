@@ -8,7 +8,7 @@
  * (realpath), so /srv/pg -> /data/pg and a repository at /data/pg/backups overlap. S3
  * repositories have no local place and are never refused here.
  */
-import { realpath } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from './repository.js';
@@ -77,5 +77,25 @@ export async function refuseTargetOverlap(repo: Pick<Repository, 'driver'>, targ
     : `the repository ${dir} is inside ${t.what} ${t.path}: the restore would overwrite or remove it`, {
     hint: 'restore into a directory outside the repository (and keep the repository outside every data directory)',
     details: { repo: dir, [t.what]: t.path },
+  });
+}
+
+/** The nearest directory at or above `path` that is a PostgreSQL data directory (PG_VERSION and global/pg_control). */
+export async function enclosingDataDir(path: string): Promise<string | undefined> {
+  for (let dir = await physicalPath(path); ; dir = dirname(dir)) {
+    const found = await Promise.all([access(join(dir, 'PG_VERSION')), access(join(dir, 'global', 'pg_control'))]).then(() => true, () => false);
+    if (found) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** repo init: refused (CONFIG) inside a PostgreSQL data directory, whichever cluster it is. */
+export async function refuseInitInsideDataDir(location: string): Promise<void> {
+  if (/^s3:\/\//i.test(location)) return;
+  const dataDir = await enclosingDataDir(location);
+  if (!dataDir) return;
+  throw new PgkeepError('CONFIG', `${location} is inside the PostgreSQL data directory ${dataDir}: a repository there would be backed up into itself and lost with that disk; nothing was created`, {
+    hint: 'create the repository outside every data directory (on another disk, ideally another host)',
+    details: { repo: location, dataDir },
   });
 }
