@@ -2,12 +2,14 @@
  * Physical backups. `backup()` reads as the list of steps it runs; each step lives in its own
  * file and each method (stream, local, cold) in sources/.
  *
- *   connect/identify -> check identity -> start -> build file list + copy -> stop
+ *   connect/identify -> check repository placement -> check identity -> start -> build file list + copy -> stop
  *     -> store WAL (standalone) -> verify -> publish manifest
  */
 import { PgkeepError } from '../errors.js';
 import type { SnapshotWriter } from '../repo/index.js';
 import { checkClusterIdentity } from './cluster-identity.js';
+import { checkRepoPlacement, tablespacePlaces } from './repo-placement.js';
+import { refuseRepoInside } from '../repo/placement.js';
 import { checkChecksumFailures } from './checksum-report.js';
 import { findPreviousBackup } from './previous.js';
 import { buildMeta, publishSnapshot } from './publish.js';
@@ -61,6 +63,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   let writer: SnapshotWriter | undefined;
   try {
     const facts = await source.identify();
+    await checkRepoPlacement(o.repo, facts, o.cluster);
     await checkClusterIdentity(o.repo, o.clusterName, facts.systemIdentifier);
     const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier);
     const jobs = Math.max(1, o.jobs ?? o.repo.jobs);
@@ -71,6 +74,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
 
     progress({ phase: 'starting' });
     const start = await source.start(run, label);
+    if (start.tablespaces) await refuseRepoInside(o.repo, tablespacePlaces(start.tablespaces));
     const copy = await source.copy(run);
     checkChecksumFailures(copy.checksumFailures, Boolean(o.ignoreChecksumErrors), warn);
     const stop = await source.stop(run);

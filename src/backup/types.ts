@@ -105,6 +105,8 @@ export interface ServerFacts {
   blockSize: number;
   /** The data directory to read (local, cold). */
   pgdata?: string;
+  /** The server's data_directory, when known (stream: when the role may read it). */
+  dataDirectory?: string;
   tablespaces: TablespaceInfo[];
 }
 
@@ -112,6 +114,8 @@ export interface StartInfo {
   startLsn: bigint;
   timeline: number;
   startTime: Date;
+  /** Tablespaces learnt only when the backup starts (stream). */
+  tablespaces?: TablespaceInfo[];
 }
 
 export interface StopInfo {

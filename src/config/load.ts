@@ -10,6 +10,7 @@ import { PgkeepError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../cli/output.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
+import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
 
 /**
  * The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. The
@@ -141,8 +142,10 @@ function positiveInt(value: string, from: string): number {
  * PGKEEP_PASSPHRASE_FILE, PGKEEP_S3_ENDPOINT, PGKEEP_S3_REGION, PGKEEP_KEEP_LAST, PGKEEP_KEEP_DAYS.
  */
 export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = process.env): PgkeepConfig {
+  refuseEmptyConfigPaths(flags, env);
   const file = findConfigFile(flags, env);
   const doc = file ? readConfigFile(file) : {};
+  if (file) refuseEmptyFilePaths(doc, file);
   const repoT = (doc.repo ?? {}) as Table;
   const clustersT = (doc.cluster ?? {}) as Record<string, Table>;
   const retentionT = (doc.retention ?? {}) as Table;

@@ -4,6 +4,7 @@
  */
 import { PgkeepError } from '../errors.js';
 import { openStorage } from './storage/index.js';
+import { refuseInitInsideDataDir } from './placement.js';
 import { Repository, type InitOptions, type OpenOptions } from './repository.js';
 
 export interface RepoLocation {
@@ -38,6 +39,10 @@ export async function openRepository(loc: RepoLocation, opts: OpenOptions = {}):
 
 export async function initRepository(loc: RepoLocation, opts: InitOptions = {}): Promise<Repository & { closeAll(): Promise<void> }> {
   const driver = storageFor(loc);
+  await refuseInitInsideDataDir(loc.path!).catch(async (e: unknown) => {
+    await driver.close();
+    throw e;
+  });
   try {
     return withCloseAll(await Repository.init(driver, opts));
   } catch (e) {

@@ -3,7 +3,8 @@
  *
  *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
  *   the timeline's history, check the target against the archive) -> resolve snapshot ->
- *   place tablespaces & plan recovery -> check target -> plan -> begin (marker) -> tablespaces
+ *   place tablespaces & plan recovery -> check target -> plan -> keep WAL the archive lacks (--delta)
+ *   -> begin (marker) -> tablespaces
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
  *
@@ -19,6 +20,8 @@ import { resolve } from 'node:path';
 import { resolveSnapshot } from '../backup/resolve.js';
 import { withRepoLock } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
+import { requirePath } from '../config/paths.js';
+import { refuseTargetOverlap } from '../repo/placement.js';
 import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
@@ -28,6 +31,7 @@ import { OwnerResolver } from './ownership.js';
 import { planRestore, recordedTablespaces } from './plan.js';
 import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
+import { keepUnarchivedWal, unarchivedWalWarning } from './keep-wal.js';
 import { startRestored } from './start.js';
 import { planArchiveRecovery } from './pitr/archive-recovery.js';
 import { restoredArchiveSettings } from './archive-mode.js';
@@ -62,7 +66,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
-  const dataDir = resolve(o.to);
+  const dataDir = resolve(requirePath(o.to, 'the restore target (--to)'));
   const delta = Boolean(o.delta);
   const sync = o.sync ?? true;
   const stats: RestoreStats = {
@@ -91,7 +95,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
 
   step('check-target');
-  const target = await checkTarget(dataDir, placed, delta);
+  await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
+  const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
 
   step('plan');
   const plan = planRestore(dataDir, records, placed);
@@ -114,6 +119,16 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     },
   };
 
+  let keepWal: Awaited<ReturnType<typeof keepUnarchivedWal>> = { keepPaths: [] };
+  if (delta && target.nonEmpty) {
+    step('keep-wal');
+    keepWal = await keepUnarchivedWal({
+      dataDir, repo: o.repo, cluster: o.cluster, systemId: meta.systemIdentifier, archiveRecovery: recovery.mode === 'archive-recovery',
+      snapshotPaths: plan.keep, signal: o.signal,
+    });
+    if (keepWal.report) warnings.push(unarchivedWalWarning(keepWal.report));
+  }
+
   step('begin');
   await beginRestore(dataDir, snapshot.id, o.cluster, delta);
 
@@ -123,7 +138,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   let removed: string[] = [];
   if (delta) {
     step('remove-strays');
-    removed = await removeStrays(dataDir, plan.keep, recovery.signal ? [recovery.signal] : [], o.signal);
+    removed = await removeStrays(dataDir, plan.keep, [...(recovery.signal ? [recovery.signal] : []), ...keepWal.keepPaths], o.signal);
     stats.filesRemoved = removed.length;
   }
 
@@ -150,7 +165,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     step('start');
     // With recovery_target_action = shutdown the server stops by itself: do not wait for it to accept connections.
     const action = pitr?.target ? pitr.action : undefined;
-    const s = await startRestored(dataDir, { port: o.port, wait: action !== 'shutdown' }).catch((e: unknown) => {
+    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown' }).catch((e: unknown) => {
       const err = toPgkeepError(e);
       throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
         hint: err.hint, details: err.details, cause: e,
@@ -175,6 +190,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     ...(target.interrupted ? { resumed: target.interrupted.snapshot } : {}),
     tablespaces: placed,
     removed,
+    ...(keepWal.report ? { unarchivedWal: keepWal.report } : {}),
     stats,
     recovery: {
       mode: recovery.mode,

@@ -20,7 +20,7 @@ import { chownTreeToServerUser, runProgram } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
-import { archivingSource, batch, CLI, sum, switchAndWait } from './test-archiving.js';
+import { archivingSource, batch, CLI, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 import { parseTargetTime } from './pitr/time.js';
 import { parseLsn } from '../pg/lsn.js';

@@ -57,6 +57,9 @@ export class StreamSource implements BackupSource {
       blockSize,
       tablespaces: [],
     };
+    // Only to check where the repository is (backup/repo-placement.ts); a role may not read it.
+    const dataDirectory = await rc.showSetting('data_directory').catch(() => undefined);
+    if (dataDirectory) this.facts.dataDirectory = dataDirectory;
     return this.facts;
   }
 
@@ -79,7 +82,7 @@ export class StreamSource implements BackupSource {
     const ev = first.value;
     this.tablespaces = ev.tablespaces.map((t) => ({ oid: String(t.oid), location: t.location }));
     this.totalBytes = ev.totalBytes;
-    this.started = { startLsn: ev.startLsn, timeline: ev.timeline, startTime: new Date() };
+    this.started = { startLsn: ev.startLsn, timeline: ev.timeline, startTime: new Date(), tablespaces: this.tablespaces };
     if (this.wal) await this.wal.start(ev.startLsn, ev.timeline);
     return this.started;
   }

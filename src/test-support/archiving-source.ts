@@ -1,12 +1,15 @@
 /**
  * Helpers for the recovery tests (not used by the product): a source cluster that archives into a
  * fresh posix repository through the real CLI (archive_command = pgkeep wal push %p), a table t
- * (id, v) to write batches into and compare, and a bounded wait for a segment to be archived.
+ * (id, v) to write batches into and compare, a bounded wait for a segment to be archived, and an
+ * assertion that a promise rejects with a given PgkeepError code.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
+import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 
@@ -48,4 +51,17 @@ export async function switchAndWait(c: LocalCluster): Promise<string> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${row!.f} was not archived in 60 s; server log:\n${c.logTail(20)}`);
+}
+
+/** Await p, which must reject with a PgkeepError of this code (and message); returns it. */
+export async function rejectsWithCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<PgkeepError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof PgkeepError, `expected a PgkeepError, got ${(e as Error).stack}`);
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
 }
