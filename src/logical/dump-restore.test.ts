@@ -2,7 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { initRepository } from '../repo/index.js';
 import type { Repository } from '../repo/index.js';
@@ -176,4 +178,40 @@ test('errors: missing table, unknown snapshot id, physical options misuse', asyn
   const before = (await repo.listSnapshotIds('main')).length;
   await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings('shop'), schemas: ['nope'] }));
   assert.equal((await repo.listSnapshotIds('main')).length, before);
+});
+
+const BIN = resolve(fileURLToPath(import.meta.url), '../../../bin/pgkeep.js');
+
+function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((res, rej) => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
+    if (process.env.PGKEEP_PG_BIN) env.PGKEEP_PG_BIN = process.env.PGKEEP_PG_BIN;
+    const child = spawn(process.execPath, [BIN, '--repo', join(dir, 'repo'), '-d', cluster.connectionString('postgres'), ...args],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, out }));
+  });
+}
+
+test('a failing pg_restore is a failure every time: big TOC into a missing database, or onto a conflicting object', async () => {
+  // pg_restore reads the whole TOC from stdin and exits while the archive still streams in;
+  // this used to end with no output and exit 0 in some runs (issue 9, item 6).
+  await cluster.exec('CREATE DATABASE big_toc');
+  await cluster.exec(`DO $$ BEGIN FOR i IN 1..800 LOOP
+    EXECUTE format('CREATE TABLE t%s (id int, v text); INSERT INTO t%s VALUES (1, %L)', i, i, repeat('x', 100));
+  END LOOP; END $$`, 'big_toc');
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('big_toc') });
+  assert.ok(d.databases[0]!.entries! >= 1600, `${d.databases[0]!.entries} entries`);
+  for (let i = 0; i < 3; i++) {
+    const missing = await cli(['restore-dump', d.snapshotId, '--into', 'no_such_db']);
+    assert.equal(missing.code, 11, missing.out);
+    assert.match(missing.out, /no_such_db/);
+    const conflict = await cli(['restore-dump', d.snapshotId, '--into', 'big_toc']);
+    assert.equal(conflict.code, 11, conflict.out);
+    assert.match(conflict.out, /already exists/);
+  }
+  await cluster.exec('DROP DATABASE big_toc');
 });
