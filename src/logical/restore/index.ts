@@ -26,7 +26,7 @@ import { stderrTail } from '../tools/run-tool.js';
 import { dumpMetaOf, type DumpedDatabase, type DumpMeta } from '../meta.js';
 import { parseQualifiedName, quoteIdent } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
-import { selectTocEntries, writeTocList, type TocEntry } from '../toc/index.js';
+import { selectTocEntries, writeTocList, type SkippedEntry, type TocEntry } from '../toc/index.js';
 import { describeRestoreError, type RestoreErrorInfo } from './pg-restore-log.js';
 import { pgRestoreArgs, psqlArgs } from './pg-restore-args.js';
 import { materialize, materializeFile, runRestoreTool, type ToolRestoreResult } from './run-restore.js';
@@ -264,6 +264,20 @@ function toRestoredErrors(r: ToolRestoreResult, toc: TocEntry[] | undefined): Re
   });
 }
 
+/**
+ * A partition or inheritance child that needs a table not chosen (a second parent): restoring
+ * without it would leave its rows out of the table asked for, so nothing is restored.
+ */
+function refuseStranded(stranded: SkippedEntry[], entries: TocEntry[], db: string): void {
+  if (!stranded.length) return;
+  const byId = new Map(entries.map((e) => [e.dumpId, e]));
+  const names = (ids: number[]) => ids.map((d) => byId.get(d)).filter((e) => e !== undefined).map((e) => `${e.schema !== undefined ? `${e.schema}.` : ''}${e.name}`);
+  const what = stranded.map((s) => `${objectLabel(s.entry)} (needs ${names(s.missing).join(', ')})`);
+  throw new PgkeepError('UNSUPPORTED', `database ${db}: the tables asked for have partitions or inheritance children that cannot be restored without other tables: ${what.join('; ')}`, {
+    hint: `add ${[...new Set(stranded.flatMap((s) => names(s.missing)))].map((n) => `--table ${n}`).join(' ')} to restore them too`,
+  });
+}
+
 /** An exit failure the log did not explain (e.g. the tool could not start). */
 function unexplained(r: ToolRestoreResult, name: string): RestoredError[] {
   if (r.exit.code === 0 || r.log.errors.length) return [];
@@ -358,6 +372,7 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
           hint: `see what it holds with: pgkeep restore-dump ${snapshot.id} --list`,
         });
       }
+      refuseStranded(sel.stranded, db.toc.entries, db.name);
       listFile = join(tmp, 'restore.list');
       writeFileSync(listFile, writeTocList(db.toc.entries, sel.ids, `pgkeep restore-dump ${snapshot.id}`));
       entries = sel.ids.length;
