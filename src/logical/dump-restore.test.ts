@@ -149,7 +149,7 @@ test('--all: roles, databases, ownership and grants come back', async () => {
   assert.ok(d.databases.some((x) => x.name === 'app') && d.databases.some((x) => x.name === 'postgres'));
   assert.equal(d.globals?.noRolePasswords, false);
   // Make the cluster forget them, then restore everything.
-  for (const db of d.databases.map((x) => x.name).filter((x) => x !== 'postgres')) await cluster.exec(`DROP DATABASE "${db}"`);
+  for (const db of d.databases.map((x) => x.name).filter((x) => x !== 'postgres' && x !== 'template1')) await cluster.exec(`DROP DATABASE "${db}"`);
   await cluster.exec('DROP ROLE alice; DROP ROLE bob');
   const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, all: true, continueOnError: false });
   assert.ok(r.parts[0]!.name === 'globals' && r.parts[0]!.ignored.some((t) => /role "postgres" already exists/.test(t)));
@@ -286,4 +286,75 @@ test('--table of an inheritance parent brings its children and their rows; a chi
   assert.deepEqual(rows, { 'sales.stock': 2, 'sales.stock_old': 1, 'sales.tagged_stock': 1, 'sales.tags': 0 });
   assert.deepEqual(await cluster.query(`SELECT count(*)::int AS n FROM sales.stock`, [], 'inh_copy'), [{ n: 4 }]);
   assert.deepEqual(await cluster.query(`SELECT nextval('sales.stock_id_seq')::int AS n`, [], 'inh_copy'), [{ n: 5 }]);
+});
+
+/** What pg_dumpall keeps of a database beyond its objects: settings, owner, limit, grants, comment. */
+async function databaseFacts(db: string): Promise<Record<string, unknown>> {
+  const [row] = await cluster.query(`SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit, d.datistemplate AS template,
+      (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(d.datacl) a) AS acl, shobj_description(d.oid, 'pg_database') AS comment,
+      (SELECT array_agg(coalesce(r.rolname, '*') || ':' || array_to_string(s.setconfig, ',') ORDER BY r.rolname NULLS FIRST)
+         FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = d.oid) AS settings
+    FROM pg_database d WHERE d.datname = $1`, [db]);
+  return row;
+}
+
+test('--all keeps template1, postgres and user templates: contents and database-level settings; never template0', async () => {
+  for (const { datname } of await cluster.query(`SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`)) {
+    await cluster.exec(`DROP DATABASE "${datname}"`);
+  }
+  await cluster.exec('CREATE ROLE carol LOGIN; CREATE ROLE dave');
+  await cluster.exec(`ALTER DATABASE template1 SET work_mem = '7MB'; COMMENT ON DATABASE template1 IS 'for every new database';
+    GRANT CREATE ON DATABASE template1 TO dave; ALTER DATABASE postgres SET search_path = audit, public;
+    ALTER ROLE carol IN DATABASE postgres SET work_mem = '3MB'`);
+  await cluster.exec(`CREATE SCHEMA audit; CREATE TABLE audit.log (id int PRIMARY KEY, what text); INSERT INTO audit.log VALUES (42, 'kept');
+    CREATE FUNCTION audit.answer() RETURNS int LANGUAGE sql AS 'SELECT 42'`, 'template1');
+  await cluster.exec(`CREATE TABLE kept_in_postgres (v int); INSERT INTO kept_in_postgres VALUES (1), (2)`);
+  await cluster.exec('CREATE DATABASE shop2 OWNER carol CONNECTION LIMIT 7');
+  await cluster.exec(`ALTER DATABASE shop2 SET statement_timeout = '5s'; COMMENT ON DATABASE shop2 IS 'the shop';
+    REVOKE CONNECT ON DATABASE shop2 FROM PUBLIC; GRANT CONNECT ON DATABASE shop2 TO dave; ALTER ROLE dave IN DATABASE shop2 SET work_mem = '9MB'`);
+  await cluster.exec('CREATE DATABASE tmpl_user IS_TEMPLATE true');
+  await cluster.exec('CREATE TABLE starter (v text); INSERT INTO starter VALUES (\'hello\')', 'tmpl_user');
+  const facts = async () => ({
+    template1: await databaseFacts('template1'), postgres: await databaseFacts('postgres'),
+    shop2: await databaseFacts('shop2'), tmpl_user: await databaseFacts('tmpl_user'),
+  });
+  const before = await facts();
+
+  const d = await dump({ repo, clusterName: 'main', cluster: settings('postgres'), all: true });
+  assert.deepEqual(d.databases.map((x) => x.name), ['template1', 'postgres', 'shop2', 'tmpl_user']);
+  const plain = await dump({ repo, clusterName: 'main', cluster: settings('postgres'), all: true, format: 'plain' });
+
+  // Back to a fresh cluster's state: default template1 and postgres, no other database.
+  const reset = async () => {
+    await cluster.exec(`ALTER DATABASE tmpl_user IS_TEMPLATE false`);
+    await cluster.exec('DROP DATABASE tmpl_user');
+    await cluster.exec('DROP DATABASE shop2');
+    await cluster.exec(`ALTER DATABASE template1 RESET ALL; COMMENT ON DATABASE template1 IS NULL; REVOKE CREATE ON DATABASE template1 FROM dave;
+      ALTER DATABASE postgres RESET ALL; ALTER ROLE carol IN DATABASE postgres RESET ALL; DROP TABLE kept_in_postgres`);
+    await cluster.exec('DROP SCHEMA audit CASCADE', 'template1');
+  };
+  const contents = async () => {
+    assert.deepEqual(await cluster.query('SELECT id, what, audit.answer() AS a FROM audit.log', [], 'template1'), [{ id: 42, what: 'kept', a: 42 }]);
+    assert.deepEqual(await cluster.query('SELECT sum(v)::int AS s FROM kept_in_postgres'), [{ s: 3 }]);
+    assert.deepEqual(await cluster.query('SELECT v FROM starter', [], 'tmpl_user'), [{ v: 'hello' }]);
+  };
+  await reset();
+  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, all: true });
+  assert.equal(r.errorCount, 0);
+  assert.deepEqual(await facts(), before);
+  await contents();
+  // A database created now gets template1's objects, as on the source.
+  await cluster.exec('CREATE DATABASE from_template1');
+  assert.deepEqual(await cluster.query('SELECT count(*)::int AS n FROM audit.log', [], 'from_template1'), [{ n: 1 }]);
+  await cluster.exec('DROP DATABASE from_template1');
+
+  // Plain SQL: template1 and postgres are replayed into the ones there (as pg_dumpall does), the
+  // others created with their properties.
+  await reset();
+  const p = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: plain.snapshotId, all: true });
+  assert.equal(p.errorCount, 0);
+  await contents();
+  assert.deepEqual(await databaseFacts('shop2'), before.shop2);
+
+  await reset();
 });

@@ -29,6 +29,7 @@ import { wrapServerError } from '../server-error.js';
 import { selectTocEntries, writeTocList, type SkippedEntry, type TocEntry } from '../toc/index.js';
 import { describeRestoreError, type RestoreErrorInfo } from './pg-restore-log.js';
 import { pgRestoreArgs, psqlArgs } from './pg-restore-args.js';
+import { isExpectedCreateError, restoreDatabaseProperties } from './database-level.js';
 import { materialize, materializeFile, runRestoreTool, type ToolRestoreResult } from './run-restore.js';
 
 export interface RestoreDumpOptions {
@@ -319,7 +320,11 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
     const exists = c.existing!.has(db.name);
     mode = exists && !o.clean ? 'into' : 'create';
     targetDb = db.name;
-    if (meta.format === 'plain' && exists) {
+    if (meta.format === 'plain' && db.createsDatabase === false) {
+      // template1 and postgres: dumped without CREATE DATABASE, replayed into the one there.
+      if (!exists) await createDatabase(c.params, targetDb, o.signal);
+      mode = 'into';
+    } else if (meta.format === 'plain' && exists) {
       throw new PgkeepError('CONFLICT', `database ${db.name} exists on the target, and a plain-format dump can only create it`, {
         hint: 'drop it first, or restore from a custom-format dump',
       });
@@ -412,9 +417,24 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
       onStep: (step) => progress({ step }),
       onBytes: (bytes) => progress({ bytes }),
     });
+    const errors = [...toRestoredErrors(r, db.toc?.entries), ...unexplained(r, 'pg_restore')];
+    const ignored: string[] = [];
+    // --all into a database that exists (template1, postgres...): its settings, owner, grants and
+    // comment too, not only its contents.
+    if (o.all && mode === 'into' && db.toc && (!errors.length || o.continueOnError)) {
+      progress({ step: 'database settings, owner, grants and comment' });
+      const props = await restoreDatabaseProperties({
+        pgRestore: c.pgRestore!, psql: c.psql!, entries: db.toc.entries, tmp, archive,
+        input: () => o.repo.readFile(snapshot, db.path, { signal: o.signal }),
+        connectDb: maintenanceDb(targetDb), env: env(), noOwner: o.noOwner, signal: o.signal,
+      });
+      const found = props ? [...unexplained(props.extract, 'pg_restore'), ...(props.apply ? [...toRestoredErrors(props.apply, undefined), ...unexplained(props.apply, 'psql')] : [])] : [];
+      errors.push(...found.filter((e) => !isExpectedCreateError(e.message)));
+      ignored.push(...found.filter((e) => isExpectedCreateError(e.message)).map((e) => e.text));
+    }
     return {
-      name: db.name, target: targetDb, mode, ...(entries !== undefined ? { entries } : {}), skipped, ignored: [],
-      errors: [...toRestoredErrors(r, db.toc?.entries), ...unexplained(r, 'pg_restore')], seconds: (Date.now() - started) / 1000,
+      name: db.name, target: targetDb, mode, ...(entries !== undefined ? { entries } : {}), skipped, ignored,
+      errors, seconds: (Date.now() - started) / 1000,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
