@@ -26,7 +26,7 @@ import { stderrTail } from '../tools/run-tool.js';
 import { dumpMetaOf, type DumpedDatabase, type DumpMeta } from '../meta.js';
 import { parseQualifiedName, quoteIdent } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
-import { selectTocEntries, writeTocList, type SkippedEntry, type TocEntry } from '../toc/index.js';
+import { knowsDependencies, selectTocEntries, writeTocList, type SkippedEntry, type TocEntry } from '../toc/index.js';
 import { describeRestoreError, type RestoreErrorInfo } from './pg-restore-log.js';
 import { pgRestoreArgs, psqlArgs } from './pg-restore-args.js';
 import { isExpectedCreateError, restoreDatabaseProperties } from './database-level.js';
@@ -365,8 +365,11 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
     let entries: number | undefined;
     let skipped: string[] = [];
     if ((o.tables?.length ?? 0) + (o.schemas?.length ?? 0) > 0) {
-      if (!db.toc) {
-        throw new PgkeepError('UNSUPPORTED', `the snapshot has no table of contents for database ${db.name} (${db.tocNote ?? 'not recorded'}), so it cannot be restored selectively`);
+      if (!db.toc || !knowsDependencies(db.toc.entries)) {
+        const what = db.toc ? 'the dependencies of its table of contents' : 'a table of contents';
+        throw new PgkeepError('UNSUPPORTED', `the snapshot lacks ${what} for database ${db.name} (${db.tocNote ?? 'not recorded'}), so it cannot be restored selectively`, {
+          hint: 'restore the whole database (without --table/--schema) into a scratch database and copy what you need from there',
+        });
       }
       const sel = selectTocEntries(db.toc.entries, {
         tables: (o.tables ?? []).map((t) => parseQualifiedName(t)),

@@ -71,6 +71,15 @@ function describeTable(q: QualifiedName): string {
   return q.schema !== undefined ? `${q.schema}.${q.name}` : q.name;
 }
 
+/**
+ * Whether the TOC knows its dependencies (pg_restore --schema-only --verbose was read at dump
+ * time). Without them, nothing ties a table to its data, indexes or partitions: a selection
+ * would restore bare definitions.
+ */
+export function knowsDependencies(entries: TocEntry[]): boolean {
+  return entries.some((e) => e.deps.length > 0);
+}
+
 export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSelectionResult {
   const byId = new Map(entries.map((e) => [e.dumpId, e]));
   const chosen = new Set<number>();

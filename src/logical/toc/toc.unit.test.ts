@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeVerbose, parseListLine, parseTocList, parseVerboseToc, selectTocEntries, writeTocList, type Toc } from './index.js';
+import { knowsDependencies, mergeVerbose, parseListLine, parseTocList, parseVerboseToc, selectTocEntries, writeTocList, type Toc } from './index.js';
 import { TOC_LIST, TOC_VERBOSE } from './toc.fixtures.js';
 
 function fullToc(): Toc {
@@ -207,4 +207,9 @@ test('an inheritance parent brings its children; a child that also needs a paren
   const both = selectTocEntries(PARTITIONED, { tables: [{ schema: 'sales', name: 'stock' }, { schema: 'sales', name: 'tags' }] });
   assert.deepEqual(both.ids.sort((a, b) => a - b), [700, 701, 702, 703, 710, 711]);
   assert.deepEqual(both.stranded, []);
+});
+
+test('a TOC read without its dependencies is known as such (selective restores are refused)', () => {
+  assert.equal(knowsDependencies(PARTITIONED), true);
+  assert.equal(knowsDependencies(parseTocList(TOC_LIST).entries), false);
 });
