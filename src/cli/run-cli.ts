@@ -25,6 +25,16 @@ export function runCli(argv: string[], main: (argv: string[]) => Promise<number>
     }));
   };
   process.on('beforeExit', onBeforeExit);
+  // `pgkeep ... | head` closes the pipe early. Once main has settled, that is no error: exit with
+  // its code. Before, the work goes on: what writes to the closed pipe fails (an export to
+  // stdout), the rest finishes and gives the exit code. Exiting 0 here would report work that
+  // was cut short as done.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      if (settled) process.exit(process.exitCode ?? 0);
+    });
+  }
   main(argv).then((code) => {
     if (settled) return;
     settled = true;

@@ -10,13 +10,16 @@ import { fileURLToPath } from 'node:url';
 
 const RUNNER = JSON.stringify(fileURLToPath(new URL('./run-cli.js', import.meta.url)));
 
-function run(mainSource: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(mainSource: string, args: string[] = [], closeStdout = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = `import { runCli } from ${RUNNER};\nrunCli(process.argv, ${mainSource});\n`;
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (closeStdout) child.stdout.destroy();
+    });
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', rej);
     child.on('close', (code) => res({ code, stdout, stderr }));
@@ -45,4 +48,21 @@ test('a main that resolves gives its exit code; one that rejects is INTERNAL (70
   const r = await run('async () => { throw new Error("boom"); }');
   assert.equal(r.code, 70);
   assert.match(r.stderr, /boom/);
+});
+
+test('stdout closed by its reader while main works: main goes on and its result is the exit code', async () => {
+  // Writes until the pipe breaks, then works on and ends with 3: not cut short with exit 0.
+  const main = `async () => {
+    const chunk = 'x'.repeat(65536) + '\\n';
+    for (let i = 0; i < 200 && !process.stdout.destroyed; i++) {
+      process.stdout.write(chunk);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    process.stderr.write('finished\\n');
+    return 3;
+  }`;
+  const r = await run(main, [], true);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /finished/);
 });
