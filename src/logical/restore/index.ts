@@ -431,7 +431,10 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
         input: () => o.repo.readFile(snapshot, db.path, { signal: o.signal }),
         connectDb: maintenanceDb(targetDb), env: env(), noOwner: o.noOwner, signal: o.signal,
       });
-      const found = props ? [...unexplained(props.extract, 'pg_restore'), ...(props.apply ? [...toRestoredErrors(props.apply, undefined), ...unexplained(props.apply, 'psql')] : [])] : [];
+      const found = [
+        ...(props ? [...toRestoredErrors(props.extract, undefined), ...unexplained(props.extract, 'pg_restore')] : []),
+        ...(props?.apply ? [...toRestoredErrors(props.apply, undefined), ...unexplained(props.apply, 'psql')] : []),
+      ];
       errors.push(...found.filter((e) => !isExpectedCreateError(e.message)));
       ignored.push(...found.filter((e) => isExpectedCreateError(e.message)).map((e) => e.text));
     }
