@@ -200,6 +200,9 @@ async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpRe
     o.signal?.throwIfAborted();
     const p = await restoreDatabase(o, snapshot, meta, db, { params, pgRestore, psql, existing });
     parts.push(p);
+    if (o.all && p.mode === 'into' && db.toc && !db.toc.entries.some((e) => e.type === 'DATABASE')) {
+      warnings.push(`database ${db.name}: only its contents were restored; its settings, owner, grants and comment are not in this dump (taken by an older pgkeep)`);
+    }
     if (p.skipped.length) warnings.push(`database ${db.name}: left out ${p.skipped.length} entr${p.skipped.length === 1 ? 'y' : 'ies'} that need objects not restored: ${p.skipped.slice(0, 5).join('; ')}`);
     stopIfFailed(p);
   }
