@@ -42,13 +42,7 @@ Examples:
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const jsonRequested = argv.includes('--json');
-  // `pgkeep ... | head` closes the pipe early: that is not an error.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  }
+  // A closed stdout or stderr (`pgkeep ... | head`) is handled by runCli (run-cli.ts).
   const out = createOutput(jsonRequested);
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => controller.abort(new PgkeepError('INTERRUPTED', `interrupted by ${sig}`));
