@@ -9,11 +9,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { pgToolPath } from '../pg/bin.js';
 import { chownTreeToServerUser, ensureTraversable, runProgram } from '../pg/server-user.js';
@@ -25,8 +24,9 @@ import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } fr
 import { parseTargetTime } from './pitr/time.js';
 import { parseLsn } from '../pg/lsn.js';
 import pg from 'pg';
+import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
 
-const CLI = resolve('bin/pgkeep.js');
+const CLI = PGKEEP_BIN;
 let work: string;
 let repoDir: string;
 let repo: Repository;
@@ -78,20 +78,8 @@ async function restoreAndSum(name: string, pitr: PitrRequest | undefined, extra:
   return { r, data: await sum(c), c };
 }
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((res, rej) => {
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('PGKEEP_')) delete env[k];
-    const p = spawn(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'test', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runPgkeep(['--repo', repoDir, '--cluster', 'test', ...args]);
 }
 
 before(async () => {
