@@ -2,7 +2,8 @@
  * Physical restore: a snapshot back into a data directory, as a list of steps —
  *
  *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
- *   the timeline's history, check the target against the archive) -> resolve snapshot ->
+ *   the timeline's history, check the target against the archive) -> resolve snapshot -> read
+ *   back the archived WAL the backup needs to become consistent (check-needed-wal) ->
  *   place tablespaces & plan recovery -> check target -> plan -> begin (marker) -> tablespaces
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
@@ -22,6 +23,7 @@ import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
 import { checkTarget } from './check-target.js';
+import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
 import { finishRestore } from './finish.js';
 import { OwnerResolver } from './ownership.js';
 import { planRestore, recordedTablespaces } from './plan.js';
@@ -87,6 +89,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const archiveMode = o.archiveMode ?? 'preserve';
   const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
+  await checkNeededWalBeforeRestore(o.repo, o.cluster, snapshot.id, meta, o.signal);
 
   step('check-target');
   const target = await checkTarget(dataDir, placed, delta);

@@ -89,9 +89,10 @@ Examples:
   repo
     .command('check')
     .description('verify the repository: manifests, locators and pack indexes; with --read-data every blob too')
-    .option('--read-data', 'read every blob, authenticate, decompress and compare its SHA-256 (reads everything)')
+    .option('--read-data', 'read every blob and every archived WAL file: authenticate, decompress, compare its SHA-256, check WAL page headers and history files (reads everything)')
     .addHelpText('after', `
-Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
+Without --read-data only the structure is checked (manifests, locators, pack indexes) and WAL
+files are counted, not read. Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
 snapshots it affects.
 
 Examples:
@@ -101,8 +102,8 @@ Examples:
       const report = await withRepo(ctx, (r) => checkRepository(r, {
         readData: opts.readData,
         signal: ctx.signal,
-        onProgress: (done, total) => {
-          if (ctx.interactive) process.stderr.write(`\rchecking packs ${done}/${total}${done === total ? '\n' : ''}`);
+        onProgress: (done, total, what) => {
+          if (ctx.interactive) process.stderr.write(`\rchecking ${what} ${done}/${total}${done === total ? '\n' : ''}`);
         },
       }));
       ctx.out.result(report, (d) => renderCheck(d, Boolean(opts.readData)));
@@ -227,7 +228,8 @@ function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
 
 function renderCheck(r: CheckReport, readData: boolean): string {
   const head = `${r.ok ? 'ok' : 'DAMAGED'}: ${r.snapshots} snapshot(s), ${r.packs} pack(s), ${r.blobs} referenced blob(s)` +
-    (readData ? `, ${r.blobsRead} blob(s) read and verified (${formatBytes(r.bytesRead)})` : ' (structure only; --read-data verifies the data)');
+    (readData ? `, ${r.blobsRead} blob(s) and ${r.walFilesRead} of ${r.walFiles} WAL file(s) read and verified (${formatBytes(r.bytesRead)})`
+      : `, ${r.walFiles} WAL file(s) (structure only; --read-data verifies the data and the WAL)`);
   if (r.ok) return head + (r.unreferencedPacks ? `\n${r.unreferencedPacks} unreferenced pack(s): "pgkeep repo gc" removes them` : '');
   const rows = r.damaged.map((d) => [
     d.object + (d.offset !== undefined ? ` @${d.offset}` : ''),
