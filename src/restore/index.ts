@@ -24,6 +24,7 @@ import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
 import { checkTarget } from './check-target.js';
 import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
+import { withTargetErrors } from './target-errors.js';
 import { finishRestore } from './finish.js';
 import { OwnerResolver } from './ownership.js';
 import { planRestore, recordedTablespaces } from './plan.js';
@@ -57,7 +58,7 @@ export * from './pitr/index.js';
  * packs being read.
  */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => restoreUnlocked(o));
+  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => withTargetErrors(resolve(o.to), o, restoreUnlocked));
 }
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
