@@ -13,6 +13,8 @@ import { decodeInPool, fetchPackRange } from './blob-reader.js';
 import type { ObjectInfo } from './storage/driver.js';
 import { parseWalObjectName } from '../wal/layout.js';
 import { readArchivedFiles } from '../wal/read-archived.js';
+import { listTemporary, summarizeTemporary, type TempFilesSummary } from './temp-files.js';
+import { oldestSharedLockStart } from './locks.js';
 
 export interface CheckOptions {
   readData?: boolean;
@@ -35,6 +37,8 @@ export interface CheckReport {
   walFiles: number;
   /** WAL files read and found right (readData). */
   walFilesRead: number;
+  /** Temporary files left by interrupted writers (not damage: `repo gc` removes the old ones). */
+  tempFiles: TempFilesSummary;
   damaged: Damage[];
 }
 
@@ -52,6 +56,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   const report: CheckReport = {
     ok: true, snapshots: refs.snapshots.length, packs: packs.size, blobs: 0, blobsRead: 0, bytesRead: 0,
     unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length, walFiles: 0, walFilesRead: 0, damaged,
+    tempFiles: await temporarySummary(repo),
   };
   const ids = [...packs.keys()].filter((p) => refs.packs.has(p) || opts.readData).sort();
   for (const id of refs.packs.keys()) if (!packs.has(id)) ids.push(id);
@@ -162,4 +167,10 @@ async function checkWal(repo: Repository, opts: CheckOptions, report: CheckRepor
   for (const d of r.damaged) {
     report.damaged.push({ object: d.key, problem: `WAL file ${d.file}: ${d.problem}`, snapshots: [] });
   }
+}
+
+/** Temporary files of writers, and how many `repo gc` would remove now. */
+export async function temporarySummary(repo: Repository): Promise<TempFilesSummary> {
+  const cutoff = await oldestSharedLockStart(repo.driver);
+  return summarizeTemporary(await listTemporary(repo.driver), Date.now(), cutoff?.getTime());
 }

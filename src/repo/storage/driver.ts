@@ -28,6 +28,15 @@ export interface ByteRange {
   length: number;
 }
 
+/** A temporary object a writer left (posix `.pgkeep-tmp-*` file); never visible through list(). */
+export interface TemporaryObject {
+  /** Where it is, relative to the repository root (for messages and deleteTemporary). */
+  key: string;
+  size: number;
+  /** Last write (ms since epoch): a live writer keeps it fresh. */
+  mtimeMs: number;
+}
+
 export interface StorageDriver {
   /** Human-readable location for messages, e.g. "/var/backups/pgkeep" or "s3://bucket/prefix". */
   readonly location: string;
@@ -57,6 +66,14 @@ export interface StorageDriver {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Delete an object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+
+  /**
+   * Temporary objects of writers, running or killed (posix: `.pgkeep-tmp-*` files in any
+   * directory). Drivers whose writes leave none omit it.
+   */
+  listTemporary?(): AsyncIterable<TemporaryObject>;
+  /** Remove one temporary object found by listTemporary; a vanished one is not an error. */
+  deleteTemporary?(t: TemporaryObject): Promise<void>;
 
   /** Release sockets/handles. */
   close(): Promise<void>;
