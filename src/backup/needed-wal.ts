@@ -8,7 +8,8 @@ import type { Repository } from '../repo/index.js';
 import { parseLsn } from '../pg/lsn.js';
 import { parseWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from '../wal/layout.js';
-import { archivedFileProblem } from '../wal/read-archived.js';
+import { readArchivedFiles } from '../wal/read-archived.js';
+import type { ArchivedFile } from '../wal/archive-listing.js';
 import type { PhysicalBackupMeta } from './meta.js';
 import { walRange } from './wal-range.js';
 
@@ -26,21 +27,20 @@ export function needsArchivedWal(meta: PhysicalBackupMeta): boolean {
 }
 
 export async function checkNeededWal(repo: Pick<Repository, 'statObject' | 'getObject'>, cluster: string,
-  meta: PhysicalBackupMeta, signal?: AbortSignal): Promise<NeededWalReport> {
+  meta: PhysicalBackupMeta, opts: { signal?: AbortSignal; concurrency?: number } = {}): Promise<NeededWalReport> {
   const range = walRange(meta.timeline, parseLsn(meta.startLsn), parseLsn(meta.stopLsn), meta.walSegmentSize);
   const out: NeededWalReport = { segments: range.segments, ok: 0, problems: [] };
+  const present: { file: ArchivedFile; systemIdentifier: string }[] = [];
   for (const name of range.segments) {
-    signal?.throwIfAborted();
+    opts.signal?.throwIfAborted();
     const object = walObjectName(cluster, meta.systemIdentifier, name);
     const info = await repo.statObject(object);
-    if (!info) {
-      out.problems.push({ file: name, problem: 'needed to make the backup consistent, but it is not in the WAL archive', missing: true });
-      continue;
-    }
-    const problem = await archivedFileProblem(repo, { object, key: info.key, file: parseWalFileName(name), size: info.size },
-      meta.systemIdentifier);
-    if (problem) out.problems.push({ file: name, problem: `archived copy ${info.key} is damaged: ${problem}`, missing: false });
-    else out.ok++;
+    if (info) present.push({ file: { object, key: info.key, file: parseWalFileName(name), size: info.size }, systemIdentifier: meta.systemIdentifier });
+    else out.problems.push({ file: name, problem: 'needed to make the backup consistent, but it is not in the WAL archive', missing: true });
   }
+  const read = await readArchivedFiles(repo, present, { concurrency: opts.concurrency, signal: opts.signal });
+  out.ok = read.read;
+  for (const d of read.damaged) out.problems.push({ file: d.file, problem: `archived copy ${d.key} is damaged: ${d.problem}`, missing: false });
+  out.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return out;
 }

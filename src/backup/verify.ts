@@ -146,7 +146,7 @@ async function checkPhysical(repo: Repository, snap: Snapshot, records: FileReco
     report.walSegmentsChecked = ok;
   }
   if (needsArchivedWal(meta)) {
-    const wal = await checkNeededWal(repo, snap.cluster, meta);
+    const wal = await checkNeededWal(repo, snap.cluster, meta, { concurrency: repo.jobs });
     report.archivedWal = { from: wal.segments[0]!, to: wal.segments[wal.segments.length - 1]!, segments: wal.segments.length, ok: wal.ok };
     for (const p of wal.problems) report.problems.push({ path: `WAL archive ${p.file}`, problem: p.problem });
   }

@@ -12,7 +12,7 @@ import { checkNeededWal, needsArchivedWal } from '../backup/needed-wal.js';
 export async function checkNeededWalBeforeRestore(repo: Pick<Repository, 'statObject' | 'getObject'>, cluster: string,
   snapshotId: string, meta: PhysicalBackupMeta, signal?: AbortSignal): Promise<void> {
   if (!needsArchivedWal(meta)) return;
-  const report = await checkNeededWal(repo, cluster, meta, signal);
+  const report = await checkNeededWal(repo, cluster, meta, { signal, concurrency: 4 });
   const damaged = report.problems.filter((p) => !p.missing).map(({ file, problem }) => ({ file, problem }));
   if (damaged.length === 0) return;
   throw new PgkeepError('DATA_INTEGRITY',

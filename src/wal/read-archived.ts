@@ -34,7 +34,7 @@ export interface WalReadOptions {
 type ReadRepo = Pick<Repository, 'getObject'>;
 
 /** Read and check one archived file; the problem, or undefined when it is right. */
-export async function archivedFileProblem(repo: ReadRepo, f: ArchivedFile, systemIdentifier: string): Promise<string | undefined> {
+async function archivedFileProblem(repo: ReadRepo, f: ArchivedFile, systemIdentifier: string): Promise<string | undefined> {
   let data: Buffer;
   try {
     data = await repo.getObject(f.object);
