@@ -38,11 +38,16 @@ test('segment: every page header is checked; a zero tail is fine, data after it 
   assert.match(walContentProblem(f, segment(3n), '42')!, /system 7301234567890123456.*system 42/);
   assert.match(walContentProblem(name('000000010000000000000004'), segment(3n))!, /its name says/);
 
-  for (const [offset, what] of [[5 * BLK + 9, /page at offset 40960 .*says/], [7 * BLK, /page magic/], [9 * BLK + 2, /page flags/]] as const) {
+  for (const [offset, what] of [[5 * BLK + 9, /page at offset 40960 .*says/], [7 * BLK, /page magic/], [9 * BLK + 2, /page flags/], [11 * BLK + 9, /page at offset 90112 .*says/]] as const) {
     const bad = segment(3n);
     bad[offset] ^= 0x10;
     assert.match(walContentProblem(f, bad)!, what, `flip at ${offset}`);
   }
+  const flags = segment(3n);
+  flags.writeUInt16LE(0x0009, 12 * BLK + 2); // a contrecord overwritten after a crash: valid
+  assert.equal(walContentProblem(f, flags), undefined);
+  flags.writeUInt16LE(0x0011, 12 * BLK + 2);
+  assert.match(walContentProblem(f, flags)!, /unknown page flags 0x11/);
   const afterZero = segment(3n, 1, 40);
   afterZero[60 * BLK + 100] = 1;
   assert.match(walContentProblem(f, afterZero)!, /holds data after zero pages/);

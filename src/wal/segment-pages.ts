@@ -16,8 +16,11 @@ import { segmentNumberOf, type WalFileName } from '../pg/wal-name.js';
 import { segmentStartLsn } from '../pg/lsn.js';
 import { readSegmentHeader, XLP_LONG_HEADER } from './identify.js';
 
-/** xlp_info bits PostgreSQL defines (XLP_ALL_FLAGS). */
-const XLP_ALL_FLAGS = 0x0007;
+/**
+ * xlp_info bits PostgreSQL defines (XLP_ALL_FLAGS): FIRST_IS_CONTRECORD, LONG_HEADER,
+ * BKP_REMOVABLE, FIRST_IS_OVERWRITE_CONTRECORD (the last since the 2021 minor releases).
+ */
+const XLP_ALL_FLAGS = 0x000f;
 
 /** What is wrong with a segment or .partial file's content (undefined when nothing). */
 export function segmentContentProblem(file: WalFileName, data: Buffer, systemIdentifier?: string): string | undefined {
