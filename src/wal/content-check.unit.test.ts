@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseWalFileName } from '../pg/wal-name.js';
 import { backupHistoryProblems, timelineHistoryProblems } from '../pg/history-file-check.js';
 import { walContentProblem } from './content-check.js';
+import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../pg/crc32c.js';
 
 const SEG = 1024 * 1024;
 const BLK = 8192;
@@ -99,4 +100,56 @@ test('.backup: START names its own segment and offset, STOP is not before it', (
   assert.match(backupHistoryProblems(text('0/3000030', '000000010000000000000003'), f).join(), /does not match the offset/);
   assert.match(backupHistoryProblems(text('0/3000028', '000000010000000000000003', '0/3000000'), f).join(), /before START/);
   assert.match(backupHistoryProblems('garbage\n', f).join(), /no "START WAL LOCATION/);
+});
+
+/** Lay records (random bodies) along `seg` from the first page's header on, across pages as PostgreSQL does. */
+function writeRecords(seg: Buffer, start: bigint, sizes: number[]): number[] {
+  const starts: number[] = [];
+  let pos = 40;
+  let prev = 0n;
+  for (const [i, size] of sizes.entries()) {
+    if (pos % BLK === 0) pos += 24;
+    const rec = Buffer.alloc(size);
+    for (let k = 24; k < size; k++) rec[k] = (k * 31 + i * 7) & 0xff;
+    rec.writeUInt32LE(size, 0);
+    rec.writeBigUInt64LE(prev, 8);
+    rec[17] = 10; // heap
+    rec.writeUInt32LE(crc32cFinish(crc32cUpdate(crc32cUpdate(CRC32C_INIT, rec.subarray(24)), rec.subarray(0, 20))), 20);
+    starts.push(pos);
+    prev = start + BigInt(pos);
+    let done = 0;
+    while (done < size) {
+      if (pos % BLK === 0) {
+        seg.writeUInt16LE(seg.readUInt16LE(pos + 2) | 0x0001, pos + 2);
+        seg.writeUInt32LE(size - done, pos + 16);
+        pos += 24;
+      }
+      const n = Math.min(size - done, BLK - (pos % BLK));
+      rec.copy(seg, pos, done, done + n);
+      pos += n;
+      done += n;
+    }
+    pos = (pos + 7) & ~7;
+  }
+  return starts;
+}
+
+test('records: every record\'s CRC-32C, across pages; records cut by the segment ends are not judged', () => {
+  const f = name('000000010000000000000003');
+  const start = 3n * BigInt(SEG);
+  const seg = segment(3n);
+  for (let off = 0; off < SEG; off += BLK) seg.fill(0, off + (off ? 24 : 40), off + BLK); // no filler: records only
+  const starts = writeRecords(seg, start, [100, 5000, 20000, 64, 8192 - 24, 300]);
+  assert.equal(walContentProblem(f, seg, undefined, { records: true }), undefined);
+  assert.equal(walContentProblem(f, seg), undefined);
+  for (const [i, at] of [[1, starts[1]! + 4000], [2, starts[2]! + 15000], [0, starts[0]! + 30], [3, starts[3]! + 21]] as const) {
+    const bad = Buffer.from(seg);
+    bad[at] ^= 0x01;
+    assert.match(walContentProblem(f, bad, undefined, { records: true })!, new RegExp(`record ${i + 1} at 0/30.* fails its CRC-32C`), `record ${i + 1}`);
+    assert.equal(walContentProblem(f, bad), undefined, 'without records only the pages are checked');
+  }
+  // A .partial is not record-checked (what follows its end is not WAL).
+  const partial = Buffer.from(seg);
+  partial[starts[1]! + 4000] ^= 0x01;
+  assert.equal(walContentProblem(name('000000010000000000000003.partial'), partial, undefined, { records: true }), undefined);
 });

@@ -1,6 +1,7 @@
 /**
  * Read archived WAL files back and check them: the object envelope (SHA-256 of the content, or
- * the AES-GCM tag when encrypted), decompression, then the content itself (content-check.ts).
+ * the AES-GCM tag when encrypted), decompression, then the content itself (content-check.ts:
+ * page headers and every record's CRC-32C).
  * Shared by `wal check --read-data`, `repo check --read-data`, `verify` and `restore`.
  */
 import { PgkeepError } from '../errors.js';
@@ -42,7 +43,7 @@ async function archivedFileProblem(repo: ReadRepo, f: ArchivedFile, systemIdenti
     if (!(e instanceof PgkeepError) || (e.code !== 'DATA_INTEGRITY' && e.code !== 'NOT_FOUND')) throw e;
     return e.code === 'NOT_FOUND' ? 'it disappeared while being checked' : e.message.replace(/^damaged repository object \S+: /, '');
   }
-  const problem = walContentProblem(f.file, data, systemIdentifier);
+  const problem = walContentProblem(f.file, data, systemIdentifier, { records: true });
   return problem === undefined ? undefined : `content is not valid: ${problem}`;
 }
 

@@ -19,6 +19,7 @@ import type { PhysicalBackupMeta } from '../backup/meta.js';
 import { faultTest } from '../test-support/faults.js';
 import { PGKEEP_BIN as CLI, runPgkeep, type CliRun } from '../test-support/cli.js';
 import { walObjectName } from './layout.js';
+import { WalRecordScanner } from '../restore/pitr/wal-records.js';
 
 const KDF = { N: 1024, r: 8, p: 1 };
 let cluster: LocalCluster;
@@ -104,7 +105,7 @@ for (const index of [0, 1]) {
   });
 }
 
-faultTest('a segment whose content was damaged before it was pushed: the envelope is fine, the pages are not', async () => {
+faultTest('a segment whose content was damaged before it was pushed: the envelope is fine, the pages or a record are not', async () => {
   const r = repos[0]!;
   const seg = r.meta!.walStart;
   const good = await r.repo.getObject(walObjectName('test', sysid, seg));
@@ -123,6 +124,17 @@ faultTest('a segment whose content was damaged before it was pushed: the envelop
     const push = await cli(repos[1]!.dir, ['wal', 'push', join(dir, seg)]);
     assert.equal(push.code, 7, push.stderr);
     assert.match(push.stderr, /is not archived: its content is not valid: page at offset \d+ holds data after zero pages/);
+    // A byte changed inside a record: the page headers are fine, the record's CRC-32C is not.
+    let first: { at: number; length: number } | undefined;
+    const start = BigInt(`0x${seg.slice(8, 16)}`) * 0x1_0000_0000n + BigInt(`0x${seg.slice(16)}`) * 16n * 1024n * 1024n;
+    new WalRecordScanner(() => undefined, (rec, lsn) => { first ??= { at: Number(lsn - start), length: rec.length }; }).segment(good, start);
+    assert.ok(first && first.length > 30, 'the segment has a record');
+    const inRecord = Buffer.from(good);
+    inRecord[first.at + 26] ^= 0x20;
+    await r.repo.putObject(walObjectName('test', sysid, seg), inRecord);
+    const crc = await cli(r.dir, ['wal', 'check', '--read-data']);
+    assert.equal(crc.code, 7, crc.stdout + crc.stderr);
+    assert.match(crc.stdout, new RegExp(`damaged: ${seg} .*content is not valid: record 1 at .* fails its CRC-32C`));
   } finally {
     await r.repo.putObject(walObjectName('test', sysid, seg), good);
   }
