@@ -87,11 +87,17 @@ export function isPgkeepError(e: unknown): e is PgkeepError {
  */
 export function toPgkeepError(e: unknown): PgkeepError {
   if (e instanceof PgkeepError) return e;
-  const disk = targetDiskError(e);
-  if (disk) return new PgkeepError(disk.code, disk.message, { hint: disk.hint, details: disk.details, cause: e });
+  const disk = diskFullError(e);
+  if (disk) return disk;
   const message = e instanceof Error ? e.message : String(e);
   return new PgkeepError('INTERNAL', `unexpected error: ${message}`, {
     hint: 'this is a bug in pgkeep; rerun with --log-level debug and report the output',
     cause: e,
   });
+}
+
+/** A disk error outside the repository (full, quota, read-only, permission) as CONFLICT; undefined for anything else. */
+export function diskFullError(e: unknown, where?: Parameters<typeof targetDiskError>[1]): PgkeepError | undefined {
+  const d = targetDiskError(e, where);
+  return d && new PgkeepError(d.code, d.message, { hint: d.hint, details: d.details, cause: e });
 }

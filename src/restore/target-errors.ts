@@ -5,8 +5,7 @@
  * in-progress marker (begin.ts), so it is never mistaken for a complete cluster, and a rerun
  * with --delta resumes.
  */
-import { PgkeepError } from '../errors.js';
-import { targetDiskError } from '../disk-errors.js';
+import { diskFullError } from '../errors.js';
 import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.js';
 
 /** Run a restore, turning raw file-system errors of the target into CONFLICT with a hint. */
@@ -18,11 +17,9 @@ export async function withTargetErrors(dataDir: string, o: RestoreOptions,
     return await run(watched);
   } catch (e) {
     const began = last !== undefined && !['resolve', 'check-target', 'plan'].includes(last.step);
-    const facts = targetDiskError(e, {
+    throw diskFullError(e, {
       what: 'restore target', dir: dataDir, needed: last?.bytesTotal || undefined, done: began ? last?.bytesDone : undefined,
       then: began ? 'the directory is marked incomplete (.pgkeep-restore-in-progress); run the same restore again with --delta to resume' : undefined,
-    });
-    if (!facts) throw e;
-    throw new PgkeepError(facts.code, facts.message, { hint: facts.hint, details: facts.details, cause: e });
+    }) ?? e;
   }
 }
