@@ -1,6 +1,6 @@
 /**
- * Temporary files of writers (posix `.pgkeep-tmp-*`): a killed backup, gc or `wal push` leaves
- * them behind, invisible to listings. `repo check` and `repo info` report them; `repo gc`
+ * Temporary files of writers (posix `.pgkeep-tmp-*`, S3 multipart uploads never completed): a
+ * killed backup, gc or `wal push` leaves them behind, invisible to listings. `repo check` and `repo info` report them; `repo gc`
  * removes those that cannot belong to a running writer:
  *
  * - gc holds the exclusive lock, so no backup, dump, restore, verify or expire is running;

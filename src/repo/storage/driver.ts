@@ -28,13 +28,19 @@ export interface ByteRange {
   length: number;
 }
 
-/** A temporary object a writer left (posix `.pgkeep-tmp-*` file); never visible through list(). */
+/**
+ * A temporary object a writer left, never visible through list(): a posix `.pgkeep-tmp-*` file,
+ * or an S3 multipart upload never completed.
+ */
 export interface TemporaryObject {
   /** Where it is, relative to the repository root (for messages and deleteTemporary). */
   key: string;
+  /** Bytes it holds (S3: the parts uploaded). */
   size: number;
-  /** Last write (ms since epoch): a live writer keeps it fresh. */
+  /** posix: last write (a live writer keeps it fresh); S3: when the upload was initiated. */
   mtimeMs: number;
+  /** S3 multipart upload id. */
+  uploadId?: string;
 }
 
 export interface StorageDriver {
@@ -69,7 +75,7 @@ export interface StorageDriver {
 
   /**
    * Temporary objects of writers, running or killed (posix: `.pgkeep-tmp-*` files in any
-   * directory). Drivers whose writes leave none omit it.
+   * directory; S3: incomplete multipart uploads under the prefix).
    */
   listTemporary?(): AsyncIterable<TemporaryObject>;
   /** Remove one temporary object found by listTemporary; a vanished one is not an error. */
