@@ -2,7 +2,8 @@
  * Physical restore: a snapshot back into a data directory, as a list of steps —
  *
  *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
- *   the timeline's history, check the target against the archive) -> resolve snapshot ->
+ *   the timeline's history, check the target against the archive) -> resolve snapshot -> read
+ *   back the archived WAL the backup needs to become consistent (check-needed-wal) ->
  *   place tablespaces & plan recovery -> check target -> plan -> keep WAL the archive lacks (--delta)
  *   -> begin (marker) -> tablespaces
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
@@ -26,6 +27,8 @@ import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
 import { checkTarget } from './check-target.js';
+import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
+import { withTargetErrors } from './target-errors.js';
 import { finishRestore } from './finish.js';
 import { OwnerResolver } from './ownership.js';
 import { planRestore, recordedTablespaces } from './plan.js';
@@ -61,7 +64,7 @@ export * from './pitr/index.js';
  * packs being read.
  */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => restoreUnlocked(o));
+  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => withTargetErrors(resolve(o.to), o, restoreUnlocked));
 }
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
@@ -93,6 +96,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const archiveMode = o.archiveMode ?? 'preserve';
   const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
+  await checkNeededWalBeforeRestore(o.repo, o.cluster, snapshot.id, meta, o.signal);
 
   step('check-target');
   await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);

@@ -9,7 +9,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,11 +19,12 @@ import { chownTreeToServerUser, runProgram } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
-import { archivingSource, batch, CLI, sum, switchAndWait } from '../test-support/archiving-source.js';
+import { archivingSource, batch, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 import { parseTargetTime } from './pitr/time.js';
 import { parseLsn } from '../pg/lsn.js';
 import pg from 'pg';
+import { runPgkeep, type CliRun } from '../test-support/cli.js';
 
 let work: string;
 let repoDir: string;
@@ -58,20 +58,8 @@ async function restoreAndSum(name: string, pitr: PitrRequest | undefined, extra:
   return { r, data: await sum(c), c };
 }
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((res, rej) => {
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('PGKEEP_')) delete env[k];
-    const p = spawn(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'test', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runPgkeep(['--repo', repoDir, '--cluster', 'test', ...args]);
 }
 
 before(async () => {

@@ -6,14 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 
-export const CLI = resolve('bin/pgkeep.js');
+import { PGKEEP_BIN } from './cli.js';
+
+export const CLI = PGKEEP_BIN;
 
 /** The repository in work/repo (repository "test") and a started source cluster archiving into it, with t holding `rows` rows. */
 export async function archivingSource(work: string, rows: number): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {

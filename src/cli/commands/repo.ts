@@ -13,6 +13,7 @@ import {
 import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import { readRepoConfig } from '../../repo/repo-config.js';
+import type { TempFilesSummary } from '../../repo/temp-files.js';
 import { openStorage } from '../../repo/storage/index.js';
 
 type Repo = Awaited<ReturnType<typeof openRepository>>;
@@ -89,9 +90,10 @@ Examples:
   repo
     .command('check')
     .description('verify the repository: manifests, locators and pack indexes; with --read-data every blob too')
-    .option('--read-data', 'read every blob, authenticate, decompress and compare its SHA-256 (reads everything)')
+    .option('--read-data', 'read every blob and every archived WAL file: authenticate, decompress, compare its SHA-256, check WAL page headers and history files (reads everything)')
     .addHelpText('after', `
-Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
+Without --read-data only the structure is checked (manifests, locators, pack indexes) and WAL
+files are counted, not read. Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
 snapshots it affects.
 
 Examples:
@@ -101,8 +103,8 @@ Examples:
       const report = await withRepo(ctx, (r) => checkRepository(r, {
         readData: opts.readData,
         signal: ctx.signal,
-        onProgress: (done, total) => {
-          if (ctx.interactive) process.stderr.write(`\rchecking packs ${done}/${total}${done === total ? '\n' : ''}`);
+        onProgress: (done, total, what) => {
+          if (ctx.interactive) process.stderr.write(`\rchecking ${what} ${done}/${total}${done === total ? '\n' : ''}`);
         },
       }));
       ctx.out.result(report, (d) => renderCheck(d, Boolean(opts.readData)));
@@ -121,6 +123,9 @@ Examples:
     .option('--repack-below <percent>', 'repack packs with less than this share of live data (default 50; 0 = never)')
     .addHelpText('after', `
 Packs newer than the oldest running backup, dump or WAL push (shared lock) are left alone.
+Temporary files (.pgkeep-tmp-*) of killed writers are removed once nothing has written to them
+for an hour (wal push takes no lock, so age protects a running one) and they are older than
+any shared lock still listed.
 
 Examples:
   pgkeep repo gc --dry-run
@@ -220,6 +225,7 @@ function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
     `logical size ${formatBytes(i.logicalBytes)} (sum over snapshots)`,
     `stored size  ${formatBytes(i.storedBytes)} (${i.packs} packs ${formatBytes(i.packBytes)}, ${i.objects} other objects ${formatBytes(i.objectBytes)})`,
     `ratio        ${i.ratio.toFixed(2)}`,
+    `temp files   ${renderTemp(i.tempFiles)}`,
     `locks        ${i.locks.length ? '' : 'none'}`,
   ];
   return lines.join('\n') + (i.locks.length ? '\n' + renderLocks(i.locks).split('\n').map((l) => '  ' + l).join('\n') : '');
@@ -227,15 +233,24 @@ function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
 
 function renderCheck(r: CheckReport, readData: boolean): string {
   const head = `${r.ok ? 'ok' : 'DAMAGED'}: ${r.snapshots} snapshot(s), ${r.packs} pack(s), ${r.blobs} referenced blob(s)` +
-    (readData ? `, ${r.blobsRead} blob(s) read and verified (${formatBytes(r.bytesRead)})` : ' (structure only; --read-data verifies the data)');
-  if (r.ok) return head + (r.unreferencedPacks ? `\n${r.unreferencedPacks} unreferenced pack(s): "pgkeep repo gc" removes them` : '');
+    (readData ? `, ${r.blobsRead} blob(s) and ${r.walFilesRead} of ${r.walFiles} WAL file(s) read and verified (${formatBytes(r.bytesRead)})`
+      : `, ${r.walFiles} WAL file(s) (structure only; --read-data verifies the data and the WAL)`);
+  const temp = r.tempFiles.count ? `\ntemporary files: ${renderTemp(r.tempFiles)}` : '';
+  if (r.ok) return head + (r.unreferencedPacks ? `\n${r.unreferencedPacks} unreferenced pack(s): "pgkeep repo gc" removes them` : '') + temp;
   const rows = r.damaged.map((d) => [
     d.object + (d.offset !== undefined ? ` @${d.offset}` : ''),
     d.problem,
     d.snapshots.join(', ') || '(none)',
     (d.files ?? []).join(', '),
   ]);
-  return `${head}\n\n${table(['object', 'problem', 'snapshots affected', 'files'], rows)}`;
+  return `${head}${temp}\n\n${table(['object', 'problem', 'snapshots affected', 'files'], rows)}`;
+}
+
+function renderTemp(t: TempFilesSummary): string {
+  if (!t.count) return 'none';
+  const age = t.oldestAgeSeconds >= 7200 ? `${Math.round(t.oldestAgeSeconds / 3600)} h` : `${Math.round(t.oldestAgeSeconds / 60)} min`;
+  return `${t.count} left by interrupted writers (${formatBytes(t.bytes)}, oldest ${age} old); ` +
+    `${t.removable ? `"pgkeep repo gc" removes ${t.removable} of them` : 'none old enough for "pgkeep repo gc" to remove (1 h untouched)'}`;
 }
 
 function renderGc(r: GcReport): string {
@@ -247,6 +262,10 @@ function renderGc(r: GcReport): string {
       `${formatBytes(r.bytesWritten)} live copied, ${r.manifestsRewritten} manifest(s) rewritten)`,
   ];
   if (r.protectedPacks) lines.push(`kept     ${r.protectedPacks} pack(s) newer than a running backup's lock`);
+  if (r.tempFiles.removed || r.tempFiles.kept) {
+    lines.push(`temp     ${verb === 'would' ? 'would remove' : 'removed'} ${r.tempFiles.removed} temporary file(s) of killed writers (${formatBytes(r.tempFiles.bytes)})` +
+      (r.tempFiles.kept ? `, kept ${r.tempFiles.kept} written to within the last hour (a writer may still run)` : ''));
+  }
   lines.push(`${verb === 'would' ? 'would free' : 'freed'}    ${formatBytes(r.bytesFreed)}`);
   return lines.join('\n');
 }

@@ -9,12 +9,12 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange, ObjectInfo, StorageDriver } from '../driver.js';
-import { validateKey, validatePrefix } from '../keys.js';
+import type { ByteRange, ObjectInfo, StorageDriver, TemporaryObject } from '../driver.js';
+import { TEMP_PREFIX, validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
 import { discardTemp, openTemp, publishIfAbsent, publishReplace, type Owner } from './atomic-file.js';
 import { ioError, isMissing, notFound } from './fs-errors.js';
-import { walkKeys } from './walk.js';
+import { walkKeys, walkTemporary } from './walk.js';
 
 export class PosixDriver implements StorageDriver {
   readonly location: string;
@@ -167,6 +167,27 @@ export class PosixDriver implements StorageDriver {
     } catch (e) {
       if (isMissing(e)) return;
       throw ioError(this.location, 'delete', key, e);
+    }
+  }
+
+  async *listTemporary(): AsyncIterable<TemporaryObject> {
+    try {
+      yield* walkTemporary(this.root);
+    } catch (e) {
+      throw ioError(this.location, 'list', `${TEMP_PREFIX}*`, e);
+    }
+  }
+
+  async deleteTemporary(t: TemporaryObject): Promise<void> {
+    const parts = t.key.split('/');
+    if (!parts[parts.length - 1]!.startsWith(TEMP_PREFIX) || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw ioError(this.location, 'delete', t.key, new Error('not a temporary file of this repository'));
+    }
+    try {
+      await fsp.unlink(join(this.root, ...parts));
+    } catch (e) {
+      if (isMissing(e)) return;
+      throw ioError(this.location, 'delete', t.key, e);
     }
   }
 

@@ -15,11 +15,11 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client as S3ClientType } from '@aws-sdk/client-s3';
-import type { ByteRange, ObjectInfo, StorageDriver } from '../driver.js';
+import type { ByteRange, ObjectInfo, StorageDriver, TemporaryObject } from '../driver.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
 import { withBackoff } from './backoff.js';
-import { isConditionalConflict, isInvalidRange, isPreconditionFailed, isS3NotFound, s3Error } from './errors.js';
+import { isConditionalConflict, isInvalidRange, isPreconditionFailed, isS3NotFound, s3Error, s3ErrorName } from './errors.js';
 import { parseS3Location } from './location.js';
 
 export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
@@ -249,6 +249,45 @@ export class S3Driver implements StorageDriver {
     } catch (e) {
       if (isS3NotFound(e)) return;
       throw this.fail('delete', key, e);
+    }
+  }
+
+  /** Multipart uploads under the prefix that were never completed nor aborted (a killed writer's). */
+  async *listTemporary(): AsyncIterable<TemporaryObject> {
+    const { sdk, client } = await this.connect();
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }));
+      } catch (e) {
+        throw this.fail('list', 'multipart uploads', e);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        let size = 0;
+        try {
+          const parts = await client.send(new sdk.ListPartsCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+          size = (parts.Parts ?? []).reduce((n, p) => n + (p.Size ?? 0), 0);
+        } catch (e) {
+          if (s3ErrorName(e) !== 'NoSuchUpload') throw this.fail('list', u.Key, e);
+          continue; // completed or aborted meanwhile
+        }
+        yield { key: u.Key.slice(this.prefix.length), size, mtimeMs: u.Initiated?.getTime() ?? 0, uploadId: u.UploadId };
+      }
+      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (KeyMarker);
+  }
+
+  async deleteTemporary(t: TemporaryObject): Promise<void> {
+    const { sdk, client } = await this.connect();
+    try {
+      await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.prefix + t.key, UploadId: t.uploadId }));
+    } catch (e) {
+      if (s3ErrorName(e) === 'NoSuchUpload' || isS3NotFound(e)) return;
+      throw this.fail('delete', t.key, e);
     }
   }
 
