@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
+import { Interrupts } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -50,10 +51,13 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   const out = createOutput(jsonRequested);
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => controller.abort(new PgkeepError('INTERRUPTED', `interrupted by ${sig}`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // As restore_command an interrupted `wal get` must not exit 1..125 ("not in the archive").
+  const interruptedExit = (err: PgkeepError) => (isWalGet(argv.slice(2)) ? WAL_GET_FAILED : err.exitCode);
+  const interrupts = new Interrupts((err) => {
+    out.error(err);
+    process.exit(interruptedExit(err));
+  });
+  interrupts.install();
 
   let exitCode = 0;
   const runner: Runner = {
@@ -62,13 +66,14 @@ export async function main(argv: string[]): Promise<number> {
       const opts = a[a.length - 2] as Record<string, any>;
       const args = a.slice(0, -2).flat().filter((x) => x !== undefined).map(String);
       try {
-        const ctx = buildContext(cmd, controller.signal);
+        const ctx = buildContext(cmd, interrupts.signal);
         exitCode = (await handler(ctx, opts as any, args)) ?? 0;
       } catch (e) {
-        const err = toPgkeepError(e);
+        // Whatever failed after a signal failed because of it: report the interruption.
+        const err = interrupts.reason ?? toPgkeepError(e);
         out.error(err);
         if (err.code === 'INTERNAL' && e instanceof Error && e.stack && argv.includes('debug')) process.stderr.write(e.stack + '\n');
-        exitCode = err.exitCode;
+        exitCode = interrupts.reason ? interruptedExit(err) : err.exitCode;
       }
     },
   };
@@ -98,8 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     out.error(err);
     return err.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.uninstall();
   }
   return exitCode;
 }

@@ -13,7 +13,7 @@ import {
 import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import { readRepoConfig } from '../../repo/repo-config.js';
-import { openStorage } from '../../repo/storage/index.js';
+import { storageFor } from '../../repo/open.js';
 
 type Repo = Awaited<ReturnType<typeof openRepository>>;
 
@@ -195,13 +195,7 @@ Examples:
 
 async function withDriver<T>(ctx: CommandContext, fn: (d: Repo['driver']) => Promise<T>): Promise<T> {
   // Locks need no key: open the storage without asking for the passphrase.
-  const loc = ctx.config.repo;
-  if (!loc.path) {
-    throw new PgkeepError('REPOSITORY', 'no repository location is configured', {
-      hint: 'use --repo <dir|s3://bucket/prefix>, set PGKEEP_REPO, or set [repo] path in pgkeep.toml',
-    });
-  }
-  const driver = openStorage(loc.path, { s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle });
+  const driver = storageFor(ctx.config.repo);
   try {
     await readRepoConfig(driver);
     return await fn(driver);

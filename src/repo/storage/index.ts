@@ -19,6 +19,10 @@ export interface OpenStorageOptions {
   s3Region?: string;
   /** Path-style addressing (default: true when an endpoint is given). */
   s3PathStyle?: boolean;
+  /** Bound of one S3 request, retries included, ms (default 60 s). */
+  s3TimeoutMs?: number;
+  /** Interrupt (SIGINT/SIGTERM): S3 requests in flight end at once. */
+  signal?: AbortSignal;
 }
 
 export function openStorage(location: string, opts: OpenStorageOptions = {}): StorageDriver {
@@ -28,6 +32,8 @@ export function openStorage(location: string, opts: OpenStorageOptions = {}): St
       endpoint: opts.s3Endpoint,
       region: opts.s3Region,
       forcePathStyle: opts.s3PathStyle,
+      timeoutMs: opts.s3TimeoutMs,
+      signal: opts.signal,
     });
   }
   return new PosixDriver(location);

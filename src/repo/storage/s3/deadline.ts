@@ -1,0 +1,70 @@
+/**
+ * Bounds for S3 requests. The SDK's own requestTimeout only logs a warning in the version we use
+ * (unless throwOnRequestTimeout is set) and its retry sleeps do not watch any signal, so every
+ * driver call runs under a deadline of its own: the whole call — connecting, every attempt,
+ * the backoff between attempts and reading the answer — ends within `timeoutMs`, or fails with
+ * a REPOSITORY error naming the endpoint and the bound. The caller's interrupt signal (SIGINT,
+ * SIGTERM) ends it at once with the signal's reason.
+ *
+ * Inside that bound each attempt is abandoned (and retried by the SDK) when the connection is
+ * not established within min(10 s, timeout/3) or the socket stays silent for timeout/3, so a
+ * black-holed endpoint gets about three attempts before the deadline.
+ */
+import { PgkeepError } from '../../../errors.js';
+
+/** Default bound of one S3 request, retries included ([repo] s3_timeout). */
+export const DEFAULT_S3_TIMEOUT_MS = 60_000;
+
+export interface AttemptBounds {
+  connectionTimeout: number;
+  socketTimeout: number;
+  requestTimeout: number;
+  throwOnRequestTimeout: true;
+}
+
+/** The request handler's per-attempt settings for a whole-request bound. */
+export function attemptBounds(timeoutMs: number): AttemptBounds {
+  const idle = Math.max(500, Math.round(timeoutMs / 3));
+  return { connectionTimeout: Math.min(10_000, idle), socketTimeout: idle, requestTimeout: timeoutMs, throwOnRequestTimeout: true };
+}
+
+/** Thrown inside the driver when a call's deadline passed; s3Error turns it into the user's message. */
+export class S3DeadlineExceeded extends Error {
+  constructor(readonly timeoutMs: number, readonly last: unknown) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'S3DeadlineExceeded';
+  }
+}
+
+/**
+ * Run `fn` with a signal that fires at the deadline or on interrupt, and stop waiting for it at
+ * that moment even if it does not listen (the late result or error is dropped).
+ */
+export async function withDeadline<T>(timeoutMs: number, interrupt: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (interrupt?.aborted) throw interruptReason(interrupt);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = interrupt ? AbortSignal.any([interrupt, timeout]) : timeout;
+  let onAbort: (() => void) | undefined;
+  const ended = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const work = fn(signal);
+  work.catch(() => undefined); // may settle after we stopped waiting
+  // A timer that keeps the process alive until the deadline (AbortSignal.timeout's does not).
+  const keepAlive = setTimeout(() => undefined, timeoutMs + 50);
+  try {
+    return await Promise.race([work, ended]);
+  } catch (e) {
+    if (interrupt?.aborted) throw interruptReason(interrupt);
+    if (timeout.aborted) throw new S3DeadlineExceeded(timeoutMs, e);
+    throw e;
+  } finally {
+    clearTimeout(keepAlive);
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+function interruptReason(signal: AbortSignal): unknown {
+  return signal.reason instanceof PgkeepError ? signal.reason : new PgkeepError('INTERRUPTED', 'interrupted');
+}
