@@ -18,6 +18,8 @@ export interface RepoLocation {
   s3TimeoutMs?: number;
   /** Interrupt (SIGINT/SIGTERM) for storage requests in flight. */
   signal?: AbortSignal;
+  /** A directory only, as root: the user a new repository belongs to (repo init --owner). */
+  owner?: { uid: number; gid: number };
 }
 
 /** The storage driver of a configured location (no repository checks). */
@@ -29,6 +31,7 @@ export function storageFor(loc: RepoLocation) {
   }
   return openStorage(loc.path, {
     s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle, s3TimeoutMs: loc.s3TimeoutMs, signal: loc.signal,
+    ...(loc.owner ? { owner: loc.owner } : {}),
   });
 }
 

@@ -5,6 +5,7 @@
 import { PosixDriver } from './posix/index.js';
 import { S3Driver } from './s3/index.js';
 import type { StorageDriver } from './driver.js';
+import { PgkeepError } from '../../errors.js';
 
 export type { ByteRange, ObjectInfo, StorageDriver } from './driver.js';
 export { PosixDriver } from './posix/index.js';
@@ -23,10 +24,17 @@ export interface OpenStorageOptions {
   s3TimeoutMs?: number;
   /** Interrupt (SIGINT/SIGTERM): S3 requests in flight end at once. */
   signal?: AbortSignal;
+  /** A directory only, as root: make the repository this user's (repo init --owner). */
+  owner?: { uid: number; gid: number };
 }
 
 export function openStorage(location: string, opts: OpenStorageOptions = {}): StorageDriver {
   if (/^s3:\/\//i.test(location)) {
+    if (opts.owner) {
+      throw new PgkeepError('USAGE', 'an owner can only be given to a repository in a directory, not on S3', {
+        hint: 'leave out --owner: S3 objects belong to the bucket, and access is the credentials\' business',
+      });
+    }
     return new S3Driver({
       location,
       endpoint: opts.s3Endpoint,
@@ -36,5 +44,5 @@ export function openStorage(location: string, opts: OpenStorageOptions = {}): St
       signal: opts.signal,
     });
   }
-  return new PosixDriver(location);
+  return new PosixDriver(location, opts.owner ? { owner: opts.owner } : {});
 }

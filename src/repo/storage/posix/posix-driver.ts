@@ -4,7 +4,7 @@
  * (temp file, fsync, rename or link, fsync of the directory), so readers and crashes never see a
  * partial object.
  */
-import { promises as fsp, createReadStream, createWriteStream, statSync } from 'node:fs';
+import { promises as fsp, createReadStream, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
 import { discardTemp, openTemp, publishIfAbsent, publishReplace, type Owner } from './atomic-file.js';
 import { ioError, isMissing, notFound } from './fs-errors.js';
+import { ownerForWrites } from './repo-owner.js';
 import { walkKeys } from './walk.js';
 
 export class PosixDriver implements StorageDriver {
@@ -22,16 +23,17 @@ export class PosixDriver implements StorageDriver {
   readonly root: string;
 
   /**
-   * When root writes into a repository directory that belongs to another user (typically
-   * postgres, whose archive_command also writes there), new objects are given to that user, so
-   * the two never lock each other out with root-owned 0600 files.
+   * When root writes into a repository that belongs to another user (typically postgres, whose
+   * archive_command also writes there), new files and directories are given to that user, so
+   * the two never lock each other out with root-owned 0600 files (the rule: repo-owner.ts).
    */
   private readonly owner: Owner | undefined;
 
-  constructor(root: string) {
+  /** `owner`: make a new repository this user's (repo init --owner, as root). */
+  constructor(root: string, opts: { owner?: Owner } = {}) {
     this.root = resolve(root);
     this.location = this.root;
-    this.owner = repositoryOwner(this.root);
+    this.owner = ownerForWrites(this.root, opts.owner);
   }
 
   /** Absolute file path of an object. */
@@ -172,16 +174,5 @@ export class PosixDriver implements StorageDriver {
 
   async close(): Promise<void> {
     // Nothing is kept open between calls.
-  }
-}
-
-/** The repository directory's owner when we run as root and it belongs to someone else. */
-function repositoryOwner(root: string): Owner | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const st = statSync(root);
-    return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid };
-  } catch {
-    return undefined; // not created yet: `repo init` by root makes a root-owned repository
   }
 }
