@@ -4,7 +4,8 @@
  * driver call runs under a deadline of its own: the whole call — connecting, every attempt,
  * the backoff between attempts and reading the answer — ends within `timeoutMs`, or fails with
  * a REPOSITORY error naming the endpoint and the bound. The caller's interrupt signal (SIGINT,
- * SIGTERM) ends it at once with the signal's reason.
+ * SIGTERM) ends the calls in flight at once with the signal's reason; calls made after it (the
+ * command's cleanup: releasing its lock, aborting an upload) get CLEANUP_MS at most.
  *
  * Inside that bound each attempt is abandoned (and retried by the SDK) when the connection is
  * not established within min(10 s, timeout/3) or the socket stays silent for timeout/3, so a
@@ -14,6 +15,8 @@ import { PgkeepError } from '../../../errors.js';
 
 /** Default bound of one S3 request, retries included ([repo] s3_timeout). */
 export const DEFAULT_S3_TIMEOUT_MS = 60_000;
+/** Bound of a call made after the interrupt (cleanup), within the CLI's 5 s grace period. */
+export const CLEANUP_MS = 3_000;
 
 export interface AttemptBounds {
   connectionTimeout: number;
@@ -41,7 +44,7 @@ export class S3DeadlineExceeded extends Error {
  * that moment even if it does not listen (the late result or error is dropped).
  */
 export async function withDeadline<T>(timeoutMs: number, interrupt: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  if (interrupt?.aborted) throw interruptReason(interrupt);
+  if (interrupt?.aborted) return withDeadline(Math.min(timeoutMs, CLEANUP_MS), undefined, fn);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = interrupt ? AbortSignal.any([interrupt, timeout]) : timeout;
   let onAbort: (() => void) | undefined;
