@@ -111,7 +111,11 @@ export class ArchiveWatch {
         if (Date.now() - clockFrom >= this.timeoutMs) return await this.end(await this.timedOut(s));
       }
     } catch (e) {
-      if (!this.stopped) await this.end(e);
+      if (this.stopped) return;
+      await this.end(e instanceof PgkeepError ? e : new PgkeepError('CONNECTION',
+        `lost the session that watches WAL archiving: ${e instanceof Error ? e.message : String(e)}`, {
+          hint: 'check the server and the network, then run the backup again', cause: e,
+        }));
     }
   }
 
