@@ -28,6 +28,8 @@ const POLL_MS = 1000;
 const FAILED_ROUND = 3;
 const FAILING_FOR_MS = 10_000;
 const WAITING_PHASE = 'waiting for wal archiving to finish';
+/** A watch query unanswered this long means the server or the network is gone. */
+const QUERY_MS = 15_000;
 
 export interface ArchiveWatchOptions {
   settings: ClusterSettings;
@@ -83,7 +85,10 @@ export class ArchiveWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopController.abort();
+    // a dead network would hold a polite goodbye: drop the socket after a moment
+    const drop = setTimeout(() => (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(), 3000);
     await this.client.end().catch(() => undefined);
+    clearTimeout(drop);
   }
 
   private async loop(): Promise<void> {
@@ -99,10 +104,10 @@ export class ArchiveWatch {
           return await this.end(this.o.signal!.reason instanceof PgkeepError ? this.o.signal!.reason : new PgkeepError('INTERRUPTED', 'interrupted'));
         }
         if (clockFrom === undefined) {
-          if (!(await this.waiting())) continue;
+          if (!(await this.answered(this.waiting()))) continue;
           clockFrom = Date.now();
         }
-        const s = await archiverStats(this.client);
+        const s = await this.answered(archiverStats(this.client));
         const failing = s.lastFailedTime !== null && (s.lastArchivedTime === null || s.lastFailedTime > s.lastArchivedTime);
         failingSince = failing ? failingSince ?? Date.now() : undefined;
         if (s.failedCount - this.first.failedCount >= FAILED_ROUND || (failingSince !== undefined && Date.now() - failingSince >= FAILING_FOR_MS)) {
@@ -119,6 +124,23 @@ export class ArchiveWatch {
     }
   }
 
+  /** A watch query's answer, or an error when the server does not give it within QUERY_MS. */
+  private async answered<T>(q: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PgkeepError('CONNECTION',
+        `the server did not answer the archive watch within ${QUERY_MS / 1000} s`, {
+          hint: 'check that the server is up and reachable (network, load), then run the backup again',
+        })), QUERY_MS);
+    });
+    q.catch(() => undefined);
+    try {
+      return await Promise.race([q, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async waiting(): Promise<boolean> {
     const { rows } = await this.client.query('SELECT phase FROM pg_stat_progress_basebackup WHERE pid = $1', [this.o.waiterPid]);
     return rows[0]?.phase === WAITING_PHASE;
@@ -128,7 +150,7 @@ export class ArchiveWatch {
   private async end(err: unknown): Promise<void> {
     if (this.stopped) return;
     this.endedWith = err;
-    await this.client.query('SELECT pg_terminate_backend($1)', [this.o.waiterPid]).catch(() => undefined);
+    await this.answered(this.client.query('SELECT pg_terminate_backend($1)', [this.o.waiterPid])).catch(() => undefined);
     this.reject(err);
   }
 
