@@ -42,7 +42,11 @@ before(async () => {
   mkdirSync(repoDir);
   chmodSync(repoDir, 0o777);
   cluster = await LocalCluster.create({
-    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: 'false', fsync: false, max_wal_senders: 4 },
+    settings: {
+      wal_level: 'replica', archive_mode: 'on', archive_command: 'false', fsync: false, max_wal_senders: 4,
+      // a log file the backup can quote the archiver's error from
+      logging_collector: 'on', log_directory: 'log',
+    },
     hba: ['local replication all trust'],
   });
   await cluster.start();
@@ -109,9 +113,11 @@ test('root backs up into a repository postgres created in a root-owned 0777 dire
 for (const method of ['local', 'stream'] as const) {
   faultTest(`archive_command fails: a ${method} backup fails within seconds with the archiver's failure, nothing stored`, async () => {
     repo ??= await Repository.init(new PosixDriver(repoDir), { jobs: 1 });
-    await setArchiveCommand('false');
+    await setArchiveCommand('echo "no space left on the archive" >&2; false');
     const e = await failsWithin(run(method, 60_000), 'SERVER_NOT_READY', /WAL archiving is failing on the server: archive_command failed \d+ time\(s\)/, 30_000);
     assert.match(e.message, /last for [0-9A-F]{24}/);
+    // the archiver's own words, from the server log
+    assert.match(e.message, /server log:\n.*no space left on the archive\n.*archive command failed with exit code 1/);
     assert.match(e.hint ?? '', /pgkeep doctor --method archive/);
     await assertNothingLeft();
   });

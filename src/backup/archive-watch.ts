@@ -155,7 +155,7 @@ export class ArchiveWatch {
   }
 
   private async archiverFailed(s: ArchiverStats): Promise<PgkeepError> {
-    const log = await archiverLogLines(this.client, s.lastFailedWal);
+    const log = await this.answered(archiverLogLines(this.client)).catch(() => []);
     const count = s.failedCount - this.first.failedCount;
     return new PgkeepError('SERVER_NOT_READY',
       `WAL archiving is failing on the server: archive_command failed ${count > 0 ? `${count} time(s) while the backup waited` : 'and has not succeeded since'}, ` +
