@@ -99,3 +99,15 @@ test('repo init --owner postgres, as root, gives the directory and every file to
   const bad = await runCli(['repo', 'init', '--owner', 'no-such-user-here'], { env: env(worldWritableDir('x')), cwd: base });
   assert.equal(bad.code, 2, bad.stderr);
 });
+
+test('a repository handed over with chown -R while root has it open: root\'s next files follow the new owner', { skip: !asRoot && 'needs root' }, async () => {
+  const dir = mkdtempSync(join(base, 'handover-'));
+  const d = new PosixDriver(dir);
+  await d.put('pgkeep.json', Buffer.from('{}'));
+  await d.put('a/one', Buffer.from('1'));
+  assert.equal(statSync(join(dir, 'a', 'one')).uid, 0);
+  for (const p of ['', 'pgkeep.json', 'a', 'a/one']) chownSync(join(dir, p), 4242, 4243);
+  await d.put('a/two', Buffer.from('2'));
+  await d.put('b/three', Buffer.from('3'));
+  for (const p of ['a/two', 'b', 'b/three']) assert.deepEqual([p, statSync(join(dir, p)).uid, statSync(join(dir, p)).gid], [p, 4242, 4243]);
+});

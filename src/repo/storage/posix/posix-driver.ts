@@ -14,7 +14,7 @@ import { validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
 import { discardTemp, openTemp, publishIfAbsent, publishReplace, type Owner } from './atomic-file.js';
 import { ioError, isMissing, notFound } from './fs-errors.js';
-import { ownerForWrites } from './repo-owner.js';
+import { checkUser, ownerForWrites } from './repo-owner.js';
 import { walkKeys } from './walk.js';
 
 export class PosixDriver implements StorageDriver {
@@ -27,13 +27,17 @@ export class PosixDriver implements StorageDriver {
    * archive_command also writes there), new files and directories are given to that user, so
    * the two never lock each other out with root-owned 0600 files (the rule: repo-owner.ts).
    */
-  private readonly owner: Owner | undefined;
+  private get owner(): Owner | undefined {
+    return this.explicitOwner ?? ownerForWrites(this.root);
+  }
+
+  private readonly explicitOwner: Owner | undefined;
 
   /** `owner`: make a new repository this user's (repo init --owner, as root). */
   constructor(root: string, opts: { owner?: Owner } = {}) {
     this.root = resolve(root);
     this.location = this.root;
-    this.owner = ownerForWrites(this.root, opts.owner);
+    this.explicitOwner = checkUser(this.root, opts.owner);
   }
 
   /** Absolute file path of an object. */

@@ -49,11 +49,11 @@ function chownSpec(o: Owner): string {
 }
 
 /**
- * Decide who new files belong to, and refuse a user who could not use the repository.
- * Returns the owner root must give new files to (undefined: write as ourselves).
- * `explicit` (repo init --owner, root only) makes the directory and everything in it that user's.
+ * Check, when the driver is created, that this user may use the repository, and apply
+ * `explicit` (repo init --owner, root only: the directory and everything in it become that
+ * user's). Returns the explicit owner root must give new files to, if any.
  */
-export function ownerForWrites(root: string, explicit?: Owner): Owner | undefined {
+export function checkUser(root: string, explicit?: Owner): Owner | undefined {
   const uid = process.getuid?.();
   if (uid === undefined) return undefined; // not a POSIX system
   if (explicit) {
@@ -66,9 +66,7 @@ export function ownerForWrites(root: string, explicit?: Owner): Owner | undefine
     return uid === 0 && explicit.uid !== 0 ? explicit : undefined;
   }
   const owner = repositoryOwner(root);
-  if (!owner) return undefined; // a new directory: it will be ours
-  if (uid === 0) return owner.uid === 0 ? undefined : owner;
-  if (owner.uid !== uid && owner.from.endsWith(CONFIG_FILE)) {
+  if (uid !== 0 && owner && owner.uid !== uid && owner.from.endsWith(CONFIG_FILE)) {
     throw new PgkeepError('REPOSITORY',
       `repository ${root} belongs to OS user ${describeUid(owner.uid)}; pgkeep runs as ${describeUid(uid)}, ` +
       'who cannot read or write its files (every file of a repository is readable by its owner only)', {
@@ -78,6 +76,17 @@ export function ownerForWrites(root: string, explicit?: Owner): Owner | undefine
       });
   }
   return undefined;
+}
+
+/**
+ * Who a file root creates now must belong to: the repository's owner unless that is root
+ * (undefined: write as ourselves). Asked at every write, so a repository handed over with
+ * `chown -R` while a process has it open is followed at once.
+ */
+export function ownerForWrites(root: string): Owner | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const owner = repositoryOwner(root);
+  return owner && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : undefined;
 }
 
 /** A hint for EACCES/EPERM inside a repository: whose files these should be and how to fix it. */
