@@ -6,7 +6,7 @@
  * While the backup's server process (`waiterPid`) waits, a second session watches
  * pg_stat_archiver once a second. The wait fails
  * - as soon as the archiver is failing: a full round of its retries (3 new failures) since the
- *   watch began, or a last failure newer than the last success for 10 s;
+ *   wait began, or a last failure newer than the last success for 10 s;
  * - when it lasted longer than the archive timeout ([backup] archive_timeout, default 60 s);
  * - on the interrupt signal (SIGINT/SIGTERM).
  * Then the waiting server process is terminated (a non-exclusive backup ends with its session;
@@ -51,7 +51,7 @@ export class ArchiveWatch {
   endedWith: unknown;
   private readonly stopController = new AbortController();
 
-  private constructor(private readonly o: ArchiveWatchOptions, private readonly client: pg.Client, private readonly first: ArchiverStats) {
+  private constructor(private readonly o: ArchiveWatchOptions, private readonly client: pg.Client, private baseline: ArchiverStats) {
     this.failure = new Promise<never>((_, reject) => {
       this.reject = reject;
     });
@@ -59,7 +59,7 @@ export class ArchiveWatch {
     void this.loop();
   }
 
-  /** Start watching; undefined (and the reason) when no SQL session can be opened for it. */
+  /** Start watching; `unavailable` (with the reason) when no SQL session can be opened for it. */
   static async start(o: ArchiveWatchOptions): Promise<ArchiveWatch | { unavailable: string }> {
     let client: pg.Client;
     try {
@@ -106,11 +106,13 @@ export class ArchiveWatch {
         if (clockFrom === undefined) {
           if (!(await this.answered(this.waiting()))) continue;
           clockFrom = Date.now();
+          // failures counted from the start of the wait, not of the (maybe hours long) copy
+          this.baseline = await this.answered(archiverStats(this.client));
         }
         const s = await this.answered(archiverStats(this.client));
         const failing = s.lastFailedTime !== null && (s.lastArchivedTime === null || s.lastFailedTime > s.lastArchivedTime);
         failingSince = failing ? failingSince ?? Date.now() : undefined;
-        if (s.failedCount - this.first.failedCount >= FAILED_ROUND || (failingSince !== undefined && Date.now() - failingSince >= FAILING_FOR_MS)) {
+        if (s.failedCount - this.baseline.failedCount >= FAILED_ROUND || (failingSince !== undefined && Date.now() - failingSince >= FAILING_FOR_MS)) {
           return await this.end(await this.archiverFailed(s));
         }
         if (Date.now() - clockFrom >= this.timeoutMs) return await this.end(await this.timedOut(s));
@@ -156,7 +158,7 @@ export class ArchiveWatch {
 
   private async archiverFailed(s: ArchiverStats): Promise<PgkeepError> {
     const log = await this.answered(archiverLogLines(this.client)).catch(() => []);
-    const count = s.failedCount - this.first.failedCount;
+    const count = s.failedCount - this.baseline.failedCount;
     return new PgkeepError('SERVER_NOT_READY',
       `WAL archiving is failing on the server: archive_command failed ${count > 0 ? `${count} time(s) while the backup waited` : 'and has not succeeded since'}, ` +
       `last for ${s.lastFailedWal ?? '?'} at ${s.lastFailedTime?.toISOString() ?? '?'}; the backup cannot be complete without its WAL and was not stored` +
@@ -171,7 +173,7 @@ export class ArchiveWatch {
     return new PgkeepError('SERVER_NOT_READY',
       `the server did not archive the backup's last WAL segment within ${formatDuration(this.timeoutMs)} (archive_timeout); ` +
       `last archived: ${s.lastArchivedWal ?? 'none'}${s.lastArchivedTime ? ` at ${s.lastArchivedTime.toISOString()}` : ''}` +
-      `${s.failedCount > this.first.failedCount ? `, ${s.failedCount - this.first.failedCount} failure(s), last for ${s.lastFailedWal}` : ', no failures'}; the backup was not stored`, {
+      `${s.failedCount > this.baseline.failedCount ? `, ${s.failedCount - this.baseline.failedCount} failure(s), last for ${s.lastFailedWal}` : ', no failures'}; the backup was not stored`, {
         hint: 'archiving is slow or stuck (a backlog in pg_wal/archive_status, a slow archive_command): check pg_stat_archiver and the ' +
           'server log; raise [backup] archive_timeout / --archive-timeout if the archiver is only slow, or use --standalone',
         details: { timeoutMs: this.timeoutMs, lastArchivedWal: s.lastArchivedWal, failedCount: s.failedCount },
