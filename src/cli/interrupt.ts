@@ -10,6 +10,11 @@ import { PgkeepError } from '../errors.js';
 
 /** How long an interrupted command may take to clean up before the process exits anyway. */
 export const GRACE_MS = 5_000;
+/**
+ * `wal stream` stops by storing its .partial segment (one storage request, bounded by
+ * s3_timeout) and sending a final status: it gets longer (systemd's default stop timeout).
+ */
+export const WAL_STREAM_GRACE_MS = 90_000;
 
 export class Interrupts {
   readonly controller = new AbortController();

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
-import { Interrupts } from './interrupt.js';
+import { GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -52,11 +52,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const out = createOutput(jsonRequested);
   // As restore_command an interrupted `wal get` must not exit 1..125 ("not in the archive").
-  const interruptedExit = (err: PgkeepError) => (isWalGet(argv.slice(2)) ? WAL_GET_FAILED : err.exitCode);
+  const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? WAL_GET_FAILED : err.exitCode);
   const interrupts = new Interrupts((err) => {
     out.error(err);
     process.exit(interruptedExit(err));
-  });
+  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : GRACE_MS);
   interrupts.install();
 
   let exitCode = 0;
@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       if (jsonRequested) out.error(err);
       // As restore_command, any exit code from 1 to 125 means "not in the archive" and recovery
       // would end there, early: a mistyped `wal get` line must abort recovery instead.
-      if (isWalGet(argv.slice(2))) return WAL_GET_FAILED;
+      if (isWalSub(argv.slice(2), 'get')) return WAL_GET_FAILED;
       return err.exitCode;
     }
     const err = toPgkeepError(e);
@@ -117,8 +117,8 @@ function applyExitOverride(cmd: Command, json: boolean): void {
 /** Exit code of `wal get` for real failures (see docs/exit-codes.md). */
 const WAL_GET_FAILED = 126;
 
-function isWalGet(args: string[]): boolean {
+function isWalSub(args: string[], sub: string): boolean {
   if (commandWord(args) !== 'wal') return false;
   const rest = args.slice(args.indexOf('wal') + 1);
-  return commandWord(rest) === 'get';
+  return commandWord(rest) === sub;
 }
