@@ -41,30 +41,39 @@ export class S3DeadlineExceeded extends Error {
 
 /**
  * Run `fn` with a signal that fires at the deadline or on interrupt, and stop waiting for it at
- * that moment even if it does not listen (the late result or error is dropped).
+ * that moment even if it does not listen (the late result or error is dropped). The timer keeps
+ * the process alive until the deadline, so a request that holds no socket cannot let it exit.
  */
 export async function withDeadline<T>(timeoutMs: number, interrupt: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   if (interrupt?.aborted) return withDeadline(Math.min(timeoutMs, CLEANUP_MS), undefined, fn);
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = interrupt ? AbortSignal.any([interrupt, timeout]) : timeout;
-  let onAbort: (() => void) | undefined;
+  // One controller per call, fired by the deadline or the interrupt (no AbortSignal.any: the
+  // interrupt signal lives as long as the process and would collect thousands of dependents).
+  const controller = new AbortController();
+  let timedOut = false;
+  let stopWaiting!: () => void;
   const ended = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    stopWaiting = () => reject(new Error('aborted'));
   });
-  const work = fn(signal);
+  const onInterrupt = () => {
+    controller.abort();
+    stopWaiting();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    onInterrupt();
+  }, timeoutMs);
+  interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  const work = fn(controller.signal);
   work.catch(() => undefined); // may settle after we stopped waiting
-  // A timer that keeps the process alive until the deadline (AbortSignal.timeout's does not).
-  const keepAlive = setTimeout(() => undefined, timeoutMs + 50);
   try {
     return await Promise.race([work, ended]);
   } catch (e) {
     if (interrupt?.aborted) throw interruptReason(interrupt);
-    if (timeout.aborted) throw new S3DeadlineExceeded(timeoutMs, e);
+    if (timedOut) throw new S3DeadlineExceeded(timeoutMs, e);
     throw e;
   } finally {
-    clearTimeout(keepAlive);
-    signal.removeEventListener('abort', onAbort!);
+    clearTimeout(timer);
+    interrupt?.removeEventListener('abort', onInterrupt);
   }
 }
 
