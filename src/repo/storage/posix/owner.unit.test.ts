@@ -98,6 +98,12 @@ test('repo init --owner postgres, as root, gives the directory and every file to
   assert.equal(info.code, 0, info.stderr);
   const bad = await runCli(['repo', 'init', '--owner', 'no-such-user-here'], { env: env(worldWritableDir('x')), cwd: base });
   assert.equal(bad.code, 2, bad.stderr);
+  // a location init refuses is not given away
+  const busy = worldWritableDir('busy');
+  writeFileSync(join(busy, 'precious'), 'x');
+  const refused = await runCli(['repo', 'init', '--owner', 'postgres'], { env: env(busy), cwd: base });
+  assert.equal(refused.code, 11, refused.stderr);
+  assert.equal(statSync(busy).uid, 0);
 });
 
 test('a repository handed over with chown -R while root has it open: root\'s next files follow the new owner', { skip: !asRoot && 'needs root' }, async () => {

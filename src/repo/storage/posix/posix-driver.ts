@@ -32,12 +32,28 @@ export class PosixDriver implements StorageDriver {
   }
 
   private readonly explicitOwner: Owner | undefined;
+  private rootClaimed = false;
 
   /** `owner`: make a new repository this user's (repo init --owner, as root). */
   constructor(root: string, opts: { owner?: Owner } = {}) {
     this.root = resolve(root);
     this.location = this.root;
     this.explicitOwner = checkUser(this.root, opts.owner);
+  }
+
+  /**
+   * A temp file next to `path`, owned as the rule says. With an explicit owner (repo init
+   * --owner) the repository directory itself is given to that user at the first write, after
+   * `repo init` checked that the location is free — never to a directory it then refuses.
+   */
+  private async openTemp(path: string) {
+    if (this.explicitOwner && !this.rootClaimed) {
+      this.rootClaimed = true;
+      await fsp.chown(this.root, this.explicitOwner.uid, this.explicitOwner.gid).catch((e: unknown) => {
+        if (!isMissing(e)) throw e; // a new directory is created with the owner by ensureDir
+      });
+    }
+    return openTemp(path, this.owner);
   }
 
   /** Absolute file path of an object. */
@@ -49,7 +65,7 @@ export class PosixDriver implements StorageDriver {
   async put(key: string, data: Buffer | Uint8Array): Promise<void> {
     const path = this.pathOf(key);
     try {
-      const tmp = await openTemp(path, this.owner);
+      const tmp = await this.openTemp(path);
       try {
         await tmp.handle.writeFile(data);
       } catch (e) {
@@ -66,7 +82,7 @@ export class PosixDriver implements StorageDriver {
     const path = this.pathOf(key);
     try {
       signal?.throwIfAborted();
-      const tmp = await openTemp(path, this.owner);
+      const tmp = await this.openTemp(path);
       try {
         // The write stream borrows the handle's fd; pipeline applies backpressure end to end.
         const out = createWriteStream('', { fd: tmp.handle.fd, autoClose: false });
@@ -88,7 +104,7 @@ export class PosixDriver implements StorageDriver {
     try {
       // Cheap early answer; the link() below is what makes it atomic.
       if (await this.stat(key)) return false;
-      const tmp = await openTemp(path, this.owner);
+      const tmp = await this.openTemp(path);
       try {
         await tmp.handle.writeFile(data);
       } catch (e) {

@@ -12,7 +12,7 @@
  *   owner's name and what to do, instead of failing later on the first object.
  * `repo init --owner USER` (as root) chooses the owner of a new repository.
  */
-import { chownSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PgkeepError } from '../../../errors.js';
 import { groupName, userName } from '../../../backup/os-names.js';
@@ -49,9 +49,9 @@ function chownSpec(o: Owner): string {
 }
 
 /**
- * Check, when the driver is created, that this user may use the repository, and apply
+ * Check, when the driver is created, that this user may use the repository, and validate
  * `explicit` (repo init --owner, root only: the directory and everything in it become that
- * user's). Returns the explicit owner root must give new files to, if any.
+ * user's). Returns the explicit owner root must give new files (and the directory) to, if any.
  */
 export function checkUser(root: string, explicit?: Owner): Owner | undefined {
   const uid = process.getuid?.();
@@ -62,8 +62,7 @@ export function checkUser(root: string, explicit?: Owner): Owner | undefined {
         hint: `run "repo init --owner" as root, or run "repo init" as ${describeUid(explicit.uid)}`,
       });
     }
-    if (uid === 0 && statOrUndefined(root)) chownSync(root, explicit.uid, explicit.gid);
-    return uid === 0 && explicit.uid !== 0 ? explicit : undefined;
+    return uid === 0 ? explicit : undefined; // the directory itself is given away at the first write
   }
   const owner = repositoryOwner(root);
   if (uid !== 0 && owner && owner.uid !== uid && owner.from.endsWith(CONFIG_FILE)) {
