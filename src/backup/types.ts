@@ -24,6 +24,8 @@ export interface BackupOptions {
   checksumAll?: boolean;
   /** Report page checksum failures as warnings instead of failing the backup. */
   ignoreChecksumErrors?: boolean;
+  /** Longest wait for the server to archive the backup's last WAL segment (default 60 s; archive-watch.ts). */
+  archiveTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
   /** Things worth telling the user that do not fail the backup. */

@@ -38,7 +38,9 @@ export function buildContext(cmd: Command, signal: AbortSignal): CommandContext 
     passphraseFile: all.passphraseFile,
   };
   // --json is known before the config is read, so a config error is printed as JSON too.
-  const config = loadConfig(flags);
+  const loaded = loadConfig(flags);
+  // Storage requests in flight end at once on SIGINT/SIGTERM (the repository is opened from config.repo).
+  const config = { ...loaded, repo: { ...loaded.repo, signal } };
   return {
     config,
     out: createOutput(config.json),

@@ -15,8 +15,23 @@ import { breakLock, describeHolder, listLocks, type LockStatus } from '../../rep
 import { readRepoConfig } from '../../repo/repo-config.js';
 import type { TempFilesSummary } from '../../repo/temp-files.js';
 import { openStorage } from '../../repo/storage/index.js';
+import { storageFor } from '../../repo/open.js';
+import { describeUid, repositoryOwner } from '../../repo/storage/posix/repo-owner.js';
+import { lookupOsUser } from '../../pg/server-user.js';
 
 type Repo = Awaited<ReturnType<typeof openRepository>>;
+
+/** --owner USER: the user's uid and primary group. */
+function ownerFlag(name: string): { uid: number; gid: number } {
+  const user = lookupOsUser(name);
+  if (!user) throw new PgkeepError('USAGE', `--owner: there is no OS user "${name}"`, { hint: 'name an existing user, e.g. --owner postgres' });
+  return { uid: user.uid, gid: user.gid };
+}
+
+/** The owner of a directory repository (undefined on S3). */
+function repositoryOwnerUid(location: string): number | undefined {
+  return location.startsWith('s3://') ? undefined : repositoryOwner(location)?.uid;
+}
 
 async function withRepo<T>(ctx: CommandContext, fn: (repo: Repo) => Promise<T>): Promise<T> {
   const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
@@ -44,14 +59,23 @@ Examples:
     .option('--encrypt', 'encrypt everything with AES-256-GCM under a key protected by a passphrase')
     .option('--compression <codec>', 'default codec: none, gzip[:1-9], lz4, zstd[:1-19] (default [repo] compression or zstd:3)')
     .option('--chunk-size <size>', 'chunk size, a power of two from 4k to 16m (default [repo] chunk_size or 128k)')
+    .option('--owner <user>', 'as root: the OS user (and its group) the repository directory and all its files belong to')
     .addHelpText('after', `
 The passphrase comes from PGKEEP_PASSPHRASE, PGKEEP_PASSPHRASE_FILE / --passphrase-file, or is
 asked twice on the terminal. Keep it safe: without it the repository cannot be read.
 
+Ownership (a directory): a repository has one owner, the owner of its pgkeep.json, and every
+file in it is readable by that user only (0600). Make it the server's OS user (postgres), since
+archive_command runs as that user. Root may use any repository: what root writes is given to
+the owner. Another user is refused with the owner's name. Without --owner the repository
+belongs to the user running "repo init" (as root: to the directory's owner if that is not root).
+
 Examples:
   pgkeep --repo /var/backups/pgkeep repo init
-  PGKEEP_PASSPHRASE_FILE=/etc/pgkeep/pass pgkeep --repo s3://backups/pg repo init --encrypt --compression zstd:6`)
-    .action(runner.action<{ encrypt?: boolean; compression?: string; chunkSize?: string }>(async (ctx, opts) => {
+  PGKEEP_PASSPHRASE_FILE=/etc/pgkeep/pass pgkeep --repo s3://backups/pg repo init --encrypt --compression zstd:6
+  sudo pgkeep --repo /var/backups/pgkeep repo init --owner postgres`)
+    .action(runner.action<{ encrypt?: boolean; compression?: string; chunkSize?: string; owner?: string }>(async (ctx, opts) => {
+      const owner = opts.owner === undefined ? undefined : ownerFlag(opts.owner);
       const compression = opts.compression ?? ctx.config.repo.compression ?? 'zstd:3';
       parseCodec(compression, opts.compression ? '--compression' : 'compression');
       const chunkSpec = opts.chunkSize ?? ctx.config.repo.chunkSize ?? '128k';
@@ -59,16 +83,21 @@ Examples:
       const passphrase = opts.encrypt
         ? await readPassphrase(ctx.config.passphrase, { prompt: 'New repository passphrase: ', confirm: true })
         : undefined;
-      const r = await initRepository(ctx.config.repo, { compression, chunkSize, passphrase });
+      const r = await initRepository({ ...ctx.config.repo, ...(owner ? { owner } : {}) }, { compression, chunkSize, passphrase });
       try {
+        const ownerUid = repositoryOwnerUid(r.location);
         const result = {
           location: r.location, id: r.config.id, version: r.config.version, compression: r.config.compression,
           chunkSize: r.config.chunkSize, encrypted: r.encrypted,
+          ...(ownerUid !== undefined ? { owner: describeUid(ownerUid) } : {}),
         };
         ctx.out.result(result, (d) => [
           `initialized pgkeep repository ${d.location}`,
           `  format version ${d.version}, compression ${d.compression}, chunk size ${formatBytes(d.chunkSize)}, ` +
             `${d.encrypted ? 'encrypted (AES-256-GCM)' : 'not encrypted'}`,
+          ...(d.owner ? [`  owner ${d.owner}: only this user (and root) can use it${ownerUid === 0
+            ? '; archive_command runs as the server\'s OS user: use "repo init --owner postgres", or chown -R postgres: the directory'
+            : ''}`] : []),
         ].join('\n'));
       } finally {
         await r.closeAll();
@@ -200,13 +229,7 @@ Examples:
 
 async function withDriver<T>(ctx: CommandContext, fn: (d: Repo['driver']) => Promise<T>): Promise<T> {
   // Locks need no key: open the storage without asking for the passphrase.
-  const loc = ctx.config.repo;
-  if (!loc.path) {
-    throw new PgkeepError('REPOSITORY', 'no repository location is configured', {
-      hint: 'use --repo <dir|s3://bucket/prefix>, set PGKEEP_REPO, or set [repo] path in pgkeep.toml',
-    });
-  }
-  const driver = openStorage(loc.path, { s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle });
+  const driver = storageFor(ctx.config.repo);
   try {
     await readRepoConfig(driver);
     return await fn(driver);

@@ -87,7 +87,7 @@ function registerGet(wal: Command, runner: Runner): void {
     try {
       return await walGet(ctx, opts, args[0]!, args[1]!);
     } catch (e) {
-      ctx.out.error(toPgkeepError(e));
+      ctx.out.error(ctx.signal.aborted ? toPgkeepError(ctx.signal.reason) : toPgkeepError(e));
       return WAL_GET_FAILED;
     }
   });
