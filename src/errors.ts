@@ -3,6 +3,8 @@
  * monitoring match on it) and maps to one documented exit code (docs/exit-codes.md).
  */
 
+import { targetDiskError } from './disk-errors.js';
+
 export const ERROR_CODES = {
   /** Bad command line: unknown flag, missing argument, conflicting options. */
   USAGE: 2,
@@ -78,12 +80,24 @@ export function isPgkeepError(e: unknown): e is PgkeepError {
   return e instanceof PgkeepError;
 }
 
-/** Wrap anything thrown into a PgkeepError (unknown errors become INTERNAL). */
+/**
+ * Wrap anything thrown into a PgkeepError: a full disk, quota, read-only file system or missing
+ * permission outside the repository becomes CONFLICT naming the path (disk-errors.ts); anything
+ * else unknown is INTERNAL.
+ */
 export function toPgkeepError(e: unknown): PgkeepError {
   if (e instanceof PgkeepError) return e;
+  const disk = diskFullError(e);
+  if (disk) return disk;
   const message = e instanceof Error ? e.message : String(e);
   return new PgkeepError('INTERNAL', `unexpected error: ${message}`, {
     hint: 'this is a bug in pgkeep; rerun with --log-level debug and report the output',
     cause: e,
   });
+}
+
+/** A disk error outside the repository (full, quota, read-only, permission) as CONFLICT; undefined for anything else. */
+export function diskFullError(e: unknown, where?: Parameters<typeof targetDiskError>[1]): PgkeepError | undefined {
+  const d = targetDiskError(e, where);
+  return d && new PgkeepError(d.code, d.message, { hint: d.hint, details: d.details, cause: e });
 }

@@ -10,7 +10,7 @@ import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
 import { backup, type BackupResult } from './index.js';
-import { amcheck, createSourceCluster, STATIC_TABLES, tableChecksums } from './test-support.js';
+import { amcheck, assertRepoInsideRefused, createSourceCluster, STATIC_TABLES, tableChecksums } from './test-support.js';
 
 let source: LocalCluster;
 let repo: Repository;
@@ -126,4 +126,11 @@ test('verify finds a damaged pack and exits with 7', async () => {
   const report = JSON.parse(r.stdout);
   assert.equal(report.ok, false);
   assert.ok(report.problems.length >= 1);
+});
+
+test('a repository inside the data directory or a tablespace is refused by a cold backup before anything is written', async () => {
+  await source.stop('fast');
+  const settings = { ...source.connectionSettings(), pgdata: source.dataDir };
+  await assertRepoInsideRefused(source.dataDir, ['cold'], settings, /the data directory/);
+  await assertRepoInsideRefused(join(source.baseDir, 'ts1'), ['cold'], settings, /tablespace \d+/);
 });

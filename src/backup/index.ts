@@ -2,12 +2,14 @@
  * Physical backups. `backup()` reads as the list of steps it runs; each step lives in its own
  * file and each method (stream, local, cold) in sources/.
  *
- *   connect/identify -> check identity -> start -> build file list + copy -> stop
+ *   connect/identify -> check repository placement -> check identity -> start -> build file list + copy -> stop
  *     -> store WAL (standalone) -> verify -> publish manifest
  */
 import { PgkeepError } from '../errors.js';
 import type { SnapshotWriter } from '../repo/index.js';
 import { checkClusterIdentity } from './cluster-identity.js';
+import { checkRepoPlacement, tablespacePlaces } from './repo-placement.js';
+import { refuseRepoInside } from '../repo/placement.js';
 import { checkChecksumFailures } from './checksum-report.js';
 import { findPreviousBackup } from './previous.js';
 import { buildMeta, publishSnapshot } from './publish.js';
@@ -23,7 +25,7 @@ export { BACKUP_METHODS } from './types.js';
 export type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
 export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
 export { resolveSnapshot, type ResolvedSnapshot } from './resolve.js';
-export { listBackups, type BackupSummary, type DamagedSnapshot } from './list.js';
+export { listBackups, listBackupsReport, type BackupSummary, type DamagedSnapshot } from './list.js';
 export { showBackup, type BackupDetails, type ShowOptions } from './show.js';
 export { verifyBackup, type VerifyReport, type VerifyOptions, type VerifyProblem } from './verify.js';
 export { pageChecksum, checkPage, isNewPage, pageLsn, storedChecksum } from './page-checksum.js';
@@ -61,6 +63,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   let writer: SnapshotWriter | undefined;
   try {
     const facts = await source.identify();
+    await checkRepoPlacement(o.repo, facts, o.cluster);
     await checkClusterIdentity(o.repo, o.clusterName, facts.systemIdentifier);
     const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier, warn);
     const jobs = Math.max(1, o.jobs ?? o.repo.jobs);
@@ -71,6 +74,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
 
     progress({ phase: 'starting' });
     const start = await source.start(run, label);
+    if (start.tablespaces) await refuseRepoInside(o.repo, tablespacePlaces(start.tablespaces));
     const copy = await source.copy(run);
     checkChecksumFailures(copy.checksumFailures, Boolean(o.ignoreChecksumErrors), warn);
     const stop = await source.stop(run);

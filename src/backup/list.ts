@@ -55,8 +55,13 @@ export interface DamagedSnapshot {
   message: string;
 }
 
+/** The cluster's snapshots, oldest first; DATA_INTEGRITY when a manifest is damaged. */
+export async function listBackups(repo: Repository, cluster: string): Promise<BackupSummary[]> {
+  return (await repo.listSnapshots(cluster)).map(summarize);
+}
+
 /** The cluster's snapshots, oldest first, and those whose manifest is damaged (not restorable). */
-export async function listBackups(repo: Repository, cluster: string): Promise<{ rows: BackupSummary[]; damaged: DamagedSnapshot[] }> {
+export async function listBackupsReport(repo: Repository, cluster: string): Promise<{ rows: BackupSummary[]; damaged: DamagedSnapshot[] }> {
   const { manifests, damaged } = await repo.readSnapshots(cluster);
   return { rows: manifests.map(summarize), damaged: damaged.map((d) => ({ id: d.id, message: d.error.message })) };
 }

@@ -10,7 +10,7 @@ import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
 import { backup, checkClusterIdentity, resolveSnapshot, verifyBackup, type BackupResult } from './index.js';
-import { amcheck, createSourceCluster, pgbench, pgbenchBalances, STATIC_TABLES, tableChecksums } from './test-support.js';
+import { amcheck, assertRepoInsideRefused, createSourceCluster, pgbench, pgbenchBalances, STATIC_TABLES, tableChecksums } from './test-support.js';
 
 let source: LocalCluster;
 let repo: Repository;
@@ -178,6 +178,11 @@ test('refusals: another system under the same cluster name; pgdata that is not t
   await rejectsWith(backup({ repo, clusterName: CLUSTER, cluster: { ...source.connectionSettings(), pgdata: work.path }, method: 'local' }),
     'CONFIG', /is not the data directory of the server/);
   assert.equal((await repo.listSnapshots('other')).length, 0);
+});
+
+test('a repository inside the data directory or a tablespace is refused by local and stream before anything is written', async () => {
+  await assertRepoInsideRefused(source.dataDir, ['local', 'stream'], source.connectionSettings(), /the data directory/);
+  await assertRepoInsideRefused(join(source.baseDir, 'ts1'), ['local', 'stream'], source.connectionSettings(), /tablespace \d+/);
 });
 
 test('a corrupt page fails a local backup naming the file and block; --ignore-checksum-errors warns', async () => {

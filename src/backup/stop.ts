@@ -11,8 +11,9 @@
  */
 import type pg from 'pg';
 import { parseLsn } from '../pg/lsn.js';
+import { ArchiveWatch, underArchiveWatch } from './archive-watch.js';
 import { backupFunctionError } from './start.js';
-import type { StopInfo } from './types.js';
+import type { BackupRun, StopInfo } from './types.js';
 
 export async function stopLocalBackup(client: pg.Client, major: number, waitForArchive: boolean): Promise<StopInfo> {
   const fn = major >= 15 ? 'pg_backup_stop' : 'pg_stop_backup';
@@ -33,6 +34,24 @@ export async function stopLocalBackup(client: pg.Client, major: number, waitForA
     backupLabel: row.labelfile,
     ...(row.spcmapfile ? { tablespaceMap: row.spcmapfile } : {}),
   };
+}
+
+/**
+ * pg_backup_stop that waits for archiving, bounded and watched (archive-watch.ts). Without a
+ * second session to watch from, the backup stops without waiting and says so.
+ */
+export async function stopLocalBackupWatched(client: pg.Client, major: number, run: BackupRun): Promise<StopInfo> {
+  const o = run.options;
+  const watch = await ArchiveWatch.start({
+    settings: o.cluster, waiterPid: (client as unknown as { processID: number }).processID, startClock: 'now',
+    timeoutMs: o.archiveTimeoutMs, signal: o.signal,
+  });
+  if (!(watch instanceof ArchiveWatch)) {
+    run.warn(`cannot watch the WAL archiver (${watch.unavailable}): the backup did not wait for its last WAL segment ` +
+      'to be archived; "pgkeep wal check" shows when it is');
+    return stopLocalBackup(client, major, false);
+  }
+  return underArchiveWatch(watch, stopLocalBackup(client, major, true));
 }
 
 export interface BackupLabelFacts {

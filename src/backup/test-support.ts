@@ -3,8 +3,14 @@
  * databases, a tablespace, small and larger tables and an unlogged table; a pgbench workload;
  * per-table checksums; pg_amcheck.
  */
-import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PgkeepError } from '../errors.js';
+import type { ClusterSettings } from '../config/types.js';
+import { newPosixRepo } from '../repo/test-utils.js';
+import { listTree } from '../restore/test-compare.js';
+import { backup, type BackupMethod } from './index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser, runProgram } from '../pg/server-user.js';
 import { pgToolPath } from '../pg/bin.js';
@@ -92,4 +98,29 @@ export async function amcheck(cluster: LocalCluster): Promise<string> {
     { asServerUser: false });
   if (r.code !== 0) throw new Error(`pg_amcheck found problems (exit ${r.code}): ${(r.stdout + r.stderr).slice(-3000)}`);
   return r.stdout;
+}
+
+/**
+ * A repository created inside `dir` (a data directory, a tablespace): a backup with each method
+ * must be refused with CONFIG naming `what`, and leave that repository exactly as it was.
+ */
+export async function assertRepoInsideRefused(dir: string, methods: BackupMethod[], cluster: ClusterSettings, what: RegExp): Promise<void> {
+  const repoDir = join(dir, 'pgkeep-repo-inside');
+  const inside = await newPosixRepo(repoDir);
+  try {
+    const before = listTree(repoDir);
+    for (const method of methods) {
+      await assert.rejects(backup({ repo: inside, clusterName: 'main', cluster, method }), (e: unknown) => {
+        assert.ok(e instanceof PgkeepError, String(e));
+        assert.equal(e.code, 'CONFIG', `${method}: ${e.message}`);
+        assert.match(e.message, /the repository .* is inside/);
+        assert.match(e.message, what);
+        return true;
+      });
+      assert.deepEqual(listTree(repoDir), before, `${method}: nothing written into the repository`);
+    }
+  } finally {
+    await inside.close();
+    rmSync(repoDir, { recursive: true, force: true });
+  }
 }

@@ -24,6 +24,8 @@ export interface BackupOptions {
   checksumAll?: boolean;
   /** Report page checksum failures as warnings instead of failing the backup. */
   ignoreChecksumErrors?: boolean;
+  /** Longest wait for the server to archive the backup's last WAL segment (default 60 s; archive-watch.ts). */
+  archiveTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
   /** Things worth telling the user that do not fail the backup. */
@@ -105,6 +107,8 @@ export interface ServerFacts {
   blockSize: number;
   /** The data directory to read (local, cold). */
   pgdata?: string;
+  /** The server's data_directory, when known (stream: when the role may read it). */
+  dataDirectory?: string;
   tablespaces: TablespaceInfo[];
 }
 
@@ -112,6 +116,8 @@ export interface StartInfo {
   startLsn: bigint;
   timeline: number;
   startTime: Date;
+  /** Tablespaces learnt only when the backup starts (stream). */
+  tablespaces?: TablespaceInfo[];
 }
 
 export interface StopInfo {

@@ -2,7 +2,8 @@
  * `pgkeep verify <id|latest>`: read every blob of a snapshot back (each chunk's SHA-256 is checked
  * as it is read, and each file's whole SHA-256 and size against the record), then, for physical
  * backups, check what the restore will rely on: the server's backup_manifest against the stored
- * files, backup_label for hot backups, and the WAL segments of a standalone backup.
+ * files, backup_label for hot backups, the WAL segments of a standalone backup, and for other hot
+ * backups the archived WAL from start to stop segment, read back and checked (needed-wal.ts).
  */
 import { withRepoLock } from '../repo/with-lock.js';
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import { parseLsn } from '../pg/lsn.js';
 import { parseBackupManifest, verifyManifestEntries, type StoredFileFacts } from '../pg/protocol/index.js';
 import type { PhysicalBackupMeta } from './meta.js';
 import { walRange } from './wal-range.js';
+import { checkNeededWal, needsArchivedWal } from './needed-wal.js';
 
 export interface VerifyOptions {
   jobs?: number;
@@ -37,6 +39,8 @@ export interface VerifyReport {
   manifestFilesChecked?: number;
   /** WAL segments of a standalone backup found complete. */
   walSegmentsChecked?: number;
+  /** Archived WAL segments the backup needs to become consistent, read back and checked (hot, not standalone). */
+  archivedWal?: { from: string; to: string; segments: number; ok: number };
   seconds: number;
 }
 
@@ -140,5 +144,10 @@ async function checkPhysical(repo: Repository, snap: Snapshot, records: FileReco
       else ok++;
     }
     report.walSegmentsChecked = ok;
+  }
+  if (needsArchivedWal(meta)) {
+    const wal = await checkNeededWal(repo, snap.cluster, meta, { concurrency: repo.jobs });
+    report.archivedWal = { from: wal.segments[0]!, to: wal.segments[wal.segments.length - 1]!, segments: wal.segments.length, ok: wal.ok };
+    for (const p of wal.problems) report.problems.push({ path: `WAL archive ${p.file}`, problem: p.problem });
   }
 }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type GlobalFlags, type PgkeepConfig } from '../config/index.js';
 import { createLogger, createOutput, type Logger, type Output } from './output.js';
+import { refuseEmptyValues } from './empty-values.js';
 
 export interface CommandContext {
   config: PgkeepConfig;
@@ -24,6 +25,7 @@ export interface Runner {
 }
 
 export function buildContext(cmd: Command, signal: AbortSignal): CommandContext {
+  refuseEmptyValues(cmd, cmd.args);
   const all = cmd.optsWithGlobals() as GlobalFlags & Record<string, unknown>;
   const flags: GlobalFlags = {
     config: all.config,
@@ -36,7 +38,9 @@ export function buildContext(cmd: Command, signal: AbortSignal): CommandContext 
     passphraseFile: all.passphraseFile,
   };
   // --json is known before the config is read, so a config error is printed as JSON too.
-  const config = loadConfig(flags);
+  const loaded = loadConfig(flags);
+  // Storage requests in flight end at once on SIGINT/SIGTERM (the repository is opened from config.repo).
+  const config = { ...loaded, repo: { ...loaded.repo, signal } };
   return {
     config,
     out: createOutput(config.json),

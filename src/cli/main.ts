@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
+import { GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -42,18 +43,15 @@ Examples:
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const jsonRequested = argv.includes('--json');
-  // `pgkeep ... | head` closes the pipe early: that is not an error.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  }
+  // A closed stdout or stderr (`pgkeep ... | head`) is handled by runCli (run-cli.ts).
   const out = createOutput(jsonRequested);
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => controller.abort(new PgkeepError('INTERRUPTED', `interrupted by ${sig}`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // As restore_command an interrupted `wal get` must not exit 1..125 ("not in the archive").
+  const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? WAL_GET_FAILED : err.exitCode);
+  const interrupts = new Interrupts((err) => {
+    out.error(err);
+    process.exit(interruptedExit(err));
+  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : GRACE_MS);
+  interrupts.install();
 
   let exitCode = 0;
   const runner: Runner = {
@@ -62,13 +60,14 @@ export async function main(argv: string[]): Promise<number> {
       const opts = a[a.length - 2] as Record<string, any>;
       const args = a.slice(0, -2).flat().filter((x) => x !== undefined).map(String);
       try {
-        const ctx = buildContext(cmd, controller.signal);
+        const ctx = buildContext(cmd, interrupts.signal);
         exitCode = (await handler(ctx, opts as any, args)) ?? 0;
       } catch (e) {
-        const err = toPgkeepError(e);
+        // Whatever failed after a signal failed because of it: report the interruption.
+        const err = interrupts.reason ?? toPgkeepError(e);
         out.error(err);
         if (err.code === 'INTERNAL' && e instanceof Error && e.stack && argv.includes('debug')) process.stderr.write(e.stack + '\n');
-        exitCode = err.exitCode;
+        exitCode = interrupts.reason ? interruptedExit(err) : err.exitCode;
       }
     },
   };
@@ -91,15 +90,14 @@ export async function main(argv: string[]): Promise<number> {
       if (jsonRequested) out.error(err);
       // As restore_command, any exit code from 1 to 125 means "not in the archive" and recovery
       // would end there, early: a mistyped `wal get` line must abort recovery instead.
-      if (isWalGet(argv.slice(2))) return WAL_GET_FAILED;
+      if (isWalSub(argv.slice(2), 'get')) return WAL_GET_FAILED;
       return err.exitCode;
     }
     const err = toPgkeepError(e);
     out.error(err);
     return err.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.uninstall();
   }
   return exitCode;
 }
@@ -113,8 +111,8 @@ function applyExitOverride(cmd: Command, json: boolean): void {
 /** Exit code of `wal get` for real failures (see docs/exit-codes.md). */
 const WAL_GET_FAILED = 126;
 
-function isWalGet(args: string[]): boolean {
+function isWalSub(args: string[], sub: string): boolean {
   if (commandWord(args) !== 'wal') return false;
   const rest = args.slice(args.indexOf('wal') + 1);
-  return commandWord(rest) === 'get';
+  return commandWord(rest) === sub;
 }

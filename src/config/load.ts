@@ -9,7 +9,9 @@ import { parse as parseToml } from 'smol-toml';
 import { PgkeepError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../cli/output.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
+import { parseDuration } from './duration.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
+import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
 
 /**
  * The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. The
@@ -134,15 +136,23 @@ function positiveInt(value: string, from: string): number {
   return Number(value);
 }
 
+function durationSetting(fromEnv: string | undefined, envName: string, fromFile: unknown, fileKey: string): number | undefined {
+  if (fromEnv !== undefined) return parseDuration(fromEnv, envName);
+  return fromFile === undefined ? undefined : parseDuration(fromFile as string, fileKey);
+}
+
 /**
  * Resolve the configuration. Precedence: flags, then environment variables, then the file.
  * Environment variables: PGKEEP_CONFIG, PGKEEP_CLUSTER, PGKEEP_REPO, PGKEEP_PGDATA,
  * PGKEEP_CONNECTION, PGKEEP_COMPRESSION, PGKEEP_LOG_LEVEL, PGKEEP_PASSPHRASE,
- * PGKEEP_PASSPHRASE_FILE, PGKEEP_S3_ENDPOINT, PGKEEP_S3_REGION, PGKEEP_KEEP_LAST, PGKEEP_KEEP_DAYS.
+ * PGKEEP_PASSPHRASE_FILE, PGKEEP_S3_ENDPOINT, PGKEEP_S3_REGION, PGKEEP_S3_TIMEOUT, PGKEEP_ARCHIVE_TIMEOUT,
+ * PGKEEP_KEEP_LAST, PGKEEP_KEEP_DAYS.
  */
 export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = process.env): PgkeepConfig {
+  refuseEmptyConfigPaths(flags, env);
   const file = findConfigFile(flags, env);
   const doc = file ? readConfigFile(file) : {};
+  if (file) refuseEmptyFilePaths(doc, file);
   const repoT = (doc.repo ?? {}) as Table;
   const clustersT = (doc.cluster ?? {}) as Record<string, Table>;
   const retentionT = (doc.retention ?? {}) as Table;
@@ -185,6 +195,11 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
       s3Endpoint: env.PGKEEP_S3_ENDPOINT ?? (repoT.s3_endpoint as string | undefined),
       s3Region: env.PGKEEP_S3_REGION ?? (repoT.s3_region as string | undefined),
       s3PathStyle: repoT.s3_path_style as boolean | undefined,
+      s3TimeoutMs: durationSetting(env.PGKEEP_S3_TIMEOUT, 'PGKEEP_S3_TIMEOUT', repoT.s3_timeout, `repo.s3_timeout in ${file}`),
+    },
+    backup: {
+      archiveTimeoutMs: durationSetting(env.PGKEEP_ARCHIVE_TIMEOUT, 'PGKEEP_ARCHIVE_TIMEOUT',
+        (doc.backup as Table | undefined)?.archive_timeout, `backup.archive_timeout in ${file}`),
     },
     retention: {
       keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),

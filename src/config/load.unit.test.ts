@@ -84,3 +84,26 @@ test('the test run itself is hermetic: no machine configuration is searched', ()
     assert.ok(!p.startsWith('/etc/pgkeep') && !p.startsWith('/root/'), `${p} is searched during tests`);
   }
 });
+
+test('empty paths are refused, never taken as the current directory: flags USAGE, environment and file CONFIG', () => {
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(e instanceof PgkeepError);
+      return `${e.code}: ${e.message}`;
+    }
+    return 'accepted';
+  };
+  const env = { HOME: dir };
+  for (const flag of ['repo', 'pgdata', 'passphraseFile', 'config'] as const) {
+    assert.match(code(() => loadConfig({ [flag]: '' }, env)), /^USAGE: .* is an empty path/, flag);
+  }
+  for (const v of ['PGKEEP_REPO', 'PGKEEP_PGDATA', 'PGKEEP_PASSPHRASE_FILE', 'PGKEEP_CONFIG', 'PGKEEP_PG_BIN']) {
+    assert.match(code(() => loadConfig({}, { ...env, [v]: '' })), new RegExp(`^CONFIG: ${v} is an empty path`), v);
+  }
+  const file = writeConfig('empty-paths.toml', '[repo]\npath = ""\n');
+  assert.match(code(() => loadConfig({ config: file }, env)), /^CONFIG: repo\.path in .*empty-paths\.toml is an empty path/);
+  const file2 = writeConfig('empty-pgdata.toml', '[repo]\npath = "/r"\n[cluster.main]\npgdata = " "\n');
+  assert.match(code(() => loadConfig({ config: file2 }, env)), /^CONFIG: cluster\.main\.pgdata/);
+});

@@ -23,6 +23,7 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       s3_endpoint: 'string',
       s3_region: 'string',
       s3_path_style: 'boolean',
+      s3_timeout: 'string', // e.g. "60s": bound of one S3 request, retries included
     },
   },
   cluster: {
@@ -31,6 +32,11 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       connection: 'string', // libpq URI or key=value string
       pgdata: 'string',
       pg_bin: 'string', // directory with the server/client binaries to use
+    },
+  },
+  backup: {
+    fields: {
+      archive_timeout: 'string', // e.g. "60s": longest wait for the backup's WAL to be archived
     },
   },
   retention: {

@@ -17,6 +17,15 @@ export interface RepoSettings {
   s3Endpoint?: string;
   s3Region?: string;
   s3PathStyle?: boolean;
+  /** Bound of one S3 request, retries included, in ms ([repo] s3_timeout / PGKEEP_S3_TIMEOUT). */
+  s3TimeoutMs?: number;
+  /** Fires on SIGINT/SIGTERM: storage requests in flight are abandoned (set by the CLI). */
+  signal?: AbortSignal;
+}
+
+export interface BackupSettings {
+  /** Longest wait for the backup's WAL to be archived, in ms ([backup] archive_timeout / PGKEEP_ARCHIVE_TIMEOUT). */
+  archiveTimeoutMs?: number;
 }
 
 export interface RetentionSettings {
@@ -33,6 +42,7 @@ export interface PgkeepConfig {
   /** Every cluster named in the file. */
   clusters: Record<string, ClusterSettings>;
   repo: RepoSettings;
+  backup: BackupSettings;
   retention: RetentionSettings;
   logLevel: LogLevel;
   json: boolean;

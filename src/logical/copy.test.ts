@@ -2,7 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { exportCopy } from './copy-export.js';
@@ -120,4 +122,21 @@ test('errors: missing table (NOT_FOUND), missing input file, no half-written exp
     (e: any) => e.code === 'USAGE');
   await assert.rejects(exportCopy({ cluster: cluster.connectionSettings('src'), table: 't', query: 'select 1', format: 'csv', to: join(dir, 'x') }),
     (e: any) => e.code === 'USAGE');
+});
+
+test('an export to stdout whose reader goes away is a failure, never exit 0', async () => {
+  // `pgkeep copy export --to - | consumer` with a consumer that dies: the export did not finish.
+  const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/pgkeep.js');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
+  const r = await new Promise<{ code: number | null; stderr: string }>((res, rej) => {
+    const child = spawn(process.execPath, [bin, '-d', cluster.connectionString('src'), 'copy', 'export',
+      '--query', 'SELECT g, md5(g::text) FROM generate_series(1, 500000) g', '--to', '-'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, stderr }));
+  });
+  assert.notEqual(r.code, 0, r.stderr);
+  assert.match(r.stderr, /pgkeep: error: .*(closed|EPIPE)/);
 });

@@ -26,6 +26,11 @@ export interface DumpedDatabase {
   toc?: Toc;
   /** Why the TOC is missing or partial. */
   tocNote?: string;
+  /**
+   * Plain format in a whole-cluster dump: whether the SQL creates the database. false for
+   * template1 and postgres, which every cluster has (their SQL is replayed into them).
+   */
+  createsDatabase?: boolean;
 }
 
 export interface DumpMeta {

@@ -5,11 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser } from '../pg/server-user.js';
@@ -19,8 +17,9 @@ import { backup } from '../backup/index.js';
 import { listArchive } from '../wal/index.js';
 import { renderRestoreTable } from '../cli/commands/restore-table.js';
 import { restoreTable, type RestoreTableOptions, type RestoreTableResult } from './restore-table/index.js';
+import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
 
-const CLI = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
+const CLI = PGKEEP_BIN;
 
 let work: string;
 let repoDir: string;
@@ -34,20 +33,8 @@ let T: string;
 let atT: string;
 let liveNow: string;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((res, rej) => {
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('PGKEEP_')) delete env[k];
-    const p = spawn(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'main', '-d', src.connectionString('app'), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runPgkeep(['--repo', repoDir, '--cluster', 'main', '-d', src.connectionString('app'), ...args]);
 }
 
 /** Row count and md5 of the rows in id order. */

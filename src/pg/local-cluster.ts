@@ -1,7 +1,9 @@
 /**
  * Throwaway PostgreSQL clusters for tests, the demo, scenarios and restore drills: initdb in a
- * temp directory, a free TCP port on 127.0.0.1, the unix socket inside the temp directory, the
- * server log next to it. When this process is root the server runs as the `postgres` OS user.
+ * temp directory, a free port, the unix socket in a 0700 directory of the server's OS user
+ * inside the temp directory, the server log next to it. When this process is root the server
+ * runs as the `postgres` OS user. create() listens on 127.0.0.1 too (tests); attach() — a
+ * restored copy of production — on no TCP address unless asked (`listen`), see restored-hba.ts.
  *
  *   const c = await LocalCluster.create({ settings: { wal_level: 'replica' } });
  *   await c.start();
@@ -20,6 +22,7 @@ import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
 import { findPgBinDir, pgToolPath } from './bin.js';
 import { mergeConf, parseConfLines, renderConfLines, type ConfValue } from './conf-file.js';
+import { hardenHostTrust, hbaFileText, hbaForCopy, type HbaReport } from './restored-hba.js';
 import { chownTreeToServerUser, ensureTraversable, runProgram, runProgramSync, serverOsUser, type RunResult } from './server-user.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
@@ -46,6 +49,8 @@ export interface LocalClusterCreateOptions {
   authMethod?: HostAuthMethod;
   /** Fixed TCP port (default: a free one). */
   port?: number;
+  /** listen_addresses (default "127.0.0.1"; "" = unix socket only). */
+  listen?: string;
   /** Parent of the base directory (default os.tmpdir()). */
   tmpDir?: string;
 }
@@ -59,6 +64,11 @@ export interface LocalClusterAttachOptions {
   hba?: string[];
   /** destroy() also removes the data directory (default false: only our temp directory). */
   removeDataDir?: boolean;
+  /**
+   * listen_addresses (default "": unix socket only). With TCP, pg_hba.conf never trusts a host
+   * line (restored-hba.ts).
+   */
+  listen?: string;
   tmpDir?: string;
 }
 
@@ -85,6 +95,10 @@ export class LocalCluster {
   readonly version: string;
   readonly superuser: string;
   readonly logFile: string;
+  /** listen_addresses written to the include file ("" = no TCP). */
+  readonly listen: string;
+  /** attach(): what was done to pg_hba.conf. */
+  hba?: HbaReport;
   private _port: number;
   private readonly portIsFixed: boolean;
   private readonly removeDataDir: boolean;
@@ -93,7 +107,7 @@ export class LocalCluster {
 
   private constructor(init: {
     baseDir: string; dataDir: string; binDir: string; major: number; version: string; superuser: string;
-    port: number; portIsFixed: boolean; removeDataDir: boolean;
+    port: number; portIsFixed: boolean; removeDataDir: boolean; listen: string;
   }) {
     this.baseDir = init.baseDir;
     this.dataDir = init.dataDir;
@@ -106,6 +120,7 @@ export class LocalCluster {
     this._port = init.port;
     this.portIsFixed = init.portIsFixed;
     this.removeDataDir = init.removeDataDir;
+    this.listen = init.listen;
     installSafetyNet();
     live.add(this);
   }
@@ -125,7 +140,7 @@ export class LocalCluster {
     const superuser = opts.superuser ?? 'postgres';
     const cluster = new LocalCluster({
       baseDir, dataDir: join(baseDir, 'data'), binDir: bin.binDir, major: bin.major, version: bin.version, superuser,
-      port: opts.port ?? (await freePort()), portIsFixed: opts.port !== undefined, removeDataDir: true,
+      port: opts.port ?? (await freePort()), portIsFixed: opts.port !== undefined, removeDataDir: true, listen: opts.listen ?? '127.0.0.1',
     });
     try {
       await cluster.initdb(opts);
@@ -157,6 +172,7 @@ export class LocalCluster {
     const cluster = new LocalCluster({
       baseDir, dataDir: abs, binDir: bin.binDir, major: bin.major, version: bin.version, superuser: opts.superuser ?? 'postgres',
       port: opts.port ?? (await freePort()), portIsFixed: opts.port !== undefined, removeDataDir: opts.removeDataDir ?? false,
+      listen: opts.listen ?? '',
     });
     try {
       if (serverOsUser()) {
@@ -164,7 +180,7 @@ export class LocalCluster {
         chownTreeToServerUser(abs);
       }
       chmodSync(abs, 0o700);
-      cluster.supplyMissingAuthFiles();
+      cluster.hba = cluster.prepareAuthFiles();
       cluster.writeOwnSettings();
       await cluster.configure(opts.settings ?? {}, opts.hba);
     } catch (e) {
@@ -198,19 +214,33 @@ export class LocalCluster {
 
   /**
    * A data directory copied from a Debian-style server has no pg_hba.conf/pg_ident.conf (they live
-   * in /etc/postgresql): give it ones that let the local superuser in, so the server starts.
+   * in /etc/postgresql): give it ones that let the local superuser in over the private socket (and,
+   * with TCP, password logins). The backup's own pg_hba.conf is only hardened: no trust over TCP.
    */
-  private supplyMissingAuthFiles(): void {
-    const hba = join(this.dataDir, 'pg_hba.conf');
-    if (!existsSync(hba)) {
-      writeFileSync(hba, `# written by pgkeep's local-cluster manager (the data directory had none)\nlocal all all trust\nhost all all 127.0.0.1/32 trust\nlocal replication all trust\nhost replication all 127.0.0.1/32 trust\n`);
-      chownTreeToServerUser(hba);
-    }
+  private prepareAuthFiles(): HbaReport {
     const ident = join(this.dataDir, 'pg_ident.conf');
     if (!existsSync(ident)) {
       writeFileSync(ident, '');
       chownTreeToServerUser(ident);
     }
+    const file = join(this.dataDir, 'pg_hba.conf');
+    const tcp = this.listen.trim() !== '';
+    if (!existsSync(file)) {
+      const lines = hbaForCopy(tcp);
+      writeFileSync(file, hbaFileText(lines), { mode: 0o600 });
+      chownTreeToServerUser(file);
+      return { file, action: 'written', lines };
+    }
+    if (!tcp) return { file, action: 'kept', lines: [] };
+    const hardened = hardenHostTrust(readFileSync(file, 'utf8'));
+    if (hardened.includes.length > 0) {
+      throw new PgkeepError('UNSUPPORTED', `${file} includes other files (${hardened.includes.join('; ')}), which pgkeep cannot check for trust over TCP`, {
+        hint: 'start the copy without --listen (unix socket only), or put the included lines into pg_hba.conf itself',
+      });
+    }
+    if (hardened.changed.length === 0) return { file, action: 'kept', lines: [] };
+    writeFileSync(file, hardened.text);
+    return { file, action: 'hardened', lines: hardened.changed };
   }
 
   /** Write port/socket/listen into the include file and make postgresql.conf include it. */
@@ -221,9 +251,12 @@ export class LocalCluster {
       appendFileSync(conf, `${text.endsWith('\n') || text === '' ? '' : '\n'}${INCLUDE_LINE}\n`);
     }
     this.updateIncludeFile({
-      listen_addresses: '127.0.0.1',
+      listen_addresses: this.listen,
       port: this._port,
       unix_socket_directories: this.socketDir,
+      // A copied postgresql.conf may name the source's files: the ones pgkeep prepared (and reports) are these.
+      hba_file: join(this.dataDir, 'pg_hba.conf'),
+      ident_file: join(this.dataDir, 'pg_ident.conf'),
     });
   }
 
@@ -455,7 +488,9 @@ function parseControlLines(text: string): Record<string, string> {
 
 function makeBaseDir(parent?: string): string {
   const base = mkdtempSync(join(parent ?? tmpdir(), 'pgkeep-cluster-'));
-  mkdirSync(join(base, 'socket'));
+  // The socket's directory is private to the server's OS user (and root): whoever may enter it may connect.
+  mkdirSync(join(base, 'socket'), { mode: 0o700 });
+  chmodSync(join(base, 'socket'), 0o700);
   if (serverOsUser()) {
     ensureTraversable(base);
     chownTreeToServerUser(base);

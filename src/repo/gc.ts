@@ -2,7 +2,8 @@
  * Garbage collection under the exclusive lock: mark every blob referenced by a live manifest,
  * delete packs nothing references, and repack packs that are mostly unreferenced (copy their
  * live blobs to a new pack, rewrite the manifests that point at them, then delete the old
- * packs). Packs newer than the oldest shared lock still held are never touched.
+ * packs). Packs newer than the oldest shared lock still held are never touched. Temporary files
+ * of killed writers are removed when no running writer can own them (temp-files.ts).
  * Order of writes keeps every step crash-safe: new packs, then manifests, then deletions.
  */
 import { PgkeepError } from '../errors.js';
@@ -16,6 +17,7 @@ import { encodeBlob, sha256 } from './blob.js';
 import { encodePart, manifestName, type FileListPart, type FileRecord, type SnapshotManifest } from './manifest.js';
 import { Snapshot } from './snapshot.js';
 import { putObject, statObject } from './objects.js';
+import { listTemporary, removableTemporary } from './temp-files.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -48,6 +50,8 @@ export interface GcReport {
   bytesWritten: number;
   /** Bytes freed (estimated in a dry run). */
   bytesFreed: number;
+  /** Temporary files of killed writers removed (would be, in a dry run), and those kept as possibly live. */
+  tempFiles: { removed: number; bytes: number; kept: number };
 }
 
 export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Promise<GcReport> {
@@ -59,8 +63,9 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
     const cutoff = toMs(await oldestSharedLockStart(repo.driver));
     const report: GcReport = {
       dryRun: Boolean(opts.dryRun), snapshots: refs.snapshots.length, packs: 0, deleted: [], repacked: [],
-      protectedPacks: 0, manifestsRewritten: 0, bytesWritten: 0, bytesFreed: 0,
+      protectedPacks: 0, manifestsRewritten: 0, bytesWritten: 0, bytesFreed: 0, tempFiles: { removed: 0, bytes: 0, kept: 0 },
     };
+    await removeTemporary(repo, cutoff, Boolean(opts.dryRun), report);
     for await (const o of repo.driver.list('packs/')) {
       const id = packIdFromKey(o.key);
       if (!id) continue;
@@ -98,6 +103,20 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
     return report;
   } finally {
     await lock?.release();
+  }
+}
+
+/** Temporary files no running writer can own: counted (dry run) or removed. */
+async function removeTemporary(repo: Repository, cutoff: number | undefined, dryRun: boolean, report: GcReport): Promise<void> {
+  const now = Date.now();
+  for (const t of await listTemporary(repo.driver)) {
+    if (!removableTemporary(t, now, cutoff)) {
+      report.tempFiles.kept++;
+      continue;
+    }
+    if (!dryRun) await repo.driver.deleteTemporary!(t);
+    report.tempFiles.removed++;
+    report.tempFiles.bytes += t.size;
   }
 }
 

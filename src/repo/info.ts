@@ -2,6 +2,8 @@
 import type { Repository } from './repository.js';
 import { packIdFromKey } from './pack-format.js';
 import { parseManifestKey } from './manifest.js';
+import type { TempFilesSummary } from './temp-files.js';
+import { temporarySummary } from './check.js';
 
 export interface RepoInfo {
   location: string;
@@ -26,6 +28,8 @@ export interface RepoInfo {
   objectBytes: number;
   /** logicalBytes / storedBytes (0 when empty). */
   ratio: number;
+  /** Temporary files left by interrupted writers (not counted in storedBytes). */
+  tempFiles: TempFilesSummary;
 }
 
 export async function repositoryInfo(repo: Repository): Promise<RepoInfo> {
@@ -35,6 +39,7 @@ export async function repositoryInfo(repo: Repository): Promise<RepoInfo> {
     encryption: c.encryption ? `${c.encryption.cipher}, key from ${c.encryption.kdf.name}` : 'none',
     compression: c.compression, chunkSize: c.chunkSize, packSize: c.packSize, clusters: [], snapshots: 0,
     logicalBytes: 0, storedBytes: 0, packs: 0, packBytes: 0, objects: 0, objectBytes: 0, ratio: 0,
+    tempFiles: await temporarySummary(repo),
   };
   const byCluster = new Map<string, string[]>();
   for await (const o of repo.driver.list('')) {

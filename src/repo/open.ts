@@ -4,6 +4,7 @@
  */
 import { PgkeepError } from '../errors.js';
 import { openStorage } from './storage/index.js';
+import { refuseInitInsideDataDir } from './placement.js';
 import { Repository, type InitOptions, type OpenOptions } from './repository.js';
 
 export interface RepoLocation {
@@ -14,15 +15,25 @@ export interface RepoLocation {
   s3PathStyle?: boolean;
   /** Codec for new data ([repo] compression / PGKEEP_COMPRESSION); default: the repository's. */
   compression?: string;
+  /** Bound of one S3 request, retries included, ms ([repo] s3_timeout). */
+  s3TimeoutMs?: number;
+  /** Interrupt (SIGINT/SIGTERM) for storage requests in flight. */
+  signal?: AbortSignal;
+  /** A directory only, as root: the user a new repository belongs to (repo init --owner). */
+  owner?: { uid: number; gid: number };
 }
 
-function storageFor(loc: RepoLocation) {
+/** The storage driver of a configured location (no repository checks). */
+export function storageFor(loc: RepoLocation) {
   if (!loc.path) {
     throw new PgkeepError('REPOSITORY', 'no repository location is configured', {
       hint: 'use --repo <dir|s3://bucket/prefix>, set PGKEEP_REPO, or set [repo] path in pgkeep.toml',
     });
   }
-  return openStorage(loc.path, { s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle });
+  return openStorage(loc.path, {
+    s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle, s3TimeoutMs: loc.s3TimeoutMs, signal: loc.signal,
+    ...(loc.owner ? { owner: loc.owner } : {}),
+  });
 }
 
 /** Open the configured repository. Call `close()` on the result when done (closes the storage too). */
@@ -38,6 +49,10 @@ export async function openRepository(loc: RepoLocation, opts: OpenOptions = {}):
 
 export async function initRepository(loc: RepoLocation, opts: InitOptions = {}): Promise<Repository & { closeAll(): Promise<void> }> {
   const driver = storageFor(loc);
+  await refuseInitInsideDataDir(loc.path!).catch(async (e: unknown) => {
+    await driver.close();
+    throw e;
+  });
   try {
     return withCloseAll(await Repository.init(driver, opts));
   } catch (e) {

@@ -137,3 +137,14 @@ test('repo commands without a repository location, or on a directory that is not
   assert.equal(pgkeep(['--repo', other, 'repo', 'init'], {}).code, 11);
   assert.equal(pgkeep(['--repo', other, 'repo', 'info'], {}).code, 6);
 });
+
+test('repo init inside a PostgreSQL data directory (PG_VERSION and global/pg_control above it) is refused; nothing is created', async () => {
+  const pgdata = join(dir.path, 'pgdata');
+  await mkdir(join(pgdata, 'global'), { recursive: true });
+  await writeFile(join(pgdata, 'PG_VERSION'), '15\n');
+  await writeFile(join(pgdata, 'global', 'pg_control'), Buffer.alloc(8192));
+  const r = pgkeep(['repo', 'init'], { PGKEEP_REPO: join(pgdata, 'backups', 'repo') });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /is inside the PostgreSQL data directory .*pgdata/);
+  assert.equal(spawnSync('ls', [join(pgdata, 'backups')]).status !== 0, true, 'nothing was created');
+});

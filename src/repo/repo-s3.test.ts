@@ -8,6 +8,7 @@ import { checkRepository } from './check.js';
 import { garbageCollect } from './gc.js';
 import { compressibleData, randomData, readAll, TEST_KDF } from './test-utils.js';
 import { PgkeepError } from '../errors.js';
+import { acquireLock, listLocks } from './locks.js';
 
 const s3 = testedStorageKinds().includes('s3');
 const fx = storageFixtures();
@@ -36,14 +37,14 @@ for (const codec of ['none', 'gzip', 'lz4', 'zstd:3']) {
       const w = await repo.startSnapshot({ cluster: 'main', kind: 'physical' });
       await Promise.all([...files].map(([p, b]) => w.addFile({ path: p, type: 'file', mode: 0o600, mtimeMs: 1 }, b)));
       const m = await w.commit({ where: 's3' });
-      await repo.putObject('wal/main/1/0000000100000000/000000010000000000000001', files.get('text')!, { ifAbsent: true });
+      await repo.putObject('clusters/main/round-trip-object', files.get('text')!, { ifAbsent: true });
       await repo.close();
 
       const again = await Repository.open(driver, { getPassphrase: async () => passphrase ?? '' });
       const snap = await again.readSnapshot('main', 'latest');
       assert.equal(snap.id, m.id);
       for (const [p, b] of files) assert.ok((await readAll(again.readFile(snap, p))).equals(b), p);
-      assert.ok((await again.getObject('wal/main/1/0000000100000000/000000010000000000000001')).equals(files.get('text')!));
+      assert.ok((await again.getObject('clusters/main/round-trip-object')).equals(files.get('text')!));
       const report = await checkRepository(again, { readData: true });
       assert.equal(report.ok, true, JSON.stringify(report.damaged));
       assert.ok(report.packs >= 2, 'several packs');
@@ -57,3 +58,19 @@ for (const codec of ['none', 'gzip', 'lz4', 'zstd:3']) {
     });
   }
 }
+
+test('S3 after an interrupt: requests in flight end at once, the lock is still released', { skip: !s3 && 'PGKEEP_TEST_S3=skip' }, async () => {
+  const interrupt = new AbortController();
+  const driver = await fx.open('s3', { signal: interrupt.signal });
+  const lock = await acquireLock(driver, { kind: 'shared', purpose: 'test backup' });
+  await driver.put('big', randomData(8 << 20));
+  const inFlight = driver.get('big');
+  interrupt.abort(new PgkeepError('INTERRUPTED', 'interrupted by SIGTERM'));
+  await assert.rejects(inFlight, (e: PgkeepError) => e.code === 'INTERRUPTED');
+  const began = Date.now();
+  await lock.release(); // the command's cleanup still reaches S3 (bounded)
+  assert.ok(Date.now() - began < 3_500);
+  const other = await fx.open('s3');
+  assert.deepEqual(await listLocks(other), []);
+  await other.close();
+});

@@ -132,7 +132,8 @@ export class WorkerPool {
   }
 
   private done(): void {
-    if (--this.active === 0) for (const s of this.slots) s.worker.unref();
+    // Once closing, the workers stay referenced until they have exited (see close()).
+    if (--this.active === 0 && !this.closed) for (const s of this.slots) s.worker.unref();
   }
 
   run(task: TaskInput, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
@@ -148,9 +149,21 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Stop the workers. Tasks still in flight (a read stream destroyed with its read-ahead
+   * decoding) are rejected: nothing may wait for an answer that will never come. The workers
+   * are referenced while they terminate: an unreferenced worker's exit does not keep the event
+   * loop alive, which let node end, exit code 0, with terminate() and its caller still pending.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) p.reject(new PgkeepError('INTERNAL', 'the blob worker pool was closed while a task was in flight'));
+      s.pending.clear();
+      s.worker.ref();
+    }
+    this.active = 0;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots.length = 0;
   }

@@ -2,12 +2,15 @@
  * Step "check target": before anything is written, make sure the restore may go where it is
  * asked to. A non-empty data directory or tablespace location is refused unless --delta; a
  * directory in which a server runs is always refused; an interrupted earlier restore (its marker
- * is there) is reported.
+ * is there) is reported. --delta removes what the snapshot lacks, so it only goes over what it
+ * may rewrite (delta-target.ts): a data directory of the same cluster or an interrupted pgkeep
+ * restore, and tablespace locations that hold a PG_<major>_<catversion> directory.
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { MARKER_FILE, readMarker, type MarkerInfo } from './marker.js';
+import { checkDeltaDataDir, checkDeltaTablespace } from './delta-target.js';
 import type { RestoredTablespace } from './types.js';
 
 export interface TargetState {
@@ -55,7 +58,8 @@ function inside(parent: string, child: string): boolean {
   return r === '' || (!r.startsWith('..') && !isAbsolute(r));
 }
 
-export async function checkTarget(dataDir: string, tablespaces: RestoredTablespace[], delta: boolean): Promise<TargetState> {
+/** `systemIdentifier`: the snapshot's, which an existing data directory must have for --delta. */
+export async function checkTarget(dataDir: string, tablespaces: RestoredTablespace[], delta: boolean, systemIdentifier: string): Promise<TargetState> {
   const names = await entries(dataDir);
   const pid = names ? await runningServerPid(dataDir) : undefined;
   if (pid !== undefined) {
@@ -77,6 +81,7 @@ export async function checkTarget(dataDir: string, tablespaces: RestoredTablespa
       details: { dataDir },
     });
   }
+  if (nonEmpty && delta && !interrupted) await checkDeltaDataDir(dataDir, systemIdentifier);
   for (const t of tablespaces) {
     if (inside(dataDir, t.to)) {
       throw new PgkeepError('USAGE', `tablespace ${t.oid} would be restored inside the data directory (${t.to})`, {
@@ -92,6 +97,7 @@ export async function checkTarget(dataDir: string, tablespaces: RestoredTablespa
         details: { oid: t.oid, location: t.to },
       });
     }
+    if (there && there.length > 0) checkDeltaTablespace(t, there);
   }
   return { exists: names !== undefined, nonEmpty, ...(interrupted ? { interrupted } : {}) };
 }

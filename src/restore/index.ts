@@ -2,12 +2,15 @@
  * Physical restore: a snapshot back into a data directory, as a list of steps —
  *
  *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
- *   the timeline's history, check the target against the archive) -> resolve snapshot ->
- *   place tablespaces & plan recovery -> check target -> plan -> begin (marker) -> tablespaces
+ *   the timeline's history, check the target against the archive) -> resolve snapshot -> read
+ *   back the archived WAL the backup needs to become consistent (check-needed-wal) ->
+ *   place tablespaces & plan recovery -> check target -> plan -> keep WAL the archive lacks (--delta)
+ *   -> begin (marker) -> tablespaces
  *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
  *
- * A cold or standalone backup restored without a target needs no archive and is not planned.
+ * Every restore that recovers is planned, cold and standalone ones included: to the end of what
+ * the archive holds, never past a known gap, ending on a new timeline (pitr/archive-recovery.ts).
  * `archiveMode: 'off'` writes archive_mode = off so the copy never archives (recovery-config).
  *
  * Everything that can be refused is refused before the first byte is written. Until "finish"
@@ -18,19 +21,25 @@ import { resolve } from 'node:path';
 import { resolveSnapshot } from '../backup/resolve.js';
 import { withRepoLock } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
+import { requirePath } from '../config/paths.js';
+import { refuseTargetOverlap } from '../repo/placement.js';
 import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
 import { checkTarget } from './check-target.js';
+import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
+import { withTargetErrors } from './target-errors.js';
 import { finishRestore } from './finish.js';
 import { OwnerResolver } from './ownership.js';
 import { planRestore, recordedTablespaces } from './plan.js';
 import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
+import { keepUnarchivedWal, unarchivedWalWarning } from './keep-wal.js';
 import { startRestored } from './start.js';
 import { planArchiveRecovery } from './pitr/archive-recovery.js';
 import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
+import { checkRecoveryReachedPlan } from './pitr/check-end.js';
 import type { PitrPlan, RecoveryEnd } from './pitr/types.js';
 import type { RecoveryRequest } from './recovery-config.js';
 import { placeTablespaces } from './tablespace-map.js';
@@ -55,12 +64,12 @@ export * from './pitr/index.js';
  * packs being read.
  */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => restoreUnlocked(o));
+  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => withTargetErrors(resolve(o.to), o, restoreUnlocked));
 }
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
-  const dataDir = resolve(o.to);
+  const dataDir = resolve(requirePath(o.to, 'the restore target (--to)'));
   const delta = Boolean(o.delta);
   const sync = o.sync ?? true;
   const stats: RestoreStats = {
@@ -87,9 +96,11 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const archiveMode = o.archiveMode ?? 'preserve';
   const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
+  await checkNeededWalBeforeRestore(o.repo, o.cluster, snapshot.id, meta, o.signal);
 
   step('check-target');
-  const target = await checkTarget(dataDir, placed, delta);
+  await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
+  const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
 
   step('plan');
   const plan = planRestore(dataDir, records, placed);
@@ -112,6 +123,16 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     },
   };
 
+  let keepWal: Awaited<ReturnType<typeof keepUnarchivedWal>> = { keepPaths: [] };
+  if (delta && target.nonEmpty) {
+    step('keep-wal');
+    keepWal = await keepUnarchivedWal({
+      dataDir, repo: o.repo, cluster: o.cluster, systemId: meta.systemIdentifier, archiveRecovery: recovery.mode === 'archive-recovery',
+      snapshotPaths: plan.keep, signal: o.signal,
+    });
+    if (keepWal.report) warnings.push(unarchivedWalWarning(keepWal.report));
+  }
+
   step('begin');
   await beginRestore(dataDir, snapshot.id, o.cluster, delta);
 
@@ -121,7 +142,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   let removed: string[] = [];
   if (delta) {
     step('remove-strays');
-    removed = await removeStrays(dataDir, plan.keep, recovery.signal ? [recovery.signal] : [], o.signal);
+    removed = await removeStrays(dataDir, plan.keep, [...(recovery.signal ? [recovery.signal] : []), ...keepWal.keepPaths], o.signal);
     stats.filesRemoved = removed.length;
   }
 
@@ -148,7 +169,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     step('start');
     // With recovery_target_action = shutdown the server stops by itself: do not wait for it to accept connections.
     const action = pitr?.target ? pitr.action : undefined;
-    const s = await startRestored(dataDir, { port: o.port, wait: action !== 'shutdown' }).catch((e: unknown) => {
+    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown' }).catch((e: unknown) => {
       const err = toPgkeepError(e);
       throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
         hint: err.hint, details: err.details, cause: e,
@@ -158,6 +179,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     handOver(s.cluster, o);
     if (recovery.mode === 'archive-recovery') {
       recoveryEnd = await waitForRecoveryEnd(s.cluster, action, { logFrom: 0, signal: o.signal });
+      if (pitr) checkRecoveryReachedPlan(pitr, recoveryEnd, dataDir, s.cluster.logFile);
     }
   }
 
@@ -172,6 +194,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     ...(target.interrupted ? { resumed: target.interrupted.snapshot } : {}),
     tablespaces: placed,
     removed,
+    ...(keepWal.report ? { unarchivedWal: keepWal.report } : {}),
     stats,
     recovery: {
       mode: recovery.mode,
@@ -184,6 +207,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     ...(started ? { started } : {}),
     ...(pitr ? { pitr } : {}),
     ...(recoveryEnd ? { recoveryEnd } : {}),
+    ...(pitr ? { wal: pitr.wal } : {}),
     warnings,
   };
 }

@@ -9,24 +9,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { pgToolPath } from '../pg/bin.js';
-import { chownTreeToServerUser, ensureTraversable, runProgram } from '../pg/server-user.js';
+import { chownTreeToServerUser, runProgram } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
-import { newPosixRepo } from '../repo/test-utils.js';
 import { backup } from '../backup/index.js';
+import { archivingSource, batch, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 import { parseTargetTime } from './pitr/time.js';
 import { parseLsn } from '../pg/lsn.js';
 import pg from 'pg';
+import { runPgkeep, type CliRun } from '../test-support/cli.js';
 
-const CLI = resolve('bin/pgkeep.js');
 let work: string;
 let repoDir: string;
 let repo: Repository;
@@ -36,25 +35,6 @@ const ids: Record<string, string> = {};
 const at: Record<string, string> = {};
 const marks: Record<string, string> = {};
 const started: LocalCluster[] = [];
-
-async function sum(c: LocalCluster): Promise<string> {
-  const [r] = await c.query<{ n: number; h: string }>("select count(*)::int as n, md5(coalesce(string_agg(id || ':' || v, ',' order by id), '')) as h from t");
-  return `${r!.n}:${r!.h}`;
-}
-
-async function batch(c: LocalCluster, from: number, n: number, tag: string): Promise<void> {
-  await c.query(`insert into t select g, '${tag}-' || g from generate_series(${from}, ${from + n - 1}) g`);
-}
-
-async function switchAndWait(c: LocalCluster): Promise<string> {
-  const [row] = await c.query<{ f: string }>('select pg_walfile_name(pg_switch_wal()) as f');
-  for (let i = 0; i < 600; i++) {
-    const [a] = await c.query<{ w: string | null }>('select last_archived_wal as w from pg_stat_archiver');
-    if (a!.w !== null && a!.w.slice(8) >= row!.f.slice(8)) return row!.f;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${row!.f} was not archived; server log:\n${c.logTail(20)}`);
-}
 
 async function takeBackup(name: string): Promise<void> {
   const b = await backup({ repo, clusterName: 'test', cluster: src.connectionSettings(), method: 'stream', jobs: 2 });
@@ -78,36 +58,13 @@ async function restoreAndSum(name: string, pitr: PitrRequest | undefined, extra:
   return { r, data: await sum(c), c };
 }
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((res, rej) => {
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('PGKEEP_')) delete env[k];
-    const p = spawn(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'test', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runPgkeep(['--repo', repoDir, '--cluster', 'test', ...args]);
 }
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pgkeep-pitr-test-'));
-  repoDir = join(work, 'repo');
-  mkdirSync(repoDir);
-  ensureTraversable(repoDir);
-  repo = await newPosixRepo(repoDir, { chunkSize: 128 * 1024 });
-  chownTreeToServerUser(repoDir);
-  const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster test wal push %p`;
-  src = await LocalCluster.create({
-    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, max_wal_senders: 4 },
-  });
-  await src.start();
-  await src.exec("create table t (id int primary key, v text); insert into t select g, 'base-' || g from generate_series(1, 1000) g");
-  await switchAndWait(src);
+  ({ repoDir, repo, src } = await archivingSource(work, 1000));
   marks.beforeB1 = (await src.query<{ t: string }>('select clock_timestamp()::text as t'))[0]!.t;
   await takeBackup('B1');
 

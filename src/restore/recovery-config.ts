@@ -44,6 +44,8 @@ export interface RecoveryPlan {
   settings: Record<string, ConfValue>;
   /** Other settings for postgresql.auto.conf, written whatever the mode (archive_mode = off). */
   overrides: Record<string, ConfValue>;
+  /** restore_command is pgkeep's (`wal get` from this repository), not one the request gave. */
+  fromRepository?: boolean;
   warnings: string[];
 }
 
@@ -77,6 +79,10 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
   const overrides = archiveModeSettings(input.archiveMode);
   if (!archive) return { mode: hot ? 'crash-recovery' : 'none', settings: {}, overrides, warnings: [] };
   const warnings: string[] = [];
+  if (request.settings?.restore_command !== undefined) {
+    // The request's own restore_command (a standalone backup's own WAL only, a caller's): nothing of the repository's is needed.
+    return { mode: 'archive-recovery', signal: 'recovery.signal', settings: { ...request.settings }, overrides, warnings, fromRepository: false };
+  }
   const command = restoreCommand(input.access, { nodePath: input.nodePath, pgkeepScript: input.pgkeepScript });
   if (input.encrypted && !input.access.passphraseFile) {
     warnings.push('the repository is encrypted, and restore_command has no passphrase file' +
@@ -92,6 +98,7 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
     settings: { restore_command: command, ...request.settings },
     overrides,
     warnings,
+    fromRepository: true,
   };
 }
 
@@ -186,7 +193,7 @@ function readableBy(path: string, owner: Owner): boolean {
  * (a repository, passphrase file or config file only root can read).
  */
 export function accessWarnings(plan: RecoveryPlan, access: RepositoryAccess, serverOwner: Owner | undefined): string[] {
-  if (plan.mode !== 'archive-recovery' || !serverOwner) return [];
+  if (plan.mode !== 'archive-recovery' || !plan.fromRepository || !serverOwner) return [];
   const needs: [string, string | undefined][] = [
     ['the repository', /^[a-z][a-z0-9+.-]*:\/\//i.test(access.repo) ? undefined : access.repo],
     ['the passphrase file', access.passphraseFile],

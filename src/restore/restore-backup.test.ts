@@ -16,6 +16,7 @@ import type { Repository } from '../repo/index.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { backup, type BackupMethod } from '../backup/index.js';
 import { restore, type RestoreOptions, type RestoreResult } from './index.js';
+import { promotedToNewTimeline } from './test-promoted.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
 
@@ -63,6 +64,18 @@ async function withStarted<T>(dir: string, fn: (c: LocalCluster) => Promise<T>):
   } finally {
     await c.destroy();
   }
+}
+
+/**
+ * This cluster never archived: a standalone backup recovers from its own pg_wal/ only
+ * (restore_command = false, no repository access needed), and still ends on a new timeline.
+ */
+function assertOwnWalOnly(dir: string, r: RestoreResult): void {
+  assert.equal(r.recovery.mode, 'archive-recovery');
+  assert.equal(r.recovery.settings.restore_command, 'false');
+  assert.equal(r.wal?.ownWalOnly, true);
+  assert.equal(r.wal?.fromArchive, undefined);
+  assert.ok(existsSync(join(dir, 'recovery.signal')));
 }
 
 before(async () => {
@@ -114,15 +127,15 @@ test('stream --standalone with writes during the backup: pg_verifybackup passes 
     await writer;
   }
   const { dir, ts, r } = res;
-  assert.equal(r.recovery.mode, 'crash-recovery');
+  assertOwnWalOnly(dir, r);
   assert.ok(existsSync(join(dir, 'backup_manifest')) && existsSync(join(dir, 'backup_label')));
-  assert.equal(existsSync(join(dir, 'recovery.signal')), false);
   const oid = r.tablespaces[0]!.oid;
   assert.equal(readFileSync(join(dir, 'tablespace_map'), 'utf8'), `${oid} ${ts}\n`);
   // The WAL the backup needs is in pg_wal/, so pg_verifybackup also parses it. tablespace_map is
   // ignored: it was rewritten for the new tablespace location, so it differs from the manifest.
-  assert.match(await verifyBackup(dir, ['-i', 'tablespace_map']), /backup successfully verified/);
+  assert.match(await verifyBackup(dir, ['-i', 'tablespace_map', '-i', 'recovery.signal', '-i', 'postgresql.auto.conf']), /backup successfully verified/);
   await withStarted(dir, async (c) => {
+    await promotedToNewTimeline(c);
     const [st] = await c.query<{ rec: boolean; loc: string }>(`select pg_is_in_recovery() as rec, pg_tablespace_location(${oid}) as loc`);
     assert.deepEqual(st, { rec: false, loc: ts });
     assert.deepEqual(await tableSums(c), expected);
@@ -161,8 +174,11 @@ test('stream without --standalone: pg_verifybackup -n passes; recovery.signal an
 
 test('local --standalone restores and starts with the same data', async () => {
   const { dir, r } = await backupAndRestore('local', true, 'local-standalone');
-  assert.equal(r.recovery.mode, 'crash-recovery');
-  await withStarted(dir, async (c) => assert.deepEqual(await tableSums(c), expected));
+  assertOwnWalOnly(dir, r);
+  await withStarted(dir, async (c) => {
+    await promotedToNewTimeline(c);
+    assert.deepEqual(await tableSums(c), expected);
+  });
 });
 
 test('cold backup (via backup --method cold) restores and starts with the same data', async () => {

@@ -17,6 +17,7 @@ import { PosixDriver } from '../repo/storage/posix/index.js';
 import { newPosixRepo, TEST_KDF } from '../repo/test-utils.js';
 import { restore, MARKER_FILE, startRestored, type RestoreOptions } from './index.js';
 import { compareWithRecords, listTree } from './test-compare.js';
+import { rejectsWithCode } from '../test-support/archiving-source.js';
 import { backup } from '../backup/index.js';
 
 const PASSPHRASE = 'restore test passphrase';
@@ -49,18 +50,6 @@ async function tableSums(c: LocalCluster): Promise<Record<string, string>> {
 
 function opts(to: string, extra: Partial<RestoreOptions> = {}): RestoreOptions {
   return { repo, cluster: 'main', id: coldId, to, jobs: 2, access: { repo: repoDir, cluster: 'main', passphraseFile: passFile }, ...extra };
-}
-
-async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Promise<PgkeepError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof PgkeepError, `expected a PgkeepError, got ${(e as Error).stack}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 before(async () => {
@@ -150,11 +139,65 @@ test('restore of a cold backup: files, modes, mtimes, owners, tablespace remappe
   }
 });
 
+/** Open and close a TCP session to 127.0.0.1:port as postgres. */
+async function tcpSession(port: number, password?: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password, connectionTimeoutMillis: 10000 });
+  client.on('error', () => {});
+  await client.connect();
+  await client.end();
+}
+
+const HOST_TRUST = /^\s*host\S*\s.*\btrust\b/m;
+
+test('--start: no TCP unless asked, the socket in a 0700 directory; no pg_hba.conf gets local lines only; with TCP, passwords', async () => {
+  const dir = join(work, 'r1'); // restored (and stopped) by the first test
+  rmSync(join(dir, 'pg_hba.conf')); // as from a Debian server, which keeps it in /etc/postgresql
+  let s = await startRestored(dir);
+  try {
+    await assert.rejects(tcpSession(s.info.port), /ECONNREFUSED/);
+    assert.doesNotMatch(readFileSync(join(dir, 'pg_hba.conf'), 'utf8'), HOST_TRUST);
+    assert.equal(statSync(s.info.socketDir).mode & 0o777, 0o700);
+    if (isRoot) assert.equal(statSync(s.info.socketDir).uid, lookupOsUser('postgres')!.uid);
+    assert.equal(s.info.listen, '');
+    assert.equal(s.info.hba.action, 'written');
+    assert.deepEqual(await s.cluster.query('select count(*)::int as n from small', [], 'app'), [{ n: 100 }], 'the socket works');
+  } finally {
+    await s.cluster.destroy();
+  }
+  // The backup's own pg_hba.conf trusts host connections (initdb's default), and TCP is asked for.
+  writeFileSync(join(dir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n');
+  s = await startRestored(dir, { listen: '127.0.0.1' });
+  try {
+    assert.equal(s.info.hba.action, 'hardened');
+    assert.equal(s.info.hba.lines.length, 2);
+    assert.doesNotMatch(readFileSync(join(dir, 'pg_hba.conf'), 'utf8'), HOST_TRUST);
+    await s.cluster.exec("alter role postgres password 'restored-secret'");
+    await assert.rejects(tcpSession(s.info.port), /password/);
+    await assert.rejects(tcpSession(s.info.port, 'wrong'), /password authentication failed/);
+    await tcpSession(s.info.port, 'restored-secret');
+  } finally {
+    await s.cluster.destroy();
+  }
+});
+
+test('a restore into the repository, or around it, is refused before anything is written', async () => {
+  const before = listTree(repoDir);
+  const e = await rejectsWithCode(restore(opts(join(repoDir, 'restored'), { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-in-repo') }] })),
+    'USAGE', /is inside the repository/);
+  assert.match(e.hint ?? '', /outside the repository/);
+  await rejectsWithCode(restore(opts(join(work, 'x'), { tablespaceMap: [{ from: tsDir, to: join(repoDir, 'ts') }] })), 'USAGE', /tablespace .* is inside the repository/);
+  // The repository inside the target (even with --delta, which would remove it as a stray).
+  await rejectsWithCode(restore(opts(work, { delta: true, tablespaceMap: [{ from: tsDir, to: join(work, 'ts-around') }] })),
+    'USAGE', /the repository .* is inside the restore target/);
+  assert.deepEqual(listTree(repoDir), before);
+  assert.equal(existsSync(join(work, 'x')), false);
+});
+
 test('a non-empty directory is refused (hint: --delta) and left untouched', async () => {
   const dir = join(work, 'nonempty');
   mkdirSync(dir);
   writeFileSync(join(dir, 'precious'), 'x');
-  const e = await rejects(restore(opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-ne') }] })), 'CONFLICT', /is not empty/);
+  const e = await rejectsWithCode(restore(opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-ne') }] })), 'CONFLICT', /is not empty/);
   assert.match(e.hint ?? '', /--delta/);
   assert.deepEqual(listTree(dir), ['precious']);
   assert.equal(existsSync(join(work, 'ts-ne')), false);
@@ -162,7 +205,7 @@ test('a non-empty directory is refused (hint: --delta) and left untouched', asyn
 
 test('a tablespace whose recorded location is in use is refused before anything is written', async () => {
   const dir = join(work, 'no-map');
-  const e = await rejects(restore(opts(dir)), 'CONFLICT', /tablespace .* is not empty/);
+  const e = await rejectsWithCode(restore(opts(dir)), 'CONFLICT', /tablespace .* is not empty/);
   assert.match(e.hint ?? '', /--tablespace-map/);
   assert.equal(existsSync(dir), false);
 });
@@ -207,7 +250,7 @@ test('an interrupted restore leaves its marker and no pg_control; plain restore 
   const ts = join(work, 'ts-interrupted');
   const ac = new AbortController();
   const map = [{ from: tsDir, to: ts }];
-  await rejects(restore(opts(dir, {
+  await rejectsWithCode(restore(opts(dir, {
     tablespaceMap: map, signal: ac.signal,
     onProgress: (p) => {
       if (p.bytesDone > 4 * 1024 * 1024) ac.abort(new PgkeepError('INTERRUPTED', 'test interruption'));
@@ -215,7 +258,7 @@ test('an interrupted restore leaves its marker and no pg_control; plain restore 
   })), 'INTERRUPTED');
   assert.ok(existsSync(join(dir, MARKER_FILE)));
   assert.equal(existsSync(join(dir, 'global/pg_control')), false, 'cannot be started');
-  const e = await rejects(restore(opts(dir, { tablespaceMap: map })), 'CONFLICT', /was interrupted/);
+  const e = await rejectsWithCode(restore(opts(dir, { tablespaceMap: map })), 'CONFLICT', /was interrupted/);
   assert.match(e.hint ?? '', /--delta/);
   const r = await restore(opts(dir, { tablespaceMap: map, delta: true }));
   assert.equal(r.resumed, coldId);
@@ -240,7 +283,7 @@ test('a damaged blob fails with DATA_INTEGRITY naming the file, and the marker s
   const damaged = await Repository.open(new PosixDriver(copy), { getPassphrase: async () => PASSPHRASE, jobs: 2 });
   const dir = join(work, 'from-damaged');
   try {
-    const e = await rejects(restore({ ...opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-damaged') }] }), repo: damaged }), 'DATA_INTEGRITY');
+    const e = await rejectsWithCode(restore({ ...opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-damaged') }] }), repo: damaged }), 'DATA_INTEGRITY');
     assert.ok(e.message.includes(victim.path), e.message);
   } finally {
     await damaged.close();

@@ -24,14 +24,15 @@ export function disablePlacementSettings(text: string): string {
   return text.split('\n').map((l) => (PLACEMENT.test(l) ? `# disabled by pgkeep restore --start: ${l}` : l)).join('\n');
 }
 
-export async function startRestored(dataDir: string, opts: { port?: number; wait?: boolean } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
+/** `listen`: TCP addresses (default "": none, the private unix socket only; see pg/restored-hba.ts). */
+export async function startRestored(dataDir: string, opts: { port?: number; wait?: boolean; listen?: string } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
   const auto = join(dataDir, 'postgresql.auto.conf');
   if (existsSync(auto)) {
     const text = await readFile(auto, 'utf8');
     const fixed = disablePlacementSettings(text);
     if (fixed !== text) await writeFile(auto, fixed);
   }
-  const cluster = await LocalCluster.attach(dataDir, { port: opts.port });
+  const cluster = await LocalCluster.attach(dataDir, { port: opts.port, listen: opts.listen ?? '' });
   try {
     await cluster.start({ wait: opts.wait });
   } catch (e) {
@@ -46,9 +47,18 @@ export async function startRestored(dataDir: string, opts: { port?: number; wait
       dataDir,
       port: cluster.port,
       socketDir: cluster.socketDir,
+      listen: cluster.listen,
+      hba: cluster.hba!,
       logFile: cluster.logFile,
       connection: `host=${quoteConnValue(cluster.socketDir)} port=${cluster.port} dbname=postgres`,
+      ...(cluster.listen ? { tcpConnection: `host=${quoteConnValue(tcpHost(cluster.listen))} port=${cluster.port} dbname=postgres` } : {}),
       stopCommand: user ? `su ${user.name} -c ${shellQuote(pgCtl)}` : pgCtl,
     },
   };
+}
+
+/** A host to reach listen_addresses from this machine: the first address, or localhost for a wildcard. */
+function tcpHost(listen: string): string {
+  const first = listen.split(',')[0]!.trim();
+  return first === '*' || first === '0.0.0.0' || first === '::' ? 'localhost' : first;
 }

@@ -5,8 +5,9 @@
 import type { Repository } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { RecoveryRequest } from './recovery-config.js';
-import type { PitrPlan, PitrRequest, RecoveryEnd } from './pitr/types.js';
+import type { PitrPlan, PitrRequest, RecoveryEnd, WalUsed } from './pitr/types.js';
 import type { ArchiveModeOption } from './archive-mode.js';
+import type { HbaReport } from '../pg/restored-hba.js';
 
 export interface TablespaceMapping {
   /** Original location (as recorded in the snapshot) or the tablespace OID. */
@@ -58,6 +59,11 @@ export interface RestoreOptions {
   start?: boolean;
   /** TCP port for --start (default: a free one). */
   port?: number;
+  /**
+   * listen_addresses for --start (default "": no TCP, the unix socket in a private directory
+   * only). With TCP, host connections use password authentication (scram-sha-256).
+   */
+  listen?: string;
   /** Leave the started server running after this process exits (the CLI does). */
   detach?: boolean;
   /** Called with the started cluster (tests stop it; the CLI detaches it). */
@@ -69,7 +75,7 @@ export interface RestoreOptions {
 }
 
 export type RestoreStep =
-  | 'resolve' | 'check-target' | 'plan' | 'begin' | 'tablespaces' | 'write-files' | 'remove-strays'
+  | 'resolve' | 'check-target' | 'plan' | 'keep-wal' | 'begin' | 'tablespaces' | 'write-files' | 'remove-strays'
   | 'recovery-config' | 'finish' | 'start';
 
 export interface RestoreProgress {
@@ -109,7 +115,14 @@ export interface RestoreStats {
 export interface StartedInfo {
   dataDir: string;
   port: number;
+  /** The unix socket's directory: 0700, owned by the server's OS user. */
   socketDir: string;
+  /** listen_addresses: "" (the default) = no TCP at all, the socket only. */
+  listen: string;
+  /** What pgkeep did to pg_hba.conf: written (the backup had none), hardened (host trust -> scram-sha-256) or kept. */
+  hba: HbaReport;
+  /** With TCP: a libpq string over TCP (password authentication). */
+  tcpConnection?: string;
   logFile: string;
   /** libpq connection string (add user=...). */
   connection: string;
@@ -125,6 +138,19 @@ export interface RestoredTablespace {
   to: string;
 }
 
+/** --delta over a data directory whose pg_wal held WAL the archive lacks (keep-wal.ts). */
+export interface UnarchivedWal {
+  files: {
+    name: string;
+    /** "missing": not in the archive; "different": archived with other content. */
+    archive: 'missing' | 'different';
+    /** Left in pg_wal, where archive recovery replays it (else only in savedTo). */
+    keptInPgWal: boolean;
+  }[];
+  /** Directory beside the data directory holding a copy of each file. */
+  savedTo: string;
+}
+
 export interface RestoreResult {
   snapshotId: string;
   cluster: string;
@@ -138,6 +164,8 @@ export interface RestoreResult {
   tablespaces: RestoredTablespace[];
   /** Paths removed by --delta (relative to the data directory). */
   removed: string[];
+  /** --delta: WAL of the target's pg_wal that the archive lacked, saved (and kept) instead of removed. */
+  unarchivedWal?: UnarchivedWal;
   stats: RestoreStats;
   /** What the restored cluster will do when started. */
   recovery: { mode: 'none' | 'crash-recovery' | 'archive-recovery'; signal?: string; settings: Record<string, string> };
@@ -155,5 +183,7 @@ export interface RestoreResult {
   pitr?: PitrPlan;
   /** With --start and archive recovery: how recovery ended (promoted, paused, shut down). */
   recoveryEnd?: RecoveryEnd;
+  /** Which WAL the restored cluster recovers with (its own, the archive's) and up to where; absent when it needs none. */
+  wal?: WalUsed;
   warnings: string[];
 }

@@ -147,7 +147,8 @@ export const DEMO_STEPS: DemoStep[] = [
 ];
 
 async function createCluster(s: DemoState): Promise<unknown> {
-  s.cluster = await LocalCluster.create({ pgBin: s.opts.pgBin, dataChecksums: true });
+  // No TCP: the demo cluster trusts local connections, and only its private socket offers them.
+  s.cluster = await LocalCluster.create({ pgBin: s.opts.pgBin, dataChecksums: true, listen: '' });
   await s.cluster.start();
   return { version: s.cluster.version, dataDir: s.cluster.dataDir, port: s.cluster.port };
 }

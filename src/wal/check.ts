@@ -4,6 +4,10 @@
  * from the backup's start, through the .history files), walk the segments from the backup's
  * walStart to the newest archived one, list the missing ones, and give the recoverable window
  * (from the backup's end to the end of the last segment reachable without a gap).
+ *
+ * Every .history file is read and checked as PostgreSQL writes it. With readData every archived
+ * file is read back and checked (read-archived.ts); a damaged segment counts as missing, so the
+ * windows show what recovery can really replay.
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository, SnapshotManifest } from '../repo/index.js';
@@ -15,6 +19,8 @@ import {
 import { listArchive, type ArchivedSystem } from './archive-listing.js';
 import { readSegmentHeader } from './identify.js';
 import { targetTimeline, timelineOfSegment, timelinePath } from './timelines.js';
+import { timelineHistoryProblems } from '../pg/history-file-check.js';
+import { readArchivedFiles, type DamagedWalFile } from './read-archived.js';
 
 export interface WalGap {
   /** First and last missing segment. */
@@ -69,23 +75,40 @@ export interface WalCheckReport {
   backups: BackupWindow[];
   /** Problems found (missing history files, undecidable segment size...). */
   problems: string[];
-  /** False when a backup cannot reach its window (status gap or unrecoverable). */
+  /** Archived files that are damaged or malformed (every .history file; with readData every file). */
+  damaged: DamagedWalFile[];
+  /** Files read back and found right (readData), and whether contents were read at all. */
+  filesRead: number;
+  readData: boolean;
+  /** False when a backup cannot reach its window (status gap or unrecoverable) or a file is damaged. */
   ok: boolean;
+}
+
+export interface WalCheckOptions {
+  /** Read every archived file back and check its content (else only listings and .history files). */
+  readData?: boolean;
+  /** Files read at once with readData. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
 }
 
 type CheckRepo = Pick<Repository, 'listObjects' | 'listSnapshots' | 'getObject'>;
 
-export async function checkArchive(repo: CheckRepo, cluster: string): Promise<WalCheckReport> {
+export async function checkArchive(repo: CheckRepo, cluster: string, opts: WalCheckOptions = {}): Promise<WalCheckReport> {
   const systems = await listArchive(repo, cluster);
   const backups = (await repo.listSnapshots(cluster)).filter((m) => m.kind === 'physical');
-  const report: WalCheckReport = { cluster, timelines: [], backups: [], problems: [], ok: true };
+  const report: WalCheckReport = {
+    cluster, timelines: [], backups: [], problems: [], damaged: [], filesRead: 0, readData: Boolean(opts.readData), ok: true,
+  };
+  if (opts.readData) await readEverything(repo, systems, opts, report);
   const sysIds = new Set([...systems.keys(), ...backups.map((b) => meta(b).systemIdentifier)]);
   for (const sysId of [...sysIds].sort()) {
     const system = systems.get(sysId) ?? { systemIdentifier: sysId, files: [], histories: new Map(), storedBytes: 0 };
     const own = backups.filter((b) => meta(b).systemIdentifier === sysId);
     const segSize = await segmentSizeOf(repo, system, own);
     if (segSize === undefined) continue; // no segments and no backups: nothing to check
-    const histories = await readHistories(repo, system, report.problems);
+    const histories = await readHistories(repo, system, report);
     const present = segmentsByTimeline(system, segSize);
     report.timelines.push(...timelineReports(system, present, histories, segSize));
     for (const b of own) report.backups.push(backupWindow(b, present, histories, segSize));
@@ -95,8 +118,23 @@ export async function checkArchive(repo: CheckRepo, cluster: string): Promise<Wa
       report.problems.push(`timeline ${t.timeline} of system ${t.systemIdentifier} has no ${hex8(t.timeline)}.history in the archive: recovery cannot switch to it`);
     }
   }
-  report.ok = report.backups.every((b) => b.status === 'ok' || b.status === 'self-contained');
+  report.ok = report.damaged.length === 0 && report.backups.every((b) => b.status === 'ok' || b.status === 'self-contained');
   return report;
+}
+
+/** Read every archived file; damaged ones are reported and dropped from the listing (they count as missing). */
+async function readEverything(repo: CheckRepo, systems: Map<string, ArchivedSystem>, opts: WalCheckOptions,
+  report: WalCheckReport): Promise<void> {
+  const files = [...systems.values()].flatMap((s) => [...s.files, ...s.histories.values()]
+    .map((file) => ({ file, systemIdentifier: s.systemIdentifier })));
+  const r = await readArchivedFiles(repo, files, { concurrency: opts.concurrency, signal: opts.signal, onProgress: opts.onProgress });
+  report.filesRead = r.read;
+  report.damaged.push(...r.damaged);
+  const bad = new Set(r.damaged.map((d) => d.key));
+  for (const s of systems.values()) {
+    s.files = s.files.filter((f) => !bad.has(f.key));
+    for (const [tli, f] of s.histories) if (bad.has(f.key)) s.histories.delete(tli);
+  }
 }
 
 function meta(m: SnapshotManifest): PhysicalBackupMeta {
@@ -114,15 +152,21 @@ async function segmentSizeOf(repo: CheckRepo, system: ArchivedSystem, backups: S
   return readSegmentHeader(await repo.getObject(seg.object), `archived ${seg.file.name}`).segmentSize;
 }
 
-async function readHistories(repo: CheckRepo, system: ArchivedSystem, problems: string[]): Promise<Map<number, TimelineHistoryEntry[]>> {
+async function readHistories(repo: CheckRepo, system: ArchivedSystem, report: WalCheckReport): Promise<Map<number, TimelineHistoryEntry[]>> {
   const out = new Map<number, TimelineHistoryEntry[]>();
   for (const [tli, f] of system.histories) {
+    const damaged = (problem: string) => report.damaged.push({ file: f.file.name, key: f.key, problem });
+    let data: Buffer;
     try {
-      out.set(tli, parseTimelineHistory(await repo.getObject(f.object)));
+      data = await repo.getObject(f.object);
     } catch (e) {
       if (!(e instanceof PgkeepError)) throw e;
-      problems.push(`${f.file.name} of system ${system.systemIdentifier} is unreadable: ${e.message}`);
+      damaged(e.message);
+      continue;
     }
+    const problems = timelineHistoryProblems(data, tli);
+    if (problems.length) damaged(`not a valid timeline history: ${problems.join('; ')}`);
+    else out.set(tli, parseTimelineHistory(data));
   }
   return out;
 }

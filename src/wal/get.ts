@@ -6,7 +6,7 @@
  */
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PgkeepError } from '../errors.js';
+import { diskFullError, PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { readClusterIdentity } from '../backup/cluster-identity.js';
 import { parseWalFileName, type WalFileKind } from '../pg/wal-name.js';
@@ -87,6 +87,8 @@ async function writeAtomically(destination: string, data: Uint8Array): Promise<v
     await rename(tmp, destination);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    const disk = diskFullError(e, { what: 'restore_command destination', dir: dirname(destination) });
+    if (disk) throw disk;
     throw new PgkeepError('REPOSITORY', `cannot write ${destination}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
       hint: 'restore_command runs as the server\'s OS user: it must be able to write into pg_wal',
     });

@@ -2,7 +2,8 @@
  * `wal push` (archive_command): one WAL file into the repository, durably, exactly once.
  *
  *   read the file -> whose system is it? -> same system as the cluster's recorded identity?
- *   -> store write-once (compressed, encrypted) -> if it was there already: same bytes = done,
+ *   -> is its content what PostgreSQL writes under that name (content-check.ts: page headers,
+ *   .history/.backup text)? -> store write-once (compressed, encrypted) -> if it was there already: same bytes = done,
  *   different bytes = refuse loudly and keep the first copy.
  *
  * No repository lock is taken: gc deletes only packs and rewrites manifests, never WAL objects,
@@ -14,6 +15,7 @@ import type { Repository } from '../repo/index.js';
 import { checkClusterIdentity, readClusterIdentity } from '../backup/cluster-identity.js';
 import { walObjectName } from './layout.js';
 import { readWalSource, type ReadWalSourceOptions } from './source-file.js';
+import { walContentProblem } from './content-check.js';
 import type { WalFileKind } from '../pg/wal-name.js';
 
 export interface WalPushOptions extends ReadWalSourceOptions {
@@ -39,6 +41,15 @@ type WalRepo = Pick<Repository, 'getObject' | 'putObject' | 'location'>;
 export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<WalPushResult> {
   const src = await readWalSource(opts.path, opts);
   const systemIdentifier = await systemOf(repo, opts.cluster, src.file.name, src.systemIdentifier);
+  const problem = walContentProblem(src.file, src.data, src.systemIdentifier);
+  if (problem) {
+    throw new PgkeepError('DATA_INTEGRITY', `${src.file.name} (${src.path}) is not archived: its content is not valid: ${problem}`, {
+      hint: src.file.kind === 'history' || src.file.kind === 'backup'
+        ? 'PostgreSQL writes this file itself; it was edited or damaged. Fix or restore it in pg_wal; the archiver retries until it is accepted'
+        : 'the file in pg_wal is damaged or was overwritten; check the disk, and take a new backup once archiving continues',
+      details: { file: src.file.name, path: src.path, problem },
+    });
+  }
   const object = walObjectName(opts.cluster, systemIdentifier, src.file);
   const { created, key } = await repo.putObject(object, src.data, { ifAbsent: true });
   const result: WalPushResult = {

@@ -83,13 +83,19 @@ export async function pruneSpool(dir: string, name: string): Promise<void> {
 export async function putInSpool(dir: string, name: string, data: Uint8Array): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `${SPOOL_TMP_PREFIX}${name}-${process.pid}`);
-  const h = await open(tmp, 'w', 0o600);
   try {
-    await h.writeFile(data);
-  } finally {
-    await h.close();
+    const h = await open(tmp, 'w', 0o600);
+    try {
+      await h.writeFile(data);
+    } finally {
+      await h.close();
+    }
+    await rename(tmp, join(dir, name));
+  } catch (e) {
+    // A full disk (the spool shares pg_wal's file system by default): leave no partial file.
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
   }
-  await rename(tmp, join(dir, name));
 }
 
 export async function spoolHas(dir: string, name: string): Promise<boolean> {

@@ -4,11 +4,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser } from '../pg/server-user.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
@@ -17,8 +16,9 @@ import { walFileName, nextWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from './layout.js';
 import { readSegmentHeader } from './identify.js';
 import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
 
-const CLI = resolve('bin/pgkeep.js');
+const CLI = PGKEEP_BIN;
 const KDF = { N: 1024, r: 8, p: 1 };
 let cluster: LocalCluster;
 let work: string;
@@ -28,20 +28,8 @@ let sysid: string;
 /** Segments archived by the server, in order. */
 const archived: string[] = [];
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
-  return new Promise((res, rej) => {
-    const base = { ...process.env };
-    for (const k of Object.keys(base)) if (k.startsWith('PGKEEP_')) delete base[k];
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, cwd });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliRun> {
+  return runPgkeep(args, { env, cwd });
 }
 
 async function switchAndWait(): Promise<string> {

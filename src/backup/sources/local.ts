@@ -15,7 +15,7 @@ import { storeLocalWal } from '../local-wal.js';
 import { groupName, userName } from '../os-names.js';
 import { checkLocalDataDirectory, readSqlServerFacts, type SqlServerFacts } from '../server-facts.js';
 import { createTemporarySlot, startLocalBackup } from '../start.js';
-import { stopLocalBackup } from '../stop.js';
+import { stopLocalBackup, stopLocalBackupWatched } from '../stop.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 import { walRange } from '../wal-range.js';
 
@@ -75,7 +75,10 @@ export class LocalSource implements BackupSource {
 
   async stop(run: BackupRun): Promise<StopInfo> {
     run.progress({ phase: 'stopping', bytesDone: 0, filesDone: 0 });
-    const stopped = await stopLocalBackup(this.client!, this.facts!.major, !this.opts.standalone);
+    // --standalone stores its WAL itself: no wait for the archive
+    const stopped = this.opts.standalone
+      ? await stopLocalBackup(this.client!, this.facts!.major, false)
+      : await stopLocalBackupWatched(this.client!, this.facts!.major, run);
     const owner = await stat(join(this.pgdata!, 'PG_VERSION'));
     const file = (path: string, text: string) => run.writer.addFile({
       path, type: 'file', mode: 0o600, size: Buffer.byteLength(text), mtimeMs: stopped.stopTime.getTime(),

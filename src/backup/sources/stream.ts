@@ -15,6 +15,7 @@ import {
 } from '../../pg/protocol/index.js';
 import type { TablespaceInfo } from '../meta.js';
 import { WalCollector } from '../stream-wal.js';
+import { ArchiveWatch } from '../archive-watch.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 
 export class StreamSource implements BackupSource {
@@ -29,6 +30,8 @@ export class StreamSource implements BackupSource {
   private tablespaceMap?: string;
   private tablespaces: TablespaceInfo[] = [];
   private totalBytes?: number;
+  /** Watches the server's wait for archiving at the end of BASE_BACKUP (not for --standalone). */
+  private watch?: ArchiveWatch;
 
   constructor(private readonly settings: ClusterSettings, private readonly opts: { standalone: boolean; ignoreChecksumErrors: boolean; signal?: AbortSignal }) {}
 
@@ -57,6 +60,9 @@ export class StreamSource implements BackupSource {
       blockSize,
       tablespaces: [],
     };
+    // Only to check where the repository is (backup/repo-placement.ts); a role may not read it.
+    const dataDirectory = await rc.showSetting('data_directory').catch(() => undefined);
+    if (dataDirectory) this.facts.dataDirectory = dataDirectory;
     return this.facts;
   }
 
@@ -68,9 +74,11 @@ export class StreamSource implements BackupSource {
           'standalone backup is streamed without a slot and could be removed by the server before it arrives');
       }
     }
+    const waitForArchive = !this.opts.standalone && (await this.startArchiveWatch(run));
     const stream = this.rc!.baseBackup({
       label, fast: true, progress: true, manifest: true, manifestChecksums: 'SHA256', tablespaceMap: true,
       ...(this.opts.ignoreChecksumErrors ? { noVerifyChecksums: true } : {}),
+      ...(waitForArchive ? {} : { waitForArchive: false }),
       signal: run.options.signal,
     });
     this.events = stream[Symbol.asyncIterator]();
@@ -79,7 +87,7 @@ export class StreamSource implements BackupSource {
     const ev = first.value;
     this.tablespaces = ev.tablespaces.map((t) => ({ oid: String(t.oid), location: t.location }));
     this.totalBytes = ev.totalBytes;
-    this.started = { startLsn: ev.startLsn, timeline: ev.timeline, startTime: new Date() };
+    this.started = { startLsn: ev.startLsn, timeline: ev.timeline, startTime: new Date(), tablespaces: this.tablespaces };
     if (this.wal) await this.wal.start(ev.startLsn, ev.timeline);
     return this.started;
   }
@@ -109,7 +117,7 @@ export class StreamSource implements BackupSource {
     };
 
     for (;;) {
-      const next = await this.events!.next().catch((e: unknown) => {
+      const next = await this.nextEvent().catch((e: unknown) => {
         throw checksumFailureError(e);
       });
       if (next.done) break;
@@ -167,6 +175,7 @@ export class StreamSource implements BackupSource {
           break;
       }
     }
+    await this.watch?.stop();
     // tablespaces whose link the tar did not carry (TABLESPACE_MAP): record them too
     for (const [path, location] of tsLinks) {
       track(run.writer.addFile({ path, type: 'symlink', mode: 0o777, mtimeMs: Date.now(), linkTarget: location }));
@@ -200,7 +209,39 @@ export class StreamSource implements BackupSource {
     return this.wal!.finish(stop.stopLsn);
   }
 
+  /**
+   * BASE_BACKUP waits for the archiving of its last segment (WAIT, the server's default): bound
+   * and watch that wait from a second session. False when there is none (then WAIT false).
+   */
+  private async startArchiveWatch(run: BackupRun): Promise<boolean> {
+    const o = run.options;
+    const watch = await ArchiveWatch.start({
+      settings: this.settings, waiterPid: (this.rc!.client as unknown as { processID: number }).processID, startClock: 'basebackup',
+      timeoutMs: o.archiveTimeoutMs, signal: o.signal,
+    });
+    if (watch instanceof ArchiveWatch) {
+      this.watch = watch;
+      return true;
+    }
+    run.warn(`cannot watch the WAL archiver from an SQL session (${watch.unavailable}): the backup does not wait for its last ` +
+      'WAL segment to be archived; "pgkeep wal check" shows when it is');
+    return false;
+  }
+
+  /** The next event of BASE_BACKUP; when the archive watch ends the wait, its reason. */
+  private async nextEvent(): Promise<IteratorResult<BackupEvent>> {
+    const next = this.events!.next();
+    if (!this.watch) return next;
+    next.catch(() => undefined);
+    try {
+      return await Promise.race([next, this.watch.failure]);
+    } catch (e) {
+      throw this.watch.endedWith ?? e;
+    }
+  }
+
   async close(): Promise<void> {
+    await this.watch?.stop();
     await this.events?.return?.().catch(() => undefined);
     await this.wal?.close();
     await this.rc?.close();

@@ -8,6 +8,7 @@ import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
+import { parseDuration } from '../../config/duration.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
 import { backup, BACKUP_METHODS, type BackupMethod, type BackupResult } from '../../backup/index.js';
 
@@ -18,6 +19,7 @@ interface BackupFlags {
   jobs?: string;
   checksumAll?: boolean;
   ignoreChecksumErrors?: boolean;
+  archiveTimeout?: string;
 }
 
 const PHASE_TEXT: Record<string, string> = {
@@ -53,11 +55,15 @@ export function register(program: Command, runner: Runner): void {
     .option('--jobs <n>', 'parallel readers and compression workers (default: the number of CPUs, at most 8)')
     .option('--checksum-all', 'read every file, even those whose size and mtime did not change since the previous backup')
     .option('--ignore-checksum-errors', 'report pages with a wrong checksum as warnings instead of failing the backup')
+    .option('--archive-timeout <duration>', 'longest wait for the server to archive the backup\'s last WAL segment (default [backup] archive_timeout or 60s)')
     .addHelpText('after', `
 Every backup is incremental to the previous one of the cluster (chunks that did not change are
 not stored again) and complete on its own (restore never needs an older backup).
 A hot backup (stream, local) needs the WAL written while it ran: either the WAL archive
 ("pgkeep wal ...") or --standalone. A cold backup needs the server cleanly stopped.
+At its end a hot backup waits until the server has archived its last WAL segment; it fails
+(exit 5, nothing stored) as soon as pg_stat_archiver shows archive_command failing, or after
+--archive-timeout, with the archiver's error.
 
 Examples:
   pgkeep backup                                   hot backup over a replication connection
@@ -70,6 +76,8 @@ Examples:
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) {
         throw new PgkeepError('USAGE', `--jobs must be a whole number from 1 to 64, not "${opts.jobs}"`);
       }
+      const archiveTimeoutMs = opts.archiveTimeout === undefined
+        ? ctx.config.backup.archiveTimeoutMs : parseDuration(opts.archiveTimeout, '--archive-timeout');
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), ...(jobs ? { jobs } : {}) });
       const bar = progressBar(ctx, { label: 'backup' });
       let result: BackupResult;
@@ -84,6 +92,7 @@ Examples:
           jobs,
           checksumAll: opts.checksumAll,
           ignoreChecksumErrors: opts.ignoreChecksumErrors,
+          ...(archiveTimeoutMs !== undefined ? { archiveTimeoutMs } : {}),
           signal: ctx.signal,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, PHASE_TEXT[p.phase] ?? p.phase),
           onWarning: (m) => {

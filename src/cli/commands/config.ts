@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
-import type { PgkeepConfig } from '../../config/index.js';
+import { formatDuration, type PgkeepConfig } from '../../config/index.js';
 import { redactConnInfo } from '../../config/conninfo.js';
 import { describeConnection, resolveConnection } from '../../pg/connect.js';
 
@@ -26,7 +26,8 @@ export interface ConfigReport {
   };
   pgdata: string | null;
   pgBin: string | null;
-  repo: PgkeepConfig['repo'];
+  repo: Omit<PgkeepConfig['repo'], 'signal'>;
+  backup: PgkeepConfig['backup'];
   retention: PgkeepConfig['retention'];
   logLevel: string;
   passphrase: string;
@@ -34,6 +35,7 @@ export interface ConfigReport {
 
 export function configReport(config: PgkeepConfig, env: NodeJS.ProcessEnv = process.env): ConfigReport {
   const p = resolveConnection(config.cluster, { env });
+  const { signal: _signal, ...repo } = config.repo;
   return {
     file: config.file ?? null,
     cluster: config.clusterName,
@@ -46,7 +48,8 @@ export function configReport(config: PgkeepConfig, env: NodeJS.ProcessEnv = proc
     },
     pgdata: config.cluster.pgdata ?? null,
     pgBin: config.cluster.pgBin ?? null,
-    repo: config.repo,
+    repo,
+    backup: config.backup,
     retention: config.retention,
     logLevel: config.logLevel,
     passphrase: config.passphrase.fromEnv ? 'from PGKEEP_PASSPHRASE'
@@ -69,6 +72,8 @@ export function renderConfigReport(r: ConfigReport): string {
     ['repo.s3_endpoint', r.repo.s3Endpoint],
     ['repo.s3_region', r.repo.s3Region],
     ['repo.s3_path_style', r.repo.s3PathStyle],
+    ['repo.s3_timeout', r.repo.s3TimeoutMs === undefined ? undefined : formatDuration(r.repo.s3TimeoutMs)],
+    ['backup.archive_timeout', r.backup.archiveTimeoutMs === undefined ? undefined : formatDuration(r.backup.archiveTimeoutMs)],
     ['passphrase', r.passphrase],
     ['retention.keep_last', r.retention.keepLast],
     ['retention.keep_days', r.retention.keepDays],

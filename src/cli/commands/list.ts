@@ -4,7 +4,7 @@ import type { Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { listBackups, type BackupSummary, type DamagedSnapshot } from '../../backup/index.js';
+import { listBackupsReport, type BackupSummary, type DamagedSnapshot } from '../../backup/index.js';
 import { ERROR_CODES, PgkeepError } from '../../errors.js';
 
 const shortTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -33,7 +33,7 @@ Examples:
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
       let listed: { rows: BackupSummary[]; damaged: DamagedSnapshot[] };
       try {
-        listed = await listBackups(repo, ctx.config.clusterName);
+        listed = await listBackupsReport(repo, ctx.config.clusterName);
       } finally {
         await repo.closeAll();
       }

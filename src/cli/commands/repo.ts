@@ -13,9 +13,25 @@ import {
 import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import { readRepoConfig } from '../../repo/repo-config.js';
+import type { TempFilesSummary } from '../../repo/temp-files.js';
 import { openStorage } from '../../repo/storage/index.js';
+import { storageFor } from '../../repo/open.js';
+import { describeUid, repositoryOwner } from '../../repo/storage/posix/repo-owner.js';
+import { lookupOsUser } from '../../pg/server-user.js';
 
 type Repo = Awaited<ReturnType<typeof openRepository>>;
+
+/** --owner USER: the user's uid and primary group. */
+function ownerFlag(name: string): { uid: number; gid: number } {
+  const user = lookupOsUser(name);
+  if (!user) throw new PgkeepError('USAGE', `--owner: there is no OS user "${name}"`, { hint: 'name an existing user, e.g. --owner postgres' });
+  return { uid: user.uid, gid: user.gid };
+}
+
+/** The owner of a directory repository (undefined on S3). */
+function repositoryOwnerUid(location: string): number | undefined {
+  return location.startsWith('s3://') ? undefined : repositoryOwner(location)?.uid;
+}
 
 async function withRepo<T>(ctx: CommandContext, fn: (repo: Repo) => Promise<T>): Promise<T> {
   const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
@@ -43,14 +59,23 @@ Examples:
     .option('--encrypt', 'encrypt everything with AES-256-GCM under a key protected by a passphrase')
     .option('--compression <codec>', 'default codec: none, gzip[:1-9], lz4, zstd[:1-19] (default [repo] compression or zstd:3)')
     .option('--chunk-size <size>', 'chunk size, a power of two from 4k to 16m (default [repo] chunk_size or 128k)')
+    .option('--owner <user>', 'as root: the OS user (and its group) the repository directory and all its files belong to')
     .addHelpText('after', `
 The passphrase comes from PGKEEP_PASSPHRASE, PGKEEP_PASSPHRASE_FILE / --passphrase-file, or is
 asked twice on the terminal. Keep it safe: without it the repository cannot be read.
 
+Ownership (a directory): a repository has one owner, the owner of its pgkeep.json, and every
+file in it is readable by that user only (0600). Make it the server's OS user (postgres), since
+archive_command runs as that user. Root may use any repository: what root writes is given to
+the owner. Another user is refused with the owner's name. Without --owner the repository
+belongs to the user running "repo init" (as root: to the directory's owner if that is not root).
+
 Examples:
   pgkeep --repo /var/backups/pgkeep repo init
-  PGKEEP_PASSPHRASE_FILE=/etc/pgkeep/pass pgkeep --repo s3://backups/pg repo init --encrypt --compression zstd:6`)
-    .action(runner.action<{ encrypt?: boolean; compression?: string; chunkSize?: string }>(async (ctx, opts) => {
+  PGKEEP_PASSPHRASE_FILE=/etc/pgkeep/pass pgkeep --repo s3://backups/pg repo init --encrypt --compression zstd:6
+  sudo pgkeep --repo /var/backups/pgkeep repo init --owner postgres`)
+    .action(runner.action<{ encrypt?: boolean; compression?: string; chunkSize?: string; owner?: string }>(async (ctx, opts) => {
+      const owner = opts.owner === undefined ? undefined : ownerFlag(opts.owner);
       const compression = opts.compression ?? ctx.config.repo.compression ?? 'zstd:3';
       parseCodec(compression, opts.compression ? '--compression' : 'compression');
       const chunkSpec = opts.chunkSize ?? ctx.config.repo.chunkSize ?? '128k';
@@ -58,16 +83,21 @@ Examples:
       const passphrase = opts.encrypt
         ? await readPassphrase(ctx.config.passphrase, { prompt: 'New repository passphrase: ', confirm: true })
         : undefined;
-      const r = await initRepository(ctx.config.repo, { compression, chunkSize, passphrase });
+      const r = await initRepository({ ...ctx.config.repo, ...(owner ? { owner } : {}) }, { compression, chunkSize, passphrase });
       try {
+        const ownerUid = repositoryOwnerUid(r.location);
         const result = {
           location: r.location, id: r.config.id, version: r.config.version, compression: r.config.compression,
           chunkSize: r.config.chunkSize, encrypted: r.encrypted,
+          ...(ownerUid !== undefined ? { owner: describeUid(ownerUid) } : {}),
         };
         ctx.out.result(result, (d) => [
           `initialized pgkeep repository ${d.location}`,
           `  format version ${d.version}, compression ${d.compression}, chunk size ${formatBytes(d.chunkSize)}, ` +
             `${d.encrypted ? 'encrypted (AES-256-GCM)' : 'not encrypted'}`,
+          ...(d.owner ? [`  owner ${d.owner}: only this user (and root) can use it${ownerUid === 0
+            ? '; archive_command runs as the server\'s OS user: use "repo init --owner postgres", or chown -R postgres: the directory'
+            : ''}`] : []),
         ].join('\n'));
       } finally {
         await r.closeAll();
@@ -89,9 +119,10 @@ Examples:
   repo
     .command('check')
     .description('verify the repository: manifests, locators and pack indexes; with --read-data every blob too')
-    .option('--read-data', 'read every blob, authenticate, decompress and compare its SHA-256 (reads everything)')
+    .option('--read-data', 'read every blob and every archived WAL file: authenticate, decompress, compare its SHA-256, check WAL page headers and history files (reads everything)')
     .addHelpText('after', `
-Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
+Without --read-data only the structure is checked (manifests, locators, pack indexes) and WAL
+files are counted, not read. Exits with code 7 (DATA_INTEGRITY) when anything is damaged, naming each damaged object and the
 snapshots it affects.
 
 Examples:
@@ -101,8 +132,8 @@ Examples:
       const report = await withRepo(ctx, (r) => checkRepository(r, {
         readData: opts.readData,
         signal: ctx.signal,
-        onProgress: (done, total) => {
-          if (ctx.interactive) process.stderr.write(`\rchecking packs ${done}/${total}${done === total ? '\n' : ''}`);
+        onProgress: (done, total, what) => {
+          if (ctx.interactive) process.stderr.write(`\rchecking ${what} ${done}/${total}${done === total ? '\n' : ''}`);
         },
       }));
       ctx.out.result(report, (d) => renderCheck(d, Boolean(opts.readData)));
@@ -121,6 +152,9 @@ Examples:
     .option('--repack-below <percent>', 'repack packs with less than this share of live data (default 50; 0 = never)')
     .addHelpText('after', `
 Packs newer than the oldest running backup, dump or WAL push (shared lock) are left alone.
+Temporary files (.pgkeep-tmp-*) of killed writers are removed once nothing has written to them
+for an hour (wal push takes no lock, so age protects a running one) and they are older than
+any shared lock still listed.
 
 Examples:
   pgkeep repo gc --dry-run
@@ -195,13 +229,7 @@ Examples:
 
 async function withDriver<T>(ctx: CommandContext, fn: (d: Repo['driver']) => Promise<T>): Promise<T> {
   // Locks need no key: open the storage without asking for the passphrase.
-  const loc = ctx.config.repo;
-  if (!loc.path) {
-    throw new PgkeepError('REPOSITORY', 'no repository location is configured', {
-      hint: 'use --repo <dir|s3://bucket/prefix>, set PGKEEP_REPO, or set [repo] path in pgkeep.toml',
-    });
-  }
-  const driver = openStorage(loc.path, { s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle });
+  const driver = storageFor(ctx.config.repo);
   try {
     await readRepoConfig(driver);
     return await fn(driver);
@@ -220,6 +248,7 @@ function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
     `logical size ${formatBytes(i.logicalBytes)} (sum over snapshots)`,
     `stored size  ${formatBytes(i.storedBytes)} (${i.packs} packs ${formatBytes(i.packBytes)}, ${i.objects} other objects ${formatBytes(i.objectBytes)})`,
     `ratio        ${i.ratio.toFixed(2)}`,
+    `temp files   ${renderTemp(i.tempFiles)}`,
     `locks        ${i.locks.length ? '' : 'none'}`,
   ];
   return lines.join('\n') + (i.locks.length ? '\n' + renderLocks(i.locks).split('\n').map((l) => '  ' + l).join('\n') : '');
@@ -227,15 +256,24 @@ function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
 
 function renderCheck(r: CheckReport, readData: boolean): string {
   const head = `${r.ok ? 'ok' : 'DAMAGED'}: ${r.snapshots} snapshot(s), ${r.packs} pack(s), ${r.blobs} referenced blob(s)` +
-    (readData ? `, ${r.blobsRead} blob(s) read and verified (${formatBytes(r.bytesRead)})` : ' (structure only; --read-data verifies the data)');
-  if (r.ok) return head + (r.unreferencedPacks ? `\n${r.unreferencedPacks} unreferenced pack(s): "pgkeep repo gc" removes them` : '');
+    (readData ? `, ${r.blobsRead} blob(s) and ${r.walFilesRead} of ${r.walFiles} WAL file(s) read and verified (${formatBytes(r.bytesRead)})`
+      : `, ${r.walFiles} WAL file(s) (structure only; --read-data verifies the data and the WAL)`);
+  const temp = r.tempFiles.count ? `\ntemporary files: ${renderTemp(r.tempFiles)}` : '';
+  if (r.ok) return head + (r.unreferencedPacks ? `\n${r.unreferencedPacks} unreferenced pack(s): "pgkeep repo gc" removes them` : '') + temp;
   const rows = r.damaged.map((d) => [
     d.object + (d.offset !== undefined ? ` @${d.offset}` : ''),
     d.problem,
     d.snapshots.join(', ') || '(none)',
     (d.files ?? []).join(', '),
   ]);
-  return `${head}\n\n${table(['object', 'problem', 'snapshots affected', 'files'], rows)}`;
+  return `${head}${temp}\n\n${table(['object', 'problem', 'snapshots affected', 'files'], rows)}`;
+}
+
+function renderTemp(t: TempFilesSummary): string {
+  if (!t.count) return 'none';
+  const age = t.oldestAgeSeconds >= 7200 ? `${Math.round(t.oldestAgeSeconds / 3600)} h` : `${Math.round(t.oldestAgeSeconds / 60)} min`;
+  return `${t.count} left by interrupted writers (${formatBytes(t.bytes)}, oldest ${age} old); ` +
+    `${t.removable ? `"pgkeep repo gc" removes ${t.removable} of them` : 'none old enough for "pgkeep repo gc" to remove (1 h untouched)'}`;
 }
 
 function renderGc(r: GcReport): string {
@@ -247,6 +285,10 @@ function renderGc(r: GcReport): string {
       `${formatBytes(r.bytesWritten)} live copied, ${r.manifestsRewritten} manifest(s) rewritten)`,
   ];
   if (r.protectedPacks) lines.push(`kept     ${r.protectedPacks} pack(s) newer than a running backup's lock`);
+  if (r.tempFiles.removed || r.tempFiles.kept) {
+    lines.push(`temp     ${verb === 'would' ? 'would remove' : 'removed'} ${r.tempFiles.removed} temporary file(s) of killed writers (${formatBytes(r.tempFiles.bytes)})` +
+      (r.tempFiles.kept ? `, kept ${r.tempFiles.kept} written to within the last hour (a writer may still run)` : ''));
+  }
   lines.push(`${verb === 'would' ? 'would free' : 'freed'}    ${formatBytes(r.bytesFreed)}`);
   return lines.join('\n');
 }

@@ -8,10 +8,11 @@ import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
+import { renderAccess } from '../restore-access.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreResult } from '../../restore/index.js';
+import { describeGap, parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreResult } from '../../restore/index.js';
 
 interface RestoreFlags extends PitrFlags {
   to?: string;
@@ -20,6 +21,7 @@ interface RestoreFlags extends PitrFlags {
   tablespaceMap: string[];
   start?: boolean;
   port?: string;
+  listen?: string;
   /** commander turns --no-sync into sync: false. */
   sync?: boolean;
   archiveMode: string;
@@ -51,26 +53,43 @@ export function renderRestore(r: RestoreResult): string {
     for (const p of r.removed.slice(0, 50)) lines.push(`  removed ${p}`);
     if (r.removed.length > 50) lines.push(`  ... and ${r.removed.length - 50} more (see --json)`);
   }
+  const w = r.unarchivedWal;
+  for (const f of w?.files ?? []) {
+    lines.push(`  kept ${f.name} (${f.archive === 'missing' ? 'not in the archive' : 'differs from the archived copy'}): ${f.keptInPgWal ? 'left in pg_wal, ' : ''}copied to ${w!.savedTo}`);
+  }
   if (r.resumed) lines.push(`finished an interrupted restore (of snapshot ${r.resumed})`);
   for (const t of r.tablespaces) lines.push(`tablespace ${t.oid}: ${t.to}${t.to !== t.from ? ` (was ${t.from})` : ''}`);
-  lines.push(`recovery: ${RECOVERY_TEXT[r.recovery.mode]}`);
+  lines.push(`recovery: ${r.wal?.ownWalOnly ? OWN_WAL_TEXT : RECOVERY_TEXT[r.recovery.mode]}`);
   if (r.recovery.settings.restore_command) lines.push(`  restore_command = ${r.recovery.settings.restore_command}`);
+  lines.push(...renderWal(r));
   lines.push(renderArchiving(r));
   if (r.pitr) lines.push(...renderPitr(r));
   if (r.recoveryEnd) lines.push(...renderRecoveryEnd(r));
   if (r.started && r.recoveryEnd?.state === 'shut down') {
     lines.push(`the server shut down at the target, as asked; starting it again repeats recovery to the same point (remove recovery.signal and the recovery_target settings from postgresql.auto.conf to continue)`);
   } else if (r.started) {
-    lines.push(
-      `started on port ${r.started.port} (log: ${r.started.logFile})`,
-      `  connect: psql "${r.started.connection} user=<a superuser of the source>"`,
-      `  stop:    ${r.started.stopCommand}`,
-    );
+    lines.push(`started on port ${r.started.port} (log: ${r.started.logFile})`, ...renderAccess(r.started), `  stop:    ${r.started.stopCommand}`);
   } else {
     lines.push(`start it with: pg_ctl start -D ${r.dataDir} (as the data directory's owner), or restore with --start`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+const OWN_WAL_TEXT = 'archive recovery from the WAL stored with the backup only (this cluster has nothing in the archive), then a new timeline';
+
+/** Which WAL the restored cluster recovers with, and up to where (what the restore can hold: its recovery point). */
+function renderWal(r: RestoreResult): string[] {
+  const w = r.wal;
+  if (!w) return [];
+  const own = w.fromBackup ? `the backup's own (pg_wal/ in the snapshot: ${w.fromBackup.first} .. ${w.fromBackup.last})` : '';
+  const archive = w.fromArchive ? `the archive (timeline ${w.fromArchive.timeline}: ${w.fromArchive.first} .. ${w.fromArchive.last})` : '';
+  const sources = own && archive ? `${own}, then ${archive}` : own || archive || 'none archived yet';
+  const tail = w.ownWalOnly ? '; restore_command fetches nothing' : !w.fromArchive && w.fromBackup ? '; the archive holds nothing after it' : '';
+  const where = { record: `the last record in ${w.upTo.segment}`, 'segment-end': `the end of ${w.upTo.segment}`, 'backup-end': 'the backup\'s end' }[w.upTo.what];
+  const lines = [`WAL: ${sources}${tail}`, `  up to: LSN ${w.upTo.lsn} (${where})${r.pitr?.target ? ', recovery stops at the target before that' : ''}`];
+  if (w.gap) lines.push(`  gap: ${describeGap(w.gap)}`);
+  return lines;
 }
 
 function renderArchiving(r: RestoreResult): string {
@@ -102,6 +121,7 @@ function renderRecoveryEnd(r: RestoreResult): string[] {
   const lines = [`recovery ended after ${e.seconds.toFixed(1)} s: ${e.state}${e.timeline ? ` (new timeline ${e.timeline})` : ''}`];
   if (e.stoppedAt) lines.push(`  ${e.stoppedAt}`);
   if (e.lastTransactionTime) lines.push(`  last replayed transaction: ${e.lastTransactionTime}`);
+  if (e.replayLsn) lines.push(`  replayed up to LSN ${e.replayLsn}`);
   if (e.state === 'paused') lines.push('  read-only at the target: check the data, then SELECT pg_wal_replay_resume() to promote (or restore again with another target)');
   return lines;
 }
@@ -113,10 +133,11 @@ export function register(program: Command, runner: Runner): void {
     .argument('[id]', 'snapshot id, or "latest" (the default): the newest backup; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
     .requiredOption('--to <dir>', 'data directory to restore into (created; must be empty unless --delta)')
     .option('--jobs <n>', 'parallel file writers (default: the number of CPUs, at most 8)')
-    .option('--delta', 'restore over an existing copy: keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks')
+    .option('--delta', 'restore over an existing data directory of this cluster (or an interrupted restore): keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks (WAL the archive lacks is kept and copied aside)')
     .option('--tablespace-map <old=new>', 'restore the tablespace at OLD (its recorded location or OID) to NEW (repeatable)', collect, [])
     .option('--start', 'start the restored cluster and wait until it accepts connections')
-    .option('--port <n>', 'TCP port for --start (default: a free one)')
+    .option('--port <n>', 'port for --start (default: a free one)')
+    .option('--listen <addresses>', 'with --start: also listen on these TCP addresses (listen_addresses), with password authentication (scram-sha-256) for host connections; default: no TCP, only a unix socket in a private (0700) directory')
     .option('--no-sync', 'do not fsync restored files (faster; for throwaway copies)')
     .option('--target-time <ts>', 'recover to this moment: ISO 8601 or "YYYY-MM-DD HH:MM:SS[.ffffff][+TZ]" (no zone: this machine\'s local time)')
     .option('--target-xid <xid>', 'recover to the end (commit or abort) of this transaction')
@@ -131,16 +152,24 @@ export function register(program: Command, runner: Runner): void {
 Files get their recorded modes and mtimes; run as root, they also get their recorded owner (by
 name when this host knows it), so the cluster starts as the postgres user. A stream backup's
 backup_manifest is restored too: "pg_verifybackup DIR" checks the files.
-A standalone backup recovers from its own WAL; other hot backups recover from the WAL archive
-(recovery.signal and a restore_command running "pgkeep wal get"). Until the restore finishes,
-DIR holds .pgkeep-restore-in-progress and no global/pg_control, so it cannot be started.
+Without a target, every restore goes to the latest point: the end of the WAL the repository
+holds (recovery.signal and a restore_command running "pgkeep wal get"), cold and standalone
+backups included when their cluster archived WAL after them (their own pg_wal/ fills in).
+A standalone backup with nothing archived after it recovers from its own pg_wal/; a cold one
+simply starts. Recovery always ends with a promotion to a new timeline. The output says which
+WAL is used and up to where. Until the restore finishes, DIR holds .pgkeep-restore-in-progress
+and no global/pg_control, so it cannot be started.
+--delta goes only over a data directory of the same cluster (or an interrupted restore), and
+keeps WAL the archive lacks (in pg_wal for recovery, and copied to DIR.unarchived-wal-<time>).
+--start listens on no TCP address unless --listen: only a unix socket in a 0700 directory.
 
-Every restore that recovers from the WAL archive (a hot backup without --standalone, or any
-backup with a target) replays along the latest timeline unless --target-timeline says
-otherwise, so pgkeep chooses the backup the way PostgreSQL needs it: without an id (or with
-"latest"), the newest backup on that timeline's history; a given id that is not on it (taken
-on the old timeline after a promotion) is refused before anything is written. Cold and
-standalone backups restored without a target need no archive: they start as they are.
+Recovery replays along the latest timeline unless --target-timeline says otherwise, so pgkeep
+chooses the backup the way PostgreSQL needs it: without an id (or with "latest"), the newest
+backup on that timeline's history; a given id that is not on it (taken on the old timeline
+after a promotion) is refused before anything is written. A gap in the archive after the
+backup (a missing segment, newer ones archived) refuses the latest point, naming it: put the
+segments back, or accept the loss with --target-lsn at the reachable point it names. With
+--start, a recovery that promotes before the planned end fails (exit 7).
 
 The restored cluster keeps the backup's configuration, archive_command included: once promoted
 it archives a new timeline wherever the source did. --archive-mode off writes archive_mode = off
@@ -160,6 +189,7 @@ Examples:
   pgkeep restore latest --to /var/lib/postgresql/15/restored
   pgkeep restore latest --to /srv/drill --archive-mode off --start     a restore drill that archives nothing
   pgkeep restore 20260101T120000Z-1a2b --to /srv/pg --jobs 4 --start --port 5499
+  pgkeep restore latest --to /srv/copy --start --listen 127.0.0.1     also TCP, with password logins
   pgkeep restore latest --to /srv/replica --delta          rebuild a damaged copy quickly
   pgkeep restore latest --to /srv/pg --tablespace-map /srv/ts1=/srv/restored-ts1
   pgkeep restore --to /srv/pitr --target-time '2026-03-01 14:04:59+01' --start
@@ -170,6 +200,7 @@ Examples:
       const jobs = positiveInt(opts.jobs, '--jobs', 64);
       const port = positiveInt(opts.port, '--port', 65535);
       if (port !== undefined && !opts.start) throw new PgkeepError('USAGE', '--port applies only with --start');
+      if (opts.listen !== undefined && !opts.start) throw new PgkeepError('USAGE', '--listen applies only with --start');
       const tablespaceMap = opts.tablespaceMap.map(parseTablespaceMapping);
       const pitr = parsePitrFlags(opts);
       const archiveMode = parseArchiveMode(opts.archiveMode);
@@ -196,6 +227,7 @@ Examples:
           },
           start: opts.start,
           port,
+          listen: opts.listen,
           detach: true,
           sync: opts.sync !== false,
           signal: ctx.signal,

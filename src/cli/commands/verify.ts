@@ -15,6 +15,8 @@ export function renderVerify(r: VerifyReport): string {
   ];
   if (r.manifestFilesChecked !== undefined) lines.push(`  ${r.manifestFilesChecked} files match the server's backup_manifest`);
   if (r.walSegmentsChecked !== undefined) lines.push(`  ${r.walSegmentsChecked} WAL segments of the standalone backup present`);
+  const w = r.archivedWal;
+  if (w) lines.push(`  archived WAL ${w.from}${w.to !== w.from ? `..${w.to}` : ''} (needed for consistency): ${w.ok} of ${w.segments} segment(s) read and checked`);
   for (const p of r.problems.slice(0, 50)) lines.push(`  ${p.path}: ${p.problem}`);
   if (r.problems.length > 50) lines.push(`  ... and ${r.problems.length - 50} more (see --json)`);
   return lines.join('\n');
@@ -23,10 +25,12 @@ export function renderVerify(r: VerifyReport): string {
 export function register(program: Command, runner: Runner): void {
   program
     .command('verify')
-    .description('read back every blob of a snapshot and check it (checksums, sizes, the server\'s backup_manifest, standalone WAL)')
+    .description('read back every blob of a snapshot and check it (checksums, sizes, the server\'s backup_manifest, the WAL it needs)')
     .argument('<id>', 'snapshot id, or "latest"')
     .option('--jobs <n>', 'files read in parallel')
     .addHelpText('after', `
+For a hot backup that is not standalone, the archived WAL from its start to its stop segment (what
+it needs to become consistent) is read back too: checksum, decompression and every page header.
 Exits with 0 when everything checks out and 7 (DATA_INTEGRITY) when anything is damaged or missing.
 
 Examples:

@@ -64,7 +64,9 @@ Examples:
         throw new PgkeepError('USAGE', '--create-slot needs --slot NAME', { hint: 'for example: --slot pgkeep --create-slot' });
       }
       const { streamWal } = await import('../../wal/stream/index.js');
-      const repo = await openRepo(ctx);
+      // The receiver stops by itself on the signal and stores its .partial: its storage requests
+      // must not be cut off by the interrupt (each is bounded by s3_timeout anyway).
+      const repo = await openRepo({ ...ctx, config: { ...ctx.config, repo: { ...ctx.config.repo, signal: undefined } } });
       try {
         const result = await streamWal({
           repo,

@@ -87,7 +87,7 @@ function registerGet(wal: Command, runner: Runner): void {
     try {
       return await walGet(ctx, opts, args[0]!, args[1]!);
     } catch (e) {
-      ctx.out.error(toPgkeepError(e));
+      ctx.out.error(ctx.signal.aborted ? toPgkeepError(ctx.signal.reason) : toPgkeepError(e));
       return WAL_GET_FAILED;
     }
   });
@@ -212,21 +212,35 @@ function registerCheck(wal: Command, runner: Runner): void {
   wal
     .command('check')
     .description('is the archive continuous from each backup to the newest segment? the recoverable window of each backup')
+    .option('--read-data', 'also read every archived file back and check it (checksum, decompression, WAL page headers)')
     .addHelpText('after', `
 Per timeline: first and last archived segment and any gaps. Per physical backup: the timeline
 recovery follows (through .history files), and the window it can be recovered to: from its end
 to the end of the newest segment reachable without a gap. Exits 7 (DATA_INTEGRITY) when a backup
-cannot reach its window (a gap, or WAL it needs to become consistent is missing).
+cannot reach its window (a gap, or WAL it needs to become consistent is missing) or an archived
+file is damaged.
+
+What is read: without --read-data, the listing of the archive and every .history file (checked
+line by line as PostgreSQL writes them); segments are not read. With --read-data, every
+segment, .partial, .backup and .history file is read back: its SHA-256 (or, encrypted, its
+AES-GCM tag), decompression, and its content (each WAL page header: magic, page address,
+timeline; the text format of history files). A damaged segment counts as missing.
 
 Examples:
   pgkeep wal check
+  pgkeep wal check --read-data
   pgkeep --json wal check`)
-    .action(runner.action(async (ctx) => {
+    .action(runner.action<{ readData?: boolean }>(async (ctx, opts) => {
       const { checkArchive } = await import('../../wal/check.js');
       const repo = await openRepo(ctx);
       let report: WalCheckReport;
       try {
-        report = await checkArchive(repo, ctx.config.clusterName);
+        report = await checkArchive(repo, ctx.config.clusterName, {
+          readData: opts.readData, concurrency: repo.jobs, signal: ctx.signal,
+          onProgress: (done, total) => {
+            if (ctx.interactive) process.stderr.write(`\rreading WAL files ${done}/${total}${done === total ? '\n' : ''}`);
+          },
+        });
       } finally {
         await repo.closeAll();
       }
@@ -234,6 +248,11 @@ Examples:
       if (!report.ok) {
         const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
         if (ctx.out.json) return 7;
+        if (bad.length === 0) {
+          throw new PgkeepError('DATA_INTEGRITY', `${report.damaged.length} archived WAL file(s) are damaged: ${report.damaged.map((d) => d.file).join(', ')}`, {
+            hint: 'push the files again from the server\'s pg_wal if they are still there ("pgkeep wal push"); otherwise take a new backup',
+          });
+        }
         throw new PgkeepError('DATA_INTEGRITY', `${bad.length} backup(s) cannot be recovered to the newest archived WAL: ${bad.map((b) => b.id).join(', ')}`, {
           hint: 'the missing segments are listed above; if they are still in the server\'s pg_wal, archiving will catch up ' +
             '(check the server log for archive_command errors); otherwise take a new backup',
@@ -260,6 +279,8 @@ function renderCheck(r: WalCheckReport): string {
     ])));
     for (const b of r.backups) if (b.status !== 'ok') out.push(`  ${b.id}: ${b.message}`);
   } else out.push('', 'no physical backups');
+  if (r.readData) out.push('', `${r.filesRead} archived file(s) read back and checked, ${r.damaged.length} damaged`);
+  for (const d of r.damaged) out.push(`damaged: ${d.file} (${d.key}): ${d.problem}`);
   for (const p of r.problems) out.push(`problem: ${p}`);
   return out.join('\n');
 }

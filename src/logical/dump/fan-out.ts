@@ -1,7 +1,8 @@
 /**
  * Copy one stream to a main sink and to side sinks, with backpressure from all of them. Side
  * sinks may stop reading at any time (pg_restore -l exits once it has read the table of
- * contents): they are then dropped and the copy goes on to the others.
+ * contents): they are then dropped and the copy goes on to the others. When the copy stops early
+ * (either end fails), the side sinks are destroyed.
  */
 import type { Readable, Writable } from 'node:stream';
 
@@ -42,4 +43,9 @@ export function fanOut(source: Readable, main: Writable, sides: Writable[]): voi
     main.destroy(e);
   });
   main.once('error', () => source.destroy());
+  // However the source stops (ended, failed, or destroyed because the main sink failed), no side
+  // sink may be left open: a pg_restore reading it would wait on its stdin forever.
+  source.once('close', () => {
+    for (const w of live) if (!w.writableEnded && !w.destroyed) w.destroy();
+  });
 }

@@ -70,6 +70,8 @@ export interface DumpResult {
   warnings: string[];
 }
 
+const ON_EVERY_CLUSTER = ['template1', 'postgres'];
+
 function checkOptions(o: DumpOptions): DumpFormat {
   const format = o.format ?? 'custom';
   if (o.schemaOnly && o.dataOnly) throw new PgkeepError('USAGE', '--schema-only and --data-only exclude each other');
@@ -127,12 +129,14 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
       let step: string | undefined;
       let bytes = 0;
       const report = () => o.onProgress?.({ part: db, bytes, step, index, of: parts });
+      // Like pg_dumpall: template1 and postgres exist on every cluster, their SQL goes into them.
+      const plainCreates = scope === 'all' && format === 'plain' && !ON_EVERY_CLUSTER.includes(db);
       report();
       const d = await dumpDatabase({
         writer, pgDump: tools.pgDump, pgRestore: tools.pgRestore, env: libpqEnv(withDatabase(params, db)), database: db, format,
         args: {
           schemas: o.schemas, tables: o.tables, excludeTables: o.excludeTables, schemaOnly: o.schemaOnly, dataOnly: o.dataOnly,
-          jobs: o.jobs, noCompression: compressedBy === 'repository', create: scope === 'all' && format === 'plain',
+          jobs: o.jobs, noCompression: compressedBy === 'repository', create: plainCreates,
         },
         hints, signal: o.signal,
         onBytes: (n) => {
@@ -145,7 +149,7 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
         },
       });
       if (d.tocNote && format !== 'plain') warnings.push(`database ${db}: ${d.tocNote}`);
-      dumped.push(d);
+      dumped.push(scope === 'all' && format === 'plain' ? { ...d, createsDatabase: plainCreates } : d);
     }
     const meta: DumpMeta = {
       version: 1, scope, format,

@@ -8,7 +8,10 @@ export interface ServerFacts {
   major: number;
   /** The database the connection reaches. */
   database: string;
-  /** Databases a cluster dump covers: not templates, connections allowed. */
+  /**
+   * Databases a cluster dump covers, as pg_dumpall chooses them: every one that accepts
+   * connections but template0 (template1 first: what a DBA put there is in every new database).
+   */
   databases: string[];
   roles: string[];
 }
@@ -17,7 +20,8 @@ export async function readServerFacts(cluster: ClusterSettings, opts: { database
   return withClient(cluster, { database: opts.database, signal: opts.signal }, async (c) => {
     const r = await c.query(`select current_setting('server_version') as version,
         current_setting('server_version_num')::int as num, current_database() as db,
-        array(select datname::text from pg_database where not datistemplate and datallowconn order by datname) as dbs,
+        array(select datname::text from pg_database where datallowconn and datname <> 'template0' and datconnlimit <> -2
+          order by datname <> 'template1', datname) as dbs,
         array(select rolname::text from pg_roles order by rolname) as roles`);
     const row = r.rows[0];
     return {

@@ -1,6 +1,6 @@
 /**
  * The table of contents of an archive as pg_dump writes it, read by pg_restore itself:
- * `pg_restore -l` (every entry) and `pg_restore --schema-only --verbose` (dependencies, exact
+ * `pg_restore --create -l` (every entry) and `pg_restore --schema-only --verbose` (dependencies, exact
  * names). For a custom archive streaming out of pg_dump, both read the head of the same stream
  * (the TOC comes first) and exit; for a directory archive they read its toc.dat.
  */
@@ -37,7 +37,8 @@ function start(pgRestore: string, archive: string | undefined, hints: ListParseH
   const env = { ...process.env, PGPASSFILE: '/dev/null' };
   const input = archive ? [archive] : [];
   const stdin = archive ? 'ignore' : 'pipe';
-  const list = runTool(pgRestore, ['-l', ...input], { env, stdin, signal });
+  // --create lists the database's own entries too (DATABASE, its properties, comment, grants).
+  const list = runTool(pgRestore, ['--create', '-l', ...input], { env, stdin, signal });
   const verbose = runTool(pgRestore, ['--schema-only', '--verbose', '-f', '-', ...input], { env, stdin, signal });
   const listText = collect(list, () => true);
   const verboseText = collect(verbose, (l) => l.startsWith('-- '));

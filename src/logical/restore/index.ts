@@ -26,9 +26,10 @@ import { stderrTail } from '../tools/run-tool.js';
 import { dumpMetaOf, type DumpedDatabase, type DumpMeta } from '../meta.js';
 import { parseQualifiedName, quoteIdent } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
-import { selectTocEntries, writeTocList, type TocEntry } from '../toc/index.js';
+import { knowsDependencies, selectTocEntries, writeTocList, type SkippedEntry, type TocEntry } from '../toc/index.js';
 import { describeRestoreError, type RestoreErrorInfo } from './pg-restore-log.js';
 import { pgRestoreArgs, psqlArgs } from './pg-restore-args.js';
+import { isExpectedCreateError, restoreDatabaseProperties } from './database-level.js';
 import { materialize, materializeFile, runRestoreTool, type ToolRestoreResult } from './run-restore.js';
 
 export interface RestoreDumpOptions {
@@ -199,6 +200,9 @@ async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpRe
     o.signal?.throwIfAborted();
     const p = await restoreDatabase(o, snapshot, meta, db, { params, pgRestore, psql, existing });
     parts.push(p);
+    if (o.all && p.mode === 'into' && db.toc && !db.toc.entries.some((e) => e.type === 'DATABASE')) {
+      warnings.push(`database ${db.name}: only its contents were restored; its settings, owner, grants and comment are not in this dump (taken by an older pgkeep)`);
+    }
     if (p.skipped.length) warnings.push(`database ${db.name}: left out ${p.skipped.length} entr${p.skipped.length === 1 ? 'y' : 'ies'} that need objects not restored: ${p.skipped.slice(0, 5).join('; ')}`);
     stopIfFailed(p);
   }
@@ -264,6 +268,20 @@ function toRestoredErrors(r: ToolRestoreResult, toc: TocEntry[] | undefined): Re
   });
 }
 
+/**
+ * A partition or inheritance child that needs a table not chosen (a second parent): restoring
+ * without it would leave its rows out of the table asked for, so nothing is restored.
+ */
+function refuseStranded(stranded: SkippedEntry[], entries: TocEntry[], db: string): void {
+  if (!stranded.length) return;
+  const byId = new Map(entries.map((e) => [e.dumpId, e]));
+  const names = (ids: number[]) => ids.map((d) => byId.get(d)).filter((e) => e !== undefined).map((e) => `${e.schema !== undefined ? `${e.schema}.` : ''}${e.name}`);
+  const what = stranded.map((s) => `${objectLabel(s.entry)} (needs ${names(s.missing).join(', ')})`);
+  throw new PgkeepError('UNSUPPORTED', `database ${db}: the tables asked for have partitions or inheritance children that cannot be restored without other tables: ${what.join('; ')}`, {
+    hint: `add ${[...new Set(stranded.flatMap((s) => names(s.missing)))].map((n) => `--table ${n}`).join(' ')} to restore them too`,
+  });
+}
+
 /** An exit failure the log did not explain (e.g. the tool could not start). */
 function unexplained(r: ToolRestoreResult, name: string): RestoredError[] {
   if (r.exit.code === 0 || r.log.errors.length) return [];
@@ -305,7 +323,11 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
     const exists = c.existing!.has(db.name);
     mode = exists && !o.clean ? 'into' : 'create';
     targetDb = db.name;
-    if (meta.format === 'plain' && exists) {
+    if (meta.format === 'plain' && db.createsDatabase === false) {
+      // template1 and postgres: dumped without CREATE DATABASE, replayed into the one there.
+      if (!exists) await createDatabase(c.params, targetDb, o.signal);
+      mode = 'into';
+    } else if (meta.format === 'plain' && exists) {
       throw new PgkeepError('CONFLICT', `database ${db.name} exists on the target, and a plain-format dump can only create it`, {
         hint: 'drop it first, or restore from a custom-format dump',
       });
@@ -346,8 +368,11 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
     let entries: number | undefined;
     let skipped: string[] = [];
     if ((o.tables?.length ?? 0) + (o.schemas?.length ?? 0) > 0) {
-      if (!db.toc) {
-        throw new PgkeepError('UNSUPPORTED', `the snapshot has no table of contents for database ${db.name} (${db.tocNote ?? 'not recorded'}), so it cannot be restored selectively`);
+      if (!db.toc || !knowsDependencies(db.toc.entries)) {
+        const what = db.toc ? 'the dependencies of its table of contents' : 'a table of contents';
+        throw new PgkeepError('UNSUPPORTED', `the snapshot lacks ${what} for database ${db.name} (${db.tocNote ?? 'not recorded'}), so it cannot be restored selectively`, {
+          hint: 'restore the whole database (without --table/--schema) into a scratch database and copy what you need from there',
+        });
       }
       const sel = selectTocEntries(db.toc.entries, {
         tables: (o.tables ?? []).map((t) => parseQualifiedName(t)),
@@ -358,6 +383,7 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
           hint: `see what it holds with: pgkeep restore-dump ${snapshot.id} --list`,
         });
       }
+      refuseStranded(sel.stranded, db.toc.entries, db.name);
       listFile = join(tmp, 'restore.list');
       writeFileSync(listFile, writeTocList(db.toc.entries, sel.ids, `pgkeep restore-dump ${snapshot.id}`));
       entries = sel.ids.length;
@@ -397,9 +423,27 @@ async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: 
       onStep: (step) => progress({ step }),
       onBytes: (bytes) => progress({ bytes }),
     });
+    const errors = [...toRestoredErrors(r, db.toc?.entries), ...unexplained(r, 'pg_restore')];
+    const ignored: string[] = [];
+    // --all into a database that exists (template1, postgres...): its settings, owner, grants and
+    // comment too, not only its contents.
+    if (o.all && mode === 'into' && db.toc && (!errors.length || o.continueOnError)) {
+      progress({ step: 'database settings, owner, grants and comment' });
+      const props = await restoreDatabaseProperties({
+        pgRestore: c.pgRestore!, psql: c.psql!, entries: db.toc.entries, tmp, archive,
+        input: () => o.repo.readFile(snapshot, db.path, { signal: o.signal }),
+        connectDb: maintenanceDb(targetDb), env: env(), noOwner: o.noOwner, signal: o.signal,
+      });
+      const found = [
+        ...(props ? [...toRestoredErrors(props.extract, undefined), ...unexplained(props.extract, 'pg_restore')] : []),
+        ...(props?.apply ? [...toRestoredErrors(props.apply, undefined), ...unexplained(props.apply, 'psql')] : []),
+      ];
+      errors.push(...found.filter((e) => !isExpectedCreateError(e.message)));
+      ignored.push(...found.filter((e) => isExpectedCreateError(e.message)).map((e) => e.text));
+    }
     return {
-      name: db.name, target: targetDb, mode, ...(entries !== undefined ? { entries } : {}), skipped, ignored: [],
-      errors: [...toRestoredErrors(r, db.toc?.entries), ...unexplained(r, 'pg_restore')], seconds: (Date.now() - started) / 1000,
+      name: db.name, target: targetDb, mode, ...(entries !== undefined ? { entries } : {}), skipped, ignored,
+      errors, seconds: (Date.now() - started) / 1000,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -3,5 +3,5 @@ export { KNOWN_TYPES, RELATION_TYPES, type Toc, type TocEntry, type TocHeader } 
 export { parseTocList, parseListLine, splitSchemaNameOwner, type ListParseHints } from './parse-list.js';
 export { parseVerboseToc, type VerboseEntry } from './parse-verbose.js';
 export { mergeVerbose } from './merge.js';
-export { selectTocEntries, type TocSelection, type TocSelectionResult, type SkippedEntry } from './select.js';
+export { knowsDependencies, selectTocEntries, type TocSelection, type TocSelectionResult, type SkippedEntry } from './select.js';
 export { writeTocList, formatListLine } from './write-list.js';

@@ -2,7 +2,9 @@
  * Choose the TOC entries that restore some tables or schemas, with what belongs to them: a
  * table's definition and data, its indexes, constraints, defaults, triggers, policies, rules,
  * row security, comments, security labels and grants; the sequences it owns (serial/identity)
- * with their values. Pure.
+ * with their values; and its partitions (every level, in any schema, with their attach entries)
+ * and inheritance children, with their rows, since they hold the rows a query of the table
+ * returns. Pure.
  *
  * A dependent entry (index, FK constraint, trigger...) is taken only when every relation and
  * function it depends on is taken: an FK constraint to a table that is not restored, or a
@@ -29,11 +31,17 @@ export interface TocSelectionResult {
   unmatched: string[];
   /** Dependent entries left out because they need relations that are not restored. */
   skipped: SkippedEntry[];
+  /**
+   * Partitions or inheritance children of a chosen table that cannot come along because they
+   * need a relation that is not chosen (a second parent): restoring the table without them would
+   * silently lose their rows.
+   */
+  stranded: SkippedEntry[];
 }
 
 /** Entries that belong to another entry (restored with it, never chosen on their own). */
 const DEPENDENT_TYPES = new Set([
-  'TABLE DATA', 'MATERIALIZED VIEW DATA', 'INDEX', 'INDEX ATTACH', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT',
+  'TABLE DATA', 'MATERIALIZED VIEW DATA', 'TABLE ATTACH', 'INDEX', 'INDEX ATTACH', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT',
   'TRIGGER', 'POLICY', 'ROW SECURITY', 'RULE', 'DEFAULT', 'COMMENT', 'SECURITY LABEL', 'ACL', 'SEQUENCE OWNED BY',
   'SEQUENCE SET', 'STATISTICS', 'STATISTICS DATA',
 ]);
@@ -47,12 +55,29 @@ const NEEDED_TYPES = new Set<string>([
   ...RELATION_TYPES, 'INDEX', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT', 'FUNCTION', 'PROCEDURE', 'AGGREGATE',
 ]);
 
+const TABLE_TYPES = new Set(['TABLE', 'FOREIGN TABLE']);
+
+/**
+ * An index or unique constraint of a partition depends on its parent's, for the attach only:
+ * it can be created without it (the INDEX ATTACH entry is what needs both).
+ */
+const PARTITION_INDEX_TYPES = new Set(['INDEX', 'CONSTRAINT']);
+
 function isRoot(e: TocEntry): boolean {
   return !DEPENDENT_TYPES.has(e.type);
 }
 
 function describeTable(q: QualifiedName): string {
   return q.schema !== undefined ? `${q.schema}.${q.name}` : q.name;
+}
+
+/**
+ * Whether the TOC knows its dependencies (pg_restore --schema-only --verbose was read at dump
+ * time). Without them, nothing ties a table to its data, indexes or partitions: a selection
+ * would restore bare definitions.
+ */
+export function knowsDependencies(entries: TocEntry[]): boolean {
+  return entries.some((e) => e.deps.length > 0);
 }
 
 export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSelectionResult {
@@ -75,21 +100,30 @@ export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSel
 
   // Dependents of chosen entries, until nothing changes. A SEQUENCE that depends on a chosen
   // table is one it owns (serial or identity column) and comes along too.
+  // A TABLE that depends on a chosen table is one of its partitions or inheritance children.
   const skipped = new Map<number, SkippedEntry>();
+  const stranded = new Map<number, SkippedEntry>();
+  const onChosenTable = (e: TocEntry) => e.deps.some((d) => chosen.has(d) && TABLE_TYPES.has(byId.get(d)?.type ?? ''));
+  const needed = (e: TocEntry, d: number) => {
+    const t = byId.get(d)?.type ?? '';
+    return NEEDED_TYPES.has(t) && !(PARTITION_INDEX_TYPES.has(e.type) && PARTITION_INDEX_TYPES.has(t));
+  };
   let changed = true;
   while (changed) {
     changed = false;
     for (const e of entries) {
       if (chosen.has(e.dumpId)) continue;
-      const dependent = DEPENDENT_TYPES.has(e.type) || e.type === 'SEQUENCE';
+      const child = TABLE_TYPES.has(e.type);
+      const dependent = DEPENDENT_TYPES.has(e.type) || e.type === 'SEQUENCE' || child;
       if (!dependent || !e.deps.some((d) => chosen.has(d))) continue;
-      if (e.type === 'SEQUENCE' && !e.deps.some((d) => chosen.has(d) && byId.get(d)?.type === 'TABLE')) continue;
-      const missing = e.deps.filter((d) => !chosen.has(d) && NEEDED_TYPES.has(byId.get(d)?.type ?? ''));
+      if ((e.type === 'SEQUENCE' || child) && !onChosenTable(e)) continue;
+      const missing = e.deps.filter((d) => !chosen.has(d) && needed(e, d));
       if (missing.length) {
-        skipped.set(e.dumpId, { entry: e, missing });
+        (child ? stranded : skipped).set(e.dumpId, { entry: e, missing });
         continue;
       }
       skipped.delete(e.dumpId);
+      stranded.delete(e.dumpId);
       chosen.add(e.dumpId);
       changed = true;
     }
@@ -105,5 +139,6 @@ export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSel
     ids: entries.filter((e) => chosen.has(e.dumpId)).map((e) => e.dumpId),
     unmatched,
     skipped: [...skipped.values()].filter((s) => !chosen.has(s.entry.dumpId) && !belongsToMissing(s)),
+    stranded: [...stranded.values()].filter((s) => !chosen.has(s.entry.dumpId)),
   };
 }

@@ -31,7 +31,7 @@ export interface BaseBackupOptions {
   fast?: boolean;
   /** Include the WAL needed for consistency in the tar stream (pg_wal/...). */
   wal?: boolean;
-  /** With `wal`: wait for the last segment to be archived (default true, the server's default). */
+  /** Wait for the last segment to be archived before ending (default true, the server's default). */
   waitForArchive?: boolean;
   /** Size estimates first (tablespace sizes, `totalBytes`); default true. The server sends 'p' progress messages either way. */
   progress?: boolean;
@@ -51,10 +51,8 @@ export function buildBaseBackupCommand(o: BaseBackupOptions = {}): string {
   const opts = [`LABEL ${quoteLiteral(o.label ?? 'pgkeep base backup')}`];
   if (o.progress !== false) opts.push('PROGRESS');
   if (o.fast) opts.push(`CHECKPOINT 'fast'`);
-  if (o.wal) {
-    opts.push('WAL');
-    if (o.waitForArchive === false) opts.push('WAIT false');
-  }
+  if (o.wal) opts.push('WAL');
+  if (o.waitForArchive === false) opts.push('WAIT false');
   if (o.maxRateKbps !== undefined) {
     if (!Number.isInteger(o.maxRateKbps) || o.maxRateKbps < 32 || o.maxRateKbps > 1048576) {
       throw new PgkeepError('USAGE', `invalid maximum transfer rate ${o.maxRateKbps} kB/s`, {

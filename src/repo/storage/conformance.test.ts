@@ -17,6 +17,7 @@ import { storageFixtures, testedStorageKinds } from '../../test-support/storage-
 import type { StorageDriver } from './driver.js';
 import { compareKeys, TEMP_PREFIX } from './keys.js';
 import { PosixDriver } from './posix/index.js';
+import { openTemp } from './posix/atomic-file.js';
 import { openStorage, S3Driver } from './index.js';
 
 const MiB = 1024 * 1024;
@@ -285,6 +286,52 @@ for (const kind of testedStorageKinds()) {
         await assert.rejects(d.get(bad), /invalid repository object key/);
       }
     });
+  });
+}
+
+/** A write abandoned half-way (a killed writer): a posix temp file, an S3 multipart upload never completed. */
+async function abandonWrite(d: StorageDriver, key: string, bytes: number): Promise<void> {
+  if (d instanceof PosixDriver) {
+    const t = await openTemp(d.pathOf(key));
+    await t.handle.write(randomBytes(bytes));
+    await t.handle.close();
+    return;
+  }
+  const s3 = d as S3Driver;
+  const g = fx.rgw!;
+  const sdk = await import('@aws-sdk/client-s3');
+  const client = new sdk.S3Client({
+    region: g.region, endpoint: g.endpoint, forcePathStyle: true,
+    credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
+  });
+  try {
+    const Key = s3.prefix + key;
+    const { UploadId } = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: s3.bucket, Key }));
+    await client.send(new sdk.UploadPartCommand({ Bucket: s3.bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(bytes) }));
+  } finally {
+    client.destroy();
+  }
+}
+
+for (const kind of testedStorageKinds()) {
+  test(`storage ${kind}: an abandoned write is listed as temporary (size, age), never by list(), and deleteTemporary removes it`, async () => {
+    await fx.ready(kind);
+    const d = await fx.open(kind);
+    await d.put('packs/ab/kept', randomBytes(10));
+    await abandonWrite(d, 'packs/ab/abandoned', 1000);
+    const temp = [];
+    for await (const t of d.listTemporary!()) temp.push(t);
+    assert.equal(temp.length, 1, JSON.stringify(temp));
+    assert.match(temp[0]!.key, kind === 'posix' ? new RegExp(`^packs/ab/${TEMP_PREFIX}`) : /^packs\/ab\/abandoned$/);
+    assert.equal(temp[0]!.size, 1000);
+    assert.ok(Math.abs(Date.now() - temp[0]!.mtimeMs) < 120_000, `mtime ${temp[0]!.mtimeMs}`);
+    assert.deepEqual(await keysOf(d, ''), ['packs/ab/kept']);
+    await d.deleteTemporary!(temp[0]!);
+    await d.deleteTemporary!(temp[0]!); // already gone: not an error
+    const after = [];
+    for await (const t of d.listTemporary!()) after.push(t);
+    assert.deepEqual(after, []);
+    assert.deepEqual(await keysOf(d, ''), ['packs/ab/kept']);
   });
 }
 

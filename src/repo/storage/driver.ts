@@ -28,6 +28,21 @@ export interface ByteRange {
   length: number;
 }
 
+/**
+ * A temporary object a writer left, never visible through list(): a posix `.pgkeep-tmp-*` file,
+ * or an S3 multipart upload never completed.
+ */
+export interface TemporaryObject {
+  /** Where it is, relative to the repository root (for messages and deleteTemporary). */
+  key: string;
+  /** Bytes it holds (S3: the parts uploaded). */
+  size: number;
+  /** posix: last write (a live writer keeps it fresh); S3: when the upload was initiated. */
+  mtimeMs: number;
+  /** S3 multipart upload id. */
+  uploadId?: string;
+}
+
 export interface StorageDriver {
   /** Human-readable location for messages, e.g. "/var/backups/pgkeep" or "s3://bucket/prefix". */
   readonly location: string;
@@ -57,6 +72,14 @@ export interface StorageDriver {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Delete an object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+
+  /**
+   * Temporary objects of writers, running or killed (posix: `.pgkeep-tmp-*` files in any
+   * directory; S3: incomplete multipart uploads under the prefix).
+   */
+  listTemporary?(): AsyncIterable<TemporaryObject>;
+  /** Remove one temporary object found by listTemporary; a vanished one is not an error. */
+  deleteTemporary?(t: TemporaryObject): Promise<void>;
 
   /** Release sockets/handles. */
   close(): Promise<void>;

@@ -24,11 +24,13 @@ import {
   backupOnTimeline, newestTimeline, readArchiveFacts, segmentEnd, segmentName, segmentObject, segmentRun,
   type ArchiveFacts, type SegmentRun,
 } from './archive.js';
+import { describeGap, findGap } from './archive-gap.js';
 import { scanBackward, type ScanBudget } from './scan.js';
 import { targetSettings, targetValue } from './target.js';
 import { formatIsoMicros, formatPgTime, isoToMicros } from './time.js';
-import type { ArchiveReach, PitrPlan, PitrRequest } from './types.js';
+import type { ArchiveGap, ArchiveReach, PitrPlan, PitrRequest } from './types.js';
 import { describeEvent, type WalEvent } from './wal-records.js';
+import { describeWal } from './wal-used.js';
 
 export interface PitrPlanInput {
   repo: Pick<Repository, 'listSnapshots' | 'listObjects' | 'getObject' | 'readSnapshot' | 'location'>;
@@ -135,9 +137,11 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
   const run = segmentRun(facts, chosen.meta, tli);
   const consistent = checkConsistent(facts, chosen, run, input.plain ? warnings : undefined);
 
-  // Step: is the target within the archive's reach?
-  const reach = consistent || run.last !== undefined ? await checkReach(input, facts, chosen, run, found, budget, warnings) : undefined;
+  // Step: is the target within the archive's reach? (Never past a known gap.)
+  const gap = consistent ? findGap(facts, run) : undefined;
+  const reach = consistent || run.last !== undefined ? await checkReach(input, facts, chosen, run, found, gap, budget, warnings) : undefined;
   if (reach) reach.segmentsRead = budget.read;
+  if (gap && reach) refuseOrWarnGap(chosen, gap, reach, target !== undefined, warnings);
 
   return {
     snapshotId: chosen.id,
@@ -149,8 +153,29 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
     backupEnd: { lsn: chosen.meta.stopLsn, time: chosen.meta.stopTime },
     ...(reach ? { reach } : {}),
     ...(found ? { found: describeEvent(found, time) } : {}),
+    wal: describeWal(facts, chosen.meta, run, reach, gap),
     warnings,
   };
+}
+
+/**
+ * A gap after the reachable WAL: without a target, recovery would stop at it and promote,
+ * silently abandoning what was archived after it — refused, naming the last reachable point. With
+ * an explicit target (checked above to be before the gap) it is said, not refused.
+ */
+function refuseOrWarnGap(b: Backup, gap: ArchiveGap, reach: ArchiveReach, targeted: boolean, warnings: string[]): void {
+  if (targeted) {
+    warnings.push(`${describeGap(gap)}; the target is before the gap, but nothing archived after it can be recovered from backup ${b.id}`);
+    return;
+  }
+  const point = reach.lastRecordLsn ?? reach.endLsn;
+  throw new PgkeepError('NOT_FOUND', `cannot recover backup ${b.id} to the latest point: ${describeGap(gap)}; ` +
+    `recovery would stop at ${point} (${reach.lastRecordLsn ? 'the start of the last record' : 'the end'} of ${reach.lastSegment}) and promote, abandoning the WAL after the gap`, {
+    hint: `if the server is still archiving ${gap.missing === 1 ? 'it' : 'them'} (a failing or lagging archiver), wait and restore again; ` +
+      `put the missing segment${gap.missing === 1 ? '' : 's'} back into the archive if a copy exists (the server's pg_wal/, then "pgkeep wal push"; "pgkeep wal check" lists the gaps) and restore again; ` +
+      `or, to accept losing everything after the gap, give the last reachable point as the target: --target-lsn ${point} (or a --target-time before the gap)`,
+    details: { gap, lastReachable: point, lastSegment: reach.lastSegment },
+  });
 }
 
 async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
@@ -237,7 +262,9 @@ async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candid
     return hits.length > 0 && target.kind === 'xid';
   }, input.signal);
   const what = target.kind === 'xid' ? `transaction ${target.xid}` : `restore point "${target.kind === 'name' ? target.name : ''}"`;
-  const range = run.last === undefined ? 'no archived WAL' : `${segmentName(facts, run, lowest)} .. ${segmentName(facts, run, run.last)}`;
+  const gap = findGap(facts, run);
+  const range = (run.last === undefined ? 'no archived WAL' : `${segmentName(facts, run, lowest)} .. ${segmentName(facts, run, run.last)}`) +
+    (gap ? `; ${describeGap(gap)}` : '');
   if (hits.length === 0) {
     if (!scan.complete) {
       warnings.push(`${what} was not found in the newest ${budget.read} archived segments (the check reads at most that many); ` +
@@ -267,7 +294,7 @@ async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candid
 }
 
 async function checkReach(input: PitrPlanInput, facts: ArchiveFacts, b: Backup, run: SegmentRun, found: WalEvent | undefined,
-  budget: ScanBudget, warnings: string[]): Promise<ArchiveReach> {
+  gap: ArchiveGap | undefined, budget: ScanBudget, warnings: string[]): Promise<ArchiveReach> {
   const target = input.request.target;
   const last = run.last!;
   const reach: ArchiveReach = {
@@ -278,6 +305,11 @@ async function checkReach(input: PitrPlanInput, facts: ArchiveFacts, b: Backup, 
     segmentsRead: 0,
   };
   const lowest = segmentOfLsn(b.stopLsn, facts.segmentSize);
+  // Where the reachable WAL ends: "the last archived record" only when nothing was archived after a gap.
+  const ending = gap ? `the last WAL record before the gap, in ${reach.lastSegment}; ${describeGap(gap)}` : `the last WAL record archived, in ${reach.lastSegment}`;
+  const lastTxWhere = gap ? `before the gap after ${reach.lastSegment} (${describeGap(gap)})` : `in the archived WAL`;
+  const everything = gap ? 'the WAL after the gap cannot be replayed unless the missing segments are put back into the archive ("pgkeep wal check" lists them)'
+    : 'to recover everything archived, omit the target';
   if (target?.kind === 'time') {
     const inclusive = !input.request.exclusive;
     let lastTx: WalEvent | undefined;
@@ -291,14 +323,14 @@ async function checkReach(input: PitrPlanInput, facts: ArchiveFacts, b: Backup, 
     if (lastTx && lastTx.kind !== 'restore-point') {
       reach.lastTransaction = { xid: lastTx.xid, kind: lastTx.kind, time: formatIsoMicros(lastTx.time), lsn: formatLsn(lastTx.lsn) };
       if (inclusive ? T >= lastTx.time : T > lastTx.time) {
-        throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the last transaction in the archived WAL ended at ${time(lastTx.time)} (${lastTx.kind} of transaction ${lastTx.xid}, LSN ${formatLsn(lastTx.lsn)}, in ${reach.lastSegment})`, {
+        throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the last transaction ${lastTxWhere} ended at ${time(lastTx.time)} (${lastTx.kind} of transaction ${lastTx.xid}, LSN ${formatLsn(lastTx.lsn)}, in ${reach.lastSegment})`, {
           hint: 'recovery stops at the first transaction that ended after the target, so the archive must hold one; ' +
-            'to recover everything archived, omit the target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal()) and try again',
+            `${everything}; if the server has newer WAL, make it archive it (SELECT pg_switch_wal()) and try again`,
           details: { latest: formatIsoMicros(lastTx.time), lastSegment: reach.lastSegment },
         });
       }
     } else if (scan.complete) {
-      throw new PgkeepError('NOT_FOUND', `no transaction ended in the archived WAL after backup ${b.id} ended (${time(b.stopMicros)}), so recovery cannot stop at ${target.time.text}: the latest reachable point is the backup's end`, {
+      throw new PgkeepError('NOT_FOUND', `no transaction ended ${lastTxWhere} after backup ${b.id} ended (${time(b.stopMicros)}), so recovery cannot stop at ${target.time.text}: the latest reachable point is the backup's end`, {
         hint: 'restore with --target immediate (the backup\'s end) or without a target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())',
       });
     } else {
@@ -307,20 +339,21 @@ async function checkReach(input: PitrPlanInput, facts: ArchiveFacts, b: Backup, 
       const mtime = Number.isFinite(ms) ? BigInt(Math.round(ms)) * 1000n : undefined;
       if (mtime !== undefined && T > mtime) {
         throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the newest archived segment, ${reach.lastSegment}, was stored at ${time(mtime)}`, {
-          hint: 'to recover everything archived, omit the target',
+          hint: everything,
         });
       }
       warnings.push(`no transaction end was found in the newest ${budget.read} archived segments; the target time could only be checked against when ${reach.lastSegment} was stored`);
     }
-  } else if (target?.kind === 'lsn') {
+  } else if (!target || target.kind === 'lsn') {
+    // The last reachable record (one segment read): an LSN target's bound, and the latest point's end, checked after recovery.
     await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
       if (w.lastRecord !== undefined) reach.lastRecordLsn = formatLsn(w.lastRecord);
       return w.lastRecord !== undefined;
     }, input.signal);
     const latest = reach.lastRecordLsn ? parseLsn(reach.lastRecordLsn) : segmentEnd(facts, last);
-    if (target.lsn > latest) {
-      throw new PgkeepError('NOT_FOUND', `the target ${formatLsn(target.lsn)} is past the latest reachable point, ${formatLsn(latest)} (${reach.lastRecordLsn ? 'the start of the last WAL record' : 'the end of the newest segment'} archived, in ${reach.lastSegment})`, {
-        hint: 'to recover everything archived, omit the target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())',
+    if (target && target.lsn > latest) {
+      throw new PgkeepError('NOT_FOUND', `the target ${formatLsn(target.lsn)} is past the latest reachable point, ${formatLsn(latest)} (${reach.lastRecordLsn ? `the start of ${ending}` : `the end of ${reach.lastSegment}${gap ? `; ${describeGap(gap)}` : ''}`})`, {
+        hint: `${everything}; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())`,
         details: { latest: formatLsn(latest) },
       });
     }

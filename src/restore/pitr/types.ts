@@ -40,6 +40,43 @@ export interface ArchiveReach {
   segmentsRead: number;
 }
 
+/**
+ * A gap in the archive after the WAL a backup can reach: segments missing on the timeline path
+ * between the last reachable one and newer archived ones, which recovery therefore never replays.
+ */
+export interface ArchiveGap {
+  /** The last segment reachable without a gap. */
+  after: string;
+  /** The first and last missing segment, and how many are missing. */
+  missingFrom: string;
+  missingTo: string;
+  missing: number;
+  /** The first archived segment after the gap, the newest archived one on the path, and how many archived segments recovery cannot reach. */
+  resumesAt: string;
+  newest: string;
+  unreachable: number;
+}
+
+/** Which WAL a restore recovers with, and up to where: the recovery point the repository allows. */
+export interface WalUsed {
+  /** WAL stored in the snapshot's pg_wal/ (standalone: its walStart..walEnd; cold: its checkpoint's segment). */
+  fromBackup?: { first: string; last: string };
+  /** Archived segments replayed, reachable without a gap, on the timeline path followed (its last timeline given). */
+  fromArchive?: { timeline: number; first: string; last: string };
+  /**
+   * Only the snapshot's own WAL: the cluster has no WAL in the archive, and restore_command
+   * fetches nothing (`false`); recovery still ends with a promotion to a new timeline.
+   */
+  ownWalOnly?: boolean;
+  /**
+   * The end of the WAL available: the start of the last record in the last segment (`record`),
+   * or that segment's end when it was not read (`segment-end`), or the backup's own end.
+   */
+  upTo: { lsn: string; segment: string; what: 'record' | 'segment-end' | 'backup-end' };
+  /** A gap after `upTo`: archived WAL beyond it cannot be replayed. */
+  gap?: ArchiveGap;
+}
+
 export interface PitrPlan {
   /** The backup chosen (or given). */
   snapshotId: string;
@@ -56,6 +93,8 @@ export interface PitrPlan {
   reach?: ArchiveReach;
   /** The WAL record the target names (restore point, transaction), when found. */
   found?: string;
+  /** Which WAL recovery uses (the backup's own, the archive's) and how far it reaches. */
+  wal: WalUsed;
   warnings: string[];
 }
 
@@ -69,6 +108,8 @@ export interface RecoveryEnd {
   lastTransactionTime?: string;
   /** Replay position when it paused (pg_last_wal_replay_lsn) or the promotion's timeline. */
   replayLsn?: string;
+  /** "redo done at": where the last record replayed starts, from the server log. */
+  redoDoneAt?: string;
   timeline?: number;
   /** Seconds from the server's start to the target. */
   seconds: number;

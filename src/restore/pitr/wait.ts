@@ -139,6 +139,7 @@ function end(state: RecoveryEnd['state'], facts: RecoveryLogFacts, t0: number): 
     ...(facts.stoppedAt ? { stoppedAt: facts.stoppedAt } : {}),
     ...(facts.lastTransactionTime ? { lastTransactionTime: facts.lastTransactionTime } : {}),
     ...(facts.newTimeline ? { timeline: facts.newTimeline } : {}),
+    ...(facts.redoDoneAt ? { redoDoneAt: facts.redoDoneAt } : {}),
     seconds: (Date.now() - t0) / 1000,
   };
 }

@@ -57,7 +57,8 @@ export class WalRecordScanner {
   private pending?: Pending;
   private next?: Lsn;
 
-  constructor(private readonly onEvent: (e: WalEvent) => void) {}
+  /** onRecord sees every complete record (its bytes and start LSN), e.g. to check its CRC. */
+  constructor(private readonly onEvent: (e: WalEvent) => void, private readonly onRecord?: (rec: Buffer, lsn: Lsn) => void) {}
 
   /** Feed one whole segment that starts at `start`. Segments not following the previous one start afresh. */
   segment(data: Buffer, start: Lsn): void {
@@ -112,6 +113,7 @@ export class WalRecordScanner {
 
   /** One complete record; true when it ends the segment (XLOG_SWITCH). */
   private record(rec: Buffer, lsn: Lsn, end: Lsn): boolean {
+    this.onRecord?.(rec, lsn);
     this.records++;
     this.lastRecord = lsn;
     this.lastRecordEnd = end;

@@ -1,5 +1,7 @@
 /** Turns Node file-system errors into PgkeepErrors that say which object and what to do. */
 import { PgkeepError } from '../../../errors.js';
+import { freeSpaceOf } from '../../../disk-errors.js';
+import { permissionHint } from './repo-owner.js';
 
 export function errnoOf(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
@@ -24,16 +26,16 @@ export function ioError(location: string, action: string, key: string, e: unknow
   if (e instanceof PgkeepError) return e;
   const code = errnoOf(e);
   const message = e instanceof Error ? e.message : String(e);
+  const free = code === 'ENOSPC' ? freeSpaceOf(location) : undefined;
   const hints: Record<string, string> = {
-    EACCES: `check that this OS user may read and write ${location}`,
-    EPERM: `check that this OS user may read and write ${location}`,
-    ENOSPC: `the file system holding ${location} is full; free space or move the repository`,
-    EDQUOT: `the disk quota for ${location} is exhausted`,
+    ENOSPC: `the file system holding ${location} is full${free ? ` (${free})` : ''}; free space or move the repository, then run the command again`,
+    EDQUOT: `the disk quota for ${location} is exhausted; raise it or free space, then run the command again`,
+    EFBIG: `the file system holding ${location} does not allow a file this large (pack_size may be too big for it)`,
     EROFS: `${location} is on a read-only file system`,
     EIO: `the disk reported an I/O error; check the system log and run \`pgkeep repo check\``,
   };
   return new PgkeepError('REPOSITORY', `could not ${action} repository object ${key} in ${location}: ${message}`, {
-    hint: (code && hints[code]) ?? `check the repository location ${location}`,
+    hint: code === 'EACCES' || code === 'EPERM' ? permissionHint(location) : (code && hints[code]) ?? `check the repository location ${location}`,
     details: { key, ...(code ? { errno: code } : {}) },
     cause: e,
   });

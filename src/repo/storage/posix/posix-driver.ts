@@ -4,17 +4,18 @@
  * (temp file, fsync, rename or link, fsync of the directory), so readers and crashes never see a
  * partial object.
  */
-import { promises as fsp, createReadStream, createWriteStream, statSync } from 'node:fs';
+import { promises as fsp, createReadStream, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange, ObjectInfo, StorageDriver } from '../driver.js';
-import { validateKey, validatePrefix } from '../keys.js';
+import type { ByteRange, ObjectInfo, StorageDriver, TemporaryObject } from '../driver.js';
+import { TEMP_PREFIX, validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
 import { discardTemp, openTemp, publishIfAbsent, publishReplace, type Owner } from './atomic-file.js';
 import { ioError, isMissing, notFound } from './fs-errors.js';
-import { walkKeys } from './walk.js';
+import { checkUser, ownerForWrites } from './repo-owner.js';
+import { walkKeys, walkTemporary } from './walk.js';
 
 export class PosixDriver implements StorageDriver {
   readonly location: string;
@@ -22,16 +23,37 @@ export class PosixDriver implements StorageDriver {
   readonly root: string;
 
   /**
-   * When root writes into a repository directory that belongs to another user (typically
-   * postgres, whose archive_command also writes there), new objects are given to that user, so
-   * the two never lock each other out with root-owned 0600 files.
+   * When root writes into a repository that belongs to another user (typically postgres, whose
+   * archive_command also writes there), new files and directories are given to that user, so
+   * the two never lock each other out with root-owned 0600 files (the rule: repo-owner.ts).
    */
-  private readonly owner: Owner | undefined;
+  private get owner(): Owner | undefined {
+    return this.explicitOwner ?? ownerForWrites(this.root);
+  }
 
-  constructor(root: string) {
+  private readonly explicitOwner: Owner | undefined;
+  private rootClaimed = false;
+
+  /** `owner`: make a new repository this user's (repo init --owner, as root). */
+  constructor(root: string, opts: { owner?: Owner } = {}) {
     this.root = resolve(root);
     this.location = this.root;
-    this.owner = repositoryOwner(this.root);
+    this.explicitOwner = checkUser(this.root, opts.owner);
+  }
+
+  /**
+   * A temp file next to `path`, owned as the rule says. With an explicit owner (repo init
+   * --owner) the repository directory itself is given to that user at the first write, after
+   * `repo init` checked that the location is free — never to a directory it then refuses.
+   */
+  private async openTemp(path: string) {
+    if (this.explicitOwner && !this.rootClaimed) {
+      this.rootClaimed = true;
+      await fsp.chown(this.root, this.explicitOwner.uid, this.explicitOwner.gid).catch((e: unknown) => {
+        if (!isMissing(e)) throw e; // a new directory is created with the owner by ensureDir
+      });
+    }
+    return openTemp(path, this.owner);
   }
 
   /** Absolute file path of an object. */
@@ -43,7 +65,7 @@ export class PosixDriver implements StorageDriver {
   async put(key: string, data: Buffer | Uint8Array): Promise<void> {
     const path = this.pathOf(key);
     try {
-      const tmp = await openTemp(path, this.owner);
+      const tmp = await this.openTemp(path);
       try {
         await tmp.handle.writeFile(data);
       } catch (e) {
@@ -60,7 +82,7 @@ export class PosixDriver implements StorageDriver {
     const path = this.pathOf(key);
     try {
       signal?.throwIfAborted();
-      const tmp = await openTemp(path, this.owner);
+      const tmp = await this.openTemp(path);
       try {
         // The write stream borrows the handle's fd; pipeline applies backpressure end to end.
         const out = createWriteStream('', { fd: tmp.handle.fd, autoClose: false });
@@ -82,7 +104,7 @@ export class PosixDriver implements StorageDriver {
     try {
       // Cheap early answer; the link() below is what makes it atomic.
       if (await this.stat(key)) return false;
-      const tmp = await openTemp(path, this.owner);
+      const tmp = await this.openTemp(path);
       try {
         await tmp.handle.writeFile(data);
       } catch (e) {
@@ -170,18 +192,28 @@ export class PosixDriver implements StorageDriver {
     }
   }
 
+  async *listTemporary(): AsyncIterable<TemporaryObject> {
+    try {
+      yield* walkTemporary(this.root);
+    } catch (e) {
+      throw ioError(this.location, 'list', `${TEMP_PREFIX}*`, e);
+    }
+  }
+
+  async deleteTemporary(t: TemporaryObject): Promise<void> {
+    const parts = t.key.split('/');
+    if (!parts[parts.length - 1]!.startsWith(TEMP_PREFIX) || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw ioError(this.location, 'delete', t.key, new Error('not a temporary file of this repository'));
+    }
+    try {
+      await fsp.unlink(join(this.root, ...parts));
+    } catch (e) {
+      if (isMissing(e)) return;
+      throw ioError(this.location, 'delete', t.key, e);
+    }
+  }
+
   async close(): Promise<void> {
     // Nothing is kept open between calls.
-  }
-}
-
-/** The repository directory's owner when we run as root and it belongs to someone else. */
-function repositoryOwner(root: string): Owner | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const st = statSync(root);
-    return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid };
-  } catch {
-    return undefined; // not created yet: `repo init` by root makes a root-owned repository
   }
 }

@@ -26,14 +26,18 @@ export async function* walkKeys(root: string, prefix: string): AsyncGenerator<Ob
   yield* walkDir(root, startKey, prefix);
 }
 
-async function* walkDir(root: string, dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
-  let dirents: Dirent[];
+/** The entries of the directory of `dirKey` (empty when it vanished). */
+async function readDirKey(root: string, dirKey: string): Promise<Dirent[]> {
   try {
-    dirents = await fsp.readdir(dirKey ? join(root, ...dirKey.split('/')) : root, { withFileTypes: true });
+    return await fsp.readdir(dirKey ? join(root, ...dirKey.split('/')) : root, { withFileTypes: true });
   } catch (e) {
-    if (isMissing(e)) return;
+    if (isMissing(e)) return [];
     throw e;
   }
+}
+
+async function* walkDir(root: string, dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+  const dirents = await readDirKey(root, dirKey);
   const entries: Entry[] = [];
   for (const d of dirents) {
     if (d.name.startsWith(TEMP_PREFIX)) continue;
@@ -54,6 +58,24 @@ async function* walkDir(root: string, dirKey: string, prefix: string): AsyncGene
     try {
       const st = await fsp.stat(join(root, ...e.key.split('/')));
       yield { key: e.key, size: st.size, mtimeMs: st.mtimeMs };
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+}
+
+/** Every temporary file (`.pgkeep-tmp-*`) under `root`, with its path relative to the root. */
+export async function* walkTemporary(root: string, dirKey = ''): AsyncGenerator<ObjectInfo> {
+  for (const d of await readDirKey(root, dirKey)) {
+    const key = dirKey ? `${dirKey}/${d.name}` : d.name;
+    if (d.isDirectory()) {
+      yield* walkTemporary(root, key);
+      continue;
+    }
+    if (!d.isFile() || !d.name.startsWith(TEMP_PREFIX)) continue;
+    try {
+      const st = await fsp.stat(join(root, ...key.split('/')));
+      yield { key, size: st.size, mtimeMs: st.mtimeMs };
     } catch (err) {
       if (!isMissing(err)) throw err;
     }

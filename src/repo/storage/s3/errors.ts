@@ -1,5 +1,7 @@
 /** Turns AWS SDK errors into PgkeepErrors that name the object and say what to do. */
 import { PgkeepError } from '../../../errors.js';
+import { formatDuration } from '../../../config/duration.js';
+import { S3DeadlineExceeded } from './deadline.js';
 
 interface SdkErrorShape {
   name?: string;
@@ -52,6 +54,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNR
 
 export function s3Error(location: string, endpoint: string, action: string, key: string, e: unknown): PgkeepError {
   if (e instanceof PgkeepError) return e;
+  if (e instanceof S3DeadlineExceeded) return deadlineError(location, endpoint, action, key, e);
   const name = s3ErrorName(e);
   const status = s3Status(e);
   const raw = shape(e).message;
@@ -79,4 +82,15 @@ export function s3Error(location: string, endpoint: string, action: string, key:
     details,
     cause: e,
   });
+}
+
+function deadlineError(location: string, endpoint: string, action: string, key: string, e: S3DeadlineExceeded): PgkeepError {
+  const last = e.last instanceof Error && e.last.message !== 'aborted' ? ` (last error: ${s3ErrorName(e.last)}: ${e.last.message})` : '';
+  return new PgkeepError('REPOSITORY',
+    `could not ${action} repository object ${key} in ${location}: the S3 endpoint ${endpoint} gave no complete answer ` +
+    `within ${formatDuration(e.timeoutMs)} (s3_timeout), retries included${last}`, {
+      hint: `check that ${endpoint} is reachable and healthy; on a slow link raise [repo] s3_timeout (or PGKEEP_S3_TIMEOUT)`,
+      details: { key, endpoint, timeoutMs: e.timeoutMs },
+      cause: e.last,
+    });
 }

@@ -15,11 +15,12 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client as S3ClientType } from '@aws-sdk/client-s3';
-import type { ByteRange, ObjectInfo, StorageDriver } from '../driver.js';
+import type { ByteRange, ObjectInfo, StorageDriver, TemporaryObject } from '../driver.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { validateRange } from '../range.js';
 import { withBackoff } from './backoff.js';
-import { isConditionalConflict, isInvalidRange, isPreconditionFailed, isS3NotFound, s3Error } from './errors.js';
+import { attemptBounds, DEFAULT_S3_TIMEOUT_MS, withDeadline } from './deadline.js';
+import { isConditionalConflict, isInvalidRange, isPreconditionFailed, isS3NotFound, s3Error, s3ErrorName } from './errors.js';
 import { parseS3Location } from './location.js';
 
 export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
@@ -42,6 +43,10 @@ export interface S3DriverOptions {
   partSize?: number;
   /** Parts uploaded concurrently per stream. */
   queueSize?: number;
+  /** Bound of one driver call (every attempt and backoff included), ms; default 60 s. */
+  timeoutMs?: number;
+  /** Interrupt (SIGINT/SIGTERM): calls in flight end at once with its reason. */
+  signal?: AbortSignal;
 }
 
 type Sdk = typeof import('@aws-sdk/client-s3');
@@ -59,6 +64,7 @@ export class S3Driver implements StorageDriver {
   readonly bucket: string;
   readonly prefix: string;
   readonly endpoint: string;
+  readonly timeoutMs: number;
   private readonly opts: S3DriverOptions;
   private clientPromise?: Promise<{ sdk: Sdk; client: S3ClientType }>;
 
@@ -68,6 +74,7 @@ export class S3Driver implements StorageDriver {
     this.prefix = prefix;
     this.location = `s3://${bucket}/${prefix}`.replace(/\/$/, '');
     this.endpoint = opts.endpoint ?? 'AWS S3';
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
     this.opts = opts;
   }
 
@@ -85,7 +92,7 @@ export class S3Driver implements StorageDriver {
         // the newer flexible-checksum trailers the SDK would otherwise add to every PUT.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
-        requestHandler: { connectionTimeout: 10_000, requestTimeout: 300_000 },
+        requestHandler: attemptBounds(this.timeoutMs),
       });
       return { sdk, client };
     });
@@ -101,17 +108,26 @@ export class S3Driver implements StorageDriver {
     return s3Error(this.location, this.endpoint, action, key, e);
   }
 
+  /** One driver call under its deadline (see deadline.ts); the signal goes to every request it sends. */
+  private bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.timeoutMs, this.opts.signal, fn);
+  }
+
   async put(key: string, data: Buffer | Uint8Array): Promise<void> {
     const Key = this.objectKey(key);
     const { sdk, client } = await this.connect();
     try {
-      await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength }));
+      await this.bounded((abortSignal) =>
+        client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength }), { abortSignal }));
     } catch (e) {
       throw this.fail('write', key, e);
     }
   }
 
-  async putStream(key: string, data: Readable, signal?: AbortSignal): Promise<void> {
+  async putStream(key: string, data: Readable, callerSignal?: AbortSignal): Promise<void> {
+    // Each part is bounded per attempt by the request handler; the interrupt aborts the upload.
+    const signals = [callerSignal, this.opts.signal].filter((x): x is AbortSignal => x !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const Key = this.objectKey(key);
     const [{ client }, { Upload }] = await Promise.all([this.connect(), import('@aws-sdk/lib-storage')]);
     signal?.throwIfAborted();
@@ -146,11 +162,12 @@ export class S3Driver implements StorageDriver {
     const Key = this.objectKey(key);
     const { sdk, client } = await this.connect();
     try {
-      return await withBackoff(
+      return await this.bounded((abortSignal) => withBackoff(
         async () => {
           try {
             await client.send(
               new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+              { abortSignal },
             );
             return true;
           } catch (e) {
@@ -159,32 +176,41 @@ export class S3Driver implements StorageDriver {
           }
         },
         isConditionalConflict,
-        { attempts: 8, baseMs: 50, maxMs: 2000 },
-      );
+        { attempts: 8, baseMs: 50, maxMs: 2000, signal: abortSignal },
+      ));
     } catch (e) {
       throw this.fail('create', key, e);
     }
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
-    const body = await this.getBody(key, range);
-    if (!body) return Buffer.alloc(0);
-    try {
-      const bytes = await body.transformToByteArray();
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    } catch (e) {
+    // The deadline covers the answer's body too: a stalled transfer cannot hang a read.
+    return this.bounded(async (abortSignal) => {
+      const body = await this.getBody(key, range, abortSignal);
+      if (!body) return Buffer.alloc(0);
+      try {
+        const bytes = await body.transformToByteArray();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      } catch (e) {
+        throw this.fail('read', key, e);
+      }
+    }).catch((e: unknown) => {
       throw this.fail('read', key, e);
-    }
+    });
   }
 
   async getStream(key: string, range?: ByteRange): Promise<Readable> {
-    const body = await this.getBody(key, range);
+    // Bounded until the answer starts; the body is then read at the caller's pace (a stalled
+    // socket still fails after the per-attempt idle bound), so only the interrupt is attached.
+    const body = await this.bounded(() => this.getBody(key, range, this.opts.signal)).catch((e: unknown) => {
+      throw this.fail('read', key, e);
+    });
     if (!body) return Readable.from([]);
     return body as unknown as Readable; // a Node IncomingMessage under Node
   }
 
   /** GetObject; undefined when the (existing) object has no bytes in the range. */
-  private async getBody(key: string, range?: ByteRange) {
+  private async getBody(key: string, range: ByteRange | undefined, abortSignal: AbortSignal | undefined) {
     const Key = this.objectKey(key);
     if (range) validateRange(range);
     const { sdk, client } = await this.connect();
@@ -200,6 +226,7 @@ export class S3Driver implements StorageDriver {
           Key,
           ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
         }),
+        { abortSignal },
       );
       return res.Body;
     } catch (e) {
@@ -212,7 +239,7 @@ export class S3Driver implements StorageDriver {
     const Key = this.objectKey(key);
     const { sdk, client } = await this.connect();
     try {
-      const res = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key }));
+      const res = await this.bounded((abortSignal) => client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }));
       return { key, size: res.ContentLength ?? 0, mtimeMs: res.LastModified?.getTime() ?? 0 };
     } catch (e) {
       if (isS3NotFound(e)) return undefined;
@@ -227,9 +254,10 @@ export class S3Driver implements StorageDriver {
     do {
       let res;
       try {
-        res = await client.send(
+        res = await this.bounded((abortSignal) => client.send(
           new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken }),
-        );
+          { abortSignal },
+        ));
       } catch (e) {
         throw this.fail('list', `${prefix}*`, e);
       }
@@ -245,10 +273,54 @@ export class S3Driver implements StorageDriver {
     const Key = this.objectKey(key);
     const { sdk, client } = await this.connect();
     try {
-      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key }));
+      await this.bounded((abortSignal) => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }));
     } catch (e) {
       if (isS3NotFound(e)) return;
       throw this.fail('delete', key, e);
+    }
+  }
+
+  /** Multipart uploads under the prefix that were never completed nor aborted (a killed writer's). */
+  async *listTemporary(): AsyncIterable<TemporaryObject> {
+    const { sdk, client } = await this.connect();
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.bounded((abortSignal) => client.send(
+          new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }),
+          { abortSignal },
+        ));
+      } catch (e) {
+        throw this.fail('list', 'multipart uploads', e);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        let size = 0;
+        try {
+          const parts = await this.bounded((abortSignal) =>
+            client.send(new sdk.ListPartsCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }), { abortSignal }));
+          size = (parts.Parts ?? []).reduce((n, p) => n + (p.Size ?? 0), 0);
+        } catch (e) {
+          if (s3ErrorName(e) !== 'NoSuchUpload') throw this.fail('list', u.Key, e);
+          continue; // completed or aborted meanwhile
+        }
+        yield { key: u.Key.slice(this.prefix.length), size, mtimeMs: u.Initiated?.getTime() ?? 0, uploadId: u.UploadId };
+      }
+      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (KeyMarker);
+  }
+
+  async deleteTemporary(t: TemporaryObject): Promise<void> {
+    const { sdk, client } = await this.connect();
+    try {
+      await this.bounded((abortSignal) =>
+        client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.prefix + t.key, UploadId: t.uploadId }), { abortSignal }));
+    } catch (e) {
+      if (s3ErrorName(e) === 'NoSuchUpload' || isS3NotFound(e)) return;
+      throw this.fail('delete', t.key, e);
     }
   }
 
