@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { tableChecksums } from '../backup/test-support.js';
+import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
 import { runCli, spawnCli, waitUntil, type CliProcess, type CliResult } from './cli-process.js';
 
 export const TABLES = { postgres: ['steady', 'churn'] };
@@ -58,6 +59,11 @@ export class FaultEnv {
     // Small packs and chunks: a backup of a few MB publishes dozens of packs, one after another.
     const repo = await newPosixRepo(env.repoDir, { chunkSize: 64 * 1024, packSize: 256 * 1024, compression: 'lz4' });
     await repo.close();
+    // As in production, the repository belongs to the server's OS user: restore_command
+    // ("pgkeep wal get", run by the restored server) must read it; pgkeep run as root keeps
+    // writing its files as that owner.
+    chownTreeToServerUser(env.repoDir);
+    ensureTraversable(env.repoDir);
     return env;
   }
 
@@ -144,7 +150,9 @@ export class FaultEnv {
   /** Restore one snapshot into a fresh directory, start it and compare its tables. */
   async assertRestores(id: string, expected: Record<string, string>, when: string): Promise<void> {
     const dir = this.newTarget();
-    const r = await this.cli(['restore', id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2']);
+    // With WAL in the archive a restore recovers to its end; the backup's own point is "immediate".
+    const target = existsSync(join(this.repoDir, 'wal')) ? ['--target', 'immediate'] : [];
+    const r = await this.cli(['restore', id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2', ...target]);
     assert.equal(r.code, 0, `restore of ${id} (listed after ${when}) failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
     await this.assertDataDir(dir, expected, `snapshot ${id} after ${when}`);
   }
