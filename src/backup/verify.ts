@@ -5,6 +5,7 @@
  * files, backup_label for hot backups, and the WAL segments of a standalone backup.
  */
 import { withRepoLock } from '../repo/with-lock.js';
+import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
@@ -47,7 +48,7 @@ export async function verifyBackup(repo: Repository, cluster: string, id: string
 
 async function verifyUnlocked(repo: Repository, cluster: string, id: string, opts: VerifyOptions): Promise<VerifyReport> {
   const began = Date.now();
-  const snap = await repo.readSnapshot(cluster, id);
+  const snap = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, id, 'any'));
   const records: FileRecord[] = [];
   for await (const r of snap.files()) records.push(r);
   const report: VerifyReport = {
