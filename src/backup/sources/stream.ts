@@ -16,6 +16,7 @@ import {
 import type { TablespaceInfo } from '../meta.js';
 import { WalCollector } from '../stream-wal.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
+import { withArticle } from '../../words.js';
 
 export class StreamSource implements BackupSource {
   readonly method = 'stream' as const;
@@ -136,7 +137,7 @@ export class StreamSource implements BackupSource {
           if (ev.entry.type !== 'file') {
             ev.content.resume();
             if (ev.entry.type === 'directory' || ev.entry.type === 'symlink') track(run.writer.addFile(entry));
-            else run.warn(`skipped ${ev.path}: a ${ev.entry.type} entry in the server's archive`);
+            else run.warn(`skipped ${ev.path}: ${withArticle(ev.entry.type)} entry in the server's archive`);
             break;
           }
           const content = streamContent(ev.content, (n) => {
