@@ -18,6 +18,7 @@ import { LocalSource } from './sources/local.js';
 import { StreamSource } from './sources/stream.js';
 import type { BackupOptions, BackupProgress, BackupResult, BackupRun, BackupSource } from './types.js';
 import { cleanUpAfter } from '../cleanup.js';
+import { checkBackupLabel } from './label.js';
 
 export type {
   BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure,
@@ -50,6 +51,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const began = Date.now();
   const method = o.method ?? 'stream';
   const label = o.label ?? `pgkeep ${new Date().toISOString()}`;
+  checkBackupLabel(label); // before connecting: a bad label is USAGE, whatever the server's state
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);

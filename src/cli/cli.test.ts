@@ -210,3 +210,17 @@ connection = "postgresql://alice:s3cretPW@db.example.com/app?sslmode=require"
   assert.match(text.stdout, /password\s+from the connection string/);
   assert.equal(JSON.parse(json.stdout).passphrase, 'from PGKEEP_PASSPHRASE');
 });
+
+test('a backup --label over 1024 bytes, or with a line break, is USAGE (2) before anything is opened or connected', async () => {
+  const dead = ['--repo', join(home, 'no-repo'), '-d', `host=${join(home, 'no-socket')} user=nobody`];
+  const long = await pgkeep([...dead, 'backup', '--label', 'x'.repeat(1025)]);
+  assert.equal(long.code, 2, long.stderr);
+  assert.match(long.stderr, /--label is 1025 bytes long; PostgreSQL takes at most 1024/);
+  const wide = await pgkeep([...dead, 'backup', '--label', 'é'.repeat(513)]); // 1026 bytes in 513 characters
+  assert.equal(wide.code, 2, wide.stderr);
+  const twoLines = await pgkeep([...dead, 'backup', '--label', 'nightly\nLABEL: forged']);
+  assert.equal(twoLines.code, 2, twoLines.stderr);
+  assert.match(twoLines.stderr, /line break/);
+  const fits = await pgkeep([...dead, 'backup', '--label', 'x'.repeat(1024)]);
+  assert.notEqual(fits.code, 2, `a 1024-byte label is accepted (the run fails later, on the missing repository): ${fits.stderr}`);
+});

@@ -10,6 +10,7 @@ import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
 import { backup, BACKUP_METHODS, type BackupMethod, type BackupResult } from '../../backup/index.js';
+import { checkBackupLabel } from '../../backup/label.js';
 
 interface BackupFlags {
   method: string;
@@ -49,7 +50,7 @@ export function register(program: Command, runner: Runner): void {
     .addOption(new Option('--method <method>', 'stream (replication protocol, works remotely), local (on the database host), cold (server stopped)')
       .choices(BACKUP_METHODS as string[]).default('stream'))
     .option('--standalone', 'store the WAL from backup start to end with the backup, so it restores with no WAL archive')
-    .option('--label <text>', 'label written into backup_label')
+    .option('--label <text>', 'label written into backup_label (one line, at most 1024 bytes)')
     .option('--jobs <n>', 'parallel readers and compression workers (default: the number of CPUs, at most 8)')
     .option('--checksum-all', 'read every file, even those whose size and mtime did not change since the previous backup')
     .option('--ignore-checksum-errors', 'report pages with a wrong checksum as warnings instead of failing the backup')
@@ -70,6 +71,7 @@ Examples:
       if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) {
         throw new PgkeepError('USAGE', `--jobs must be a whole number from 1 to 64, not "${opts.jobs}"`);
       }
+      if (opts.label !== undefined) checkBackupLabel(opts.label);
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), ...(jobs ? { jobs } : {}) });
       const bar = progressBar(ctx, { label: 'backup' });
       let result: BackupResult;
