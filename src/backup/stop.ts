@@ -11,10 +11,11 @@
  */
 import type pg from 'pg';
 import { parseLsn } from '../pg/lsn.js';
+import type { SessionWatch } from '../pg/session-lost.js';
 import { backupFunctionError } from './start.js';
 import type { StopInfo } from './types.js';
 
-export async function stopLocalBackup(client: pg.Client, major: number, waitForArchive: boolean): Promise<StopInfo> {
+export async function stopLocalBackup(client: pg.Client, major: number, waitForArchive: boolean, session?: SessionWatch): Promise<StopInfo> {
   const fn = major >= 15 ? 'pg_backup_stop' : 'pg_stop_backup';
   const sql = major >= 15
     ? 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop($1)'
@@ -23,7 +24,7 @@ export async function stopLocalBackup(client: pg.Client, major: number, waitForA
   try {
     row = (await client.query(sql, [waitForArchive])).rows[0];
   } catch (e) {
-    throw backupFunctionError(e, fn);
+    throw backupFunctionError(e, fn, session);
   }
   const label = parseBackupLabel(row.labelfile);
   return {
