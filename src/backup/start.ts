@@ -26,14 +26,15 @@ export async function createTemporarySlot(client: pg.Client): Promise<string | u
 export async function startLocalBackup(client: pg.Client, major: number, label: string, session?: SessionWatch): Promise<StartInfo> {
   const sql = major >= 15 ? 'SELECT pg_backup_start($1, true)::text AS lsn' : 'SELECT pg_start_backup($1, true, false)::text AS lsn';
   let lsn: string;
+  let timeline: number;
   try {
     const { rows } = await client.query(sql, [label]);
     lsn = rows[0].lsn;
+    timeline = Number((await client.query('SELECT timeline_id FROM pg_control_checkpoint()')).rows[0].timeline_id);
   } catch (e) {
     throw backupFunctionError(e, major >= 15 ? 'pg_backup_start' : 'pg_start_backup', session);
   }
-  const { rows } = await client.query('SELECT timeline_id FROM pg_control_checkpoint()');
-  return { startLsn: parseLsn(lsn), timeline: Number(rows[0].timeline_id), startTime: new Date() };
+  return { startLsn: parseLsn(lsn), timeline, startTime: new Date() };
 }
 
 export function backupFunctionError(e: unknown, fn: string, session?: SessionWatch): PgkeepError {
