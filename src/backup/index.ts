@@ -17,6 +17,8 @@ import { ColdSource } from './sources/cold.js';
 import { LocalSource } from './sources/local.js';
 import { StreamSource } from './sources/stream.js';
 import type { BackupOptions, BackupProgress, BackupResult, BackupRun, BackupSource } from './types.js';
+import { cleanUpAfter } from '../cleanup.js';
+import { checkBackupLabel } from './label.js';
 
 export type {
   BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure,
@@ -49,6 +51,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const began = Date.now();
   const method = o.method ?? 'stream';
   const label = o.label ?? `pgkeep ${new Date().toISOString()}`;
+  checkBackupLabel(label); // before connecting: a bad label is USAGE, whatever the server's state
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -61,6 +64,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   progress({ phase: 'connecting' });
   const source = openSource(o);
   let writer: SnapshotWriter | undefined;
+  let closed = false;
   try {
     const facts = await source.identify();
     await checkRepoPlacement(o.repo, facts, o.cluster);
@@ -123,12 +127,15 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       warnings,
     };
   } catch (e) {
-    if (o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')) {
-      throw new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e });
-    }
-    throw e;
+    const failure = o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')
+      ? new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e }) : e;
+    // Cleaning up never hides why the backup failed: its own failures become notes.
+    if (writer) await cleanUpAfter(failure, 'abandoning the unfinished snapshot', () => writer!.abort());
+    writer = undefined;
+    await cleanUpAfter(failure, 'closing the backup source', () => source.close());
+    closed = true;
+    throw failure;
   } finally {
-    if (writer) await writer.abort().catch(() => {});
-    await source.close();
+    if (!closed) await source.close();
   }
 }

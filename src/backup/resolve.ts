@@ -4,6 +4,7 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository, Snapshot } from '../repo/index.js';
+import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
 import type { PhysicalBackupMeta } from './meta.js';
 
 export interface ResolvedSnapshot {
@@ -12,26 +13,12 @@ export interface ResolvedSnapshot {
 }
 
 /**
- * `idOrLatest`: a snapshot id, or "latest" for the newest physical snapshot of `cluster`.
+ * `idOrLatest`: a snapshot id, or "latest" / "latest-physical" for the newest physical snapshot of
+ * `cluster` (src/repo/snapshot-ref.ts: one meaning of "latest" for every command).
  * NOT_FOUND when there is none; USAGE when the id names a logical dump.
  */
 export async function resolveSnapshot(repo: Repository, cluster: string, idOrLatest: string): Promise<ResolvedSnapshot> {
-  let snapshot: Snapshot;
-  if (idOrLatest === 'latest') {
-    const manifests = await repo.listSnapshots(cluster);
-    const newest = manifests.filter((m) => m.kind === 'physical').pop();
-    if (!newest) {
-      throw new PgkeepError('NOT_FOUND', `cluster "${cluster}" has no physical backups in ${repo.location}`, {
-        hint: manifests.length
-          ? `it has ${manifests.length} logical dump(s) (pgkeep list); take a physical backup with "pgkeep backup"`
-          : 'take one with "pgkeep backup", or check --cluster and --repo',
-        details: { cluster },
-      });
-    }
-    snapshot = await repo.readSnapshot(cluster, newest.id);
-  } else {
-    snapshot = await repo.readSnapshot(cluster, idOrLatest);
-  }
+  const snapshot = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, idOrLatest, 'physical'));
   if (snapshot.kind !== 'physical') {
     throw new PgkeepError('USAGE', `snapshot ${snapshot.id} of cluster "${cluster}" is a ${snapshot.kind} dump, not a physical backup`, {
       hint: 'use "pgkeep restore-dump" for logical dumps; "pgkeep list" shows the kind of every snapshot',

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import { parseLsn } from '../pg/lsn.js';
+import { sessionLostError, type SessionWatch } from '../pg/session-lost.js';
 import type { StartInfo } from './types.js';
 
 export async function createTemporarySlot(client: pg.Client): Promise<string | undefined> {
@@ -22,21 +23,24 @@ export async function createTemporarySlot(client: pg.Client): Promise<string | u
   }
 }
 
-export async function startLocalBackup(client: pg.Client, major: number, label: string): Promise<StartInfo> {
+export async function startLocalBackup(client: pg.Client, major: number, label: string, session?: SessionWatch): Promise<StartInfo> {
   const sql = major >= 15 ? 'SELECT pg_backup_start($1, true)::text AS lsn' : 'SELECT pg_start_backup($1, true, false)::text AS lsn';
   let lsn: string;
+  let timeline: number;
   try {
     const { rows } = await client.query(sql, [label]);
     lsn = rows[0].lsn;
+    timeline = Number((await client.query('SELECT timeline_id FROM pg_control_checkpoint()')).rows[0].timeline_id);
   } catch (e) {
-    throw backupFunctionError(e, major >= 15 ? 'pg_backup_start' : 'pg_start_backup');
+    throw backupFunctionError(e, major >= 15 ? 'pg_backup_start' : 'pg_start_backup', session);
   }
-  const { rows } = await client.query('SELECT timeline_id FROM pg_control_checkpoint()');
-  return { startLsn: parseLsn(lsn), timeline: Number(rows[0].timeline_id), startTime: new Date() };
+  return { startLsn: parseLsn(lsn), timeline, startTime: new Date() };
 }
 
-export function backupFunctionError(e: unknown, fn: string): PgkeepError {
+export function backupFunctionError(e: unknown, fn: string, session?: SessionWatch): PgkeepError {
   if (e instanceof PgkeepError) return e;
+  const lost = sessionLostError(e, session, fn, 'the backup\'s session', 'the backup ended with it and nothing was published');
+  if (lost) return lost;
   const err = e as { code?: string; message?: string };
   const msg = err.message ?? String(e);
   if (/WAL level not sufficient/i.test(msg)) {

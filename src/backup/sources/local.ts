@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { PgkeepError } from '../../errors.js';
 import { connect } from '../../pg/connect.js';
+import { watchSession, type SessionWatch } from '../../pg/session-lost.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
@@ -22,6 +23,7 @@ import { walRange } from '../wal-range.js';
 export class LocalSource implements BackupSource {
   readonly method = 'local' as const;
   private client?: pg.Client;
+  private session?: SessionWatch;
   private facts?: SqlServerFacts;
   private pgdata?: string;
   private started?: StartInfo;
@@ -30,6 +32,7 @@ export class LocalSource implements BackupSource {
 
   async identify(): Promise<ServerFacts> {
     this.client = await connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
+    this.session = watchSession(this.client);
     const facts = await readSqlServerFacts(this.client);
     this.facts = facts;
     if (facts.walLevel === 'minimal') {
@@ -52,7 +55,7 @@ export class LocalSource implements BackupSource {
       run.warn('could not create a temporary replication slot (max_replication_slots = 0?): the WAL of this standalone ' +
         'backup is not protected from removal until it is copied');
     }
-    this.started = await startLocalBackup(client, this.facts!.major, label);
+    this.started = await startLocalBackup(client, this.facts!.major, label, this.session);
     return this.started;
   }
 
@@ -77,8 +80,8 @@ export class LocalSource implements BackupSource {
     run.progress({ phase: 'stopping', bytesDone: 0, filesDone: 0 });
     // --standalone stores its WAL itself: no wait for the archive
     const stopped = this.opts.standalone
-      ? await stopLocalBackup(this.client!, this.facts!.major, false)
-      : await stopLocalBackupWatched(this.client!, this.facts!.major, run);
+      ? await stopLocalBackup(this.client!, this.facts!.major, false, this.session)
+      : await stopLocalBackupWatched(this.client!, this.facts!.major, run, this.session);
     const owner = await stat(join(this.pgdata!, 'PG_VERSION'));
     const file = (path: string, text: string) => run.writer.addFile({
       path, type: 'file', mode: 0o600, size: Buffer.byteLength(text), mtimeMs: stopped.stopTime.getTime(),

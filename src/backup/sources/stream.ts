@@ -17,6 +17,7 @@ import type { TablespaceInfo } from '../meta.js';
 import { WalCollector } from '../stream-wal.js';
 import { ArchiveWatch } from '../archive-watch.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
+import { withArticle } from '../../words.js';
 
 export class StreamSource implements BackupSource {
   readonly method = 'stream' as const;
@@ -141,7 +142,7 @@ export class StreamSource implements BackupSource {
           if (ev.entry.type !== 'file') {
             ev.content.resume();
             if (ev.entry.type === 'directory' || ev.entry.type === 'symlink') track(run.writer.addFile(entry));
-            else run.warn(`skipped ${ev.path}: a ${ev.entry.type} entry in the server's archive`);
+            else run.warn(`skipped ${ev.path}: ${withArticle(ev.entry.type)} entry in the server's archive`);
             break;
           }
           const content = streamContent(ev.content, (n) => {

@@ -74,7 +74,9 @@ directory, no TCP port, WAL archiving off), recovered from the WAL archive to th
 promoted; there the table is renamed (with its indexes, constraints, owned sequences and
 statistics, so their names do not collide with the original's) and foreign keys to other
 tables are dropped; pg_dump -t takes it out and pg_restore loads it into the live database in
-one transaction. The original table is never touched; the new name must be free.
+one transaction. The original table is never touched; the new name must be free (--as the
+table's own name works once it was dropped). Privileges on the live database are checked first,
+and the backup's tablespaces are restored inside the sandbox directory.
 The time must be covered by the archive: recovery stops at the first transaction that ended
 after it, so WAL newer than the time must be archived (SELECT pg_switch_wal() helps).
 

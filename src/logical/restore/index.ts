@@ -12,6 +12,7 @@
  *      --continue-on-error
  */
 import { withRepoLock } from '../../repo/with-lock.js';
+import { resolveSnapshotRef } from '../../repo/snapshot-ref.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,11 +158,11 @@ function maintenanceDb(db: string): string {
 }
 
 export async function loadDumpSnapshot(repo: Repository, clusterName: string, id: string): Promise<{ snapshot: Snapshot; meta: DumpMeta }> {
-  const snapshot = await repo.readSnapshot(clusterName, id);
+  const snapshot = await repo.readSnapshot(clusterName, await resolveSnapshotRef(repo, clusterName, id, 'logical'));
   const meta = snapshot.kind === 'logical' ? dumpMetaOf(snapshot.meta) : undefined;
   if (!meta) {
     throw new PgkeepError('USAGE', `snapshot ${snapshot.id} is a ${snapshot.kind} backup, not a dump`, {
-      hint: 'restore physical backups with "pgkeep restore"; list dumps with "pgkeep restore-dump latest --list"',
+      hint: 'restore physical backups with "pgkeep restore"; "pgkeep list" shows the kind of every snapshot',
     });
   }
   return { snapshot, meta };

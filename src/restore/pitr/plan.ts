@@ -239,9 +239,9 @@ function newestReason(chosen: Backup, backups: Backup[], tli: number): string {
     `${newer.length === 1 ? 'is' : 'are'} not on it: taken after timeline ${tli} branched off, or on another timeline)`;
 }
 
-/** An id was given ("latest" lets pgkeep choose, as no id does). */
+/** An id was given ("latest" and "latest-physical" let pgkeep choose, as no id does). */
 function explicitId(input: PitrPlanInput): boolean {
-  return input.id !== undefined && input.id !== 'latest';
+  return input.id !== undefined && input.id !== 'latest' && input.id !== 'latest-physical'; // latest-logical: refused by resolveSnapshot
 }
 
 /** For --target-xid / --target-name: find the record in the archive, then the newest backup that ended before it. */
