@@ -69,6 +69,14 @@ export function connectionError(e: unknown, p: ConnectionParams, replication?: b
         return fail('CONNECTION', `the server's pg_hba.conf has no entry admitting ${replication === true ? 'a replication connection' : `database "${p.database}"`} for user "${p.user}" from ${m[1]}`,
           `add this line near the top of pg_hba.conf, then reload (SELECT pg_reload_conf()):\n  ${line}`);
       }
+      const rejected = /pg_hba\.conf rejects (?:replication )?connection for host "([^"]+)"/.exec(msg);
+      if (rejected) {
+        return fail('CONNECTION', msg, `a "reject" line of pg_hba.conf matches this connection first: add an admitting line above it, ` +
+          `then reload (SELECT pg_reload_conf()):\n  ${suggestHbaLine(p, replication, rejected[1])}`);
+      }
+      if (/is not permitted to log in/.test(msg)) {
+        return fail('CONNECTION', msg, `the role has NOLOGIN: as a superuser, ALTER ROLE "${p.user}" LOGIN; (or connect as a role that may log in)`);
+      }
       const peer = /(Peer|Ident) authentication failed for user "([^"]+)"/.exec(msg);
       if (peer) return fail('CONNECTION', msg, peerAuthHint(p, peer[1]!.toLowerCase()));
       if (/role .* does not exist/.test(msg)) {
