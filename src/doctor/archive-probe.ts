@@ -21,6 +21,7 @@ export interface ProbeOptions {
   systemIdentifier: string | null;
   dataDirectory: string | null;
   layout?: ClusterLayout;
+  inRecovery?: boolean;
   signal?: AbortSignal;
 }
 
@@ -31,6 +32,9 @@ export async function probeArchive(db: Queryable, target: ArchiveTarget, opts: P
   const base = { ok: false, waitedMs: 0, timeoutMs: opts.timeoutMs };
   if (!target.repo.path) return { ...base, error: 'no repository is configured for archive_command (see archive_access)' };
   if (!opts.systemIdentifier) return { ...base, error: 'the system identifier is not readable (pg_control_system())' };
+  if (opts.inRecovery) {
+    return { ...base, error: 'the server is a standby, which cannot switch WAL: run the check against the primary' };
+  }
   const segment = await switchSegment(db).catch((e) => toPgkeepError(e));
   if (typeof segment !== 'string') return { ...base, error: segment.message };
   const object = walObjectName(target.clusterName, opts.systemIdentifier, segment);

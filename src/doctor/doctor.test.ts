@@ -527,8 +527,24 @@ test('peer authentication as root: the running server is not called crashed, and
   const user = serverOsUser();
   if (!user) return t.skip('needs root (peer authentication of another OS user)');
   const hbaFile = join(cluster.dataDir, 'pg_hba.conf');
-  writeFileSync(hbaFile, 'local all all peer\nhost all all 127.0.0.1/32 trust\n');
-  await cluster.reload();
+  // Reloaded and confirmed over TCP (the harness's own socket connections are refused by peer too).
+  const tcp = { connection: `host=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres` };
+  const reloadTo = async (text: string) => {
+    const loadTime = async () => {
+      const c = await connect(tcp);
+      try {
+        return String((await c.query('SELECT pg_conf_load_time()::text AS t')).rows[0].t);
+      } finally {
+        await c.end();
+      }
+    };
+    const before = await loadTime();
+    writeFileSync(hbaFile, text);
+    const r = await runProgram(pgToolPath(cluster.binDir, 'pg_ctl'), ['reload', '-D', cluster.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    await until('the reload took effect', 10_000, async () => (await loadTime()) !== before);
+  };
+  await reloadTo('local all all peer\nhost all all 127.0.0.1/32 trust\n');
   try {
     const d = await doctor(['cold', 'local'], { connection: cluster.connectionString(), pgdata: cluster.dataDir, pgBin: cluster.binDir });
     const r = d.get('reachable');
@@ -544,7 +560,6 @@ test('peer authentication as root: the running server is not called crashed, and
     assert.match(s.message, /a server is running on it \(postmaster\.pid: pid \d+, pg_isready: accepting\)/);
     assert.match(s.fix!, new RegExp(`^stop it before a cold backup: ${asServer}pg_ctl stop -D ${cluster.dataDir} -m fast`));
   } finally {
-    writeFileSync(hbaFile, originalHba);
-    await cluster.reload();
+    await reloadTo(originalHba);
   }
 });

@@ -18,7 +18,9 @@ import { lookupOsUser } from '../pg/server-user.js';
 import { archiveAccessFacts, dataDirOwner } from './archive-access.js';
 import { probeArchive } from './archive-probe.js';
 import { archiveTarget } from './archive-target.js';
+import { isPgkeepArchiveCommand } from './checks/archive.js';
 import { setting } from './checks/make.js';
+import { systemIdFromPgControl } from '../wal/identify.js';
 import { readAccessFacts, settingSources, slotFacts } from './queries.js';
 import { serverProcessFacts } from './server-process.js';
 import { findPgTool, type PgTool } from '../pg/tools.js';
@@ -106,15 +108,32 @@ async function archiveFacts(
   const cmd = setting(facts, 'archive_command');
   const mode = setting(facts, 'archive_mode');
   if (cmd === undefined) return;
-  const user = (dataDir ? dataDirOwner(dataDir) : undefined) ?? lookupOsUser('postgres');
-  const target = await archiveTarget(cmd, dataDir, user?.home, { repo: opts.repo, clusterName: opts.clusterName, configFile: opts.configFile });
-  const streaming = mode === 'off' || !cmd;
-  if (user && !streaming) facts.archiveAccess = await archiveAccessFacts(target, user);
+  // Files of this host (repository, postmaster.pid, /proc, the log) say something only when the
+  // server runs here: its data directory's pg_control must carry the server's system identifier.
+  const local = dataDir !== undefined && await sameSystem(dataDir, facts.server!.systemIdentifier, facts.socket);
+  const here = local ? dataDir : undefined;
+  const user = (here ? dataDirOwner(here) : undefined) ?? lookupOsUser('postgres');
+  const target = await archiveTarget(cmd, here, user?.home, { repo: opts.repo, clusterName: opts.clusterName, configFile: opts.configFile });
+  if (mode !== 'off' && isPgkeepArchiveCommand(cmd)) {
+    facts.archiveAccess = !local
+      ? { osUser: user?.name ?? 'postgres', checks: [], skipped: 'the server does not run on this host (its data directory is not here): run doctor on the database host' }
+      : user ? await archiveAccessFacts(target, user) : undefined;
+  }
   if (opts.checkArchive) {
     facts.archiveProbe = await probeArchive(client, target, {
       timeoutMs: opts.archiveTimeoutMs ?? 60_000, systemIdentifier: facts.server!.systemIdentifier,
-      dataDirectory: dataDir ?? null, layout: facts.layout, signal: opts.signal,
+      dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery,
     });
+  }
+}
+
+/** Is dataDir this server's data directory on this host? Unreadable pg_control: a unix socket says local. */
+async function sameSystem(dataDir: string, systemId: string | null, socket: boolean): Promise<boolean> {
+  try {
+    const id = systemIdFromPgControl(await readFile(join(dataDir, 'global', 'pg_control')));
+    return systemId === null ? socket : id === systemId;
+  } catch {
+    return socket;
   }
 }
 

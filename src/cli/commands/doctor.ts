@@ -43,7 +43,7 @@ Examples:
                                                   archive a segment end to end (runs pg_switch_wal())
   pgkeep --json doctor                            the checks as JSON`)
     .action(runner.action<DoctorFlags>(async (ctx, opts) => {
-      const timeout = Number(opts.timeout);
+      const timeout = Number(opts.timeout.replace(/s$/, ''));
       if (!(timeout > 0) || !Number.isFinite(timeout)) {
         throw new PgkeepError('USAGE', `--timeout ${opts.timeout} is not a positive number of seconds`, { hint: 'e.g. --timeout 60' });
       }

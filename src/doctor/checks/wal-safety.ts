@@ -34,7 +34,9 @@ export function streamSlots(facts: DoctorFacts): SlotFacts[] {
 /** archive_mode is off but WAL goes to the repository by streaming through a slot. */
 export function protectedByStreaming(facts: DoctorFacts): boolean {
   const mode = setting(facts, 'archive_mode');
-  return (mode === 'off' || !setting(facts, 'archive_command')) && streamSlots(facts).some((s) => s.active);
+  // (archive_mode on with an empty archive_command is not "streaming instead": the server then
+  // keeps every segment in pg_wal waiting for a command.)
+  return mode === 'off' && streamSlots(facts).some((s) => s.active);
 }
 
 export function slotsHealthCheck(facts: DoctorFacts): DoctorCheck | null {
