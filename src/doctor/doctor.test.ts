@@ -109,7 +109,7 @@ test('wal_level = minimal fails with the postgresql.conf lines and a restart', a
     // the real file and the real command for this cluster, not "postgresql.conf" and a placeholder
     // the file that sets it now: a line added to postgresql.conf would be overridden by the include
     assert.match(w.fix!, new RegExp(`^in ${cluster.dataDir}/pgkeep-local\\.conf \\(line \\d+ sets it now, overriding ${cluster.dataDir}/postgresql\\.conf\\):$`, 'm'));
-    assert.match(w.fix!, new RegExp(`then restart the server: ${asServer}pg_ctl restart -D ${cluster.dataDir} -m fast$`, 'm'));
+    assert.match(w.fix!, new RegExp(`then restart the server: ${asServer}${cluster.binDir}/pg_ctl restart -D ${cluster.dataDir} -m fast$`, 'm'));
     assert.deepEqual(w.usedBy, ['stream', 'local', 'archive']);
     assert.equal(get('max_wal_senders').status, 'FAIL');
     assert.equal(report.ok, false);
@@ -347,7 +347,7 @@ test('cold: clean shutdown passes, a crashed cluster fails, and an unreachable s
     const s = d.get('cluster_state');
     assert.equal(s.status, 'FAIL');
     assert.match(s.message, /"in production" but no server runs on it \(no postmaster\.pid\)/);
-    assert.match(s.fix!, new RegExp(`${asServer}pg_ctl start -D ${cluster.dataDir} -w && ${asServer}pg_ctl stop -D ${cluster.dataDir} -m fast`));
+    assert.match(s.fix!, new RegExp(`${asServer}${cluster.binDir}/pg_ctl start -D ${cluster.dataDir} -w && ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
   } finally {
     await cluster.start();
   }
@@ -371,6 +371,12 @@ test('the CLI prints the checks as JSON and exits 5 when one fails', async () =>
 
     const bad = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'nope'], { env, cwd: work }).catch((e) => e);
     assert.equal(bad.code, 2);
+    const notArchive = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'stream', '--check-archive'], { env, cwd: work }).catch((e) => e);
+    assert.equal(notArchive.code, 2);
+    assert.match(notArchive.stderr, /--check-archive checks archiving, not --method stream/);
+    const noTimeout = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'archive', '--check-archive', '--timeout', 'soon'], { env, cwd: work }).catch((e) => e);
+    assert.equal(noTimeout.code, 2);
+    assert.match(noTimeout.stderr, /--timeout soon is not a positive number of seconds/);
   } finally {
     await reconfigure(healthy());
   }
@@ -558,7 +564,7 @@ test('peer authentication as root: the running server is not called crashed, and
     const s = d.get('cluster_state');
     assert.equal(s.status, 'WARN', s.message);
     assert.match(s.message, /a server is running on it \(postmaster\.pid: pid \d+, pg_isready: accepting\)/);
-    assert.match(s.fix!, new RegExp(`^stop it before a cold backup: ${asServer}pg_ctl stop -D ${cluster.dataDir} -m fast`));
+    assert.match(s.fix!, new RegExp(`^stop it before a cold backup: ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
   } finally {
     await reloadTo(originalHba);
   }

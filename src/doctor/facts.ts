@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { access, readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ClusterSettings, RepoSettings } from '../config/types.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import {
@@ -58,7 +58,7 @@ export async function gatherFacts(settings: ClusterSettings, opts: GatherOptions
   }
   if (wants('local', 'cold')) facts.pgdata = await pgdataFacts(settings, facts.server);
   if (!facts.layout && settings.pgdata) {
-    facts.layout = await layoutFromPgdata(settings.pgdata);
+    facts.layout = await layoutFromPgdata(settings.pgdata, settings.pgBin);
     setOsUser(facts, settings.pgdata);
   }
   if (facts.connectionError && settings.pgdata) facts.serverProcess = await serverProcessFacts(settings.pgdata, settings.pgBin);
@@ -87,6 +87,7 @@ async function readServerFacts(settings: ClusterSettings, facts: DoctorFacts, op
     if (dataDir) {
       facts.layout = clusterLayout({
         dataDirectory: dataDir, configFile: setting(facts, 'config_file'), hbaFile: setting(facts, 'hba_file'), major: facts.server.major,
+        binDir: await pgCtlDir(facts.server.major, settings.pgBin),
       });
       setOsUser(facts, dataDir);
     }
@@ -145,13 +146,22 @@ function setOsUser(facts: DoctorFacts, dataDir: string): void {
 }
 
 /** The layout from a data directory alone (the server unreachable): its PG_VERSION gives the major. */
-async function layoutFromPgdata(pgdata: string | undefined): Promise<DoctorFacts['layout']> {
+async function layoutFromPgdata(pgdata: string | undefined, pgBin: string | undefined): Promise<DoctorFacts['layout']> {
   if (!pgdata) return undefined;
   const major = Number((await readFile(join(pgdata, 'PG_VERSION'), 'utf8').catch(() => '')).trim());
   if (!major) return undefined;
   const conf = join(pgdata, 'postgresql.conf');
   const inside = await stat(conf).then(() => true, () => false);
-  return clusterLayout({ dataDirectory: pgdata, configFile: inside ? conf : undefined, major });
+  return clusterLayout({ dataDirectory: pgdata, configFile: inside ? conf : undefined, major, binDir: await pgCtlDir(major, pgBin) });
+}
+
+/** Where the server's pg_ctl is (often not on PATH: /usr/lib/postgresql/<major>/bin). */
+async function pgCtlDir(major: number, pgBin: string | undefined): Promise<string | undefined> {
+  try {
+    return dirname((await findPgTool('pg_ctl', { exactMajor: major, pgBin })).path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Open (and close) a replication connection: proves pg_hba.conf admits it when the rules cannot be read. */

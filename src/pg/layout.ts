@@ -17,6 +17,8 @@ export interface LayoutInput {
   identFile?: string | null;
   /** The server's major version (15, 16...). */
   major: number;
+  /** Directory of the server's pg_ctl when it is not on PATH (Debian keeps it in /usr/lib/postgresql/<major>/bin). */
+  binDir?: string;
 }
 
 export interface ClusterCommands {
@@ -69,6 +71,7 @@ export function clusterLayout(input: LayoutInput): ClusterLayout {
     };
   }
   const d = shellWord(dataDirectory);
+  const pgCtl = input.binDir ? shellWord(`${input.binDir.replace(/\/+$/, '')}/pg_ctl`) : 'pg_ctl';
   return {
     kind: 'plain',
     dataDirectory,
@@ -76,10 +79,10 @@ export function clusterLayout(input: LayoutInput): ClusterLayout {
     hbaFile: input.hbaFile ?? `${dataDirectory}/pg_hba.conf`,
     identFile: input.identFile ?? `${dataDirectory}/pg_ident.conf`,
     commands: {
-      start: `pg_ctl start -D ${d} -w`,
-      stop: `pg_ctl stop -D ${d} -m fast`,
-      reload: `pg_ctl reload -D ${d}`,
-      restart: `pg_ctl restart -D ${d} -m fast`,
+      start: `${pgCtl} start -D ${d} -w`,
+      stop: `${pgCtl} stop -D ${d} -m fast`,
+      reload: `${pgCtl} reload -D ${d}`,
+      restart: `${pgCtl} restart -D ${d} -m fast`,
     },
   };
 }

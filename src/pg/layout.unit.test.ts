@@ -47,6 +47,8 @@ test('a plain cluster: files in the data directory, pg_ctl -D commands (quoted w
   // a version directory that is not the server's major: not this cluster's Debian layout
   l = clusterLayout({ dataDirectory: '/var/lib/postgresql/14/main', major: 15 });
   assert.equal(l.kind, 'plain');
+  l = clusterLayout({ dataDirectory: '/srv/data', major: 15, binDir: '/usr/lib/postgresql/15/bin/' });
+  assert.equal(l.commands.restart, '/usr/lib/postgresql/15/bin/pg_ctl restart -D /srv/data -m fast');
   l = clusterLayout({ dataDirectory: "/data/it's here", major: 15 });
   assert.equal(l.commands.stop, `pg_ctl stop -D '/data/it'\\''s here' -m fast`);
   assert.equal(l.configFile, "/data/it's here/postgresql.conf");
