@@ -476,13 +476,17 @@ test('archive via `wal stream --slot` instead of archive_mode is valid; an inact
     assert.equal(d.get('replication_slots').status, 'PASS');
     assert.match(d.get('replication_slots').message, /doctor_slot \(physical, active/);
     assert.deepEqual(d.report.summary.map((x) => x.verdict), ['ready']);
+    // end to end: the switched segment reaches the repository through the stream
+    d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 60_000 });
+    assert.equal(d.get('archive_roundtrip').status, 'PASS', d.get('archive_roundtrip').message);
 
     // The streamer stops: the slot keeps WAL, without bound (max_slot_wal_keep_size = -1).
     stream.kill('SIGTERM');
     await new Promise((r) => stream.once('exit', r));
     await until('the slot is inactive', 10_000, async () =>
       (await cluster.query<{ a: boolean }>("SELECT active AS a FROM pg_replication_slots WHERE slot_name = 'doctor_slot'"))[0]?.a === false);
-    d = await doctor(['archive']);
+    d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 60_000 });
+    assert.match(d.get('archive_roundtrip').message, /could not run: archive_mode is off and no replication slot is streaming WAL/);
     let s = d.get('replication_slots');
     assert.equal(s.status, 'WARN', s.message);
     assert.match(s.message, /inactive replication slot doctor_slot .*max_slot_wal_keep_size = -1 \(no limit\)/);

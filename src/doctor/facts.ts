@@ -120,7 +120,11 @@ async function archiveFacts(
       ? { osUser: user?.name ?? 'postgres', checks: [], skipped: 'the server does not run on this host (its data directory is not here): run doctor on the database host' }
       : user ? await archiveAccessFacts(target, user) : undefined;
   }
-  if (opts.checkArchive) {
+  const streamed = (facts.slots ?? []).some((sl) => sl.type === 'physical' && sl.active);
+  if (opts.checkArchive && mode === 'off' && !streamed) {
+    facts.archiveProbe = { ok: false, waitedMs: 0, timeoutMs: opts.archiveTimeoutMs ?? 60_000,
+      error: 'archive_mode is off and no replication slot is streaming WAL, so no segment can reach the repository' };
+  } else if (opts.checkArchive) {
     facts.archiveProbe = await probeArchive(client, target, {
       timeoutMs: opts.archiveTimeoutMs ?? 60_000, systemIdentifier: facts.server!.systemIdentifier,
       dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery,
