@@ -348,6 +348,17 @@ test('cold: clean shutdown passes, a crashed cluster fails, and an unreachable s
     assert.equal(s.status, 'FAIL');
     assert.match(s.message, /"in production" but no server runs on it \(no postmaster\.pid\)/);
     assert.match(s.fix!, new RegExp(`${asServer}${cluster.binDir}/pg_ctl start -D ${cluster.dataDir} -w && ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
+
+    // a stale postmaster.pid whose pid another program has now (crash, then reboot): still crashed
+    const pidFile = join(cluster.dataDir, 'postmaster.pid');
+    writeFileSync(pidFile, `${process.pid}\n${cluster.dataDir}\n`);
+    try {
+      d = await doctor(['cold']);
+      assert.equal(d.get('cluster_state').status, 'FAIL');
+      assert.match(d.get('cluster_state').message, new RegExp(`postmaster\\.pid is stale: pid ${process.pid} is not a running PostgreSQL server`));
+    } finally {
+      rmSync(pidFile);
+    }
   } finally {
     await cluster.start();
   }

@@ -19,8 +19,21 @@ export async function serverProcessFacts(dataDir: string, pgBin?: string): Promi
   }
   const lines = text.split('\n');
   const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return { pidFile: true, alive: false, ...(pid > 0 ? { pid } : {}) };
+  // A stale postmaster.pid (crash, then reboot) can name a pid some other program has now.
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || !(await isPostgres(pid))) {
+    return { pidFile: true, alive: false, ...(pid > 0 ? { pid } : {}) };
+  }
   return { pidFile: true, alive: true, pid, isReady: await pgIsReady(lines[4]?.trim() || lines[5]?.trim(), lines[3]?.trim(), pgBin) };
+}
+
+/** Is that process a PostgreSQL server? (/proc; where there is no /proc, assume it is.) */
+async function isPostgres(pid: number): Promise<boolean> {
+  try {
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+    return /^(postgres|postmaster)/.test(comm);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' || !(await readFile('/proc/self/comm', 'utf8').then(() => true, () => false));
+  }
 }
 
 /** pg_isready's exit code: 0 accepting, 1 rejecting (starting up, shutting down), 2 no response. */

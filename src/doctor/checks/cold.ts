@@ -29,7 +29,7 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
       `${facts.layout?.debian ? ` (or systemctl stop ${facts.layout.debian.unit})` : ''}`, 'none');
   }
   return check('cold', 'cluster_state', usedBy, 'FAIL',
-    `pg_controldata says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid names pid ${proc.pid ?? '?'}, which is gone` : 'no postmaster.pid'}): ` +
+    `pg_controldata says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
     'it was not shut down cleanly (crash, kill -9, power loss)',
     `start the server so it recovers, then stop it cleanly: ${clusterCommand(facts, 'start')} && ${clusterCommand(facts, 'stop')}`, 'none');
 }
