@@ -44,10 +44,9 @@ export function confChange(facts: DoctorFacts, lines: string[], needs: 'reload' 
       where = 'SQL, as a superuser (it is set by ALTER SYSTEM, which overrides the config files)';
       const value = line.replace(/\s+#.*$/, '').replace(/^\w+\s*=\s*/, '');
       text = `ALTER SYSTEM SET ${name} = ${/^(-?\d+(\.\d+)?|[a-z_]+|'.*')$/.test(value) ? value : `'${value}'`};`;
-    } else if (src && src.file !== main) {
-      where = `${src.file} (line ${src.line} sets it now, overriding ${main})`;
     } else if (src) {
-      where = `${main} (line ${src.line})`;
+      if (src.file !== main) where = `${src.file} (set there now, overriding ${main})`;
+      text = /\s#/.test(line) ? `${line}; replaces line ${src.line}` : `${line}   # replaces line ${src.line}`;
     }
     groups.set(where, [...(groups.get(where) ?? []), text]);
   }
