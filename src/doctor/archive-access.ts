@@ -109,7 +109,7 @@ function runAs(user: OsUser | undefined, input: string): Promise<string> {
 }
 
 export async function archiveAccessFacts(target: ArchiveTarget, user: OsUser): Promise<ArchiveAccessFacts> {
-  const base = { osUser: user.name, configFile: target.configFile, repo: target.repo.path };
+  const base = { osUser: user.name, configFile: target.configFile, repo: target.repo.path, ...(target.error ? { configError: target.error } : {}) };
   const me = process.getuid?.();
   if (me !== 0 && me !== user.uid) {
     return { ...base, checks: [], skipped: `doctor runs as uid ${me}, neither root nor ${user.name}, so it cannot check as ${user.name}` };

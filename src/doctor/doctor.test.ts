@@ -261,6 +261,13 @@ test('archive_mode off, an empty, foreign or wrong archive_command', async () =>
       await cluster.exec('ALTER SYSTEM RESET archive_timeout');
     }
 
+    // archive_command names a config file that is not there: every wal push would fail
+    await cluster.configure({ archive_command: pgkeepCommand(`--config ${join(work, 'missing.toml')}`) });
+    await cluster.reload();
+    d = await doctor(['archive']);
+    assert.equal(d.get('archive_access').status, 'FAIL');
+    assert.match(d.get('archive_access').message, new RegExp(`cannot be loaded: config file ${join(work, 'missing.toml')} \\(from --config\\) does not exist`));
+
     await cluster.configure({ archive_command: 'pgkeep wal get %f %p' });
     await cluster.reload();
     d = await doctor(['archive']);

@@ -148,6 +148,8 @@ export interface ArchiveAccessFacts {
   configFile?: string;
   repo?: string;
   checks: PathAccess[];
+  /** archive_command's configuration cannot be loaded (it fails the same way for the server). */
+  configError?: string;
   /** Could not check (not root, not the server user; the server on another host...). */
   skipped?: string;
 }

@@ -31,6 +31,11 @@ export function archiveAccessCheck(facts: DoctorFacts): DoctorCheck | null {
       `not checked whether ${acc.osUser} (who runs archive_command) can use the repository: ${acc.skipped}`,
       `run doctor as root or as ${acc.osUser} (sudo -u ${acc.osUser} pgkeep doctor --method archive)`, 'none');
   }
+  if (acc.configError) {
+    return check('archive', 'archive_access', usedBy, 'FAIL',
+      `archive_command's pgkeep configuration cannot be loaded: ${acc.configError}`,
+      'correct the --config/--cluster flags in archive_command (or the file they name), then reload', 'reload');
+  }
   if (!acc.repo) {
     return check('archive', 'archive_access', usedBy, 'FAIL',
       `archive_command, run by ${acc.osUser}, finds no repository${acc.configFile ? ` in ${acc.configFile}` : ' (no config file, no PGKEEP_REPO)'}`,
