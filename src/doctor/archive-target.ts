@@ -4,6 +4,7 @@
  * readable by root or the server's OS user) and the config file it then finds, as `wal push`
  * would resolve them. Falls back to doctor's own configuration when nothing else names a repository.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -95,8 +96,22 @@ export async function archiveTarget(
   const flags = archiveCommandFlags(archiveCommand);
   const { env, real } = await serverEnvironment(dataDir, serverHome);
   const envNote = real ? "the server's environment" : `HOME=${serverHome ?? '?'}`;
+  // The archiver runs in the data directory: ./pgkeep.toml is looked for there, not in doctor's
+  // working directory (an empty stand-in when it finds no file at all).
+  let none = false;
+  if (!flags.config && !env.PGKEEP_CONFIG) {
+    const home = env.HOME || serverHome;
+    const found = [
+      ...(dataDir ? [join(dataDir, 'pgkeep.toml')] : []),
+      ...(home ? [join(home, '.config', 'pgkeep', 'pgkeep.toml')] : []),
+      join(env.PGKEEP_SYSCONFDIR || '/etc/pgkeep', 'pgkeep.toml'),
+    ].find((p) => existsSync(p));
+    flags.config = found ?? '/dev/null';
+    none = !found;
+  }
   try {
-    const cfg = loadConfig(flags, env);
+    const loaded = loadConfig(flags, env);
+    const cfg = none ? { ...loaded, file: undefined } : loaded;
     if (cfg.repo.path) {
       return {
         configFile: cfg.file, clusterName: cfg.clusterName, repo: cfg.repo, passphraseFile: cfg.passphrase.file, env,
@@ -113,7 +128,7 @@ export async function archiveTarget(
   } catch (e) {
     return {
       clusterName: flags.cluster ?? fallback.clusterName, repo: fallback.repo ?? {}, passphraseFile: fallback.repo?.passphraseFile, env,
-      source: "doctor's configuration", error: toPgkeepError(e).message, configFile: flags.config,
+      source: "doctor's configuration", error: toPgkeepError(e).message, configFile: none ? undefined : flags.config,
     };
   }
 }
