@@ -14,6 +14,7 @@ import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
+import { processAlive } from '../../pg/process-alive.js';
 
 const MAX_LSN = 0xffff_ffff_ffff_ffffn;
 
@@ -124,14 +125,5 @@ function postmasterPid(pgdata: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
