@@ -2,6 +2,7 @@
 import type { ClusterSettings } from '../config/types.js';
 import type { Repository, SnapshotWriter } from '../repo/index.js';
 import type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
+import type { ExternalConfig } from './external-config.js';
 
 export type BackupMethod = PhysicalBackupMeta['method'];
 export const BACKUP_METHODS: readonly BackupMethod[] = ['stream', 'local', 'cold'];
@@ -159,6 +160,11 @@ export interface BackupSource {
   /** Build the file list (local, cold) and store every file; stream stores what the server sends. */
   copy(run: BackupRun): Promise<CopyReport>;
   stop(run: BackupRun): Promise<StopInfo>;
+  /**
+   * The configuration files outside the data directory (Debian's /etc/postgresql/...), read
+   * before the backup starts; undefined when there are none (or the method cannot know: cold).
+   */
+  externalConfig(run: BackupRun): Promise<ExternalConfig | undefined>;
   /** Store the WAL start..stop under pg_wal/ (standalone); returns the number of segments. */
   storeWal(run: BackupRun, start: StartInfo, stop: StopInfo): Promise<number>;
   close(): Promise<void>;

@@ -113,6 +113,11 @@ export class ColdSource implements BackupSource {
     return 0; // pg_wal is part of the copy
   }
 
+  /** The server is down: nothing says where its configuration is (see docs/physical-backups.md). */
+  async externalConfig(): Promise<undefined> {
+    return undefined;
+  }
+
   async close(): Promise<void> {}
 }
 
