@@ -36,6 +36,8 @@ import { startRestored } from './start.js';
 import { planArchiveRecovery } from './pitr/archive-recovery.js';
 import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
+import { checkConfigTarget, planExternalConfig, writeExternalConfig } from './external-config.js';
+import { restoredLayout, restoredStartCommand } from './start-command.js';
 import { checkRecoveryReachedPlan } from './pitr/check-end.js';
 import type { PitrPlan, RecoveryEnd } from './pitr/types.js';
 import type { RecoveryRequest } from './recovery-config.js';
@@ -92,11 +94,14 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     : o.recovery;
   const archiveMode = o.archiveMode ?? 'preserve';
   const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
-  const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
+  const layout = await restoredLayout(dataDir, o.debianConfigRoot);
+  const config = planExternalConfig(meta.externalConfig, dataDir, layout, o.configTo);
+  const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records), ...configWarnings(config)];
 
   step('check-target');
   await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
   const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
+  await checkConfigTarget(config, Boolean(o.overwriteConfig));
 
   step('plan');
   const plan = planRestore(dataDir, records, placed);
@@ -151,8 +156,10 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
 
   step('recovery-config');
   await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
+  await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
-  const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir)) };
+  const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
+  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner);
 
   step('finish');
   await finishRestore(wc);
@@ -198,6 +205,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
       settings: Object.fromEntries(Object.entries(recovery.settings).map(([k, v]) => [k, String(v)])),
     },
     archiving,
+    ...(config ? { configuration: { dir: config.dir, files: config.files, used: config.used, missing: config.missing } } : {}),
+    startCommand,
     seconds,
     throughput: seconds > 0 ? Math.round(stats.bytes / seconds) : stats.bytes,
     ...(started ? { started } : {}),
@@ -211,6 +220,11 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
 function handOver(cluster: LocalCluster, o: RestoreOptions): void {
   if (o.detach) cluster.detach();
   o.onStarted?.(cluster);
+}
+
+/** Configuration files the backup names but could not store: the copy lacks them. */
+function configWarnings(config: ReturnType<typeof planExternalConfig>): string[] {
+  return (config?.missing ?? []).map((m) => `the backup's ${m.role} ${m.path} (outside the data directory) was not stored (${m.error}): the restored copy lacks it; provide it before starting`);
 }
 
 /** A standalone backup should carry the WAL up to walEnd; say so when it does not. */

@@ -25,6 +25,8 @@ interface RestoreFlags extends PitrFlags {
   /** commander turns --no-sync into sync: false. */
   sync?: boolean;
   archiveMode: string;
+  configTo?: string;
+  overwriteConfig?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -62,6 +64,7 @@ export function renderRestore(r: RestoreResult): string {
   lines.push(`recovery: ${r.wal?.ownWalOnly ? OWN_WAL_TEXT : RECOVERY_TEXT[r.recovery.mode]}`);
   if (r.recovery.settings.restore_command) lines.push(`  restore_command = ${r.recovery.settings.restore_command}`);
   lines.push(...renderWal(r));
+  lines.push(...renderConfiguration(r));
   lines.push(renderArchiving(r));
   if (r.pitr) lines.push(...renderPitr(r));
   if (r.recoveryEnd) lines.push(...renderRecoveryEnd(r));
@@ -70,7 +73,7 @@ export function renderRestore(r: RestoreResult): string {
   } else if (r.started) {
     lines.push(`started on port ${r.started.port} (log: ${r.started.logFile})`, ...renderAccess(r.started), `  stop:    ${r.started.stopCommand}`);
   } else {
-    lines.push(`start it with: pg_ctl start -D ${r.dataDir} (as the data directory's owner), or restore with --start`);
+    lines.push(`start it with: ${r.startCommand}${/^(pg_ctlcluster|runuser) /.test(r.startCommand) ? '' : ' (as the data directory\'s owner)'}, or restore with --start`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
@@ -92,13 +95,30 @@ function renderWal(r: RestoreResult): string[] {
   return lines;
 }
 
-function renderArchiving(r: RestoreResult): string {
+/** Archiving as the configuration the restored server will read sets it (restore/archive-mode.ts). */
+export function renderArchiving(r: RestoreResult): string {
   const a = r.archiving;
   if (a.option === 'off') return 'archiving: off (archive_mode = off in postgresql.auto.conf): this copy archives no WAL, whatever the backup\'s archive_command';
-  const mode = a.archiveMode ?? 'off (not set in the data directory)';
+  if (!a.known) {
+    return `archiving: unknown: ${a.configFile} does not exist (the backup's configuration lived outside the data directory and was not stored); ` +
+      'the server will archive as the configuration it is started with says: check archive_mode there, or restore with --archive-mode off';
+  }
   const on = a.archiveMode === 'on' || a.archiveMode === 'always';
-  return `archiving: as in the backup, archive_mode = ${mode}` +
+  const mode = a.archiveMode ? `${a.archiveMode} (set in ${a.archiveModeFrom})` : `off (not set in ${a.configFile} nor the files it includes, nor postgresql.auto.conf)`;
+  return `archiving: archive_mode = ${mode}` +
     (on ? `${a.archiveCommand ? `, archive_command = ${a.archiveCommand}` : ''}; once promoted, this copy archives its new timeline there (for a clone or a test restore, use --archive-mode off)` : '');
+}
+
+/** The backup's configuration files that lived outside the data directory, where they went and whether the copy uses them. */
+function renderConfiguration(r: RestoreResult): string[] {
+  const c = r.configuration;
+  if (!c) return [];
+  return [
+    `configuration: the backup's files from outside the data directory are in ${c.dir}` +
+      (c.used ? ` (${r.dataDir}/postgresql.conf points the copy at them)` : ` (for reference: this cluster is started with its own configuration, ${r.archiving.configFile})`),
+    ...c.files.map((f) => `  ${f.role} ${f.from} -> ${f.to}`),
+    ...c.missing.map((m) => `  ${m.role} ${m.path}: not in the backup (${m.error})`),
+  ];
 }
 
 function renderPitr(r: RestoreResult): string[] {
@@ -147,6 +167,8 @@ export function register(program: Command, runner: Runner): void {
     .option('--target-action <action>', 'at the target: promote (default), pause (read-only, to inspect) or shutdown')
     .option('--target-timeline <tli>', 'timeline to follow: latest (default), current (the backup\'s) or a number')
     .option('--exclusive', 'stop just before the target instead of just after it (recovery_target_inclusive = off)')
+    .option('--config-to <dir>', 'where the backup\'s configuration files that lived outside the data directory (Debian: /etc/postgresql/...) are written (default: DIR.config beside the data directory)')
+    .option('--overwrite-config', 'replace files in the --config-to directory that exist with other content (default: refuse)')
     .option('--archive-mode <mode>', 'preserve: keep the backup\'s archive settings (default); off: archive_mode = off, so a clone, test restore or drill never archives into the production repository', 'preserve')
     .addHelpText('after', `
 Files get their recorded modes and mtimes; run as root, they also get their recorded owner (by
@@ -170,6 +192,12 @@ after a promotion) is refused before anything is written. A gap in the archive a
 backup (a missing segment, newer ones archived) refuses the latest point, naming it: put the
 segments back, or accept the loss with --target-lsn at the reachable point it names. With
 --start, a recovery that promotes before the planned end fails (exit 7).
+
+A backup whose postgresql.conf, pg_hba.conf or pg_ident.conf lived outside the data directory
+(Debian: /etc/postgresql/<major>/<name>) carries them: they are written to DIR.config (or
+--config-to), never over existing files, and DIR/postgresql.conf points the copy at them
+(data_directory, hba_file, ident_file). Restoring into the data directory of a cluster of this
+host's /etc/postgresql leaves its configuration alone; start it with pg_ctlcluster.
 
 The restored cluster keeps the backup's configuration, archive_command included: once promoted
 it archives a new timeline wherever the source did. --archive-mode off writes archive_mode = off
@@ -215,6 +243,8 @@ Examples:
           pitr,
           archiveMode,
           to: opts.to!,
+          configTo: opts.configTo,
+          overwriteConfig: opts.overwriteConfig,
           jobs,
           delta: opts.delta,
           tablespaceMap,

@@ -1,0 +1,167 @@
+/**
+ * Debian's layout end to end (issue 10): a real cluster whose postgresql.conf, pg_hba.conf and
+ * pg_ident.conf live in a separate "etc" directory (with a conf.d/ that turns archiving on), as
+ * /etc/postgresql/<major>/<name> does. Backups (stream and local) store those files, `show`
+ * lists them, restore writes them beside the data directory (never over the originals), the
+ * copy runs on them, and the restore reports archiving from the configuration really used.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PgkeepError } from '../errors.js';
+import { LocalCluster } from '../pg/local-cluster.js';
+import { chownTreeToServerUser } from '../pg/server-user.js';
+import type { Repository } from '../repo/index.js';
+import { newPosixRepo, tempDir } from '../repo/test-utils.js';
+import { backup, showBackup, type PhysicalBackupMeta } from '../backup/index.js';
+import { renderShow } from '../cli/commands/show.js';
+import { renderRestore } from '../cli/commands/restore.js';
+import { restore, type RestoreOptions } from './index.js';
+
+let source: LocalCluster;
+let repo: Repository;
+let work: { path: string; remove(): Promise<void> };
+let etc: string;
+let archive: string;
+const CLUSTER = 'main';
+const ids: Record<'stream' | 'local', string> = { stream: '', local: '' };
+
+/** The etc directory's files and contents, to prove nothing wrote there. */
+function snapshotOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p, `${rel}${n}/`);
+      else out[`${rel}${n}`] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+before(async () => {
+  work = await tempDir('pgkeep-debian-layout-');
+  etc = join(work.path, 'etc', '15', 'main');
+  archive = join(work.path, 'archive');
+  mkdirSync(archive);
+  chownTreeToServerUser(archive);
+  source = await LocalCluster.create({
+    configDir: etc,
+    settings: { wal_level: 'replica', max_wal_senders: 5, max_replication_slots: 5, fsync: false },
+    hba: ['local replication all trust'],
+  });
+  mkdirSync(join(etc, 'conf.d'));
+  writeFileSync(join(etc, 'conf.d', 'archiving.conf'), `archive_mode = on\narchive_command = 'cp %p ${archive}/%f'\n`);
+  appendFileSync(join(etc, 'postgresql.conf'), "include_dir = 'conf.d'\n");
+  chownTreeToServerUser(join(etc, 'conf.d'));
+  await source.start();
+  await source.exec('CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);');
+  repo = await newPosixRepo(join(work.path, 'repo'));
+});
+
+after(async () => {
+  await source?.destroy();
+  await repo?.close();
+  await work?.remove();
+});
+
+const restoreOpts = (id: string, name: string, more: Partial<RestoreOptions> = {}): RestoreOptions => ({
+  repo, cluster: CLUSTER, id, to: join(work.path, name), sync: false, access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
+  debianConfigRoot: join(work.path, 'no-etc-postgresql'), ...more,
+});
+
+test('the server reports its configuration outside the data directory', async () => {
+  const [r] = await source.query<{ c: string; h: string; m: string }>(
+    "SELECT current_setting('config_file') AS c, current_setting('hba_file') AS h, current_setting('archive_mode') AS m");
+  assert.equal(r!.c, join(etc, 'postgresql.conf'));
+  assert.equal(r!.h, join(etc, 'pg_hba.conf'));
+  assert.equal(r!.m, 'on');
+});
+
+for (const method of ['stream', 'local'] as const) {
+  test(`${method} backup stores postgresql.conf, pg_hba.conf, pg_ident.conf and conf.d from outside the data directory; show lists them`, async () => {
+    const b = await backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method, standalone: true, jobs: 2 });
+    ids[method] = b.snapshotId;
+    const d = await showBackup(repo, CLUSTER, b.snapshotId);
+    const ext = (d.meta as unknown as PhysicalBackupMeta).externalConfig;
+    assert.ok(ext, 'the snapshot records the external configuration');
+    const byPath = new Map(ext.files.map((f) => [f.path, f]));
+    for (const [role, name] of [['config_file', 'postgresql.conf'], ['hba_file', 'pg_hba.conf'], ['ident_file', 'pg_ident.conf'], ['include', 'conf.d/archiving.conf']]) {
+      const f = byPath.get(join(etc, name!));
+      assert.ok(f, `${name} stored`);
+      assert.equal(f.role, role);
+      assert.equal(f.text, readFileSync(join(etc, name!), 'utf8'), `${name} stored as it is`);
+    }
+    assert.deepEqual(ext.includeDirs, [join(etc, 'conf.d')]);
+    assert.equal(ext.dataDirectory, source.dataDir);
+    const text = renderShow(d);
+    assert.match(text, new RegExp(`config_file +${join(etc, 'postgresql.conf')} \\(\\d+ bytes\\)`));
+    assert.match(text, new RegExp(`hba_file +${join(etc, 'pg_hba.conf')}`));
+    assert.match(text, new RegExp(`include_dir ${join(etc, 'conf.d')}`));
+  });
+}
+
+test('restore writes them beside the data directory, the copy runs on them (not on the source\'s files), archiving reported on', async () => {
+  const before = snapshotOf(join(work.path, 'etc'));
+  const to = join(work.path, 'copy1');
+  const r = await restore(restoreOpts(ids.stream, 'copy1'));
+  assert.deepEqual(snapshotOf(join(work.path, 'etc')), before, 'the original configuration is untouched');
+  assert.equal(r.configuration?.dir, `${to}.config`);
+  assert.equal(r.configuration?.used, true);
+  assert.equal(readFileSync(join(`${to}.config`, 'pg_hba.conf'), 'utf8'), before['15/main/pg_hba.conf']);
+  assert.equal(readFileSync(join(`${to}.config`, 'conf.d', 'archiving.conf'), 'utf8'), before['15/main/conf.d/archiving.conf']);
+  // item 2: the truth about archiving, from the configuration the copy will read
+  assert.equal(r.archiving.archiveMode, 'on');
+  assert.equal(r.archiving.archiveModeFrom, join(`${to}.config`, 'conf.d', 'archiving.conf'));
+  assert.equal(r.archiving.archiveCommand, `cp %p ${archive}/%f`);
+  const text = renderRestore(r);
+  assert.match(text, /archiving: archive_mode = on \(set in .*archiving\.conf\), archive_command = cp %p/);
+  assert.doesNotMatch(text, /not set in the data directory/);
+  // item 3: the start command fits the layout (pg_ctl on DIR, whose postgresql.conf leads to the copies)
+  assert.match(r.startCommand, new RegExp(`pg_ctl' start -D '?${to}'?$|pg_ctl start -D '?${to}'?$`));
+  if (process.getuid?.() === 0) assert.match(r.startCommand, /^runuser -u postgres -- /);
+
+  // started the way the printed command does (pg_ctl -D DIR): it reads the restored copies, runs on DIR, archives as configured
+  const copy = await LocalCluster.attach(to);
+  try {
+    await copy.start();
+    const [s] = await copy.query<{ d: string; c: string; m: string; p: string }>(
+      "SELECT current_setting('data_directory') AS d, current_setting('config_file') AS c, current_setting('archive_mode') AS m, current_setting('external_pid_file') AS p");
+    assert.equal(s!.d, to, 'the copy runs on its own data directory, not the one the source\'s postgresql.conf names');
+    assert.equal(s!.c, join(to, 'postgresql.conf'));
+    assert.equal(s!.m, 'on');
+    assert.equal(s!.p, '');
+  } finally {
+    await copy.destroy();
+  }
+});
+
+test('--archive-mode off: reported off, and the started copy does not archive', async () => {
+  let copy: LocalCluster | undefined;
+  try {
+    const r = await restore(restoreOpts(ids.local, 'copy2', { archiveMode: 'off', start: true, onStarted: (c) => { copy = c; } }));
+    assert.equal(r.archiving.archiveMode, 'off');
+    assert.match(renderRestore(r), /archiving: off/);
+    assert.ok(copy, 'started');
+    const [s] = await copy.query<{ m: string; d: string }>("SELECT current_setting('archive_mode') AS m, current_setting('data_directory') AS d");
+    assert.equal(s!.m, 'off');
+    assert.equal(s!.d, join(work.path, 'copy2'));
+  } finally {
+    await copy?.destroy();
+  }
+});
+
+test('restoring again over a config directory the DBA edited is refused before anything is written; --overwrite-config replaces it', async () => {
+  const conf = join(work.path, 'copy1.config', 'pg_hba.conf');
+  writeFileSync(conf, '# edited by the DBA\n');
+  const pgControl = statSync(join(work.path, 'copy1', 'global', 'pg_control')).mtimeMs;
+  const err = await restore(restoreOpts(ids.stream, 'copy1', { delta: true })).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof PgkeepError && err.code === 'CONFLICT', String(err));
+  assert.match(err.message, /pg_hba\.conf exists with other content/);
+  assert.equal(readFileSync(conf, 'utf8'), '# edited by the DBA\n');
+  assert.equal(statSync(join(work.path, 'copy1', 'global', 'pg_control')).mtimeMs, pgControl, 'the data directory was not touched');
+  await restore(restoreOpts(ids.stream, 'copy1', { delta: true, overwriteConfig: true }));
+  assert.notEqual(readFileSync(conf, 'utf8'), '# edited by the DBA\n');
+});

@@ -1,0 +1,88 @@
+/**
+ * How the restored cluster is started, for the layout at hand:
+ *
+ * - Debian: a restore into the data directory of a cluster this host's postgresql-common knows
+ *   (/etc/postgresql/<major>/<name>/postgresql.conf names it, by data_directory or by default
+ *   /var/lib/postgresql/<major>/<name>): `pg_ctlcluster <major> <name> start`, which reads
+ *   /etc/postgresql/<major>/<name> (the systemd unit postgresql@<major>-<name> runs the same);
+ * - anything else: pg_ctl with -D (the restored data directory's postgresql.conf, which pgkeep
+ *   points at the backup's configuration when that lived outside; see external-config.ts), as
+ *   the data directory's owner — from root, through `runuser -u <owner> --`.
+ *
+ * (The doctor's src/pg/layout.ts detects layouts for the running cluster; to be folded together.)
+ */
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseConfLines } from '../pg/conf-file.js';
+import { unquoteConf } from '../backup/external-config.js';
+import { shellQuote } from './recovery-config.js';
+import { findPgBinDir, pgToolPath } from '../pg/bin.js';
+import { serverOsUser } from '../pg/server-user.js';
+
+export const DEBIAN_CONFIG_ROOT = '/etc/postgresql';
+
+export interface DebianCluster {
+  major: string;
+  name: string;
+  /** /etc/postgresql/<major>/<name> */
+  configDir: string;
+  dataDirectory: string;
+}
+
+export type RestoredLayout = { kind: 'debian'; cluster: DebianCluster } | { kind: 'plain' };
+
+export interface StartCommandInput {
+  dataDir: string;
+  layout: RestoredLayout;
+  /** pg_ctl of the cluster's major version (absolute path when known). */
+  pgCtl: string;
+  /** The data directory's owner when pgkeep runs as root (the command then runs as that user). */
+  runAs?: string;
+}
+
+/** The command to start the restored cluster. Pure. */
+export function startCommand(i: StartCommandInput): string {
+  if (i.layout.kind === 'debian') return `pg_ctlcluster ${i.layout.cluster.major} ${i.layout.cluster.name} start`;
+  const cmd = `${shellQuote(i.pgCtl)} start -D ${shellQuote(i.dataDir)}`;
+  return i.runAs ? `runuser -u ${shellQuote(i.runAs)} -- ${cmd}` : cmd;
+}
+
+/** The Debian cluster whose data directory is `dataDir`, among the candidates. Pure. */
+export function debianClusterOf(dataDir: string, candidates: DebianCluster[]): DebianCluster | undefined {
+  const want = resolve(dataDir);
+  return candidates.find((c) => resolve(c.dataDirectory) === want);
+}
+
+/**
+ * The clusters postgresql-common knows on this host (`root`: /etc/postgresql), with their data
+ * directories resolved through symlinks. None when the directory does not exist.
+ */
+export async function debianClusters(root = DEBIAN_CONFIG_ROOT): Promise<DebianCluster[]> {
+  const out: DebianCluster[] = [];
+  for (const major of await readdir(root).catch(() => [] as string[])) {
+    if (!/^\d+(\.\d+)?$/.test(major)) continue;
+    for (const name of await readdir(join(root, major)).catch(() => [] as string[])) {
+      const configDir = join(root, major, name);
+      const text = await readFile(join(configDir, 'postgresql.conf'), 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const set = parseConfLines(text).get('data_directory');
+      const dataDirectory = set ? unquoteConf(set) : `/var/lib/postgresql/${major}/${name}`;
+      out.push({ major, name, configDir, dataDirectory: await realpath(dataDirectory).catch(() => dataDirectory) });
+    }
+  }
+  return out;
+}
+
+/** The layout a restore into `dataDir` lands in. */
+export async function restoredLayout(dataDir: string, root = DEBIAN_CONFIG_ROOT): Promise<RestoredLayout> {
+  const real = await realpath(dataDir).catch(() => resolve(dataDir));
+  const cluster = debianClusterOf(real, await debianClusters(root));
+  return cluster ? { kind: 'debian', cluster } : { kind: 'plain' };
+}
+
+/** startCommand with this host's pg_ctl for the major version (bare "pg_ctl" when none is installed). */
+export async function restoredStartCommand(dataDir: string, layout: RestoredLayout, major: number, owner?: string): Promise<string> {
+  const pgCtl = await findPgBinDir({ major }).then((b) => pgToolPath(b.binDir, 'pg_ctl'), () => 'pg_ctl');
+  const root = process.getuid?.() === 0;
+  return startCommand({ dataDir, layout, pgCtl, ...(root ? { runAs: owner ?? serverOsUser()?.name ?? 'postgres' } : {}) });
+}
