@@ -7,7 +7,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  appendFileSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
@@ -17,7 +19,9 @@ import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { backup, showBackup, type PhysicalBackupMeta } from '../backup/index.js';
 import { renderShow } from '../cli/commands/show.js';
 import { renderRestore } from '../cli/commands/restore.js';
-import { restore, type RestoreOptions } from './index.js';
+import { dryRunRestore, restore, type RestoreOptions } from './index.js';
+import { renderRestorePlan } from '../cli/restore-plan-render.js';
+import { listTree, sha256File } from './test-compare.js';
 
 let source: LocalCluster;
 let repo: Repository;
@@ -103,6 +107,24 @@ for (const method of ['stream', 'local'] as const) {
   });
 }
 
+test('the least-privilege role of docs/operating-system.md backs up (stream and local), configuration included', async () => {
+  await source.exec(`
+    CREATE ROLE pgkeep_backup LOGIN REPLICATION;
+    GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean) TO pgkeep_backup;
+    GRANT EXECUTE ON FUNCTION pg_backup_stop(boolean) TO pgkeep_backup;
+    GRANT EXECUTE ON FUNCTION pg_control_system() TO pgkeep_backup;
+    GRANT EXECUTE ON FUNCTION pg_read_file(text) TO pgkeep_backup;
+    GRANT EXECUTE ON FUNCTION pg_ls_dir(text) TO pgkeep_backup;
+    GRANT pg_read_all_settings, pg_read_server_files TO pgkeep_backup;`);
+  const settings = { ...source.connectionSettings(), connection: source.connectionString('postgres', 'pgkeep_backup') };
+  for (const method of ['stream', 'local'] as const) {
+    const b = await backup({ repo, clusterName: 'least-privilege', cluster: settings, method });
+    assert.deepEqual(b.warnings, [], `${method}: ${b.warnings.join('; ')}`);
+    const ext = ((await showBackup(repo, 'least-privilege', b.snapshotId)).meta as unknown as PhysicalBackupMeta).externalConfig;
+    assert.deepEqual(ext?.files.map((f) => [f.role, f.error]), [['config_file', undefined], ['include', undefined], ['hba_file', undefined], ['ident_file', undefined]], method);
+  }
+});
+
 test('restore writes them beside the data directory, the copy runs on them (not on the source\'s files), archiving reported on', async () => {
   const before = snapshotOf(join(work.path, 'etc'));
   const to = join(work.path, 'copy1');
@@ -136,6 +158,51 @@ test('restore writes them beside the data directory, the copy runs on them (not 
   } finally {
     await copy.destroy();
   }
+});
+
+/** Every entry under dir: type, mode, size, mtime and content hash (symlinks: target). */
+function fingerprint(dir: string): string[] {
+  return listTree(dir).map((r) => {
+    const p = join(dir, r);
+    const st = lstatSync(p);
+    const what = st.isSymbolicLink() ? `-> ${readlinkSync(p)}` : st.isFile() ? sha256File(p) : 'dir';
+    return `${r} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${what}`;
+  });
+}
+
+test('restore --plan over the used copy: lists what --delta writes and removes (pg_wal included), writes nothing; the restore then does exactly that', async () => {
+  const to = join(work.path, 'copy1');
+  // a damaged block, a lost file, a stray file; the copy ran, so pg_wal holds WAL of its own the repository lacks
+  const rel = (await source.query<{ p: string }>("SELECT pg_relation_filepath('t') AS p"))[0]!.p;
+  const fd = openSync(join(to, rel), 'r+');
+  writeSync(fd, Buffer.from('damaged'), 0, 7, 100);
+  closeSync(fd);
+  rmSync(join(to, 'base', '1', 'PG_VERSION'));
+  writeFileSync(join(to, 'stray.txt'), 'not in the backup\n');
+  const before = fingerprint(to);
+  const beside = readdirSync(work.path).sort();
+
+  const plan = await dryRunRestore(restoreOpts(ids.stream, 'copy1', { delta: true, overwriteConfig: true }));
+  assert.deepEqual(fingerprint(to), before, 'the data directory is byte-identical after --plan');
+  assert.deepEqual(readdirSync(work.path).sort(), beside, 'nothing written beside it (no unarchived-WAL copy, no config)');
+
+  assert.equal(plan.snapshotId, ids.stream);
+  assert.ok(plan.wal, 'the WAL range is part of the plan');
+  assert.deepEqual(plan.writes.find((w) => w.path === rel), { path: rel, action: 'update', type: 'file', chunks: 1 });
+  assert.deepEqual(plan.writes.find((w) => w.path === 'base/1/PG_VERSION'), { path: 'base/1/PG_VERSION', action: 'create', type: 'file', chunks: 1 });
+  assert.ok(plan.removes.includes('stray.txt'), plan.removes.join(', '));
+  assert.ok((plan.unarchivedWal?.files.length ?? 0) > 0, 'the copy\'s own WAL is found missing from the archive');
+  assert.ok(plan.pgkeepWrites.includes(join(to, 'postgresql.conf')));
+  const text = renderRestorePlan(plan);
+  assert.match(text, /^plan \(nothing written\)/);
+  assert.match(text, new RegExp(`update +${rel} \\(1 chunk\\)`));
+  assert.match(text, /remove +stray\.txt/);
+  assert.match(text, /keep +pg_wal\/[0-9A-F]{24}/);
+
+  const r = await restore(restoreOpts(ids.stream, 'copy1', { delta: true, overwriteConfig: true }));
+  assert.deepEqual(r.removed, plan.removes, 'the restore removed what the plan said');
+  assert.equal(r.stats.filesWritten, plan.writes.filter((w) => w.type === 'file').length, 'and wrote as many files as the plan said');
+  assert.deepEqual(r.unarchivedWal?.files, plan.unarchivedWal?.files);
 });
 
 test('--archive-mode off: reported off, and the started copy does not archive', async () => {
