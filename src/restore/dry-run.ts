@@ -7,7 +7,7 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { withRepoLock } from '../repo/with-lock.js';
-import { prepareRestore } from './prepare.js';
+import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { decideKeptWal, findUnarchivedWal, walAsideDir, unarchivedWalWarning } from './keep-wal.js';
 import { removeStrays } from './remove-strays.js';
 import { compareLocalFile } from './restore-file.js';
@@ -75,7 +75,7 @@ async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {
     }
   }
   const removes = pr.delta && target.nonEmpty
-    ? await removeStrays(dataDir, plan.keep, [...(recovery.signal ? [recovery.signal] : []), ...keepPaths], o.signal, true)
+    ? await removeStrays(dataDir, plan.keep, [...writtenAfterStrays(pr), ...keepPaths], o.signal, true)
     : [];
 
   const writes: PlannedWrite[] = [];

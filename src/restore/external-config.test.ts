@@ -11,6 +11,8 @@ import {
   appendFileSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser } from '../pg/server-user.js';
@@ -29,6 +31,7 @@ let work: { path: string; remove(): Promise<void> };
 let etc: string;
 let archive: string;
 const CLUSTER = 'main';
+const BIN = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
 const ids: Record<'stream' | 'local', string> = { stream: '', local: '' };
 
 /** The etc directory's files and contents, to prove nothing wrote there. */
@@ -203,6 +206,19 @@ test('restore --plan over the used copy: lists what --delta writes and removes (
   assert.deepEqual(r.removed, plan.removes, 'the restore removed what the plan said');
   assert.equal(r.stats.filesWritten, plan.writes.filter((w) => w.type === 'file').length, 'and wrote as many files as the plan said');
   assert.deepEqual(r.unarchivedWal?.files, plan.unarchivedWal?.files);
+  // the CLI: --dry-run is --plan; JSON is the same data; with --start it is a usage error
+  const after = fingerprint(to);
+  const cli = (extra: string[]) => spawnSync(process.execPath, [BIN, '--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--json', 'restore', ids.stream,
+    '--to', to, '--delta', ...extra], { encoding: 'utf8' });
+  const dry = cli(['--dry-run']);
+  assert.equal(dry.status, 0, dry.stderr);
+  const json = JSON.parse(dry.stdout) as { snapshotId: string; writes: unknown[]; removes: string[] };
+  assert.equal(json.snapshotId, ids.stream);
+  assert.deepEqual(json.removes, [], 'nothing left to remove after the restore');
+  assert.deepEqual(fingerprint(to), after);
+  const misuse = cli(['--plan', '--start']);
+  assert.equal(misuse.status, 2, misuse.stderr);
+  assert.match(misuse.stdout + misuse.stderr, /--plan writes nothing and starts nothing/);
 });
 
 test('--archive-mode off: reported off, and the started copy does not archive', async () => {

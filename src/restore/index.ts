@@ -31,7 +31,7 @@ import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
 import { writeExternalConfig } from './external-config.js';
 import { restoredStartCommand } from './start-command.js';
-import { prepareRestore } from './prepare.js';
+import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { checkRecoveryReachedPlan } from './pitr/check-end.js';
 import type { RecoveryEnd } from './pitr/types.js';
 import { createTablespaces, rewriteTablespaceMap } from './tablespaces.js';
@@ -110,7 +110,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   let removed: string[] = [];
   if (delta) {
     step('remove-strays');
-    removed = await removeStrays(dataDir, plan.keep, [...(recovery.signal ? [recovery.signal] : []), ...keepWal.keepPaths], o.signal);
+    removed = await removeStrays(dataDir, plan.keep, [...writtenAfterStrays({ recovery, config }), ...keepWal.keepPaths], o.signal);
     stats.filesRemoved = removed.length;
   }
 

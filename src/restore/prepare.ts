@@ -79,6 +79,11 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   };
 }
 
+/** Paths of the data directory the restore writes after remove-strays, which --delta must therefore leave. */
+export function writtenAfterStrays(pr: Pick<PreparedRestore, 'recovery' | 'config'>): string[] {
+  return [...(pr.recovery.signal ? [pr.recovery.signal] : []), ...(pr.config?.dataDirBlock ? ['postgresql.conf'] : [])];
+}
+
 /** Configuration files the backup names but could not store: the copy lacks them. */
 function configWarnings(config: ConfigPlan | undefined): string[] {
   return (config?.missing ?? []).map((m) => `the backup's ${m.role} ${m.path} (outside the data directory) was not stored (${m.error}): the restored copy lacks it; provide it before starting`);
