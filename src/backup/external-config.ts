@@ -29,6 +29,8 @@ export interface ExternalConfigFile {
 export interface ExternalConfig {
   /** The source's data_directory, which the files may name. */
   dataDirectory: string;
+  /** config_file, hba_file, ident_file as the server named them (inside the data directory or not). */
+  locations?: { configFile: string; hbaFile: string; identFile: string };
   files: ExternalConfigFile[];
   /** Directories postgresql.conf includes with include_dir (outside the data directory), even empty ones. */
   includeDirs: string[];
@@ -59,7 +61,9 @@ export function isInside(dir: string, path: string): boolean {
 
 /** Undefined when every file is inside the data directory (the data directory's copy has them). */
 export async function collectExternalConfig(at: ConfigLocations, reader: ConfigReader): Promise<ExternalConfig | undefined> {
-  const out: ExternalConfig = { dataDirectory: at.dataDirectory, files: [], includeDirs: [] };
+  const out: ExternalConfig = {
+    dataDirectory: at.dataDirectory, locations: { configFile: at.configFile, hbaFile: at.hbaFile, identFile: at.identFile }, files: [], includeDirs: [],
+  };
   const seen = new Set<string>();
   const outside = (p: string) => !isInside(at.dataDirectory, p);
 

@@ -221,6 +221,31 @@ test('restore --plan over the used copy: lists what --delta writes and removes (
   assert.match(misuse.stdout + misuse.stderr, /--plan writes nothing and starts nothing/);
 });
 
+test('into the data directory of a cluster of (a stand-in for) /etc/postgresql: its own configuration is used and reported, pg_ctlcluster starts it, --start is refused', async () => {
+  const root = join(work.path, 'etc-postgresql');
+  const to = join(work.path, 'debian-clone');
+  mkdirSync(join(root, '15', 'clone', 'conf.d'), { recursive: true });
+  const conf = `data_directory = '${to}'\ninclude_dir = 'conf.d'\n`;
+  writeFileSync(join(root, '15', 'clone', 'postgresql.conf'), conf);
+  writeFileSync(join(root, '15', 'clone', 'conf.d', 'arch.conf'), "archive_mode = always\narchive_command = '/bin/true'\n");
+
+  const refused = await restore(restoreOpts(ids.stream, 'debian-clone', { debianConfigRoot: root, start: true })).then(() => undefined, (e: unknown) => e);
+  assert.ok(refused instanceof PgkeepError && refused.code === 'USAGE', String(refused));
+  assert.match(refused.hint ?? '', /pg_ctlcluster 15 clone start/);
+  assert.throws(() => statSync(to), 'nothing written');
+
+  const r = await restore(restoreOpts(ids.stream, 'debian-clone', { debianConfigRoot: root }));
+  assert.equal(r.startCommand, 'pg_ctlcluster 15 clone start');
+  assert.match(renderRestore(r), /start it with: pg_ctlcluster 15 clone start, or restore with --start/);
+  assert.equal(r.configuration?.used, false);
+  assert.throws(() => statSync(join(to, 'postgresql.conf')), 'the cluster\'s own configuration is not shadowed');
+  assert.equal(readFileSync(join(`${to}.config`, 'conf.d', 'archiving.conf'), 'utf8'), readFileSync(join(etc, 'conf.d', 'archiving.conf'), 'utf8'), 'the backup\'s copies, for reference');
+  assert.equal(readFileSync(join(root, '15', 'clone', 'postgresql.conf'), 'utf8'), conf, '/etc is never written');
+  assert.equal(r.archiving.configFile, join(root, '15', 'clone', 'postgresql.conf'));
+  assert.equal(r.archiving.archiveMode, 'always');
+  assert.equal(r.archiving.archiveModeFrom, join(root, '15', 'clone', 'conf.d', 'arch.conf'));
+});
+
 test('--archive-mode off: reported off, and the started copy does not archive', async () => {
   let copy: LocalCluster | undefined;
   try {

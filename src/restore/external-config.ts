@@ -59,6 +59,11 @@ const MARK = '# written by pgkeep restore';
 export function planExternalConfig(ext: ExternalConfig | undefined, dataDir: string, layout: RestoredLayout, configTo?: string): ConfigPlan | undefined {
   if (!ext) return undefined;
   const dir = resolve(configTo ?? `${dataDir}.config`);
+  if (dir === resolve(dataDir)) {
+    throw new PgkeepError('USAGE', `--config-to ${dir} is the data directory itself, where pgkeep writes the postgresql.conf that includes the backup's`, {
+      hint: 'leave --config-to out (DIR.config beside the data directory), or give another directory (a subdirectory of the data directory works)',
+    });
+  }
   const main = ext.files.find((f) => f.role === 'config_file');
   const base = dirname(main?.path ?? ext.files[0]?.path ?? ext.includeDirs[0] ?? '/');
   const place = (p: string) => (isInside(base, p) ? join(dir, relative(base, p)) : join(dir, 'other', p));
@@ -72,14 +77,19 @@ export function planExternalConfig(ext: ExternalConfig | undefined, dataDir: str
   for (const f of stored) texts.set(place(f.path), f.role === 'hba_file' || f.role === 'ident_file' ? f.text! : rewriteIncludes(f.text!, f.path, mapPath));
   const files = stored.map((f) => ({ role: f.role, from: f.path, to: place(f.path) }));
   const to = (role: string) => files.find((f) => f.role === role)?.to;
+  // hba_file/ident_file: the restored copy, or the same file in this data directory when it was in the source's
+  const own = (role: 'hba_file' | 'ident_file') => {
+    const original = role === 'hba_file' ? ext.locations?.hbaFile : ext.locations?.identFile;
+    return to(role) ?? (original && isInside(ext.dataDirectory, original) ? mapPath(original) : undefined);
+  };
   const debian = layout.kind === 'debian';
   const lines = [
     `${MARK}: the backup's configuration lived outside the data directory; its copy is in ${dir}`,
     ...(to('config_file') ? [`include '${to('config_file')!.replace(/'/g, "''")}'`] : []),
     `${MARK}: this copy's own files, not the source's`,
     formatConfLine('data_directory', dataDir),
-    ...(to('hba_file') ? [formatConfLine('hba_file', to('hba_file')!)] : []),
-    ...(to('ident_file') ? [formatConfLine('ident_file', to('ident_file')!)] : []),
+    ...(own('hba_file') ? [formatConfLine('hba_file', own('hba_file')!)] : []),
+    ...(own('ident_file') ? [formatConfLine('ident_file', own('ident_file')!)] : []),
     ...(main ? [formatConfLine('external_pid_file', '')] : []),
   ];
   return {

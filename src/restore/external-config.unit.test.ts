@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { collectExternalConfig, type ConfigReader } from '../backup/external-config.js';
 import { planExternalConfig, rewriteIncludes } from './external-config.js';
 import { restoredArchiveSettings } from './archive-mode.js';
+import { missingConfigWarning } from './start-command.js';
+import { PgkeepError } from '../errors.js';
 
 const ETC = '/etc/postgresql/15/main';
 const DATA = '/var/lib/postgresql/15/main';
@@ -90,4 +92,23 @@ test('archiving is read from the configuration the server will use; no postgresq
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('plan: an hba_file the source kept in its data directory becomes this data directory\'s, never the source\'s; --config-to DIR itself is refused', () => {
+  const ext = {
+    dataDirectory: DATA, includeDirs: [],
+    locations: { configFile: `${ETC}/postgresql.conf`, hbaFile: `${DATA}/pg_hba.conf`, identFile: `${ETC}/pg_ident.conf` },
+    files: [{ role: 'config_file' as const, path: `${ETC}/postgresql.conf`, text: `hba_file = '${DATA}/pg_hba.conf'\n` }],
+  };
+  const plan = planExternalConfig(ext, '/srv/copy', { kind: 'plain' })!;
+  assert.match(plan.dataDirBlock!, /^hba_file = '\/srv\/copy\/pg_hba\.conf'$/m);
+  assert.doesNotMatch(plan.dataDirBlock!, /ident_file/, 'an ident_file outside that was not stored is not invented');
+  assert.throws(() => planExternalConfig(ext, '/srv/copy', { kind: 'plain' }, '/srv/copy/'), (e: unknown) => e instanceof PgkeepError && e.code === 'USAGE');
+  assert.equal(planExternalConfig(ext, '/srv/copy', { kind: 'plain' }, '/srv/copy/etc')!.dir, '/srv/copy/etc');
+});
+
+test('a data directory left without postgresql.conf gets a warning that says what pg_ctl needs; a Debian cluster\'s does not', () => {
+  assert.deepEqual(missingConfigWarning('/srv/copy', { kind: 'plain' }, true), []);
+  assert.match(missingConfigWarning('/srv/copy', { kind: 'plain' }, false)[0]!, /^\/srv\/copy has no postgresql\.conf: .*\(restore --start works without them/);
+  assert.deepEqual(missingConfigWarning(DATA, { kind: 'debian', cluster: { major: '15', name: 'main', configDir: ETC, dataDirectory: DATA } }, false), []);
 });

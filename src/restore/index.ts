@@ -30,7 +30,7 @@ import { startRestored } from './start.js';
 import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
 import { writeExternalConfig } from './external-config.js';
-import { restoredStartCommand } from './start-command.js';
+import { missingConfigWarning, restoredStartCommand } from './start-command.js';
 import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { checkRecoveryReachedPlan } from './pitr/check-end.js';
 import type { RecoveryEnd } from './pitr/types.js';
@@ -127,6 +127,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
 
   const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
   const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner);
+  warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
   step('finish');
   await finishRestore(wc);

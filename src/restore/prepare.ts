@@ -9,6 +9,7 @@
  * Nothing here writes.
  */
 import { resolve } from 'node:path';
+import { PgkeepError } from '../errors.js';
 import { resolveSnapshot } from '../backup/resolve.js';
 import type { PhysicalBackupMeta } from '../backup/meta.js';
 import { requirePath } from '../config/paths.js';
@@ -60,8 +61,10 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   const archiveMode = o.archiveMode ?? 'preserve';
   const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
   const layout = await restoredLayout(dataDir, o.debianConfigRoot);
+  refuseStartOfDebianCluster(layout, Boolean(o.start));
   const config = planExternalConfig(meta.externalConfig, dataDir, layout, o.configTo);
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records), ...configWarnings(config)];
+  if (o.configTo && !config) warnings.push(`--config-to ${o.configTo} has no effect: this backup holds no configuration from outside the data directory`);
 
   step('check-target');
   await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
@@ -77,6 +80,18 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
     dataDir, delta, ...(pitr ? { pitr } : {}), snapshot, meta, records, placed, archiveMode, recovery, layout,
     ...(config ? { config } : {}), target, plan, owners, warnings,
   };
+}
+
+/**
+ * --start runs a temporary server on a private socket with pgkeep's own settings; the data
+ * directory of a cluster of /etc/postgresql is started by postgresql-common, with its configuration.
+ */
+function refuseStartOfDebianCluster(layout: RestoredLayout, start: boolean): void {
+  if (!start || layout.kind !== 'debian') return;
+  const c = layout.cluster;
+  throw new PgkeepError('USAGE', `--start does not start ${c.dataDirectory}, the data directory of the cluster ${c.major}/${c.name} of ${c.configDir}`, {
+    hint: `restore without --start, then: pg_ctlcluster ${c.major} ${c.name} start (or systemctl start postgresql@${c.major}-${c.name})`,
+  });
 }
 
 /** Paths of the data directory the restore writes after remove-strays, which --delta must therefore leave. */

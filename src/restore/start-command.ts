@@ -86,3 +86,11 @@ export async function restoredStartCommand(dataDir: string, layout: RestoredLayo
   const root = process.getuid?.() === 0;
   return startCommand({ dataDir, layout, pgCtl, ...(root ? { runAs: owner ?? serverOsUser()?.name ?? 'postgres' } : {}) });
 }
+
+/** After the restore: a data directory without postgresql.conf cannot be started by pg_ctl; say what to do. */
+export function missingConfigWarning(dataDir: string, layout: RestoredLayout, configKnown: boolean): string[] {
+  if (layout.kind === 'debian' || configKnown) return [];
+  return [`${dataDir} has no postgresql.conf: the backup's configuration lived outside the data directory and is not in this backup ` +
+    '(taken by an older pgkeep, by --method cold, or without the right to read it); pg_ctl cannot start it until you put postgresql.conf, ' +
+    'pg_hba.conf and pg_ident.conf there (restore --start works without them, with pgkeep\'s own minimal settings)'];
+}
