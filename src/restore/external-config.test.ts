@@ -61,7 +61,9 @@ before(async () => {
   });
   mkdirSync(join(etc, 'conf.d'));
   writeFileSync(join(etc, 'conf.d', 'archiving.conf'), `archive_mode = on\narchive_command = 'cp %p ${archive}/%f'\n`);
-  appendFileSync(join(etc, 'postgresql.conf'), "include_dir = 'conf.d'\n");
+  mkdirSync(join(work.path, 'run'));
+  chownTreeToServerUser(join(work.path, 'run'));
+  appendFileSync(join(etc, 'postgresql.conf'), `include_dir = 'conf.d'\nexternal_pid_file = '${join(work.path, 'run', '15-main.pid')}'\n`);
   chownTreeToServerUser(join(etc, 'conf.d'));
   await source.start();
   await source.exec('CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);');
@@ -157,10 +159,12 @@ test('restore writes them beside the data directory, the copy runs on them (not 
     assert.equal(s!.d, to, 'the copy runs on its own data directory, not the one the source\'s postgresql.conf names');
     assert.equal(s!.c, join(to, 'postgresql.conf'));
     assert.equal(s!.m, 'on');
-    assert.equal(s!.p, '');
+    assert.equal(s!.p, join(to, 'external.pid'), 'not the source\'s pid file');
   } finally {
     await copy.destroy();
   }
+  const sourcePid = readFileSync(join(source.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+  assert.equal(readFileSync(join(work.path, 'run', '15-main.pid'), 'utf8').split('\n')[0], sourcePid, 'the source\'s external pid file is still the source\'s');
 });
 
 /** Every entry under dir: type, mode, size, mtime and content hash (symlinks: target). */

@@ -11,7 +11,8 @@
  *   overwritten unless `overwriteConfig`);
  * - the restored copy uses them: DIR/postgresql.conf includes the restored postgresql.conf,
  *   then sets data_directory (the original names the source's!), hba_file and ident_file to the
- *   copies, and external_pid_file = '' (the source's pid file is not the copy's). So
+ *   copies, and external_pid_file to DIR/external.pid (Debian's names the source's pid file, which
+ *   the copy would overwrite, then remove at shutdown; '' makes the server log a failure). So
  *   `pg_ctl start -D DIR`, and restore --start, run the copy on the backup's configuration.
  *   When postgresql.conf was inside the data directory, only these lines are appended to it;
  * - a restore into the data directory of a cluster this host's postgresql-common knows
@@ -90,7 +91,7 @@ export function planExternalConfig(ext: ExternalConfig | undefined, dataDir: str
     formatConfLine('data_directory', dataDir),
     ...(own('hba_file') ? [formatConfLine('hba_file', own('hba_file')!)] : []),
     ...(own('ident_file') ? [formatConfLine('ident_file', own('ident_file')!)] : []),
-    ...(main ? [formatConfLine('external_pid_file', '')] : []),
+    ...(main ? [formatConfLine('external_pid_file', join(dataDir, 'external.pid'))] : []),
   ];
   return {
     dir,

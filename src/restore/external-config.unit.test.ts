@@ -66,7 +66,7 @@ test('plan: files go below DIR.config keeping their places; includes of stored f
   assert.deepEqual(plan.missing, [{ role: 'ident_file', path: `${ETC}/pg_ident.conf`, error: 'permission denied' }]);
   assert.equal(plan.used, true);
   assert.match(plan.dataDirBlock!, /^include '\/srv\/copy\.config\/postgresql\.conf'$/m);
-  assert.match(plan.dataDirBlock!, /data_directory = '\/srv\/copy'\nhba_file = '\/srv\/copy\.config\/pg_hba\.conf'\nexternal_pid_file = ''/);
+  assert.match(plan.dataDirBlock!, /data_directory = '\/srv\/copy'\nhba_file = '\/srv\/copy\.config\/pg_hba\.conf'\nexternal_pid_file = '\/srv\/copy\/external\.pid'/);
   // a Debian cluster's own data directory: copies for reference only, its /etc configuration is what runs
   const debian = planExternalConfig(ext, DATA, { kind: 'debian', cluster: { major: '15', name: 'main', configDir: ETC, dataDirectory: DATA } }, '/root/restored-config')!;
   assert.equal(debian.used, false);
