@@ -14,7 +14,7 @@ import { compareLocalFile } from './restore-file.js';
 import { restoredStartCommand } from './start-command.js';
 import type { PlannedEntry } from './plan.js';
 import type { PitrPlan, WalUsed } from './pitr/types.js';
-import type { PlacedConfigFile } from './external-config.js';
+import { configReport, type PlacedConfigFile } from './external-config.js';
 import type { RestoredTablespace, RestoreOptions, UnarchivedWal } from './types.js';
 
 export type PlannedAction = 'create' | 'replace' | 'update';
@@ -119,7 +119,7 @@ async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {
       settings: Object.fromEntries(Object.entries(recovery.settings).map(([k, v]) => [k, String(v)])),
     },
     ...(pr.pitr ? { pitr: pr.pitr, wal: pr.pitr.wal } : {}),
-    ...(config ? { configuration: { dir: config.dir, files: config.files, used: config.used, missing: config.missing } } : {}),
+    ...(config ? { configuration: configReport(config) } : {}),
     writes,
     unchanged,
     removes,

@@ -106,6 +106,11 @@ export function planExternalConfig(ext: ExternalConfig | undefined, dataDir: str
   };
 }
 
+/** What the result reports of the plan. */
+export function configReport(plan: ConfigPlan): { dir: string; files: PlacedConfigFile[]; used: boolean; missing: ConfigPlan['missing'] } {
+  return { dir: plan.dir, files: plan.files, used: plan.used, missing: plan.missing };
+}
+
 /**
  * Include directives whose target has a new place (a stored file, the source's data directory)
  * rewritten to it; the original line is kept as a comment. Pure.

@@ -29,7 +29,7 @@ import { keepUnarchivedWal, unarchivedWalWarning } from './keep-wal.js';
 import { startRestored } from './start.js';
 import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
-import { writeExternalConfig } from './external-config.js';
+import { configReport, writeExternalConfig } from './external-config.js';
 import { missingConfigWarning, restoredStartCommand } from './start-command.js';
 import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { checkRecoveryReachedPlan } from './pitr/check-end.js';
@@ -173,7 +173,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
       settings: Object.fromEntries(Object.entries(recovery.settings).map(([k, v]) => [k, String(v)])),
     },
     archiving,
-    ...(config ? { configuration: { dir: config.dir, files: config.files, used: config.used, missing: config.missing } } : {}),
+    ...(config ? { configuration: configReport(config) } : {}),
     startCommand,
     seconds,
     throughput: seconds > 0 ? Math.round(stats.bytes / seconds) : stats.bytes,
