@@ -12,7 +12,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseConfLines } from '../pg/conf-file.js';
+import { parseConfLines, unquoteConf } from '../pg/conf-file.js';
 
 export type ConfigRole = 'config_file' | 'hba_file' | 'ident_file' | 'include';
 
@@ -126,12 +126,6 @@ export function includeDirectives(text: string): IncludeDirective[] {
     if (name === 'include' || name === 'include_if_exists' || name === 'include_dir') out.push({ kind: name, path: unquoteConf(raw) });
   }
   return out;
-}
-
-/** A configuration value without its quotes. */
-export function unquoteConf(raw: string): string {
-  const m = /^'(.*)'$/s.exec(raw);
-  return m ? m[1]!.replace(/''/g, "'").replace(/\\(.)/g, '$1') : raw;
 }
 
 /** The locations over SQL (needs superuser or pg_read_all_settings). */

@@ -39,7 +39,7 @@ function openSource(o: BackupOptions): BackupSource {
     case 'local':
       return new LocalSource(o.cluster, { standalone, signal: o.signal });
     case 'cold':
-      return new ColdSource(o.cluster, { signal: o.signal });
+      return new ColdSource(o.cluster, { signal: o.signal, debianConfigRoot: o.debianConfigRoot });
     case 'stream':
       return new StreamSource(o.cluster, { standalone, ignoreChecksumErrors: Boolean(o.ignoreChecksumErrors), signal: o.signal });
     default:

@@ -19,6 +19,11 @@ export interface BackupOptions {
   standalone?: boolean;
   /** backup_label's LABEL (default "pgkeep <time>"). */
   label?: string;
+  /**
+   * postgresql-common's configuration root (default /etc/postgresql): a cold backup of a Debian
+   * cluster's data directory stores the configuration found there.
+   */
+  debianConfigRoot?: string;
   /** Parallel readers (local/cold) and compression workers (default: the repository's). */
   jobs?: number;
   /** Read every file even when its size and mtime did not change since the previous backup. */

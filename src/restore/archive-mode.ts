@@ -11,8 +11,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { parseConfLines, type ConfValue } from '../pg/conf-file.js';
-import { unquoteConf } from '../backup/external-config.js';
+import { parseConfLines, unquoteConf, type ConfValue } from '../pg/conf-file.js';
 
 export type ArchiveModeOption = 'off' | 'preserve';
 

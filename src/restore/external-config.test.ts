@@ -112,6 +112,23 @@ for (const method of ['stream', 'local'] as const) {
   });
 }
 
+test('a cold backup of the data directory of a postgresql-common cluster stores the configuration of /etc/postgresql/<major>/<name>', async () => {
+  await source.stop();
+  try {
+    // work/etc is laid out as /etc/postgresql: 15/main/postgresql.conf names the data directory
+    const b = await backup({ repo, clusterName: 'cold', cluster: source.connectionSettings(), method: 'cold', debianConfigRoot: join(work.path, 'etc') });
+    const ext = ((await showBackup(repo, 'cold', b.snapshotId)).meta as unknown as PhysicalBackupMeta).externalConfig;
+    assert.deepEqual(ext?.files.map((f) => [f.role, f.path, f.text === readFileSync(f.path, 'utf8')]), [
+      ['config_file', join(etc, 'postgresql.conf'), true], ['include', join(etc, 'conf.d', 'archiving.conf'), true],
+      ['hba_file', join(etc, 'pg_hba.conf'), true], ['ident_file', join(etc, 'pg_ident.conf'), true],
+    ]);
+    const other = await backup({ repo, clusterName: 'cold', cluster: source.connectionSettings(), method: 'cold', debianConfigRoot: join(work.path, 'none') });
+    assert.equal(((await showBackup(repo, 'cold', other.snapshotId)).meta as unknown as PhysicalBackupMeta).externalConfig, undefined);
+  } finally {
+    await source.start();
+  }
+});
+
 test('the least-privilege role of docs/operating-system.md backs up (stream and local), configuration included', async () => {
   await source.exec(`
     CREATE ROLE pgkeep_backup LOGIN REPLICATION;

@@ -9,25 +9,16 @@
  *   points at the backup's configuration when that lived outside; see external-config.ts), as
  *   the data directory's owner — from root, through `runuser -u <owner> --`.
  *
- * (The doctor's src/pg/layout.ts detects layouts for the running cluster; to be folded together.)
+ * (The doctor's src/pg/layout.ts detects layouts for the running cluster; to be folded together
+ * with src/pg/debian-clusters.ts.)
  */
-import { readdir, readFile, realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { parseConfLines } from '../pg/conf-file.js';
-import { unquoteConf } from '../backup/external-config.js';
+export { DEBIAN_CONFIG_ROOT, debianClusterOf, debianClusters, type DebianCluster };
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DEBIAN_CONFIG_ROOT, debianClusterOf, debianClusters, type DebianCluster } from '../pg/debian-clusters.js';
 import { shellQuote } from './recovery-config.js';
 import { findPgBinDir, pgToolPath } from '../pg/bin.js';
 import { serverOsUser } from '../pg/server-user.js';
-
-export const DEBIAN_CONFIG_ROOT = '/etc/postgresql';
-
-export interface DebianCluster {
-  major: string;
-  name: string;
-  /** /etc/postgresql/<major>/<name> */
-  configDir: string;
-  dataDirectory: string;
-}
 
 export type RestoredLayout = { kind: 'debian'; cluster: DebianCluster } | { kind: 'plain' };
 
@@ -45,32 +36,6 @@ export function startCommand(i: StartCommandInput): string {
   if (i.layout.kind === 'debian') return `pg_ctlcluster ${i.layout.cluster.major} ${i.layout.cluster.name} start`;
   const cmd = `${shellQuote(i.pgCtl)} start -D ${shellQuote(i.dataDir)}`;
   return i.runAs ? `runuser -u ${shellQuote(i.runAs)} -- ${cmd}` : cmd;
-}
-
-/** The Debian cluster whose data directory is `dataDir`, among the candidates. Pure. */
-export function debianClusterOf(dataDir: string, candidates: DebianCluster[]): DebianCluster | undefined {
-  const want = resolve(dataDir);
-  return candidates.find((c) => resolve(c.dataDirectory) === want);
-}
-
-/**
- * The clusters postgresql-common knows on this host (`root`: /etc/postgresql), with their data
- * directories resolved through symlinks. None when the directory does not exist.
- */
-export async function debianClusters(root = DEBIAN_CONFIG_ROOT): Promise<DebianCluster[]> {
-  const out: DebianCluster[] = [];
-  for (const major of await readdir(root).catch(() => [] as string[])) {
-    if (!/^\d+(\.\d+)?$/.test(major)) continue;
-    for (const name of await readdir(join(root, major)).catch(() => [] as string[])) {
-      const configDir = join(root, major, name);
-      const text = await readFile(join(configDir, 'postgresql.conf'), 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
-      const set = parseConfLines(text).get('data_directory');
-      const dataDirectory = set ? unquoteConf(set) : `/var/lib/postgresql/${major}/${name}`;
-      out.push({ major, name, configDir, dataDirectory: await realpath(dataDirectory).catch(() => dataDirectory) });
-    }
-  }
-  return out;
 }
 
 /** The layout a restore into `dataDir` lands in. */
@@ -91,6 +56,6 @@ export async function restoredStartCommand(dataDir: string, layout: RestoredLayo
 export function missingConfigWarning(dataDir: string, layout: RestoredLayout, configKnown: boolean): string[] {
   if (layout.kind === 'debian' || configKnown) return [];
   return [`${dataDir} has no postgresql.conf: the backup's configuration lived outside the data directory and is not in this backup ` +
-    '(taken by an older pgkeep, by --method cold, or without the right to read it); pg_ctl cannot start it until you put postgresql.conf, ' +
+    '(taken by an older pgkeep, without the right to read it, or cold outside postgresql-common\'s layout); pg_ctl cannot start it until you put postgresql.conf, ' +
     'pg_hba.conf and pg_ident.conf there (restore --start works without them, with pgkeep\'s own minimal settings)'];
 }
