@@ -2,7 +2,8 @@
  * Physical backups. `backup()` reads as the list of steps it runs; each step lives in its own
  * file and each method (stream, local, cold) in sources/.
  *
- *   connect/identify -> check repository placement -> check identity -> start -> build file list + copy -> stop
+ *   connect/identify -> check repository placement -> check identity -> external configuration
+ *     -> start -> build file list + copy -> stop
  *     -> store WAL (standalone) -> verify -> publish manifest
  */
 import { PgkeepError } from '../errors.js';
@@ -25,6 +26,7 @@ export type {
 } from './types.js';
 export { BACKUP_METHODS } from './types.js';
 export type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
+export type { ExternalConfig, ExternalConfigFile, ConfigRole } from './external-config.js';
 export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
 export { resolveSnapshot, type ResolvedSnapshot } from './resolve.js';
 export { listBackups, type BackupSummary } from './list.js';
@@ -39,7 +41,7 @@ function openSource(o: BackupOptions): BackupSource {
     case 'local':
       return new LocalSource(o.cluster, { standalone, signal: o.signal });
     case 'cold':
-      return new ColdSource(o.cluster, { signal: o.signal });
+      return new ColdSource(o.cluster, { signal: o.signal, debianConfigRoot: o.debianConfigRoot });
     case 'stream':
       return new StreamSource(o.cluster, { standalone, ignoreChecksumErrors: Boolean(o.ignoreChecksumErrors), signal: o.signal });
     default:
@@ -75,6 +77,10 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`,
     });
     const run: BackupRun = { options: o, writer, jobs, progress, warn };
+    const externalConfig = await source.externalConfig(run);
+    for (const f of externalConfig?.files ?? []) {
+      if (f.error) warn(`${f.path} (${f.role}, outside the data directory) is not stored: ${f.error}`);
+    }
 
     progress({ phase: 'starting' });
     const start = await source.start(run, label);
@@ -88,7 +94,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const seconds = (Date.now() - began) / 1000;
     const meta = buildMeta({
       method, label, standalone: method === 'cold' || Boolean(o.standalone), facts, start, stop, copy, walSegments,
-      ...(previous ? { incrementalFrom: previous.id } : {}), seconds,
+      ...(previous ? { incrementalFrom: previous.id } : {}), ...(externalConfig ? { externalConfig } : {}), seconds,
     });
     const manifest = await publishSnapshot(writer, meta);
     writer = undefined;

@@ -19,6 +19,7 @@ import { createTemporarySlot, startLocalBackup } from '../start.js';
 import { stopLocalBackup, stopLocalBackupWatched } from '../stop.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 import { walRange } from '../wal-range.js';
+import { collectExternalConfig, configLocationsWarning, diskReader, sqlConfigLocations, type ExternalConfig } from '../external-config.js';
 
 export class LocalSource implements BackupSource {
   readonly method = 'local' as const;
@@ -47,6 +48,15 @@ export class LocalSource implements BackupSource {
     }
     this.pgdata = await checkLocalDataDirectory(this.settings.pgdata, facts);
     return { ...facts, pgdata: this.pgdata };
+  }
+
+  /** On the database host: the files are read from disk, as pgkeep's OS user. */
+  async externalConfig(run: BackupRun): Promise<ExternalConfig | undefined> {
+    const at = await sqlConfigLocations(this.client!).catch((e: unknown) => {
+      run.warn(configLocationsWarning(e));
+      return undefined;
+    });
+    return at ? collectExternalConfig(at, diskReader) : undefined;
   }
 
   async start(run: BackupRun, label: string): Promise<StartInfo> {

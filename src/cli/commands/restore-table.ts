@@ -8,6 +8,7 @@ import { progressBar } from '../progress.js';
 import { resolveTableNames, restoreTable, type RestoreTableEvent, type RestoreTableResult } from '../../logical/restore-table/index.js';
 import { parseTargetTime } from '../../restore/pitr/index.js';
 import { openRepo } from './dump.js';
+import { repositoryAccess } from '../restore-access.js';
 
 interface RestoreTableFlags {
   table: string;
@@ -95,13 +96,7 @@ Examples:
           repo,
           clusterName: ctx.config.clusterName,
           cluster: ctx.config.cluster,
-          access: {
-            repo: ctx.config.repo.path!,
-            cluster: ctx.config.clusterName,
-            passphraseFile: ctx.config.passphrase.file,
-            passphraseFromEnv: ctx.config.passphrase.fromEnv,
-            configFile: ctx.config.file,
-          },
+          access: repositoryAccess(ctx),
           table: opts.table,
           asOf: opts.asOf,
           database: opts.database,
