@@ -61,10 +61,10 @@ const child = spawn(process.execPath, [
 let tail = '';
 child.stdout.on('data', (d) => {
   process.stdout.write(d);
-  tail = (tail + d.toString()).slice(-4000);
+  tail = (tail + d.toString()).slice(-1_000_000); // the counts come before the list of failures
 });
 child.on('close', (code) => {
-  const num = (k) => Number((tail.match(new RegExp(`ℹ ${k} (\\d+)`)) ?? [])[1] ?? 0);
+  const num = (k) => Number([...tail.matchAll(new RegExp(`ℹ ${k} (\\d+)`, 'g'))].at(-1)?.[1] ?? 0);
   // A failing before() hook cancels the file's tests: count those as failures too.
   const failed = num('fail') + num('cancelled');
   const status = code === 0 && failed === 0 ? 'ok' : 'FAILED';

@@ -50,6 +50,8 @@ export class PgkeepError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;
   readonly details?: Record<string, unknown>;
+  /** Secondary failures met while cleaning up after this error (src/cleanup.ts); shown after the hint. */
+  readonly notes: string[] = [];
 
   constructor(code: ErrorCode, message: string, options: PgkeepErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -71,6 +73,7 @@ export class PgkeepError extends Error {
         message: this.message,
         ...(this.hint ? { hint: this.hint } : {}),
         ...(this.details ? { details: this.details } : {}),
+        ...(this.notes.length ? { notes: this.notes } : {}),
       },
     };
   }
@@ -90,10 +93,13 @@ export function toPgkeepError(e: unknown): PgkeepError {
   const disk = diskFullError(e);
   if (disk) return disk;
   const message = e instanceof Error ? e.message : String(e);
-  return new PgkeepError('INTERNAL', `unexpected error: ${message}`, {
+  const wrapped = new PgkeepError('INTERNAL', `unexpected error: ${message}`, {
     hint: 'this is a bug in pgkeep; rerun with --log-level debug and report the output',
     cause: e,
   });
+  const notes = (e as { notes?: unknown } | null)?.notes;
+  if (Array.isArray(notes)) wrapped.notes.push(...notes.map(String));
+  return wrapped;
 }
 
 /** A disk error outside the repository (full, quota, read-only, permission) as CONFLICT; undefined for anything else. */

@@ -2,7 +2,8 @@
  * Physical backups. `backup()` reads as the list of steps it runs; each step lives in its own
  * file and each method (stream, local, cold) in sources/.
  *
- *   connect/identify -> check repository placement -> check identity -> start -> build file list + copy -> stop
+ *   connect/identify -> check repository placement -> check identity -> external configuration
+ *     -> start -> build file list + copy -> stop
  *     -> store WAL (standalone) -> verify -> publish manifest
  */
 import { PgkeepError } from '../errors.js';
@@ -17,12 +18,15 @@ import { ColdSource } from './sources/cold.js';
 import { LocalSource } from './sources/local.js';
 import { StreamSource } from './sources/stream.js';
 import type { BackupOptions, BackupProgress, BackupResult, BackupRun, BackupSource } from './types.js';
+import { cleanUpAfter } from '../cleanup.js';
+import { checkBackupLabel } from './label.js';
 
 export type {
   BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure,
 } from './types.js';
 export { BACKUP_METHODS } from './types.js';
 export type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
+export type { ExternalConfig, ExternalConfigFile, ConfigRole } from './external-config.js';
 export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
 export { resolveSnapshot, type ResolvedSnapshot } from './resolve.js';
 export { listBackups, listBackupsReport, type BackupSummary, type DamagedSnapshot } from './list.js';
@@ -37,7 +41,7 @@ function openSource(o: BackupOptions): BackupSource {
     case 'local':
       return new LocalSource(o.cluster, { standalone, signal: o.signal });
     case 'cold':
-      return new ColdSource(o.cluster, { signal: o.signal });
+      return new ColdSource(o.cluster, { signal: o.signal, debianConfigRoot: o.debianConfigRoot });
     case 'stream':
       return new StreamSource(o.cluster, { standalone, ignoreChecksumErrors: Boolean(o.ignoreChecksumErrors), signal: o.signal });
     default:
@@ -49,6 +53,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const began = Date.now();
   const method = o.method ?? 'stream';
   const label = o.label ?? `pgkeep ${new Date().toISOString()}`;
+  checkBackupLabel(label); // before connecting: a bad label is USAGE, whatever the server's state
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -61,6 +66,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   progress({ phase: 'connecting' });
   const source = openSource(o);
   let writer: SnapshotWriter | undefined;
+  let closed = false;
   try {
     const facts = await source.identify();
     await checkRepoPlacement(o.repo, facts, o.cluster);
@@ -71,6 +77,10 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`,
     });
     const run: BackupRun = { options: o, writer, jobs, progress, warn };
+    const externalConfig = await source.externalConfig(run);
+    for (const f of externalConfig?.files ?? []) {
+      if (f.error) warn(`${f.path} (${f.role}, outside the data directory) is not stored: ${f.error}`);
+    }
 
     progress({ phase: 'starting' });
     const start = await source.start(run, label);
@@ -84,7 +94,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const seconds = (Date.now() - began) / 1000;
     const meta = buildMeta({
       method, label, standalone: method === 'cold' || Boolean(o.standalone), facts, start, stop, copy, walSegments,
-      ...(previous ? { incrementalFrom: previous.id } : {}), seconds,
+      ...(previous ? { incrementalFrom: previous.id } : {}), ...(externalConfig ? { externalConfig } : {}), seconds,
     });
     const manifest = await publishSnapshot(writer, meta);
     writer = undefined;
@@ -123,12 +133,15 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       warnings,
     };
   } catch (e) {
-    if (o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')) {
-      throw new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e });
-    }
-    throw e;
+    const failure = o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')
+      ? new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e }) : e;
+    // Cleaning up never hides why the backup failed: its own failures become notes.
+    if (writer) await cleanUpAfter(failure, 'abandoning the unfinished snapshot', () => writer!.abort());
+    writer = undefined;
+    await cleanUpAfter(failure, 'closing the backup source', () => source.close());
+    closed = true;
+    throw failure;
   } finally {
-    if (writer) await writer.abort().catch(() => {});
-    await source.close();
+    if (!closed) await source.close();
   }
 }

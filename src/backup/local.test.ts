@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgkeepError } from '../errors.js';
+import { faultTest } from '../test-support/faults.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
@@ -208,4 +209,24 @@ test('a corrupt page fails a local backup naming the file and block; --ignore-ch
   assert.deepEqual(ok.checksumFailures.map((f) => [f.path, f.block]), [[r!.p, 5]]);
   assert.match(warnings.join('\n'), /block 5/);
   await rm(join(work.path, 'restore-none'), { recursive: true, force: true });
+});
+
+faultTest('the backup\'s session terminated mid-copy (pg_terminate_backend): CONNECTION, saying so; nothing published', async () => {
+  for (const method of ['local', 'stream'] as const) {
+    const before = (await repo.listSnapshots(CLUSTER)).length;
+    let killed: Promise<unknown> | undefined;
+    const e = await rejectsWith(backup({
+      repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method,
+      onProgress: (p) => {
+        if (p.phase === 'copying' && !killed) {
+          killed = source.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgkeep backup'`);
+        }
+      },
+    }), 'CONNECTION', /session|connection/);
+    await killed;
+    assert.equal(e.exitCode, 4);
+    assert.match(e.message, /terminat|ended|closed/, `${method}: ${e.message}`);
+    assert.doesNotMatch(e.message, /not queryable/);
+    assert.equal((await repo.listSnapshots(CLUSTER)).length, before, `${method}: nothing published`);
+  }
 });

@@ -1,3 +1,5 @@
+import type { ExternalConfig } from './external-config.js';
+
 /**
  * What a physical snapshot records about the backup, in its manifest's `meta`. Shared with the
  * restore side (src/restore/) and documented in docs/ (physical backup <-> restore contract).
@@ -41,6 +43,12 @@ export interface PhysicalBackupMeta {
   dataChecksums: boolean;
   /** True when the file "backup_manifest" (the server's, stream method) is in the snapshot. */
   serverManifest: boolean;
+  /**
+   * postgresql.conf, pg_hba.conf, pg_ident.conf and included files that lived outside the data
+   * directory (Debian: /etc/postgresql/<major>/<name>), with their text. Absent in older
+   * snapshots and when every file was inside the data directory.
+   */
+  externalConfig?: ExternalConfig;
   /** Snapshot id the chunks were compared against. */
   incrementalFrom?: string;
   stats?: Record<string, number>;

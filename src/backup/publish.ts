@@ -5,6 +5,7 @@
 import type { SnapshotManifest, SnapshotWriter } from '../repo/index.js';
 import { formatLsn } from '../pg/lsn.js';
 import type { PhysicalBackupMeta } from './meta.js';
+import type { ExternalConfig } from './external-config.js';
 import type { BackupMethod, CopyReport, ServerFacts, StartInfo, StopInfo } from './types.js';
 import { walRange } from './wal-range.js';
 
@@ -18,6 +19,7 @@ export interface MetaInput {
   copy: CopyReport;
   walSegments: number;
   incrementalFrom?: string;
+  externalConfig?: ExternalConfig;
   seconds: number;
 }
 
@@ -44,6 +46,7 @@ export function buildMeta(i: MetaInput): PhysicalBackupMeta {
     tablespaces: i.copy.tablespaces ?? i.facts.tablespaces,
     dataChecksums: i.facts.dataChecksums,
     serverManifest: i.method === 'stream',
+    ...(i.externalConfig ? { externalConfig: i.externalConfig } : {}),
     ...(i.incrementalFrom ? { incrementalFrom: i.incrementalFrom } : {}),
     stats: {
       walSegments: i.walSegments,

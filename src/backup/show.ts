@@ -1,5 +1,6 @@
 /** `pgkeep show <id|latest>`: one snapshot's facts, and optionally its files. */
 import type { FileRecord, Repository, SnapshotManifest } from '../repo/index.js';
+import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
 import { summarize, type BackupSummary } from './list.js';
 
 export interface ShowOptions {
@@ -30,9 +31,9 @@ export interface BackupDetails {
   files?: ShownFile[];
 }
 
-/** `id` is a snapshot id or "latest" (the newest snapshot of any kind). */
+/** `id` is a snapshot id, "latest" (the newest snapshot of any kind), "latest-physical" or "latest-logical". */
 export async function showBackup(repo: Repository, cluster: string, id: string, opts: ShowOptions = {}): Promise<BackupDetails> {
-  const snap = await repo.readSnapshot(cluster, id);
+  const snap = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, id, 'any'));
   const m = snap.manifest;
   const out: BackupDetails = {
     cluster, summary: summarize(m), stats: m.stats, chunkSize: m.chunkSize, previous: m.previous, meta: m.meta,

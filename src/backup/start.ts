@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import { parseLsn } from '../pg/lsn.js';
+import { sessionLostError, type SessionWatch } from '../pg/session-lost.js';
 import type { StartInfo } from './types.js';
 
 export async function createTemporarySlot(client: pg.Client): Promise<string | undefined> {
@@ -22,29 +23,26 @@ export async function createTemporarySlot(client: pg.Client): Promise<string | u
   }
 }
 
-export async function startLocalBackup(client: pg.Client, major: number, label: string): Promise<StartInfo> {
+export async function startLocalBackup(client: pg.Client, major: number, label: string, session?: SessionWatch): Promise<StartInfo> {
   const sql = major >= 15 ? 'SELECT pg_backup_start($1, true)::text AS lsn' : 'SELECT pg_start_backup($1, true, false)::text AS lsn';
   let lsn: string;
+  let timeline: number;
   try {
     const { rows } = await client.query(sql, [label]);
     lsn = rows[0].lsn;
+    timeline = Number((await client.query('SELECT timeline_id FROM pg_control_checkpoint()')).rows[0].timeline_id);
   } catch (e) {
-    throw backupFunctionError(e, major >= 15 ? 'pg_backup_start' : 'pg_start_backup');
+    throw backupFunctionError(e, major >= 15 ? 'pg_backup_start' : 'pg_start_backup', session);
   }
-  const { rows } = await client.query('SELECT timeline_id FROM pg_control_checkpoint()');
-  return { startLsn: parseLsn(lsn), timeline: Number(rows[0].timeline_id), startTime: new Date() };
+  return { startLsn: parseLsn(lsn), timeline, startTime: new Date() };
 }
 
-export function backupFunctionError(e: unknown, fn: string): PgkeepError {
+export function backupFunctionError(e: unknown, fn: string, session?: SessionWatch): PgkeepError {
   if (e instanceof PgkeepError) return e;
+  const lost = sessionLostError(e, session, fn, 'the backup\'s session', 'the backup ended with it and nothing was published');
+  if (lost) return lost;
   const err = e as { code?: string; message?: string };
   const msg = err.message ?? String(e);
-  if (sessionLost(e)) {
-    return new PgkeepError('CONNECTION', `${fn} failed: the connection to the server was lost (${msg}); the backup session is gone, so this backup cannot be completed`, {
-      hint: 'check that the server is running (was it restarted or did it crash?) and reachable, then run the backup again; nothing was published',
-      cause: e,
-    });
-  }
   if (/WAL level not sufficient/i.test(msg)) {
     return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, {
       hint: 'set wal_level = replica in postgresql.conf and restart the server', cause: e,
@@ -61,15 +59,4 @@ export function backupFunctionError(e: unknown, fn: string): PgkeepError {
     });
   }
   return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, { cause: e });
-}
-
-/**
- * The session died under the backup: a socket error or a closed client (no server ErrorResponse,
- * which always has a severity), or the server ending it (57P01 admin, 57P02 crash, 57P03 cannot
- * connect now; class 08 connection exceptions).
- */
-function sessionLost(e: unknown): boolean {
-  const err = (e ?? {}) as { code?: string; severity?: string };
-  if (!err.severity) return true;
-  return typeof err.code === 'string' && (/^57P0[123]$/.test(err.code) || err.code.startsWith('08'));
 }

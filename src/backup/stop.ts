@@ -12,10 +12,11 @@
 import type pg from 'pg';
 import { parseLsn } from '../pg/lsn.js';
 import { ArchiveWatch, underArchiveWatch } from './archive-watch.js';
+import type { SessionWatch } from '../pg/session-lost.js';
 import { backupFunctionError } from './start.js';
 import type { BackupRun, StopInfo } from './types.js';
 
-export async function stopLocalBackup(client: pg.Client, major: number, waitForArchive: boolean): Promise<StopInfo> {
+export async function stopLocalBackup(client: pg.Client, major: number, waitForArchive: boolean, session?: SessionWatch): Promise<StopInfo> {
   const fn = major >= 15 ? 'pg_backup_stop' : 'pg_stop_backup';
   const sql = major >= 15
     ? 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop($1)'
@@ -24,7 +25,7 @@ export async function stopLocalBackup(client: pg.Client, major: number, waitForA
   try {
     row = (await client.query(sql, [waitForArchive])).rows[0];
   } catch (e) {
-    throw backupFunctionError(e, fn);
+    throw backupFunctionError(e, fn, session);
   }
   const label = parseBackupLabel(row.labelfile);
   return {
@@ -40,7 +41,7 @@ export async function stopLocalBackup(client: pg.Client, major: number, waitForA
  * pg_backup_stop that waits for archiving, bounded and watched (archive-watch.ts). Without a
  * second session to watch from, the backup stops without waiting and says so.
  */
-export async function stopLocalBackupWatched(client: pg.Client, major: number, run: BackupRun): Promise<StopInfo> {
+export async function stopLocalBackupWatched(client: pg.Client, major: number, run: BackupRun, session?: SessionWatch): Promise<StopInfo> {
   const o = run.options;
   const watch = await ArchiveWatch.start({
     settings: o.cluster, waiterPid: (client as unknown as { processID: number }).processID, startClock: 'now',
@@ -49,9 +50,9 @@ export async function stopLocalBackupWatched(client: pg.Client, major: number, r
   if (!(watch instanceof ArchiveWatch)) {
     run.warn(`cannot watch the WAL archiver (${watch.unavailable}): the backup did not wait for its last WAL segment ` +
       'to be archived; "pgkeep wal check" shows when it is');
-    return stopLocalBackup(client, major, false);
+    return stopLocalBackup(client, major, false, session);
   }
-  return underArchiveWatch(watch, stopLocalBackup(client, major, true));
+  return underArchiveWatch(watch, stopLocalBackup(client, major, true, session));
 }
 
 export interface BackupLabelFacts {

@@ -2,6 +2,7 @@
 import type { ClusterSettings } from '../config/types.js';
 import type { Repository, SnapshotWriter } from '../repo/index.js';
 import type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
+import type { ExternalConfig } from './external-config.js';
 
 export type BackupMethod = PhysicalBackupMeta['method'];
 export const BACKUP_METHODS: readonly BackupMethod[] = ['stream', 'local', 'cold'];
@@ -18,6 +19,11 @@ export interface BackupOptions {
   standalone?: boolean;
   /** backup_label's LABEL (default "pgkeep <time>"). */
   label?: string;
+  /**
+   * postgresql-common's configuration root (default /etc/postgresql): a cold backup of a Debian
+   * cluster's data directory stores the configuration found there.
+   */
+  debianConfigRoot?: string;
   /** Parallel readers (local/cold) and compression workers (default: the repository's). */
   jobs?: number;
   /** Read every file even when its size and mtime did not change since the previous backup. */
@@ -161,6 +167,11 @@ export interface BackupSource {
   /** Build the file list (local, cold) and store every file; stream stores what the server sends. */
   copy(run: BackupRun): Promise<CopyReport>;
   stop(run: BackupRun): Promise<StopInfo>;
+  /**
+   * The configuration files outside the data directory (Debian's /etc/postgresql/...), read
+   * before the backup starts; undefined when there are none (or the method cannot know: cold).
+   */
+  externalConfig(run: BackupRun): Promise<ExternalConfig | undefined>;
   /** Store the WAL start..stop under pg_wal/ (standalone); returns the number of segments. */
   storeWal(run: BackupRun, start: StartInfo, stop: StopInfo): Promise<number>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
  * backups the archived WAL from start to stop segment, read back and checked (needed-wal.ts).
  */
 import { withRepoLock } from '../repo/with-lock.js';
+import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
@@ -51,7 +52,7 @@ export async function verifyBackup(repo: Repository, cluster: string, id: string
 
 async function verifyUnlocked(repo: Repository, cluster: string, id: string, opts: VerifyOptions): Promise<VerifyReport> {
   const began = Date.now();
-  const snap = await repo.readSnapshot(cluster, id);
+  const snap = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, id, 'any'));
   const records: FileRecord[] = [];
   for await (const r of snap.files()) records.push(r);
   const report: VerifyReport = {

@@ -210,3 +210,34 @@ connection = "postgresql://alice:s3cretPW@db.example.com/app?sslmode=require"
   assert.match(text.stdout, /password\s+from the connection string/);
   assert.equal(JSON.parse(json.stdout).passphrase, 'from PGKEEP_PASSPHRASE');
 });
+
+test('a backup --label over 1024 bytes, or with a line break, is USAGE (2) before anything is opened or connected', async () => {
+  const dead = ['--repo', join(home, 'no-repo'), '-d', `host=${join(home, 'no-socket')} user=nobody`];
+  const long = await pgkeep([...dead, 'backup', '--label', 'x'.repeat(1025)]);
+  assert.equal(long.code, 2, long.stderr);
+  assert.match(long.stderr, /--label is 1025 bytes long; PostgreSQL takes at most 1024/);
+  const wide = await pgkeep([...dead, 'backup', '--label', 'é'.repeat(513)]); // 1026 bytes in 513 characters
+  assert.equal(wide.code, 2, wide.stderr);
+  const twoLines = await pgkeep([...dead, 'backup', '--label', 'nightly\nLABEL: forged']);
+  assert.equal(twoLines.code, 2, twoLines.stderr);
+  assert.match(twoLines.stderr, /line break/);
+  const fits = await pgkeep([...dead, 'backup', '--label', 'x'.repeat(1024)]);
+  assert.notEqual(fits.code, 2, `a 1024-byte label is accepted (the run fails later, on the missing repository): ${fits.stderr}`);
+});
+
+test('expire: --keep-days 0 turns off the keep_days of the config file (and --keep-last 0 keep_last)', async () => {
+  const repo = join(home, 'expire-repo');
+  const config = writeConfig('expire.toml', `[repo]\npath = "${repo}"\n[retention]\nkeep_last = 7\nkeep_days = 14\n`);
+  const init = await pgkeep(['--config', config, 'repo', 'init']);
+  assert.equal(init.code, 0, init.stderr);
+  const policyOf = async (...flags: string[]) => {
+    const r = await pgkeep(['--json', '--config', config, 'expire', '--dry-run', ...flags]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    return JSON.parse(r.stdout).policy;
+  };
+  assert.deepEqual(await policyOf(), { keepLast: 7, keepDays: 14 });
+  assert.deepEqual(await policyOf('--keep-days', '0'), { keepLast: 7 });
+  assert.deepEqual(await policyOf('--keep-last', '0', '--keep-days', '3'), { keepDays: 3 });
+  const bad = await pgkeep(['--config', config, 'expire', '--dry-run', '--keep-days', '-1']);
+  assert.equal(bad.code, 2, bad.stderr);
+});

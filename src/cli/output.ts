@@ -57,6 +57,7 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
       else {
         stderr.write(`pgkeep: error: ${err.message}\n`);
         if (err.hint) stderr.write(`hint: ${err.hint}\n`);
+        for (const note of err.notes) stderr.write(`note: ${note}\n`);
       }
     },
   };

@@ -1,5 +1,17 @@
 /** Text for a started restored copy: who may connect (socket, TCP only when asked), and pg_hba.conf. */
-import type { StartedInfo } from '../restore/index.js';
+import type { RepositoryAccess, StartedInfo } from '../restore/index.js';
+import type { CommandContext } from './context.js';
+
+/** How a restored server's restore_command reaches this repository: as this command was given it. */
+export function repositoryAccess(ctx: CommandContext): RepositoryAccess {
+  return {
+    repo: ctx.config.repo.path!,
+    cluster: ctx.config.clusterName,
+    passphraseFile: ctx.config.passphrase.file,
+    passphraseFromEnv: ctx.config.passphrase.fromEnv,
+    configFile: ctx.config.file,
+  };
+}
 
 /** Who may connect to the started copy, and how: the socket, TCP (only when asked), pg_hba.conf. */
 export function renderAccess(s: StartedInfo): string[] {

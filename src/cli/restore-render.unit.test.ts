@@ -11,7 +11,7 @@ const base: RestoreResult = {
     bytesWritten: 100, filesRemoved: 1, directoriesCreated: 0, symlinksCreated: 0,
   },
   recovery: { mode: 'archive-recovery', signal: 'recovery.signal', settings: {} },
-  archiving: { option: 'off' }, seconds: 1, throughput: 1000, warnings: [],
+  archiving: { option: 'off', configFile: '/srv/pg/postgresql.conf', known: true }, startCommand: 'pg_ctl start -D /srv/pg', seconds: 1, throughput: 1000, warnings: [],
 };
 
 test('the text result says which WAL was kept and where, and who may connect to a started copy', () => {
@@ -41,4 +41,17 @@ test('the text result says which WAL was kept and where, and who may connect to 
   assert.match(tcp, /listening on TCP 127\.0\.0\.1, port 5499 \(password authentication: the roles keep the passwords they had in production\)/);
   assert.match(tcp, /host=127\.0\.0\.1 port=5499 dbname=postgres user=<role>/);
   assert.match(tcp, /host lines that said trust changed to scram-sha-256:\n {4}host all all 127\.0\.0\.1\/32 scram-sha-256/);
+});
+
+test('archiving is told from the configuration really used: set where, or unknown when the data directory has no postgresql.conf', () => {
+  const on = renderRestore({
+    ...base,
+    archiving: { option: 'preserve', configFile: '/srv/pg/postgresql.conf', known: true, archiveMode: 'on', archiveModeFrom: '/srv/pg.config/conf.d/arch.conf', archiveCommand: 'cp %p /a/%f' },
+    startCommand: 'pg_ctlcluster 15 main start',
+  });
+  assert.match(on, /archiving: archive_mode = on \(set in \/srv\/pg\.config\/conf\.d\/arch\.conf\), archive_command = cp %p \/a\/%f; once promoted/);
+  assert.match(on, /start it with: pg_ctlcluster 15 main start, or restore with --start/);
+  const unknown = renderRestore({ ...base, archiving: { option: 'preserve', configFile: '/srv/pg/postgresql.conf', known: false } });
+  assert.match(unknown, /archiving: unknown: \/srv\/pg\/postgresql\.conf does not exist/);
+  assert.doesNotMatch(unknown, /archive_mode = off/);
 });

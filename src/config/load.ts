@@ -7,6 +7,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { PgkeepError } from '../errors.js';
+import { withArticle } from '../words.js';
+import { CLUSTER_NAME_RULE, checkClusterName, isClusterName } from '../repo/manifest.js';
 import { LOG_LEVELS, type LogLevel } from '../cli/output.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
@@ -60,7 +62,7 @@ function checkFields(file: string, prefix: string, table: Table, fields: Record<
     }
     const got = typeOf(value);
     if (got !== want) {
-      throw new PgkeepError('CONFIG', `key "${name}" in ${file} must be a ${want}, not a ${got}`, {
+      throw new PgkeepError('CONFIG', `key "${name}" in ${file} must be ${withArticle(want)}, not ${withArticle(got)}`, {
         details: { file, key: name, expected: want, actual: got },
       });
     }
@@ -90,6 +92,11 @@ export function parseConfigText(text: string, file: string): Table {
     }
     if (spec.named) {
       for (const [name, sub] of Object.entries(value as Table)) {
+        if (section === 'cluster' && !isClusterName(name)) {
+          throw new PgkeepError('CONFIG', `invalid cluster name "${name}" in [cluster."${name}"] of ${file}`, {
+            hint: `${CLUSTER_NAME_RULE}; rename the section`, details: { file, key: `${section}.${name}` },
+          });
+        }
         if (typeOf(sub) !== 'table') {
           throw new PgkeepError('CONFIG', `"${section}.${name}" in ${file} must be a table ([${section}.${name}])`, {
             details: { file, key: `${section}.${name}` },
@@ -159,11 +166,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
   const logT = (doc.log ?? {}) as Table;
 
   const clusterName = flags.cluster ?? env.PGKEEP_CLUSTER ?? 'main';
-  if (!/^[A-Za-z0-9_.-]+$/.test(clusterName)) {
-    throw new PgkeepError('USAGE', `invalid cluster name "${clusterName}"`, {
-      hint: 'cluster names may use letters, digits, "_", "-" and "."',
-    });
-  }
+  checkClusterName(clusterName);
   const clusters: Record<string, ClusterSettings> = {};
   for (const [name, t] of Object.entries(clustersT)) clusters[name] = clusterFromToml(t);
   const fromFile = clusters[clusterName] ?? {};

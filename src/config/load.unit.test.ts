@@ -46,11 +46,32 @@ test('unknown keys and wrong types name the key and the file', () => {
   assert.equal(err1.code, 'CONFIG');
   assert.match(err1.message, /unknown key "repo\.paht" in \/etc\/x\.toml/);
   const err2 = catchErr(() => parseConfigText('[cluster.main]\npgdata = 5\n', 'f.toml'));
-  assert.match(err2.message, /"cluster\.main\.pgdata" in f\.toml must be a string, not a integer/);
+  assert.match(err2.message, /"cluster\.main\.pgdata" in f\.toml must be a string, not an integer/);
+  const err2b = catchErr(() => parseConfigText('[retention]\nkeep_last = "5"\n', 'f.toml'));
+  assert.match(err2b.message, /"retention\.keep_last" in f\.toml must be an integer, not a string$/);
   const err3 = catchErr(() => parseConfigText('[nope]\n', 'f.toml'));
   assert.match(err3.message, /unknown section \[nope\]/);
   const err4 = catchErr(() => parseConfigText('[repo\n', 'f.toml'));
   assert.match(err4.message, /f\.toml is not valid TOML/);
+});
+
+test('cluster names: one rule in the config file (CONFIG), on the command line and in PGKEEP_CLUSTER (USAGE)', () => {
+  for (const bad of ['../x', '..', '.hidden', '-x', 'a/b', 'a b']) {
+    const inFile = catchErr(() => parseConfigText(`[cluster."${bad}"]\npgdata = "/x"\n`, 'f.toml'));
+    assert.equal(inFile.code, 'CONFIG', bad);
+    assert.equal(inFile.exitCode, 3);
+    assert.equal(inFile.message, `invalid cluster name "${bad}" in [cluster."${bad}"] of f.toml`);
+    assert.match(inFile.hint!, /letters, digits/);
+    for (const [flags, env] of [[{ cluster: bad }, { HOME: dir }], [{}, { HOME: dir, PGKEEP_CLUSTER: bad }]] as const) {
+      const given = catchErr(() => loadConfig(flags, env));
+      assert.equal(given.code, 'USAGE', bad);
+      assert.equal(given.message, `invalid cluster name "${bad}"`);
+    }
+  }
+  for (const good of ['main', 'pg15.main', '_x', '15-main']) {
+    assert.doesNotThrow(() => parseConfigText(`[cluster."${good}"]\npgdata = "/x"\n`, 'f.toml'));
+    assert.equal(loadConfig({ cluster: good }, { HOME: dir }).clusterName, good);
+  }
 });
 
 test('a missing explicit config file is an error', () => {

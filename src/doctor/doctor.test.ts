@@ -2,8 +2,8 @@
 // reload between tests); each test asserts which check fails and the advice it gives.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,33 +12,42 @@ import type { ClusterSettings } from '../config/types.js';
 import { connect } from '../pg/connect.js';
 import { pgToolPath } from '../pg/bin.js';
 import { LocalCluster } from '../pg/local-cluster.js';
-import { runProgram } from '../pg/server-user.js';
-import { runDoctor, type DoctorCheck, type DoctorMethod } from './index.js';
+import { chownTreeToServerUser, runProgram, serverOsUser } from '../pg/server-user.js';
+import { newPosixRepo } from '../repo/test-utils.js';
+import { faultTest } from '../test-support/faults.js';
+import { runDoctor, type DoctorCheck, type DoctorMethod, type DoctorOptions } from './index.js';
 
 const execFileP = promisify(execFile);
+/** pg_ctl advice runs it as the server's OS user when the tests run as root. */
+const asServer = serverOsUser() ? `sudo -u ${serverOsUser()!.name} ` : '';
 const BIN = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
 
 let cluster: LocalCluster;
 let work: string;
-let fakePgkeep: string;
+let repoDir: string;
 let originalHba: string;
+
+/** The real CLI as archive_command, as the server runs it (its own flags only). */
+function pgkeepCommand(flags: string): string {
+  return `env -u PGKEEP_CONFIG ${process.execPath} ${BIN} ${flags} wal push %p`;
+}
 
 /** A backup-ready configuration; each test breaks one thing and puts it back. */
 function healthy(): Record<string, string | number> {
   return {
-    wal_level: 'replica', max_wal_senders: 10, max_replication_slots: 10,
-    archive_mode: 'on', archive_command: `${fakePgkeep} wal push %p`,
+    wal_level: 'replica', max_wal_senders: 10, max_replication_slots: 10, archive_timeout: 60, fsync: 'off',
+    archive_mode: 'on', archive_command: pgkeepCommand(`--repo ${repoDir} --cluster main`),
   };
 }
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pgkeep-doctor-test-'));
   chmodSync(work, 0o755);
-  // Stands in for an installed pgkeep in archive_command: the server may run it.
-  mkdirSync(join(work, 'bin'));
-  fakePgkeep = join(work, 'bin', 'pgkeep');
-  writeFileSync(fakePgkeep, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  chmodSync(join(work, 'bin'), 0o755);
+  // The repository archive_command writes into belongs to the server's OS user.
+  repoDir = join(work, 'repo');
+  mkdirSync(repoDir);
+  await (await newPosixRepo(repoDir)).close();
+  chownTreeToServerUser(repoDir);
   cluster = await LocalCluster.create();
   await cluster.configure(healthy());
   await cluster.start();
@@ -51,8 +60,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function doctor(methods: DoctorMethod[], settings: ClusterSettings = cluster.connectionSettings()) {
-  const report = await runDoctor(settings, { methods });
+async function doctor(methods: DoctorMethod[], settings: ClusterSettings = cluster.connectionSettings(), opts: DoctorOptions = {}) {
+  const report = await runDoctor(settings, { methods, ...opts });
   const get = (id: string): DoctorCheck => {
     const c = report.checks.find((x) => x.check === id);
     assert.ok(c, `check ${id} missing; got ${report.checks.map((x) => x.check).join(', ')}`);
@@ -78,7 +87,7 @@ test('a healthy configuration passes every check', async () => {
   assert.ok(report.ok);
   for (const id of ['reachable', 'version', 'wal_level', 'data_checksums', 'max_wal_senders', 'max_replication_slots',
     'hba_replication', 'role_replication', 'backup_functions', 'read_all_settings', 'pgdata', 'archive_mode',
-    'archive_command', 'archiver', 'pg_dump', 'pg_restore']) {
+    'archive_command', 'archive_access', 'archiver', 'archive_timeout', 'pg_dump', 'pg_restore', 'read_access']) {
     assert.equal(get(id).status, 'PASS', id);
   }
   assert.match(get('version').message, new RegExp(`PostgreSQL ${cluster.major}`));
@@ -95,8 +104,12 @@ test('wal_level = minimal fails with the postgresql.conf lines and a restart', a
     assert.equal(w.status, 'FAIL');
     assert.equal(w.needs, 'restart');
     assert.match(w.message, /wal_level is minimal/);
-    assert.match(w.fix!, /^wal_level = replica$/m);
-    assert.match(w.fix!, /^max_wal_senders = 10$/m);
+    assert.match(w.fix!, /^wal_level = replica   # replaces line \d+$/m);
+    assert.match(w.fix!, /^max_wal_senders = 10   # replaces line \d+$/m);
+    // the real file and the real command for this cluster, not "postgresql.conf" and a placeholder
+    // the file that sets it now: a line added to postgresql.conf would be overridden by the include
+    assert.match(w.fix!, new RegExp(`^in ${cluster.dataDir}/pgkeep-local\\.conf \\(set there now, overriding ${cluster.dataDir}/postgresql\\.conf\\):\\nwal_level = replica   # replaces line \\d+$`, 'm'));
+    assert.match(w.fix!, new RegExp(`then restart the server: ${asServer}${cluster.binDir}/pg_ctl restart -D ${cluster.dataDir} -m fast$`, 'm'));
     assert.deepEqual(w.usedBy, ['stream', 'local', 'archive']);
     assert.equal(get('max_wal_senders').status, 'FAIL');
     assert.equal(report.ok, false);
@@ -115,7 +128,7 @@ test('max_wal_senders and max_replication_slots without room to spare', async ()
     assert.equal(d.get('max_wal_senders').status, 'WARN');
     assert.match(d.get('max_wal_senders').message, /max_wal_senders is 2, 1 in use, 1 free/);
     assert.equal(d.get('max_replication_slots').status, 'FAIL');
-    assert.match(d.get('max_replication_slots').fix!, /^max_replication_slots = 10$/m);
+    assert.match(d.get('max_replication_slots').fix!, /^max_replication_slots = 10   # replaces line \d+$/m);
     assert.equal(d.get('max_replication_slots').needs, 'restart');
 
     await walsender.end();
@@ -126,7 +139,7 @@ test('max_wal_senders and max_replication_slots without room to spare', async ()
       const s = d.get('max_wal_senders');
       assert.equal(s.status, 'FAIL');
       assert.match(s.message, /max_wal_senders is 1, 1 in use, 0 free/);
-      assert.match(s.fix!, /^max_wal_senders = 10$/m);
+      assert.match(s.fix!, /^max_wal_senders = 10   # replaces line \d+$/m);
       assert.equal(s.needs, 'restart');
     } finally {
       await again.end();
@@ -149,6 +162,7 @@ test('no pg_hba.conf rule for replication: the line to add, for superuser and or
     assert.equal(h.status, 'FAIL');
     assert.equal(h.needs, 'reload');
     assert.match(h.message, /no pg_hba\.conf rule admits a replication connection for postgres over the unix socket/);
+    assert.match(h.fix!, new RegExp(`^add to ${cluster.dataDir}/pg_hba\\.conf, before`));
     assert.match(h.fix!, /^local\s+replication\s+postgres\s+peer$/m);
 
     // over TCP the line names the client's address
@@ -209,7 +223,7 @@ test('archive_mode off, an empty, foreign or wrong archive_command', async () =>
     let d = await doctor(['archive']);
     const m = d.get('archive_mode');
     assert.equal(m.status, 'FAIL');
-    assert.match(m.fix!, /^archive_mode = on$/m);
+    assert.match(m.fix!, /^archive_mode = on   # replaces line \d+$/m);
     assert.equal(m.needs, 'restart');
     // archive_command is still read (the server shows "(disabled)" while archive_mode is off)
     assert.equal(d.get('archive_command').status, 'PASS');
@@ -218,7 +232,7 @@ test('archive_mode off, an empty, foreign or wrong archive_command', async () =>
     d = await doctor(['archive']);
     const c = d.get('archive_command');
     assert.equal(c.status, 'FAIL');
-    assert.match(c.fix!, /^archive_command = 'pgkeep wal push %p'$/m);
+    assert.match(c.fix!, /^archive_command = 'pgkeep wal push %p'   # replaces line \d+$/m);
     assert.equal(c.needs, 'reload');
 
     await cluster.configure({ archive_command: 'cp %p /nonexistent/%f' });
@@ -227,6 +241,32 @@ test('archive_mode off, an empty, foreign or wrong archive_command', async () =>
     assert.equal(d.get('archive_command').status, 'WARN');
     assert.match(d.get('archive_command').message, /runs another tool \(cp %p \/nonexistent\/%f\)/);
     assert.match(d.get('archive_command').fix!, /archive_command = 'pgkeep wal push %p'/);
+
+    // archive_timeout = 0: a quiet server's last changes are not archived until the segment fills
+    await cluster.configure({ archive_command: pgkeepCommand(`--repo ${repoDir}`), archive_timeout: 0 });
+    await cluster.reload();
+    d = await doctor(['archive']);
+    const t = d.get('archive_timeout');
+    assert.equal(t.status, 'WARN');
+    assert.match(t.fix!, /^archive_timeout = 60 .*; replaces line \d+$/m);
+    assert.match(t.fix!, new RegExp(`^in ${cluster.dataDir}/pgkeep-local\\.conf \\(set there now, overriding`));
+    assert.equal(t.needs, 'reload');
+    // set by ALTER SYSTEM: the fix is ALTER SYSTEM too (postgresql.conf would be overridden)
+    await cluster.exec('ALTER SYSTEM SET archive_timeout = 0');
+    await cluster.reload();
+    try {
+      d = await doctor(['archive']);
+      assert.match(d.get('archive_timeout').fix!, /^in SQL, as a superuser \(it is set by ALTER SYSTEM.*\nALTER SYSTEM SET archive_timeout = 60;\nthen reload/);
+    } finally {
+      await cluster.exec('ALTER SYSTEM RESET archive_timeout');
+    }
+
+    // archive_command names a config file that is not there: every wal push would fail
+    await cluster.configure({ archive_command: pgkeepCommand(`--config ${join(work, 'missing.toml')}`) });
+    await cluster.reload();
+    d = await doctor(['archive']);
+    assert.equal(d.get('archive_access').status, 'FAIL');
+    assert.match(d.get('archive_access').message, new RegExp(`cannot be loaded: config file ${join(work, 'missing.toml')} \\(from --config\\) does not exist`));
 
     await cluster.configure({ archive_command: 'pgkeep wal get %f %p' });
     await cluster.reload();
@@ -313,8 +353,19 @@ test('cold: clean shutdown passes, a crashed cluster fails, and an unreachable s
     d = await doctor(['cold']);
     const s = d.get('cluster_state');
     assert.equal(s.status, 'FAIL');
-    assert.match(s.message, /"in production" but the server does not answer/);
-    assert.match(s.fix!, /pg_ctl start -D .* && pg_ctl stop -D .* -m fast/);
+    assert.match(s.message, /"in production" but no server runs on it \(no postmaster\.pid\)/);
+    assert.match(s.fix!, new RegExp(`${asServer}${cluster.binDir}/pg_ctl start -D ${cluster.dataDir} -w && ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
+
+    // a stale postmaster.pid whose pid another program has now (crash, then reboot): still crashed
+    const pidFile = join(cluster.dataDir, 'postmaster.pid');
+    writeFileSync(pidFile, `${process.pid}\n${cluster.dataDir}\n`);
+    try {
+      d = await doctor(['cold']);
+      assert.equal(d.get('cluster_state').status, 'FAIL');
+      assert.match(d.get('cluster_state').message, new RegExp(`postmaster\\.pid is stale: pid ${process.pid} is not a running PostgreSQL server`));
+    } finally {
+      rmSync(pidFile);
+    }
   } finally {
     await cluster.start();
   }
@@ -338,7 +389,205 @@ test('the CLI prints the checks as JSON and exits 5 when one fails', async () =>
 
     const bad = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'nope'], { env, cwd: work }).catch((e) => e);
     assert.equal(bad.code, 2);
+    const notArchive = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'stream', '--check-archive'], { env, cwd: work }).catch((e) => e);
+    assert.equal(notArchive.code, 2);
+    assert.match(notArchive.stderr, /--check-archive checks archiving, not --method stream/);
+    const noTimeout = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'archive', '--check-archive', '--timeout', 'soon'], { env, cwd: work }).catch((e) => e);
+    assert.equal(noTimeout.code, 2);
+    assert.match(noTimeout.stderr, /--timeout soon is not a positive number of seconds/);
   } finally {
     await reconfigure(healthy());
+  }
+});
+
+/** Wait (at most `ms`) until `probe` returns true. */
+async function until(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`${what}: not within ${ms / 1000}s; server log:\n${cluster.logTail(20)}`);
+}
+
+faultTest('archive: a repository and passphrase file only root can use FAIL as the server user; failing archiving FAILs; --check-archive proves the fix', async () => {
+  const user = serverOsUser();
+  if (!user) return; // needs root to make files the server's OS user cannot read
+  // As a DBA would: repo init as root (mode 0700), passphrase file root-only, a config naming both.
+  const rootRepo = join(work, 'root-repo');
+  mkdirSync(rootRepo, { mode: 0o700 });
+  await (await newPosixRepo(rootRepo, { passphrase: 'correct horse' })).close();
+  chmodSync(rootRepo, 0o700);
+  const passFile = join(work, 'passphrase');
+  writeFileSync(passFile, 'correct horse\n', { mode: 0o600 });
+  const config = join(work, 'archive.toml');
+  writeFileSync(config, `[repo]\npath = "${rootRepo}"\npassphrase_file = "${passFile}"\n`, { mode: 0o644 });
+  await cluster.configure({ archive_command: pgkeepCommand(`--config ${config}`) });
+  await cluster.reload();
+  try {
+    let d = await doctor(['archive']);
+    const a = d.get('archive_access');
+    assert.equal(a.status, 'FAIL');
+    assert.match(a.message, /archive_command runs as postgres, which cannot write/);
+    assert.match(a.message, new RegExp(`repository ${rootRepo}: EACCES \\(owner root, mode 0700\\)`));
+    assert.match(a.message, new RegExp(`passphrase file ${passFile}: EACCES \\(owner root, mode 0600\\)`));
+    assert.match(a.fix!, new RegExp(`^chown -R postgres: ${rootRepo} `, 'm'));
+    assert.match(a.fix!, new RegExp(`^chown postgres: ${passFile} && chmod 0600 ${passFile} `, 'm'));
+    assert.equal(d.report.summary[0]!.verdict, 'not ready');
+
+    // The archiver now fails for real: that is a FAIL, not a warning.
+    const [{ f }] = await cluster.query<{ f: string }>('SELECT txid_current(), pg_walfile_name(pg_switch_wal()) AS f');
+    await until('the archiver reports a failure', 30_000, async () =>
+      (await cluster.query<{ n: number }>('SELECT failed_count::int AS n FROM pg_stat_archiver'))[0]!.n > 0);
+    d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 3000 });
+    const ar = d.get('archiver');
+    assert.equal(ar.status, 'FAIL');
+    assert.match(ar.message, new RegExp(`archiving is failing: \\d+ failures .* the last for ${f!.slice(0, 16)}`));
+    // the end-to-end check gives up within its bound, with the archiver's and the log's words
+    const rt = d.get('archive_roundtrip');
+    assert.equal(rt.status, 'FAIL');
+    assert.match(rt.message, /did not reach the repository within 3s/);
+    assert.match(rt.message, /pg_stat_archiver: last failed [0-9A-F]{24} at /);
+    assert.match(rt.message, new RegExp(`the server log \\(${cluster.logFile}\\) says:`));
+    assert.match(rt.message, /archive command failed with exit code/);
+
+    // The fix doctor gave, applied: now the server's OS user can archive, end to end.
+    await execFileP('chown', ['-R', `${user.name}:`, rootRepo]);
+    await execFileP('chown', [`${user.name}:`, passFile]);
+    d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 60_000 });
+    assert.equal(d.get('archive_access').status, 'PASS');
+    const ok = d.get('archive_roundtrip');
+    assert.equal(ok.status, 'PASS', ok.message);
+    assert.match(ok.message, /^switched to a new WAL segment: [0-9A-F]{24} was stored in the repository after/);
+    assert.equal(statSync(rootRepo).uid, user.uid);
+  } finally {
+    await reconfigure(healthy());
+  }
+});
+
+test('archive: --check-archive on the healthy set-up finds the segment durable in the repository', async () => {
+  const d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 60_000 });
+  const rt = d.get('archive_roundtrip');
+  assert.equal(rt.status, 'PASS', rt.message);
+  assert.match(rt.message, /\(wal\//);
+  assert.ok(d.report.ok, JSON.stringify(d.report.checks.filter((c) => c.status === 'FAIL')));
+});
+
+test('archive via `wal stream --slot` instead of archive_mode is valid; an inactive slot holding WAL FAILs with the fix', async () => {
+  await reconfigure({ archive_mode: 'off', max_wal_size: '32MB' });
+  const user = serverOsUser();
+  // The streamer runs as the repository's owner, as a DBA would run it as a service.
+  const stream = spawn(process.execPath, [BIN, '--repo', repoDir, '--cluster', 'main', 'wal', 'stream',
+    '--slot', 'doctor_slot', '--create-slot', '--from-current', '--status-interval', '1'], {
+    env: { ...process.env, HOME: work, PGKEEP_CONNECTION: cluster.connectionString() }, cwd: work, stdio: ['ignore', 'ignore', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  let stderr = '';
+  stream.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  try {
+    await until(`the stream's slot is active (${stderr})`, 30_000, async () =>
+      (await cluster.query<{ a: boolean }>("SELECT active AS a FROM pg_replication_slots WHERE slot_name = 'doctor_slot'"))[0]?.a === true);
+    let d = await doctor(['archive']);
+    const m = d.get('archive_mode');
+    assert.equal(m.status, 'PASS', m.message);
+    assert.match(m.message, /streamed through the active physical replication slot doctor_slot/);
+    assert.equal(d.get('replication_slots').status, 'PASS');
+    assert.match(d.get('replication_slots').message, /doctor_slot \(physical, active/);
+    assert.deepEqual(d.report.summary.map((x) => x.verdict), ['ready']);
+    // end to end: the switched segment reaches the repository through the stream
+    d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 60_000 });
+    assert.equal(d.get('archive_roundtrip').status, 'PASS', d.get('archive_roundtrip').message);
+
+    // The streamer stops: the slot keeps WAL, without bound (max_slot_wal_keep_size = -1).
+    stream.kill('SIGTERM');
+    await new Promise((r) => stream.once('exit', r));
+    await until('the slot is inactive', 10_000, async () =>
+      (await cluster.query<{ a: boolean }>("SELECT active AS a FROM pg_replication_slots WHERE slot_name = 'doctor_slot'"))[0]?.a === false);
+    d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 60_000 });
+    assert.match(d.get('archive_roundtrip').message, /could not run: archive_mode is off and no replication slot is streaming WAL/);
+    let s = d.get('replication_slots');
+    assert.equal(s.status, 'WARN', s.message);
+    assert.match(s.message, /inactive replication slot doctor_slot .*max_slot_wal_keep_size = -1 \(no limit\)/);
+    assert.match(s.fix!, /pgkeep wal stream --slot doctor_slot/);
+    assert.match(s.fix!, /SELECT pg_drop_replication_slot\('doctor_slot'\);/);
+    assert.match(s.fix!, new RegExp(`in ${cluster.dataDir}/postgresql\\.conf:\\nmax_slot_wal_keep_size = 10GB`));
+
+    // WAL piles up behind it, more than max_wal_size: that is how pg_wal fills.
+    for (let i = 0; i < 3; i++) await cluster.query('SELECT txid_current(), pg_switch_wal()');
+    d = await doctor(['archive', 'stream']);
+    s = d.get('replication_slots');
+    assert.equal(s.status, 'FAIL', s.message);
+    assert.match(s.message, /inactive replication slot doctor_slot \(physical, inactive, holds [\d.]+ MB of WAL/);
+    assert.match(s.message, /pg_wal grows until its disk is full/);
+    assert.equal(s.needs, 'reload');
+    assert.equal(d.report.summary.find((x) => x.method === 'archive')!.verdict, 'not ready');
+  } finally {
+    if (stream.exitCode === null) stream.kill('SIGKILL');
+    await cluster.query("SELECT pg_drop_replication_slot('doctor_slot') FROM pg_replication_slots WHERE slot_name = 'doctor_slot'");
+    await reconfigure({ ...healthy(), max_wal_size: '1GB' });
+  }
+});
+
+test('logical: a role pg_dump would refuse FAILs read_access; pg_read_all_data makes it and pg_dump pass', async () => {
+  await cluster.exec('CREATE TABLE payroll (id int); CREATE TABLE public_notes (id int); GRANT SELECT ON public_notes TO app;');
+  const pgDump = () => runProgram(pgToolPath(cluster.binDir, 'pg_dump'), ['-d', cluster.connectionString('postgres', 'app'), '-f', '/dev/null'], { asServerUser: false });
+  try {
+    let d = await doctor(['logical'], asRole('app'));
+    const r = d.get('read_access');
+    assert.equal(r.status, 'FAIL');
+    assert.match(r.message, /app may not read 1 table or sequence in database postgres \(public\.payroll\)/);
+    assert.equal(r.fix, 'as a superuser: GRANT pg_read_all_data TO app;   (every table, every database, present and future)');
+    const refused = await pgDump();
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /permission denied for table payroll/);
+
+    await cluster.exec('GRANT pg_read_all_data TO app');
+    d = await doctor(['logical'], asRole('app'));
+    assert.equal(d.get('read_access').status, 'PASS');
+    assert.match(d.get('read_access').message, /has pg_read_all_data/);
+    assert.equal((await pgDump()).code, 0);
+  } finally {
+    await cluster.exec('REVOKE pg_read_all_data FROM app; DROP TABLE payroll, public_notes;');
+  }
+});
+
+test('peer authentication as root: the running server is not called crashed, and the fix names the real ways in', async (t) => {
+  const user = serverOsUser();
+  if (!user) return t.skip('needs root (peer authentication of another OS user)');
+  const hbaFile = join(cluster.dataDir, 'pg_hba.conf');
+  // Reloaded and confirmed over TCP (the harness's own socket connections are refused by peer too).
+  const tcp = { connection: `host=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres` };
+  const reloadTo = async (text: string) => {
+    const loadTime = async () => {
+      const c = await connect(tcp);
+      try {
+        return String((await c.query('SELECT pg_conf_load_time()::text AS t')).rows[0].t);
+      } finally {
+        await c.end();
+      }
+    };
+    const before = await loadTime();
+    writeFileSync(hbaFile, text);
+    const r = await runProgram(pgToolPath(cluster.binDir, 'pg_ctl'), ['reload', '-D', cluster.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    await until('the reload took effect', 10_000, async () => (await loadTime()) !== before);
+  };
+  await reloadTo('local all all peer\nhost all all 127.0.0.1/32 trust\n');
+  try {
+    const d = await doctor(['cold', 'local'], { connection: cluster.connectionString(), pgdata: cluster.dataDir, pgBin: cluster.binDir });
+    const r = d.get('reachable');
+    assert.equal(r.status, 'FAIL');
+    assert.match(r.message, /Peer authentication failed for user "postgres"/);
+    assert.match(r.fix!, /run pgkeep as that OS user: sudo -u postgres pgkeep/);
+    assert.match(r.fix!, /~\/\.pgpass/);
+    assert.match(r.fix!, new RegExp(`"pgkeep   root   postgres" and "pgkeep   postgres   postgres" to ${cluster.dataDir}/pg_ident\\.conf`));
+    assert.match(r.fix!, new RegExp(`"map=pgkeep" to the peer line of ${cluster.dataDir}/pg_hba\\.conf`));
+    assert.doesNotMatch(r.fix!, /see the server log/);
+    const s = d.get('cluster_state');
+    assert.equal(s.status, 'WARN', s.message);
+    assert.match(s.message, /a server is running on it \(postmaster\.pid: pid \d+, pg_isready: accepting\)/);
+    assert.match(s.fix!, new RegExp(`^stop it before a cold backup: ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
+  } finally {
+    await reloadTo(originalHba);
   }
 });

@@ -1,8 +1,10 @@
 /** Turning gathered facts into the ordered list of checks and a verdict per method. Pure. */
 import { archiveCommandCheck, archiveModeCheck, archiverCheck } from './checks/archive.js';
+import { archiveAccessCheck, archiveRoundtripCheck } from './checks/archive-reach.js';
+import { archiveTimeoutCheck, slotsHealthCheck } from './checks/wal-safety.js';
 import { clusterStateCheck } from './checks/cold.js';
 import { backupFunctionsCheck, pgdataCheck, readAllSettingsCheck } from './checks/local.js';
-import { toolChecks } from './checks/logical.js';
+import { readAccessCheck, toolChecks } from './checks/logical.js';
 import { checksumsCheck, reachableCheck, versionCheck, walLevelCheck } from './checks/server.js';
 import { hbaCheck, replicationRoleCheck, slotsCheck, walSendersCheck } from './checks/stream.js';
 import { SECTION_ORDER, type DoctorCheck, type DoctorFacts, type MethodSummary } from './types.js';
@@ -24,8 +26,13 @@ export function evaluateChecks(facts: DoctorFacts): DoctorCheck[] {
     clusterStateCheck(facts),
     archiveModeCheck(facts),
     archiveCommandCheck(facts),
+    archiveAccessCheck(facts),
     archiverCheck(facts),
+    archiveTimeoutCheck(facts),
+    slotsHealthCheck(facts),
+    archiveRoundtripCheck(facts),
     ...toolChecks(facts),
+    readAccessCheck(facts),
   ];
   const checks = all.filter((c): c is DoctorCheck => c !== null);
   return checks

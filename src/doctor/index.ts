@@ -2,7 +2,7 @@
  * `pgkeep doctor`: is the server ready to be backed up with each method, and what exactly has
  * to change? Gather facts (all I/O), evaluate the checks (pure), summarize per method.
  */
-import type { ClusterSettings } from '../config/types.js';
+import type { ClusterSettings, RepoSettings } from '../config/types.js';
 import { evaluateChecks, summarize } from './evaluate.js';
 import { gatherFacts } from './facts.js';
 import { DOCTOR_METHODS, type DoctorMethod, type DoctorReport } from './types.js';
@@ -13,6 +13,12 @@ export interface DoctorOptions {
   /** The [cluster.NAME] in use, for the suggested archive_command (default "main"). */
   clusterName?: string;
   configFile?: string;
+  /** doctor's repository: checked for archive_command when it names none itself. */
+  repo?: RepoSettings;
+  /** The end-to-end archive check: switch WAL and wait for the segment in the repository. */
+  checkArchive?: boolean;
+  /** Its bound in milliseconds (default 60000). */
+  archiveTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -20,6 +26,7 @@ export async function runDoctor(settings: ClusterSettings, opts: DoctorOptions =
   const methods = opts.methods?.length ? opts.methods : [...DOCTOR_METHODS];
   const facts = await gatherFacts(settings, {
     methods, clusterName: opts.clusterName ?? 'main', configFile: opts.configFile, signal: opts.signal,
+    repo: opts.repo, checkArchive: opts.checkArchive, archiveTimeoutMs: opts.archiveTimeoutMs,
   });
   const checks = evaluateChecks(facts);
   return {

@@ -2,6 +2,7 @@
 import type { PgkeepError } from '../errors.js';
 import type { ArchiverStats, HbaRule, ReplicationUsage, RoleFacts, ServerInfo, Setting } from '../pg/catalog.js';
 import type { ControlData } from '../pg/control.js';
+import type { ClusterLayout } from '../pg/layout.js';
 import type { PgTool } from '../pg/tools.js';
 
 /** The backup methods doctor can check for. */
@@ -71,6 +72,24 @@ export interface DoctorFacts {
   pgdata?: PgdataFacts;
   /** Client tools for `logical`, by name: the tool found or the error saying why not. */
   tools?: Record<string, PgTool | PgkeepError>;
+  /** Where the cluster's files are and which commands manage it (from data_directory/config_file or pgdata). */
+  layout?: ClusterLayout;
+  /** The OS user owning the data directory (the server's), when known. */
+  osUser?: string;
+  /** That user, when doctor runs as another one (commands for pg_ctl are then run through sudo -u). */
+  commandUser?: string;
+  /** The file and line each setting is set in now (a postgresql.conf line is overridden by a later one). */
+  settingSources?: Record<string, SettingSource>;
+  /** Physical and logical replication slots with how much WAL each holds. */
+  slots?: SlotFacts[];
+  /** Can the role read every table (pg_dump): null = could not tell. */
+  readAccess?: ReadAccessFacts;
+  /** Can the server's OS user reach what archive_command needs (repository, passphrase, config)? */
+  archiveAccess?: ArchiveAccessFacts;
+  /** The end-to-end archive check (--check-archive). */
+  archiveProbe?: ArchiveProbeFacts;
+  /** Whether a server process runs on the data directory (postmaster.pid + pg_isready), when unreachable. */
+  serverProcess?: ServerProcessFacts;
   /** For the archive_command suggestion: the config file and cluster name in use. */
   configFile?: string;
   clusterName: string;
@@ -86,4 +105,82 @@ export interface PgdataFacts {
   problem?: string;
   control?: ControlData;
   controlError?: string;
+}
+
+export interface SlotFacts {
+  name: string;
+  type: 'physical' | 'logical';
+  active: boolean;
+  /** reserved | extended | unreserved | lost (null when it never reserved WAL). */
+  walStatus: string | null;
+  /** Bytes of WAL between restart_lsn and the current WAL position (null when none reserved). */
+  heldBytes: number | null;
+  /** Bytes that can still be written before the slot is lost (null = no limit). */
+  safeWalSize: number | null;
+}
+
+export interface ReadAccessFacts {
+  /** Member of pg_read_all_data (PostgreSQL 14+). */
+  readAllData: boolean;
+  /** Tables, views, sequences in the connected database the role may not SELECT (first few). */
+  unreadable: string[];
+  unreadableCount: number;
+}
+
+export interface PathAccess {
+  /** What the path is for: repository, passphrase file, config file... */
+  what: string;
+  path: string;
+  /** The access that is needed: 'r', 'rw' (directory: rwx). */
+  need: 'r' | 'rw';
+  ok: boolean;
+  /** Why not (EACCES, ENOENT...). */
+  error?: string;
+  /** Owner and mode of the path, for the fix. */
+  owner?: string;
+  mode?: string;
+}
+
+export interface ArchiveAccessFacts {
+  /** The OS user the server (and so archive_command) runs as. */
+  osUser: string;
+  /** The config file and repository archive_command will use, as far as can be told. */
+  configFile?: string;
+  repo?: string;
+  checks: PathAccess[];
+  /** archive_command's configuration cannot be loaded (it fails the same way for the server). */
+  configError?: string;
+  /** Could not check (not root, not the server user; the server on another host...). */
+  skipped?: string;
+}
+
+export interface ArchiveProbeFacts {
+  ok: boolean;
+  /** The segment pg_switch_wal() completed. */
+  segment?: string;
+  waitedMs: number;
+  timeoutMs: number;
+  /** Where it was found (the repository object). */
+  object?: string;
+  error?: string;
+  lastFailedWal?: string | null;
+  lastFailedTime?: Date | null;
+  /** The last archive error lines of the server log, when readable. */
+  logLines?: string[];
+  logFile?: string;
+}
+
+export interface ServerProcessFacts {
+  /** postmaster.pid exists in the data directory. */
+  pidFile: boolean;
+  /** The process it names is alive. */
+  alive: boolean;
+  pid?: number;
+  /** pg_isready's verdict: accepting, rejecting, no response, or not run. */
+  isReady?: 'accepting' | 'rejecting' | 'no response' | 'unknown';
+}
+
+export interface SettingSource {
+  file: string;
+  line: number;
 }

@@ -32,6 +32,9 @@ let beforeBackup: string;
 let T: string;
 let atT: string;
 let liveNow: string;
+/** in_ts (in tablespace ts1) and parent_t (an inheritance parent) at T. */
+let inTsAtT: string;
+let parentOwnAtT: number;
 
 function cli(args: string[]): Promise<CliRun> {
   return runPgkeep(['--repo', repoDir, '--cluster', 'main', '-d', src.connectionString('app'), ...args]);
@@ -42,6 +45,13 @@ async function digest(table: string): Promise<string> {
   const [r] = await src.query<{ n: string; m: string }>(
     `select count(*)::text as n, md5(coalesce(string_agg(format('%s|%s|%s|%s', id, customer_id, amount, note), ',' order by id), '')) as m from ${table}`,
     [], 'app');
+  return `${r!.n}:${r!.m}`;
+}
+
+/** Row count and md5 of (id, v) in id order, the table's own rows. */
+async function tableDigest(table: string): Promise<string> {
+  const [r] = await src.query<{ n: string; m: string }>(
+    `select count(*)::text as n, md5(coalesce(string_agg(format('%s|%s', id, v), ',' order by id), '')) as m from only ${table}`, [], 'app');
   return `${r!.n}:${r!.m}`;
 }
 
@@ -86,6 +96,7 @@ before(async () => {
   sandboxes = join(work, 'sandboxes');
   mkdirSync(repoDir);
   mkdirSync(sandboxes);
+  mkdirSync(join(work, 'ts1'));
   repo = await newPosixRepo(repoDir);
   chownTreeToServerUser(work);
   const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster main wal push %p`;
@@ -93,6 +104,8 @@ before(async () => {
     settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, archive_timeout: 0 },
   });
   await src.start();
+  // A user tablespace, as on many production hosts: the sandbox must not collide with it.
+  await src.exec(`create tablespace ts1 location '${join(work, 'ts1')}'`);
   await src.exec('create database app');
   await src.exec(`
     create table customers (id int primary key, name text);
@@ -109,6 +122,14 @@ before(async () => {
     insert into orders (customer_id, amount, note) select 1 + g % 10, g * 1.5, 'order ' || g from generate_series(1, 200) g;
     create schema archive;
     create table orders_taken (x int);
+    create table in_ts (id int primary key, v text) tablespace ts1;
+    insert into in_ts select g, 'v' || g from generate_series(1, 30) g;
+    create table parent_t (id int, v text);
+    create table child_t () inherits (parent_t);
+    insert into parent_t select g, 'parent' from generate_series(1, 7) g;
+    insert into child_t select g, 'child' from generate_series(100, 140) g;
+    create role lowpriv login;
+    grant create on schema archive to lowpriv;
   `, 'app');
   // The first push (as the server's OS user) records the cluster's identity in the repository.
   await archiveAll();
@@ -121,6 +142,9 @@ before(async () => {
   await src.exec(`update orders set note = note || ' (edited before T)' where id <= 10;
     insert into orders (customer_id, amount, note) select 2, g, 'late order ' || g from generate_series(1, 20) g;`, 'app');
   atT = await digest('orders');
+  await src.exec(`insert into in_ts values (31, 'before T'); insert into parent_t values (8, 'parent before T');`, 'app');
+  inTsAtT = await tableDigest('in_ts');
+  parentOwnAtT = 8;
   T = await nowIso();
   await new Promise((r) => setTimeout(r, 20));
   // The accident, and life going on.
@@ -129,6 +153,7 @@ before(async () => {
     update orders set amount = 0 where id <= 5;`, 'app');
   liveNow = await digest('orders');
   assert.notEqual(liveNow, atT);
+  await src.exec('drop table in_ts; insert into parent_t values (9, \'after T\');', 'app');
   await archiveAll();
 });
 
@@ -200,6 +225,7 @@ test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep
 
 test('refused before any work: an existing new name (CONFLICT), a bad or future time (USAGE), no backup before the time', async () => {
   await rejects({ as: 'orders_taken' }, 'CONFLICT', /orders_taken already exists in database app/);
+  await rejects({ as: 'orders' }, 'CONFLICT', /public\.orders already exists in database app \(table\)/);
   await rejects({ as: 'archive.orders_at_t' }, 'CONFLICT', /archive\.orders_at_t already exists/);
   await rejects({ asOf: '2026-13-45 10:00' }, 'USAGE', /cannot read the target time/);
   await rejects({ asOf: 'yesterday noon' }, 'USAGE', /cannot read the target time/);
@@ -224,4 +250,35 @@ test('a table that did not exist at that time: NOT_FOUND naming the backup and t
   assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox is removed after a failure');
   const [c] = await src.query<{ n: string }>(`select count(*)::text as n from pg_class where relname = 'newer_restored'`, [], 'app');
   assert.equal(c!.n, '0');
+});
+
+test('a table in a user tablespace comes back under its own name after a DROP: the sandbox keeps its tablespaces to itself', async () => {
+  const res = await restoreTable(options({ table: 'public.in_ts', as: 'in_ts' }));
+  assert.equal(res.restoredAs, 'public.in_ts');
+  assert.equal(await tableDigest('in_ts'), inTsAtT);
+  assert.deepEqual(res.renamed.map((r) => `${r.from}->${r.to}`), ['in_ts->in_ts'], 'nothing renamed under its own name');
+  const [ts] = await src.query<{ t: string }>(`select t.spcname as t from pg_class c join pg_tablespace t on t.oid = c.reltablespace where c.relname = 'in_ts'`, [], 'app');
+  assert.equal(ts!.t, 'ts1', 'the copy is in the tablespace the table was in');
+  assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox and its tablespace directory are removed');
+});
+
+test('an inheritance parent: its own rows (not its children\'s), counted alike on both sides', async () => {
+  const res = await restoreTable(options({ table: 'public.parent_t' }));
+  assert.equal(res.rows, parentOwnAtT);
+  const [own] = await src.query<{ n: string }>(`select count(*)::text as n from parent_t_restored where v like 'parent%'`, [], 'app');
+  assert.equal(Number(own!.n), parentOwnAtT);
+  assert.match(res.left.join('\n'), /its 1 inheritance child table\(s\) are not part of the copy/);
+});
+
+test('refused in the check, before any sandbox: no CREATE on the schema, an owner the role cannot give, a missing database', async () => {
+  const low = { connection: src.connectionString('app', 'lowpriv'), pgBin: src.binDir };
+  const e1 = await rejects({ cluster: low, as: 'orders_low' }, 'SERVER_NOT_READY', /role lowpriv may not create tables in schema public of database app/);
+  assert.match(e1.hint ?? '', /GRANT CREATE ON SCHEMA public TO lowpriv/);
+  await rejects({ cluster: low, as: 'archive.orders_low' }, 'SERVER_NOT_READY', /role lowpriv cannot give the restored copy its owner, \S+ \(it is not a member of that role\)/);
+  const e3 = await rejects({ database: 'no_such_db', as: 'orders_x' }, 'NOT_FOUND', /database "no_such_db" does not exist/);
+  assert.equal(e3.exitCode, 8);
+  assert.equal(readdirSync(sandboxes).length, 0, 'no sandbox was made');
+  const steps: string[] = [];
+  await rejects({ cluster: low, as: 'archive.orders_low', onProgress: (e) => { if (e.state !== 'progress') steps.push(`${e.step}:${e.state}`); } }, 'SERVER_NOT_READY', /owner/);
+  assert.deepEqual(steps, ['check:start', 'check:failed']);
 });

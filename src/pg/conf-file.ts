@@ -64,3 +64,9 @@ export function mergeConf(into: Map<string, string>, settings: Record<string, Co
   }
   return into;
 }
+
+/** A configuration value without its quotes. */
+export function unquoteConf(raw: string): string {
+  const m = /^'(.*)'$/s.exec(raw);
+  return m ? m[1]!.replace(/''/g, "'").replace(/\\(.)/g, '$1') : raw;
+}

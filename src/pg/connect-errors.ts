@@ -2,6 +2,7 @@
  * Turning node-postgres connection failures into PgkeepErrors that say what happened and what to
  * do. Never includes a password.
  */
+import { userInfo } from 'node:os';
 import { PgkeepError } from '../errors.js';
 import type { ConnectionParams } from './connect.js';
 
@@ -68,6 +69,16 @@ export function connectionError(e: unknown, p: ConnectionParams, replication?: b
         return fail('CONNECTION', `the server's pg_hba.conf has no entry admitting ${replication === true ? 'a replication connection' : `database "${p.database}"`} for user "${p.user}" from ${m[1]}`,
           `add this line near the top of pg_hba.conf, then reload (SELECT pg_reload_conf()):\n  ${line}`);
       }
+      const rejected = /pg_hba\.conf rejects (?:replication )?connection for host "([^"]+)"/.exec(msg);
+      if (rejected) {
+        return fail('CONNECTION', msg, `a "reject" line of pg_hba.conf matches this connection first: add an admitting line above it, ` +
+          `then reload (SELECT pg_reload_conf()):\n  ${suggestHbaLine(p, replication, rejected[1])}`);
+      }
+      if (/is not permitted to log in/.test(msg)) {
+        return fail('CONNECTION', msg, `the role has NOLOGIN: as a superuser, ALTER ROLE "${p.user}" LOGIN; (or connect as a role that may log in)`);
+      }
+      const peer = /(Peer|Ident) authentication failed for user "([^"]+)"/.exec(msg);
+      if (peer) return fail('CONNECTION', msg, peerAuthHint(p, peer[1]!.toLowerCase()));
       if (/role .* does not exist/.test(msg)) {
         return fail('NOT_FOUND', `role "${p.user}" does not exist`, `create it (CREATE ROLE "${p.user}" LOGIN ...) or connect as another user`);
       }
@@ -104,6 +115,33 @@ export function connectionError(e: unknown, p: ConnectionParams, replication?: b
     return fail('CONNECTION', `the server at ${target} closed the connection during startup`, 'see the server log for the reason');
   }
   return fail('CONNECTION', msg);
+}
+
+/**
+ * Peer (or ident) authentication: the server admits a role only for the OS user of the same name
+ * (or one mapped in pg_ident.conf). The three ways out, with this connection's names.
+ */
+export function peerAuthHint(p: ConnectionParams, method: string): string {
+  let me = 'this OS user';
+  try {
+    me = `the OS user "${userInfo().username}"`;
+  } catch {
+    // no passwd entry: keep the generic words
+  }
+  const role = p.user;
+  const osName = safeName(me);
+  const mapLine = `pgkeep   ${osName}   ${role}"${osName === role ? '' : ` and "pgkeep   ${role}   ${role}`}`;
+  return `${method} authentication admits role "${role}" only for the OS user of that name, and pgkeep runs as ${me}. Either:\n` +
+    `  1. run pgkeep as that OS user: sudo -u ${role} pgkeep ...\n` +
+    `  2. connect over TCP with a password: -d "host=127.0.0.1 port=${p.port} user=${role} dbname=${p.database}" and a line ` +
+    `127.0.0.1:${p.port}:*:${role}:PASSWORD in ~/.pgpass (chmod 0600), with a host ... scram-sha-256 rule in pg_hba.conf\n` +
+    `  3. map ${me} to the role: add "${mapLine}" to pg_ident.conf and "map=pgkeep" to the ${method === 'peer' ? 'peer' : 'ident'} line ` +
+    'of pg_hba.conf that matched, then reload (the map applies to every role on that line)';
+}
+
+function safeName(who: string): string {
+  const m = /"([^"]+)"/.exec(who);
+  return m ? m[1]! : 'OSUSER';
 }
 
 /** The server asked for a password and none was configured. */

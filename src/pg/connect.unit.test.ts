@@ -5,7 +5,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describeConnection, resolveConnection, sslOptions } from './connect.js';
 import { lookupPgpass, parsePgpassLine, readPgpass } from './pgpass.js';
-import { suggestHbaLine } from './connect-errors.js';
+import { connectionError, suggestHbaLine } from './connect-errors.js';
 import { PgkeepError } from '../errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgkeep-connect-unit-'));
@@ -165,4 +165,20 @@ test('.pgpass: a physical replication connection matches the database field "rep
   assert.equal(resolveConnection(settings, { env, replication: true }).password, 'repl-secret');
   assert.equal(resolveConnection(settings, { env }).password, 'db-secret');
   assert.equal(resolveConnection(settings, { env, replication: 'database' }).password, 'db-secret');
+});
+
+test('authentication refusals get real fixes, not "see the server log"', () => {
+  const p = resolveConnection({ connection: 'host=/var/run/postgresql port=5432 user=postgres dbname=postgres' }, { env: { HOME: dir } });
+  const err = (message: string) => connectionError(Object.assign(new Error(message), { code: '28000' }), p);
+  const peer = err('Peer authentication failed for user "postgres"');
+  const me = userInfo().username;
+  assert.match(peer.hint!, /1\. run pgkeep as that OS user: sudo -u postgres pgkeep \.\.\./);
+  assert.match(peer.hint!, /2\. connect over TCP with a password: -d "host=127\.0\.0\.1 port=5432 user=postgres dbname=postgres" and a line 127\.0\.0\.1:5432:\*:postgres:PASSWORD in ~\/\.pgpass/);
+  assert.match(peer.hint!, new RegExp(`3\\. map the OS user "${me}" to the role: add "pgkeep   ${me}   postgres`));
+  assert.match(err('Ident authentication failed for user "postgres"').hint!, /"map=pgkeep" to the ident line/);
+  const rejected = err('pg_hba.conf rejects connection for host "[local]", user "postgres", database "postgres", no encryption');
+  assert.match(rejected.hint!, /a "reject" line of pg_hba\.conf matches this connection first/);
+  assert.match(rejected.hint!, /local postgres postgres scram-sha-256/);
+  assert.match(err('role "postgres" is not permitted to log in').hint!, /ALTER ROLE "postgres" LOGIN;/);
+  for (const e of [peer, rejected]) assert.doesNotMatch(e.hint!, /see the server log/);
 });

@@ -53,6 +53,12 @@ export interface LocalClusterCreateOptions {
   listen?: string;
   /** Parent of the base directory (default os.tmpdir()). */
   tmpDir?: string;
+  /**
+   * Keep postgresql.conf, pg_hba.conf and pg_ident.conf in this directory instead of the data
+   * directory, as Debian does (/etc/postgresql/<major>/<name>): the server is started with
+   * config_file pointing there, and that file sets data_directory, hba_file and ident_file.
+   */
+  configDir?: string;
 }
 
 export interface LocalClusterAttachOptions {
@@ -99,6 +105,8 @@ export class LocalCluster {
   readonly listen: string;
   /** attach(): what was done to pg_hba.conf. */
   hba?: HbaReport;
+  /** create({ configDir }): where postgresql.conf, pg_hba.conf and pg_ident.conf live (else the data directory). */
+  private configDir?: string;
   private _port: number;
   private readonly portIsFixed: boolean;
   private readonly removeDataDir: boolean;
@@ -144,6 +152,7 @@ export class LocalCluster {
     });
     try {
       await cluster.initdb(opts);
+      if (opts.configDir) cluster.moveConfigOut(resolve(opts.configDir));
       cluster.writeOwnSettings();
       const method = opts.authMethod ?? 'trust';
       const extra: Record<string, ConfValue> = {};
@@ -212,6 +221,29 @@ export class LocalCluster {
     }
   }
 
+  /** The Debian layout: the three configuration files moved to `dir`, which points back at the data directory. */
+  private moveConfigOut(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) {
+      writeFileSync(join(dir, name), readFileSync(join(this.dataDir, name)));
+      rmSync(join(this.dataDir, name));
+    }
+    appendFileSync(join(dir, 'postgresql.conf'), `data_directory = '${this.dataDir}'\nhba_file = '${join(dir, 'pg_hba.conf')}'\nident_file = '${join(dir, 'pg_ident.conf')}'\n`);
+    chownTreeToServerUser(dir);
+    ensureTraversable(dir);
+    this.configDir = dir;
+  }
+
+  /** postgresql.conf the server reads. */
+  get configFile(): string {
+    return join(this.configDir ?? this.dataDir, 'postgresql.conf');
+  }
+
+  /** pg_hba.conf the server reads. */
+  get hbaFile(): string {
+    return join(this.configDir ?? this.dataDir, 'pg_hba.conf');
+  }
+
   /**
    * A data directory copied from a Debian-style server has no pg_hba.conf/pg_ident.conf (they live
    * in /etc/postgresql): give it ones that let the local superuser in over the private socket (and,
@@ -245,18 +277,19 @@ export class LocalCluster {
 
   /** Write port/socket/listen into the include file and make postgresql.conf include it. */
   private writeOwnSettings(): void {
-    const conf = join(this.dataDir, 'postgresql.conf');
+    const conf = this.configFile;
     const text = existsSync(conf) ? readFileSync(conf, 'utf8') : '';
-    if (!text.includes(`include_if_exists = '${INCLUDE_FILE}'`)) {
-      appendFileSync(conf, `${text.endsWith('\n') || text === '' ? '' : '\n'}${INCLUDE_LINE}\n`);
+    const include = this.configDir ? join(this.dataDir, INCLUDE_FILE) : INCLUDE_FILE;
+    if (!text.includes(`include_if_exists = '${include}'`)) {
+      appendFileSync(conf, `${text.endsWith('\n') || text === '' ? '' : '\n'}${INCLUDE_LINE.replace(INCLUDE_FILE, include)}\n`);
     }
     this.updateIncludeFile({
       listen_addresses: this.listen,
       port: this._port,
       unix_socket_directories: this.socketDir,
       // A copied postgresql.conf may name the source's files: the ones pgkeep prepared (and reports) are these.
-      hba_file: join(this.dataDir, 'pg_hba.conf'),
-      ident_file: join(this.dataDir, 'pg_ident.conf'),
+      hba_file: this.hbaFile,
+      ident_file: join(this.configDir ?? this.dataDir, 'pg_ident.conf'),
     });
   }
 
@@ -277,7 +310,7 @@ export class LocalCluster {
     if ('port' in settings && typeof settings.port === 'number') this._port = settings.port;
     if (Object.keys(settings).length) this.updateIncludeFile(settings);
     if (hba && hba.length) {
-      const file = join(this.dataDir, 'pg_hba.conf');
+      const file = this.hbaFile;
       const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
       writeFileSync(file, `# added by pgkeep's local-cluster manager\n${hba.join('\n')}\n\n${old}`);
       chownTreeToServerUser(file);
@@ -290,7 +323,7 @@ export class LocalCluster {
    * Takes effect on reload().
    */
   async setHba(lines: string[]): Promise<void> {
-    const file = join(this.dataDir, 'pg_hba.conf');
+    const file = this.hbaFile;
     writeFileSync(file, `# written by pgkeep's local-cluster manager\n${[...lines, `local all ${this.superuser} trust`].join('\n')}\n`);
     chownTreeToServerUser(file);
   }
@@ -303,6 +336,7 @@ export class LocalCluster {
       const logStart = fileSize(this.logFile);
       const args = ['start', '-D', this.dataDir, '-l', this.logFile, '-t', String(opts.timeoutSeconds ?? 120)];
       args.push(opts.wait === false ? '-W' : '-w');
+      if (this.configDir) args.push('-o', `-c config_file=${this.configFile}`);
       const r = await this.run('pg_ctl', args);
       if (r.code === 0) {
         this._running = true;

@@ -18,6 +18,7 @@ import { encodePart, manifestName, type FileListPart, type FileRecord, type Snap
 import { Snapshot } from './snapshot.js';
 import { putObject, statObject } from './objects.js';
 import { listTemporary, removableTemporary } from './temp-files.js';
+import { cleanUpAfter } from '../cleanup.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -101,8 +102,11 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
       await repo.driver.delete(packKey(p.pack));
     }
     return report;
+  } catch (e) {
+    await cleanUpAfter(e, 'releasing the repository lock', async () => lock?.release()); // a failed release never hides e
+    throw e;
   } finally {
-    await lock?.release();
+    await lock?.release(); // after success; a no-op once released above
   }
 }
 

@@ -115,11 +115,16 @@ export function isSnapshotId(id: string): boolean {
   return ID_RE.test(id);
 }
 
+/** The one rule for cluster names, on the command line, in PGKEEP_CLUSTER, in the config file and in the repository. */
+export const CLUSTER_NAME_RULE = 'a cluster name uses letters, digits, "_", "-" and "." and does not start with "." or "-"';
+
+export function isClusterName(cluster: string): boolean {
+  return CLUSTER_RE.test(cluster);
+}
+
 export function checkClusterName(cluster: string): void {
-  if (!CLUSTER_RE.test(cluster)) {
-    throw new PgkeepError('USAGE', `invalid cluster name "${cluster}"`, {
-      hint: 'cluster names may use letters, digits, "_", "-" and "."',
-    });
+  if (!isClusterName(cluster)) {
+    throw new PgkeepError('USAGE', `invalid cluster name "${cluster}"`, { hint: CLUSTER_NAME_RULE });
   }
 }
 

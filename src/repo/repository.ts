@@ -27,6 +27,7 @@ import {
   deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo,
 } from './objects.js';
 import { damagedObject } from './integrity.js';
+import { cleanUpAfter } from '../cleanup.js';
 
 export interface InitOptions {
   /** Default codec for new data: none, gzip[:level], lz4, zstd[:level] (default zstd:3). */
@@ -219,7 +220,7 @@ export class Repository implements RepoCore {
         release: () => lock.release(),
       });
     } catch (e) {
-      await lock.release();
+      await cleanUpAfter(e, `releasing the repository lock ${lock.id}`, () => lock.release());
       throw e;
     }
   }

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
+import { cleanUpAfter } from '../cleanup.js';
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
 import { blobBound, encodeBlob, sha256 } from './blob.js';
@@ -318,8 +319,8 @@ export class SnapshotWriter {
       return manifest;
     } catch (e) {
       this.state = 'aborted';
-      await this.packs.abort();
-      await this.cleanup();
+      await cleanUpAfter(e, 'deleting the packs of the unfinished snapshot', () => this.packs.abort());
+      await cleanUpAfter(e, 'releasing the repository lock', () => this.cleanup());
       throw e;
     }
   }

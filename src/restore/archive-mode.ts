@@ -7,10 +7,11 @@
  * test restore or a drill, usually the production repository. `off` appends
  * `archive_mode = off` to postgresql.auto.conf, which wins over postgresql.conf.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { parseConfLines, type ConfValue } from '../pg/conf-file.js';
+import { parseConfLines, unquoteConf, type ConfValue } from '../pg/conf-file.js';
 
 export type ArchiveModeOption = 'off' | 'preserve';
 
@@ -27,31 +28,40 @@ export function archiveModeSettings(option: ArchiveModeOption | undefined): Reco
   return option === 'off' ? { archive_mode: 'off' } : {};
 }
 
-/** A setting's value without its quotes. */
-function unquote(raw: string): string {
-  const m = /^'(.*)'$/s.exec(raw);
-  return m ? m[1]!.replace(/''/g, "'").replace(/\\(.)/g, '$1') : raw;
+export interface RestoredArchiving {
+  archiveMode?: string;
+  archiveCommand?: string;
+  /** The file whose line set archive_mode. */
+  archiveModeFrom?: string;
+  /** postgresql.conf the restored server reads. */
+  configFile: string;
+  /** False when that file does not exist: what the server will do is not known from here. */
+  known: boolean;
 }
 
 /**
- * archive_mode (and archive_command) as the restored data directory's configuration sets them:
- * postgresql.conf with the files it includes (include, include_if_exists, include_dir), then
- * postgresql.auto.conf; the last setting wins, as in the server. Undefined when nothing there
- * sets it (the default, off), or the configuration lives outside the data directory.
+ * archive_mode (and archive_command) as the configuration the restored server will really read
+ * sets them: `configFile` (default DIR/postgresql.conf — which, for a backup whose configuration
+ * lived outside, includes the restored copy of it, external-config.ts; for a Debian cluster,
+ * /etc/postgresql/<major>/<name>/postgresql.conf) with the files it includes (include,
+ * include_if_exists, include_dir), then DIR/postgresql.auto.conf; the last setting wins, as in
+ * the server. archiveMode undefined and known: nothing sets it (the default, off).
  */
-export async function restoredArchiveSettings(dataDir: string): Promise<{ archiveMode?: string; archiveCommand?: string }> {
-  const out: { archiveMode?: string; archiveCommand?: string } = {};
-  const apply = (name: string, value: string) => {
-    if (name === 'archive_mode') out.archiveMode = unquote(value).toLowerCase();
-    else if (name === 'archive_command') out.archiveCommand = unquote(value);
+export async function restoredArchiveSettings(dataDir: string, configFile = join(dataDir, 'postgresql.conf')): Promise<RestoredArchiving> {
+  const out: RestoredArchiving = { configFile, known: existsSync(configFile) };
+  const apply = (name: string, value: string, file: string) => {
+    if (name === 'archive_mode') {
+      out.archiveMode = unquoteConf(value).toLowerCase();
+      out.archiveModeFrom = file;
+    } else if (name === 'archive_command') out.archiveCommand = unquoteConf(value);
   };
-  await readConf(join(dataDir, 'postgresql.conf'), apply, 0);
+  await readConf(configFile, apply, 0);
   await readConf(join(dataDir, 'postgresql.auto.conf'), apply, 0);
   return out;
 }
 
 /** Read one configuration file in order, following its include directives. A missing file is skipped. */
-async function readConf(file: string, apply: (name: string, value: string) => void, depth: number): Promise<void> {
+async function readConf(file: string, apply: (name: string, value: string, file: string) => void, depth: number): Promise<void> {
   if (depth > 10) return;
   let text: string;
   try {
@@ -63,7 +73,7 @@ async function readConf(file: string, apply: (name: string, value: string) => vo
     const [entry] = parseConfLines(line);
     if (!entry) continue;
     const [name, raw] = entry;
-    const value = unquote(raw);
+    const value = unquoteConf(raw);
     if (name === 'include' || name === 'include_if_exists') {
       await readConf(resolve(dirname(file), value), apply, depth + 1);
     } else if (name === 'include_dir') {
@@ -73,7 +83,7 @@ async function readConf(file: string, apply: (name: string, value: string) => vo
         await readConf(join(dir, n), apply, depth + 1);
       }
     } else {
-      apply(name, raw);
+      apply(name, raw, file);
     }
   }
 }

@@ -1,12 +1,14 @@
 /**
  * Physical restore: a snapshot back into a data directory, as a list of steps —
  *
- *   plan archive recovery (every restore that recovers from the WAL archive: choose the backup on
- *   the timeline's history, check the target against the archive) -> resolve snapshot -> read
- *   back the archived WAL the backup needs to become consistent (check-needed-wal) ->
- *   place tablespaces & plan recovery -> check target -> plan -> keep WAL the archive lacks (--delta)
+ *   prepare (prepare.ts, shared with restore --plan: plan archive recovery — every restore that
+ *   recovers from the WAL archive: choose the backup on the timeline's history, check the target
+ *   against the archive — -> resolve snapshot -> place tablespaces & plan recovery -> layout and
+ *   external configuration -> read back the archived WAL the backup needs (check-needed-wal)
+ *   -> check target -> plan) -> keep WAL the archive lacks (--delta)
  *   -> begin (marker) -> tablespaces
- *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> finish
+ *   -> remove strays (--delta) -> write files -> tablespace_map -> recovery config -> external
+ *   configuration (external-config.ts) -> finish
  *   (pg_control last, marker removed) -> start (--start; with archive recovery, wait for its end)
  *
  * Every restore that recovers is planned, cold and standalone ones included: to the end of what
@@ -18,31 +20,23 @@
  * never mistaken for a complete cluster nor started by accident.
  */
 import { resolve } from 'node:path';
-import { resolveSnapshot } from '../backup/resolve.js';
 import { withRepoLock } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
-import { requirePath } from '../config/paths.js';
-import { refuseTargetOverlap } from '../repo/placement.js';
-import type { FileRecord } from '../repo/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
-import { checkTarget } from './check-target.js';
-import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
 import { withTargetErrors } from './target-errors.js';
 import { finishRestore } from './finish.js';
-import { OwnerResolver } from './ownership.js';
-import { planRestore, recordedTablespaces } from './plan.js';
-import { accessWarnings, planRecovery, writeRecoveryConfig } from './recovery-config.js';
+import { writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
 import { keepUnarchivedWal, unarchivedWalWarning } from './keep-wal.js';
 import { startRestored } from './start.js';
-import { planArchiveRecovery } from './pitr/archive-recovery.js';
 import { restoredArchiveSettings } from './archive-mode.js';
 import { waitForRecoveryEnd } from './pitr/wait.js';
+import { configReport, writeExternalConfig } from './external-config.js';
+import { missingConfigWarning, restoredStartCommand } from './start-command.js';
+import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { checkRecoveryReachedPlan } from './pitr/check-end.js';
-import type { PitrPlan, RecoveryEnd } from './pitr/types.js';
-import type { RecoveryRequest } from './recovery-config.js';
-import { placeTablespaces } from './tablespace-map.js';
+import type { RecoveryEnd } from './pitr/types.js';
 import { createTablespaces, rewriteTablespaceMap } from './tablespaces.js';
 import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, RestoreStep, StartedInfo } from './types.js';
 import { createDirectories, createSymlinks, writeFiles, type WriteContext } from './write-files.js';
@@ -57,6 +51,7 @@ export { MARKER_FILE } from './marker.js';
 export { parseArchiveMode, type ArchiveModeOption } from './archive-mode.js';
 export { planArchiveRecovery, LATEST_POINT, type ArchiveRecoveryInput } from './pitr/archive-recovery.js';
 export { startRestored } from './start.js';
+export { dryRunRestore, type RestoreDryRun, type PlannedWrite } from './dry-run.js';
 export * from './pitr/index.js';
 
 /**
@@ -69,8 +64,6 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
-  const dataDir = resolve(requirePath(o.to, 'the restore target (--to)'));
-  const delta = Boolean(o.delta);
   const sync = o.sync ?? true;
   const stats: RestoreStats = {
     entries: 0, files: 0, bytes: 0, filesWritten: 0, filesUnchanged: 0, chunksWritten: 0, chunksUnchanged: 0,
@@ -84,29 +77,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     o.onProgress?.({ ...p });
   };
 
-  step('resolve');
-  const pitr: PitrPlan | undefined = await planArchiveRecovery(o);
-  const { snapshot, meta } = await resolveSnapshot(o.repo, o.cluster, pitr?.snapshotId ?? o.id ?? 'latest');
-  const records: FileRecord[] = [];
-  for await (const r of snapshot.files()) records.push(r);
-  const placed = placeTablespaces(recordedTablespaces(records, meta), o.tablespaceMap ?? []);
-  const request: RecoveryRequest | undefined = pitr
-    ? { ...o.recovery, fromArchive: true, settings: { ...o.recovery?.settings, ...pitr.settings } }
-    : o.recovery;
-  const archiveMode = o.archiveMode ?? 'preserve';
-  const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
-  const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records)];
-  await checkNeededWalBeforeRestore(o.repo, o.cluster, snapshot.id, meta, o.signal);
-
-  step('check-target');
-  await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
-  const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
-
-  step('plan');
-  const plan = planRestore(dataDir, records, placed);
-  const owners = new OwnerResolver();
-  const serverOwner = plan.ownerRecord ? owners.ownerOf(plan.ownerRecord) : undefined;
-  warnings.push(...accessWarnings(recovery, o.access, serverOwner));
+  const { dataDir, delta, pitr, snapshot, meta, placed, archiveMode, recovery, layout, config, target, plan, owners, warnings } = await prepareRestore(o, step);
   Object.assign(stats, { entries: plan.totals.entries, files: plan.totals.files, bytes: plan.totals.bytes });
   Object.assign(p, { filesTotal: plan.totals.files, bytesTotal: plan.totals.bytes });
   const wc: WriteContext = {
@@ -142,7 +113,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   let removed: string[] = [];
   if (delta) {
     step('remove-strays');
-    removed = await removeStrays(dataDir, plan.keep, [...(recovery.signal ? [recovery.signal] : []), ...keepWal.keepPaths], o.signal);
+    removed = await removeStrays(dataDir, plan.keep, [...writtenAfterStrays({ recovery, config }), ...keepWal.keepPaths], o.signal);
     stats.filesRemoved = removed.length;
   }
 
@@ -155,8 +126,11 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
 
   step('recovery-config');
   await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
+  await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
-  const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir)) };
+  const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
+  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner);
+  warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
   step('finish');
   await finishRestore(wc);
@@ -202,6 +176,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
       settings: Object.fromEntries(Object.entries(recovery.settings).map(([k, v]) => [k, String(v)])),
     },
     archiving,
+    ...(config ? { configuration: configReport(config) } : {}),
+    startCommand,
     seconds,
     throughput: seconds > 0 ? Math.round(stats.bytes / seconds) : stats.bytes,
     ...(started ? { started } : {}),
@@ -215,12 +191,4 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
 function handOver(cluster: LocalCluster, o: RestoreOptions): void {
   if (o.detach) cluster.detach();
   o.onStarted?.(cluster);
-}
-
-/** A standalone backup should carry the WAL up to walEnd; say so when it does not. */
-function standaloneWarnings(meta: { standalone?: boolean; walEnd?: string }, records: FileRecord[]): string[] {
-  if (!meta.standalone || !meta.walEnd) return [];
-  return records.some((r) => r.path === `pg_wal/${meta.walEnd}`)
-    ? []
-    : [`the backup is standalone but its snapshot lacks pg_wal/${meta.walEnd}; the server may not reach consistency without a WAL archive`];
 }

@@ -108,7 +108,7 @@ async function makeNewDir(path: string): Promise<string> {
 
 /** Copy the files into DIR.unarchived-wal-<time> beside the data directory (owner: pg_wal's). Returns it. */
 export async function saveWalAside(dataDir: string, files: UnarchivedFile[]): Promise<string> {
-  let aside = join(dirname(dataDir), `${basename(dataDir)}.unarchived-wal-${stamp()}`);
+  let aside = walAsideDir(dataDir);
   const owner = await stat(join(dataDir, 'pg_wal'));
   try {
     aside = await makeNewDir(aside);
@@ -143,12 +143,22 @@ export async function keepUnarchivedWal(o: {
   const files = await findUnarchivedWal(o.dataDir, o.repo, o.cluster, o.systemId, o.signal);
   if (files.length === 0) return { keepPaths: [] };
   const savedTo = await saveWalAside(o.dataDir, files);
-  const kept = o.archiveRecovery ? files.filter((f) => !o.snapshotPaths.has(`pg_wal/${f.name}`)).map((f) => f.name) : [];
+  return decideKeptWal(files, savedTo, o.archiveRecovery, o.snapshotPaths);
+}
+
+/** Which unarchived files stay in pg_wal (archive recovery replays them) and the paths remove-strays leaves. Pure. */
+export function decideKeptWal(files: UnarchivedFile[], savedTo: string, archiveRecovery: boolean, snapshotPaths: Set<string>): { report: UnarchivedWal; keepPaths: string[] } {
+  const kept = archiveRecovery ? files.filter((f) => !snapshotPaths.has(`pg_wal/${f.name}`)).map((f) => f.name) : [];
   const keepPaths = kept.flatMap((n) => [`pg_wal/${n}`, `pg_wal/archive_status/${n}.ready`, `pg_wal/archive_status/${n}.done`]);
   return {
     report: { files: files.map((f) => ({ ...f, keptInPgWal: kept.includes(f.name) })), savedTo },
     keepPaths,
   };
+}
+
+/** Where saveWalAside would copy them (its time stamp, before any -2 suffix). */
+export function walAsideDir(dataDir: string, now = new Date()): string {
+  return join(dirname(dataDir), `${basename(dataDir)}.unarchived-wal-${stamp(now)}`);
 }
 
 /** One line for the result's warnings. */

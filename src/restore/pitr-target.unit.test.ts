@@ -38,6 +38,49 @@ test('a time without zone is read in the local zone of this process (TZ), DST in
   }
 });
 
+/** Run `fn` with TZ set (Node reads TZ again when it is assigned). */
+function inZone(tz: string, fn: () => void): void {
+  const old = process.env.TZ;
+  try {
+    process.env.TZ = tz;
+    fn();
+  } finally {
+    if (old === undefined) delete process.env.TZ;
+    else process.env.TZ = old;
+  }
+}
+
+function usageWithHint(fn: () => unknown, message: RegExp, hint: RegExp): void {
+  assert.throws(fn, (e: unknown) => e instanceof PgkeepError && e.code === 'USAGE' && message.test(e.message) && hint.test(e.hint ?? ''));
+}
+
+test('a TZ that cannot be read is refused, naming it, instead of silently reading the time in UTC', () => {
+  for (const tz of ['Mars/Base', 'CET-1CEST', '/usr/share/zoneinfo/Europe/Paris']) {
+    inZone(tz, () => {
+      usageWithHint(() => parseTargetTime('2026-07-01 12:00:00'), new RegExp(`has no zone, and TZ=${tz.replace(/[/]/g, '\\/')} is not a time zone`), /IANA zone name/);
+      assert.equal(parseTargetTime('2026-07-01 12:00:00+02').text, '2026-07-01 10:00:00+00', 'a time with its offset does not need TZ');
+    });
+  }
+  inZone(':Europe/Paris', () => assert.equal(parseTargetTime('2026-07-01 12:00:00').text, '2026-07-01 10:00:00+00'));
+  inZone('UTC', () => assert.equal(parseTargetTime('2026-07-01 12:00:00').text, '2026-07-01 12:00:00+00'));
+});
+
+test('a local time the clocks skipped or repeated (DST) is refused, with the readings spelled out; the hours around it are read', () => {
+  inZone('Europe/Paris', () => {
+    // 2026-03-29: 02:00 CET became 03:00 CEST; 2026-10-25: 03:00 CEST became 02:00 CET.
+    usageWithHint(() => parseTargetTime('2026-03-29 02:30:00'), /"2026-03-29 02:30:00" does not exist in Europe\/Paris: the clocks skipped it \(UTC\+01:00 became UTC\+02:00\)/,
+      /"2026-03-29 02:30:00\+01:00" \(read in the old offset\) or "2026-03-29 02:30:00\+02:00"/);
+    usageWithHint(() => parseTargetTime('2026-10-25 02:30:00'), /"2026-10-25 02:30:00" happened twice in Europe\/Paris/,
+      /"2026-10-25 02:30:00\+02:00" \(the first time\) or "2026-10-25 02:30:00\+01:00" \(the second time\)/);
+    assert.equal(parseTargetTime('2026-03-29 01:59:59').text, '2026-03-29 00:59:59+00');
+    assert.equal(parseTargetTime('2026-03-29 03:00:00').text, '2026-03-29 01:00:00+00');
+    assert.equal(parseTargetTime('2026-10-25 01:59:59').text, '2026-10-24 23:59:59+00');
+    assert.equal(parseTargetTime('2026-10-25 03:00:00').text, '2026-10-25 02:00:00+00');
+    // The hints' own forms are accepted as they are written.
+    assert.equal(parseTargetTime('2026-10-25 02:30:00+01:00').text, '2026-10-25 01:30:00+00');
+  });
+});
+
 test('flags: one target, action and --exclusive only where they mean something, settings as PostgreSQL reads them', () => {
   assert.equal(parsePitrFlags({}), undefined);
   usage(() => parsePitrFlags({ targetTime: '2026-01-01', targetXid: '5' }), /give one recovery target, not --target-time and --target-xid/);

@@ -114,7 +114,10 @@ test('--target-time: the newest backup that ended before it, every commit up to 
 
 test('--archive-mode off: the promoted clone has archive_mode off, set in postgresql.auto.conf, and archives nothing', async () => {
   const { r, c } = await restoreAndSum('archive-off', { target: { kind: 'time', time: parseTargetTime(marks.time!) } });
-  assert.deepEqual(r.archiving, { option: 'off', archiveMode: 'off', archiveCommand: r.archiving.archiveCommand });
+  assert.deepEqual({ ...r.archiving, archiveModeFrom: undefined }, {
+    option: 'off', archiveMode: 'off', archiveCommand: r.archiving.archiveCommand, configFile: join(r.dataDir, 'postgresql.conf'), known: true, archiveModeFrom: undefined,
+  });
+  assert.equal(r.archiving.archiveModeFrom, join(r.dataDir, 'postgresql.auto.conf'));
   assert.match(r.archiving.archiveCommand ?? '', /wal push %p/, 'the source\'s archive_command is still there, unused');
   assert.match(readFileSync(join(work, 'archive-off', 'postgresql.auto.conf'), 'utf8'), /^archive_mode = 'off'$/m);
   const [s] = await c.query<{ m: string; ok: boolean }>("select current_setting('archive_mode') as m, (select last_archived_wal is null and failed_count = 0 from pg_stat_archiver) as ok");

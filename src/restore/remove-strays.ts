@@ -7,8 +7,11 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RESTORE_TEMP_PREFIX } from './marker.js';
 
-/** `alsoKeep`: files the restore itself writes afterwards (e.g. recovery.signal). */
-export async function removeStrays(dataDir: string, keep: Set<string>, alsoKeep: string[] = [], signal?: AbortSignal): Promise<string[]> {
+/**
+ * `alsoKeep`: files the restore itself writes afterwards (e.g. recovery.signal). `dryRun`: only
+ * list what would be removed (restore --plan).
+ */
+export async function removeStrays(dataDir: string, keep: Set<string>, alsoKeep: string[] = [], signal?: AbortSignal, dryRun = false): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     let names: string[];
@@ -24,7 +27,7 @@ export async function removeStrays(dataDir: string, keep: Set<string>, alsoKeep:
       const p = join(dir, name);
       if (!rel && name.startsWith(RESTORE_TEMP_PREFIX)) continue;
       if (!keep.has(r) && !alsoKeep.includes(r)) {
-        await rm(p, { recursive: true, force: true });
+        if (!dryRun) await rm(p, { recursive: true, force: true });
         removed.push(r);
         continue;
       }

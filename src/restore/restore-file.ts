@@ -91,6 +91,28 @@ export async function writeDelta(o: FileWriteOptions, scratch: Buffer): Promise<
   return out;
 }
 
+/** What writeDelta would do to the local file, without writing: nothing, create it, replace it (not a file), or update chunks. */
+export async function compareLocalFile(record: FileRecord, local: string, scratch: Buffer): Promise<{ action: 'same' | 'create' | 'replace' | 'update'; chunks: number }> {
+  let st;
+  try {
+    st = await lstat(local);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { action: 'create', chunks: record.chunks.length };
+    throw e;
+  }
+  if (!st.isFile()) return { action: 'replace', chunks: record.chunks.length };
+  const fh = await open(local, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let differ = 0;
+  try {
+    for (const c of record.chunks) {
+      if (!(c.offset < st.size && (await localChunkHash(fh, c.offset, c.size, scratch)) === c.sha256)) differ++;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { action: differ > 0 || st.size !== record.size ? 'update' : 'same', chunks: differ };
+}
+
 async function localChunkHash(fh: FileHandle, offset: number, size: number, scratch: Buffer): Promise<string> {
   const buf = scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
   let got = 0;

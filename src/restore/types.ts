@@ -8,6 +8,8 @@ import type { RecoveryRequest } from './recovery-config.js';
 import type { PitrPlan, PitrRequest, RecoveryEnd, WalUsed } from './pitr/types.js';
 import type { ArchiveModeOption } from './archive-mode.js';
 import type { HbaReport } from '../pg/restored-hba.js';
+import type { RestoredArchiving } from './archive-mode.js';
+import type { PlacedConfigFile } from './external-config.js';
 
 export interface TablespaceMapping {
   /** Original location (as recorded in the snapshot) or the tablespace OID. */
@@ -55,6 +57,15 @@ export interface RestoreOptions {
   pitr?: PitrRequest;
   /** "off": archive_mode = off in postgresql.auto.conf, so the copy never archives (default "preserve"). */
   archiveMode?: ArchiveModeOption;
+  /**
+   * Where the backup's configuration files that lived outside the data directory go (default
+   * `<to>.config`); see external-config.ts.
+   */
+  configTo?: string;
+  /** Replace files of the config directory that exist with other content (default: refuse). */
+  overwriteConfig?: boolean;
+  /** postgresql-common's configuration root, to recognise a Debian cluster's data directory (default /etc/postgresql). */
+  debianConfigRoot?: string;
   /** Start the restored cluster and wait until it accepts connections. */
   start?: boolean;
   /** TCP port for --start (default: a free one). */
@@ -171,10 +182,17 @@ export interface RestoreResult {
   recovery: { mode: 'none' | 'crash-recovery' | 'archive-recovery'; signal?: string; settings: Record<string, string> };
   /**
    * Archiving in the restored cluster: the --archive-mode option, and archive_mode /
-   * archive_command as its postgresql.conf and postgresql.auto.conf set them (undefined: not set
-   * in the data directory, or set outside it).
+   * archive_command as the configuration it will read sets them (archive-mode.ts).
    */
-  archiving: { option: ArchiveModeOption; archiveMode?: string; archiveCommand?: string };
+  archiving: { option: ArchiveModeOption } & RestoredArchiving;
+  /**
+   * The backup's configuration files that lived outside the data directory, as restored: where,
+   * whether the copy uses them (false: a Debian cluster's own /etc/postgresql configuration is used),
+   * and those the backup could not store.
+   */
+  configuration?: { dir: string; files: PlacedConfigFile[]; used: boolean; missing: { role: string; path: string; error: string }[] };
+  /** How to start the restored cluster on this host's layout (when not started by --start). */
+  startCommand: string;
   seconds: number;
   /** bytes of the snapshot per second. */
   throughput: number;

@@ -20,6 +20,7 @@ import { listArchive, type ArchivedFile } from '../wal/archive-listing.js';
 import { backupFirstSegment } from '../wal/check.js';
 import { applyPolicy, hasPolicy, walIsExpired, type PolicyDecision, type RetentionPolicy } from './policy.js';
 import { listPins, pinSnapshot } from './pins.js';
+import { cleanUpAfter } from '../cleanup.js';
 
 export interface ExpireOptions {
   cluster: string;
@@ -103,8 +104,11 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
         await repo.driver.delete(f.key);
       }
     }
+  } catch (e) {
+    await cleanUpAfter(e, 'releasing the repository lock', async () => lock?.release()); // a failed release never hides e
+    throw e;
   } finally {
-    await lock?.release();
+    await lock?.release(); // after success; a no-op once released above
   }
   // After releasing our shared lock: gc never touches packs newer than a held shared lock.
   if (report.expired.length) {

@@ -5,7 +5,8 @@
  * - keep_days D: a recovery window of D days — every backup that ended inside the window, plus
  *   the newest one that ended before it (without it, the start of the window could not be
  *   recovered to).
- * - Both set: a backup is kept when either rule keeps it (the safer reading).
+ * - Both set: a backup is kept when either rule keeps it (the safer reading). policy-flags.ts
+ *   resolves the flags, the environment and the file into this policy (0 turns a rule off).
  * - The newest backup and pinned backups are always kept.
  * - Neither set: nothing is expired (no policy configured).
  */
@@ -36,7 +37,7 @@ export function checkPolicy(p: RetentionPolicy): void {
   for (const [key, v] of [['keep_last', p.keepLast], ['keep_days', p.keepDays]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
       throw new PgkeepError('CONFIG', `[retention] ${key} must be a whole number of at least 1, not ${v}`, {
-        hint: 'remove the setting to keep everything, or set a positive number',
+        hint: 'set a positive number, or 0 (or no setting) to turn the rule off',
       });
     }
   }

@@ -45,7 +45,23 @@ export function missingCephBinaries(): string[] {
   return BINARIES.filter((b) => !dirs.some((d) => existsSync(join(d, b))));
 }
 
-export async function startCephRgw(): Promise<CephRgw> {
+/**
+ * Start a one-node Ceph with its gateway. On a loaded machine a start sometimes fails in ways that
+ * are Ceph's, not ours (the monitor not yet answering "osd create": "problem getting command
+ * descriptions from mon"; an OSD racing the monmap): each attempt uses a fresh directory and ports,
+ * and the last failure is reported with the daemons' logs.
+ */
+export async function startCephRgw(attempts = 3): Promise<CephRgw> {
+  for (let i = 1; ; i++) {
+    try {
+      return await startCephRgwOnce();
+    } catch (e) {
+      if (i >= attempts || /Ceph is not installed/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startCephRgwOnce(): Promise<CephRgw> {
   const missing = missingCephBinaries();
   if (missing.length) {
     throw new Error(

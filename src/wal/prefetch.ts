@@ -11,6 +11,7 @@ import type { Repository } from '../repo/index.js';
 import { nextWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from './layout.js';
 import { putInSpool, spoolHas } from './spool.js';
+import { processAlive } from '../pg/process-alive.js';
 
 const PID_FILE = '.prefetch.pid';
 
@@ -100,13 +101,4 @@ async function claim(dir: string): Promise<boolean> {
     }
   }
   return false;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -5,7 +5,11 @@
  * started the server meanwhile. The snapshot restores and starts with no WAL archive.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseConfLines, unquoteConf } from '../../pg/conf-file.js';
+import { debianClusterOf, debianClusters } from '../../pg/debian-clusters.js';
+import { collectExternalConfig, diskReader, type ExternalConfig } from '../external-config.js';
 import { PgkeepError } from '../../errors.js';
 import { dataDirMajor, readControlData, type ControlData } from '../../pg/control.js';
 import { parseLsn } from '../../pg/lsn.js';
@@ -14,6 +18,7 @@ import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
+import { processAlive } from '../../pg/process-alive.js';
 
 const MAX_LSN = 0xffff_ffff_ffff_ffffn;
 
@@ -23,7 +28,7 @@ export class ColdSource implements BackupSource {
   private major = 0;
   private pgdata: string;
 
-  constructor(private readonly settings: ClusterSettings, private readonly opts: { signal?: AbortSignal }) {
+  constructor(private readonly settings: ClusterSettings, private readonly opts: { signal?: AbortSignal; debianConfigRoot?: string }) {
     if (!settings.pgdata) {
       throw new PgkeepError('CONFIG', 'no data directory is configured for --method cold', {
         hint: 'set pgdata in [cluster.NAME] or use --pgdata',
@@ -113,6 +118,23 @@ export class ColdSource implements BackupSource {
     return 0; // pg_wal is part of the copy
   }
 
+  /**
+   * The server is down and cannot say where its configuration is; postgresql-common can: the
+   * data directory of a cluster of /etc/postgresql has its files there (hba_file and ident_file
+   * as its postgresql.conf sets them). Other layouts: nothing is known outside the data directory.
+   */
+  async externalConfig(): Promise<ExternalConfig | undefined> {
+    const pgdata = await realpath(this.pgdata).catch(() => resolve(this.pgdata));
+    const cluster = debianClusterOf(pgdata, await debianClusters(this.opts.debianConfigRoot));
+    if (!cluster) return undefined;
+    const configFile = join(cluster.configDir, 'postgresql.conf');
+    const set = parseConfLines(await readFile(configFile, 'utf8'));
+    const named = (name: string, file: string) => resolve(cluster.configDir, unquoteConf(set.get(name) ?? file));
+    return collectExternalConfig({
+      dataDirectory: pgdata, configFile, hbaFile: named('hba_file', 'pg_hba.conf'), identFile: named('ident_file', 'pg_ident.conf'),
+    }, diskReader);
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -124,14 +146,5 @@ function postmasterPid(pgdata: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

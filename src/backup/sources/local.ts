@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { PgkeepError } from '../../errors.js';
 import { connect } from '../../pg/connect.js';
+import { watchSession, type SessionWatch } from '../../pg/session-lost.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
@@ -18,10 +19,12 @@ import { createTemporarySlot, startLocalBackup } from '../start.js';
 import { stopLocalBackup, stopLocalBackupWatched } from '../stop.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 import { walRange } from '../wal-range.js';
+import { collectExternalConfig, configLocationsWarning, diskReader, sqlConfigLocations, type ExternalConfig } from '../external-config.js';
 
 export class LocalSource implements BackupSource {
   readonly method = 'local' as const;
   private client?: pg.Client;
+  private session?: SessionWatch;
   private facts?: SqlServerFacts;
   private pgdata?: string;
   private started?: StartInfo;
@@ -30,6 +33,7 @@ export class LocalSource implements BackupSource {
 
   async identify(): Promise<ServerFacts> {
     this.client = await connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
+    this.session = watchSession(this.client);
     const facts = await readSqlServerFacts(this.client);
     this.facts = facts;
     if (facts.walLevel === 'minimal') {
@@ -46,13 +50,22 @@ export class LocalSource implements BackupSource {
     return { ...facts, pgdata: this.pgdata };
   }
 
+  /** On the database host: the files are read from disk, as pgkeep's OS user. */
+  async externalConfig(run: BackupRun): Promise<ExternalConfig | undefined> {
+    const at = await sqlConfigLocations(this.client!).catch((e: unknown) => {
+      run.warn(configLocationsWarning(e));
+      return undefined;
+    });
+    return at ? collectExternalConfig(at, diskReader) : undefined;
+  }
+
   async start(run: BackupRun, label: string): Promise<StartInfo> {
     const client = this.client!;
     if (this.opts.standalone && !(await createTemporarySlot(client))) {
       run.warn('could not create a temporary replication slot (max_replication_slots = 0?): the WAL of this standalone ' +
         'backup is not protected from removal until it is copied');
     }
-    this.started = await startLocalBackup(client, this.facts!.major, label);
+    this.started = await startLocalBackup(client, this.facts!.major, label, this.session);
     return this.started;
   }
 
@@ -77,8 +90,8 @@ export class LocalSource implements BackupSource {
     run.progress({ phase: 'stopping', bytesDone: 0, filesDone: 0 });
     // --standalone stores its WAL itself: no wait for the archive
     const stopped = this.opts.standalone
-      ? await stopLocalBackup(this.client!, this.facts!.major, false)
-      : await stopLocalBackupWatched(this.client!, this.facts!.major, run);
+      ? await stopLocalBackup(this.client!, this.facts!.major, false, this.session)
+      : await stopLocalBackupWatched(this.client!, this.facts!.major, run, this.session);
     const owner = await stat(join(this.pgdata!, 'PG_VERSION'));
     const file = (path: string, text: string) => run.writer.addFile({
       path, type: 'file', mode: 0o600, size: Buffer.byteLength(text), mtimeMs: stopped.stopTime.getTime(),

@@ -16,7 +16,10 @@ import {
 import type { TablespaceInfo } from '../meta.js';
 import { WalCollector } from '../stream-wal.js';
 import { ArchiveWatch } from '../archive-watch.js';
+import { connect } from '../../pg/connect.js';
+import { collectExternalConfig, configLocationsWarning, sqlConfigLocations, sqlReader, type ExternalConfig } from '../external-config.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
+import { withArticle } from '../../words.js';
 
 export class StreamSource implements BackupSource {
   readonly method = 'stream' as const;
@@ -64,6 +67,30 @@ export class StreamSource implements BackupSource {
     const dataDirectory = await rc.showSetting('data_directory').catch(() => undefined);
     if (dataDirectory) this.facts.dataDirectory = dataDirectory;
     return this.facts;
+  }
+
+  /**
+   * Over an ordinary SQL session: the server reads the files (pg_read_file needs superuser or
+   * pg_read_server_files for files outside the data directory). Without a SQL session, the
+   * backup goes on and says what it could not store.
+   */
+  async externalConfig(run: BackupRun): Promise<ExternalConfig | undefined> {
+    let client;
+    try {
+      client = await connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
+    } catch (e) {
+      run.warn(configLocationsWarning(e));
+      return undefined;
+    }
+    try {
+      const at = await sqlConfigLocations(client).catch((e: unknown) => {
+        run.warn(configLocationsWarning(e));
+        return undefined;
+      });
+      return at ? await collectExternalConfig(at, sqlReader(client)) : undefined;
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 
   async start(run: BackupRun, label: string): Promise<StartInfo> {
@@ -141,7 +168,7 @@ export class StreamSource implements BackupSource {
           if (ev.entry.type !== 'file') {
             ev.content.resume();
             if (ev.entry.type === 'directory' || ev.entry.type === 'symlink') track(run.writer.addFile(entry));
-            else run.warn(`skipped ${ev.path}: a ${ev.entry.type} entry in the server's archive`);
+            else run.warn(`skipped ${ev.path}: ${withArticle(ev.entry.type)} entry in the server's archive`);
             break;
           }
           const content = streamContent(ev.content, (n) => {

@@ -11,6 +11,7 @@ import { openRepository } from '../../repo/index.js';
 import { parseDuration } from '../../config/duration.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
 import { backup, BACKUP_METHODS, type BackupMethod, type BackupResult } from '../../backup/index.js';
+import { checkBackupLabel } from '../../backup/label.js';
 
 interface BackupFlags {
   method: string;
@@ -51,7 +52,7 @@ export function register(program: Command, runner: Runner): void {
     .addOption(new Option('--method <method>', 'stream (replication protocol, works remotely), local (on the database host), cold (server stopped)')
       .choices(BACKUP_METHODS as string[]).default('stream'))
     .option('--standalone', 'store the WAL from backup start to end with the backup, so it restores with no WAL archive')
-    .option('--label <text>', 'label written into backup_label')
+    .option('--label <text>', 'label written into backup_label (one line, at most 1024 bytes)')
     .option('--jobs <n>', 'parallel readers and compression workers (default: the number of CPUs, at most 8)')
     .option('--checksum-all', 'read every file, even those whose size and mtime did not change since the previous backup')
     .option('--ignore-checksum-errors', 'report pages with a wrong checksum as warnings instead of failing the backup')
@@ -78,6 +79,7 @@ Examples:
       }
       const archiveTimeoutMs = opts.archiveTimeout === undefined
         ? ctx.config.backup.archiveTimeoutMs : parseDuration(opts.archiveTimeout, '--archive-timeout');
+      if (opts.label !== undefined) checkBackupLabel(opts.label);
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), ...(jobs ? { jobs } : {}) });
       const bar = progressBar(ctx, { label: 'backup' });
       let result: BackupResult;

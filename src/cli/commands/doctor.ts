@@ -4,11 +4,13 @@
  */
 import { Option, type Command } from 'commander';
 import type { Runner } from '../context.js';
-import { ERROR_CODES } from '../../errors.js';
+import { ERROR_CODES, PgkeepError } from '../../errors.js';
 import { DOCTOR_METHODS, SECTION_ORDER, runDoctor, type DoctorMethod, type DoctorReport } from '../../doctor/index.js';
 
 interface DoctorFlags {
   method: DoctorMethod | 'all';
+  checkArchive?: boolean;
+  timeout: string;
 }
 
 const SECTION_TITLES: Record<string, string> = {
@@ -25,6 +27,8 @@ export function register(program: Command, runner: Runner): void {
     .command('doctor')
     .description('check that the server is ready for each backup method; every problem comes with the exact change to make')
     .addOption(new Option('--method <method>', 'which backup method to check').choices([...DOCTOR_METHODS, 'all']).default('all'))
+    .option('--check-archive', 'archive: switch to a new WAL segment and wait until it is stored in the repository')
+    .option('--timeout <seconds>', 'how long --check-archive waits for the segment', '60')
     .addHelpText('after', `
 Each check is PASS, WARN or FAIL. A FAIL comes with the exact change (postgresql.conf line,
 pg_hba.conf line, SQL) and says whether it needs a reload or a restart. The exit code is 5
@@ -35,9 +39,21 @@ Examples:
   pgkeep doctor --method stream                   ready for pgkeep backup over the network?
   pgkeep -d "host=db1 user=backup" doctor --method archive
   pgkeep --pgdata /var/lib/postgresql/15/main doctor --method cold
+  pgkeep doctor --method archive --check-archive --timeout 30
+                                                  archive a segment end to end (runs pg_switch_wal())
   pgkeep --json doctor                            the checks as JSON`)
     .action(runner.action<DoctorFlags>(async (ctx, opts) => {
+      const timeout = Number(opts.timeout.replace(/s$/, ''));
+      if (!(timeout > 0) || !Number.isFinite(timeout)) {
+        throw new PgkeepError('USAGE', `--timeout ${opts.timeout} is not a positive number of seconds`, { hint: 'e.g. --timeout 60' });
+      }
+      if (opts.checkArchive && opts.method !== 'all' && opts.method !== 'archive') {
+        throw new PgkeepError('USAGE', `--check-archive checks archiving, not --method ${opts.method}`, { hint: 'use --method archive (or all)' });
+      }
       const report = await runDoctor(ctx.config.cluster, {
+        repo: ctx.config.repo,
+        checkArchive: Boolean(opts.checkArchive),
+        archiveTimeoutMs: timeout * 1000,
         methods: opts.method === 'all' ? [...DOCTOR_METHODS] : [opts.method],
         clusterName: ctx.config.clusterName,
         configFile: ctx.config.file,

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
-import { PgkeepError } from '../../errors.js';
+import { resolvePolicy } from '../../retention/policy-flags.js';
 import type { ExpireReport } from '../../retention/expire.js';
 import { openRepo } from './wal.js';
 
@@ -15,25 +15,25 @@ export function register(program: Command, runner: Runner): void {
     .description('remove physical backups outside the retention policy, and the WAL no kept backup needs')
     .option('--dry-run', 'only say what would be removed')
     .option('--keep <id...>', 'pin these backups (forever, like "pgkeep pin") before applying the policy')
-    .option('--keep-last <n>', 'keep the N newest backups (default [retention] keep_last)')
-    .option('--keep-days <n>', 'recovery window in days (default [retention] keep_days)')
+    .option('--keep-last <n>', 'keep the N newest backups (default [retention] keep_last; 0 turns the rule off)')
+    .option('--keep-days <n>', 'recovery window in days (default [retention] keep_days; 0 turns the rule off)')
     .addHelpText('after', `
 Policy ([retention] in pgkeep.toml, or the flags): keep_last N keeps the N newest backups;
 keep_days D keeps every backup that ended in the last D days plus the newest one before (so
-any moment of the window can be recovered). With both, a backup either rule keeps stays. The
-newest backup and pinned backups are never removed; with no policy nothing is. WAL positioned
+any moment of the window can be recovered). With both, a backup is kept when EITHER rule keeps
+it, so the stricter rule does not shorten the other. A flag replaces the file's rule; 0 turns
+a rule off (--keep-days 0: keep_last alone decides). The newest backup and pinned backups are
+never removed; with no rule left, nothing is. WAL positioned
 before the oldest kept backup's start is removed; .history files stay. Logical dumps are not
 touched. Only manifests and WAL objects go: "pgkeep repo gc" then frees the data.
 
 Examples:
   pgkeep expire --dry-run
   pgkeep expire --keep-last 7
+  pgkeep expire --keep-last 7 --keep-days 0       ignore keep_days from the file this time
   pgkeep expire --keep 20240101T020000Z-1a2b --json`)
     .action(runner.action<{ dryRun?: boolean; keep?: string[]; keepLast?: string; keepDays?: string }>(async (ctx, opts) => {
-      const policy = {
-        keepLast: num(opts.keepLast, '--keep-last') ?? ctx.config.retention.keepLast,
-        keepDays: num(opts.keepDays, '--keep-days') ?? ctx.config.retention.keepDays,
-      };
+      const policy = resolvePolicy(opts, ctx.config.retention);
       const { expire } = await import('../../retention/expire.js');
       const repo = await openRepo(ctx);
       try {
@@ -46,13 +46,6 @@ Examples:
         await repo.closeAll();
       }
     }));
-}
-
-function num(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new PgkeepError('USAGE', `${flag} must be a whole number of at least 1, not "${v}"`);
-  return n;
 }
 
 function renderExpire(r: ExpireReport): string {

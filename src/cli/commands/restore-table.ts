@@ -8,6 +8,7 @@ import { progressBar } from '../progress.js';
 import { resolveTableNames, restoreTable, type RestoreTableEvent, type RestoreTableResult } from '../../logical/restore-table/index.js';
 import { parseTargetTime } from '../../restore/pitr/index.js';
 import { openRepo } from './dump.js';
+import { repositoryAccess } from '../restore-access.js';
 
 interface RestoreTableFlags {
   table: string;
@@ -74,7 +75,9 @@ directory, no TCP port, WAL archiving off), recovered from the WAL archive to th
 promoted; there the table is renamed (with its indexes, constraints, owned sequences and
 statistics, so their names do not collide with the original's) and foreign keys to other
 tables are dropped; pg_dump -t takes it out and pg_restore loads it into the live database in
-one transaction. The original table is never touched; the new name must be free.
+one transaction. The original table is never touched; the new name must be free (--as the
+table's own name works once it was dropped). Privileges on the live database are checked first,
+and the backup's tablespaces are restored inside the sandbox directory.
 The time must be covered by the archive: recovery stops at the first transaction that ended
 after it, so WAL newer than the time must be archived (SELECT pg_switch_wal() helps).
 
@@ -93,13 +96,7 @@ Examples:
           repo,
           clusterName: ctx.config.clusterName,
           cluster: ctx.config.cluster,
-          access: {
-            repo: ctx.config.repo.path!,
-            cluster: ctx.config.clusterName,
-            passphraseFile: ctx.config.passphrase.file,
-            passphraseFromEnv: ctx.config.passphrase.fromEnv,
-            configFile: ctx.config.file,
-          },
+          access: repositoryAccess(ctx),
           table: opts.table,
           asOf: opts.asOf,
           database: opts.database,

@@ -8,11 +8,14 @@ import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
-import { renderAccess } from '../restore-access.js';
+import { renderAccess, repositoryAccess } from '../restore-access.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../../repo/passphrase.js';
-import { describeGap, parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreResult } from '../../restore/index.js';
+import {
+  describeGap, dryRunRestore, parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreOptions, type RestoreResult,
+} from '../../restore/index.js';
+import { renderRestorePlan } from '../restore-plan-render.js';
 
 interface RestoreFlags extends PitrFlags {
   to?: string;
@@ -25,6 +28,10 @@ interface RestoreFlags extends PitrFlags {
   /** commander turns --no-sync into sync: false. */
   sync?: boolean;
   archiveMode: string;
+  configTo?: string;
+  overwriteConfig?: boolean;
+  plan?: boolean;
+  dryRun?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -62,6 +69,7 @@ export function renderRestore(r: RestoreResult): string {
   lines.push(`recovery: ${r.wal?.ownWalOnly ? OWN_WAL_TEXT : RECOVERY_TEXT[r.recovery.mode]}`);
   if (r.recovery.settings.restore_command) lines.push(`  restore_command = ${r.recovery.settings.restore_command}`);
   lines.push(...renderWal(r));
+  lines.push(...renderConfiguration(r));
   lines.push(renderArchiving(r));
   if (r.pitr) lines.push(...renderPitr(r));
   if (r.recoveryEnd) lines.push(...renderRecoveryEnd(r));
@@ -70,7 +78,7 @@ export function renderRestore(r: RestoreResult): string {
   } else if (r.started) {
     lines.push(`started on port ${r.started.port} (log: ${r.started.logFile})`, ...renderAccess(r.started), `  stop:    ${r.started.stopCommand}`);
   } else {
-    lines.push(`start it with: pg_ctl start -D ${r.dataDir} (as the data directory's owner), or restore with --start`);
+    lines.push(`start it with: ${r.startCommand}${/^(pg_ctlcluster|runuser) /.test(r.startCommand) ? '' : ' (as the data directory\'s owner)'}, or restore with --start`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
@@ -79,7 +87,7 @@ export function renderRestore(r: RestoreResult): string {
 const OWN_WAL_TEXT = 'archive recovery from the WAL stored with the backup only (this cluster has nothing in the archive), then a new timeline';
 
 /** Which WAL the restored cluster recovers with, and up to where (what the restore can hold: its recovery point). */
-function renderWal(r: RestoreResult): string[] {
+export function renderWal(r: Pick<RestoreResult, 'wal' | 'pitr'>): string[] {
   const w = r.wal;
   if (!w) return [];
   const own = w.fromBackup ? `the backup's own (pg_wal/ in the snapshot: ${w.fromBackup.first} .. ${w.fromBackup.last})` : '';
@@ -92,16 +100,33 @@ function renderWal(r: RestoreResult): string[] {
   return lines;
 }
 
-function renderArchiving(r: RestoreResult): string {
+/** Archiving as the configuration the restored server will read sets it (restore/archive-mode.ts). */
+export function renderArchiving(r: RestoreResult): string {
   const a = r.archiving;
   if (a.option === 'off') return 'archiving: off (archive_mode = off in postgresql.auto.conf): this copy archives no WAL, whatever the backup\'s archive_command';
-  const mode = a.archiveMode ?? 'off (not set in the data directory)';
+  if (!a.known) {
+    return `archiving: unknown: ${a.configFile} does not exist (the backup's configuration lived outside the data directory and was not stored); ` +
+      'the server will archive as the configuration it is started with says: check archive_mode there, or restore with --archive-mode off';
+  }
   const on = a.archiveMode === 'on' || a.archiveMode === 'always';
-  return `archiving: as in the backup, archive_mode = ${mode}` +
+  const mode = a.archiveMode ? `${a.archiveMode} (set in ${a.archiveModeFrom})` : `off (not set in ${a.configFile} nor the files it includes, nor postgresql.auto.conf)`;
+  return `archiving: archive_mode = ${mode}` +
     (on ? `${a.archiveCommand ? `, archive_command = ${a.archiveCommand}` : ''}; once promoted, this copy archives its new timeline there (for a clone or a test restore, use --archive-mode off)` : '');
 }
 
-function renderPitr(r: RestoreResult): string[] {
+/** The backup's configuration files that lived outside the data directory, where they went and whether the copy uses them. */
+export function renderConfiguration(r: Pick<RestoreResult, 'configuration' | 'dataDir'>): string[] {
+  const c = r.configuration;
+  if (!c) return [];
+  return [
+    `configuration: the backup's files from outside the data directory, in ${c.dir}` +
+      (c.used ? ` (${r.dataDir}/postgresql.conf points the copy at them)` : ' (for reference only: this Debian cluster is started with its own configuration in /etc/postgresql)'),
+    ...c.files.map((f) => `  ${f.role} ${f.from} -> ${f.to}`),
+    ...c.missing.map((m) => `  ${m.role} ${m.path}: not in the backup (${m.error})`),
+  ];
+}
+
+export function renderPitr(r: Pick<RestoreResult, 'pitr'>): string[] {
   const p = r.pitr!;
   const lines = [`point in time: ${p.target ? `${p.target.kind} ${p.target.value}${p.target.zone && p.target.zone !== 'UTC' ? ` (read in ${p.target.zone})` : ''}` : 'the latest archived point'}` +
     `, then ${p.action}; timeline ${p.timeline}`];
@@ -130,11 +155,13 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('restore')
     .description('restore a physical backup into a data directory (fresh, or --delta over an existing copy), to its end, the latest archived point or a point in time, and optionally start it')
-    .argument('[id]', 'snapshot id, or "latest" (the default): the newest backup; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
+    .argument('[id]', 'snapshot id, or "latest" (the default; also "latest-physical"): the newest physical backup, whatever dumps are newer; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
     .requiredOption('--to <dir>', 'data directory to restore into (created; must be empty unless --delta)')
     .option('--jobs <n>', 'parallel file writers (default: the number of CPUs, at most 8)')
     .option('--delta', 'restore over an existing data directory of this cluster (or an interrupted restore): keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks (WAL the archive lacks is kept and copied aside)')
     .option('--tablespace-map <old=new>', 'restore the tablespace at OLD (its recorded location or OID) to NEW (repeatable)', collect, [])
+    .option('--dry-run', 'the same as --plan')
+    .option('--plan', 'write nothing: print the backup chosen, the WAL range and timeline, the target\'s reach, and every file the restore (--delta) would write or remove')
     .option('--start', 'start the restored cluster and wait until it accepts connections')
     .option('--port <n>', 'port for --start (default: a free one)')
     .option('--listen <addresses>', 'with --start: also listen on these TCP addresses (listen_addresses), with password authentication (scram-sha-256) for host connections; default: no TCP, only a unix socket in a private (0700) directory')
@@ -147,6 +174,8 @@ export function register(program: Command, runner: Runner): void {
     .option('--target-action <action>', 'at the target: promote (default), pause (read-only, to inspect) or shutdown')
     .option('--target-timeline <tli>', 'timeline to follow: latest (default), current (the backup\'s) or a number')
     .option('--exclusive', 'stop just before the target instead of just after it (recovery_target_inclusive = off)')
+    .option('--config-to <dir>', 'where the backup\'s configuration files that lived outside the data directory (Debian: /etc/postgresql/...) are written (default: DIR.config beside the data directory)')
+    .option('--overwrite-config', 'replace files in the --config-to directory that exist with other content (default: refuse)')
     .option('--archive-mode <mode>', 'preserve: keep the backup\'s archive settings (default); off: archive_mode = off, so a clone, test restore or drill never archives into the production repository', 'preserve')
     .addHelpText('after', `
 Files get their recorded modes and mtimes; run as root, they also get their recorded owner (by
@@ -171,6 +200,12 @@ backup (a missing segment, newer ones archived) refuses the latest point, naming
 segments back, or accept the loss with --target-lsn at the reachable point it names. With
 --start, a recovery that promotes before the planned end fails (exit 7).
 
+A backup whose postgresql.conf, pg_hba.conf or pg_ident.conf lived outside the data directory
+(Debian: /etc/postgresql/<major>/<name>) carries them: they are written to DIR.config (or
+--config-to), never over existing files, and DIR/postgresql.conf points the copy at them
+(data_directory, hba_file, ident_file). Restoring into the data directory of a cluster of this
+host's /etc/postgresql leaves its configuration alone; start it with pg_ctlcluster.
+
 The restored cluster keeps the backup's configuration, archive_command included: once promoted
 it archives a new timeline wherever the source did. --archive-mode off writes archive_mode = off
 into postgresql.auto.conf (for clones, test restores and drills); preserve (the default) keeps
@@ -191,6 +226,7 @@ Examples:
   pgkeep restore 20260101T120000Z-1a2b --to /srv/pg --jobs 4 --start --port 5499
   pgkeep restore latest --to /srv/copy --start --listen 127.0.0.1     also TCP, with password logins
   pgkeep restore latest --to /srv/replica --delta          rebuild a damaged copy quickly
+  pgkeep restore latest --to /srv/replica --delta --plan   what that would write and remove, writing nothing
   pgkeep restore latest --to /srv/pg --tablespace-map /srv/ts1=/srv/restored-ts1
   pgkeep restore --to /srv/pitr --target-time '2026-03-01 14:04:59+01' --start
   pgkeep restore --to /srv/pitr --target-name before_migration --target-action pause --start
@@ -201,38 +237,47 @@ Examples:
       const port = positiveInt(opts.port, '--port', 65535);
       if (port !== undefined && !opts.start) throw new PgkeepError('USAGE', '--port applies only with --start');
       if (opts.listen !== undefined && !opts.start) throw new PgkeepError('USAGE', '--listen applies only with --start');
+      if (opts.dryRun) opts.plan = true;
+      if (opts.plan && opts.start) throw new PgkeepError('USAGE', '--plan writes nothing and starts nothing: drop --start (or --plan)');
       const tablespaceMap = opts.tablespaceMap.map(parseTablespaceMapping);
       const pitr = parsePitrFlags(opts);
       const archiveMode = parseArchiveMode(opts.archiveMode);
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs });
       const bar = progressBar(ctx, { label: 'restore' });
+      const options: RestoreOptions = {
+        repo,
+        cluster: ctx.config.clusterName,
+        id: args[0],
+        pitr,
+        archiveMode,
+        to: opts.to!,
+        configTo: opts.configTo,
+        overwriteConfig: opts.overwriteConfig,
+        jobs,
+        delta: opts.delta,
+        tablespaceMap,
+        access: repositoryAccess(ctx),
+        start: opts.start,
+        port,
+        listen: opts.listen,
+        detach: true,
+        sync: opts.sync !== false,
+        signal: ctx.signal,
+        onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.step === 'write-files' ? undefined : p.step),
+      };
+      if (opts.plan) {
+        try {
+          const planned = await dryRunRestore(options);
+          ctx.out.result(planned, renderRestorePlan);
+        } finally {
+          bar.done();
+          await repo.closeAll();
+        }
+        return;
+      }
       let result: RestoreResult;
       try {
-        result = await restore({
-          repo,
-          cluster: ctx.config.clusterName,
-          id: args[0],
-          pitr,
-          archiveMode,
-          to: opts.to!,
-          jobs,
-          delta: opts.delta,
-          tablespaceMap,
-          access: {
-            repo: ctx.config.repo.path!,
-            cluster: ctx.config.clusterName,
-            passphraseFile: ctx.config.passphrase.file,
-            passphraseFromEnv: ctx.config.passphrase.fromEnv,
-            configFile: ctx.config.file,
-          },
-          start: opts.start,
-          port,
-          listen: opts.listen,
-          detach: true,
-          sync: opts.sync !== false,
-          signal: ctx.signal,
-          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.step === 'write-files' ? undefined : p.step),
-        });
+        result = await restore(options);
       } finally {
         bar.done();
         await repo.closeAll();

@@ -25,6 +25,7 @@ export function renderShow(d: BackupDetails): string {
     );
     for (const t of m.tablespaces ?? []) lines.push(`  tablespace ${t.oid}: ${t.location}`);
     if (m.serverManifest) lines.push('  the server\'s backup_manifest is stored with the backup');
+    lines.push(...renderExternalConfig(m));
     if (m.backupLabel) lines.push('', 'backup_label:', ...m.backupLabel.trimEnd().split('\n').map((l) => `  ${l}`));
   }
   if (d.files) {
@@ -36,11 +37,22 @@ export function renderShow(d: BackupDetails): string {
   return lines.join('\n');
 }
 
+/** Configuration files kept outside the data directory (Debian: /etc/postgresql/...), stored in the meta. */
+function renderExternalConfig(m: PhysicalBackupMeta): string[] {
+  const c = m.externalConfig;
+  if (!c) return [];
+  return [
+    '  configuration outside the data directory (restored beside it, see restore --config-to):',
+    ...c.files.map((f) => `    ${f.role.padEnd(11)} ${f.path}${f.text !== undefined ? ` (${Buffer.byteLength(f.text)} bytes)` : `: NOT STORED (${f.error})`}`),
+    ...c.includeDirs.map((d) => `    include_dir ${d}`),
+  ];
+}
+
 export function register(program: Command, runner: Runner): void {
   program
     .command('show')
     .description('show one snapshot: times, LSNs, WAL range, server, sizes; --files lists its files')
-    .argument('<id>', 'snapshot id, or "latest"')
+    .argument('<id>', 'snapshot id; "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
     .option('--files', 'list every file with its mode, size, mtime and owner')
     .addHelpText('after', `
 Examples:

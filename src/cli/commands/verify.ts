@@ -26,7 +26,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('verify')
     .description('read back every blob of a snapshot and check it (checksums, sizes, the server\'s backup_manifest, the WAL it needs)')
-    .argument('<id>', 'snapshot id, or "latest"')
+    .argument('<id>', 'snapshot id; "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
     .option('--jobs <n>', 'files read in parallel')
     .addHelpText('after', `
 For a hot backup that is not standalone, the archived WAL from its start to its stop segment (what
@@ -35,6 +35,7 @@ Exits with 0 when everything checks out and 7 (DATA_INTEGRITY) when anything is 
 
 Examples:
   pgkeep verify latest
+  pgkeep verify latest-physical       the newest physical backup, even when a dump is newer
   pgkeep --json verify 20250101T020000Z-1a2b`)
     .action(runner.action<{ jobs?: string }>(async (ctx, opts, args) => {
       const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);

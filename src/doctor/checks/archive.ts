@@ -3,7 +3,9 @@
  * archive_mode, an archive_command that hands segments to pgkeep, and a healthy archiver.
  */
 import type { DoctorCheck, DoctorFacts } from '../types.js';
+import { clusterCommand, confChange } from './advice.js';
 import { asked, check, setting } from './make.js';
+import { protectedByStreaming, streamSlots } from './wal-safety.js';
 
 /** The archive_command pgkeep expects, naming the config and cluster when they are not the defaults. */
 export function expectedArchiveCommand(facts: Pick<DoctorFacts, 'configFile' | 'clusterName'>): string {
@@ -26,9 +28,16 @@ export function archiveModeCheck(facts: DoctorFacts): DoctorCheck | null {
   if (mode === 'on' || mode === 'always') {
     return check('archive', 'archive_mode', usedBy, 'PASS', `archive_mode is ${mode}: completed WAL segments are handed to archive_command`);
   }
+  if (protectedByStreaming(facts)) {
+    const names = streamSlots(facts).filter((s) => s.active).map((s) => s.name).join(', ');
+    return check('archive', 'archive_mode', usedBy, 'PASS',
+      `archive_mode is ${mode}, but WAL is streamed through the active physical replication slot ${names} ` +
+      `(\`pgkeep wal stream --slot ${names.split(', ')[0]}\`): a valid set-up for point-in-time recovery as long as ` +
+      'that is what consumes it (a standby\'s slot puts nothing in the repository)');
+  }
   return check('archive', 'archive_mode', usedBy, 'FAIL',
-    `archive_mode is ${mode}: no WAL is archived, so point-in-time recovery is impossible`,
-    'in postgresql.conf:\narchive_mode = on\nthen restart the server', 'restart');
+    `archive_mode is ${mode}: no WAL is archived (and no replication slot is streaming it), so point-in-time recovery is impossible`,
+    `${confChange(facts, ['archive_mode = on'], 'restart')}\n(or stream WAL instead: pgkeep wal stream --slot pgkeep --create-slot, kept running as a service)`, 'restart');
 }
 
 export function archiveCommandCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -38,13 +47,14 @@ export function archiveCommandCheck(facts: DoctorFacts): DoctorCheck | null {
   const expected = expectedArchiveCommand(facts);
   const modeOff = setting(facts, 'archive_mode') === 'off';
   const line = `archive_command = '${expected.replace(/'/g, "''")}'`;
-  const fix = `in postgresql.conf:\n${line}\nthen reload: SELECT pg_reload_conf();${modeOff ? ' (a restart is needed anyway for archive_mode)' : ''}\n` +
-    '(the server runs it as the postgres OS user: pgkeep must be on its PATH and the repository writable by it)';
+  if (modeOff && protectedByStreaming(facts)) return null;
+  const fix = `${confChange(facts, [line], 'reload')}${modeOff ? ` (a restart is needed anyway for archive_mode: ${clusterCommand(facts, 'restart')})` : ''}\n` +
+    '(the server runs it as its own OS user: pgkeep must be on its PATH and the repository writable by it)';
   const library = setting(facts, 'archive_library');
   if (library) {
     return check('archive', 'archive_command', usedBy, 'WARN',
       `archive_library is "${library}", which replaces archive_command: segments go to that module, not to pgkeep`,
-      `in postgresql.conf:\narchive_library = ''\n${line}\nthen reload: SELECT pg_reload_conf();`, 'reload');
+      confChange(facts, ["archive_library = ''", line], 'reload'), 'reload');
   }
   if (!cmd) {
     return check('archive', 'archive_command', usedBy, 'FAIL',
@@ -71,10 +81,12 @@ export function archiverCheck(facts: DoctorFacts): DoctorCheck | null {
   const failingNow = a.failedCount > 0 && a.lastFailedTime !== null &&
     (a.lastArchivedTime === null || a.lastFailedTime > a.lastArchivedTime);
   if (failingNow) {
-    return check('archive', 'archiver', usedBy, 'WARN',
+    return check('archive', 'archiver', usedBy, 'FAIL',
       `archiving is failing: ${a.failedCount} failures since the statistics were reset, the last for ${a.lastFailedWal} ` +
-      `at ${a.lastFailedTime!.toISOString()}; WAL accumulates in pg_wal until it succeeds`,
-      'read the server log for the archive_command error; `pgkeep wal check` tests the archive', 'none');
+      `at ${a.lastFailedTime!.toISOString()}${a.lastArchivedTime ? ` (the last success: ${a.lastArchivedWal} at ${a.lastArchivedTime.toISOString()})` : ', and none succeeded'}; ` +
+      'nothing newer is in the archive, and WAL piles up in pg_wal until its disk is full',
+      `read the server log for the archive_command error${facts.layout?.debian ? ` (/var/log/postgresql/postgresql-${facts.layout.debian.version}-${facts.layout.debian.name}.log)` : ''}, ` +
+      `fix it (the archive_access check above says what the server's OS user cannot reach), then confirm with: pgkeep doctor --method archive --check-archive`, 'none');
   }
   const last = a.lastArchivedWal ? `, the last ${a.lastArchivedWal} at ${a.lastArchivedTime?.toISOString()}` : '';
   return check('archive', 'archiver', usedBy, 'PASS', `${a.archivedCount} segments archived${last}, no recent failures`);

@@ -1,5 +1,6 @@
 /** Checks for `--method cold`: the cluster must be cleanly shut down when it is copied. */
 import type { DoctorCheck, DoctorFacts } from '../types.js';
+import { clusterCommand } from './advice.js';
 import { asked, check } from './make.js';
 
 export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -15,13 +16,20 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
   if (p.control.cleanlyShutDown) {
     return check('cold', 'cluster_state', usedBy, 'PASS', `pg_controldata says "${state}": ready for a cold backup`);
   }
-  const running = !facts.connectionError && facts.server !== undefined;
-  if (running) {
+  const proc = facts.serverProcess;
+  const connected = !facts.connectionError && facts.server !== undefined;
+  if (connected || proc?.alive) {
+    // Running, even when doctor could not log in (peer authentication as root, pg_hba.conf...).
+    const how = connected ? 'the server is running'
+      : `a server is running on it (postmaster.pid: pid ${proc!.pid}${proc!.isReady && proc!.isReady !== 'unknown' ? `, pg_isready: ${proc!.isReady}` : ''}), ` +
+        'though doctor could not log in (see reachable)';
     return check('cold', 'cluster_state', usedBy, 'WARN',
-      `the server is running (pg_controldata says "${state}"); a cold backup copies a cleanly stopped cluster`,
-      `stop it before a cold backup: pg_ctl stop -D ${p.configured} -m fast (or systemctl stop postgresql@<major>-<name>)`, 'none');
+      `${how}; pg_controldata says "${state}"; a cold backup copies a cleanly stopped cluster`,
+      `stop it before a cold backup: ${clusterCommand(facts, 'stop')}` +
+      `${facts.layout?.debian ? ` (or systemctl stop ${facts.layout.debian.unit})` : ''}`, 'none');
   }
   return check('cold', 'cluster_state', usedBy, 'FAIL',
-    `pg_controldata says "${state}" but the server does not answer: it was not shut down cleanly (crash, kill -9, power loss)`,
-    `start the server so it recovers, then stop it cleanly: pg_ctl start -D ${p.configured} -w && pg_ctl stop -D ${p.configured} -m fast`, 'none');
+    `pg_controldata says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
+    'it was not shut down cleanly (crash, kill -9, power loss)',
+    `start the server so it recovers, then stop it cleanly: ${clusterCommand(facts, 'start')} && ${clusterCommand(facts, 'stop')}`, 'none');
 }

@@ -1,6 +1,6 @@
 /** Checks for `--method logical`: pg_dump and pg_restore at least as new as the server. */
 import type { DoctorCheck, DoctorFacts } from '../types.js';
-import { asked, check } from './make.js';
+import { asked, check, sqlIdent } from './make.js';
 
 export const LOGICAL_TOOLS = ['pg_dump', 'pg_restore'] as const;
 
@@ -19,4 +19,28 @@ export function toolChecks(facts: DoctorFacts): DoctorCheck[] {
       `install postgresql-client-${major} (Debian/Ubuntu; apt.postgresql.org has every version), ` +
       'or set pg_bin in [cluster.NAME] to its bin directory', 'none');
   }).filter((c): c is DoctorCheck => c !== null);
+}
+
+/** pg_dump reads every table: the role needs pg_read_all_data (14+) or SELECT on all of them. */
+export function readAccessCheck(facts: DoctorFacts): DoctorCheck | null {
+  const usedBy = asked(facts, ['logical']);
+  const r = facts.readAccess;
+  const role = facts.role;
+  if (!usedBy.length || !r || !role || !facts.server) return null;
+  if (role.superuser) return check('logical', 'read_access', usedBy, 'PASS', `${role.name} is a superuser: pg_dump can read every table`);
+  if (r.readAllData) return check('logical', 'read_access', usedBy, 'PASS', `${role.name} has pg_read_all_data: pg_dump can read every table of every database`);
+  const db = facts.server.database;
+  const grant = facts.server.major >= 14
+    ? `as a superuser: GRANT pg_read_all_data TO ${sqlIdent(role.name)};   (every table, every database, present and future)`
+    : `as the owner, in each database and schema: GRANT USAGE ON SCHEMA <schema> TO ${sqlIdent(role.name)}; ` +
+      `GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ${sqlIdent(role.name)}; GRANT SELECT ON ALL SEQUENCES IN SCHEMA <schema> TO ${sqlIdent(role.name)};`;
+  if (r.unreadableCount > 0) {
+    return check('logical', 'read_access', usedBy, 'FAIL',
+      `${role.name} may not read ${r.unreadableCount} table${r.unreadableCount === 1 ? '' : 's'} or sequence${r.unreadableCount === 1 ? '' : 's'} ` +
+      `in database ${db} (${r.unreadable.join(', ')}${r.unreadableCount > r.unreadable.length ? ', ...' : ''}): pg_dump stops with "permission denied"`,
+      grant, 'none');
+  }
+  return check('logical', 'read_access', usedBy, 'PASS',
+    `${role.name} may read every table and sequence of database ${db} (without pg_read_all_data, a table created later ` +
+    'or another database needs its own GRANT)');
 }

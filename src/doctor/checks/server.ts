@@ -3,6 +3,7 @@
  * for physical backups, does the cluster have data checksums.
  */
 import type { DoctorCheck, DoctorFacts } from '../types.js';
+import { clusterCommand, confChange } from './advice.js';
 import { asked, check, setting } from './make.js';
 
 export const MIN_MAJOR = 12;
@@ -21,7 +22,15 @@ export function reachableCheck(facts: DoctorFacts): DoctorCheck {
   return check('server', 'reachable', usedBy, onlyCold ? 'WARN' : 'FAIL',
     (err.message.startsWith('cannot connect') ? err.message : `cannot connect to ${facts.target}: ${err.message}`) +
     (onlyCold ? ' (fine for a cold backup when the server is stopped; the other checks use the data directory)' : ''),
-    err.hint ?? 'check the connection setting (or PGHOST/PGPORT/PGUSER) and that the server is running', 'none');
+    withRealFiles(facts, err.hint ?? 'check the connection setting (or PGHOST/PGPORT/PGUSER) and that the server is running'), 'none');
+}
+
+/** Name the cluster's real pg_hba.conf and pg_ident.conf in a connection hint, when known. */
+function withRealFiles(facts: DoctorFacts, hint: string): string {
+  const l = facts.layout;
+  if (!l) return hint;
+  return hint.replace(/\bpostgresql\.conf\b/g, l.configFile).replace(/\bpg_hba\.conf\b/g, l.hbaFile).replace(/\bpg_ident\.conf\b/g, l.identFile)
+    .replace(/then reload\b/, `then reload (${clusterCommand(facts, 'reload')})`);
 }
 
 export function versionCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -53,7 +62,7 @@ export function walLevelCheck(facts: DoctorFacts): DoctorCheck | null {
   return check('server', 'wal_level', usedBy, 'FAIL',
     `wal_level is ${level}: WAL then lacks what hot backups and archive recovery need` +
     (senders === '0' ? ' (and max_wal_senders = 0, which wal_level = minimal requires, allows no replication connections)' : ''),
-    `in postgresql.conf:\n${fix.join('\n')}\nthen restart the server`, 'restart');
+    confChange(facts, fix, 'restart'), 'restart');
 }
 
 export function checksumsCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -70,7 +79,7 @@ export function checksumsCheck(facts: DoctorFacts): DoctorCheck | null {
   const pgdata = facts.server?.dataDirectory ?? facts.pgdata?.configured ?? '$PGDATA';
   return check('server', 'data_checksums', usedBy, 'WARN',
     'data checksums are off: a page damaged on disk is copied into backups without anyone noticing',
-    `stop the server cleanly, then as the postgres OS user run\n  pg_checksums --enable -D ${pgdata}\n` +
-    'then start it again (pg_checksums rewrites every page: plan downtime proportional to the cluster size; ' +
+    `stop the server cleanly (${clusterCommand(facts, 'stop')}), then as the postgres OS user run\n  pg_checksums --enable -D ${pgdata}\n` +
+    `then start it again (${clusterCommand(facts, 'start')}; pg_checksums rewrites every page: plan downtime proportional to the cluster size; ` +
     'replicas need it too, or re-clone them)', 'restart');
 }

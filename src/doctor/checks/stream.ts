@@ -4,6 +4,7 @@
  */
 import { describeRule, evaluateHba, suggestHbaLine } from '../hba.js';
 import type { DoctorCheck, DoctorFacts } from '../types.js';
+import { clusterCommand, confChange, hbaFileName } from './advice.js';
 import { asked, check, setting, sqlIdent } from './make.js';
 
 export function walSendersCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -14,7 +15,7 @@ export function walSendersCheck(facts: DoctorFacts): DoctorCheck | null {
   const used = facts.usage.walSendersInUse;
   const free = max - used;
   const state = `max_wal_senders is ${max}, ${used} in use, ${Math.max(free, 0)} free; a backup needs 1, --standalone 2`;
-  const fix = `in postgresql.conf:\nmax_wal_senders = ${Math.max(10, used + 4)}\nthen restart the server`;
+  const fix = confChange(facts, [`max_wal_senders = ${Math.max(10, used + 4)}`], 'restart');
   if (free >= 2) return check('stream', 'max_wal_senders', usedBy, 'PASS', state);
   if (free === 1) return check('stream', 'max_wal_senders', usedBy, 'WARN', `${state}: no room for --standalone`, fix, 'restart');
   return check('stream', 'max_wal_senders', usedBy, 'FAIL', `${state}: no replication connection can start`, fix, 'restart');
@@ -29,7 +30,7 @@ export function slotsCheck(facts: DoctorFacts): DoctorCheck | null {
   const free = max - used;
   const state = `max_replication_slots is ${max}, ${used} in use, ${Math.max(free, 0)} free; ` +
     '`pgkeep wal stream` keeps one so the server holds WAL until it is stored';
-  const fix = `in postgresql.conf:\nmax_replication_slots = ${Math.max(10, used + 4)}\nthen restart the server`;
+  const fix = confChange(facts, [`max_replication_slots = ${Math.max(10, used + 4)}`], 'restart');
   if (free >= 2) return check('stream', 'max_replication_slots', usedBy, 'PASS', state);
   if (free === 1) return check('stream', 'max_replication_slots', usedBy, 'WARN', `${state}: little room to spare`, fix, 'restart');
   return check('stream', 'max_replication_slots', usedBy, 'FAIL', `${state}: no slot can be created`, fix, 'restart');
@@ -42,8 +43,8 @@ export function hbaCheck(facts: DoctorFacts): DoctorCheck | null {
   const address = facts.socket ? null : facts.server.clientAddress;
   const line = suggestHbaLine(user, address);
   const from = address === null ? 'over the unix socket' : `from ${address}`;
-  const addFix = `add to pg_hba.conf (${facts.server.dataDirectory ? `usually ${facts.server.dataDirectory}/pg_hba.conf; ` : ''}` +
-    `SHOW hba_file names it), before any rule that would match first:\n${line}\nthen reload: SELECT pg_reload_conf();`;
+  const reload = `then reload: SELECT pg_reload_conf(); (or ${clusterCommand(facts, 'reload')})`;
+  const addFix = `add to ${hbaFileName(facts)}, before any rule that would match first:\n${line}\n${reload}`;
 
   if (facts.hbaRules) {
     const verdict = evaluateHba(facts.hbaRules, {
@@ -92,7 +93,7 @@ export function hbaCheck(facts: DoctorFacts): DoctorCheck | null {
   }
   return check('stream', 'hba_replication', usedBy, 'WARN',
     `could not be checked: pg_hba_file_rules is readable only by superusers${probe && !probe.ok ? `, and a trial replication connection failed (${probe.message})` : ''}`,
-    `make sure pg_hba.conf has a line like\n${line}\nthen reload: SELECT pg_reload_conf();`, 'reload');
+    `make sure ${hbaFileName(facts)} has a line like\n${line}\n${reload}`, 'reload');
 }
 
 export function replicationRoleCheck(facts: DoctorFacts): DoctorCheck | null {

@@ -1,7 +1,9 @@
 /**
  * Step "check": everything that can be refused is refused before any work — the live database
- * is reachable, the new name's schema exists and the new name is free (no relation and no type
- * of that name), and pg_dump/pg_restore fit the server.
+ * is reachable, the new name's schema exists and this role may create tables in it, the role can
+ * give the copy its owner (the original's, unless --no-owner), the new name is free (no relation
+ * and no type of that name; the table's own name is free only once it was dropped), and
+ * pg_dump/pg_restore fit the server.
  */
 import { dirname } from 'node:path';
 import { PgkeepError } from '../../errors.js';
@@ -22,7 +24,8 @@ export interface LiveFacts {
   originalExists: boolean;
 }
 
-export async function checkLive(cluster: ClusterSettings, names: TableNames, database: string | undefined, signal?: AbortSignal): Promise<LiveFacts> {
+export async function checkLive(cluster: ClusterSettings, names: TableNames, database: string | undefined, signal?: AbortSignal,
+  opts: { noOwner?: boolean } = {}): Promise<LiveFacts> {
   const { source, target } = names;
   const row = await withClient(cluster, { database, signal }, async (c) => {
     try {
@@ -38,7 +41,13 @@ export async function checkLive(cluster: ClusterSettings, names: TableNames, dat
                 select 'type' from pg_type t join pg_namespace n on n.oid = t.typnamespace
                  where n.nspname = $1 and t.typname = $2 and t.typrelid = 0) as taken,
           exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                   where n.nspname = $3 and c.relname = $4) as original`,
+                   where n.nspname = $3 and c.relname = $4) as original,
+          current_user as me,
+          case when exists (select 1 from pg_namespace where nspname = $1) then has_schema_privilege($1, 'CREATE') end as can_create,
+          (select pg_get_userbyid(c.relowner) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = $3 and c.relname = $4) as owner,
+          (select pg_has_role(c.relowner, 'MEMBER') from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = $3 and c.relname = $4) as may_own`,
         [target.schema, target.name, source.schema, source.name]);
       return r.rows[0];
     } catch (e) {
@@ -50,6 +59,19 @@ export async function checkLive(cluster: ClusterSettings, names: TableNames, dat
     throw new PgkeepError('NOT_FOUND', `schema ${displayQualified({ name: target.schema })} does not exist in database ${db}`, {
       hint: `create it first (CREATE SCHEMA ...), or restore into another schema with --as SCHEMA.NAME`,
       details: { database: db, schema: target.schema },
+    });
+  }
+  // Privileges now, not after hours of sandbox restore and recovery.
+  if (row.can_create === false) {
+    throw new PgkeepError('SERVER_NOT_READY', `role ${String(row.me)} may not create tables in schema ${displayQualified({ name: target.schema })} of database ${db}`, {
+      hint: `GRANT CREATE ON SCHEMA ${displayQualified({ name: target.schema })} TO ${String(row.me)}, connect as a role that may, or restore into another schema with --as SCHEMA.NAME`,
+      details: { database: db, schema: target.schema, role: String(row.me) },
+    });
+  }
+  if (!opts.noOwner && row.may_own === false) {
+    throw new PgkeepError('SERVER_NOT_READY', `role ${String(row.me)} cannot give the restored copy its owner, ${String(row.owner)} (it is not a member of that role)`, {
+      hint: `restore with --no-owner (the copy then belongs to ${String(row.me)}), connect as ${String(row.owner)} or a superuser, or GRANT ${String(row.owner)} TO ${String(row.me)}`,
+      details: { database: db, role: String(row.me), owner: String(row.owner) },
     });
   }
   const taken = row.taken as string[];

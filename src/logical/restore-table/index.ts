@@ -59,7 +59,7 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
     if (time.micros > BigInt(Date.now()) * 1000n) {
       throw new PgkeepError('USAGE', `--as-of ${time.iso} is in the future`, { hint: 'give a past moment (it is read in this machine\'s time zone when it has none)' });
     }
-    const live = await checkLive(o.cluster, names, o.database, o.signal);
+    const live = await checkLive(o.cluster, names, o.database, o.signal, { noOwner: o.noOwner });
     const tools = await findDumpTools(live.major, o.cluster.pgBin);
     return { names, time, live, tools };
   }, (r) => `${displayQualified(r.names.source)} in database ${r.live.database} as of ${r.time.text}, into ${displayQualified(r.names.target)}`);
@@ -162,7 +162,7 @@ async function liveNames(o: RestoreTableOptions, database: string, catalog: 'rel
 async function verifyRows(o: RestoreTableOptions, database: string, table: { schema: string; name: string }, expected: number): Promise<number> {
   const n = await withClient(o.cluster, { database, signal: o.signal }, async (c) => {
     try {
-      return Number((await c.query(`select count(*)::text as n from ${quoteQualified(table)}`)).rows[0].n);
+      return Number((await c.query(`select count(*)::text as n from only ${quoteQualified(table)}`)).rows[0].n);
     } catch (e) {
       throw wrapServerError(e, `counting the rows of ${displayQualified(table)}`);
     }

@@ -9,7 +9,7 @@
  * PostgreSQL's 63 bytes the way PostgreSQL itself does, shortening the prefix first.
  */
 import { PgkeepError } from '../../errors.js';
-import { displayQualified, parseQualifiedName, type QualifiedName } from '../identifiers.js';
+import { parseQualifiedName, type QualifiedName } from '../identifiers.js';
 import type { RenamedObject } from './types.js';
 
 /** NAMEDATALEN - 1. */
@@ -34,11 +34,7 @@ export function resolveTableNames(table: string, as?: string): TableNames {
       hint: 'choose a shorter name with --as NAME',
     });
   }
-  if (target.schema === source.schema && target.name === source.name) {
-    throw new PgkeepError('USAGE', `--as names the table itself (${displayQualified(source)}): the restored copy needs another name`, {
-      hint: 'restore under a new name (the default is <name>_restored) and swap the tables afterwards if you want to',
-    });
-  }
+  // --as the table's own name is fine when no such table exists now (after a DROP): check-live refuses it otherwise.
   return { source, target };
 }
 

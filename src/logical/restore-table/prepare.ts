@@ -5,6 +5,7 @@
  * them under those names.
  *
  * - partition of / inheritance child of another table: detached (the copy is a plain table);
+ * - inheritance parent: its own rows only (its children are tables of their own);
  * - foreign keys to other tables: dropped (the copy must not constrain or be constrained by
  *   the live data; a foreign key to itself stays);
  * - indexes (and the constraints they back), owned sequences (serial, identity), extended
@@ -83,7 +84,9 @@ export async function prepareInSandbox(i: PrepareInput): Promise<Prepared> {
       hint: 'restore-table restores tables (with their data); use "pgkeep dump" / "restore-dump" for other objects',
     });
   }
-  const clash = await q<{ schema: string }>(`select n.nspname as schema from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  // Under its own name (--as the original, dropped since): nothing is renamed.
+  const sameName = source.schema === target.schema && source.name === target.name;
+  const clash = sameName ? [] : await q<{ schema: string }>(`select n.nspname as schema from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where c.relname = $1 and n.nspname in ($2, $3)`, [target.name, source.schema, target.schema]);
   if (clash.length) {
     throw new PgkeepError('CONFLICT', `at the target time ${displayQualified({ schema: clash[0]!.schema, name: target.name })} existed already in database ${database}, so the table cannot take that name there`, {
@@ -126,7 +129,7 @@ export async function prepareInSandbox(i: PrepareInput): Promise<Prepared> {
     for (const n of await i.liveNames(catalog, end)) set.add(n);
     taken.set(key, set);
   }
-  const renames = planRenames(source.name, target.name, deps, (kind, schema) => taken.get(`${catalogOf(kind)}\0${schema}`)!);
+  const renames = sameName ? [] : planRenames(source.name, target.name, deps, (kind, schema) => taken.get(`${catalogOf(kind)}\0${schema}`)!);
 
   const sql: string[] = ['BEGIN'];
   const left: string[] = [];
@@ -147,7 +150,7 @@ export async function prepareInSandbox(i: PrepareInput): Promise<Prepared> {
   for (const r of renames) {
     sql.push(`ALTER ${keyword[r.kind as keyof typeof keyword]} ${quoteQualified({ schema: r.schema, name: r.from })} RENAME TO ${quoteIdent(r.to)}`);
   }
-  sql.push(`ALTER TABLE ${self} RENAME TO ${quoteIdent(target.name)}`);
+  if (!sameName) sql.push(`ALTER TABLE ${self} RENAME TO ${quoteIdent(target.name)}`);
   if (moving) {
     sql.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
     sql.push(`ALTER TABLE ${quoteQualified({ schema: source.schema, name: target.name })} SET SCHEMA ${quoteIdent(target.schema)}`);
@@ -158,7 +161,12 @@ export async function prepareInSandbox(i: PrepareInput): Promise<Prepared> {
   } catch (e) {
     throw wrapServerError(e, `renaming ${displayQualified(source)} to ${displayQualified(target)} in the sandbox`);
   }
-  const [count] = await q<{ n: string }>(`select count(*)::text as n from ${quoteQualified(target)}`);
+  // ONLY: the table's own rows, as pg_dump -t dumps them and verify counts them (children stay behind).
+  const [count] = await q<{ n: string }>(`select count(*)::text as n from only ${quoteQualified(target)}`);
+  const [children] = await q<{ n: string }>('select count(*)::text as n from pg_inherits where inhparent = $1::oid', [oid]);
+  if (Number(children!.n)) {
+    left.push(`its ${children!.n} inheritance child table(s) are not part of the copy (only its own rows are): restore each with --table`);
+  }
   const statistics = await q<{ schema: string; name: string; definition: string }>(`select n.nspname as schema, x.stxname as name,
       pg_get_statisticsobjdef(x.oid) as definition from pg_statistic_ext x join pg_namespace n on n.oid = x.stxnamespace
       where x.stxrelid = $1::oid order by x.stxname`, [oid]);

@@ -17,7 +17,7 @@
  * may open (unix_socket_permissions = 0700).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgkeepError, toPgkeepError } from '../../errors.js';
@@ -26,6 +26,8 @@ import { LocalCluster } from '../../pg/local-cluster.js';
 import { pgToolPath } from '../../pg/bin.js';
 import { serverOsUser } from '../../pg/server-user.js';
 import type { Repository } from '../../repo/index.js';
+import type { PhysicalBackupMeta } from '../../backup/meta.js';
+import type { TablespaceMapping } from '../../restore/types.js';
 import { restore, type RepositoryAccess, type RestoreResult } from '../../restore/index.js';
 import { disablePlacementSettings } from '../../restore/start.js';
 import { shellQuote } from '../../restore/recovery-config.js';
@@ -69,10 +71,26 @@ export interface SandboxRestoreInput {
   onBytes?: (done: number, total: number) => void;
 }
 
+/**
+ * Every tablespace of the backup goes into the sandbox's own directory (tablespaces/<oid>): the
+ * sandbox is throwaway, and the recorded locations are the live server's tablespaces.
+ */
+export async function sandboxTablespaces(sb: Sandbox, repo: Repository, cluster: string, snapshotId: string): Promise<TablespaceMapping[]> {
+  const meta = (await repo.readManifest(cluster, snapshotId)).meta as Partial<PhysicalBackupMeta>;
+  const tablespaces = meta.tablespaces ?? [];
+  if (tablespaces.length) {
+    // Searchable (not readable) by the server's OS user; each tablespace directory in it is its own (0700).
+    await mkdir(join(sb.dir, 'tablespaces'), { mode: 0o711 });
+    await chmod(join(sb.dir, 'tablespaces'), 0o711);
+  }
+  return tablespaces.map((t) => ({ from: String(t.oid), to: join(sb.dir, 'tablespaces', String(t.oid)) }));
+}
+
 /** Restore the backup into the sandbox with the recovery settings and the sandbox's own. */
 export async function restoreSandbox(sb: Sandbox, i: SandboxRestoreInput): Promise<RestoreResult> {
+  const tablespaceMap = await sandboxTablespaces(sb, i.repo, i.clusterName, i.snapshotId);
   return restore({
-    repo: i.repo, cluster: i.clusterName, id: i.snapshotId, to: sb.dataDir, access: i.access,
+    repo: i.repo, cluster: i.clusterName, id: i.snapshotId, to: sb.dataDir, access: i.access, tablespaceMap,
     archiveMode: 'off',
     recovery: {
       fromArchive: true,
@@ -81,7 +99,18 @@ export async function restoreSandbox(sb: Sandbox, i: SandboxRestoreInput): Promi
     },
     sync: false, signal: i.signal,
     onProgress: (p) => i.onBytes?.(p.bytesDone, p.bytesTotal),
+  }).catch((e: unknown) => { throw sandboxRestoreError(e); });
+}
+
+/** restore's hints name restore's options; restore-table places the sandbox itself, so its hint says what it takes. */
+function sandboxRestoreError(e: unknown): unknown {
+  if (!(e instanceof PgkeepError) || !/--(tablespace-map|delta|to|archive-mode|start|listen|port)\b/.test(e.hint ?? '')) return e;
+  const err = new PgkeepError(e.code, `restoring the sandbox failed: ${e.message}`, {
+    hint: 'the sandbox (and every tablespace of the backup) goes under --sandbox-dir (default: the temp directory): give an empty directory with room for the whole cluster',
+    details: e.details, cause: e,
   });
+  err.notes.push(...e.notes);
+  return err;
 }
 
 /**

@@ -12,6 +12,7 @@
  *      --continue-on-error
  */
 import { withRepoLock } from '../../repo/with-lock.js';
+import { resolveSnapshotRef } from '../../repo/snapshot-ref.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,17 +152,26 @@ async function existingDatabases(params: ConnectionParams, signal?: AbortSignal)
     new Set((await c.query('select datname from pg_database')).rows.map((r) => String(r.datname))));
 }
 
+/** A restore --into goes into a database that exists: a missing one is NOT_FOUND, before pg_restore runs. */
+async function requireDatabase(params: ConnectionParams, signal?: AbortSignal): Promise<void> {
+  if ((await existingDatabases(params, signal)).has(params.database)) return;
+  throw new PgkeepError('NOT_FOUND', `database ${params.database} does not exist on the target server`, {
+    hint: `create it first (createdb ${params.database}), restore with --create to recreate the dumped database under its own name, or choose another --into`,
+    details: { database: params.database },
+  });
+}
+
 /** A database to connect to while creating (or dropping) `db`. */
 function maintenanceDb(db: string): string {
   return db === 'postgres' ? 'template1' : 'postgres';
 }
 
 export async function loadDumpSnapshot(repo: Repository, clusterName: string, id: string): Promise<{ snapshot: Snapshot; meta: DumpMeta }> {
-  const snapshot = await repo.readSnapshot(clusterName, id);
+  const snapshot = await repo.readSnapshot(clusterName, await resolveSnapshotRef(repo, clusterName, id, 'logical'));
   const meta = snapshot.kind === 'logical' ? dumpMetaOf(snapshot.meta) : undefined;
   if (!meta) {
     throw new PgkeepError('USAGE', `snapshot ${snapshot.id} is a ${snapshot.kind} backup, not a dump`, {
-      hint: 'restore physical backups with "pgkeep restore"; list dumps with "pgkeep restore-dump latest --list"',
+      hint: 'restore physical backups with "pgkeep restore"; "pgkeep list" shows the kind of every snapshot',
     });
   }
   return { snapshot, meta };
@@ -196,6 +206,7 @@ async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpRe
     stopIfFailed(p);
   }
   const existing = o.all ? await existingDatabases(params, o.signal) : undefined;
+  if (!o.all && !o.create) await requireDatabase(params, o.signal);
   for (const db of databases) {
     o.signal?.throwIfAborted();
     const p = await restoreDatabase(o, snapshot, meta, db, { params, pgRestore, psql, existing });

@@ -17,7 +17,8 @@
 import { PgkeepError } from '../../errors.js';
 import type { Repository, SnapshotManifest } from '../../repo/index.js';
 import type { PhysicalBackupMeta } from '../../backup/meta.js';
-import { physicalManifests, resolveSnapshot } from '../../backup/resolve.js';
+import { resolveSnapshot } from '../../backup/resolve.js';
+import { readableSnapshots } from '../../repo/snapshot-ref.js';
 import { formatLsn, parseLsn, segmentOfLsn } from '../../pg/lsn.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import {
@@ -179,7 +180,7 @@ function refuseOrWarnGap(b: Backup, gap: ArchiveGap, reach: ArchiveReach, target
 }
 
 async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
-  const manifests = (await physicalManifests(repo as Repository, cluster)).physical;
+  const manifests = (await readableSnapshots(repo as Repository, cluster, 'physical')).matching;
   if (manifests.length === 0) await resolveSnapshot(repo as Repository, cluster, 'latest'); // throws NOT_FOUND with its hint
   return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
 }
@@ -239,9 +240,9 @@ function newestReason(chosen: Backup, backups: Backup[], tli: number): string {
     `${newer.length === 1 ? 'is' : 'are'} not on it: taken after timeline ${tli} branched off, or on another timeline)`;
 }
 
-/** An id was given ("latest" lets pgkeep choose, as no id does). */
+/** An id was given ("latest" and "latest-physical" let pgkeep choose, as no id does). */
 function explicitId(input: PitrPlanInput): boolean {
-  return input.id !== undefined && input.id !== 'latest';
+  return input.id !== undefined && input.id !== 'latest' && input.id !== 'latest-physical'; // latest-logical: refused by resolveSnapshot
 }
 
 /** For --target-xid / --target-name: find the record in the archive, then the newest backup that ended before it. */

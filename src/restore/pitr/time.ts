@@ -7,11 +7,13 @@
  * alone means its midnight.
  *
  * A time without a zone is taken in the local time zone of the machine running pgkeep (TZ):
- * that is what a person at the keyboard means. PostgreSQL would read such a value in the
+ * that is what a person at the keyboard means (local-time.ts: an unreadable TZ, or a time the
+ * clocks skipped or repeated, is refused). PostgreSQL would read such a value in the
  * restored server's `timezone` setting (the source's), which may differ, so pgkeep never writes
  * a zone-less value: recovery_target_time is always written in UTC with an explicit "+00".
  */
 import { PgkeepError } from '../../errors.js';
+import { formatOffset, readLocalWallTime } from './local-time.js';
 
 /** A point in time with PostgreSQL's precision (microseconds since 1970-01-01 UTC). */
 export interface TargetTime {
@@ -58,8 +60,8 @@ export function parseTargetTime(input: string): TargetTime {
   let zone: string;
   const z = m[8]?.toUpperCase();
   if (z === undefined) {
-    // The local offset in force at that wall-clock time (DST included).
-    offsetMinutes = -new Date(year, month - 1, day, hour, minute, second).getTimezoneOffset();
+    // The local offset in force at that wall-clock time (DST included; a skipped or repeated time is refused).
+    offsetMinutes = readLocalWallTime(input, wallMs).offsetMinutes;
     zone = `local (UTC${formatOffset(offsetMinutes)})`;
   } else if (z === 'Z' || z === 'UTC' || z === 'GMT') {
     offsetMinutes = 0;
@@ -75,12 +77,6 @@ export function parseTargetTime(input: string): TargetTime {
   }
   const micros = (BigInt(wallMs) - BigInt(offsetMinutes) * 60_000n) * 1000n + BigInt(micro);
   return { micros, text: formatPgTime(micros), iso: formatIsoMicros(micros), zone };
-}
-
-function formatOffset(minutes: number): string {
-  const sign = minutes < 0 ? '-' : '+';
-  const a = Math.abs(minutes);
-  return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
 function parts(micros: bigint): { date: string; time: string; frac: string } {

@@ -1,0 +1,46 @@
+/** The catalog queries only doctor needs: replication slots and what WAL they hold, table read access. */
+import type { Queryable } from '../pg/catalog.js';
+import type { ReadAccessFacts, SettingSource, SlotFacts } from './types.js';
+
+export async function slotFacts(db: Queryable, inRecovery: boolean): Promise<SlotFacts[]> {
+  const current = inRecovery ? 'pg_last_wal_receive_lsn()' : 'pg_current_wal_lsn()';
+  const { rows } = await db.query(`
+    SELECT slot_name, slot_type, active, wal_status,
+           CASE WHEN restart_lsn IS NULL THEN NULL ELSE pg_wal_lsn_diff(${current}, restart_lsn)::bigint END AS held,
+           safe_wal_size::bigint AS safe
+      FROM pg_replication_slots ORDER BY slot_name`);
+  return rows.map((r) => ({
+    name: r.slot_name as string,
+    type: r.slot_type === 'logical' ? 'logical' : 'physical',
+    active: Boolean(r.active),
+    walStatus: (r.wal_status as string | null) ?? null,
+    heldBytes: r.held === null ? null : Math.max(0, Number(r.held)),
+    safeWalSize: r.safe === null ? null : Number(r.safe),
+  }));
+}
+
+/**
+ * What pg_dump must be able to read in the connected database: every table, view, materialized
+ * view and sequence outside the system schemas (pg_read_all_data covers them all).
+ */
+export async function readAccessFacts(db: Queryable, major: number): Promise<ReadAccessFacts> {
+  const readAllData = major >= 14
+    ? Boolean((await db.query("SELECT pg_has_role(current_user, 'pg_read_all_data', 'USAGE') AS ok")).rows[0].ok)
+    : false;
+  const { rows } = await db.query(`
+    SELECT format('%I.%I', n.nspname, c.relname) AS name, count(*) OVER () AS total
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+       AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+       AND NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))
+     ORDER BY 1 LIMIT 5`);
+  return { readAllData, unreadable: rows.map((r) => r.name as string), unreadableCount: rows.length ? Number(rows[0].total) : 0 };
+}
+
+/** Where each setting is set now (pg_settings.sourcefile; visible to superusers and pg_read_all_settings). */
+export async function settingSources(db: Queryable, names: readonly string[]): Promise<Record<string, SettingSource>> {
+  const { rows } = await db.query(
+    'SELECT name, sourcefile, sourceline FROM pg_settings WHERE name = ANY($1::text[]) AND sourcefile IS NOT NULL', [names]);
+  return Object.fromEntries(rows.map((r) => [r.name as string, { file: r.sourcefile as string, line: Number(r.sourceline) }]));
+}
