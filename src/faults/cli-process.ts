@@ -4,7 +4,7 @@
  * run commands to completion with a time limit (a hung command fails the test with its output).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { watch } from 'node:fs';
+import { readdirSync, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -95,20 +95,33 @@ export async function killAt(p: CliProcess, point: () => boolean | Promise<boole
 }
 
 /**
- * SIGKILL the process the moment a file `match`ing appears or goes in `dir` or below (inotify,
- * not polling: the kill lands within the few milliseconds an object takes to be written, linked
- * or deleted). `match` gets the path relative to `dir`. Resolves with how the process ended (it
- * may have finished first: the caller judges).
+ * SIGKILL the process the moment a file `match`ing appears or goes in `dir` or one of its
+ * subdirectories existing now (inotify, not polling: the kill lands within the few milliseconds
+ * an object takes to be written, linked or deleted). One watch per directory, set up before the
+ * process starts (Node's recursive watch sets itself up asynchronously and can miss the first
+ * events). `match` gets the path relative to `dir`. Resolves with how the process ended (it may
+ * have finished first: the caller judges).
  */
-export async function killOnChange(p: CliProcess, dir: string, match: (name: string) => boolean): Promise<CliResult> {
-  const watcher = watch(dir, { recursive: true }, (_event, name) => {
-    if (name && match(name)) p.proc.kill('SIGKILL');
-  });
+export async function killOnChange(start: () => CliProcess, dir: string, match: (name: string) => boolean): Promise<{ p: CliProcess; r: CliResult }> {
+  let p: CliProcess | undefined;
+  const watchers = directories(dir).map((rel) => watch(join(dir, rel), (_event, name) => {
+    if (p && name && match(rel ? `${rel}/${name}` : String(name))) p.proc.kill('SIGKILL');
+  }));
   try {
-    return await p.exit;
+    p = start();
+    return { p, r: await p.exit };
   } finally {
-    watcher.close();
+    for (const w of watchers) w.close();
   }
+}
+
+/** `dir` ('') and every directory below it, relative to it. */
+function directories(dir: string, rel = ''): string[] {
+  const out = [rel];
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...directories(dir, rel ? `${rel}/${e.name}` : e.name));
+  }
+  return out;
 }
 
 /**

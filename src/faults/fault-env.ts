@@ -59,6 +59,9 @@ export class FaultEnv {
     // Small packs and chunks: a backup of a few MB publishes dozens of packs, one after another.
     const repo = await newPosixRepo(env.repoDir, { chunkSize: 64 * 1024, packSize: 256 * 1024, compression: 'lz4' });
     await repo.close();
+    // Every packs/<aa>/ directory exists from the start, so that a test can watch each of them
+    // (inotify) before a command writes or deletes a pack in it.
+    for (let i = 0; i < 256; i++) mkdirSync(join(env.repoDir, 'packs', i.toString(16).padStart(2, '0')), { recursive: true, mode: 0o700 });
     // As in production, the repository belongs to the server's OS user: restore_command
     // ("pgkeep wal get", run by the restored server) must read it; pgkeep run as root keeps
     // writing its files as that owner.

@@ -69,10 +69,9 @@ faultTest('kill -9 of a cold backup while it writes packs', async () => {
 faultTest('kill -9 of a backup while it publishes its manifest (either no snapshot or a whole one)', async () => {
   await env.changeData(++round);
   const idsBefore = (await env.list()).map((s) => s.id);
-  const p = env.startBackup('stream');
   // The manifest is written to a temporary file in the snapshots directory, then linked into
   // place: kill the moment the temporary file appears.
-  const r = await killOnChange(p, join(env.repoDir, 'snapshots', 'main'), (name) => name.startsWith('.pgkeep-tmp-'));
+  const { p, r } = await killOnChange(() => env.startBackup('stream'), join(env.repoDir, 'snapshots', 'main'), (name) => name.startsWith('.pgkeep-tmp-'));
   const ids = (await env.list()).map((s) => s.id);
   const added = ids.filter((id) => !idsBefore.includes(id));
   // The kill lands between "temp file created" and "linked into place", or just after: both

@@ -50,22 +50,32 @@ async function afterKill(r: CliResult, p: CliProcess, when: string, rerun: strin
 
 const isTemp = (name: string) => basename(name).startsWith('.pgkeep-tmp-');
 
-/** Where gc is killed: each point is seen as it happens (a lock file, or inotify on packs and manifests). */
-const GC_POINTS: { point: string; kill: (p: CliProcess) => Promise<CliResult> }[] = [
-  { point: 'holding the exclusive lock', kill: (p) => killAt(p, () => env.hasExclusiveLock(), 'gc took the exclusive lock') },
+type Killed = { p: CliProcess; r: CliResult };
+
+/** Run `start` and kill it once `point` holds (polled). */
+async function killWhen(start: () => CliProcess, point: () => boolean, what: string): Promise<Killed> {
+  const p = start();
+  return { p, r: await killAt(p, point, what) };
+}
+
+/**
+ * Where gc is killed: each point is seen as it happens (the lock file, or inotify on packs and
+ * manifests). Every packs/<aa>/ directory exists (FaultEnv), so one watch each sees every pack.
+ */
+const GC_POINTS: { point: string; kill: (start: () => CliProcess) => Promise<Killed> }[] = [
+  { point: 'holding the exclusive lock', kill: (start) => killWhen(start, () => env.hasExclusiveLock(), 'gc took the exclusive lock') },
   // gc writes packs only when it repacks: the first temporary file under packs/ is a repacked pack.
-  { point: 'writing a repacked pack', kill: (p) => killOnChange(p, join(env.repoDir, 'packs'), isTemp) },
+  { point: 'writing a repacked pack', kill: (start) => killOnChange(start, join(env.repoDir, 'packs'), isTemp) },
   // After the new packs, before any deletion: the manifests that used the old packs are rewritten.
-  { point: 'rewriting manifests', kill: (p) => killOnChange(p, join(env.repoDir, 'snapshots'), isTemp) },
-  { point: 'deleting packs', kill: (p) => killOnChange(p, join(env.repoDir, 'packs'), (n) => !isTemp(n) && !existsSync(join(env.repoDir, 'packs', n))) },
+  { point: 'rewriting manifests', kill: (start) => killOnChange(start, join(env.repoDir, 'snapshots'), isTemp) },
+  { point: 'deleting packs', kill: (start) => killOnChange(start, join(env.repoDir, 'packs'), (n) => !isTemp(n) && !existsSync(join(env.repoDir, 'packs', n))) },
 ];
 
 for (const { point, kill } of GC_POINTS) {
   faultTest(`kill -9 of repo gc while ${point}`, async () => {
     await makeGarbage();
     const before = new Set(env.packs());
-    const p = start('repo', 'gc', '--repack-below', '90');
-    const r = await kill(p);
+    const { p, r } = await kill(() => start('repo', 'gc', '--repack-below', '90'));
     const now = new Set(env.packs());
     console.log(`# gc killed while ${point}: ${[...before].filter((k) => !now.has(k)).length} of ${before.size} packs deleted, ` +
       `${[...now].filter((k) => !before.has(k)).length} new packs`);
@@ -78,11 +88,11 @@ for (const point of ['holding its lock', 'deleting a backup'] as const) {
     await env.changeData(++round);
     await env.backup('stream');
     const locks = new Set(env.sharedLockFiles());
-    const p = start('expire', '--keep-last', '1');
+    const run = () => start('expire', '--keep-last', '1');
     const snapshots = join(env.repoDir, 'snapshots');
-    const r = point === 'holding its lock'
-      ? await killAt(p, () => env.sharedLockFiles().some((f) => !locks.has(f)), 'expire took its lock')
-      : await killOnChange(p, snapshots, (n) => !isTemp(n) && !existsSync(join(snapshots, n)));
+    const { p, r } = point === 'holding its lock'
+      ? await killWhen(run, () => env.sharedLockFiles().some((f) => !locks.has(f)), 'expire took its lock')
+      : await killOnChange(run, snapshots, (n) => !isTemp(n) && !existsSync(join(snapshots, n)));
     await afterKill(r, p, `expire killed while ${point}`, ['expire', '--keep-last', '1'], false);
     assert.equal((await env.list()).length, 1, 'the rerun expired what the killed one did not');
   });
@@ -98,7 +108,7 @@ test('kill -9 of wal push while the segment is written and just after it is link
   for (const [i, point] of [[1, 'written'], [2, 'linked']] as const) await injectFault(`kill -9 of wal push (${point})`, async () => {
     const seg = segs[i]!;
     // Kill the moment the object's temporary file (written) or its final name (linked) appears.
-    const r = await killOnChange(push(seg), dir, (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg));
+    const { r } = await killOnChange(() => push(seg), dir, (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg));
     assert.equal(r.signal, 'SIGKILL', `wal push of ${seg} was killed (${point}): ${r.stdout}${r.stderr}`);
     const source = readFileSync(join(walDir(env.cluster), seg));
     const got = await walGet(seg);
