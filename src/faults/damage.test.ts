@@ -13,6 +13,9 @@ import { faultTest } from '../test-support/faults.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
 import { Repository } from '../repo/repository.js';
 import { packKey } from '../repo/pack-format.js';
+import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { backupFirstSegment } from '../wal/check.js';
+import { walObjectName } from '../wal/layout.js';
 import { type FaultEnv, useFaultEnv } from './fault-env.js';
 
 let env: FaultEnv;
@@ -194,4 +197,64 @@ faultTest('a damaged older manifest does not stop the restore of a newer backup 
   } finally {
     repair();
   }
+});
+
+/** WAL objects named like the archived segment each given backup starts in (the content is never read by expire). */
+async function archiveFirstSegments(of: string[]): Promise<Map<string, string>> {
+  const repo = await Repository.open(new PosixDriver(env.repoDir));
+  try {
+    const names = new Map<string, string>();
+    for (const id of of) {
+      const m = (await repo.readManifest('main', id)).meta as unknown as PhysicalBackupMeta;
+      const name = walObjectName('main', m.systemIdentifier, backupFirstSegment(m));
+      await repo.putObject(name, Buffer.from(`stand-in for the first segment of ${id}`), { ifAbsent: true });
+      names.set(id, name);
+    }
+    return names;
+  } finally {
+    await repo.close();
+  }
+}
+
+async function walObjectsLeft(names: Iterable<string>): Promise<string[]> {
+  const repo = await Repository.open(new PosixDriver(env.repoDir));
+  try {
+    const left: string[] = [];
+    for (const n of names) if (await repo.statObject(n)) left.push(n);
+    return left;
+  } finally {
+    await repo.close();
+  }
+}
+
+// Last in the file: it expires the oldest backup.
+faultTest('a damaged older manifest: wal check and expire go on with the readable ones, name it, exit 7, and expire keeps the WAL it may need', async () => {
+  await ensureSnapshots();
+  const [oldest, victim] = [ids[0]!, ids[1]!];
+  const wal = await archiveFirstSegments([oldest, victim]);
+  const repair = damageManifest(victim);
+  try {
+    const c = await env.cli(['wal', 'check']);
+    assert.equal(c.code, 7, `wal check says something is damaged: ${c.stdout}${c.stderr}`);
+    const check = JSON.parse(c.stdout) as { ok: boolean; backups: { id: string }[]; damagedManifests: { id: string }[] };
+    assert.equal(check.ok, false);
+    assert.deepEqual(check.damagedManifests.map((d) => d.id), [victim], 'wal check names the damaged manifest');
+    assert.ok(check.backups.some((b) => b.id === oldest), `wal check still checks the readable backups: ${c.stdout}`);
+
+    const e = await env.cli(['expire', '--keep-last', '1', '--keep-days', '0']);
+    assert.equal(e.code, 7, `expire says a manifest is damaged: ${e.stdout}${e.stderr}`);
+    const report = JSON.parse(e.stdout) as { expired: string[]; walFiles: number; damagedManifests: { id: string }[] };
+    assert.deepEqual(report.damagedManifests.map((d) => d.id), [victim], 'expire names the damaged manifest');
+    assert.ok(report.expired.includes(oldest), `expire applied the policy to the readable backups: ${e.stdout}`);
+    assert.ok(!report.expired.includes(victim));
+    assert.equal(report.walFiles, 0, 'no WAL removed while a backup that may need it cannot be read');
+    assert.deepEqual(await walObjectsLeft(wal.values()), [...wal.values()], 'the WAL the damaged backup may need is still archived');
+    const repo = await Repository.open(new PosixDriver(env.repoDir));
+    const left = await repo.listSnapshotIds('main').finally(() => repo.close());
+    assert.ok(!left.includes(oldest) && left.includes(victim), `the expired backup is gone, the damaged one is not: ${left}`);
+  } finally {
+    repair();
+  }
+  const again = await env.cli(['expire', '--keep-last', '1', '--keep-days', '0', '--dry-run']);
+  assert.equal(again.code, 0, `with the manifest repaired expire works again: ${again.stdout}${again.stderr}`);
 });

@@ -4,6 +4,12 @@
  *   pin --keep ids -> decide which backups stay -> which WAL no kept backup needs
  *   -> delete manifests, then WAL -> estimate what `repo gc` will free
  *
+ * A damaged manifest does not stop it: the policy is applied to the readable backups (leaving an
+ * unknown backup out only keeps more of them), but no WAL is deleted at all while any manifest is
+ * damaged, since that backup may need any of it (its system and start cannot be read). The
+ * report names the damaged ones (`damagedManifests`) and the command exits 7 until they are dealt
+ * with (deleted with `pgkeep delete`, or the repository repaired).
+ *
  * Only manifests and WAL objects are deleted here; the packs their data lives in are freed by
  * gc. Logical dumps are not subject to this policy (they are kept for other reasons — portable,
  * long-term copies — and need no WAL). A shared lock keeps gc from rewriting a manifest while
@@ -57,6 +63,8 @@ export interface ExpireReport {
   walBytes: number;
   /** Logical dumps of the cluster: not subject to this policy. */
   logicalDumps: number;
+  /** Snapshots whose manifest is damaged: left alone, and while there is one no WAL is deleted. */
+  damagedManifests: { id: string; message: string }[];
   /** What `pgkeep repo gc` would then free. */
   gc: { bytes: number; exact: boolean; note: string };
 }
@@ -68,7 +76,7 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
   try {
     const pinned = await pinRequested(repo, opts);
     step('reading manifests');
-    const manifests = await repo.listSnapshots(opts.cluster);
+    const { manifests, damaged } = await repo.readSnapshots(opts.cluster);
     const physical = manifests.filter((m) => m.kind === 'physical');
     const pins = new Set([...(await listPins(repo, opts.cluster)).map((p) => p.id), ...(opts.keep ?? [])]);
     const decisions = applyPolicy(
@@ -78,12 +86,13 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
     const kept = physical.filter((m) => !expiredIds.has(m.id));
 
     step('listing the WAL archive');
-    const walPlan = await planWal(repo, opts.cluster, kept, physical);
+    const walPlan = damaged.length ? [] : await planWal(repo, opts.cluster, kept, physical);
     report = {
       cluster: opts.cluster, dryRun: Boolean(opts.dryRun), policy: opts.policy, policyConfigured: hasPolicy(opts.policy),
       backups: decisions, expired: [...expiredIds], pinned, wal: walPlan.map((p) => p.summary),
       walFiles: walPlan.reduce((n, p) => n + p.summary.files, 0), walBytes: walPlan.reduce((n, p) => n + p.summary.storedBytes, 0),
       logicalDumps: manifests.length - physical.length, gc: { bytes: 0, exact: false, note: '' },
+      damagedManifests: damaged.map((d) => ({ id: d.id, message: d.error.message })),
     };
 
     if (opts.dryRun) {
@@ -111,7 +120,9 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
     await lock?.release(); // after success; a no-op once released above
   }
   // After releasing our shared lock: gc never touches packs newer than a held shared lock.
-  if (report.expired.length) {
+  if (report.damagedManifests.length) {
+    report.gc = { bytes: 0, exact: false, note: 'not estimated: gc refuses to run while a snapshot manifest is damaged' };
+  } else if (report.expired.length) {
     step('estimating what gc will free');
     const gc = await garbageCollect(repo, { dryRun: true, signal: opts.signal });
     report.gc = { bytes: gc.bytesFreed, exact: true, note: `"pgkeep repo gc" will free about this much (${gc.deleted.length} pack(s) to delete, ${gc.repacked.length} to repack)` };

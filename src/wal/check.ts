@@ -75,6 +75,8 @@ export interface WalCheckReport {
   backups: BackupWindow[];
   /** Problems found (missing history files, undecidable segment size...). */
   problems: string[];
+  /** Snapshots whose manifest is damaged: their window cannot be checked (the others are). */
+  damagedManifests: { id: string; message: string }[];
   /** Archived files that are damaged or malformed (every .history file; with readData every file). */
   damaged: DamagedWalFile[];
   /** Files read back and found right (readData), and whether contents were read at all. */
@@ -93,13 +95,15 @@ export interface WalCheckOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-type CheckRepo = Pick<Repository, 'listObjects' | 'listSnapshots' | 'getObject'>;
+type CheckRepo = Pick<Repository, 'listObjects' | 'readSnapshots' | 'getObject'>;
 
 export async function checkArchive(repo: CheckRepo, cluster: string, opts: WalCheckOptions = {}): Promise<WalCheckReport> {
   const systems = await listArchive(repo, cluster);
-  const backups = (await repo.listSnapshots(cluster)).filter((m) => m.kind === 'physical');
+  const snapshots = await repo.readSnapshots(cluster);
+  const backups = snapshots.manifests.filter((m) => m.kind === 'physical');
   const report: WalCheckReport = {
     cluster, timelines: [], backups: [], problems: [], damaged: [], filesRead: 0, readData: Boolean(opts.readData), ok: true,
+    damagedManifests: snapshots.damaged.map((d) => ({ id: d.id, message: d.error.message })),
   };
   if (opts.readData) await readEverything(repo, systems, opts, report);
   const sysIds = new Set([...systems.keys(), ...backups.map((b) => meta(b).systemIdentifier)]);
@@ -118,7 +122,7 @@ export async function checkArchive(repo: CheckRepo, cluster: string, opts: WalCh
       report.problems.push(`timeline ${t.timeline} of system ${t.systemIdentifier} has no ${hex8(t.timeline)}.history in the archive: recovery cannot switch to it`);
     }
   }
-  report.ok = report.damaged.length === 0 && report.backups.every((b) => b.status === 'ok' || b.status === 'self-contained');
+  report.ok = report.damaged.length === 0 && report.damagedManifests.length === 0 && report.backups.every((b) => b.status === 'ok' || b.status === 'self-contained');
   return report;
 }
 

@@ -8,6 +8,7 @@ import { formatBytes, table } from '../output.js';
 import { resolvePolicy } from '../../retention/policy-flags.js';
 import type { ExpireReport } from '../../retention/expire.js';
 import { openRepo } from './wal.js';
+import { failForDamagedManifests } from '../damaged-manifests.js';
 
 export function register(program: Command, runner: Runner): void {
   program
@@ -42,6 +43,8 @@ Examples:
           onStep: (m) => ctx.log.debug(m),
         });
         ctx.out.result(report, renderExpire);
+        return failForDamagedManifests(ctx, report.damagedManifests,
+          'expire applied the policy to the other backups but removed no WAL, since a damaged backup may need any of it');
       } finally {
         await repo.closeAll();
       }
@@ -67,6 +70,7 @@ function renderExpire(r: ExpireReport): string {
     }
   } else out.push('no WAL to remove');
   if (r.logicalDumps) out.push(`${r.logicalDumps} logical dump(s) are not subject to this policy and were left alone`);
+  for (const d of r.damagedManifests) out.push(`DAMAGED ${d.id}: ${d.message} (left alone; no WAL removed while it is here)`);
   out.push(`pgkeep repo gc: ${r.gc.exact ? '' : 'about '}${formatBytes(r.gc.bytes)} to free — ${r.gc.note}`);
   return out.join('\n');
 }

@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { buildContext, type CommandContext, type Runner } from '../context.js';
+import { failForDamagedManifests } from '../damaged-manifests.js';
 import { createOutput, table } from '../output.js';
 import { PgkeepError, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
@@ -248,6 +249,9 @@ Examples:
       if (!report.ok) {
         const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
         if (ctx.out.json) return 7;
+        if (bad.length === 0 && report.damaged.length === 0) {
+          return failForDamagedManifests(ctx, report.damagedManifests, 'the WAL window of those backups cannot be checked (the other backups were)');
+        }
         if (bad.length === 0) {
           throw new PgkeepError('DATA_INTEGRITY', `${report.damaged.length} archived WAL file(s) are damaged: ${report.damaged.map((d) => d.file).join(', ')}`, {
             hint: 'push the files again from the server\'s pg_wal if they are still there ("pgkeep wal push"); otherwise take a new backup',
@@ -282,5 +286,6 @@ function renderCheck(r: WalCheckReport): string {
   if (r.readData) out.push('', `${r.filesRead} archived file(s) read back and checked, ${r.damaged.length} damaged`);
   for (const d of r.damaged) out.push(`damaged: ${d.file} (${d.key}): ${d.problem}`);
   for (const p of r.problems) out.push(`problem: ${p}`);
+  for (const d of r.damagedManifests) out.push(`DAMAGED ${d.id}: ${d.message} (its WAL window is not checked)`);
   return out.join('\n');
 }

@@ -177,7 +177,7 @@ async function verifyRows(o: RestoreTableOptions, database: string, table: { sch
 
 /** The chosen backup's method and major version (pg_dump must be at least the sandbox's major). */
 async function backupFacts(o: RestoreTableOptions, id: string): Promise<{ method: string; major: number }> {
-  const m = (await o.repo.listSnapshots(o.clusterName)).find((s) => s.id === id);
+  const m = await o.repo.readManifest(o.clusterName, id); // only this one: another damaged manifest does not matter
   const meta = (m?.meta ?? {}) as Partial<PhysicalBackupMeta>;
   return { method: String(meta.method ?? ''), major: Math.floor(Number(meta.serverVersionNum ?? 0) / 10000) };
 }
