@@ -6,7 +6,6 @@
  */
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from './file-attrs.js';
 import { RESTORE_TEMP_PREFIX, writeMarker } from './marker.js';
 import { PG_CONTROL } from './plan.js';
 
@@ -17,8 +16,7 @@ export function heldPgControlPath(dataDir: string): string {
 
 export async function beginRestore(dataDir: string, snapshotId: string, cluster: string, delta: boolean): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await writeMarker(dataDir, snapshotId, cluster);
-  await fsyncDir(dataDir);
+  await writeMarker(dataDir, snapshotId, cluster); // atomic and durable (marker.ts)
   if (delta) {
     try {
       await rename(join(dataDir, PG_CONTROL), heldPgControlPath(dataDir));

@@ -9,7 +9,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { MARKER_FILE, readMarker, type MarkerInfo } from './marker.js';
+import { MARKER_FILE, MARKER_TEMP_FILE, readMarker, type MarkerInfo } from './marker.js';
 import { checkDeltaDataDir, checkDeltaTablespace } from './delta-target.js';
 import type { RestoredTablespace } from './types.js';
 
@@ -68,7 +68,8 @@ export async function checkTarget(dataDir: string, tablespaces: RestoredTablespa
     });
   }
   const interrupted = names?.includes(MARKER_FILE) ? await readMarker(dataDir) : undefined;
-  const nonEmpty = (names?.length ?? 0) > 0;
+  // A marker temp file alone is a restore killed before its marker existed, before any other file.
+  const nonEmpty = (names?.filter((n) => n !== MARKER_TEMP_FILE).length ?? 0) > 0;
   if (interrupted && !delta) {
     throw new PgkeepError('CONFLICT', `a previous restore into ${dataDir} (snapshot ${interrupted.snapshot}, started ${interrupted.startedAt}) was interrupted; the directory is incomplete`, {
       hint: 'run the restore again with --delta to finish it (only what is missing or different is written), or remove the directory',
