@@ -29,8 +29,30 @@ export async function cleanUpAfter(original: unknown, what: string, cleanup: () 
   }
 }
 
-/** `fn`, then `cleanup` however `fn` ends; a cleanup error is thrown only when `fn` succeeded. */
-export async function withCleanup<T>(fn: () => Promise<T>, what: string, cleanup: () => Promise<unknown>): Promise<T> {
+/**
+ * Release a repository lock after the work succeeded. Its failure does not undo the work: with a
+ * `warn` sink it becomes a warning (the lock is left behind, reported stale once this process has
+ * exited, and `pgkeep repo unlock` removes it); without one it is thrown.
+ */
+export async function releaseAfterSuccess(what: string, release: () => Promise<unknown>, warn?: (message: string) => void): Promise<void> {
+  if (!warn) {
+    await release();
+    return;
+  }
+  try {
+    await release();
+  } catch (e) {
+    warn(`${what} failed: ${message(e)}; the work itself is done. The lock is left behind: ` +
+      '"pgkeep repo locks" shows it as stale once this process has exited, and "pgkeep repo unlock <id>" removes it');
+  }
+}
+
+/**
+ * `fn`, then `cleanup` however `fn` ends. A cleanup error after `fn` failed is a note on `fn`'s
+ * error; after `fn` succeeded it goes to `warn` when given (see releaseAfterSuccess), else it is thrown.
+ */
+export async function withCleanup<T>(fn: () => Promise<T>, what: string, cleanup: () => Promise<unknown>,
+  warn?: (message: string) => void): Promise<T> {
   let result: T;
   try {
     result = await fn();
@@ -38,6 +60,6 @@ export async function withCleanup<T>(fn: () => Promise<T>, what: string, cleanup
     await cleanUpAfter(e, what, cleanup);
     throw e;
   }
-  await cleanup();
+  await releaseAfterSuccess(what, cleanup, warn);
   return result;
 }

@@ -74,7 +74,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier, warn);
     const jobs = Math.max(1, o.jobs ?? o.repo.jobs);
     writer = await o.repo.startSnapshot({
-      cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`,
+      cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`, onWarning: warn,
     });
     const run: BackupRun = { options: o, writer, jobs, progress, warn };
     const externalConfig = await source.externalConfig(run);

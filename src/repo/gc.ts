@@ -18,7 +18,7 @@ import { encodePart, manifestName, type FileListPart, type FileRecord, type Snap
 import { Snapshot } from './snapshot.js';
 import { putObject, statObject } from './objects.js';
 import { listTemporary, removableTemporary } from './temp-files.js';
-import { cleanUpAfter } from '../cleanup.js';
+import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -53,18 +53,22 @@ export interface GcReport {
   bytesFreed: number;
   /** Temporary files of killed writers removed (would be, in a dry run), and those kept as possibly live. */
   tempFiles: { removed: number; bytes: number; kept: number };
+  /** What went wrong once the work was done (the lock could not be released). */
+  warnings: string[];
 }
 
 export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Promise<GcReport> {
   const threshold = opts.repackBelow ?? 0.5;
   const lock = opts.dryRun ? undefined : await acquireLock(repo.driver, { kind: 'exclusive', purpose: 'gc' });
+  let report: GcReport;
   try {
     opts.onStep?.('reading manifests');
     const refs = await collectRefs(repo, true, opts.signal);
     const cutoff = toMs(await oldestSharedLockStart(repo.driver));
-    const report: GcReport = {
+    report = {
       dryRun: Boolean(opts.dryRun), snapshots: refs.snapshots.length, packs: 0, deleted: [], repacked: [],
       protectedPacks: 0, manifestsRewritten: 0, bytesWritten: 0, bytesFreed: 0, tempFiles: { removed: 0, bytes: 0, kept: 0 },
+      warnings: [],
     };
     await removeTemporary(repo, cutoff, Boolean(opts.dryRun), report);
     for await (const o of repo.driver.list('packs/')) {
@@ -101,13 +105,13 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
       opts.signal?.throwIfAborted();
       await repo.driver.delete(packKey(p.pack));
     }
-    return report;
   } catch (e) {
     await cleanUpAfter(e, 'releasing the repository lock', async () => lock?.release()); // a failed release never hides e
     throw e;
-  } finally {
-    await lock?.release(); // after success; a no-op once released above
   }
+  // The packs are gone: a lock left behind is a warning, not a failed gc.
+  if (lock) await releaseAfterSuccess(`releasing the repository lock ${lock.id}`, () => lock.release(), (m) => report.warnings.push(m));
+  return report;
 }
 
 /** Temporary files no running writer can own: counted (dry run) or removed. */

@@ -63,6 +63,8 @@ export interface StartSnapshotOptions {
   purpose?: string;
   /** Compute each file's whole-content SHA-256 (default true). */
   fileSha256?: boolean;
+  /** What went wrong after the snapshot was published (the lock could not be released): not a failure. */
+  onWarning?: (message: string) => void;
 }
 
 /** A snapshot whose manifest could not be read (failed checksum, tag or validation). */
@@ -218,6 +220,8 @@ export class Repository implements RepoCore {
           if (!created) throw new PgkeepError('CONFLICT', `snapshot ${m.cluster}/${m.id} already exists`);
         },
         release: () => lock.release(),
+        lockId: lock.id,
+        onWarning: opts.onWarning,
       });
     } catch (e) {
       await cleanUpAfter(e, `releasing the repository lock ${lock.id}`, () => lock.release());

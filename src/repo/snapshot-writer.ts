@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
-import { cleanUpAfter } from '../cleanup.js';
+import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
 import { blobBound, encodeBlob, sha256 } from './blob.js';
@@ -52,6 +52,10 @@ export interface WriterSetup {
   publish(manifest: SnapshotManifest): Promise<void>;
   /** Called once when the writer commits or aborts (releases the lock). */
   release(): Promise<void>;
+  /** The lock `release` releases (named in messages). */
+  lockId?: string;
+  /** A failure after the manifest was published (releasing the lock): a warning, not a failed snapshot. */
+  onWarning?: (message: string) => void;
 }
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
@@ -296,10 +300,11 @@ export class SnapshotWriter {
     await Promise.allSettled([...this.inflight]);
     this.checkOpen();
     this.state = 'committing';
+    let manifest: SnapshotManifest;
     try {
       const parts = await this.writeParts();
       await this.packs.finish();
-      const manifest: SnapshotManifest = {
+      manifest = {
         format: MANIFEST_FORMAT,
         id: this.id,
         cluster: this.cluster,
@@ -314,15 +319,20 @@ export class SnapshotWriter {
       };
       this.s.signal?.throwIfAborted();
       await this.s.publish(manifest);
-      this.state = 'committed';
-      await this.cleanup();
-      return manifest;
     } catch (e) {
       this.state = 'aborted';
       await cleanUpAfter(e, 'deleting the packs of the unfinished snapshot', () => this.packs.abort());
-      await cleanUpAfter(e, 'releasing the repository lock', () => this.cleanup());
+      await cleanUpAfter(e, this.releasing(), () => this.cleanup());
       throw e;
     }
+    // Published: the snapshot exists. Nothing after this may fail it (or delete its packs).
+    this.state = 'committed';
+    await releaseAfterSuccess(this.releasing(), () => this.cleanup(), this.s.onWarning);
+    return manifest;
+  }
+
+  private releasing(): string {
+    return `releasing the repository lock${this.s.lockId ? ` ${this.s.lockId}` : ''}`;
   }
 
   private async writeParts(): Promise<FileListPart[]> {

@@ -6,7 +6,7 @@
  */
 import { lstat, readlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { withRepoLock } from '../repo/with-lock.js';
+import { withRepoLockWarnings } from '../repo/with-lock.js';
 import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { decideKeptWal, findUnarchivedWal, walAsideDir, unarchivedWalWarning } from './keep-wal.js';
 import { removeStrays } from './remove-strays.js';
@@ -57,7 +57,7 @@ export interface RestoreDryRun {
 }
 
 export async function dryRunRestore(o: RestoreOptions): Promise<RestoreDryRun> {
-  return withRepoLock(o.repo, 'shared', 'restore --plan', o.cluster, () => dryRunUnlocked(o));
+  return withRepoLockWarnings(o.repo, 'shared', 'restore --plan', o.cluster, () => dryRunUnlocked(o));
 }
 
 async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {

@@ -20,7 +20,7 @@
  * never mistaken for a complete cluster nor started by accident.
  */
 import { resolve } from 'node:path';
-import { withRepoLock } from '../repo/with-lock.js';
+import { withRepoLockWarnings } from '../repo/with-lock.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
@@ -59,7 +59,7 @@ export * from './pitr/index.js';
  * packs being read.
  */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  return withRepoLock(o.repo, 'shared', 'restore', o.cluster, () => withTargetErrors(resolve(o.to), o, restoreUnlocked));
+  return withRepoLockWarnings(o.repo, 'shared', 'restore', o.cluster, () => withTargetErrors(resolve(o.to), o, restoreUnlocked));
 }
 
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {

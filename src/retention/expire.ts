@@ -26,7 +26,7 @@ import { listArchive, type ArchivedFile } from '../wal/archive-listing.js';
 import { backupFirstSegment } from '../wal/check.js';
 import { applyPolicy, hasPolicy, walIsExpired, type PolicyDecision, type RetentionPolicy } from './policy.js';
 import { listPins, pinSnapshot } from './pins.js';
-import { cleanUpAfter } from '../cleanup.js';
+import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
 
 export interface ExpireOptions {
   cluster: string;
@@ -65,6 +65,8 @@ export interface ExpireReport {
   logicalDumps: number;
   /** Snapshots whose manifest is damaged: left alone, and while there is one no WAL is deleted. */
   damagedManifests: { id: string; message: string }[];
+  /** What went wrong once the work was done (the lock could not be released). */
+  warnings: string[];
   /** What `pgkeep repo gc` would then free. */
   gc: { bytes: number; exact: boolean; note: string };
 }
@@ -92,6 +94,7 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
       backups: decisions, expired: [...expiredIds], pinned, wal: walPlan.map((p) => p.summary),
       walFiles: walPlan.reduce((n, p) => n + p.summary.files, 0), walBytes: walPlan.reduce((n, p) => n + p.summary.storedBytes, 0),
       logicalDumps: manifests.length - physical.length, gc: { bytes: 0, exact: false, note: '' },
+      warnings: [],
       damagedManifests: damaged.map((d) => ({ id: d.id, message: d.error.message })),
     };
 
@@ -116,9 +119,9 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
   } catch (e) {
     await cleanUpAfter(e, 'releasing the repository lock', async () => lock?.release()); // a failed release never hides e
     throw e;
-  } finally {
-    await lock?.release(); // after success; a no-op once released above
   }
+  // The backups and WAL are gone: a lock left behind is a warning, not a failed expire.
+  if (lock) await releaseAfterSuccess(`releasing the repository lock ${lock.id}`, () => lock.release(), (m) => report.warnings.push(m));
   // After releasing our shared lock: gc never touches packs newer than a held shared lock.
   if (report.damagedManifests.length) {
     report.gc = { bytes: 0, exact: false, note: 'not estimated: gc refuses to run while a snapshot manifest is damaged' };

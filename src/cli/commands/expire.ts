@@ -70,6 +70,7 @@ function renderExpire(r: ExpireReport): string {
     }
   } else out.push('no WAL to remove');
   if (r.logicalDumps) out.push(`${r.logicalDumps} logical dump(s) are not subject to this policy and were left alone`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
   for (const d of r.damagedManifests) out.push(`DAMAGED ${d.id}: ${d.message} (left alone; no WAL removed while it is here)`);
   out.push(`pgkeep repo gc: ${r.gc.exact ? '' : 'about '}${formatBytes(r.gc.bytes)} to free — ${r.gc.note}`);
   return out.join('\n');

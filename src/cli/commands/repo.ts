@@ -290,6 +290,7 @@ function renderGc(r: GcReport): string {
       (r.tempFiles.kept ? `, kept ${r.tempFiles.kept} written to within the last hour (a writer may still run)` : ''));
   }
   lines.push(`${verb === 'would' ? 'would free' : 'freed'}    ${formatBytes(r.bytesFreed)}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
 

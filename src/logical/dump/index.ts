@@ -109,7 +109,9 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
   const parts = databases.length + (scope === 'database' ? 0 : 1);
   const warnings: string[] = [];
 
-  const writer = await o.repo.startSnapshot({ cluster: o.clusterName, kind: 'logical', signal: o.signal, purpose: 'logical dump' });
+  const writer = await o.repo.startSnapshot({
+    cluster: o.clusterName, kind: 'logical', signal: o.signal, purpose: 'logical dump', onWarning: (m) => warnings.push(m),
+  });
   try {
     let globals: DumpMeta['globals'];
     if (scope !== 'database') {

@@ -11,7 +11,7 @@
  *   6. report errors with the object they belong to; stop at the first one unless
  *      --continue-on-error
  */
-import { withRepoLock } from '../../repo/with-lock.js';
+import { withRepoLockWarnings } from '../../repo/with-lock.js';
 import { resolveSnapshotRef } from '../../repo/snapshot-ref.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,7 +179,7 @@ export async function loadDumpSnapshot(repo: Repository, clusterName: string, id
 
 export async function restoreDump(o: RestoreDumpOptions): Promise<RestoreDumpResult> {
   // A shared lock keeps `repo gc` from repacking the packs while they are read.
-  return withRepoLock(o.repo, 'shared', 'restore-dump', o.clusterName, () => restoreDumpUnlocked(o));
+  return withRepoLockWarnings(o.repo, 'shared', 'restore-dump', o.clusterName, () => restoreDumpUnlocked(o));
 }
 
 async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpResult> {
