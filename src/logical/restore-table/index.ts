@@ -16,7 +16,7 @@ import { resolveConnection, withClient } from '../../pg/connect.js';
 import { planPitr, parseTargetTime, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/pitr/index.js';
 import { displayQualified, quoteQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
-import type { PhysicalBackupMeta } from '../../backup/meta.js';
+import { backupFacts } from './backup-facts.js';
 import { checkLive, findDumpTools, type DumpTools } from './check-live.js';
 import { createMissingStatistics, dumpTable, loadTable } from './dump-load.js';
 import { resolveTableNames } from './names.js';
@@ -69,7 +69,7 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
   const plan: PitrPlan = await step('choose-backup', () => planPitr({ repo: o.repo, cluster: o.clusterName, request, signal: o.signal }),
     (p) => p.reason);
   warnings.push(...plan.warnings);
-  const backup = await backupFacts(o, plan.snapshotId);
+  const backup = await backupFacts(o.repo, o.clusterName, plan.snapshotId);
   if (backup.major !== live.major) {
     warnings.push(`the backup is of PostgreSQL ${backup.major} and the live server is ${live.major}: the table's definition may need changes to load`);
   }
@@ -175,9 +175,3 @@ async function verifyRows(o: RestoreTableOptions, database: string, table: { sch
   return n;
 }
 
-/** The chosen backup's method and major version (pg_dump must be at least the sandbox's major). */
-async function backupFacts(o: RestoreTableOptions, id: string): Promise<{ method: string; major: number }> {
-  const m = await o.repo.readManifest(o.clusterName, id); // only this one: another damaged manifest does not matter
-  const meta = (m?.meta ?? {}) as Partial<PhysicalBackupMeta>;
-  return { method: String(meta.method ?? ''), major: Math.floor(Number(meta.serverVersionNum ?? 0) / 10000) };
-}
