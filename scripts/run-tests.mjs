@@ -4,7 +4,7 @@
 // Further arguments filter test files by substring: `node scripts/run-tests.mjs config cluster`.
 // Coverage: V8 collects it (NODE_V8_COVERAGE, also in the pgkeep processes the tests start) and c8
 // maps it back to src/*.ts; the run ends with a COVERAGE line. PGKEEP_TEST_COVERAGE=0 turns it off.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -55,7 +55,13 @@ const c8 = (() => {
     return undefined;
   }
 })();
-if (coverage) env.NODE_V8_COVERAGE = join(sandbox, 'v8-coverage');
+// Its own directory, writable by all: the pgkeep processes the server runs as its OS user
+// (archive_command) write their coverage there too, instead of failing to and saying so on stderr.
+const coverageDir = coverage ? mkdtempSync(join(tmpdir(), 'pgkeep-test-coverage-')) : undefined;
+if (coverageDir) {
+  chmodSync(coverageDir, 0o1777);
+  env.NODE_V8_COVERAGE = coverageDir;
+}
 
 /** "FAULTS: N injected, M survived" from the lines faultTest() wrote (src/test-support/faults.ts). */
 function faultLine() {
@@ -98,6 +104,7 @@ child.on('close', (code) => {
   console.log(`\n${faultLine()}`);
   if (coverage) console.log(coverageLine());
   rmSync(sandbox, { recursive: true, force: true });
+  if (coverageDir) rmSync(coverageDir, { recursive: true, force: true });
   console.log(`TESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`);
   process.exit(code === 0 && failed > 0 ? 1 : code ?? 1);
 });
