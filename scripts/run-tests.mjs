@@ -2,10 +2,13 @@
 // Runs every compiled test file (dist/**/*.test.js) with Node's test runner and ends with a line
 // of counts. `--unit` runs only files named *.unit.test.js (no PostgreSQL needed).
 // Further arguments filter test files by substring: `node scripts/run-tests.mjs config cluster`.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Coverage: V8 collects it (NODE_V8_COVERAGE, also in the pgkeep processes the tests start) and c8
+// maps it back to src/*.ts; the run ends with a COVERAGE line. PGKEEP_TEST_COVERAGE=0 turns it off.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { spawn, spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -44,6 +47,21 @@ for (const [k, v] of Object.entries(process.env)) {
   env[k] = v;
 }
 Object.assign(env, { HOME: join(sandbox, 'home'), PGKEEP_SYSCONFDIR: join(sandbox, 'etc'), PGKEEP_FAULT_LOG: faultLog });
+const coverage = process.env.PGKEEP_TEST_COVERAGE !== '0';
+const c8 = (() => {
+  try {
+    return createRequire(import.meta.url).resolve('c8/bin/c8.js');
+  } catch {
+    return undefined;
+  }
+})();
+// Its own directory, writable by all: the pgkeep processes the server runs as its OS user
+// (archive_command) write their coverage there too, instead of failing to and saying so on stderr.
+const coverageDir = coverage ? mkdtempSync(join(tmpdir(), 'pgkeep-test-coverage-')) : undefined;
+if (coverageDir) {
+  chmodSync(coverageDir, 0o1777);
+  env.NODE_V8_COVERAGE = coverageDir;
+}
 
 /** "FAULTS: N injected, M survived" from the lines faultTest() wrote (src/test-support/faults.ts). */
 function faultLine() {
@@ -51,6 +69,21 @@ function faultLine() {
   const injected = lines.filter((l) => l.startsWith('injected\t')).length;
   const survived = lines.filter((l) => l.startsWith('survived\t')).length;
   return `FAULTS: ${injected} injected, ${survived} survived${injected > survived ? ` (${injected - survived} NOT survived)` : ''}`;
+}
+
+/** "COVERAGE: lines X%, branches Y%, functions Z%" of src/ (tests and test helpers left out), by c8. */
+function coverageLine() {
+  if (!c8) return 'COVERAGE: not measured (c8 is not installed; run npm ci)';
+  const out = join(sandbox, 'coverage');
+  const r = spawnSync(process.execPath, [
+    c8, 'report', '--temp-directory', env.NODE_V8_COVERAGE, '--report-dir', out, '--reporter', 'json-summary', '--all', 'false', '--exclude-after-remap',
+    '--include', 'src/**', '--exclude', 'src/**/*.test.ts', '--exclude', 'src/**/*.fixtures.ts', '--exclude', 'src/test-support/**',
+    '--exclude', 'src/faults/**', '--exclude', 'src/**/test-*.ts',
+  ], { encoding: 'utf8', timeout: 300_000 });
+  const file = join(out, 'coverage-summary.json');
+  if (r.status !== 0 || !existsSync(file)) return `COVERAGE: not measured (c8 report failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
+  const t = JSON.parse(readFileSync(file, 'utf8')).total;
+  return `COVERAGE: lines ${t.lines.pct}%, branches ${t.branches.pct}%, functions ${t.functions.pct}% (src/, tests excluded)`;
 }
 
 const child = spawn(process.execPath, [
@@ -69,7 +102,9 @@ child.on('close', (code) => {
   const failed = num('fail') + num('cancelled');
   const status = code === 0 && failed === 0 ? 'ok' : 'FAILED';
   console.log(`\n${faultLine()}`);
+  if (coverage) console.log(coverageLine());
   rmSync(sandbox, { recursive: true, force: true });
+  if (coverageDir) rmSync(coverageDir, { recursive: true, force: true });
   console.log(`TESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`);
   process.exit(code === 0 && failed > 0 ? 1 : code ?? 1);
 });

@@ -5,7 +5,7 @@
 // each push's latency with a timing wrapper around the archive command.
 //
 //   npm run build && node bench/wal/run.mjs [--duration 60] [--scale 10] [--clients 4] [--only pgkeep|pgbackrest]
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';

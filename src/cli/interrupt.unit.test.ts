@@ -26,7 +26,9 @@ function stuckCommand(signals: NodeJS.Signals[]): Promise<{ code: number | null;
     child.stdout.once('data', () => {
       sentAt = Date.now();
       // pending signals of one kind are merged: leave time between them
-      signals.forEach((s, n) => setTimeout(() => child.kill(s), n * 200));
+      signals.forEach((s, n) => {
+        setTimeout(() => child.kill(s), n * 200);
+      });
     });
     const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('close', (code) => {

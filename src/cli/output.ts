@@ -2,11 +2,11 @@
  * Everything the CLI prints goes through here, so `--json` and human output stay consistent and
  * nothing else writes to stdout. Logs and progress go to stderr.
  */
+import type { LogLevel } from '../config/log-level.js';
 import { PgkeepError } from '../errors.js';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export { LOG_LEVELS, type LogLevel } from '../config/log-level.js';
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
-export const LOG_LEVELS = Object.keys(LEVELS) as LogLevel[];
 
 export interface Logger {
   error(msg: string): void;

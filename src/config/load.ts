@@ -9,7 +9,7 @@ import { parse as parseToml } from 'smol-toml';
 import { PgkeepError } from '../errors.js';
 import { withArticle } from '../words.js';
 import { CLUSTER_NAME_RULE, checkClusterName, isClusterName } from '../repo/manifest.js';
-import { LOG_LEVELS, type LogLevel } from '../cli/output.js';
+import { LOG_LEVELS, type LogLevel } from './log-level.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
@@ -133,7 +133,7 @@ function clusterFromToml(t: Table | undefined): ClusterSettings {
 }
 
 function parseLogLevel(value: string, from: string): LogLevel {
-  if ((LOG_LEVELS as string[]).includes(value)) return value as LogLevel;
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
   const kind = from === '--log-level' ? 'USAGE' : 'CONFIG';
   throw new PgkeepError(kind, `invalid log level "${value}" (from ${from})`, { hint: `use one of: ${LOG_LEVELS.join(', ')}` });
 }

@@ -1,4 +1,4 @@
-import type { LogLevel } from '../cli/output.js';
+import type { LogLevel } from './log-level.js';
 
 /** Settings of one `[cluster.NAME]` table (or of flags/environment for the selected cluster). */
 export interface ClusterSettings {

@@ -6,13 +6,12 @@ import { open, truncate, unlink, readdir, readFile, writeFile } from 'node:fs/pr
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PgkeepError } from '../errors.js';
-import { PosixDriver } from './storage/posix/index.js';
 import { Repository } from './repository.js';
 import { checkRepository } from './check.js';
 import { garbageCollect } from './gc.js';
 import { listLocks, breakLock } from './locks.js';
 import type { ChunkRef } from './manifest.js';
-import { compressibleData, newPosixRepo, randomData, readAll, tempDir } from './test-utils.js';
+import { compressibleData, newPosixRepo, tempDir } from './test-utils.js';
 import { packKey } from './pack-format.js';
 
 const CHUNK = 4096;

@@ -3,7 +3,7 @@
  * removed by gc once nothing has written to them for an hour; a fresh one (a writer that may
  * still run, e.g. a lockless wal push) is never touched.
  */
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';

@@ -56,11 +56,11 @@ export function applyPolicy(backups: PolicyBackup[], policy: RetentionPolicy, no
   if (byAge[0]) add(byAge[0].id, 'newest');
   for (const b of backups) if (b.pinned) add(b.id, 'pinned');
   if (!hasPolicy(policy)) for (const b of backups) add(b.id, 'no policy');
-  if (policy.keepLast !== undefined) byAge.slice(0, policy.keepLast).forEach((b) => add(b.id, 'keep_last'));
+  if (policy.keepLast !== undefined) for (const b of byAge.slice(0, policy.keepLast)) add(b.id, 'keep_last');
   if (policy.keepDays !== undefined) {
     const windowStart = now.getTime() - policy.keepDays * 86_400_000;
     const inside = byAge.filter((b) => Date.parse(b.stopTime) >= windowStart);
-    inside.forEach((b) => add(b.id, 'keep_days'));
+    for (const b of inside) add(b.id, 'keep_days');
     const before = byAge.find((b) => Date.parse(b.stopTime) < windowStart);
     if (before) add(before.id, 'keep_days start');
   }

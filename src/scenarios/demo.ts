@@ -14,7 +14,7 @@ import { runDoctor } from '../doctor/index.js';
 import { inspectCluster } from '../inspect/index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { SHOP_COUNTS, SHOP_DATABASE, SHOP_DATA_SQL, SHOP_SCHEMA_SQL } from './shop.js';
-import type { DemoOptions, DemoState, DemoStepEvent } from './demo-state.js';
+import type { DemoOptions, DemoState } from './demo-state.js';
 import {
   accident, compare, LATER_CUSTOMERS, laterWrites, moreOrders, NEW_ORDERS, recover, setUpArchiving, takeBackup,
 } from './demo-recovery.js';

@@ -14,7 +14,6 @@ import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import { readRepoConfig } from '../../repo/repo-config.js';
 import type { TempFilesSummary } from '../../repo/temp-files.js';
-import { openStorage } from '../../repo/storage/index.js';
 import { storageFor } from '../../repo/open.js';
 import { describeUid, repositoryOwner } from '../../repo/storage/posix/repo-owner.js';
 import { lookupOsUser } from '../../pg/server-user.js';

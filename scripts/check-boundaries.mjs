@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// The import rules of docs/architecture.md, checked on src/**/*.ts: reads each file's import and
+// export-from specifiers (static and dynamic, type-only too) and fails, naming file and import, on a
+// layer violation. Needs no TypeScript API (the project builds with TypeScript 7's native compiler).
+// Usage: node scripts/check-boundaries.mjs [srcDir]   exit 0 = clean, 1 = violations.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+const root = resolve(process.argv[2] ?? 'src');
+
+/** The use cases (DESIGN.md §2); faults/ is test code but sits at this level too. */
+const USE_CASES = ['backup', 'wal', 'restore', 'logical', 'retention', 'scenarios', 'doctor', 'inspect', 'faults'];
+
+/**
+ * Use case -> other use case edges that exist today (issue 11 item 1 will untangle them). Any edge
+ * not listed fails, so the tangle cannot grow; delete a line here when its edge goes away.
+ */
+const ALLOWED_USE_CASE_EDGES = new Set([
+  'backup -> wal', // wal/layout, wal/read-archived, wal/archive-listing
+  'doctor -> wal', // wal/layout, wal/identify
+  'logical -> backup', // backup/meta
+  'logical -> restore', // restore/index, restore/start, restore/types, restore/recovery-config, restore/pitr
+  'restore -> backup', // backup/meta, backup/needed-wal, backup/external-config, backup/resolve
+  'restore -> wal', // wal/identify, wal/layout, wal/timelines, wal/archive-listing, wal/check
+  'retention -> backup', // backup/meta, backup/cluster-identity
+  'retention -> wal', // wal/archive-listing, wal/check
+  'scenarios -> backup', // the demo drives the use cases through their index.ts
+  'scenarios -> doctor',
+  'scenarios -> inspect',
+  'scenarios -> restore',
+  'wal -> backup', // backup/meta, backup/cluster-identity
+  'wal -> restore', // restore/pitr/wal-records
+]);
+
+/** Breaches of the hard rules that exist today, file by file (issue 11 item 1). No new one passes. */
+const KNOWN_FILE_EDGES = new Set([
+  'repo/check.ts -> wal/layout.ts', // repo check walks the WAL archive
+  'repo/check.ts -> wal/read-archived.ts',
+  'repo/storage/posix/repo-owner.ts -> backup/os-names.ts', // OS user and group names
+]);
+
+/**
+ * Files outside cli/ that mention process.stdout or console but do not print: each with its reason.
+ */
+const PRINT_ALLOWED = new Map([
+  ['doctor/archive-access.ts', 'the text is a script run as the server user in a child process; its stdout is read back'],
+]);
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** 'cli', 'repo', ... or '.' for a file at the top of src/. */
+const folderOf = (rel) => (rel.includes('/') ? rel.split('/')[0] : '.');
+const isTestCode = (rel) =>
+  /\.(test|fixtures)\.ts$/.test(rel) || rel.startsWith('test-support/') || rel.startsWith('faults/') || /(^|\/)test-[^/]*\.ts$/.test(rel);
+
+/** Relative import specifiers of a file, as src-relative .ts paths. */
+function importsOf(file, text) {
+  const specs = [];
+  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+  for (const m of text.matchAll(re)) {
+    const spec = m[1];
+    if (!spec.startsWith('.')) continue;
+    const target = relative(root, resolve(dirname(file), spec)).split(sep).join('/').replace(/\.js$/, '.ts');
+    specs.push({ spec, target, line: text.slice(0, m.index).split('\n').length });
+  }
+  return specs;
+}
+
+/** Lines that write to stdout or the console, comments excluded. */
+function printLines(text) {
+  const hits = [];
+  text.split('\n').forEach((line, i) => {
+    const code = line.replace(/\/\/.*$/, '');
+    if (/^\s*(\*|\/\*)/.test(line)) return;
+    if (/\bprocess\.stdout\b|\bconsole\.(log|info|warn|error|debug|table|dir)\b/.test(code)) hits.push(i + 1);
+  });
+  return hits;
+}
+
+/** The rule an import breaks, or undefined. */
+function ruleBroken(from, to, fromRel, toRel) {
+  if (!isTestCode(fromRel) && isTestCode(toRel)) return 'production code never imports test code (test-support/, faults/, *.test.ts, *.fixtures.ts, test-*.ts)';
+  if (isTestCode(fromRel)) return undefined; // tests drive every layer
+  if (from === to || KNOWN_FILE_EDGES.has(`${fromRel} -> ${toRel}`)) return undefined;
+  if (to === 'cli') return 'only cli/ depends on cli/ (move what is shared to a leaf, e.g. config/)';
+  if (from === 'repo' && (to === 'pg' || USE_CASES.includes(to))) return 'repo/ never imports pg/ nor a use case';
+  if (from === 'pg' && (to === 'repo' || USE_CASES.includes(to))) return 'pg/ never imports repo/ nor a use case';
+  if (from === 'config' && USE_CASES.includes(to)) return 'config/ never imports a use case';
+  if (USE_CASES.includes(from) && USE_CASES.includes(to) && !ALLOWED_USE_CASE_EDGES.has(`${from} -> ${to}`))
+    return `new use-case edge ${from} -> ${to} (use cases share code through repo/, pg/ or a leaf; see ALLOWED_USE_CASE_EDGES)`;
+  return undefined;
+}
+
+const violations = [];
+const files = walk(root);
+for (const file of files) {
+  const rel = relative(root, file).split(sep).join('/');
+  const text = readFileSync(file, 'utf8');
+  for (const imp of importsOf(file, text)) {
+    const rule = ruleBroken(folderOf(rel), folderOf(imp.target), rel, imp.target);
+    if (rule) violations.push(`src/${rel}:${imp.line} imports '${imp.spec}': ${rule}`);
+  }
+  if (folderOf(rel) !== 'cli' && !isTestCode(rel) && !PRINT_ALLOWED.has(rel)) {
+    for (const line of printLines(text)) violations.push(`src/${rel}:${line}: only cli/ prints (report through a callback or return data)`);
+  }
+}
+
+if (violations.length) {
+  console.error(`BOUNDARIES: ${violations.length} violation(s) of the import rules (docs/architecture.md):`);
+  for (const v of violations) console.error(`  ${v}`);
+  process.exit(1);
+}
+console.log(`BOUNDARIES: ok (${files.length} files)`);
