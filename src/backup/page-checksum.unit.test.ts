@@ -26,7 +26,7 @@ test('the block number is mixed in: the same page at another block fails', () =>
 test('a flipped byte anywhere in the page body is detected', () => {
   for (const off of [24, 1000, 4096, 8191]) {
     const page = realPage();
-    page[off] ^= 0x40;
+    page[off] = page[off]! ^ 0x40;
     assert.equal(checkPage(page, REAL_PAGE_BLOCK, 0xffff_ffff_ffff_ffffn), 'bad', `offset ${off}`);
   }
 });
@@ -49,7 +49,7 @@ test('new pages and pages changed after the backup start are not checked', () =>
   const page = realPage();
   const lsn = pageLsn(page);
   assert.ok(lsn > 0n);
-  page[100] ^= 1; // damage that would fail...
+  page[100] = page[100]! ^ 1; // damage that would fail...
   assert.equal(checkPage(page, REAL_PAGE_BLOCK, lsn), 'after-start'); // ...but the page is newer than the start
   assert.equal(checkPage(page, REAL_PAGE_BLOCK, lsn + 1n), 'bad');
 });

@@ -436,7 +436,8 @@ faultTest('archive: a repository and passphrase file only root can use FAIL as t
     assert.equal(d.report.summary[0]!.verdict, 'not ready');
 
     // The archiver now fails for real: that is a FAIL, not a warning.
-    const [{ f }] = await cluster.query<{ f: string }>('SELECT txid_current(), pg_walfile_name(pg_switch_wal()) AS f');
+    const [switched] = await cluster.query<{ f: string }>('SELECT txid_current(), pg_walfile_name(pg_switch_wal()) AS f');
+    const f = switched!.f;
     await until('the archiver reports a failure', 30_000, async () =>
       (await cluster.query<{ n: number }>('SELECT failed_count::int AS n FROM pg_stat_archiver'))[0]!.n > 0);
     d = await doctor(['archive'], undefined, { checkArchive: true, archiveTimeoutMs: 3000 });

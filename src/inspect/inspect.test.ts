@@ -121,7 +121,7 @@ test('inspect lists the objects of a database', async () => {
   assert.deepEqual(idx, [['orders_customer_idx', 'btree', false, false], ['orders_pkey', 'btree', true, true]]);
   assert.match(o.indexes.find((i) => i.name === 'orders_customer_idx')!.definition, /CREATE INDEX orders_customer_idx ON sales\.orders USING btree \(customer\)/);
 
-  assert.match(r.explain!.tables.catalog, /pg_class relkind 'r'/);
+  assert.match(r.explain!.tables!.catalog, /pg_class relkind 'r'/);
   const text = renderInspect(r);
   assert.match(text, /from pg_class relkind 'r' \(table\)/);
   assert.match(text, /from pg_namespace/);

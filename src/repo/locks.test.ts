@@ -149,7 +149,7 @@ for (const kind of testedStorageKinds()) {
       // Never stolen silently: it is still there.
       assert.deepEqual(await keys(d), [EXCLUSIVE_KEY]);
       const [status] = await listLocks(d);
-      assert.equal(status.stale, true);
+      assert.equal(status!.stale, true);
       const removed = await breakLock(d, dead.id);
       assert.equal(removed.pid, dead.pid);
       assert.deepEqual(await keys(d), []);

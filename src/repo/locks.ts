@@ -255,7 +255,7 @@ function conflict(wanted: LockInfo, holders: LockStatus[]): PgkeepError {
   const stale = holders.filter((h) => h.stale);
   const first = holders[0];
   let message =
-    holders.length === 1
+    holders.length === 1 && first
       ? `the repository is locked by ${describeHolder(first)}${first.stale ? `, but that lock looks stale: ${first.staleReason}` : ''}`
       : `the repository is in use by ${holders.length} other processes: ` +
         holders.map((h) => `${describeHolder(h)}${h.stale ? ` [stale: ${h.staleReason}]` : ''}`).join('; ');

@@ -106,7 +106,7 @@ faultTest('restore --delta over a crashed primary (kill -9) keeps the WAL the ar
   await src.exec("insert into t select g, 'unarchived-' || g from generate_series(1001, 2000) g");
   const [seg] = await src.query<{ f: string }>('select pg_walfile_name(pg_switch_wal()) as f');
   await src.exec("insert into t select g, 'current-' || g from generate_series(2001, 2500) g");
-  const [{ n: expected }] = await src.query<{ n: number }>('select count(*)::int as n from t');
+  const expected = (await src.query<{ n: number }>('select count(*)::int as n from t'))[0]!.n;
   assert.equal(expected, 2500);
   assert.ok(existsSync(join(src.dataDir, 'pg_wal', 'archive_status', `${seg!.f}.ready`)), `${seg!.f} waits for the archiver`);
 
@@ -131,8 +131,9 @@ faultTest('restore --delta over a crashed primary (kill -9) keeps the WAL the ar
   try {
     const r = await restore(opts(src.dataDir, { id: undefined, delta: true, start: true, onStarted: (c) => (restored = c) }));
     const w = (r as { unarchivedWal?: { files: { name: string; keptInPgWal: boolean }[]; savedTo: string } }).unarchivedWal;
-    const [{ n, u, c }] = await restored!.query<{ n: number; u: number; c: number }>(
+    const [counts] = await restored!.query<{ n: number; u: number; c: number }>(
       "select count(*)::int as n, count(*) filter (where v like 'unarchived-%')::int as u, count(*) filter (where v like 'current-%')::int as c from t");
+    const { n, u, c } = counts!;
     assert.deepEqual({ n, u, c }, { n: expected, u: 1000, c: 500 }, `every committed row came back; removed: ${r.removed.join(', ')}`);
     assert.ok(w, 'the result reports the unarchived WAL');
     const names = w.files.map((f) => f.name);

@@ -81,7 +81,7 @@ async function startCephRgwOnce(): Promise<CephRgw> {
   // Never leave daemons behind, even when the test process exits abruptly.
   process.once('exit', killAll);
   try {
-    const [monPort, rgwPort] = await freePorts(2);
+    const [monPort, rgwPort] = (await freePorts(2)) as [number, number];
     const conf = join(dir, 'ceph.conf');
     for (const sub of ['run', 'log', 'mon.a', 'mgr.x', 'osd.0', 'rgw.a']) await mkdir(join(dir, sub));
     await writeFile(conf, cephConf(dir, randomUUID(), monPort, rgwPort));
@@ -202,7 +202,7 @@ rgw_gc_processor_max_time = 10
 function fsidOf(conf: string): string {
   const m = /^fsid = (.+)$/m.exec(readFileSync(conf, 'utf8'));
   if (!m) throw new Error('no fsid in ceph.conf');
-  return m[1];
+  return m[1]!;
 }
 
 interface Daemon {

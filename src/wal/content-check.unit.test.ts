@@ -41,7 +41,7 @@ test('segment: every page header is checked; a zero tail is fine, data after it 
 
   for (const [offset, what] of [[5 * BLK + 9, /page at offset 40960 .*says/], [7 * BLK, /page magic/], [9 * BLK + 2, /page flags/], [11 * BLK + 9, /page at offset 90112 .*says/]] as const) {
     const bad = segment(3n);
-    bad[offset] ^= 0x10;
+    bad[offset] = bad[offset]! ^ 0x10;
     assert.match(walContentProblem(f, bad)!, what, `flip at ${offset}`);
   }
   const flags = segment(3n);
@@ -69,7 +69,7 @@ test('.partial: the valid pages are checked, the stale rest is ignored', () => {
   p.fill(0x77, 30 * BLK); // a recycled file's old bytes
   assert.equal(walContentProblem(name('000000010000000000000003.partial'), p), undefined);
   const bad = Buffer.from(p);
-  bad[10] ^= 0x01;
+  bad[10] = bad[10]! ^ 0x01;
   assert.match(walContentProblem(name('000000010000000000000003.partial'), bad)!, /its name says/);
 });
 
@@ -144,12 +144,12 @@ test('records: every record\'s CRC-32C, across pages; records cut by the segment
   assert.equal(walContentProblem(f, seg), undefined);
   for (const [i, at] of [[1, starts[1]! + 4000], [2, starts[2]! + 15000], [0, starts[0]! + 30], [3, starts[3]! + 21]] as const) {
     const bad = Buffer.from(seg);
-    bad[at] ^= 0x01;
+    bad[at] = bad[at]! ^ 0x01;
     assert.match(walContentProblem(f, bad, undefined, { records: true })!, new RegExp(`record ${i + 1} at 0/30.* fails its CRC-32C`), `record ${i + 1}`);
     assert.equal(walContentProblem(f, bad), undefined, 'without records only the pages are checked');
   }
   // A .partial is not record-checked (what follows its end is not WAL).
   const partial = Buffer.from(seg);
-  partial[starts[1]! + 4000] ^= 0x01;
+  partial[starts[1]! + 4000] = partial[starts[1]! + 4000]! ^ 0x01;
   assert.equal(walContentProblem(name('000000010000000000000003.partial'), partial, undefined, { records: true }), undefined);
 });

@@ -131,7 +131,7 @@ faultTest('a segment whose content was damaged before it was pushed: the envelop
     new WalRecordScanner(() => undefined, (rec, lsn) => { first ??= { at: Number(lsn - start), length: rec.length }; }).segment(good, start);
     assert.ok(first && first.length > 30, 'the segment has a record');
     const inRecord = Buffer.from(good);
-    inRecord[first.at + 26] ^= 0x20;
+    inRecord[first.at + 26] = inRecord[first.at + 26]! ^ 0x20;
     await r.repo.putObject(walObjectName('test', sysid, seg), inRecord);
     const crc = await cli(r.dir, ['wal', 'check', '--read-data']);
     assert.equal(crc.code, 7, crc.stdout + crc.stderr);

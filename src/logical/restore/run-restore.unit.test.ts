@@ -38,7 +38,7 @@ async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 for (const [label, script] of [
   ['exits before reading stdin', 'exit 3'],
   ['reads some of stdin, then exits', 'head -c 100000 >/dev/null; exit 3'],
-]) {
+] as const) {
   test(`a tool that ${label} while a large stream is written to it: the call settles with its exit code`, async () => {
     for (let i = 0; i < 5; i++) {
       const r = await bounded(runRestoreTool({ tool: sh, args: ['-c', script], env: process.env, input: stubbornInput() }), 10_000, 'runRestoreTool');

@@ -29,7 +29,7 @@ function keyProblem(key: string, isPrefix: boolean): string | undefined {
   if (Buffer.byteLength(key) > 1000) return 'it is longer than 1000 bytes';
   const segments = key.split('/');
   for (let i = 0; i < segments.length; i++) {
-    const s = segments[i];
+    const s = segments[i]!;
     if (s === '') return 'it has an empty path segment';
     if (s === '.' || s === '..') return `it has a '${s}' segment`;
     // A prefix may end in the middle of a segment, e.g. "packs/a" for "packs/ab/...".

@@ -15,7 +15,7 @@ export function parseS3Location(location: string): S3Location {
       hint: 'write it as s3://BUCKET or s3://BUCKET/PREFIX, e.g. s3://backups/pgkeep/prod',
     });
   }
-  const parts = m[2].split('/').filter((p) => p !== '');
+  const parts = (m[2] ?? '').split('/').filter((p) => p !== '');
   if (parts.some((p) => p === '.' || p === '..')) {
     throw new PgkeepError('CONFIG', `invalid S3 repository location ${JSON.stringify(location)}: '.' or '..' in the prefix`, {
       hint: 'use a plain prefix such as s3://backups/pgkeep/prod',
