@@ -12,85 +12,28 @@
  *
  * Layout of the base directory: data/ (PGDATA), socket/, server.log.
  */
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
 import { findPgBinDir, pgToolPath } from './bin.js';
-import { mergeConf, parseConfLines, renderConfLines, type ConfValue } from './conf-file.js';
-import { hardenHostTrust, hbaFileText, hbaForCopy, type HbaReport } from './restored-hba.js';
+import type { ConfValue } from './conf-file.js';
+import type { HbaReport } from './restored-hba.js';
 import { chownTreeToServerUser, ensureTraversable, runProgram, runProgramSync, serverOsUser, type RunResult } from './server-user.js';
+import { freePort, makeBaseDir } from './local-cluster/base-dir.js';
+import { moveConfigOut, prepareAuthFiles, updateIncludeFile, writeOwnSettings } from './local-cluster/config-files.js';
+import { runInitdb } from './local-cluster/initdb.js';
+import type { LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
+import { fileSize, parseControlLines, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
+import { installSafetyNet, live } from './local-cluster/safety-net.js';
 
-export type StopMode = 'smart' | 'fast' | 'immediate';
-export type HostAuthMethod = 'trust' | 'scram-sha-256' | 'md5' | 'password' | 'reject';
+export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
+export { freePort } from './local-cluster/base-dir.js';
 
-export interface LocalClusterCreateOptions {
-  /** Directory with initdb/pg_ctl/postgres (default: PGKEEP_PG_BIN, pg_config, /usr/lib/postgresql). */
-  pgBin?: string;
-  /** Major version wanted (default: the newest found). */
-  major?: number;
-  /** initdb --data-checksums (default true). */
-  dataChecksums?: boolean;
-  /** Settings written to the cluster's include file (e.g. { wal_level: 'replica', fsync: false }). */
-  settings?: Record<string, ConfValue>;
-  /** pg_hba.conf lines put before initdb's, so they win. */
-  hba?: string[];
-  /** Extra initdb arguments. */
-  initdbArgs?: string[];
-  /** Bootstrap superuser name (default "postgres"). */
-  superuser?: string;
-  /** Password of the superuser (needed when authMethod asks for one). */
-  superuserPassword?: string;
-  /** Authentication for TCP connections in initdb's pg_hba.conf (default trust). Unix socket: trust. */
-  authMethod?: HostAuthMethod;
-  /** Fixed TCP port (default: a free one). */
-  port?: number;
-  /** listen_addresses (default "127.0.0.1"; "" = unix socket only). */
-  listen?: string;
-  /** Parent of the base directory (default os.tmpdir()). */
-  tmpDir?: string;
-  /**
-   * Keep postgresql.conf, pg_hba.conf and pg_ident.conf in this directory instead of the data
-   * directory, as Debian does (/etc/postgresql/<major>/<name>): the server is started with
-   * config_file pointing there, and that file sets data_directory, hba_file and ident_file.
-   */
-  configDir?: string;
-}
-
-export interface LocalClusterAttachOptions {
-  pgBin?: string;
-  /** TCP port to use (default: a free one). */
-  port?: number;
-  superuser?: string;
-  settings?: Record<string, ConfValue>;
-  hba?: string[];
-  /** destroy() also removes the data directory (default false: only our temp directory). */
-  removeDataDir?: boolean;
-  /**
-   * listen_addresses (default "": unix socket only). With TCP, pg_hba.conf never trusts a host
-   * line (restored-hba.ts).
-   */
-  listen?: string;
-  tmpDir?: string;
-}
-
-export interface StartOptions {
-  /** Wait until the server accepts connections (default true). */
-  wait?: boolean;
-  /** Seconds pg_ctl waits (default 120). */
-  timeoutSeconds?: number;
-}
-
-/** The include file pgkeep owns inside PGDATA; postgresql.conf includes it last. */
-const INCLUDE_FILE = 'pgkeep-local.conf';
-const INCLUDE_LINE = `include_if_exists = '${INCLUDE_FILE}'\t# added by pgkeep's local-cluster manager`;
 const PORT_RETRIES = 4;
-
-const live = new Set<LocalCluster>();
 
 export class LocalCluster {
   readonly baseDir: string;
@@ -151,7 +94,7 @@ export class LocalCluster {
       port: opts.port ?? (await freePort()), portIsFixed: opts.port !== undefined, removeDataDir: true, listen: opts.listen ?? '127.0.0.1',
     });
     try {
-      await cluster.initdb(opts);
+      await runInitdb(cluster, (tool, args) => cluster.run(tool, args), opts);
       if (opts.configDir) cluster.moveConfigOut(resolve(opts.configDir));
       cluster.writeOwnSettings();
       const method = opts.authMethod ?? 'trust';
@@ -189,7 +132,7 @@ export class LocalCluster {
         chownTreeToServerUser(abs);
       }
       chmodSync(abs, 0o700);
-      cluster.hba = cluster.prepareAuthFiles();
+      cluster.hba = prepareAuthFiles(cluster.dataDir, cluster.listen);
       cluster.writeOwnSettings();
       await cluster.configure(opts.settings ?? {}, opts.hba);
     } catch (e) {
@@ -199,39 +142,18 @@ export class LocalCluster {
     return cluster;
   }
 
-  private async initdb(opts: LocalClusterCreateOptions): Promise<void> {
-    const method = opts.authMethod ?? 'trust';
-    const args = ['-D', this.dataDir, '-U', this.superuser, '--encoding=UTF8', '--locale=C', '--no-sync',
-      '--auth-local=trust', `--auth-host=${method}`];
-    if (opts.dataChecksums ?? true) args.push('--data-checksums');
-    let pwfile: string | undefined;
-    if (opts.superuserPassword !== undefined) {
-      pwfile = join(this.baseDir, 'pwfile');
-      writeFileSync(pwfile, opts.superuserPassword + '\n', { mode: 0o600 });
-      chownTreeToServerUser(pwfile);
-      args.push(`--pwfile=${pwfile}`);
-    } else if (method !== 'trust' && method !== 'reject') {
-      throw new PgkeepError('USAGE', `authMethod ${method} needs a superuserPassword`);
-    }
-    args.push(...(opts.initdbArgs ?? []));
-    const r = await this.run('initdb', args);
-    if (pwfile) rmSync(pwfile, { force: true });
-    if (r.code !== 0) {
-      throw new PgkeepError('SERVER_NOT_READY', `initdb failed (exit ${r.code}): ${tail(r.stderr || r.stdout, 15)}`);
-    }
+  /** The Debian layout: the three configuration files moved to `dir`. */
+  private moveConfigOut(dir: string): void {
+    moveConfigOut(this.dataDir, dir);
+    this.configDir = dir;
   }
 
-  /** The Debian layout: the three configuration files moved to `dir`, which points back at the data directory. */
-  private moveConfigOut(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    for (const name of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) {
-      writeFileSync(join(dir, name), readFileSync(join(this.dataDir, name)));
-      rmSync(join(this.dataDir, name));
-    }
-    appendFileSync(join(dir, 'postgresql.conf'), `data_directory = '${this.dataDir}'\nhba_file = '${join(dir, 'pg_hba.conf')}'\nident_file = '${join(dir, 'pg_ident.conf')}'\n`);
-    chownTreeToServerUser(dir);
-    ensureTraversable(dir);
-    this.configDir = dir;
+  /** Write port/socket/listen into the include file and make postgresql.conf include it. */
+  private writeOwnSettings(): void {
+    writeOwnSettings({
+      dataDir: this.dataDir, configDir: this.configDir, configFile: this.configFile, hbaFile: this.hbaFile,
+      listen: this.listen, port: this._port, socketDir: this.socketDir,
+    });
   }
 
   /** postgresql.conf the server reads. */
@@ -245,70 +167,13 @@ export class LocalCluster {
   }
 
   /**
-   * A data directory copied from a Debian-style server has no pg_hba.conf/pg_ident.conf (they live
-   * in /etc/postgresql): give it ones that let the local superuser in over the private socket (and,
-   * with TCP, password logins). The backup's own pg_hba.conf is only hardened: no trust over TCP.
-   */
-  private prepareAuthFiles(): HbaReport {
-    const ident = join(this.dataDir, 'pg_ident.conf');
-    if (!existsSync(ident)) {
-      writeFileSync(ident, '');
-      chownTreeToServerUser(ident);
-    }
-    const file = join(this.dataDir, 'pg_hba.conf');
-    const tcp = this.listen.trim() !== '';
-    if (!existsSync(file)) {
-      const lines = hbaForCopy(tcp);
-      writeFileSync(file, hbaFileText(lines), { mode: 0o600 });
-      chownTreeToServerUser(file);
-      return { file, action: 'written', lines };
-    }
-    if (!tcp) return { file, action: 'kept', lines: [] };
-    const hardened = hardenHostTrust(readFileSync(file, 'utf8'));
-    if (hardened.includes.length > 0) {
-      throw new PgkeepError('UNSUPPORTED', `${file} includes other files (${hardened.includes.join('; ')}), which pgkeep cannot check for trust over TCP`, {
-        hint: 'start the copy without --listen (unix socket only), or put the included lines into pg_hba.conf itself',
-      });
-    }
-    if (hardened.changed.length === 0) return { file, action: 'kept', lines: [] };
-    writeFileSync(file, hardened.text);
-    return { file, action: 'hardened', lines: hardened.changed };
-  }
-
-  /** Write port/socket/listen into the include file and make postgresql.conf include it. */
-  private writeOwnSettings(): void {
-    const conf = this.configFile;
-    const text = existsSync(conf) ? readFileSync(conf, 'utf8') : '';
-    const include = this.configDir ? join(this.dataDir, INCLUDE_FILE) : INCLUDE_FILE;
-    if (!text.includes(`include_if_exists = '${include}'`)) {
-      appendFileSync(conf, `${text.endsWith('\n') || text === '' ? '' : '\n'}${INCLUDE_LINE.replace(INCLUDE_FILE, include)}\n`);
-    }
-    this.updateIncludeFile({
-      listen_addresses: this.listen,
-      port: this._port,
-      unix_socket_directories: this.socketDir,
-      // A copied postgresql.conf may name the source's files: the ones pgkeep prepared (and reports) are these.
-      hba_file: this.hbaFile,
-      ident_file: join(this.configDir ?? this.dataDir, 'pg_ident.conf'),
-    });
-  }
-
-  private updateIncludeFile(settings: Record<string, ConfValue>): void {
-    const file = join(this.dataDir, INCLUDE_FILE);
-    const current = existsSync(file) ? parseConfLines(readFileSync(file, 'utf8')) : new Map<string, string>();
-    mergeConf(current, settings);
-    writeFileSync(file, renderConfLines(current, "settings written by pgkeep's local-cluster manager; postgresql.conf includes this file"));
-    chownTreeToServerUser(file);
-  }
-
-  /**
    * Write settings (into the include file, which wins over postgresql.conf; ALTER SYSTEM still
    * wins over it) and pg_hba.conf lines (put first, so they win). Takes effect on reload() or
    * restart(), as the setting requires.
    */
   async configure(settings: Record<string, ConfValue> = {}, hba?: string[]): Promise<void> {
     if ('port' in settings && typeof settings.port === 'number') this._port = settings.port;
-    if (Object.keys(settings).length) this.updateIncludeFile(settings);
+    if (Object.keys(settings).length) updateIncludeFile(this.dataDir, settings);
     if (hba && hba.length) {
       const file = this.hbaFile;
       const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -345,7 +210,7 @@ export class LocalCluster {
       const log = readFrom(this.logFile, logStart);
       if (!this.portIsFixed && attempt < PORT_RETRIES && /could not bind|Address already in use|could not create any TCP\/IP sockets/.test(log)) {
         this._port = await freePort();
-        this.updateIncludeFile({ port: this._port });
+        updateIncludeFile(this.dataDir, { port: this._port });
         continue;
       }
       // pg_ctl may have left a server that is still starting (timeout): stop it.
@@ -506,102 +371,5 @@ export class LocalCluster {
     }
     rmSync(this.baseDir, { recursive: true, force: true });
     if (this.removeDataDir) rmSync(this.dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Parse pg_controldata's "Name:   value" lines. */
-function parseControlLines(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
-}
-
-function makeBaseDir(parent?: string): string {
-  const base = mkdtempSync(join(parent ?? tmpdir(), 'pgkeep-cluster-'));
-  // The socket's directory is private to the server's OS user (and root): whoever may enter it may connect.
-  mkdirSync(join(base, 'socket'), { mode: 0o700 });
-  chmodSync(join(base, 'socket'), 0o700);
-  if (serverOsUser()) {
-    ensureTraversable(base);
-    chownTreeToServerUser(base);
-  }
-  return base;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1 (start() retries if it is taken meanwhile). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** The server log lines that say why it did not start: the FATAL one, and what it refers to. */
-function startFailureReason(log: string): string | undefined {
-  const lines = log.split('\n');
-  const i = lines.findIndex((l) => /\b(FATAL|PANIC):/.test(l));
-  if (i < 0) return undefined;
-  const strip = (l: string) => l.replace(/^.*?\b(LOG|FATAL|PANIC|ERROR):\s+/, '$1: ');
-  // "configuration file ... contains errors" follows the line naming the bad setting.
-  if (/contains errors/.test(lines[i]!) && i > 0) return `${strip(lines[i - 1]!)}; ${strip(lines[i]!)}`;
-  return strip(lines[i]!);
-}
-
-function tail(text: string, lines: number): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readFrom(path: string, offset: number): string {
-  try {
-    return readFileSync(path).subarray(offset).toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
-let netInstalled = false;
-
-/** Clusters a process forgot to destroy are stopped (immediate) and removed when it exits. */
-function installSafetyNet(): void {
-  if (netInstalled) return;
-  netInstalled = true;
-  const cleanupAll = () => {
-    for (const c of [...live]) {
-      try {
-        c.emergencyCleanup();
-      } catch {
-        // keep going: other clusters still need stopping
-      }
-    }
-  };
-  process.on('exit', cleanupAll);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      cleanupAll();
-      // If nobody else handles the signal, behave as if we had not caught it.
-      if (process.listenerCount(sig) === 1) {
-        process.off(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, onSignal);
   }
 }

@@ -7,11 +7,11 @@
  */
 import { PgkeepError } from '../../errors.js';
 import type { ClusterSettings } from '../../config/types.js';
-import { streamContent, type FileEntry, type FileRecord } from '../../repo/index.js';
+import { streamContent, type FileEntry } from '../../repo/index.js';
 import { parseWalSegmentSizeSetting } from '../../pg/lsn.js';
 import {
   ReplicationClient, assertManifestVerified, parseBackupManifest, verifyManifestEntries,
-  type BackupEvent, type StoredFileFacts, type TarEntry,
+  type BackupEvent, type TarEntry,
 } from '../../pg/protocol/index.js';
 import type { TablespaceInfo } from '../meta.js';
 import { WalCollector } from '../stream-wal.js';
@@ -20,6 +20,20 @@ import { connect } from '../../pg/connect.js';
 import { collectExternalConfig, configLocationsWarning, sqlConfigLocations, sqlReader, type ExternalConfig } from '../external-config.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 import { withArticle } from '../../words.js';
+import { InflightWrites } from './inflight-writes.js';
+
+/** Owner of the server's files, given to the files we add (backup_manifest, WAL). */
+type FileOwner = Pick<FileEntry, 'uid' | 'gid' | 'owner' | 'group'>;
+
+/** What the steps of one copy share. */
+interface CopyState {
+  report: CopyReport;
+  writes: InflightWrites;
+  /** pg_tblspc/<oid> -> location, for the links the tar has not carried yet. */
+  tsLinks: Map<string, string>;
+  owner?: FileOwner;
+  progress: () => void;
+}
 
 export class StreamSource implements BackupSource {
   readonly method = 'stream' as const;
@@ -121,76 +135,26 @@ export class StreamSource implements BackupSource {
 
   async copy(run: BackupRun): Promise<CopyReport> {
     const report: CopyReport = { files: 0, bytes: 0, reusedFiles: 0, vanished: [], pagesChecked: 0, checksumFailures: [], tablespaces: this.tablespaces };
-    const stored = new Map<string, StoredFileFacts>();
-    const inflight = new Set<Promise<unknown>>();
-    const maxInflight = Math.max(2, run.jobs * 2);
-    let failed: unknown;
-    let filesDone = 0;
-    let manifest: Buffer | undefined;
-    /** Owner of the server's files, given to the files we add (backup_manifest, WAL). */
-    let owner: Pick<FileEntry, 'uid' | 'gid' | 'owner' | 'group'> | undefined;
-    const tsLinks = new Map(this.tablespaces.map((t) => [`pg_tblspc/${t.oid}`, t.location]));
-    const progress = () => run.progress({ phase: 'copying', bytesDone: report.bytes, bytesTotal: this.totalBytes, filesDone });
-
-    const track = (p: Promise<FileRecord>) => {
-      const t = p.then((r) => {
-        if (r.type === 'file') stored.set(r.path, { size: r.size, ...(r.sha256 ? { sha256hex: r.sha256 } : {}) });
-        filesDone++;
-      }, (e) => {
-        failed ??= e;
-      });
-      inflight.add(t);
-      void t.finally(() => inflight.delete(t));
+    const writes = new InflightWrites(Math.max(2, run.jobs * 2));
+    const c: CopyState = {
+      report, writes,
+      tsLinks: new Map(this.tablespaces.map((t) => [`pg_tblspc/${t.oid}`, t.location])),
+      progress: () => run.progress({ phase: 'copying', bytesDone: report.bytes, bytesTotal: this.totalBytes, filesDone: writes.filesDone }),
     };
-
+    let manifest: Buffer | undefined;
     for (;;) {
       const next = await this.nextEvent().catch((e: unknown) => {
         throw checksumFailureError(e);
       });
       if (next.done) break;
       const ev = next.value;
-      if (failed) throw failed;
+      writes.throwIfFailed();
       switch (ev.type) {
-        case 'file': {
-          report.files++;
-          if (ev.archive === 'base.tar' && tsLinks.has(ev.path)) {
-            // the tablespace's link: recorded as a symlink to its location (whatever the tar says)
-            ev.content.resume();
-            track(run.writer.addFile({ ...entryOf(ev.path, ev.entry), type: 'symlink', linkTarget: tsLinks.get(ev.path)! }));
-            tsLinks.delete(ev.path);
-            break;
-          }
-          const entry = entryOf(ev.path, ev.entry);
-          if (!owner && ev.entry.type === 'file') {
-            owner = { uid: entry.uid, gid: entry.gid, owner: entry.owner, group: entry.group };
-            if (this.wal) this.wal.owner = owner;
-          }
-          if (ev.entry.type !== 'file') {
-            ev.content.resume();
-            if (ev.entry.type === 'directory' || ev.entry.type === 'symlink') track(run.writer.addFile(entry));
-            else run.warn(`skipped ${ev.path}: ${withArticle(ev.entry.type)} entry in the server's archive`);
-            break;
-          }
-          const content = streamContent(ev.content, (n) => {
-            report.bytes += n;
-            progress();
-          });
-          if (ev.path === 'backup_label' || ev.path === 'tablespace_map') {
-            const text = await readAll(ev.content, (n) => {
-              report.bytes += n;
-              progress();
-            });
-            if (ev.path === 'backup_label') this.backupLabel = text.toString('utf8');
-            else this.tablespaceMap = text.toString('utf8');
-            track(run.writer.addFile(entry, text));
-            break;
-          }
-          track(run.writer.addFile(entry, content));
-          while (inflight.size >= maxInflight) await Promise.race(inflight);
+        case 'file':
+          await this.copyFile(run, ev, c);
           break;
-        }
         case 'progress':
-          progress();
+          c.progress();
           break;
         case 'manifest':
           manifest = ev.content;
@@ -204,22 +168,54 @@ export class StreamSource implements BackupSource {
     }
     await this.watch?.stop();
     // tablespaces whose link the tar did not carry (TABLESPACE_MAP): record them too
-    for (const [path, location] of tsLinks) {
-      track(run.writer.addFile({ path, type: 'symlink', mode: 0o777, mtimeMs: Date.now(), linkTarget: location }));
+    for (const [path, location] of c.tsLinks) {
+      writes.track(run.writer.addFile({ path, type: 'symlink', mode: 0o777, mtimeMs: Date.now(), linkTarget: location }));
     }
-    await Promise.all([...inflight]);
-    if (failed) throw failed;
+    await writes.drain();
     if (!this.stopped) throw new PgkeepError('CONNECTION', 'BASE_BACKUP ended without its stop position');
     if (!manifest) throw new PgkeepError('CONNECTION', 'the server sent no backup_manifest');
-
-    run.progress({ phase: 'verifying', bytesDone: report.bytes, filesDone });
-    const parsed = parseBackupManifest(manifest, { verifyChecksum: true });
-    const verdict = verifyManifestEntries(parsed, stored);
-    assertManifestVerified(verdict, 'the stored backup');
-    report.manifestFilesChecked = verdict.checked;
-    await run.writer.addFile({ path: 'backup_manifest', type: 'file', mode: 0o600, size: manifest.length, mtimeMs: Date.now(), ...owner }, manifest);
-    report.files++;
+    await addVerifiedManifest(run, report, manifest, writes, c.owner);
     return report;
+  }
+
+  /** One file of the server's archives into the writer (backup_label and tablespace_map also kept here). */
+  private async copyFile(run: BackupRun, ev: Extract<BackupEvent, { type: 'file' }>, c: CopyState): Promise<void> {
+    const { report, writes, tsLinks } = c;
+    report.files++;
+    if (ev.archive === 'base.tar' && tsLinks.has(ev.path)) {
+      // the tablespace's link: recorded as a symlink to its location (whatever the tar says)
+      ev.content.resume();
+      writes.track(run.writer.addFile({ ...entryOf(ev.path, ev.entry), type: 'symlink', linkTarget: tsLinks.get(ev.path)! }));
+      tsLinks.delete(ev.path);
+      return;
+    }
+    const entry = entryOf(ev.path, ev.entry);
+    if (!c.owner && ev.entry.type === 'file') {
+      c.owner = { uid: entry.uid, gid: entry.gid, owner: entry.owner, group: entry.group };
+      if (this.wal) this.wal.owner = c.owner;
+    }
+    if (ev.entry.type !== 'file') {
+      ev.content.resume();
+      if (ev.entry.type === 'directory' || ev.entry.type === 'symlink') writes.track(run.writer.addFile(entry));
+      else run.warn(`skipped ${ev.path}: ${withArticle(ev.entry.type)} entry in the server's archive`);
+      return;
+    }
+    const content = streamContent(ev.content, (n) => {
+      report.bytes += n;
+      c.progress();
+    });
+    if (ev.path === 'backup_label' || ev.path === 'tablespace_map') {
+      const text = await readAll(ev.content, (n) => {
+        report.bytes += n;
+        c.progress();
+      });
+      if (ev.path === 'backup_label') this.backupLabel = text.toString('utf8');
+      else this.tablespaceMap = text.toString('utf8');
+      writes.track(run.writer.addFile(entry, text));
+      return;
+    }
+    writes.track(run.writer.addFile(entry, content));
+    await writes.waitForRoom();
   }
 
   async stop(): Promise<StopInfo> {
@@ -302,4 +298,15 @@ async function readAll(stream: AsyncIterable<Buffer>, onBytes: (n: number) => vo
     parts.push(c);
   }
   return Buffer.concat(parts);
+}
+
+/** The server's backup_manifest checked against what was stored, then stored as "backup_manifest". */
+async function addVerifiedManifest(run: BackupRun, report: CopyReport, manifest: Buffer, writes: InflightWrites, owner: FileOwner | undefined): Promise<void> {
+  run.progress({ phase: 'verifying', bytesDone: report.bytes, filesDone: writes.filesDone });
+  const parsed = parseBackupManifest(manifest, { verifyChecksum: true });
+  const verdict = verifyManifestEntries(parsed, writes.stored);
+  assertManifestVerified(verdict, 'the stored backup');
+  report.manifestFilesChecked = verdict.checked;
+  await run.writer.addFile({ path: 'backup_manifest', type: 'file', mode: 0o600, size: manifest.length, mtimeMs: Date.now(), ...owner }, manifest);
+  report.files++;
 }

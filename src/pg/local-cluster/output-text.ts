@@ -1,0 +1,45 @@
+/** Reading what the server and its programs wrote: the server log, pg_controldata output. */
+
+import { readFileSync, statSync } from 'node:fs';
+
+/** Parse pg_controldata's "Name:   value" lines. */
+export function parseControlLines(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** The server log lines that say why it did not start: the FATAL one, and what it refers to. */
+export function startFailureReason(log: string): string | undefined {
+  const lines = log.split('\n');
+  const i = lines.findIndex((l) => /\b(FATAL|PANIC):/.test(l));
+  if (i < 0) return undefined;
+  const strip = (l: string) => l.replace(/^.*?\b(LOG|FATAL|PANIC|ERROR):\s+/, '$1: ');
+  // "configuration file ... contains errors" follows the line naming the bad setting.
+  if (/contains errors/.test(lines[i]!) && i > 0) return `${strip(lines[i - 1]!)}; ${strip(lines[i]!)}`;
+  return strip(lines[i]!);
+}
+
+export function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+export function readFrom(path: string, offset: number): string {
+  try {
+    return readFileSync(path).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
