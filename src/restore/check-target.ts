@@ -8,6 +8,7 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
+import { processAlive } from '../pg/process-alive.js';
 import { PgkeepError } from '../errors.js';
 import { MARKER_FILE, MARKER_TEMP_FILE, readMarker, type MarkerInfo } from './marker.js';
 import { checkDeltaDataDir, checkDeltaTablespace } from './delta-target.js';
@@ -45,12 +46,7 @@ async function runningServerPid(dataDir: string): Promise<number | undefined> {
   }
   const pid = Number(text.split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  return processAlive(pid) ? pid : undefined;
 }
 
 function inside(parent: string, child: string): boolean {

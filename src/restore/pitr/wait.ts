@@ -4,6 +4,7 @@
  * the target, read-only) or shut down — and report how recovery ended, in the server's own
  * words from its log. A server that stops on its own (FATAL) is reported with its reason.
  */
+import { processAlive } from '../../pg/process-alive.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgkeepError } from '../../errors.js';
@@ -55,13 +56,7 @@ export function logSize(cluster: LocalCluster): number {
 function serverAlive(cluster: LocalCluster): boolean {
   const pidFile = join(cluster.dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(Number(readFileSync(pidFile, 'utf8').split('\n')[0]));
 }
 
 interface State {
