@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { faultTest } from '../test-support/faults.js';
+import { rejectsWithCode } from '../test-support/archiving-source.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { findPgBinDir } from '../pg/bin.js';
 import { promotedToNewTimeline } from '../restore/test-promoted.js';
@@ -92,4 +95,41 @@ test('PostgreSQL 13: a second (archive-based) stream backup after a small change
   const { meta } = await resolveSnapshot(repo, CLUSTER, next.snapshotId);
   assert.equal(meta.serverManifest, true);
   assert.equal(meta.tablespaces.length, 1);
+});
+
+faultTest('PostgreSQL 13: the walsender terminated mid-copy (between or inside the archives): CONNECTION, nothing published', async () => {
+  const { source, repo } = f;
+  const before = (await repo.listSnapshots(CLUSTER)).length;
+  let killed: Promise<unknown> | undefined;
+  await rejectsWithCode(backup({
+    repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream',
+    onProgress: (p) => {
+      if (p.phase === 'copying' && !killed) {
+        killed = source.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgkeep backup' AND backend_type = 'walsender'`);
+      }
+    },
+  }), 'CONNECTION', /BASE_BACKUP|terminat|connection/);
+  await killed;
+  assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
+});
+
+faultTest('PostgreSQL 13: a damaged page in a tablespace fails the stream backup (DATA_INTEGRITY); --ignore-checksum-errors (NOVERIFY_CHECKSUMS) takes it', async () => {
+  const { source, repo } = f;
+  const [r] = await source.query<{ p: string }>(`SELECT pg_relation_filepath('in_ts') AS p`, [], 'app');
+  assert.match(r!.p, /^pg_tblspc\//);
+  const before = (await repo.listSnapshots(CLUSTER)).length;
+  await source.stop('fast');
+  const fd = openSync(join(source.dataDir, r!.p), 'r+');
+  const b = Buffer.alloc(16);
+  readSync(fd, b, 0, 16, 5 * 8192 + 3000);
+  writeSync(fd, Buffer.from(b.map((x) => x ^ 0x5a)), 0, 16, 5 * 8192 + 3000);
+  closeSync(fd);
+  await source.start();
+  const e = await rejectsWithCode(backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream' }),
+    'DATA_INTEGRITY', /checksum verification failure/);
+  assert.match(e.hint ?? '', /--ignore-checksum-errors/);
+  assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
+  const ok = await backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', ignoreChecksumErrors: true });
+  assert.equal((await repo.listSnapshots(CLUSTER)).length, before + 1);
+  assert.ok((ok.manifestFilesChecked ?? 0) > 500);
 });
