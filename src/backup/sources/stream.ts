@@ -10,7 +10,7 @@ import type { ClusterSettings } from '../../config/types.js';
 import { streamContent, type FileEntry } from '../../repo/index.js';
 import { parseWalSegmentSizeSetting } from '../../pg/lsn.js';
 import {
-  OLDEST_STREAM_MAJOR, ReplicationClient, assertManifestVerified, parseBackupManifest, verifyManifestEntries,
+  OLDEST_STREAM_MAJOR, ReplicationClient, assertManifestVerified, versionText, parseBackupManifest, verifyManifestEntries,
   type BackupEvent, type TarEntry,
 } from '../../pg/protocol/index.js';
 import type { TablespaceInfo } from '../meta.js';
@@ -57,7 +57,7 @@ export class StreamSource implements BackupSource {
     const rc = this.rc;
     if (rc.serverMajor < OLDEST_STREAM_MAJOR) {
       // 12 and older send no backup_manifest, which every stream backup is checked against
-      throw new PgkeepError('UNSUPPORTED', `--method stream needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${rc.serverMajor}`, {
+      throw new PgkeepError('UNSUPPORTED', `--method stream needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(rc.serverVersionNum)}`, {
         hint: 'use --method local on the database host',
       });
     }

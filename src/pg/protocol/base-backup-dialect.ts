@@ -15,10 +15,17 @@ export type BaseBackupDialect = 'legacy' | 'current';
 /** Oldest major `--method stream` supports. */
 export const OLDEST_STREAM_MAJOR = 13;
 
+/** server_version_num as people write it: 130023 -> "13.23", 90624 -> "9.6.24". */
+export function versionText(serverVersionNum: number): string {
+  const major = Math.floor(serverVersionNum / 10000);
+  const minor = serverVersionNum % 100;
+  return major >= 10 ? `${major}.${minor}` : `${major}.${Math.floor(serverVersionNum / 100) % 100}.${minor}`;
+}
+
 export function baseBackupDialect(serverVersionNum: number): BaseBackupDialect {
   const major = Math.floor(serverVersionNum / 10000);
   if (major < OLDEST_STREAM_MAJOR) {
-    throw new PgkeepError('UNSUPPORTED', `BASE_BACKUP over the replication protocol needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${major}`, {
+    throw new PgkeepError('UNSUPPORTED', `BASE_BACKUP over the replication protocol needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(serverVersionNum)}`, {
       hint: `PostgreSQL ${major} sends no backup manifest to check the copy against: use --method local on the database host, or upgrade the server`,
     });
   }

@@ -37,9 +37,9 @@ test('BASE_BACKUP on 13 and 14: bare option keywords, no TARGET; older servers r
   assert.equal(baseBackupDialect(140020), 'legacy');
   assert.equal(baseBackupDialect(150014), 'current');
   assert.equal(baseBackupDialect(180004), 'current');
-  for (const [num, major] of [[120022, 12], [110000, 11], [90624, 9]] as const) {
+  for (const [num, version] of [[120022, '12.22'], [110000, '11.0'], [90624, '9.6.24']] as const) {
     assert.throws(() => baseBackupDialect(num), (e: unknown) => e instanceof PgkeepError && e.code === 'UNSUPPORTED' &&
-      e.message.includes(`this server is ${major}`) && /PostgreSQL 13 or newer/.test(e.message), String(num));
+      e.message.endsWith(`this server is ${version}`) && /PostgreSQL 13 or newer/.test(e.message), String(num));
   }
 });
 
