@@ -22,7 +22,10 @@ const TABLES = { app: ['small', 'in_ts'] };
 const CLUSTER = 'old';
 
 async function createPg13Source(): Promise<LocalCluster> {
-  const c = await LocalCluster.create({ pgBin: PG13_BIN, ...REPLICATION_SOURCE });
+  // archive_mode on (archive_command "true" until a test breaks it): BASE_BACKUP then waits for the archiver
+  const c = await LocalCluster.create({
+    pgBin: PG13_BIN, hba: REPLICATION_SOURCE.hba, settings: { ...REPLICATION_SOURCE.settings, archive_mode: 'on', archive_command: 'true' },
+  });
   await c.start();
   await addTablespace(c, 'ts1');
   await c.exec('CREATE DATABASE app');
@@ -111,6 +114,23 @@ faultTest('PostgreSQL 13: the walsender terminated mid-copy (between or inside t
   }), 'CONNECTION', /BASE_BACKUP|terminat|connection/);
   await killed;
   assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
+});
+
+faultTest('PostgreSQL 13: a failing archiver ends the wait at the end of BASE_BACKUP with its reason; nothing published', async () => {
+  const { source, repo } = f;
+  const before = (await repo.listSnapshots(CLUSTER)).length;
+  await source.exec(`ALTER SYSTEM SET archive_command = 'false'`);
+  await source.exec('SELECT pg_reload_conf()');
+  try {
+    const began = Date.now();
+    await rejectsWithCode(backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', archiveTimeoutMs: 60_000 }),
+      'SERVER_NOT_READY', /WAL archiving is failing.*archive_command failed/s);
+    assert.ok(Date.now() - began < 45_000, 'ended by the archiver\'s failures, not by the timeout');
+    assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
+  } finally {
+    await source.exec('ALTER SYSTEM RESET archive_command');
+    await source.exec('SELECT pg_reload_conf()');
+  }
 });
 
 faultTest('PostgreSQL 13: a damaged page in a tablespace fails the stream backup (DATA_INTEGRITY); --ignore-checksum-errors (NOVERIFY_CHECKSUMS) takes it', async () => {
