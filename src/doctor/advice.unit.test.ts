@@ -35,7 +35,7 @@ function debianFacts(over: Partial<DoctorFacts> = {}): DoctorFacts {
     layout: clusterLayout({ dataDirectory: DATA, configFile: `${ETC}/postgresql.conf`, hbaFile: `${ETC}/pg_hba.conf`, major: 15 }),
     pgdata: {
       configured: DATA, realpath: DATA, serverRealpath: DATA,
-      control: { fields: {}, cleanlyShutDown: false, clusterState: 'in production', systemIdentifier: '1' },
+      control: { fields: {}, warnings: [], crcMismatch: false, cleanlyShutDown: false, clusterState: 'in production', systemIdentifier: '1' },
     },
     ...over,
   };
