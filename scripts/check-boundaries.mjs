@@ -85,6 +85,30 @@ function printLines(text) {
   return hits;
 }
 
+/**
+ * Lines that write an exit code as a bare number (`return 7`, `process.exit(3)`, `exitCode = 11`,
+ * `const WAL_GET_FAILED = 126`): exit codes come from src/errors.ts (ERROR_CODES, EXIT,
+ * exitCodeOf), so that docs/exit-codes.md has one source. `return <number>` counts in cli/ only,
+ * where a command handler's return value is its exit code.
+ */
+function bareExitCodeLines(text, inCli) {
+  const rules = [
+    /\bprocess\.exit\(\s*\d/, // process.exit(3)
+    /\bexit\w*\s*(=|:)\s*\d/i, // exitCode = 11, { exitCode: 7 }
+    /\bexit\w*\s*=[^=;]*(\?\?|\|\|)\s*\d/i, // exitCode = (await run()) ?? 0
+    /\bexit\(\s*[^;]*(\?\?|\|\|)\s*\d/, // process.exit(process.exitCode ?? 0)
+    /\bconst\s+\w*(EXIT\w*|_FAILED|_NOT_FOUND)\s*=\s*\d/, // const WAL_GET_FAILED = 126
+  ];
+  if (inCli) rules.push(/\breturn\s+\d+\s*;/, /\breturn\b[^;]*\?\s*\d+\s*:/, /\breturn\b[^;]*:\s*\d+\s*;/);
+  const hits = [];
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*(\*|\/\*|\/\/)/.test(line)) return;
+    const code = line.replace(/\/\/.*$/, '').replace(/(['"`])(?:\\.|(?!\1).)*\1/g, "''");
+    if (rules.some((r) => r.test(code))) hits.push(i + 1);
+  });
+  return hits;
+}
+
 /** The rule an import breaks, or undefined. */
 function ruleBroken(from, to, fromRel, toRel) {
   if (!isTestCode(fromRel) && isTestCode(toRel)) return 'production code never imports test code (test-support/, faults/, *.test.ts, *.fixtures.ts, test-*.ts)';
@@ -110,6 +134,11 @@ for (const file of files) {
   }
   if (folderOf(rel) !== 'cli' && !isTestCode(rel) && !PRINT_ALLOWED.has(rel)) {
     for (const line of printLines(text)) violations.push(`src/${rel}:${line}: only cli/ prints (report through a callback or return data)`);
+  }
+  if (rel !== 'errors.ts' && !isTestCode(rel)) {
+    for (const line of bareExitCodeLines(text, folderOf(rel) === 'cli')) {
+      violations.push(`src/${rel}:${line}: exit codes come from src/errors.ts (ERROR_CODES, EXIT, exitCodeOf), not bare numbers`);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import type { Runner } from '../context.js';
-import { ERROR_CODES, PgkeepError } from '../../errors.js';
+import { EXIT, PgkeepError, exitCodeOf } from '../../errors.js';
 import { DOCTOR_METHODS, SECTION_ORDER, runDoctor, type DoctorMethod, type DoctorReport } from '../../doctor/index.js';
 
 interface DoctorFlags {
@@ -60,7 +60,7 @@ Examples:
         signal: ctx.signal,
       });
       ctx.out.result(report, renderDoctor);
-      return report.ok ? 0 : ERROR_CODES.SERVER_NOT_READY;
+      return report.ok ? EXIT.OK : exitCodeOf('SERVER_NOT_READY');
     }));
 }
 

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { CommandContext, Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
-import { PgkeepError } from '../../errors.js';
+import { PgkeepError, exitCodeOf } from '../../errors.js';
 import {
   checkRepository, garbageCollect, initRepository, openRepository, parseChunkSize, parseCodec, repositoryInfo,
   type CheckReport, type GcReport, type RepoInfo,
@@ -137,7 +137,7 @@ Examples:
       }));
       ctx.out.result(report, (d) => renderCheck(d, Boolean(opts.readData)));
       if (!report.ok) {
-        if (ctx.out.json) return 7;
+        if (ctx.out.json) return exitCodeOf('DATA_INTEGRITY');
         throw new PgkeepError('DATA_INTEGRITY', `the repository has ${report.damaged.length} damaged object(s)`, {
           hint: 'snapshots listed above cannot be restored completely; take a new backup, and restore damaged packs from a copy if you have one',
         });

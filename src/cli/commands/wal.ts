@@ -10,12 +10,9 @@ import type { Command } from 'commander';
 import { buildContext, type CommandContext, type Runner } from '../context.js';
 import { failForDamagedManifests } from '../damaged-manifests.js';
 import { createOutput, table } from '../output.js';
-import { PgkeepError, toPgkeepError } from '../../errors.js';
+import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
 
-/** `wal get` exit codes, as restore_command's caller reads them (docs/exit-codes.md). */
-export const WAL_GET_NOT_FOUND = 1;
-export const WAL_GET_FAILED = 126;
 
 /** The `pgkeep wal` command group, created on first use. */
 export function walGroup(program: Command): Command {
@@ -89,7 +86,7 @@ function registerGet(wal: Command, runner: Runner): void {
       return await walGet(ctx, opts, args[0]!, args[1]!);
     } catch (e) {
       ctx.out.error(ctx.signal.aborted ? toPgkeepError(ctx.signal.reason) : toPgkeepError(e));
-      return WAL_GET_FAILED;
+      return EXIT.WAL_GET_FAILED;
     }
   });
   wal
@@ -119,7 +116,7 @@ Examples:
         buildContext(a[a.length - 1] as Command, new AbortController().signal);
       } catch (e) {
         createOutput(process.argv.includes('--json')).error(toPgkeepError(e));
-        process.exit(WAL_GET_FAILED);
+        process.exit(EXIT.WAL_GET_FAILED);
       }
       return handler(...a);
     });
@@ -144,14 +141,14 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
     if (ctx.out.json) ctx.out.result(r, () => '');
     if (!r.found) {
       ctx.log.debug(`${name} is not in the archive`);
-      return WAL_GET_NOT_FOUND;
+      return EXIT.WAL_GET_NOT_FOUND;
     }
     ctx.log.debug(`restored ${name} from the ${r.source}`);
     if (prefetch > 0 && r.spoolDir && r.segmentSize) {
       await startPrefetcher(ctx, { spoolDir: r.spoolDir, after: name, count: prefetch, segmentSize: r.segmentSize,
         systemIdentifier: r.systemIdentifier });
     }
-    return 0;
+    return EXIT.OK;
   } finally {
     await repo.closeAll();
   }
@@ -248,7 +245,7 @@ Examples:
       ctx.out.result(report, renderCheck);
       if (!report.ok) {
         const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
-        if (ctx.out.json) return 7;
+        if (ctx.out.json) return exitCodeOf('DATA_INTEGRITY');
         if (bad.length === 0 && report.damaged.length === 0) {
           return failForDamagedManifests(ctx, report.damagedManifests, 'the WAL window of those backups cannot be checked (the other backups were)');
         }
