@@ -10,7 +10,7 @@ import {
   checkRepository, garbageCollect, initRepository, openRepository, parseChunkSize, parseCodec, repositoryInfo,
   type CheckReport, type GcReport, type RepoInfo,
 } from '../../repo/index.js';
-import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
+import { passphraseGetter, readPassphrase } from '../passphrase-prompt.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import { readRepoConfig } from '../../repo/repo-config.js';
 import type { TempFilesSummary } from '../../repo/temp-files.js';

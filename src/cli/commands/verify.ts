@@ -5,7 +5,7 @@ import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
 import { EXIT, PgkeepError, exitCodeOf } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
-import { passphraseGetter } from '../../repo/passphrase.js';
+import { passphraseGetter } from '../passphrase-prompt.js';
 import { verifyBackup, type VerifyReport } from '../../backup/index.js';
 
 export function renderVerify(r: VerifyReport): string {

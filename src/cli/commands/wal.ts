@@ -37,7 +37,7 @@ type Repo = Awaited<ReturnType<typeof import('../../repo/open.js').openRepositor
 
 export async function openRepo(ctx: CommandContext): Promise<Repo> {
   const [{ openRepository }, { passphraseGetter }] = await Promise.all([
-    import('../../repo/open.js'), import('../../repo/passphrase.js'),
+    import('../../repo/open.js'), import('../passphrase-prompt.js'),
   ]);
   return openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs: 1 });
 }

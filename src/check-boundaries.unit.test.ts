@@ -1,6 +1,6 @@
 /**
- * scripts/check-boundaries.mjs refuses exit codes written as bare numbers outside src/errors.ts
- * (docs/architecture.md): run on a scratch source tree, it must name each one and fail.
+ * Rules of scripts/check-boundaries.mjs (docs/architecture.md), each run on a scratch source
+ * tree: it must name each breach and fail, and pass what keeps the rule.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,4 +50,15 @@ test('exit codes taken from the registry, and numbers that are not exit codes, p
     'pg/tar.ts': 'export function size(t: string): number {\n  if (t === "") return 0;\n  return 512;\n}\n',
   });
   assert.equal(r.code, 0, r.out);
+});
+
+test('only cli/ touches the terminal: stdin, stderr and raw mode elsewhere fail', () => {
+  const r = check({
+    'repo/ask.ts': 'export function ask(): void {\n  if (process.stdin.isTTY) process.stdin.setRawMode(true);\n  process.stderr.write("Passphrase: ");\n}\n',
+    'cli/prompt.ts': 'export function ask(): void {\n  process.stdin.setRawMode(true);\n  process.stderr.write("Passphrase: ");\n}\n',
+  });
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /src\/repo\/ask\.ts:2: only cli\/ prints/);
+  assert.match(r.out, /src\/repo\/ask\.ts:3: only cli\/ prints/);
+  assert.doesNotMatch(r.out, /src\/cli\/prompt\.ts/);
 });
