@@ -12,6 +12,7 @@ import { failForDamagedManifests } from '../damaged-manifests.js';
 import { createOutput, table } from '../output.js';
 import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
+import type { PrefetchLaunch } from '../../wal/restore-command.js';
 
 
 /** The `pgkeep wal` command group, created on first use. */
@@ -127,16 +128,12 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
   if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 1000) {
     throw new PgkeepError('USAGE', `--prefetch must be a number of segments from 0 to 1000, not "${opts.prefetch}"`);
   }
-  const { getWalFile } = await import('../../wal/get.js');
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const dataDir = existsSync(join(process.cwd(), 'PG_VERSION')) ? process.cwd() : ctx.config.cluster.pgdata;
-  const spoolRoot = opts.spoolDir ?? (prefetch > 0 && dataDir ? join(dataDir, 'pg_wal', 'pgkeep-spool') : undefined);
+  const { restoreWalFile } = await import('../../wal/restore-command.js');
   const repo = await openRepo(ctx);
   try {
-    const r = await getWalFile(repo, {
+    const { result: r, prefetcher } = await restoreWalFile(repo, {
       cluster: ctx.config.clusterName, name, destination, pgdata: ctx.config.cluster.pgdata,
-      systemIdentifier: opts.systemId, spoolRoot,
+      systemIdentifier: opts.systemId, spoolRoot: opts.spoolDir, prefetch, prefetchArgv: (p) => prefetchArgv(ctx, p),
     });
     if (ctx.out.json) ctx.out.result(r, () => '');
     if (!r.found) {
@@ -144,42 +141,26 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
       return EXIT.WAL_GET_NOT_FOUND;
     }
     ctx.log.debug(`restored ${name} from the ${r.source}`);
-    if (prefetch > 0 && r.spoolDir && r.segmentSize) {
-      await startPrefetcher(ctx, { spoolDir: r.spoolDir, after: name, count: prefetch, segmentSize: r.segmentSize,
-        systemIdentifier: r.systemIdentifier });
-    }
+    if (prefetcher) ctx.log.debug(`started a prefetcher for ${prefetcher.count} segment(s) from ${prefetcher.first} into ${prefetcher.spoolDir}`);
     return EXIT.OK;
   } finally {
     await repo.closeAll();
   }
 }
 
-/** Start a detached `pgkeep wal prefetch` unless one runs or the spool already has the next segments. */
-async function startPrefetcher(ctx: CommandContext, p: { spoolDir: string; after: string; count: number; segmentSize: number;
-  systemIdentifier: string }): Promise<void> {
-  const [{ prefetcherRunning, segmentsAfter }, { spoolHas }, { spawn }, fs] = await Promise.all([
-    import('../../wal/prefetch.js'), import('../../wal/spool.js'), import('node:child_process'), import('node:fs'),
-  ]);
-  const names = segmentsAfter(p.after, p.count, p.segmentSize);
-  let missing = false;
-  for (const n of names) if (!(await spoolHas(p.spoolDir, n))) missing = true;
-  if (!missing || (await prefetcherRunning(p.spoolDir))) return;
-  fs.mkdirSync(p.spoolDir, { recursive: true, mode: 0o700 });
-  const log = fs.openSync(`${p.spoolDir}/prefetch.log`, 'a', 0o600);
+/** The command line of the detached `pgkeep wal prefetch` that fills the spool: this pgkeep, with this run's settings. */
+function prefetchArgv(ctx: CommandContext, p: PrefetchLaunch): string[] {
   const c = ctx.config;
-  const args = [
+  return [
     process.argv[1]!,
     ...(c.file ? ['--config', c.file] : []),
     '--cluster', c.clusterName,
     ...(c.repo.path ? ['--repo', c.repo.path] : []),
     ...(c.passphrase.file ? ['--passphrase-file', c.passphrase.file] : []),
     '--log-level', c.logLevel,
-    'wal', 'prefetch', names[0]!, String(p.count),
+    'wal', 'prefetch', p.first, String(p.count),
     '--spool-dir', p.spoolDir, '--system-id', p.systemIdentifier, '--segment-size', String(p.segmentSize),
   ];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd() });
-  child.unref();
-  fs.closeSync(log);
 }
 
 function registerPrefetch(wal: Command, runner: Runner): void {
