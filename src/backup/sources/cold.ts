@@ -5,10 +5,9 @@
  * started the server meanwhile. The snapshot restores and starts with no WAL archive.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseConfLines, unquoteConf } from '../../pg/conf-file.js';
-import { debianClusterOf, debianClusters } from '../../pg/debian-clusters.js';
+import { debianClusterOwning, debianConfigFiles } from '../../pg/debian-layout.js';
 import { collectExternalConfig, diskReader, type ExternalConfig } from '../external-config.js';
 import { PgkeepError } from '../../errors.js';
 import { dataDirMajor, readControlData, type ControlData } from '../../pg/control.js';
@@ -125,14 +124,9 @@ export class ColdSource implements BackupSource {
    */
   async externalConfig(): Promise<ExternalConfig | undefined> {
     const pgdata = await realpath(this.pgdata).catch(() => resolve(this.pgdata));
-    const cluster = debianClusterOf(pgdata, await debianClusters(this.opts.debianConfigRoot));
+    const cluster = await debianClusterOwning(pgdata, this.opts.debianConfigRoot);
     if (!cluster) return undefined;
-    const configFile = join(cluster.configDir, 'postgresql.conf');
-    const set = parseConfLines(await readFile(configFile, 'utf8'));
-    const named = (name: string, file: string) => resolve(cluster.configDir, unquoteConf(set.get(name) ?? file));
-    return collectExternalConfig({
-      dataDirectory: pgdata, configFile, hbaFile: named('hba_file', 'pg_hba.conf'), identFile: named('ident_file', 'pg_ident.conf'),
-    }, diskReader);
+    return collectExternalConfig({ dataDirectory: pgdata, ...(await debianConfigFiles(cluster)) }, diskReader);
   }
 
   async close(): Promise<void> {}
