@@ -59,6 +59,15 @@ export class ColdSource implements BackupSource {
 
   private async readShutDownControl(): Promise<ControlData> {
     const control = await readControlData(this.pgdata, { pgBin: this.settings.pgBin, signal: this.opts.signal });
+    if (control.crcMismatch) {
+      throw new PgkeepError('DATA_INTEGRITY',
+        `the control file global/pg_control of ${this.pgdata} is damaged: its CRC does not match its content, so what it says ` +
+        `("${control.clusterState ?? 'unknown'}") cannot be trusted and a cold backup would not be consistent`, {
+          hint: 'do not back this copy up cold: the server will not start on it either; restore the cluster from a backup ' +
+            '(pgkeep restore), and check the disk it lives on',
+          details: { warnings: control.warnings },
+        });
+    }
     const pid = postmasterPid(this.pgdata);
     if (!control.cleanlyShutDown || (pid !== undefined && processAlive(pid))) {
       throw new PgkeepError('SERVER_NOT_READY',
