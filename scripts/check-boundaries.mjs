@@ -110,6 +110,12 @@ function bareExitCodeLines(text, inCli) {
   return hits;
 }
 
+/** Longest a source file may be (docs/architecture.md): split a longer one along its concepts. */
+const MAX_LINES = 400;
+
+/** Lines of a file as `wc -l` counts them. */
+const lineCount = (text) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+
 /** The rule an import breaks, or undefined. */
 function ruleBroken(from, to, fromRel, toRel) {
   if (!isTestCode(fromRel) && isTestCode(toRel)) return 'production code never imports test code (test-support/, faults/, *.test.ts, *.fixtures.ts, test-*.ts)';
@@ -136,6 +142,8 @@ for (const file of files) {
   if (folderOf(rel) !== 'cli' && !isTestCode(rel) && !PRINT_ALLOWED.has(rel)) {
     for (const line of printLines(text)) violations.push(`src/${rel}:${line}: only cli/ prints or reads the terminal (report or ask through a callback, or return data)`);
   }
+  const lines = lineCount(text);
+  if (lines > MAX_LINES) violations.push(`src/${rel}: ${lines} lines, over ${MAX_LINES}: split it along its concepts (helpers or fixtures of a test file into test-*.ts / *.fixtures.ts)`);
   if (rel !== 'errors.ts' && !isTestCode(rel)) {
     for (const line of bareExitCodeLines(text, folderOf(rel) === 'cli')) {
       violations.push(`src/${rel}:${line}: exit codes come from src/errors.ts (ERROR_CODES, EXIT, exitCodeOf), not bare numbers`);
@@ -144,7 +152,7 @@ for (const file of files) {
 }
 
 if (violations.length) {
-  console.error(`BOUNDARIES: ${violations.length} violation(s) of the import rules (docs/architecture.md):`);
+  console.error(`BOUNDARIES: ${violations.length} violation(s) of the rules of docs/architecture.md:`);
   for (const v of violations) console.error(`  ${v}`);
   process.exit(1);
 }

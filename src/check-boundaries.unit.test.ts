@@ -62,3 +62,12 @@ test('only cli/ touches the terminal: stdin, stderr and raw mode elsewhere fail'
   assert.match(r.out, /src\/repo\/ask\.ts:3: only cli\/ prints/);
   assert.doesNotMatch(r.out, /src\/cli\/prompt\.ts/);
 });
+
+test('a source file over 400 lines fails, test files too; 400 lines pass', () => {
+  const lines = (n: number) => `${'export const x = 1;\n'.repeat(n)}`;
+  const r = check({ 'pg/long.ts': lines(401), 'pg/long.test.ts': lines(450), 'pg/ok.ts': lines(400) });
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /src\/pg\/long\.ts: 401 lines, over 400/);
+  assert.match(r.out, /src\/pg\/long\.test\.ts: 450 lines, over 400/);
+  assert.doesNotMatch(r.out, /src\/pg\/ok\.ts/);
+});
