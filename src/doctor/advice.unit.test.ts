@@ -35,7 +35,7 @@ function debianFacts(over: Partial<DoctorFacts> = {}): DoctorFacts {
     layout: clusterLayout({ dataDirectory: DATA, configFile: `${ETC}/postgresql.conf`, hbaFile: `${ETC}/pg_hba.conf`, major: 15 }),
     pgdata: {
       configured: DATA, realpath: DATA, serverRealpath: DATA,
-      control: { fields: {}, cleanlyShutDown: false, clusterState: 'in production', systemIdentifier: '1' },
+      control: { fields: {}, warnings: [], crcMismatch: false, cleanlyShutDown: false, clusterState: 'in production', systemIdentifier: '1' },
     },
     ...over,
   };
@@ -72,6 +72,22 @@ test('Debian, the server down after a crash: start and stop with pg_ctlcluster',
   assert.equal(cold.status, 'FAIL');
   assert.match(cold.message, /no server runs on it \(no postmaster\.pid\)/);
   assert.equal(cold.fix, 'start the server so it recovers, then stop it cleanly: pg_ctlcluster 15 main start && pg_ctlcluster 15 main stop');
+});
+
+test('a damaged control file (CRC mismatch) FAILs cluster_state, even when it reads "shut down"', () => {
+  const checks = evaluateChecks(debianFacts({
+    methods: ['cold'], server: undefined, settings: undefined, serverProcess: { pidFile: false, alive: false },
+    connectionError: new PgkeepError('CONNECTION', 'cannot connect to host=/var/run/postgresql port=5432: no server socket'),
+    pgdata: {
+      configured: DATA, realpath: DATA,
+      control: { fields: {}, warnings: ['Calculated CRC checksum does not match value stored in file.'], crcMismatch: true,
+        cleanlyShutDown: true, clusterState: 'shut down', systemIdentifier: '1' },
+    },
+  }));
+  const cold = get(checks, 'cluster_state');
+  assert.equal(cold.status, 'FAIL');
+  assert.match(cold.message, /global\/pg_control .* is damaged: its CRC does not match/);
+  assert.match(cold.fix ?? '', /restore the cluster from a backup/);
 });
 
 test('archive_timeout 0 and an inactive slot with no limit: the RPO and the disk are named, with the fixes', () => {

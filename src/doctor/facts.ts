@@ -17,6 +17,7 @@ import { clusterLayout } from '../pg/layout.js';
 import { lookupOsUser } from '../pg/server-user.js';
 import { archiveAccessFacts, dataDirOwner } from './archive-access.js';
 import { probeArchive } from './archive-probe.js';
+import type { AskPassphrase } from '../repo/passphrase.js';
 import { archiveTarget } from './archive-target.js';
 import { isPgkeepArchiveCommand } from './checks/archive.js';
 import { setting } from './checks/make.js';
@@ -37,6 +38,8 @@ export interface GatherOptions {
   checkArchive?: boolean;
   /** Bound of that wait (default 60 s). */
   archiveTimeoutMs?: number;
+  /** How to ask for the repository passphrase in that check. */
+  askPassphrase?: AskPassphrase;
   signal?: AbortSignal;
 }
 
@@ -127,7 +130,7 @@ async function archiveFacts(
   } else if (opts.checkArchive) {
     facts.archiveProbe = await probeArchive(client, target, {
       timeoutMs: opts.archiveTimeoutMs ?? 60_000, systemIdentifier: facts.server!.systemIdentifier,
-      dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery,
+      dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery, askPassphrase: opts.askPassphrase,
     });
   }
 }

@@ -25,6 +25,7 @@ import type { PitrPlan } from './pitr/types.js';
 import { placeTablespaces } from './tablespace-map.js';
 import { checkConfigTarget, planExternalConfig, type ConfigPlan } from './external-config.js';
 import { restoredLayout, type RestoredLayout } from './start-command.js';
+import { debianCtl, debianUnit } from '../pg/debian-layout.js';
 import type { ArchiveModeOption } from './archive-mode.js';
 import type { RestoredTablespace, RestoreOptions, RestoreStep } from './types.js';
 
@@ -92,7 +93,7 @@ function refuseStartOfDebianCluster(layout: RestoredLayout, start: boolean): voi
   if (!start || layout.kind !== 'debian') return;
   const c = layout.cluster;
   throw new PgkeepError('USAGE', `--start does not start ${c.dataDirectory}, the data directory of the cluster ${c.major}/${c.name} of ${c.configDir}`, {
-    hint: `restore without --start, then: pg_ctlcluster ${c.major} ${c.name} start (or systemctl start postgresql@${c.major}-${c.name})`,
+    hint: `restore without --start, then: ${debianCtl(c, 'start')} (or systemctl start ${debianUnit(c)})`,
   });
 }
 

@@ -13,6 +13,12 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
       'make sure pg_controldata of the same major version is installed and the directory is readable', 'none');
   }
   const state = p.control.clusterState ?? 'unknown';
+  if (p.control.crcMismatch) {
+    return check('cold', 'cluster_state', usedBy, 'FAIL',
+      `the control file global/pg_control of ${p.configured} is damaged: its CRC does not match its content ` +
+      `(pg_controldata's "${state}" cannot be trusted); neither a cold backup nor the server can use it`,
+      'restore the cluster from a backup (pgkeep restore), and check the disk it lives on', 'none');
+  }
   if (p.control.cleanlyShutDown) {
     return check('cold', 'cluster_state', usedBy, 'PASS', `pg_controldata says "${state}": ready for a cold backup`);
   }
