@@ -125,6 +125,8 @@ export interface ReadAccessFacts {
   /** Tables, views, sequences in the connected database the role may not SELECT (first few). */
   unreadable: string[];
   unreadableCount: number;
+  /** Every schema holding one of them (all, not the first few): the GRANTs advised before 14 name them. */
+  unreadableSchemas: string[];
 }
 
 export interface PathAccess {
