@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
@@ -20,6 +21,8 @@ import { restoreTable, type RestoreTableOptions, type RestoreTableResult } from 
 import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
 
 const CLI = PGKEEP_BIN;
+/** Server binaries of a major other than the test cluster's (15): the embedded 17. */
+const OTHER_MAJOR_BIN = fileURLToPath(new URL('../../node_modules/embedded-pg-17/native/bin', import.meta.url));
 
 let work: string;
 let repoDir: string;
@@ -231,6 +234,10 @@ test('refused before any work: an existing new name (CONFLICT), a bad or future 
   await rejects({ asOf: 'yesterday noon' }, 'USAGE', /cannot read the target time/);
   await rejects({ asOf: '2999-01-01T00:00:00Z' }, 'USAGE', /in the future/);
   await rejects({ asOf: beforeBackup, as: 'orders_early' }, 'NOT_FOUND', /before the earliest reachable point/);
+  // pg_bin holding another major's server: the sandbox cannot run the backup's major, said before restoring it
+  const other = await rejects({ as: 'orders_other_major', cluster: { ...src.connectionSettings('app'), pgBin: OTHER_MAJOR_BIN } }, 'TOOL_MISSING',
+    new RegExp(`^restore-table's sandbox needs the PostgreSQL ${src.major} server \\(the backup's major version\\)`));
+  assert.match(other.hint ?? '', new RegExp(`postgresql-${src.major}\\b`));
   assert.equal(readdirSync(sandboxes).length, 0, 'no sandbox was made');
 
   const bad = await cli(['restore-table', '--table', 'orders', '--as-of', 'not a time', '--database', 'app']);
