@@ -88,3 +88,22 @@ test('archive_timeout 0 and an inactive slot with no limit: the RPO and the disk
   assert.match(s.fix!, /pgkeep wal stream --slot pgkeep/);
   assert.match(s.fix!, new RegExp(`in ${ETC}/postgresql\\.conf:\\nmax_slot_wal_keep_size = 10GB .*\\nthen reload: SELECT pg_reload_conf\\(\\); \\(or pg_ctlcluster 15 main reload\\)`));
 });
+
+test('logical on a 17 server with only 15 client tools: pg_dump FAILs naming 17, what was found once, and postgresql-client-17', () => {
+  const found = [{ path: '/usr/lib/postgresql/15/bin/pg_dump', major: 15, version: '15.18' }];
+  const missing = new PgkeepError('TOOL_MISSING', 'pg_dump of major 17 or newer is needed; found only /usr/lib/postgresql/15/bin/pg_dump (15.18)', {
+    details: { tool: 'pg_dump', minMajor: 17, found },
+  });
+  const base = debianFacts();
+  const checks = evaluateChecks(debianFacts({
+    methods: ['logical'], server: { ...base.server!, version: '17.2', versionNum: 170002, major: 17 },
+    tools: { pg_dump: missing, pg_restore: { path: '/usr/lib/postgresql/17/bin/pg_restore', major: 17, version: '17.2' } },
+  }));
+  const c = get(checks, 'pg_dump');
+  assert.equal(c.status, 'FAIL');
+  assert.equal(c.message, 'pg_dump of major 17 or newer is needed for a PostgreSQL 17 server (it refuses a server newer than itself); ' +
+    'found only /usr/lib/postgresql/15/bin/pg_dump (15.18)');
+  assert.match(c.fix ?? '', /^install postgresql-client-17 \(Debian\/Ubuntu: apt-get install postgresql-client-17;/);
+  assert.match(c.fix ?? '', /PGKEEP_PG_BIN/);
+  assert.equal(get(checks, 'pg_restore').status, 'PASS');
+});

@@ -14,10 +14,12 @@ export function toolChecks(facts: DoctorFacts): DoctorCheck[] {
     if ('path' in t) {
       return check('logical', name, usedBy, 'PASS', `${t.path} is version ${t.version} (the server is ${major})`);
     }
+    const found = (t.details?.found as { path: string; version: string }[] | undefined) ?? [];
     return check('logical', name, usedBy, 'FAIL',
-      `${name} of major ${major} or newer is needed for a PostgreSQL ${major} server: ${t.message}`,
-      `install postgresql-client-${major} (Debian/Ubuntu; apt.postgresql.org has every version), ` +
-      'or set pg_bin in [cluster.NAME] to its bin directory', 'none');
+      `${name} of major ${major} or newer is needed for a PostgreSQL ${major} server (it refuses a server newer than itself); ` +
+      (found.length ? `found only ${found.map((f) => `${f.path} (${f.version})`).join(', ')}` : `found no ${name}`),
+      `install postgresql-client-${major} (Debian/Ubuntu: apt-get install postgresql-client-${major}; apt.postgresql.org has every version): ` +
+      `pgkeep then finds /usr/lib/postgresql/${major}/bin by itself; or set pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) to its bin directory`, 'none');
   }).filter((c): c is DoctorCheck => c !== null);
 }
 
