@@ -107,3 +107,20 @@ test('logical on a 17 server with only 15 client tools: pg_dump FAILs naming 17,
   assert.match(c.fix ?? '', /PGKEEP_PG_BIN/);
   assert.equal(get(checks, 'pg_restore').status, 'PASS');
 });
+
+test('cold on a 13 data directory without pg_controldata 13: the fix names the server package postgresql-13, not the client one', () => {
+  const base = debianFacts();
+  const checks = evaluateChecks(debianFacts({
+    methods: ['cold'],
+    pgdata: {
+      configured: DATA, realpath: DATA, serverRealpath: DATA, controlToolMajor: 13,
+      controlError: 'pg_controldata of major 13 is needed; found only /usr/lib/postgresql/15/bin/pg_controldata (15.18)',
+    },
+    server: { ...base.server!, major: 13 },
+  }));
+  const c = get(checks, 'cluster_state');
+  assert.equal(c.status, 'FAIL');
+  assert.match(c.fix ?? '', /^install postgresql-13 \(Debian\/Ubuntu: pg_controldata comes with the server package, in \/usr\/lib\/postgresql\/13\/bin/);
+  assert.match(c.fix ?? '', /pg_bin in \[cluster\.NAME\] \(or PGKEEP_PG_BIN\)/);
+  assert.doesNotMatch(c.fix ?? '', /postgresql-client/);
+});

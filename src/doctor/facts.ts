@@ -203,7 +203,9 @@ async function pgdataFacts(settings: ClusterSettings, server: ServerInfo | undef
   try {
     facts.control = await readControlData(dir, { pgBin: settings.pgBin });
   } catch (e) {
-    facts.controlError = toPgkeepError(e).message;
+    const err = toPgkeepError(e);
+    facts.controlError = err.message;
+    if (err.code === 'TOOL_MISSING' && typeof err.details?.exactMajor === 'number') facts.controlToolMajor = err.details.exactMajor;
   }
   return facts;
 }

@@ -105,6 +105,8 @@ export interface PgdataFacts {
   problem?: string;
   control?: ControlData;
   controlError?: string;
+  /** The control file is unread because no pg_controldata of this major (the data directory's) is installed. */
+  controlToolMajor?: number;
 }
 
 export interface SlotFacts {
