@@ -51,6 +51,8 @@ test('PostgreSQL 13: inspect reads the server, settings, databases, roles and ev
   assert.equal(r.settings.find((s) => s.name === 'wal_keep_size')?.setting, '0');
   assert.equal(r.settings.find((s) => s.name === 'data_checksums')?.setting, 'on');
   assert.ok(r.databases!.some((d) => d.name === 'shop' && d.encoding === 'UTF8' && d.sizeBytes! > 0));
+  // datlocprovider is 15+, daticulocale 15-16, datlocale 17+: before 15 every database is libc
+  assert.deepEqual(r.databases!.map((d) => [d.localeProvider, d.locale]), r.databases!.map(() => ['libc', null]));
   assert.ok(r.roles!.some((x) => x.name === 'bk' && x.login && x.replication && !x.superuser));
 
   const shop = r.objects!.find((o) => o.database === 'shop')!;
