@@ -75,13 +75,14 @@ test('PostgreSQL 13: a standalone local backup by a granted non-superuser restor
 
   let restored: LocalCluster | undefined;
   try {
-    await restore({
+    const res = await restore({
       repo, cluster: 'main', id: result.snapshotId, to: join(work.path, 'restored'), sync: false,
       tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'restored-ts') }],
       access: { repo: join(work.path, 'repo'), cluster: 'main' },
       start: true, pgBin: PG13, onStarted: (c) => (restored = c),
     });
     assert.ok(restored, 'the restored cluster started');
+    assert.ok(res.startCommand.includes(join(PG13, 'pg_ctl')), `the start command uses pg_bin's pg_ctl: ${res.startCommand}`);
     assert.equal(restored.major, 13);
     assert.deepEqual(await tableChecksums(restored, TABLES), expected);
   } finally {

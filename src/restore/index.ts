@@ -129,7 +129,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
   const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
-  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner);
+  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner, serverBinDir ?? o.pgBin);
   warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
   step('finish');
