@@ -18,6 +18,7 @@ import { backup, resolveSnapshot } from './index.js';
 import { tableChecksums } from './test-support.js';
 
 const PG13 = fileURLToPath(new URL('../../node_modules/embedded-pg-13/native/bin', import.meta.url));
+const PG17 = fileURLToPath(new URL('../../node_modules/embedded-pg-17/native/bin', import.meta.url));
 const TABLES = { postgres: ['items', 'in_ts'] };
 
 let source: LocalCluster;
@@ -105,5 +106,12 @@ test('restore --start of a 13 backup where only other majors are installed fails
     assert.match(e.hint ?? '', /pg_bin|PGKEEP_PG_BIN/);
     return true;
   });
+  assert.equal(existsSync(join(to, 'PG_VERSION')), false, 'nothing restored');
+  // pg_bin holding another major: not used, and the search finds no 13 either
+  await assert.rejects(restore({
+    repo, cluster: 'main', id: snapshotId, to, sync: false, start: true, pgBin: PG17,
+    tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'no-13-ts') }],
+    access: { repo: join(work.path, 'repo'), cluster: 'main' },
+  }), (e: unknown) => e instanceof PgkeepError && e.code === 'TOOL_MISSING' && /holds PostgreSQL 17\.\d+, but major 13 is needed/.test(e.message));
   assert.equal(existsSync(join(to, 'PG_VERSION')), false, 'nothing restored');
 });

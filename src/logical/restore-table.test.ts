@@ -5,9 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
@@ -21,8 +20,6 @@ import { restoreTable, type RestoreTableOptions, type RestoreTableResult } from 
 import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
 
 const CLI = PGKEEP_BIN;
-/** Server binaries of a major other than the test cluster's (15): the embedded 17. */
-const OTHER_MAJOR_BIN = fileURLToPath(new URL('../../node_modules/embedded-pg-17/native/bin', import.meta.url));
 
 let work: string;
 let repoDir: string;
@@ -205,9 +202,14 @@ test('CLI: the table comes back as of T under <name>_restored, with its indexes;
 
 test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep-sandbox keeps it stopped', async () => {
   const steps: string[] = [];
+  // pg_bin: the sandbox runs the server binaries found there (links to the test cluster's, as an unusual install would be)
+  const pgBin = mkdtempSync(join(tmpdir(), 'pgkeep-pg-bin-'));
+  chmodSync(pgBin, 0o755);
+  for (const tool of ['initdb', 'pg_ctl', 'postgres']) symlinkSync(join(src.binDir, tool), join(pgBin, tool));
   const res = await restoreTable(options({
     as: 'archive.orders_at_t', keepSandbox: true, onProgress: (e) => { if (e.state === 'done') steps.push(e.step); },
-  }));
+    cluster: { ...src.connectionSettings('app'), pgBin },
+  })).finally(() => rmSync(pgBin, { recursive: true, force: true }));
   try {
     assert.equal(res.restoredAs, 'archive.orders_at_t');
     assert.equal(await digest('archive.orders_at_t'), atT);
@@ -220,6 +222,7 @@ test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep
     assert.ok(existsSync(join(res.sandbox.dataDir, 'PG_VERSION')));
     assert.equal(existsSync(join(res.sandbox.dataDir, 'postmaster.pid')), false, 'stopped');
     assert.match(res.sandbox.startCommand, /pg_ctl.* start -D /);
+    assert.ok(res.sandbox.startCommand.includes(join(pgBin, 'pg_ctl')), `the sandbox ran pg_bin's server: ${res.sandbox.startCommand}`);
   } finally {
     for (const d of readdirSync(sandboxes)) rmSync(join(sandboxes, d), { recursive: true, force: true });
     if (res.sandbox) rmSync(dirname(res.sandbox.logFile), { recursive: true, force: true });
@@ -234,10 +237,6 @@ test('refused before any work: an existing new name (CONFLICT), a bad or future 
   await rejects({ asOf: 'yesterday noon' }, 'USAGE', /cannot read the target time/);
   await rejects({ asOf: '2999-01-01T00:00:00Z' }, 'USAGE', /in the future/);
   await rejects({ asOf: beforeBackup, as: 'orders_early' }, 'NOT_FOUND', /before the earliest reachable point/);
-  // pg_bin holding another major's server: the sandbox cannot run the backup's major, said before restoring it
-  const other = await rejects({ as: 'orders_other_major', cluster: { ...src.connectionSettings('app'), pgBin: OTHER_MAJOR_BIN } }, 'TOOL_MISSING',
-    new RegExp(`^restore-table's sandbox needs the PostgreSQL ${src.major} server \\(the backup's major version\\)`));
-  assert.match(other.hint ?? '', new RegExp(`postgresql-${src.major}\\b`));
   assert.equal(readdirSync(sandboxes).length, 0, 'no sandbox was made');
 
   const bad = await cli(['restore-table', '--table', 'orders', '--as-of', 'not a time', '--database', 'app']);
