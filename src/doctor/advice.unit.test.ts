@@ -97,7 +97,7 @@ test('logical on a 17 server with only 15 client tools: pg_dump FAILs naming 17,
   const base = debianFacts();
   const checks = evaluateChecks(debianFacts({
     methods: ['logical'], server: { ...base.server!, version: '17.2', versionNum: 170002, major: 17 },
-    tools: { pg_dump: missing, pg_restore: { path: '/usr/lib/postgresql/17/bin/pg_restore', major: 17, version: '17.2' } },
+    tools: { pg_dump: missing, pg_restore: new PgkeepError('TOOL_MISSING', 'x', { details: { found: [] } }) },
   }));
   const c = get(checks, 'pg_dump');
   assert.equal(c.status, 'FAIL');
@@ -105,7 +105,8 @@ test('logical on a 17 server with only 15 client tools: pg_dump FAILs naming 17,
     'found only /usr/lib/postgresql/15/bin/pg_dump (15.18)');
   assert.match(c.fix ?? '', /^install postgresql-client-17 \(Debian\/Ubuntu: apt-get install postgresql-client-17;/);
   assert.match(c.fix ?? '', /PGKEEP_PG_BIN/);
-  assert.equal(get(checks, 'pg_restore').status, 'PASS');
+  assert.equal(get(checks, 'pg_restore').message, 'pg_restore of major 17 or newer is needed for a PostgreSQL 17 server ' +
+    '(it must read what pg_dump 17+ writes); found no pg_restore');
 });
 
 test('cold on a 13 data directory without pg_controldata 13: the fix names the server package postgresql-13, not the client one', () => {

@@ -16,7 +16,7 @@ export function toolChecks(facts: DoctorFacts): DoctorCheck[] {
     }
     const found = (t.details?.found as { path: string; version: string }[] | undefined) ?? [];
     return check('logical', name, usedBy, 'FAIL',
-      `${name} of major ${major} or newer is needed for a PostgreSQL ${major} server (it refuses a server newer than itself); ` +
+      `${name} of major ${major} or newer is needed for a PostgreSQL ${major} server (${name === 'pg_dump' ? 'it refuses a server newer than itself' : `it must read what pg_dump ${major}+ writes`}); ` +
       (found.length ? `found only ${found.map((f) => `${f.path} (${f.version})`).join(', ')}` : `found no ${name}`),
       `install postgresql-client-${major} (Debian/Ubuntu: apt-get install postgresql-client-${major}; apt.postgresql.org has every version): ` +
       `pgkeep then finds /usr/lib/postgresql/${major}/bin by itself; or set pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) to its bin directory`, 'none');
