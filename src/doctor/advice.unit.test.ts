@@ -125,3 +125,16 @@ test('cold on a 13 data directory without pg_controldata 13: the fix names the s
   assert.match(c.fix ?? '', /pg_bin in \[cluster\.NAME\] \(or PGKEEP_PG_BIN\)/);
   assert.doesNotMatch(c.fix ?? '', /postgresql-client/);
 });
+
+test('PostgreSQL 12: version FAILs (pgkeep needs 13; 12 lacks the catalog columns doctor reads), nothing else is judged', () => {
+  const base = debianFacts();
+  const checks = evaluateChecks(debianFacts({
+    methods: ['stream', 'local', 'logical'], server: { ...base.server!, version: '12.22', versionNum: 120022, major: 12 },
+    settings: undefined, settingSources: undefined, usage: undefined, hbaRules: undefined,
+  }));
+  const v = get(checks, 'version');
+  assert.equal(v.status, 'FAIL');
+  assert.match(v.message, /^PostgreSQL 12\.22 is not supported; pgkeep needs 13 or newer/);
+  assert.deepEqual(checks.map((c) => c.check), ['reachable', 'version']);
+  assert.deepEqual(v.usedBy, ['stream', 'local', 'logical'], 'every method is not ready');
+});
