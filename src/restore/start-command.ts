@@ -40,9 +40,11 @@ export async function restoredLayout(dataDir: string, root = DEBIAN_CONFIG_ROOT)
   return cluster ? { kind: 'debian', cluster } : { kind: 'plain' };
 }
 
-/** startCommand with this host's pg_ctl for the major version (bare "pg_ctl" when none is installed). */
-export async function restoredStartCommand(dataDir: string, layout: RestoredLayout, major: number, owner?: string): Promise<string> {
-  const pgCtl = await findPgBinDir({ major }).then((b) => pgToolPath(b.binDir, 'pg_ctl'), () => 'pg_ctl');
+/** startCommand with this host's pg_ctl for the major version (pg_bin's first; bare "pg_ctl" when none is installed). */
+export async function restoredStartCommand(dataDir: string, layout: RestoredLayout, major: number, owner?: string, pgBin?: string): Promise<string> {
+  const pgCtl = await findPgBinDir({ major, pgBin })
+    .catch(() => findPgBinDir({ major }))
+    .then((b) => pgToolPath(b.binDir, 'pg_ctl'), () => 'pg_ctl');
   const root = process.getuid?.() === 0;
   return startCommand({ dataDir, layout, pgCtl, ...(root ? { runAs: owner ?? serverOsUser()?.name ?? 'postgres' } : {}) });
 }

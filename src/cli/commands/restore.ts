@@ -258,6 +258,7 @@ Examples:
         tablespaceMap,
         access: repositoryAccess(ctx),
         start: opts.start,
+        pgBin: ctx.config.cluster.pgBin,
         port,
         listen: opts.listen,
         detach: true,

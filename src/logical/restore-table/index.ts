@@ -21,6 +21,7 @@ import { checkLive, findDumpTools, type DumpTools } from './check-live.js';
 import { createMissingStatistics, dumpTable, loadTable } from './dump-load.js';
 import { resolveTableNames } from './names.js';
 import { prepareInSandbox, type Prepared } from './prepare.js';
+import { serverBinariesFor } from '../../restore/server-binaries.js';
 import { createSandbox, dropSandbox, recoverSandbox, restoreSandbox, startCommand, type Sandbox } from './sandbox.js';
 import type { RestoreTableEvent, RestoreTableOptions, RestoreTableResult, RestoreTableStep, StepTiming } from './types.js';
 
@@ -74,9 +75,11 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
     warnings.push(`the backup is of PostgreSQL ${backup.major} and the live server is ${live.major}: the table's definition may need changes to load`);
   }
   const sandboxTools: DumpTools = backup.major > tools.pgDump.major ? await findDumpTools(backup.major, o.cluster.pgBin) : tools;
+  // the sandbox runs the backup's major: its server binaries are found before anything is restored
+  const sandboxBin = await serverBinariesFor(backup.major, o.cluster.pgBin, 'restore-table\'s sandbox');
   const where = `backup ${plan.snapshotId} recovered to ${time.text}`;
 
-  const sb: Sandbox = await createSandbox(o.sandboxParent);
+  const sb: Sandbox = await createSandbox(o.sandboxParent, sandboxBin.binDir);
   const keep = Boolean(o.keepSandbox);
   let cleaning = false;
   try {
