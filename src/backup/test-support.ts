@@ -29,10 +29,7 @@ export async function createSourceCluster(opts: { scale?: number; dataChecksums?
   });
   try {
     await cluster.start();
-    const tsDir = join(cluster.baseDir, 'ts1');
-    mkdirSync(tsDir);
-    chownTreeToServerUser(tsDir);
-    await cluster.exec(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
+    await createTablespace(cluster);
     await cluster.exec('CREATE DATABASE app');
     await cluster.exec('CREATE DATABASE shop');
     await cluster.exec(`
@@ -57,6 +54,15 @@ export async function createSourceCluster(opts: { scale?: number; dataChecksums?
     throw e;
   }
   return cluster;
+}
+
+/** Tablespace `name` in <cluster base directory>/<name>; returns its location. */
+export async function createTablespace(cluster: LocalCluster, name = 'ts1'): Promise<string> {
+  const dir = join(cluster.baseDir, name);
+  mkdirSync(dir);
+  chownTreeToServerUser(dir);
+  await cluster.exec(`CREATE TABLESPACE ${name} LOCATION '${dir}'`);
+  return dir;
 }
 
 export async function pgbench(cluster: LocalCluster, args: string[], database: string, signal?: AbortSignal): Promise<string> {
