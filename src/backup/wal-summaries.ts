@@ -67,7 +67,7 @@ export async function walChangesSincePrevious(client: pg.Client, i: WalChangesIn
   if (i.major < 17) return no(`PostgreSQL ${i.major} keeps no WAL summaries (17 or newer with summarize_wal = on)`);
   const setting = (await client.query("SELECT current_setting('summarize_wal') AS on")).rows[0].on as string;
   if (setting !== 'on') return no('summarize_wal is off on the server');
-  const prev = previousStart(i.previous);
+  const prev = previousStart(i.previous, i.major);
   if (typeof prev === 'string') return no(prev);
   if (prev.timeline !== i.start.timeline) return no(`the previous backup is on timeline ${prev.timeline}, this one on ${i.start.timeline}`);
   if (prev.lsn > i.start.startLsn) return no(`the previous backup started at ${formatLsn(prev.lsn)}, after this one (${formatLsn(i.start.startLsn)})`);
@@ -99,10 +99,11 @@ export async function walChangesSincePrevious(client: pg.Client, i: WalChangesIn
 }
 
 /** The previous backup's start (hot backups only) or why it cannot be used. */
-function previousStart(m: SnapshotManifest | undefined): { lsn: bigint; timeline: number } | string {
+function previousStart(m: SnapshotManifest | undefined, major: number): { lsn: bigint; timeline: number } | string {
   if (!m) return 'no previous backup of this cluster';
-  const meta = m.meta as { method?: string; startLsn?: string; timeline?: number };
+  const meta = m.meta as { method?: string; startLsn?: string; timeline?: number; serverVersionNum?: number };
   if (meta.method !== 'local' && meta.method !== 'stream') return `the previous backup (${m.id}) is a ${meta.method ?? 'unknown'} backup, not a hot one`;
+  if (Math.floor((meta.serverVersionNum ?? 0) / 10000) !== major) return `the previous backup (${m.id}) is of another PostgreSQL major version`;
   if (typeof meta.startLsn !== 'string' || typeof meta.timeline !== 'number') return `the previous backup (${m.id}) recorded no start LSN`;
   return { lsn: parseLsn(meta.startLsn), timeline: meta.timeline };
 }
