@@ -15,6 +15,7 @@ import { restore } from '../restore/index.js';
 import { backup, type BackupOptions, type BackupResult } from './index.js';
 import { createTablespace, tableChecksums } from './test-support.js';
 import { relationForkOf } from './unchanged-files.js';
+import { runCli } from '../test-support/run-cli.js';
 
 const PG17 = resolve('node_modules/embedded-pg-17/native/bin');
 const CLUSTER = 'main';
@@ -151,6 +152,20 @@ test('the backup taken from the summaries restores and starts with the data the 
   }
 });
 
+test('the CLI says which way it read: --no-wal-summaries, then from the summaries', async () => {
+  const cli = (...args: string[]) => runCli(['--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--pgdata', source.dataDir,
+    '-d', source.connectionString(), 'backup', '--method', 'local', '--standalone', ...args], { env: { ...process.env, HOME: work.path } });
+  const off = await cli('--no-wal-summaries');
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stderr, /^pgkeep: full read: WAL summaries disabled \(--no-wal-summaries\)$/m);
+  assert.match(off.stdout, /^ {2}read: {6}.* read; every file \(WAL summaries disabled/m);
+  await source.exec('UPDATE upd SET n = n + 1 WHERE id = 7', 'app');
+  const on = await cli();
+  assert.equal(on.code, 0, on.stderr);
+  assert.match(on.stderr, /^pgkeep: incremental from WAL summaries \S+\.\.\S+: \d+ of \d+ files skipped, \d+ read only where blocks changed$/m);
+  assert.match(on.stdout, /^ {2}read: {6}.* read; WAL summaries /m);
+});
+
 faultTest('WAL summaries missing for part of the range: the backup reads every file and says why', async () => {
   await source.exec('UPDATE upd SET n = n + 1 WHERE id < 50', 'app');
   await source.exec('CHECKPOINT');
@@ -169,8 +184,10 @@ faultTest('WAL summaries missing for part of the range: the backup reads every f
   const dir = join(source.dataDir, 'pg_wal', 'summaries');
   // summary files are named TLI, start LSN, end LSN (8 hex digits for each half)
   const names = readdirSync(dir).filter((n) => n.endsWith('.summary')).sort();
-  const later = names.filter((n) => BigInt(`0x${n.slice(8, 24)}`) >= parseLsn(full.startLsn));
-  assert.ok(later.length >= 1, `summaries after ${full.startLsn}: ${names.join(', ')}`);
+  const { manifests } = await repo.readSnapshots(CLUSTER);
+  const lastStart = (manifests.at(-1)!.meta as { startLsn: string }).startLsn;
+  const later = names.filter((n) => BigInt(`0x${n.slice(8, 24)}`) >= parseLsn(lastStart));
+  assert.ok(later.length >= 1, `summaries after ${lastStart}: ${names.join(', ')}`);
   rmSync(join(dir, later[0]!));
 
   const b = await local();
