@@ -62,11 +62,12 @@ export function planFile(path: string, size: number, previous: FileRecord | unde
 
   const blocksPerChunk = g.chunkSize / g.blockSize;
   if (!Number.isInteger(blocksPerChunk) || g.segmentBlocks % blocksPerChunk !== 0) return read;
+  // groups are chunk-sized runs of the relation's blocks (sorted); a segment starts at a whole group
   const changed = new Set<number>();
-  for (const group of fork?.groups ?? []) {
-    // groups are chunk-sized runs of the relation's blocks; segments start at a block multiple of the chunk
-    const block = group * blocksPerChunk - firstBlock;
-    if (block >= 0 && block < g.segmentBlocks) changed.add(Math.floor(block / blocksPerChunk));
+  const groups = fork?.groups ?? [];
+  const firstGroup = firstBlock / blocksPerChunk;
+  for (let at = lowerBound(groups, firstGroup); at < groups.length && groups[at]! < firstGroup + g.segmentBlocks / blocksPerChunk; at++) {
+    changed.add(groups[at]! - firstGroup);
   }
   const limitChunk = fork?.limitBlock !== undefined ? Math.floor((fork.limitBlock - firstBlock) / blocksPerChunk) : Infinity;
   const count = Math.ceil(size / g.chunkSize);
@@ -80,4 +81,16 @@ export function planFile(path: string, size: number, previous: FileRecord | unde
   if (toRead.length === 0 && count === previous.chunks.length) return { kind: 'reuse', previous };
   if (toRead.length > count * READ_WHOLE_SHARE) return read;
   return { kind: 'patch', previous, read: toRead };
+}
+
+/** The first index of `sorted` whose value is >= `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
