@@ -12,7 +12,7 @@ import { parseLsn } from '../pg/lsn.js';
 import type { FileRecord, Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
-import { backup, type BackupOptions, type BackupResult } from './index.js';
+import { backup, verifyBackup, type BackupOptions, type BackupResult } from './index.js';
 import { createTablespace, tableChecksums } from './test-support.js';
 import { relationForkOf } from './unchanged-files.js';
 import { runCli } from '../test-support/run-cli.js';
@@ -133,7 +133,10 @@ test('after updates, inserts into a new table, TRUNCATE, DROP and VACUUM: unchan
   assert.ok(withSummaries.get(upd)!.chunks.length > 10);
 });
 
-test('the backup taken from the summaries restores and starts with the data the source holds', async () => {
+test('the backup taken from the summaries verifies, restores and starts with the data the source holds', async () => {
+  const v = await verifyBackup(repo, CLUSTER, second.snapshotId);
+  assert.deepEqual(v.problems, []);
+  assert.ok(v.ok);
   const expected = await tableChecksums(source, TABLES);
   const dir = join(work.path, 'restored');
   await restore({
