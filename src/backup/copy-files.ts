@@ -66,9 +66,14 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
     }
   };
 
-  const reuse = (f: SourceFile, prev: FileRecord) => {
+  // Content kept per the WAL summaries is the file as of this backup's start, not as read now: its
+  // record gets the file's mtime only if the file was last written before the start, else one the
+  // next backup's size-and-mtime rule cannot match (a write after the start must be read then).
+  const keptMtime = (mtimeMs: number) => (o.reuseBefore !== undefined && mtimeMs < o.reuseBefore ? mtimeMs : mtimeMs - 1);
+
+  const reuse = (f: SourceFile, prev: FileRecord, fromSummaries: boolean) => {
     const { absPath: _abs, ...meta } = f;
-    o.writer.reuseFile(prev, meta);
+    o.writer.reuseFile(prev, fromSummaries ? { ...meta, mtimeMs: keptMtime(f.mtimeMs) } : meta);
     report.files++;
     report.reusedFiles++;
     filesDone++;
@@ -80,10 +85,10 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
     const plan = o.plan?.(f) ?? { kind: 'read' };
     if (plan.kind === 'reuse') {
       skipped++;
-      return reuse(f, plan.previous);
+      return reuse(f, plan.previous, true);
     }
     const prev = o.reuseBefore !== undefined && plan.kind === 'read' ? o.writer.previousFile(f.path) : undefined;
-    if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!) return reuse(f, prev);
+    if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!) return reuse(f, prev, false);
     let fh;
     try {
       fh = await open(f.absPath, 'r');
@@ -113,7 +118,7 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
       };
       const entry = { ...entryOf(f), size: st.size, mtimeMs: st.mtimeMs };
       if (plan.kind === 'patch' && st.size === f.size) { // planned for the listed size; else read it all
-        const record = await storeChangedChunks(o.writer, fh, entry, plan.previous, plan.read, o.chunkSize!, reading, stats);
+        const record = await storeChangedChunks(o.writer, fh, { ...entry, mtimeMs: keptMtime(st.mtimeMs) }, plan.previous, plan.read, o.chunkSize!, reading, stats);
         tick(record.size - stats.bytes);
         patched++;
       } else {
