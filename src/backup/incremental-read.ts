@@ -6,13 +6,15 @@
  * and the result's `incrementalRead`.
  */
 import type pg from 'pg';
+import { sessionLostError, type SessionWatch } from '../pg/session-lost.js';
 import type { CopyFilesOptions } from './copy-files.js';
 import type { SqlServerFacts } from './server-facts.js';
 import type { BackupRun, CopyReport, IncrementalRead, StartInfo } from './types.js';
 import { planFile } from './unchanged-files.js';
 import { walChangesSincePrevious, type WalChangesPlan } from './wal-summaries.js';
 
-export async function walChangesForBackup(client: pg.Client, run: BackupRun, facts: SqlServerFacts, start: StartInfo): Promise<WalChangesPlan> {
+export async function walChangesForBackup(client: pg.Client, run: BackupRun, facts: SqlServerFacts, start: StartInfo,
+  session?: SessionWatch): Promise<WalChangesPlan> {
   const o = run.options;
   try {
     return await walChangesSincePrevious(client, {
@@ -27,6 +29,8 @@ export async function walChangesForBackup(client: pg.Client, run: BackupRun, fac
     });
   } catch (e) {
     if (o.signal?.aborted) throw e;
+    const lost = sessionLostError(e, session, 'reading the WAL summaries', 'the backup\'s session', 'the backup ended with it and nothing was published');
+    if (lost) throw lost;
     // never a reason to fail the backup: read everything instead
     const denied = (e as { code?: string }).code === '42501';
     return {

@@ -4,8 +4,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PgkeepError } from '../errors.js';
 import { faultTest } from '../test-support/faults.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { parseLsn } from '../pg/lsn.js';
@@ -196,7 +198,9 @@ faultTest('WAL summaries missing for part of the range: the backup reads every f
   const b = await local();
   assert.equal(b.incrementalRead?.method, 'full-read');
   if (b.incrementalRead?.method === 'full-read') assert.match(b.incrementalRead.reason, /the WAL summaries do not cover .* on timeline 1/);
-  assert.ok(b.bytesRead! > second.bytesRead!, `every changed file read: ${b.bytesRead}`);
+  // the updated table was read whole (a file read in part has no whole-file hash)
+  const [upd] = await source.query<{ p: string }>("SELECT pg_relation_filepath('upd') AS p", [], 'app');
+  assert.ok((await records(b.snapshotId)).get(upd!.p)?.sha256, 'read whole');
 });
 
 test('summarize_wal off: full read, and why', async () => {
@@ -205,4 +209,27 @@ test('summarize_wal off: full read, and why', async () => {
   await new Promise((r) => setTimeout(r, 300));
   const b = await local();
   assert.deepEqual(b.incrementalRead, { method: 'full-read', reason: 'summarize_wal is off on the server' });
+});
+
+faultTest('the backup\'s session terminated before the WAL summaries are read: CONNECTION at once, not a full read first', async () => {
+  const psql = '/usr/lib/postgresql/15/bin/psql'; // the embedded 17 has no client tools; 15's psql talks to 17
+  const before = (await repo.readSnapshots(CLUSTER)).manifests.length;
+  let killed = false;
+  await assert.rejects(local({
+    onProgress: (p) => {
+      if (p.phase !== 'copying' || killed) return;
+      killed = true;
+      // synchronously, so the session is gone before the copy step asks for the summaries
+      const r = spawnSync(psql, ['-h', source.socketDir, '-p', String(source.port), '-U', source.superuser, '-X', '-At', '-c',
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pgkeep backup'", 'postgres'], { encoding: 'utf8' });
+      assert.equal(r.stdout.trim(), '1', r.stderr);
+    },
+  }), (e: unknown) => {
+    assert.ok(e instanceof PgkeepError, String(e));
+    assert.equal(e.code, 'CONNECTION', e.message);
+    assert.match(e.message, /reading the WAL summaries/);
+    return true;
+  });
+  assert.ok(killed);
+  assert.equal((await repo.readSnapshots(CLUSTER)).manifests.length, before, 'nothing published');
 });

@@ -75,7 +75,7 @@ export class LocalSource implements BackupSource {
     const start = this.started!;
     run.progress({ phase: 'copying', bytesDone: 0, filesDone: 0 });
     const list = await buildFileList(this.pgdata!, { mode: 'hot', major: facts.major, signal: run.options.signal });
-    const changes = await walChangesForBackup(this.client!, run, facts, start);
+    const changes = await walChangesForBackup(this.client!, run, facts, start, this.session);
     const report = await copyFiles({
       ...planOptions(changes, run, facts),
       writer: run.writer,
