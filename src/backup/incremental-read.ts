@@ -18,14 +18,14 @@ export async function walChangesForBackup(client: pg.Client, run: BackupRun, fac
   const o = run.options;
   try {
     return await walChangesSincePrevious(client, {
-    major: facts.major,
-    previous: run.previous,
-    start,
-    chunkSize: o.repo.chunkSize,
-    blockSize: facts.blockSize,
-    enabled: o.walSummaries !== false && !o.checksumAll,
-    disabledBecause: o.checksumAll ? '--checksum-all reads every file' : 'WAL summaries disabled (--no-wal-summaries)',
-    signal: o.signal,
+      major: facts.major,
+      previous: run.previous,
+      start,
+      chunkSize: o.repo.chunkSize,
+      blockSize: facts.blockSize,
+      enabled: o.walSummaries !== false && !o.checksumAll,
+      disabledBecause: o.checksumAll ? '--checksum-all reads every file' : 'WAL summaries disabled (--no-wal-summaries)',
+      signal: o.signal,
     });
   } catch (e) {
     if (o.signal?.aborted) throw e;
@@ -55,7 +55,6 @@ export function planOptions(plan: WalChangesPlan, run: BackupRun, facts: SqlServ
 export function reportIncrementalRead(plan: WalChangesPlan, copy: CopyReport, fileCount: number, run: BackupRun, major: number): IncrementalRead {
   if (!plan.use) {
     if (major >= 17) run.options.onNote?.(`full read: ${plan.reason}`); // before 17 there is no choice to report
-
     return { method: 'full-read', reason: plan.reason };
   }
   const skipped = copy.skippedBySummaries ?? 0;
