@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PgkeepError } from '../errors.js';
-import { findPgTool } from './tools.js';
+import { findPgTool } from './bin.js';
 
 const execFileP = promisify(execFile);
 

@@ -13,7 +13,7 @@ import { collectExternalConfig, diskReader, type ExternalConfig } from '../exter
 import { PgkeepError } from '../../errors.js';
 import { dataDirMajor, readControlData, type ControlData } from '../../pg/control.js';
 import { parseLsn } from '../../pg/lsn.js';
-import { findPgTool } from '../../pg/tools.js';
+import { findPgTool } from '../../pg/bin.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';

@@ -1,4 +1,4 @@
-import { findPgTool, type PgTool } from '../../pg/tools.js';
+import { findPgTool, type PgTool } from '../../pg/bin.js';
 import type { DumpMeta } from '../meta.js';
 import type { RestoreDumpOptions } from './types.js';
 
