@@ -19,7 +19,8 @@ import pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
-import { findPgBinDir, pgToolPath } from './bin.js';
+import { findPgBinDir, findPgTool, pgToolPath } from './bin.js';
+import { readControlData } from './control.js';
 import type { ConfValue } from './conf-file.js';
 import type { HbaReport } from './restored-hba.js';
 import { chownTreeToServerUser, ensureTraversable, runProgram, runProgramSync, serverOsUser, type RunResult } from './server-user.js';
@@ -27,7 +28,7 @@ import { freePort, makeBaseDir } from './local-cluster/base-dir.js';
 import { moveConfigOut, prepareAuthFiles, updateIncludeFile, writeOwnSettings } from './local-cluster/config-files.js';
 import { runInitdb } from './local-cluster/initdb.js';
 import type { LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
-import { fileSize, parseControlLines, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
+import { fileSize, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
 import { installSafetyNet, live } from './local-cluster/safety-net.js';
 
 export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
@@ -300,11 +301,13 @@ export class LocalCluster {
     return { connection: this.connectionString(database), pgdata: this.dataDir, pgBin: this.binDir };
   }
 
-  /** pg_controldata output as a map ("Database cluster state" -> "in production", ...). */
+  /**
+   * pg_controldata output as a map ("Database cluster state" -> "in production", ...), from the
+   * pg_controldata of the cluster's exact major (TOOL_MISSING naming the package when there is none:
+   * the npm server binaries do not ship it).
+   */
   async controlData(): Promise<Record<string, string>> {
-    const r = await this.run('pg_controldata', ['-D', this.dataDir]);
-    if (r.code !== 0) throw new PgkeepError('SERVER_NOT_READY', `pg_controldata failed: ${tail(r.stderr, 5)}`);
-    return parseControlLines(r.stdout);
+    return (await readControlData(this.dataDir, { pgBin: this.binDir })).fields;
   }
 
   /**
@@ -312,7 +315,9 @@ export class LocalCluster {
    * Example: `await c.psql(['-c', 'select 1'])`, `await c.psql(['-f', file], { database: 'app' })`.
    */
   async psql(args: string[], opts: { database?: string; input?: string; user?: string } = {}): Promise<string> {
-    const r = await runProgram(pgToolPath(this.binDir, 'psql'), [
+    // psql of any major talks to any server; the npm server binaries have none, so look beyond binDir.
+    const psql = await findPgTool('psql', { pgBin: this.binDir });
+    const r = await runProgram(psql.path, [
       '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.socketDir, '-p', String(this._port),
       '-U', opts.user ?? this.superuser, '-d', opts.database ?? 'postgres', ...args,
     ], { asServerUser: false, input: opts.input, env: { PGCONNECT_TIMEOUT: '30' } });

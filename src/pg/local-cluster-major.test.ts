@@ -1,0 +1,20 @@
+/**
+ * LocalCluster.create({ major }) on a major the system lacks: the npm server binaries (initdb,
+ * pg_ctl, postgres only) start it; psql comes from wherever the locator finds one; 18's initdb
+ * turns checksums on by default, so dataChecksums: false must say --no-data-checksums.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalCluster } from './local-cluster.js';
+
+let c: LocalCluster | undefined;
+after(async () => c?.destroy());
+
+test('create({ major: 18, dataChecksums: false }) starts an 18 without checksums; psql works against it', async () => {
+  c = await LocalCluster.create({ major: 18, dataChecksums: false });
+  assert.equal(c.major, 18);
+  await c.start();
+  const [r] = await c.query<{ v: number; c: string }>("select current_setting('server_version_num')::int / 10000 as v, current_setting('data_checksums') as c");
+  assert.deepEqual(r, { v: 18, c: 'off' });
+  assert.equal((await c.psql(['-At', '-c', 'select 6 * 7'])).trim(), '42');
+});
