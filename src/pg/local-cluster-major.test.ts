@@ -1,7 +1,8 @@
 /**
  * LocalCluster.create({ major }) on a major the system lacks: the npm server binaries (initdb,
  * pg_ctl, postgres only) start it; psql comes from wherever the locator finds one; 18's initdb
- * turns checksums on by default, so dataChecksums: false must say --no-data-checksums.
+ * turns checksums on by default, so dataChecksums: false must say --no-data-checksums; controlData()
+ * needs no pg_controldata of that major (pg/control-file.ts).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,4 +18,10 @@ test('create({ major: 18, dataChecksums: false }) starts an 18 without checksums
   const [r] = await c.query<{ v: number; c: string }>("select current_setting('server_version_num')::int / 10000 as v, current_setting('data_checksums') as c");
   assert.deepEqual(r, { v: 18, c: 'off' });
   assert.equal((await c.psql(['-At', '-c', 'select 6 * 7'])).trim(), '42');
+  // no pg_controldata 18 here: the control file is read by pgkeep
+  const control = await c.controlData();
+  assert.equal(control['Database cluster state'], 'in production');
+  assert.equal(control['Data page checksum version'], '0');
+  const [s] = await c.query<{ id: string }>('select system_identifier::text as id from pg_control_system()');
+  assert.equal(control['Database system identifier'], s!.id);
 });

@@ -10,11 +10,11 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
   if (!p.control) {
     return check('cold', 'cluster_state', usedBy, 'FAIL',
       `cannot read the control file of ${p.configured}: ${p.controlError ?? 'unknown error'}`,
-      'make sure pg_controldata of the same major version is installed and the directory is readable', 'none');
+      'make sure the data directory is readable by this user (global/pg_control)', 'none');
   }
   const state = p.control.clusterState ?? 'unknown';
   if (p.control.cleanlyShutDown) {
-    return check('cold', 'cluster_state', usedBy, 'PASS', `pg_controldata says "${state}": ready for a cold backup`);
+    return check('cold', 'cluster_state', usedBy, 'PASS', `the control file says "${state}": ready for a cold backup`);
   }
   const proc = facts.serverProcess;
   const connected = !facts.connectionError && facts.server !== undefined;
@@ -24,12 +24,12 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
       : `a server is running on it (postmaster.pid: pid ${proc!.pid}${proc!.isReady && proc!.isReady !== 'unknown' ? `, pg_isready: ${proc!.isReady}` : ''}), ` +
         'though doctor could not log in (see reachable)';
     return check('cold', 'cluster_state', usedBy, 'WARN',
-      `${how}; pg_controldata says "${state}"; a cold backup copies a cleanly stopped cluster`,
+      `${how}; the control file says "${state}"; a cold backup copies a cleanly stopped cluster`,
       `stop it before a cold backup: ${clusterCommand(facts, 'stop')}` +
       `${facts.layout?.debian ? ` (or systemctl stop ${facts.layout.debian.unit})` : ''}`, 'none');
   }
   return check('cold', 'cluster_state', usedBy, 'FAIL',
-    `pg_controldata says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
+    `the control file says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
     'it was not shut down cleanly (crash, kill -9, power loss)',
     `start the server so it recovers, then stop it cleanly: ${clusterCommand(facts, 'start')} && ${clusterCommand(facts, 'stop')}`, 'none');
 }
