@@ -6,7 +6,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalCluster } from './local-cluster.js';
+import { findPgBinDir } from './bin.js';
+import { serverOsUser } from './server-user.js';
+import { PgkeepError } from '../errors.js';
 
 let c: LocalCluster | undefined;
 after(async () => c?.destroy());
@@ -24,4 +29,20 @@ test('create({ major: 18, dataChecksums: false }) starts an 18 without checksums
   assert.equal(control['Data page checksum version'], '0');
   const [s] = await c.query<{ id: string }>('select system_identifier::text as id from pg_control_system()');
   assert.equal(control['Database system identifier'], s!.id);
+});
+
+test('binaries the server OS user cannot reach (a checkout under /root) are refused before initdb, naming the directory', async (t) => {
+  if (!serverOsUser()) return t.skip('not root: the server runs as this user');
+  const bin = await findPgBinDir({ major: 17 });
+  const closed = mkdtempSync(join('/var/tmp', 'pgkeep-closed-'));
+  try {
+    chmodSync(closed, 0o700);
+    const dir = join(closed, 'bin');
+    mkdirSync(dir);
+    for (const p of ['initdb', 'pg_ctl', 'postgres']) symlinkSync(join(bin.binDir, p), join(dir, p));
+    await assert.rejects(LocalCluster.create({ pgBin: dir }), (e: unknown) =>
+      e instanceof PgkeepError && e.code === 'UNSUPPORTED' && e.message.includes(`${closed} is not searchable`) && /chmod o\+x/.test(e.hint ?? ''));
+  } finally {
+    rmSync(closed, { recursive: true, force: true });
+  }
 });

@@ -19,7 +19,7 @@ import pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
-import { findPgBinDir, findPgTool, pgToolPath } from './bin.js';
+import { findPgBinDir, findPgTool, pgToolPath, type PgBinDir } from './bin.js';
 import { readControlData } from './control.js';
 import type { ConfValue } from './conf-file.js';
 import type { HbaReport } from './restored-hba.js';
@@ -35,6 +35,16 @@ export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptio
 export { freePort } from './local-cluster/base-dir.js';
 
 const PORT_RETRIES = 4;
+
+/**
+ * The server binaries, reachable by the OS user the server runs as (as root: postgres). npm's
+ * binaries live in the checkout, which may sit under a 0700 /root: say so before initdb fails.
+ */
+async function serverReachableBin(opts: { pgBin?: string; major?: number }): Promise<PgBinDir> {
+  const bin = await findPgBinDir(opts);
+  ensureTraversable(pgToolPath(bin.binDir, 'postgres'));
+  return bin;
+}
 
 export class LocalCluster {
   readonly baseDir: string;
@@ -87,7 +97,7 @@ export class LocalCluster {
 
   /** initdb a new cluster in a fresh temp directory (not started). */
   static async create(opts: LocalClusterCreateOptions = {}): Promise<LocalCluster> {
-    const bin = await findPgBinDir({ pgBin: opts.pgBin, major: opts.major });
+    const bin = await serverReachableBin({ pgBin: opts.pgBin, major: opts.major });
     const baseDir = makeBaseDir(opts.tmpDir);
     const superuser = opts.superuser ?? 'postgres';
     const cluster = new LocalCluster({
@@ -120,7 +130,7 @@ export class LocalCluster {
       throw new PgkeepError('NOT_FOUND', `${abs} is not a PostgreSQL data directory (no PG_VERSION file)`);
     }
     const major = Number(readFileSync(versionFile, 'utf8').trim());
-    const bin = await findPgBinDir({ pgBin: opts.pgBin, major });
+    const bin = await serverReachableBin({ pgBin: opts.pgBin, major });
     const baseDir = makeBaseDir(opts.tmpDir);
     const cluster = new LocalCluster({
       baseDir, dataDir: abs, binDir: bin.binDir, major: bin.major, version: bin.version, superuser: opts.superuser ?? 'postgres',
