@@ -44,7 +44,7 @@ test('a cold backup of a running server is refused', async () => {
   await assert.rejects(backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'cold' }), (e: unknown) => {
     assert.ok(e instanceof PgkeepError);
     assert.equal(e.code, 'SERVER_NOT_READY');
-    assert.match(e.message, /not cleanly shut down \(pg_controldata: "in production"/);
+    assert.match(e.message, /not cleanly shut down \(control file: "in production"/);
     assert.match(e.hint ?? '', /pg_ctl stop/);
     return true;
   });

@@ -24,7 +24,7 @@ import { setting } from './checks/make.js';
 import { systemIdFromPgControl } from '../wal/identify.js';
 import { readAccessFacts, settingSources, slotFacts } from './queries.js';
 import { serverProcessFacts } from './server-process.js';
-import { findPgTool, type PgTool } from '../pg/tools.js';
+import { findPgTool, type PgTool } from '../pg/bin.js';
 import { LOGICAL_TOOLS } from './checks/logical.js';
 import { MIN_MAJOR } from './checks/server.js';
 import type { DoctorFacts, DoctorMethod, PgdataFacts } from './types.js';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processAlive } from '../pg/process-alive.js';
-import { findPgTool } from '../pg/tools.js';
+import { findPgTool } from '../pg/bin.js';
 import { runProgram } from '../pg/server-user.js';
 import type { ServerProcessFacts } from './types.js';
 

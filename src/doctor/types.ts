@@ -3,7 +3,7 @@ import type { PgkeepError } from '../errors.js';
 import type { ArchiverStats, HbaRule, ReplicationUsage, RoleFacts, ServerInfo, Setting } from '../pg/catalog.js';
 import type { ControlData } from '../pg/control.js';
 import type { ClusterLayout } from '../pg/layout.js';
-import type { PgTool } from '../pg/tools.js';
+import type { PgTool } from '../pg/bin.js';
 
 /** The backup methods doctor can check for. */
 export const DOCTOR_METHODS = ['stream', 'local', 'cold', 'archive', 'logical'] as const;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PgkeepError } from '../errors.js';
 import { LocalCluster } from '../pg/local-cluster.js';
-import { findPgTool } from '../pg/tools.js';
+import { findPgTool } from '../pg/bin.js';
 import { initRepository, type Repository } from '../repo/index.js';
 import { dump } from './dump/index.js';
 

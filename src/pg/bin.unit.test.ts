@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPgBinDir, parseToolVersion, pgToolPath } from './bin.js';
+import { chooseTool, findPgBinDir, parseToolVersion, pgToolPath, type PgTool } from './bin.js';
+import { embeddedBinDirs, embeddedMajors, hydrateSymlinks } from './embedded-bin.js';
 import { PgkeepError } from '../errors.js';
 
 const empty = mkdtempSync(join(tmpdir(), 'pgkeep-bin-'));
@@ -16,6 +17,21 @@ test('parseToolVersion reads the major and full version', () => {
   assert.deepEqual(parseToolVersion('pg_dump (PostgreSQL) 9.6.24'), { major: 9, version: '9.6' });
   assert.equal(parseToolVersion('something else'), undefined);
   assert.equal(pgToolPath('/usr/lib/postgresql/15/bin', 'pg_ctl'), '/usr/lib/postgresql/15/bin/pg_ctl');
+});
+
+const t = (path: string, major: number): PgTool => ({ path, major, version: `${major}.1` });
+
+test('chooseTool: an explicit directory that fits, else the newest that fits a minimum, else the first in search order', () => {
+  const others = [t('/usr/lib/postgresql/13/bin/pg_dump', 13), t('/usr/lib/postgresql/17/bin/pg_dump', 17), t('/usr/lib/postgresql/15/bin/pg_dump', 15)];
+  assert.equal(chooseTool([], others, { minMajor: 14 })?.major, 17);
+  assert.equal(chooseTool([t('/opt/pg16/bin/pg_dump', 16)], others, { minMajor: 14 })?.path, '/opt/pg16/bin/pg_dump');
+  // an explicit tool that is too old is passed over
+  assert.equal(chooseTool([t('/opt/pg12/bin/pg_dump', 12)], others, { minMajor: 14 })?.major, 17);
+  assert.equal(chooseTool([], others, { exactMajor: 15 })?.path, '/usr/lib/postgresql/15/bin/pg_dump');
+  assert.equal(chooseTool([], others, { minMajor: 18 }), undefined);
+  // no version asked: search order decides (the system's PostgreSQL before the npm binaries)
+  assert.equal(chooseTool([], others, {})?.major, 13);
+  assert.equal(chooseTool([], [], {}), undefined);
 });
 
 test('an explicit directory without the binaries is TOOL_MISSING, naming where it came from', async () => {
@@ -41,4 +57,32 @@ test('the search finds installed binaries; an explicit directory and a major are
     e instanceof PgkeepError && e.code === 'TOOL_MISSING' && e.message.includes(`major ${found.major + 1} is needed`));
   await assert.rejects(findPgBinDir({ env: {}, major: 3 }), (e: unknown) =>
     e instanceof PgkeepError && e.code === 'TOOL_MISSING' && /apt-get install postgresql-3/.test(e.hint ?? ''));
+});
+
+test('every major pinned in package.json is found through the npm binaries, PGKEEP_PG_BIN of another major passed over', async () => {
+  const majors = embeddedMajors();
+  assert.ok(majors.length > 0, 'package.json pins embedded-pg-<major> devDependencies');
+  assert.ok(embeddedBinDirs().every((d) => d.problem === undefined), JSON.stringify(embeddedBinDirs()));
+  const system = await findPgBinDir({ env: {} });
+  for (const major of majors) {
+    const found = await findPgBinDir({ major, env: { PGKEEP_PG_BIN: system.binDir } });
+    assert.equal(found.major, major);
+    assert.match(found.binDir, new RegExp(`embedded-pg-${major}/native/bin$`));
+  }
+});
+
+test('hydrateSymlinks creates the missing library links, relative and idempotent, and keeps what exists', () => {
+  const pkg = join(empty, 'pkg');
+  mkdirSync(join(pkg, 'native', 'lib'), { recursive: true });
+  writeFileSync(join(pkg, 'native', 'lib', 'libpq.so.5.17'), 'lib');
+  writeFileSync(join(pkg, 'native', 'lib', 'libpq.so'), 'a real file stays');
+  writeFileSync(join(pkg, 'native', 'pg-symlinks.json'), JSON.stringify([
+    { source: 'native/lib/libpq.so.5.17', target: 'native/lib/libpq.so.5' },
+    { source: 'native/lib/libpq.so.5.17', target: 'native/lib/libpq.so' },
+  ]));
+  assert.equal(hydrateSymlinks(pkg), 1);
+  assert.equal(readlinkSync(join(pkg, 'native', 'lib', 'libpq.so.5')), 'libpq.so.5.17');
+  assert.equal(hydrateSymlinks(pkg), 0);
+  assert.equal(hydrateSymlinks(join(empty, 'no-such-package')), 0);
+  assert.ok(existsSync(join(pkg, 'native', 'lib', 'libpq.so')));
 });

@@ -1,15 +1,18 @@
 /**
- * pg_controldata: what the cluster's control file (global/pg_control) says — system identifier,
- * cluster state (was it shut down cleanly?), latest checkpoint, WAL settings at the last start.
- * `parseControlData` is a pure parser; `readControlData` runs the tool of the data directory's
- * major version.
+ * What the cluster's control file (global/pg_control) says — system identifier, cluster state
+ * (was it shut down cleanly?), latest checkpoint, WAL settings at the last start.
+ * `readControlData` reads the file itself (control-file.ts, CRC-checked) and runs pg_controldata
+ * of the data directory's major only for a pg_control version it does not know;
+ * `parseControlData` is the pure parser of pg_controldata's output.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PgkeepError } from '../errors.js';
-import { findPgTool } from './tools.js';
+import { findPgTool } from './bin.js';
+import { parseControlFile } from './control-file.js';
 
 const execFileP = promisify(execFile);
 
@@ -85,6 +88,11 @@ export function parseControlData(text: string): ControlData {
       hint: 'check that pg_controldata (PGKEEP_PG_BIN / pg_bin) is the PostgreSQL program of the data directory\'s major version',
     });
   }
+  return controlDataFromFields(fields, warnings);
+}
+
+/** ControlData from pg_controldata's "key: value" fields (as printed, or as control-file.ts gives them). */
+export function controlDataFromFields(fields: Record<string, string>, warnings: string[] = []): ControlData {
   const num = (k: string): number | undefined => {
     const v = fields[k];
     return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
@@ -136,9 +144,53 @@ export function dataDirMajor(pgdata: string): number {
   return major;
 }
 
-/** Run pg_controldata (of the data directory's major version) on `pgdata`. */
+const CRC_RETRIES = 5;
+
+/**
+ * global/pg_control of `pgdata`, read and CRC-checked; undefined for a pg_control version
+ * control-file.ts does not know. A CRC mismatch is read again a few times (the server may have
+ * been writing it), then DATA_INTEGRITY.
+ */
+export async function readControlFile(pgdata: string, signal?: AbortSignal): Promise<ControlData | undefined> {
+  const file = join(pgdata, 'global', 'pg_control');
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
+    let buf: Buffer;
+    try {
+      buf = await readFile(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new PgkeepError('CONFIG', `cannot read ${file}: permission denied`, {
+          hint: 'run pgkeep as the OS user that owns the data directory (usually postgres), or give this user read access',
+          cause: e,
+        });
+      }
+      throw new PgkeepError('NOT_FOUND', `${pgdata} has no readable global/pg_control (${code ?? (e as Error).message})`, {
+        hint: 'set pgdata (or --pgdata) to the data directory of the cluster', cause: e,
+      });
+    }
+    const r = parseControlFile(buf);
+    if (r.ok) return controlDataFromFields(r.fields);
+    if (r.reason === 'unknown-version') return undefined;
+    if (attempt >= CRC_RETRIES) {
+      throw new PgkeepError('DATA_INTEGRITY', `${file} is damaged: ${r.reason === 'crc' ? 'its CRC does not match its contents' : 'it is too short'}`, {
+        hint: 'the cluster cannot start with a damaged control file; restore it from a backup (pgkeep restore) — do not run pg_resetwal unless you accept losing data',
+        details: { file, pgControlVersion: r.pgControlVersion },
+      });
+    }
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/**
+ * What global/pg_control of `pgdata` says: read by pgkeep for the pg_control versions it knows,
+ * else by pg_controldata of the data directory's major version.
+ */
 export async function readControlData(pgdata: string, opts: { pgBin?: string; signal?: AbortSignal } = {}): Promise<ControlData> {
   const major = dataDirMajor(pgdata);
+  const native = await readControlFile(pgdata, opts.signal);
+  if (native) return native;
   const tool = await findPgTool('pg_controldata', { exactMajor: major, pgBin: opts.pgBin });
   let stdout: string;
   try {

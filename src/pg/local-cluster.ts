@@ -19,7 +19,8 @@ import pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
-import { findPgBinDir, pgToolPath } from './bin.js';
+import { findPgBinDir, findPgTool, pgToolPath, type PgBinDir } from './bin.js';
+import { readControlData } from './control.js';
 import type { ConfValue } from './conf-file.js';
 import type { HbaReport } from './restored-hba.js';
 import { chownTreeToServerUser, ensureTraversable, runProgram, runProgramSync, serverOsUser, type RunResult } from './server-user.js';
@@ -28,13 +29,22 @@ import { moveConfigOut, prepareAuthFiles, updateIncludeFile, writeOwnSettings } 
 import { runInitdb } from './local-cluster/initdb.js';
 import type { LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
 import { fileSize, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
-import { CONTROLDATA_ENV, parseControlData } from './control.js';
 import { installSafetyNet, live } from './local-cluster/safety-net.js';
 
 export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
 export { freePort } from './local-cluster/base-dir.js';
 
 const PORT_RETRIES = 4;
+
+/**
+ * The server binaries, reachable by the OS user the server runs as (as root: postgres). npm's
+ * binaries live in the checkout, which may sit under a 0700 /root: say so before initdb fails.
+ */
+async function serverReachableBin(opts: { pgBin?: string; major?: number }): Promise<PgBinDir> {
+  const bin = await findPgBinDir(opts);
+  ensureTraversable(pgToolPath(bin.binDir, 'postgres'));
+  return bin;
+}
 
 export class LocalCluster {
   readonly baseDir: string;
@@ -87,7 +97,7 @@ export class LocalCluster {
 
   /** initdb a new cluster in a fresh temp directory (not started). */
   static async create(opts: LocalClusterCreateOptions = {}): Promise<LocalCluster> {
-    const bin = await findPgBinDir({ pgBin: opts.pgBin, major: opts.major });
+    const bin = await serverReachableBin({ pgBin: opts.pgBin, major: opts.major });
     const baseDir = makeBaseDir(opts.tmpDir);
     const superuser = opts.superuser ?? 'postgres';
     const cluster = new LocalCluster({
@@ -120,7 +130,7 @@ export class LocalCluster {
       throw new PgkeepError('NOT_FOUND', `${abs} is not a PostgreSQL data directory (no PG_VERSION file)`);
     }
     const major = Number(readFileSync(versionFile, 'utf8').trim());
-    const bin = await findPgBinDir({ pgBin: opts.pgBin, major });
+    const bin = await serverReachableBin({ pgBin: opts.pgBin, major });
     const baseDir = makeBaseDir(opts.tmpDir);
     const cluster = new LocalCluster({
       baseDir, dataDir: abs, binDir: bin.binDir, major: bin.major, version: bin.version, superuser: opts.superuser ?? 'postgres',
@@ -301,11 +311,13 @@ export class LocalCluster {
     return { connection: this.connectionString(database), pgdata: this.dataDir, pgBin: this.binDir };
   }
 
-  /** pg_controldata output as a map ("Database cluster state" -> "in production", ...). */
+  /**
+   * pg_controldata output as a map ("Database cluster state" -> "in production", ...), from the
+   * pg_controldata of the cluster's exact major (TOOL_MISSING naming the package when there is none:
+   * the npm server binaries do not ship it).
+   */
   async controlData(): Promise<Record<string, string>> {
-    const r = await runProgram(pgToolPath(this.binDir, 'pg_controldata'), ['-D', this.dataDir], { cwd: this.baseDir, env: { ...CONTROLDATA_ENV } });
-    if (r.code !== 0) throw new PgkeepError('SERVER_NOT_READY', `pg_controldata failed: ${tail(r.stderr, 5)}`);
-    return parseControlData(r.stdout).fields;
+    return (await readControlData(this.dataDir, { pgBin: this.binDir })).fields;
   }
 
   /**
@@ -313,7 +325,9 @@ export class LocalCluster {
    * Example: `await c.psql(['-c', 'select 1'])`, `await c.psql(['-f', file], { database: 'app' })`.
    */
   async psql(args: string[], opts: { database?: string; input?: string; user?: string } = {}): Promise<string> {
-    const r = await runProgram(pgToolPath(this.binDir, 'psql'), [
+    // psql of any major talks to any server; the npm server binaries have none, so look beyond binDir.
+    const psql = await findPgTool('psql', { pgBin: this.binDir });
+    const r = await runProgram(psql.path, [
       '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.socketDir, '-p', String(this._port),
       '-U', opts.user ?? this.superuser, '-d', opts.database ?? 'postgres', ...args,
     ], { asServerUser: false, input: opts.input, env: { PGCONNECT_TIMEOUT: '30' } });

@@ -17,8 +17,13 @@ import { PGKEEP_BIN } from './cli.js';
 
 export const CLI = PGKEEP_BIN;
 
-/** The repository in work/repo (repository "test") and a started source cluster archiving into it, with t holding `rows` rows. */
-export async function archivingSource(work: string, rows: number): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {
+/**
+ * The repository in work/repo (repository "test") and a started source cluster archiving into it,
+ * with t holding `rows` rows; `major` picks the PostgreSQL version, `settings` add to the server's.
+ */
+export async function archivingSource(
+  work: string, rows: number, opts: { major?: number; settings?: Record<string, string | number | boolean> } = {},
+): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {
   const repoDir = join(work, 'repo');
   mkdirSync(repoDir);
   ensureTraversable(repoDir);
@@ -26,7 +31,8 @@ export async function archivingSource(work: string, rows: number): Promise<{ rep
   chownTreeToServerUser(repoDir);
   const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster test wal push %p`;
   const src = await LocalCluster.create({
-    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, max_wal_senders: 4 },
+    major: opts.major,
+    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, max_wal_senders: 4, ...opts.settings },
   });
   await src.start();
   await src.exec(`create table t (id int primary key, v text); insert into t select g, 'base-' || g from generate_series(1, ${rows}) g`);

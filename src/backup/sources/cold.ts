@@ -1,5 +1,5 @@
 /**
- * `--method cold`: the cluster is cleanly shut down (pg_controldata says "shut down" or "shut down
+ * `--method cold`: the cluster is cleanly shut down (its control file says "shut down" or "shut down
  * in recovery"), so its files are consistent as they are: copy everything (pg_wal included: the
  * shutdown checkpoint record is there), verify page checksums, and check afterwards that nobody
  * started the server meanwhile. The snapshot restores and starts with no WAL archive.
@@ -12,7 +12,7 @@ import { collectExternalConfig, diskReader, type ExternalConfig } from '../exter
 import { PgkeepError } from '../../errors.js';
 import { dataDirMajor, readControlData, type ControlData } from '../../pg/control.js';
 import { parseLsn } from '../../pg/lsn.js';
-import { findPgTool } from '../../pg/tools.js';
+import { findPgTool } from '../../pg/bin.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
@@ -43,11 +43,13 @@ export class ColdSource implements BackupSource {
     if (!control.systemIdentifier || !control.latestCheckpoint || !control.timeline) {
       throw new PgkeepError('DATA_INTEGRITY', `pg_controldata did not report the system identifier and checkpoint of ${this.pgdata}`);
     }
-    const tool = await findPgTool('pg_controldata', { exactMajor: this.major, pgBin: this.settings.pgBin });
-    const [maj, min] = tool.version.split('.').map(Number);
+    // The control file says the major only; the server binary of that major, when found, the minor.
+    const version = await findPgTool('postgres', { exactMajor: this.major, pgBin: this.settings.pgBin })
+      .then((t) => t.version, () => String(this.major));
+    const [maj, min] = version.split('.').map(Number);
     return {
       systemIdentifier: control.systemIdentifier,
-      serverVersion: tool.version,
+      serverVersion: version,
       serverVersionNum: (maj ?? this.major) * 10000 + (min ?? 0),
       walSegmentSize: control.walSegmentSize ?? 16 * 1024 * 1024,
       dataChecksums: (control.dataChecksumVersion ?? 0) > 0,
@@ -71,7 +73,7 @@ export class ColdSource implements BackupSource {
     const pid = postmasterPid(this.pgdata);
     if (!control.cleanlyShutDown || (pid !== undefined && processAlive(pid))) {
       throw new PgkeepError('SERVER_NOT_READY',
-        `the cluster in ${this.pgdata} is not cleanly shut down (pg_controldata: "${control.clusterState ?? 'unknown'}"` +
+        `the cluster in ${this.pgdata} is not cleanly shut down (control file: "${control.clusterState ?? 'unknown'}"` +
         `${pid !== undefined && processAlive(pid) ? `, postmaster ${pid} is running` : ''}): a cold backup would not be consistent`, {
           hint: 'stop the server cleanly (pg_ctl stop -m fast) and run the backup again, or back it up while it runs ' +
             'with --method local or --method stream',

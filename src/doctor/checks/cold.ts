@@ -10,7 +10,7 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
   if (!p.control) {
     return check('cold', 'cluster_state', usedBy, 'FAIL',
       `cannot read the control file of ${p.configured}: ${p.controlError ?? 'unknown error'}`,
-      p.controlToolMajor !== undefined ? controlToolFix(p.controlToolMajor) : 'make sure the directory is readable by this process', 'none');
+      p.controlToolMajor !== undefined ? controlToolFix(p.controlToolMajor) : 'make sure the data directory is readable by this user (global/pg_control)', 'none');
   }
   const state = p.control.clusterState ?? 'unknown';
   if (p.control.crcMismatch) {
@@ -20,7 +20,7 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
       'restore the cluster from a backup (pgkeep restore), and check the disk it lives on', 'none');
   }
   if (p.control.cleanlyShutDown) {
-    return check('cold', 'cluster_state', usedBy, 'PASS', `pg_controldata says "${state}": ready for a cold backup`);
+    return check('cold', 'cluster_state', usedBy, 'PASS', `the control file says "${state}": ready for a cold backup`);
   }
   const proc = facts.serverProcess;
   const connected = !facts.connectionError && facts.server !== undefined;
@@ -30,12 +30,12 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
       : `a server is running on it (postmaster.pid: pid ${proc!.pid}${proc!.isReady && proc!.isReady !== 'unknown' ? `, pg_isready: ${proc!.isReady}` : ''}), ` +
         'though doctor could not log in (see reachable)';
     return check('cold', 'cluster_state', usedBy, 'WARN',
-      `${how}; pg_controldata says "${state}"; a cold backup copies a cleanly stopped cluster`,
+      `${how}; the control file says "${state}"; a cold backup copies a cleanly stopped cluster`,
       `stop it before a cold backup: ${clusterCommand(facts, 'stop')}` +
       `${facts.layout?.debian ? ` (or systemctl stop ${facts.layout.debian.unit})` : ''}`, 'none');
   }
   return check('cold', 'cluster_state', usedBy, 'FAIL',
-    `pg_controldata says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
+    `the control file says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
     'it was not shut down cleanly (crash, kill -9, power loss)',
     `start the server so it recovers, then stop it cleanly: ${clusterCommand(facts, 'start')} && ${clusterCommand(facts, 'stop')}`, 'none');
 }

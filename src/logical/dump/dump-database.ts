@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { PgkeepError } from '../../errors.js';
 import type { SnapshotWriter } from '../../repo/snapshot-writer.js';
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import type { ListParseHints } from '../toc/index.js';
 import { databasePath, type DumpedDatabase, type DumpFormat } from '../meta.js';
 import { runTool, toolFailed, type ToolExit } from '../tools/run-tool.js';

@@ -3,7 +3,7 @@
  * Role passwords live in pg_authid, which only superusers can read; when the server refuses,
  * the dump is taken again with --no-role-passwords and the result says so.
  */
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import { runTool, toolFailed, type ToolExit } from '../tools/run-tool.js';
 
 export interface GlobalsDump {

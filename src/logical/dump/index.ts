@@ -13,7 +13,7 @@ import { PgkeepError } from '../../errors.js';
 import type { ClusterSettings } from '../../config/types.js';
 import type { Repository } from '../../repo/repository.js';
 import { describeConnection, resolveConnection } from '../../pg/connect.js';
-import { findPgTool, type PgTool } from '../../pg/tools.js';
+import { findPgTool, type PgTool } from '../../pg/bin.js';
 import { dumpNeed, findNeededTool } from '../tools/tool-needs.js';
 import { libpqEnv, withDatabase } from '../tools/libpq-env.js';
 import { GLOBALS_PATH, type DumpFormat, type DumpMeta, type DumpedDatabase } from '../meta.js';

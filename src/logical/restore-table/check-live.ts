@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { PgkeepError } from '../../errors.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { withClient } from '../../pg/connect.js';
-import { findPgTool, type PgTool } from '../../pg/tools.js';
+import { findPgTool, type PgTool } from '../../pg/bin.js';
 import { dumpNeed, findNeededTool } from '../tools/tool-needs.js';
 import { displayQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';

@@ -9,7 +9,7 @@ import { PgkeepError } from '../../errors.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { withClient, type ConnectionParams } from '../../pg/connect.js';
 import type { LocalCluster } from '../../pg/local-cluster.js';
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import { quoteQualified, type QualifiedName } from '../identifiers.js';
 import { describeRestoreError } from '../restore/pg-restore-log.js';
 import { pgRestoreArgs } from '../restore/pg-restore-args.js';

@@ -13,7 +13,7 @@
 import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import { writeTocList, type TocEntry } from '../toc/index.js';
 import { psqlArgs } from './pg-restore-args.js';
 import { runRestoreTool, type ToolRestoreResult } from './run-restore.js';

@@ -1,7 +1,7 @@
 /** Where one database of the dump goes, and how (into an existing database, or created). */
 
 import type { ConnectionParams } from '../../pg/connect.js';
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import { PgkeepError } from '../../errors.js';
 import type { DumpedDatabase, DumpMeta } from '../meta.js';
 import { createDatabase } from './target-server.js';

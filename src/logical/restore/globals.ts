@@ -2,7 +2,7 @@
 
 import type { ConnectionParams } from '../../pg/connect.js';
 import type { Snapshot } from '../../repo/index.js';
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import type { DumpMeta } from '../meta.js';
 import { libpqEnv, withDatabase } from '../tools/libpq-env.js';
 import { psqlArgs } from './pg-restore-args.js';

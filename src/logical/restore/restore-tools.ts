@@ -1,4 +1,4 @@
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import type { DumpMeta } from '../meta.js';
 import { findNeededTool, restoreNeeds } from '../tools/tool-needs.js';
 import type { RestoreDumpOptions } from './types.js';

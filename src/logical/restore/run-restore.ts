@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Repository, Snapshot } from '../../repo/index.js';
-import type { PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/bin.js';
 import { runTool, type ToolExit } from '../tools/run-tool.js';
 import { PgRestoreLog } from './pg-restore-log.js';
 

@@ -14,7 +14,7 @@
  */
 import { PgkeepError } from '../../errors.js';
 import { parseToolVersion } from '../../pg/bin.js';
-import { findPgTool, type PgTool } from '../../pg/tools.js';
+import { findPgTool, type PgTool } from '../../pg/bin.js';
 import type { DumpMeta } from '../meta.js';
 
 export interface ToolNeed {

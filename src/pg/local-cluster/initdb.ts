@@ -9,14 +9,16 @@ import { tail } from './output-text.js';
 
 /** initdb into the cluster's data directory (the superuser password, if any, through a pwfile removed afterwards). */
 export async function runInitdb(
-  cluster: { dataDir: string; baseDir: string; superuser: string },
+  cluster: { dataDir: string; baseDir: string; superuser: string; major: number },
   run: (tool: string, args: string[]) => Promise<RunResult>,
   opts: LocalClusterCreateOptions,
 ): Promise<void> {
   const method = opts.authMethod ?? 'trust';
   const args = ['-D', cluster.dataDir, '-U', cluster.superuser, '--encoding=UTF8', '--locale=C', '--no-sync',
     '--auth-local=trust', `--auth-host=${method}`];
+  // 18's initdb turns checksums on by default: asking for none must say so.
   if (opts.dataChecksums ?? true) args.push('--data-checksums');
+  else if (cluster.major >= 18) args.push('--no-data-checksums');
   let pwfile: string | undefined;
   if (opts.superuserPassword !== undefined) {
     pwfile = join(cluster.baseDir, 'pwfile');

@@ -6,9 +6,12 @@ export type StopMode = 'smart' | 'fast' | 'immediate';
 export type HostAuthMethod = 'trust' | 'scram-sha-256' | 'md5' | 'password' | 'reject';
 
 export interface LocalClusterCreateOptions {
-  /** Directory with initdb/pg_ctl/postgres (default: PGKEEP_PG_BIN, pg_config, /usr/lib/postgresql). */
+  /** Directory with initdb/pg_ctl/postgres (default: the search of pg/bin.ts). */
   pgBin?: string;
-  /** Major version wanted (default: the newest found). */
+  /**
+   * Major version wanted (default: the system's, first in pg/bin.ts's search order). Majors the
+   * system lacks come from the npm server binaries pinned in package.json (embedded-pg-<major>).
+   */
   major?: number;
   /** initdb --data-checksums (default true). */
   dataChecksums?: boolean;

@@ -1,4 +1,4 @@
-/** Reading what the server and its programs wrote: the server log (pg_controldata's output: ../control.ts). */
+/** Reading what the server and its programs wrote: the server log. */
 
 import { readFileSync, statSync } from 'node:fs';
 

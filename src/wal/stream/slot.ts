@@ -6,6 +6,8 @@
 import { PgkeepError } from '../../errors.js';
 import type { Lsn } from '../../pg/lsn.js';
 import type { ReplicationClient } from '../../pg/protocol/index.js';
+import type { ClusterSettings } from '../../config/types.js';
+import { readSlot } from './slot-info.js';
 
 export interface SlotState {
   name: string;
@@ -14,8 +16,10 @@ export interface SlotState {
   created: boolean;
 }
 
-export async function prepareSlot(rc: ReplicationClient, name: string, create: boolean): Promise<SlotState> {
-  let info = await rc.readReplicationSlot(name);
+export async function prepareSlot(
+  rc: ReplicationClient, connection: ClusterSettings, name: string, create: boolean, signal?: AbortSignal,
+): Promise<SlotState> {
+  let info = await readSlot(rc, connection, name, signal);
   let created = false;
   if (!info) {
     if (!create) {
@@ -31,7 +35,7 @@ export async function prepareSlot(rc: ReplicationClient, name: string, create: b
       // created by someone else meanwhile: use it
       if (!(e instanceof PgkeepError && e.code === 'CONFLICT')) throw e;
     }
-    info = await rc.readReplicationSlot(name);
+    info = await readSlot(rc, connection, name, signal);
     if (!info) throw new PgkeepError('INTERNAL', `replication slot "${name}" vanished right after it was created`);
   }
   if (info.slotType !== 'physical') {

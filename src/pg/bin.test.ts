@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgkeepError } from '../errors.js';
-import { findPgTool } from './tools.js';
-import { findPgBinDir } from './bin.js';
+import { findPgBinDir, findPgTool } from './bin.js';
 
 test('findPgTool finds pg_dump of the installed major, and says what to install otherwise', async () => {
   const bin = await findPgBinDir();
