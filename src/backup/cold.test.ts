@@ -149,7 +149,7 @@ faultTest('a damaged control file (its CRC does not match) is refused by a cold 
       (e: unknown) => {
         assert.ok(e instanceof PgkeepError, String(e));
         assert.equal(e.code, 'DATA_INTEGRITY');
-        assert.match(e.message, /global\/pg_control .* is damaged: its CRC does not match/);
+        assert.match(e.message, /global\/pg_control is damaged: its CRC does not match/);
         return true;
       });
     assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing is stored');

@@ -14,7 +14,7 @@
  * directory a cluster names is the one that must run it, so a wrong one is an error, not skipped.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PgkeepError } from '../errors.js';
@@ -138,6 +138,14 @@ export async function toolSearchDirs(opts: { pgBin?: string; env?: NodeJS.Proces
   return { explicit, others };
 }
 
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Pick from probed candidates (in search order), by the rule in this file's header. Pure. */
 export function chooseTool<T extends PgVersion>(explicit: T[], others: T[], opts: { minMajor?: number; exactMajor?: number }): T | undefined {
   const fits = (t: T) => (opts.exactMajor === undefined || t.major === opts.exactMajor)
@@ -152,8 +160,13 @@ export function chooseTool<T extends PgVersion>(explicit: T[], others: T[], opts
 /** The directories of `dirs` holding every program of `names`, with their version (asked of names[0]). */
 async function probe(dirs: string[], names: string[]): Promise<PgBinDir[]> {
   const out: PgBinDir[] = [];
+  const seen = new Set<string>();
   for (const binDir of dirs) {
     if (!names.every((n) => isExecutable(pgToolPath(binDir, n)))) continue;
+    // /bin and /usr/bin on a merged-/usr system are one directory: list each program once.
+    const real = realPath(pgToolPath(binDir, names[0]!));
+    if (seen.has(real)) continue;
+    seen.add(real);
     const v = await toolVersion(pgToolPath(binDir, names[0]!));
     if (v) out.push({ binDir, ...v });
   }

@@ -210,7 +210,7 @@ export function majorMatrix(major: number): void {
     if (!dumpWorks) {
       // MATRIX: flips to the success branch once CI installs postgresql-client-<major> (h/oldlocal picks the tools).
       assert.equal(r.code, EXIT.TOOL_MISSING, r.stdout + r.stderr);
-      assert.match(r.stdout, new RegExp(`pg_dump of major ${major} or newer is needed`));
+      assert.match(r.stdout, new RegExp(`pg_dump ${major} or newer is needed`));
       assert.match(r.stdout, new RegExp(`postgresql-client-${major}`));
       return;
     }
