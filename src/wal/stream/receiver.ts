@@ -160,7 +160,7 @@ async function firstPosition(rc: ReplicationClient, opts: StreamWalOptions, stat
   serverLsn: Lsn, emit: (e: StreamEvent) => void): Promise<StartPosition> {
   let slotRestartLsn: Lsn | null | undefined;
   if (opts.slot) {
-    const slot = await prepareSlot(rc, opts.slot, opts.createSlot ?? false);
+    const slot = await prepareSlot(rc, opts.connection, opts.slot, opts.createSlot ?? false, opts.signal);
     if (slot.created) emit({ type: 'slot-created', slot: slot.name, restartLsn: slot.restartLsn });
     slotRestartLsn = slot.restartLsn;
   } else {
