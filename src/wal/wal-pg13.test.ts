@@ -25,7 +25,8 @@ import { archivingSource, batch, rejectsWithCode, sum, switchAndWait } from '../
 import { runPgkeep } from '../test-support/cli.js';
 import { REPLICATION_SOURCE } from '../backup/test-support.js';
 import { walObjectName } from './layout.js';
-import { streamWal, type StreamEvent, type StreamWalResult } from './stream/index.js';
+import { streamWal, type StreamEvent, type StreamWalOptions, type StreamWalResult } from './stream/index.js';
+import { WalRecordScanner, type WalEvent } from '../restore/pitr/index.js';
 
 const PG13_BIN = join(process.cwd(), 'node_modules', 'embedded-pg-13', 'native', 'bin');
 const SLOT = 'pgkeep_13';
@@ -52,13 +53,13 @@ after(async () => {
 });
 
 /** Run the receiver into `into` until `until` resolves; its events and result. */
-async function receive(into: Repository, opts: { createSlot: boolean }, until: (events: StreamEvent[]) => Promise<void>):
+async function receive(into: Repository, opts: Partial<StreamWalOptions>, until: (events: StreamEvent[]) => Promise<void>):
   Promise<{ events: StreamEvent[]; result: StreamWalResult }> {
   const controller = new AbortController();
   const events: StreamEvent[] = [];
   const done = streamWal({
-    repo: into, cluster: 'test', connection: src.connectionSettings(), slot: SLOT, createSlot: opts.createSlot,
-    partial: { intervalMs: 300 }, progressIntervalMs: 200, signal: controller.signal, onEvent: (e) => events.push(e),
+    repo: into, cluster: 'test', connection: src.connectionSettings(), slot: SLOT,
+    partial: { intervalMs: 300 }, progressIntervalMs: 200, signal: controller.signal, onEvent: (e) => events.push(e), ...opts,
   });
   try {
     await Promise.race([until(events), done.then(() => assert.fail('the receiver ended by itself'))]);
@@ -125,6 +126,46 @@ test('PostgreSQL 13: wal stream --slot creates the slot, stores segments byte-id
     assert.ok(second.result.segmentsStored >= 1);
   } finally {
     await streamRepo.close();
+  }
+});
+
+test('PostgreSQL 13: wal stream --synchronous is a synchronous standby: a commit returns once a .partial holding it is stored', async () => {
+  const dir = join(work, 'sync-repo');
+  mkdirSync(dir);
+  const syncRepo = await newPosixRepo(dir);
+  const appName = 'pgkeep13';
+  let xid = '';
+  try {
+    await receive(syncRepo, { synchronous: true, applicationName: appName }, async (events) => {
+      await seen(events, 'start', (e) => e.type === 'start');
+      await src.exec(`ALTER SYSTEM SET synchronous_standby_names = '${appName}'`);
+      await src.exec('SELECT pg_reload_conf()');
+      try {
+        for (const deadline = Date.now() + 30_000; ;) {
+          const [r] = await src.query<{ s: string | null }>('SELECT max(sync_state) AS s FROM pg_stat_replication WHERE application_name = $1', [appName]);
+          if (r!.s === 'sync') break;
+          if (Date.now() > deadline) assert.fail(`the receiver did not become the synchronous standby in 30 s (sync_state ${r!.s})`);
+          await sleep(100);
+        }
+        const commit = src.query<{ x: string }>(
+          "WITH ins AS (INSERT INTO t SELECT g, 'sync-' || g FROM generate_series(60000, 60009) g RETURNING 1) SELECT txid_current()::text AS x FROM ins LIMIT 1");
+        const [row] = await Promise.race([commit, sleep(30_000).then(() => assert.fail('the commit waited 30 s for the receiver'))]);
+        xid = row!.x;
+      } finally {
+        await src.exec('ALTER SYSTEM RESET synchronous_standby_names');
+        await src.exec('SELECT pg_reload_conf()');
+      }
+      // the flush the server waited for was a stored .partial: it holds the commit record
+      const partial = events.filter((e) => e.type === 'partial').at(-1);
+      assert.ok(partial?.type === 'partial', 'a .partial was uploaded before the commit returned');
+      const found: WalEvent[] = [];
+      const scanner = new WalRecordScanner((e) => found.push(e));
+      const name = partial.file.replace('.partial', '');
+      scanner.segment(await syncRepo.getObject(walObjectName('test', systemId, partial.file)), walFileStartLsn(name));
+      assert.ok(found.some((e) => e.kind === 'commit' && String(e.xid) === xid), `commit of ${xid} is in ${partial.file}`);
+    });
+  } finally {
+    await syncRepo.close();
   }
 });
 
