@@ -129,6 +129,24 @@ test('PostgreSQL 13: wal stream --slot creates the slot, stores segments byte-id
   }
 });
 
+test('PostgreSQL 13: a replication role whose connection names no database (libpq then asks for one named as the role) still reads its slot', async () => {
+  await src.exec('CREATE ROLE replicator LOGIN REPLICATION');
+  const conn = src.connectionString('postgres', 'replicator').replace(/ dbname=\S+/, '');
+  assert.doesNotMatch(conn, /dbname/);
+  const dir = join(work, 'role-repo');
+  mkdirSync(dir);
+  const roleRepo = await newPosixRepo(dir);
+  try {
+    const { events } = await receive(roleRepo, { connection: { connection: conn } }, async (ev) => {
+      await seen(ev, 'start', (e) => e.type === 'start');
+    });
+    const start = events.find((e) => e.type === 'start');
+    assert.equal(start?.type === 'start' && start.source, 'slot');
+  } finally {
+    await roleRepo.close();
+  }
+});
+
 test('PostgreSQL 13: wal stream --synchronous is a synchronous standby: a commit returns once a .partial holding it is stored', async () => {
   const dir = join(work, 'sync-repo');
   mkdirSync(dir);
