@@ -147,6 +147,15 @@ test('PostgreSQL 13: a replication role whose connection names no database (libp
   }
 });
 
+test('PostgreSQL 13: a role pg_hba.conf admits for replication only fails at once (CONNECTION), saying why a normal connection is needed', async () => {
+  await src.exec('CREATE ROLE replonly LOGIN REPLICATION');
+  await src.configure({}, ['local all replonly reject']);
+  await src.reload();
+  const err = await rejectsWithCode(streamWal({ repo, cluster: 'test', connection: { connection: src.connectionString('postgres', 'replonly') }, slot: SLOT }),
+    'CONNECTION', /cannot read replication slot "pgkeep_13".*rejects connection/);
+  assert.match(err.hint ?? '', /PostgreSQL 13 has no READ_REPLICATION_SLOT.*pg_hba\.conf/);
+});
+
 test('PostgreSQL 13: wal stream --synchronous is a synchronous standby: a commit returns once a .partial holding it is stored', async () => {
   const dir = join(work, 'sync-repo');
   mkdirSync(dir);
