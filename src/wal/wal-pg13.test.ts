@@ -40,7 +40,7 @@ const started: LocalCluster[] = [];
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pgkeep-wal-pg13-'));
   ({ repoDir, repo, src } = await archivingSource(work, 1000, {
-    pgBin: PG13_BIN, hba: REPLICATION_SOURCE.hba, settings: { max_replication_slots: 4 },
+    pgBin: PG13_BIN, hba: REPLICATION_SOURCE.hba, settings: { max_replication_slots: 4, max_prepared_transactions: 2 },
   }));
   systemId = (await src.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()'))[0]!.s;
 });
@@ -210,6 +210,29 @@ test('PostgreSQL 13: segments archived by wal push come back byte-identical with
   const report = JSON.parse(check.stdout) as { ok: boolean; damaged: unknown[]; filesRead: number };
   assert.deepEqual(report.damaged, [], check.stdout);
   assert.ok(report.ok && report.filesRead >= 2, `every archived file was read and checked: ${check.stdout}`);
+});
+
+test('PostgreSQL 13: the PITR scanner reads 13\'s records from an archived segment: prepared and plain commits and aborts, a restore point', async () => {
+  const [{ seg }] = (await src.query<{ seg: string }>('SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS seg')) as [{ seg: string }];
+  await src.exec("BEGIN; INSERT INTO t VALUES (70000, 'p1'); PREPARE TRANSACTION 'p1'");
+  await src.exec("COMMIT PREPARED 'p1'");
+  await src.exec("BEGIN; INSERT INTO t VALUES (70001, 'p2'); PREPARE TRANSACTION 'p2'");
+  await src.exec("ROLLBACK PREPARED 'p2'");
+  await src.exec("BEGIN; INSERT INTO t VALUES (70002, 'rolled back'); ROLLBACK");
+  await src.exec("SELECT pg_create_restore_point('on_13')");
+  await src.exec("INSERT INTO t VALUES (70003, 'last')");
+  const now = BigInt(Date.now()) * 1000n;
+  assert.equal(await switchAndWait(src), seg);
+  const events: WalEvent[] = [];
+  new WalRecordScanner((e) => events.push(e)).segment(await repo.getObject(walObjectName('test', systemId, seg)), walFileStartLsn(seg));
+  const kinds = events.map((e) => (e.kind === 'restore-point' ? `restore-point ${e.name}` : `${e.kind}${e.prepared ? ' prepared' : ''}`));
+  // in this order (autovacuum may commit in between)
+  let at = 0;
+  for (const want of ['commit prepared', 'abort prepared', 'abort', 'restore-point on_13', 'commit']) {
+    at = kinds.indexOf(want, at) + 1;
+    assert.ok(at > 0, `${want} after the previous one in: ${kinds.join(', ')}`);
+  }
+  for (const e of events.slice(-3)) assert.ok(e.time > now - 60_000_000n && e.time < now + 60_000_000n, `${e.kind} time ${e.time} is now`);
 });
 
 test('PostgreSQL 13: point-in-time recovery to a time between two commits replays the first and not the second', async () => {
