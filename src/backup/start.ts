@@ -23,12 +23,13 @@ export async function createTemporarySlot(client: pg.Client): Promise<string | u
   }
 }
 
-export async function startLocalBackup(client: pg.Client, major: number, label: string, session?: SessionWatch): Promise<StartInfo> {
-  const sql = major >= 15 ? 'SELECT pg_backup_start($1, true)::text AS lsn' : 'SELECT pg_start_backup($1, true, false)::text AS lsn';
+/** `fast`: an immediate checkpoint (else a spread one, --checkpoint spread). */
+export async function startLocalBackup(client: pg.Client, major: number, label: string, session?: SessionWatch, fast = true): Promise<StartInfo> {
+  const sql = major >= 15 ? 'SELECT pg_backup_start($1, $2)::text AS lsn' : 'SELECT pg_start_backup($1, $2, false)::text AS lsn';
   let lsn: string;
   let timeline: number;
   try {
-    const { rows } = await client.query(sql, [label]);
+    const { rows } = await client.query(sql, [label, fast]);
     lsn = rows[0].lsn;
     timeline = Number((await client.query('SELECT timeline_id FROM pg_control_checkpoint()')).rows[0].timeline_id);
   } catch (e) {

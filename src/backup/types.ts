@@ -1,4 +1,5 @@
 /** Options, progress events and results of a physical backup (shared by the steps and sources). */
+import type { CheckpointMode } from '../config/checkpoint-mode.js';
 import type { ClusterSettings } from '../config/types.js';
 import type { Repository, SnapshotManifest, SnapshotWriter } from '../repo/index.js';
 import type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
@@ -37,6 +38,8 @@ export interface BackupOptions {
   ignoreChecksumErrors?: boolean;
   /** Longest wait for the server to archive the backup's last WAL segment (default 60 s; archive-watch.ts). */
   archiveTimeoutMs?: number;
+  /** The checkpoint a hot backup starts from: 'fast' (immediate, the default) or 'spread' (config/checkpoint-mode.ts). */
+  checkpoint?: CheckpointMode;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
   /** Things worth telling the user that do not fail the backup. */

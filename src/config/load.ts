@@ -10,6 +10,7 @@ import { PgkeepError } from '../errors.js';
 import { withArticle } from '../words.js';
 import { CLUSTER_NAME_RULE, checkClusterName, isClusterName } from '../repo/manifest.js';
 import { LOG_LEVELS, type LogLevel } from './log-level.js';
+import { type CheckpointMode, parseCheckpointMode } from './checkpoint-mode.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
@@ -148,6 +149,10 @@ function durationSetting(fromEnv: string | undefined, envName: string, fromFile:
   return fromFile === undefined ? undefined : parseDuration(fromFile as string, fileKey);
 }
 
+function checkpointSetting(fromFile: unknown, fileKey: string): { checkpoint?: CheckpointMode } {
+  return fromFile === undefined ? {} : { checkpoint: parseCheckpointMode(fromFile, fileKey) };
+}
+
 /**
  * Resolve the configuration. Precedence: flags, then environment variables, then the file.
  * Environment variables: PGKEEP_CONFIG, PGKEEP_CLUSTER, PGKEEP_REPO, PGKEEP_PGDATA,
@@ -203,6 +208,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
     backup: {
       archiveTimeoutMs: durationSetting(env.PGKEEP_ARCHIVE_TIMEOUT, 'PGKEEP_ARCHIVE_TIMEOUT',
         (doc.backup as Table | undefined)?.archive_timeout, `backup.archive_timeout in ${file}`),
+      ...checkpointSetting((doc.backup as Table | undefined)?.checkpoint, `backup.checkpoint in ${file}`),
     },
     retention: {
       keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),

@@ -128,3 +128,12 @@ test('empty paths are refused, never taken as the current directory: flags USAGE
   const file2 = writeConfig('empty-pgdata.toml', '[repo]\npath = "/r"\n[cluster.main]\npgdata = " "\n');
   assert.match(code(() => loadConfig({ config: file2 }, env)), /^CONFIG: cluster\.main\.pgdata/);
 });
+
+test('backup.checkpoint: fast or spread; absent means the default (fast); anything else is CONFIG naming the key', () => {
+  const spread = loadConfig({ config: writeConfig('cp1.toml', '[backup]\ncheckpoint = "spread"\n') }, { HOME: dir });
+  assert.equal(spread.backup.checkpoint, 'spread');
+  assert.equal(loadConfig({ config: writeConfig('cp2.toml', '[repo]\npath = "/x"\n') }, { HOME: dir }).backup.checkpoint, undefined);
+  const file = writeConfig('cp3.toml', '[backup]\ncheckpoint = "immediate"\n');
+  assert.throws(() => loadConfig({ config: file }, { HOME: dir }),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'CONFIG' && e.message.includes(`backup.checkpoint in ${file}`) && /"fast" or "spread"/.test(e.message));
+});

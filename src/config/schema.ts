@@ -37,6 +37,7 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
   backup: {
     fields: {
       archive_timeout: 'string', // e.g. "60s": longest wait for the backup's WAL to be archived
+      checkpoint: 'string', // "fast" (default) or "spread": the checkpoint a hot backup starts from
     },
   },
   retention: {

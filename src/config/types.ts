@@ -1,4 +1,5 @@
 import type { LogLevel } from './log-level.js';
+import type { CheckpointMode } from './checkpoint-mode.js';
 
 /** Settings of one `[cluster.NAME]` table (or of flags/environment for the selected cluster). */
 export interface ClusterSettings {
@@ -26,6 +27,8 @@ export interface RepoSettings {
 export interface BackupSettings {
   /** Longest wait for the backup's WAL to be archived, in ms ([backup] archive_timeout / PGKEEP_ARCHIVE_TIMEOUT). */
   archiveTimeoutMs?: number;
+  /** The checkpoint a hot backup starts from ([backup] checkpoint; default fast). */
+  checkpoint?: CheckpointMode;
 }
 
 export interface RetentionSettings {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalCluster } from '../pg/local-cluster.js';
+import { LocalCluster, type LocalClusterCreateOptions } from '../pg/local-cluster.js';
 import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
@@ -18,12 +18,11 @@ import { PGKEEP_BIN } from './cli.js';
 export const CLI = PGKEEP_BIN;
 
 /**
- * The repository in work/repo (repository "test") and a started source cluster archiving into it,
- * with t holding `rows` rows; `major` picks the PostgreSQL version, `settings` add to the server's.
+ * The repository in work/repo (repository "test") and a started source cluster archiving into it, with t holding `rows` rows.
+ * `cluster`: the PostgreSQL major or other server binaries (pgBin), further settings and pg_hba.conf lines.
  */
-export async function archivingSource(
-  work: string, rows: number, opts: { major?: number; settings?: Record<string, string | number | boolean> } = {},
-): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {
+export async function archivingSource(work: string, rows: number,
+  cluster: Pick<LocalClusterCreateOptions, 'pgBin' | 'major' | 'settings' | 'hba'> = {}): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {
   const repoDir = join(work, 'repo');
   mkdirSync(repoDir);
   ensureTraversable(repoDir);
@@ -31,8 +30,8 @@ export async function archivingSource(
   chownTreeToServerUser(repoDir);
   const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster test wal push %p`;
   const src = await LocalCluster.create({
-    major: opts.major,
-    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, max_wal_senders: 4, ...opts.settings },
+    ...cluster,
+    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, max_wal_senders: 4, ...cluster.settings },
   });
   await src.start();
   await src.exec(`create table t (id int primary key, v text); insert into t select g, 'base-' || g from generate_series(1, ${rows}) g`);

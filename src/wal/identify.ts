@@ -3,7 +3,8 @@
  * XLogLongPageHeaderData, so the system identifier, segment size and page address can be read
  * without pg_waldump. Pure parsing, no I/O.
  *
- *   offset  0  uint16 xlp_magic      (changes with the WAL format: 0xD110 in PostgreSQL 15)
+ *   offset  0  uint16 xlp_magic      (changes with the WAL format; read from real segments: 13 0xD106,
+ *                                    14 0xD10D, 15 0xD110, 16 0xD113, 17 0xD116, 18 0xD118)
  *   offset  2  uint16 xlp_info       (XLP_LONG_HEADER = 0x0002 on the first page)
  *   offset  4  uint32 xlp_tli        (timeline of the first record on the page)
  *   offset  8  uint64 xlp_pageaddr   (LSN of the page: the segment's start LSN)

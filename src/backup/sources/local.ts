@@ -66,7 +66,7 @@ export class LocalSource implements BackupSource {
       run.warn('could not create a temporary replication slot (max_replication_slots = 0?): the WAL of this standalone ' +
         'backup is not protected from removal until it is copied');
     }
-    this.started = await startLocalBackup(client, this.facts!.major, label, this.session);
+    this.started = await startLocalBackup(client, this.facts!.major, label, this.session, run.options.checkpoint !== 'spread');
     return this.started;
   }
 

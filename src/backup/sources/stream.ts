@@ -118,7 +118,7 @@ export class StreamSource implements BackupSource {
     }
     const waitForArchive = !this.opts.standalone && (await this.startArchiveWatch(run));
     const stream = this.rc!.baseBackup({
-      label, fast: true, progress: true, manifest: true, manifestChecksums: 'SHA256', tablespaceMap: true,
+      label, fast: run.options.checkpoint !== 'spread', progress: true, manifest: true, manifestChecksums: 'SHA256', tablespaceMap: true,
       ...(this.opts.ignoreChecksumErrors ? { noVerifyChecksums: true } : {}),
       ...(waitForArchive ? {} : { waitForArchive: false }),
       signal: run.options.signal,

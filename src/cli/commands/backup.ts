@@ -12,6 +12,7 @@ import { parseDuration } from '../../config/duration.js';
 import { passphraseGetter } from '../passphrase-prompt.js';
 import { backup, BACKUP_METHODS, type BackupMethod, type BackupResult } from '../../backup/index.js';
 import { checkBackupLabel } from '../../backup/label.js';
+import { CHECKPOINT_MODES, type CheckpointMode } from '../../config/checkpoint-mode.js';
 
 interface BackupFlags {
   method: string;
@@ -22,6 +23,7 @@ interface BackupFlags {
   walSummaries?: boolean;
   ignoreChecksumErrors?: boolean;
   archiveTimeout?: string;
+  checkpoint?: CheckpointMode;
 }
 
 const PHASE_TEXT: Record<string, string> = {
@@ -67,6 +69,9 @@ export function register(program: Command, runner: Runner): void {
     .option('--no-wal-summaries', 'PostgreSQL 17+, --method local: read every file instead of skipping what the WAL summaries show unchanged')
     .option('--ignore-checksum-errors', 'report pages with a wrong checksum as warnings instead of failing the backup')
     .option('--archive-timeout <duration>', 'longest wait for the server to archive the backup\'s last WAL segment (default [backup] archive_timeout or 60s)')
+    .addOption(new Option('--checkpoint <mode>', 'checkpoint a hot backup starts from: fast (immediate, the default: the backup starts now) ' +
+      'or spread (spares a busy primary\'s I/O, starts up to checkpoint_completion_target x checkpoint_timeout later); default [backup] checkpoint')
+      .choices(CHECKPOINT_MODES as unknown as string[]))
     .addHelpText('after', `
 Every backup is incremental to the previous one of the cluster (chunks that did not change are
 not stored again) and complete on its own (restore never needs an older backup).
@@ -75,6 +80,10 @@ A hot backup (stream, local) needs the WAL written while it ran: either the WAL 
 At its end a hot backup waits until the server has archived its last WAL segment; it fails
 (exit 5, nothing stored) as soon as pg_stat_archiver shows archive_command failing, or after
 --archive-timeout, with the archiver's error.
+A hot backup starts from a checkpoint. pgkeep asks for a fast (immediate) one by default, as
+backups are usually taken on demand or by a schedule, where starting now matters; --checkpoint
+spread lets the server spread its writes as for a regular checkpoint, which spares the I/O of a
+busy primary but can delay the start by minutes (like pg_basebackup -c fast|spread).
 
 Examples:
   pgkeep backup                                   hot backup over a replication connection
@@ -90,6 +99,10 @@ Examples:
       const archiveTimeoutMs = opts.archiveTimeout === undefined
         ? ctx.config.backup.archiveTimeoutMs : parseDuration(opts.archiveTimeout, '--archive-timeout');
       if (opts.label !== undefined) checkBackupLabel(opts.label);
+      if (opts.checkpoint !== undefined && opts.method === 'cold') {
+        throw new PgkeepError('USAGE', '--checkpoint applies to hot backups (--method stream or local); a cold backup starts from the shutdown checkpoint');
+      }
+      const checkpoint = opts.checkpoint ?? ctx.config.backup.checkpoint;
       const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), ...(jobs ? { jobs } : {}) });
       const bar = progressBar(ctx, { label: 'backup' });
       let result: BackupResult;
@@ -106,6 +119,7 @@ Examples:
           ...(opts.walSummaries === false ? { walSummaries: false } : {}),
           ignoreChecksumErrors: opts.ignoreChecksumErrors,
           ...(archiveTimeoutMs !== undefined ? { archiveTimeoutMs } : {}),
+          ...(checkpoint !== undefined ? { checkpoint } : {}),
           signal: ctx.signal,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, PHASE_TEXT[p.phase] ?? p.phase),
           onWarning: (m) => {

@@ -50,7 +50,10 @@ to that point. With --synchronous the receiver can be a synchronous standby: set
   synchronous_standby_names = 'pgkeep'      (its application_name)
 and a commit returns once its WAL is in the repository (synchronous_commit = on).
 
-Without --slot the server may recycle WAL before it is received; a warning says so.
+Without --slot the server may recycle WAL before it is received; a warning says so. On PostgreSQL
+13 and 14 (no READ_REPLICATION_SLOT) the slot is read from pg_replication_slots over a normal
+connection with the same settings: the role must be allowed to connect to the configured database
+(or to "postgres" when the configured one does not exist, e.g. no dbname for a replication role).
 
 Examples:
   pgkeep wal stream --slot pgkeep --create-slot

@@ -28,6 +28,7 @@ import {
   buildStartReplicationCommand,
   buildTimelineHistoryCommand,
   checkSlotName,
+  slotCommandDialect,
 } from './replication-commands.js';
 import { replicationCommandError } from './replication-errors.js';
 import { WalStream, type WalStreamOptions } from './wal-stream.js';
@@ -141,9 +142,9 @@ export class ReplicationClient {
     };
   }
 
-  /** CREATE_REPLICATION_SLOT name PHYSICAL [RESERVE_WAL]; returns the reserved position if any. */
+  /** CREATE_REPLICATION_SLOT name [TEMPORARY] PHYSICAL, reserving WAL in the server's syntax; returns the reserved position if any. */
   async createPhysicalSlot(name: string, opts: { reserveWal?: boolean; temporary?: boolean } = {}): Promise<{ slotName: string; consistentPoint: Lsn | null }> {
-    const [row] = await this.run(buildCreatePhysicalSlotCommand(name, opts));
+    const [row] = await this.run(buildCreatePhysicalSlotCommand(name, opts, slotCommandDialect(this.serverVersionNum)));
     return {
       slotName: row?.slot_name ?? name,
       consistentPoint: row?.consistent_point ? parseLsn(row.consistent_point) : null,

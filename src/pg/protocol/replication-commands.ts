@@ -103,8 +103,20 @@ export function buildStartReplicationCommand(o: StartReplicationOptions): string
   return parts.join(' ');
 }
 
-export function buildCreatePhysicalSlotCommand(name: string, o: { reserveWal?: boolean; temporary?: boolean } = {}): string {
-  return `CREATE_REPLICATION_SLOT ${checkSlotName(name)}${o.temporary ? ' TEMPORARY' : ''} PHYSICAL${o.reserveWal ? ' RESERVE_WAL' : ''}`;
+/**
+ * CREATE_REPLICATION_SLOT's syntax on a server: 15 brought the parenthesised options
+ * (`PHYSICAL (RESERVE_WAL)`) and keeps the older bare keyword only for compatibility; 13 and 14
+ * know the bare keyword alone.
+ */
+export function slotCommandDialect(serverVersionNum: number): BaseBackupDialect {
+  return serverVersionNum >= 150000 ? 'current' : 'legacy';
+}
+
+export function buildCreatePhysicalSlotCommand(name: string, o: { reserveWal?: boolean; temporary?: boolean } = {},
+  dialect: BaseBackupDialect = 'current'): string {
+  const head = `CREATE_REPLICATION_SLOT ${checkSlotName(name)}${o.temporary ? ' TEMPORARY' : ''} PHYSICAL`;
+  if (!o.reserveWal) return head;
+  return dialect === 'legacy' ? `${head} RESERVE_WAL` : `${head} (RESERVE_WAL)`;
 }
 
 export function buildDropSlotCommand(name: string, o: { wait?: boolean } = {}): string {

@@ -5,7 +5,7 @@ import { parseLsn } from '../lsn.js';
 import { baseBackupDialect } from './base-backup-dialect.js';
 import {
   buildBaseBackupCommand, buildCreatePhysicalSlotCommand, buildDropSlotCommand, buildShowCommand,
-  buildStartReplicationCommand, buildTimelineHistoryCommand, checkSlotName, quoteLiteral,
+  buildStartReplicationCommand, buildTimelineHistoryCommand, checkSlotName, quoteLiteral, slotCommandDialect,
 } from './replication-commands.js';
 
 const usage = (e: unknown): boolean => e instanceof PgkeepError && e.code === 'USAGE';
@@ -43,11 +43,21 @@ test('BASE_BACKUP on 13 and 14: bare option keywords, no TARGET; older servers r
   }
 });
 
+test('CREATE_REPLICATION_SLOT in the server\'s syntax: bare RESERVE_WAL on 13 and 14, parenthesised options on 15+', () => {
+  for (const [num, dialect] of [[130023, 'legacy'], [140020, 'legacy'], [150014, 'current'], [160010, 'current'], [180004, 'current']] as const) {
+    assert.equal(slotCommandDialect(num), dialect, String(num));
+  }
+  assert.equal(buildCreatePhysicalSlotCommand('s1', { reserveWal: true }, 'legacy'), 'CREATE_REPLICATION_SLOT s1 PHYSICAL RESERVE_WAL');
+  assert.equal(buildCreatePhysicalSlotCommand('s1', { reserveWal: true, temporary: true }, 'legacy'), 'CREATE_REPLICATION_SLOT s1 TEMPORARY PHYSICAL RESERVE_WAL');
+  assert.equal(buildCreatePhysicalSlotCommand('s1', { reserveWal: true }), 'CREATE_REPLICATION_SLOT s1 PHYSICAL (RESERVE_WAL)');
+  assert.equal(buildCreatePhysicalSlotCommand('s1', { reserveWal: true, temporary: true }, 'current'), 'CREATE_REPLICATION_SLOT s1 TEMPORARY PHYSICAL (RESERVE_WAL)');
+  for (const d of ['legacy', 'current'] as const) assert.equal(buildCreatePhysicalSlotCommand('s1', {}, d), 'CREATE_REPLICATION_SLOT s1 PHYSICAL');
+});
+
 test('START_REPLICATION, slots, TIMELINE_HISTORY, SHOW', () => {
   assert.equal(buildStartReplicationCommand({ startLsn: parseLsn('16/B3000000') }), 'START_REPLICATION PHYSICAL 16/B3000000');
   assert.equal(buildStartReplicationCommand({ slot: 'pgkeep_main', startLsn: 0n, timeline: 3 }), 'START_REPLICATION SLOT pgkeep_main PHYSICAL 0/0 TIMELINE 3');
   assert.throws(() => buildStartReplicationCommand({ startLsn: 0n, timeline: 0 }), usage);
-  assert.equal(buildCreatePhysicalSlotCommand('s1', { reserveWal: true }), 'CREATE_REPLICATION_SLOT s1 PHYSICAL RESERVE_WAL');
   assert.equal(buildCreatePhysicalSlotCommand('s1', { temporary: true }), 'CREATE_REPLICATION_SLOT s1 TEMPORARY PHYSICAL');
   assert.equal(buildDropSlotCommand('s1', { wait: true }), 'DROP_REPLICATION_SLOT s1 WAIT');
   for (const bad of ['', 'Upper', 'with space', 'x'.repeat(64), 'semi;colon', 'quote"']) assert.throws(() => checkSlotName(bad), usage, bad);

@@ -3,7 +3,7 @@
  * start, and the commit/abort records (transaction id, commit time) and restore points
  * (pg_create_restore_point) among them. Pure: it is fed segment contents and reports events.
  *
- * Format facts (PostgreSQL 10-18, unchanged): pages of XLOG_BLCKSZ bytes, each with a short
+ * Format facts (PostgreSQL 10-18, unchanged; checked on segments written by 13 to 18): pages of XLOG_BLCKSZ bytes, each with a short
  * header (24 bytes; 40 bytes, "long", on a segment's first page, which also carries the page
  * size). xlp_info bit 0x0001 says the page starts with the rest of a record from the previous
  * page and xlp_rem_len how much of it. Records are 8-byte aligned and start with a 24-byte

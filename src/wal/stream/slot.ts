@@ -4,10 +4,10 @@
  * receiver is down. `--create-slot` creates it with RESERVE_WAL when it is missing.
  */
 import { PgkeepError } from '../../errors.js';
+import type { ClusterSettings } from '../../config/types.js';
 import type { Lsn } from '../../pg/lsn.js';
 import type { ReplicationClient } from '../../pg/protocol/index.js';
-import type { ClusterSettings } from '../../config/types.js';
-import { readSlot } from './slot-info.js';
+import { readSlot } from './slot-lookup.js';
 
 export interface SlotState {
   name: string;
@@ -16,10 +16,10 @@ export interface SlotState {
   created: boolean;
 }
 
-export async function prepareSlot(
-  rc: ReplicationClient, connection: ClusterSettings, name: string, create: boolean, signal?: AbortSignal,
-): Promise<SlotState> {
-  let info = await readSlot(rc, connection, name, signal);
+/** `settings`: how to reach the server over SQL (13 and 14 read the slot that way, slot-lookup.ts). */
+export async function prepareSlot(rc: ReplicationClient, settings: ClusterSettings, name: string, create: boolean,
+  signal?: AbortSignal): Promise<SlotState> {
+  let info = await readSlot(rc, settings, name, signal);
   let created = false;
   if (!info) {
     if (!create) {
@@ -35,7 +35,7 @@ export async function prepareSlot(
       // created by someone else meanwhile: use it
       if (!(e instanceof PgkeepError && e.code === 'CONFLICT')) throw e;
     }
-    info = await readSlot(rc, connection, name, signal);
+    info = await readSlot(rc, settings, name, signal);
     if (!info) throw new PgkeepError('INTERNAL', `replication slot "${name}" vanished right after it was created`);
   }
   if (info.slotType !== 'physical') {
