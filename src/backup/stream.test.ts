@@ -9,7 +9,8 @@ import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
 import { promotedToNewTimeline } from '../restore/test-promoted.js';
-import { backup, resolveSnapshot, verifyBackup, type BackupResult } from './index.js';
+import { backup, verifyBackup, type BackupResult } from './index.js';
+import { resolveSnapshot } from '../holdings/index.js';
 import { amcheck, createSourceCluster, pgbench, pgbenchBalances, STATIC_TABLES, tableChecksums } from './test-support.js';
 
 let source: LocalCluster;

@@ -1,8 +1,7 @@
 /** Options, progress events and results of a physical backup (shared by the steps and sources). */
 import type { ClusterSettings } from '../config/types.js';
 import type { Repository, SnapshotWriter } from '../repo/index.js';
-import type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
-import type { ExternalConfig } from './external-config.js';
+import type { ExternalConfig, PhysicalBackupMeta, TablespaceInfo } from '../holdings/physical-meta.js';
 
 export type BackupMethod = PhysicalBackupMeta['method'];
 export const BACKUP_METHODS: readonly BackupMethod[] = ['stream', 'local', 'cold'];

@@ -16,7 +16,7 @@ export { DEBIAN_CONFIG_ROOT, debianClusterOf, debianClusters, type DebianCluster
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DEBIAN_CONFIG_ROOT, debianClusterOf, debianClusters, type DebianCluster } from '../pg/debian-clusters.js';
-import { shellQuote } from './recovery-config.js';
+import { shellQuote } from '../shell-quote.js';
 import { findPgBinDir, pgToolPath } from '../pg/bin.js';
 import { serverOsUser } from '../pg/server-user.js';
 

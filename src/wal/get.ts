@@ -8,10 +8,10 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { diskFullError, PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
-import { readClusterIdentity } from '../backup/cluster-identity.js';
+import { readClusterIdentity } from '../holdings/cluster-identity.js';
 import { parseWalFileName, type WalFileKind } from '../pg/wal-name.js';
-import { walObjectName } from './layout.js';
-import { readSegmentHeader } from './identify.js';
+import { walObjectName } from '../holdings/wal-layout.js';
+import { readSegmentHeader } from '../pg/wal/identify.js';
 import { systemIdOfDataDir } from './source-file.js';
 import { pruneSpool, spoolDir, takeFromSpool } from './spool.js';
 

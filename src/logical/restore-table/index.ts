@@ -13,7 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../../errors.js';
 import { resolveConnection, withClient } from '../../pg/connect.js';
-import { planPitr, parseTargetTime, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/pitr/index.js';
+import { planPitr, parseTargetTime, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/index.js';
 import { displayQualified, quoteQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
 import { backupFacts } from './backup-facts.js';

@@ -4,8 +4,9 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository, Snapshot } from '../repo/index.js';
-import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
-import type { PhysicalBackupMeta } from './meta.js';
+import { resolveSnapshotRef } from './snapshot-ref.js';
+import type { PhysicalBackupMeta } from './physical-meta.js';
+import { readPhysicalMeta } from './read-physical-meta.js';
 
 export interface ResolvedSnapshot {
   snapshot: Snapshot;
@@ -25,5 +26,5 @@ export async function resolveSnapshot(repo: Repository, cluster: string, idOrLat
       details: { cluster, id: snapshot.id, kind: snapshot.kind },
     });
   }
-  return { snapshot, meta: snapshot.meta as unknown as PhysicalBackupMeta };
+  return { snapshot, meta: readPhysicalMeta(snapshot) };
 }

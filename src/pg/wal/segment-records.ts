@@ -10,9 +10,9 @@
  * (or GCM tag) is what guarantees storage integrity; this check is a second line for WAL that
  * was damaged before it was archived.
  */
-import { formatLsn, type Lsn } from '../pg/lsn.js';
-import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../pg/crc32c.js';
-import { WalRecordScanner } from '../restore/pitr/wal-records.js';
+import { formatLsn, type Lsn } from '../lsn.js';
+import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../crc32c.js';
+import { WalRecordScanner } from './records.js';
 
 const RECORD_HEADER = 24;
 const CRC_OFFSET = 20;

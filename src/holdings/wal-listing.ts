@@ -5,7 +5,7 @@
  */
 import type { Repository } from '../repo/index.js';
 import type { WalFileName } from '../pg/wal-name.js';
-import { parseWalObjectName, walClusterPrefix } from './layout.js';
+import { parseWalObjectName, walClusterPrefix } from './wal-layout.js';
 
 export interface ArchivedFile {
   /** Logical object name. */

@@ -9,8 +9,8 @@
  * Newest is by id (ids sort by the time the snapshot was taken), as in `pgkeep list`.
  */
 import { PgkeepError } from '../errors.js';
-import type { SnapshotKind, SnapshotManifest } from './manifest.js';
-import type { Repository } from './repository.js';
+import type { SnapshotKind, SnapshotManifest } from '../repo/manifest.js';
+import type { Repository } from '../repo/repository.js';
 
 /** The kind a command works on; 'any' for commands that take both. */
 export type WantedKind = SnapshotKind | 'any';
