@@ -68,7 +68,7 @@ async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string):
   if (opts.systemIdentifier) return opts.systemIdentifier;
   const fromDataDir = await systemIdOfDataDir([cwd, opts.pgdata]);
   if (fromDataDir) return fromDataDir;
-  const known = await readClusterIdentity(repo as unknown as Pick<Repository, 'getObject' | 'putObject' | 'location'>, opts.cluster);
+  const known = await readClusterIdentity(repo, opts.cluster);
   if (known) return known.systemIdentifier;
   throw new PgkeepError('NOT_FOUND', `cluster "${opts.cluster}" has no WAL or backups in ${repo.location}, and no data directory says which system to read`, {
     hint: 'check --cluster and --repo in restore_command',
