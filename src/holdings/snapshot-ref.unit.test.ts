@@ -76,3 +76,17 @@ test('no snapshot of the kind: NOT_FOUND saying what there is, with a hint that 
   assert.match(phys.restore, /^NOT_FOUND: cluster "onlydump" has no physical backups in .*\| it has only logical dumps \(1; .*\), which "pgkeep restore-dump" restores; take a physical backup with "pgkeep backup"$/);
   assert.match((await picks('none', 'latest')).show, /^NOT_FOUND: cluster "none" has no snapshots/);
 });
+
+test('an id prefix (as a DBA copies it from "pgkeep list") names the one snapshot it starts; an ambiguous one is refused with the candidates', async () => {
+  const byPrefix = await picks('dumpnewer', ids.newDump!.slice(0, -2));
+  assert.equal(byPrefix.show, ids.newDump);
+  assert.equal(byPrefix.verify, ids.newDump);
+  assert.equal(byPrefix.restoreDump, ids.newDump);
+  assert.match(byPrefix.restore, /^USAGE: snapshot \S+ of cluster "dumpnewer" is a logical dump, not a physical backup/);
+  assert.equal((await picks('dumpnewer', ids.oldPhysical!)).restore, ids.oldPhysical, 'a whole id is itself');
+  const both = await picks('dumpnewer', ids.oldPhysical!.slice(0, 4)); // the year: both snapshots
+  for (const r of Object.values(both)) {
+    assert.match(r, new RegExp(`^USAGE: "${ids.oldPhysical!.slice(0, 4)}" is the start of 2 snapshot ids of cluster "dumpnewer": ${ids.oldPhysical}, ${ids.newDump} \\| give more of the id`));
+  }
+  assert.match((await picks('dumpnewer', '1999')).show, /^NOT_FOUND: snapshot 1999 of cluster "dumpnewer" does not exist/);
+});
