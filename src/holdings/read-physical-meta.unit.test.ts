@@ -14,6 +14,7 @@ import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { listBackupsReport, showBackup, verifyBackup } from '../backup/index.js';
 import { checkArchive } from '../wal/index.js';
+import { findPreviousBackup } from '../backup/previous.js';
 import { physicalMetaFixture, physicalMetaRecord } from './physical-meta.fixtures.js';
 import { readPhysicalMeta } from './read-physical-meta.js';
 import { resolveSnapshot } from './physical-snapshot.js';
@@ -96,6 +97,13 @@ test('every command that reads a damaged meta refuses it with the snapshot and t
   assert.equal(listed.damaged.length, 1);
   assert.equal(listed.damaged[0]!.id, damagedId);
   assert.match(listed.damaged[0]!.message, /field "stopLsn" is missing/);
+});
+
+test('the next backup is not made incremental to a backup whose meta is damaged: it is passed over with a warning', async () => {
+  const warnings: string[] = [];
+  assert.equal(await findPreviousBackup(repo, 'main', physicalMetaFixture().systemIdentifier, (w) => warnings.push(w)), undefined);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, new RegExp(`snapshot ${damagedId} .*field "stopLsn" is missing; it is left out`));
 });
 
 /** Production .ts files of src/ (tests and test helpers left out). */
