@@ -1,5 +1,5 @@
 /**
- * One meaning of "latest" (src/repo/snapshot-ref.ts), per command, on a real posix repository: a
+ * One meaning of "latest" (src/holdings/snapshot-ref.ts), per command, on a real posix repository: a
  * dump newer than a physical backup and a physical backup newer than a dump.
  */
 import { after, before, test } from 'node:test';

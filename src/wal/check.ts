@@ -6,7 +6,7 @@
  * (from the backup's end to the end of the last segment reachable without a gap).
  *
  * Every .history file is read and checked as PostgreSQL writes it. With readData every archived
- * file is read back and checked (read-archived.ts); a damaged segment counts as missing, so the
+ * file is read back and checked (holdings/wal-read.ts); a damaged segment counts as missing, so the
  * windows show what recovery can really replay.
  */
 import { PgkeepError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
  * Record check of a complete WAL segment: every record that starts and ends inside it is
- * reassembled across pages (the PITR scanner, restore/pitr/wal-records.ts) and its CRC-32C
+ * reassembled across pages (the PITR scanner, records.ts) and its CRC-32C
  * compared with xl_crc — PostgreSQL computes it over the record's data and then the first 20
  * bytes of its header. This finds a byte changed inside record data, which the page headers
  * cannot. Records cut by the segment's ends are not checked (their other part is in the
