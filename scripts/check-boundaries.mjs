@@ -24,6 +24,7 @@ const SHARED_MAY_IMPORT = new Set([SHARED, 'repo', 'pg', 'config', '.']);
  */
 const PRINT_ALLOWED = new Map([
   ['doctor/archive-access.ts', 'the text is a script run as the server user in a child process; its stdout is read back'],
+  ['pg/local-cluster.ts', 'PGKEEP_KEEP_CLUSTERS (a debugging aid for tests) says on stderr which cluster it kept'],
 ]);
 
 function walk(dir) {
@@ -54,16 +55,46 @@ function importsOf(file, text) {
   return specs;
 }
 
-/** Lines that write to stdout or the console, comments excluded. */
+/** Lines that touch the terminal (stdout, stderr, stdin, raw mode) or the console, comments excluded. */
 function printLines(text) {
   const hits = [];
   text.split('\n').forEach((line, i) => {
     const code = line.replace(/\/\/.*$/, '');
     if (/^\s*(\*|\/\*)/.test(line)) return;
-    if (/\bprocess\.stdout\b|\bconsole\.(log|info|warn|error|debug|table|dir)\b/.test(code)) hits.push(i + 1);
+    if (/\bprocess\.(stdout|stderr|stdin)\b|\.setRawMode\b|\bconsole\.(log|info|warn|error|debug|table|dir)\b/.test(code)) hits.push(i + 1);
   });
   return hits;
 }
+
+/**
+ * Lines that write an exit code as a bare number (`return 7`, `process.exit(3)`, `exitCode = 11`,
+ * `const WAL_GET_FAILED = 126`): exit codes come from src/errors.ts (ERROR_CODES, EXIT,
+ * exitCodeOf), so that docs/exit-codes.md has one source. `return <number>` counts in cli/ only,
+ * where a command handler's return value is its exit code.
+ */
+function bareExitCodeLines(text, inCli) {
+  const rules = [
+    /\bprocess\.exit\(\s*\d/, // process.exit(3)
+    /\bexit\w*\s*(=|:)\s*\d/i, // exitCode = 11, { exitCode: 7 }
+    /\bexit\w*\s*=[^=;]*(\?\?|\|\|)\s*\d/i, // exitCode = (await run()) ?? 0
+    /\bexit\(\s*[^;]*(\?\?|\|\|)\s*\d/, // process.exit(process.exitCode ?? 0)
+    /\bconst\s+\w*(EXIT\w*|_FAILED|_NOT_FOUND)\s*=\s*\d/, // const WAL_GET_FAILED = 126
+  ];
+  if (inCli) rules.push(/\breturn\s+\d+\s*;/, /\breturn\b[^;]*\?\s*\d+\s*:/, /\breturn\b[^;]*:\s*\d+\s*;/);
+  const hits = [];
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*(\*|\/\*|\/\/)/.test(line)) return;
+    const code = line.replace(/\/\/.*$/, '').replace(/(['"`])(?:\\.|(?!\1).)*\1/g, "''");
+    if (rules.some((r) => r.test(code))) hits.push(i + 1);
+  });
+  return hits;
+}
+
+/** Longest a source file may be (docs/architecture.md): split a longer one along its concepts. */
+const MAX_LINES = 400;
+
+/** Lines of a file as `wc -l` counts them. */
+const lineCount = (text) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 
 /** The rule an import breaks, or undefined. */
 function ruleBroken(from, to, fromRel, toRel) {
@@ -91,12 +122,19 @@ for (const file of files) {
     if (rule) violations.push(`src/${rel}:${imp.line} imports '${imp.spec}': ${rule}`);
   }
   if (folderOf(rel) !== 'cli' && !isTestCode(rel) && !PRINT_ALLOWED.has(rel)) {
-    for (const line of printLines(text)) violations.push(`src/${rel}:${line}: only cli/ prints (report through a callback or return data)`);
+    for (const line of printLines(text)) violations.push(`src/${rel}:${line}: only cli/ prints or reads the terminal (report or ask through a callback, or return data)`);
+  }
+  const lines = lineCount(text);
+  if (lines > MAX_LINES) violations.push(`src/${rel}: ${lines} lines, over ${MAX_LINES}: split it along its concepts (helpers or fixtures of a test file into test-*.ts / *.fixtures.ts)`);
+  if (rel !== 'errors.ts' && !isTestCode(rel)) {
+    for (const line of bareExitCodeLines(text, folderOf(rel) === 'cli')) {
+      violations.push(`src/${rel}:${line}: exit codes come from src/errors.ts (ERROR_CODES, EXIT, exitCodeOf), not bare numbers`);
+    }
   }
 }
 
 if (violations.length) {
-  console.error(`BOUNDARIES: ${violations.length} violation(s) of the import rules (docs/architecture.md):`);
+  console.error(`BOUNDARIES: ${violations.length} violation(s) of the rules of docs/architecture.md:`);
   for (const v of violations) console.error(`  ${v}`);
   process.exit(1);
 }

@@ -38,6 +38,25 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The exit codes that are no error of the table above: success, and `wal get`'s answers to
+ * restore_command, which PostgreSQL reads its own way (docs/exit-codes.md). Together with
+ * ERROR_CODES these are every exit code pgkeep uses; scripts/check-boundaries.mjs refuses a bare
+ * number elsewhere.
+ */
+export const EXIT = {
+  OK: 0,
+  /** `wal get`: the file is not in the archive (recovery moves on). */
+  WAL_GET_NOT_FOUND: 1,
+  /** `wal get`: a real failure; above 125, so that recovery stops instead of ending early. */
+  WAL_GET_FAILED: 126,
+} as const;
+
+/** The exit code of an error code. */
+export function exitCodeOf(code: ErrorCode): number {
+  return ERROR_CODES[code];
+}
+
 export interface PgkeepErrorOptions {
   /** What the user should do about it; printed after the message. */
   hint?: string;
@@ -62,7 +81,7 @@ export class PgkeepError extends Error {
   }
 
   get exitCode(): number {
-    return ERROR_CODES[this.code];
+    return exitCodeOf(this.code);
   }
 
   toJSON(): Record<string, unknown> {

@@ -1,13 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PgkeepError } from '../errors.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
+import { faultTest } from '../test-support/faults.js';
 import { restore } from '../restore/index.js';
 import { backup, type BackupResult } from './index.js';
 import { amcheck, assertRepoInsideRefused, createSourceCluster, STATIC_TABLES, tableChecksums } from './test-support.js';
@@ -133,4 +134,26 @@ test('a repository inside the data directory or a tablespace is refused by a col
   const settings = { ...source.connectionSettings(), pgdata: source.dataDir };
   await assertRepoInsideRefused(source.dataDir, ['cold'], settings, /the data directory/);
   await assertRepoInsideRefused(join(source.baseDir, 'ts1'), ['cold'], settings, /tablespace \d+/);
+});
+
+faultTest('a damaged control file (its CRC does not match) is refused by a cold backup: pg_controldata\'s "shut down" cannot be trusted', async () => {
+  await source.stop('fast');
+  const control = join(source.dataDir, 'global', 'pg_control');
+  const original = readFileSync(control);
+  const damaged = Buffer.from(original);
+  damaged[48] = damaged[48]! ^ 0xff; // inside ControlFileData, before its CRC: pg_controldata warns and goes on
+  writeFileSync(control, damaged);
+  const before = (await repo.listSnapshots(CLUSTER)).length;
+  try {
+    await assert.rejects(backup({ repo, clusterName: CLUSTER, cluster: { ...source.connectionSettings(), pgdata: source.dataDir }, method: 'cold' }),
+      (e: unknown) => {
+        assert.ok(e instanceof PgkeepError, String(e));
+        assert.equal(e.code, 'DATA_INTEGRITY');
+        assert.match(e.message, /global\/pg_control .* is damaged: its CRC does not match/);
+        return true;
+      });
+    assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing is stored');
+  } finally {
+    writeFileSync(control, original);
+  }
 });

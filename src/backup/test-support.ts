@@ -4,11 +4,13 @@
  * per-table checksums; pg_amcheck.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
-import { newPosixRepo } from '../repo/test-utils.js';
+import type { Repository } from '../repo/index.js';
+import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { listTree } from '../restore/test-compare.js';
 import { backup, type BackupMethod } from './index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
@@ -21,18 +23,45 @@ export const STATIC_TABLES: Record<string, string[]> = {
   shop: ['orders', 'in_ts'],
 };
 
-export async function createSourceCluster(opts: { scale?: number; dataChecksums?: boolean } = {}): Promise<LocalCluster> {
-  const cluster = await LocalCluster.create({
-    dataChecksums: opts.dataChecksums ?? true,
-    settings: { wal_level: 'replica', max_wal_senders: 5, max_replication_slots: 5, fsync: false, checkpoint_timeout: '1h' },
-    hba: ['local replication all trust', 'host replication all 127.0.0.1/32 trust'],
+/** Settings and pg_hba.conf lines of a source cluster that streams backups and WAL. */
+export const REPLICATION_SOURCE = {
+  settings: { wal_level: 'replica', max_wal_senders: 5, max_replication_slots: 5, fsync: false, checkpoint_timeout: '1h' },
+  hba: ['local replication all trust', 'host replication all 127.0.0.1/32 trust'],
+};
+
+/** CREATE TABLESPACE `name` in a directory <baseDir>/<name> of the server's OS user; returns the directory. */
+export async function addTablespace(cluster: LocalCluster, name: string): Promise<string> {
+  const dir = join(cluster.baseDir, name);
+  mkdirSync(dir);
+  chownTreeToServerUser(dir);
+  await cluster.exec(`CREATE TABLESPACE ${name} LOCATION '${dir}'`);
+  return dir;
+}
+
+/**
+ * For one test file: a source cluster (made by `make`, started) and a POSIX repository in a temp
+ * directory, created in before() and removed in after(). Read the fields inside the tests.
+ */
+export function sourceAndRepo(prefix: string, make: () => Promise<LocalCluster>): { source: LocalCluster; repo: Repository; work: { path: string } } {
+  const f = {} as { source: LocalCluster; repo: Repository; work: { path: string; remove(): Promise<void> } };
+  before(async () => {
+    f.work = await tempDir(prefix);
+    f.source = await make();
+    f.repo = await newPosixRepo(join(f.work.path, 'repo'));
   });
+  after(async () => {
+    await f.source?.destroy();
+    await f.repo?.close();
+    await f.work?.remove();
+  });
+  return f;
+}
+
+export async function createSourceCluster(opts: { scale?: number; dataChecksums?: boolean } = {}): Promise<LocalCluster> {
+  const cluster = await LocalCluster.create({ dataChecksums: opts.dataChecksums ?? true, ...REPLICATION_SOURCE });
   try {
     await cluster.start();
-    const tsDir = join(cluster.baseDir, 'ts1');
-    mkdirSync(tsDir);
-    chownTreeToServerUser(tsDir);
-    await cluster.exec(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
+    await addTablespace(cluster, 'ts1');
     await cluster.exec('CREATE DATABASE app');
     await cluster.exec('CREATE DATABASE shop');
     await cluster.exec(`

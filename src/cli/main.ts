@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { PgkeepError, toPgkeepError } from '../errors.js';
+import { EXIT, PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
 import { GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
@@ -46,14 +46,14 @@ export async function main(argv: string[]): Promise<number> {
   // A closed stdout or stderr (`pgkeep ... | head`) is handled by runCli (run-cli.ts).
   const out = createOutput(jsonRequested);
   // As restore_command an interrupted `wal get` must not exit 1..125 ("not in the archive").
-  const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? WAL_GET_FAILED : err.exitCode);
+  const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? EXIT.WAL_GET_FAILED : err.exitCode);
   const interrupts = new Interrupts((err) => {
     out.error(err);
     process.exit(interruptedExit(err));
   }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : GRACE_MS);
   interrupts.install();
 
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
   const runner: Runner = {
     action: (handler) => async (...a: any[]) => {
       const cmd = a[a.length - 1] as Command;
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       const args = a.slice(0, -2).flat().filter((x) => x !== undefined).map(String);
       try {
         const ctx = buildContext(cmd, interrupts.signal);
-        exitCode = (await handler(ctx, opts as any, args)) ?? 0;
+        exitCode = (await handler(ctx, opts as any, args)) ?? EXIT.OK;
       } catch (e) {
         // Whatever failed after a signal failed because of it: report the interruption.
         const err = interrupts.reason ?? toPgkeepError(e);
@@ -85,12 +85,12 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
       const err = new PgkeepError('USAGE', e.message.replace(/^error: /, ''), { hint: 'run with --help for usage' });
       if (jsonRequested) out.error(err);
       // As restore_command, any exit code from 1 to 125 means "not in the archive" and recovery
       // would end there, early: a mistyped `wal get` line must abort recovery instead.
-      if (isWalSub(argv.slice(2), 'get')) return WAL_GET_FAILED;
+      if (isWalSub(argv.slice(2), 'get')) return EXIT.WAL_GET_FAILED;
       return err.exitCode;
     }
     const err = toPgkeepError(e);
@@ -107,9 +107,6 @@ function applyExitOverride(cmd: Command, json: boolean): void {
   cmd.configureOutput({ writeErr: (s) => { if (!json) process.stderr.write(s); } });
   for (const sub of cmd.commands) applyExitOverride(sub, json);
 }
-
-/** Exit code of `wal get` for real failures (see docs/exit-codes.md). */
-const WAL_GET_FAILED = 126;
 
 function isWalSub(args: string[], sub: string): boolean {
   if (commandWord(args) !== 'wal') return false;

@@ -4,7 +4,7 @@
  * whether or not a promise is still pending: a command stuck on something that can no longer
  * happen would otherwise end with exit code 0, as if it had succeeded.
  */
-import { PgkeepError, toPgkeepError } from '../errors.js';
+import { EXIT, PgkeepError, toPgkeepError } from '../errors.js';
 import { createOutput } from './output.js';
 
 export const UNSETTLED = 'pgkeep ended before its work finished';
@@ -32,7 +32,7 @@ export function runCli(argv: string[], main: (argv: string[]) => Promise<number>
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
-      if (settled) process.exit(process.exitCode ?? 0);
+      if (settled) process.exit(process.exitCode ?? EXIT.OK);
     });
   }
   main(argv).then((code) => {

@@ -11,7 +11,7 @@ import { toPgkeepError } from '../errors.js';
 import { archiverStats, type Queryable } from '../pg/catalog.js';
 import type { ClusterLayout } from '../pg/layout.js';
 import { openRepository } from '../repo/open.js';
-import { passphraseGetter } from '../repo/passphrase.js';
+import { type AskPassphrase, passphraseGetter } from '../repo/passphrase.js';
 import { walObjectName } from '../holdings/wal-layout.js';
 import type { ArchiveTarget } from './archive-target.js';
 import type { ArchiveProbeFacts } from './types.js';
@@ -22,6 +22,8 @@ export interface ProbeOptions {
   dataDirectory: string | null;
   layout?: ClusterLayout;
   inRecovery?: boolean;
+  /** How to ask for the passphrase when archive_command's environment gives none. */
+  askPassphrase?: AskPassphrase;
   signal?: AbortSignal;
 }
 
@@ -41,7 +43,7 @@ export async function probeArchive(db: Queryable, target: ArchiveTarget, opts: P
   let repo;
   try {
     repo = await openRepository(target.repo, {
-      getPassphrase: passphraseGetter({ fromEnv: target.env.PGKEEP_PASSPHRASE !== undefined, file: target.passphraseFile }, { env: target.env }),
+      getPassphrase: passphraseGetter({ fromEnv: target.env.PGKEEP_PASSPHRASE !== undefined, file: target.passphraseFile }, { env: target.env, ...(opts.askPassphrase ? { askPassphrase: opts.askPassphrase } : {}) }),
     });
   } catch (e) {
     return { ...base, segment, error: `cannot open the repository ${target.repo.path}: ${toPgkeepError(e).message}` };

@@ -5,12 +5,14 @@ import { archiveTimeoutCheck, slotsHealthCheck } from './checks/wal-safety.js';
 import { clusterStateCheck } from './checks/cold.js';
 import { backupFunctionsCheck, pgdataCheck, readAllSettingsCheck } from './checks/local.js';
 import { readAccessCheck, toolChecks } from './checks/logical.js';
-import { checksumsCheck, reachableCheck, versionCheck, walLevelCheck } from './checks/server.js';
+import { checksumsCheck, MIN_MAJOR, reachableCheck, versionCheck, walLevelCheck } from './checks/server.js';
 import { hbaCheck, replicationRoleCheck, slotsCheck, walSendersCheck } from './checks/stream.js';
 import { SECTION_ORDER, type DoctorCheck, type DoctorFacts, type MethodSummary } from './types.js';
 
 /** Every check, in the order they are shown. */
 export function evaluateChecks(facts: DoctorFacts): DoctorCheck[] {
+  // a server older than pgkeep supports: its version FAILs every method, nothing else is judged
+  if (facts.server && facts.server.major < MIN_MAJOR) return [reachableCheck(facts), versionCheck(facts)].filter((c): c is DoctorCheck => c !== null);
   const all: (DoctorCheck | null)[] = [
     reachableCheck(facts),
     versionCheck(facts),

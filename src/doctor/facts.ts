@@ -17,6 +17,7 @@ import { clusterLayout } from '../pg/layout.js';
 import { lookupOsUser } from '../pg/server-user.js';
 import { archiveAccessFacts, dataDirOwner } from './archive-access.js';
 import { probeArchive } from './archive-probe.js';
+import type { AskPassphrase } from '../repo/passphrase.js';
 import { archiveTarget } from './archive-target.js';
 import { isPgkeepArchiveCommand } from './checks/archive.js';
 import { setting } from './checks/make.js';
@@ -25,6 +26,7 @@ import { readAccessFacts, settingSources, slotFacts } from './queries.js';
 import { serverProcessFacts } from './server-process.js';
 import { findPgTool, type PgTool } from '../pg/tools.js';
 import { LOGICAL_TOOLS } from './checks/logical.js';
+import { MIN_MAJOR } from './checks/server.js';
 import type { DoctorFacts, DoctorMethod, PgdataFacts } from './types.js';
 
 export interface GatherOptions {
@@ -37,6 +39,8 @@ export interface GatherOptions {
   checkArchive?: boolean;
   /** Bound of that wait (default 60 s). */
   archiveTimeoutMs?: number;
+  /** How to ask for the repository passphrase in that check. */
+  askPassphrase?: AskPassphrase;
   signal?: AbortSignal;
 }
 
@@ -62,7 +66,7 @@ export async function gatherFacts(settings: ClusterSettings, opts: GatherOptions
     setOsUser(facts, settings.pgdata);
   }
   if (facts.connectionError && settings.pgdata) facts.serverProcess = await serverProcessFacts(settings.pgdata, settings.pgBin);
-  if (wants('logical') && facts.server) facts.tools = await findTools(settings, facts.server.major);
+  if (wants('logical') && facts.server && facts.server.major >= MIN_MAJOR) facts.tools = await findTools(settings, facts.server.major);
   return facts;
 }
 
@@ -78,6 +82,8 @@ async function readServerFacts(settings: ClusterSettings, facts: DoctorFacts, op
   }
   try {
     facts.server = await serverInfo(client);
+    // an unsupported major fails the version check; its catalogs may lack the columns read below
+    if (facts.server.major < MIN_MAJOR) return;
     facts.settings = await readSettings(client);
     facts.settingSources = await settingSources(client, BACKUP_SETTINGS);
     facts.role = await roleFacts(client, facts.server.major);
@@ -127,7 +133,7 @@ async function archiveFacts(
   } else if (opts.checkArchive) {
     facts.archiveProbe = await probeArchive(client, target, {
       timeoutMs: opts.archiveTimeoutMs ?? 60_000, systemIdentifier: facts.server!.systemIdentifier,
-      dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery,
+      dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery, askPassphrase: opts.askPassphrase,
     });
   }
 }
@@ -203,7 +209,9 @@ async function pgdataFacts(settings: ClusterSettings, server: ServerInfo | undef
   try {
     facts.control = await readControlData(dir, { pgBin: settings.pgBin });
   } catch (e) {
-    facts.controlError = toPgkeepError(e).message;
+    const err = toPgkeepError(e);
+    facts.controlError = err.message;
+    if (err.code === 'TOOL_MISSING' && typeof err.details?.exactMajor === 'number') facts.controlToolMajor = err.details.exactMajor;
   }
   return facts;
 }

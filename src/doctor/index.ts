@@ -3,6 +3,7 @@
  * to change? Gather facts (all I/O), evaluate the checks (pure), summarize per method.
  */
 import type { ClusterSettings, RepoSettings } from '../config/types.js';
+import type { AskPassphrase } from '../repo/passphrase.js';
 import { evaluateChecks, summarize } from './evaluate.js';
 import { gatherFacts } from './facts.js';
 import { DOCTOR_METHODS, type DoctorMethod, type DoctorReport } from './types.js';
@@ -19,6 +20,8 @@ export interface DoctorOptions {
   checkArchive?: boolean;
   /** Its bound in milliseconds (default 60000). */
   archiveTimeoutMs?: number;
+  /** How to ask for the passphrase of an encrypted repository the end-to-end check reads (cli/: the terminal). */
+  askPassphrase?: AskPassphrase;
   signal?: AbortSignal;
 }
 
@@ -26,7 +29,7 @@ export async function runDoctor(settings: ClusterSettings, opts: DoctorOptions =
   const methods = opts.methods?.length ? opts.methods : [...DOCTOR_METHODS];
   const facts = await gatherFacts(settings, {
     methods, clusterName: opts.clusterName ?? 'main', configFile: opts.configFile, signal: opts.signal,
-    repo: opts.repo, checkArchive: opts.checkArchive, archiveTimeoutMs: opts.archiveTimeoutMs,
+    repo: opts.repo, checkArchive: opts.checkArchive, archiveTimeoutMs: opts.archiveTimeoutMs, askPassphrase: opts.askPassphrase,
   });
   const checks = evaluateChecks(facts);
   return {

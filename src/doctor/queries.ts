@@ -28,14 +28,17 @@ export async function readAccessFacts(db: Queryable, major: number): Promise<Rea
     ? Boolean((await db.query("SELECT pg_has_role(current_user, 'pg_read_all_data', 'USAGE') AS ok")).rows[0].ok)
     : false;
   const { rows } = await db.query(`
-    SELECT format('%I.%I', n.nspname, c.relname) AS name, count(*) OVER () AS total
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
-       AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-       AND NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))
-     ORDER BY 1 LIMIT 5`);
-  return { readAllData, unreadable: rows.map((r) => r.name as string), unreadableCount: rows.length ? Number(rows[0].total) : 0 };
+    WITH u AS (
+      SELECT n.nspname::text AS schema, format('%I.%I', n.nspname, c.relname) AS name
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+         AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+         AND NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')))
+    SELECT ARRAY(SELECT name FROM u ORDER BY 1 LIMIT 5) AS names, (SELECT count(*) FROM u)::int AS total,
+           ARRAY(SELECT DISTINCT schema FROM u ORDER BY 1) AS schemas`);
+  const r = rows[0];
+  return { readAllData, unreadable: r.names ?? [], unreadableCount: Number(r.total), unreadableSchemas: r.schemas ?? [] };
 }
 
 /** Where each setting is set now (pg_settings.sourcefile; visible to superusers and pg_read_all_settings). */

@@ -105,6 +105,8 @@ export interface PgdataFacts {
   problem?: string;
   control?: ControlData;
   controlError?: string;
+  /** The control file is unread because no pg_controldata of this major (the data directory's) is installed. */
+  controlToolMajor?: number;
 }
 
 export interface SlotFacts {
@@ -125,6 +127,8 @@ export interface ReadAccessFacts {
   /** Tables, views, sequences in the connected database the role may not SELECT (first few). */
   unreadable: string[];
   unreadableCount: number;
+  /** Every schema holding one of them (all, not the first few): the GRANTs advised before 14 name them. */
+  unreadableSchemas: string[];
 }
 
 export interface PathAccess {

@@ -18,7 +18,8 @@ export const CATALOG_NOTES = {
   databases: {
     catalog: 'pg_database, pg_database_size()',
     note: 'a shared catalog (one for the whole cluster); each database has its own copy of the other catalogs, ' +
-      'which is why pgkeep connects to each one to list its objects.',
+      'which is why pgkeep connects to each one to list its objects. collate is datcollate, or, for a database whose ' +
+      'locale provider is icu or builtin (datlocprovider, 15+), its ICU or builtin locale.',
   },
   roles: {
     catalog: 'pg_roles (a view on pg_authid), pg_auth_members',

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PgkeepError } from '../errors.js';
@@ -202,9 +202,14 @@ test('CLI: the table comes back as of T under <name>_restored, with its indexes;
 
 test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep-sandbox keeps it stopped', async () => {
   const steps: string[] = [];
+  // pg_bin: the sandbox runs the server binaries found there (links to the test cluster's, as an unusual install would be)
+  const pgBin = mkdtempSync(join(tmpdir(), 'pgkeep-pg-bin-'));
+  chmodSync(pgBin, 0o755);
+  for (const tool of ['initdb', 'pg_ctl', 'postgres']) symlinkSync(join(src.binDir, tool), join(pgBin, tool));
   const res = await restoreTable(options({
     as: 'archive.orders_at_t', keepSandbox: true, onProgress: (e) => { if (e.state === 'done') steps.push(e.step); },
-  }));
+    cluster: { ...src.connectionSettings('app'), pgBin },
+  })).finally(() => rmSync(pgBin, { recursive: true, force: true }));
   try {
     assert.equal(res.restoredAs, 'archive.orders_at_t');
     assert.equal(await digest('archive.orders_at_t'), atT);
@@ -217,6 +222,7 @@ test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep
     assert.ok(existsSync(join(res.sandbox.dataDir, 'PG_VERSION')));
     assert.equal(existsSync(join(res.sandbox.dataDir, 'postmaster.pid')), false, 'stopped');
     assert.match(res.sandbox.startCommand, /pg_ctl.* start -D /);
+    assert.ok(res.sandbox.startCommand.includes(join(pgBin, 'pg_ctl')), `the sandbox ran pg_bin's server: ${res.sandbox.startCommand}`);
   } finally {
     for (const d of readdirSync(sandboxes)) rmSync(join(sandboxes, d), { recursive: true, force: true });
     if (res.sandbox) rmSync(dirname(res.sandbox.logFile), { recursive: true, force: true });

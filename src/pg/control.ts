@@ -19,8 +19,12 @@ export type ClusterState =
   | 'in crash recovery' | 'in archive recovery' | 'in production' | string;
 
 export interface ControlData {
-  /** Every "key: value" line as printed (keys as in the C locale). */
+  /** Every "key: value" line as printed (keys as in the C locale; older majors' labels renamed). */
   fields: Record<string, string>;
+  /** WARNING paragraphs pg_controldata printed (a CRC mismatch: the values are untrustworthy). */
+  warnings: string[];
+  /** The control file's CRC does not match its content. */
+  crcMismatch: boolean;
   pgControlVersion?: number;
   catalogVersion?: string;
   /** 64-bit, kept as a decimal string (as pg_control_system() shows it). */
@@ -39,13 +43,47 @@ export interface ControlData {
   walSegmentSize?: number;
 }
 
-/** Parse pg_controldata's output (run with LC_ALL=C). */
+/** Labels older majors print for a field, under the name pgkeep reads (9.4 and older: "Current wal_level setting"). */
+const OLD_LABELS: Record<string, string> = {
+  'Current wal_level setting': 'wal_level setting',
+};
+
+/** The environment pg_controldata runs in: its labels are translated in other locales. */
+export const CONTROLDATA_ENV = { LC_ALL: 'C', LANG: 'C', LANGUAGE: '' } as const;
+
+/**
+ * Parse pg_controldata's output (run with CONTROLDATA_ENV). Lines are "label: value", the value
+ * may hold colons, and a long label is glued to its value ("...oldestCommitTsXid:0"). A control
+ * file whose CRC does not match makes it print a WARNING paragraph first: kept as a warning (and
+ * crcMismatch), never as a field. Output without "pg_control version number" is not
+ * pg_controldata's in the C locale: refused, as TOOL_MISSING.
+ */
 export function parseControlData(text: string): ControlData {
   const fields: Record<string, string> = {};
+  const warnings: string[] = [];
+  let inWarning = false;
   for (const line of text.split(/\r?\n/)) {
+    const warning = /^WARNING:\s*(.*)$/.exec(line);
+    if (warning) {
+      warnings.push(warning[1]!.trim());
+      inWarning = true;
+      continue;
+    }
+    if (inWarning && line.trim() !== '') {
+      warnings[warnings.length - 1] += ` ${line.trim()}`;
+      continue;
+    }
+    inWarning = false;
     const i = line.indexOf(':');
     if (i <= 0) continue;
-    fields[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+    const label = line.slice(0, i).trim();
+    fields[OLD_LABELS[label] ?? label] = line.slice(i + 1).trim();
+  }
+  if (fields['pg_control version number'] === undefined) {
+    throw new PgkeepError('TOOL_MISSING', 'pg_controldata printed no "pg_control version number" line: its output is not ' +
+      `PostgreSQL's pg_controldata in the C locale (LC_ALL=C) (first line: "${text.trim().split('\n')[0]?.slice(0, 80) ?? ''}")`, {
+      hint: 'check that pg_controldata (PGKEEP_PG_BIN / pg_bin) is the PostgreSQL program of the data directory\'s major version',
+    });
   }
   const num = (k: string): number | undefined => {
     const v = fields[k];
@@ -54,6 +92,8 @@ export function parseControlData(text: string): ControlData {
   const state = fields['Database cluster state'];
   return {
     fields,
+    warnings,
+    crcMismatch: warnings.some((w) => /CRC/.test(w)),
     pgControlVersion: num('pg_control version number'),
     catalogVersion: fields['Catalog version number'],
     systemIdentifier: fields['Database system identifier'],
@@ -100,13 +140,13 @@ export function dataDirMajor(pgdata: string): number {
 export async function readControlData(pgdata: string, opts: { pgBin?: string; signal?: AbortSignal } = {}): Promise<ControlData> {
   const major = dataDirMajor(pgdata);
   const tool = await findPgTool('pg_controldata', { exactMajor: major, pgBin: opts.pgBin });
+  let stdout: string;
   try {
-    const { stdout } = await execFileP(tool.path, ['-D', pgdata], {
-      env: { ...process.env, LC_ALL: 'C', LANG: 'C', LANGUAGE: '' },
+    ({ stdout } = await execFileP(tool.path, ['-D', pgdata], {
+      env: { ...process.env, ...CONTROLDATA_ENV },
       timeout: 30000,
       signal: opts.signal,
-    });
-    return parseControlData(stdout);
+    }));
   } catch (e) {
     const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim();
     throw new PgkeepError('CONFIG', `pg_controldata could not read ${pgdata}: ${stderr.split('\n')[0]}`, {
@@ -114,4 +154,5 @@ export async function readControlData(pgdata: string, opts: { pgBin?: string; si
       cause: e,
     });
   }
+  return parseControlData(stdout);
 }

@@ -40,9 +40,37 @@ test('parseControlData reads the fields pgkeep uses', () => {
 
 test('parseControlData: clean shutdown states', () => {
   for (const [state, clean] of [['shut down', true], ['shut down in recovery', true], ['in crash recovery', false], ['shutting down', false]] as const) {
-    const c = parseControlData(`Database cluster state:               ${state}\nData page checksum version:           0\n`);
+    const c = parseControlData(`pg_control version number:            1300\nDatabase cluster state:               ${state}\nData page checksum version:           0\n`);
     assert.equal(c.clusterState, state);
     assert.equal(c.cleanlyShutDown, clean, state);
     assert.equal(c.dataChecksumVersion, 0);
   }
+});
+
+test('parseControlData: a damaged control file\'s WARNING lines are warnings, not fields', () => {
+  const c = parseControlData(`WARNING: Calculated CRC checksum does not match value stored in file.
+Either the file is corrupt, or it has a different layout than this program
+is expecting.  The results below are untrustworthy.
+
+${SAMPLE}`);
+  assert.deepEqual(c.warnings, [
+    'Calculated CRC checksum does not match value stored in file. Either the file is corrupt, or it has a different layout than this program is expecting.  The results below are untrustworthy.',
+  ]);
+  assert.equal(c.crcMismatch, true);
+  assert.equal(c.fields.WARNING, undefined);
+  assert.equal(c.systemIdentifier, '7711627996586271322');
+  assert.equal(parseControlData(SAMPLE).crcMismatch, false);
+});
+
+test('parseControlData: labels as older majors print them', () => {
+  // 9.4 and older said "Current wal_level setting"; the value is the same.
+  const c = parseControlData('pg_control version number:            942\nCurrent wal_level setting:            hot_standby\n');
+  assert.equal(c.walLevel, 'hot_standby');
+  assert.equal(c.pgControlVersion, 942);
+});
+
+test('parseControlData: output that is not pg_controldata\'s (another locale) is refused, naming why', () => {
+  assert.throws(() => parseControlData('pg_control-Versionsnummer:                1300\nDatenbanksystemidentifikation:           7711627996586271322\n'),
+    (e: Error & { code?: string }) => e.code === 'TOOL_MISSING' && /LC_ALL=C/.test(e.message) && /pg_control version number/.test(e.message));
+  assert.throws(() => parseControlData(''), /pg_control version number/);
 });

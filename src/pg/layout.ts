@@ -1,10 +1,10 @@
 /**
  * How a cluster is laid out and managed on this host, from what the server reports: a Debian
- * (postgresql-common) cluster keeps its data in /var/lib/postgresql/<major>/<name> and its
- * configuration in /etc/postgresql/<major>/<name>, and is driven by pg_ctlcluster and the
- * systemd unit postgresql@<major>-<name>; anything else is driven by pg_ctl -D <data directory>.
- * Pure: no I/O, so advice can name the real files and commands.
+ * (postgresql-common) cluster, as debian-layout.ts describes it, or anything else, driven by
+ * pg_ctl -D <data directory> with its files in the data directory unless the server says
+ * otherwise. Pure: no I/O, so advice can name the real files and commands.
  */
+import { debianConfigDir, debianClusterFromPaths, debianCtl, debianUnit } from './debian-layout.js';
 
 export interface LayoutInput {
   /** The server's data_directory. */
@@ -41,9 +41,6 @@ export interface ClusterLayout {
   commands: ClusterCommands;
 }
 
-const DEBIAN_DATA = /^\/var\/lib\/postgresql\/([^/]+)\/([^/]+)\/?$/;
-const DEBIAN_CONF = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/;
-
 function shellWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -51,18 +48,13 @@ function shellWord(s: string): string {
 /** The layout of a cluster, and the commands that manage it. */
 export function clusterLayout(input: LayoutInput): ClusterLayout {
   const dataDirectory = input.dataDirectory.replace(/\/+$/, '') || '/';
-  const data = DEBIAN_DATA.exec(input.dataDirectory);
-  const conf = input.configFile ? DEBIAN_CONF.exec(input.configFile) : null;
-  // A Debian cluster: the configuration under /etc/postgresql/<major>/<name>, and (when the
-  // config file is not visible) the data directory under /var/lib/postgresql/<major>/<name>.
-  const debian = conf ?? (input.configFile ? null : data);
-  if (debian && debian[1] === String(input.major)) {
-    const [, version, name] = debian as unknown as [string, string, string];
-    const etc = `/etc/postgresql/${version}/${name}`;
-    const c = (verb: string) => `pg_ctlcluster ${version} ${name} ${verb}`;
+  const debian = debianClusterFromPaths(input);
+  if (debian) {
+    const etc = debianConfigDir(debian);
+    const c = (verb: keyof ClusterCommands) => debianCtl(debian, verb);
     return {
       kind: 'debian',
-      debian: { version, name, unit: `postgresql@${version}-${name}` },
+      debian: { version: debian.major, name: debian.name, unit: debianUnit(debian) },
       dataDirectory,
       configFile: input.configFile ?? `${etc}/postgresql.conf`,
       hbaFile: input.hbaFile ?? `${etc}/pg_hba.conf`,

@@ -33,6 +33,20 @@ test('create: initdb with data checksums, not started, directories in place', as
   }
 });
 
+test('controlData reads pg_controldata in the C locale, whatever language the user runs in', async () => {
+  const saved = { LANGUAGE: process.env.LANGUAGE, LANG: process.env.LANG, LC_ALL: process.env.LC_ALL };
+  Object.assign(process.env, { LANGUAGE: 'de', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' }); // German translations are installed with PostgreSQL
+  try {
+    const control = await c.controlData();
+    assert.match(control['Database system identifier'] ?? '', /^\d+$/, JSON.stringify(control));
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+});
+
 test('start (on another port when its port was taken meanwhile) and query over the socket', async () => {
   const squatter = createServer();
   const taken = c.port;

@@ -27,7 +27,8 @@ import { freePort, makeBaseDir } from './local-cluster/base-dir.js';
 import { moveConfigOut, prepareAuthFiles, updateIncludeFile, writeOwnSettings } from './local-cluster/config-files.js';
 import { runInitdb } from './local-cluster/initdb.js';
 import type { LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
-import { fileSize, parseControlLines, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
+import { fileSize, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
+import { CONTROLDATA_ENV, parseControlData } from './control.js';
 import { installSafetyNet, live } from './local-cluster/safety-net.js';
 
 export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
@@ -302,9 +303,9 @@ export class LocalCluster {
 
   /** pg_controldata output as a map ("Database cluster state" -> "in production", ...). */
   async controlData(): Promise<Record<string, string>> {
-    const r = await this.run('pg_controldata', ['-D', this.dataDir]);
+    const r = await runProgram(pgToolPath(this.binDir, 'pg_controldata'), ['-D', this.dataDir], { cwd: this.baseDir, env: { ...CONTROLDATA_ENV } });
     if (r.code !== 0) throw new PgkeepError('SERVER_NOT_READY', `pg_controldata failed: ${tail(r.stderr, 5)}`);
-    return parseControlLines(r.stdout);
+    return parseControlData(r.stdout).fields;
   }
 
   /**

@@ -5,9 +5,10 @@
  * plain file or when group or others may read it, as libpq does.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { DEBIAN_SOCKET_DIR } from './debian-layout.js';
 
 /** libpq's compiled-in socket directory on Debian/Ubuntu; a socket there counts as "localhost". */
-export const DEFAULT_SOCKET_DIR = '/var/run/postgresql';
+export const DEFAULT_SOCKET_DIR = DEBIAN_SOCKET_DIR;
 
 export interface PgpassQuery {
   host: string;

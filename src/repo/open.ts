@@ -3,6 +3,9 @@
  * The shapes match the `repo` settings of the configuration.
  */
 import { PgkeepError } from '../errors.js';
+import { readRepoConfig } from './repo-config.js';
+import type { StorageDriver } from './storage/driver.js';
+import { describeUid, repositoryOwner } from './storage/posix/repo-owner.js';
 import { openStorage } from './storage/index.js';
 import { refuseInitInsideDataDir } from './placement.js';
 import { Repository, type InitOptions, type OpenOptions } from './repository.js';
@@ -34,6 +37,26 @@ export function storageFor(loc: RepoLocation) {
     s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle, s3TimeoutMs: loc.s3TimeoutMs, signal: loc.signal,
     ...(loc.owner ? { owner: loc.owner } : {}),
   });
+}
+
+/**
+ * Run `fn` on the storage of the configured repository without opening it (no key, so no
+ * passphrase: the locks), after checking that it is a pgkeep repository; the storage is closed after.
+ */
+export async function withRepositoryStorage<T>(loc: RepoLocation, fn: (driver: StorageDriver) => Promise<T>): Promise<T> {
+  const driver = storageFor(loc);
+  try {
+    await readRepoConfig(driver);
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** The owner of a directory repository ("postgres (uid 105)"), its uid; undefined on S3. */
+export function repositoryOwnerOf(location: string): { uid: number; name: string } | undefined {
+  const owner = location.startsWith('s3://') ? undefined : repositoryOwner(location);
+  return owner && { uid: owner.uid, name: describeUid(owner.uid) };
 }
 
 /** Open the configured repository. Call `close()` on the result when done (closes the storage too). */

@@ -1,8 +1,9 @@
 /**
  * Where the repository passphrase comes from, in order: PGKEEP_PASSPHRASE, the passphrase file
- * (--passphrase-file, PGKEEP_PASSPHRASE_FILE or [repo] passphrase_file), or a prompt on the
- * terminal without echo. It is read only when an encrypted repository asks for it, and never
- * printed or logged.
+ * (--passphrase-file, PGKEEP_PASSPHRASE_FILE or [repo] passphrase_file), or the user, asked
+ * through the `askPassphrase` callback (cli/ supplies a prompt on the terminal without echo;
+ * repo/ never touches the terminal). It is read only when an encrypted repository asks for it,
+ * and never printed or logged.
  */
 import { readFile } from 'node:fs/promises';
 import { PgkeepError } from '../errors.js';
@@ -13,14 +14,22 @@ export interface PassphraseSources {
   file?: string;
 }
 
+/**
+ * Ask the user for a passphrase, showing `prompt`; undefined when nobody can be asked (no
+ * terminal). Supplied by cli/ (cli/passphrase-prompt.ts).
+ */
+export type AskPassphrase = (prompt: string) => Promise<string | undefined>;
+
 export interface PassphraseOptions {
   env?: NodeJS.ProcessEnv;
   /** Name of the environment variable (default PGKEEP_PASSPHRASE). */
   envName?: string;
-  /** Prompt text for the terminal. */
+  /** Prompt text when the user is asked. */
   prompt?: string;
   /** Ask twice and compare (new passphrases). */
   confirm?: boolean;
+  /** How to ask the user when neither the environment nor a file gives it; without it, nobody is asked. */
+  askPassphrase?: AskPassphrase;
 }
 
 /** A getPassphrase function for Repository.open / init (memoised: asked at most once). */
@@ -45,10 +54,10 @@ export async function readPassphrase(sources: PassphraseSources, opts: Passphras
     }
     return nonEmpty(text.replace(/\r?\n$/, ''), `passphrase file ${sources.file}`);
   }
-  if (process.stdin.isTTY && process.stderr.isTTY) {
-    const first = await promptHidden(opts.prompt ?? 'Repository passphrase: ');
+  const first = await opts.askPassphrase?.(opts.prompt ?? 'Repository passphrase: ');
+  if (first !== undefined) {
     if (opts.confirm) {
-      const again = await promptHidden('Repeat the passphrase: ');
+      const again = await opts.askPassphrase?.('Repeat the passphrase: ');
       if (again !== first) throw new PgkeepError('PASSPHRASE', 'the two passphrases differ', { hint: 'run the command again' });
     }
     return nonEmpty(first, 'the prompt');
@@ -61,34 +70,4 @@ export async function readPassphrase(sources: PassphraseSources, opts: Passphras
 function nonEmpty(p: string, from: string): string {
   if (p.length === 0) throw new PgkeepError('PASSPHRASE', `the passphrase from ${from} is empty`, { hint: 'give a non-empty passphrase' });
   return p;
-}
-
-/** Read a line from the terminal with echo off. */
-function promptHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const wasRaw = stdin.isRaw;
-    stdin.setRawMode(true);
-    stdin.resume();
-    const finish = (err?: PgkeepError) => {
-      stdin.off('data', onData);
-      stdin.setRawMode(wasRaw);
-      stdin.pause();
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const onData = (d: Buffer) => {
-      for (const ch of d.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003') return finish(new PgkeepError('INTERRUPTED', 'interrupted at the passphrase prompt'));
-        if (ch === '\u0004') return finish();
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
 }

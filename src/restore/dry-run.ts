@@ -125,7 +125,7 @@ async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {
     removes,
     ...(unarchivedWal ? { unarchivedWal } : {}),
     pgkeepWrites,
-    startCommand: await restoredStartCommand(dataDir, pr.layout, major, plan.ownerRecord?.owner),
+    startCommand: await restoredStartCommand(dataDir, pr.layout, major, plan.ownerRecord?.owner, o.pgBin),
     warnings,
   };
 }

@@ -51,6 +51,7 @@ export { MARKER_FILE } from './marker.js';
 export { parseArchiveMode, type ArchiveModeOption } from './archive-mode.js';
 export { planArchiveRecovery, LATEST_POINT, type ArchiveRecoveryInput } from './pitr/archive-recovery.js';
 export { startRestored, disablePlacementSettings } from './start.js';
+export { serverBinariesFor } from './server-binaries.js';
 export { dryRunRestore, type RestoreDryRun, type PlannedWrite } from './dry-run.js';
 export * from './pitr/index.js';
 
@@ -77,7 +78,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     o.onProgress?.({ ...p });
   };
 
-  const { dataDir, delta, pitr, snapshot, meta, placed, archiveMode, recovery, layout, config, target, plan, owners, warnings } = await prepareRestore(o, step);
+  const { dataDir, delta, pitr, snapshot, meta, placed, archiveMode, recovery, layout, config, target, plan, owners, warnings, serverBinDir } = await prepareRestore(o, step);
   Object.assign(stats, { entries: plan.totals.entries, files: plan.totals.files, bytes: plan.totals.bytes });
   Object.assign(p, { filesTotal: plan.totals.files, bytesTotal: plan.totals.bytes });
   const wc: WriteContext = {
@@ -129,7 +130,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
   const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
-  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner);
+  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner, serverBinDir ?? o.pgBin);
   warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
   step('finish');
@@ -143,7 +144,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     step('start');
     // With recovery_target_action = shutdown the server stops by itself: do not wait for it to accept connections.
     const action = pitr?.target ? pitr.action : undefined;
-    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown' }).catch((e: unknown) => {
+    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown', pgBin: serverBinDir }).catch((e: unknown) => {
       const err = toPgkeepError(e);
       throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
         hint: err.hint, details: err.details, cause: e,

@@ -25,7 +25,9 @@ import type { PitrPlan } from './pitr/types.js';
 import { placeTablespaces } from './tablespace-map.js';
 import { checkConfigTarget, planExternalConfig, type ConfigPlan } from './external-config.js';
 import { restoredLayout, type RestoredLayout } from './start-command.js';
+import { debianCtl, debianUnit } from '../pg/debian-layout.js';
 import type { ArchiveModeOption } from './archive-mode.js';
+import { serverBinariesFor } from './server-binaries.js';
 import type { RestoredTablespace, RestoreOptions, RestoreStep } from './types.js';
 
 export interface PreparedRestore {
@@ -44,6 +46,8 @@ export interface PreparedRestore {
   plan: RestorePlan;
   owners: OwnerResolver;
   warnings: string[];
+  /** --start: the binaries of the backup's major, found before anything is written. */
+  serverBinDir?: string;
 }
 
 export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) => void): Promise<PreparedRestore> {
@@ -63,6 +67,7 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   const recovery = planRecovery({ meta, access: o.access, request, encrypted: o.repo.encrypted, archiveMode });
   const layout = await restoredLayout(dataDir, o.debianConfigRoot);
   refuseStartOfDebianCluster(layout, Boolean(o.start));
+  const serverBin = o.start ? await serverBinariesFor(Math.floor(meta.serverVersionNum / 10000), o.pgBin, 'restore --start') : undefined;
   const config = planExternalConfig(meta.externalConfig, dataDir, layout, o.configTo);
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records), ...configWarnings(config)];
   if (o.configTo && !config) warnings.push(`--config-to ${o.configTo} has no effect: this backup holds no configuration from outside the data directory`);
@@ -80,7 +85,7 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   warnings.push(...accessWarnings(recovery, o.access, serverOwner));
   return {
     dataDir, delta, ...(pitr ? { pitr } : {}), snapshot, meta, records, placed, archiveMode, recovery, layout,
-    ...(config ? { config } : {}), target, plan, owners, warnings,
+    ...(config ? { config } : {}), target, plan, owners, warnings, ...(serverBin ? { serverBinDir: serverBin.binDir } : {}),
   };
 }
 
@@ -92,7 +97,7 @@ function refuseStartOfDebianCluster(layout: RestoredLayout, start: boolean): voi
   if (!start || layout.kind !== 'debian') return;
   const c = layout.cluster;
   throw new PgkeepError('USAGE', `--start does not start ${c.dataDirectory}, the data directory of the cluster ${c.major}/${c.name} of ${c.configDir}`, {
-    hint: `restore without --start, then: pg_ctlcluster ${c.major} ${c.name} start (or systemctl start postgresql@${c.major}-${c.name})`,
+    hint: `restore without --start, then: ${debianCtl(c, 'start')} (or systemctl start ${debianUnit(c)})`,
   });
 }
 

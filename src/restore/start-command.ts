@@ -9,13 +9,9 @@
  *   points at the backup's configuration when that lived outside; see external-config.ts), as
  *   the data directory's owner — from root, through `runuser -u <owner> --`.
  *
- * (The doctor's src/pg/layout.ts detects layouts for the running cluster; to be folded together
- * with src/pg/debian-clusters.ts.)
+ * What a Debian cluster is, and its command: src/pg/debian-layout.ts.
  */
-export { DEBIAN_CONFIG_ROOT, debianClusterOf, debianClusters, type DebianCluster };
-import { realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { DEBIAN_CONFIG_ROOT, debianClusterOf, debianClusters, type DebianCluster } from '../pg/debian-clusters.js';
+import { DEBIAN_CONFIG_ROOT, debianClusterOwning, debianCtl, type DebianCluster } from '../pg/debian-layout.js';
 import { shellQuote } from '../shell-quote.js';
 import { findPgBinDir, pgToolPath } from '../pg/bin.js';
 import { serverOsUser } from '../pg/server-user.js';
@@ -33,21 +29,22 @@ export interface StartCommandInput {
 
 /** The command to start the restored cluster. Pure. */
 export function startCommand(i: StartCommandInput): string {
-  if (i.layout.kind === 'debian') return `pg_ctlcluster ${i.layout.cluster.major} ${i.layout.cluster.name} start`;
+  if (i.layout.kind === 'debian') return debianCtl(i.layout.cluster, 'start');
   const cmd = `${shellQuote(i.pgCtl)} start -D ${shellQuote(i.dataDir)}`;
   return i.runAs ? `runuser -u ${shellQuote(i.runAs)} -- ${cmd}` : cmd;
 }
 
 /** The layout a restore into `dataDir` lands in. */
 export async function restoredLayout(dataDir: string, root = DEBIAN_CONFIG_ROOT): Promise<RestoredLayout> {
-  const real = await realpath(dataDir).catch(() => resolve(dataDir));
-  const cluster = debianClusterOf(real, await debianClusters(root));
+  const cluster = await debianClusterOwning(dataDir, root);
   return cluster ? { kind: 'debian', cluster } : { kind: 'plain' };
 }
 
-/** startCommand with this host's pg_ctl for the major version (bare "pg_ctl" when none is installed). */
-export async function restoredStartCommand(dataDir: string, layout: RestoredLayout, major: number, owner?: string): Promise<string> {
-  const pgCtl = await findPgBinDir({ major }).then((b) => pgToolPath(b.binDir, 'pg_ctl'), () => 'pg_ctl');
+/** startCommand with this host's pg_ctl for the major version (pg_bin's first; bare "pg_ctl" when none is installed). */
+export async function restoredStartCommand(dataDir: string, layout: RestoredLayout, major: number, owner?: string, pgBin?: string): Promise<string> {
+  const pgCtl = await findPgBinDir({ major, pgBin })
+    .catch(() => findPgBinDir({ major }))
+    .then((b) => pgToolPath(b.binDir, 'pg_ctl'), () => 'pg_ctl');
   const root = process.getuid?.() === 0;
   return startCommand({ dataDir, layout, pgCtl, ...(root ? { runAs: owner ?? serverOsUser()?.name ?? 'postgres' } : {}) });
 }

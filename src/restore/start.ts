@@ -25,14 +25,14 @@ export function disablePlacementSettings(text: string): string {
 }
 
 /** `listen`: TCP addresses (default "": none, the private unix socket only; see pg/restored-hba.ts). */
-export async function startRestored(dataDir: string, opts: { port?: number; wait?: boolean; listen?: string } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
+export async function startRestored(dataDir: string, opts: { port?: number; wait?: boolean; listen?: string; pgBin?: string } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
   const auto = join(dataDir, 'postgresql.auto.conf');
   if (existsSync(auto)) {
     const text = await readFile(auto, 'utf8');
     const fixed = disablePlacementSettings(text);
     if (fixed !== text) await writeFile(auto, fixed);
   }
-  const cluster = await LocalCluster.attach(dataDir, { port: opts.port, listen: opts.listen ?? '' });
+  const cluster = await LocalCluster.attach(dataDir, { port: opts.port, listen: opts.listen ?? '', pgBin: opts.pgBin });
   try {
     await cluster.start({ wait: opts.wait });
   } catch (e) {

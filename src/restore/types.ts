@@ -68,6 +68,8 @@ export interface RestoreOptions {
   debianConfigRoot?: string;
   /** Start the restored cluster and wait until it accepts connections. */
   start?: boolean;
+  /** Directory of the server binaries for --start (the cluster's pg_bin; default: PGKEEP_PG_BIN or the search of pg/bin.ts). */
+  pgBin?: string;
   /** TCP port for --start (default: a free one). */
   port?: number;
   /**

@@ -5,10 +5,9 @@
  * started the server meanwhile. The snapshot restores and starts with no WAL archive.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseConfLines, unquoteConf } from '../../pg/conf-file.js';
-import { debianClusterOf, debianClusters } from '../../pg/debian-clusters.js';
+import { debianClusterOwning, debianConfigFiles } from '../../pg/debian-layout.js';
 import { collectExternalConfig, diskReader } from '../external-config.js';
 import type { ExternalConfig } from '../../holdings/physical-meta.js';
 import { PgkeepError } from '../../errors.js';
@@ -61,6 +60,15 @@ export class ColdSource implements BackupSource {
 
   private async readShutDownControl(): Promise<ControlData> {
     const control = await readControlData(this.pgdata, { pgBin: this.settings.pgBin, signal: this.opts.signal });
+    if (control.crcMismatch) {
+      throw new PgkeepError('DATA_INTEGRITY',
+        `the control file global/pg_control of ${this.pgdata} is damaged: its CRC does not match its content, so what it says ` +
+        `("${control.clusterState ?? 'unknown'}") cannot be trusted and a cold backup would not be consistent`, {
+          hint: 'do not back this copy up cold: the server will not start on it either; restore the cluster from a backup ' +
+            '(pgkeep restore), and check the disk it lives on',
+          details: { warnings: control.warnings },
+        });
+    }
     const pid = postmasterPid(this.pgdata);
     if (!control.cleanlyShutDown || (pid !== undefined && processAlive(pid))) {
       throw new PgkeepError('SERVER_NOT_READY',
@@ -126,14 +134,9 @@ export class ColdSource implements BackupSource {
    */
   async externalConfig(): Promise<ExternalConfig | undefined> {
     const pgdata = await realpath(this.pgdata).catch(() => resolve(this.pgdata));
-    const cluster = debianClusterOf(pgdata, await debianClusters(this.opts.debianConfigRoot));
+    const cluster = await debianClusterOwning(pgdata, this.opts.debianConfigRoot);
     if (!cluster) return undefined;
-    const configFile = join(cluster.configDir, 'postgresql.conf');
-    const set = parseConfLines(await readFile(configFile, 'utf8'));
-    const named = (name: string, file: string) => resolve(cluster.configDir, unquoteConf(set.get(name) ?? file));
-    return collectExternalConfig({
-      dataDirectory: pgdata, configFile, hbaFile: named('hba_file', 'pg_hba.conf'), identFile: named('ident_file', 'pg_ident.conf'),
-    }, diskReader);
+    return collectExternalConfig({ dataDirectory: pgdata, ...(await debianConfigFiles(cluster)) }, diskReader);
   }
 
   async close(): Promise<void> {}

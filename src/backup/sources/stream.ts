@@ -1,6 +1,6 @@
 /**
- * `--method stream` (default): the replication protocol, so it works from any host. BASE_BACKUP
- * with TARGET 'client' sends tar archives (tablespaces first, the data directory last) that are
+ * `--method stream` (default): the replication protocol, so it works from any host (PostgreSQL 13+;
+ * the protocol layer speaks both BASE_BACKUP dialects). BASE_BACKUP sends tar archives (tablespaces first, the data directory last) that are
  * parsed on the fly and stored file by file; tablespace files are stored as pg_tblspc/<oid>/...
  * The server's backup_manifest is checked against what was stored (sizes and SHA-256) and stored
  * as "backup_manifest". The server verifies page checksums itself while it reads.
@@ -10,7 +10,7 @@ import type { ClusterSettings } from '../../config/types.js';
 import { streamContent, type FileEntry } from '../../repo/index.js';
 import { parseWalSegmentSizeSetting } from '../../pg/lsn.js';
 import {
-  ReplicationClient, assertManifestVerified, parseBackupManifest, verifyManifestEntries,
+  OLDEST_STREAM_MAJOR, ReplicationClient, assertManifestVerified, versionText, parseBackupManifest, verifyManifestEntries,
   type BackupEvent, type TarEntry,
 } from '../../pg/protocol/index.js';
 import type { TablespaceInfo } from '../../holdings/physical-meta.js';
@@ -56,8 +56,9 @@ export class StreamSource implements BackupSource {
   async identify(): Promise<ServerFacts> {
     this.rc = await ReplicationClient.connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
     const rc = this.rc;
-    if (rc.serverMajor < 15) {
-      throw new PgkeepError('UNSUPPORTED', `--method stream needs PostgreSQL 15 or newer; this server is ${rc.serverMajor}`, {
+    if (rc.serverMajor < OLDEST_STREAM_MAJOR) {
+      // 12 and older send no backup_manifest, which every stream backup is checked against
+      throw new PgkeepError('UNSUPPORTED', `--method stream needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(rc.serverVersionNum)}`, {
         hint: 'use --method local on the database host',
       });
     }

@@ -9,7 +9,7 @@ import { progressBar } from '../progress.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
 import { parseDuration } from '../../config/duration.js';
-import { passphraseGetter } from '../../repo/passphrase.js';
+import { passphraseGetter } from '../passphrase-prompt.js';
 import { backup, BACKUP_METHODS, type BackupMethod, type BackupResult } from '../../backup/index.js';
 import { checkBackupLabel } from '../../backup/label.js';
 

@@ -4,8 +4,9 @@
  */
 import { Option, type Command } from 'commander';
 import type { Runner } from '../context.js';
-import { ERROR_CODES, PgkeepError } from '../../errors.js';
+import { EXIT, PgkeepError, exitCodeOf } from '../../errors.js';
 import { DOCTOR_METHODS, SECTION_ORDER, runDoctor, type DoctorMethod, type DoctorReport } from '../../doctor/index.js';
+import { askOnTerminal } from '../passphrase-prompt.js';
 
 interface DoctorFlags {
   method: DoctorMethod | 'all';
@@ -53,6 +54,7 @@ Examples:
       const report = await runDoctor(ctx.config.cluster, {
         repo: ctx.config.repo,
         checkArchive: Boolean(opts.checkArchive),
+        askPassphrase: askOnTerminal,
         archiveTimeoutMs: timeout * 1000,
         methods: opts.method === 'all' ? [...DOCTOR_METHODS] : [opts.method],
         clusterName: ctx.config.clusterName,
@@ -60,7 +62,7 @@ Examples:
         signal: ctx.signal,
       });
       ctx.out.result(report, renderDoctor);
-      return report.ok ? 0 : ERROR_CODES.SERVER_NOT_READY;
+      return report.ok ? EXIT.OK : exitCodeOf('SERVER_NOT_READY');
     }));
 }
 

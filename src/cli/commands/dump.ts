@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import type { CommandContext, Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
 import { openRepository } from '../../repo/index.js';
-import { passphraseGetter } from '../../repo/passphrase.js';
+import { passphraseGetter } from '../passphrase-prompt.js';
 import { dump, DUMP_FORMATS, type DumpFormat, type DumpResult } from '../../logical/index.js';
 import { progressLine } from './copy.js';
 

@@ -145,7 +145,7 @@ export function renderInspect(report: InspectReport): string {
 
   if (report.databases) {
     section(`Databases (${report.databases.length})`, 'databases', table(['name', 'owner', 'encoding', 'collate', 'size', 'notes'],
-      report.databases.map((d) => [d.name, d.owner, d.encoding, d.collate, d.sizeBytes === null ? '?' : formatBytes(d.sizeBytes),
+      report.databases.map((d) => [d.name, d.owner, d.encoding, d.localeProvider === 'libc' ? d.collate : `${d.locale ?? '?'} (${d.localeProvider})`, d.sizeBytes === null ? '?' : formatBytes(d.sizeBytes),
         [d.isTemplate ? 'template' : '', d.allowConnections ? '' : 'no connections', d.canConnect ? '' : 'no CONNECT',
           d.connectionLimit >= 0 ? `limit ${d.connectionLimit}` : ''].filter(Boolean).join(', ')])));
   }

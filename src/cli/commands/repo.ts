@@ -5,18 +5,16 @@
 import type { Command } from 'commander';
 import type { CommandContext, Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
-import { PgkeepError } from '../../errors.js';
+import { PgkeepError, exitCodeOf } from '../../errors.js';
 import {
   garbageCollect, initRepository, openRepository, parseChunkSize, parseCodec, repositoryInfo,
   type GcReport, type RepoInfo,
 } from '../../repo/index.js';
 import { checkRepositoryAndWal, type RepositoryCheckReport } from '../../holdings/index.js';
-import { passphraseGetter, readPassphrase } from '../../repo/passphrase.js';
+import { passphraseGetter, readPassphrase } from '../passphrase-prompt.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
-import { readRepoConfig } from '../../repo/repo-config.js';
 import type { TempFilesSummary } from '../../repo/temp-files.js';
-import { storageFor } from '../../repo/open.js';
-import { describeUid, repositoryOwner } from '../../repo/storage/posix/repo-owner.js';
+import { repositoryOwnerOf, withRepositoryStorage } from '../../repo/open.js';
 import { lookupOsUser } from '../../pg/server-user.js';
 
 type Repo = Awaited<ReturnType<typeof openRepository>>;
@@ -26,11 +24,6 @@ function ownerFlag(name: string): { uid: number; gid: number } {
   const user = lookupOsUser(name);
   if (!user) throw new PgkeepError('USAGE', `--owner: there is no OS user "${name}"`, { hint: 'name an existing user, e.g. --owner postgres' });
   return { uid: user.uid, gid: user.gid };
-}
-
-/** The owner of a directory repository (undefined on S3). */
-function repositoryOwnerUid(location: string): number | undefined {
-  return location.startsWith('s3://') ? undefined : repositoryOwner(location)?.uid;
 }
 
 async function withRepo<T>(ctx: CommandContext, fn: (repo: Repo) => Promise<T>): Promise<T> {
@@ -85,17 +78,17 @@ Examples:
         : undefined;
       const r = await initRepository({ ...ctx.config.repo, ...(owner ? { owner } : {}) }, { compression, chunkSize, passphrase });
       try {
-        const ownerUid = repositoryOwnerUid(r.location);
+        const owner = repositoryOwnerOf(r.location);
         const result = {
           location: r.location, id: r.config.id, version: r.config.version, compression: r.config.compression,
           chunkSize: r.config.chunkSize, encrypted: r.encrypted,
-          ...(ownerUid !== undefined ? { owner: describeUid(ownerUid) } : {}),
+          ...(owner ? { owner: owner.name } : {}),
         };
         ctx.out.result(result, (d) => [
           `initialized pgkeep repository ${d.location}`,
           `  format version ${d.version}, compression ${d.compression}, chunk size ${formatBytes(d.chunkSize)}, ` +
             `${d.encrypted ? 'encrypted (AES-256-GCM)' : 'not encrypted'}`,
-          ...(d.owner ? [`  owner ${d.owner}: only this user (and root) can use it${ownerUid === 0
+          ...(d.owner ? [`  owner ${d.owner}: only this user (and root) can use it${owner?.uid === 0
             ? '; archive_command runs as the server\'s OS user: use "repo init --owner postgres", or chown -R postgres: the directory'
             : ''}`] : []),
         ].join('\n'));
@@ -138,7 +131,7 @@ Examples:
       }));
       ctx.out.result(report, (d) => renderCheck(d, Boolean(opts.readData)));
       if (!report.ok) {
-        if (ctx.out.json) return 7;
+        if (ctx.out.json) return exitCodeOf('DATA_INTEGRITY');
         throw new PgkeepError('DATA_INTEGRITY', `the repository has ${report.damaged.length} damaged object(s)`, {
           hint: 'snapshots listed above cannot be restored completely; take a new backup, and restore damaged packs from a copy if you have one',
         });
@@ -208,7 +201,7 @@ Examples:
   pgkeep repo locks
   pgkeep --json repo locks`)
     .action(runner.action(async (ctx) => {
-      const locks = await withDriver(ctx, (d) => listLocks(d));
+      const locks = await withRepositoryStorage(ctx.config.repo, (d) => listLocks(d));
       ctx.out.result(locks, renderLocks);
     }));
 
@@ -222,20 +215,9 @@ Examples:
   pgkeep repo unlock 3f9c0a7d51e2b864`)
     .action(runner.action<{ force?: boolean }>(async (ctx, opts, args) => {
       const id = args[0]!;
-      const removed = await withDriver(ctx, (d) => breakLock(d, id, { force: opts.force }));
+      const removed = await withRepositoryStorage(ctx.config.repo, (d) => breakLock(d, id, { force: opts.force }));
       ctx.out.result({ removed }, (d) => `lock ${d.removed.id} (${describeHolder(d.removed)}) removed`);
     }));
-}
-
-async function withDriver<T>(ctx: CommandContext, fn: (d: Repo['driver']) => Promise<T>): Promise<T> {
-  // Locks need no key: open the storage without asking for the passphrase.
-  const driver = storageFor(ctx.config.repo);
-  try {
-    await readRepoConfig(driver);
-    return await fn(driver);
-  } finally {
-    await driver.close();
-  }
 }
 
 function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {

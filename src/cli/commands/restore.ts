@@ -11,7 +11,7 @@ import { progressBar } from '../progress.js';
 import { renderAccess, repositoryAccess } from '../restore-access.js';
 import { PgkeepError } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
-import { passphraseGetter } from '../../repo/passphrase.js';
+import { passphraseGetter } from '../passphrase-prompt.js';
 import {
   describeGap, dryRunRestore, parseArchiveMode, parsePitrFlags, parseTablespaceMapping, restore, type PitrFlags, type RestoreOptions, type RestoreResult,
 } from '../../restore/index.js';
@@ -258,6 +258,7 @@ Examples:
         tablespaceMap,
         access: repositoryAccess(ctx),
         start: opts.start,
+        pgBin: ctx.config.cluster.pgBin,
         port,
         listen: opts.listen,
         detach: true,

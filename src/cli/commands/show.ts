@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
 import { openRepository } from '../../repo/index.js';
-import { passphraseGetter } from '../../repo/passphrase.js';
+import { passphraseGetter } from '../passphrase-prompt.js';
 import { showBackup, type BackupDetails } from '../../backup/index.js';
 import { readPhysicalMeta, type PhysicalBackupMeta } from '../../holdings/index.js';
 

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
-import { PgkeepError } from '../../errors.js';
+import { EXIT, PgkeepError, exitCodeOf } from '../../errors.js';
 import { openRepository } from '../../repo/index.js';
-import { passphraseGetter } from '../../repo/passphrase.js';
+import { passphraseGetter } from '../passphrase-prompt.js';
 import { verifyBackup, type VerifyReport } from '../../backup/index.js';
 
 export function renderVerify(r: VerifyReport): string {
@@ -54,6 +54,6 @@ Examples:
         await repo.closeAll();
       }
       ctx.out.result(report, renderVerify);
-      return report.ok ? 0 : new PgkeepError('DATA_INTEGRITY', '').exitCode;
+      return report.ok ? EXIT.OK : exitCodeOf('DATA_INTEGRITY');
     }));
 }

@@ -10,12 +10,10 @@ import type { Command } from 'commander';
 import { buildContext, type CommandContext, type Runner } from '../context.js';
 import { failForDamagedManifests } from '../damaged-manifests.js';
 import { createOutput, table } from '../output.js';
-import { PgkeepError, toPgkeepError } from '../../errors.js';
+import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
+import type { PrefetchLaunch } from '../../wal/restore-command.js';
 
-/** `wal get` exit codes, as restore_command's caller reads them (docs/exit-codes.md). */
-export const WAL_GET_NOT_FOUND = 1;
-export const WAL_GET_FAILED = 126;
 
 /** The `pgkeep wal` command group, created on first use. */
 export function walGroup(program: Command): Command {
@@ -40,7 +38,7 @@ type Repo = Awaited<ReturnType<typeof import('../../repo/open.js').openRepositor
 
 export async function openRepo(ctx: CommandContext): Promise<Repo> {
   const [{ openRepository }, { passphraseGetter }] = await Promise.all([
-    import('../../repo/open.js'), import('../../repo/passphrase.js'),
+    import('../../repo/open.js'), import('../passphrase-prompt.js'),
   ]);
   return openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs: 1 });
 }
@@ -89,7 +87,7 @@ function registerGet(wal: Command, runner: Runner): void {
       return await walGet(ctx, opts, args[0]!, args[1]!);
     } catch (e) {
       ctx.out.error(ctx.signal.aborted ? toPgkeepError(ctx.signal.reason) : toPgkeepError(e));
-      return WAL_GET_FAILED;
+      return EXIT.WAL_GET_FAILED;
     }
   });
   wal
@@ -119,7 +117,7 @@ Examples:
         buildContext(a[a.length - 1] as Command, new AbortController().signal);
       } catch (e) {
         createOutput(process.argv.includes('--json')).error(toPgkeepError(e));
-        process.exit(WAL_GET_FAILED);
+        process.exit(EXIT.WAL_GET_FAILED);
       }
       return handler(...a);
     });
@@ -130,59 +128,39 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
   if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 1000) {
     throw new PgkeepError('USAGE', `--prefetch must be a number of segments from 0 to 1000, not "${opts.prefetch}"`);
   }
-  const { getWalFile } = await import('../../wal/get.js');
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const dataDir = existsSync(join(process.cwd(), 'PG_VERSION')) ? process.cwd() : ctx.config.cluster.pgdata;
-  const spoolRoot = opts.spoolDir ?? (prefetch > 0 && dataDir ? join(dataDir, 'pg_wal', 'pgkeep-spool') : undefined);
+  const { restoreWalFile } = await import('../../wal/restore-command.js');
   const repo = await openRepo(ctx);
   try {
-    const r = await getWalFile(repo, {
+    const { result: r, prefetcher } = await restoreWalFile(repo, {
       cluster: ctx.config.clusterName, name, destination, pgdata: ctx.config.cluster.pgdata,
-      systemIdentifier: opts.systemId, spoolRoot,
+      systemIdentifier: opts.systemId, spoolRoot: opts.spoolDir, prefetch, prefetchArgv: (p) => prefetchArgv(ctx, p),
     });
     if (ctx.out.json) ctx.out.result(r, () => '');
     if (!r.found) {
       ctx.log.debug(`${name} is not in the archive`);
-      return WAL_GET_NOT_FOUND;
+      return EXIT.WAL_GET_NOT_FOUND;
     }
     ctx.log.debug(`restored ${name} from the ${r.source}`);
-    if (prefetch > 0 && r.spoolDir && r.segmentSize) {
-      await startPrefetcher(ctx, { spoolDir: r.spoolDir, after: name, count: prefetch, segmentSize: r.segmentSize,
-        systemIdentifier: r.systemIdentifier });
-    }
-    return 0;
+    if (prefetcher) ctx.log.debug(`started a prefetcher for ${prefetcher.count} segment(s) from ${prefetcher.first} into ${prefetcher.spoolDir}`);
+    return EXIT.OK;
   } finally {
     await repo.closeAll();
   }
 }
 
-/** Start a detached `pgkeep wal prefetch` unless one runs or the spool already has the next segments. */
-async function startPrefetcher(ctx: CommandContext, p: { spoolDir: string; after: string; count: number; segmentSize: number;
-  systemIdentifier: string }): Promise<void> {
-  const [{ prefetcherRunning, segmentsAfter }, { spoolHas }, { spawn }, fs] = await Promise.all([
-    import('../../wal/prefetch.js'), import('../../wal/spool.js'), import('node:child_process'), import('node:fs'),
-  ]);
-  const names = segmentsAfter(p.after, p.count, p.segmentSize);
-  let missing = false;
-  for (const n of names) if (!(await spoolHas(p.spoolDir, n))) missing = true;
-  if (!missing || (await prefetcherRunning(p.spoolDir))) return;
-  fs.mkdirSync(p.spoolDir, { recursive: true, mode: 0o700 });
-  const log = fs.openSync(`${p.spoolDir}/prefetch.log`, 'a', 0o600);
+/** The command line of the detached `pgkeep wal prefetch` that fills the spool: this pgkeep, with this run's settings. */
+function prefetchArgv(ctx: CommandContext, p: PrefetchLaunch): string[] {
   const c = ctx.config;
-  const args = [
+  return [
     process.argv[1]!,
     ...(c.file ? ['--config', c.file] : []),
     '--cluster', c.clusterName,
     ...(c.repo.path ? ['--repo', c.repo.path] : []),
     ...(c.passphrase.file ? ['--passphrase-file', c.passphrase.file] : []),
     '--log-level', c.logLevel,
-    'wal', 'prefetch', names[0]!, String(p.count),
+    'wal', 'prefetch', p.first, String(p.count),
     '--spool-dir', p.spoolDir, '--system-id', p.systemIdentifier, '--segment-size', String(p.segmentSize),
   ];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd() });
-  child.unref();
-  fs.closeSync(log);
 }
 
 function registerPrefetch(wal: Command, runner: Runner): void {
@@ -248,7 +226,7 @@ Examples:
       ctx.out.result(report, renderCheck);
       if (!report.ok) {
         const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
-        if (ctx.out.json) return 7;
+        if (ctx.out.json) return exitCodeOf('DATA_INTEGRITY');
         if (bad.length === 0 && report.damaged.length === 0) {
           return failForDamagedManifests(ctx, report.damagedManifests, 'the WAL window of those backups cannot be checked (the other backups were)');
         }

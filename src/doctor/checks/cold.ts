@@ -10,9 +10,15 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
   if (!p.control) {
     return check('cold', 'cluster_state', usedBy, 'FAIL',
       `cannot read the control file of ${p.configured}: ${p.controlError ?? 'unknown error'}`,
-      'make sure pg_controldata of the same major version is installed and the directory is readable', 'none');
+      p.controlToolMajor !== undefined ? controlToolFix(p.controlToolMajor) : 'make sure the directory is readable by this process', 'none');
   }
   const state = p.control.clusterState ?? 'unknown';
+  if (p.control.crcMismatch) {
+    return check('cold', 'cluster_state', usedBy, 'FAIL',
+      `the control file global/pg_control of ${p.configured} is damaged: its CRC does not match its content ` +
+      `(pg_controldata's "${state}" cannot be trusted); neither a cold backup nor the server can use it`,
+      'restore the cluster from a backup (pgkeep restore), and check the disk it lives on', 'none');
+  }
   if (p.control.cleanlyShutDown) {
     return check('cold', 'cluster_state', usedBy, 'PASS', `pg_controldata says "${state}": ready for a cold backup`);
   }
@@ -32,4 +38,10 @@ export function clusterStateCheck(facts: DoctorFacts): DoctorCheck | null {
     `pg_controldata says "${state}" but no server runs on it (${proc?.pidFile ? `postmaster.pid is stale: pid ${proc.pid ?? '?'} is not a running PostgreSQL server` : 'no postmaster.pid'}): ` +
     'it was not shut down cleanly (crash, kill -9, power loss)',
     `start the server so it recovers, then stop it cleanly: ${clusterCommand(facts, 'start')} && ${clusterCommand(facts, 'stop')}`, 'none');
+}
+
+/** pg_controldata is in Debian's server package (postgresql-<major>), not in postgresql-client-<major>. */
+function controlToolFix(major: number): string {
+  return `install postgresql-${major} (Debian/Ubuntu: pg_controldata comes with the server package, in /usr/lib/postgresql/${major}/bin; ` +
+    `apt.postgresql.org has every major), or set pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) to a directory holding pg_controldata ${major}`;
 }

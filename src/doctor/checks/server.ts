@@ -6,7 +6,8 @@ import type { DoctorCheck, DoctorFacts } from '../types.js';
 import { clusterCommand, confChange } from './advice.js';
 import { asked, check, setting } from './make.js';
 
-export const MIN_MAJOR = 12;
+/** The oldest major pgkeep supports and tests (doctor's catalog queries need 13's pg_replication_slots columns). */
+export const MIN_MAJOR = 13;
 
 export function reachableCheck(facts: DoctorFacts): DoctorCheck {
   const usedBy = [...facts.methods];

@@ -14,6 +14,7 @@ import type { ClusterSettings } from '../../config/types.js';
 import type { Repository } from '../../repo/repository.js';
 import { describeConnection, resolveConnection } from '../../pg/connect.js';
 import { findPgTool, type PgTool } from '../../pg/tools.js';
+import { dumpNeed, findNeededTool } from '../tools/tool-needs.js';
 import { libpqEnv, withDatabase } from '../tools/libpq-env.js';
 import { GLOBALS_PATH, type DumpFormat, type DumpMeta, type DumpedDatabase } from '../meta.js';
 import { readSchemas, readServerFacts, type ServerFacts } from './server-facts.js';
@@ -88,8 +89,7 @@ function checkOptions(o: DumpOptions): DumpFormat {
 }
 
 async function findTools(facts: ServerFacts, o: DumpOptions): Promise<{ pgDump: PgTool; pgRestore: PgTool; pgDumpAll?: PgTool }> {
-  const need = { minMajor: facts.major, pgBin: o.cluster.pgBin };
-  const pgDump = await findPgTool('pg_dump', need);
+  const pgDump = await findNeededTool(dumpNeed('pg_dump', facts.major), o.cluster.pgBin);
   // pg_restore must read what this pg_dump writes: prefer the same directory.
   const same = { minMajor: pgDump.major, pgBin: dirname(pgDump.path) };
   const pgRestore = await findPgTool('pg_restore', same);

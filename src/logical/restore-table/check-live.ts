@@ -10,6 +10,7 @@ import { PgkeepError } from '../../errors.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { withClient } from '../../pg/connect.js';
 import { findPgTool, type PgTool } from '../../pg/tools.js';
+import { dumpNeed, findNeededTool } from '../tools/tool-needs.js';
 import { displayQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
 import type { TableNames } from './names.js';
@@ -95,7 +96,7 @@ export interface DumpTools {
 
 /** pg_dump of a major >= the server's (and the sandbox's), and a pg_restore that reads its archives. */
 export async function findDumpTools(minMajor: number, pgBin?: string): Promise<DumpTools> {
-  const pgDump = await findPgTool('pg_dump', { minMajor, pgBin });
+  const pgDump = await findNeededTool(dumpNeed('pg_dump', minMajor), pgBin);
   const pgRestore = await findPgTool('pg_restore', { minMajor: pgDump.major, pgBin: dirname(pgDump.path) });
   return { pgDump, pgRestore };
 }

@@ -13,7 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../../errors.js';
 import { resolveConnection, withClient } from '../../pg/connect.js';
-import { planPitr, parseTargetTime, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/index.js';
+import { planPitr, parseTargetTime, serverBinariesFor, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/index.js';
 import { displayQualified, quoteQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
 import { backupFacts } from './backup-facts.js';
@@ -74,9 +74,11 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
     warnings.push(`the backup is of PostgreSQL ${backup.major} and the live server is ${live.major}: the table's definition may need changes to load`);
   }
   const sandboxTools: DumpTools = backup.major > tools.pgDump.major ? await findDumpTools(backup.major, o.cluster.pgBin) : tools;
+  // the sandbox runs the backup's major: its server binaries are found before anything is restored
+  const sandboxBin = await serverBinariesFor(backup.major, o.cluster.pgBin, 'restore-table\'s sandbox');
   const where = `backup ${plan.snapshotId} recovered to ${time.text}`;
 
-  const sb: Sandbox = await createSandbox(o.sandboxParent);
+  const sb: Sandbox = await createSandbox(o.sandboxParent, sandboxBin.binDir);
   const keep = Boolean(o.keepSandbox);
   let cleaning = false;
   try {

@@ -37,6 +37,8 @@ export interface Sandbox {
   /** The temp directory holding everything (data/, the socket, the log). */
   dir: string;
   dataDir: string;
+  /** The server binaries of the backup's major (default: pg/bin.ts's search). */
+  binDir?: string;
   cluster?: LocalCluster;
 }
 
@@ -55,9 +57,9 @@ export const SANDBOX_SETTINGS: Record<string, ConfValue> = {
   recovery_end_command: '',
 };
 
-export async function createSandbox(parent?: string): Promise<Sandbox> {
+export async function createSandbox(parent?: string, binDir?: string): Promise<Sandbox> {
   const dir = await mkdtemp(join(parent ?? tmpdir(), 'pgkeep-restore-table-'));
-  return { dir, dataDir: join(dir, 'data') };
+  return { dir, dataDir: join(dir, 'data'), ...(binDir ? { binDir } : {}) };
 }
 
 export interface SandboxRestoreInput {
@@ -125,7 +127,7 @@ export async function recoverSandbox(sb: Sandbox, superuser: string, what: strin
   }
   const cluster = await LocalCluster.attach(sb.dataDir, {
     // The socket lives in a short temp path (a socket path has at most 107 bytes), not under the sandbox.
-    superuser, hba: ['local all all trust'],
+    superuser, hba: ['local all all trust'], pgBin: sb.binDir,
     settings: {
       listen_addresses: '', unix_socket_permissions: '0700',
       // A copied postgresql.conf may point these at the source's files: use the sandbox's.

@@ -1,12 +1,15 @@
-import { findPgTool, type PgTool } from '../../pg/tools.js';
+import type { PgTool } from '../../pg/tools.js';
 import type { DumpMeta } from '../meta.js';
+import { findNeededTool, restoreNeeds } from '../tools/tool-needs.js';
 import type { RestoreDumpOptions } from './types.js';
 
-/** pg_restore of the dump's major or newer (not for plain SQL), psql for plain SQL and globals. */
+/** pg_restore (archives) and psql (plain SQL, globals) of at least the major of the pg_dump that wrote the dump (tools/tool-needs.ts). */
 export async function findRestoreTools(o: RestoreDumpOptions, meta: DumpMeta): Promise<{ pgRestore?: PgTool; psql?: PgTool }> {
-  const major = Math.floor(meta.serverVersionNum / 10000);
-  const pgBin = o.cluster.pgBin;
-  const pgRestore = meta.format === 'plain' ? undefined : await findPgTool('pg_restore', { minMajor: major, pgBin });
-  const psql = meta.format === 'plain' || meta.globals ? await findPgTool('psql', { pgBin }) : undefined;
-  return { pgRestore, psql };
+  const out: { pgRestore?: PgTool; psql?: PgTool } = {};
+  for (const need of restoreNeeds(meta)) {
+    const tool = await findNeededTool(need, o.cluster.pgBin);
+    if (need.tool === 'pg_restore') out.pgRestore = tool;
+    else out.psql = tool;
+  }
+  return out;
 }

@@ -8,6 +8,10 @@ export interface DatabaseInfo {
   encoding: string;
   collate: string;
   ctype: string;
+  /** datlocprovider (15+; libc before): with icu or builtin, `locale` is the database's collation, not `collate`. */
+  localeProvider: 'libc' | 'icu' | 'builtin';
+  /** daticulocale (15, 16) or datlocale (17+); null for libc. */
+  locale: string | null;
   tablespace: string;
   isTemplate: boolean;
   allowConnections: boolean;
@@ -22,6 +26,8 @@ export async function listDatabases(db: Queryable): Promise<DatabaseInfo[]> {
   const { rows } = await db.query(`
     SELECT d.datname AS name, pg_get_userbyid(d.datdba) AS owner,
            pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype,
+           -- through to_jsonb: the columns differ by version (datlocprovider 15+, daticulocale 15-16, datlocale 17+)
+           to_jsonb(d) ->> 'datlocprovider' AS provider, coalesce(to_jsonb(d) ->> 'datlocale', to_jsonb(d) ->> 'daticulocale') AS locale,
            t.spcname AS tablespace, d.datistemplate AS is_template, d.datallowconn AS allow_conn,
            d.datconnlimit AS conn_limit, has_database_privilege(d.oid, 'CONNECT') AS can_connect,
            CASE WHEN has_database_privilege(d.oid, 'CONNECT')
@@ -35,6 +41,8 @@ export async function listDatabases(db: Queryable): Promise<DatabaseInfo[]> {
     encoding: r.encoding,
     collate: r.collate,
     ctype: r.ctype,
+    localeProvider: r.provider === 'i' ? 'icu' : r.provider === 'b' ? 'builtin' : 'libc',
+    locale: r.provider === 'i' || r.provider === 'b' ? (r.locale ?? null) : null,
     tablespace: r.tablespace,
     isTemplate: Boolean(r.is_template),
     allowConnections: Boolean(r.allow_conn),

@@ -52,7 +52,9 @@ export async function listRelations(db: Queryable, kinds: RelKind[] = ['r', 'p',
   const { rows } = await db.query(`
     SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_userbyid(c.relowner) AS owner,
            c.relpersistence AS persistence, c.relispartition AS is_partition,
-           c.reltuples::float8 AS reltuples, c.relpages AS relpages,
+           -- before 14, "never vacuumed or analyzed" was reltuples = 0 with relpages = 0 (14+: reltuples = -1)
+           CASE WHEN current_setting('server_version_num')::int < 140000 AND c.reltuples = 0 AND c.relpages = 0
+                THEN -1 ELSE c.reltuples END::float8 AS reltuples, c.relpages AS relpages,
            pg_relation_size(c.oid) AS table_bytes, pg_indexes_size(c.oid) AS index_bytes,
            CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END AS toast_bytes,
            pg_total_relation_size(c.oid) AS total_bytes
@@ -61,7 +63,7 @@ export async function listRelations(db: Queryable, kinds: RelKind[] = ['r', 'p',
      ORDER BY n.nspname, c.relname`, [kinds]);
   return rows.map((r) => {
     const tuples = Number(r.reltuples);
-    // PostgreSQL 14+: -1 = never vacuumed or analyzed (before 14 that showed as 0).
+    // -1: never vacuumed or analyzed (the query maps 13's 0/0 to it too)
     const estimatedRows = tuples < 0 ? null : Math.round(tuples);
     return {
       schema: r.schema,

@@ -1,17 +1,6 @@
-/** Reading what the server and its programs wrote: the server log, pg_controldata output. */
+/** Reading what the server and its programs wrote: the server log (pg_controldata's output: ../control.ts). */
 
 import { readFileSync, statSync } from 'node:fs';
-
-/** Parse pg_controldata's "Name:   value" lines. */
-export function parseControlLines(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
-}
 
 /** The server log lines that say why it did not start: the FATAL one, and what it refers to. */
 export function startFailureReason(log: string): string | undefined {

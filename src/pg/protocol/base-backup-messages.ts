@@ -46,6 +46,6 @@ export function readCString(buf: Buffer, offset: number): [string, number] {
 
 export function protocolError(message: string): PgkeepError {
   return new PgkeepError('CONNECTION', `replication protocol error: ${message}`, {
-    hint: 'the server sent something pgkeep does not understand; check that it is PostgreSQL 15 or newer and retry',
+    hint: 'the server sent something pgkeep does not understand; check that it is PostgreSQL 13 or newer and retry',
   });
 }

@@ -1,17 +1,24 @@
 /**
- * BASE_BACKUP (TARGET 'client') as an async iterable of events, with the tar archives parsed on
- * the fly and each file's content handed over as a Readable. Memory stays bounded: when more than
- * `highWaterMark` bytes wait for the consumer, the socket is paused until it catches up.
+ * BASE_BACKUP as an async iterable of events, with the tar archives parsed on the fly and each
+ * file's content handed over as a Readable. Memory stays bounded: when more than `highWaterMark`
+ * bytes wait for the consumer, the socket is paused until it catches up. Both framings give the
+ * same events (base-backup-dialect.ts):
  *
- * Wire order (PostgreSQL 15+): result set (start LSN, timeline), result set (tablespaces),
+ * PostgreSQL 15+ (TARGET 'client'): result set (start LSN, timeline), result set (tablespaces),
  * CopyOutResponse, CopyData 'n'/'d'/'p'.../'m'/'d'..., CopyDone, result set (end LSN, timeline),
  * CommandComplete, ReadyForQuery.
+ *
+ * PostgreSQL 13/14: the same two result sets, then for each row of the tablespace result set, in
+ * its order (the data directory, the row without an oid, last), a CopyOutResponse, raw tar bytes
+ * as CopyData, CopyDone; then, when asked for, one more CopyOut with backup_manifest; then the end
+ * result set. No progress messages (the consumer counts bytes itself).
  */
 import type { Readable } from 'node:stream';
 import { PgkeepError } from '../../errors.js';
 import { type Lsn, parseLsn } from '../lsn.js';
 import { AsyncQueue, FlowControl } from './async-queue.js';
 import { parseBaseBackupCopyData, protocolError } from './base-backup-messages.js';
+import type { BaseBackupDialect } from './base-backup-dialect.js';
 import { CopyCommand, type ResultSet } from './copy-command.js';
 import { FileContent } from './file-content.js';
 import { replicationCommandError } from './replication-errors.js';
@@ -60,6 +67,12 @@ export interface BaseBackupStreamOptions {
   signal?: AbortSignal;
 }
 
+/** A row of the tablespace result set: one archive each (no oid: the data directory). */
+interface ArchiveRow {
+  oid?: number;
+  location: string;
+}
+
 /** Cost charged for a queued event without content, so a flood of empty files also pauses. */
 const EVENT_COST = 512;
 
@@ -67,13 +80,17 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
   readonly command: CopyCommand;
   private readonly queue: AsyncQueue<BackupEvent>;
   private readonly flow: FlowControl;
+  private readonly dialect: BaseBackupDialect;
   private resultSets = 0;
   private start?: { startLsn: Lsn; timeline: number };
+  private started = false;
   private tablespaces: BackupTablespace[] = [];
+  private archiveRows: ArchiveRow[] = [];
+  /** 13/14: CopyOuts begun so far (one per archive row, then the manifest's). */
+  private copies = 0;
   private totalBytes?: number;
   private archive?: { name: string; tablespaceOid?: number; tar: TarParser };
   private content?: FileContent;
-  private current?: { entry: TarEntry; path: string };
   private manifest?: Buffer[];
   private copyDone = false;
   private ended = false;
@@ -84,8 +101,9 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
   };
 
   /** `onFinish` runs once when the command is over (err set if it failed). */
-  constructor(text: string, options: BaseBackupStreamOptions, private readonly onFinish: (err?: Error) => void) {
+  constructor(text: string, options: BaseBackupStreamOptions & { dialect?: BaseBackupDialect }, private readonly onFinish: (err?: Error) => void) {
     this.signal = options.signal;
+    this.dialect = options.dialect ?? 'current';
     this.flow = new FlowControl({
       high: options.highWaterMark ?? 8 * 1024 * 1024,
       pause: () => this.command.conn?.stream.pause(),
@@ -117,19 +135,26 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
     this.queue.push(ev, cost);
   }
 
+  /** Start position, tablespaces, end position: in that order in both framings. */
   private onResultSet(rs: ResultSet): void {
     this.resultSets++;
-    if (!this.start) {
+    if (this.resultSets === 1) {
       this.start = readPosition(rs, 'start');
-    } else if (!this.copyDone) {
+    } else if (this.resultSets === 2) {
       // tablespaces: spcoid, spclocation, size (kB, with PROGRESS); the data directory has no oid
       for (const row of rs.rows) {
         const size = row[2] == null ? undefined : Number(row[2]) * 1024;
         if (size !== undefined) this.totalBytes = (this.totalBytes ?? 0) + size;
-        if (row[0] == null) continue;
-        this.tablespaces.push({ oid: Number(row[0]), location: row[1] ?? '', ...(size !== undefined ? { sizeBytes: size } : {}) });
+        if (row[0] == null) {
+          this.archiveRows.push({ location: '' });
+          continue;
+        }
+        const ts = { oid: Number(row[0]), location: row[1] ?? '' };
+        this.archiveRows.push(ts);
+        this.tablespaces.push({ ...ts, ...(size !== undefined ? { sizeBytes: size } : {}) });
       }
     } else {
+      if (!this.copyDone) throw protocolError(`BASE_BACKUP ended after ${Math.min(this.copies, this.archiveRows.length)} of ${this.archiveRows.length} archives`);
       const end = readPosition(rs, 'end');
       this.emit({ type: 'end', stopLsn: end.startLsn, timeline: end.timeline });
     }
@@ -137,34 +162,51 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
 
   private onCopyStart(): void {
     if (!this.start) throw protocolError('BASE_BACKUP sent data before its start position');
+    if (!this.started) {
+      this.started = true;
+      this.emit({
+        type: 'start',
+        startLsn: this.start.startLsn,
+        timeline: this.start.timeline,
+        tablespaces: this.tablespaces,
+        ...(this.totalBytes !== undefined ? { totalBytes: this.totalBytes } : {}),
+      });
+    }
+    if (this.dialect === 'legacy') this.legacyCopyStart();
+  }
+
+  /** 13/14: each CopyOut is the archive of the next tablespace row, and the one after them the manifest. */
+  private legacyCopyStart(): void {
+    const row = this.archiveRows[this.copies++];
+    if (row) this.beginArchive(row.oid === undefined ? 'base.tar' : `${row.oid}.tar`, row.location);
+    else if (this.copies === this.archiveRows.length + 1) this.manifest = [];
+    else throw protocolError(`BASE_BACKUP sent more CopyOut streams than its ${this.archiveRows.length} archives and the manifest`);
+  }
+
+  private beginArchive(name: string, location: string): void {
+    this.endArchive();
+    const oidMatch = /^(\d+)\.tar$/.exec(name);
+    const tablespaceOid = oidMatch ? Number(oidMatch[1]) : undefined;
+    this.archive = { name, ...(tablespaceOid !== undefined ? { tablespaceOid } : {}), tar: createTarParser() };
     this.emit({
-      type: 'start',
-      startLsn: this.start.startLsn,
-      timeline: this.start.timeline,
-      tablespaces: this.tablespaces,
-      ...(this.totalBytes !== undefined ? { totalBytes: this.totalBytes } : {}),
+      type: 'archive', name,
+      ...(tablespaceOid !== undefined ? { tablespaceOid } : {}),
+      ...(location ? { location } : {}),
     });
   }
 
   private onCopyData(payload: Buffer): void {
+    if (this.dialect === 'legacy') {
+      this.onData(payload);
+      return;
+    }
     const m = parseBaseBackupCopyData(payload);
     switch (m.type) {
-      case 'new-archive': {
-        this.endArchive();
-        const oidMatch = /^(\d+)\.tar$/.exec(m.name);
-        const tablespaceOid = oidMatch ? Number(oidMatch[1]) : undefined;
-        this.archive = { name: m.name, ...(tablespaceOid !== undefined ? { tablespaceOid } : {}), tar: createTarParser() };
-        this.emit({
-          type: 'archive', name: m.name,
-          ...(tablespaceOid !== undefined ? { tablespaceOid } : {}),
-          ...(m.location ? { location: m.location } : {}),
-        });
+      case 'new-archive':
+        this.beginArchive(m.name, m.location);
         break;
-      }
       case 'data':
-        if (this.manifest) this.manifest.push(Buffer.from(m.data));
-        else if (this.archive) this.onTar(this.archive.tar.push(m.data));
-        else throw protocolError('archive data before any archive started');
+        this.onData(m.data);
         break;
       case 'progress': {
         const ev: BackupEvent = { type: 'progress', bytes: Number(m.bytes) };
@@ -179,6 +221,13 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
     }
   }
 
+  /** Bytes of the current archive or of the manifest (a view: copied before being kept). */
+  private onData(data: Buffer): void {
+    if (this.manifest) this.manifest.push(Buffer.from(data));
+    else if (this.archive) this.onTar(this.archive.tar.push(data));
+    else throw protocolError('archive data before any archive started');
+  }
+
   private onTar(events: TarEvent[]): void {
     const archive = this.archive!;
     for (const ev of events) {
@@ -186,7 +235,6 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
         case 'entry': {
           const content = new FileContent(this.flow);
           const path = archive.tablespaceOid !== undefined ? `pg_tblspc/${archive.tablespaceOid}/${ev.entry.path}` : ev.entry.path;
-          this.current = { entry: ev.entry, path };
           this.content = content;
           this.emit({
             type: 'file', entry: ev.entry, archive: archive.name,
@@ -202,7 +250,6 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
         case 'entry-end':
           this.content!.finish();
           this.content = undefined;
-          this.current = undefined;
           break;
         case 'end':
           break;
@@ -220,7 +267,8 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
 
   private onCopyDone(): void {
     this.endArchive();
-    this.copyDone = true;
+    // 13/14: done once every archive has come (the manifest's CopyOut may follow)
+    this.copyDone = this.dialect === 'current' || this.copies >= this.archiveRows.length;
     if (this.manifest) {
       this.emit({ type: 'manifest', content: Buffer.concat(this.manifest) });
       this.manifest = undefined;

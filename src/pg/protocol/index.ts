@@ -20,6 +20,7 @@ export {
   type BaseBackupOptions, type StartReplicationOptions,
 } from './replication-commands.js';
 export { replicationCommandError } from './replication-errors.js';
+export { baseBackupDialect, versionText, OLDEST_STREAM_MAJOR, type BaseBackupDialect } from './base-backup-dialect.js';
 export { BaseBackupStream, type BackupEvent, type BackupTablespace, type BaseBackupStreamOptions } from './base-backup-stream.js';
 export { WalStream, type WalEvent, type WalStreamOptions } from './wal-stream.js';
 export {

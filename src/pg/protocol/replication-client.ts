@@ -15,6 +15,7 @@ import type { ClusterSettings } from '../../config/types.js';
 import { PgkeepError } from '../../errors.js';
 import { connect } from '../connect.js';
 import { type Lsn, parseLsn } from '../lsn.js';
+import { baseBackupDialect } from './base-backup-dialect.js';
 import { BaseBackupStream, type BaseBackupStreamOptions } from './base-backup-stream.js';
 import type { PgConnection } from './copy-command.js';
 import {
@@ -164,15 +165,16 @@ export class ReplicationClient {
   }
 
   /**
-   * BASE_BACKUP with TARGET 'client' (PostgreSQL 15+), as events. Read (or resume()) each file's
-   * `content` before expecting the next event: the stream pauses the server while the consumer is
-   * behind. Breaking out of the loop aborts the backup and closes this connection.
+   * BASE_BACKUP as events, in the server's dialect (13/14 legacy, 15+ TARGET 'client'; older:
+   * UNSUPPORTED). Read (or resume()) each file's `content` before expecting the next event: the
+   * stream pauses the server while the consumer is behind. Breaking out of the loop aborts the
+   * backup and closes this connection.
    */
   baseBackup(opts: BaseBackupRequest = {}): BaseBackupStream {
-    this.requireMajor(15, 'BASE_BACKUP with TARGET \'client\'');
-    const text = buildBaseBackupCommand(opts);
+    const dialect = baseBackupDialect(this.serverVersionNum);
+    const text = buildBaseBackupCommand(opts, dialect);
     this.claim('BASE_BACKUP');
-    const stream = new BaseBackupStream(text, { highWaterMark: opts.highWaterMark, signal: opts.signal }, (err) => {
+    const stream = new BaseBackupStream(text, { highWaterMark: opts.highWaterMark, signal: opts.signal, dialect }, (err) => {
       this.busy = undefined;
       if (err) this.closeAfterFailure();
     });

@@ -1,9 +1,11 @@
 /**
  * Text of the replication commands pgkeep sends on a walsender connection (no I/O).
- * BASE_BACKUP uses the parenthesised option syntax of PostgreSQL 15+, always with
- * TARGET 'client' (without it PostgreSQL 15 falls back to the legacy framing).
+ * BASE_BACKUP has two dialects (base-backup-dialect.ts): on 15+ the parenthesised option syntax,
+ * always with TARGET 'client' (without it PostgreSQL 15 falls back to the legacy framing); on 13
+ * and 14 the older bare-keyword syntax.
  */
 import { PgkeepError } from '../../errors.js';
+import type { BaseBackupDialect } from './base-backup-dialect.js';
 import { type Lsn, formatLsn } from '../lsn.js';
 
 /** A SQL string literal ('' doubles a quote; standard_conforming_strings is always on). */
@@ -47,12 +49,20 @@ export interface BaseBackupOptions {
   noVerifyChecksums?: boolean;
 }
 
-export function buildBaseBackupCommand(o: BaseBackupOptions = {}): string {
+/** The option words of each dialect (13/14 spell the same options differently). */
+const WORDS: Record<BaseBackupDialect, { fast: string; noWait: string; noVerify: string }> = {
+  current: { fast: `CHECKPOINT 'fast'`, noWait: 'WAIT false', noVerify: 'VERIFY_CHECKSUMS false' },
+  legacy: { fast: 'FAST', noWait: 'NOWAIT', noVerify: 'NOVERIFY_CHECKSUMS' },
+};
+
+/** BASE_BACKUP in the server's dialect (default: 15+). */
+export function buildBaseBackupCommand(o: BaseBackupOptions = {}, dialect: BaseBackupDialect = 'current'): string {
+  const w = WORDS[dialect];
   const opts = [`LABEL ${quoteLiteral(o.label ?? 'pgkeep base backup')}`];
   if (o.progress !== false) opts.push('PROGRESS');
-  if (o.fast) opts.push(`CHECKPOINT 'fast'`);
+  if (o.fast) opts.push(w.fast);
   if (o.wal) opts.push('WAL');
-  if (o.waitForArchive === false) opts.push('WAIT false');
+  if (o.waitForArchive === false) opts.push(w.noWait);
   if (o.maxRateKbps !== undefined) {
     if (!Number.isInteger(o.maxRateKbps) || o.maxRateKbps < 32 || o.maxRateKbps > 1048576) {
       throw new PgkeepError('USAGE', `invalid maximum transfer rate ${o.maxRateKbps} kB/s`, {
@@ -62,10 +72,11 @@ export function buildBaseBackupCommand(o: BaseBackupOptions = {}): string {
     opts.push(`MAX_RATE ${o.maxRateKbps}`);
   }
   if (o.tablespaceMap) opts.push('TABLESPACE_MAP');
-  if (o.noVerifyChecksums) opts.push('VERIFY_CHECKSUMS false');
+  if (o.noVerifyChecksums) opts.push(w.noVerify);
   if (o.manifest !== false) {
     opts.push(`MANIFEST 'yes'`, `MANIFEST_CHECKSUMS ${quoteLiteral(o.manifestChecksums ?? 'SHA256')}`);
   }
+  if (dialect === 'legacy') return `BASE_BACKUP ${opts.join(' ')}`;
   opts.push(`TARGET 'client'`);
   return `BASE_BACKUP (${opts.join(', ')})`;
 }

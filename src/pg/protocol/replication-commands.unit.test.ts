@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgkeepError } from '../../errors.js';
 import { parseLsn } from '../lsn.js';
+import { baseBackupDialect } from './base-backup-dialect.js';
 import {
   buildBaseBackupCommand, buildCreatePhysicalSlotCommand, buildDropSlotCommand, buildShowCommand,
   buildStartReplicationCommand, buildTimelineHistoryCommand, checkSlotName, quoteLiteral,
@@ -20,6 +21,26 @@ test('BASE_BACKUP options', () => {
   assert.throws(() => buildBaseBackupCommand({ maxRateKbps: 10 }), usage);
   assert.throws(() => buildBaseBackupCommand({ label: 'a\0b' }), usage);
   assert.equal(quoteLiteral("it's"), "'it''s'");
+});
+
+test('BASE_BACKUP on 13 and 14: bare option keywords, no TARGET; older servers refused naming their version', () => {
+  assert.equal(buildBaseBackupCommand({}, 'legacy'),
+    `BASE_BACKUP LABEL 'pgkeep base backup' PROGRESS MANIFEST 'yes' MANIFEST_CHECKSUMS 'SHA256'`);
+  assert.equal(buildBaseBackupCommand({
+    label: "Bob's backup", fast: true, wal: true, waitForArchive: false, progress: false, maxRateKbps: 1024,
+    tablespaceMap: true, noVerifyChecksums: true, manifestChecksums: 'CRC32C',
+  }, 'legacy'), `BASE_BACKUP LABEL 'Bob''s backup' FAST WAL NOWAIT MAX_RATE 1024 TABLESPACE_MAP NOVERIFY_CHECKSUMS MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'`);
+  // a spread checkpoint is the server's default in both dialects: no word for it
+  assert.equal(buildBaseBackupCommand({ fast: false, manifest: false, progress: false }, 'legacy'), `BASE_BACKUP LABEL 'pgkeep base backup'`);
+  assert.throws(() => buildBaseBackupCommand({ maxRateKbps: 2_000_000 }, 'legacy'), usage);
+  assert.equal(baseBackupDialect(130023), 'legacy');
+  assert.equal(baseBackupDialect(140020), 'legacy');
+  assert.equal(baseBackupDialect(150014), 'current');
+  assert.equal(baseBackupDialect(180004), 'current');
+  for (const [num, version] of [[120022, '12.22'], [110000, '11.0'], [90624, '9.6.24']] as const) {
+    assert.throws(() => baseBackupDialect(num), (e: unknown) => e instanceof PgkeepError && e.code === 'UNSUPPORTED' &&
+      e.message.endsWith(`this server is ${version}`) && /PostgreSQL 13 or newer/.test(e.message), String(num));
+  }
 });
 
 test('START_REPLICATION, slots, TIMELINE_HISTORY, SHOW', () => {

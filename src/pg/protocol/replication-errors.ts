@@ -39,7 +39,7 @@ export function replicationCommandError(err: unknown, command: string): PgkeepEr
       return make('NOT_FOUND', 'the server no longer has the WAL asked for; start from a newer position or use a replication slot');
     case '42601':
     case '0A000':
-      return make('UNSUPPORTED', 'this server does not support the command as pgkeep sends it (PostgreSQL 15 or newer is needed)');
+      return make('UNSUPPORTED', 'this server does not support the command as pgkeep sends it (BASE_BACKUP needs PostgreSQL 13 or newer, READ_REPLICATION_SLOT 15 or newer)');
     case 'XX001':
       return make('DATA_INTEGRITY', 'the server found damaged data; check its log and the storage');
     case '57P01':
