@@ -7,11 +7,13 @@
  */
 import { open } from 'node:fs/promises';
 import { PgkeepError } from '../errors.js';
-import type { FileEntry, SnapshotWriter } from '../repo/index.js';
+import type { FileEntry, FileRecord, SnapshotWriter } from '../repo/index.js';
 import { relationFileOf } from './exclusions.js';
 import type { SourceFile } from './file-list.js';
 import { dataFileReader, type PageCheckSettings, type ReadFileStats } from './read-file.js';
 import type { CopyReport } from './types.js';
+import { storeChangedChunks } from './changed-chunks.js';
+import type { FilePlan } from './unchanged-files.js';
 
 export interface CopyFilesOptions {
   writer: SnapshotWriter;
@@ -21,6 +23,10 @@ export interface CopyFilesOptions {
   reuseBefore?: number;
   /** Verify page checksums (cluster with data checksums). */
   pages?: PageCheckSettings;
+  /** What the WAL summaries let us skip of a file (local on 17+; unchanged-files.ts); no plan: as without. */
+  plan?: (f: SourceFile) => FilePlan;
+  /** Repository chunk size (needed with `plan`). */
+  chunkSize?: number;
   signal?: AbortSignal;
   /** Bytes read or reused so far, files done so far. */
   onProgress?: (bytes: number, files: number) => void;
@@ -31,6 +37,9 @@ export const MTIME_MARGIN_MS = 2000;
 
 export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
   const report: CopyReport = { files: 0, bytes: 0, reusedFiles: 0, vanished: [], pagesChecked: 0, checksumFailures: [] };
+  let bytesRead = 0;
+  let skipped = 0;
+  let patched = 0;
   let filesDone = 0;
   const tick = (n: number) => {
     report.bytes += n;
@@ -57,18 +66,29 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
     }
   };
 
+  // Content kept per the WAL summaries is the file as of this backup's start, not as read now: its
+  // record gets the file's mtime only if the file was last written before the start, else one the
+  // next backup's size-and-mtime rule cannot match (a write after the start must be read then).
+  const keptMtime = (mtimeMs: number) => (o.reuseBefore !== undefined && mtimeMs < o.reuseBefore ? mtimeMs : mtimeMs - 1);
+
+  const reuse = (f: SourceFile, prev: FileRecord, fromSummaries: boolean) => {
+    const { absPath: _abs, ...meta } = f;
+    o.writer.reuseFile(prev, fromSummaries ? { ...meta, mtimeMs: keptMtime(f.mtimeMs) } : meta);
+    report.files++;
+    report.reusedFiles++;
+    filesDone++;
+    tick(f.size);
+  };
+
   const copyOne = async (f: SourceFile): Promise<void> => {
     o.signal?.throwIfAborted();
-    const prev = o.reuseBefore !== undefined ? o.writer.previousFile(f.path) : undefined;
-    if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!) {
-      const { absPath: _abs, ...meta } = f;
-      o.writer.reuseFile(prev, meta);
-      report.files++;
-      report.reusedFiles++;
-      filesDone++;
-      tick(f.size);
-      return;
+    const plan = o.plan?.(f) ?? { kind: 'read' };
+    if (plan.kind === 'reuse') {
+      skipped++;
+      return reuse(f, plan.previous, true);
     }
+    const prev = o.reuseBefore !== undefined && plan.kind === 'read' ? o.writer.previousFile(f.path) : undefined;
+    if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!) return reuse(f, prev, false);
     let fh;
     try {
       fh = await open(f.absPath, 'r');
@@ -87,14 +107,23 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
       const st = await fh.stat();
       const rel = o.pages ? relationFileOf(f.path) : undefined;
       const stats: ReadFileStats = { bytes: 0, pagesChecked: 0, failures: [], shrunk: false };
-      const content = dataFileReader(fh, {
+      const reading = {
         path: f.path,
-        size: st.size,
         ...(rel && o.pages ? { pages: { ...o.pages, segment: rel.segment } } : {}),
         signal: o.signal,
-        onBytes: tick,
-      }, stats);
-      await o.writer.addFile({ ...entryOf(f), size: st.size, mtimeMs: st.mtimeMs }, content);
+        onBytes: (n: number) => {
+          bytesRead += n;
+          tick(n);
+        },
+      };
+      const entry = { ...entryOf(f), size: st.size, mtimeMs: st.mtimeMs };
+      if (plan.kind === 'patch' && st.size === f.size) { // planned for the listed size; else read it all
+        const record = await storeChangedChunks(o.writer, fh, { ...entry, mtimeMs: keptMtime(st.mtimeMs) }, plan.previous, plan.read, o.chunkSize!, reading, stats);
+        tick(record.size - stats.bytes);
+        patched++;
+      } else {
+        await o.writer.addFile(entry, dataFileReader(fh, { ...reading, size: st.size }, stats));
+      }
       report.files++;
       filesDone++;
       report.pagesChecked += stats.pagesChecked;
@@ -107,7 +136,7 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, files.length)) }, worker));
   if (failed) throw failed;
-  return report;
+  return { ...report, bytesRead, ...(o.plan ? { skippedBySummaries: skipped, patchedBySummaries: patched } : {}) };
 }
 
 function entryOf(f: SourceFile): FileEntry {

@@ -22,7 +22,7 @@ import { cleanUpAfter } from '../cleanup.js';
 import { checkBackupLabel } from './label.js';
 
 export type {
-  BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure,
+  BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure, IncrementalRead,
 } from './types.js';
 export { BACKUP_METHODS } from './types.js';
 export { listBackups, listBackupsReport, type BackupSummary, type DamagedSnapshot } from './list.js';
@@ -72,7 +72,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     writer = await o.repo.startSnapshot({
       cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`, onWarning: warn,
     });
-    const run: BackupRun = { options: o, writer, jobs, progress, warn };
+    const run: BackupRun = { options: o, writer, ...(previous ? { previous } : {}), jobs, progress, warn };
     const externalConfig = await source.externalConfig(run);
     for (const f of externalConfig?.files ?? []) {
       if (f.error) warn(`${f.path} (${f.role}, outside the data directory) is not stored: ${f.error}`);
@@ -116,6 +116,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       storedBytes: stats.storedBytes,
       reusedBytes: stats.reusedBytes,
       reusedFiles: stats.reusedFiles,
+      ...(copy.bytesRead !== undefined ? { bytesRead: copy.bytesRead } : {}),
+      ...(copy.incrementalRead ? { incrementalRead: copy.incrementalRead } : {}),
       newChunks: stats.newChunks,
       reusedChunks: stats.reusedChunks,
       ...(previous ? { incrementalFrom: previous.id } : {}),

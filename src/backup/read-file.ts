@@ -23,8 +23,10 @@ export interface PageCheckSettings {
 
 export interface ReadFileOptions {
   path: string;
-  /** Bytes to read at most (the size when the file was opened). */
+  /** Read up to this offset (the size when the file was opened). */
   size: number;
+  /** Start at this offset (default 0): a range of the file. */
+  start?: number;
   /** Verify pages (relation files only); `segment` is the file's segment number (".N"). */
   pages?: PageCheckSettings & { segment: number };
   signal?: AbortSignal;
@@ -42,7 +44,7 @@ export interface ReadFileStats {
 
 /** The file's content for SnapshotWriter.addFile; fills `stats` as it goes. */
 export function dataFileReader(fh: FileHandle, o: ReadFileOptions, stats: ReadFileStats): ContentReader {
-  let pos = 0;
+  let pos = o.start ?? 0;
   let ended = false;
   const reader: ContentReader = {
     async readInto(into: Buffer): Promise<number> {

@@ -88,6 +88,7 @@ export async function createSourceCluster(opts: { scale?: number; dataChecksums?
   return cluster;
 }
 
+
 export async function pgbench(cluster: LocalCluster, args: string[], database: string, signal?: AbortSignal): Promise<string> {
   const r = await runProgram(pgToolPath(cluster.binDir, 'pgbench'),
     ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', cluster.superuser, ...args, database],

@@ -1,6 +1,6 @@
 /** Options, progress events and results of a physical backup (shared by the steps and sources). */
 import type { ClusterSettings } from '../config/types.js';
-import type { Repository, SnapshotWriter } from '../repo/index.js';
+import type { Repository, SnapshotManifest, SnapshotWriter } from '../repo/index.js';
 import type { ExternalConfig, PhysicalBackupMeta, TablespaceInfo } from '../holdings/physical-meta.js';
 
 export type BackupMethod = PhysicalBackupMeta['method'];
@@ -27,6 +27,11 @@ export interface BackupOptions {
   jobs?: number;
   /** Read every file even when its size and mtime did not change since the previous backup. */
   checksumAll?: boolean;
+  /**
+   * Local backups on PostgreSQL 17+: skip what the server's WAL summaries show unchanged since the
+   * previous backup (default true; false reads every file as on older versions).
+   */
+  walSummaries?: boolean;
   /** Report page checksum failures as warnings instead of failing the backup. */
   ignoreChecksumErrors?: boolean;
   /** Longest wait for the server to archive the backup's last WAL segment (default 60 s; archive-watch.ts). */
@@ -35,6 +40,8 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   /** Things worth telling the user that do not fail the backup. */
   onWarning?: (message: string) => void;
+  /** What the backup decided on the way (e.g. which files it read): for a log. */
+  onNote?: (message: string) => void;
 }
 
 export type BackupPhase = 'connecting' | 'starting' | 'copying' | 'stopping' | 'wal' | 'verifying' | 'publishing';
@@ -82,8 +89,12 @@ export interface BackupResult {
   storedBytes: number;
   /** Bytes taken over from the previous backup without storing them again. */
   reusedBytes: number;
-  /** Files reused whole by size and mtime, without reading them. */
+  /** Files reused whole without reading them (same size and mtime, or unchanged per the WAL summaries). */
   reusedFiles: number;
+  /** Bytes read from data files (local, cold). */
+  bytesRead?: number;
+  /** Local backups: whether the WAL summaries decided what to read, and if not, why. */
+  incrementalRead?: IncrementalRead;
   newChunks: number;
   reusedChunks: number;
   incrementalFrom?: string;
@@ -101,6 +112,11 @@ export interface BackupResult {
   bytesPerSecond: number;
   warnings: string[];
 }
+
+/** How a local backup chose what to read: from the server's WAL summaries (17+), or every file. */
+export type IncrementalRead =
+  | { method: 'wal-summaries'; from: string; to: string; files: number; skippedFiles: number; patchedFiles: number }
+  | { method: 'full-read'; reason: string };
 
 /** What the server (or pg_controldata) says about the cluster before the backup starts. */
 export interface ServerFacts {
@@ -137,7 +153,14 @@ export interface StopInfo {
 export interface CopyReport {
   files: number;
   bytes: number;
+  /** Bytes actually read from data files (local, cold). */
+  bytesRead?: number;
   reusedFiles: number;
+  /** Files reused whole because the WAL summaries show no change (local, 17+). */
+  skippedBySummaries?: number;
+  /** Files of which only the chunks with changed blocks were read (local, 17+). */
+  patchedBySummaries?: number;
+  incrementalRead?: IncrementalRead;
   vanished: string[];
   pagesChecked: number;
   checksumFailures: ChecksumFailure[];
@@ -150,6 +173,8 @@ export interface CopyReport {
 export interface BackupRun {
   options: BackupOptions;
   writer: SnapshotWriter;
+  /** The snapshot this backup is incremental to. */
+  previous?: SnapshotManifest;
   jobs: number;
   progress(p: Partial<BackupProgress> & { phase: BackupPhase }): void;
   warn(message: string): void;

@@ -18,13 +18,13 @@ import { tuneGcForBulkData } from './gc-tuning.js';
 import { Semaphore } from './semaphore.js';
 import { BufferPool } from './buffer-pool.js';
 import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import { writeFileListParts } from './file-list-writer.js';
+import type { WriterSetup } from './writer-setup.js';
 import {
-  encodePart, MANIFEST_FORMAT, type ChunkRef, type FileEntry, type FileListPart, type FileRecord,
+  MANIFEST_FORMAT, type ChunkRef, type FileEntry, type FileListPart, type FileRecord,
   type SnapshotKind, type SnapshotManifest, type SnapshotStats,
 } from './manifest.js';
 
-const PART_MAX_FILES = 2000;
-const PART_MAX_CHUNKS = 20000;
 /** Content goes to the workers in batches of whole chunks of about this size (fewer, larger tasks). */
 const BATCH_BYTES = 1024 * 1024;
 /** Batches in flight (read, being encoded, waiting to be appended) per job, for batches of BATCH_BYTES. */
@@ -33,29 +33,6 @@ const BATCHES_PER_JOB = 3;
 /** Bytes per batch: a whole number of chunks, at least one. */
 export function batchSizeFor(chunkSize: number): number {
   return Math.max(1, Math.floor(BATCH_BYTES / chunkSize)) * chunkSize;
-}
-
-export interface WriterSetup {
-  core: RepoCore;
-  id: string;
-  cluster: string;
-  kind: SnapshotKind;
-  codec: Codec;
-  jobs: number;
-  /** path -> record of the previous snapshot (same chunk size), for incremental reuse. */
-  previous?: Map<string, FileRecord>;
-  previousId?: string;
-  /** Compute each file's whole-content SHA-256 (default true). */
-  fileSha256: boolean;
-  signal?: AbortSignal;
-  /** Writes the manifest object. */
-  publish(manifest: SnapshotManifest): Promise<void>;
-  /** Called once when the writer commits or aborts (releases the lock). */
-  release(): Promise<void>;
-  /** The lock `release` releases (named in messages). */
-  lockId?: string;
-  /** A failure after the manifest was published (releasing the lock): a warning, not a failed snapshot. */
-  onWarning?: (message: string) => void;
 }
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
@@ -134,14 +111,24 @@ export class SnapshotWriter {
   }
 
   private async storeContent(entry: FileEntry, content: Content): Promise<FileRecord> {
-    const { chunkSize } = this.s.core;
     const prev = this.s.previous?.get(entry.path);
     const whole = this.s.fileSha256 ? createHash('sha256') : undefined;
+    const chunks: ChunkRef[] = [];
+    const size = await this.storeRun(0, content, prev, whole, chunks);
+    return { ...entry, size, ...(whole ? { sha256: whole.digest('hex') } : {}), chunks };
+  }
+
+  /**
+   * Store the content of a file from `offset` (a multiple of the chunk size) to its end, into
+   * `chunks` (by index); returns the offset reached.
+   */
+  private async storeRun(offset: number, content: Content, prev: FileRecord | undefined,
+    whole: ReturnType<typeof createHash> | undefined, chunks: ChunkRef[]): Promise<number> {
+    const { chunkSize } = this.s.core;
     const check = isContentReader(content) ? content.check : undefined;
     const reader = batchReader(content, this.batchSize);
-    const chunks: ChunkRef[] = [];
     const tasks: Promise<void>[] = [];
-    let size = 0;
+    let size = offset;
     let failed: unknown;
     // Batches are encoded in parallel but finished (hashed for the whole file, appended) in file
     // order, so a file's blobs sit back to back in a pack and are read back with few, large reads.
@@ -166,11 +153,11 @@ export class SnapshotWriter {
           this.sem.release();
           break;
         }
-        const offset = size;
+        const at = size;
         size += n;
-        const t = this.storeBatch(offset, data, n, prev, check, whole, previous)
+        const t = this.storeBatch(at, data, n, prev, check, whole, previous)
           .then((refs) => {
-            for (let i = 0; i < refs.length; i++) chunks[offset / chunkSize + i] = refs[i]!;
+            for (let i = 0; i < refs.length; i++) chunks[at / chunkSize + i] = refs[i]!;
           })
           .catch((e) => {
             failed ??= e;
@@ -190,7 +177,64 @@ export class SnapshotWriter {
       reader.close();
       throw failed;
     }
-    return { ...entry, size, ...(whole ? { sha256: whole.digest('hex') } : {}), chunks };
+    return size;
+  }
+
+  /**
+   * Store a file of which only some chunks changed: `runs` are the changed, chunk-aligned ranges
+   * (sorted, not overlapping), each with its content (read to the range's end); every other chunk
+   * is the previous record's, which the caller vouches is unchanged. A run that ends early (the
+   * file shrank while being read) ends the file there. The record has no whole-file SHA-256
+   * (the file was not read whole); each chunk keeps its own.
+   */
+  addPatchedFile(entry: FileEntry & { size: number }, previous: FileRecord,
+    runs: readonly { offset: number; length: number; content: Content }[]): Promise<FileRecord> {
+    const p = this.patch(entry, previous, runs);
+    this.inflight.add(p);
+    p.catch(() => undefined).finally(() => this.inflight.delete(p));
+    return p;
+  }
+
+  private async patch(entry: FileEntry & { size: number }, previous: FileRecord,
+    runs: readonly { offset: number; length: number; content: Content }[]): Promise<FileRecord> {
+    this.checkOpen();
+    const { chunkSize } = this.s.core;
+    if (previous.chunks.some((c, i) => c.offset !== i * chunkSize) || runs.some((r) => r.offset % chunkSize !== 0)) {
+      throw new PgkeepError('INTERNAL', `cannot patch "${entry.path}": its chunks are not aligned to the chunk size`);
+    }
+    this.reserve(entry.path);
+    try {
+      const count = Math.ceil(entry.size / chunkSize);
+      const chunks: ChunkRef[] = [];
+      let size = entry.size;
+      let from = 0;
+      const keep = (upTo: number) => {
+        for (let i = Math.ceil(from / chunkSize); i < upTo / chunkSize && i < count; i++) {
+          const c = previous.chunks[i];
+          if (!c) throw new PgkeepError('INTERNAL', `cannot patch "${entry.path}": chunk ${i} is neither read nor in the previous record`);
+          chunks[i] = { ...c };
+          this.counters.reusedChunks++;
+          this.counters.reusedBytes += c.size;
+        }
+      };
+      for (const r of runs) {
+        keep(r.offset);
+        const end = await this.storeRun(r.offset, r.content, previous, undefined, chunks);
+        if (end < r.offset + r.length) {
+          size = end; // the file shrank while being read: it ends here
+          chunks.length = Math.ceil(end / chunkSize);
+          from = Infinity;
+          break;
+        }
+        from = r.offset + r.length;
+      }
+      if (from !== Infinity) keep(count * chunkSize);
+      const record: FileRecord = { ...entry, size, chunks };
+      this.keep(record);
+      return record;
+    } finally {
+      this.adding.delete(entry.path);
+    }
   }
 
   /**
@@ -302,7 +346,8 @@ export class SnapshotWriter {
     this.state = 'committing';
     let manifest: SnapshotManifest;
     try {
-      const parts = await this.writeParts();
+      const parts = await writeFileListParts(this.records.values(), (json, hash) =>
+        this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json), { rawLength: json.length, kind: BLOB_KIND_FILE_LIST, sha256: hash }));
       await this.packs.finish();
       manifest = {
         format: MANIFEST_FORMAT,
@@ -333,26 +378,6 @@ export class SnapshotWriter {
 
   private releasing(): string {
     return `releasing the repository lock${this.s.lockId ? ` ${this.s.lockId}` : ''}`;
-  }
-
-  private async writeParts(): Promise<FileListPart[]> {
-    const sorted = [...this.records.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const parts: FileListPart[] = [];
-    let i = 0;
-    while (i < sorted.length) {
-      const group: FileRecord[] = [];
-      let chunks = 0;
-      while (i < sorted.length && group.length < PART_MAX_FILES && (group.length === 0 || chunks + sorted[i]!.chunks.length <= PART_MAX_CHUNKS)) {
-        chunks += sorted[i]!.chunks.length;
-        group.push(sorted[i++]!);
-      }
-      const json = encodePart(group);
-      const hash = sha256(json).toString('hex');
-      const locator = await this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json),
-        { rawLength: json.length, kind: BLOB_KIND_FILE_LIST, sha256: hash });
-      parts.push({ locator, sha256: hash, files: group.length, first: group[0]!.path, last: group[group.length - 1]!.path });
-    }
-    return parts;
   }
 
   /** Give up: nothing becomes visible; packs already published are deleted (best effort). */

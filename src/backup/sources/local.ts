@@ -12,6 +12,7 @@ import { watchSession, type SessionWatch } from '../../pg/session-lost.js';
 import type { ClusterSettings } from '../../config/types.js';
 import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
+import { planOptions, reportIncrementalRead, walChangesForBackup } from '../incremental-read.js';
 import { storeLocalWal } from '../local-wal.js';
 import { groupName, userName } from '../../os-names.js';
 import { checkLocalDataDirectory, readSqlServerFacts, type SqlServerFacts } from '../server-facts.js';
@@ -75,7 +76,9 @@ export class LocalSource implements BackupSource {
     const start = this.started!;
     run.progress({ phase: 'copying', bytesDone: 0, filesDone: 0 });
     const list = await buildFileList(this.pgdata!, { mode: 'hot', major: facts.major, signal: run.options.signal });
+    const changes = await walChangesForBackup(this.client!, run, facts, start, this.session);
     const report = await copyFiles({
+      ...planOptions(changes, run, facts),
       writer: run.writer,
       entries: list.entries,
       jobs: run.jobs,
@@ -84,7 +87,7 @@ export class LocalSource implements BackupSource {
       signal: run.options.signal,
       onProgress: (bytes, files) => run.progress({ phase: 'copying', bytesDone: bytes, bytesTotal: list.totalBytes, filesDone: files, filesTotal: list.fileCount }),
     });
-    return { ...report, tablespaces: list.tablespaces };
+    return { ...report, tablespaces: list.tablespaces, incrementalRead: reportIncrementalRead(changes, report, list.fileCount, run, facts.major) };
   }
 
   async stop(run: BackupRun): Promise<StopInfo> {

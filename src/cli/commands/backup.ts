@@ -19,6 +19,7 @@ interface BackupFlags {
   label?: string;
   jobs?: string;
   checksumAll?: boolean;
+  walSummaries?: boolean;
   ignoreChecksumErrors?: boolean;
   archiveTimeout?: string;
 }
@@ -39,10 +40,18 @@ export function renderBackup(r: BackupResult): string {
     `  duration:  ${r.seconds.toFixed(1)} s (${rate})`,
   ];
   if (r.pagesChecked) lines.push(`  checksums: ${r.pagesChecked} pages verified${r.checksumFailures.length ? `, ${r.checksumFailures.length} FAILED (ignored)` : ''}`);
+  if (r.incrementalRead && parseInt(r.serverVersion, 10) >= 17) lines.push(`  read:      ${describeRead(r)}`);
   if (r.manifestFilesChecked !== undefined) lines.push(`  manifest:  ${r.manifestFilesChecked} files match the server's backup_manifest`);
   if (r.vanishedFiles) lines.push(`  ${r.vanishedFiles} file(s) vanished or shrank while being read (normal on a running server; WAL replay covers them)`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+function describeRead(r: BackupResult): string {
+  const i = r.incrementalRead!;
+  const bytes = r.bytesRead !== undefined ? `${formatBytes(r.bytesRead)} read; ` : '';
+  return i.method === 'full-read' ? `${bytes}every file (${i.reason})`
+    : `${bytes}WAL summaries ${i.from}..${i.to}: ${i.skippedFiles} of ${i.files} files skipped, ${i.patchedFiles} read only where blocks changed`;
 }
 
 export function register(program: Command, runner: Runner): void {
@@ -55,6 +64,7 @@ export function register(program: Command, runner: Runner): void {
     .option('--label <text>', 'label written into backup_label (one line, at most 1024 bytes)')
     .option('--jobs <n>', 'parallel readers and compression workers (default: the number of CPUs, at most 8)')
     .option('--checksum-all', 'read every file, even those whose size and mtime did not change since the previous backup')
+    .option('--no-wal-summaries', 'PostgreSQL 17+, --method local: read every file instead of skipping what the WAL summaries show unchanged')
     .option('--ignore-checksum-errors', 'report pages with a wrong checksum as warnings instead of failing the backup')
     .option('--archive-timeout <duration>', 'longest wait for the server to archive the backup\'s last WAL segment (default [backup] archive_timeout or 60s)')
     .addHelpText('after', `
@@ -93,12 +103,16 @@ Examples:
           label: opts.label,
           jobs,
           checksumAll: opts.checksumAll,
+          ...(opts.walSummaries === false ? { walSummaries: false } : {}),
           ignoreChecksumErrors: opts.ignoreChecksumErrors,
           ...(archiveTimeoutMs !== undefined ? { archiveTimeoutMs } : {}),
           signal: ctx.signal,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, PHASE_TEXT[p.phase] ?? p.phase),
           onWarning: (m) => {
             if (!ctx.out.json) ctx.log.warn(m);
+          },
+          onNote: (m) => {
+            if (!ctx.out.json) ctx.log.info(m);
           },
         });
       } finally {
