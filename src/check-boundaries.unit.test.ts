@@ -71,3 +71,22 @@ test('a source file over 400 lines fails, test files too; 400 lines pass', () =>
   assert.match(r.out, /src\/pg\/long\.test\.ts: 450 lines, over 400/);
   assert.doesNotMatch(r.out, /src\/pg\/ok\.ts/);
 });
+
+test('a use case reaches another only through its index.ts; holdings/ sits below the use cases and above repo/ and pg/', () => {
+  const r = check({
+    'restore/prepare.ts': "import { buildMeta } from '../backup/publish.js';\nimport { backup } from '../backup/index.js';\n",
+    'logical/sandbox.ts': "import { planPitr } from '../restore/pitr/index.js';\nimport { restore } from '../restore/index.js';\n",
+    'holdings/wal-read.ts': "import { restore } from '../restore/index.js';\nimport { Repository } from '../repo/index.js';\n" +
+      "import { parseLsn } from '../pg/lsn.js';\nimport { PgkeepError } from '../errors.js';\nimport type { X } from '../config/types.js';\n",
+    'repo/refs.ts': "import { walObjectName } from '../holdings/wal-layout.js';\n",
+    'pg/lsn.ts': "import { readPhysicalMeta } from '../holdings/index.js';\n",
+    'wal/check.ts': "import { listArchive } from '../holdings/wal-listing.js';\n",
+  });
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /src\/restore\/prepare\.ts:1 imports '\.\.\/backup\/publish\.js': a use case imports another only through its index\.ts \(backup\/index\.ts\)/);
+  assert.match(r.out, /src\/logical\/sandbox\.ts:1 imports '\.\.\/restore\/pitr\/index\.js': a use case imports another only through its index\.ts/);
+  assert.match(r.out, /src\/holdings\/wal-read\.ts:1 imports '\.\.\/restore\/index\.js': holdings\/ imports only repo\/, pg\/ and the leaves/);
+  assert.match(r.out, /src\/repo\/refs\.ts:1 .*repo\/ never imports pg\/, holdings\/ nor a use case/);
+  assert.match(r.out, /src\/pg\/lsn\.ts:1 .*pg\/ never imports repo\/, holdings\/ nor a use case/);
+  assert.equal(r.out.match(/imports '/g)?.length, 5, `exactly the five breaches:\n${r.out}`);
+});

@@ -11,30 +11,10 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type pg from 'pg';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseConfLines, unquoteConf } from '../pg/conf-file.js';
-
-export type ConfigRole = 'config_file' | 'hba_file' | 'ident_file' | 'include';
-
-export interface ExternalConfigFile {
-  role: ConfigRole;
-  /** Absolute path on the source host. */
-  path: string;
-  /** The file's text; absent when it could not be read (see `error`). */
-  text?: string;
-  /** Why it is not stored. */
-  error?: string;
-}
-
-export interface ExternalConfig {
-  /** The source's data_directory, which the files may name. */
-  dataDirectory: string;
-  /** config_file, hba_file, ident_file as the server named them (inside the data directory or not). */
-  locations?: { configFile: string; hbaFile: string; identFile: string };
-  files: ExternalConfigFile[];
-  /** Directories postgresql.conf includes with include_dir (outside the data directory), even empty ones. */
-  includeDirs: string[];
-}
+import { dirname, join, resolve } from 'node:path';
+import { includeDirectives } from '../pg/conf-includes.js';
+import type { ConfigRole, ExternalConfig } from '../holdings/index.js';
+import { isInside } from '../path-inside.js';
 
 /** Where the server's configuration files are (SHOW config_file, hba_file, ident_file, data_directory). */
 export interface ConfigLocations {
@@ -53,11 +33,6 @@ export interface ConfigReader {
 /** Bigger files are not configuration: refused rather than stored in the manifest. */
 const MAX_BYTES = 4 * 1024 * 1024;
 const MAX_DEPTH = 10;
-
-export function isInside(dir: string, path: string): boolean {
-  const r = relative(resolve(dir), resolve(path));
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-}
 
 /** Undefined when every file is inside the data directory (the data directory's copy has them). */
 export async function collectExternalConfig(at: ConfigLocations, reader: ConfigReader): Promise<ExternalConfig | undefined> {
@@ -108,24 +83,6 @@ export async function collectExternalConfig(at: ConfigLocations, reader: ConfigR
   if (outside(at.hbaFile)) await take('hba_file', at.hbaFile, false);
   if (outside(at.identFile)) await take('ident_file', at.identFile, false);
   return out.files.length > 0 || out.includeDirs.length > 0 ? out : undefined;
-}
-
-export interface IncludeDirective {
-  kind: 'include' | 'include_if_exists' | 'include_dir';
-  /** As written (unquoted). */
-  path: string;
-}
-
-/** The include directives of a postgresql.conf text, in order. Pure. */
-export function includeDirectives(text: string): IncludeDirective[] {
-  const out: IncludeDirective[] = [];
-  for (const line of text.split('\n')) {
-    const [entry] = parseConfLines(line);
-    if (!entry) continue;
-    const [name, raw] = entry;
-    if (name === 'include' || name === 'include_if_exists' || name === 'include_dir') out.push({ kind: name, path: unquoteConf(raw) });
-  }
-  return out;
 }
 
 /** The locations over SQL (needs superuser or pg_read_all_settings). */

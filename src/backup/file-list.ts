@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { FileEntry } from '../repo/index.js';
 import { decideEntries, type BackupMode } from './exclusions.js';
-import type { TablespaceInfo } from './meta.js';
-import { groupName, userName } from './os-names.js';
+import type { TablespaceInfo } from '../holdings/physical-meta.js';
+import { groupName, userName } from '../os-names.js';
 
 export interface SourceFile extends FileEntry {
   /** Where to read it. */

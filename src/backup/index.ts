@@ -8,7 +8,7 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { SnapshotWriter } from '../repo/index.js';
-import { checkClusterIdentity } from './cluster-identity.js';
+import { checkClusterIdentity } from '../holdings/cluster-identity.js';
 import { checkRepoPlacement, tablespacePlaces } from './repo-placement.js';
 import { refuseRepoInside } from '../repo/placement.js';
 import { checkChecksumFailures } from './checksum-report.js';
@@ -25,10 +25,6 @@ export type {
   BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure, IncrementalRead,
 } from './types.js';
 export { BACKUP_METHODS } from './types.js';
-export type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
-export type { ExternalConfig, ExternalConfigFile, ConfigRole } from './external-config.js';
-export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
-export { resolveSnapshot, type ResolvedSnapshot } from './resolve.js';
 export { listBackups, listBackupsReport, type BackupSummary, type DamagedSnapshot } from './list.js';
 export { showBackup, type BackupDetails, type ShowOptions } from './show.js';
 export { verifyBackup, type VerifyReport, type VerifyOptions, type VerifyProblem } from './verify.js';

@@ -1,6 +1,7 @@
 /** `pgkeep list`: the snapshots of a cluster, oldest first (so the newest is last, next to the prompt). */
 import type { Repository, SnapshotManifest } from '../repo/index.js';
-import type { PhysicalBackupMeta } from './meta.js';
+import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
+import { PgkeepError } from '../errors.js';
 
 export interface BackupSummary {
   id: string;
@@ -30,13 +31,13 @@ export function summarize(m: SnapshotManifest): BackupSummary {
     size: m.stats.logicalBytes, storedBytes: m.stats.storedBytes, files: m.stats.files,
   };
   if (m.kind === 'physical') {
-    const meta = m.meta as unknown as PhysicalBackupMeta;
+    const meta = readPhysicalMeta(m);
     return {
       ...base,
       method: meta.method,
       label: meta.label,
-      startTime: meta.startTime ?? m.startTime,
-      stopTime: meta.stopTime ?? m.stopTime,
+      startTime: meta.startTime,
+      stopTime: meta.stopTime,
       startLsn: meta.startLsn,
       stopLsn: meta.stopLsn,
       timeline: meta.timeline,
@@ -63,5 +64,15 @@ export async function listBackups(repo: Repository, cluster: string): Promise<Ba
 /** The cluster's snapshots, oldest first, and those whose manifest is damaged (not restorable). */
 export async function listBackupsReport(repo: Repository, cluster: string): Promise<{ rows: BackupSummary[]; damaged: DamagedSnapshot[] }> {
   const { manifests, damaged } = await repo.readSnapshots(cluster);
-  return { rows: manifests.map(summarize), damaged: damaged.map((d) => ({ id: d.id, message: d.error.message })) };
+  const rows: BackupSummary[] = [];
+  const bad = damaged.map((d) => ({ id: d.id, message: d.error.message }));
+  for (const m of manifests) {
+    try {
+      rows.push(summarize(m));
+    } catch (e) {
+      if (!(e instanceof PgkeepError) || e.code !== 'DATA_INTEGRITY') throw e;
+      bad.push({ id: m.id, message: e.message }); // its meta does not parse: listed apart like a damaged manifest
+    }
+  }
+  return { rows, damaged: bad.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
 }

@@ -14,7 +14,8 @@ import { chownTreeToServerUser } from '../pg/server-user.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
-import { backup, resolveSnapshot } from './index.js';
+import { backup } from './index.js';
+import { resolveSnapshot } from '../holdings/index.js';
 import { tableChecksums } from './test-support.js';
 
 const PG13 = fileURLToPath(new URL('../../node_modules/embedded-pg-13/native/bin', import.meta.url));

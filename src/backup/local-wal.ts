@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { SnapshotWriter } from '../repo/index.js';
 import { historyFileName } from '../pg/wal-name.js';
-import type { WalRange } from './wal-range.js';
-import { groupName, userName } from './os-names.js';
+import type { WalRange } from '../pg/wal/range.js';
+import { groupName, userName } from '../os-names.js';
 
 export async function storeLocalWal(writer: SnapshotWriter, pgdata: string, range: WalRange, timeline: number,
   segSize: number, signal?: AbortSignal): Promise<number> {

@@ -10,7 +10,8 @@ import type { LocalCluster } from '../pg/local-cluster.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
-import { backup, checkClusterIdentity, resolveSnapshot, verifyBackup, type BackupResult } from './index.js';
+import { backup, verifyBackup, type BackupResult } from './index.js';
+import { checkClusterIdentity, resolveSnapshot } from '../holdings/index.js';
 import { amcheck, assertRepoInsideRefused, createSourceCluster, pgbench, pgbenchBalances, STATIC_TABLES, tableChecksums } from './test-support.js';
 
 let source: LocalCluster;

@@ -3,6 +3,8 @@
  * (and the same PostgreSQL system). None for the first backup. A snapshot whose manifest is
  * damaged is passed over with a warning: a damaged old backup must not prevent taking a new one.
  */
+import { PgkeepError } from '../errors.js';
+import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
 import type { Repository, SnapshotManifest } from '../repo/index.js';
 
 export async function findPreviousBackup(repo: Repository, cluster: string, systemIdentifier: string,
@@ -13,7 +15,18 @@ export async function findPreviousBackup(repo: Repository, cluster: string, syst
   }
   for (let i = manifests.length - 1; i >= 0; i--) {
     const m = manifests[i]!;
-    if (m.kind === 'physical' && (m.meta as { systemIdentifier?: string }).systemIdentifier === systemIdentifier) return m;
+    if (m.kind === 'physical' && systemOf(m, warn) === systemIdentifier) return m;
   }
   return undefined;
+}
+
+/** The backup's system identifier; undefined, with a warning, when its meta is damaged. */
+function systemOf(m: SnapshotManifest, warn: (message: string) => void): string | undefined {
+  try {
+    return readPhysicalMeta(m).systemIdentifier;
+  } catch (e) {
+    if (!(e instanceof PgkeepError) || e.code !== 'DATA_INTEGRITY') throw e;
+    warn(`${e.message}; it is left out, and is not restorable: run "pgkeep repo check"`);
+    return undefined;
+  }
 }

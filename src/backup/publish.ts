@@ -4,10 +4,9 @@
  */
 import type { SnapshotManifest, SnapshotWriter } from '../repo/index.js';
 import { formatLsn } from '../pg/lsn.js';
-import type { PhysicalBackupMeta } from './meta.js';
-import type { ExternalConfig } from './external-config.js';
+import type { ExternalConfig, PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import type { BackupMethod, CopyReport, ServerFacts, StartInfo, StopInfo } from './types.js';
-import { walRange } from './wal-range.js';
+import { walRange } from '../pg/wal/range.js';
 
 export interface MetaInput {
   method: BackupMethod;

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { ClusterSettings } from '../config/types.js';
 import type { Repository } from '../repo/index.js';
 import { refuseRepoInside, type Place } from '../repo/placement.js';
-import type { TablespaceInfo } from './meta.js';
+import type { TablespaceInfo } from '../holdings/physical-meta.js';
 import type { ServerFacts } from './types.js';
 
 async function linkedTablespaces(dataDir: string): Promise<TablespaceInfo[]> {

@@ -12,7 +12,8 @@ import { rejectsWithCode } from '../test-support/archiving-source.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { findPgBinDir } from '../pg/bin.js';
 import { promotedToNewTimeline } from '../restore/test-promoted.js';
-import { backup, resolveSnapshot, type BackupResult } from './index.js';
+import { backup, type BackupResult } from './index.js';
+import { resolveSnapshot } from '../holdings/index.js';
 import { checkStandaloneStreamSnapshot, restoreStreamSnapshot } from './test-stream-checks.js';
 import { addTablespace, REPLICATION_SOURCE, sourceAndRepo, tableChecksums } from './test-support.js';
 

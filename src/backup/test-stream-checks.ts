@@ -9,7 +9,8 @@ import { pgToolPath } from '../pg/bin.js';
 import { ensureTraversable, runProgram } from '../pg/server-user.js';
 import type { Repository } from '../repo/index.js';
 import { restore } from '../restore/index.js';
-import { resolveSnapshot, verifyBackup, type BackupResult } from './index.js';
+import { verifyBackup, type BackupResult } from './index.js';
+import { resolveSnapshot } from '../holdings/index.js';
 
 /**
  * The server's manifest was checked and kept, the label, one tablespace (its map, its link to

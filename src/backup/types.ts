@@ -2,8 +2,7 @@
 import type { CheckpointMode } from '../config/checkpoint-mode.js';
 import type { ClusterSettings } from '../config/types.js';
 import type { Repository, SnapshotManifest, SnapshotWriter } from '../repo/index.js';
-import type { PhysicalBackupMeta, TablespaceInfo } from './meta.js';
-import type { ExternalConfig } from './external-config.js';
+import type { ExternalConfig, PhysicalBackupMeta, TablespaceInfo } from '../holdings/physical-meta.js';
 
 export type BackupMethod = PhysicalBackupMeta['method'];
 export const BACKUP_METHODS: readonly BackupMethod[] = ['stream', 'local', 'cold'];

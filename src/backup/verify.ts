@@ -3,18 +3,18 @@
  * as it is read, and each file's whole SHA-256 and size against the record), then, for physical
  * backups, check what the restore will rely on: the server's backup_manifest against the stored
  * files, backup_label for hot backups, the WAL segments of a standalone backup, and for other hot
- * backups the archived WAL from start to stop segment, read back and checked (needed-wal.ts).
+ * backups the archived WAL from start to stop segment, read back and checked (holdings/needed-wal.ts).
  */
 import { withRepoLock } from '../repo/with-lock.js';
-import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
+import { resolveSnapshotRef } from '../holdings/snapshot-ref.js';
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
 import { parseLsn } from '../pg/lsn.js';
 import { parseBackupManifest, verifyManifestEntries, type StoredFileFacts } from '../pg/protocol/index.js';
-import type { PhysicalBackupMeta } from './meta.js';
-import { walRange } from './wal-range.js';
-import { checkNeededWal, needsArchivedWal } from './needed-wal.js';
+import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
+import { walRange } from '../pg/wal/range.js';
+import { checkNeededWal, needsArchivedWal } from '../holdings/needed-wal.js';
 
 export interface VerifyOptions {
   jobs?: number;
@@ -105,7 +105,7 @@ async function readEverything(repo: Repository, snap: Snapshot, records: FileRec
 
 async function checkPhysical(repo: Repository, snap: Snapshot, records: FileRecord[], stored: Map<string, StoredFileFacts>,
   report: VerifyReport): Promise<void> {
-  const meta = snap.meta as unknown as PhysicalBackupMeta;
+  const meta = readPhysicalMeta(snap);
   const byPath = new Map(records.map((r) => [r.path, r]));
   if (meta.method !== 'cold' && !byPath.has('backup_label')) {
     report.problems.push({ path: 'backup_label', problem: 'a hot backup must contain backup_label; it is missing' });

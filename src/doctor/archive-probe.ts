@@ -12,7 +12,7 @@ import { archiverStats, type Queryable } from '../pg/catalog.js';
 import type { ClusterLayout } from '../pg/layout.js';
 import { openRepository } from '../repo/open.js';
 import { type AskPassphrase, passphraseGetter } from '../repo/passphrase.js';
-import { walObjectName } from '../wal/layout.js';
+import { walObjectName } from '../holdings/wal-layout.js';
 import type { ArchiveTarget } from './archive-target.js';
 import type { ArchiveProbeFacts } from './types.js';
 

@@ -21,7 +21,7 @@ import type { AskPassphrase } from '../repo/passphrase.js';
 import { archiveTarget } from './archive-target.js';
 import { isPgkeepArchiveCommand } from './checks/archive.js';
 import { setting } from './checks/make.js';
-import { systemIdFromPgControl } from '../wal/identify.js';
+import { systemIdFromPgControl } from '../pg/wal/identify.js';
 import { readAccessFacts, settingSources, slotFacts } from './queries.js';
 import { serverProcessFacts } from './server-process.js';
 import { findPgTool, type PgTool } from '../pg/bin.js';

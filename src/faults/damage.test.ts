@@ -13,9 +13,9 @@ import { faultTest } from '../test-support/faults.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
 import { Repository } from '../repo/repository.js';
 import { packKey } from '../repo/pack-format.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
-import { backupFirstSegment } from '../wal/check.js';
-import { walObjectName } from '../wal/layout.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
+import { backupFirstSegment } from '../holdings/index.js';
+import { walObjectName } from '../holdings/wal-layout.js';
 import { type FaultEnv, useFaultEnv } from './fault-env.js';
 
 let env: FaultEnv;

@@ -14,7 +14,7 @@ import { chownTreeToServerUser } from '../pg/server-user.js';
 import type { Repository } from '../repo/index.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { backup } from '../backup/index.js';
-import { listArchive } from '../wal/index.js';
+import { listArchive } from '../holdings/index.js';
 import { renderRestoreTable } from '../cli/commands/restore-table.js';
 import { restoreTable, type RestoreTableOptions, type RestoreTableResult } from './restore-table/index.js';
 import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';

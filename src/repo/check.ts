@@ -2,8 +2,8 @@
  * `repo check`: every manifest and file list decodes, every locator points into an existing
  * pack within its blob area and matches the pack's index; with readData every blob is read,
  * authenticated, decompressed and its SHA-256 compared. Each damaged object is reported with
- * the snapshots (and some files) it affects. readData also reads every archived WAL file of every
- * cluster (envelope, SHA-256 or GCM tag, decompression, and its content: wal/read-archived.ts).
+ * the snapshots (and some files) it affects. The archived WAL is checked one layer up, by
+ * holdings/repository-check.ts (`pgkeep repo check` runs both): repo/ knows nothing about WAL.
  */
 import type { Repository } from './repository.js';
 import { collectRefs, label, type BlobRef, type Damage, type RefSet } from './refs.js';
@@ -11,16 +11,14 @@ import { packIdFromKey, packKey, type PackIndexEntry } from './pack-format.js';
 import { readPackIndex } from './pack-reader.js';
 import { decodeInPool, fetchPackRange } from './blob-reader.js';
 import type { ObjectInfo } from './storage/driver.js';
-import { parseWalObjectName } from '../wal/layout.js';
-import { readArchivedFiles } from '../wal/read-archived.js';
 import { listTemporary, summarizeTemporary, type TempFilesSummary } from './temp-files.js';
 import { oldestSharedLockStart } from './locks.js';
 
 export interface CheckOptions {
   readData?: boolean;
   signal?: AbortSignal;
-  /** Progress: packs (then, with readData, WAL files) done of total. */
-  onProgress?: (done: number, total: number, what: 'packs' | 'WAL files') => void;
+  /** Progress: packs done of total. */
+  onProgress?: (done: number, total: number, what: 'packs') => void;
 }
 
 export interface CheckReport {
@@ -33,10 +31,6 @@ export interface CheckReport {
   blobsRead: number;
   bytesRead: number;
   unreferencedPacks: number;
-  /** Archived WAL files (segments, .partial, .history, .backup) found; read with readData. */
-  walFiles: number;
-  /** WAL files read and found right (readData). */
-  walFilesRead: number;
   /** Temporary files left by interrupted writers (not damage: `repo gc` removes the old ones). */
   tempFiles: TempFilesSummary;
   damaged: Damage[];
@@ -55,7 +49,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   }
   const report: CheckReport = {
     ok: true, snapshots: refs.snapshots.length, packs: packs.size, blobs: 0, blobsRead: 0, bytesRead: 0,
-    unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length, walFiles: 0, walFilesRead: 0, damaged,
+    unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length, damaged,
     tempFiles: await temporarySummary(repo),
   };
   const ids = [...packs.keys()].filter((p) => refs.packs.has(p) || opts.readData).sort();
@@ -68,7 +62,6 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     await checkPack(repo, refs, id, packs.get(id), used, opts, report);
     opts.onProgress?.(++done, ids.length, 'packs');
   }
-  await checkWal(repo, opts, report);
   report.ok = damaged.length === 0;
   return report;
 }
@@ -147,25 +140,6 @@ async function readAll(repo: Repository, refs: RefSet, id: string, entries: Pack
         report.damaged.push({ object, offset: g.offset, problem: reason, ...affected(refs, ref ? [ref] : []) });
       }
     }));
-  }
-}
-
-/** Count every archived WAL file; with readData read and check each one. */
-async function checkWal(repo: Repository, opts: CheckOptions, report: CheckReport): Promise<void> {
-  const files = [];
-  for await (const o of repo.listObjects('wal/')) {
-    const ref = parseWalObjectName(o.name);
-    if (ref) files.push({ file: { object: o.name, key: o.key, file: ref.file, size: o.size }, systemIdentifier: ref.systemId });
-  }
-  report.walFiles = files.length;
-  if (!opts.readData) return;
-  const r = await readArchivedFiles(repo, files, {
-    concurrency: repo.jobs, signal: opts.signal, onProgress: (d, t) => opts.onProgress?.(d, t, 'WAL files'),
-  });
-  report.walFilesRead = r.read;
-  report.bytesRead += r.bytes;
-  for (const d of r.damaged) {
-    report.damaged.push({ object: d.key, problem: `WAL file ${d.file}: ${d.problem}`, snapshots: [] });
   }
 }
 

@@ -6,8 +6,8 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
-import { checkNeededWal, needsArchivedWal } from '../backup/needed-wal.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
+import { checkNeededWal, needsArchivedWal } from '../holdings/needed-wal.js';
 
 export async function checkNeededWalBeforeRestore(repo: Pick<Repository, 'statObject' | 'getObject'>, cluster: string,
   snapshotId: string, meta: PhysicalBackupMeta, signal?: AbortSignal): Promise<void> {

@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { systemIdFromPgControl } from '../wal/identify.js';
+import { systemIdFromPgControl } from '../pg/wal/identify.js';
 import type { RestoredTablespace } from './types.js';
 
 const TABLESPACE_VERSION_DIR = /^PG_\d+_\d+$/;

@@ -24,7 +24,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { formatConfLine } from '../pg/conf-file.js';
-import { includeDirectives, isInside, type ExternalConfig, type ExternalConfigFile } from '../backup/external-config.js';
+import type { ExternalConfig, ExternalConfigFile } from '../holdings/physical-meta.js';
+import { includeDirectives } from '../pg/conf-includes.js';
+import { isInside } from '../path-inside.js';
 import { applyOwner, type Owner } from './ownership.js';
 import type { RestoredLayout } from './start-command.js';
 

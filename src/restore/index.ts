@@ -50,7 +50,8 @@ export { planRecovery, restoreCommand, writeRecoveryConfig, type RecoveryPlan, t
 export { MARKER_FILE } from './marker.js';
 export { parseArchiveMode, type ArchiveModeOption } from './archive-mode.js';
 export { planArchiveRecovery, LATEST_POINT, type ArchiveRecoveryInput } from './pitr/archive-recovery.js';
-export { startRestored } from './start.js';
+export { startRestored, disablePlacementSettings } from './start.js';
+export { serverBinariesFor } from './server-binaries.js';
 export { dryRunRestore, type RestoreDryRun, type PlannedWrite } from './dry-run.js';
 export * from './pitr/index.js';
 

@@ -24,8 +24,8 @@ import { basename, dirname, join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { isArchivableWalName, parseWalFileName, walFileStartLsn } from '../pg/wal-name.js';
-import { walObjectName } from '../wal/layout.js';
-import { LONG_PAGE_HEADER_BYTES, readSegmentHeader } from '../wal/identify.js';
+import { walObjectName } from '../holdings/wal-layout.js';
+import { LONG_PAGE_HEADER_BYTES, readSegmentHeader } from '../pg/wal/identify.js';
 import type { UnarchivedWal } from './types.js';
 
 export interface UnarchivedFile {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { newPosixRepo, tempDir } from '../repo/test-utils.js';
-import { walObjectName } from '../wal/layout.js';
+import { walObjectName } from '../holdings/wal-layout.js';
 import { keepUnarchivedWal } from './keep-wal.js';
 
 const SYSID = 7312345678901234567n;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { parseArchiveMode, restoredArchiveSettings } from './archive-mode.js';
 import { planRecovery, renderAutoConf, writeRecoveryConfig } from './recovery-config.js';
 

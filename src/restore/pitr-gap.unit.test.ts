@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgkeepError } from '../errors.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { walFileName, parseWalFileName } from '../pg/wal-name.js';
 import { segmentRun, type ArchiveFacts } from './pitr/archive.js';
 import { describeGap, findGap } from './pitr/archive-gap.js';

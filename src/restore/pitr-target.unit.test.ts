@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgkeepError } from '../errors.js';
 import { parsePitrFlags, parseTargetTime, parseRecoveryLog, targetSettings, WalRecordScanner, type WalEvent } from './index.js';
-import { PG_EPOCH_MICROS } from './pitr/time.js';
+import { PG_EPOCH_MICROS } from '../pg/timestamp.js';
 
 function usage(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => e instanceof PgkeepError && e.code === 'USAGE' && message.test(e.message));

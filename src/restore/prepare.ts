@@ -10,8 +10,8 @@
  */
 import { resolve } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { resolveSnapshot } from '../backup/resolve.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { resolveSnapshot } from '../holdings/physical-snapshot.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { requirePath } from '../config/paths.js';
 import { refuseTargetOverlap } from '../repo/placement.js';
 import type { FileRecord, Snapshot } from '../repo/index.js';

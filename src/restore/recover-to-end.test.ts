@@ -25,7 +25,7 @@ import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
 import { faultTest } from '../test-support/faults.js';
 import { parseLsn, segmentOfLsn } from '../pg/lsn.js';
-import { walObjectName } from '../wal/layout.js';
+import { walObjectName } from '../holdings/wal-layout.js';
 import { archivingSource, batch as batchOf, CLI, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 

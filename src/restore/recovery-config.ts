@@ -20,11 +20,12 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { formatConfLine, type ConfValue } from '../pg/conf-file.js';
 import type { RepositoryAccess } from './types.js';
 import { applyOwner, type Owner } from './ownership.js';
 import { archiveModeSettings, type ArchiveModeOption } from './archive-mode.js';
+import { shellQuote } from '../shell-quote.js';
 
 /** What the caller asks beyond the default recovery (issue 5 adds targets here). */
 export interface RecoveryRequest {
@@ -121,12 +122,6 @@ export function restoreCommand(access: RepositoryAccess, programs: { nodePath?: 
 
 function absoluteRepo(repo: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || isAbsolute(repo) ? repo : resolve(repo);
-}
-
-/** Quote for POSIX sh when needed. */
-export function shellQuote(s: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

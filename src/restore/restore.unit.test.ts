@@ -4,11 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileRecord } from '../repo/index.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import {
   parseTablespaceMapFile, parseTablespaceMapping, placeTablespaces, remapTablespaceMapFile, renderTablespaceMapFile,
 } from './tablespace-map.js';
-import { planRecovery, renderAutoConf, restoreCommand, shellQuote } from './recovery-config.js';
+import { planRecovery, renderAutoConf, restoreCommand } from './recovery-config.js';
+import { shellQuote } from '../shell-quote.js';
 import { checkSnapshotPath, planRestore, recordedTablespaces } from './plan.js';
 import { disablePlacementSettings } from './start.js';
 import { OwnerResolver, parseIdFile } from './ownership.js';

@@ -12,7 +12,7 @@
  * What a Debian cluster is, and its command: src/pg/debian-layout.ts.
  */
 import { DEBIAN_CONFIG_ROOT, debianClusterOwning, debianCtl, type DebianCluster } from '../pg/debian-layout.js';
-import { shellQuote } from './recovery-config.js';
+import { shellQuote } from '../shell-quote.js';
 import { findPgBinDir, pgToolPath } from '../pg/bin.js';
 import { serverOsUser } from '../pg/server-user.js';
 

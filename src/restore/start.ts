@@ -15,7 +15,7 @@ import { pgToolPath } from '../pg/bin.js';
 import { serverOsUser } from '../pg/server-user.js';
 import { quoteConnValue } from '../config/conninfo.js';
 import type { StartedInfo } from './types.js';
-import { shellQuote } from './recovery-config.js';
+import { shellQuote } from '../shell-quote.js';
 
 const PLACEMENT = /^\s*(port|unix_socket_directories|listen_addresses)\s*(=|\s)/i;
 

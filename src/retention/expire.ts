@@ -20,10 +20,11 @@ import type { Repository, SnapshotManifest } from '../repo/index.js';
 import { garbageCollect } from '../repo/index.js';
 import { acquireLock } from '../repo/locks.js';
 import { collectRefs } from '../repo/refs.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
-import { readClusterIdentity } from '../backup/cluster-identity.js';
-import { listArchive, type ArchivedFile } from '../wal/archive-listing.js';
-import { backupFirstSegment } from '../wal/check.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
+import { readClusterIdentity } from '../holdings/cluster-identity.js';
+import { listArchive, type ArchivedFile } from '../holdings/wal-listing.js';
+import { backupFirstSegment } from '../holdings/physical-meta.js';
+import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
 import { applyPolicy, hasPolicy, walIsExpired, type PolicyDecision, type RetentionPolicy } from './policy.js';
 import { listPins, pinSnapshot } from './pins.js';
 import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
@@ -134,7 +135,7 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
 }
 
 function meta(m: SnapshotManifest): PhysicalBackupMeta {
-  return m.meta as unknown as PhysicalBackupMeta;
+  return readPhysicalMeta(m);
 }
 
 async function pinRequested(repo: Repository, opts: ExpireOptions): Promise<string[]> {

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { tempDir, newPosixRepo } from '../repo/test-utils.js';
 import type { Repository } from '../repo/index.js';
-import { checkClusterIdentity } from '../backup/cluster-identity.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { checkClusterIdentity } from '../holdings/cluster-identity.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { walFileName } from '../pg/wal-name.js';
-import { walObjectName } from '../wal/layout.js';
-import { listArchive } from '../wal/archive-listing.js';
+import { walObjectName } from '../holdings/wal-layout.js';
+import { listArchive } from '../holdings/wal-listing.js';
 import { expire } from './expire.js';
 import { listPins, pinSnapshot, unpinSnapshot } from './pins.js';
 

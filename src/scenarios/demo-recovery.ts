@@ -14,7 +14,7 @@ import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
 import { Repository } from '../repo/index.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
 import { formatIsoMicros, formatPgTime, parseTargetTime, restore } from '../restore/index.js';
-import { shellQuote } from '../restore/recovery-config.js';
+import { shellQuote } from '../shell-quote.js';
 import { SHOP_DATABASE } from './shop.js';
 import type { DemoState } from './demo-state.js';
 

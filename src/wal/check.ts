@@ -6,21 +6,22 @@
  * (from the backup's end to the end of the last segment reachable without a gap).
  *
  * Every .history file is read and checked as PostgreSQL writes it. With readData every archived
- * file is read back and checked (read-archived.ts); a damaged segment counts as missing, so the
+ * file is read back and checked (holdings/wal-read.ts); a damaged segment counts as missing, so the
  * windows show what recovery can really replay.
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository, SnapshotManifest } from '../repo/index.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
+import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
 import { formatLsn, parseLsn, segmentOfLsn, type Lsn } from '../pg/lsn.js';
 import {
-  parseTimelineHistory, segmentNumberOf, walFileName, walFileNameForLsn, type TimelineHistoryEntry,
+  parseTimelineHistory, segmentNumberOf, walFileName, type TimelineHistoryEntry,
 } from '../pg/wal-name.js';
-import { listArchive, type ArchivedSystem } from './archive-listing.js';
-import { readSegmentHeader } from './identify.js';
-import { targetTimeline, timelineOfSegment, timelinePath } from './timelines.js';
+import { listArchive, type ArchivedSystem } from '../holdings/wal-listing.js';
+import { readSegmentHeader } from '../pg/wal/identify.js';
+import { targetTimeline, timelineOfSegment, timelinePath } from '../pg/wal/timelines.js';
 import { timelineHistoryProblems } from '../pg/history-file-check.js';
-import { readArchivedFiles, type DamagedWalFile } from './read-archived.js';
+import { readArchivedFiles, type DamagedWalFile } from '../holdings/wal-read.js';
 
 export interface WalGap {
   /** First and last missing segment. */
@@ -142,7 +143,7 @@ async function readEverything(repo: CheckRepo, systems: Map<string, ArchivedSyst
 }
 
 function meta(m: SnapshotManifest): PhysicalBackupMeta {
-  return m.meta as unknown as PhysicalBackupMeta;
+  return readPhysicalMeta(m);
 }
 
 const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
@@ -276,9 +277,4 @@ function backupWindow(m: SnapshotManifest, present: Map<number, Set<bigint>>,
   const reach = firstMissing - 1n;
   return { ...base, status: 'gap', to: endOf(reach), lastSegment: segName(reach),
     message: `recoverable only to ${endOf(reach)}: ${segName(firstMissing)} is missing (${gaps.reduce((n, g) => n + g.count, 0)} segment(s) missing before the newest, ${segName(newest)})` };
-}
-
-/** The first segment a backup needs from the archive (its walStart, or a cold backup's checkpoint segment). */
-export function backupFirstSegment(b: PhysicalBackupMeta): string {
-  return b.walStart || walFileNameForLsn(b.timeline, parseLsn(b.startLsn), b.walSegmentSize);
 }

@@ -8,10 +8,10 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { diskFullError, PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
-import { readClusterIdentity } from '../backup/cluster-identity.js';
+import { readClusterIdentity } from '../holdings/cluster-identity.js';
 import { parseWalFileName, type WalFileKind } from '../pg/wal-name.js';
-import { walObjectName } from './layout.js';
-import { readSegmentHeader } from './identify.js';
+import { walObjectName } from '../holdings/wal-layout.js';
+import { readSegmentHeader } from '../pg/wal/identify.js';
 import { systemIdOfDataDir } from './source-file.js';
 import { pruneSpool, spoolDir, takeFromSpool } from './spool.js';
 
@@ -68,7 +68,7 @@ async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string):
   if (opts.systemIdentifier) return opts.systemIdentifier;
   const fromDataDir = await systemIdOfDataDir([cwd, opts.pgdata]);
   if (fromDataDir) return fromDataDir;
-  const known = await readClusterIdentity(repo as unknown as Pick<Repository, 'getObject' | 'putObject' | 'location'>, opts.cluster);
+  const known = await readClusterIdentity(repo, opts.cluster);
   if (known) return known.systemIdentifier;
   throw new PgkeepError('NOT_FOUND', `cluster "${opts.cluster}" has no WAL or backups in ${repo.location}, and no data directory says which system to read`, {
     hint: 'check --cluster and --repo in restore_command',

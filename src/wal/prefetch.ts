@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { nextWalFileName } from '../pg/wal-name.js';
-import { walObjectName } from './layout.js';
+import { walObjectName } from '../holdings/wal-layout.js';
 import { putInSpool, spoolHas } from './spool.js';
 import { processAlive } from '../pg/process-alive.js';
 

@@ -12,10 +12,10 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
-import { checkClusterIdentity, readClusterIdentity } from '../backup/cluster-identity.js';
-import { walObjectName } from './layout.js';
+import { checkClusterIdentity, readClusterIdentity } from '../holdings/cluster-identity.js';
+import { walObjectName } from '../holdings/wal-layout.js';
 import { readWalSource, type ReadWalSourceOptions } from './source-file.js';
-import { walContentProblem } from './content-check.js';
+import { walContentProblem } from '../pg/wal/content-check.js';
 import type { WalFileKind } from '../pg/wal-name.js';
 
 export interface WalPushOptions extends ReadWalSourceOptions {

@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { parseWalFileName, segmentNumberOf, type WalFileName } from '../pg/wal-name.js';
 import { segmentStartLsn, formatLsn } from '../pg/lsn.js';
-import { readSegmentHeader, systemIdFromPgControl, type WalSegmentHeader } from './identify.js';
+import { readSegmentHeader, systemIdFromPgControl, type WalSegmentHeader } from '../pg/wal/identify.js';
 
 export interface WalSourceFile {
   path: string;

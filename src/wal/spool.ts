@@ -8,7 +8,7 @@
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isWalFileName, segmentNumberOf } from '../pg/wal-name.js';
-import { readSegmentHeader } from './identify.js';
+import { readSegmentHeader } from '../pg/wal/identify.js';
 import { PgkeepError } from '../errors.js';
 
 export const SPOOL_TMP_PREFIX = '.tmp-';

@@ -13,9 +13,9 @@ import { chownTreeToServerUser } from '../pg/server-user.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
 import { Repository } from '../repo/index.js';
 import { walFileName, nextWalFileName } from '../pg/wal-name.js';
-import { walObjectName } from './layout.js';
-import { readSegmentHeader } from './identify.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { walObjectName } from '../holdings/wal-layout.js';
+import { readSegmentHeader } from '../pg/wal/identify.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
 
 const CLI = PGKEEP_BIN;

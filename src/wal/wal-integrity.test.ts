@@ -14,12 +14,13 @@ import { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser } from '../pg/server-user.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
 import { Repository } from '../repo/index.js';
-import { backup, resolveSnapshot } from '../backup/index.js';
-import type { PhysicalBackupMeta } from '../backup/meta.js';
+import { backup } from '../backup/index.js';
+import { resolveSnapshot } from '../holdings/index.js';
+import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { faultTest } from '../test-support/faults.js';
 import { PGKEEP_BIN as CLI, runPgkeep, type CliRun } from '../test-support/cli.js';
-import { walObjectName } from './layout.js';
-import { WalRecordScanner } from '../restore/pitr/wal-records.js';
+import { walObjectName } from '../holdings/wal-layout.js';
+import { WalRecordScanner } from '../pg/wal/records.js';
 
 const KDF = { N: 1024, r: 8, p: 1 };
 let cluster: LocalCluster;

@@ -24,7 +24,7 @@ import { parseTargetTime, waitForRecoveryEnd } from '../restore/pitr/index.js';
 import { archivingSource, batch, rejectsWithCode, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { runPgkeep } from '../test-support/cli.js';
 import { REPLICATION_SOURCE } from '../backup/test-support.js';
-import { walObjectName } from './layout.js';
+import { walObjectName } from '../holdings/index.js';
 import { streamWal, type StreamEvent, type StreamWalOptions, type StreamWalResult } from './stream/index.js';
 import { WalRecordScanner, type WalEvent } from '../restore/pitr/index.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseWalObjectName, walObjectName } from './layout.js';
-import { readSegmentHeader, systemIdFromPgControl } from './identify.js';
-import { targetTimeline, timelineOfSegment, timelinePath } from './timelines.js';
+import { parseWalObjectName, walObjectName } from '../holdings/wal-layout.js';
+import { readSegmentHeader, systemIdFromPgControl } from '../pg/wal/identify.js';
+import { targetTimeline, timelineOfSegment, timelinePath } from '../pg/wal/timelines.js';
 import { parseLsn } from '../pg/lsn.js';
 import { parseTimelineHistory } from '../pg/wal-name.js';
 

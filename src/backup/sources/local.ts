@@ -14,13 +14,14 @@ import { copyFiles, MTIME_MARGIN_MS } from '../copy-files.js';
 import { buildFileList } from '../file-list.js';
 import { planOptions, reportIncrementalRead, walChangesForBackup } from '../incremental-read.js';
 import { storeLocalWal } from '../local-wal.js';
-import { groupName, userName } from '../os-names.js';
+import { groupName, userName } from '../../os-names.js';
 import { checkLocalDataDirectory, readSqlServerFacts, type SqlServerFacts } from '../server-facts.js';
 import { createTemporarySlot, startLocalBackup } from '../start.js';
 import { stopLocalBackup, stopLocalBackupWatched } from '../stop.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
-import { walRange } from '../wal-range.js';
-import { collectExternalConfig, configLocationsWarning, diskReader, sqlConfigLocations, type ExternalConfig } from '../external-config.js';
+import { walRange } from '../../pg/wal/range.js';
+import { collectExternalConfig, configLocationsWarning, diskReader, sqlConfigLocations } from '../external-config.js';
+import type { ExternalConfig } from '../../holdings/physical-meta.js';
 
 export class LocalSource implements BackupSource {
   readonly method = 'local' as const;

@@ -13,11 +13,12 @@ import {
   OLDEST_STREAM_MAJOR, ReplicationClient, assertManifestVerified, versionText, parseBackupManifest, verifyManifestEntries,
   type BackupEvent, type TarEntry,
 } from '../../pg/protocol/index.js';
-import type { TablespaceInfo } from '../meta.js';
+import type { TablespaceInfo } from '../../holdings/physical-meta.js';
 import { WalCollector } from '../stream-wal.js';
 import { ArchiveWatch } from '../archive-watch.js';
 import { connect } from '../../pg/connect.js';
-import { collectExternalConfig, configLocationsWarning, sqlConfigLocations, sqlReader, type ExternalConfig } from '../external-config.js';
+import { collectExternalConfig, configLocationsWarning, sqlConfigLocations, sqlReader } from '../external-config.js';
+import type { ExternalConfig } from '../../holdings/physical-meta.js';
 import type { BackupRun, BackupSource, CopyReport, ServerFacts, StartInfo, StopInfo } from '../types.js';
 import { withArticle } from '../../words.js';
 import { InflightWrites } from './inflight-writes.js';

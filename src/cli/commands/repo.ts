@@ -7,9 +7,10 @@ import type { CommandContext, Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
 import { PgkeepError, exitCodeOf } from '../../errors.js';
 import {
-  checkRepository, garbageCollect, initRepository, openRepository, parseChunkSize, parseCodec, repositoryInfo,
-  type CheckReport, type GcReport, type RepoInfo,
+  garbageCollect, initRepository, openRepository, parseChunkSize, parseCodec, repositoryInfo,
+  type GcReport, type RepoInfo,
 } from '../../repo/index.js';
+import { checkRepositoryAndWal, type RepositoryCheckReport } from '../../holdings/index.js';
 import { passphraseGetter, readPassphrase } from '../passphrase-prompt.js';
 import { breakLock, describeHolder, listLocks, type LockStatus } from '../../repo/locks.js';
 import type { TempFilesSummary } from '../../repo/temp-files.js';
@@ -121,7 +122,7 @@ Examples:
   pgkeep repo check
   pgkeep repo check --read-data --json`)
     .action(runner.action<{ readData?: boolean }>(async (ctx, opts) => {
-      const report = await withRepo(ctx, (r) => checkRepository(r, {
+      const report = await withRepo(ctx, (r) => checkRepositoryAndWal(r, {
         readData: opts.readData,
         signal: ctx.signal,
         onProgress: (done, total, what) => {
@@ -235,7 +236,7 @@ function renderInfo(i: RepoInfo & { locks: LockStatus[] }): string {
   return lines.join('\n') + (i.locks.length ? '\n' + renderLocks(i.locks).split('\n').map((l) => '  ' + l).join('\n') : '');
 }
 
-function renderCheck(r: CheckReport, readData: boolean): string {
+function renderCheck(r: RepositoryCheckReport, readData: boolean): string {
   const head = `${r.ok ? 'ok' : 'DAMAGED'}: ${r.snapshots} snapshot(s), ${r.packs} pack(s), ${r.blobs} referenced blob(s)` +
     (readData ? `, ${r.blobsRead} blob(s) and ${r.walFilesRead} of ${r.walFiles} WAL file(s) read and verified (${formatBytes(r.bytesRead)})`
       : `, ${r.walFiles} WAL file(s) (structure only; --read-data verifies the data and the WAL)`);

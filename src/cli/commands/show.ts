@@ -4,7 +4,8 @@ import type { Runner } from '../context.js';
 import { formatBytes, table } from '../output.js';
 import { openRepository } from '../../repo/index.js';
 import { passphraseGetter } from '../passphrase-prompt.js';
-import { showBackup, type BackupDetails, type PhysicalBackupMeta } from '../../backup/index.js';
+import { showBackup, type BackupDetails } from '../../backup/index.js';
+import { readPhysicalMeta, type PhysicalBackupMeta } from '../../holdings/index.js';
 
 export function renderShow(d: BackupDetails): string {
   const s = d.summary;
@@ -16,7 +17,7 @@ export function renderShow(d: BackupDetails): string {
       (d.previous ? ` from ${d.previous}` : ''),
   ];
   if (s.kind === 'physical') {
-    const m = d.meta as unknown as PhysicalBackupMeta;
+    const m = readPhysicalMeta({ id: s.id, cluster: d.cluster, meta: d.meta });
     lines.push(
       `  label:     ${m.label}`,
       `  server:    PostgreSQL ${m.serverVersion}, system ${m.systemIdentifier}, data checksums ${m.dataChecksums ? 'on' : 'off'}`,

@@ -6,6 +6,7 @@ import { after, before } from 'node:test';
 import { faultTest } from '../../test-support/faults.js';
 import { newPosixRepo, randomData, tempDir } from '../../repo/test-utils.js';
 import { backupFacts } from './backup-facts.js';
+import { physicalMetaRecord } from '../../holdings/physical-meta.fixtures.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 before(async () => { dir = await tempDir('pgkeep-facts-'); });
@@ -18,7 +19,7 @@ faultTest('another snapshot\'s damaged manifest does not stop restore-table from
   for (const [method, version] of [['stream', 150004], ['local', 160002]] as const) {
     const w = await repo.startSnapshot({ cluster: 'main', kind: 'physical' });
     await w.addFile({ path: 'PG_VERSION', type: 'file', mode: 0o600, mtimeMs: 1 }, randomData(1000));
-    ids.push((await w.commit({ method, serverVersionNum: version })).id);
+    ids.push((await w.commit(physicalMetaRecord({ method, serverVersionNum: version }))).id);
   }
   const manifests = join(path, 'snapshots', 'main');
   const damaged = join(manifests, readdirSync(manifests).find((f) => f.startsWith(ids[0]!))!);

@@ -13,7 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../../errors.js';
 import { resolveConnection, withClient } from '../../pg/connect.js';
-import { planPitr, parseTargetTime, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/pitr/index.js';
+import { planPitr, parseTargetTime, serverBinariesFor, type PitrPlan, type PitrRequest, type RecoveryEnd } from '../../restore/index.js';
 import { displayQualified, quoteQualified } from '../identifiers.js';
 import { wrapServerError } from '../server-error.js';
 import { backupFacts } from './backup-facts.js';
@@ -21,7 +21,6 @@ import { checkLive, findDumpTools, type DumpTools } from './check-live.js';
 import { createMissingStatistics, dumpTable, loadTable } from './dump-load.js';
 import { resolveTableNames } from './names.js';
 import { prepareInSandbox, type Prepared } from './prepare.js';
-import { serverBinariesFor } from '../../restore/server-binaries.js';
 import { createSandbox, dropSandbox, recoverSandbox, restoreSandbox, startCommand, type Sandbox } from './sandbox.js';
 import type { RestoreTableEvent, RestoreTableOptions, RestoreTableResult, RestoreTableStep, StepTiming } from './types.js';
 

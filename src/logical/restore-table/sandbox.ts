@@ -26,12 +26,12 @@ import { LocalCluster } from '../../pg/local-cluster.js';
 import { pgToolPath } from '../../pg/bin.js';
 import { serverOsUser } from '../../pg/server-user.js';
 import type { Repository } from '../../repo/index.js';
-import type { PhysicalBackupMeta } from '../../backup/meta.js';
-import type { TablespaceMapping } from '../../restore/types.js';
-import { restore, type RepositoryAccess, type RestoreResult } from '../../restore/index.js';
-import { disablePlacementSettings } from '../../restore/start.js';
-import { shellQuote } from '../../restore/recovery-config.js';
-import { logSize, waitForRecoveryEnd, type RecoveryEnd } from '../../restore/pitr/index.js';
+import { readPhysicalMeta } from '../../holdings/read-physical-meta.js';
+import {
+  disablePlacementSettings, logSize, restore, waitForRecoveryEnd,
+  type RecoveryEnd, type RepositoryAccess, type RestoreResult, type TablespaceMapping,
+} from '../../restore/index.js';
+import { shellQuote } from '../../shell-quote.js';
 
 export interface Sandbox {
   /** The temp directory holding everything (data/, the socket, the log). */
@@ -78,8 +78,7 @@ export interface SandboxRestoreInput {
  * sandbox is throwaway, and the recorded locations are the live server's tablespaces.
  */
 export async function sandboxTablespaces(sb: Sandbox, repo: Repository, cluster: string, snapshotId: string): Promise<TablespaceMapping[]> {
-  const meta = (await repo.readManifest(cluster, snapshotId)).meta as Partial<PhysicalBackupMeta>;
-  const tablespaces = meta.tablespaces ?? [];
+  const { tablespaces } = readPhysicalMeta(await repo.readManifest(cluster, snapshotId));
   if (tablespaces.length) {
     // Searchable (not readable) by the server's OS user; each tablespace directory in it is its own (0700).
     await mkdir(join(sb.dir, 'tablespaces'), { mode: 0o711 });

@@ -1,6 +1,6 @@
 import { PgkeepError } from '../../errors.js';
 import type { Repository, Snapshot } from '../../repo/index.js';
-import { resolveSnapshotRef } from '../../repo/snapshot-ref.js';
+import { resolveSnapshotRef } from '../../holdings/snapshot-ref.js';
 import { dumpMetaOf, type DumpMeta } from '../meta.js';
 
 /** The snapshot `id` of the cluster and its dump meta; a physical backup is refused. */

@@ -3,7 +3,7 @@
  * path beyond the last one reachable without a gap, which recovery never replays (it stops at the
  * first missing segment and promotes). Listing facts only; pure. `wal check` reports the same gaps.
  */
-import { timelineOfSegment } from '../../wal/timelines.js';
+import { timelineOfSegment } from '../../pg/wal/timelines.js';
 import { segmentName, type ArchiveFacts, type SegmentRun } from './archive.js';
 import type { ArchiveGap } from './types.js';
 

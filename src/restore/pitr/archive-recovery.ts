@@ -23,10 +23,10 @@
  * - the caller runs recovery itself (its own restore_command or recovery_target* settings, as
  *   restore-table's sandbox after its own planning, or tests fetching WAL from elsewhere): no plan.
  */
-import { resolveSnapshot } from '../../backup/resolve.js';
-import type { PhysicalBackupMeta } from '../../backup/meta.js';
+import { resolveSnapshot } from '../../holdings/physical-snapshot.js';
+import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
 import type { Repository } from '../../repo/index.js';
-import { listArchive } from '../../wal/archive-listing.js';
+import { listArchive } from '../../holdings/wal-listing.js';
 import type { RecoveryRequest } from '../recovery-config.js';
 import { planPitr } from './plan.js';
 import type { PitrPlan, PitrRequest } from './types.js';

@@ -5,12 +5,12 @@
  */
 import type { Repository } from '../../repo/index.js';
 import { PgkeepError } from '../../errors.js';
-import type { PhysicalBackupMeta } from '../../backup/meta.js';
+import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
 import { parseLsn, segmentOfLsn, type Lsn } from '../../pg/lsn.js';
 import { parseTimelineHistory, segmentNumberOf, walFileName, type TimelineHistoryEntry } from '../../pg/wal-name.js';
-import { listArchive, type ArchivedFile } from '../../wal/archive-listing.js';
-import { backupFirstSegment } from '../../wal/check.js';
-import { timelineOfSegment, timelinePath, type TimelineSpan } from '../../wal/timelines.js';
+import { listArchive, type ArchivedFile } from '../../holdings/wal-listing.js';
+import { backupFirstSegment } from '../../holdings/physical-meta.js';
+import { timelineOfSegment, timelinePath, type TimelineSpan } from '../../pg/wal/timelines.js';
 
 export interface ArchiveFacts {
   cluster: string;

@@ -4,5 +4,5 @@ export { describeGap } from './archive-gap.js';
 export { parsePitrFlags, parseTargetXid, parseTimelineChoice, targetSettings, targetValue, type PitrFlags } from './target.js';
 export { parseTargetTime, formatPgTime, formatIsoMicros, type TargetTime } from './time.js';
 export { planPitr, type PitrPlanInput } from './plan.js';
-export { WalRecordScanner, describeEvent, type WalEvent } from './wal-records.js';
+export { WalRecordScanner, describeEvent, type WalEvent } from '../../pg/wal/records.js';
 export { waitForRecoveryEnd, parseRecoveryLog, logSize, type RecoveryLogFacts } from './wait.js';

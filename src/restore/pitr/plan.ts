@@ -15,10 +15,11 @@
  * needs — PostgreSQL refuses to start a backup that is not on that timeline's history.
  */
 import { PgkeepError } from '../../errors.js';
-import type { Repository, SnapshotManifest } from '../../repo/index.js';
-import type { PhysicalBackupMeta } from '../../backup/meta.js';
-import { resolveSnapshot } from '../../backup/resolve.js';
-import { readableSnapshots } from '../../repo/snapshot-ref.js';
+import type { Repository } from '../../repo/index.js';
+import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
+import { readPhysicalMeta, type MetaSource } from '../../holdings/read-physical-meta.js';
+import { resolveSnapshot } from '../../holdings/physical-snapshot.js';
+import { readableSnapshots } from '../../holdings/snapshot-ref.js';
 import { formatLsn, parseLsn, segmentOfLsn } from '../../pg/lsn.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import {
@@ -30,7 +31,7 @@ import { scanBackward, type ScanBudget } from './scan.js';
 import { targetSettings, targetValue } from './target.js';
 import { formatIsoMicros, formatPgTime, isoToMicros } from './time.js';
 import type { ArchiveGap, ArchiveReach, PitrPlan, PitrRequest } from './types.js';
-import { describeEvent, type WalEvent } from './wal-records.js';
+import { describeEvent, type WalEvent } from '../../pg/wal/records.js';
 import { describeWal } from './wal-used.js';
 
 export interface PitrPlanInput {
@@ -185,8 +186,8 @@ async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Pr
   return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
 }
 
-function toBackup(m: SnapshotManifest | { id: string; meta: unknown }): Backup {
-  const meta = m.meta as PhysicalBackupMeta;
+function toBackup(m: MetaSource): Backup {
+  const meta = readPhysicalMeta(m);
   return { id: m.id, meta, stopMicros: isoToMicros(meta.stopTime), stopLsn: parseLsn(meta.stopLsn), startLsn: parseLsn(meta.startLsn) };
 }
 

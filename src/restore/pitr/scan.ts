@@ -6,7 +6,7 @@
  */
 import type { Repository } from '../../repo/index.js';
 import { segmentStartLsn } from '../../pg/lsn.js';
-import { WalRecordScanner, type WalEvent } from './wal-records.js';
+import { WalRecordScanner, type WalEvent } from '../../pg/wal/records.js';
 import { segmentObject, type ArchiveFacts, type SegmentRun } from './archive.js';
 
 export interface WindowResult {

@@ -29,8 +29,6 @@ export interface TargetTime {
 
 const TIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 
-/** PostgreSQL's timestamp epoch (2000-01-01 UTC) in Unix microseconds. */
-export const PG_EPOCH_MICROS = 946_684_800_000_000n;
 
 function bad(text: string, why: string): PgkeepError {
   return new PgkeepError('USAGE', `cannot read the target time "${text}": ${why}`, {
@@ -108,9 +106,4 @@ export function isoToMicros(iso: string): bigint {
   const frac = /\.(\d{4,6})/.exec(iso)?.[1];
   const extra = frac ? BigInt(frac.padEnd(6, '0').slice(3)) : 0n;
   return BigInt(ms) * 1000n + extra;
-}
-
-/** Unix microseconds of a PostgreSQL TimestampTz (microseconds since 2000-01-01 UTC). */
-export function pgTimestampToMicros(ts: bigint): bigint {
-  return ts + PG_EPOCH_MICROS;
 }

@@ -3,9 +3,9 @@
  * or cold backup), the archive's (the segments reachable without a gap on the timeline path), and
  * the end of it — so the result can say what the restored cluster holds (its recovery point). Pure.
  */
-import type { PhysicalBackupMeta } from '../../backup/meta.js';
-import { backupFirstSegment } from '../../wal/check.js';
-import { timelineOfSegment } from '../../wal/timelines.js';
+import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
+import { backupFirstSegment } from '../../holdings/physical-meta.js';
+import { timelineOfSegment } from '../../pg/wal/timelines.js';
 import { segmentName, segmentObject, type ArchiveFacts, type SegmentRun } from './archive.js';
 import type { ArchiveGap, ArchiveReach, WalUsed } from './types.js';
 

@@ -14,7 +14,7 @@
 import { PgkeepError } from '../../errors.js';
 import { type Lsn, formatLsn, segmentFloor, segmentStartLsn } from '../../pg/lsn.js';
 import { type TimelineHistoryEntry, type WalFileName, segmentNumberOf, timelineOfLsn } from '../../pg/wal-name.js';
-import { timelineOfSegment, timelinePath } from '../timelines.js';
+import { timelineOfSegment, timelinePath } from '../../pg/wal/timelines.js';
 
 /** The server's current timeline and its history (empty for timeline 1). */
 export interface ServerChain {

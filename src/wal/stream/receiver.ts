@@ -14,11 +14,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgkeepError, toPgkeepError } from '../../errors.js';
-import { checkClusterIdentity } from '../../backup/cluster-identity.js';
+import { checkClusterIdentity } from '../../holdings/cluster-identity.js';
 import { type Lsn, formatLsn, parseWalSegmentSizeSetting } from '../../pg/lsn.js';
 import { walFileNameForLsn } from '../../pg/wal-name.js';
 import { ReplicationClient } from '../../pg/protocol/index.js';
-import { listArchive } from '../archive-listing.js';
+import { listArchive } from '../../holdings/wal-listing.js';
 import { DEFAULT_BACKOFF, backoffDelay, isRetryable, isRetryableAtStart, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_PARTIAL_POLICY } from './partial.js';
 import { type ServerChain, type StartPosition, chooseStartPosition, lastArchivedPosition, resumeOnChain } from './position.js';

@@ -17,7 +17,7 @@
 import { PgkeepError } from '../../errors.js';
 import { type Lsn, formatLsn } from '../../pg/lsn.js';
 import type { ReplicationClient, WalEvent, WalStream } from '../../pg/protocol/index.js';
-import { readSegmentHeader } from '../identify.js';
+import { readSegmentHeader } from '../../pg/wal/identify.js';
 import { PartialSchedule, type PartialPolicy } from './partial.js';
 import { EventPump } from './pump.js';
 import type { SegmentBuffer } from './segment-buffer.js';

@@ -12,7 +12,7 @@
 import { PgkeepError } from '../../errors.js';
 import type { Repository } from '../../repo/index.js';
 import { historyFileName } from '../../pg/wal-name.js';
-import { walObjectName } from '../layout.js';
+import { walObjectName } from '../../holdings/wal-layout.js';
 
 export type StreamRepo = Pick<Repository, 'putObject' | 'getObject' | 'statObject' | 'listObjects' | 'deleteObject' | 'location'>;
 

@@ -14,8 +14,8 @@ import { LocalCluster } from '../../pg/local-cluster.js';
 import { DEFAULT_WAL_SEGMENT_SIZE, parseLsn, segmentStartLsn } from '../../pg/lsn.js';
 import { segmentNumberOf, walFileName } from '../../pg/wal-name.js';
 import { initRepository } from '../../repo/index.js';
-import { listArchive } from '../archive-listing.js';
-import { walObjectName } from '../layout.js';
+import { listArchive } from '../../holdings/wal-listing.js';
+import { walObjectName } from '../../holdings/wal-layout.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const BIN = join(ROOT, 'bin', 'pgkeep.js');

@@ -15,8 +15,8 @@ import { chownTreeToServerUser } from '../../pg/server-user.js';
 import { DEFAULT_WAL_SEGMENT_SIZE, formatLsn, parseLsn, segmentStartLsn } from '../../pg/lsn.js';
 import { historyFileName, parseWalFileName, segmentNumberOf, walFileName } from '../../pg/wal-name.js';
 import { initRepository } from '../../repo/index.js';
-import { walObjectName } from '../layout.js';
-import { listArchive } from '../archive-listing.js';
+import { walObjectName } from '../../holdings/wal-layout.js';
+import { listArchive } from '../../holdings/wal-listing.js';
 import { streamWal, type StreamEvent, type StreamWalOptions, type StreamWalResult } from './index.js';
 import type { StreamRepo } from './store.js';
 

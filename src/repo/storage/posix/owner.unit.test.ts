@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PosixDriver } from './posix-driver.js';
 import { Repository } from '../../repository.js';
-import { checkClusterIdentity } from '../../../backup/cluster-identity.js';
+import { checkClusterIdentity } from '../../../holdings/cluster-identity.js';
 import { lookupOsUser } from '../../../pg/server-user.js';
 import { runCli } from '../../../test-support/run-cli.js';
 

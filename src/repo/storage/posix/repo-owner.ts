@@ -15,7 +15,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PgkeepError } from '../../../errors.js';
-import { groupName, userName } from '../../../backup/os-names.js';
+import { groupName, userName } from '../../../os-names.js';
 import type { Owner } from './atomic-file.js';
 
 const CONFIG_FILE = 'pgkeep.json';

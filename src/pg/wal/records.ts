@@ -16,8 +16,8 @@
  * xl_tot_len, or a page whose address is not where it should be, ends the valid WAL; an
  * XLOG_SWITCH record (rmgr 0, info 0x40) ends its segment.
  */
-import { formatLsn, type Lsn } from '../../pg/lsn.js';
-import { pgTimestampToMicros } from './time.js';
+import { formatLsn, type Lsn } from '../lsn.js';
+import { pgTimestampToMicros } from '../timestamp.js';
 
 export type WalEvent =
   | { kind: 'commit' | 'abort'; lsn: Lsn; end: Lsn; xid: number; prepared: boolean; time: bigint }

@@ -1,7 +1,8 @@
 /**
  * What a snapshot reference on the command line names. One rule for every command:
  *
- * - an id names that snapshot;
+ * - an id names that snapshot; the start of an id (as copied from `pgkeep list`) names the one
+ *   snapshot whose id starts so, and is refused (USAGE, with the candidates) when several do;
  * - "latest" names the newest snapshot of the kind the command works on: physical for restore and
  *   restore-table, logical for restore-dump, any kind for show and verify (which take both);
  * - "latest-physical" / "latest-logical" name the newest of that kind, in any command that takes it.
@@ -9,8 +10,7 @@
  * Newest is by id (ids sort by the time the snapshot was taken), as in `pgkeep list`.
  */
 import { PgkeepError } from '../errors.js';
-import type { SnapshotKind, SnapshotManifest } from './manifest.js';
-import type { Repository } from './repository.js';
+import { isSnapshotId, type Repository, type SnapshotKind, type SnapshotManifest } from '../repo/index.js';
 
 /** The kind a command works on; 'any' for commands that take both. */
 export type WantedKind = SnapshotKind | 'any';
@@ -39,10 +39,11 @@ function kindOf(ref: string, wanted: WantedKind): WantedKind {
 
 /**
  * The id `ref` names (see the module comment). NOT_FOUND, with what else the cluster holds, when
- * there is no snapshot of the kind; ids are returned as given (reading them reports a missing one).
+ * there is no snapshot of the kind; an id that names none is returned as given (reading it
+ * reports it missing, with the ids that exist).
  */
 export async function resolveSnapshotRef(repo: Repository, cluster: string, ref: string, wanted: WantedKind): Promise<string> {
-  if (!isLatestRef(ref)) return ref;
+  if (!isLatestRef(ref)) return isSnapshotId(ref) ? ref : idByPrefix(repo, cluster, ref);
   const kind = kindOf(ref, wanted);
   const { matching, total } = await readableSnapshots(repo, cluster, kind);
   const newest = matching.pop();
@@ -59,6 +60,18 @@ export async function resolveSnapshotRef(repo: Repository, cluster: string, ref:
       : `take one with "${MAKE[kind]}", or check --cluster and --repo`,
     details: { cluster, kind },
   });
+}
+
+/** The one id that starts with `prefix`; USAGE when several do; `prefix` itself when none does. */
+async function idByPrefix(repo: Pick<Repository, 'listSnapshotIds'>, cluster: string, prefix: string): Promise<string> {
+  const matching = prefix ? (await repo.listSnapshotIds(cluster)).filter((id) => id.startsWith(prefix)) : [];
+  if (matching.length === 1) return matching[0]!;
+  if (matching.length > 1) {
+    throw new PgkeepError('USAGE', `"${prefix}" is the start of ${matching.length} snapshot ids of cluster "${cluster}": ${matching.slice(0, 10).join(', ')}${matching.length > 10 ? ', ...' : ''}`, {
+      hint: 'give more of the id ("pgkeep list" shows them)', details: { cluster, prefix, matching },
+    });
+  }
+  return prefix;
 }
 
 /**

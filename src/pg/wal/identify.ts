@@ -14,7 +14,7 @@
  *   offset 36  uint32 xlp_xlog_blcksz
  * Little-endian on every platform PostgreSQL runs on here (x86-64, arm64).
  */
-import { PgkeepError } from '../errors.js';
+import { PgkeepError } from '../../errors.js';
 
 export const XLP_LONG_HEADER = 0x0002;
 export const LONG_PAGE_HEADER_BYTES = 40;

@@ -1,6 +1,6 @@
 /** The WAL segments a hot backup needs: from the one holding the start LSN to the one holding the last byte before the stop LSN. */
-import { segmentBeforeLsn, segmentOfLsn } from '../pg/lsn.js';
-import { walFileName } from '../pg/wal-name.js';
+import { segmentBeforeLsn, segmentOfLsn } from '../lsn.js';
+import { walFileName } from '../wal-name.js';
 
 export interface WalRange {
   walStart: string;

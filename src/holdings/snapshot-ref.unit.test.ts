@@ -1,13 +1,14 @@
 /**
- * One meaning of "latest" (src/repo/snapshot-ref.ts), per command, on a real posix repository: a
+ * One meaning of "latest" (src/holdings/snapshot-ref.ts), per command, on a real posix repository: a
  * dump newer than a physical backup and a physical backup newer than a dump.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempDir, newPosixRepo } from './test-utils.js';
-import type { Repository } from './index.js';
+import { tempDir, newPosixRepo } from '../repo/test-utils.js';
+import type { Repository } from '../repo/index.js';
 import { PgkeepError } from '../errors.js';
-import { resolveSnapshot } from '../backup/resolve.js';
+import { resolveSnapshot } from './physical-snapshot.js';
+import { physicalMetaRecord } from './physical-meta.fixtures.js';
 import { showBackup } from '../backup/show.js';
 import { verifyBackup } from '../backup/verify.js';
 import { loadDumpSnapshot } from '../logical/restore/index.js';
@@ -18,7 +19,7 @@ let repo: Repository;
 async function snapshot(cluster: string, kind: 'physical' | 'logical'): Promise<string> {
   const w = await repo.startSnapshot({ cluster, kind });
   await w.addFile({ path: kind === 'physical' ? 'PG_VERSION' : 'db.dump', type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from(`${kind}\n`));
-  const meta = kind === 'logical' ? { dump: { version: 1, databases: [{ name: 'shop' }] } } : { method: 'stream', timeline: 1 };
+  const meta = kind === 'logical' ? { dump: { version: 1, databases: [{ name: 'shop' }] } } : physicalMetaRecord();
   const id = (await w.commit(meta)).id;
   await new Promise((r) => setTimeout(r, 1100)); // ids carry the second: the next one sorts after
   return id;
@@ -74,4 +75,18 @@ test('no snapshot of the kind: NOT_FOUND saying what there is, with a hint that 
   const phys = await picks('onlydump', 'latest');
   assert.match(phys.restore, /^NOT_FOUND: cluster "onlydump" has no physical backups in .*\| it has only logical dumps \(1; .*\), which "pgkeep restore-dump" restores; take a physical backup with "pgkeep backup"$/);
   assert.match((await picks('none', 'latest')).show, /^NOT_FOUND: cluster "none" has no snapshots/);
+});
+
+test('an id prefix (as a DBA copies it from "pgkeep list") names the one snapshot it starts; an ambiguous one is refused with the candidates', async () => {
+  const byPrefix = await picks('dumpnewer', ids.newDump!.slice(0, -2));
+  assert.equal(byPrefix.show, ids.newDump);
+  assert.equal(byPrefix.verify, ids.newDump);
+  assert.equal(byPrefix.restoreDump, ids.newDump);
+  assert.match(byPrefix.restore, /^USAGE: snapshot \S+ of cluster "dumpnewer" is a logical dump, not a physical backup/);
+  assert.equal((await picks('dumpnewer', ids.oldPhysical!)).restore, ids.oldPhysical, 'a whole id is itself');
+  const both = await picks('dumpnewer', ids.oldPhysical!.slice(0, 4)); // the year: both snapshots
+  for (const r of Object.values(both)) {
+    assert.match(r, new RegExp(`^USAGE: "${ids.oldPhysical!.slice(0, 4)}" is the start of 2 snapshot ids of cluster "dumpnewer": ${ids.oldPhysical}, ${ids.newDump} \\| give more of the id`));
+  }
+  assert.match((await picks('dumpnewer', '1999')).show, /^NOT_FOUND: snapshot 1999 of cluster "dumpnewer" does not exist/);
 });

@@ -11,10 +11,10 @@
  * recovery. Pure, no I/O, about a millisecond per 16 MiB. With `records`, complete segments also
  * have every record's CRC-32C checked (segment-records.ts): some 50-250 ms for a full segment.
  */
-import { PgkeepError } from '../errors.js';
-import { formatLsn } from '../pg/lsn.js';
-import { segmentNumberOf, type WalFileName } from '../pg/wal-name.js';
-import { segmentStartLsn } from '../pg/lsn.js';
+import { PgkeepError } from '../../errors.js';
+import { formatLsn } from '../lsn.js';
+import { segmentNumberOf, type WalFileName } from '../wal-name.js';
+import { segmentStartLsn } from '../lsn.js';
 import { readSegmentHeader, XLP_LONG_HEADER } from './identify.js';
 import { segmentRecordProblem } from './segment-records.js';
 

@@ -1,10 +1,10 @@
 /** WAL content checks: page headers along a segment, .history and .backup text, as wal push and the checks use them. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseWalFileName } from '../pg/wal-name.js';
-import { backupHistoryProblems, timelineHistoryProblems } from '../pg/history-file-check.js';
+import { parseWalFileName } from '../wal-name.js';
+import { backupHistoryProblems, timelineHistoryProblems } from '../history-file-check.js';
 import { walContentProblem } from './content-check.js';
-import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../pg/crc32c.js';
+import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../crc32c.js';
 
 const SEG = 1024 * 1024;
 const BLK = 8192;

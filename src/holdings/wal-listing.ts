@@ -1,11 +1,11 @@
 /**
  * What the archive of a cluster holds, from one listing of `wal/<cluster>/`: per system
  * identifier, the segments, .partial and .backup files per timeline, and the history files.
- * Shared by `wal check` and `expire`.
+ * Shared by `wal check`, `expire` and the restore planner (pitr/).
  */
 import type { Repository } from '../repo/index.js';
 import type { WalFileName } from '../pg/wal-name.js';
-import { parseWalObjectName, walClusterPrefix } from './layout.js';
+import { parseWalObjectName, walClusterPrefix } from './wal-layout.js';
 
 export interface ArchivedFile {
   /** Logical object name. */

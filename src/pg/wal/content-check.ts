@@ -5,8 +5,8 @@
  * headers only: it must keep up with the server), and with `records` (every record's CRC-32C
  * too) by `wal check --read-data`, `repo check --read-data`, `verify` and `restore` after reading.
  */
-import type { WalFileName } from '../pg/wal-name.js';
-import { backupHistoryProblems, timelineHistoryProblems } from '../pg/history-file-check.js';
+import type { WalFileName } from '../wal-name.js';
+import { backupHistoryProblems, timelineHistoryProblems } from '../history-file-check.js';
 import { segmentContentProblem } from './segment-pages.js';
 
 /** What is wrong with `data` as the content of `file` (undefined when it looks right). */

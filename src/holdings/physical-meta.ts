@@ -1,9 +1,33 @@
-import type { ExternalConfig } from './external-config.js';
-
 /**
  * What a physical snapshot records about the backup, in its manifest's `meta`. Shared with the
  * restore side (src/restore/) and documented in docs/ (physical backup <-> restore contract).
+ * Read it with readPhysicalMeta (read-physical-meta.ts), never by casting a manifest's meta.
  */
+import { parseLsn } from '../pg/lsn.js';
+import { walFileNameForLsn } from '../pg/wal-name.js';
+
+/** Configuration files that lived outside the data directory (backup/external-config.ts collects them). */
+export type ConfigRole = 'config_file' | 'hba_file' | 'ident_file' | 'include';
+
+export interface ExternalConfigFile {
+  role: ConfigRole;
+  /** Absolute path on the source host. */
+  path: string;
+  /** The file's text; absent when it could not be read (see `error`). */
+  text?: string;
+  /** Why it is not stored. */
+  error?: string;
+}
+
+export interface ExternalConfig {
+  /** The source's data_directory, which the files may name. */
+  dataDirectory: string;
+  /** config_file, hba_file, ident_file as the server named them (inside the data directory or not). */
+  locations?: { configFile: string; hbaFile: string; identFile: string };
+  files: ExternalConfigFile[];
+  /** Directories postgresql.conf includes with include_dir (outside the data directory), even empty ones. */
+  includeDirs: string[];
+}
 
 export interface TablespaceInfo {
   /** Tablespace OID (the name of its pg_tblspc/<oid> symlink). */
@@ -52,4 +76,9 @@ export interface PhysicalBackupMeta {
   /** Snapshot id the chunks were compared against. */
   incrementalFrom?: string;
   stats?: Record<string, number>;
+}
+
+/** The first WAL segment a backup needs from the archive (its walStart, or a cold backup's checkpoint segment). */
+export function backupFirstSegment(b: PhysicalBackupMeta): string {
+  return b.walStart || walFileNameForLsn(b.timeline, parseLsn(b.startLsn), b.walSegmentSize);
 }

@@ -7,11 +7,11 @@
 import type { Repository } from '../repo/index.js';
 import { parseLsn } from '../pg/lsn.js';
 import { parseWalFileName } from '../pg/wal-name.js';
-import { walObjectName } from '../wal/layout.js';
-import { readArchivedFiles } from '../wal/read-archived.js';
-import type { ArchivedFile } from '../wal/archive-listing.js';
-import type { PhysicalBackupMeta } from './meta.js';
-import { walRange } from './wal-range.js';
+import { walObjectName } from './wal-layout.js';
+import { readArchivedFiles } from './wal-read.js';
+import type { ArchivedFile } from './wal-listing.js';
+import type { PhysicalBackupMeta } from './physical-meta.js';
+import { walRange } from '../pg/wal/range.js';
 
 export interface NeededWalReport {
   /** Segments checked, in order (first and last are the backup's walStart and walEnd). */

@@ -14,9 +14,12 @@ import { parseWalFileName, type WalFileName } from '../pg/wal-name.js';
 
 const SYSID_RE = /^\d{1,20}$/;
 
+/** Prefix of every WAL object of every cluster. */
+export const WAL_PREFIX = 'wal/';
+
 /** Prefix of every WAL object of a cluster (all system identifiers). */
 export function walClusterPrefix(cluster: string): string {
-  return `wal/${cluster}/`;
+  return `${WAL_PREFIX}${cluster}/`;
 }
 
 /** Prefix of every WAL object of one system (one initdb) of a cluster. */

@@ -6,9 +6,9 @@
  * timeline on T's path that had begun by that segment: the segment holding a switchpoint is read
  * from the new timeline (PostgreSQL copies the old timeline's start of it there at promotion).
  */
-import type { Lsn } from '../pg/lsn.js';
-import { segmentOfLsn } from '../pg/lsn.js';
-import type { TimelineHistoryEntry } from '../pg/wal-name.js';
+import type { Lsn } from '../lsn.js';
+import { segmentOfLsn } from '../lsn.js';
+import type { TimelineHistoryEntry } from '../wal-name.js';
 
 export interface TimelineSpan {
   timeline: number;

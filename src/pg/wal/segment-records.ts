@@ -1,6 +1,6 @@
 /**
  * Record check of a complete WAL segment: every record that starts and ends inside it is
- * reassembled across pages (the PITR scanner, restore/pitr/wal-records.ts) and its CRC-32C
+ * reassembled across pages (the PITR scanner, records.ts) and its CRC-32C
  * compared with xl_crc — PostgreSQL computes it over the record's data and then the first 20
  * bytes of its header. This finds a byte changed inside record data, which the page headers
  * cannot. Records cut by the segment's ends are not checked (their other part is in the
@@ -10,9 +10,9 @@
  * (or GCM tag) is what guarantees storage integrity; this check is a second line for WAL that
  * was damaged before it was archived.
  */
-import { formatLsn, type Lsn } from '../pg/lsn.js';
-import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../pg/crc32c.js';
-import { WalRecordScanner } from '../restore/pitr/wal-records.js';
+import { formatLsn, type Lsn } from '../lsn.js';
+import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from '../crc32c.js';
+import { WalRecordScanner } from './records.js';
 
 const RECORD_HEADER = 24;
 const CRC_OFFSET = 20;

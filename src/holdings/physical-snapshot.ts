@@ -1,11 +1,12 @@
 /**
  * Find a physical snapshot by id or "latest" (the newest physical snapshot of the cluster), with
- * its meta typed. Shared by restore, verify and show.
+ * its meta read and checked (read-physical-meta.ts). Used by restore and its planning (pitr/).
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository, Snapshot } from '../repo/index.js';
-import { resolveSnapshotRef } from '../repo/snapshot-ref.js';
-import type { PhysicalBackupMeta } from './meta.js';
+import { resolveSnapshotRef } from './snapshot-ref.js';
+import type { PhysicalBackupMeta } from './physical-meta.js';
+import { readPhysicalMeta } from './read-physical-meta.js';
 
 export interface ResolvedSnapshot {
   snapshot: Snapshot;
@@ -14,7 +15,7 @@ export interface ResolvedSnapshot {
 
 /**
  * `idOrLatest`: a snapshot id, or "latest" / "latest-physical" for the newest physical snapshot of
- * `cluster` (src/repo/snapshot-ref.ts: one meaning of "latest" for every command).
+ * `cluster` (snapshot-ref.ts: one meaning of "latest" for every command).
  * NOT_FOUND when there is none; USAGE when the id names a logical dump.
  */
 export async function resolveSnapshot(repo: Repository, cluster: string, idOrLatest: string): Promise<ResolvedSnapshot> {
@@ -25,5 +26,5 @@ export async function resolveSnapshot(repo: Repository, cluster: string, idOrLat
       details: { cluster, id: snapshot.id, kind: snapshot.kind },
     });
   }
-  return { snapshot, meta: snapshot.meta as unknown as PhysicalBackupMeta };
+  return { snapshot, meta: readPhysicalMeta(snapshot) };
 }

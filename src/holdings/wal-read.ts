@@ -6,8 +6,8 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
-import type { ArchivedFile } from './archive-listing.js';
-import { walContentProblem } from './content-check.js';
+import type { ArchivedFile } from './wal-listing.js';
+import { walContentProblem } from '../pg/wal/content-check.js';
 
 export interface DamagedWalFile {
   /** WAL file name, e.g. 000000010000000000000003. */

@@ -23,7 +23,7 @@ export function identityObjectName(cluster: string): string {
 }
 
 /** The recorded identity, or undefined when the cluster name is new to the repository. */
-export async function readClusterIdentity(repo: IdentityStore, cluster: string): Promise<ClusterIdentity | undefined> {
+export async function readClusterIdentity(repo: Pick<IdentityStore, 'getObject' | 'location'>, cluster: string): Promise<ClusterIdentity | undefined> {
   let raw: Buffer;
   try {
     raw = await repo.getObject(identityObjectName(cluster));

@@ -1,0 +1,18 @@
+/**
+ * What the repository holds for a cluster, as every use case sees it: the cluster's identity, its
+ * physical snapshots with their meta read and checked once, how "latest" and an id name a
+ * snapshot (one rule for every command), and the WAL archive's layout, listing and read-back.
+ * Sits between the use cases and repo/ + pg/ (docs/architecture.md): it imports only those and
+ * the leaves, never a use case nor cli/.
+ */
+export { checkClusterIdentity, readClusterIdentity, identityObjectName, type ClusterIdentity } from './cluster-identity.js';
+export type { PhysicalBackupMeta, TablespaceInfo, ExternalConfig, ExternalConfigFile, ConfigRole } from './physical-meta.js';
+export { backupFirstSegment } from './physical-meta.js';
+export { readPhysicalMeta, type MetaSource } from './read-physical-meta.js';
+export { resolveSnapshotRef, readableSnapshots, isLatestRef, LATEST_REFS, type WantedKind } from './snapshot-ref.js';
+export { resolveSnapshot, type ResolvedSnapshot } from './physical-snapshot.js';
+export { walObjectName, walClusterPrefix, walSystemPrefix, parseWalObjectName, checkSystemId, type WalObjectRef } from './wal-layout.js';
+export { listArchive, type ArchivedFile, type ArchivedSystem } from './wal-listing.js';
+export { readArchivedFiles, type DamagedWalFile, type WalReadResult, type WalReadOptions } from './wal-read.js';
+export { checkNeededWal, needsArchivedWal, type NeededWalReport } from './needed-wal.js';
+export { checkRepositoryAndWal, type RepositoryCheckOptions, type RepositoryCheckReport } from './repository-check.js';

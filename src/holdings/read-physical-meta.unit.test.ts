@@ -1,0 +1,128 @@
+/**
+ * A physical snapshot's meta is read once, through one checked parser (read-physical-meta.ts):
+ * a missing field or a field of the wrong type is a DATA_INTEGRITY error naming the snapshot and
+ * the field, in every command that reads it, on a real posix repository; and no production file
+ * casts a manifest's meta to PhysicalBackupMeta instead.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { PgkeepError } from '../errors.js';
+import type { Repository } from '../repo/index.js';
+import { newPosixRepo, tempDir } from '../repo/test-utils.js';
+import { listBackupsReport, showBackup, verifyBackup } from '../backup/index.js';
+import { checkArchive } from '../wal/index.js';
+import { findPreviousBackup } from '../backup/previous.js';
+import { physicalMetaFixture, physicalMetaRecord } from './physical-meta.fixtures.js';
+import { readPhysicalMeta } from './read-physical-meta.js';
+import { resolveSnapshot } from './physical-snapshot.js';
+
+const source = (meta: unknown) => ({ id: '20260102T030405Z-0001', cluster: 'main', meta: meta as Record<string, unknown> });
+
+/** The DATA_INTEGRITY error for `field` of snapshot `id`. */
+function damagedField(id: string, field: string) {
+  return (e: unknown) => {
+    assert.ok(e instanceof PgkeepError, `a PgkeepError, not ${String(e)}`);
+    assert.equal(e.code, 'DATA_INTEGRITY');
+    assert.match(e.message, new RegExp(`snapshot ${id}\\b`));
+    assert.match(e.message, new RegExp(`field "${field.replace(/[[\].]/g, '\\$&')}"`));
+    assert.deepEqual(e.details?.field, field);
+    return true;
+  };
+}
+
+test('a meta as pgkeep backup writes it reads back as it was, and is parsed once per manifest', () => {
+  const raw = physicalMetaRecord({ externalConfig: { dataDirectory: '/var/lib/postgresql/15/main', files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: "port = 5433\n" }], includeDirs: [] }, stats: { seconds: 1.5 } });
+  const meta = readPhysicalMeta(source(raw));
+  assert.deepEqual(meta, physicalMetaFixture({ externalConfig: { dataDirectory: '/var/lib/postgresql/15/main', files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: "port = 5433\n" }], includeDirs: [] }, stats: { seconds: 1.5 } }));
+  assert.equal(readPhysicalMeta(source(raw)), meta, 'the same manifest meta is not parsed twice');
+  const cold = readPhysicalMeta(source(physicalMetaRecord({ method: 'cold', walStart: '', walEnd: '', backupLabel: undefined })));
+  assert.equal(cold.walStart, '', 'a cold backup needs no WAL: "" is a valid walStart');
+});
+
+test('damaged meta: a missing field or a field of the wrong type names the snapshot and the field', () => {
+  const id = '20260102T030405Z-0001';
+  const cases: [string, (m: Record<string, unknown>) => void][] = [
+    ['walSegmentSize', (m) => delete m.walSegmentSize],
+    ['timeline', (m) => { m.timeline = '1'; }],
+    ['stopLsn', (m) => { m.stopLsn = 42; }],
+    ['startLsn', (m) => { m.startLsn = 'not an lsn'; }],
+    ['method', (m) => { m.method = 'rsync'; }],
+    ['systemIdentifier', (m) => { m.systemIdentifier = 7301234567; }], // a number loses digits: it is kept as a string
+    ['standalone', (m) => { m.standalone = 'false'; }],
+    ['walSegmentSize', (m) => { m.walSegmentSize = 3_000_000; }],
+    ['stopTime', (m) => { m.stopTime = 'yesterday'; }],
+    ['tablespaces', (m) => { m.tablespaces = { oid: '16385' }; }],
+    ['tablespaces[0].location', (m) => { m.tablespaces = [{ oid: '16385' }]; }],
+    ['externalConfig.files[0].role', (m) => { m.externalConfig = { dataDirectory: '/d', files: [{ role: 'x', path: '/p' }], includeDirs: [] }; }],
+    ['stats.seconds', (m) => { m.stats = { seconds: '1' }; }],
+  ];
+  for (const [field, damage] of cases) {
+    const raw = physicalMetaRecord();
+    damage(raw);
+    assert.throws(() => readPhysicalMeta(source(raw)), damagedField(id, field), field);
+  }
+  assert.throws(() => readPhysicalMeta(source(null)), damagedField(id, 'meta'));
+});
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let repo: Repository;
+let damagedId: string;
+
+before(async () => {
+  dir = await tempDir('pgkeep-meta-');
+  repo = await newPosixRepo(dir.path);
+  const raw = physicalMetaRecord();
+  delete raw.stopLsn;
+  const w = await repo.startSnapshot({ cluster: 'main', kind: 'physical' });
+  await w.addFile({ path: 'PG_VERSION', type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from('15\n'));
+  damagedId = (await w.commit(raw)).id;
+});
+after(async () => {
+  await repo.close();
+  await dir.remove();
+});
+
+test('every command that reads a damaged meta refuses it with the snapshot and the field (restore, show, verify, wal check); list sets it apart', async () => {
+  const expected = damagedField(damagedId, 'stopLsn');
+  await assert.rejects(resolveSnapshot(repo, 'main', 'latest'), expected, 'restore (resolveSnapshot)');
+  await assert.rejects(resolveSnapshot(repo, 'main', damagedId), expected, 'restore by id');
+  await assert.rejects(showBackup(repo, 'main', 'latest'), expected, 'show');
+  await assert.rejects(verifyBackup(repo, 'main', damagedId), expected, 'verify');
+  await assert.rejects(checkArchive(repo, 'main'), expected, 'wal check');
+  const listed = await listBackupsReport(repo, 'main');
+  assert.deepEqual(listed.rows, [], 'not listed as a good backup');
+  assert.equal(listed.damaged.length, 1);
+  assert.equal(listed.damaged[0]!.id, damagedId);
+  assert.match(listed.damaged[0]!.message, /field "stopLsn" is missing/);
+});
+
+test('the next backup is not made incremental to a backup whose meta is damaged: it is passed over with a warning', async () => {
+  const warnings: string[] = [];
+  assert.equal(await findPreviousBackup(repo, 'main', physicalMetaFixture().systemIdentifier, (w) => warnings.push(w)), undefined);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, new RegExp(`snapshot ${damagedId} .*field "stopLsn" is missing; it is left out`));
+});
+
+/** Production .ts files of src/ (tests and test helpers left out). */
+function productionFiles(root: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(root)) {
+    const p = join(root, name);
+    if (statSync(p).isDirectory()) {
+      if (name !== 'test-support' && name !== 'faults') out.push(...productionFiles(p));
+    } else if (name.endsWith('.ts') && !/\.(test|fixtures)\.ts$|^test-/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+test('no reader casts a manifest\'s meta to the physical meta: every one goes through readPhysicalMeta', () => {
+  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const cast = /\bas\s+(?:unknown\s+as\s+)?(?:Partial<\s*)?PhysicalBackupMeta\b|\bmeta\s*\)?\s+as\s+\{\s*systemIdentifier/;
+  const found = productionFiles(src).flatMap((f) => readFileSync(f, 'utf8').split('\n')
+    .map((line, i) => (cast.test(line) ? `${relative(src, f)}:${i + 1}: ${line.trim()}` : ''))
+    .filter(Boolean));
+  assert.deepEqual(found, [], 'casts of snapshot meta to PhysicalBackupMeta');
+});
