@@ -133,7 +133,10 @@ export async function toolSearchDirs(opts: { pgBin?: string; env?: NodeJS.Proces
   };
   add(await pgConfigBinDir());
   for (const d of debianBinDirs()) add(d);
-  for (const d of embeddedBinDirs()) if (!d.problem) add(d.binDir);
+  // PGKEEP_PG_EMBEDDED=off: only PostgreSQL installed on the system (read from the process too when `env` is given).
+  if ((env.PGKEEP_PG_EMBEDDED ?? process.env.PGKEEP_PG_EMBEDDED) !== 'off') {
+    for (const d of embeddedBinDirs()) if (!d.problem) add(d.binDir);
+  }
   for (const d of (env.PATH ?? '').split(delimiter)) add(d);
   return { explicit, others };
 }
