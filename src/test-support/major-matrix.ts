@@ -234,6 +234,7 @@ export function majorMatrix(major: number): void {
 
     const d = await cli(['--json', 'doctor', '--method', 'all']);
     const report = JSON.parse(d.stdout) as { checks: { method: string; check: string; status: string; message: string; fix: string | null }[] };
+    assert.ok(Array.isArray(report.checks), `doctor --json reported no checks (exit ${d.code}):\n${d.stdout}\n${d.stderr}`);
     const status = (method: string, check: string) => report.checks.find((c) => c.method === method && c.check === check);
     const failed = report.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.method}/${c.check}: ${c.message}`);
     assert.doesNotMatch(JSON.stringify(report), /does not exist|syntax error|bug in pgkeep/, 'no catalog query this major lacks');
