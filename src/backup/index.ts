@@ -20,6 +20,7 @@ import { StreamSource } from './sources/stream.js';
 import type { BackupOptions, BackupProgress, BackupResult, BackupRun, BackupSource } from './types.js';
 import { cleanUpAfter } from '../cleanup.js';
 import { checkBackupLabel } from './label.js';
+import { checkSupportedVersion } from './supported-version.js';
 
 export type {
   BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure, IncrementalRead,
@@ -65,6 +66,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   let closed = false;
   try {
     const facts = await source.identify();
+    checkSupportedVersion(facts.serverVersion, facts.serverVersionNum, warn);
     await checkRepoPlacement(o.repo, facts, o.cluster);
     await checkClusterIdentity(o.repo, o.clusterName, facts.systemIdentifier);
     const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier, warn);
