@@ -16,53 +16,27 @@
  */
 import { PgkeepError } from '../../errors.js';
 import type { Repository } from '../../repo/index.js';
-import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
 import { readPhysicalMeta, type MetaSource } from '../../holdings/read-physical-meta.js';
 import { resolveSnapshot } from '../../holdings/physical-snapshot.js';
 import { readableSnapshots } from '../../holdings/snapshot-ref.js';
-import { formatLsn, parseLsn, segmentOfLsn } from '../../pg/lsn.js';
+import { formatLsn, parseLsn } from '../../pg/lsn.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import {
-  backupOnTimeline, newestTimeline, readArchiveFacts, segmentEnd, segmentName, segmentObject, segmentRun,
+  backupOnTimeline, newestTimeline, readArchiveFacts, segmentName, segmentRun,
   type ArchiveFacts, type SegmentRun,
 } from './archive.js';
 import { describeGap, findGap } from './archive-gap.js';
-import { scanBackward, type ScanBudget } from './scan.js';
+import type { ScanBudget } from './scan.js';
 import { targetSettings, targetValue } from './target.js';
-import { formatIsoMicros, formatPgTime, isoToMicros } from './time.js';
+import { isoToMicros } from './time.js';
 import type { ArchiveGap, ArchiveReach, PitrPlan, PitrRequest } from './types.js';
 import { describeEvent, type WalEvent } from '../../pg/wal/records.js';
 import { describeWal } from './wal-used.js';
+import { explicitId, time, type Backup, type PitrPlanInput } from './plan-input.js';
+import { findNamedTarget } from './named-target.js';
+import { checkReach } from './reach.js';
 
-export interface PitrPlanInput {
-  repo: Pick<Repository, 'listSnapshots' | 'listObjects' | 'getObject' | 'readSnapshot' | 'location'>;
-  cluster: string;
-  /**
-   * Snapshot id; undefined or "latest": pgkeep chooses — the newest backup on the history of the
-   * timeline recovery follows that ended before the target.
-   */
-  id?: string;
-  request: PitrRequest;
-  /**
-   * A plain restore (no recovery option given) of a backup that needs the archive: the backup
-   * choice and the timeline checks are the same, but WAL missing before the backup's end is a
-   * warning, not a refusal (it may be archived later, or be supplied by hand).
-   */
-  plain?: boolean;
-  /** Most archived segments read to check the target (default 256, 4 GiB of 16 MiB segments). */
-  scanLimit?: number;
-  signal?: AbortSignal;
-}
-
-interface Backup {
-  id: string;
-  meta: PhysicalBackupMeta;
-  stopMicros: bigint;
-  stopLsn: bigint;
-  startLsn: bigint;
-}
-
-const time = (micros: bigint) => formatPgTime(micros);
+export type { PitrPlanInput } from './plan-input.js';
 
 export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
   const { repo, cluster, request } = input;
@@ -242,132 +216,3 @@ function newestReason(chosen: Backup, backups: Backup[], tli: number): string {
 }
 
 /** An id was given ("latest" and "latest-physical" let pgkeep choose, as no id does). */
-function explicitId(input: PitrPlanInput): boolean {
-  return input.id !== undefined && input.id !== 'latest' && input.id !== 'latest-physical'; // latest-logical: refused by resolveSnapshot
-}
-
-/** For --target-xid / --target-name: find the record in the archive, then the newest backup that ended before it. */
-async function findNamedTarget(input: PitrPlanInput, facts: ArchiveFacts, candidates: Backup[], scanFrom: Backup[],
-  timelineOf: (b: Backup) => number, budget: ScanBudget, warnings: string[]): Promise<{ chosen: Backup; reason: string; found?: WalEvent }> {
-  const target = input.request.target!;
-  const newest = candidates[candidates.length - 1]!;
-  const run = segmentRun(facts, newest.meta, timelineOf(newest));
-  // Read from the oldest backup's start even when one is given, to tell "before its end" from "not there".
-  const lowest = scanFrom.map((b) => segmentRun(facts, b.meta, timelineOf(newest)).first).reduce((a, b) => (b < a ? b : a));
-  const xid = target.kind === 'xid' ? Number(BigInt(target.xid) % 0x1_0000_0000n) : undefined;
-  const matches = (e: WalEvent) => (target.kind === 'xid'
-    ? e.kind !== 'restore-point' && !e.prepared && e.xid === xid
-    : e.kind === 'restore-point' && e.name === (target as { name: string }).name);
-  const hits: WalEvent[] = [];
-  const scan = await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
-    hits.push(...w.events.filter(matches));
-    return hits.length > 0 && target.kind === 'xid';
-  }, input.signal);
-  const what = target.kind === 'xid' ? `transaction ${target.xid}` : `restore point "${target.kind === 'name' ? target.name : ''}"`;
-  const gap = findGap(facts, run);
-  const range = (run.last === undefined ? 'no archived WAL' : `${segmentName(facts, run, lowest)} .. ${segmentName(facts, run, run.last)}`) +
-    (gap ? `; ${describeGap(gap)}` : '');
-  if (hits.length === 0) {
-    if (!scan.complete) {
-      warnings.push(`${what} was not found in the newest ${budget.read} archived segments (the check reads at most that many); ` +
-        'recovery may end before reaching it, and the server then stops with "recovery ended before configured recovery target was reached"');
-      return { chosen: newest, reason: `the newest backup, ${newest.id} (${what} was not found in the WAL read, so pgkeep could not pick by position)` };
-    }
-    throw new PgkeepError('NOT_FOUND', target.kind === 'xid'
-      ? `transaction ${target.xid} did not commit or abort in the archived WAL after the backups' start (${range})`
-      : `there is no restore point named "${target.kind === 'name' ? target.name : ''}" in the archived WAL after the backups' start (${range})`, {
-      hint: target.kind === 'xid'
-        ? 'a transaction id names the transaction whose commit (or abort) ends recovery; check it (it may still be open, or older than the oldest backup), or the WAL holding it has not been archived yet (SELECT pg_switch_wal())'
-        : 'create it with SELECT pg_create_restore_point(\'NAME\') and make sure its WAL is archived (SELECT pg_switch_wal()); names are case-sensitive',
-    });
-  }
-  hits.sort((a, b) => (a.lsn < b.lsn ? -1 : a.lsn > b.lsn ? 1 : 0));
-  for (const b of [...candidates].reverse()) {
-    const first = hits.find((e) => e.lsn >= b.startLsn);
-    if (first && first.lsn >= b.stopLsn) {
-      return { chosen: b, found: first, reason: candidates.length === 1 && explicitId(input) ? `backup ${b.id}, as given` : `the newest backup that ended before the ${describeEvent(first, time)}: ${b.id}` };
-    }
-  }
-  const first = hits[0]!;
-  const oldest = candidates[0]!;
-  throw new PgkeepError('NOT_FOUND', `the ${describeEvent(first, time)} is before the end of ${explicitId(input) ? `backup ${oldest.id}` : `the oldest backup, ${oldest.id}`} (${oldest.meta.stopLsn}, ${time(oldest.stopMicros)}): no backup can recover to it`, {
-    hint: explicitId(input) ? 'omit the id and pgkeep chooses a backup that ended before the target, if there is one' : 'the earliest reachable point is the end of the oldest backup (pgkeep list)',
-  });
-}
-
-async function checkReach(input: PitrPlanInput, facts: ArchiveFacts, b: Backup, run: SegmentRun, found: WalEvent | undefined,
-  gap: ArchiveGap | undefined, budget: ScanBudget, warnings: string[]): Promise<ArchiveReach> {
-  const target = input.request.target;
-  const last = run.last!;
-  const reach: ArchiveReach = {
-    timeline: run.path[run.path.length - 1]!.timeline,
-    firstSegment: segmentName(facts, run, run.first),
-    lastSegment: segmentName(facts, run, last),
-    endLsn: formatLsn(segmentEnd(facts, last)),
-    segmentsRead: 0,
-  };
-  const lowest = segmentOfLsn(b.stopLsn, facts.segmentSize);
-  // Where the reachable WAL ends: "the last archived record" only when nothing was archived after a gap.
-  const ending = gap ? `the last WAL record before the gap, in ${reach.lastSegment}; ${describeGap(gap)}` : `the last WAL record archived, in ${reach.lastSegment}`;
-  const lastTxWhere = gap ? `before the gap after ${reach.lastSegment} (${describeGap(gap)})` : `in the archived WAL`;
-  const everything = gap ? 'the WAL after the gap cannot be replayed unless the missing segments are put back into the archive ("pgkeep wal check" lists them)'
-    : 'to recover everything archived, omit the target';
-  if (target?.kind === 'time') {
-    const inclusive = !input.request.exclusive;
-    let lastTx: WalEvent | undefined;
-    const scan = await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
-      const txs = w.events.filter((e) => e.kind !== 'restore-point' && e.lsn >= b.stopLsn);
-      if (txs.length) lastTx = txs[txs.length - 1];
-      if (w.lastRecord !== undefined && reach.lastRecordLsn === undefined) reach.lastRecordLsn = formatLsn(w.lastRecord);
-      return lastTx !== undefined;
-    }, input.signal);
-    const T = target.time.micros;
-    if (lastTx && lastTx.kind !== 'restore-point') {
-      reach.lastTransaction = { xid: lastTx.xid, kind: lastTx.kind, time: formatIsoMicros(lastTx.time), lsn: formatLsn(lastTx.lsn) };
-      if (inclusive ? T >= lastTx.time : T > lastTx.time) {
-        throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the last transaction ${lastTxWhere} ended at ${time(lastTx.time)} (${lastTx.kind} of transaction ${lastTx.xid}, LSN ${formatLsn(lastTx.lsn)}, in ${reach.lastSegment})`, {
-          hint: 'recovery stops at the first transaction that ended after the target, so the archive must hold one; ' +
-            `${everything}; if the server has newer WAL, make it archive it (SELECT pg_switch_wal()) and try again`,
-          details: { latest: formatIsoMicros(lastTx.time), lastSegment: reach.lastSegment },
-        });
-      }
-    } else if (scan.complete) {
-      throw new PgkeepError('NOT_FOUND', `no transaction ended ${lastTxWhere} after backup ${b.id} ended (${time(b.stopMicros)}), so recovery cannot stop at ${target.time.text}: the latest reachable point is the backup's end`, {
-        hint: 'restore with --target immediate (the backup\'s end) or without a target; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())',
-      });
-    } else {
-      const obj = segmentObject(facts, run, last);
-      const ms = obj ? await statMtime(input, obj.object) : Number.NaN;
-      const mtime = Number.isFinite(ms) ? BigInt(Math.round(ms)) * 1000n : undefined;
-      if (mtime !== undefined && T > mtime) {
-        throw new PgkeepError('NOT_FOUND', `the target ${target.time.text} is past the latest reachable point: the newest archived segment, ${reach.lastSegment}, was stored at ${time(mtime)}`, {
-          hint: everything,
-        });
-      }
-      warnings.push(`no transaction end was found in the newest ${budget.read} archived segments; the target time could only be checked against when ${reach.lastSegment} was stored`);
-    }
-  } else if (!target || target.kind === 'lsn') {
-    // The last reachable record (one segment read): an LSN target's bound, and the latest point's end, checked after recovery.
-    await scanBackward(input.repo, facts, run, lowest, budget, (w) => {
-      if (w.lastRecord !== undefined) reach.lastRecordLsn = formatLsn(w.lastRecord);
-      return w.lastRecord !== undefined;
-    }, input.signal);
-    const latest = reach.lastRecordLsn ? parseLsn(reach.lastRecordLsn) : segmentEnd(facts, last);
-    if (target && target.lsn > latest) {
-      throw new PgkeepError('NOT_FOUND', `the target ${formatLsn(target.lsn)} is past the latest reachable point, ${formatLsn(latest)} (${reach.lastRecordLsn ? `the start of ${ending}` : `the end of ${reach.lastSegment}${gap ? `; ${describeGap(gap)}` : ''}`})`, {
-        hint: `${everything}; if the server has newer WAL, make it archive it (SELECT pg_switch_wal())`,
-        details: { latest: formatLsn(latest) },
-      });
-    }
-  } else if (found && segmentOfLsn(found.lsn, facts.segmentSize) > last) {
-    throw new PgkeepError('NOT_FOUND', `backup ${b.id} cannot reach the ${describeEvent(found, time)}: the archive has a gap after ${reach.lastSegment}`, {
-      hint: 'run "pgkeep wal check" to see the gap',
-    });
-  }
-  return reach;
-}
-
-async function statMtime(input: PitrPlanInput, name: string): Promise<number> {
-  for await (const o of input.repo.listObjects(name)) if (o.name === name) return o.mtimeMs;
-  return Number.NaN;
-}
