@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 const root = resolve(process.argv[2] ?? 'src');
 
 /** The use cases (DESIGN.md §2); faults/ is test code but sits at this level too. */
-const USE_CASES = ['backup', 'wal', 'restore', 'logical', 'retention', 'scenarios', 'doctor', 'inspect', 'faults'];
+const USE_CASES = ['backup', 'wal', 'restore', 'logical', 'retention', 'scenarios', 'doctor', 'inspect', 'monitor', 'faults'];
 
 /**
  * Use case -> other use case edges that exist today (issue 11 item 1 will untangle them). Any edge
@@ -19,6 +19,8 @@ const ALLOWED_USE_CASE_EDGES = new Set([
   'backup -> wal', // wal/layout, wal/read-archived, wal/archive-listing
   'doctor -> wal', // wal/layout, wal/identify
   'logical -> backup', // backup/meta
+  'monitor -> backup', // backup/index (listBackupsReport), backup/list (BackupSummary)
+  'monitor -> wal', // wal/index (checkArchive: the continuity check is wal check itself)
   'logical -> restore', // restore/index, restore/start, restore/types, restore/recovery-config, restore/pitr
   'restore -> backup', // backup/meta, backup/needed-wal, backup/external-config, backup/resolve
   'restore -> wal', // wal/identify, wal/layout, wal/timelines, wal/archive-listing, wal/check
