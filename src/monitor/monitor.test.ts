@@ -50,7 +50,7 @@ async function waitEvent<T extends MonitorEvent>(match: (e: MonitorEvent) => e i
   for (;;) {
     const hit = events.find(match);
     if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`${what} not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.map((e) => e.type === 'change' ? e.change : e.type))}`);
+    if (Date.now() > deadline) throw new Error(`${what} not seen in ${timeoutMs} ms; changes seen: ${JSON.stringify(events.filter((e) => e.type !== 'round'))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
