@@ -83,6 +83,14 @@ test('repository, continuity, backup age and jobs', () => {
   assert.equal(stateOf(old, 'backup_age'), 'WARN');
   old.backups![0]!.stopTime = ago(60 * 3600).toISOString();
   assert.equal(stateOf(old, 'backup_age'), 'CRITICAL');
+  // An hourly backup job: a backup 58 minutes old is fine, one 2 hours old is late (1.5 periods), well before backup_max_age.
+  const hourly = (stop: number) => facts({
+    backups: [{ ...facts().backups![0]!, stopTime: ago(stop).toISOString() }],
+    agent: { jobs: { hourly: { kind: 'backup', cluster: 'main', lastRun: ago(600).toISOString(), nextRun: ago(600 - 3600).toISOString() } }, streams: {} },
+  });
+  assert.equal(stateOf(hourly(3500), 'backup_age'), 'OK');
+  assert.equal(stateOf(hourly(7200), 'backup_age'), 'WARN');
+  assert.match(runChecks(hourly(7200), m).find((c) => c.check === 'backup_age')!.reason, /from the schedule of job hourly/);
   const agent = parseAgentState(JSON.stringify({ jobs: { nightly: { result: 'failed', error: 'disk full', cluster: 'main', lastRun: 5 } }, other: 1 }));
   assert.deepEqual(agent.jobs.nightly, { result: 'failed', error: 'disk full', cluster: 'main' });
   assert.equal(stateOf(facts({ agent }), 'jobs'), 'WARN');

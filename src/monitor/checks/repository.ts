@@ -27,10 +27,26 @@ export function backupAgeCheck(f: ClusterFacts, m: MonitorSettings): HealthCheck
   if (physical.length === 0) return result('backup_age', 'CRITICAL', 'no restorable physical backup in the repository', fix);
   const newest = physical.reduce((a, b) => (a.stopTime > b.stopTime ? a : b));
   const ms = f.at.getTime() - Date.parse(newest.stopTime);
+  const { limitMs, why } = backupLimit(f, m);
   const text = `newest good physical backup ${newest.id} finished ${age(ms)} ago`;
-  if (ms > 2 * m.backupMaxAgeMs) return result('backup_age', 'CRITICAL', `${text} (limit ${age(m.backupMaxAgeMs)}, more than twice over)`, fix);
-  if (ms > m.backupMaxAgeMs) return result('backup_age', 'WARN', `${text} (limit ${age(m.backupMaxAgeMs)})`, fix);
+  if (ms > 2 * limitMs) return result('backup_age', 'CRITICAL', `${text} (limit ${age(limitMs)}${why}, more than twice over)`, fix);
+  if (ms > limitMs) return result('backup_age', 'WARN', `${text} (limit ${age(limitMs)}${why})`, fix);
   return result('backup_age', 'OK', text);
+}
+
+/**
+ * backup_max_age, or tighter when the agent schedules backups of this cluster: one and a half
+ * periods of the schedule (from the job's last and next run) without a new good backup is late.
+ */
+function backupLimit(f: ClusterFacts, m: MonitorSettings): { limitMs: number; why: string } {
+  const periods = Object.entries(f.agent?.jobs ?? {})
+    .filter(([, j]) => j.kind === 'backup' && (!j.cluster || j.cluster === f.cluster) && j.lastRun && j.nextRun)
+    .map(([name, j]) => ({ name, ms: Date.parse(j.nextRun!) - Date.parse(j.lastRun!) }))
+    .filter((p) => p.ms > 0)
+    .sort((a, b) => a.ms - b.ms);
+  const p = periods[0];
+  if (!p || p.ms * 1.5 >= m.backupMaxAgeMs) return { limitMs: m.backupMaxAgeMs, why: '' };
+  return { limitMs: Math.round(p.ms * 1.5), why: ` from the schedule of job ${p.name}` };
 }
 
 export function walContinuityCheck(f: ClusterFacts): HealthCheck {
