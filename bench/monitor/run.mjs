@@ -14,6 +14,8 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { LocalCluster } from '../../dist/pg/local-cluster.js';
 import { chownTreeToServerUser } from '../../dist/pg/server-user.js';
+import { loadConfig } from '../../dist/config/index.js';
+import { clusterStatus } from '../../dist/monitor/index.js';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,7 +85,14 @@ try {
   writeFileSync(join(root, 'pgkeep.toml'), `[repo]\npath = "${pgkeepRepo}"\n[cluster.bench]\nconnection = "${cluster.connectionString()}"\n` +
     `pgdata = "${cluster.dataDir}"\n[monitor]\nwal_free_warn = 1\nwal_free_critical = 0\n`);
 
+  const config = loadConfig({ config: join(root, 'pgkeep.toml'), cluster: 'bench' }, {});
   const tools = {
+    // One round of the agent's monitor loop: no process start-up.
+    'pgkeep round': async () => {
+      const t0 = process.hrtime.bigint();
+      const s = await clusterStatus(config, 'bench');
+      return { ms: Number(process.hrtime.bigint() - t0) / 1e6, verdict: `${s.state}, archive ${s.checks[0].state}` };
+    },
     'pgkeep status': () => {
       const r = timed(process.execPath, [CLI, '--config', join(root, 'pgkeep.toml'), '--cluster', 'bench', '--json', 'status']);
       const archive = JSON.parse(r.out).clusters?.[0]?.checks?.find((c) => c.check === 'archive')?.state;
@@ -100,12 +109,12 @@ try {
     },
   };
   const results = [];
-  const measure = (phase) => {
+  const measure = async (phase) => {
     for (let i = 0; i < RUNS; i++) {
-      for (const [name, f] of Object.entries(tools)) results.push({ phase, name, ...f() });
+      for (const [name, f] of Object.entries(tools)) results.push({ phase, name, ...(await f()) });
     }
   };
-  measure('healthy');
+  await measure('healthy');
   // The fault: neither repository is writable by the server's OS user any more.
   const undo = [readOnlyDirs(pgkeepRepo), readOnlyDirs(pgbrRepo)];
   await cluster.exec('insert into t select g from generate_series(1, 1000) g');
@@ -115,7 +124,7 @@ try {
     if (a.n > 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  measure('archiver failing');
+  await measure('archiver failing');
   for (const u of undo) u();
 
   console.log(`\nmonitoring: ${RUNS} runs each, interleaved; times are wall-clock ms on a shared machine (noisy)\n`);
