@@ -127,7 +127,11 @@ faultTest('an archiver failing on an unwritable repository raises "archive stall
     // status as a Nagios plugin, while it fails: CRITICAL is exit 2.
     const failing = await runPgkeep(['--config', configFile, '--cluster', 'test', '--json', 'status']);
     assert.equal(failing.code, 2, failing.stdout + failing.stderr);
-    assert.equal(JSON.parse(failing.stdout).clusters[0].checks.find((c: any) => c.check === 'archive').state, 'CRITICAL');
+    const during = JSON.parse(failing.stdout).clusters[0];
+    assert.equal(during.checks.find((c: any) => c.check === 'archive').state, 'CRITICAL');
+    // The .ready file of the segment that cannot be archived is counted, and the failure named.
+    assert.ok(during.archive.segments >= 1, JSON.stringify(during.archive));
+    assert.equal(during.archive.lastFailedWal, stuck!.f);
 
     // Fixed: the archiver catches up (woken by a new segment), the check returns to OK and says so.
     chownTreeToServerUser(repoDir);
@@ -161,6 +165,8 @@ faultTest('an archiver failing on an unwritable repository raises "archive stall
   assert.equal(s.window.oldest.backup, windows[0].id);
   assert.equal(s.window.newest.lsn, windows[windows.length - 1].to);
   assert.equal(s.jobs.nightly.nextRun, '2099-01-01T01:00:00.000Z');
+  assert.equal(s.archive.segments, 0);
+  assert.equal(s.state, 'OK', JSON.stringify(s.checks));
 
   // The metrics the loop itself updated, as the endpoint serves them.
   const server = await serveMetrics({ port: 0, metrics });
