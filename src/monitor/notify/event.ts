@@ -24,3 +24,12 @@ export function summaryLine(e: StateChange): string {
 export function messageText(e: StateChange): string {
   return `${summaryLine(e)}${e.fix ? `\nfix: ${e.fix}` : ''}\nat ${e.at}`;
 }
+
+/** Where a URL points, without its path and query (a Slack webhook's path is its secret). */
+export const redact = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an invalid URL';
+  }
+};

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import type { NotifySettings } from '../../config/monitor.js';
 import { sendEmail } from './email.js';
-import type { StateChange } from './event.js';
+import { redact, type StateChange } from './event.js';
 import { withRetries } from './retry.js';
 import { postWebhook } from './webhook.js';
 
@@ -21,15 +21,6 @@ export interface NotifyOptions {
   backoffMs?: number;
   signal?: AbortSignal;
 }
-
-/** Where a URL points, without its path and query (a Slack webhook's path is its secret). */
-const redact = (url: string) => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'an invalid URL';
-  }
-};
 
 export async function notify(n: NotifySettings, e: StateChange, opts: NotifyOptions = {}): Promise<Delivery[]> {
   const retry = { retries: n.retries, timeoutMs: n.timeoutMs, backoffMs: opts.backoffMs, signal: opts.signal };
