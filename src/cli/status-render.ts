@@ -16,10 +16,13 @@ export function renderStatus(s: ClusterStatus): string {
   const b = s.backups.newest;
   const a = s.archive;
   const w = s.window;
+  const bad = s.checks.find((c) => c.state === s.state && c.state !== 'OK');
   const streams = Object.entries(s.streams).map(([n, x]) =>
     `${n} ${x.state ?? ''}${x.lagBytes !== undefined ? ` ${formatBytes(x.lagBytes)} behind` : ''}${x.lagSeconds !== undefined ? ` (${x.lagSeconds}s)` : ''}`);
   const lines = [
-    `cluster ${s.cluster}: ${s.state}   (${short(s.at)})`,
+    // The first line is what Nagios shows: the state and the worst check's reason.
+    `cluster ${s.cluster}: ${s.state}${bad ? ` - ${bad.check}: ${bad.reason}` : ''}`,
+    `checked:  ${short(s.at)}`,
     `backups:  ${s.backups.count} snapshot(s), ${s.backups.physical} physical; newest ${b ? `${b.id} (${b.kind}, ${short(b.stopTime)}, ${formatBytes(b.size)})` : '-'}`,
     `window:   ${w.oldest ? `from ${short(w.oldest.time)} (${w.oldest.backup})` : 'nothing recoverable'}` +
       `${w.newest ? ` to ${w.newest.lsn} (${w.newest.segment}${w.newest.time ? `, archived ${short(w.newest.time)}` : ''})` : ''}`,
