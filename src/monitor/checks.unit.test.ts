@@ -101,3 +101,18 @@ test('thresholds: a CRITICAL milder than its WARN is a config error', () => {
   assert.throws(() => monitorSettings({ wal_free_warn: 5, wal_free_critical: 10 }, 'f.toml'), /CRITICAL threshold of \[monitor\] in f\.toml/);
   assert.throws(() => monitorSettings({ slot_lag_warn: 'lots' }, 'f.toml'), /invalid size "lots" \(from monitor\.slot_lag_warn in f\.toml\)/);
 });
+
+test('metrics: a series not reported again is removed, forget drops a cluster', async () => {
+  const { MonitorMetrics } = await import('./metrics.js');
+  const metrics = new MonitorMetrics();
+  const f = facts({ agent: { jobs: { nightly: { kind: 'backup', result: 'ok', lastRun: ago(60).toISOString() } }, streams: {} } });
+  metrics.update(buildStatus(f, runChecks(f, m)));
+  assert.match(await metrics.text(), /pgkeep_job_last_success\{cluster="main",job="nightly"\} 1/);
+  assert.match(await metrics.text(), /pgkeep_archive_lag_segments\{cluster="main"\} 0/);
+  const down = facts({ server: undefined, serverError: 'down', readyCount: undefined });
+  metrics.update(buildStatus(down, runChecks(down, m)));
+  assert.doesNotMatch(await metrics.text(), /job="nightly"|pgkeep_archive_lag_segments\{/);
+  assert.match(await metrics.text(), /pgkeep_check_state\{cluster="main",check="archive"\} 3/);
+  metrics.forget('main');
+  assert.doesNotMatch(await metrics.text(), /cluster="main"/);
+});

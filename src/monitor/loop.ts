@@ -74,7 +74,7 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
   const round = async (cluster: string, loop: ClusterLoop) => {
     try {
       const status = await clusterStatus(config, cluster, { signal: abort.signal, timeoutMs: Math.max(30_000, config.monitor.intervalMs) });
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted || loops.get(cluster) !== loop) return; // stopped, or dropped by a reload meanwhile
       metrics.update(status);
       emit({ type: 'round', status });
       for (const c of status.checks) {
@@ -109,6 +109,7 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
       if (wanted.has(name)) continue;
       clearTimeout(loop.timer);
       loops.delete(name);
+      metrics.forget(name);
     }
     for (const name of wanted) {
       if (loops.has(name)) continue;

@@ -27,17 +27,21 @@ export class MonitorMetrics {
   private readonly walFree = this.g('pgkeep_wal_free_bytes', 'Free bytes on pg_wal\'s file system', ['cluster']);
   private readonly walTotal = this.g('pgkeep_wal_size_bytes', 'Size of pg_wal\'s file system', ['cluster']);
   private readonly checkState = this.g('pgkeep_check_state', 'Health check state: 0 OK, 1 WARN, 2 CRITICAL, 3 UNKNOWN', ['cluster', 'check']);
-  private readonly jobSuccess = this.g('pgkeep_job_last_success', 'The agent job\'s last run succeeded (1) or not (0)', ['job']);
-  private readonly jobLastRun = this.g('pgkeep_job_last_run_time_seconds', 'Start of the agent job\'s last run', ['job']);
-  private readonly jobNextRun = this.g('pgkeep_job_next_run_time_seconds', 'Next scheduled run of the agent job', ['job']);
-  private readonly streamLag = this.g('pgkeep_stream_lag_bytes', 'Bytes the supervised wal stream is behind the server', ['stream']);
+  private readonly jobSuccess = this.g('pgkeep_job_last_success', 'The agent job\'s last run succeeded (1) or not (0)', ['cluster', 'job']);
+  private readonly jobLastRun = this.g('pgkeep_job_last_run_time_seconds', 'Start of the agent job\'s last run', ['cluster', 'job']);
+  private readonly jobNextRun = this.g('pgkeep_job_next_run_time_seconds', 'Next scheduled run of the agent job', ['cluster', 'job']);
+  private readonly streamLag = this.g('pgkeep_stream_lag_bytes', 'Bytes the supervised wal stream is behind the server', ['cluster', 'stream']);
+  /** The series set for each cluster by its last update: a series not set again is removed, never left stale. */
+  private readonly seen = new Map<string, Map<string, [Gauge, Record<string, string>]>>();
 
   /** Refresh every metric of one cluster from its status. */
   update(s: ClusterStatus): void {
     const c = { cluster: s.cluster };
+    const set = new Map<string, [Gauge, Record<string, string>]>();
     const put = (g: Gauge, labels: Record<string, string>, v: number | null | undefined) => {
-      if (v === null || v === undefined || !Number.isFinite(v)) g.remove(labels);
-      else g.set(labels, v);
+      if (v === null || v === undefined || !Number.isFinite(v)) return;
+      g.set(labels, v);
+      set.set(JSON.stringify([(g as unknown as { name: string }).name, labels]), [g, labels]);
     };
     for (const kind of ['physical', 'logical']) {
       const b = s.backups.newestByKind[kind];
@@ -60,11 +64,19 @@ export class MonitorMetrics {
     put(this.walTotal, c, s.walFree?.totalBytes);
     for (const ch of s.checks) put(this.checkState, { ...c, check: ch.check }, CHECK_STATES.indexOf(ch.state));
     for (const [job, j] of Object.entries(s.jobs)) {
-      put(this.jobSuccess, { job }, j.result === undefined || j.result === 'running' ? undefined : Number(j.result === 'ok'));
-      put(this.jobLastRun, { job }, seconds(j.lastRun));
-      put(this.jobNextRun, { job }, seconds(j.nextRun));
+      put(this.jobSuccess, { ...c, job }, j.result === undefined || j.result === 'running' ? undefined : Number(j.result === 'ok'));
+      put(this.jobLastRun, { ...c, job }, seconds(j.lastRun));
+      put(this.jobNextRun, { ...c, job }, seconds(j.nextRun));
     }
-    for (const [stream, st] of Object.entries(s.streams)) put(this.streamLag, { stream }, st.lagBytes);
+    for (const [stream, st] of Object.entries(s.streams)) put(this.streamLag, { ...c, stream }, st.lagBytes);
+    for (const [key, [g, labels]] of this.seen.get(s.cluster) ?? []) if (!set.has(key)) g.remove(labels);
+    this.seen.set(s.cluster, set);
+  }
+
+  /** Remove every series of a cluster (no longer monitored). */
+  forget(cluster: string): void {
+    for (const [g, labels] of this.seen.get(cluster)?.values() ?? []) g.remove(labels);
+    this.seen.delete(cluster);
   }
 
   /** The text exposition format. */

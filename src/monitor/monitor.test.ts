@@ -179,7 +179,7 @@ faultTest('an archiver failing on an unwritable repository raises "archive stall
     assert.equal(value('pgkeep_backup_last_success\\{cluster="test",kind="physical"\\}'), 1);
     assert.equal(value('pgkeep_check_state\\{cluster="test",check="archive"\\}'), 0);
     assert.equal(value('pgkeep_recoverable_oldest_time_seconds\\{cluster="test"\\}'), Date.parse(s.window.oldest.time) / 1000);
-    assert.equal(value('pgkeep_job_next_run_time_seconds\\{job="nightly"\\}'), Date.parse('2099-01-01T01:00:00.000Z') / 1000);
+    assert.equal(value('pgkeep_job_next_run_time_seconds\\{cluster="test",job="nightly"\\}'), Date.parse('2099-01-01T01:00:00.000Z') / 1000);
     assert.ok(value('pgkeep_wal_free_bytes\\{cluster="test"\\}') > 0);
   } finally {
     await server.close();
