@@ -54,6 +54,10 @@ test('archive: failing now is CRITICAL; the backlog and its age warn by the thre
   assert.equal(runChecks(far, m)[0]!.state, 'CRITICAL', runChecks(far, m)[0]!.reason);
   assert.equal(buildStatus(far, runChecks(far, m)).archive!.segments, 0xa0 - 0x09 - 1);
   assert.equal(stateOf(facts({}, { archiveCommand: '' }), 'archive'), 'CRITICAL');
+  // Failures since the previous round, though archiving succeeded since: flaky, WARN (failed_count rising).
+  const flaky = { ...facts().server!.archiver, failedCount: 5, lastFailedWal: '000000010000000000000008', lastFailedTime: ago(40) };
+  assert.equal(stateOf(facts({ previousFailedCount: 3 }, { archiver: flaky }), 'archive'), 'WARN');
+  assert.equal(stateOf(facts({ previousFailedCount: 5 }, { archiver: flaky }), 'archive'), 'OK');
   assert.equal(stateOf(facts({}, { archiveMode: 'off' }), 'archive'), 'WARN');
   assert.equal(stateOf(facts({}, { inRecovery: true }), 'archive'), 'OK');
   assert.equal(stateOf(facts({ server: undefined, serverError: 'down' }), 'archive'), 'UNKNOWN');

@@ -20,6 +20,8 @@ export interface GatherOptions {
   /** Bound of the whole round (default 30 s); the server and repository are then reported unreachable. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** failed_count seen by the previous round: failures since then are reported even when archiving recovered. */
+  previousFailedCount?: number;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -32,7 +34,7 @@ export function clusterSettingsOf(config: PgkeepConfig, cluster: string) {
 export async function gatherClusterFacts(config: PgkeepConfig, cluster: string, opts: GatherOptions = {}): Promise<ClusterFacts> {
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  const facts: ClusterFacts = { cluster, at: new Date() };
+  const facts: ClusterFacts = { cluster, at: new Date(), previousFailedCount: opts.previousFailedCount };
   const settings = clusterSettingsOf(config, cluster);
   await Promise.all([serverFacts(facts, settings, signal), repositoryFacts(facts, config, cluster, signal)]);
   pgdataFacts(facts, settings.pgdata);

@@ -46,6 +46,8 @@ interface ClusterLoop {
   busy?: Promise<void>;
   /** The last state of each check (absent before the first round). */
   states: Map<CheckName, CheckState>;
+  /** pg_stat_archiver.failed_count at the last round that reached the server. */
+  failedCount?: number;
 }
 
 export function startMonitor(o: MonitorOptions): MonitorHandle {
@@ -73,9 +75,14 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
 
   const round = async (cluster: string, loop: ClusterLoop) => {
     try {
-      const status = await clusterStatus(config, cluster, { signal: abort.signal, timeoutMs: Math.max(30_000, config.monitor.intervalMs) });
+      const status = await clusterStatus(config, cluster, {
+        signal: abort.signal, timeoutMs: Math.max(30_000, config.monitor.intervalMs),
+        // Failures since the last round tell of a flaky archiver; while it was CRITICAL they are the stall itself.
+        previousFailedCount: loop.states.get('archive') === 'CRITICAL' ? undefined : loop.failedCount,
+      });
       if (abort.signal.aborted || loops.get(cluster) !== loop) return; // stopped, or dropped by a reload meanwhile
       metrics.update(status);
+      if (status.archive) loop.failedCount = status.archive.failedCount;
       emit({ type: 'round', status });
       for (const c of status.checks) {
         const before = loop.states.get(c.check) ?? null;

@@ -46,6 +46,8 @@ export interface ClusterFacts {
   backups?: BackupSummary[];
   walCheck?: WalCheckReport;
   agent?: AgentState;
+  /** pg_stat_archiver.failed_count of the previous round (the loop's memory; absent for one-shot status). */
+  previousFailedCount?: number;
   /** The state file exists but cannot be read or parsed. */
   agentError?: string;
 }

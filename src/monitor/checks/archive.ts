@@ -33,6 +33,12 @@ export function archiveCheck(f: ClusterFacts, m: MonitorSettings): HealthCheck {
       `read archive_command's error in the server log, then run "pgkeep doctor --check-archive" as the server's OS user; ` +
       `common causes: the repository is not writable by that user, unreachable, or full. ${KEEP_WAL}`);
   }
+  const newFailures = f.previousFailedCount === undefined ? 0 : a.failedCount - f.previousFailedCount;
+  if (newFailures > 0) {
+    return result('archive', 'WARN', `archive_command failed ${newFailures} time(s) since the previous check ` +
+      `(last on ${a.lastFailedWal} at ${a.lastFailedTime?.toISOString()}), then succeeded: archiving is unreliable`,
+      `read archive_command's errors in the server log (a flaky network or storage, a timeout too short). ${KEEP_WAL}`);
+  }
   if (lag.segments !== null && lag.segments >= m.archiveBacklogCritical) {
     return result('archive', 'CRITICAL', `archive backlog: ${waiting} wait in pg_wal (critical from ${m.archiveBacklogCritical})`,
       `archiving is slower than the server writes WAL: check the repository's speed, or turn on async push ([archive]). ${KEEP_WAL}`);
