@@ -10,5 +10,6 @@ export { MonitorMetrics, defaultMetrics } from './metrics.js';
 export { serveMetrics, type MetricsServer, type ServeMetricsOptions } from './serve-metrics.js';
 export { notify, type Delivery, type StateChange } from './notify/index.js';
 export { redact as webhookOrigin } from './notify/event.js';
+export { readCheckMemory, type CheckMemory } from './check-memory.js';
 export { readAgentState, parseAgentState, type AgentState, type AgentJobState, type AgentStreamState } from './agent-state.js';
 export * from './types.js';

@@ -9,6 +9,7 @@ import { defaultMetrics, type MonitorMetrics } from './metrics.js';
 import { notify, stateChange, summaryLine, type Delivery, type StateChange } from './notify/index.js';
 import { clusterStatus, monitoredClusters } from './status.js';
 import type { CheckName, CheckState, ClusterStatus } from './types.js';
+import { readCheckMemory, writeCheckMemory, type CheckMemory } from './check-memory.js';
 
 export interface MonitorLog {
   info(msg: string): void;
@@ -32,6 +33,11 @@ export interface MonitorOptions {
   metrics?: MonitorMetrics;
   /** Wait before a notification's first retry (default 1 s). */
   notifyBackoffMs?: number;
+  /**
+   * Where the last state of every check is kept across restarts (check-memory.ts); without it a
+   * restarted loop re-sends the alerts of checks that are not OK and cannot see a recovery.
+   */
+  memoryFile?: string;
 }
 
 export interface MonitorHandle {
@@ -56,6 +62,21 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
   const abort = new AbortController();
   const loops = new Map<string, ClusterLoop>();
   const sending = new Set<Promise<void>>();
+  let memory: CheckMemory = {};
+  try {
+    memory = readCheckMemory(o.memoryFile);
+  } catch (e) {
+    o.log.warn(`cannot read the monitor's memory ${o.memoryFile} (alerts of checks that are not OK will be sent again): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const remember = (cluster: string, states: Map<CheckName, CheckState>) => {
+    if (!o.memoryFile) return;
+    memory[cluster] = Object.fromEntries(states);
+    try {
+      writeCheckMemory(o.memoryFile, memory);
+    } catch (e) {
+      o.log.warn(`cannot write the monitor's memory ${o.memoryFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   const emit = (e: MonitorEvent) => {
     try {
       o.onEvent?.(e);
@@ -84,16 +105,19 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
       metrics.update(status);
       if (status.archive) loop.failedCount = status.archive.failedCount;
       emit({ type: 'round', status });
+      let changed = false;
       for (const c of status.checks) {
         const before = loop.states.get(c.check) ?? null;
         loop.states.set(c.check, c.state);
         if (before === c.state || (before === null && c.state === 'OK')) continue;
+        changed = true;
         const change = stateChange({ cluster, check: c.check, from: before, to: c.state, reason: c.reason, fix: c.fix });
         if (c.state === 'OK') o.log.info(summaryLine(change));
         else o.log.warn(summaryLine(change));
         emit({ type: 'change', change });
         send(change);
       }
+      if (changed) remember(cluster, loop.states);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       o.log.error(`monitor round of cluster ${cluster} failed: ${error}`);
@@ -120,7 +144,7 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
     }
     for (const name of wanted) {
       if (loops.has(name)) continue;
-      const loop: ClusterLoop = { states: new Map() };
+      const loop: ClusterLoop = { states: new Map(Object.entries(memory[name] ?? {}) as [CheckName, CheckState][]) };
       loops.set(name, loop);
       schedule(name, loop, 0);
     }

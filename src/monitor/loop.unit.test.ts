@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
@@ -56,6 +56,36 @@ test('rounds repeat, changes are notified once, failing channels are logged, rel
     const after = events.length;
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(events.length, after, 'no round after stop');
+  } finally {
+    await hooks.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('with a memory file, a restarted loop repeats no alert and notifies what recovered while it was down', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'pgkeep-monitor-memory-'));
+  const hooks = await httpSink();
+  try {
+    const repo = await newPosixRepo(join(work, 'repo'));
+    await repo.close();
+    const file = join(work, 'pgkeep.toml');
+    writeFileSync(file, `[repo]\npath = "${join(work, 'repo')}"\n[cluster.a]\nconnection = "host=${work} port=1 connect_timeout=2"\n` +
+      `[monitor]\ninterval = "100ms"\n[notify]\nwebhook = "${hooks.url}/ok"\nretries = 0\n`);
+    const memoryFile = join(work, 'monitor-memory.json');
+    // Before the restart: the jobs check warned, the backups were missing, the server was down.
+    writeFileSync(memoryFile, JSON.stringify({ a: { jobs: 'WARN', backup_age: 'CRITICAL', archive: 'UNKNOWN', wal_space: 'UNKNOWN', replication_slots: 'UNKNOWN' } }));
+    const events: MonitorEvent[] = [];
+    const monitor = startMonitor({
+      config: loadConfig({ config: file }, {}), metrics: new MonitorMetrics(), memoryFile,
+      log: { info: () => {}, warn: () => {}, error: () => {} }, onEvent: (e) => events.push(e),
+    });
+    await until(() => events.filter((e) => e.type === 'round').length >= 3, 20_000, 'three rounds');
+    await monitor.stop();
+    const changes = events.flatMap((e) => (e.type === 'change' ? [`${e.change.check}:${e.change.from}->${e.change.to}`] : []));
+    assert.deepEqual(changes, ['jobs:WARN->OK']);
+    assert.equal(hooks.received.length, 1);
+    assert.equal(hooks.received[0]!.body.check, 'jobs');
+    assert.equal(JSON.parse(readFileSync(memoryFile, 'utf8')).a.jobs, 'OK');
   } finally {
     await hooks.close();
     rmSync(work, { recursive: true, force: true });
