@@ -21,16 +21,26 @@ const until = async (cond: () => boolean, ms: number, what: string) => {
   }
 };
 
-test('rounds repeat, changes are notified once, failing channels are logged, reload and stop work', async () => {
+/** A temporary directory with an empty posix repository and a webhook sink; `write` puts a config there (clusters unreachable). */
+async function scene(webhooks: string) {
   const work = mkdtempSync(join(tmpdir(), 'pgkeep-monitor-loop-'));
   const hooks = await httpSink();
+  const repo = await newPosixRepo(join(work, 'repo'));
+  await repo.close();
+  const file = join(work, 'pgkeep.toml');
+  const write = (clusters: string[]) => writeFileSync(file, `[repo]\npath = "${join(work, 'repo')}"\n` +
+    clusters.map((c) => `[cluster.${c}]\nconnection = "host=${work} port=1 connect_timeout=2"\n`).join('') +
+    `[monitor]\ninterval = "100ms"\n[notify]\nwebhook = "${webhooks.replace('SINK', hooks.url)}"\nretries = 0\ntimeout = "1s"\n`);
+  const cleanup = async () => {
+    await hooks.close();
+    rmSync(work, { recursive: true, force: true });
+  };
+  return { work, hooks, file, write, cleanup };
+}
+
+test('rounds repeat, changes are notified once, failing channels are logged, reload and stop work', async () => {
+  const { hooks, file, write, cleanup } = await scene('SINK/ok http://127.0.0.1:1/refused');
   try {
-    const repo = await newPosixRepo(join(work, 'repo'));
-    await repo.close();
-    const file = join(work, 'pgkeep.toml');
-    const write = (clusters: string[], extra = '') => writeFileSync(file, `[repo]\npath = "${join(work, 'repo')}"\n` +
-      clusters.map((c) => `[cluster.${c}]\nconnection = "host=${work} port=1 connect_timeout=2"\n`).join('') +
-      `[monitor]\ninterval = "100ms"\n[notify]\nwebhook = "${hooks.url}/ok http://127.0.0.1:1/refused"\nretries = 0\ntimeout = "1s"\n${extra}`);
     write(['a']);
     const events: MonitorEvent[] = [];
     const warnings: string[] = [];
@@ -57,20 +67,14 @@ test('rounds repeat, changes are notified once, failing channels are logged, rel
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(events.length, after, 'no round after stop');
   } finally {
-    await hooks.close();
-    rmSync(work, { recursive: true, force: true });
+    await cleanup();
   }
 });
 
 test('with a memory file, a restarted loop repeats no alert and notifies what recovered while it was down', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'pgkeep-monitor-memory-'));
-  const hooks = await httpSink();
+  const { work, hooks, file, write, cleanup } = await scene('SINK/ok');
   try {
-    const repo = await newPosixRepo(join(work, 'repo'));
-    await repo.close();
-    const file = join(work, 'pgkeep.toml');
-    writeFileSync(file, `[repo]\npath = "${join(work, 'repo')}"\n[cluster.a]\nconnection = "host=${work} port=1 connect_timeout=2"\n` +
-      `[monitor]\ninterval = "100ms"\n[notify]\nwebhook = "${hooks.url}/ok"\nretries = 0\n`);
+    write(['a']);
     const memoryFile = join(work, 'monitor-memory.json');
     // Before the restart: the jobs check warned, the backups were missing, the server was down.
     writeFileSync(memoryFile, JSON.stringify({ a: { jobs: 'WARN', backup_age: 'CRITICAL', archive: 'UNKNOWN', wal_space: 'UNKNOWN', replication_slots: 'UNKNOWN' } }));
@@ -87,7 +91,6 @@ test('with a memory file, a restarted loop repeats no alert and notifies what re
     assert.equal(hooks.received[0]!.body.check, 'jobs');
     assert.equal(JSON.parse(readFileSync(memoryFile, 'utf8')).a.jobs, 'OK');
   } finally {
-    await hooks.close();
-    rmSync(work, { recursive: true, force: true });
+    await cleanup();
   }
 });
