@@ -39,8 +39,8 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /**
- * The exit codes that are no error of the table above: success, and `wal get`'s answers to
- * restore_command, which PostgreSQL reads its own way (docs/exit-codes.md). Together with
+ * The exit codes that are no error of the table above: success, `wal get`'s answers to
+ * restore_command, which PostgreSQL reads its own way, and `status`'s Nagios states (docs/exit-codes.md). Together with
  * ERROR_CODES these are every exit code pgkeep uses; scripts/check-boundaries.mjs refuses a bare
  * number elsewhere.
  */
@@ -50,6 +50,11 @@ export const EXIT = {
   WAL_GET_NOT_FOUND: 1,
   /** `wal get`: a real failure; above 125, so that recovery stops instead of ending early. */
   WAL_GET_FAILED: 126,
+  /** `status`: Nagios's plugin codes, the worst state of the health checks (docs/exit-codes.md). */
+  STATUS_OK: 0,
+  STATUS_WARN: 1,
+  STATUS_CRITICAL: 2,
+  STATUS_UNKNOWN: 3,
 } as const;
 
 /** The exit code of an error code. */

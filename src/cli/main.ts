@@ -46,7 +46,9 @@ export async function main(argv: string[]): Promise<number> {
   // A closed stdout or stderr (`pgkeep ... | head`) is handled by runCli (run-cli.ts).
   const out = createOutput(jsonRequested);
   // As restore_command an interrupted `wal get` must not exit 1..125 ("not in the archive").
-  const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? EXIT.WAL_GET_FAILED : err.exitCode);
+  // `status` speaks Nagios: a run that could not check at all is UNKNOWN (3), whatever the error.
+  const failExit = (err: PgkeepError) => (commandWord(argv.slice(2)) === 'status' ? EXIT.STATUS_UNKNOWN : err.exitCode);
+  const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? EXIT.WAL_GET_FAILED : failExit(err));
   const interrupts = new Interrupts((err) => {
     out.error(err);
     process.exit(interruptedExit(err));
@@ -67,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         const err = interrupts.reason ?? toPgkeepError(e);
         out.error(err);
         if (err.code === 'INTERNAL' && e instanceof Error && e.stack && argv.includes('debug')) process.stderr.write(e.stack + '\n');
-        exitCode = interrupts.reason ? interruptedExit(err) : err.exitCode;
+        exitCode = interrupts.reason ? interruptedExit(err) : failExit(err);
       }
     },
   };
@@ -91,11 +93,11 @@ export async function main(argv: string[]): Promise<number> {
       // As restore_command, any exit code from 1 to 125 means "not in the archive" and recovery
       // would end there, early: a mistyped `wal get` line must abort recovery instead.
       if (isWalSub(argv.slice(2), 'get')) return EXIT.WAL_GET_FAILED;
-      return err.exitCode;
+      return failExit(err);
     }
     const err = toPgkeepError(e);
     out.error(err);
-    return err.exitCode;
+    return failExit(err);
   } finally {
     interrupts.uninstall();
   }

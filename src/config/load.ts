@@ -13,6 +13,7 @@ import { LOG_LEVELS, type LogLevel } from './log-level.js';
 import { type CheckpointMode, parseCheckpointMode } from './checkpoint-mode.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
+import { monitorSettings, notifySettings } from './monitor.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
 import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
 
@@ -214,6 +215,8 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
       keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),
       keepDays: env.PGKEEP_KEEP_DAYS !== undefined ? positiveInt(env.PGKEEP_KEEP_DAYS, 'PGKEEP_KEEP_DAYS') : (retentionT.keep_days as number | undefined),
     },
+    monitor: monitorSettings(doc.monitor as Table | undefined, file),
+    notify: notifySettings(doc.notify as Table | undefined, file),
     logLevel,
     json: flags.json ?? false,
     passphrase: {

@@ -4,6 +4,8 @@
  * their keys here (one line each).
  */
 
+import { MONITOR_FIELDS, NOTIFY_FIELDS } from './monitor-fields.js';
+
 export type FieldType = 'string' | 'integer' | 'boolean';
 
 export interface Section {
@@ -51,4 +53,6 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       level: 'string',
     },
   },
+  monitor: { fields: MONITOR_FIELDS }, // health checks, status, metrics (config/monitor.ts)
+  notify: { fields: NOTIFY_FIELDS }, // webhooks and e-mail on a check's state change (config/monitor.ts)
 };

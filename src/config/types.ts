@@ -1,5 +1,6 @@
 import type { LogLevel } from './log-level.js';
 import type { CheckpointMode } from './checkpoint-mode.js';
+import type { MonitorSettings, NotifySettings } from './monitor.js';
 
 /** Settings of one `[cluster.NAME]` table (or of flags/environment for the selected cluster). */
 export interface ClusterSettings {
@@ -47,6 +48,9 @@ export interface PgkeepConfig {
   repo: RepoSettings;
   backup: BackupSettings;
   retention: RetentionSettings;
+  /** [monitor]: health-check thresholds; [notify]: where alerts go. */
+  monitor: MonitorSettings;
+  notify: NotifySettings;
   logLevel: LogLevel;
   json: boolean;
   /** Where the passphrase comes from; the passphrase itself is read only when needed. */

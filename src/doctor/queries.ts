@@ -1,23 +1,9 @@
-/** The catalog queries only doctor needs: replication slots and what WAL they hold, table read access. */
+/** The catalog queries only doctor needs: table read access, where settings are set. */
 import type { Queryable } from '../pg/catalog.js';
-import type { ReadAccessFacts, SettingSource, SlotFacts } from './types.js';
+import type { ReadAccessFacts, SettingSource } from './types.js';
 
-export async function slotFacts(db: Queryable, inRecovery: boolean): Promise<SlotFacts[]> {
-  const current = inRecovery ? 'pg_last_wal_receive_lsn()' : 'pg_current_wal_lsn()';
-  const { rows } = await db.query(`
-    SELECT slot_name, slot_type, active, wal_status,
-           CASE WHEN restart_lsn IS NULL THEN NULL ELSE pg_wal_lsn_diff(${current}, restart_lsn)::bigint END AS held,
-           safe_wal_size::bigint AS safe
-      FROM pg_replication_slots ORDER BY slot_name`);
-  return rows.map((r) => ({
-    name: r.slot_name as string,
-    type: r.slot_type === 'logical' ? 'logical' : 'physical',
-    active: Boolean(r.active),
-    walStatus: (r.wal_status as string | null) ?? null,
-    heldBytes: r.held === null ? null : Math.max(0, Number(r.held)),
-    safeWalSize: r.safe === null ? null : Number(r.safe),
-  }));
-}
+/** Replication slots are read by the monitor too: the query lives in pg/catalog. */
+export { slotFacts } from '../pg/catalog.js';
 
 /**
  * What pg_dump must be able to read in the connected database: every table, view, materialized

@@ -1,6 +1,8 @@
 /** What `doctor` checks and reports. */
 import type { PgkeepError } from '../errors.js';
-import type { ArchiverStats, HbaRule, ReplicationUsage, RoleFacts, ServerInfo, Setting } from '../pg/catalog.js';
+import type { ArchiverStats, HbaRule, ReplicationUsage, RoleFacts, ServerInfo, Setting, SlotFacts } from '../pg/catalog.js';
+
+export type { SlotFacts } from '../pg/catalog.js';
 import type { ControlData } from '../pg/control.js';
 import type { ClusterLayout } from '../pg/layout.js';
 import type { PgTool } from '../pg/bin.js';
@@ -109,17 +111,6 @@ export interface PgdataFacts {
   controlToolMajor?: number;
 }
 
-export interface SlotFacts {
-  name: string;
-  type: 'physical' | 'logical';
-  active: boolean;
-  /** reserved | extended | unreserved | lost (null when it never reserved WAL). */
-  walStatus: string | null;
-  /** Bytes of WAL between restart_lsn and the current WAL position (null when none reserved). */
-  heldBytes: number | null;
-  /** Bytes that can still be written before the slot is lost (null = no limit). */
-  safeWalSize: number | null;
-}
 
 export interface ReadAccessFacts {
   /** Member of pg_read_all_data (PostgreSQL 14+). */

@@ -14,3 +14,5 @@ export * from './catalog/databases-roles.js';
 export * from './catalog/objects.js';
 export * from './catalog/columns.js';
 export * from './catalog/doctor-facts.js';
+export * from './catalog/replication-slots.js';
+export * from './catalog/wal-position.js';

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Runner } from '../context.js';
 import { formatDuration, type PgkeepConfig } from '../../config/index.js';
 import { redactConnInfo } from '../../config/conninfo.js';
+import { redact as webhookOrigin } from '../../monitor/notify/event.js';
 import { describeConnection, resolveConnection } from '../../pg/connect.js';
 
 export interface ConfigReport {
@@ -29,6 +30,9 @@ export interface ConfigReport {
   repo: Omit<PgkeepConfig['repo'], 'signal'>;
   backup: PgkeepConfig['backup'];
   retention: PgkeepConfig['retention'];
+  monitor: PgkeepConfig['monitor'];
+  /** Webhook URLs by their origin only (a Slack URL's path is its secret); the SMTP password never. */
+  notify: PgkeepConfig['notify'];
   logLevel: string;
   passphrase: string;
 }
@@ -51,6 +55,8 @@ export function configReport(config: PgkeepConfig, env: NodeJS.ProcessEnv = proc
     repo,
     backup: config.backup,
     retention: config.retention,
+    monitor: config.monitor,
+    notify: { ...config.notify, webhooks: config.notify.webhooks.map(webhookOrigin), slackWebhooks: config.notify.slackWebhooks.map(webhookOrigin) },
     logLevel: config.logLevel,
     passphrase: config.passphrase.fromEnv ? 'from PGKEEP_PASSPHRASE'
       : config.passphrase.file ? `from file ${config.passphrase.file}` : 'none',
@@ -77,6 +83,10 @@ export function renderConfigReport(r: ConfigReport): string {
     ['passphrase', r.passphrase],
     ['retention.keep_last', r.retention.keepLast],
     ['retention.keep_days', r.retention.keepDays],
+    ['monitor.interval', formatDuration(r.monitor.intervalMs)],
+    ['monitor.state_file', r.monitor.stateFile],
+    ['notify', [...r.notify.webhooks.map((u) => `webhook ${u}`), ...r.notify.slackWebhooks.map((u) => `slack ${u}`),
+      ...(r.notify.smtp ? [`e-mail via ${r.notify.smtp.host}:${r.notify.smtp.port} to ${r.notify.smtp.to.join(', ')}`] : [])].join('; ') || '(nobody)'],
     ['log level', r.logLevel],
   ];
   const shown = rows.filter(([, v]) => v !== undefined && v !== null);

@@ -4,19 +4,9 @@
  * fills and the server stops) and archive_timeout (the RPO of a quiet server).
  */
 import type { DoctorCheck, DoctorFacts, SlotFacts } from '../types.js';
+import { humanBytes as human } from '../../words.js';
 import { confChange } from './advice.js';
 import { asked, check, setting } from './make.js';
-
-function human(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
 
 /** A size setting (max_wal_size, max_slot_wal_keep_size: in MB) in bytes; -1 stays -1. */
 function mbSetting(facts: DoctorFacts, name: string): number | undefined {
