@@ -19,7 +19,7 @@ import pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
-import { findPgBinDir, findPgTool, pgToolPath, type PgBinDir } from './bin.js';
+import { pgToolPath, } from './bin.js';
 import { readControlData } from './control.js';
 import type { ConfValue } from './conf-file.js';
 import type { HbaReport } from './restored-hba.js';
@@ -27,24 +27,17 @@ import { chownTreeToServerUser, ensureTraversable, runProgram, runProgramSync, s
 import { freePort, makeBaseDir } from './local-cluster/base-dir.js';
 import { moveConfigOut, prepareAuthFiles, updateIncludeFile, writeOwnSettings } from './local-cluster/config-files.js';
 import { runInitdb } from './local-cluster/initdb.js';
-import type { LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
-import { fileSize, readFrom, startFailureReason, tail } from './local-cluster/output-text.js';
+import type { ClusterInit, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
+import { fileSize, readFrom, tail } from './local-cluster/output-text.js';
 import { installSafetyNet, live } from './local-cluster/safety-net.js';
+import { runPsql, withSuperuserClient } from './local-cluster/clients.js';
+import { serverReachableBin } from './local-cluster/server-bin.js';
+import { isPortConflict, pgCtlStartArgs, startError } from './local-cluster/start-args.js';
 
 export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
 export { freePort } from './local-cluster/base-dir.js';
 
 const PORT_RETRIES = 4;
-
-/**
- * The server binaries, reachable by the OS user the server runs as (as root: postgres). npm's
- * binaries live in the checkout, which may sit under a 0700 /root: say so before initdb fails.
- */
-async function serverReachableBin(opts: { pgBin?: string; major?: number }): Promise<PgBinDir> {
-  const bin = await findPgBinDir(opts);
-  ensureTraversable(pgToolPath(bin.binDir, 'postgres'));
-  return bin;
-}
 
 export class LocalCluster {
   readonly baseDir: string;
@@ -67,10 +60,7 @@ export class LocalCluster {
   private _running = false;
   private destroyed = false;
 
-  private constructor(init: {
-    baseDir: string; dataDir: string; binDir: string; major: number; version: string; superuser: string;
-    port: number; portIsFixed: boolean; removeDataDir: boolean; listen: string;
-  }) {
+  private constructor(init: ClusterInit) {
     this.baseDir = init.baseDir;
     this.dataDir = init.dataDir;
     this.socketDir = join(init.baseDir, 'socket');
@@ -210,27 +200,21 @@ export class LocalCluster {
     if (this._running) return;
     for (let attempt = 1; ; attempt++) {
       const logStart = fileSize(this.logFile);
-      const args = ['start', '-D', this.dataDir, '-l', this.logFile, '-t', String(opts.timeoutSeconds ?? 120)];
-      args.push(opts.wait === false ? '-W' : '-w');
-      if (this.configDir) args.push('-o', `-c config_file=${this.configFile}`);
+      const args = pgCtlStartArgs(this.dataDir, this.logFile, this.configDir ? this.configFile : undefined, opts);
       const r = await this.run('pg_ctl', args);
       if (r.code === 0) {
         this._running = true;
         return;
       }
       const log = readFrom(this.logFile, logStart);
-      if (!this.portIsFixed && attempt < PORT_RETRIES && /could not bind|Address already in use|could not create any TCP\/IP sockets/.test(log)) {
+      if (!this.portIsFixed && attempt < PORT_RETRIES && isPortConflict(log)) {
         this._port = await freePort();
         updateIncludeFile(this.dataDir, { port: this._port });
         continue;
       }
       // pg_ctl may have left a server that is still starting (timeout): stop it.
       if (existsSync(join(this.dataDir, 'postmaster.pid'))) await this.run('pg_ctl', ['stop', '-D', this.dataDir, '-m', 'immediate', '-w']);
-      const reason = startFailureReason(log);
-      throw new PgkeepError('SERVER_NOT_READY', `PostgreSQL in ${this.dataDir} did not start (port ${this._port})${reason ? `: ${reason}` : ''}`, {
-        hint: `server log ${this.logFile}:\n${tail(log || r.stderr || r.stdout, 20)}`,
-        details: { dataDir: this.dataDir, port: this._port, logFile: this.logFile },
-      });
+      throw startError(this.dataDir, this._port, this.logFile, log || r.stderr || r.stdout);
     }
   }
 
@@ -285,20 +269,9 @@ export class LocalCluster {
     await this.withClient(database, (c) => c.query(sql));
   }
 
-  private async withClient<R>(database: string, fn: (c: pg.Client) => Promise<R>): Promise<R> {
+  private withClient<R>(database: string, fn: (c: pg.Client) => Promise<R>): Promise<R> {
     this.checkNotDestroyed();
-    // Socket connections as the superuser are trusted by initdb's pg_hba.conf (and setHba keeps that).
-    const client = new pg.Client({
-      host: this.socketDir, port: this._port, user: this.superuser, database, password: async () => undefined,
-      ssl: false, application_name: 'pgkeep-local-cluster',
-    } as unknown as pg.ClientConfig);
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end().catch(() => {});
-    }
+    return withSuperuserClient({ socketDir: this.socketDir, port: this._port, user: this.superuser, database }, fn);
   }
 
   /** libpq key=value string reaching the cluster over its unix socket as the superuser. */
@@ -324,15 +297,9 @@ export class LocalCluster {
    * Run psql against the cluster as the superuser (-X, ON_ERROR_STOP); returns stdout.
    * Example: `await c.psql(['-c', 'select 1'])`, `await c.psql(['-f', file], { database: 'app' })`.
    */
-  async psql(args: string[], opts: { database?: string; input?: string; user?: string } = {}): Promise<string> {
-    // psql of any major talks to any server; the npm server binaries have none, so look beyond binDir.
-    const psql = await findPgTool('psql', { pgBin: this.binDir });
-    const r = await runProgram(psql.path, [
-      '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.socketDir, '-p', String(this._port),
-      '-U', opts.user ?? this.superuser, '-d', opts.database ?? 'postgres', ...args,
-    ], { asServerUser: false, input: opts.input, env: { PGCONNECT_TIMEOUT: '30' } });
-    if (r.code !== 0) throw new PgkeepError('SERVER_NOT_READY', `psql ${args.join(' ')} failed (exit ${r.code}): ${tail(r.stderr, 10)}`);
-    return r.stdout;
+  psql(args: string[], opts: { database?: string; input?: string; user?: string } = {}): Promise<string> {
+    return runPsql({ binDir: this.binDir, socketDir: this.socketDir, port: this._port, user: opts.user ?? this.superuser, database: opts.database ?? 'postgres' },
+      args, opts.input);
   }
 
   /** Tail of the server log (for failure messages in tests). */

@@ -64,3 +64,17 @@ export interface StartOptions {
   /** Seconds pg_ctl waits (default 120). */
   timeoutSeconds?: number;
 }
+
+/** What LocalCluster's constructor is given by create() and attach(). */
+export interface ClusterInit {
+  baseDir: string;
+  dataDir: string;
+  binDir: string;
+  major: number;
+  version: string;
+  superuser: string;
+  port: number;
+  portIsFixed: boolean;
+  removeDataDir: boolean;
+  listen: string;
+}
