@@ -8,9 +8,7 @@
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
-import type { RepoCore } from './core.js';
-import type { Codec } from './codec.js';
-import { blobBound, encodeBlob, sha256 } from './blob.js';
+import { blobBound, encodeBlob, } from './blob.js';
 import { batchReader, isContentReader, type Content, type ContentCheck } from './chunker.js';
 import { PackWriter } from './pack-writer.js';
 import { WorkerPool } from './worker-pool.js';
@@ -20,20 +18,9 @@ import { BufferPool } from './buffer-pool.js';
 import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
 import { writeFileListParts } from './file-list-writer.js';
 import type { WriterSetup } from './writer-setup.js';
-import {
-  MANIFEST_FORMAT, type ChunkRef, type FileEntry, type FileListPart, type FileRecord,
-  type SnapshotKind, type SnapshotManifest, type SnapshotStats,
-} from './manifest.js';
-
-/** Content goes to the workers in batches of whole chunks of about this size (fewer, larger tasks). */
-const BATCH_BYTES = 1024 * 1024;
-/** Batches in flight (read, being encoded, waiting to be appended) per job, for batches of BATCH_BYTES. */
-const BATCHES_PER_JOB = 3;
-
-/** Bytes per batch: a whole number of chunks, at least one. */
-export function batchSizeFor(chunkSize: number): number {
-  return Math.max(1, Math.floor(BATCH_BYTES / chunkSize)) * chunkSize;
-}
+import { emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
+import { MANIFEST_FORMAT } from './manifest.js';
+import type { ChunkRef, FileEntry, FileRecord, SnapshotKind, SnapshotManifest, SnapshotStats } from './manifest.js';
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
 
@@ -52,9 +39,7 @@ export class SnapshotWriter {
   private readonly buffers: BufferPool;
   private readonly outs: BufferPool;
   private state: State = 'open';
-  private readonly counters: SnapshotStats = {
-    files: 0, logicalBytes: 0, storedBytes: 0, reusedBytes: 0, newChunks: 0, reusedChunks: 0, reusedFiles: 0,
-  };
+  private readonly counters: SnapshotStats = emptyStats();
 
   constructor(private readonly s: WriterSetup) {
     this.id = s.id;
@@ -62,12 +47,11 @@ export class SnapshotWriter {
     this.kind = s.kind;
     tuneGcForBulkData();
     this.pool = new WorkerPool(s.jobs, s.core.key);
-    this.batchSize = batchSizeFor(s.core.chunkSize);
-    // bounded memory whatever the chunk size: fewer batches in flight when they are larger
-    const inflight = Math.max(s.jobs + 1, Math.min(s.jobs * BATCHES_PER_JOB, Math.floor((s.jobs * BATCHES_PER_JOB * BATCH_BYTES) / this.batchSize)));
+    const { batchSize, inflight } = writerMemory(s.jobs, s.core.chunkSize);
+    this.batchSize = batchSize;
     this.sem = new Semaphore(inflight);
-    this.buffers = new BufferPool(this.batchSize, inflight + 2);
-    this.outs = new BufferPool((this.batchSize / s.core.chunkSize) * blobBound(s.core.chunkSize), inflight + 2);
+    this.buffers = new BufferPool(batchSize, inflight + 2);
+    this.outs = new BufferPool((batchSize / s.core.chunkSize) * blobBound(s.core.chunkSize), inflight + 2);
     this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
   }
 
@@ -188,7 +172,7 @@ export class SnapshotWriter {
    * (the file was not read whole); each chunk keeps its own.
    */
   addPatchedFile(entry: FileEntry & { size: number }, previous: FileRecord,
-    runs: readonly { offset: number; length: number; content: Content }[]): Promise<FileRecord> {
+    runs: readonly PatchRun[]): Promise<FileRecord> {
     const p = this.patch(entry, previous, runs);
     this.inflight.add(p);
     p.catch(() => undefined).finally(() => this.inflight.delete(p));
@@ -196,7 +180,7 @@ export class SnapshotWriter {
   }
 
   private async patch(entry: FileEntry & { size: number }, previous: FileRecord,
-    runs: readonly { offset: number; length: number; content: Content }[]): Promise<FileRecord> {
+    runs: readonly PatchRun[]): Promise<FileRecord> {
     this.checkOpen();
     const { chunkSize } = this.s.core;
     if (previous.chunks.some((c, i) => c.offset !== i * chunkSize) || runs.some((r) => r.offset % chunkSize !== 0)) {
@@ -208,15 +192,7 @@ export class SnapshotWriter {
       const chunks: ChunkRef[] = [];
       let size = entry.size;
       let from = 0;
-      const keep = (upTo: number) => {
-        for (let i = Math.ceil(from / chunkSize); i < upTo / chunkSize && i < count; i++) {
-          const c = previous.chunks[i];
-          if (!c) throw new PgkeepError('INTERNAL', `cannot patch "${entry.path}": chunk ${i} is neither read nor in the previous record`);
-          chunks[i] = { ...c };
-          this.counters.reusedChunks++;
-          this.counters.reusedBytes += c.size;
-        }
-      };
+      const keep = (upTo: number) => keepPreviousChunks(previous, chunks, { from, upTo, count, chunkSize }, this.counters);
       for (const r of runs) {
         keep(r.offset);
         const end = await this.storeRun(r.offset, r.content, previous, undefined, chunks);
@@ -245,16 +221,8 @@ export class SnapshotWriter {
   private async storeBatch(offset: number, input: Buffer, length: number, prev: FileRecord | undefined,
     check: ContentCheck | undefined, whole: ReturnType<typeof createHash> | undefined, after: Promise<unknown>): Promise<ChunkRef[]> {
     const { chunkSize } = this.s.core;
-    const first = offset / chunkSize;
     const count = Math.ceil(length / chunkSize);
-    const befores: (ChunkRef | undefined)[] = [];
-    const expects: (string | undefined)[] = [];
-    for (let i = 0; i < count; i++) {
-      const before = prev?.chunks[first + i];
-      const size = Math.min(chunkSize, length - i * chunkSize);
-      befores.push(before);
-      expects.push(before && before.offset === offset + i * chunkSize && before.size === size ? before.sha256 : undefined);
-    }
+    const { befores, expects } = previousChunks(prev, offset, length, chunkSize);
     let data = input;
     let out = this.outs.take(this.outs.size);
     try {
