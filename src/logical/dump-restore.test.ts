@@ -12,41 +12,11 @@ import { dump } from './dump/index.js';
 import { restoreDump } from './restore/index.js';
 import { listDump } from './restore/list.js';
 import type { DumpFormat } from './meta.js';
+import { databaseFacts, fingerprints, PARTS, partitionFacts, relations, SHOP } from './test-dump-restore.js';
 
 let cluster: LocalCluster;
 let dir: string;
 let repo: Repository & { closeAll(): Promise<void> };
-
-const SHOP = `
-  CREATE SCHEMA sales;
-  CREATE TABLE sales.orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2) CHECK (amount >= 0),
-    note text, created timestamptz DEFAULT '2026-01-01');
-  CREATE INDEX orders_customer ON sales.orders (customer);
-  CREATE TABLE sales.lines (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id int REFERENCES sales.orders (id), qty int);
-  CREATE TABLE public.notes ("Key" text PRIMARY KEY, body text, data bytea);
-  CREATE VIEW sales.totals AS SELECT customer, sum(amount) FROM sales.orders GROUP BY customer;
-  COMMENT ON TABLE sales.orders IS 'the orders';
-  INSERT INTO sales.orders (customer, amount, note)
-    SELECT 'c' || (g % 17), g * 1.5, CASE WHEN g % 5 = 0 THEN NULL ELSE E'n\\t"' || g || E'\\n' END FROM generate_series(1, 500) g;
-  INSERT INTO sales.lines (order_id, qty) SELECT 1 + g % 500, g FROM generate_series(1, 800) g;
-  INSERT INTO public.notes VALUES ('ä ✓', E'multi\\nline', '\\x00ff'), ('', NULL, NULL);
-`;
-const TABLES = ['sales.orders', 'sales.lines', 'public.notes'];
-
-async function fingerprints(db: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const t of TABLES) {
-    const r = await cluster.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`, [], db);
-    out[t] = r[0].f;
-  }
-  return out;
-}
-
-async function relations(db: string, schema: string): Promise<string[]> {
-  const r = await cluster.query(`SELECT c.relname || ':' || c.relkind::text AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = $1 ORDER BY 1`, [schema], db);
-  return r.map((x: { r: string }) => x.r);
-}
 
 const settings = (db = 'postgres') => cluster.connectionSettings(db);
 
@@ -77,8 +47,8 @@ for (const format of ['custom', 'directory', 'plain'] as DumpFormat[]) {
     await cluster.exec(`CREATE DATABASE ${target}`);
     const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: target, jobs: format === 'directory' ? 2 : undefined });
     assert.equal(r.errorCount, 0);
-    assert.deepEqual(await fingerprints(target), await fingerprints('shop'));
-    assert.deepEqual(await relations(target, 'sales'), await relations('shop', 'sales'));
+    assert.deepEqual(await fingerprints(cluster, target), await fingerprints(cluster, 'shop'));
+    assert.deepEqual(await relations(cluster, target, 'sales'), await relations(cluster, 'shop', 'sales'));
   });
 }
 
@@ -104,9 +74,9 @@ test('one table restored into a fresh database: that table, its index and constr
   await cluster.exec('CREATE DATABASE one_table');
   const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'one_table', tables: ['sales.orders'] });
   assert.equal(r.errorCount, 0);
-  assert.deepEqual(await relations('one_table', 'sales'), ['orders:r', 'orders_customer:i', 'orders_id_seq:S', 'orders_pkey:i']);
-  assert.deepEqual(await relations('one_table', 'public'), []);
-  const [orig, copy] = [await fingerprints('shop'), await cluster.query(
+  assert.deepEqual(await relations(cluster, 'one_table', 'sales'), ['orders:r', 'orders_customer:i', 'orders_id_seq:S', 'orders_pkey:i']);
+  assert.deepEqual(await relations(cluster, 'one_table', 'public'), []);
+  const [orig, copy] = [await fingerprints(cluster, 'shop'), await cluster.query(
     `SELECT count(*) || ':' || md5(string_agg(x::text, ',' ORDER BY x::text)) AS f FROM sales.orders x`, [], 'one_table')];
   assert.equal(copy[0].f, orig['sales.orders']);
   const check = await cluster.query(`SELECT conname FROM pg_constraint WHERE conrelid = 'sales.orders'::regclass ORDER BY 1`, [], 'one_table');
@@ -127,7 +97,7 @@ test('restore stops at the first error and names the object; --continue-on-error
   assert.ok(r.errorCount >= 5, `errors: ${r.errorCount}`);
   assert.ok(r.parts[0]!.errors.some((e) => e.object === 'TABLE sales.orders' && /already exists/.test(e.message)));
   // Nothing was doubled.
-  assert.deepEqual((await fingerprints('shop'))['sales.orders']!.split(':')[0], '500');
+  assert.deepEqual((await fingerprints(cluster, 'shop'))['sales.orders']!.split(':')[0], '500');
 });
 
 test('--create recreates the dumped database under its own name', async () => {
@@ -158,7 +128,7 @@ test('--all: roles, databases, ownership and grants come back', async () => {
   assert.deepEqual(await cluster.query('SELECT tableowner FROM pg_tables WHERE tablename = $1', ['items'], 'app'), [{ tableowner: 'alice' }]);
   assert.deepEqual(await cluster.query(`SELECT has_table_privilege('bob', 'items', 'SELECT') AS s`, [], 'app'), [{ s: true }]);
   assert.deepEqual(await cluster.query('SELECT count(*)::int AS n FROM items', [], 'app'), [{ n: 2 }]);
-  assert.deepEqual(await fingerprints('shop'), await fingerprints('copy_custom'));
+  assert.deepEqual(await fingerprints(cluster, 'shop'), await fingerprints(cluster, 'copy_custom'));
   const pw = await cluster.query(`SELECT rolpassword IS NOT NULL AS has FROM pg_authid WHERE rolname = 'alice'`);
   assert.deepEqual(pw, [{ has: true }]);
 });
@@ -216,53 +186,17 @@ test('a failing pg_restore is a failure every time (big TOC onto a conflicting o
   await cluster.exec('DROP DATABASE big_toc');
 });
 
-const PARTS = `
-  CREATE SCHEMA sales; CREATE SCHEMA archive;
-  CREATE TABLE sales.events (id bigint GENERATED BY DEFAULT AS IDENTITY, at date NOT NULL, kind text NOT NULL,
-    amount int CHECK (amount >= 0), PRIMARY KEY (id, at, kind)) PARTITION BY RANGE (at);
-  CREATE INDEX events_kind ON sales.events (kind);
-  CREATE TABLE sales.events_2025 PARTITION OF sales.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (kind);
-  CREATE TABLE sales.events_2025_a PARTITION OF sales.events_2025 FOR VALUES IN ('a');
-  CREATE TABLE sales.events_2025_b PARTITION OF sales.events_2025 FOR VALUES IN ('b');
-  CREATE TABLE sales.events_2026 PARTITION OF sales.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
-  CREATE TABLE archive.events_2024 PARTITION OF sales.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-  CREATE INDEX events_2026_amount ON sales.events_2026 (amount);
-  INSERT INTO sales.events (at, kind, amount)
-    SELECT date '2024-01-01' + (g % 1000), CASE WHEN g % 3 = 0 THEN 'a' ELSE 'b' END, g FROM generate_series(1, 3000) g;
-  CREATE TABLE sales.stock (id serial PRIMARY KEY, item text);
-  CREATE TABLE sales.stock_old (moved date) INHERITS (sales.stock);
-  INSERT INTO sales.stock (item) VALUES ('p1'), ('p2');
-  INSERT INTO sales.stock_old (item, moved) VALUES ('c1', '2020-01-01');
-  CREATE TABLE sales.tags (tag text);
-  CREATE TABLE sales.tagged_stock () INHERITS (sales.stock, sales.tags);
-  INSERT INTO sales.tagged_stock (item, tag) VALUES ('t1', 'x');
-`;
-
-/** Rows per relation (partitions and children counted alone), and the partition tree. */
-async function partitionFacts(db: string): Promise<{ rows: Record<string, number>; tree: string[]; indexes: string[] }> {
-  const rels = await cluster.query(`SELECT n.nspname || '.' || c.relname AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname IN ('sales', 'archive') ORDER BY 1`, [], db);
-  const rows: Record<string, number> = {};
-  for (const { r } of rels) rows[r] = (await cluster.query(`SELECT count(*)::int AS n FROM ONLY ${r}`, [], db))[0].n;
-  const tree = (await cluster.query(`SELECT c.relname || ' <- ' || string_agg(i.inhrelid::regclass::text, ',' ORDER BY i.inhrelid::regclass::text) AS t
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname IN ('sales', 'archive') GROUP BY c.relname ORDER BY 1`, [], db)).map((x: { t: string }) => x.t);
-  const indexes = (await cluster.query(`SELECT schemaname || '.' || indexname AS i FROM pg_indexes WHERE schemaname IN ('sales', 'archive') ORDER BY 1`, [], db))
-    .map((x: { i: string }) => x.i);
-  return { rows, tree, indexes };
-}
-
 test('--table of a partitioned table brings every partition (all levels, other schemas) with its rows, indexes and identity', async () => {
   await cluster.exec('CREATE DATABASE parts');
   await cluster.exec(PARTS, 'parts');
-  const before = await partitionFacts('parts');
+  const before = await partitionFacts(cluster, 'parts');
   assert.equal(before.rows['archive.events_2024'], 1098);
   const d = await dump({ repo, clusterName: 'main', cluster: settings('parts') });
   await cluster.exec('DROP TABLE sales.events; DROP SCHEMA archive', 'parts');
   const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'parts', tables: ['sales.events'] });
   assert.equal(r.errorCount, 0);
   assert.deepEqual(r.warnings, []);
-  assert.deepEqual(await partitionFacts('parts'), before);
+  assert.deepEqual(await partitionFacts(cluster, 'parts'), before);
   assert.deepEqual(await cluster.query(`SELECT count(*)::int AS n, sum(amount)::int AS s FROM sales.events`, [], 'parts'), [{ n: 3000, s: 4501500 }]);
   // The identity sequence comes back with its value.
   assert.deepEqual(await cluster.query(`INSERT INTO sales.events (at, kind) VALUES ('2026-05-05', 'a') RETURNING id::int`, [], 'parts'), [{ id: 3001 }]);
@@ -270,7 +204,7 @@ test('--table of a partitioned table brings every partition (all levels, other s
   // Into a fresh database too: schemas of partitions elsewhere are created.
   await cluster.exec('CREATE DATABASE parts_copy');
   await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'parts_copy', tables: ['sales.events'] });
-  const copy = await partitionFacts('parts_copy');
+  const copy = await partitionFacts(cluster, 'parts_copy');
   assert.deepEqual(copy.rows, Object.fromEntries(Object.entries(before.rows).filter(([k]) => /events/.test(k))));
 });
 
@@ -279,24 +213,16 @@ test('--table of an inheritance parent brings its children and their rows; a chi
   await cluster.exec('CREATE DATABASE inh_copy');
   await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'inh_copy', tables: ['sales.stock'] }),
     (e: any) => e.code === 'UNSUPPORTED' && /tagged_stock/.test(e.message) && /sales\.tags/.test(e.message));
-  assert.deepEqual(await relations('inh_copy', 'sales'), [], 'nothing restored when refused');
+  assert.deepEqual(await relations(cluster, 'inh_copy', 'sales'), [], 'nothing restored when refused');
   const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'inh_copy', tables: ['sales.stock', 'sales.tags'] });
   assert.equal(r.errorCount, 0);
-  const rows = (await partitionFacts('inh_copy')).rows;
+  const rows = (await partitionFacts(cluster, 'inh_copy')).rows;
   assert.deepEqual(rows, { 'sales.stock': 2, 'sales.stock_old': 1, 'sales.tagged_stock': 1, 'sales.tags': 0 });
   assert.deepEqual(await cluster.query(`SELECT count(*)::int AS n FROM sales.stock`, [], 'inh_copy'), [{ n: 4 }]);
   assert.deepEqual(await cluster.query(`SELECT nextval('sales.stock_id_seq')::int AS n`, [], 'inh_copy'), [{ n: 5 }]);
 });
 
 /** What pg_dumpall keeps of a database beyond its objects: settings, owner, limit, grants, comment. */
-async function databaseFacts(db: string): Promise<Record<string, unknown>> {
-  const [row] = await cluster.query(`SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit, d.datistemplate AS template,
-      (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(d.datacl) a) AS acl, shobj_description(d.oid, 'pg_database') AS comment,
-      (SELECT array_agg(coalesce(r.rolname, '*') || ':' || array_to_string(s.setconfig, ',') ORDER BY r.rolname NULLS FIRST)
-         FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = d.oid) AS settings
-    FROM pg_database d WHERE d.datname = $1`, [db]);
-  return row;
-}
 
 test('--all keeps template1, postgres and user templates: contents and database-level settings; never template0', async () => {
   for (const { datname } of await cluster.query(`SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`)) {
@@ -315,8 +241,8 @@ test('--all keeps template1, postgres and user templates: contents and database-
   await cluster.exec('CREATE DATABASE tmpl_user IS_TEMPLATE true');
   await cluster.exec('CREATE TABLE starter (v text); INSERT INTO starter VALUES (\'hello\')', 'tmpl_user');
   const facts = async () => ({
-    template1: await databaseFacts('template1'), postgres: await databaseFacts('postgres'),
-    shop2: await databaseFacts('shop2'), tmpl_user: await databaseFacts('tmpl_user'),
+    template1: await databaseFacts(cluster, 'template1'), postgres: await databaseFacts(cluster, 'postgres'),
+    shop2: await databaseFacts(cluster, 'shop2'), tmpl_user: await databaseFacts(cluster, 'tmpl_user'),
   });
   const before = await facts();
 
@@ -354,7 +280,7 @@ test('--all keeps template1, postgres and user templates: contents and database-
   const p = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: plain.snapshotId, all: true });
   assert.equal(p.errorCount, 0);
   await contents();
-  assert.deepEqual(await databaseFacts('shop2'), before.shop2);
+  assert.deepEqual(await databaseFacts(cluster, 'shop2'), before.shop2);
 
   await reset();
 });

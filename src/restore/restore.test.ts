@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { LocalCluster, freePort } from '../pg/local-cluster.js';
-import { chownTreeToServerUser, ensureTraversable, lookupOsUser } from '../pg/server-user.js';
+import { lookupOsUser } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import { Repository, type FileRecord } from '../repo/index.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
@@ -18,6 +18,7 @@ import { newPosixRepo, TEST_KDF } from '../repo/test-utils.js';
 import { restore, MARKER_FILE, startRestored, type RestoreOptions } from './index.js';
 import { compareWithRecords, listTree } from './test-compare.js';
 import { rejectsWithCode } from '../test-support/archiving-source.js';
+import { createRestoreSource, tableSums, tcpSession } from './test-restore-source.js';
 import { backup } from '../backup/index.js';
 
 const PASSPHRASE = 'restore test passphrase';
@@ -34,51 +35,13 @@ let records: FileRecord[];
 let expected: Record<string, string>;
 const isRoot = process.getuid?.() === 0;
 
-/** md5 over each user table's rows in order, per database. */
-async function tableSums(c: LocalCluster): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const db of ['postgres', 'app']) {
-    const tables = await c.query<{ t: string }>(
-      "select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname not in ('pg_catalog', 'information_schema') order by 1", [], db);
-    for (const { t } of tables) {
-      const [row] = await c.query<{ m: string; n: string }>(`select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as m, count(*) as n from ${t} x`, [], db);
-      out[`${db}.${t}`] = `${row!.n}:${row!.m}`;
-    }
-  }
-  return out;
-}
-
 function opts(to: string, extra: Partial<RestoreOptions> = {}): RestoreOptions {
   return { repo, cluster: 'main', id: coldId, to, jobs: 2, access: { repo: repoDir, cluster: 'main', passphraseFile: passFile }, ...extra };
 }
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'pgkeep-restore-test-'));
-  tsDir = join(work, 'ts1');
-  mkdirSync(tsDir);
-  chownTreeToServerUser(tsDir);
-  ensureTraversable(tsDir);
-  src = await LocalCluster.create({ settings: { fsync: false } });
-  await src.start();
-  await src.exec(`create tablespace ts1 location '${tsDir}'`);
-  await src.exec('create database app');
-  await src.exec(`
-    create table small (id int primary key, v text);
-    insert into small select g, 'row ' || g from generate_series(1, 100) g;
-    create table big (id int primary key, payload text);
-    insert into big select g, repeat(md5(g::text), 4) from generate_series(1, 20000) g;
-    create table in_ts (id int, v text) tablespace ts1;
-    insert into in_ts select g, md5(g::text) from generate_series(1, 2000) g;
-    create unlogged table scratch (id int);
-    insert into scratch select generate_series(1, 100);
-  `, 'app');
-  await src.exec(`create table public.notes (id serial primary key, note text); insert into notes (note) values ('one'), ('two');`);
-  // The restored configuration must not make a restored cluster use the source's port and socket.
-  await src.exec(`alter system set port = ${src.port}`);
-  await src.exec(`alter system set unix_socket_directories = '${src.socketDir}'`);
-  await src.exec('checkpoint');
-  expected = await tableSums(src);
-  await src.stop('fast');
+  ({ src, tsDir, expected } = await createRestoreSource(work));
 
   repoDir = join(work, 'repo');
   passFile = join(work, 'passphrase');
@@ -138,14 +101,6 @@ test('restore of a cold backup: files, modes, mtimes, owners, tablespace remappe
     await cluster.destroy();
   }
 });
-
-/** Open and close a TCP session to 127.0.0.1:port as postgres. */
-async function tcpSession(port: number, password?: string): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password, connectionTimeoutMillis: 10000 });
-  client.on('error', () => {});
-  await client.connect();
-  await client.end();
-}
 
 const HOST_TRUST = /^\s*host\S*\s.*\btrust\b/m;
 

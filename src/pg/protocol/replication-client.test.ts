@@ -3,8 +3,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgkeepError } from '../../errors.js';
 import { LocalCluster } from '../local-cluster.js';
@@ -12,10 +10,10 @@ import { chownTreeToServerUser } from '../server-user.js';
 import { formatLsn, parseLsn, segmentFloor, DEFAULT_WAL_SEGMENT_SIZE } from '../lsn.js';
 import { parseTimelineHistory, walFileNameForLsn } from '../wal-name.js';
 import { parseBackupManifest } from './backup-manifest.js';
-import { verifyManifestEntries, type StoredFileFacts } from './manifest-verify.js';
+import { verifyManifestEntries, } from './manifest-verify.js';
 import { ReplicationClient } from './replication-client.js';
-import type { BackupEvent } from './base-backup-stream.js';
 import type { WalStream } from './wal-stream.js';
+import { consumeBackup } from './test-consume-backup.js';
 
 let cluster: LocalCluster;
 let tablespaceOid: number;
@@ -82,44 +80,6 @@ test('IDENTIFY_SYSTEM and SHOW match what SQL says', async () => {
     assert.equal((await rc.identifySystem()).systemId, ctl!.system_identifier);
   });
 });
-
-interface BackupResult {
-  events: BackupEvent[];
-  files: Map<string, StoredFileFacts>;
-  fileOrder: { archive: string; path: string }[];
-  manifest?: Buffer;
-}
-
-async function consumeBackup(stream: AsyncIterable<BackupEvent>, slow?: { pauseEveryBytes: number; ms: number }): Promise<BackupResult> {
-  const r: BackupResult = { events: [], files: new Map(), fileOrder: [] };
-  for await (const ev of stream) {
-    if (ev.type === 'file') {
-      const hash = createHash('sha256');
-      let size = 0;
-      let sinceSleep = 0;
-      await pipeline(ev.content, new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          sinceSleep += chunk.length;
-          if (slow && sinceSleep >= slow.pauseEveryBytes) {
-            sinceSleep = 0;
-            setTimeout(cb, slow.ms);
-          } else cb();
-        },
-      }));
-      assert.equal(size, ev.entry.size, ev.path);
-      if (ev.entry.type === 'file') r.files.set(ev.path, { size, sha256hex: hash.digest('hex') });
-      r.fileOrder.push({ archive: ev.archive, path: ev.path });
-      r.events.push({ ...ev, content: undefined as never });
-      if (slow) await sleep(1);
-    } else {
-      if (ev.type === 'manifest') r.manifest = ev.content;
-      r.events.push(ev);
-    }
-  }
-  return r;
-}
 
 test('BASE_BACKUP: every file arrives and matches the server manifest', async () => {
   await withReplication(async (rc) => {
