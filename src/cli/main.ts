@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
-import { GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
+import { AGENT_GRACE_MS, GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const interrupts = new Interrupts((err) => {
     out.error(err);
     process.exit(interruptedExit(err));
-  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : GRACE_MS);
+  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : commandWord(argv.slice(2)) === 'agent' ? AGENT_GRACE_MS : GRACE_MS);
   interrupts.install();
 
   let exitCode: number = EXIT.OK;

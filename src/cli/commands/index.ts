@@ -34,6 +34,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['restore-dump'], load: () => import('./restore-dump.js') },
   { names: ['restore-table'], load: () => import('./restore-table.js') },
   { names: ['copy'], load: () => import('./copy.js') },
+  { names: ['agent'], load: () => import('./agent.js') },
 ];
 
 /** Global options that take a value (their value is not the command name). */

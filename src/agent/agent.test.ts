@@ -1,0 +1,220 @@
+/**
+ * `pgkeep agent` through the real CLI, against one real cluster archiving into a posix
+ * repository: a scheduled backup runs on time and `list` shows it; SIGHUP picks up a new
+ * schedule (and keeps the old one when the new file is bad); a job never overlaps itself; a
+ * second agent is refused; the `wal stream` child killed with -9 is restarted and streams again;
+ * SIGTERM stops the agent cleanly within its bound; a run missed while it was down is reported.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { LocalCluster } from '../pg/local-cluster.js';
+import { newPosixRepo } from '../repo/test-utils.js';
+import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
+import { BIN, runCli, spawnCli, waitUntil, type CliProcess } from '../faults/cli-process.js';
+import { faultTest } from '../test-support/faults.js';
+import { agentPaths } from './state-path.js';
+import type { AgentStateFile } from './state-types.js';
+import { loadConfig } from '../config/index.js';
+
+let work: string;
+let home: string;
+let repoDir: string;
+let configFile: string;
+let stateFile: string;
+let cluster: LocalCluster;
+let agent: CliProcess;
+
+interface Event {
+  time: string;
+  event: string;
+  job?: string;
+  result?: string;
+  message: string;
+  [k: string]: unknown;
+}
+
+function events(p: CliProcess = agent): Event[] {
+  return p.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
+}
+
+function state(): AgentStateFile {
+  return JSON.parse(readFileSync(stateFile, 'utf8')) as AgentStateFile;
+}
+
+function writeConfig(schedule: Record<string, string | boolean>): void {
+  const lines = Object.entries(schedule).map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : v}`);
+  writeFileSync(configFile, `
+[repo]
+path = ${JSON.stringify(repoDir)}
+
+[agent]
+state_dir = ${JSON.stringify(join(work, 'state'))}
+stop_timeout = "30s"
+stream_backoff_max = "2s"
+
+[cluster.main]
+connection = ${JSON.stringify(cluster.connectionString())}
+pgdata = ${JSON.stringify(cluster.dataDir)}
+
+[cluster.main.schedule]
+${lines.join('\n')}
+`);
+}
+
+function startAgent(): CliProcess {
+  return spawnCli(['--config', configFile, 'agent'], { home });
+}
+
+async function snapshotIds(): Promise<string[]> {
+  const r = await runCli(['--config', configFile, '--json', 'list'], { home });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const rows = JSON.parse(r.stdout) as { id: string }[] | { snapshots: { id: string }[] };
+  return (Array.isArray(rows) ? rows : rows.snapshots).map((s) => s.id);
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pgkeep-agent-'));
+  home = join(work, 'home');
+  mkdirSync(home);
+  repoDir = join(work, 'repo');
+  mkdirSync(repoDir);
+  ensureTraversable(repoDir);
+  const repo = await newPosixRepo(repoDir, { chunkSize: 128 * 1024 });
+  await repo.close();
+  chownTreeToServerUser(repoDir);
+  configFile = join(work, 'pgkeep.toml');
+  cluster = await LocalCluster.create({
+    settings: {
+      wal_level: 'replica', archive_mode: 'on', max_wal_senders: 5, max_replication_slots: 5, fsync: false,
+      archive_command: `env -u PGKEEP_CONFIG ${process.execPath} ${BIN} --repo ${repoDir} --cluster main wal push %p`,
+    },
+    hba: ['local replication all trust'],
+  });
+  await cluster.start();
+  await cluster.exec('CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 20000) g;');
+  writeConfig({ backup_incremental: '*/5 * * * * *', stream: true, stream_slot: 'pgkeep_agent' });
+  stateFile = agentPaths(loadConfig({ config: configFile }, { HOME: home }), repoDir).stateFile;
+});
+
+after(async () => {
+  if (agent && !agent.exited()) {
+    agent.proc.kill('SIGKILL');
+    await agent.exit;
+  }
+  await cluster?.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('a backup scheduled every 5 s runs on its time, and list shows the snapshot it made', { timeout: 120_000 }, async () => {
+  agent = startAgent();
+  await waitUntil(() => events().some((e) => e.event === 'job-end'), 'the first scheduled backup to end', 60_000, 100);
+  const end = events().find((e) => e.event === 'job-end')!;
+  assert.equal(end.result, 'ok', `${end.message}\n${agent.stderr()}`);
+  const start = events().find((e) => e.event === 'job-start')!;
+  const at = new Date(start.time);
+  // On time: at a multiple of 5 s (croner fires within milliseconds; allow 1.5 s on a busy machine).
+  assert.ok((at.getUTCSeconds() % 5) * 1000 + at.getUTCMilliseconds() < 1500, `started at ${start.time}`);
+  const run = state().clusters.main!.jobs.backup_incremental!.lastRun!;
+  assert.equal(run.result, 'ok');
+  assert.equal(run.trigger, 'schedule');
+  const id = /^snapshot (\S+)$/.exec(run.message)?.[1];
+  assert.ok(id, `the run names its snapshot: ${run.message}`);
+  assert.ok((await snapshotIds()).includes(id), `list shows ${id}`);
+  assert.ok(Date.parse(state().clusters.main!.jobs.backup_incremental!.nextRunAt!) > Date.now() - 1000, 'the next run is recorded');
+});
+
+test('a second agent for the same repository is refused (LOCKED, exit 10)', { timeout: 60_000 }, async () => {
+  const r = await runCli(['--config', configFile, 'agent'], { home, timeoutMs: 30_000 });
+  assert.equal(r.code, 10, r.stdout + r.stderr);
+  assert.match(r.stderr, /another pgkeep agent \(pid \d+.*already serves repository/);
+  assert.ok(!agent.exited(), 'the first agent runs on');
+});
+
+test('SIGHUP reloads a changed schedule; a job never overlaps itself; a bad file keeps the old schedule', { timeout: 120_000 }, async () => {
+  writeConfig({ backup_incremental: '* * * * * *', stream: true, stream_slot: 'pgkeep_agent' });
+  agent.proc.kill('SIGHUP');
+  await waitUntil(() => events().some((e) => e.event === 'reloaded'), 'the reload', 20_000, 50);
+  assert.equal(state().clusters.main!.jobs.backup_incremental!.schedule, '* * * * * *');
+  // A backup takes more than a second: the ticks that come while one runs are skipped, reported.
+  await waitUntil(() => events().filter((e) => e.event === 'job-skipped').length >= 2 && events().filter((e) => e.event === 'job-end').length >= 3,
+    'skipped ticks and two more runs', 60_000, 100);
+  const runs: [number, number][] = [];
+  let open: number | undefined;
+  for (const e of events()) {
+    if (e.event === 'job-start') {
+      assert.equal(open, undefined, 'a run started while another ran');
+      open = Date.parse(e.time);
+    } else if (e.event === 'job-end') {
+      runs.push([open!, Date.parse(e.time)]);
+      open = undefined;
+    }
+  }
+  assert.ok(state().clusters.main!.jobs.backup_incremental!.lastSkipAt, 'the skip is in the state');
+
+  writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('"* * * * * *"', '"61 * * * *"'));
+  agent.proc.kill('SIGHUP');
+  await waitUntil(() => events().some((e) => e.event === 'reload-failed'), 'the failed reload', 20_000, 50);
+  assert.match(events().find((e) => e.event === 'reload-failed')!.message, /invalid cron expression "61 \* \* \* \*".*previous one stays|previous one stays.*invalid cron expression/);
+  assert.equal(state().clusters.main!.jobs.backup_incremental!.schedule, '* * * * * *', 'the old schedule stays');
+  assert.ok(!agent.exited());
+});
+
+faultTest('the wal stream child killed with -9 is restarted and streams again', async () => {
+  await waitUntil(() => state().clusters.main!.stream?.lastProgressAt != null, 'the receiver to report progress', 60_000, 100);
+  const first = state().clusters.main!.stream!;
+  assert.equal(first.status, 'running');
+  process.kill(first.pid!, 'SIGKILL');
+  await waitUntil(() => {
+    const s = state().clusters.main!.stream!;
+    return s.status === 'running' && s.pid !== first.pid && s.restarts === first.restarts + 1;
+  }, 'the receiver to be restarted', 30_000, 50);
+  const s = state().clusters.main!.stream!;
+  assert.equal(s.lastExit?.signal, 'SIGKILL');
+  assert.ok(events().some((e) => e.event === 'stream-exited'), 'the exit is logged');
+  // The new receiver stores WAL: a segment switched to after the kill shows up as received and flushed.
+  await cluster.exec("INSERT INTO t SELECT g, 'after-kill' FROM generate_series(20001, 30000) g");
+  const [row] = await cluster.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn');
+  const target = lsnValue(row!.lsn);
+  await waitUntil(() => {
+    const f = state().clusters.main!.stream!.flushedLsn;
+    return f !== null && lsnValue(f) >= target;
+  }, `the restarted receiver to flush past ${row!.lsn}`, 60_000, 200);
+});
+
+function lsnValue(lsn: string): bigint {
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+}
+
+test('SIGTERM stops the agent cleanly within its bound: exit 0, nothing left running, lock released', { timeout: 120_000 }, async () => {
+  const t0 = Date.now();
+  agent.proc.kill('SIGTERM');
+  const r = await agent.exit;
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(r.code, 0, r.stdout.slice(-2000) + r.stderr);
+  assert.ok(seconds < 35, `stopped in ${seconds} s (bound 30 s)`);
+  const s = state();
+  assert.ok(s.agent.stoppedAt);
+  const job = s.clusters.main!.jobs.backup_incremental!;
+  assert.equal(job.running, null);
+  assert.ok(['ok', 'interrupted'].includes(job.lastRun!.result), JSON.stringify(job.lastRun));
+  assert.equal(s.clusters.main!.stream!.status, 'stopped');
+  assert.ok(!existsSync(join(stateFile, '..', 'agent.lock')), 'the lock is released');
+});
+
+test('a run missed while no agent ran is reported at start and run once', { timeout: 120_000 }, async () => {
+  // The schedule of the stopped agent, unchanged: its times that pass now are missed.
+  writeConfig({ backup_incremental: '* * * * * *' });
+  await new Promise((r) => setTimeout(r, 2500));
+  agent = startAgent();
+  await waitUntil(() => events().some((e) => e.event === 'job-start'), 'a run', 30_000, 50);
+  const missed = events().find((e) => e.event === 'job-missed');
+  assert.ok(missed, `missed run reported: ${agent.stdout()}`);
+  assert.equal(events().find((e) => e.event === 'job-start')!.trigger, 'catch-up');
+  assert.ok(state().clusters.main!.jobs.backup_incremental!.missed);
+  agent.proc.kill('SIGTERM');
+  assert.equal((await agent.exit).code, 0);
+});

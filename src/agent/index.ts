@@ -1,0 +1,172 @@
+/**
+ * `pgkeep agent`: the long-lived service of one repository on one host. It takes the agent lock,
+ * reports what was missed while it was down, runs the schedules and supervises `wal stream`,
+ * reloads its configuration on request (SIGHUP), and stops cleanly when its signal fires.
+ */
+import { mkdirSync } from 'node:fs';
+import { PgkeepError } from '../errors.js';
+import type { PgkeepConfig } from '../config/index.js';
+import type { AgentLog } from './events.js';
+import { agentPlan, type AgentPlan, type JobPlan } from './plan.js';
+import { agentPaths, type AgentPaths } from './state-path.js';
+import { takeAgentLock, type AgentLock } from './lock.js';
+import { readStateFile, StateStore } from './state-store.js';
+import { childGlobalArgs } from './child.js';
+import { JobRunner } from './job-runner.js';
+import { Scheduler } from './scheduler.js';
+import { StreamSupervisor } from './stream-supervisor.js';
+import type { MonitorHandle, StartMonitor } from './monitor-hook.js';
+import type { JobRun } from './state-types.js';
+
+export type { AgentEvent, AgentLog } from './events.js';
+export type { AgentStateFile } from './state-types.js';
+export type { MonitorContext, MonitorHandle, StartMonitor } from './monitor-hook.js';
+export { agentPaths, defaultStateDir } from './state-path.js';
+export { readStateFile } from './state-store.js';
+
+export interface AgentOptions {
+  config: PgkeepConfig;
+  /** Reads the configuration again (on SIGHUP); throws a PgkeepError when the new one is bad. */
+  loadConfig: () => PgkeepConfig;
+  /** Calls `fn` on every reload request (SIGHUP); returns the unsubscribe. */
+  onReloadRequest: (fn: () => void) => () => void;
+  /** Fires to stop the agent (SIGTERM, SIGINT). */
+  signal: AbortSignal;
+  /** Run every configured job once now, one after the other, then exit (no streams). */
+  once?: boolean;
+  log: AgentLog;
+  startMonitor?: StartMonitor;
+}
+
+export interface AgentResult {
+  stateFile: string;
+  /** --once: the runs, in order. */
+  runs: JobRun[];
+}
+
+interface Parts {
+  config: PgkeepConfig;
+  plan: AgentPlan;
+  paths: AgentPaths;
+  lock: AgentLock;
+  state: StateStore;
+  runner: JobRunner;
+}
+
+export async function runAgent(opts: AgentOptions): Promise<AgentResult> {
+  const parts = prepare(opts);
+  try {
+    if (opts.once) return { stateFile: parts.paths.stateFile, runs: await runOnce(parts) };
+    await serve(parts, opts);
+    return { stateFile: parts.paths.stateFile, runs: [] };
+  } finally {
+    parts.state.data.agent.stoppedAt = new Date().toISOString();
+    parts.state.save();
+    parts.lock.release();
+  }
+}
+
+/** Check the configuration, take the lock, load the state the last agent left. */
+function prepare(opts: AgentOptions): Parts {
+  const { config, log } = opts;
+  const plan = agentPlan(config);
+  if (!config.repo.path) {
+    throw new PgkeepError('CONFIG', 'the agent needs a repository: set [repo] path in the config file', { hint: 'or pass --repo' });
+  }
+  const paths = agentPaths(config, config.repo.path);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const lock = takeAgentLock(paths.lockFile, paths.repository);
+  if (lock.replaced) {
+    log({ level: 'warn', event: 'stale-lock', pid: lock.replaced.pid,
+      message: `took over the lock of agent pid ${lock.replaced.pid} (started ${lock.replaced.startedAt}), which is no longer running` });
+  }
+  const state = new StateStore(paths.stateFile, { configFile: config.file ?? null, repository: paths.repository }, readStateFile(paths.stateFile));
+  state.save();
+  const globalArgs = (cluster: string) => childGlobalArgs({
+    configFile: config.file, repository: paths.repository, cluster, passphraseFile: config.passphrase.file,
+  });
+  return { config, plan, paths, lock, state, runner: new JobRunner({ state, log, globalArgs }) };
+}
+
+/** --once: a full backup rather than both kinds; backups first, then dumps, verify, expire. */
+async function runOnce(p: Parts): Promise<JobRun[]> {
+  const order = ['backup_full', 'backup_incremental', 'dump', 'verify', 'expire'];
+  const jobs = [...p.plan.jobs]
+    .filter((j) => !(j.kind === 'backup_incremental' && p.plan.jobs.some((o) => o.cluster === j.cluster && o.kind === 'backup_full')))
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+  const runs: JobRun[] = [];
+  for (const j of jobs) {
+    const run = await p.runner.run(j, 'once');
+    if (run) runs.push(run);
+  }
+  return runs;
+}
+
+async function serve(p: Parts, opts: AgentOptions): Promise<void> {
+  const { log } = opts;
+  const scheduler = new Scheduler({ state: p.state, log, runner: p.runner });
+  let streams = startStreams(p, p.plan, log);
+  scheduler.start(p.plan.jobs, p.plan.catchUp);
+  const monitor: MonitorHandle | undefined = await opts.startMonitor?.({ config: p.config, state: p.state.data, stateFile: p.paths.stateFile, log });
+  log({ level: 'info', event: 'started', pid: process.pid, stateFile: p.paths.stateFile, repository: p.paths.repository,
+    message: `agent started for repository ${p.paths.repository}: ${describe(p.plan.jobs)}` +
+      `${p.plan.streams.length ? `; streaming ${p.plan.streams.map((s) => s.cluster).join(', ')}` : ''}` });
+
+  const unsubscribe = opts.onReloadRequest(() => {
+    void reload(p, opts, scheduler, streams, monitor).then((next) => (streams = next));
+  });
+  try {
+    await new Promise<void>((res) => (opts.signal.aborted ? res() : opts.signal.addEventListener('abort', () => res(), { once: true })));
+  } finally {
+    unsubscribe();
+  }
+  log({ level: 'info', event: 'stopping', message: `stopping: interrupting running jobs (bound ${p.plan.stopTimeoutMs / 1000} s)` });
+  await monitor?.stop();
+  scheduler.stop();
+  await Promise.all([p.runner.stop(p.plan.stopTimeoutMs), ...streams.map((s) => s.stop(p.plan.stopTimeoutMs))]);
+  log({ level: 'info', event: 'stopped', message: 'agent stopped' });
+}
+
+function startStreams(p: Parts, plan: AgentPlan, log: AgentLog): StreamSupervisor[] {
+  const globalArgs = (cluster: string) => childGlobalArgs({
+    configFile: p.config.file, repository: p.paths.repository, cluster, passphraseFile: p.config.passphrase.file,
+  });
+  return plan.streams.map((s) => {
+    const sup = new StreamSupervisor(s, { state: p.state, log, globalArgs, backoffMaxMs: plan.streamBackoffMaxMs });
+    sup.start();
+    return sup;
+  });
+}
+
+/**
+ * SIGHUP: read and check the configuration again; a bad one is reported and the old one kept.
+ * The repository stays the one the lock covers (the CLI reloads with the same repository). Streams of clusters no longer configured (or
+ * whose slot changed) stop, new ones start; unchanged ones keep running.
+ */
+async function reload(p: Parts, opts: AgentOptions, scheduler: Scheduler, streams: StreamSupervisor[], monitor?: MonitorHandle): Promise<StreamSupervisor[]> {
+  const { log } = opts;
+  let config: PgkeepConfig;
+  let plan: AgentPlan;
+  try {
+    config = opts.loadConfig();
+    plan = agentPlan(config);
+  } catch (e) {
+    const err = e instanceof PgkeepError ? e : new PgkeepError('CONFIG', (e as Error).message);
+    log({ level: 'error', event: 'reload-failed', code: err.code, hint: err.hint,
+      message: `configuration not reloaded, the previous one stays in force: ${err.message}` });
+    return streams;
+  }
+  p.config = config;
+  p.plan = plan;
+  scheduler.reload(plan.jobs);
+  const keep = streams.filter((s) => plan.streams.some((n) => n.cluster === s.plan.cluster && n.slot === s.plan.slot));
+  await Promise.all(streams.filter((s) => !keep.includes(s)).map((s) => s.stop(plan.stopTimeoutMs)));
+  const fresh = startStreams(p, { ...plan, streams: plan.streams.filter((n) => !keep.some((s) => s.plan.cluster === n.cluster)) }, log);
+  await monitor?.reload(config);
+  log({ level: 'info', event: 'reloaded', message: `configuration reloaded: ${describe(plan.jobs)}` });
+  return [...keep, ...fresh];
+}
+
+function describe(jobs: JobPlan[]): string {
+  return jobs.length ? jobs.map((j) => `${j.cluster}/${j.kind} "${j.schedule}"`).join(', ') : 'no scheduled jobs';
+}
