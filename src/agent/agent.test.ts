@@ -18,6 +18,7 @@ import { faultTest } from '../test-support/faults.js';
 import { agentPaths } from './state-path.js';
 import type { AgentStateFile } from './state-types.js';
 import { loadConfig } from '../config/index.js';
+import { processAlive } from '../pg/process-alive.js';
 
 let work: string;
 let home: string;
@@ -215,6 +216,26 @@ test('a run missed while no agent ran is reported at start and run once', { time
   assert.ok(missed, `missed run reported: ${agent.stdout()}`);
   assert.equal(events().find((e) => e.event === 'job-start')!.trigger, 'catch-up');
   assert.ok(state().clusters.main!.jobs.backup_incremental!.missed);
+  agent.proc.kill('SIGTERM');
+  assert.equal((await agent.exit).code, 0);
+});
+
+faultTest('the agent killed with -9: its wal stream child stops by itself, and the next agent takes over lock and slot', async () => {
+  writeConfig({ backup_incremental: '0 3 * * *', stream: true, stream_slot: 'pgkeep_agent' });
+  agent = startAgent();
+  await waitUntil(() => state().clusters.main!.stream?.status === 'running' && state().agent.pid === agent.proc.pid, 'the receiver to run', 30_000, 50);
+  const orphan = state().clusters.main!.stream!.pid!;
+  agent.proc.kill('SIGKILL');
+  await agent.exit;
+  await waitUntil(() => !processAlive(orphan), `the orphaned receiver (pid ${orphan}) to stop by itself`, 20_000, 100);
+  agent = startAgent();
+  await waitUntil(() => events().some((e) => e.event === 'stale-lock'), 'the stale lock to be taken over', 20_000, 50);
+  const [row] = await cluster.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn');
+  await waitUntil(() => {
+    const f = state().clusters.main!.stream?.flushedLsn;
+    return state().agent.pid === agent.proc.pid && f != null && lsnValue(f) >= lsnValue(row!.lsn);
+  }, 'the new agent\'s receiver to stream through the slot', 60_000, 200);
+  assert.ok(!events().some((e) => e.event === 'stream-exited'), `the new receiver never failed: ${agent.stdout()}`);
   agent.proc.kill('SIGTERM');
   assert.equal((await agent.exit).code, 0);
 });

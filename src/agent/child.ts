@@ -44,7 +44,9 @@ function keepTail(s: string): string {
 
 /** `onLine` receives stdout line by line (the receiver's JSON lines); otherwise stdout is parsed at the end. */
 export function spawnPgkeep(args: string[], onLine?: (line: string) => void): ChildHandle {
-  const p = spawn(process.execPath, [PGKEEP_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The child stops by itself should the agent die without stopping it (src/cli/parent-watch.ts).
+  const env = { ...process.env, PGKEEP_STOP_WITH_PARENT: String(process.pid) };
+  const p = spawn(process.execPath, [PGKEEP_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   let pending = '';

@@ -9,6 +9,7 @@ import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
 import { AGENT_GRACE_MS, GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
+import { stopWithParent } from './parent-watch.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     process.exit(interruptedExit(err));
   }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : commandWord(argv.slice(2)) === 'agent' ? AGENT_GRACE_MS : GRACE_MS);
   interrupts.install();
+  stopWithParent();
 
   let exitCode: number = EXIT.OK;
   const runner: Runner = {
