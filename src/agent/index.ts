@@ -81,6 +81,9 @@ function prepare(opts: AgentOptions): Parts {
       message: `took over the lock of agent pid ${lock.replaced.pid} (started ${lock.replaced.startedAt}), which is no longer running` });
   }
   const state = new StateStore(paths.stateFile, { configFile: config.file ?? null, repository: paths.repository }, readStateFile(paths.stateFile));
+  state.onSaveError = (e) => log(e
+    ? { level: 'error', event: 'state-write-failed', file: paths.stateFile, message: `cannot write the state file ${paths.stateFile}: ${(e as NodeJS.ErrnoException).code ?? e.message}; jobs go on, the file is written again at the next change` }
+    : { level: 'info', event: 'state-write-recovered', file: paths.stateFile, message: `the state file ${paths.stateFile} is written again` });
   state.save();
   const globalArgs = (cluster: string) => childGlobalArgs({
     configFile: config.file, repository: paths.repository, cluster, passphraseFile: config.passphrase.file,

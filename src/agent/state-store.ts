@@ -89,10 +89,27 @@ export class StateStore {
     this.save();
   }
 
+  /**
+   * Write state.json. A failure (disk full, read-only file system) does not stop the agent: the
+   * state stays current in memory, the failure is reported once (onSaveError) and every later
+   * change tries again; the first success after it is reported too.
+   */
   save(): void {
     this.data.agent.updatedAt = new Date().toISOString();
-    writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n');
+    try {
+      writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n');
+    } catch (e) {
+      if (!this.failing) this.onSaveError?.(e as Error);
+      this.failing = true;
+      return;
+    }
+    if (this.failing) this.onSaveError?.(undefined);
+    this.failing = false;
   }
+
+  /** Called with the error when writing starts failing, and with undefined when it works again. */
+  onSaveError?: (e: Error | undefined) => void;
+  private failing = false;
 }
 
 export function emptyStream(): StreamState {
