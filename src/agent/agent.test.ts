@@ -220,6 +220,19 @@ test('a run missed while no agent ran is reported at start and run once', { time
   assert.equal((await agent.exit).code, 0);
 });
 
+test('expire (repo gc) and backups scheduled at the same time wait for each other instead of failing LOCKED', { timeout: 120_000 }, async () => {
+  writeConfig({ backup_incremental: '*/4 * * * * *', expire: '*/4 * * * * *' });
+  agent = startAgent();
+  const ends = (job: string) => events().filter((e) => e.event === 'job-end' && e.job === job);
+  await waitUntil(() => ends('expire').length >= 2 && ends('backup_incremental').length >= 2, 'two runs of each', 60_000, 100);
+  agent.proc.kill('SIGTERM');
+  assert.equal((await agent.exit).code, 0);
+  for (const e of [...ends('expire'), ...ends('backup_incremental')]) {
+    assert.ok(e.result === 'ok' || e.result === 'interrupted', `${e.job}: ${e.message}`);
+  }
+  assert.ok(events().some((e) => e.event === 'job-waiting'), 'a wait was reported');
+});
+
 faultTest('the agent killed with -9: its wal stream child stops by itself, and the next agent takes over lock and slot', async () => {
   writeConfig({ backup_incremental: '0 3 * * *', stream: true, stream_slot: 'pgkeep_agent' });
   agent = startAgent();

@@ -2,7 +2,8 @@
  * Runs one job: its `pgkeep` commands one after the other as child processes, its run recorded
  * in the state file (running, then lastRun/lastFailure). A job never overlaps itself (nor a job of
  * its group: a full and an incremental backup of one cluster): a run asked for while one is in
- * progress is skipped and reported. stop() interrupts the runs in progress (SIGTERM: they unwind
+ * progress is skipped and reported. The expire job (repo gc) and the others wait for each other
+ * (repo-gate.ts). stop() interrupts the runs in progress (SIGTERM: they unwind
  * and publish nothing half-done), and kills what is still there after the bound.
  */
 import type { AgentLog } from './events.js';
@@ -11,6 +12,7 @@ import type { StateStore } from './state-store.js';
 import type { JobRun } from './state-types.js';
 import { EXIT } from '../errors.js';
 import { settlesWithin } from './bounded-wait.js';
+import { RepoGate } from './repo-gate.js';
 import { spawnPgkeep, type ChildHandle, type ChildOutcome } from './child.js';
 
 interface Running {
@@ -26,6 +28,8 @@ const REAP_MS = 5_000;
 export class JobRunner {
   private readonly running = new Map<string, Running>();
   private stopping = false;
+  private readonly gate = new RepoGate();
+  private readonly stopSignal = new AbortController();
 
   constructor(private readonly deps: { state: StateStore; log: AgentLog; globalArgs: (cluster: string) => string[] }) {}
 
@@ -56,7 +60,9 @@ export class JobRunner {
     log({ level: 'info', event: 'job-start', cluster: job.cluster, job: job.kind, trigger,
       message: `${job.kind} of cluster ${job.cluster} started (${trigger})` });
     let last: ChildOutcome = { exitCode: EXIT.OK, signal: null, message: 'done' };
-    for (const step of job.steps) {
+    const release = await this.waitForRepository(job);
+    if (!release) last = { exitCode: null, signal: null, errorCode: 'INTERRUPTED', message: 'the agent stopped while the job waited for the repository' };
+    for (const step of release ? job.steps : []) {
       if (this.stopping) {
         last = { exitCode: null, signal: null, errorCode: 'INTERRUPTED', message: 'the agent stopped before this step' };
         break;
@@ -70,6 +76,7 @@ export class JobRunner {
         break;
       }
     }
+    release?.();
     const result: JobRun['result'] = last.exitCode === EXIT.OK ? 'ok'
       : this.stopping && (last.signal !== null || last.errorCode === 'INTERRUPTED') ? 'interrupted' : 'failed';
     const run: JobRun = {
@@ -84,9 +91,24 @@ export class JobRunner {
     return run;
   }
 
+  /** Wait for the repository gate (repo-gate.ts), reported when it makes the job wait; undefined when the agent stops first. */
+  private async waitForRepository(job: JobPlan): Promise<(() => void) | undefined> {
+    const kind = job.kind === 'expire' ? 'exclusive' : 'shared';
+    if (this.gate.wouldWait(kind)) {
+      this.deps.log({ level: 'info', event: 'job-waiting', cluster: job.cluster, job: job.kind,
+        message: `${job.kind} of cluster ${job.cluster} waits for ${kind === 'exclusive' ? 'the backups and dumps in progress to end (repo gc needs the repository alone)' : 'repo gc (expire job) to end'}` });
+    }
+    try {
+      return await this.gate.acquire(kind, this.stopSignal.signal);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Interrupt every run in progress and wait for them, at most `timeoutMs`; then kill what is left. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     const runs = [...this.running.values()];
     if (!runs.length) return;
     for (const r of runs) r.child?.terminate();
