@@ -252,3 +252,24 @@ faultTest('the agent killed with -9: its wal stream child stops by itself, and t
   agent.proc.kill('SIGTERM');
   assert.equal((await agent.exit).code, 0);
 });
+
+test('--once runs each job once (the full backup rather than both kinds) and exits with the result', { timeout: 120_000 }, async () => {
+  writeConfig({ backup_full: '0 2 * * 0', backup_incremental: '0 2 * * 1-6' });
+  const before = await snapshotIds();
+  const r = await runCli(['--config', configFile, 'agent', '--once'], { home, timeoutMs: 90_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const ends = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event).filter((e) => e.event === 'job-end');
+  assert.deepEqual(ends.map((e) => [e.job, e.result]), [['backup_full', 'ok']]);
+  const run = state().clusters.main!.jobs.backup_full!.lastRun!;
+  assert.equal(run.trigger, 'once');
+  const added = (await snapshotIds()).filter((id) => !before.includes(id));
+  assert.deepEqual(added, [/^snapshot (\S+)$/.exec(run.message)![1]], 'list shows the one new snapshot');
+});
+
+test('a repository path that is no repository stops the agent at start (exit 6), not at its first job', { timeout: 60_000 }, async () => {
+  const other = join(work, 'other.toml');
+  writeFileSync(other, readFileSync(configFile, 'utf8').replace(JSON.stringify(repoDir), JSON.stringify(join(work, 'no-repo'))));
+  const r = await runCli(['--config', other, 'agent'], { home, timeoutMs: 30_000 });
+  assert.equal(r.code, 6, r.stdout + r.stderr);
+  assert.match(r.stderr, /no-repo is not a pgkeep repository/);
+});

@@ -3,7 +3,8 @@
  * reports what was missed while it was down, runs the schedules and supervises `wal stream`,
  * reloads its configuration on request (SIGHUP), and stops cleanly when its signal fires.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { PgkeepConfig } from '../config/index.js';
 import type { AgentLog } from './events.js';
@@ -73,6 +74,7 @@ function prepare(opts: AgentOptions): Parts {
   if (!config.repo.path) {
     throw new PgkeepError('CONFIG', 'the agent needs a repository: set [repo] path in the config file', { hint: 'or pass --repo' });
   }
+  refuseMissingRepository(config.repo.path);
   const paths = agentPaths(config, config.repo.path);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const lock = takeAgentLock(paths.lockFile, paths.repository);
@@ -89,6 +91,14 @@ function prepare(opts: AgentOptions): Parts {
     configFile: config.file, repository: paths.repository, cluster, passphraseFile: config.passphrase.file,
   });
   return { config, plan, paths, lock, state, runner: new JobRunner({ state, log, globalArgs }) };
+}
+
+/** A mistyped local repository path fails at start, not at the first job hours later. */
+function refuseMissingRepository(path: string): void {
+  if (/^s3:\/\//i.test(path) || existsSync(join(path, 'pgkeep.json'))) return;
+  throw new PgkeepError('REPOSITORY', `${path} is not a pgkeep repository (no pgkeep.json)`, {
+    hint: 'check [repo] path, or create the repository with "pgkeep repo init"',
+  });
 }
 
 /** --once: a full backup rather than both kinds; backups first, then dumps, verify, expire. */

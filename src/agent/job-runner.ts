@@ -8,7 +8,7 @@
  */
 import type { AgentLog } from './events.js';
 import type { JobPlan } from './plan.js';
-import type { StateStore } from './state-store.js';
+import { newJobState, type StateStore } from './state-store.js';
 import type { JobRun } from './state-types.js';
 import { EXIT } from '../errors.js';
 import { settlesWithin } from './bounded-wait.js';
@@ -56,6 +56,7 @@ export class JobRunner {
   private async execute(entry: Running, trigger: JobRun['trigger']): Promise<JobRun> {
     const { state, log, globalArgs } = this.deps;
     const { job, startedAt } = entry;
+    if (!state.job(job.cluster, job.kind)) state.setJob(job.cluster, job.kind, newJobState(job.schedule, job.timezone));
     state.updateJob(job.cluster, job.kind, { running: { startedAt, pid: null } });
     log({ level: 'info', event: 'job-start', cluster: job.cluster, job: job.kind, trigger,
       message: `${job.kind} of cluster ${job.cluster} started (${trigger})` });

@@ -9,7 +9,7 @@ import { Cron } from 'croner';
 import type { AgentLog } from './events.js';
 import type { JobRunner } from './job-runner.js';
 import { parseCron, type JobPlan } from './plan.js';
-import type { StateStore } from './state-store.js';
+import { newJobState, type StateStore } from './state-store.js';
 import type { JobState } from './state-types.js';
 
 /** A run counts as missed when its time passed this long before the agent started. */
@@ -43,7 +43,6 @@ export class Scheduler {
 
   private schedule(jobs: JobPlan[]): void {
     const { state } = this.deps;
-    const now = new Date().toISOString();
     // Jobs no longer configured leave the state (unless running: the runner records their end).
     for (const [name, c] of Object.entries(state.data.clusters)) {
       for (const [kind, j] of Object.entries(c.jobs)) {
@@ -56,11 +55,11 @@ export class Scheduler {
       const cron: Cron = new Cron(job.schedule, { timezone: job.timezone }, (): void => this.tick(job, cron));
       this.crons.push(cron);
       const js: JobState = {
-        schedule: job.schedule, ...(job.timezone ? { timezone: job.timezone } : {}),
+        ...newJobState(job.schedule, job.timezone),
         nextRunAt: cron.nextRun()?.toISOString() ?? null,
         running: prev?.running ?? null, lastRun: prev?.lastRun ?? null, lastFailure: prev?.lastFailure ?? null,
         lastTickAt: same ? prev.lastTickAt : null, lastSkipAt: prev?.lastSkipAt ?? null, missed: prev?.missed ?? null,
-        scheduledSince: same ? prev.scheduledSince : now,
+        ...(same ? { scheduledSince: prev.scheduledSince } : {}),
       };
       state.setJob(job.cluster, job.kind, js);
     }

@@ -118,3 +118,11 @@ export function emptyStream(): StreamState {
     receivedLsn: null, flushedLsn: null, serverLsn: null, lagBytes: null, lastProgressAt: null,
   };
 }
+
+/** The state of a job that has no record yet. */
+export function newJobState(schedule: string, timezone: string | undefined): JobState {
+  return {
+    schedule, ...(timezone ? { timezone } : {}), nextRunAt: null, running: null, lastRun: null, lastFailure: null,
+    lastTickAt: null, lastSkipAt: null, missed: null, scheduledSince: new Date().toISOString(),
+  };
+}

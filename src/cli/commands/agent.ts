@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { CommandContext, Runner } from '../context.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, exitCodeOf } from '../../errors.js';
 import { loadConfig, type GlobalFlags } from '../../config/index.js';
 import type { AgentEvent } from '../../agent/index.js';
 
@@ -43,7 +43,9 @@ Examples:
         log: eventWriter(ctx),
       });
       const failed = result.runs.find((r) => r.result !== 'ok');
-      return failed ? failed.exitCode ?? EXIT.OK : EXIT.OK;
+      if (!failed) return EXIT.OK;
+      // A run ended by a signal has no exit code: report it as interrupted, never as success.
+      return failed.exitCode ?? exitCodeOf('INTERRUPTED');
     }));
 }
 
