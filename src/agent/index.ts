@@ -125,14 +125,19 @@ async function serve(p: Parts, opts: AgentOptions): Promise<void> {
     message: `agent started for repository ${p.paths.repository}: ${describe(p.plan.jobs)}` +
       `${p.plan.streams.length ? `; streaming ${p.plan.streams.map((s) => s.cluster).join(', ')}` : ''}` });
 
+  // Reloads run one after the other (two quick SIGHUPs must not start a receiver twice).
+  let reloading = Promise.resolve();
   const unsubscribe = opts.onReloadRequest(() => {
-    void reload(p, opts, scheduler, streams, monitor).then((next) => (streams = next));
+    reloading = reloading.then(async () => {
+      streams = await reload(p, opts, scheduler, streams, monitor);
+    }).catch((e: unknown) => log({ level: 'error', event: 'reload-failed', message: `reload failed: ${(e as Error).message}` }));
   });
   try {
     await new Promise<void>((res) => (opts.signal.aborted ? res() : opts.signal.addEventListener('abort', () => res(), { once: true })));
   } finally {
     unsubscribe();
   }
+  await reloading;
   log({ level: 'info', event: 'stopping', message: `stopping: interrupting running jobs (bound ${p.plan.stopTimeoutMs / 1000} s)` });
   await monitor?.stop();
   scheduler.stop();
