@@ -16,17 +16,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { LocalCluster } from '../../dist/pg/local-cluster.js';
 import { chownTreeToServerUser, ensureTraversable } from '../../dist/pg/server-user.js';
 import { agentPaths } from '../../dist/agent/state-path.js';
 import { loadConfig } from '../../dist/config/load.js';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const ROUNDS = Number(arg('rounds', '3'));
-const INTERVAL = Number(arg('interval', '10'));
+const { values: opts } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, interval: { type: 'string', default: '10' } } });
+const ROUNDS = Number(opts.rounds);
+const INTERVAL = Number(opts.interval);
 const CLI = resolve('bin/pgkeep.js');
 const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-agent-'));
 let cluster;
