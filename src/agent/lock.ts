@@ -1,7 +1,9 @@
 /**
  * One agent per repository and host: a lock file (agent.lock) created exclusively in the
  * agent's state directory, holding the holder's pid. A lock whose process is gone (crash, kill -9,
- * reboot) is taken over and reported; a live one refuses the second agent with LOCKED.
+ * reboot) is taken over and reported; a live one refuses the second agent with LOCKED, and so
+ * does a lock written by another host (a state directory shared over NFS: its holder cannot be
+ * checked from here).
  */
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -34,7 +36,7 @@ function readLock(file: string): LockContent | undefined {
 }
 
 function alive(c: LockContent): boolean {
-  return c.host === hostname() && c.pid > 0 && c.pid !== process.pid && processAlive(c.pid);
+  return c.pid > 0 && c.pid !== process.pid && processAlive(c.pid);
 }
 
 export function takeAgentLock(file: string, repository: string): AgentLock {
@@ -51,6 +53,13 @@ export function takeAgentLock(file: string, repository: string): AgentLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw e;
       }
       const other = readLock(file);
+      if (other && other.host !== hostname()) {
+        // Whether that agent lives cannot be told from here: never take its lock over.
+        throw new PgkeepError('LOCKED', `the agent lock ${file} belongs to host ${other.host} (pid ${other.pid}, started ${other.startedAt}): is the state directory shared between hosts?`, {
+          hint: `give each host its own [agent] state_dir; if the agent on ${other.host} is gone for good, remove ${file}`,
+          details: { host: other.host, pid: other.pid, lockFile: file },
+        });
+      }
       if (other && alive(other)) {
         throw new PgkeepError('LOCKED', `another pgkeep agent (pid ${other.pid}, started ${other.startedAt}) already serves repository ${repository} on this host`, {
           hint: `stop it first (systemctl stop pgkeep-agent, or kill -TERM ${other.pid}); one agent per repository and host`,
