@@ -6,11 +6,13 @@
  * SIGTERM stops the agent cleanly within its bound; a run missed while it was down is reported.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalCluster } from '../pg/local-cluster.js';
+import { pgToolPath } from '../pg/bin.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
 import { BIN, runCli, spawnCli, waitUntil, type CliProcess } from '../faults/cli-process.js';
@@ -264,6 +266,28 @@ test('--once runs each job once (the full backup rather than both kinds) and exi
   assert.equal(run.trigger, 'once');
   const added = (await snapshotIds()).filter((id) => !before.includes(id));
   assert.deepEqual(added, [/^snapshot (\S+)$/.exec(run.message)![1]], 'list shows the one new snapshot');
+});
+
+test('a job still running after job_timeout is interrupted and fails, reported, and stores nothing', { timeout: 120_000 }, async () => {
+  // pg_dump waits for a lock nobody releases: the job can only end through the agent's bound.
+  const holder = spawn(pgToolPath(cluster.binDir, 'psql'), ['-X', '-q', '-d', cluster.connectionString(), '-c', 'BEGIN; LOCK TABLE t; SELECT pg_sleep(120);'], { stdio: 'ignore' });
+  try {
+    await waitUntil(async () => (await cluster.query("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass")).length > 0, 'the lock', 20_000, 50);
+    writeConfig({ dump: '0 3 * * *' });
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('stop_timeout = "30s"', 'stop_timeout = "30s"\njob_timeout = "3s"'));
+    const before = await snapshotIds();
+    const t0 = Date.now();
+    const r = await runCli(['--config', configFile, 'agent', '--once'], { home, timeoutMs: 60_000 });
+    const seconds = (Date.now() - t0) / 1000;
+    assert.equal(r.code, 14, r.stdout + r.stderr);
+    assert.ok(seconds < 40, `bounded: ${seconds} s`);
+    const run = state().clusters.main!.jobs.dump!.lastRun!;
+    assert.equal(run.result, 'failed');
+    assert.match(run.message, /still running after \[agent\] job_timeout \(3s\)/);
+    assert.deepEqual((await snapshotIds()).filter((id) => !before.includes(id)), [], 'no dump was stored');
+  } finally {
+    holder.kill('SIGKILL');
+  }
 });
 
 test('a repository path that is no repository stops the agent at start (exit 6), not at its first job', { timeout: 60_000 }, async () => {

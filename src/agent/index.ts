@@ -90,7 +90,7 @@ function prepare(opts: AgentOptions): Parts {
   const globalArgs = (cluster: string) => childGlobalArgs({
     configFile: config.file, repository: paths.repository, cluster, passphraseFile: config.passphrase.file,
   });
-  return { config, plan, paths, lock, state, runner: new JobRunner({ state, log, globalArgs }) };
+  return { config, plan, paths, lock, state, runner: new JobRunner({ state, log, globalArgs, jobTimeoutMs: plan.jobTimeoutMs }) };
 }
 
 /** A mistyped local repository path fails at start, not at the first job hours later. */

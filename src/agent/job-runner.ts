@@ -11,6 +11,7 @@ import type { JobPlan } from './plan.js';
 import { newJobState, type StateStore } from './state-store.js';
 import type { JobRun } from './state-types.js';
 import { EXIT } from '../errors.js';
+import { formatDuration } from '../config/duration.js';
 import { settlesWithin } from './bounded-wait.js';
 import { RepoGate } from './repo-gate.js';
 import { spawnPgkeep, type ChildHandle, type ChildOutcome } from './child.js';
@@ -22,6 +23,8 @@ interface Running {
   done: Promise<JobRun>;
 }
 
+/** A child interrupted for its job_timeout gets this long to unwind before SIGKILL. */
+const KILL_AFTER_MS = 30_000;
 /** After SIGKILL, how long to wait for the killed children to be reaped. */
 const REAP_MS = 5_000;
 
@@ -31,7 +34,7 @@ export class JobRunner {
   private readonly gate = new RepoGate();
   private readonly stopSignal = new AbortController();
 
-  constructor(private readonly deps: { state: StateStore; log: AgentLog; globalArgs: (cluster: string) => string[] }) {}
+  constructor(private readonly deps: { state: StateStore; log: AgentLog; globalArgs: (cluster: string) => string[]; jobTimeoutMs: number }) {}
 
   /** Start a run unless one of its group is in progress (then skip it, reported); resolves when it ends. */
   run(job: JobPlan, trigger: JobRun['trigger']): Promise<JobRun | undefined> {
@@ -70,8 +73,14 @@ export class JobRunner {
       }
       entry.child = spawnPgkeep([...globalArgs(job.cluster), ...step]);
       state.updateJob(job.cluster, job.kind, { running: { startedAt, pid: entry.child.pid } });
+      const timedOut = await this.boundedByTimeout(entry.child, Date.parse(startedAt) + this.deps.jobTimeoutMs - Date.now());
       last = await entry.child.done;
       entry.child = null;
+      if (timedOut) {
+        last = { ...last, errorCode: last.errorCode ?? 'INTERRUPTED',
+          message: `pgkeep ${step.join(' ')}: still running after [agent] job_timeout (${formatDuration(this.deps.jobTimeoutMs)}): interrupted (${last.message})` };
+        break;
+      }
       if (last.exitCode !== EXIT.OK) {
         last = { ...last, message: `pgkeep ${step.join(' ')}: ${last.message}` };
         break;
@@ -90,6 +99,17 @@ export class JobRunner {
       result, exitCode: run.exitCode, errorCode: run.errorCode, seconds: (Date.parse(run.endedAt) - Date.parse(startedAt)) / 1000,
       message: `${job.kind} of cluster ${job.cluster} ${result === 'ok' ? 'succeeded' : result}: ${run.message}` });
     return run;
+  }
+
+  /**
+   * Wait for the child, at most `ms`: then SIGTERM (it unwinds, publishing nothing half-done) and,
+   * should it still run after KILL_AFTER_MS more, SIGKILL. True when the bound was hit.
+   */
+  private async boundedByTimeout(child: ChildHandle, ms: number): Promise<boolean> {
+    if (await settlesWithin(child.done, Math.max(0, ms))) return false;
+    child.terminate();
+    if (!(await settlesWithin(child.done, KILL_AFTER_MS))) child.kill();
+    return true;
   }
 
   /** Wait for the repository gate (repo-gate.ts), reported when it makes the job wait; undefined when the agent stops first. */

@@ -28,12 +28,15 @@ export interface AgentPlan {
   stopTimeoutMs: number;
   catchUp: boolean;
   streamBackoffMaxMs: number;
+  jobTimeoutMs: number;
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 60_000;
 /** Above this a stop could outlast the CLI's own bound for the agent (AGENT_GRACE_MS). */
 export const MAX_STOP_TIMEOUT_MS = 600_000;
 export const DEFAULT_STREAM_BACKOFF_MAX_MS = 60_000;
+/** Longer than any backup pgkeep is expected to take; a DBA with a bigger cluster raises it. */
+export const DEFAULT_JOB_TIMEOUT_MS = 24 * 3_600_000;
 const BACKUP_METHODS = ['stream', 'local'];
 
 function configError(file: string | undefined, key: string, message: string, hint: string): PgkeepError {
@@ -108,5 +111,6 @@ export function agentPlan(config: PgkeepConfig): AgentPlan {
   return {
     jobs, streams, stopTimeoutMs, catchUp: a.catchUp ?? true,
     streamBackoffMaxMs: a.streamBackoffMaxMs ?? DEFAULT_STREAM_BACKOFF_MAX_MS,
+    jobTimeoutMs: a.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
   };
 }

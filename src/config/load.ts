@@ -240,5 +240,6 @@ function agentFromToml(t: Table, file: string | undefined): AgentSettings {
     stopTimeoutMs: ms('stop_timeout'),
     catchUp: t.catch_up as boolean | undefined,
     streamBackoffMaxMs: ms('stream_backoff_max'),
+    jobTimeoutMs: ms('job_timeout'),
   };
 }

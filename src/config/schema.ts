@@ -69,6 +69,7 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       stop_timeout: 'string', // bound of a clean stop (SIGTERM): running jobs are interrupted, then killed
       catch_up: 'boolean', // run a job missed while the agent was down once at start (default true)
       stream_backoff_max: 'string', // longest wait before restarting a failed `wal stream` (default 60s)
+      job_timeout: 'string', // a job still running after this is interrupted and fails (default 24h)
     },
   },
   log: {

@@ -31,6 +31,7 @@ export interface AgentSettings {
   stopTimeoutMs?: number;
   catchUp?: boolean;
   streamBackoffMaxMs?: number;
+  jobTimeoutMs?: number;
 }
 
 export interface RepoSettings {
