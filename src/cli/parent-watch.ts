@@ -10,7 +10,10 @@ const CHECK_MS = 1_000;
 
 export function stopWithParent(env: NodeJS.ProcessEnv = process.env): void {
   const parent = Number(env[PARENT_ENV]);
-  if (!Number.isInteger(parent) || parent <= 0) return;
+  // Programs this command starts (pg_dump, a server whose restore_command runs pgkeep) are not
+  // the agent's children: they must not inherit the watch.
+  delete env[PARENT_ENV];
+  if (!Number.isInteger(parent) || parent <= 0 || process.ppid !== parent) return;
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);
