@@ -118,31 +118,44 @@ async function runOnce(p: Parts): Promise<JobRun[]> {
 async function serve(p: Parts, opts: AgentOptions): Promise<void> {
   const { log } = opts;
   const scheduler = new Scheduler({ state: p.state, log, runner: p.runner });
-  let streams = startStreams(p, p.plan, log);
-  scheduler.start(p.plan.jobs, p.plan.catchUp);
-  const monitor: MonitorHandle | undefined = await opts.startMonitor?.({ config: p.config, state: p.state.data, stateFile: p.paths.stateFile, log });
-  log({ level: 'info', event: 'started', pid: process.pid, stateFile: p.paths.stateFile, repository: p.paths.repository,
-    message: `agent started for repository ${p.paths.repository}: ${describe(p.plan.jobs)}` +
-      `${p.plan.streams.length ? `; streaming ${p.plan.streams.map((s) => s.cluster).join(', ')}` : ''}` });
-
-  // Reloads run one after the other (two quick SIGHUPs must not start a receiver twice).
+  let streams: StreamSupervisor[] = [];
+  let monitor: MonitorHandle | undefined;
   let reloading = Promise.resolve();
-  const unsubscribe = opts.onReloadRequest(() => {
-    reloading = reloading.then(async () => {
-      streams = await reload(p, opts, scheduler, streams, monitor);
-    }).catch((e: unknown) => log({ level: 'error', event: 'reload-failed', message: `reload failed: ${(e as Error).message}` }));
-  });
+  let unsubscribe = () => {};
+  // Whatever happens after the first child starts, the stop below runs: no job or receiver outlives the agent.
   try {
+    streams = startStreams(p, p.plan, log);
+    scheduler.start(p.plan.jobs, p.plan.catchUp);
+    monitor = await startMonitor(p, opts);
+    log({ level: 'info', event: 'started', pid: process.pid, stateFile: p.paths.stateFile, repository: p.paths.repository,
+      message: `agent started for repository ${p.paths.repository}: ${describe(p.plan.jobs)}` +
+        `${p.plan.streams.length ? `; streaming ${p.plan.streams.map((s) => s.cluster).join(', ')}` : ''}` });
+    // Reloads run one after the other (two quick SIGHUPs must not start a receiver twice).
+    unsubscribe = opts.onReloadRequest(() => {
+      reloading = reloading.then(async () => {
+        streams = await reload(p, opts, scheduler, streams, monitor);
+      }).catch((e: unknown) => log({ level: 'error', event: 'reload-failed', message: `reload failed: ${(e as Error).message}` }));
+    });
     await new Promise<void>((res) => (opts.signal.aborted ? res() : opts.signal.addEventListener('abort', () => res(), { once: true })));
   } finally {
     unsubscribe();
+    await reloading;
+    log({ level: 'info', event: 'stopping', message: `stopping: interrupting running jobs (bound ${p.plan.stopTimeoutMs / 1000} s)` });
+    await Promise.resolve(monitor?.stop()).catch((e: unknown) => log({ level: 'error', event: 'monitor-failed', message: `monitor stop failed: ${(e as Error).message}` }));
+    scheduler.stop();
+    await Promise.all([p.runner.stop(p.plan.stopTimeoutMs), ...streams.map((s) => s.stop(p.plan.stopTimeoutMs))]);
+    log({ level: 'info', event: 'stopped', message: 'agent stopped' });
   }
-  await reloading;
-  log({ level: 'info', event: 'stopping', message: `stopping: interrupting running jobs (bound ${p.plan.stopTimeoutMs / 1000} s)` });
-  await monitor?.stop();
-  scheduler.stop();
-  await Promise.all([p.runner.stop(p.plan.stopTimeoutMs), ...streams.map((s) => s.stop(p.plan.stopTimeoutMs))]);
-  log({ level: 'info', event: 'stopped', message: 'agent stopped' });
+}
+
+/** The monitor failing to start is reported; backups and streaming go on without it. */
+async function startMonitor(p: Parts, opts: AgentOptions): Promise<MonitorHandle | undefined> {
+  try {
+    return await opts.startMonitor?.({ config: p.config, state: p.state.data, stateFile: p.paths.stateFile, log: opts.log });
+  } catch (e) {
+    opts.log({ level: 'error', event: 'monitor-failed', message: `the monitor did not start: ${(e as Error).message}; jobs and streams run without it` });
+    return undefined;
+  }
 }
 
 function startStreams(p: Parts, plan: AgentPlan, log: AgentLog): StreamSupervisor[] {
