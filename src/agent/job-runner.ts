@@ -51,7 +51,8 @@ export class JobRunner {
       return Promise.resolve(undefined);
     }
     const entry: Running = { job, startedAt: new Date().toISOString(), child: null, done: undefined as never };
-    entry.done = this.execute(entry, trigger).finally(() => this.running.delete(key));
+    // Never rejects: a bug or an unexpected failure ends the run as failed (INTERNAL), reported, and the agent goes on.
+    entry.done = this.execute(entry, trigger).catch((e: unknown) => this.unexpected(entry, trigger, e)).finally(() => this.running.delete(key));
     this.running.set(key, entry);
     return entry.done;
   }
@@ -98,6 +99,15 @@ export class JobRunner {
     log({ level: result === 'ok' ? 'info' : result === 'interrupted' ? 'warn' : 'error', event: 'job-end', cluster: job.cluster, job: job.kind,
       result, exitCode: run.exitCode, errorCode: run.errorCode, seconds: (Date.parse(run.endedAt) - Date.parse(startedAt)) / 1000,
       message: `${job.kind} of cluster ${job.cluster} ${result === 'ok' ? 'succeeded' : result}: ${run.message}` });
+    return run;
+  }
+
+  private unexpected(entry: Running, trigger: JobRun['trigger'], e: unknown): JobRun {
+    const { job, startedAt } = entry;
+    const run: JobRun = { startedAt, endedAt: new Date().toISOString(), result: 'failed', exitCode: null, errorCode: 'INTERNAL',
+      message: `the agent failed running this job: ${(e as Error)?.message ?? String(e)}`, trigger };
+    this.deps.state.updateJob(job.cluster, job.kind, { running: null, lastRun: run, lastFailure: run });
+    this.deps.log({ level: 'error', event: 'job-end', cluster: job.cluster, job: job.kind, result: 'failed', errorCode: 'INTERNAL', message: run.message });
     return run;
   }
 

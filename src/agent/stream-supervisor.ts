@@ -32,7 +32,11 @@ export class StreamSupervisor {
   start(): void {
     const prev = this.deps.state.cluster(this.plan.cluster).stream;
     this.deps.state.updateStream(this.plan.cluster, { ...emptyStream(), lastExit: prev?.lastExit ?? null });
-    this.loop = this.run();
+    this.loop = this.run().catch((e: unknown) => {
+      this.deps.state.updateStream(this.plan.cluster, { status: 'stopped', pid: null });
+      this.deps.log({ level: 'error', event: 'stream-failed', cluster: this.plan.cluster,
+        message: `supervising wal stream of cluster ${this.plan.cluster} failed: ${(e as Error)?.message ?? String(e)}; restart the agent` });
+    });
   }
 
   private async run(): Promise<void> {
