@@ -67,8 +67,8 @@ ${lines.join('\n')}
 `);
 }
 
-function startAgent(): CliProcess {
-  return spawnCli(['--config', configFile, 'agent'], { home });
+function startAgent(extra: string[] = []): CliProcess {
+  return spawnCli(['--config', configFile, 'agent', ...extra], { home });
 }
 
 async function snapshotIds(): Promise<string[]> {
@@ -285,6 +285,17 @@ test('a job still running after job_timeout is interrupted and fails, reported, 
     assert.equal(run.result, 'failed');
     assert.match(run.message, /still running after \[agent\] job_timeout \(3s\)/);
     assert.deepEqual((await snapshotIds()).filter((id) => !before.includes(id)), [], 'no dump was stored');
+
+    // SIGTERM to `agent --once` interrupts the job in progress at once, not after it.
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('job_timeout = "3s"', 'job_timeout = "10m"'));
+    const once = startAgent(['--once']);
+    await waitUntil(() => events(once).some((e) => e.event === 'job-start'), 'the dump to start', 30_000, 50);
+    const t1 = Date.now();
+    once.proc.kill('SIGTERM');
+    const end = await once.exit;
+    assert.equal(end.code, 14, end.stdout + end.stderr);
+    assert.ok(Date.now() - t1 < 15_000, `stopped in ${(Date.now() - t1) / 1000} s`);
+    assert.equal(state().clusters.main!.jobs.dump!.lastRun!.result, 'interrupted');
   } finally {
     holder.kill('SIGKILL');
   }

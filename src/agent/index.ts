@@ -57,7 +57,7 @@ interface Parts {
 export async function runAgent(opts: AgentOptions): Promise<AgentResult> {
   const parts = prepare(opts);
   try {
-    if (opts.once) return { stateFile: parts.paths.stateFile, runs: await runOnce(parts) };
+    if (opts.once) return { stateFile: parts.paths.stateFile, runs: await runOnce(parts, opts.signal) };
     await serve(parts, opts);
     return { stateFile: parts.paths.stateFile, runs: [] };
   } finally {
@@ -102,16 +102,25 @@ function refuseMissingRepository(path: string): void {
 }
 
 /** --once: a full backup rather than both kinds; backups first, then dumps, verify, expire. */
-async function runOnce(p: Parts): Promise<JobRun[]> {
+async function runOnce(p: Parts, signal: AbortSignal): Promise<JobRun[]> {
+  // SIGTERM/SIGINT interrupt the job in progress (within stop_timeout) and skip the rest.
+  const stop = () => void p.runner.stop(p.plan.stopTimeoutMs);
+  signal.addEventListener('abort', stop, { once: true });
   const order = ['backup_full', 'backup_incremental', 'dump', 'verify', 'expire'];
   const jobs = [...p.plan.jobs]
     .filter((j) => !(j.kind === 'backup_incremental' && p.plan.jobs.some((o) => o.cluster === j.cluster && o.kind === 'backup_full')))
     .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   const runs: JobRun[] = [];
-  for (const j of jobs) {
-    const run = await p.runner.run(j, 'once');
-    if (run) runs.push(run);
+  try {
+    for (const j of jobs) {
+      if (signal.aborted) break;
+      const run = await p.runner.run(j, 'once');
+      if (run) runs.push(run);
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
+  if (signal.aborted && !runs.some((r) => r.result !== 'ok')) throw signal.reason;
   return runs;
 }
 
