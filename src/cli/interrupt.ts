@@ -15,6 +15,11 @@ export const GRACE_MS = 5_000;
  * s3_timeout) and sending a final status: it gets longer (systemd's default stop timeout).
  */
 export const WAL_STREAM_GRACE_MS = 90_000;
+/**
+ * `pgkeep agent` stops its jobs and its `wal stream` children itself, within [agent] stop_timeout
+ * (at most 10 min, then it kills them): this bound only catches an agent that hangs.
+ */
+export const AGENT_GRACE_MS = 11 * 60_000;
 
 export class Interrupts {
   readonly controller = new AbortController();

@@ -7,8 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
-import { GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
+import { AGENT_GRACE_MS, GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
+import { stopWithParent } from './parent-watch.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -52,8 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   const interrupts = new Interrupts((err) => {
     out.error(err);
     process.exit(interruptedExit(err));
-  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : GRACE_MS);
+  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : commandWord(argv.slice(2)) === 'agent' ? AGENT_GRACE_MS : GRACE_MS);
   interrupts.install();
+  stopWithParent();
 
   let exitCode: number = EXIT.OK;
   const runner: Runner = {

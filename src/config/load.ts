@@ -14,7 +14,7 @@ import { type CheckpointMode, parseCheckpointMode } from './checkpoint-mode.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
 import { monitorSettings, notifySettings } from './monitor.js';
-import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
+import type { AgentSettings, ClusterSettings, GlobalFlags, PgkeepConfig, ScheduleSettings } from './types.js';
 import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
 
 /**
@@ -71,6 +71,17 @@ function checkFields(file: string, prefix: string, table: Table, fields: Record<
   }
 }
 
+/** Split a named table into its known sub-tables (e.g. `schedule`) and its own keys. */
+function withoutSubTables(t: Table, known: Record<string, unknown> | undefined): { tables: Record<string, Table>; fields: Table } {
+  const tables: Record<string, Table> = {};
+  const fields: Table = {};
+  for (const [k, v] of Object.entries(t)) {
+    if (known?.[k] && typeOf(v) === 'table') tables[k] = v as Table;
+    else fields[k] = v;
+  }
+  return { tables, fields };
+}
+
 /** Parse and validate a config file's text; errors name the file and the key. */
 export function parseConfigText(text: string, file: string): Table {
   let doc: Table;
@@ -104,7 +115,9 @@ export function parseConfigText(text: string, file: string): Table {
             details: { file, key: `${section}.${name}` },
           });
         }
-        checkFields(file, `${section}.${name}`, sub as Table, spec.fields);
+        const { tables, fields } = withoutSubTables(sub as Table, spec.tables);
+        checkFields(file, `${section}.${name}`, fields, spec.fields);
+        for (const [key, t] of Object.entries(tables)) checkFields(file, `${section}.${name}.${key}`, t, spec.tables![key]!);
       }
     } else {
       checkFields(file, section, value as Table, spec.fields);
@@ -131,6 +144,7 @@ function clusterFromToml(t: Table | undefined): ClusterSettings {
     connection: t.connection as string | undefined,
     pgdata: t.pgdata as string | undefined,
     pgBin: t.pg_bin as string | undefined,
+    ...(t.schedule ? { schedule: t.schedule as ScheduleSettings } : {}),
   };
 }
 
@@ -217,11 +231,24 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     monitor: monitorSettings(doc.monitor as Table | undefined, file),
     notify: notifySettings(doc.notify as Table | undefined, file),
+    agent: agentFromToml((doc.agent ?? {}) as Table, file),
     logLevel,
     json: flags.json ?? false,
     passphrase: {
       fromEnv: env.PGKEEP_PASSPHRASE !== undefined,
       file: flags.passphraseFile ?? env.PGKEEP_PASSPHRASE_FILE ?? (repoT.passphrase_file as string | undefined),
     },
+  };
+}
+
+function agentFromToml(t: Table, file: string | undefined): AgentSettings {
+  const ms = (key: string) => (t[key] === undefined ? undefined : parseDuration(t[key] as string, `agent.${key} in ${file}`));
+  return {
+    stateDir: t.state_dir as string | undefined,
+    timezone: t.timezone as string | undefined,
+    stopTimeoutMs: ms('stop_timeout'),
+    catchUp: t.catch_up as boolean | undefined,
+    streamBackoffMaxMs: ms('stream_backoff_max'),
+    jobTimeoutMs: ms('job_timeout'),
   };
 }

@@ -12,6 +12,8 @@ export const MONITOR_FIELDS: Record<string, FieldType> = {
   slot_lag_critical: 'string', // ... CRITICAL from
   backup_max_age: 'string', // newest good physical backup older: WARN (twice as old: CRITICAL)
   state_file: 'string', // the agent's state file (jobs and streams), read by status and metrics
+  metrics_port: 'integer', // pgkeep agent serves GET /metrics on this port (absent or 0: no endpoint)
+  metrics_host: 'string', // ... on this address (default 127.0.0.1)
 };
 
 export const NOTIFY_FIELDS: Record<string, FieldType> = {

@@ -19,6 +19,8 @@ export interface MonitorSettings {
   backupMaxAgeMs: number;
   /** The agent's state file; absent = none known (status works without an agent). */
   stateFile?: string;
+  /** `pgkeep agent` serves Prometheus metrics here (absent: no endpoint). */
+  metrics?: { port: number; host: string };
 }
 
 export interface NotifySettings {
@@ -79,7 +81,11 @@ export function monitorSettings(t: Table = {}, file = 'the config file'): Monito
     slotLagCritical: parseSize((t.slot_lag_critical as string | undefined) ?? '10GB', key('slot_lag_critical')),
     backupMaxAgeMs: dur('backup_max_age', '26h'),
     ...(t.state_file ? { stateFile: t.state_file as string } : {}),
+    ...(t.metrics_port ? { metrics: { port: t.metrics_port as number, host: (t.metrics_host as string | undefined) || '127.0.0.1' } } : {}),
   };
+  if (settings.metrics && (settings.metrics.port < 1 || settings.metrics.port > 65535)) {
+    throw new PgkeepError('CONFIG', `${key('metrics_port')} must be a TCP port (1-65535), got ${settings.metrics.port}`);
+  }
   if (settings.archiveBacklogCritical < settings.archiveBacklogWarn || settings.walFreeCritical > settings.walFreeWarn ||
     settings.slotLagCritical < settings.slotLagWarn) {
     throw new PgkeepError('CONFIG', `a CRITICAL threshold of [monitor] in ${file} is milder than its WARN one`, {

@@ -31,10 +31,11 @@ export function refuseEmptyConfigPaths(flags: GlobalFlags, env: NodeJS.ProcessEn
   for (const [value, from, code] of given) if (value !== undefined) requirePath(value, from, code);
 }
 
-/** Path keys of a parsed config file ([repo] path, passphrase_file; [cluster.*] pgdata, pg_bin). */
+/** Path keys of a parsed config file ([repo] path, passphrase_file; [agent] state_dir; [cluster.*] pgdata, pg_bin). */
 export function refuseEmptyFilePaths(doc: Table, file: string): void {
   const repo = (doc.repo ?? {}) as Table;
-  const keys: [unknown, string][] = [[repo.path, 'repo.path'], [repo.passphrase_file, 'repo.passphrase_file']];
+  const keys: [unknown, string][] = [[repo.path, 'repo.path'], [repo.passphrase_file, 'repo.passphrase_file'],
+    [((doc.agent ?? {}) as Table).state_dir, 'agent.state_dir']];
   for (const [name, t] of Object.entries((doc.cluster ?? {}) as Record<string, Table>)) {
     keys.push([t.pgdata, `cluster.${name}.pgdata`], [t.pg_bin, `cluster.${name}.pg_bin`]);
   }

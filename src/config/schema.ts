@@ -13,6 +13,8 @@ export interface Section {
   fields: Record<string, FieldType>;
   /** When true, the table holds named sub-tables (e.g. [cluster.main]) each with `fields`. */
   named?: boolean;
+  /** Sub-tables each named table may hold (e.g. [cluster.main.schedule]), with their keys. */
+  tables?: Record<string, Record<string, FieldType>>;
 }
 
 export const CONFIG_SCHEMA: Record<string, Section> = {
@@ -35,6 +37,21 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       pgdata: 'string',
       pg_bin: 'string', // directory with the server/client binaries to use
     },
+    tables: {
+      // What `pgkeep agent` runs for this cluster (docs/operations.md): cron expressions, 5 or 6 fields.
+      schedule: {
+        backup_full: 'string', // backup that reads every file (--checksum-all)
+        backup_incremental: 'string', // backup that skips files whose size and mtime did not change
+        backup_method: 'string', // stream | local (default stream)
+        dump: 'string', // pgkeep dump --all
+        expire: 'string', // pgkeep expire, then pgkeep repo gc
+        verify: 'string', // pgkeep verify latest
+        drill: 'string', // restore drill: not supported yet (refused)
+        timezone: 'string', // IANA name; default [agent] timezone
+        stream: 'boolean', // supervise `pgkeep wal stream`
+        stream_slot: 'string', // its replication slot (created if absent)
+      },
+    },
   },
   backup: {
     fields: {
@@ -46,6 +63,16 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
     fields: {
       keep_last: 'integer',
       keep_days: 'integer',
+    },
+  },
+  agent: {
+    fields: {
+      state_dir: 'string', // where the agent keeps its lock and state.json
+      timezone: 'string', // of every schedule (IANA name, default the host's)
+      stop_timeout: 'string', // bound of a clean stop (SIGTERM): running jobs are interrupted, then killed
+      catch_up: 'boolean', // run a job missed while the agent was down once at start (default true)
+      stream_backoff_max: 'string', // longest wait before restarting a failed `wal stream` (default 60s)
+      job_timeout: 'string', // a job still running after this is interrupted and fails (default 24h)
     },
   },
   log: {

@@ -8,6 +8,32 @@ export interface ClusterSettings {
   connection?: string;
   pgdata?: string;
   pgBin?: string;
+  /** [cluster.NAME.schedule]: what `pgkeep agent` runs, as the file spells it (validated by src/agent/). */
+  schedule?: ScheduleSettings;
+}
+
+/** [cluster.NAME.schedule] keys, as written in the file. */
+export interface ScheduleSettings {
+  backup_full?: string;
+  backup_incremental?: string;
+  backup_method?: string;
+  dump?: string;
+  expire?: string;
+  verify?: string;
+  drill?: string;
+  timezone?: string;
+  stream?: boolean;
+  stream_slot?: string;
+}
+
+/** [agent]: the long-lived service (docs/operations.md). */
+export interface AgentSettings {
+  stateDir?: string;
+  timezone?: string;
+  stopTimeoutMs?: number;
+  catchUp?: boolean;
+  streamBackoffMaxMs?: number;
+  jobTimeoutMs?: number;
 }
 
 export interface RepoSettings {
@@ -51,6 +77,8 @@ export interface PgkeepConfig {
   /** [monitor]: health-check thresholds; [notify]: where alerts go. */
   monitor: MonitorSettings;
   notify: NotifySettings;
+  /** [agent]; absent where a config is built by hand (tests). */
+  agent?: AgentSettings;
   logLevel: LogLevel;
   json: boolean;
   /** Where the passphrase comes from; the passphrase itself is read only when needed. */

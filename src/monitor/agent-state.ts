@@ -48,12 +48,38 @@ function pick<T>(from: Record<string, unknown>, fields: Record<string, (v: unkno
 const JOB_FIELDS = { lastRun: str, result: str, nextRun: str, error: str, kind: str, cluster: str, durationMs: num };
 const STREAM_FIELDS = { cluster: str, state: str, lagBytes: num, lagSeconds: num };
 
-/** Parse the file's text; anything not of the expected shape is left out. */
+/**
+ * Parse the file's text (the agent's state.json: `clusters.<name>.jobs.<job>` and
+ * `clusters.<name>.stream`, src/agent/state-types.ts) into what the checks and metrics read:
+ * jobs keyed "<cluster>/<job>", streams keyed by cluster. Anything not of the expected shape is
+ * left out.
+ */
 export function parseAgentState(text: string): AgentState {
   const doc = obj(JSON.parse(text));
-  const jobs = Object.fromEntries(Object.entries(obj(doc.jobs)).map(([k, v]) => [k, pick<AgentJobState>(obj(v), JOB_FIELDS)]));
-  const streams = Object.fromEntries(Object.entries(obj(doc.streams)).map(([k, v]) => [k, pick<AgentStreamState>(obj(v), STREAM_FIELDS)]));
+  const jobs: Record<string, AgentJobState> = {};
+  const streams: Record<string, AgentStreamState> = {};
+  for (const [cluster, c] of Object.entries(obj(doc.clusters))) {
+    for (const [name, j] of Object.entries(obj(obj(c).jobs))) jobs[`${cluster}/${name}`] = jobOf(cluster, name, obj(j));
+    const st = obj(obj(c).stream);
+    if (Object.keys(st).length) streams[cluster] = pick<AgentStreamState>({ cluster, state: st.status, lagBytes: st.lagBytes }, STREAM_FIELDS);
+  }
   return { jobs, streams };
+}
+
+/** One job: its last run's end and result ("running" while one runs, "missed" when a missed time has not been caught up). */
+function jobOf(cluster: string, name: string, j: Record<string, unknown>): AgentJobState {
+  const last = obj(j.lastRun);
+  const missed = obj(j.missed);
+  const lastEnd = str(last.endedAt);
+  const missedAt = str(missed.detectedAt);
+  const result = j.running ? 'running' : missedAt && (!lastEnd || missedAt > lastEnd) ? 'missed' : str(last.result);
+  const started = str(last.startedAt);
+  const durationMs = started && lastEnd ? Date.parse(lastEnd) - Date.parse(started) : undefined;
+  return pick<AgentJobState>({
+    lastRun: lastEnd, result, nextRun: j.nextRunAt, cluster, kind: name.startsWith('backup') ? 'backup' : name,
+    error: result === 'failed' || result === 'interrupted' ? last.message : result === 'missed' ? `its run at ${str(missed.scheduledAt)} was missed` : undefined,
+    durationMs,
+  }, JOB_FIELDS);
 }
 
 /** The state, or undefined when there is no file (no agent); an unreadable or malformed file is an error. */

@@ -95,8 +95,12 @@ test('repository, continuity, backup age and jobs', () => {
   assert.equal(stateOf(hourly(3500), 'backup_age'), 'OK');
   assert.equal(stateOf(hourly(7200), 'backup_age'), 'WARN');
   assert.match(runChecks(hourly(7200), m).find((c) => c.check === 'backup_age')!.reason, /from the schedule of job hourly/);
-  const agent = parseAgentState(JSON.stringify({ jobs: { nightly: { result: 'failed', error: 'disk full', cluster: 'main', lastRun: 5 } }, other: 1 }));
-  assert.deepEqual(agent.jobs.nightly, { result: 'failed', error: 'disk full', cluster: 'main' });
+  // The agent's own state.json shape (src/agent/state-types.ts); fields of the wrong type are left out.
+  const agent = parseAgentState(JSON.stringify({
+    version: 1, other: 1,
+    clusters: { main: { jobs: { dump: { lastRun: { startedAt: 5, endedAt: '2026-01-01T01:00:00.000Z', result: 'failed', message: 'disk full' }, nextRunAt: null } }, stream: null } },
+  }));
+  assert.deepEqual(agent.jobs['main/dump'], { lastRun: '2026-01-01T01:00:00.000Z', result: 'failed', error: 'disk full', cluster: 'main', kind: 'dump' });
   assert.equal(stateOf(facts({ agent }), 'jobs'), 'WARN');
   assert.equal(stateOf(facts({ agentError: 'bad JSON' }), 'jobs'), 'UNKNOWN');
 });

@@ -14,6 +14,7 @@ import { passphraseGetter } from '../repo/passphrase.js';
 import { listBackupsReport } from '../backup/index.js';
 import { checkArchive } from '../wal/index.js';
 import { readAgentState } from './agent-state.js';
+import { agentPaths } from '../agent/index.js';
 import type { ClusterFacts } from './types.js';
 
 export interface GatherOptions {
@@ -38,7 +39,7 @@ export async function gatherClusterFacts(config: PgkeepConfig, cluster: string, 
   const settings = clusterSettingsOf(config, cluster);
   await Promise.all([serverFacts(facts, settings, signal), repositoryFacts(facts, config, cluster, signal)]);
   pgdataFacts(facts, settings.pgdata);
-  agentFacts(facts, config.monitor.stateFile);
+  agentFacts(facts, config.monitor.stateFile ?? defaultAgentStateFile(config));
   return facts;
 }
 
@@ -120,4 +121,9 @@ function agentFacts(facts: ClusterFacts, stateFile: string | undefined): void {
   } catch (e) {
     facts.agentError = `cannot read the agent's state file ${stateFile}: ${message(e)}`;
   }
+}
+
+/** Where `pgkeep agent` keeps its state for this repository (docs/operations.md), when [monitor] state_file does not say. */
+function defaultAgentStateFile(config: PgkeepConfig): string | undefined {
+  return config.repo.path ? agentPaths(config, config.repo.path).stateFile : undefined;
 }

@@ -66,8 +66,18 @@ before(async () => {
   [hooks, mails] = await Promise.all([httpSink(), smtpSink()]);
   const stateFile = join(work, 'agent-state.json');
   writeFileSync(stateFile, JSON.stringify({
-    jobs: { nightly: { lastRun: '2026-01-01T01:00:00.000Z', result: 'ok', nextRun: '2099-01-01T01:00:00.000Z', kind: 'backup', cluster: 'test' } },
-    streams: {},
+    version: 1,
+    clusters: {
+      test: {
+        jobs: {
+          backup_incremental: {
+            nextRunAt: '2099-01-01T01:00:00.000Z', running: null,
+            lastRun: { startedAt: '2026-01-01T00:59:00.000Z', endedAt: '2026-01-01T01:00:00.000Z', result: 'ok', exitCode: 0, message: 'x', trigger: 'schedule' },
+          },
+        },
+        stream: null,
+      },
+    },
   }));
   configFile = join(work, 'pgkeep.toml');
   writeFileSync(configFile, `
@@ -164,7 +174,7 @@ faultTest('an archiver failing on an unwritable repository raises "archive stall
   assert.equal(s.backups.newest.id, snapshots[snapshots.length - 1].id);
   assert.equal(s.window.oldest.backup, windows[0].id);
   assert.equal(s.window.newest.lsn, windows[windows.length - 1].to);
-  assert.equal(s.jobs.nightly.nextRun, '2099-01-01T01:00:00.000Z');
+  assert.equal(s.jobs.backup_incremental!.nextRun, '2099-01-01T01:00:00.000Z');
   assert.equal(s.archive.segments, 0);
   assert.equal(s.state, 'OK', JSON.stringify(s.checks));
 
@@ -179,7 +189,7 @@ faultTest('an archiver failing on an unwritable repository raises "archive stall
     assert.equal(value('pgkeep_backup_last_success\\{cluster="test",kind="physical"\\}'), 1);
     assert.equal(value('pgkeep_check_state\\{cluster="test",check="archive"\\}'), 0);
     assert.equal(value('pgkeep_recoverable_oldest_time_seconds\\{cluster="test"\\}'), Date.parse(s.window.oldest.time) / 1000);
-    assert.equal(value('pgkeep_job_next_run_time_seconds\\{cluster="test",job="nightly"\\}'), Date.parse('2099-01-01T01:00:00.000Z') / 1000);
+    assert.equal(value('pgkeep_job_next_run_time_seconds\\{cluster="test",job="backup_incremental"\\}'), Date.parse('2099-01-01T01:00:00.000Z') / 1000);
     assert.ok(value('pgkeep_wal_free_bytes\\{cluster="test"\\}') > 0);
   } finally {
     await server.close();

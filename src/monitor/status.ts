@@ -38,7 +38,9 @@ export function buildStatus(f: ClusterFacts, checks: HealthCheck[]): ClusterStat
   const streams = Object.fromEntries(Object.entries(f.agent?.streams ?? {})
     .filter(([, s]) => !s.cluster || s.cluster === f.cluster)
     .map(([name, s]) => [name, { lagBytes: s.lagBytes, lagSeconds: s.lagSeconds, state: s.state }]));
-  const jobs = Object.fromEntries(Object.entries(f.agent?.jobs ?? {}).filter(([, j]) => !j.cluster || j.cluster === f.cluster));
+  // The agent's jobs of this cluster, by job name (the state keys them "<cluster>/<job>").
+  const jobs = Object.fromEntries(Object.entries(f.agent?.jobs ?? {}).filter(([, j]) => !j.cluster || j.cluster === f.cluster)
+    .map(([k, j]) => [k.startsWith(`${f.cluster}/`) ? k.slice(f.cluster.length + 1) : k, j]));
   return {
     cluster: f.cluster,
     at: f.at.toISOString(),

@@ -35,6 +35,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['restore-table'], load: () => import('./restore-table.js') },
   { names: ['copy'], load: () => import('./copy.js') },
   { names: ['status'], load: () => import('./status.js') },
+  { names: ['agent'], load: () => import('./agent.js') },
 ];
 
 /** Global options that take a value (their value is not the command name). */
