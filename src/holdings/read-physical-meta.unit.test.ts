@@ -5,10 +5,10 @@
  * casts a manifest's meta to PhysicalBackupMeta instead.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { productionFiles, SRC_DIR } from '../test-support/source-files.js';
 import type { Repository } from '../repo/index.js';
 import { assertDamagedCases, damagedField, repoWithOneSnapshot, type DamageCase } from './test-damaged-meta.js';
 import { listBackupsReport, showBackup, verifyBackup } from '../backup/index.js';
@@ -81,20 +81,8 @@ test('the next backup is not made incremental to a backup whose meta is damaged:
   assert.match(warnings[0]!, new RegExp(`snapshot ${damagedId} .*field "stopLsn" is missing; it is left out`));
 });
 
-/** Production .ts files of src/ (tests and test helpers left out). */
-function productionFiles(root: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(root)) {
-    const p = join(root, name);
-    if (statSync(p).isDirectory()) {
-      if (name !== 'test-support' && name !== 'faults') out.push(...productionFiles(p));
-    } else if (name.endsWith('.ts') && !/\.(test|fixtures)\.ts$|^test-/.test(name)) out.push(p);
-  }
-  return out;
-}
-
 test('no reader casts a manifest\'s meta to a snapshot meta: every one goes through readPhysicalMeta or readDumpMeta', () => {
-  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const src = SRC_DIR;
   const cast = /\bas\s+(?:unknown\s+as\s+)?(?:Partial<\s*)?(?:PhysicalBackupMeta|DumpMeta)\b|\bmeta\s*\)?\s+as\s+\{\s*(?:systemIdentifier|dump)|\bmeta\.dump\b/;
   const found = productionFiles(src).flatMap((f) => readFileSync(f, 'utf8').split('\n')
     .map((line, i) => (cast.test(line) ? `${relative(src, f)}:${i + 1}: ${line.trim()}` : ''))

@@ -37,12 +37,15 @@ function kindOf(ref: string, wanted: WantedKind): WantedKind {
   return asked;
 }
 
+/** What resolving a reference reads of the repository. */
+export type SnapshotRefSource = Pick<Repository, 'readSnapshots' | 'listSnapshotIds' | 'location'>;
+
 /**
  * The id `ref` names (see the module comment). NOT_FOUND, with what else the cluster holds, when
  * there is no snapshot of the kind; an id that names none is returned as given (reading it
  * reports it missing, with the ids that exist).
  */
-export async function resolveSnapshotRef(repo: Repository, cluster: string, ref: string, wanted: WantedKind): Promise<string> {
+export async function resolveSnapshotRef(repo: SnapshotRefSource, cluster: string, ref: string, wanted: WantedKind): Promise<string> {
   if (!isLatestRef(ref)) return isSnapshotId(ref) ? ref : idByPrefix(repo, cluster, ref);
   const kind = kindOf(ref, wanted);
   const { matching, total } = await readableSnapshots(repo, cluster, kind);
@@ -81,7 +84,7 @@ async function idByPrefix(repo: Pick<Repository, 'listSnapshotIds'>, cluster: st
  * read), and its DATA_INTEGRITY error is thrown rather than falling back to an older snapshot
  * without a word.
  */
-export async function readableSnapshots(repo: Repository, cluster: string, kind: WantedKind): Promise<{ matching: SnapshotManifest[]; total: number }> {
+export async function readableSnapshots(repo: Pick<Repository, 'readSnapshots'>, cluster: string, kind: WantedKind): Promise<{ matching: SnapshotManifest[]; total: number }> {
   const { manifests, damaged } = await repo.readSnapshots(cluster);
   const matching = kind === 'any' ? manifests : manifests.filter((m) => m.kind === kind);
   const newest = matching[matching.length - 1];

@@ -19,7 +19,7 @@ import type { Repository } from '../../repo/index.js';
 import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
 import { readPhysicalMeta, type MetaSource } from '../../holdings/read-physical-meta.js';
 import { resolveSnapshot } from '../../holdings/physical-snapshot.js';
-import { readableSnapshots } from '../../holdings/snapshot-ref.js';
+import { readableSnapshots, type SnapshotRefSource } from '../../holdings/snapshot-ref.js';
 import { formatLsn, parseLsn, segmentOfLsn } from '../../pg/lsn.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import {
@@ -35,7 +35,7 @@ import { describeEvent, type WalEvent } from '../../pg/wal/records.js';
 import { describeWal } from './wal-used.js';
 
 export interface PitrPlanInput {
-  repo: Pick<Repository, 'listSnapshots' | 'listObjects' | 'getObject' | 'readSnapshot' | 'location'>;
+  repo: SnapshotRefSource & Pick<Repository, 'listObjects' | 'getObject' | 'readSnapshot'>;
   cluster: string;
   /**
    * Snapshot id; undefined or "latest": pgkeep chooses — the newest backup on the history of the
@@ -77,7 +77,7 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
   const backups = all.filter((b) => b.meta.systemIdentifier === systemId);
 
   // Step: read the archive (listing and history files).
-  const facts = await readArchiveFacts(repo as Repository, cluster, systemId, (given ?? backups[backups.length - 1]!).meta.walSegmentSize);
+  const facts = await readArchiveFacts(repo, cluster, systemId, (given ?? backups[backups.length - 1]!).meta.walSegmentSize);
 
   // Step: resolve the timeline; keep the backups on its history.
   const timelineOf = (b: Backup) => resolveTimeline(b, request.timeline ?? 'latest', facts, backups);
@@ -181,8 +181,8 @@ function refuseOrWarnGap(b: Backup, gap: ArchiveGap, reach: ArchiveReach, target
 }
 
 async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
-  const manifests = (await readableSnapshots(repo as Repository, cluster, 'physical')).matching;
-  if (manifests.length === 0) await resolveSnapshot(repo as Repository, cluster, 'latest'); // throws NOT_FOUND with its hint
+  const manifests = (await readableSnapshots(repo, cluster, 'physical')).matching;
+  if (manifests.length === 0) await resolveSnapshot(repo, cluster, 'latest'); // throws NOT_FOUND with its hint
   return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
 }
 
@@ -192,7 +192,7 @@ function toBackup(m: MetaSource): Backup {
 }
 
 async function givenBackup(repo: PitrPlanInput['repo'], cluster: string, id: string, all: Backup[]): Promise<Backup> {
-  const { snapshot } = await resolveSnapshot(repo as Repository, cluster, id);
+  const { snapshot } = await resolveSnapshot(repo, cluster, id);
   return all.find((b) => b.id === snapshot.id) ?? toBackup(snapshot);
 }
 
