@@ -65,9 +65,18 @@ export async function resolveSnapshotRef(repo: SnapshotRefSource, cluster: strin
   });
 }
 
-/** The one id that starts with `prefix`; USAGE when several do; `prefix` itself when none does. */
 async function idByPrefix(repo: Pick<Repository, 'listSnapshotIds'>, cluster: string, prefix: string): Promise<string> {
-  const matching = prefix ? (await repo.listSnapshotIds(cluster)).filter((id) => id.startsWith(prefix)) : [];
+  return idAmong(await repo.listSnapshotIds(cluster), cluster, prefix);
+}
+
+/**
+ * The one id of `ids` that starts with `prefix` (an id itself, or the start of one); USAGE with
+ * the candidates when several do; `prefix` itself when none does. For a set other than the
+ * cluster's snapshots (the pinned ids, which may outlive their snapshot).
+ */
+export function idAmong(ids: readonly string[], cluster: string, prefix: string): string {
+  if (ids.includes(prefix)) return prefix;
+  const matching = prefix ? ids.filter((id) => id.startsWith(prefix)) : [];
   if (matching.length === 1) return matching[0]!;
   if (matching.length > 1) {
     throw new PgkeepError('USAGE', `"${prefix}" is the start of ${matching.length} snapshot ids of cluster "${cluster}": ${matching.slice(0, 10).join(', ')}${matching.length > 10 ? ', ...' : ''}`, {
