@@ -1,6 +1,6 @@
 /** `pgkeep list`: the snapshots of a cluster, oldest first (so the newest is last, next to the prompt). */
 import type { Repository, SnapshotManifest } from '../repo/index.js';
-import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
+import { readDumpMeta, readPhysicalMeta } from '../holdings/index.js';
 import { PgkeepError } from '../errors.js';
 
 export interface BackupSummary {
@@ -46,8 +46,7 @@ export function summarize(m: SnapshotManifest): BackupSummary {
       ...(meta.walStart ? { walStart: meta.walStart, walEnd: meta.walEnd } : {}),
     };
   }
-  const dump = (m.meta as { dump?: { format?: string; scope?: string } }).dump;
-  return { ...base, method: dump?.format ? `dump (${dump.format})` : 'dump' };
+  return { ...base, method: `dump (${readDumpMeta(m).format})` };
 }
 
 /** A snapshot whose manifest cannot be read: listed apart, with the reason. */
@@ -56,7 +55,7 @@ export interface DamagedSnapshot {
   message: string;
 }
 
-/** The cluster's snapshots, oldest first; DATA_INTEGRITY when a manifest is damaged. */
+/** The cluster's snapshots, oldest first; DATA_INTEGRITY when a manifest or its meta is damaged. */
 export async function listBackups(repo: Repository, cluster: string): Promise<BackupSummary[]> {
   return (await repo.listSnapshots(cluster)).map(summarize);
 }

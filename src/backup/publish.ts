@@ -59,5 +59,5 @@ export function buildMeta(i: MetaInput): PhysicalBackupMeta {
 }
 
 export async function publishSnapshot(writer: SnapshotWriter, meta: PhysicalBackupMeta): Promise<SnapshotManifest> {
-  return writer.commit(meta as unknown as Record<string, unknown>);
+  return writer.commit(meta);
 }

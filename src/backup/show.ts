@@ -1,6 +1,6 @@
 /** `pgkeep show <id|latest>`: one snapshot's facts, and optionally its files. */
 import type { FileRecord, Repository, SnapshotManifest } from '../repo/index.js';
-import { readPhysicalMeta, resolveSnapshotRef } from '../holdings/index.js';
+import { resolveSnapshotRef } from '../holdings/index.js';
 import { summarize, type BackupSummary } from './list.js';
 
 export interface ShowOptions {
@@ -26,7 +26,7 @@ export interface BackupDetails {
   stats: SnapshotManifest['stats'];
   chunkSize: number;
   previous: string | null;
-  /** The snapshot's meta as recorded; for a physical backup, checked (read it with readPhysicalMeta). */
+  /** The snapshot's meta as recorded, checked (read it with readPhysicalMeta or readDumpMeta). */
   meta: Record<string, unknown>;
   files?: ShownFile[];
 }
@@ -35,9 +35,9 @@ export interface BackupDetails {
 export async function showBackup(repo: Repository, cluster: string, id: string, opts: ShowOptions = {}): Promise<BackupDetails> {
   const snap = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, id, 'any'));
   const m = snap.manifest;
-  if (m.kind === 'physical') readPhysicalMeta(m); // a damaged meta is refused here, not rendered
   const out: BackupDetails = {
-    cluster, summary: summarize(m), stats: m.stats, chunkSize: m.chunkSize, previous: m.previous, meta: m.meta,
+    cluster, summary: summarize(m), // reads the meta (physical or dump), checked: a damaged one is refused here, not rendered
+    stats: m.stats, chunkSize: m.chunkSize, previous: m.previous, meta: m.meta,
   };
   if (opts.files) {
     out.files = [];

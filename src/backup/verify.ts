@@ -12,7 +12,7 @@ import { PgkeepError } from '../errors.js';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
 import { parseLsn } from '../pg/lsn.js';
 import { parseBackupManifest, verifyManifestEntries, type StoredFileFacts } from '../pg/protocol/index.js';
-import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
+import { readDumpMeta, readPhysicalMeta } from '../holdings/index.js';
 import { walRange } from '../pg/wal/range.js';
 import { checkNeededWal, needsArchivedWal } from '../holdings/needed-wal.js';
 
@@ -53,6 +53,9 @@ export async function verifyBackup(repo: Repository, cluster: string, id: string
 async function verifyUnlocked(repo: Repository, cluster: string, id: string, opts: VerifyOptions): Promise<VerifyReport> {
   const began = Date.now();
   const snap = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, id, 'any'));
+  // A damaged meta (physical or dump) is DATA_INTEGRITY naming the field, before any blob is read.
+  if (snap.kind === 'physical') readPhysicalMeta(snap);
+  else readDumpMeta(snap);
   const records: FileRecord[] = [];
   for await (const r of snap.files()) records.push(r);
   const report: VerifyReport = {

@@ -1,6 +1,6 @@
 /**
  * What the repository holds for a cluster, as every use case sees it: the cluster's identity, its
- * physical snapshots with their meta read and checked once, how "latest" and an id name a
+ * snapshots with their meta (physical and logical) read and checked once, how "latest" and an id name a
  * snapshot (one rule for every command), and the WAL archive's layout, listing and read-back.
  * Sits between the use cases and repo/ + pg/ (docs/architecture.md): it imports only those and
  * the leaves, never a use case nor cli/.
@@ -9,7 +9,10 @@ export { checkClusterIdentity, readClusterIdentity, identityObjectName, type Clu
 export type { PhysicalBackupMeta, TablespaceInfo, ExternalConfig, ExternalConfigFile, ConfigRole } from './physical-meta.js';
 export { backupFirstSegment } from './physical-meta.js';
 export { readPhysicalMeta, type MetaSource } from './read-physical-meta.js';
-export { resolveSnapshotRef, readableSnapshots, isLatestRef, LATEST_REFS, type WantedKind } from './snapshot-ref.js';
+export type { DumpMeta, DumpedDatabase, DumpFormat, Toc, TocEntry, TocHeader } from './dump-meta.js';
+export { DUMP_FORMATS } from './dump-meta.js';
+export { readDumpMeta } from './read-dump-meta.js';
+export { resolveSnapshotRef, idAmong, readableSnapshots, isLatestRef, LATEST_REFS, type WantedKind, type SnapshotRefSource } from './snapshot-ref.js';
 export { resolveSnapshot, type ResolvedSnapshot } from './physical-snapshot.js';
 export { walObjectName, walClusterPrefix, walSystemPrefix, parseWalObjectName, checkSystemId, type WalObjectRef } from './wal-layout.js';
 export { listArchive, type ArchivedFile, type ArchivedSystem } from './wal-listing.js';

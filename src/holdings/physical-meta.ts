@@ -36,7 +36,11 @@ export interface TablespaceInfo {
   location: string;
 }
 
-export interface PhysicalBackupMeta {
+/**
+ * A type alias, not an interface, on purpose: an object type alias is assignable to the
+ * manifest's `Record<string, unknown>` meta, so the backup commits it without a cast.
+ */
+export type PhysicalBackupMeta = {
   method: 'stream' | 'local' | 'cold';
   label: string;
   /** WAL start..end stored inside the snapshot under pg_wal/. */
@@ -76,7 +80,7 @@ export interface PhysicalBackupMeta {
   /** Snapshot id the chunks were compared against. */
   incrementalFrom?: string;
   stats?: Record<string, number>;
-}
+};
 
 /** The first WAL segment a backup needs from the archive (its walStart, or a cold backup's checkpoint segment). */
 export function backupFirstSegment(b: PhysicalBackupMeta): string {

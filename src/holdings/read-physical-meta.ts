@@ -8,12 +8,10 @@
  * Parsed once: the result is kept per manifest object, so readers that meet the same manifest
  * again (plan, then restore) do not parse it twice.
  */
-import { PgkeepError } from '../errors.js';
-import type { SnapshotManifest } from '../repo/index.js';
+import { Fields, parseOnce, type MetaSource } from './meta-fields.js';
 import type { ExternalConfig, ExternalConfigFile, PhysicalBackupMeta, TablespaceInfo } from './physical-meta.js';
 
-/** What the reader needs of a manifest (a SnapshotManifest or a Snapshot). */
-export type MetaSource = Pick<SnapshotManifest, 'id' | 'cluster' | 'meta'>;
+export type { MetaSource } from './meta-fields.js';
 
 const parsed = new WeakMap<object, PhysicalBackupMeta>();
 
@@ -26,119 +24,7 @@ const SYSID_RE = /^\d{1,20}$/;
 
 /** The meta of physical snapshot `m`, checked; DATA_INTEGRITY naming the snapshot and the field when it is not right. */
 export function readPhysicalMeta(m: MetaSource): PhysicalBackupMeta {
-  const raw: unknown = m.meta;
-  if (raw !== null && typeof raw === 'object') {
-    const known = parsed.get(raw);
-    if (known) return known;
-  }
-  const meta = parseMeta(new Fields(m, raw, ''));
-  if (raw !== null && typeof raw === 'object') parsed.set(raw, meta);
-  return meta;
-}
-
-/** Reads one object's fields, naming the field (with its path) in the error. */
-class Fields {
-  private readonly obj: Record<string, unknown>;
-
-  constructor(private readonly m: MetaSource, value: unknown, private readonly path: string) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw damaged(m, path || 'meta', 'is not an object');
-    this.obj = value as Record<string, unknown>;
-  }
-
-  private fail(name: string, why: string): PgkeepError {
-    return damaged(this.m, this.path + name, why);
-  }
-
-  private value(name: string): unknown {
-    const v = this.obj[name];
-    if (v === undefined) throw this.fail(name, 'is missing');
-    return v;
-  }
-
-  string(name: string, re?: RegExp, what?: string): string {
-    const v = this.value(name);
-    if (typeof v !== 'string') throw this.fail(name, `is not a string (${describe(v)})`);
-    if (re && !re.test(v)) throw this.fail(name, `is not ${what} ("${v.slice(0, 40)}")`);
-    return v;
-  }
-
-  optionalString(name: string): string | undefined {
-    return this.obj[name] === undefined ? undefined : this.string(name);
-  }
-
-  oneOf<T extends string>(name: string, values: readonly T[]): T {
-    const v = this.string(name);
-    if (!(values as readonly string[]).includes(v)) throw this.fail(name, `is "${v}", not one of ${values.join(', ')}`);
-    return v as T;
-  }
-
-  boolean(name: string): boolean {
-    const v = this.value(name);
-    if (typeof v !== 'boolean') throw this.fail(name, `is not true or false (${describe(v)})`);
-    return v;
-  }
-
-  integer(name: string, min: number): number {
-    const v = this.value(name);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw this.fail(name, `is not an integer of at least ${min} (${describe(v)})`);
-    return v;
-  }
-
-  /** A WAL segment size: a power of two from 1 MB to 1 GB (initdb --wal-segsize). */
-  segmentSize(name: string): number {
-    const v = this.integer(name, 1 << 20);
-    if ((v & (v - 1)) !== 0 || v > 1 << 30) throw this.fail(name, `is not a WAL segment size (${v})`);
-    return v;
-  }
-
-  time(name: string): string {
-    const v = this.string(name);
-    if (Number.isNaN(Date.parse(v))) throw this.fail(name, `is not a time ("${v.slice(0, 40)}")`);
-    return v;
-  }
-
-  array<T>(name: string, item: (f: Fields) => T): T[] {
-    const v = this.value(name);
-    if (!Array.isArray(v)) throw this.fail(name, `is not a list (${describe(v)})`);
-    return v.map((x, i) => item(new Fields(this.m, x, `${this.path}${name}[${i}].`)));
-  }
-
-  strings(name: string): string[] {
-    const v = this.value(name);
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw this.fail(name, 'is not a list of strings');
-    return v as string[];
-  }
-
-  object(name: string): Fields {
-    return new Fields(this.m, this.value(name), `${this.path}${name}.`);
-  }
-
-  has(name: string): boolean {
-    return this.obj[name] !== undefined;
-  }
-
-  numbers(name: string): Record<string, number> {
-    const f = this.object(name);
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(f.obj)) {
-      if (typeof v !== 'number') throw f.fail(k, `is not a number (${describe(v)})`);
-      out[k] = v;
-    }
-    return out;
-  }
-}
-
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v;
-}
-
-function damaged(m: MetaSource, field: string, why: string): PgkeepError {
-  return new PgkeepError('DATA_INTEGRITY',
-    `snapshot ${m.id} of cluster "${m.cluster}" has a damaged record of its backup: field "${field}" ${why}`, {
-      hint: 'this snapshot cannot be used safely (its manifest decoded, but not as pgkeep writes it): ' +
-        'run "pgkeep repo check", and restore from another backup',
-      details: { snapshot: m.id, cluster: m.cluster, field },
-    });
+  return parseOnce(parsed, m.meta, () => parseMeta(new Fields(m, m.meta, '')));
 }
 
 function parseMeta(f: Fields): PhysicalBackupMeta {

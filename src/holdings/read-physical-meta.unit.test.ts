@@ -5,13 +5,12 @@
  * casts a manifest's meta to PhysicalBackupMeta instead.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PgkeepError } from '../errors.js';
+import { productionFiles, SRC_DIR } from '../test-support/source-files.js';
 import type { Repository } from '../repo/index.js';
-import { newPosixRepo, tempDir } from '../repo/test-utils.js';
+import { assertDamagedCases, damagedField, repoWithOneSnapshot, type DamageCase } from './test-damaged-meta.js';
 import { listBackupsReport, showBackup, verifyBackup } from '../backup/index.js';
 import { checkArchive } from '../wal/index.js';
 import { findPreviousBackup } from '../backup/previous.js';
@@ -20,18 +19,6 @@ import { readPhysicalMeta } from './read-physical-meta.js';
 import { resolveSnapshot } from './physical-snapshot.js';
 
 const source = (meta: unknown) => ({ id: '20260102T030405Z-0001', cluster: 'main', meta: meta as Record<string, unknown> });
-
-/** The DATA_INTEGRITY error for `field` of snapshot `id`. */
-function damagedField(id: string, field: string) {
-  return (e: unknown) => {
-    assert.ok(e instanceof PgkeepError, `a PgkeepError, not ${String(e)}`);
-    assert.equal(e.code, 'DATA_INTEGRITY');
-    assert.match(e.message, new RegExp(`snapshot ${id}\\b`));
-    assert.match(e.message, new RegExp(`field "${field.replace(/[[\].]/g, '\\$&')}"`));
-    assert.deepEqual(e.details?.field, field);
-    return true;
-  };
-}
 
 test('a meta as pgkeep backup writes it reads back as it was, and is parsed once per manifest', () => {
   const raw = physicalMetaRecord({ externalConfig: { dataDirectory: '/var/lib/postgresql/15/main', files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: "port = 5433\n" }], includeDirs: [] }, stats: { seconds: 1.5 } });
@@ -43,8 +30,7 @@ test('a meta as pgkeep backup writes it reads back as it was, and is parsed once
 });
 
 test('damaged meta: a missing field or a field of the wrong type names the snapshot and the field', () => {
-  const id = '20260102T030405Z-0001';
-  const cases: [string, (m: Record<string, unknown>) => void][] = [
+  const cases: DamageCase[] = [
     ['walSegmentSize', (m) => delete m.walSegmentSize],
     ['timeline', (m) => { m.timeline = '1'; }],
     ['stopLsn', (m) => { m.stopLsn = 42; }],
@@ -59,31 +45,20 @@ test('damaged meta: a missing field or a field of the wrong type names the snaps
     ['externalConfig.files[0].role', (m) => { m.externalConfig = { dataDirectory: '/d', files: [{ role: 'x', path: '/p' }], includeDirs: [] }; }],
     ['stats.seconds', (m) => { m.stats = { seconds: '1' }; }],
   ];
-  for (const [field, damage] of cases) {
-    const raw = physicalMetaRecord();
-    damage(raw);
-    assert.throws(() => readPhysicalMeta(source(raw)), damagedField(id, field), field);
-  }
-  assert.throws(() => readPhysicalMeta(source(null)), damagedField(id, 'meta'));
+  assertDamagedCases(readPhysicalMeta, () => physicalMetaRecord(), cases);
 });
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let held: Awaited<ReturnType<typeof repoWithOneSnapshot>>;
 let repo: Repository;
 let damagedId: string;
 
 before(async () => {
-  dir = await tempDir('pgkeep-meta-');
-  repo = await newPosixRepo(dir.path);
   const raw = physicalMetaRecord();
   delete raw.stopLsn;
-  const w = await repo.startSnapshot({ cluster: 'main', kind: 'physical' });
-  await w.addFile({ path: 'PG_VERSION', type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from('15\n'));
-  damagedId = (await w.commit(raw)).id;
+  held = await repoWithOneSnapshot('physical', 'PG_VERSION', raw);
+  ({ repo, id: damagedId } = held);
 });
-after(async () => {
-  await repo.close();
-  await dir.remove();
-});
+after(() => held.remove());
 
 test('every command that reads a damaged meta refuses it with the snapshot and the field (restore, show, verify, wal check); list sets it apart', async () => {
   const expected = damagedField(damagedId, 'stopLsn');
@@ -106,23 +81,11 @@ test('the next backup is not made incremental to a backup whose meta is damaged:
   assert.match(warnings[0]!, new RegExp(`snapshot ${damagedId} .*field "stopLsn" is missing; it is left out`));
 });
 
-/** Production .ts files of src/ (tests and test helpers left out). */
-function productionFiles(root: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(root)) {
-    const p = join(root, name);
-    if (statSync(p).isDirectory()) {
-      if (name !== 'test-support' && name !== 'faults') out.push(...productionFiles(p));
-    } else if (name.endsWith('.ts') && !/\.(test|fixtures)\.ts$|^test-/.test(name)) out.push(p);
-  }
-  return out;
-}
-
-test('no reader casts a manifest\'s meta to the physical meta: every one goes through readPhysicalMeta', () => {
-  const src = fileURLToPath(new URL('../../src/', import.meta.url));
-  const cast = /\bas\s+(?:unknown\s+as\s+)?(?:Partial<\s*)?PhysicalBackupMeta\b|\bmeta\s*\)?\s+as\s+\{\s*systemIdentifier/;
+test('no reader casts a manifest\'s meta to a snapshot meta: every one goes through readPhysicalMeta or readDumpMeta', () => {
+  const src = SRC_DIR;
+  const cast = /\bas\s+(?:unknown\s+as\s+)?(?:Partial<\s*)?(?:PhysicalBackupMeta|DumpMeta)\b|\bmeta\s*\)?\s+as\s+\{\s*(?:systemIdentifier|dump)|\bmeta\.dump\b/;
   const found = productionFiles(src).flatMap((f) => readFileSync(f, 'utf8').split('\n')
     .map((line, i) => (cast.test(line) ? `${relative(src, f)}:${i + 1}: ${line.trim()}` : ''))
     .filter(Boolean));
-  assert.deepEqual(found, [], 'casts of snapshot meta to PhysicalBackupMeta');
+  assert.deepEqual(found, [], 'casts of snapshot meta to PhysicalBackupMeta or DumpMeta');
 });

@@ -37,12 +37,15 @@ function kindOf(ref: string, wanted: WantedKind): WantedKind {
   return asked;
 }
 
+/** What resolving a reference reads of the repository. */
+export type SnapshotRefSource = Pick<Repository, 'readSnapshots' | 'listSnapshotIds' | 'location'>;
+
 /**
  * The id `ref` names (see the module comment). NOT_FOUND, with what else the cluster holds, when
  * there is no snapshot of the kind; an id that names none is returned as given (reading it
  * reports it missing, with the ids that exist).
  */
-export async function resolveSnapshotRef(repo: Repository, cluster: string, ref: string, wanted: WantedKind): Promise<string> {
+export async function resolveSnapshotRef(repo: SnapshotRefSource, cluster: string, ref: string, wanted: WantedKind): Promise<string> {
   if (!isLatestRef(ref)) return isSnapshotId(ref) ? ref : idByPrefix(repo, cluster, ref);
   const kind = kindOf(ref, wanted);
   const { matching, total } = await readableSnapshots(repo, cluster, kind);
@@ -62,9 +65,18 @@ export async function resolveSnapshotRef(repo: Repository, cluster: string, ref:
   });
 }
 
-/** The one id that starts with `prefix`; USAGE when several do; `prefix` itself when none does. */
 async function idByPrefix(repo: Pick<Repository, 'listSnapshotIds'>, cluster: string, prefix: string): Promise<string> {
-  const matching = prefix ? (await repo.listSnapshotIds(cluster)).filter((id) => id.startsWith(prefix)) : [];
+  return idAmong(await repo.listSnapshotIds(cluster), cluster, prefix);
+}
+
+/**
+ * The one id of `ids` that starts with `prefix` (an id itself, or the start of one); USAGE with
+ * the candidates when several do; `prefix` itself when none does. For a set other than the
+ * cluster's snapshots (the pinned ids, which may outlive their snapshot).
+ */
+export function idAmong(ids: readonly string[], cluster: string, prefix: string): string {
+  if (ids.includes(prefix)) return prefix;
+  const matching = prefix ? ids.filter((id) => id.startsWith(prefix)) : [];
   if (matching.length === 1) return matching[0]!;
   if (matching.length > 1) {
     throw new PgkeepError('USAGE', `"${prefix}" is the start of ${matching.length} snapshot ids of cluster "${cluster}": ${matching.slice(0, 10).join(', ')}${matching.length > 10 ? ', ...' : ''}`, {
@@ -81,7 +93,7 @@ async function idByPrefix(repo: Pick<Repository, 'listSnapshotIds'>, cluster: st
  * read), and its DATA_INTEGRITY error is thrown rather than falling back to an older snapshot
  * without a word.
  */
-export async function readableSnapshots(repo: Repository, cluster: string, kind: WantedKind): Promise<{ matching: SnapshotManifest[]; total: number }> {
+export async function readableSnapshots(repo: Pick<Repository, 'readSnapshots'>, cluster: string, kind: WantedKind): Promise<{ matching: SnapshotManifest[]; total: number }> {
   const { manifests, damaged } = await repo.readSnapshots(cluster);
   const matching = kind === 'any' ? manifests : manifests.filter((m) => m.kind === kind);
   const newest = matching[matching.length - 1];

@@ -9,6 +9,7 @@ import type { Repository } from '../repo/index.js';
 import { PgkeepError } from '../errors.js';
 import { resolveSnapshot } from './physical-snapshot.js';
 import { physicalMetaRecord } from './physical-meta.fixtures.js';
+import { dumpMetaRecord } from './dump-meta.fixtures.js';
 import { showBackup } from '../backup/show.js';
 import { verifyBackup } from '../backup/verify.js';
 import { loadDumpSnapshot } from '../logical/restore/index.js';
@@ -19,7 +20,7 @@ let repo: Repository;
 async function snapshot(cluster: string, kind: 'physical' | 'logical'): Promise<string> {
   const w = await repo.startSnapshot({ cluster, kind });
   await w.addFile({ path: kind === 'physical' ? 'PG_VERSION' : 'db.dump', type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from(`${kind}\n`));
-  const meta = kind === 'logical' ? { dump: { version: 1, databases: [{ name: 'shop' }] } } : physicalMetaRecord();
+  const meta = kind === 'logical' ? dumpMetaRecord() : physicalMetaRecord();
   const id = (await w.commit(meta)).id;
   await new Promise((r) => setTimeout(r, 1100)); // ids carry the second: the next one sorts after
   return id;

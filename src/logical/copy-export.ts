@@ -58,7 +58,7 @@ export async function exportCopy(o: CopyExportOptions): Promise<CopyExportResult
   const source = table ? displayQualified(table) : 'query';
 
   const client = await connect(o.cluster, { database: o.database, signal: o.signal });
-  const database = (client as unknown as { database: string }).database;
+  const database = client.database ?? o.database ?? '';
   // A regular file is written under a temporary name and renamed into place; anything else that
   // already exists (/dev/null, a FIFO, a terminal) is written directly: renaming onto a device as
   // root would replace the device node itself.

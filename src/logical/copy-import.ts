@@ -69,7 +69,7 @@ export async function importCopy(o: CopyImportOptions): Promise<CopyImportResult
     input.stream.destroy();
     throw e;
   }
-  const database = (client as unknown as { database: string }).database;
+  const database = client.database ?? o.database ?? '';
   try {
     await client.query('BEGIN');
     const r = await copyIn(client, sql, input.stream, {

@@ -6,5 +6,5 @@ export { parseQualifiedName, quoteIdent, quoteQualified, displayQualified, parse
 export { dump, type DumpOptions, type DumpProgress, type DumpResult } from './dump/index.js';
 export { restoreDump, loadDumpSnapshot, type RestoreDumpOptions, type RestoreDumpResult, type RestoredPart, type RestoreProgress } from './restore/index.js';
 export { listDump, type DumpListing } from './restore/list.js';
-export { dumpMetaOf, DUMP_FORMATS, type DumpFormat, type DumpMeta, type DumpedDatabase } from './meta.js';
+export { DUMP_FORMATS, type DumpFormat, type DumpMeta, type DumpedDatabase } from './meta.js';
 export * from './toc/index.js';

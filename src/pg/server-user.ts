@@ -4,31 +4,18 @@
  * (override with PGKEEP_PG_OS_USER) and the directories they use are given to that user.
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { chmodSync, lchownSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { PgkeepError } from '../errors.js';
+import { passwdEntries, type PasswdEntry } from '../os-names.js';
 
-export interface OsUser {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-}
+/** An OS user as /etc/passwd lists it (read by the one passwd reader, src/os-names.ts). */
+export type OsUser = PasswdEntry;
 
-/** Look a user up in /etc/passwd (no native getpwnam in Node). */
+/** Look a user up in /etc/passwd (no native getpwnam in Node); the first well-formed line of that name. */
 export function lookupOsUser(name: string, passwd = '/etc/passwd'): OsUser | undefined {
-  let text: string;
-  try {
-    text = readFileSync(passwd, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name && f.length >= 7) return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' };
-  }
-  return undefined;
+  return passwdEntries(passwd).find((u) => u.name === name);
 }
 
 let cached: OsUser | null | undefined;

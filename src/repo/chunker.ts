@@ -156,7 +156,7 @@ function iterablePieces(content: AsyncIterable<Uint8Array | string> | Iterable<U
  * would concatenate what is buffered into new buffers); paused while enough is queued.
  */
 function readablePieces(stream: Readable, onBytes?: (n: number) => void): PieceSource {
-  const queue: Uint8Array[] = [];
+  const queue: (Uint8Array | undefined)[] = []; // a polled slot is cleared (undefined) until the next splice
   let head = 0;
   let queued = 0;
   let done = false;
@@ -202,7 +202,7 @@ function readablePieces(stream: Readable, onBytes?: (n: number) => void): PieceS
     poll() {
       if (head < queue.length) {
         const c = queue[head]!;
-        queue[head++] = undefined as unknown as Uint8Array;
+        queue[head++] = undefined;
         if (head === queue.length || head > 1024) {
           queue.splice(0, head);
           head = 0;

@@ -26,7 +26,7 @@ import { listArchive, type ArchivedFile } from '../holdings/wal-listing.js';
 import { backupFirstSegment } from '../holdings/physical-meta.js';
 import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
 import { applyPolicy, hasPolicy, walIsExpired, type PolicyDecision, type RetentionPolicy } from './policy.js';
-import { listPins, pinSnapshot } from './pins.js';
+import { existingSnapshotId, listPins, pinSnapshot } from './pins.js';
 import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
 
 export interface ExpireOptions {
@@ -81,7 +81,7 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
     step('reading manifests');
     const { manifests, damaged } = await repo.readSnapshots(opts.cluster);
     const physical = manifests.filter((m) => m.kind === 'physical');
-    const pins = new Set([...(await listPins(repo, opts.cluster)).map((p) => p.id), ...(opts.keep ?? [])]);
+    const pins = new Set([...(await listPins(repo, opts.cluster)).map((p) => p.id), ...pinned]);
     const decisions = applyPolicy(
       physical.map((m) => ({ id: m.id, stopTime: meta(m).stopTime || m.stopTime, pinned: pins.has(m.id) })),
       opts.policy, opts.now ?? new Date());
@@ -138,17 +138,12 @@ function meta(m: SnapshotManifest): PhysicalBackupMeta {
   return readPhysicalMeta(m);
 }
 
+/** The ids --keep names (each an id, the start of one or latest), all checked before any is pinned. */
 async function pinRequested(repo: Repository, opts: ExpireOptions): Promise<string[]> {
-  const ids = await repo.listSnapshotIds(opts.cluster);
-  for (const id of opts.keep ?? []) {
-    if (!ids.includes(id)) {
-      throw new PgkeepError('NOT_FOUND', `--keep ${id}: cluster "${opts.cluster}" has no such backup in ${repo.location}`, {
-        hint: ids.length ? `existing: ${ids.slice(-10).join(', ')}` : 'take a backup first',
-      });
-    }
-    if (!opts.dryRun) await pinSnapshot(repo, opts.cluster, id, 'pinned by expire --keep');
-  }
-  return opts.keep ?? [];
+  const ids: string[] = [];
+  for (const ref of opts.keep ?? []) ids.push(await existingSnapshotId(repo, opts.cluster, ref, `--keep ${ref}`));
+  if (!opts.dryRun) for (const id of ids) await pinSnapshot(repo, opts.cluster, id, 'pinned by expire --keep');
+  return ids;
 }
 
 interface WalPlan {

@@ -34,7 +34,7 @@ async function backup(seg: number, daysAgo: number): Promise<string> {
   };
   const w = await repo.startSnapshot({ cluster: 'c', kind: 'physical' });
   await w.addFile({ path: 'base/1/1', type: 'file', mode: 0o600, mtimeMs: Date.now() }, randomBytes(300_000));
-  const m = await w.commit(meta as unknown as Record<string, unknown>);
+  const m = await w.commit(meta);
   ids.set(seg, m.id);
   return m.id;
 }
@@ -105,6 +105,32 @@ test('never removes the newest backup or what a kept backup needs; logical dumps
 });
 
 test('pin refuses an unknown id; --keep of an unknown id fails before anything is removed', async () => {
-  await assert.rejects(pinSnapshot(repo, 'c', '20000101T000000Z-0000'), /does not exist/);
+  await assert.rejects(pinSnapshot(repo, 'c', '20000101T000000Z-0000'), /snapshot 20000101T000000Z-0000: cluster "c" has no such backup/);
   await assert.rejects(expire(repo, { cluster: 'c', policy: { keepLast: 1 }, keep: ['20000101T000000Z-0000'], now }), /no such backup/);
+});
+
+test('pin, unpin and expire --keep take the start of an id, as every command does; an ambiguous start is refused with the candidates', async () => {
+  const id = ids.get(11)!;
+  const start = id.slice(0, -1);
+  assert.equal((await pinSnapshot(repo, 'c', start, 'by its start')).id, id);
+  assert.deepEqual((await listPins(repo, 'c')).map((p) => p.id), [id], 'the pin names the whole id');
+  assert.equal(await unpinSnapshot(repo, 'c', start), id);
+  assert.deepEqual(await listPins(repo, 'c'), []);
+  const all = await repo.listSnapshotIds('c');
+  assert.equal(all.length, 2, 'backup 11 and the dump');
+  const ambiguous = (e: unknown) => {
+    assert.equal((e as { code?: string }).code, 'USAGE');
+    for (const each of all) assert.match((e as Error).message, new RegExp(each));
+    return true;
+  };
+  await assert.rejects(pinSnapshot(repo, 'c', id.slice(0, 4)), ambiguous, 'pin');
+  await assert.rejects(expire(repo, { cluster: 'c', policy: { keepLast: 1 }, keep: [id.slice(0, 4)], now }), ambiguous, 'expire --keep');
+  assert.deepEqual(await listPins(repo, 'c'), [], 'nothing pinned by a refused --keep');
+  await expire(repo, { cluster: 'c', policy: { keepLast: 1 }, keep: [start], dryRun: true, now });
+  const r = await expire(repo, { cluster: 'c', policy: { keepLast: 1 }, keep: [start], now });
+  assert.deepEqual(r.expired, []);
+  assert.deepEqual((await listPins(repo, 'c')).map((p) => p.id), [id], '--keep pins the whole id');
+  await pinSnapshot(repo, 'c', all.find((x) => x !== id)!);
+  await assert.rejects(unpinSnapshot(repo, 'c', id.slice(0, 4)), ambiguous, 'unpin among two pins');
+  assert.equal(await unpinSnapshot(repo, 'c', 'latest'), all[all.length - 1]);
 });

@@ -1,9 +1,11 @@
 /**
  * Pinned backups are kept by every retention policy. A pin is a small repository object
- * `pins/<cluster>/<snapshot id>` (JSON: when, and an optional note).
+ * `pins/<cluster>/<snapshot id>` (JSON: when, and an optional note). A backup is named as in
+ * every command (holdings/snapshot-ref.ts): its id, the start of one, or "latest".
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
+import { idAmong, isLatestRef, resolveSnapshotRef, type SnapshotRefSource } from '../holdings/index.js';
 
 export interface Pin {
   id: string;
@@ -11,7 +13,7 @@ export interface Pin {
   note?: string;
 }
 
-type PinRepo = Pick<Repository, 'putObject' | 'getObject' | 'deleteObject' | 'listObjects' | 'listSnapshotIds' | 'location'>;
+type PinRepo = SnapshotRefSource & Pick<Repository, 'putObject' | 'getObject' | 'deleteObject' | 'listObjects'>;
 
 export function pinObjectName(cluster: string, id: string): string {
   return `pins/${cluster}/${id}`;
@@ -32,21 +34,36 @@ export async function listPins(repo: PinRepo, cluster: string): Promise<Pin[]> {
   return out.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-export async function pinSnapshot(repo: PinRepo, cluster: string, id: string, note?: string): Promise<Pin> {
+/**
+ * The id of the existing snapshot `ref` names (id, start of one, latest); USAGE when the start
+ * is ambiguous, NOT_FOUND (`what` leading the message) when no snapshot has it.
+ */
+export async function existingSnapshotId(repo: PinRepo, cluster: string, ref: string, what = `snapshot ${ref}`): Promise<string> {
+  const id = await resolveSnapshotRef(repo, cluster, ref, 'any');
   const ids = await repo.listSnapshotIds(cluster);
   if (!ids.includes(id)) {
-    throw new PgkeepError('NOT_FOUND', `snapshot ${id} of cluster "${cluster}" does not exist in ${repo.location}`, {
+    throw new PgkeepError('NOT_FOUND', `${what}: cluster "${cluster}" has no such backup in ${repo.location}`, {
       hint: ids.length ? `existing snapshots: ${ids.slice(-10).join(', ')}` : 'take a backup first',
     });
   }
+  return id;
+}
+
+export async function pinSnapshot(repo: PinRepo, cluster: string, ref: string, note?: string): Promise<Pin> {
+  const id = await existingSnapshotId(repo, cluster, ref);
   const pin: Pin = { id, pinnedAt: new Date().toISOString(), ...(note ? { note } : {}) };
   const { id: _id, ...body } = pin;
   await repo.putObject(pinObjectName(cluster, id), Buffer.from(JSON.stringify(body) + '\n', 'utf8'));
   return pin;
 }
 
-export async function unpinSnapshot(repo: PinRepo, cluster: string, id: string): Promise<void> {
+/** Removes the pin `ref` names (among the pins: a pin may outlive its snapshot); returns the id unpinned. */
+export async function unpinSnapshot(repo: PinRepo, cluster: string, ref: string): Promise<string> {
+  const id = isLatestRef(ref)
+    ? await resolveSnapshotRef(repo, cluster, ref, 'any')
+    : idAmong((await listPins(repo, cluster)).map((p) => p.id), cluster, ref);
   if (!(await repo.deleteObject(pinObjectName(cluster, id)))) {
     throw new PgkeepError('NOT_FOUND', `snapshot ${id} of cluster "${cluster}" is not pinned`, { hint: 'list pins with "pgkeep pin"' });
   }
+  return id;
 }

@@ -71,7 +71,7 @@ export function register(program: Command, runner: Runner): void {
     .option('--archive-timeout <duration>', 'longest wait for the server to archive the backup\'s last WAL segment (default [backup] archive_timeout or 60s)')
     .addOption(new Option('--checkpoint <mode>', 'checkpoint a hot backup starts from: fast (immediate, the default: the backup starts now) ' +
       'or spread (spares a busy primary\'s I/O, starts up to checkpoint_completion_target x checkpoint_timeout later); default [backup] checkpoint')
-      .choices(CHECKPOINT_MODES as unknown as string[]))
+      .choices(CHECKPOINT_MODES))
     .addHelpText('after', `
 Every backup is incremental to the previous one of the cluster (chunks that did not change are
 not stored again) and complete on its own (restore never needs an older backup).

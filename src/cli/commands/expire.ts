@@ -15,7 +15,7 @@ export function register(program: Command, runner: Runner): void {
     .command('expire')
     .description('remove physical backups outside the retention policy, and the WAL no kept backup needs')
     .option('--dry-run', 'only say what would be removed')
-    .option('--keep <id...>', 'pin these backups (forever, like "pgkeep pin") before applying the policy')
+    .option('--keep <id...>', 'pin these backups (each a snapshot id, or the start of one; forever, like "pgkeep pin") before applying the policy')
     .option('--keep-last <n>', 'keep the N newest backups (default [retention] keep_last; 0 turns the rule off)')
     .option('--keep-days <n>', 'recovery window in days (default [retention] keep_days; 0 turns the rule off)')
     .addHelpText('after', `

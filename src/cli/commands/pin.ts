@@ -8,7 +8,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('pin')
     .description('keep a backup forever, whatever the retention policy says; without an id, list the pins')
-    .argument('[id]', 'snapshot id')
+    .argument('[id]', 'snapshot id (or the start of one), or "latest"')
     .option('--note <text>', 'why it is kept (shown in the list)')
     .addHelpText('after', `
 Examples:
@@ -34,7 +34,7 @@ Examples:
   program
     .command('unpin')
     .description('let the retention policy decide about a pinned backup again')
-    .argument('<id>', 'snapshot id')
+    .argument('<id>', 'snapshot id of a pin (or the start of one), or "latest"')
     .addHelpText('after', `
 Examples:
   pgkeep unpin 20240101T020000Z-1a2b`)
@@ -42,8 +42,8 @@ Examples:
       const pins = await import('../../retention/pins.js');
       const repo = await openRepo(ctx);
       try {
-        await pins.unpinSnapshot(repo, ctx.config.clusterName, args[0]!);
-        ctx.out.result({ id: args[0], pinned: false }, (r) => `unpinned ${r.id}`);
+        const id = await pins.unpinSnapshot(repo, ctx.config.clusterName, args[0]!);
+        ctx.out.result({ id, pinned: false }, (r) => `unpinned ${r.id}`);
       } finally {
         await repo.closeAll();
       }

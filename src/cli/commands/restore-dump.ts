@@ -59,7 +59,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('restore-dump')
     .description('restore a stored dump with pg_restore (or psql for plain SQL): a whole database, some tables or schemas, or a whole cluster')
-    .argument('<id>', 'snapshot id, or "latest" (also "latest-logical"): the newest dump, even when a physical backup is newer')
+    .argument('<id>', 'snapshot id (or the start of one), or "latest" (also "latest-logical"): the newest dump, even when a physical backup is newer')
     .option('--into <db>', 'restore into this existing database')
     .option('--create', 'create the dumped database (under its own name) and restore into it')
     .option('--into-url <url>', 'restore on this server instead (libpq URL or key=value; its database unless --into)')

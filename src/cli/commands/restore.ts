@@ -155,7 +155,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('restore')
     .description('restore a physical backup into a data directory (fresh, or --delta over an existing copy), to its end, the latest archived point or a point in time, and optionally start it')
-    .argument('[id]', 'snapshot id, or "latest" (the default; also "latest-physical"): the newest physical backup, whatever dumps are newer; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
+    .argument('[id]', 'snapshot id (or the start of one), or "latest" (the default; also "latest-physical"): the newest physical backup, whatever dumps are newer; when it recovers from the archive, the newest on the history of the timeline followed (with a target: that ended before it)')
     .requiredOption('--to <dir>', 'data directory to restore into (created; must be empty unless --delta)')
     .option('--jobs <n>', 'parallel file writers (default: the number of CPUs, at most 8)')
     .option('--delta', 'restore over an existing data directory of this cluster (or an interrupted restore): keep what matches (compared chunk by chunk), rewrite what differs, remove what the backup lacks (WAL the archive lacks is kept and copied aside)')

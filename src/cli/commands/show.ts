@@ -53,7 +53,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('show')
     .description('show one snapshot: times, LSNs, WAL range, server, sizes; --files lists its files')
-    .argument('<id>', 'snapshot id; "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
+    .argument('<id>', 'snapshot id (or the start of one); "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
     .option('--files', 'list every file with its mode, size, mtime and owner')
     .addHelpText('after', `
 Examples:

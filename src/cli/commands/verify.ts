@@ -26,7 +26,7 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('verify')
     .description('read back every blob of a snapshot and check it (checksums, sizes, the server\'s backup_manifest, the WAL it needs)')
-    .argument('<id>', 'snapshot id; "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
+    .argument('<id>', 'snapshot id (or the start of one); "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
     .option('--jobs <n>', 'files read in parallel')
     .addHelpText('after', `
 For a hot backup that is not standalone, the archived WAL from its start to its stop segment (what

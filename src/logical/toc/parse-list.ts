@@ -39,8 +39,8 @@ function parseHeaderLine(line: string, header: TocHeader): void {
   const key = HEADER_KEYS[kv[1]!.trim()];
   if (!key) return;
   const value = kv[2]!.trim();
-  if (key === 'entryCount') header.entryCount = Number(value);
-  else header[key] = value;
+  if (key !== 'entryCount') header[key] = value;
+  else if (/^\d+$/.test(value)) header.entryCount = Number(value); // never NaN (stored as null, a damaged meta)
 }
 
 /** Split "<schema> <name> <owner>" (schema '-' = none). */

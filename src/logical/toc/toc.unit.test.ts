@@ -27,6 +27,12 @@ test('header facts of pg_restore -l', () => {
   assert.equal(entries.length, 38); // ENCODING, STDSTRINGS, SEARCHPATH, DATABASE are not listed
 });
 
+test('a TOC entry count that is not a number is left out, not stored as NaN (null in the meta, which the dump meta reader refuses)', () => {
+  const { header } = parseTocList(TOC_LIST.replace(/^;\s+TOC Entries:.*$/m, ';     TOC Entries: many'));
+  assert.equal(header.dbname, 'toc');
+  assert.equal('entryCount' in header, false);
+});
+
 test('entry lines: multi-word types, schemas, names and owners', () => {
   const { entries } = parseTocList(TOC_LIST);
   const by = (id: number) => entries.find((e) => e.dumpId === id)!;

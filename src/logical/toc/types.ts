@@ -1,41 +1,9 @@
-/** The table of contents of a pg_dump archive (custom or directory format), as pgkeep keeps it. */
+/**
+ * The table of contents of a pg_dump archive (custom or directory format), as pgkeep keeps it: the
+ * types are recorded in a dump's meta, so they live in holdings/dump-meta.ts.
+ */
 
-export interface TocEntry {
-  /** pg_dump's dump id: the number pg_restore -L lists refer to. */
-  dumpId: number;
-  /** Catalog the object lives in (pg_class = 1259, ...) and its OID there; 0 when none. */
-  tableOid: number;
-  oid: number;
-  /** pg_dump's description: TABLE, TABLE DATA, INDEX, CONSTRAINT, SEQUENCE SET, ACL, ... */
-  type: string;
-  /** Schema, absent for objects outside any schema (SCHEMA, EXTENSION, DATABASE...). */
-  schema?: string;
-  /**
-   * pg_dump's tag: the object's name, or for sub-objects "<table> <name>" (CONSTRAINT,
-   * TRIGGER, POLICY, DEFAULT), "TABLE <name>" / "COLUMN <t>.<c>" (COMMENT, ACL).
-   */
-  name: string;
-  /** Owning role ('' for objects with no owner). */
-  owner: string;
-  /** Dump ids this entry depends on (from the archive; inferred for data entries). */
-  deps: number[];
-}
-
-export interface TocHeader {
-  archiveCreated?: string;
-  dbname?: string;
-  entryCount?: number;
-  compression?: string;
-  dumpVersion?: string;
-  format?: string;
-  serverVersion?: string;
-  pgDumpVersion?: string;
-}
-
-export interface Toc {
-  header: TocHeader;
-  entries: TocEntry[];
-}
+export type { Toc, TocEntry, TocHeader } from '../../holdings/dump-meta.js';
 
 /** Types that describe relations a user can name with --table. */
 export const RELATION_TYPES = ['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'SEQUENCE'] as const;

@@ -1,11 +1,12 @@
 /** What planPitr is given, and the backups it chooses among (plan.ts and its steps share them). */
 import type { Repository } from '../../repo/index.js';
+import type { SnapshotRefSource } from '../../holdings/snapshot-ref.js';
 import type { PhysicalBackupMeta } from '../../holdings/physical-meta.js';
 import { formatPgTime } from './time.js';
 import type { PitrRequest } from './types.js';
 
 export interface PitrPlanInput {
-  repo: Pick<Repository, 'listSnapshots' | 'listObjects' | 'getObject' | 'readSnapshot' | 'location'>;
+  repo: SnapshotRefSource & Pick<Repository, 'listObjects' | 'getObject' | 'readSnapshot'>;
   cluster: string;
   /**
    * Snapshot id; undefined or "latest": pgkeep chooses — the newest backup on the history of the

@@ -15,7 +15,6 @@
  * needs — PostgreSQL refuses to start a backup that is not on that timeline's history.
  */
 import { PgkeepError } from '../../errors.js';
-import type { Repository } from '../../repo/index.js';
 import { readPhysicalMeta, type MetaSource } from '../../holdings/read-physical-meta.js';
 import { resolveSnapshot } from '../../holdings/physical-snapshot.js';
 import { readableSnapshots } from '../../holdings/snapshot-ref.js';
@@ -51,7 +50,7 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
   const backups = all.filter((b) => b.meta.systemIdentifier === systemId);
 
   // Step: read the archive (listing and history files).
-  const facts = await readArchiveFacts(repo as Repository, cluster, systemId, (given ?? backups[backups.length - 1]!).meta.walSegmentSize);
+  const facts = await readArchiveFacts(repo, cluster, systemId, (given ?? backups[backups.length - 1]!).meta.walSegmentSize);
 
   // Step: resolve the timeline; keep the backups on its history.
   const timelineOf = (b: Backup) => resolveTimeline(b, request.timeline ?? 'latest', facts, backups);
@@ -155,8 +154,8 @@ function refuseOrWarnGap(b: Backup, gap: ArchiveGap, reach: ArchiveReach, target
 }
 
 async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
-  const manifests = (await readableSnapshots(repo as Repository, cluster, 'physical')).matching;
-  if (manifests.length === 0) await resolveSnapshot(repo as Repository, cluster, 'latest'); // throws NOT_FOUND with its hint
+  const manifests = (await readableSnapshots(repo, cluster, 'physical')).matching;
+  if (manifests.length === 0) await resolveSnapshot(repo, cluster, 'latest'); // throws NOT_FOUND with its hint
   return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
 }
 
@@ -166,7 +165,7 @@ function toBackup(m: MetaSource): Backup {
 }
 
 async function givenBackup(repo: PitrPlanInput['repo'], cluster: string, id: string, all: Backup[]): Promise<Backup> {
-  const { snapshot } = await resolveSnapshot(repo as Repository, cluster, id);
+  const { snapshot } = await resolveSnapshot(repo, cluster, id);
   return all.find((b) => b.id === snapshot.id) ?? toBackup(snapshot);
 }
 
