@@ -14,6 +14,7 @@ import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
 import type { ClusterSettings, GlobalFlags, PgkeepConfig } from './types.js';
 import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
+import { archiveSettings } from './archive.js';
 
 /**
  * The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. The
@@ -153,6 +154,7 @@ function durationSetting(fromEnv: string | undefined, envName: string, fromFile:
  * Environment variables: PGKEEP_CONFIG, PGKEEP_CLUSTER, PGKEEP_REPO, PGKEEP_PGDATA,
  * PGKEEP_CONNECTION, PGKEEP_COMPRESSION, PGKEEP_LOG_LEVEL, PGKEEP_PASSPHRASE,
  * PGKEEP_PASSPHRASE_FILE, PGKEEP_S3_ENDPOINT, PGKEEP_S3_REGION, PGKEEP_S3_TIMEOUT, PGKEEP_ARCHIVE_TIMEOUT,
+ * PGKEEP_ARCHIVE_ASYNC,
  * PGKEEP_KEEP_LAST, PGKEEP_KEEP_DAYS.
  */
 export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = process.env): PgkeepConfig {
@@ -204,6 +206,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
       archiveTimeoutMs: durationSetting(env.PGKEEP_ARCHIVE_TIMEOUT, 'PGKEEP_ARCHIVE_TIMEOUT',
         (doc.backup as Table | undefined)?.archive_timeout, `backup.archive_timeout in ${file}`),
     },
+    archive: archiveSettings((doc.archive ?? {}) as Table, env, file),
     retention: {
       keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),
       keepDays: env.PGKEEP_KEEP_DAYS !== undefined ? positiveInt(env.PGKEEP_KEEP_DAYS, 'PGKEEP_KEEP_DAYS') : (retentionT.keep_days as number | undefined),

@@ -39,6 +39,14 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       archive_timeout: 'string', // e.g. "60s": longest wait for the backup's WAL to be archived
     },
   },
+  archive: {
+    fields: {
+      async: 'boolean', // wal push through a background pusher (default false)
+      push_jobs: 'integer', // segments the pusher stores in parallel (default 2)
+      queue_alert_segments: 'integer', // .ready backlog that raises the queue alert (default 64)
+      spool_path: 'string', // where acknowledgements and the status file live (default <pg_wal>/pgkeep-spool)
+    },
+  },
   retention: {
     fields: {
       keep_last: 'integer',

@@ -28,6 +28,15 @@ export interface BackupSettings {
   archiveTimeoutMs?: number;
 }
 
+/** `[archive]`: how `wal push` (archive_command) stores WAL. */
+export interface ArchiveSettings {
+  /** Push through the background pusher (PGKEEP_ARCHIVE_ASYNC). */
+  async: boolean;
+  pushJobs: number;
+  queueAlertSegments: number;
+  spoolPath?: string;
+}
+
 export interface RetentionSettings {
   keepLast?: number;
   keepDays?: number;
@@ -43,6 +52,7 @@ export interface PgkeepConfig {
   clusters: Record<string, ClusterSettings>;
   repo: RepoSettings;
   backup: BackupSettings;
+  archive: ArchiveSettings;
   retention: RetentionSettings;
   logLevel: LogLevel;
   json: boolean;
