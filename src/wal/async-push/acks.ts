@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 /** Default spool root: inside pg_wal, which every backup skips and the server's OS user can write. */
 export function defaultPushSpoolRoot(pgWalDir: string): string {
@@ -26,6 +26,21 @@ export function defaultPushSpoolRoot(pgWalDir: string): string {
 export function pushSpoolDir(root: string, cluster: string, repoPath: string): string {
   const h = createHash('sha256').update(repoPath).digest('hex').slice(0, 12);
   return join(root, `push-${cluster}-${h}`);
+}
+
+/** Where archive_command's %p is, and the spool of its pg_wal. */
+export interface PushSpoolPlace {
+  file: string;
+  pgWalDir: string;
+  spoolDir: string;
+}
+
+export function pushSpoolPlace(p: { path: string; cwd: string; pgdata?: string; cluster: string; repoPath: string;
+  spoolPath?: string }): PushSpoolPlace {
+  let abs = isAbsolute(p.path) ? p.path : resolve(p.cwd, p.path);
+  if (!existsSync(abs) && p.pgdata && !isAbsolute(p.path)) abs = resolve(p.pgdata, p.path);
+  const pgWalDir = dirname(abs);
+  return { file: basename(abs), pgWalDir, spoolDir: pushSpoolDir(p.spoolPath ?? defaultPushSpoolRoot(pgWalDir), p.cluster, p.repoPath) };
 }
 
 const ACKS = 'acks';

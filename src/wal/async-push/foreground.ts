@@ -14,9 +14,9 @@
  * when a synchronous push is needed.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ERROR_CODES, PgkeepError, type ErrorCode } from '../../errors.js';
-import { defaultPushSpoolRoot, isAcknowledged, pushSpoolDir } from './acks.js';
+import { isAcknowledged, pushSpoolPlace } from './acks.js';
 import { pusherRunning } from './lock.js';
 import { readPushStatus } from './status.js';
 import { startDetached } from '../start-detached.js';
@@ -62,11 +62,7 @@ const MAX_STARTS = 2;
 
 export async function pushAsync(opts: AsyncPushOptions): Promise<AsyncPushResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const file = basename(opts.path);
-  let abs = isAbsolute(opts.path) ? opts.path : resolve(cwd, opts.path);
-  if (!existsSync(abs) && opts.pgdata && !isAbsolute(opts.path)) abs = resolve(opts.pgdata, opts.path);
-  const pgWalDir = dirname(abs);
-  const spoolDir = pushSpoolDir(opts.spoolPath ?? defaultPushSpoolRoot(pgWalDir), opts.cluster, opts.repoPath);
+  const { file, pgWalDir, spoolDir } = pushSpoolPlace({ ...opts, cwd });
   const sync = async (reason: string): Promise<AsyncPushResult> => {
     await opts.pushNow();
     return { file, via: 'sync', reason, spoolDir };
