@@ -5,7 +5,8 @@
  * option this parser does not know, --json, a config that does not load, async off, no
  * acknowledgement — answers false and the full CLI runs as always (and reports any error).
  */
-import { loadConfig, type GlobalFlags } from '../config/index.js';
+import { loadConfig } from '../config/load.js';
+import type { GlobalFlags } from '../config/types.js';
 import { isAcknowledged, pushSpoolPlace } from '../wal/async-push/acks.js';
 
 const VALUE_FLAGS: Record<string, keyof GlobalFlags> = {

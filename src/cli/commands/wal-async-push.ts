@@ -37,6 +37,7 @@ export async function asyncWalPush(ctx: CommandContext, path: string): Promise<v
       }
     },
   });
+  if (r.warning) ctx.log.warn(r.warning);
   ctx.log.debug(`${r.file}: ${r.via}${r.reason ? ` (${r.reason})` : ''}`);
   if (ctx.out.json) ctx.out.result(r, () => '');
 }
@@ -57,11 +58,19 @@ export function register(program: Command, runner: Runner): void {
       trimLog(join(opts.spoolDir, 'pusher.log'));
       const repo = await openRepo(ctx);
       const stamp = () => new Date().toISOString();
+      const c = ctx.config;
+      // More than one job: the pushes run in threads, so compression and checks use every core.
+      const { signal: _signal, ...location } = c.repo;
+      const threads = c.archive.pushJobs > 1
+        ? (await import('../../wal/async-push/push-threads.js')).startPushThreads(c.archive.pushJobs, {
+          repo: location, passphrase: c.passphrase, cluster: c.clusterName, pgdata: c.cluster.pgdata,
+        })
+        : undefined;
       try {
         const r = await runPusher(repo, {
           cluster: ctx.config.clusterName, pgWalDir: opts.pgWal, pgdata: ctx.config.cluster.pgdata, spoolDir: opts.spoolDir,
           jobs: ctx.config.archive.pushJobs, queueAlertSegments: ctx.config.archive.queueAlertSegments,
-          idleMs: IDLE_MS, failingMs: FAILING_MS, signal: ctx.signal,
+          idleMs: IDLE_MS, failingMs: FAILING_MS, signal: ctx.signal, ...(threads ? { push: (p: string) => threads.push(p) } : {}),
           onEvent: (e) => {
             if (e.kind === 'pushed') ctx.log.debug(`${stamp()} ${e.file} ${e.status}`);
             else if (e.kind === 'failed') ctx.log.warn(`${stamp()} ${e.file} not archived: ${e.message}`);
@@ -72,6 +81,7 @@ export function register(program: Command, runner: Runner): void {
         });
         if (!r.busy) ctx.log.debug(`${stamp()} pusher exits (${r.exit}) after storing ${r.pushed} file(s)`);
       } finally {
+        await threads?.close();
         await repo.closeAll();
       }
     }));

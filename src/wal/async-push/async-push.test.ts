@@ -27,6 +27,7 @@ let repo: Repository;
 let sysid: string;
 let spool: string;
 let configFile: string;
+let archiveCommand: string;
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const end = Date.now() + ms;
@@ -75,6 +76,12 @@ async function walCheckClean(): Promise<void> {
   assert.match(r.stdout, /none/, 'no gap');
 }
 
+async function setArchiveCommand(command: string): Promise<void> {
+  await cluster.exec(`alter system set archive_command = '${command.replace(/'/g, "''")}'`);
+  await cluster.exec('select pg_reload_conf()');
+  await new Promise((r) => setTimeout(r, 300)); // the archiver reads the new setting
+}
+
 function setRepoWritable(writable: boolean): void {
   const walk = (p: string) => {
     if (!statSync(p).isDirectory()) return;
@@ -92,7 +99,7 @@ before(async () => {
   configFile = join(work, 'pgkeep.toml');
   writeFileSync(configFile, `[repo]\npath = "${repoDir}"\n\n[archive]\nasync = true\npush_jobs = 2\nqueue_alert_segments = 3\n`);
   chownTreeToServerUser(work);
-  const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${PGKEEP_BIN} --config ${configFile} --cluster test wal push %p`;
+  archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${PGKEEP_BIN} --config ${configFile} --cluster test wal push %p`;
   cluster = await LocalCluster.create({
     settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, archive_timeout: 0 },
   });
@@ -116,6 +123,7 @@ test('async push: ten switched segments are stored by the background pusher and 
   const status = readPushStatus(spool);
   assert.ok(status, 'the pusher wrote status.json');
   assert.ok(status.lastSuccess, 'status.json names the last success');
+  assert.ok(status.pushed > 0, 'the pusher stored them (not pushes falling back to a synchronous push)');
   assert.equal(status.lastError, null);
   assert.ok(existsSync(join(spool, 'repository-id')), 'the spool is bound to the repository');
   await assertAcksStored();
@@ -147,19 +155,23 @@ test('async push: a failing repository fails the pushes, status.json says so, no
 });
 
 faultTest('async push: the pusher killed with -9 mid-push leaves no acknowledgement without its segment, and archiving completes', async () => {
-  // A backlog for the pusher: segments switched faster than they are stored.
+  // A backlog for the pusher: segments queued while archiving is paused (archive_command fails)
+  // and no pusher runs (the last one stops when idle).
+  await until('the previous pusher to stop when idle', 30_000, () => (lockHolder(spool) === undefined ? true : undefined));
+  await setArchiveCommand('/bin/false');
   const segs: string[] = [];
-  const writer = (async () => {
-    for (let i = 0; i < 12; i++) segs.push(await switchSegment());
-  })();
+  for (let i = 0; i < 8; i++) segs.push(await switchSegment());
+  await setArchiveCommand(archiveCommand);
+  segs.push(await switchSegment()); // a new segment wakes the archiver, sleeping after its failures
   const pid = await until('a running pusher with a queue', 60_000, () => {
     const s = readPushStatus(spool);
     const holder = lockHolder(spool);
-    return holder && s?.pid === holder && s.state === 'running' && s.queue.segments >= 2 ? holder : undefined;
+    // Storing (one done, two in flight of push_jobs = 2) with more to go.
+    return holder && s?.pid === holder && s.state === 'running' && s.pushed >= 1 && s.queue.segments >= 3 ? holder : undefined;
   });
   process.kill(pid, 'SIGKILL');
   await assertAcksStored();
-  await writer;
+  assert.ok((await listAcks(spool)).length < segs.length, 'killed before it stored the whole queue');
   await waitArchived(segs[segs.length - 1]!);
   for (const s of segs) assert.ok(await inRepo(s), `${s} is in the repository`);
   assert.notEqual(lockHolder(spool), pid, 'the stale lock of the killed pusher was taken over or released');

@@ -13,7 +13,7 @@
  * Only node:fs and small modules are loaded here; the repository code is loaded by `pushNow`,
  * when a synchronous push is needed.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES, PgkeepError, type ErrorCode } from '../../errors.js';
 import { isAcknowledged, pushSpoolPlace } from './acks.js';
@@ -52,6 +52,8 @@ export interface AsyncPushResult {
   via: 'acknowledged' | 'pusher' | 'sync';
   /** Why it was pushed synchronously. */
   reason?: string;
+  /** Something the administrator should fix (the push itself succeeded). */
+  warning?: string;
   spoolDir?: string;
 }
 
@@ -72,6 +74,12 @@ export async function pushAsync(opts: AsyncPushOptions): Promise<AsyncPushResult
   if (!existsSync(join(pgWalDir, 'archive_status', `${file}.ready`))) return sync('the archiver has not queued it (no .ready)');
   if (process.getuid?.() === 0 && ownerOf(pgWalDir) !== 0) return sync('run as root: the spool belongs to the server\'s OS user');
 
+  try {
+    mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    return { ...(await sync('the spool cannot be created')), warning: `cannot create the push spool ${spoolDir} ` +
+      `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pushed synchronously; set [archive] spool_path to a directory the server's OS user can write` };
+  }
   const start = Date.now();
   let startedAt: number | undefined;
   let starts = 0;

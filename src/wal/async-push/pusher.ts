@@ -14,6 +14,7 @@ import type { Repository } from '../../repo/index.js';
 import { bindRepository, isAcknowledged, pruneAcks, writeAck } from './acks.js';
 import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
+import type { PushedFile } from './push-threads.js';
 import { writePushStatus, type PushStatus } from './status.js';
 
 export interface PusherOptions {
@@ -26,6 +27,8 @@ export interface PusherOptions {
   idleMs: number;
   failingMs: number;
   signal?: AbortSignal;
+  /** How one file is stored (default: pushWalFile on `repo` in this thread; push-threads.ts uses other cores). */
+  push?: (path: string) => Promise<PushedFile>;
   /** Progress for the log: a file stored, a failure, the alert raised or cleared. */
   onEvent?: (e: PusherEvent) => void;
 }
@@ -56,6 +59,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     version: 1, pid: process.pid, state: 'running', heartbeatAt: now(), startedAt: now(),
     queue: { segments: 0, oldest: null }, alert: null, lastSuccess: null, lastError: null, failing: [], pushed: 0,
   };
+  const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata }));
   const inFlight = new Map<string, Promise<void>>();
   const failures = new Map<string, { count: number; retryAt: number }>();
   let idleSince = Date.now();
@@ -65,7 +69,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
 
   const pushOne = async (file: string): Promise<void> => {
     try {
-      const r = await pushWalFile(repo, { cluster: opts.cluster, path: join(opts.pgWalDir, file), pgdata: opts.pgdata });
+      const r = await push(join(opts.pgWalDir, file));
       await writeAck(opts.spoolDir, { file, key: r.key, bytes: r.bytes, at: now() });
       failures.delete(file);
       status.pushed++;
@@ -96,6 +100,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
       const waiting = ready.filter((f) => !isAcknowledged(opts.spoolDir, f));
       await pruneAcks(opts.spoolDir, new Set(ready));
       updateQueue(status, waiting, opts, now);
+      forgetGone(failures, status, new Set(waiting));
       const due = waiting.filter((f) => !inFlight.has(f) && (failures.get(f)?.retryAt ?? 0) <= Date.now());
       for (const f of due.slice(0, Math.max(0, opts.jobs - inFlight.size))) inFlight.set(f, pushOne(f));
       if (waiting.length > 0) idleSince = Date.now();
@@ -123,6 +128,12 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     await releasePusherLock(opts.spoolDir);
   }
   return { busy: false, pushed: status.pushed, exit: status.state };
+}
+
+/** Files stored meanwhile (a push that stored it itself) or no longer queued are not failing any more. */
+function forgetGone(failures: Map<string, unknown>, status: PushStatus, waiting: Set<string>): void {
+  for (const f of failures.keys()) if (!waiting.has(f)) failures.delete(f);
+  status.failing = status.failing.filter((x) => waiting.has(x.file));
 }
 
 function updateQueue(status: PushStatus, waiting: string[], opts: PusherOptions, now: () => string): void {
