@@ -163,18 +163,22 @@ faultTest('async push: the pusher killed with -9 mid-push leaves no acknowledgem
   for (let i = 0; i < 8; i++) segs.push(await switchSegment());
   await setArchiveCommand(archiveCommand);
   segs.push(await switchSegment()); // a new segment wakes the archiver, sleeping after its failures
-  const pid = await until('a running pusher with a queue', 60_000, () => {
+  const found = await until('a running pusher with a queue', 60_000, () => {
     const s = readPushStatus(spool);
     const holder = lockHolder(spool);
     // Storing (one done, two in flight of push_jobs = 2) with more to go.
-    return holder && s?.pid === holder && s.state === 'running' && s.pushed >= 1 && s.queue.segments >= 3 ? holder : undefined;
+    return holder && s?.pid === holder && s.state === 'running' && s.pushed >= 1 && s.queue.segments >= 4 ? { holder, s } : undefined;
   });
+  // queue_alert_segments = 3: the backlog raised the alert, and nothing was dropped for it (below).
+  assert.equal(found.s.alert?.limit, 3, `the queue alert is raised: ${JSON.stringify(found.s)}`);
+  const pid = found.holder;
   process.kill(pid, 'SIGKILL');
   await assertAcksStored();
   assert.ok((await listAcks(spool)).length < segs.length, 'killed before it stored the whole queue');
   await waitArchived(segs[segs.length - 1]!);
   for (const s of segs) assert.ok(await inRepo(s), `${s} is in the repository`);
   assert.notEqual(lockHolder(spool), pid, 'the stale lock of the killed pusher was taken over or released');
+  await until('the alert to clear once drained', 15_000, () => (readPushStatus(spool)?.alert === null ? true : undefined));
   await assertAcksStored();
   await walCheckClean();
 });
