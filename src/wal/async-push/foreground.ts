@@ -6,7 +6,9 @@
  *   run as root in a pg_wal owned by another? -> push it synchronously (the spool stays the server user's)
  *   make sure the one background pusher runs (start it detached) -> wait for the acknowledgement:
  *     - acknowledged                          -> 0
- *     - the pusher failed on this file        -> its error (non-zero: PostgreSQL retries)
+ *     - the pusher failed on this file        -> push it here once: 0 if that works (the pusher's
+ *                                                trouble was its own, e.g. a full spool disk), else
+ *                                                the error (non-zero: PostgreSQL retries)
  *     - the pusher does not start, or stops making progress -> push it synchronously
  *     - no answer within waitMs               -> a timeout error (non-zero: PostgreSQL retries)
  *
@@ -88,11 +90,18 @@ export async function pushAsync(opts: AsyncPushOptions): Promise<AsyncPushResult
     const status = readPushStatus(spoolDir);
     const failed = status?.failing?.find((f) => f.file === file && Date.parse(f.at) >= start - 1000);
     if (failed) {
-      const code: ErrorCode = failed.code in ERROR_CODES ? (failed.code as ErrorCode) : 'REPOSITORY';
-      throw new PgkeepError(code, `${file} was not archived: ${failed.message}`, {
-        hint: `${failed.hint ? `${failed.hint}; ` : ''}PostgreSQL retries; the background pusher's state is in ${join(spoolDir, 'status.json')}`,
-        details: { file, spoolDir },
-      });
+      // Once more here: the pusher may have failed on its side only (its spool's disk is full,
+      // a thread died) while the repository is fine. A real failure fails again, with its own error.
+      try {
+        return await sync(`the background pusher failed: ${failed.message}`);
+      } catch (e) {
+        const code: ErrorCode = failed.code in ERROR_CODES ? (failed.code as ErrorCode) : 'REPOSITORY';
+        if (e instanceof PgkeepError) throw e;
+        throw new PgkeepError(code, `${file} was not archived: ${failed.message}`, {
+          hint: `${failed.hint ? `${failed.hint}; ` : ''}PostgreSQL retries; the background pusher's state is in ${join(spoolDir, 'status.json')}`,
+          details: { file, spoolDir },
+        });
+      }
     }
     const now = Date.now();
     if (!pusherRunning(spoolDir)) {

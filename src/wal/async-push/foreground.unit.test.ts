@@ -42,7 +42,7 @@ test('async push foreground: an acknowledged file returns at once; a file the ar
   assert.equal(s.pushed.length, 1, 'no second push');
 });
 
-test('async push foreground: the pusher\'s failure on this file is the push\'s failure, with its code', async (t) => {
+test('async push foreground: after the pusher failed on this file, the push tries it here: its own error, or 0 when the trouble was the pusher\'s', async (t) => {
   const s = setup(t);
   writeFileSync(join(s.pgWal, 'archive_status', `${SEG}.ready`), '');
   mkdirSync(s.spool, { recursive: true });
@@ -52,8 +52,17 @@ test('async push foreground: the pusher\'s failure on this file is the push\'s f
     version: 1, pid: 1, state: 'running', heartbeatAt: at, startedAt: at, queue: { segments: 1, oldest: SEG }, alert: null,
     lastSuccess: null, lastError: error, failing: [error], pushed: 0,
   });
-  await assert.rejects(pushAsync(s.opts), (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY' && /page header damaged/.test(e.message));
+  // The push here fails too: its error, nothing acknowledged.
+  const failing = { ...s.opts, pushNow: async () => {
+    throw new PgkeepError('DATA_INTEGRITY', `${SEG} is not archived: page header damaged`);
+  } };
+  await assert.rejects(pushAsync(failing), (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY' && /page header damaged/.test(e.message));
   assert.deepEqual(s.pushed, [], 'not pushed, not acknowledged');
+  // The pusher's trouble was its own (say its spool's disk is full): the push here stores it.
+  const r = await pushAsync(s.opts);
+  assert.equal(r.via, 'sync');
+  assert.match(r.reason ?? '', /pusher failed/);
+  assert.deepEqual(s.pushed, [SEG]);
 });
 
 test('async push foreground: a pusher that does not start makes the push store the file itself', async (t) => {
