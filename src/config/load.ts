@@ -16,6 +16,7 @@ import { parseDuration } from './duration.js';
 import { monitorSettings, notifySettings } from './monitor.js';
 import type { AgentSettings, ClusterSettings, GlobalFlags, PgkeepConfig, ScheduleSettings } from './types.js';
 import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
+import { archiveSettings } from './archive.js';
 
 /**
  * The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. The
@@ -173,6 +174,7 @@ function checkpointSetting(fromFile: unknown, fileKey: string): { checkpoint?: C
  * Environment variables: PGKEEP_CONFIG, PGKEEP_CLUSTER, PGKEEP_REPO, PGKEEP_PGDATA,
  * PGKEEP_CONNECTION, PGKEEP_COMPRESSION, PGKEEP_LOG_LEVEL, PGKEEP_PASSPHRASE,
  * PGKEEP_PASSPHRASE_FILE, PGKEEP_S3_ENDPOINT, PGKEEP_S3_REGION, PGKEEP_S3_TIMEOUT, PGKEEP_ARCHIVE_TIMEOUT,
+ * PGKEEP_ARCHIVE_ASYNC,
  * PGKEEP_KEEP_LAST, PGKEEP_KEEP_DAYS.
  */
 export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = process.env): PgkeepConfig {
@@ -225,6 +227,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
         (doc.backup as Table | undefined)?.archive_timeout, `backup.archive_timeout in ${file}`),
       ...checkpointSetting((doc.backup as Table | undefined)?.checkpoint, `backup.checkpoint in ${file}`),
     },
+    archive: archiveSettings((doc.archive ?? {}) as Table, env, file),
     retention: {
       keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),
       keepDays: env.PGKEEP_KEEP_DAYS !== undefined ? positiveInt(env.PGKEEP_KEEP_DAYS, 'PGKEEP_KEEP_DAYS') : (retentionT.keep_days as number | undefined),

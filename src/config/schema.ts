@@ -59,6 +59,14 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       checkpoint: 'string', // "fast" (default) or "spread": the checkpoint a hot backup starts from
     },
   },
+  archive: {
+    fields: {
+      async: 'boolean', // wal push through a background pusher (default false)
+      push_jobs: 'integer', // segments the pusher stores in parallel (default 2)
+      queue_alert_segments: 'integer', // .ready backlog that raises the queue alert (default 64)
+      spool_path: 'string', // where acknowledgements and the status file live (default <pg_wal>/pgkeep-spool)
+    },
+  },
   retention: {
     fields: {
       keep_last: 'integer',

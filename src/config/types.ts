@@ -58,6 +58,15 @@ export interface BackupSettings {
   checkpoint?: CheckpointMode;
 }
 
+/** `[archive]`: how `wal push` (archive_command) stores WAL. */
+export interface ArchiveSettings {
+  /** Push through the background pusher (PGKEEP_ARCHIVE_ASYNC). */
+  async: boolean;
+  pushJobs: number;
+  queueAlertSegments: number;
+  spoolPath?: string;
+}
+
 export interface RetentionSettings {
   keepLast?: number;
   keepDays?: number;
@@ -73,6 +82,7 @@ export interface PgkeepConfig {
   clusters: Record<string, ClusterSettings>;
   repo: RepoSettings;
   backup: BackupSettings;
+  archive: ArchiveSettings;
   retention: RetentionSettings;
   /** [monitor]: health-check thresholds; [notify]: where alerts go. */
   monitor: MonitorSettings;

@@ -4,7 +4,7 @@
  * One prefetcher per spool at a time (a pid file guards it); it stops at the first segment the
  * archive does not have (the end of the archive, or a timeline switch).
  */
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
@@ -12,6 +12,7 @@ import { nextWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from '../holdings/wal-layout.js';
 import { putInSpool, spoolHas } from './spool.js';
 import { processAlive } from '../pg/process-alive.js';
+import { claimPidFile } from './pid-file.js';
 
 const PID_FILE = '.prefetch.pid';
 
@@ -86,19 +87,6 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
 }
 
 /** Create the pid file exclusively; replace it when its owner is gone. */
-async function claim(dir: string): Promise<boolean> {
-  const path = join(dir, PID_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const h = await open(path, 'wx', 0o600);
-      await h.writeFile(String(process.pid));
-      await h.close();
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (await prefetcherRunning(dir)) return false;
-      await unlink(path).catch(() => undefined);
-    }
-  }
-  return false;
+function claim(dir: string): Promise<boolean> {
+  return claimPidFile(join(dir, PID_FILE), () => prefetcherRunning(dir));
 }

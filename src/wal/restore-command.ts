@@ -5,12 +5,12 @@
  * prefetcher already runs. The command line of that process is the caller's (cli/ knows its own
  * flags); starting it is done here.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getWalFile, type WalGetOptions, type WalGetResult } from './get.js';
 import { prefetcherRunning, segmentsAfter } from './prefetch.js';
 import { defaultSpoolRoot, spoolHas } from './spool.js';
+import { startDetached } from './start-detached.js';
 
 /** A prefetch to run: `count` segments from `first` into `spoolDir`. */
 export interface PrefetchLaunch {
@@ -46,7 +46,7 @@ export async function restoreWalFile(repo: Parameters<typeof getWalFile>[0], opt
     spoolDir: result.spoolDir, after: result.file, count: prefetch, segmentSize: result.segmentSize,
     systemIdentifier: result.systemIdentifier,
   });
-  if (launch) startDetached(prefetchArgv(launch), launch.spoolDir, cwd);
+  if (launch) startDetached(prefetchArgv(launch), launch.spoolDir, 'prefetch.log', cwd);
   return { result, ...(launch ? { prefetcher: launch } : {}) };
 }
 
@@ -68,15 +68,4 @@ export async function prefetchToStart(p: { spoolDir: string; after: string; coun
   for (const n of names) if (!(await spoolHas(p.spoolDir, n))) missing = true;
   if (!missing || (await prefetcherRunning(p.spoolDir))) return undefined;
   return { spoolDir: p.spoolDir, first: names[0]!, count: p.count, segmentSize: p.segmentSize, systemIdentifier: p.systemIdentifier };
-}
-
-/** Start node with `args`, detached, its output appended to spoolDir/prefetch.log. */
-function startDetached(args: string[], spoolDir: string, cwd: string): void {
-  mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
-  const log = openSync(join(spoolDir, 'prefetch.log'), 'a', 0o600);
-  try {
-    spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd }).unref();
-  } finally {
-    closeSync(log);
-  }
 }

@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { buildContext, type CommandContext, type Runner } from '../context.js';
 import { failForDamagedManifests } from '../damaged-manifests.js';
+import { selfArgv } from '../self-argv.js';
 import { createOutput, table } from '../output.js';
 import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
@@ -66,6 +67,9 @@ Examples:
   archive_command = 'pgkeep wal push %p'
   archive_command = 'pgkeep --config /etc/pgkeep/pgkeep.toml --cluster prod wal push %p'`)
     .action(runner.action(async (ctx, _opts, args) => {
+      if (ctx.config.archive.async && ctx.config.repo.path) {
+        return (await import('./wal-async-push.js')).asyncWalPush(ctx, args[0]!);
+      }
       const { pushWalFile } = await import('../../wal/push.js');
       const repo = await openRepo(ctx);
       try {
@@ -150,17 +154,8 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
 
 /** The command line of the detached `pgkeep wal prefetch` that fills the spool: this pgkeep, with this run's settings. */
 function prefetchArgv(ctx: CommandContext, p: PrefetchLaunch): string[] {
-  const c = ctx.config;
-  return [
-    process.argv[1]!,
-    ...(c.file ? ['--config', c.file] : []),
-    '--cluster', c.clusterName,
-    ...(c.repo.path ? ['--repo', c.repo.path] : []),
-    ...(c.passphrase.file ? ['--passphrase-file', c.passphrase.file] : []),
-    '--log-level', c.logLevel,
-    'wal', 'prefetch', p.first, String(p.count),
-    '--spool-dir', p.spoolDir, '--system-id', p.systemIdentifier, '--segment-size', String(p.segmentSize),
-  ];
+  return selfArgv(ctx, 'wal', 'prefetch', p.first, String(p.count),
+    '--spool-dir', p.spoolDir, '--system-id', p.systemIdentifier, '--segment-size', String(p.segmentSize));
 }
 
 function registerPrefetch(wal: Command, runner: Runner): void {
