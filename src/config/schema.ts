@@ -39,6 +39,11 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       archive_timeout: 'string', // e.g. "60s": longest wait for the backup's WAL to be archived
     },
   },
+  restore: {
+    fields: {
+      prefetch: 'integer', // segments restore_command keeps fetched ahead of recovery (0: off)
+    },
+  },
   retention: {
     fields: {
       keep_last: 'integer',

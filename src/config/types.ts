@@ -43,6 +43,8 @@ export interface PgkeepConfig {
   clusters: Record<string, ClusterSettings>;
   repo: RepoSettings;
   backup: BackupSettings;
+  /** [restore] prefetch: segments restore_command keeps fetched ahead (0: off; default 8). */
+  restore: { prefetch?: number };
   retention: RetentionSettings;
   logLevel: LogLevel;
   json: boolean;

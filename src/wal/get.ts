@@ -32,7 +32,9 @@ export interface WalGetOptions {
 
 export type WalGetResult =
   | { found: true; file: string; kind: WalFileKind; bytes: number; source: 'repository' | 'spool';
-      destination: string; systemIdentifier: string; segmentSize?: number; spoolDir?: string }
+      destination: string; systemIdentifier: string; segmentSize?: number; spoolDir?: string;
+      /** Why the spool's copy was not served (deleted, read from the repository instead). */
+      spoolRejected?: string }
   | { found: false; file: string; kind: WalFileKind; systemIdentifier: string; spoolDir?: string };
 
 type WalRepo = Pick<Repository, 'getObject' | 'location' | 'config'>;
@@ -44,12 +46,14 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   const systemIdentifier = await resolveSystemId(repo, opts, cwd);
 
   const spool = opts.spoolRoot ? spoolDir(opts.spoolRoot, repo.config.id, opts.cluster, systemIdentifier) : undefined;
+  let spoolRejected: string | undefined;
   if (spool && file.kind === 'segment') {
     await pruneSpool(spool, file.name);
-    const segmentSize = await takeFromSpool(spool, file.name, systemIdentifier, destination);
-    if (segmentSize !== undefined) {
-      return { found: true, file: file.name, kind: file.kind, bytes: segmentSize, source: 'spool', destination, systemIdentifier, segmentSize, spoolDir: spool };
+    const taken = await takeFromSpool(spool, file.name, systemIdentifier, destination);
+    if (taken.served) {
+      return { found: true, file: file.name, kind: file.kind, bytes: taken.segmentSize, source: 'spool', destination, systemIdentifier, segmentSize: taken.segmentSize, spoolDir: spool };
     }
+    spoolRejected = taken.rejected;
   }
 
   let data: Buffer;
@@ -61,7 +65,8 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   }
   const segmentSize = file.kind === 'segment' ? readSegmentHeader(data, `archived ${file.name}`).segmentSize : undefined;
   await writeAtomically(destination, data);
-  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize, spoolDir: spool };
+  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize, spoolDir: spool,
+    ...(spoolRejected ? { spoolRejected } : {}) };
 }
 
 async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string): Promise<string> {

@@ -28,6 +28,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['restore'], load: () => import('./restore.js') },
   { names: ['wal'], load: () => import('./wal.js') },
   { names: ['wal'], load: () => import('./wal-stream.js') },
+  { names: ['wal'], load: () => import('./wal-spool.js') },
   { names: ['expire'], load: () => import('./expire.js') },
   { names: ['pin', 'unpin'], load: () => import('./pin.js') },
   { names: ['dump'], load: () => import('./dump.js') },
