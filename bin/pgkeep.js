@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Entry point: the compiled CLI lives in dist/ (built by `npm install` through the prepare script).
 // runCli turns main's result into the exit code, and a main still pending when node would end into exit 70.
-import { main } from '../dist/cli/main.js';
-import { runCli } from '../dist/cli/run-cli.js';
+// restore_command's `wal get --prefetch` first tries the spool without loading the CLI (cli/fast-wal-get.ts).
+const argv = process.argv;
+if (argv.includes('--prefetch') && argv.includes('get')) {
+  const code = await (await import('../dist/cli/fast-wal-get.js')).fastWalGet(argv.slice(2));
+  if (code !== undefined) process.exit(code);
+}
+const { main } = await import('../dist/cli/main.js');
+const { runCli } = await import('../dist/cli/run-cli.js');
 
-runCli(process.argv, main);
+runCli(argv, main);

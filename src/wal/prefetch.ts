@@ -22,6 +22,8 @@ import { processAlive } from '../pg/process-alive.js';
 
 const PID_FILE = '.prefetch.pid';
 const WANT_FILE = '.want';
+/** Which repository and cluster the spool is filled from, as given on the command line (for the fast path of `wal get`). */
+export const SOURCE_FILE = '.source';
 
 export interface PrefetchOptions {
   cluster: string;
@@ -40,6 +42,13 @@ export interface PrefetchOptions {
   idleMs?: number;
   pollMs?: number;
   signal?: AbortSignal;
+  /** The repository as the command line named it: recorded in the spool's .source with the cluster. */
+  repoLocation?: string;
+}
+
+/** The .source record: a get may use the spool without opening the repository only when it names the same two. */
+export function spoolSource(repoLocation: string, cluster: string): string {
+  return JSON.stringify({ repo: repoLocation, cluster });
 }
 
 export type PrefetchStop = 'busy' | 'idle' | 'spool-removed' | 'aborted';
@@ -144,6 +153,7 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
 
   try {
     await removeTempFiles(dir);
+    if (opts.repoLocation) await writeFile(join(dir, SOURCE_FILE), spoolSource(opts.repoLocation, opts.cluster), { mode: 0o600 });
     for (;;) {
       if (opts.signal?.aborted) return { ...result, stop: 'aborted' };
       if (spoolGone || !(await readdir(dir).then(() => true, () => false))) return { ...result, stop: 'spool-removed' };

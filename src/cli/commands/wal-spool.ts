@@ -41,6 +41,7 @@ export function register(program: Command, runner: Runner): void {
         const r = await runPrefetch(repo, {
           cluster: ctx.config.clusterName, systemIdentifier: opts.systemId, count: Number(args[0]),
           segmentSize: Number(opts.segmentSize), maxBytes: Number(opts.maxBytes), spoolDir: opts.spoolDir, signal: ctx.signal,
+          repoLocation: ctx.config.repo.path,
         });
         ctx.log.info(`prefetcher ${process.pid}: ${r.fetched.length} segment(s) fetched, stopped (${r.stop})` +
           `${r.missing.length ? `; not archived (yet): ${r.missing.join(', ')}` : ''}${r.diskFull ? `; ${r.diskFull} write(s) refused for lack of space` : ''}`);
