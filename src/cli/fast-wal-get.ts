@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { isWalFileName } from '../pg/wal-name.js';
 import { systemIdFromPgControl } from '../wal/identify.js';
 import { defaultSpoolRoot, pruneSpool, takeFromSpool } from '../wal/spool.js';
-import { prefetcherRunning, recordServed, SOURCE_FILE, spoolSource } from '../wal/prefetch.js';
+import { awaitInflight, prefetcherRunning, recordServed, SOURCE_FILE, spoolSource } from '../wal/prefetch.js';
 import { EXIT } from '../errors.js';
 
 /** Global options the restore_command may hold (each takes a value). */
@@ -43,6 +43,7 @@ export async function fastWalGet(args: string[], cwd = process.cwd()): Promise<n
     const dir = readdirSync(root).map((d) => join(root, d)).find((d) => d.endsWith(`-${cluster}-${systemId}`) && readSource(d) === source);
     if (!dir || !(await prefetcherRunning(dir))) return undefined;
     await pruneSpool(dir, p.name);
+    await awaitInflight(dir, p.name);
     const taken = await takeFromSpool(dir, p.name, systemId, resolve(cwd, p.destination));
     if (!taken.served) {
       if (taken.rejected) process.stderr.write(`pgkeep: warn: ${taken.rejected}: deleted it; reading ${p.name} from the repository\n`);

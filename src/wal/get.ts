@@ -14,6 +14,7 @@ import { walObjectName } from './layout.js';
 import { readSegmentHeader } from './identify.js';
 import { systemIdOfDataDir } from './source-file.js';
 import { pruneSpool, spoolDir, takeFromSpool } from './spool.js';
+import { awaitInflight } from './prefetch.js';
 
 export interface WalGetOptions {
   cluster: string;
@@ -49,6 +50,7 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   let spoolRejected: string | undefined;
   if (spool && file.kind === 'segment') {
     await pruneSpool(spool, file.name);
+    await awaitInflight(spool, file.name);
     const taken = await takeFromSpool(spool, file.name, systemIdentifier, destination);
     if (taken.served) {
       return { found: true, file: file.name, kind: file.kind, bytes: taken.segmentSize, source: 'spool', destination, systemIdentifier, segmentSize: taken.segmentSize, spoolDir: spool };

@@ -11,7 +11,7 @@
  * archive lacks (the end of the archive) until recovery moves on, exits when recovery has asked
  * for nothing new for `idleMs`, when its spool is removed (recovery ended) and on SIGTERM.
  */
-import { mkdir, open, readdir, readFile, rename, statfs, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
@@ -21,6 +21,7 @@ import { pruneSpool, putInSpool, spoolEntries, SPOOL_TMP_PREFIX } from './spool.
 import { processAlive } from '../pg/process-alive.js';
 
 const PID_FILE = '.prefetch.pid';
+const INFLIGHT_PREFIX = '.fetching-';
 const WANT_FILE = '.want';
 /** Which repository and cluster the spool is filled from, as given on the command line (for the fast path of `wal get`). */
 export const SOURCE_FILE = '.source';
@@ -122,8 +123,10 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   let spoolGone = false;
 
   const fetchOne = (name: string): Fetch => {
+    const marker = inflightMarker(dir, name);
     const done = (async () => {
       let data: Buffer;
+      await writeFile(marker, '', { mode: 0o600 });
       try {
         data = await repo.getObject(walObjectName(opts.cluster, opts.systemIdentifier, name));
       } catch (e) {
@@ -147,7 +150,10 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
       }
     })().catch((e) => {
       fatal ??= e;
-    }).finally(() => inflight.delete(name));
+    }).finally(async () => {
+      await unlink(marker).catch(() => undefined);
+      inflight.delete(name);
+    });
     return { name, done };
   };
 
@@ -193,6 +199,34 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   }
 }
 
+/** The file that says a prefetcher is fetching `name` now (a get waits for it rather than fetching it twice). */
+export function inflightMarker(dir: string, name: string): string {
+  return join(dir, `${INFLIGHT_PREFIX}${name}`);
+}
+
+/**
+ * When the prefetcher is fetching `name` now, wait (at most `timeoutMs`) until it is spooled,
+ * the fetch ended otherwise (not in the archive, disk full: the marker goes) or the prefetcher
+ * died. Never waits for a segment no prefetcher is fetching.
+ */
+export async function awaitInflight(dir: string, name: string, timeoutMs = 60_000): Promise<void> {
+  const marker = inflightMarker(dir, name);
+  const deadline = Date.now() + timeoutMs;
+  let checked = 0;
+  while (Date.now() < deadline) {
+    try {
+      await stat(marker);
+    } catch {
+      return;
+    }
+    if (Date.now() - checked > 500) {
+      if (!(await prefetcherRunning(dir))) return;
+      checked = Date.now();
+    }
+    await sleep(5);
+  }
+}
+
 /** Is there `bytes` of free space for this user on the file system of `dir`? */
 async function roomFor(dir: string, bytes: number): Promise<boolean> {
   try {
@@ -203,10 +237,10 @@ async function roomFor(dir: string, bytes: number): Promise<boolean> {
   }
 }
 
-/** Temp files of earlier prefetchers (killed mid-write): this one holds the spool now. */
+/** Temp files and in-flight markers of earlier prefetchers (killed mid-fetch): this one holds the spool now. */
 async function removeTempFiles(dir: string): Promise<void> {
   for (const e of await readdir(dir)) {
-    if (e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) await unlink(join(dir, e)).catch(() => undefined);
+    if ((e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) || e.startsWith(INFLIGHT_PREFIX)) await unlink(join(dir, e)).catch(() => undefined);
   }
 }
 

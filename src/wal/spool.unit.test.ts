@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import { pruneSpool, putInSpool, spoolEntries, takeFromSpool } from './spool.js';
-import { recordServed, runPrefetch } from './prefetch.js';
+import { awaitInflight, inflightMarker, recordServed, runPrefetch } from './prefetch.js';
 import { walObjectName } from './layout.js';
 
 const SEG = 1024 * 1024;
@@ -167,4 +167,15 @@ test('the prefetcher follows recovery onto a new timeline, holds at most maxByte
     const r = await run;
     assert.equal(r.stop, 'spool-removed');
     assert.equal(existsSync(spool), false, 'nothing recreates a removed spool');
+  }));
+
+test('a get never waits for a fetch no live prefetcher is doing (a killed prefetcher\'s marker)', () =>
+  inScratch(async (_d, spool) => {
+    writeFileSync(inflightMarker(spool, A), '');
+    writeFileSync(join(spool, '.prefetch.pid'), '999999999');
+    const t0 = Date.now();
+    await awaitInflight(spool, A, 10_000);
+    assert.ok(Date.now() - t0 < 2_000, `returned after ${Date.now() - t0} ms`);
+    await awaitInflight(spool, B, 10_000); // no marker: at once
+    assert.ok(Date.now() - t0 < 2_500);
   }));
