@@ -9,7 +9,7 @@
 // Also prints where pgkeep's time goes per segment: node start-up, `wal get` served from the spool
 // (a rename), and `wal get` read from the repository (fetch, decrypt, decompress, check, write).
 //
-//   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/replay.mjs [--segments 20] [--rounds 3]
+//   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/replay.mjs [--segments 20] [--rounds 3] [--trace]
 //
 // Needs root (the clusters and pgBackRest run as the postgres OS user). The machine's load makes
 // single timings noisy: read the ratios of the medians.
@@ -32,7 +32,10 @@ const CLI = resolve('bin/pgkeep.js');
 const user = serverOsUser()?.name ?? 'postgres';
 const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-replay-'));
 chmodSync(root, 0o755);
-process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+// --trace: restore_command logs at debug level (what each get served from) into the copies' server logs, kept in ROOT/run.
+const TRACE = process.argv.includes('--trace');
+if (TRACE) process.env.PGKEEP_LOG_LEVEL = 'debug';
+process.on('exit', () => (TRACE ? log(`kept ${root}`) : rmSync(root, { recursive: true, force: true })));
 const log = (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 function run(cmd, args, { asPostgres = false, cwd } = {}) {

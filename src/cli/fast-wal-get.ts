@@ -50,6 +50,7 @@ export async function fastWalGet(args: string[], cwd = process.cwd()): Promise<n
       return undefined;
     }
     await recordServed(dir, p.name);
+    if ((p.globals.get('--log-level') ?? process.env.PGKEEP_LOG_LEVEL) === 'debug') process.stderr.write(`pgkeep: debug: restored ${p.name} from the spool (fast path)\n`);
     return EXIT.OK;
   } catch {
     return undefined; // whatever failed here, the full command does it again and reports it
