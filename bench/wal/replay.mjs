@@ -4,7 +4,7 @@
 // the default) against pgBackRest (archive-get with archive-async=y, process-max=2, its own
 // restore). One source cluster archives into both repositories (archive_command runs both pushes);
 // one backup each; then real WAL (inserts with indexes) for SEGMENTS segments. Each round restores
-// with both tools, interleaved (pgkeep, pgBackRest, pgkeep, ...), and starts the copy with the
+// with both tools, interleaved (pgkeep, pgBackRest, pgkeep --no-prefetch, pgkeep, ...), and starts the copy with the
 // same pg_ctl command; "replay" is from pg_ctl start to the end of recovery (promoted).
 // Also prints where pgkeep's time goes per segment: node start-up, `wal get` served from the spool
 // (a rename), and `wal get` read from the repository (fetch, decrypt, decompress, check, write).
@@ -113,13 +113,15 @@ try {
     return seconds;
   };
 
-  const results = { pgkeep: [], pgbackrest: [] };
+  // pgkeepDirect: the same restore with --no-prefetch (one `wal get` per segment, as before prefetch was the default).
+  const results = { pgkeep: [], pgbackrest: [], pgkeepDirect: [] };
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const tool of ['pgkeep', 'pgbackrest']) {
+    for (const tool of ['pgkeep', 'pgbackrest', 'pgkeepDirect']) {
       const dir = join(root, `r${round}-${tool}`);
       let restoreSec;
-      if (tool === 'pgkeep') {
-        restoreSec = run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'restore', 'latest', '--to', dir, '--jobs', '2', '--archive-mode', 'off', '--no-sync']).seconds;
+      if (tool !== 'pgbackrest') {
+        restoreSec = run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'restore', 'latest', '--to', dir, '--jobs', '2', '--archive-mode', 'off', '--no-sync',
+          ...(tool === 'pgkeepDirect' ? ['--no-prefetch'] : [])]).seconds;
       } else {
         mkdirSync(dir, { mode: 0o700 });
         chownTreeToServerUser(dir);
@@ -150,7 +152,10 @@ try {
   const med = (tool, k) => median(results[tool].map((r) => r[k]));
   const out = {
     segments: SEGMENTS, rounds: ROUNDS, rows,
-    median: Object.fromEntries(['restore', 'replay', 'total'].map((k) => [k, { pgkeep: med('pgkeep', k), pgbackrest: med('pgbackrest', k), ratio: med('pgkeep', k) / med('pgbackrest', k) }])),
+    median: Object.fromEntries(['restore', 'replay', 'total'].map((k) => [k, {
+      pgkeep: med('pgkeep', k), pgbackrest: med('pgbackrest', k), pgkeepDirect: med('pgkeepDirect', k),
+      ratio: med('pgkeep', k) / med('pgbackrest', k), ratioDirect: med('pgkeepDirect', k) / med('pgbackrest', k),
+    }])),
     runs: results,
     perSegment: { nodeBare, pgkeepVersion: version, walGetFromRepository: direct, walGetFromSpool: spooled },
   };

@@ -128,3 +128,13 @@ test('empty paths are refused, never taken as the current directory: flags USAGE
   const file2 = writeConfig('empty-pgdata.toml', '[repo]\npath = "/r"\n[cluster.main]\npgdata = " "\n');
   assert.match(code(() => loadConfig({ config: file2 }, env)), /^CONFIG: cluster\.main\.pgdata/);
 });
+
+test('[restore] prefetch: segments restore_command keeps ahead, 0 (off) to 1000', () => {
+  const home = { HOME: '/nonexistent' };
+  assert.equal(loadConfig({ config: writeConfig('p0.toml', '[restore]\nprefetch = 0\n') }, home).restore.prefetch, 0);
+  assert.equal(loadConfig({ config: writeConfig('p16.toml', '[restore]\nprefetch = 16\n') }, home).restore.prefetch, 16);
+  assert.equal(loadConfig({ config: writeConfig('none.toml', '[repo]\npath = "/r"\n') }, home).restore.prefetch, undefined);
+  const err = catchErr(() => loadConfig({ config: writeConfig('neg.toml', '[restore]\nprefetch = -1\n') }, home));
+  assert.equal(err.code, 'CONFIG');
+  assert.match(err.message, /restore\.prefetch in .*neg\.toml must be from 0 \(off\) to 1000 segments, got -1/);
+});
