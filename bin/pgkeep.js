@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Entry point: the compiled CLI lives in dist/ (built by `npm install` through the prepare script).
 // runCli turns main's result into the exit code, and a main still pending when node would end into exit 70.
-// `wal push` of a file the background pusher acknowledged (archive_command, [archive] async) ends
-// before the command line is loaded (dist/cli/fast-push.js).
+// Two fast paths end before the command line is loaded: `wal push` of a file the background pusher
+// acknowledged (archive_command, [archive] async; dist/cli/fast-push.js), and restore_command's
+// `wal get --prefetch` served from the spool (dist/cli/fast-wal-get.js).
 import { acknowledgedPush } from '../dist/cli/fast-push.js';
 
-if (!acknowledgedPush(process.argv)) {
+const argv = process.argv;
+if (!acknowledgedPush(argv)) {
+  if (argv.includes('--prefetch') && argv.includes('get')) {
+    const code = await (await import('../dist/cli/fast-wal-get.js')).fastWalGet(argv.slice(2));
+    if (code !== undefined) process.exit(code);
+  }
   const [{ main }, { runCli }] = await Promise.all([import('../dist/cli/main.js'), import('../dist/cli/run-cli.js')]);
-  runCli(process.argv, main);
+  runCli(argv, main);
 }

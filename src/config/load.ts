@@ -160,6 +160,13 @@ function positiveInt(value: string, from: string): number {
   return Number(value);
 }
 
+function restorePrefetch(value: unknown, file: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value as number;
+  if (n < 0 || n > 1000) throw new PgkeepError('CONFIG', `restore.prefetch in ${file} must be from 0 (off) to 1000 segments, got ${n}`);
+  return n;
+}
+
 function durationSetting(fromEnv: string | undefined, envName: string, fromFile: unknown, fileKey: string): number | undefined {
   if (fromEnv !== undefined) return parseDuration(fromEnv, envName);
   return fromFile === undefined ? undefined : parseDuration(fromFile as string, fileKey);
@@ -228,6 +235,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
       ...checkpointSetting((doc.backup as Table | undefined)?.checkpoint, `backup.checkpoint in ${file}`),
     },
     archive: archiveSettings((doc.archive ?? {}) as Table, env, file),
+    restore: { prefetch: restorePrefetch((doc.restore as Table | undefined)?.prefetch, file) },
     retention: {
       keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),
       keepDays: env.PGKEEP_KEEP_DAYS !== undefined ? positiveInt(env.PGKEEP_KEEP_DAYS, 'PGKEEP_KEEP_DAYS') : (retentionT.keep_days as number | undefined),

@@ -137,3 +137,13 @@ test('backup.checkpoint: fast or spread; absent means the default (fast); anythi
   assert.throws(() => loadConfig({ config: file }, { HOME: dir }),
     (e: unknown) => e instanceof PgkeepError && e.code === 'CONFIG' && e.message.includes(`backup.checkpoint in ${file}`) && /"fast" or "spread"/.test(e.message));
 });
+
+test('[restore] prefetch: segments restore_command keeps ahead, 0 (off) to 1000', () => {
+  const home = { HOME: '/nonexistent' };
+  assert.equal(loadConfig({ config: writeConfig('p0.toml', '[restore]\nprefetch = 0\n') }, home).restore.prefetch, 0);
+  assert.equal(loadConfig({ config: writeConfig('p16.toml', '[restore]\nprefetch = 16\n') }, home).restore.prefetch, 16);
+  assert.equal(loadConfig({ config: writeConfig('none.toml', '[repo]\npath = "/r"\n') }, home).restore.prefetch, undefined);
+  const err = catchErr(() => loadConfig({ config: writeConfig('neg.toml', '[restore]\nprefetch = -1\n') }, home));
+  assert.equal(err.code, 'CONFIG');
+  assert.match(err.message, /restore\.prefetch in .*neg\.toml must be from 0 \(off\) to 1000 segments, got -1/);
+});

@@ -67,6 +67,11 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
       spool_path: 'string', // where acknowledgements and the status file live (default <pg_wal>/pgkeep-spool)
     },
   },
+  restore: {
+    fields: {
+      prefetch: 'integer', // segments restore_command keeps fetched ahead of recovery (0: off)
+    },
+  },
   retention: {
     fields: {
       keep_last: 'integer',

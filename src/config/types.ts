@@ -83,6 +83,8 @@ export interface PgkeepConfig {
   repo: RepoSettings;
   backup: BackupSettings;
   archive: ArchiveSettings;
+  /** [restore] prefetch: segments restore_command keeps fetched ahead (0: off; default 8). */
+  restore: { prefetch?: number };
   retention: RetentionSettings;
   /** [monitor]: health-check thresholds; [notify]: where alerts go. */
   monitor: MonitorSettings;

@@ -26,6 +26,7 @@ import type { RepositoryAccess } from './types.js';
 import { applyOwner, type Owner } from './ownership.js';
 import { archiveModeSettings, type ArchiveModeOption } from './archive-mode.js';
 import { shellQuote } from '../shell-quote.js';
+import { DEFAULT_PREFETCH } from '../wal/index.js';
 
 /** What the caller asks beyond the default recovery (issue 5 adds targets here). */
 export interface RecoveryRequest {
@@ -96,7 +97,7 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
   return {
     mode: 'archive-recovery',
     signal: 'recovery.signal',
-    settings: { restore_command: command, ...request.settings },
+    settings: { restore_command: command, ...spoolCleanSetting(input.access, input), ...request.settings },
     overrides,
     warnings,
     fromRepository: true,
@@ -104,20 +105,40 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
 }
 
 /**
- * `'<node>' '<bin/pgkeep.js>' --repo R --cluster C [--config F] [--passphrase-file F] wal get %f %p`:
+ * `'<node>' '<bin/pgkeep.js>' --repo R --cluster C [--config F] [--passphrase-file F] wal get [--prefetch N] %f %p`:
  * absolute paths (the server runs it from the data directory, as its own OS user, with its own
  * environment), each argument quoted for sh, "%" doubled so the server substitutes only %f/%p.
  */
 export function restoreCommand(access: RepositoryAccess, programs: { nodePath?: string; pgkeepScript?: string } = {}): string {
   const args = [
-    programs.nodePath ?? process.execPath,
-    programs.pgkeepScript ?? defaultPgkeepScript(),
+    ...pgkeepProgram(programs),
     '--repo', absoluteRepo(access.repo),
     '--cluster', access.cluster,
   ];
   if (access.configFile) args.push('--config', resolve(access.configFile));
   if (access.passphraseFile) args.push('--passphrase-file', resolve(access.passphraseFile));
-  return `${args.map((a) => shellQuote(a).replace(/%/g, '%%')).join(' ')} wal get %f %p`;
+  args.push('wal', 'get');
+  const prefetch = prefetchOf(access);
+  if (prefetch > 0) args.push('--prefetch', String(prefetch));
+  return `${args.map((a) => shellQuote(a).replace(/%/g, '%%')).join(' ')} %f %p`;
+}
+
+function pgkeepProgram(programs: { nodePath?: string; pgkeepScript?: string }): string[] {
+  return [programs.nodePath ?? process.execPath, programs.pgkeepScript ?? defaultPgkeepScript()];
+}
+
+function prefetchOf(access: RepositoryAccess): number {
+  return access.prefetch ?? DEFAULT_PREFETCH;
+}
+
+/**
+ * With prefetch, recovery_end_command stops the prefetcher and removes the spool
+ * (`<data dir>/pg_wal/pgkeep-spool`) when recovery ends. PostgreSQL only warns when it fails.
+ */
+function spoolCleanSetting(access: RepositoryAccess, programs: { nodePath?: string; pgkeepScript?: string }): Record<string, ConfValue> {
+  if (prefetchOf(access) === 0) return {};
+  const args = [...pgkeepProgram(programs), '--cluster', access.cluster, 'wal', 'spool-clean'];
+  return { recovery_end_command: args.map((a) => shellQuote(a).replace(/%/g, '%%')).join(' ') };
 }
 
 function absoluteRepo(repo: string): string {

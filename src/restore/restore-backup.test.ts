@@ -159,11 +159,13 @@ test('stream without --standalone: pg_verifybackup -n passes; recovery.signal an
   assert.equal(r.recovery.mode, 'archive-recovery');
   assert.ok(existsSync(join(dir, 'recovery.signal')));
   const cmd = r.recovery.settings.restore_command!;
-  assert.equal(cmd, `${process.execPath} ${BIN} --repo ${repoDir} --cluster main --passphrase-file '${passFile}' wal get %f %p`);
-  assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /^restore_command = '.* wal get %f %p'$/m);
-  // The server parses the setting back to exactly this command (postgres -C reads the configuration only).
+  assert.equal(cmd, `${process.execPath} ${BIN} --repo ${repoDir} --cluster main --passphrase-file '${passFile}' wal get --prefetch 8 %f %p`);
+  assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /^restore_command = '.* wal get --prefetch 8 %f %p'$/m);
+  // The server parses the settings back to exactly these commands (postgres -C reads the configuration only).
   const pg = await runProgram(pgToolPath(src.binDir, 'postgres'), ['-D', dir, '-C', 'restore_command']);
   assert.equal(pg.stdout.trim(), cmd, pg.stderr);
+  const end = await runProgram(pgToolPath(src.binDir, 'postgres'), ['-D', dir, '-C', 'recovery_end_command']);
+  assert.equal(end.stdout.trim(), `${process.execPath} ${BIN} --cluster main wal spool-clean`, end.stderr);
   assert.equal(statSync(join(dir, 'recovery.signal')).uid, statSync(join(dir, 'PG_VERSION')).uid);
   if (process.getuid?.() === 0) {
     // root's 0600 passphrase file and 0700 repository are out of the postgres user's reach: said so.

@@ -59,8 +59,8 @@ test('restore_command: absolute paths, sh quoting, % doubled, passphrase file an
     { nodePath: '/usr/bin/node', pgkeepScript: "/opt/pg'keep/bin/pgkeep.js" },
   );
   assert.equal(cmd, "/usr/bin/node '/opt/pg'\\''keep/bin/pgkeep.js' --repo '/backups/my repo' --cluster main " +
-    "--config /etc/pgkeep/pgkeep.toml --passphrase-file '/etc/pgkeep/pass 100%%' wal get %f %p");
-  assert.match(restoreCommand({ repo: 'rel/repo', cluster: 'c' }), new RegExp(`--repo ${process.cwd()}/rel/repo --cluster c wal get %f %p$`));
+    "--config /etc/pgkeep/pgkeep.toml --passphrase-file '/etc/pgkeep/pass 100%%' wal get --prefetch 8 %f %p");
+  assert.match(restoreCommand({ repo: 'rel/repo', cluster: 'c', prefetch: 0 }), new RegExp(`--repo ${process.cwd()}/rel/repo --cluster c wal get %f %p$`));
   assert.match(restoreCommand({ repo: 's3://bucket/p', cluster: 'c' }), / --repo s3:\/\/bucket\/p /);
   assert.equal(shellQuote('plain/path-1.x'), 'plain/path-1.x');
   assert.equal(shellQuote('a b'), "'a b'");
@@ -73,7 +73,13 @@ test('planRecovery: cold none, standalone crash recovery, other hot backups arch
   const hot = planRecovery({ meta: META, access, encrypted: true, nodePath: '/n', pgkeepScript: '/p.js' });
   assert.equal(hot.mode, 'archive-recovery');
   assert.equal(hot.signal, 'recovery.signal');
-  assert.equal(hot.settings.restore_command, '/n /p.js --repo /r --cluster main wal get %f %p');
+  assert.equal(hot.settings.restore_command, '/n /p.js --repo /r --cluster main wal get --prefetch 8 %f %p', 'prefetch is on by default');
+  assert.equal(hot.settings.recovery_end_command, '/n /p.js --cluster main wal spool-clean', 'the spool is removed when recovery ends');
+  const direct = planRecovery({ meta: META, access: { ...access, prefetch: 0 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' });
+  assert.equal(direct.settings.restore_command, '/n /p.js --repo /r --cluster main wal get %f %p');
+  assert.equal(direct.settings.recovery_end_command, undefined);
+  assert.equal(planRecovery({ meta: META, access: { ...access, prefetch: 3 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' })
+    .settings.restore_command, '/n /p.js --repo /r --cluster main wal get --prefetch 3 %f %p');
   assert.match(hot.warnings.join('\n'), /encrypted.*passphrase file/);
   const pitr = planRecovery({ meta: { ...META, method: 'cold' }, access, encrypted: false, request: { settings: { recovery_target_time: '2026-01-01 00:00:00+00' } } });
   assert.equal(pitr.mode, 'archive-recovery');

@@ -30,6 +30,8 @@ export interface RepositoryAccess {
   passphraseFromEnv?: boolean;
   /** Config file the command was run with (S3 settings etc.), passed on as --config. */
   configFile?: string;
+  /** Segments restore_command keeps fetched ahead (`wal get --prefetch N`); 0 turns it off (default 8). */
+  prefetch?: number;
 }
 
 export interface RestoreOptions {

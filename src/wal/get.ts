@@ -14,6 +14,7 @@ import { walObjectName } from '../holdings/wal-layout.js';
 import { readSegmentHeader } from '../pg/wal/identify.js';
 import { systemIdOfDataDir } from './source-file.js';
 import { pruneSpool, spoolDir, takeFromSpool } from './spool.js';
+import { awaitInflight } from './prefetch.js';
 
 export interface WalGetOptions {
   cluster: string;
@@ -32,7 +33,9 @@ export interface WalGetOptions {
 
 export type WalGetResult =
   | { found: true; file: string; kind: WalFileKind; bytes: number; source: 'repository' | 'spool';
-      destination: string; systemIdentifier: string; segmentSize?: number; spoolDir?: string }
+      destination: string; systemIdentifier: string; segmentSize?: number; spoolDir?: string;
+      /** Why the spool's copy was not served (deleted, read from the repository instead). */
+      spoolRejected?: string }
   | { found: false; file: string; kind: WalFileKind; systemIdentifier: string; spoolDir?: string };
 
 type WalRepo = Pick<Repository, 'getObject' | 'location' | 'config'>;
@@ -44,12 +47,15 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   const systemIdentifier = await resolveSystemId(repo, opts, cwd);
 
   const spool = opts.spoolRoot ? spoolDir(opts.spoolRoot, repo.config.id, opts.cluster, systemIdentifier) : undefined;
+  let spoolRejected: string | undefined;
   if (spool && file.kind === 'segment') {
     await pruneSpool(spool, file.name);
-    const segmentSize = await takeFromSpool(spool, file.name, systemIdentifier, destination);
-    if (segmentSize !== undefined) {
-      return { found: true, file: file.name, kind: file.kind, bytes: segmentSize, source: 'spool', destination, systemIdentifier, segmentSize, spoolDir: spool };
+    await awaitInflight(spool, file.name);
+    const taken = await takeFromSpool(spool, file.name, systemIdentifier, destination);
+    if (taken.served) {
+      return { found: true, file: file.name, kind: file.kind, bytes: taken.segmentSize, source: 'spool', destination, systemIdentifier, segmentSize: taken.segmentSize, spoolDir: spool };
     }
+    spoolRejected = taken.rejected;
   }
 
   let data: Buffer;
@@ -61,7 +67,8 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   }
   const segmentSize = file.kind === 'segment' ? readSegmentHeader(data, `archived ${file.name}`).segmentSize : undefined;
   await writeAtomically(destination, data);
-  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize, spoolDir: spool };
+  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize, spoolDir: spool,
+    ...(spoolRejected ? { spoolRejected } : {}) };
 }
 
 async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string): Promise<string> {

@@ -8,3 +8,4 @@ export type { PrefetchOptions, PrefetchResult } from './prefetch.js';
 export { defaultSpoolRoot, spoolDir } from './spool.js';
 export { checkArchive } from './check.js';
 export type { BackupWalStatus, BackupWindow, TimelineReport, WalCheckReport, WalGap } from './check.js';
+export { DEFAULT_PREFETCH } from './restore-command.js';

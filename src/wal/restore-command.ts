@@ -1,26 +1,30 @@
 /**
  * `pgkeep wal get` (restore_command) around getWalFile: find the data directory recovery runs in,
  * the prefetch spool under it, serve the file, and — with --prefetch N, after a segment was
- * served — start a detached prefetcher for the next N segments unless the spool has them or a
- * prefetcher already runs. The command line of that process is the caller's (cli/ knows its own
- * flags); starting it is done here.
+ * served — record it in the spool (the prefetcher keeps the next N ready) and start a detached
+ * prefetcher when none runs. The command line of that process is the caller's (cli/ knows its
+ * own flags); starting it is done here.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getWalFile, type WalGetOptions, type WalGetResult } from './get.js';
-import { prefetcherRunning, segmentsAfter } from './prefetch.js';
-import { defaultSpoolRoot, spoolHas } from './spool.js';
+import { prefetcherRunning, recordServed } from './prefetch.js';
+import { defaultSpoolRoot } from './spool.js';
 import { startDetached } from './start-detached.js';
 
-/** A prefetch to run: `count` segments from `first` into `spoolDir`. */
+/** Segments `pgkeep restore` asks restore_command to keep ahead of recovery. */
+export const DEFAULT_PREFETCH = 8;
+/** Most bytes one spool holds (at least one segment is always allowed). */
+export const SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+
+/** A prefetcher to start: it keeps `count` segments ahead of recovery in `spoolDir`. */
 export interface PrefetchLaunch {
   spoolDir: string;
-  first: string;
   count: number;
   segmentSize: number;
   systemIdentifier: string;
+  maxBytes: number;
 }
-
 export interface RestoreWalOptions extends Omit<WalGetOptions, 'spoolRoot'> {
   /** Segments to fetch ahead after serving one (0: none). */
   prefetch: number;
@@ -34,6 +38,8 @@ export interface RestoreWalOptions extends Omit<WalGetOptions, 'spoolRoot'> {
 export interface RestoreWalResult {
   result: WalGetResult;
   prefetcher?: PrefetchLaunch;
+  /** Why the spool could not be used this time (recovery goes on without it). */
+  prefetchSkipped?: string;
 }
 
 export async function restoreWalFile(repo: Parameters<typeof getWalFile>[0], opts: RestoreWalOptions): Promise<RestoreWalResult> {
@@ -41,13 +47,20 @@ export async function restoreWalFile(repo: Parameters<typeof getWalFile>[0], opt
   const cwd = opts.cwd ?? process.cwd();
   const dataDir = recoveryDataDir(cwd, opts.pgdata);
   const result = await getWalFile(repo, { ...get, cwd, spoolRoot: restoreSpoolRoot({ prefetch, dataDir, spoolRoot }) });
-  if (!result.found || prefetch === 0 || !result.spoolDir || !result.segmentSize) return { result };
-  const launch = await prefetchToStart({
-    spoolDir: result.spoolDir, after: result.file, count: prefetch, segmentSize: result.segmentSize,
-    systemIdentifier: result.systemIdentifier,
-  });
-  if (launch) startDetached(prefetchArgv(launch), launch.spoolDir, 'prefetch.log', cwd);
-  return { result, ...(launch ? { prefetcher: launch } : {}) };
+  if (!result.found || result.kind !== 'segment' || prefetch === 0 || !result.spoolDir || !result.segmentSize) return { result };
+  const launch: PrefetchLaunch = {
+    spoolDir: result.spoolDir, count: prefetch, segmentSize: result.segmentSize, systemIdentifier: result.systemIdentifier, maxBytes: SPOOL_MAX_BYTES,
+  };
+  try {
+    mkdirSync(launch.spoolDir, { recursive: true, mode: 0o700 });
+    await recordServed(launch.spoolDir, result.file);
+    if (await prefetcherRunning(launch.spoolDir)) return { result };
+    startDetached(prefetchArgv(launch), launch.spoolDir, 'prefetch.log', cwd);
+  } catch (e) {
+    // The segment is in place: a spool that cannot be written (disk full, permissions) costs speed, not recovery.
+    return { result, prefetchSkipped: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  }
+  return { result, prefetcher: launch };
 }
 
 /** Recovery runs restore_command in the data directory; elsewhere (a manual run) it is the configured one. */
@@ -58,14 +71,4 @@ export function recoveryDataDir(cwd: string, pgdata: string | undefined): string
 /** The spool root: the given one, else (prefetching only) the data directory's default. */
 export function restoreSpoolRoot(p: { prefetch: number; dataDir: string | undefined; spoolRoot?: string }): string | undefined {
   return p.spoolRoot ?? (p.prefetch > 0 && p.dataDir ? defaultSpoolRoot(p.dataDir) : undefined);
-}
-
-/** The prefetch to start after `after`, or undefined when the spool has the next segments or a live prefetcher holds it. */
-export async function prefetchToStart(p: { spoolDir: string; after: string; count: number; segmentSize: number;
-  systemIdentifier: string }): Promise<PrefetchLaunch | undefined> {
-  const names = segmentsAfter(p.after, p.count, p.segmentSize);
-  let missing = false;
-  for (const n of names) if (!(await spoolHas(p.spoolDir, n))) missing = true;
-  if (!missing || (await prefetcherRunning(p.spoolDir))) return undefined;
-  return { spoolDir: p.spoolDir, first: names[0]!, count: p.count, segmentSize: p.segmentSize, systemIdentifier: p.systemIdentifier };
 }

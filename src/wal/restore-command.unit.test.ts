@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prefetchToStart, recoveryDataDir, restoreSpoolRoot } from './restore-command.js';
+import { recoveryDataDir, restoreSpoolRoot } from './restore-command.js';
+import { parseFastGet } from '../cli/fast-wal-get.js';
 
 function scratch(): string {
   return mkdtempSync(join(tmpdir(), 'pgkeep-restore-command-'));
@@ -28,22 +29,16 @@ test('the spool root: --spool-dir, else pg_wal/pgkeep-spool of the data director
   assert.equal(restoreSpoolRoot({ prefetch: 0, dataDir: '/d', spoolRoot: '/s' }), '/s');
 });
 
-test('a prefetcher starts for the next segments the spool lacks, unless a live one holds the spool', async () => {
-  const spoolDir = join(scratch(), 'spool');
-  const p = { spoolDir, after: '000000010000000000000003', count: 2, segmentSize: 16 * 1024 * 1024, systemIdentifier: '42' };
-  try {
-    assert.deepEqual(await prefetchToStart(p), { spoolDir, first: '000000010000000000000004', count: 2, segmentSize: p.segmentSize, systemIdentifier: '42' });
-    mkdirSync(spoolDir, { recursive: true });
-    writeFileSync(join(spoolDir, '000000010000000000000004'), '');
-    assert.ok(await prefetchToStart(p), 'one of the two is missing');
-    writeFileSync(join(spoolDir, '000000010000000000000005'), '');
-    assert.equal(await prefetchToStart(p), undefined, 'the spool has both');
-    rmSync(join(spoolDir, '000000010000000000000005'));
-    writeFileSync(join(spoolDir, '.prefetch.pid'), String(process.pid));
-    assert.equal(await prefetchToStart(p), undefined, 'a live prefetcher holds the spool');
-    writeFileSync(join(spoolDir, '.prefetch.pid'), '999999999');
-    assert.ok(await prefetchToStart(p), 'a stale pid file does not');
-  } finally {
-    rmSync(join(spoolDir, '..'), { recursive: true, force: true });
-  }
+test('the fast path of wal get takes only the command line pgkeep restore writes', () => {
+  const ok = parseFastGet(['--repo', '/r', '--cluster', 'c', '--passphrase-file', '/p', 'wal', 'get', '--prefetch', '8', '000000010000000000000003', 'pg_wal/RECOVERYXLOG']);
+  assert.deepEqual(ok && { name: ok.name, destination: ok.destination, repo: ok.globals.get('--repo') },
+    { name: '000000010000000000000003', destination: 'pg_wal/RECOVERYXLOG', repo: '/r' });
+  for (const args of [
+    ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '000000010000000000000003', 'x'], // no prefetch
+    ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '0', '000000010000000000000003', 'x'],
+    ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '8', '00000002.history', 'x'], // only segments
+    ['--cluster', 'c', 'wal', 'get', '--prefetch', '8', '000000010000000000000003', 'x'], // repository from a config file
+    ['--repo', '/r', '--cluster', 'c', '--json', 'wal', 'get', '--prefetch', '8', '000000010000000000000003', 'x'],
+    ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '8', '--spool-dir', '/s', '000000010000000000000003', 'x'],
+  ]) assert.equal(parseFastGet(args), undefined, args.join(' '));
 });

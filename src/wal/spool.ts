@@ -1,19 +1,24 @@
 /**
- * The prefetch spool: segments fetched ahead of recovery, one file per segment name, in a
- * directory keyed by repository id, cluster and system identifier (so a spool left by another
- * repository or system is never served). Entries appear by rename (never half-written), are
- * checked against their name when served, and leave the spool when served; segments recovery has
- * passed are pruned.
+ * The prefetch spool: segments fetched ahead of recovery, in a directory keyed by repository id,
+ * cluster and system identifier (so a spool left by another repository or system is never
+ * served). The spool lies outside the repository's guarantees, so each entry carries the CRC-32C
+ * of its content in its name (`<segment>.<crc>`) and is read back whole and checked before it is
+ * handed over: its CRC, and its long page header against its name (system identifier, page
+ * address, a timeline not above the name's, the size the header gives). Entries appear by rename
+ * (never half-written) and leave the spool when served; segments recovery has passed are pruned.
  */
-import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { isWalFileName, segmentNumberOf } from '../pg/wal-name.js';
 import { readSegmentHeader } from '../pg/wal/identify.js';
 import { PgkeepError } from '../errors.js';
 
 export const SPOOL_TMP_PREFIX = '.tmp-';
+const ENTRY = /^([0-9A-F]{24})\.([0-9a-f]{8})$/;
+const TMP_ENTRY = /^\.tmp-[0-9A-F]{24}-\d+$/;
 
-/** Default spool root: inside pg_wal of the data directory recovery runs in. */
+/** Default spool root: inside pg_wal of the data directory recovery runs in (no backup copies pg_wal's contents). */
 export function defaultSpoolRoot(dataDir: string): string {
   return join(dataDir, 'pg_wal', 'pgkeep-spool');
 }
@@ -22,34 +27,49 @@ export function spoolDir(root: string, repoId: string, cluster: string, systemId
   return join(root, `${repoId}-${cluster}-${systemId}`);
 }
 
-/**
- * Move a spooled segment to `destination` when the spool has it and it is what its name says.
- * Returns its segment size, or undefined when the spool cannot serve it.
- */
-export async function takeFromSpool(dir: string, name: string, systemId: string, destination: string): Promise<number | undefined> {
-  if (!isWalFileName(name)) return undefined;
-  const path = join(dir, name);
-  let head: Buffer;
+/** The checksum a spool entry carries in its name. */
+export function spoolChecksum(data: Uint8Array): string {
+  return crc32(data).toString(16).padStart(8, '0');
+}
+
+/** Segment name -> entry file name, for the entries of a spool directory (empty when there is none). */
+export async function spoolEntries(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let names: string[];
   try {
-    const h = await open(path, 'r');
-    try {
-      head = Buffer.alloc(64);
-      await h.read(head, 0, 64, 0);
-    } finally {
-      await h.close();
-    }
+    names = await readdir(dir);
   } catch {
-    return undefined;
+    return out;
   }
-  let segSize: number;
+  for (const n of names) {
+    const m = ENTRY.exec(n);
+    if (m) out.set(m[1]!, n);
+  }
+  return out;
+}
+
+export type SpoolTake = { served: true; segmentSize: number } | { served: false; rejected?: string };
+
+/**
+ * Move a spooled segment to `destination` when the spool has it and it checks out. An entry
+ * that does not is deleted (never served) and the reason returned; the caller reads the
+ * repository instead.
+ */
+export async function takeFromSpool(dir: string, name: string, systemId: string, destination: string): Promise<SpoolTake> {
+  if (!isWalFileName(name)) return { served: false };
+  const entry = (await spoolEntries(dir)).get(name);
+  if (!entry) return { served: false };
+  const path = join(dir, entry);
+  let data: Buffer;
   try {
-    const hdr = readSegmentHeader(head, `spooled ${name}`);
-    if (hdr.systemIdentifier !== systemId) throw new Error('system identifier differs');
-    segSize = hdr.segmentSize;
-    if (hdr.pageAddress !== BigInt(segSize) * segmentNumberOf(name, segSize)) throw new Error('page address differs');
+    data = await readFile(path);
   } catch {
-    await unlink(path).catch(() => undefined); // never serve it; fetch from the repository instead
-    return undefined;
+    return { served: false };
+  }
+  const why = spooledContentProblem(data, name, entry.slice(25), systemId);
+  if (why !== undefined) {
+    await unlink(path).catch(() => undefined);
+    return { served: false, rejected: `spooled ${name} ${why}` };
   }
   try {
     await rename(path, destination);
@@ -58,11 +78,30 @@ export async function takeFromSpool(dir: string, name: string, systemId: string,
     await copyFile(path, destination);
     await unlink(path).catch(() => undefined);
   }
-  return segSize;
+  return { served: true, segmentSize: data.length };
 }
 
-/** Remove spooled segments recovery has passed (position below `name`'s), and such temp files. */
-export async function pruneSpool(dir: string, name: string): Promise<void> {
+/** Why `data` may not be served as segment `name` (undefined: it may). */
+export function spooledContentProblem(data: Buffer, name: string, checksum: string, systemId: string): string | undefined {
+  if (spoolChecksum(data) !== checksum) return 'does not match its checksum (damaged in the spool)';
+  try {
+    const hdr = readSegmentHeader(data, `spooled ${name}`);
+    if (hdr.systemIdentifier !== systemId) return `belongs to system ${hdr.systemIdentifier}, not ${systemId}`;
+    if (data.length !== hdr.segmentSize) return `has ${data.length} bytes, not ${hdr.segmentSize}`;
+    if (hdr.pageAddress !== BigInt(hdr.segmentSize) * segmentNumberOf(name, hdr.segmentSize)) return 'starts at another position than its name';
+    if (hdr.timeline > Number.parseInt(name.slice(0, 8), 16)) return `holds timeline ${hdr.timeline}, above its name's`;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
+/**
+ * Remove what recovery no longer needs: entries positioned before `name`'s and such temp files;
+ * with `otherTimelines` (`name` was found: recovery follows its timeline from there), also the
+ * entries of other timelines.
+ */
+export async function pruneSpool(dir: string, name: string, otherTimelines = false): Promise<void> {
   if (!isWalFileName(name)) return;
   let entries: string[];
   try {
@@ -72,38 +111,33 @@ export async function pruneSpool(dir: string, name: string): Promise<void> {
   }
   // log+seg (the last 16 digits) order segments by position whatever the segment size.
   const current = name.slice(8);
+  const tli = name.slice(0, 8);
   for (const e of entries) {
-    if ((isWalFileName(e) && e.slice(8) < current) || (e.startsWith(SPOOL_TMP_PREFIX) && e.slice(SPOOL_TMP_PREFIX.length, SPOOL_TMP_PREFIX.length + 24).slice(8) < current)) {
-      await rm(join(dir, e), { force: true });
-    }
+    const m = ENTRY.exec(e);
+    const stale = m ? m[1]!.slice(8) < current || (otherTimelines && m[1]!.slice(0, 8) !== tli)
+      : TMP_ENTRY.test(e) && e.slice(SPOOL_TMP_PREFIX.length + 8, SPOOL_TMP_PREFIX.length + 24) < current;
+    if (stale) await rm(join(dir, e), { force: true });
   }
 }
 
-/** Store a fetched segment in the spool (temp file, then rename). */
+/**
+ * Store a fetched segment in the spool (temp file, then rename to `<name>.<crc>`). The directory
+ * must exist: once the spool was removed (recovery ended), nothing recreates it.
+ */
 export async function putInSpool(dir: string, name: string, data: Uint8Array): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `${SPOOL_TMP_PREFIX}${name}-${process.pid}`);
   try {
-    const h = await open(tmp, 'w', 0o600);
+    const h = await open(tmp, 'wx', 0o600);
     try {
       await h.writeFile(data);
     } finally {
       await h.close();
     }
-    await rename(tmp, join(dir, name));
+    await rename(tmp, join(dir, `${name}.${spoolChecksum(data)}`));
   } catch (e) {
     // A full disk (the spool shares pg_wal's file system by default): leave no partial file.
     await rm(tmp, { force: true }).catch(() => undefined);
     throw e;
-  }
-}
-
-export async function spoolHas(dir: string, name: string): Promise<boolean> {
-  try {
-    await stat(join(dir, name));
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -187,7 +187,7 @@ test('wal get on an encrypted repository: 0 with the passphrase, 126 with a wron
   assert.doesNotMatch(wrong.stderr + wrong.stdout, /horse/);
 });
 
-test('wal get --prefetch: the next segments come from the spool, are removed once used, and match the archive', async () => {
+test('wal get --prefetch: the next segments come from the spool, are removed once used, and match the archive; spool-clean removes it', async () => {
   for (let i = 0; i < 3; i++) await switchAndWait();
   const [first, second, third] = archived.slice(-3);
   const spool = join(work, 'spool');
@@ -198,24 +198,29 @@ test('wal get --prefetch: the next segments come from the spool, are removed onc
     const dirs = existsSync(spool) ? readdirSync(spool) : [];
     return dirs.length ? join(spool, dirs[0]!) : undefined;
   };
+  const entry = (d: string, name: string) => readdirSync(d).find((e) => e.startsWith(`${name}.`));
   let dir: string | undefined;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     dir = spoolOf();
-    if (dir && existsSync(join(dir, second!)) && existsSync(join(dir, third!)) && !existsSync(join(dir, '.prefetch.pid'))) break;
+    if (dir && entry(dir, second!) && entry(dir, third!)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok(dir && existsSync(join(dir, second!)), `spool has ${dir ? readdirSync(dir).join(', ') : 'nothing'}; log: ${dir && existsSync(join(dir, 'prefetch.log')) ? readFileSync(join(dir, 'prefetch.log'), 'utf8') : ''}`);
-  const r2 = await cli([...base.slice(0, -4), '--spool-dir', spool, '--json', second!, join(work, 'p2')]);
+  assert.ok(dir && entry(dir, second!), `spool has ${dir ? readdirSync(dir).join(', ') : 'nothing'}; log: ${dir && existsSync(join(dir, 'prefetch.log')) ? readFileSync(join(dir, 'prefetch.log'), 'utf8') : ''}`);
+  const r2 = await cli([...base, '--json', second!, join(work, 'p2')]);
   assert.equal(r2.code, 0, r2.stderr);
   assert.equal(JSON.parse(r2.stdout).source, 'spool');
   assert.ok(readFileSync(join(work, 'p2')).equals(await repo.getObject(walObjectName('test', sysid, second!))));
-  assert.equal(existsSync(join(dir!, second!)), false, 'served entries leave the spool');
-  // A stale entry (wrong content under the name) is never served.
-  writeFileSync(join(dir!, third!), Buffer.alloc(16 * 1024 * 1024));
-  const r3 = await cli([...base.slice(0, -4), '--spool-dir', spool, '--json', third!, join(work, 'p3')]);
+  assert.equal(entry(dir!, second!), undefined, 'served entries leave the spool');
+  // Wrong content under the name (a stale or damaged entry) is never served.
+  writeFileSync(join(dir!, entry(dir!, third!)!), Buffer.alloc(16 * 1024 * 1024));
+  const r3 = await cli([...base, '--json', third!, join(work, 'p3')]);
   assert.equal(r3.code, 0, r3.stderr);
   assert.equal(JSON.parse(r3.stdout).source, 'repository');
+  assert.match(r3.stderr, /spooled \S+ does not match its checksum \(damaged in the spool\)/);
   assert.ok(readFileSync(join(work, 'p3')).equals(await repo.getObject(walObjectName('test', sysid, third!))));
+  const clean = await cli(['--cluster', 'test', 'wal', 'spool-clean', '--spool-dir', spool]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.equal(existsSync(spool), false, 'spool-clean removes the spool and stops its prefetcher');
 });
 
 test('wal check: continuous archive gives each backup its window; a deleted segment is a gap', async () => {

@@ -29,6 +29,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['wal'], load: () => import('./wal.js') },
   { names: ['wal'], load: () => import('./wal-stream.js') },
   { names: ['wal'], load: () => import('./wal-async-push.js') },
+  { names: ['wal'], load: () => import('./wal-spool.js') },
   { names: ['expire'], load: () => import('./expire.js') },
   { names: ['pin', 'unpin'], load: () => import('./pin.js') },
   { names: ['dump'], load: () => import('./dump.js') },

@@ -32,6 +32,8 @@ interface RestoreFlags extends PitrFlags {
   overwriteConfig?: boolean;
   plan?: boolean;
   dryRun?: boolean;
+  /** --prefetch N, or false for --no-prefetch. */
+  prefetch?: string | false;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -40,6 +42,14 @@ function positiveInt(value: string | undefined, flag: string, max = 1_000_000): 
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new PgkeepError('USAGE', `${flag} must be a whole number from 1 to ${max}, not "${value}"`);
+  return n;
+}
+
+/** Segments restore_command keeps ahead: --prefetch N, --no-prefetch (none), else [restore] prefetch. */
+function prefetchSetting(flag: string | false | undefined, configured: number | undefined): number | undefined {
+  if (flag === undefined) return configured;
+  const n = flag === false ? 0 : Number(flag);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new PgkeepError('USAGE', `--prefetch must be a number of segments from 0 to 1000, not "${flag}"`, { hint: '--no-prefetch (or 0) turns prefetching off' });
   return n;
 }
 
@@ -166,6 +176,8 @@ export function register(program: Command, runner: Runner): void {
     .option('--port <n>', 'port for --start (default: a free one)')
     .option('--listen <addresses>', 'with --start: also listen on these TCP addresses (listen_addresses), with password authentication (scram-sha-256) for host connections; default: no TCP, only a unix socket in a private (0700) directory')
     .option('--no-sync', 'do not fsync restored files (faster; for throwaway copies)')
+    .option('--prefetch <n>', 'restore_command keeps N segments fetched ahead of recovery, in parallel, in <data dir>/pg_wal/pgkeep-spool (default [restore] prefetch, else 8)')
+    .option('--no-prefetch', 'restore_command fetches one segment at a time, when recovery asks for it')
     .option('--target-time <ts>', 'recover to this moment: ISO 8601 or "YYYY-MM-DD HH:MM:SS[.ffffff][+TZ]" (no zone: this machine\'s local time)')
     .option('--target-xid <xid>', 'recover to the end (commit or abort) of this transaction')
     .option('--target-lsn <lsn>', 'recover to this WAL position (X/X)')
@@ -256,7 +268,7 @@ Examples:
         jobs,
         delta: opts.delta,
         tablespaceMap,
-        access: repositoryAccess(ctx),
+        access: { ...repositoryAccess(ctx), prefetch: prefetchSetting(opts.prefetch, ctx.config.restore.prefetch) },
         start: opts.start,
         pgBin: ctx.config.cluster.pgBin,
         port,

@@ -13,7 +13,6 @@ import { selfArgv } from '../self-argv.js';
 import { createOutput, table } from '../output.js';
 import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
-import type { PrefetchLaunch } from '../../wal/restore-command.js';
 
 
 /** The `pgkeep wal` command group, created on first use. */
@@ -49,7 +48,6 @@ export function register(program: Command, runner: Runner): void {
   registerPush(wal, runner);
   registerGet(wal, runner);
   registerCheck(wal, runner);
-  registerPrefetch(wal, runner);
 }
 
 function registerPush(wal: Command, runner: Runner): void {
@@ -99,7 +97,7 @@ function registerGet(wal: Command, runner: Runner): void {
     .description('restore one WAL file from the repository: use as restore_command')
     .argument('<name>', 'the file recovery asks for (%f)')
     .argument('<destination>', 'where to write it (%p)')
-    .option('--prefetch <n>', 'fetch the next N segments in the background into a spool directory')
+    .option('--prefetch <n>', 'keep the next N segments fetched ahead in a spool directory, by a background process')
     .option('--spool-dir <dir>', 'spool directory for --prefetch (default <data dir>/pg_wal/pgkeep-spool)')
     .option('--system-id <id>', 'read the WAL of this system identifier (default: the data directory\'s)')
     .addHelpText('after', `
@@ -108,9 +106,12 @@ archive (normal: recovery asks for files that do not exist), 126 = a real failur
 unreadable, wrong passphrase, damaged object, unusable configuration), so that recovery stops
 instead of ending early at the wrong point.
 
-With --prefetch N, each restored segment starts (when none is running) a background pgkeep that
-fetches the next N segments into the spool; later calls take them from there. Spooled files
-are keyed by repository, cluster and system, checked against their name, and removed once used.
+With --prefetch N (what "pgkeep restore" writes, N = 8 by default), a background pgkeep (started
+by a get when none runs) keeps the N segments after the last one served in the spool, a few
+fetched in parallel; later calls take them from there. Spooled files are keyed by repository,
+cluster and system, checked (checksum, header against the name) before they are handed over,
+and removed once used. The spool is bounded (N segments, 256 MiB, free space kept for pg_wal);
+a full disk pauses prefetching, never recovery.
 
 Examples:
   restore_command = 'pgkeep wal get %f %p'
@@ -132,10 +133,10 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
   if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 1000) {
     throw new PgkeepError('USAGE', `--prefetch must be a number of segments from 0 to 1000, not "${opts.prefetch}"`);
   }
-  const { restoreWalFile } = await import('../../wal/restore-command.js');
+  const [{ restoreWalFile }, { prefetchArgv }] = await Promise.all([import('../../wal/restore-command.js'), import('./wal-spool.js')]);
   const repo = await openRepo(ctx);
   try {
-    const { result: r, prefetcher } = await restoreWalFile(repo, {
+    const { result: r, prefetcher, prefetchSkipped } = await restoreWalFile(repo, {
       cluster: ctx.config.clusterName, name, destination, pgdata: ctx.config.cluster.pgdata,
       systemIdentifier: opts.systemId, spoolRoot: opts.spoolDir, prefetch, prefetchArgv: (p) => prefetchArgv(ctx, p),
     });
@@ -145,41 +146,13 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
       return EXIT.WAL_GET_NOT_FOUND;
     }
     ctx.log.debug(`restored ${name} from the ${r.source}`);
-    if (prefetcher) ctx.log.debug(`started a prefetcher for ${prefetcher.count} segment(s) from ${prefetcher.first} into ${prefetcher.spoolDir}`);
+    if (r.spoolRejected) ctx.log.warn(`${r.spoolRejected}: deleted it and restored ${name} from the repository`);
+    if (prefetchSkipped) ctx.log.warn(`cannot use the prefetch spool (${prefetchSkipped}): segments are fetched one at a time`);
+    if (prefetcher) ctx.log.debug(`started a prefetcher keeping ${prefetcher.count} segment(s) ahead in ${prefetcher.spoolDir}`);
     return EXIT.OK;
   } finally {
     await repo.closeAll();
   }
-}
-
-/** The command line of the detached `pgkeep wal prefetch` that fills the spool: this pgkeep, with this run's settings. */
-function prefetchArgv(ctx: CommandContext, p: PrefetchLaunch): string[] {
-  return selfArgv(ctx, 'wal', 'prefetch', p.first, String(p.count),
-    '--spool-dir', p.spoolDir, '--system-id', p.systemIdentifier, '--segment-size', String(p.segmentSize));
-}
-
-function registerPrefetch(wal: Command, runner: Runner): void {
-  wal
-    .command('prefetch', { hidden: true })
-    .description('(internal) fetch segments into the spool for "wal get --prefetch"')
-    .argument('<first>', 'first segment')
-    .argument('<count>', 'number of segments')
-    .requiredOption('--spool-dir <dir>', 'spool directory')
-    .requiredOption('--system-id <id>', 'system identifier')
-    .requiredOption('--segment-size <bytes>', 'WAL segment size')
-    .action(runner.action<{ spoolDir: string; systemId: string; segmentSize: string }>(async (ctx, opts, args) => {
-      const { runPrefetch } = await import('../../wal/prefetch.js');
-      const repo = await openRepo(ctx);
-      try {
-        const r = await runPrefetch(repo, {
-          cluster: ctx.config.clusterName, systemIdentifier: opts.systemId, first: args[0]!, count: Number(args[1]),
-          segmentSize: Number(opts.segmentSize), spoolDir: opts.spoolDir, signal: ctx.signal,
-        });
-        ctx.log.debug(`prefetched ${r.fetched.length} segment(s)${r.missing ? `; ${r.missing} is not archived (yet)` : ''}${r.busy ? '; another prefetcher is running' : ''}`);
-      } finally {
-        await repo.closeAll();
-      }
-    }));
 }
 
 function registerCheck(wal: Command, runner: Runner): void {

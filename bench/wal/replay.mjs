@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// Restore + replay benchmark (not part of npm test): the time to restore a base backup and replay
+// SEGMENTS archived WAL segments to the end of the archive, pgkeep (restore_command with prefetch,
+// the default) against pgBackRest (archive-get with archive-async=y, process-max=2, its own
+// restore). One source cluster archives into both repositories (archive_command runs both pushes);
+// one backup each; then real WAL (inserts with indexes) for SEGMENTS segments. Each round restores
+// with both tools, interleaved (pgkeep, pgBackRest, pgkeep --no-prefetch, pgkeep, ...), and starts the copy with the
+// same pg_ctl command; "replay" is from pg_ctl start to the end of recovery (promoted).
+// Also prints where pgkeep's time goes per segment: node start-up, `wal get` served from the spool
+// (a rename), and `wal get` read from the repository (fetch, decrypt, decompress, check, write).
+//
+//   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/replay.mjs [--segments 20] [--rounds 3] [--trace]
+//
+// Needs root (the clusters and pgBackRest run as the postgres OS user). The machine's load makes
+// single timings noisy: read the ratios of the medians.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { LocalCluster } from '../../dist/pg/local-cluster.js';
+import { chownTreeToServerUser, serverOsUser } from '../../dist/pg/server-user.js';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const SEGMENTS = Number(arg('segments', '20'));
+const ROUNDS = Number(arg('rounds', '3'));
+const PGBR = process.env.PGBACKREST_BIN;
+if (!PGBR) throw new Error('set PGBACKREST_BIN to a pgBackRest 2.59.1 binary');
+const CLI = resolve('bin/pgkeep.js');
+const user = serverOsUser()?.name ?? 'postgres';
+const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-replay-'));
+chmodSync(root, 0o755);
+// --trace: restore_command logs at debug level (what each get served from) into the copies' server logs, kept in ROOT/run.
+const TRACE = process.argv.includes('--trace');
+if (TRACE) process.env.PGKEEP_LOG_LEVEL = 'debug';
+process.on('exit', () => (TRACE ? log(`kept ${root}`) : rmSync(root, { recursive: true, force: true })));
+const log = (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+function run(cmd, args, { asPostgres = false, cwd } = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = asPostgres ? spawnSync('runuser', ['-u', user, '--', cmd, ...args], { encoding: 'utf8', cwd }) : spawnSync(cmd, args, { encoding: 'utf8', cwd });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return { seconds, stdout: r.stdout };
+}
+
+const pkRepo = join(root, 'pgkeep-repo');
+const pbrDir = join(root, 'pgbackrest');
+for (const d of ['repo', 'log', 'lock', 'spool']) mkdirSync(join(pbrDir, d), { recursive: true });
+const pbrConf = join(pbrDir, 'pgbackrest.conf');
+run(process.execPath, [CLI, '--repo', pkRepo, 'repo', 'init', '--compression', 'zstd:3']);
+chownTreeToServerUser(pkRepo);
+
+const pushBoth = join(root, 'push-both.sh');
+writeFileSync(pushBoth, `#!/bin/sh\nenv -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${pkRepo} --cluster bench wal push "$1" && ${PGBR} --config=${pbrConf} --stanza=bench archive-push "$1"\n`);
+chmodSync(pushBoth, 0o755);
+const src = await LocalCluster.create({ settings: { wal_level: 'replica', archive_mode: 'on', archive_command: `${pushBoth} %p`, max_wal_senders: 4, max_wal_size: '4GB', checkpoint_timeout: '30min' } });
+const pbrGlobal = ['[global]', `repo1-path=${join(pbrDir, 'repo')}`, 'repo1-bundle=y', 'repo1-block=y', 'compress-type=zst', 'process-max=2',
+  'archive-async=y', `spool-path=${join(pbrDir, 'spool')}`, `log-path=${join(pbrDir, 'log')}`, `lock-path=${join(pbrDir, 'lock')}`,
+  'log-level-console=warn', 'log-level-file=off', 'start-fast=y', 'archive-check=n'];
+writeFileSync(pbrConf, [...pbrGlobal, '', '[bench]', `pg1-path=${src.dataDir}`, `pg1-socket-path=${src.socketDir}`, `pg1-port=${src.port}`, `pg1-user=${src.superuser}`, ''].join('\n'));
+chownTreeToServerUser(pbrDir);
+try {
+  await src.start();
+  run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'stanza-create'], { asPostgres: true });
+  await src.exec('create table t (id bigint primary key, v text, w text); create index on t (v)');
+  await src.exec("insert into t select g, md5(g::text), repeat('x', 50) from generate_series(1, 10000) g");
+  log('backups: pgkeep (stream) and pgBackRest (full)');
+  run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', '-d', src.connectionString(), 'backup', '--method', 'stream', '--jobs', '2']);
+  chownTreeToServerUser(pkRepo);
+  run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'backup', '--type=full'], { asPostgres: true });
+  log(`workload: ${SEGMENTS} segments of WAL`);
+  const lsn = async () => (await src.query('select pg_current_wal_lsn() - \'0/0\'::pg_lsn as b'))[0].b;
+  const start = Number(await lsn());
+  let id = 10001;
+  while (Number(await lsn()) - start < SEGMENTS * 16 * 1024 * 1024) {
+    await src.exec(`insert into t select g, md5(g::text), repeat('y', 50) from generate_series(${id}, ${id + 19999}) g`);
+    id += 20000;
+  }
+  const [{ f: last }] = await src.query('select pg_walfile_name(pg_switch_wal()) as f');
+  for (let i = 0; i < 1200; i++) {
+    const [{ w }] = await src.query('select last_archived_wal as w from pg_stat_archiver');
+    if (w && w.slice(8) >= last.slice(8)) break;
+    if (i === 1199) throw new Error('archiving did not catch up in 10 minutes');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const [{ n: rows }] = await src.query('select count(*)::int as n from t');
+  log(`archived up to ${last}; ${rows} rows`);
+  chownTreeToServerUser(pkRepo);
+
+  const port = src.port + 1;
+  const runDir = join(root, 'run'); // server logs and sockets of the copies, written by the postgres OS user
+  mkdirSync(runDir);
+  chownTreeToServerUser(runDir);
+  const pgCtl = join(src.binDir, 'pg_ctl');
+  /** Start the copy, wait until recovery ended; seconds, and check the rows. */
+  const replay = async (dataDir) => {
+    const t0 = process.hrtime.bigint();
+    run(pgCtl, ['-D', dataDir, '-l', join(runDir, `${dataDir.split('/').pop()}.log`), '-w', '-t', '600',
+      '-o', `-p ${port} -k ${runDir} -c listen_addresses='' -c archive_mode=off -c log_line_prefix='%m '`, 'start'], { asPostgres: true });
+    const psql = (sql) => run(join(src.binDir, 'psql'), ['-h', runDir, '-p', String(port), '-U', src.superuser, '-d', 'postgres', '-Atc', sql], { asPostgres: true }).stdout.trim();
+    for (let i = 0; ; i++) {
+      if (psql('select pg_is_in_recovery()') === 'f') break;
+      if (i > 6000) throw new Error('recovery did not end in 10 minutes');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const got = Number(psql('select count(*) from t'));
+    if (got !== rows) throw new Error(`${dataDir}: ${got} rows, expected ${rows}`);
+    run(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop'], { asPostgres: true });
+    return seconds;
+  };
+
+  // pgkeepDirect: the same restore with --no-prefetch (one `wal get` per segment, as before prefetch was the default).
+  const results = { pgkeep: [], pgbackrest: [], pgkeepDirect: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const tool of ['pgkeep', 'pgbackrest', 'pgkeepDirect']) {
+      const dir = join(root, `r${round}-${tool}`);
+      let restoreSec;
+      if (tool !== 'pgbackrest') {
+        restoreSec = run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'restore', 'latest', '--to', dir, '--jobs', '2', '--archive-mode', 'off', '--no-sync',
+          ...(tool === 'pgkeepDirect' ? ['--no-prefetch'] : [])]).seconds;
+      } else {
+        mkdirSync(dir, { mode: 0o700 });
+        chownTreeToServerUser(dir);
+        restoreSec = run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'restore', `--pg1-path=${dir}`, '--archive-mode=off'], { asPostgres: true }).seconds;
+      }
+      const replaySec = await replay(dir);
+      results[tool].push({ restore: restoreSec, replay: replaySec, total: restoreSec + replaySec });
+      log(`round ${round} ${tool}: restore ${restoreSec.toFixed(2)} s, replay ${replaySec.toFixed(2)} s`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  // Where pgkeep's time goes, per segment, on this machine now.
+  const segs = readdirSync(join(pkRepo, 'wal', 'bench'), { recursive: true }).map(String).filter((n) => /[0-9A-F]{24}\.zst$/.test(n)).map((n) => n.slice(-28, -4)).sort();
+  const probeDir = join(root, 'probe');
+  run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'restore', 'latest', '--to', probeDir, '--jobs', '2', '--archive-mode', 'off', '--no-sync']);
+  const get = (name, extra = []) => run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'wal', 'get', ...extra, name, join(root, 'probe-seg')], { cwd: probeDir }).seconds;
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const nodeBare = median([1, 2, 3, 4, 5].map(() => run(process.execPath, ['-e', '']).seconds));
+  const version = median([1, 2, 3, 4, 5].map(() => run(process.execPath, [CLI, '--version']).seconds));
+  const direct = median(segs.slice(-6, -1).map((s) => get(s)));
+  // Prefetch: the first get fills the spool; the next ones are served from it.
+  get(segs[1], ['--prefetch', '8']);
+  await new Promise((r) => setTimeout(r, 5000));
+  const spooled = median(segs.slice(2, 7).map((s) => get(s, ['--prefetch', '8'])));
+  run(process.execPath, [CLI, '--cluster', 'bench', 'wal', 'spool-clean'], { cwd: probeDir });
+
+  const med = (tool, k) => median(results[tool].map((r) => r[k]));
+  const out = {
+    segments: SEGMENTS, rounds: ROUNDS, rows,
+    median: Object.fromEntries(['restore', 'replay', 'total'].map((k) => [k, {
+      pgkeep: med('pgkeep', k), pgbackrest: med('pgbackrest', k), pgkeepDirect: med('pgkeepDirect', k),
+      ratio: med('pgkeep', k) / med('pgbackrest', k), ratioDirect: med('pgkeepDirect', k) / med('pgbackrest', k),
+    }])),
+    runs: results,
+    perSegment: { nodeBare, pgkeepVersion: version, walGetFromRepository: direct, walGetFromSpool: spooled },
+  };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+} finally {
+  await src.destroy();
+}

@@ -1,0 +1,180 @@
+/**
+ * Recovery with the prefetching restore_command `pgkeep restore` writes by default: one source
+ * cluster archiving through the real CLI, one backup, then 16 archived segments each holding a
+ * batch of rows.
+ *
+ * 1. PITR to a point in the 15th segment: the right rows, the spool used during recovery and gone
+ *    afterwards (recovery_end_command), no prefetcher left running;
+ * 2. the prefetcher killed -9 mid-recovery: recovery completes with every row, a new prefetcher
+ *    takes the spool over;
+ * 3. a spooled segment damaged before it is served: it is refused (the server log says so), read
+ *    from the repository instead, and recovery completes with every row.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync, writeSync, openSync, closeSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalCluster } from '../pg/local-cluster.js';
+import { chownTreeToServerUser } from '../pg/server-user.js';
+import type { Repository } from '../repo/index.js';
+import { backup } from '../backup/index.js';
+import { faultTest } from '../test-support/faults.js';
+import { parseLsn } from '../pg/lsn.js';
+import { archivingSource, batch, sum, switchAndWait } from '../test-support/archiving-source.js';
+import { restore, type PitrRequest, type RestoreOptions } from '../restore/index.js';
+
+let work: string;
+let repoDir: string;
+let repo: Repository;
+let src: LocalCluster;
+const started: LocalCluster[] = [];
+let midLsn: string;
+let midSum: string;
+let endSum: string;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pgkeep-prefetch-recovery-test-'));
+  ({ repoDir, repo, src } = await archivingSource(work, 100));
+  await backup({ repo, clusterName: 'test', cluster: src.connectionSettings(), method: 'stream', jobs: 2 });
+  chownTreeToServerUser(repoDir); // the archiver and restore_command run as the server's OS user
+  for (let i = 1; i <= 16; i++) {
+    await batch(src, 1000 * i, 50, `seg${i}`);
+    if (i === 15) {
+      midSum = await sum(src);
+      midLsn = (await src.query<{ l: string }>('select pg_current_wal_insert_lsn()::text as l'))[0]!.l;
+      await batch(src, 1000 * i + 500, 50, 'after-target');
+    }
+    await switchAndWait(src);
+  }
+  endSum = await sum(src);
+});
+
+after(async () => {
+  for (const c of started) await c.destroy().catch(() => {});
+  await repo?.close();
+  await src?.destroy();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function opts(name: string, pitr?: PitrRequest): RestoreOptions {
+  return {
+    repo, cluster: 'test', to: join(work, name), jobs: 2, access: { repo: repoDir, cluster: 'test' }, pitr, start: true,
+    onStarted: (c) => started.push(c), archiveMode: 'off', sync: false,
+  };
+}
+
+/** The spool directory of a restored data directory (one per repository, cluster and system). */
+function spoolOf(dataDir: string): string | undefined {
+  const root = join(dataDir, 'pg_wal', 'pgkeep-spool');
+  const dirs = existsSync(root) ? readdirSync(root) : [];
+  return dirs.length ? join(root, dirs[0]!) : undefined;
+}
+
+/** Call `each(spool dir)` every 10 ms while `p` runs; then p's result. */
+async function watching<T>(p: Promise<T>, dataDir: string, each: (spool: string) => void): Promise<T> {
+  let done = false;
+  const loop = (async () => {
+    while (!done) {
+      const s = spoolOf(dataDir);
+      if (s) {
+        try {
+          each(s);
+        } catch {
+          // the spool changes under us: look again
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    return await p;
+  } finally {
+    done = true;
+    await loop;
+  }
+}
+
+/** Prefetchers of that data directory (their command line names its spool). */
+function processesUsing(dir: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(join(dir, 'pg_wal', 'pgkeep-spool')) && cmd.includes('prefetch')) out.push(Number(pid));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+async function assertSpoolGone(dataDir: string): Promise<void> {
+  for (let i = 0; i < 100 && (existsSync(join(dataDir, 'pg_wal', 'pgkeep-spool')) || processesUsing(dataDir).length); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(existsSync(join(dataDir, 'pg_wal', 'pgkeep-spool')), false, 'the spool is removed when recovery ends');
+  assert.deepEqual(processesUsing(dataDir), [], 'no prefetcher left running');
+}
+
+const isEntry = (e: string) => /^[0-9A-F]{24}\.[0-9a-f]{8}$/.test(e);
+
+test('PITR through 15 archived segments with prefetch on (the default): the right rows, the spool used, then gone', async () => {
+  const dir = join(work, 'pitr');
+  let spooled = 0;
+  const r = await watching(restore(opts('pitr', { target: { kind: 'lsn', lsn: parseLsn(midLsn) }, action: 'promote', timeline: 'latest' })), dir,
+    (s) => {
+      spooled = Math.max(spooled, readdirSync(s).filter(isEntry).length);
+    });
+  assert.equal(r.recoveryEnd?.state, 'promoted');
+  assert.equal(await sum(started[started.length - 1]!), midSum, 'every row committed before the target, none after');
+  assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /restore_command = '.* wal get --prefetch 8 %f %p'/);
+  assert.ok(spooled >= 2, `segments were prefetched into the spool (at most ${spooled} seen at once)`);
+  await assertSpoolGone(dir);
+});
+
+faultTest('the prefetcher killed -9 mid-recovery: recovery completes with every row, a new prefetcher takes over', async () => {
+  const dir = join(work, 'killed');
+  const pids = new Set<number>();
+  let killed: number | undefined;
+  const r = await watching(restore(opts('killed')), dir, (s) => {
+    const pid = Number(readFileSync(join(s, '.prefetch.pid'), 'utf8'));
+    if (!(pid > 0)) return;
+    pids.add(pid);
+    if (killed === undefined) {
+      killed = pid;
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+  assert.ok(killed, 'a prefetcher ran and was killed');
+  assert.equal(r.recoveryEnd?.state, 'promoted');
+  assert.equal(await sum(started[started.length - 1]!), endSum, 'every archived row');
+  assert.ok(pids.size >= 2, `a new prefetcher took over after ${killed} was killed (seen: ${[...pids].join(', ')})`);
+  await assertSpoolGone(dir);
+});
+
+faultTest('a spooled segment damaged before it is served: refused, read from the repository, every row recovered', async () => {
+  const dir = join(work, 'damaged');
+  let damaged: string | undefined;
+  const r = await watching(restore(opts('damaged')), dir, (s) => {
+    if (damaged) return;
+    // The furthest entry ahead: recovery asks for it several segments later.
+    const entries = readdirSync(s).filter(isEntry).sort();
+    if (entries.length < 4) return;
+    const victim = entries[entries.length - 1]!;
+    const fd = openSync(join(s, victim), 'r+');
+    try {
+      writeSync(fd, Buffer.from([0x5a]), 0, 1, 8 * 1024 * 1024 + 123);
+    } finally {
+      closeSync(fd);
+    }
+    damaged = victim.slice(0, 24);
+  });
+  assert.ok(damaged, 'a spooled segment was damaged');
+  assert.equal(r.recoveryEnd?.state, 'promoted');
+  const c = started[started.length - 1]!;
+  assert.equal(await sum(c), endSum, 'every archived row');
+  assert.match(readFileSync(c.logFile, 'utf8'), new RegExp(`spooled ${damaged} does not match its checksum \\(damaged in the spool\\): deleted it`));
+  await assertSpoolGone(dir);
+});
