@@ -21,6 +21,7 @@ import { agentPaths } from './state-path.js';
 import type { AgentStateFile } from './state-types.js';
 import { loadConfig } from '../config/index.js';
 import { processAlive } from '../pg/process-alive.js';
+import { agentConfig, logLines, type AgentLogLine } from './test-agent.js';
 
 let work: string;
 let home: string;
@@ -31,17 +32,8 @@ let cluster: LocalCluster;
 let agent: CliProcess;
 let metricsPort: number;
 
-interface Event {
-  time: string;
-  event: string;
-  job?: string;
-  result?: string;
-  message: string;
-  [k: string]: unknown;
-}
-
-function events(p: CliProcess = agent): Event[] {
-  return p.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
+function events(p: CliProcess = agent): AgentLogLine[] {
+  return logLines(p);
 }
 
 function state(): AgentStateFile {
@@ -49,27 +41,7 @@ function state(): AgentStateFile {
 }
 
 function writeConfig(schedule: Record<string, string | boolean>): void {
-  const lines = Object.entries(schedule).map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : v}`);
-  writeFileSync(configFile, `
-[repo]
-path = ${JSON.stringify(repoDir)}
-
-[agent]
-state_dir = ${JSON.stringify(join(work, 'state'))}
-stop_timeout = "30s"
-stream_backoff_max = "2s"
-
-[monitor]
-interval = "1s"
-metrics_port = ${metricsPort}
-
-[cluster.main]
-connection = ${JSON.stringify(cluster.connectionString())}
-pgdata = ${JSON.stringify(cluster.dataDir)}
-
-[cluster.main.schedule]
-${lines.join('\n')}
-`);
+  writeFileSync(configFile, agentConfig({ repoDir, stateDir: join(work, 'state'), metricsPort, cluster }, schedule));
 }
 
 function startAgent(extra: string[] = []): CliProcess {
@@ -97,7 +69,11 @@ before(async () => {
   metricsPort = await freePort();
   cluster = await LocalCluster.create({
     settings: {
-      wal_level: 'replica', archive_mode: 'on', max_wal_senders: 5, max_replication_slots: 5, fsync: false,
+      wal_level: 'replica',
+      archive_mode: 'on',
+      max_wal_senders: 5,
+      max_replication_slots: 5,
+      fsync: false,
       archive_command: `env -u PGKEEP_CONFIG ${process.execPath} ${BIN} --repo ${repoDir} --cluster main wal push %p`,
     },
     hba: ['local replication all trust'],
@@ -135,14 +111,27 @@ test('a backup scheduled every 5 s runs on its time, and list shows the snapshot
   assert.ok(Date.parse(state().clusters.main!.jobs.backup_incremental!.nextRunAt!) > Date.now() - 1000, 'the next run is recorded');
 });
 
-test('the agent runs the monitor: /metrics and `pgkeep status` show the scheduled job from the agent\'s own state file', { timeout: 60_000 }, async () => {
+test("the agent runs the monitor: /metrics and `pgkeep status` show the scheduled job from the agent's own state file", {
+  timeout: 60_000,
+}, async () => {
   let text = '';
-  await waitUntil(async () => {
-    text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
-    return /pgkeep_job_last_success\{cluster="main",job="backup_incremental"\} 1/.test(text);
-  }, 'the job\'s result on /metrics', 30_000, 200);
+  await waitUntil(
+    async () => {
+      text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      return /pgkeep_job_last_success\{cluster="main",job="backup_incremental"\} 1/.test(text);
+    },
+    "the job's result on /metrics",
+    30_000,
+    200,
+  );
   assert.match(text, /pgkeep_check_state\{cluster="main",check="archive"\} 0/);
-  assert.ok(events().some((e) => e.event === 'check-changed'), 'check states are logged');
+  assert.ok(
+    events().some((e) => e.event === 'check-changed'),
+    'check states are logged',
+  );
   // No [monitor] state_file: status finds the agent's state for this repository by itself.
   const r = await runCli(['--config', configFile, '--json', 'status'], { home });
   const s = JSON.parse(r.stdout) as { clusters: { cluster: string; jobs: Record<string, { result?: string }> }[] };
@@ -156,14 +145,20 @@ test('a second agent for the same repository is refused (LOCKED, exit 10)', { ti
   assert.ok(!agent.exited(), 'the first agent runs on');
 });
 
-test('SIGHUP reloads a changed schedule; a job never overlaps itself; a bad file keeps the old schedule', { timeout: 120_000 }, async () => {
+test('SIGHUP reloads a changed schedule; a job never overlaps itself; a bad file keeps the old schedule', {
+  timeout: 120_000,
+}, async () => {
   writeConfig({ backup_incremental: '* * * * * *', stream: true, stream_slot: 'pgkeep_agent' });
   agent.proc.kill('SIGHUP');
   await waitUntil(() => events().some((e) => e.event === 'reloaded'), 'the reload', 20_000, 50);
   assert.equal(state().clusters.main!.jobs.backup_incremental!.schedule, '* * * * * *');
   // A backup takes more than a second: the ticks that come while one runs are skipped, reported.
-  await waitUntil(() => events().filter((e) => e.event === 'job-skipped').length >= 2 && events().filter((e) => e.event === 'job-end').length >= 3,
-    'skipped ticks and two more runs', 60_000, 100);
+  await waitUntil(
+    () => events().filter((e) => e.event === 'job-skipped').length >= 2 && events().filter((e) => e.event === 'job-end').length >= 3,
+    'skipped ticks and two more runs',
+    60_000,
+    100,
+  );
   const runs: [number, number][] = [];
   let open: number | undefined;
   for (const e of events()) {
@@ -180,7 +175,10 @@ test('SIGHUP reloads a changed schedule; a job never overlaps itself; a bad file
   writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('"* * * * * *"', '"61 * * * *"'));
   agent.proc.kill('SIGHUP');
   await waitUntil(() => events().some((e) => e.event === 'reload-failed'), 'the failed reload', 20_000, 50);
-  assert.match(events().find((e) => e.event === 'reload-failed')!.message, /invalid cron expression "61 \* \* \* \*".*previous one stays|previous one stays.*invalid cron expression/);
+  assert.match(
+    events().find((e) => e.event === 'reload-failed')!.message,
+    /invalid cron expression "61 \* \* \* \*".*previous one stays|previous one stays.*invalid cron expression/,
+  );
   assert.equal(state().clusters.main!.jobs.backup_incremental!.schedule, '* * * * * *', 'the old schedule stays');
   assert.ok(!agent.exited());
 });
@@ -190,21 +188,34 @@ faultTest('the wal stream child killed with -9 is restarted and streams again', 
   const first = state().clusters.main!.stream!;
   assert.equal(first.status, 'running');
   process.kill(first.pid!, 'SIGKILL');
-  await waitUntil(() => {
-    const s = state().clusters.main!.stream!;
-    return s.status === 'running' && s.pid !== first.pid && s.restarts === first.restarts + 1;
-  }, 'the receiver to be restarted', 30_000, 50);
+  await waitUntil(
+    () => {
+      const s = state().clusters.main!.stream!;
+      return s.status === 'running' && s.pid !== first.pid && s.restarts === first.restarts + 1;
+    },
+    'the receiver to be restarted',
+    30_000,
+    50,
+  );
   const s = state().clusters.main!.stream!;
   assert.equal(s.lastExit?.signal, 'SIGKILL');
-  assert.ok(events().some((e) => e.event === 'stream-exited'), 'the exit is logged');
+  assert.ok(
+    events().some((e) => e.event === 'stream-exited'),
+    'the exit is logged',
+  );
   // The new receiver stores WAL: a segment switched to after the kill shows up as received and flushed.
   await cluster.exec("INSERT INTO t SELECT g, 'after-kill' FROM generate_series(20001, 30000) g");
   const [row] = await cluster.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn');
   const target = lsnValue(row!.lsn);
-  await waitUntil(() => {
-    const f = state().clusters.main!.stream!.flushedLsn;
-    return f !== null && lsnValue(f) >= target;
-  }, `the restarted receiver to flush past ${row!.lsn}`, 60_000, 200);
+  await waitUntil(
+    () => {
+      const f = state().clusters.main!.stream!.flushedLsn;
+      return f !== null && lsnValue(f) >= target;
+    },
+    `the restarted receiver to flush past ${row!.lsn}`,
+    60_000,
+    200,
+  );
 });
 
 function lsnValue(lsn: string): bigint {
@@ -242,7 +253,9 @@ test('a run missed while no agent ran is reported at start and run once', { time
   assert.equal((await agent.exit).code, 0);
 });
 
-test('expire (repo gc) and backups scheduled at the same time wait for each other instead of failing LOCKED', { timeout: 120_000 }, async () => {
+test('expire (repo gc) and backups scheduled at the same time wait for each other instead of failing LOCKED', {
+  timeout: 120_000,
+}, async () => {
   writeConfig({ backup_incremental: '*/4 * * * * *', expire: '*/4 * * * * *' });
   agent = startAgent();
   const ends = (job: string) => events().filter((e) => e.event === 'job-end' && e.job === job);
@@ -252,13 +265,21 @@ test('expire (repo gc) and backups scheduled at the same time wait for each othe
   for (const e of [...ends('expire'), ...ends('backup_incremental')]) {
     assert.ok(e.result === 'ok' || e.result === 'interrupted', `${e.job}: ${e.message}`);
   }
-  assert.ok(events().some((e) => e.event === 'job-waiting'), 'a wait was reported');
+  assert.ok(
+    events().some((e) => e.event === 'job-waiting'),
+    'a wait was reported',
+  );
 });
 
 faultTest('the agent killed with -9: its wal stream child stops by itself, and the next agent takes over lock and slot', async () => {
   writeConfig({ backup_incremental: '0 3 * * *', stream: true, stream_slot: 'pgkeep_agent' });
   agent = startAgent();
-  await waitUntil(() => state().clusters.main!.stream?.status === 'running' && state().agent.pid === agent.proc.pid, 'the receiver to run', 30_000, 50);
+  await waitUntil(
+    () => state().clusters.main!.stream?.status === 'running' && state().agent.pid === agent.proc.pid,
+    'the receiver to run',
+    30_000,
+    50,
+  );
   const orphan = state().clusters.main!.stream!.pid!;
   agent.proc.kill('SIGKILL');
   await agent.exit;
@@ -266,10 +287,15 @@ faultTest('the agent killed with -9: its wal stream child stops by itself, and t
   agent = startAgent();
   await waitUntil(() => events().some((e) => e.event === 'stale-lock'), 'the stale lock to be taken over', 20_000, 50);
   const [row] = await cluster.query<{ lsn: string }>('SELECT pg_switch_wal()::text AS lsn');
-  await waitUntil(() => {
-    const f = state().clusters.main!.stream?.flushedLsn;
-    return state().agent.pid === agent.proc.pid && f != null && lsnValue(f) >= lsnValue(row!.lsn);
-  }, 'the new agent\'s receiver to stream through the slot', 60_000, 200);
+  await waitUntil(
+    () => {
+      const f = state().clusters.main!.stream?.flushedLsn;
+      return state().agent.pid === agent.proc.pid && f != null && lsnValue(f) >= lsnValue(row!.lsn);
+    },
+    "the new agent's receiver to stream through the slot",
+    60_000,
+    200,
+  );
   assert.ok(!events().some((e) => e.event === 'stream-exited'), `the new receiver never failed: ${agent.stdout()}`);
   agent.proc.kill('SIGTERM');
   assert.equal((await agent.exit).code, 0);
@@ -280,8 +306,15 @@ test('--once runs each job once (the full backup rather than both kinds) and exi
   const before = await snapshotIds();
   const r = await runCli(['--config', configFile, 'agent', '--once'], { home, timeoutMs: 90_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  const ends = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event).filter((e) => e.event === 'job-end');
-  assert.deepEqual(ends.map((e) => [e.job, e.result]), [['backup_full', 'ok']]);
+  const ends = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as AgentLogLine)
+    .filter((e) => e.event === 'job-end');
+  assert.deepEqual(
+    ends.map((e) => [e.job, e.result]),
+    [['backup_full', 'ok']],
+  );
   const run = state().clusters.main!.jobs.backup_full!.lastRun!;
   assert.equal(run.trigger, 'once');
   const added = (await snapshotIds()).filter((id) => !before.includes(id));
@@ -290,9 +323,19 @@ test('--once runs each job once (the full backup rather than both kinds) and exi
 
 test('a job still running after job_timeout is interrupted and fails, reported, and stores nothing', { timeout: 120_000 }, async () => {
   // pg_dump waits for a lock nobody releases: the job can only end through the agent's bound.
-  const holder = spawn(pgToolPath(cluster.binDir, 'psql'), ['-X', '-q', '-d', cluster.connectionString(), '-c', 'BEGIN; LOCK TABLE t; SELECT pg_sleep(120);'], { stdio: 'ignore' });
+  const holder = spawn(
+    pgToolPath(cluster.binDir, 'psql'),
+    ['-X', '-q', '-d', cluster.connectionString(), '-c', 'BEGIN; LOCK TABLE t; SELECT pg_sleep(120);'],
+    { stdio: 'ignore' },
+  );
   try {
-    await waitUntil(async () => (await cluster.query("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass")).length > 0, 'the lock', 20_000, 50);
+    await waitUntil(
+      async () =>
+        (await cluster.query("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass")).length > 0,
+      'the lock',
+      20_000,
+      50,
+    );
     writeConfig({ dump: '0 3 * * *' });
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('stop_timeout = "30s"', 'stop_timeout = "30s"\njob_timeout = "3s"'));
     const before = await snapshotIds();
@@ -304,7 +347,11 @@ test('a job still running after job_timeout is interrupted and fails, reported, 
     const run = state().clusters.main!.jobs.dump!.lastRun!;
     assert.equal(run.result, 'failed');
     assert.match(run.message, /still running after \[agent\] job_timeout \(3s\)/);
-    assert.deepEqual((await snapshotIds()).filter((id) => !before.includes(id)), [], 'no dump was stored');
+    assert.deepEqual(
+      (await snapshotIds()).filter((id) => !before.includes(id)),
+      [],
+      'no dump was stored',
+    );
 
     // SIGTERM to `agent --once` interrupts the job in progress at once, not after it.
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('job_timeout = "3s"', 'job_timeout = "10m"'));
