@@ -49,7 +49,10 @@ function importsOf(file, text) {
   for (const m of text.matchAll(re)) {
     const spec = m[1];
     if (!spec.startsWith('.')) continue;
-    const target = relative(root, resolve(dirname(file), spec)).split(sep).join('/').replace(/\.js$/, '.ts');
+    const target = relative(root, resolve(dirname(file), spec))
+      .split(sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
     specs.push({ spec, target, line: text.slice(0, m.index).split('\n').length });
   }
   return specs;
@@ -98,14 +101,18 @@ const lineCount = (text) => text.split('\n').length - (text.endsWith('\n') ? 1 :
 
 /** The rule an import breaks, or undefined. */
 function ruleBroken(from, to, fromRel, toRel) {
-  if (!isTestCode(fromRel) && isTestCode(toRel)) return 'production code never imports test code (test-support/, faults/, *.test.ts, *.fixtures.ts, test-*.ts)';
+  if (!isTestCode(fromRel) && isTestCode(toRel))
+    return 'production code never imports test code (test-support/, faults/, *.test.ts, *.fixtures.ts, test-*.ts)';
   if (isTestCode(fromRel)) return undefined; // tests drive every layer
   if (from === to) return undefined;
   if (to === 'cli') return 'only cli/ depends on cli/ (move what is shared to a leaf, e.g. config/)';
-  if (from === 'repo' && (to === 'pg' || to === SHARED || USE_CASES.includes(to))) return `repo/ never imports pg/, ${SHARED}/ nor a use case`;
-  if (from === 'pg' && (to === 'repo' || to === SHARED || USE_CASES.includes(to))) return `pg/ never imports repo/, ${SHARED}/ nor a use case`;
+  if (from === 'repo' && (to === 'pg' || to === SHARED || USE_CASES.includes(to)))
+    return `repo/ never imports pg/, ${SHARED}/ nor a use case`;
+  if (from === 'pg' && (to === 'repo' || to === SHARED || USE_CASES.includes(to)))
+    return `pg/ never imports repo/, ${SHARED}/ nor a use case`;
   if (from === 'config' && (to === SHARED || USE_CASES.includes(to))) return `config/ never imports ${SHARED}/ nor a use case`;
-  if (from === SHARED && !SHARED_MAY_IMPORT.has(to)) return `${SHARED}/ imports only repo/, pg/ and the leaves (config/, src/*.ts), never a use case`;
+  if (from === SHARED && !SHARED_MAY_IMPORT.has(to))
+    return `${SHARED}/ imports only repo/, pg/ and the leaves (config/, src/*.ts), never a use case`;
   if (USE_CASES.includes(from) && USE_CASES.includes(to) && toRel !== `${to}/index.ts`) {
     return `a use case imports another only through its index.ts (${to}/index.ts): move what both need to ${SHARED}/, pg/ or a leaf`;
   }
@@ -122,10 +129,14 @@ for (const file of files) {
     if (rule) violations.push(`src/${rel}:${imp.line} imports '${imp.spec}': ${rule}`);
   }
   if (folderOf(rel) !== 'cli' && !isTestCode(rel) && !PRINT_ALLOWED.has(rel)) {
-    for (const line of printLines(text)) violations.push(`src/${rel}:${line}: only cli/ prints or reads the terminal (report or ask through a callback, or return data)`);
+    for (const line of printLines(text))
+      violations.push(`src/${rel}:${line}: only cli/ prints or reads the terminal (report or ask through a callback, or return data)`);
   }
   const lines = lineCount(text);
-  if (lines > MAX_LINES) violations.push(`src/${rel}: ${lines} lines, over ${MAX_LINES}: split it along its concepts (helpers or fixtures of a test file into test-*.ts / *.fixtures.ts)`);
+  if (lines > MAX_LINES)
+    violations.push(
+      `src/${rel}: ${lines} lines, over ${MAX_LINES}: split it along its concepts (helpers or fixtures of a test file into test-*.ts / *.fixtures.ts)`,
+    );
   if (rel !== 'errors.ts' && !isTestCode(rel)) {
     for (const line of bareExitCodeLines(text, folderOf(rel) === 'cli')) {
       violations.push(`src/${rel}:${line}: exit codes come from src/errors.ts (ERROR_CODES, EXIT, exitCodeOf), not bare numbers`);

@@ -75,21 +75,47 @@ function faultLine() {
 function coverageLine() {
   if (!c8) return 'COVERAGE: not measured (c8 is not installed; run npm ci)';
   const out = join(sandbox, 'coverage');
-  const r = spawnSync(process.execPath, [
-    c8, 'report', '--temp-directory', env.NODE_V8_COVERAGE, '--report-dir', out, '--reporter', 'json-summary', '--all', 'false', '--exclude-after-remap',
-    '--include', 'src/**', '--exclude', 'src/**/*.test.ts', '--exclude', 'src/**/*.fixtures.ts', '--exclude', 'src/test-support/**',
-    '--exclude', 'src/faults/**', '--exclude', 'src/**/test-*.ts',
-  ], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      c8,
+      'report',
+      '--temp-directory',
+      env.NODE_V8_COVERAGE,
+      '--report-dir',
+      out,
+      '--reporter',
+      'json-summary',
+      '--all',
+      'false',
+      '--exclude-after-remap',
+      '--include',
+      'src/**',
+      '--exclude',
+      'src/**/*.test.ts',
+      '--exclude',
+      'src/**/*.fixtures.ts',
+      '--exclude',
+      'src/test-support/**',
+      '--exclude',
+      'src/faults/**',
+      '--exclude',
+      'src/**/test-*.ts',
+    ],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
   const file = join(out, 'coverage-summary.json');
-  if (r.status !== 0 || !existsSync(file)) return `COVERAGE: not measured (c8 report failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
+  if (r.status !== 0 || !existsSync(file))
+    return `COVERAGE: not measured (c8 report failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
   const t = JSON.parse(readFileSync(file, 'utf8')).total;
   return `COVERAGE: lines ${t.lines.pct}%, branches ${t.branches.pct}%, functions ${t.functions.pct}% (src/, tests excluded)`;
 }
 
-const child = spawn(process.execPath, [
-  '--test', '--test-reporter=spec', `--test-concurrency=${process.env.PGKEEP_TEST_CONCURRENCY ?? 2}`,
-  ...files,
-], { stdio: ['ignore', 'pipe', 'inherit'], env });
+const child = spawn(
+  process.execPath,
+  ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.PGKEEP_TEST_CONCURRENCY ?? 2}`, ...files],
+  { stdio: ['ignore', 'pipe', 'inherit'], env },
+);
 
 let tail = '';
 child.stdout.on('data', (d) => {
@@ -105,6 +131,8 @@ child.on('close', (code) => {
   if (coverage) console.log(coverageLine());
   rmSync(sandbox, { recursive: true, force: true });
   if (coverageDir) rmSync(coverageDir, { recursive: true, force: true });
-  console.log(`TESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`);
-  process.exit(code === 0 && failed > 0 ? 1 : code ?? 1);
+  console.log(
+    `TESTS: ${num('pass')} passed, ${failed} failed, ${num('skipped')} skipped, ${num('todo')} todo (${files.length} files) ${status}`,
+  );
+  process.exit(code === 0 && failed > 0 ? 1 : (code ?? 1));
 });

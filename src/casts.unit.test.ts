@@ -37,7 +37,9 @@ test('production code casts none of our own data: only the listed casts of libra
   const src = SRC_DIR;
   const found: Record<string, string[]> = {};
   for (const f of productionFiles(src)) {
-    const lines = readFileSync(f, 'utf8').split('\n').flatMap((line, i) => (CAST.test(line) ? [`${i + 1}: ${line.trim()}`] : []));
+    const lines = readFileSync(f, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (CAST.test(line) ? [`${i + 1}: ${line.trim()}`] : []));
     if (lines.length > 0) found[relative(src, f)] = lines;
   }
   const unexpected = Object.entries(found).filter(([f, lines]) => lines.length > (ALLOWED[f]?.[0] ?? 0));

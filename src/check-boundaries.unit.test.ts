@@ -34,8 +34,15 @@ test('a bare numeric exit code outside errors.ts fails the check, naming file an
     'wal/x.ts': 'process.exitCode = 11;\n',
   });
   assert.equal(r.code, 1, r.out);
-  for (const where of ['src/cli/commands/a.ts:2', 'src/cli/commands/a.ts:3', 'src/cli/main.ts:1', 'src/cli/main.ts:2',
-    'src/cli/main.ts:3', 'src/cli/main.ts:4', 'src/wal/x.ts:1']) {
+  for (const where of [
+    'src/cli/commands/a.ts:2',
+    'src/cli/commands/a.ts:3',
+    'src/cli/main.ts:1',
+    'src/cli/main.ts:2',
+    'src/cli/main.ts:3',
+    'src/cli/main.ts:4',
+    'src/wal/x.ts:1',
+  ]) {
     assert.match(r.out, new RegExp(`${where.replace(/[./]/g, '\\$&')}: exit codes come from src/errors\\.ts`), where);
   }
   assert.doesNotMatch(r.out, /src\/errors\.ts:/);
@@ -44,8 +51,9 @@ test('a bare numeric exit code outside errors.ts fails the check, naming file an
 test('exit codes taken from the registry, and numbers that are not exit codes, pass', () => {
   const r = check({
     'errors.ts': 'export const EXIT = { OK: 0 } as const;\n',
-    'cli/commands/a.ts': "import { EXIT, exitCodeOf } from '../../errors.js';\n" +
-      "export function a(json: boolean, n?: string) {\n  const prefetch = n === undefined ? 0 : Number(n);\n" +
+    'cli/commands/a.ts':
+      "import { EXIT, exitCodeOf } from '../../errors.js';\n" +
+      'export function a(json: boolean, n?: string) {\n  const prefetch = n === undefined ? 0 : Number(n);\n' +
       "  if (json) return exitCodeOf('DATA_INTEGRITY');\n  return prefetch ? EXIT.OK : exitCodeOf('USAGE');\n}\n",
     'pg/tar.ts': 'export function size(t: string): number {\n  if (t === "") return 0;\n  return 512;\n}\n',
   });
@@ -54,7 +62,8 @@ test('exit codes taken from the registry, and numbers that are not exit codes, p
 
 test('only cli/ touches the terminal: stdin, stderr and raw mode elsewhere fail', () => {
   const r = check({
-    'repo/ask.ts': 'export function ask(): void {\n  if (process.stdin.isTTY) process.stdin.setRawMode(true);\n  process.stderr.write("Passphrase: ");\n}\n',
+    'repo/ask.ts':
+      'export function ask(): void {\n  if (process.stdin.isTTY) process.stdin.setRawMode(true);\n  process.stderr.write("Passphrase: ");\n}\n',
     'cli/prompt.ts': 'export function ask(): void {\n  process.stdin.setRawMode(true);\n  process.stderr.write("Passphrase: ");\n}\n',
   });
   assert.equal(r.code, 1, r.out);
@@ -76,16 +85,26 @@ test('a use case reaches another only through its index.ts; holdings/ sits below
   const r = check({
     'restore/prepare.ts': "import { buildMeta } from '../backup/publish.js';\nimport { backup } from '../backup/index.js';\n",
     'logical/sandbox.ts': "import { planPitr } from '../restore/pitr/index.js';\nimport { restore } from '../restore/index.js';\n",
-    'holdings/wal-read.ts': "import { restore } from '../restore/index.js';\nimport { Repository } from '../repo/index.js';\n" +
+    'holdings/wal-read.ts':
+      "import { restore } from '../restore/index.js';\nimport { Repository } from '../repo/index.js';\n" +
       "import { parseLsn } from '../pg/lsn.js';\nimport { PgkeepError } from '../errors.js';\nimport type { X } from '../config/types.js';\n",
     'repo/refs.ts': "import { walObjectName } from '../holdings/wal-layout.js';\n",
     'pg/lsn.ts': "import { readPhysicalMeta } from '../holdings/index.js';\n",
     'wal/check.ts': "import { listArchive } from '../holdings/wal-listing.js';\n",
   });
   assert.equal(r.code, 1, r.out);
-  assert.match(r.out, /src\/restore\/prepare\.ts:1 imports '\.\.\/backup\/publish\.js': a use case imports another only through its index\.ts \(backup\/index\.ts\)/);
-  assert.match(r.out, /src\/logical\/sandbox\.ts:1 imports '\.\.\/restore\/pitr\/index\.js': a use case imports another only through its index\.ts/);
-  assert.match(r.out, /src\/holdings\/wal-read\.ts:1 imports '\.\.\/restore\/index\.js': holdings\/ imports only repo\/, pg\/ and the leaves/);
+  assert.match(
+    r.out,
+    /src\/restore\/prepare\.ts:1 imports '\.\.\/backup\/publish\.js': a use case imports another only through its index\.ts \(backup\/index\.ts\)/,
+  );
+  assert.match(
+    r.out,
+    /src\/logical\/sandbox\.ts:1 imports '\.\.\/restore\/pitr\/index\.js': a use case imports another only through its index\.ts/,
+  );
+  assert.match(
+    r.out,
+    /src\/holdings\/wal-read\.ts:1 imports '\.\.\/restore\/index\.js': holdings\/ imports only repo\/, pg\/ and the leaves/,
+  );
   assert.match(r.out, /src\/repo\/refs\.ts:1 .*repo\/ never imports pg\/, holdings\/ nor a use case/);
   assert.match(r.out, /src\/pg\/lsn\.ts:1 .*pg\/ never imports repo\/, holdings\/ nor a use case/);
   assert.equal(r.out.match(/imports '/g)?.length, 5, `exactly the five breaches:\n${r.out}`);

@@ -42,8 +42,10 @@ export async function releaseAfterSuccess(what: string, release: () => Promise<u
   try {
     await release();
   } catch (e) {
-    warn(`${what} failed: ${message(e)}; the work itself is done. The lock is left behind: ` +
-      '"pgkeep repo locks" shows it as stale once this process has exited, and "pgkeep repo unlock <id>" removes it');
+    warn(
+      `${what} failed: ${message(e)}; the work itself is done. The lock is left behind: ` +
+        '"pgkeep repo locks" shows it as stale once this process has exited, and "pgkeep repo unlock <id>" removes it',
+    );
   }
 }
 
@@ -51,8 +53,12 @@ export async function releaseAfterSuccess(what: string, release: () => Promise<u
  * `fn`, then `cleanup` however `fn` ends. A cleanup error after `fn` failed is a note on `fn`'s
  * error; after `fn` succeeded it goes to `warn` when given (see releaseAfterSuccess), else it is thrown.
  */
-export async function withCleanup<T>(fn: () => Promise<T>, what: string, cleanup: () => Promise<unknown>,
-  warn?: (message: string) => void): Promise<T> {
+export async function withCleanup<T>(
+  fn: () => Promise<T>,
+  what: string,
+  cleanup: () => Promise<unknown>,
+  warn?: (message: string) => void,
+): Promise<T> {
   let result: T;
   try {
     result = await fn();

@@ -59,27 +59,34 @@ export interface DiskErrorFacts {
  * destination file, a spool): CONFLICT — the target cannot take the data. Undefined when `e`
  * is not such an error. Repository writes are mapped by the storage drivers (REPOSITORY).
  */
-export function targetDiskError(e: unknown, where?: {
-  /** What is written there: "restore target". */
-  what: string;
-  dir: string;
-  /** Bytes the whole operation writes, and how many were done, when known. */
-  needed?: number;
-  done?: number;
-  /** What to do afterwards (appended to the hint). */
-  then?: string;
-}): DiskErrorFacts | undefined {
+export function targetDiskError(
+  e: unknown,
+  where?: {
+    /** What is written there: "restore target". */
+    what: string;
+    dir: string;
+    /** Bytes the whole operation writes, and how many were done, when known. */
+    needed?: number;
+    done?: number;
+    /** What to do afterwards (appended to the hint). */
+    then?: string;
+  },
+): DiskErrorFacts | undefined {
   const errno = diskErrno(e);
   if (!errno) return undefined;
   const path = errorPath(e) ?? where?.dir;
   const reason = diskReason(errno);
   const full = errno === 'ENOSPC' || errno === 'EDQUOT' || errno === 'EFBIG';
   const free = path ? freeSpaceOf(path) : undefined;
-  const need = where?.needed !== undefined
-    ? `; it needs ${size(where.needed)} in all${where.done !== undefined ? `, ${size(where.done)} were done` : ''}` : '';
-  const fix = full ? `free space${free ? ` (${free}${need})` : need}` : errno === 'EROFS'
-    ? 'remount the file system read-write or choose another location'
-    : 'check the owner and mode of the directory and which OS user pgkeep runs as';
+  const need =
+    where?.needed !== undefined
+      ? `; it needs ${size(where.needed)} in all${where.done !== undefined ? `, ${size(where.done)} were done` : ''}`
+      : '';
+  const fix = full
+    ? `free space${free ? ` (${free}${need})` : need}`
+    : errno === 'EROFS'
+      ? 'remount the file system read-write or choose another location'
+      : 'check the owner and mode of the directory and which OS user pgkeep runs as';
   return {
     code: 'CONFLICT',
     message: `cannot write ${path ?? 'a file'}${where ? ` (${where.what} ${where.dir})` : ''}: ${reason}`,

@@ -32,7 +32,8 @@ export function passwdEntries(file = '/etc/passwd'): PasswdEntry[] {
   return accountLines(file).flatMap(([name, , uid, gid, , home, shell]) =>
     name && uid !== undefined && gid !== undefined && NUMBER.test(uid) && NUMBER.test(gid) && shell !== undefined
       ? [{ name, uid: Number(uid), gid: Number(gid), home: home || '/' }]
-      : []);
+      : [],
+  );
 }
 
 /** id -> name of a group file (name:password:gid:members); the first line of an id wins. */

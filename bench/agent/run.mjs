@@ -63,17 +63,35 @@ try {
   chownTreeToServerUser(repo);
   cluster = await LocalCluster.create({
     settings: {
-      wal_level: 'replica', archive_mode: 'on', max_wal_senders: 5, max_replication_slots: 5,
+      wal_level: 'replica',
+      archive_mode: 'on',
+      max_wal_senders: 5,
+      max_replication_slots: 5,
       archive_command: `${process.execPath} ${CLI} --repo ${repo} --cluster main wal push %p`,
     },
     hba: ['local replication all trust'],
   });
   await cluster.start();
-  spawnSync(join(cluster.binDir, 'pgbench'), ['-i', '-q', '-s', '10', '-h', cluster.socketDir, '-p', String(cluster.port), '-U', cluster.superuser, 'postgres']);
+  spawnSync(join(cluster.binDir, 'pgbench'), [
+    '-i',
+    '-q',
+    '-s',
+    '10',
+    '-h',
+    cluster.socketDir,
+    '-p',
+    String(cluster.port),
+    '-U',
+    cluster.superuser,
+    'postgres',
+  ]);
   const config = join(root, 'pgkeep.toml');
-  writeFileSync(config, `[repo]\npath = "${repo}"\n[agent]\nstate_dir = "${join(root, 'state')}"\n` +
-    `[cluster.main]\nconnection = "${cluster.connectionString()}"\n` +
-    `[cluster.main.schedule]\nbackup_incremental = "*/${INTERVAL} * * * * *"\nstream = true\nstream_slot = "bench"\n`);
+  writeFileSync(
+    config,
+    `[repo]\npath = "${repo}"\n[agent]\nstate_dir = "${join(root, 'state')}"\n` +
+      `[cluster.main]\nconnection = "${cluster.connectionString()}"\n` +
+      `[cluster.main.schedule]\nbackup_incremental = "*/${INTERVAL} * * * * *"\nstream = true\nstream_slot = "bench"\n`,
+  );
   const stateFile = agentPaths(loadConfig({ config }, env), repo).stateFile;
   const state = () => JSON.parse(readFileSync(stateFile, 'utf8'));
   const direct = [];
@@ -82,11 +100,26 @@ try {
   let out = '';
   agent = spawn(process.execPath, [CLI, '--config', config, 'agent'], { stdio: ['ignore', 'pipe', 'inherit'], env });
   agent.stdout.on('data', (d) => (out += d));
-  const events = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  await until(() => events().filter((e) => e.event === 'job-end').length >= ROUNDS, `${ROUNDS} scheduled backups`, (ROUNDS + 2) * INTERVAL * 1000);
-  const starts = events().filter((e) => e.event === 'job-start').slice(0, ROUNDS);
-  const delays = starts.map((e) => { const t = new Date(e.time); return (t.getUTCSeconds() % INTERVAL) * 1000 + t.getUTCMilliseconds(); });
-  const ends = events().filter((e) => e.event === 'job-end').slice(0, ROUNDS);
+  const events = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+  await until(
+    () => events().filter((e) => e.event === 'job-end').length >= ROUNDS,
+    `${ROUNDS} scheduled backups`,
+    (ROUNDS + 2) * INTERVAL * 1000,
+  );
+  const starts = events()
+    .filter((e) => e.event === 'job-start')
+    .slice(0, ROUNDS);
+  const delays = starts.map((e) => {
+    const t = new Date(e.time);
+    return (t.getUTCSeconds() % INTERVAL) * 1000 + t.getUTCMilliseconds();
+  });
+  const ends = events()
+    .filter((e) => e.event === 'job-end')
+    .slice(0, ROUNDS);
   assertOk(ends);
 
   // idle: the time between two backups (the stream keeps running)
@@ -94,7 +127,7 @@ try {
   const a = procStat(agent.pid);
   await sleep(Math.max(1000, (INTERVAL - 3) * 1000) / 2);
   const b = procStat(agent.pid);
-  const idleMs = (Math.max(1000, (INTERVAL - 3) * 1000) / 2);
+  const idleMs = Math.max(1000, (INTERVAL - 3) * 1000) / 2;
 
   const restarts = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -102,7 +135,10 @@ try {
     const { pid, restarts: n } = state().clusters.main.stream;
     const t = performance.now();
     process.kill(pid, 'SIGKILL');
-    await until(() => { const s = state().clusters.main.stream; return s.status === 'running' && s.restarts === n + 1; }, 'the restart');
+    await until(() => {
+      const s = state().clusters.main.stream;
+      return s.status === 'running' && s.restarts === n + 1;
+    }, 'the restart');
     restarts.push(performance.now() - t);
   }
 
@@ -112,14 +148,20 @@ try {
   const code = await new Promise((r) => agent.on('close', r));
   const stopMs = performance.now() - t;
 
-  console.log(JSON.stringify({
-    rounds: ROUNDS,
-    scheduleDelayMs: { median: median(delays), max: Math.max(...delays) },
-    backupSeconds: { throughAgent: median(ends.map((e) => e.seconds)), direct: median(direct) / 1000 },
-    agentIdle: { rssMiB: +(b.rss / 1048576).toFixed(1), cpuPercent: +(((b.cpuTicks - a.cpuTicks) * 10) / idleMs * 100).toFixed(2) },
-    streamRestartSeconds: restarts.map((ms) => +(ms / 1000).toFixed(2)),
-    stopDuringBackup: { seconds: +(stopMs / 1000).toFixed(2), exitCode: code },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        rounds: ROUNDS,
+        scheduleDelayMs: { median: median(delays), max: Math.max(...delays) },
+        backupSeconds: { throughAgent: median(ends.map((e) => e.seconds)), direct: median(direct) / 1000 },
+        agentIdle: { rssMiB: +(b.rss / 1048576).toFixed(1), cpuPercent: +((((b.cpuTicks - a.cpuTicks) * 10) / idleMs) * 100).toFixed(2) },
+        streamRestartSeconds: restarts.map((ms) => +(ms / 1000).toFixed(2)),
+        stopDuringBackup: { seconds: +(stopMs / 1000).toFixed(2), exitCode: code },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await cluster?.destroy();
 }

@@ -53,7 +53,9 @@ function readOnlyDirs(dir) {
   };
   walk(dir);
   for (const [d] of modes) chmodSync(d, 0o555);
-  return () => { for (const [d, m] of modes) chmodSync(d, m); };
+  return () => {
+    for (const [d, m] of modes) chmodSync(d, m);
+  };
 }
 
 const pgkeepRepo = join(root, 'pgkeep-repo');
@@ -62,19 +64,41 @@ for (const d of ['pgbr-repo', 'pgbr-log', 'pgbr-lock', 'pgbr-spool']) mkdirSync(
 run(process.execPath, [CLI, '--repo', pgkeepRepo, 'repo', 'init']);
 // pgBackRest's check wants "pgbackrest" in archive_command.
 const script = join(root, 'pgkeep-then-pgbackrest-push.sh');
-writeFileSync(script, `#!/bin/sh\nenv -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${pgkeepRepo} --cluster bench wal push "$1" || exit 1\n` +
-  `exec ${PGBR} --config=${join(root, 'pgbackrest.conf')} --stanza=bench archive-push "$1"\n`);
+writeFileSync(
+  script,
+  `#!/bin/sh\nenv -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${pgkeepRepo} --cluster bench wal push "$1" || exit 1\n` +
+    `exec ${PGBR} --config=${join(root, 'pgbackrest.conf')} --stanza=bench archive-push "$1"\n`,
+);
 chmodSync(script, 0o755);
 chownTreeToServerUser(root);
 
-const cluster = await LocalCluster.create({ settings: { wal_level: 'replica', archive_mode: 'on', archive_command: `${script} %p`, fsync: false } });
+const cluster = await LocalCluster.create({
+  settings: { wal_level: 'replica', archive_mode: 'on', archive_command: `${script} %p`, fsync: false },
+});
 try {
-  writeFileSync(join(root, 'pgbackrest.conf'), [
-    '[global]', `repo1-path=${pgbrRepo}`, `log-path=${join(root, 'pgbr-log')}`, `lock-path=${join(root, 'pgbr-lock')}`,
-    `spool-path=${join(root, 'pgbr-spool')}`, 'repo1-bundle=y', 'repo1-block=y', 'compress-type=zst', 'process-max=2',
-    'archive-async=y', 'log-level-console=warn', 'start-fast=y', 'repo1-retention-full=2',
-    '[bench]', `pg1-path=${cluster.dataDir}`, `pg1-socket-path=${cluster.socketDir}`, `pg1-port=${cluster.port}`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(root, 'pgbackrest.conf'),
+    [
+      '[global]',
+      `repo1-path=${pgbrRepo}`,
+      `log-path=${join(root, 'pgbr-log')}`,
+      `lock-path=${join(root, 'pgbr-lock')}`,
+      `spool-path=${join(root, 'pgbr-spool')}`,
+      'repo1-bundle=y',
+      'repo1-block=y',
+      'compress-type=zst',
+      'process-max=2',
+      'archive-async=y',
+      'log-level-console=warn',
+      'start-fast=y',
+      'repo1-retention-full=2',
+      '[bench]',
+      `pg1-path=${cluster.dataDir}`,
+      `pg1-socket-path=${cluster.socketDir}`,
+      `pg1-port=${cluster.port}`,
+      '',
+    ].join('\n'),
+  );
   chownTreeToServerUser(root);
   await cluster.start();
   run('runuser', asPostgres(['stanza-create']));
@@ -82,8 +106,11 @@ try {
   run('runuser', asPostgres(['backup', '--type=full']));
   run(process.execPath, [CLI, '--repo', pgkeepRepo, '--cluster', 'bench', '-d', cluster.connectionString(), 'backup']);
   chownTreeToServerUser(pgkeepRepo);
-  writeFileSync(join(root, 'pgkeep.toml'), `[repo]\npath = "${pgkeepRepo}"\n[cluster.bench]\nconnection = "${cluster.connectionString()}"\n` +
-    `pgdata = "${cluster.dataDir}"\n[monitor]\nwal_free_warn = 1\nwal_free_critical = 0\n`);
+  writeFileSync(
+    join(root, 'pgkeep.toml'),
+    `[repo]\npath = "${pgkeepRepo}"\n[cluster.bench]\nconnection = "${cluster.connectionString()}"\n` +
+      `pgdata = "${cluster.dataDir}"\n[monitor]\nwal_free_warn = 1\nwal_free_critical = 0\n`,
+  );
 
   const config = loadConfig({ config: join(root, 'pgkeep.toml'), cluster: 'bench' }, {});
   const tools = {
@@ -133,8 +160,13 @@ try {
     for (const name of Object.keys(tools)) {
       const rs = results.filter((r) => r.phase === phase && r.name === name);
       const ms = rs.map((r) => r.ms).sort((a, b) => a - b);
-      console.log(`${phase.padEnd(18)} ${name.padEnd(18)} ${ms[Math.floor(ms.length / 2)].toFixed(0).padStart(9)}   ` +
-        `${rs.map((r) => r.ms.toFixed(0)).join(', ').padEnd(24)}  ${rs[rs.length - 1].verdict}`);
+      console.log(
+        `${phase.padEnd(18)} ${name.padEnd(18)} ${ms[Math.floor(ms.length / 2)].toFixed(0).padStart(9)}   ` +
+          `${rs
+            .map((r) => r.ms.toFixed(0))
+            .join(', ')
+            .padEnd(24)}  ${rs[rs.length - 1].verdict}`,
+      );
     }
   }
 } finally {

@@ -39,16 +39,29 @@ const datasetSql = resolve(root, '../shared/bench/dataset.sql');
 const pgkeep = join(root, 'bin/pgkeep.js');
 const base = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pgkeep-bench-physical-'));
 const pgUser = serverOsUser();
-const give = (p) => { if (pgUser) chownSync(p, pgUser.uid, pgUser.gid); };
-for (let d = base; pgUser && d !== '/'; d = dirname(d)) { try { spawnSync('chmod', ['o+x', d]); } catch { /* best effort */ } }
+const give = (p) => {
+  if (pgUser) chownSync(p, pgUser.uid, pgUser.gid);
+};
+for (let d = base; pgUser && d !== '/'; d = dirname(d)) {
+  try {
+    spawnSync('chmod', ['o+x', d]);
+  } catch {
+    /* best effort */
+  }
+}
 give(base);
 
 /** Run a command under /usr/bin/time: seconds and peak RSS (MiB). `asPostgres` runs it as the server's OS user. */
 function timed(cmd, args, { asPostgres = false, env = {} } = {}) {
   const full = ['-f', '%e %M', cmd, ...args];
-  const r = asPostgres && pgUser
-    ? spawnSync('runuser', ['-u', pgUser.name, '--', '/usr/bin/time', ...full], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } })
-    : spawnSync('/usr/bin/time', full, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
+  const r =
+    asPostgres && pgUser
+      ? spawnSync('runuser', ['-u', pgUser.name, '--', '/usr/bin/time', ...full], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 28,
+          env: { ...process.env, ...env },
+        })
+      : spawnSync('/usr/bin/time', full, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-3000)}`);
   const [secs, kib] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { seconds: secs, rssMiB: kib / 1024, stdout: r.stdout };
@@ -68,8 +81,13 @@ const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]
 const cluster = await LocalCluster.create({
   tmpDir: base,
   settings: {
-    wal_level: 'replica', max_wal_senders: 5, max_replication_slots: 5, shared_buffers: '256MB',
-    max_wal_size: '4GB', checkpoint_timeout: '30min', fsync: 'on',
+    wal_level: 'replica',
+    max_wal_senders: 5,
+    max_replication_slots: 5,
+    shared_buffers: '256MB',
+    max_wal_size: '4GB',
+    checkpoint_timeout: '30min',
+    fsync: 'on',
   },
   hba: ['local replication all trust', 'host replication all 127.0.0.1/32 trust'],
 });
@@ -87,8 +105,19 @@ try {
 
   // --- pgkeep ---
   const pgkeepRepo = join(base, 'pgkeep-repo');
-  const pk = (args) => timed(process.execPath, [pgkeep, '--repo', pgkeepRepo, '--cluster', 'bench', '--pgdata', cluster.dataDir,
-    '-d', cluster.connectionString(), ...args]);
+  const pk = (args) =>
+    timed(process.execPath, [
+      pgkeep,
+      '--repo',
+      pgkeepRepo,
+      '--cluster',
+      'bench',
+      '--pgdata',
+      cluster.dataDir,
+      '-d',
+      cluster.connectionString(),
+      ...args,
+    ]);
   pk(['repo', 'init', '--compression', 'zstd:3', '--chunk-size', chunkSize]);
   log('pgkeep backup --method stream (full)');
   const streamFull = pk(['--json', 'backup', '--method', 'stream', '--jobs', '2']);
@@ -96,8 +125,19 @@ try {
   results.pgkeepStreamFull = { seconds: streamFull.seconds, stored: streamFullRes.storedBytes, rssMiB: streamFull.rssMiB };
   // the local full backup goes to its own repository, so it is a full backup too
   const localRepo = join(base, 'pgkeep-repo-local');
-  const pkl = (args) => timed(process.execPath, [pgkeep, '--repo', localRepo, '--cluster', 'bench', '--pgdata', cluster.dataDir,
-    '-d', cluster.connectionString(), ...args]);
+  const pkl = (args) =>
+    timed(process.execPath, [
+      pgkeep,
+      '--repo',
+      localRepo,
+      '--cluster',
+      'bench',
+      '--pgdata',
+      cluster.dataDir,
+      '-d',
+      cluster.connectionString(),
+      ...args,
+    ]);
   pkl(['repo', 'init', '--compression', 'zstd:3', '--chunk-size', chunkSize]);
   log('pgkeep backup --method local (full)');
   const localFull = pkl(['--json', 'backup', '--method', 'local', '--jobs', '2']);
@@ -112,14 +152,35 @@ try {
     mkdirSync(join(dir, 'log'));
     mkdirSync(join(dir, 'lock'));
     const conf = join(dir, 'pgbackrest.conf');
-    writeFileSync(conf, [
-      '[global]', `repo1-path=${join(dir, 'repo')}`, 'repo1-retention-full=2', `log-path=${join(dir, 'log')}`,
-      `lock-path=${join(dir, 'lock')}`, 'log-level-console=warn', 'log-level-file=off', 'process-max=2',
-      `compress-type=${type}`, 'start-fast=y', 'archive-check=n', '',
-      '[bench]', `pg1-path=${cluster.dataDir}`, `pg1-socket-path=${cluster.socketDir}`, `pg1-port=${cluster.port}`, 'pg1-user=postgres', '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        '[global]',
+        `repo1-path=${join(dir, 'repo')}`,
+        'repo1-retention-full=2',
+        `log-path=${join(dir, 'log')}`,
+        `lock-path=${join(dir, 'lock')}`,
+        'log-level-console=warn',
+        'log-level-file=off',
+        'process-max=2',
+        `compress-type=${type}`,
+        'start-fast=y',
+        'archive-check=n',
+        '',
+        '[bench]',
+        `pg1-path=${cluster.dataDir}`,
+        `pg1-socket-path=${cluster.socketDir}`,
+        `pg1-port=${cluster.port}`,
+        'pg1-user=postgres',
+        '',
+      ].join('\n'),
+    );
     spawnSync('chown', ['-R', `${pgUser?.name ?? 'postgres'}:`, dir]);
-    pbr[type] = { dir, conf, run: (args) => timed('/usr/bin/pgbackrest', [`--config=${conf}`, '--stanza=bench', ...args], { asPostgres: true }) };
+    pbr[type] = {
+      dir,
+      conf,
+      run: (args) => timed('/usr/bin/pgbackrest', [`--config=${conf}`, '--stanza=bench', ...args], { asPostgres: true }),
+    };
     pbr[type].run(['stanza-create']);
     log(`pgbackrest backup --type=full (${type})`);
     const r = pbr[type].run(['backup', '--type=full']);
@@ -129,7 +190,18 @@ try {
   // --- pg_basebackup ---
   log('pg_basebackup -Ft --compress=client-zstd:3 (full)');
   const bbDir = join(base, 'basebackup');
-  const bb = timed(pgToolPath(cluster.binDir, 'pg_basebackup'), [...conn, '-D', bbDir, '-Ft', '-X', 'none', '-c', 'fast', '--compress=client-zstd:3', '--no-sync']);
+  const bb = timed(pgToolPath(cluster.binDir, 'pg_basebackup'), [
+    ...conn,
+    '-D',
+    bbDir,
+    '-Ft',
+    '-X',
+    'none',
+    '-c',
+    'fast',
+    '--compress=client-zstd:3',
+    '--no-sync',
+  ]);
   results.pgBasebackupFull = { seconds: bb.seconds, stored: du(bbDir), rssMiB: bb.rssMiB };
   rmSync(bbDir, { recursive: true, force: true });
 
@@ -142,7 +214,13 @@ try {
   // one the same amount of memory is touched and freed.
   const warmPageCache = () => {
     const f = join(base, 'warm-page-cache');
-    spawnSync('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', `count=${Math.ceil(results.dataset.clusterBytes / 1048576) + 256}`, 'status=none']);
+    spawnSync('dd', [
+      'if=/dev/zero',
+      `of=${f}`,
+      'bs=1M',
+      `count=${Math.ceil(results.dataset.clusterBytes / 1048576) + 256}`,
+      'status=none',
+    ]);
     rmSync(f, { force: true });
     spawnSync('sync');
   };
@@ -176,7 +254,11 @@ try {
     const before = du(join(pbr[type].dir, 'repo', 'backup'));
     log(`pgbackrest backup --type=incr (${type})`);
     const r = pbr[type].run(['backup', '--type=incr']);
-    results[`pgbackrestIncr_${type}`] = { seconds: r.seconds, stored: du(join(pbr[type].dir, 'repo', 'backup')) - before, rssMiB: r.rssMiB };
+    results[`pgbackrestIncr_${type}`] = {
+      seconds: r.seconds,
+      stored: du(join(pbr[type].dir, 'repo', 'backup')) - before,
+      rssMiB: r.rssMiB,
+    };
   }
 } finally {
   await cluster.destroy();
@@ -186,22 +268,42 @@ try {
 // --- report ---
 const r = results;
 const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
-const line = (name, x) => console.log(`${name.padEnd(34)} ${x.seconds.toFixed(1).padStart(7)} s  ${x.stored !== undefined ? MB(x.stored).padStart(10) : ''.padStart(10)}  RSS ${x.rssMiB.toFixed(0)} MiB`);
-console.log(`\ndataset: pgbench -s ${r.dataset.scale} + bench_orders rows=${r.dataset.rows}: cluster ${MB(r.dataset.clusterBytes)}; pgkeep chunk size ${chunkSize}\n`);
+const line = (name, x) =>
+  console.log(
+    `${name.padEnd(34)} ${x.seconds.toFixed(1).padStart(7)} s  ${x.stored !== undefined ? MB(x.stored).padStart(10) : ''.padStart(10)}  RSS ${x.rssMiB.toFixed(0)} MiB`,
+  );
+console.log(
+  `\ndataset: pgbench -s ${r.dataset.scale} + bench_orders rows=${r.dataset.rows}: cluster ${MB(r.dataset.clusterBytes)}; pgkeep chunk size ${chunkSize}\n`,
+);
 for (const [k, v] of Object.entries(r)) if (k !== 'dataset') line(k, v);
-const goal = (label, value, limit, better = 'lower') => console.log(`${label.padEnd(58)} ${value.padStart(6)}  (goal ${better === 'lower' ? '<=' : '>='} ${limit}) ${Number(value) <= limit ? 'met' : 'NOT met'}`);
+const goal = (label, value, limit, better = 'lower') =>
+  console.log(
+    `${label.padEnd(58)} ${value.padStart(6)}  (goal ${better === 'lower' ? '<=' : '>='} ${limit}) ${Number(value) <= limit ? 'met' : 'NOT met'}`,
+  );
 console.log('\nratios (pgkeep / other):');
 goal('full backup time, stream vs pgBackRest zst', ratio(r.pgkeepStreamFull.seconds, r.pgbackrestFull_zst.seconds), 0.8);
 goal('full backup time, local vs pgBackRest zst', ratio(r.pgkeepLocalFull.seconds, r.pgbackrestFull_zst.seconds), 0.8);
 goal('full backup size, stream (zstd:3) vs pgBackRest zst', ratio(r.pgkeepStreamFull.stored, r.pgbackrestFull_zst.stored), 1.05);
 goal('full backup size, local (zstd:3) vs pgBackRest zst', ratio(r.pgkeepLocalFull.stored, r.pgbackrestFull_zst.stored), 1.05);
-console.log(`${'full backup time, stream vs pgBackRest lz4'.padEnd(58)} ${ratio(r.pgkeepStreamFull.seconds, r.pgbackrestFull_lz4.seconds).padStart(6)}`);
-console.log(`${'full backup time, stream vs pg_basebackup (client zstd:3)'.padEnd(58)} ${ratio(r.pgkeepStreamFull.seconds, r.pgBasebackupFull.seconds).padStart(6)}`);
-console.log(`${'full backup size, stream vs pg_basebackup (client zstd:3)'.padEnd(58)} ${ratio(r.pgkeepStreamFull.stored, r.pgBasebackupFull.stored).padStart(6)}`);
+console.log(
+  `${'full backup time, stream vs pgBackRest lz4'.padEnd(58)} ${ratio(r.pgkeepStreamFull.seconds, r.pgbackrestFull_lz4.seconds).padStart(6)}`,
+);
+console.log(
+  `${'full backup time, stream vs pg_basebackup (client zstd:3)'.padEnd(58)} ${ratio(r.pgkeepStreamFull.seconds, r.pgBasebackupFull.seconds).padStart(6)}`,
+);
+console.log(
+  `${'full backup size, stream vs pg_basebackup (client zstd:3)'.padEnd(58)} ${ratio(r.pgkeepStreamFull.stored, r.pgBasebackupFull.stored).padStart(6)}`,
+);
 goal('restore time vs pgBackRest zst', ratio(r.pgkeepRestore.seconds, r.pgbackrestRestore_zst.seconds), 0.8);
 goal('incremental stored, stream vs pgBackRest zst incr', ratio(r.pgkeepStreamIncr.stored, r.pgbackrestIncr_zst.stored), 0.15);
 goal('incremental stored, local vs pgBackRest zst incr', ratio(r.pgkeepLocalIncr.stored, r.pgbackrestIncr_zst.stored), 0.15);
-console.log(`${'incremental time, local vs pgBackRest zst incr'.padEnd(58)} ${ratio(r.pgkeepLocalIncr.seconds, r.pgbackrestIncr_zst.seconds).padStart(6)}`);
-const peak = Math.max(...Object.entries(r).filter(([k]) => k.startsWith('pgkeep')).map(([, v]) => v.rssMiB));
+console.log(
+  `${'incremental time, local vs pgBackRest zst incr'.padEnd(58)} ${ratio(r.pgkeepLocalIncr.seconds, r.pgbackrestIncr_zst.seconds).padStart(6)}`,
+);
+const peak = Math.max(
+  ...Object.entries(r)
+    .filter(([k]) => k.startsWith('pgkeep'))
+    .map(([, v]) => v.rssMiB),
+);
 goal('pgkeep peak RSS (MiB)', peak.toFixed(0), 300);
 console.log(`\n${JSON.stringify(results)}`);

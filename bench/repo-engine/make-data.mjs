@@ -12,8 +12,13 @@ const PAGE = 8192;
 const SEGMENT = 1024 * 1024 * 1024;
 const statuses = ['new', 'paid', 'shipped', 'returned'];
 let seed = 42;
-const rnd = () => { // xorshift32
-  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+const rnd = () => {
+  // xorshift32
+  seed ^= seed << 13;
+  seed >>>= 0;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
   return seed / 4294967296;
 };
 const md5 = (s) => createHash('md5').update(s).digest('hex');
@@ -26,7 +31,8 @@ function page() {
   while (pos < PAGE - 260) {
     id++;
     const created = new Date(Date.UTC(2025, 0, 1) + Math.floor(rnd() * 365 * 86400e3)).toISOString();
-    const row = `${id}|${Math.floor(rnd() * 1e6)}|${created}|${statuses[Math.floor(rnd() * 4)]}|` +
+    const row =
+      `${id}|${Math.floor(rnd() * 1e6)}|${created}|${statuses[Math.floor(rnd() * 4)]}|` +
       `${md5(String(rnd()))} ${md5(String(rnd()))}|{"sku":"${md5(String(id))}","qty":${Math.floor(rnd() * 10)},"price":${(rnd() * 1000).toFixed(2)}}`;
     pos += p.write(row, pos, 'latin1');
     pos += 8 - (pos % 8 || 8); // alignment padding

@@ -20,7 +20,11 @@ async function* walk(root, dir = root) {
 const t0 = process.hrtime.bigint();
 let bytes = 0;
 if (mode === 'store') {
-  const repo = await Repository.init(new PosixDriver(b), { compression: 'zstd:3', jobs, packSize: Number(process.env.PACK_MIB ?? 32) * 1048576 });
+  const repo = await Repository.init(new PosixDriver(b), {
+    compression: 'zstd:3',
+    jobs,
+    packSize: Number(process.env.PACK_MIB ?? 32) * 1048576,
+  });
   const w = await repo.startSnapshot({ cluster: 'bench', kind: 'physical', jobs });
   const files = [];
   for await (const f of walk(a)) files.push(f);
@@ -29,15 +33,24 @@ if (mode === 'store') {
     while (next < files.length) {
       const f = files[next++];
       const st = await fsp.stat(f);
-      await w.addFile({ path: relative(a, f), type: 'file', mode: st.mode & 0o7777, mtimeMs: st.mtimeMs },
-        createReadStream(f, { highWaterMark: 1024 * 1024 }));
+      await w.addFile(
+        { path: relative(a, f), type: 'file', mode: st.mode & 0o7777, mtimeMs: st.mtimeMs },
+        createReadStream(f, { highWaterMark: 1024 * 1024 }),
+      );
       bytes += st.size;
     }
   };
   await Promise.all([reader(), reader()]);
   const m = await w.commit({});
   await repo.close();
-  console.log(JSON.stringify({ bytes, stored: m.stats.storedBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, maxRssKiB: process.resourceUsage().maxRSS }));
+  console.log(
+    JSON.stringify({
+      bytes,
+      stored: m.stats.storedBytes,
+      seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+      maxRssKiB: process.resourceUsage().maxRSS,
+    }),
+  );
 } else {
   const repo = await Repository.open(new PosixDriver(a), { jobs });
   const snap = await repo.readSnapshot('bench', 'latest');

@@ -29,8 +29,16 @@ const MB = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 const cluster = await LocalCluster.create({
-  pgBin: PG17, tmpDir: base,
-  settings: { wal_level: 'replica', summarize_wal: 'on', shared_buffers: '256MB', max_wal_size: '4GB', checkpoint_timeout: '30min', autovacuum: 'off' },
+  pgBin: PG17,
+  tmpDir: base,
+  settings: {
+    wal_level: 'replica',
+    summarize_wal: 'on',
+    shared_buffers: '256MB',
+    max_wal_size: '4GB',
+    checkpoint_timeout: '30min',
+    autovacuum: 'off',
+  },
 });
 const repos = {};
 const results = [];
@@ -70,17 +78,31 @@ try {
 async function run(way, what) {
   const began = process.hrtime.bigint();
   const r = await backup({
-    repo: repos[way], clusterName: 'bench', cluster: cluster.connectionSettings(), method: 'local', standalone: true, jobs: JOBS,
+    repo: repos[way],
+    clusterName: 'bench',
+    cluster: cluster.connectionSettings(),
+    method: 'local',
+    standalone: true,
+    jobs: JOBS,
     walSummaries: way === 'summaries',
   });
   const seconds = Number(process.hrtime.bigint() - began) / 1e9;
   const i = r.incrementalRead;
-  results.push({ what, way, seconds, bytesRead: r.bytesRead, stored: r.storedBytes, logical: r.logicalBytes,
-    how: i.method === 'wal-summaries' ? `${i.skippedFiles}/${i.files} files skipped, ${i.patchedFiles} read in part` : i.reason });
+  results.push({
+    what,
+    way,
+    seconds,
+    bytesRead: r.bytesRead,
+    stored: r.storedBytes,
+    logical: r.logicalBytes,
+    how: i.method === 'wal-summaries' ? `${i.skippedFiles}/${i.files} files skipped, ${i.patchedFiles} read in part` : i.reason,
+  });
 }
 
 console.log(`\nPostgreSQL 17, ${ROWS} rows (${MB(results[0].logical)} in the cluster), --jobs ${JOBS}, warm page cache\n`);
 console.log(`${'backup'.padEnd(26)} ${'way'.padEnd(10)} ${'time'.padStart(8)} ${'read'.padStart(12)} ${'stored'.padStart(11)}  how`);
 for (const x of results) {
-  console.log(`${x.what.padEnd(26)} ${x.way.padEnd(10)} ${x.seconds.toFixed(2).padStart(6)} s ${MB(x.bytesRead).padStart(12)} ${MB(x.stored).padStart(11)}  ${x.how}`);
+  console.log(
+    `${x.what.padEnd(26)} ${x.way.padEnd(10)} ${x.seconds.toFixed(2).padStart(6)} s ${MB(x.bytesRead).padStart(12)} ${MB(x.stored).padStart(11)}  ${x.how}`,
+  );
 }

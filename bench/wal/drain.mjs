@@ -46,8 +46,11 @@ function wrapper(dir, command) {
   const script = join(dir, 'archive.sh');
   const log = join(dir, 'latency.log');
   const fail = join(dir, 'fail');
-  writeFileSync(script, `#!/bin/sh\n[ -e ${fail} ] && exit 1\nt0=$(date +%s%N)\n${command} "$1"\nrc=$?\n` +
-    `echo "$2 $t0 $(date +%s%N) $rc" >> ${log}\nexit $rc\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\n[ -e ${fail} ] && exit 1\nt0=$(date +%s%N)\n${command} "$1"\nrc=$?\n` +
+      `echo "$2 $t0 $(date +%s%N) $rc" >> ${log}\nexit $rc\n`,
+  );
   chmodSync(script, 0o755);
   writeFileSync(log, '');
   return { command: `${script} %p %f`, log, fail };
@@ -71,11 +74,18 @@ async function waitReady(cluster, n, seconds) {
 
 /** Successful and failed archive_command calls in a wrapper's log, and the median time of the successful ones. */
 function latencies(log) {
-  const lat = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
-    const [, a, b, rc] = l.split(' ');
-    return { ms: Number(BigInt(b) - BigInt(a)) / 1e6, rc: Number(rc) };
-  });
-  const ok = lat.filter((x) => x.rc === 0).map((x) => x.ms).sort((a, b) => a - b);
+  const lat = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [, a, b, rc] = l.split(' ');
+      return { ms: Number(BigInt(b) - BigInt(a)) / 1e6, rc: Number(rc) };
+    });
+  const ok = lat
+    .filter((x) => x.rc === 0)
+    .map((x) => x.ms)
+    .sort((a, b) => a - b);
   return { ok: ok.length, failed: lat.length - ok.length, medianMs: ok[Math.floor(ok.length / 2)] ?? NaN };
 }
 
@@ -97,19 +107,40 @@ async function oneRun(kind, round) {
   chownTreeToServerUser(dir);
   const cluster = await LocalCluster.create({
     settings: {
-      wal_level: 'replica', archive_mode: 'on', archive_command: w.command, max_wal_size: '4GB',
-      synchronous_commit: 'off', shared_buffers: '128MB', checkpoint_timeout: '15min',
+      wal_level: 'replica',
+      archive_mode: 'on',
+      archive_command: w.command,
+      max_wal_size: '4GB',
+      synchronous_commit: 'off',
+      shared_buffers: '128MB',
+      checkpoint_timeout: '15min',
     },
   });
   try {
     await cluster.start();
     if (kind === 'pgbackrest') {
-      writeFileSync(conf, [
-        '[global]', `repo1-path=${join(dir, 'repo')}`, `log-path=${join(dir, 'log')}`, `lock-path=${join(dir, 'lock')}`,
-        `spool-path=${join(dir, 'spool')}`, 'compress-type=zst', 'repo1-bundle=y', 'repo1-block=y', `process-max=${JOBS}`,
-        'archive-async=y', 'log-level-console=warn', 'log-level-file=warn',
-        '[bench]', `pg1-path=${cluster.dataDir}`, `pg1-socket-path=${cluster.socketDir}`, `pg1-port=${cluster.port}`, '',
-      ].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          '[global]',
+          `repo1-path=${join(dir, 'repo')}`,
+          `log-path=${join(dir, 'log')}`,
+          `lock-path=${join(dir, 'lock')}`,
+          `spool-path=${join(dir, 'spool')}`,
+          'compress-type=zst',
+          'repo1-bundle=y',
+          'repo1-block=y',
+          `process-max=${JOBS}`,
+          'archive-async=y',
+          'log-level-console=warn',
+          'log-level-file=warn',
+          '[bench]',
+          `pg1-path=${cluster.dataDir}`,
+          `pg1-socket-path=${cluster.socketDir}`,
+          `pg1-port=${cluster.port}`,
+          '',
+        ].join('\n'),
+      );
       chownTreeToServerUser(dir);
       run('runuser', ['-u', 'postgres', '--', PGBACKREST, `--config=${conf}`, '--stanza=bench', 'stanza-create']);
     }
@@ -135,7 +166,9 @@ async function oneRun(kind, round) {
     run(join(PG_BIN, 'pgbench'), [...conn, '-i', '-q', '-s', '5', 'postgres']);
     await waitReady(cluster, 0, 300);
     writeFileSync(w.log, '');
-    const pgbench = spawn(join(PG_BIN, 'pgbench'), [...conn, '-c', String(CLIENTS), '-j', '2', '-T', String(DURATION), '-n', 'postgres'], { stdio: 'ignore' });
+    const pgbench = spawn(join(PG_BIN, 'pgbench'), [...conn, '-c', String(CLIENTS), '-j', '2', '-T', String(DURATION), '-n', 'postgres'], {
+      stdio: 'ignore',
+    });
     let running = true;
     const done = new Promise((r) => pgbench.on('close', () => r((running = false))));
     // pgbench alone fills a segment every few seconds on a slow machine: a bulk writer beside it
@@ -148,8 +181,14 @@ async function oneRun(kind, round) {
     await waitReady(cluster, 0, 300);
     const calls = latencies(w.log);
     return {
-      kind, round, backlog, drainSeconds, drainCallMedianMs: drainCalls.medianMs,
-      pushes: calls.ok, failures: calls.failed, medianMs: calls.medianMs,
+      kind,
+      round,
+      backlog,
+      drainSeconds,
+      drainCallMedianMs: drainCalls.medianMs,
+      pushes: calls.ok,
+      failures: calls.failed,
+      medianMs: calls.medianMs,
     };
   } finally {
     await cluster.destroy();
@@ -169,12 +208,16 @@ for (let round = 1; round <= ROUNDS; round++) {
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const kind of kinds) {
   const rs = results.filter((r) => r.kind === kind);
-  console.log(`${kind.padEnd(10)} drain of ${rs.map((r) => r.backlog).join('/')} segments: ${rs.map((r) => r.drainSeconds.toFixed(1)).join(', ')} s` +
-    `   archive_command median latency under pgbench: ${rs.map((r) => r.medianMs.toFixed(0)).join(', ')} ms (${rs.map((r) => r.pushes).join('/')} pushes)`);
+  console.log(
+    `${kind.padEnd(10)} drain of ${rs.map((r) => r.backlog).join('/')} segments: ${rs.map((r) => r.drainSeconds.toFixed(1)).join(', ')} s` +
+      `   archive_command median latency under pgbench: ${rs.map((r) => r.medianMs.toFixed(0)).join(', ')} ms (${rs.map((r) => r.pushes).join('/')} pushes)`,
+  );
 }
 if (kinds.length === 2) {
   const [a, b] = kinds.map((k) => results.filter((r) => r.kind === k));
-  console.log(`ratio pgkeep/pgBackRest (medians of the rounds): drain ${(med(a.map((r) => r.drainSeconds)) / med(b.map((r) => r.drainSeconds))).toFixed(2)}x, ` +
-    `latency ${(med(a.map((r) => r.medianMs)) / med(b.map((r) => r.medianMs))).toFixed(2)}x`);
+  console.log(
+    `ratio pgkeep/pgBackRest (medians of the rounds): drain ${(med(a.map((r) => r.drainSeconds)) / med(b.map((r) => r.drainSeconds))).toFixed(2)}x, ` +
+      `latency ${(med(a.map((r) => r.medianMs)) / med(b.map((r) => r.medianMs))).toFixed(2)}x`,
+  );
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));

@@ -40,7 +40,9 @@ const log = (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 1
 
 function run(cmd, args, { asPostgres = false, cwd } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = asPostgres ? spawnSync('runuser', ['-u', user, '--', cmd, ...args], { encoding: 'utf8', cwd }) : spawnSync(cmd, args, { encoding: 'utf8', cwd });
+  const r = asPostgres
+    ? spawnSync('runuser', ['-u', user, '--', cmd, ...args], { encoding: 'utf8', cwd })
+    : spawnSync(cmd, args, { encoding: 'utf8', cwd });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
   return { seconds, stdout: r.stdout };
@@ -54,13 +56,50 @@ run(process.execPath, [CLI, '--repo', pkRepo, 'repo', 'init', '--compression', '
 chownTreeToServerUser(pkRepo);
 
 const pushBoth = join(root, 'push-both.sh');
-writeFileSync(pushBoth, `#!/bin/sh\nenv -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${pkRepo} --cluster bench wal push "$1" && ${PGBR} --config=${pbrConf} --stanza=bench archive-push "$1"\n`);
+writeFileSync(
+  pushBoth,
+  `#!/bin/sh\nenv -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${pkRepo} --cluster bench wal push "$1" && ${PGBR} --config=${pbrConf} --stanza=bench archive-push "$1"\n`,
+);
 chmodSync(pushBoth, 0o755);
-const src = await LocalCluster.create({ settings: { wal_level: 'replica', archive_mode: 'on', archive_command: `${pushBoth} %p`, max_wal_senders: 4, max_wal_size: '4GB', checkpoint_timeout: '30min' } });
-const pbrGlobal = ['[global]', `repo1-path=${join(pbrDir, 'repo')}`, 'repo1-bundle=y', 'repo1-block=y', 'compress-type=zst', 'process-max=2',
-  'archive-async=y', `spool-path=${join(pbrDir, 'spool')}`, `log-path=${join(pbrDir, 'log')}`, `lock-path=${join(pbrDir, 'lock')}`,
-  'log-level-console=warn', 'log-level-file=off', 'start-fast=y', 'archive-check=n'];
-writeFileSync(pbrConf, [...pbrGlobal, '', '[bench]', `pg1-path=${src.dataDir}`, `pg1-socket-path=${src.socketDir}`, `pg1-port=${src.port}`, `pg1-user=${src.superuser}`, ''].join('\n'));
+const src = await LocalCluster.create({
+  settings: {
+    wal_level: 'replica',
+    archive_mode: 'on',
+    archive_command: `${pushBoth} %p`,
+    max_wal_senders: 4,
+    max_wal_size: '4GB',
+    checkpoint_timeout: '30min',
+  },
+});
+const pbrGlobal = [
+  '[global]',
+  `repo1-path=${join(pbrDir, 'repo')}`,
+  'repo1-bundle=y',
+  'repo1-block=y',
+  'compress-type=zst',
+  'process-max=2',
+  'archive-async=y',
+  `spool-path=${join(pbrDir, 'spool')}`,
+  `log-path=${join(pbrDir, 'log')}`,
+  `lock-path=${join(pbrDir, 'lock')}`,
+  'log-level-console=warn',
+  'log-level-file=off',
+  'start-fast=y',
+  'archive-check=n',
+];
+writeFileSync(
+  pbrConf,
+  [
+    ...pbrGlobal,
+    '',
+    '[bench]',
+    `pg1-path=${src.dataDir}`,
+    `pg1-socket-path=${src.socketDir}`,
+    `pg1-port=${src.port}`,
+    `pg1-user=${src.superuser}`,
+    '',
+  ].join('\n'),
+);
 chownTreeToServerUser(pbrDir);
 try {
   await src.start();
@@ -68,11 +107,24 @@ try {
   await src.exec('create table t (id bigint primary key, v text, w text); create index on t (v)');
   await src.exec("insert into t select g, md5(g::text), repeat('x', 50) from generate_series(1, 10000) g");
   log('backups: pgkeep (stream) and pgBackRest (full)');
-  run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', '-d', src.connectionString(), 'backup', '--method', 'stream', '--jobs', '2']);
+  run(process.execPath, [
+    CLI,
+    '--repo',
+    pkRepo,
+    '--cluster',
+    'bench',
+    '-d',
+    src.connectionString(),
+    'backup',
+    '--method',
+    'stream',
+    '--jobs',
+    '2',
+  ]);
   chownTreeToServerUser(pkRepo);
   run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'backup', '--type=full'], { asPostgres: true });
   log(`workload: ${SEGMENTS} segments of WAL`);
-  const lsn = async () => (await src.query('select pg_current_wal_lsn() - \'0/0\'::pg_lsn as b'))[0].b;
+  const lsn = async () => (await src.query("select pg_current_wal_lsn() - '0/0'::pg_lsn as b"))[0].b;
   const start = Number(await lsn());
   let id = 10001;
   while (Number(await lsn()) - start < SEGMENTS * 16 * 1024 * 1024) {
@@ -98,9 +150,26 @@ try {
   /** Start the copy, wait until recovery ended; seconds, and check the rows. */
   const replay = async (dataDir) => {
     const t0 = process.hrtime.bigint();
-    run(pgCtl, ['-D', dataDir, '-l', join(runDir, `${dataDir.split('/').pop()}.log`), '-w', '-t', '600',
-      '-o', `-p ${port} -k ${runDir} -c listen_addresses='' -c archive_mode=off -c log_line_prefix='%m '`, 'start'], { asPostgres: true });
-    const psql = (sql) => run(join(src.binDir, 'psql'), ['-h', runDir, '-p', String(port), '-U', src.superuser, '-d', 'postgres', '-Atc', sql], { asPostgres: true }).stdout.trim();
+    run(
+      pgCtl,
+      [
+        '-D',
+        dataDir,
+        '-l',
+        join(runDir, `${dataDir.split('/').pop()}.log`),
+        '-w',
+        '-t',
+        '600',
+        '-o',
+        `-p ${port} -k ${runDir} -c listen_addresses='' -c archive_mode=off -c log_line_prefix='%m '`,
+        'start',
+      ],
+      { asPostgres: true },
+    );
+    const psql = (sql) =>
+      run(join(src.binDir, 'psql'), ['-h', runDir, '-p', String(port), '-U', src.superuser, '-d', 'postgres', '-Atc', sql], {
+        asPostgres: true,
+      }).stdout.trim();
     for (let i = 0; ; i++) {
       if (psql('select pg_is_in_recovery()') === 'f') break;
       if (i > 6000) throw new Error('recovery did not end in 10 minutes');
@@ -120,12 +189,29 @@ try {
       const dir = join(root, `r${round}-${tool}`);
       let restoreSec;
       if (tool !== 'pgbackrest') {
-        restoreSec = run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'restore', 'latest', '--to', dir, '--jobs', '2', '--archive-mode', 'off', '--no-sync',
-          ...(tool === 'pgkeepDirect' ? ['--no-prefetch'] : [])]).seconds;
+        restoreSec = run(process.execPath, [
+          CLI,
+          '--repo',
+          pkRepo,
+          '--cluster',
+          'bench',
+          'restore',
+          'latest',
+          '--to',
+          dir,
+          '--jobs',
+          '2',
+          '--archive-mode',
+          'off',
+          '--no-sync',
+          ...(tool === 'pgkeepDirect' ? ['--no-prefetch'] : []),
+        ]).seconds;
       } else {
         mkdirSync(dir, { mode: 0o700 });
         chownTreeToServerUser(dir);
-        restoreSec = run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'restore', `--pg1-path=${dir}`, '--archive-mode=off'], { asPostgres: true }).seconds;
+        restoreSec = run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'restore', `--pg1-path=${dir}`, '--archive-mode=off'], {
+          asPostgres: true,
+        }).seconds;
       }
       const replaySec = await replay(dir);
       results[tool].push({ restore: restoreSec, replay: replaySec, total: restoreSec + replaySec });
@@ -135,10 +221,32 @@ try {
   }
 
   // Where pgkeep's time goes, per segment, on this machine now.
-  const segs = readdirSync(join(pkRepo, 'wal', 'bench'), { recursive: true }).map(String).filter((n) => /[0-9A-F]{24}\.zst$/.test(n)).map((n) => n.slice(-28, -4)).sort();
+  const segs = readdirSync(join(pkRepo, 'wal', 'bench'), { recursive: true })
+    .map(String)
+    .filter((n) => /[0-9A-F]{24}\.zst$/.test(n))
+    .map((n) => n.slice(-28, -4))
+    .sort();
   const probeDir = join(root, 'probe');
-  run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'restore', 'latest', '--to', probeDir, '--jobs', '2', '--archive-mode', 'off', '--no-sync']);
-  const get = (name, extra = []) => run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'wal', 'get', ...extra, name, join(root, 'probe-seg')], { cwd: probeDir }).seconds;
+  run(process.execPath, [
+    CLI,
+    '--repo',
+    pkRepo,
+    '--cluster',
+    'bench',
+    'restore',
+    'latest',
+    '--to',
+    probeDir,
+    '--jobs',
+    '2',
+    '--archive-mode',
+    'off',
+    '--no-sync',
+  ]);
+  const get = (name, extra = []) =>
+    run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'wal', 'get', ...extra, name, join(root, 'probe-seg')], {
+      cwd: probeDir,
+    }).seconds;
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const nodeBare = median([1, 2, 3, 4, 5].map(() => run(process.execPath, ['-e', '']).seconds));
   const version = median([1, 2, 3, 4, 5].map(() => run(process.execPath, [CLI, '--version']).seconds));
@@ -151,11 +259,21 @@ try {
 
   const med = (tool, k) => median(results[tool].map((r) => r[k]));
   const out = {
-    segments: SEGMENTS, rounds: ROUNDS, rows,
-    median: Object.fromEntries(['restore', 'replay', 'total'].map((k) => [k, {
-      pgkeep: med('pgkeep', k), pgbackrest: med('pgbackrest', k), pgkeepDirect: med('pgkeepDirect', k),
-      ratio: med('pgkeep', k) / med('pgbackrest', k), ratioDirect: med('pgkeepDirect', k) / med('pgbackrest', k),
-    }])),
+    segments: SEGMENTS,
+    rounds: ROUNDS,
+    rows,
+    median: Object.fromEntries(
+      ['restore', 'replay', 'total'].map((k) => [
+        k,
+        {
+          pgkeep: med('pgkeep', k),
+          pgbackrest: med('pgbackrest', k),
+          pgkeepDirect: med('pgkeepDirect', k),
+          ratio: med('pgkeep', k) / med('pgbackrest', k),
+          ratioDirect: med('pgkeepDirect', k) / med('pgbackrest', k),
+        },
+      ]),
+    ),
     runs: results,
     perSegment: { nodeBare, pgkeepVersion: version, walGetFromRepository: direct, walGetFromSpool: spooled },
   };

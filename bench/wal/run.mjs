@@ -66,17 +66,36 @@ async function bench(kind) {
   const cluster = await LocalCluster.create({
     dataChecksums: true,
     settings: {
-      wal_level: 'replica', archive_mode: 'on', archive_command: wrap.command, max_wal_size: '4GB',
-      synchronous_commit: 'off', shared_buffers: '128MB', checkpoint_timeout: '15min',
+      wal_level: 'replica',
+      archive_mode: 'on',
+      archive_command: wrap.command,
+      max_wal_size: '4GB',
+      synchronous_commit: 'off',
+      shared_buffers: '128MB',
+      checkpoint_timeout: '15min',
     },
   });
   try {
     if (kind === 'pgbackrest') {
-      writeFileSync(s.conf, [
-        '[global]', `repo1-path=${join(s.dir, 'repo')}`, `log-path=${join(s.dir, 'log')}`, `lock-path=${join(s.dir, 'lock')}`,
-        `spool-path=${join(s.dir, 'spool')}`, 'compress-type=zst', 'compress-level=3', 'log-level-console=warn', 'archive-async=n',
-        '[bench]', `pg1-path=${cluster.dataDir}`, `pg1-socket-path=${cluster.socketDir}`, `pg1-port=${cluster.port}`, '',
-      ].join('\n'));
+      writeFileSync(
+        s.conf,
+        [
+          '[global]',
+          `repo1-path=${join(s.dir, 'repo')}`,
+          `log-path=${join(s.dir, 'log')}`,
+          `lock-path=${join(s.dir, 'lock')}`,
+          `spool-path=${join(s.dir, 'spool')}`,
+          'compress-type=zst',
+          'compress-level=3',
+          'log-level-console=warn',
+          'archive-async=n',
+          '[bench]',
+          `pg1-path=${cluster.dataDir}`,
+          `pg1-socket-path=${cluster.socketDir}`,
+          `pg1-port=${cluster.port}`,
+          '',
+        ].join('\n'),
+      );
       chownTreeToServerUser(s.dir);
     }
     await cluster.start();
@@ -101,7 +120,9 @@ async function bench(kind) {
     const backlog = [];
     const t0 = Date.now();
     const sampler = setInterval(() => backlog.push(countReady(readyDir)), 1000);
-    const pgbench = spawn('pgbench', [...conn, '-c', String(CLIENTS), '-j', '2', '-T', String(DURATION), '-n', 'postgres'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const pgbench = spawn('pgbench', [...conn, '-c', String(CLIENTS), '-j', '2', '-T', String(DURATION), '-n', 'postgres'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     pgbench.stdout.on('data', (d) => (out += d));
     pgbench.stderr.on('data', (d) => (out += d));
@@ -111,11 +132,18 @@ async function bench(kind) {
     const drainStart = Date.now();
     await waitForBacklog(cluster, 0, 600);
     const drainSeconds = (Date.now() - drainStart) / 1000;
-    const lat = readFileSync(wrap.log, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
-      const [file, a, b, rc] = l.split(' ');
-      return { file, ms: (Number(BigInt(b) - BigInt(a)) / 1e6), rc: Number(rc) };
-    });
-    const ok = lat.filter((x) => x.rc === 0).map((x) => x.ms).sort((a, b) => a - b);
+    const lat = readFileSync(wrap.log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [file, a, b, rc] = l.split(' ');
+        return { file, ms: Number(BigInt(b) - BigInt(a)) / 1e6, rc: Number(rc) };
+      });
+    const ok = lat
+      .filter((x) => x.rc === 0)
+      .map((x) => x.ms)
+      .sort((a, b) => a - b);
     const q = (p) => (ok.length ? ok[Math.min(ok.length - 1, Math.floor(p * ok.length))] : NaN);
     return {
       kind,
@@ -156,9 +184,11 @@ for (const kind of ['pgkeep', 'pgbackrest']) {
 }
 for (const r of results) {
   const f = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-  console.log(`${r.kind.padEnd(10)} tps ${r.tps.toFixed(0)}  segments pushed ${r.pushes} (${r.failures} failed)  ` +
-    `push latency median ${f(r.latencyMs.median)} ms, p90 ${f(r.latencyMs.p90)} ms, max ${f(r.latencyMs.max)} ms  ` +
-    `backlog max ${r.backlog.max}, at end ${r.backlog.atEnd}, drained in ${r.backlog.drainSeconds.toFixed(1)} s`);
+  console.log(
+    `${r.kind.padEnd(10)} tps ${r.tps.toFixed(0)}  segments pushed ${r.pushes} (${r.failures} failed)  ` +
+      `push latency median ${f(r.latencyMs.median)} ms, p90 ${f(r.latencyMs.p90)} ms, max ${f(r.latencyMs.max)} ms  ` +
+      `backlog max ${r.backlog.max}, at end ${r.backlog.atEnd}, drained in ${r.backlog.drainSeconds.toFixed(1)} s`,
+  );
   console.log(`${''.padEnd(10)} .ready backlog per second: ${r.backlog.samples.join(' ')}`);
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));

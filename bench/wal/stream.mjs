@@ -49,7 +49,11 @@ function run(cmd, args, opts = {}) {
 try {
   cluster = await LocalCluster.create({
     settings: {
-      wal_level: 'replica', max_wal_senders: 5, max_replication_slots: 5, max_wal_size: '4GB', checkpoint_timeout: '15min',
+      wal_level: 'replica',
+      max_wal_senders: 5,
+      max_replication_slots: 5,
+      max_wal_size: '4GB',
+      checkpoint_timeout: '15min',
     },
     hba: ['local replication all trust', 'host replication all 127.0.0.1/32 trust'],
   });
@@ -61,9 +65,28 @@ try {
   run(pgbench, ['-i', '-q', '-s', String(SCALE), ...conn, 'postgres']);
 
   // the receiver, with its JSON lines and its peak RSS (from /proc)
-  receiver = spawn(process.execPath, [CLI, '--repo', repo, '-d', cluster.connectionString(), '--cluster', 'bench', '--json',
-    'wal', 'stream', '--slot', 'bench', '--create-slot', '--status-interval', '1', ...(SYNC ? ['--synchronous'] : [])],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGKEEP_CONFIG: '/dev/null' } });
+  receiver = spawn(
+    process.execPath,
+    [
+      CLI,
+      '--repo',
+      repo,
+      '-d',
+      cluster.connectionString(),
+      '--cluster',
+      'bench',
+      '--json',
+      'wal',
+      'stream',
+      '--slot',
+      'bench',
+      '--create-slot',
+      '--status-interval',
+      '1',
+      ...(SYNC ? ['--synchronous'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGKEEP_CONFIG: '/dev/null' } },
+  );
   const progress = [];
   let segments = 0;
   let buf = '';
@@ -86,7 +109,9 @@ try {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(run('cat', [`/proc/${receiver.pid}/status`]));
       if (m) peakRss = Math.max(peakRss, Number(m[1]) * 1024);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   };
   for (let i = 0; i < 100; i++) {
     const [r] = await cluster.query(`SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = 'pgkeep'`);
@@ -105,8 +130,11 @@ try {
   const writeLag = [];
   const flushLagMs = [];
   const t0 = Date.now();
-  const bench = spawn(pgbench, ['-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, 2)), '-T', String(DURATION), '-n', ...conn, 'postgres'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const bench = spawn(
+    pgbench,
+    ['-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, 2)), '-T', String(DURATION), '-n', ...conn, 'postgres'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let benchOut = '';
   bench.stdout.on('data', (d) => (benchOut += d));
   const benchDone = new Promise((res) => bench.on('close', res));
@@ -162,10 +190,12 @@ try {
     range: `${startLsn}..${formatLsn(parseLsn(endLsn))}`,
   };
   console.log(JSON.stringify(summary, null, 2));
-  console.error(`\nwal stream (${summary.mode}): ${summary.walMiBPerSecond} MiB/s of WAL at ${summary.tps} tps; ` +
-    `receive lag median ${fmt(summary.receiveLagBytes.median)}, max ${fmt(summary.receiveLagBytes.max)}; flush lag (current - flush) ` +
-    `median ${fmt(summary.serverLagBytes.median)}, p95 ${fmt(summary.serverLagBytes.p95)}, max ${fmt(summary.serverLagBytes.max)}; ` +
-    `caught up ${caughtUp ?? '?'} s after pgbench; receiver peak RSS ${summary.receiverPeakRssMiB} MiB; exit ${code}`);
+  console.error(
+    `\nwal stream (${summary.mode}): ${summary.walMiBPerSecond} MiB/s of WAL at ${summary.tps} tps; ` +
+      `receive lag median ${fmt(summary.receiveLagBytes.median)}, max ${fmt(summary.receiveLagBytes.max)}; flush lag (current - flush) ` +
+      `median ${fmt(summary.serverLagBytes.median)}, p95 ${fmt(summary.serverLagBytes.p95)}, max ${fmt(summary.serverLagBytes.max)}; ` +
+      `caught up ${caughtUp ?? '?'} s after pgbench; receiver peak RSS ${summary.receiverPeakRssMiB} MiB; exit ${code}`,
+  );
 } finally {
   receiver?.kill('SIGKILL');
   await cluster?.destroy();

@@ -33,7 +33,11 @@ export interface ChildHandle {
 export function childGlobalArgs(opts: { configFile?: string; repository: string; cluster: string; passphraseFile?: string }): string[] {
   return [
     ...(opts.configFile ? ['--config', opts.configFile] : []),
-    '--repo', opts.repository, '--cluster', opts.cluster, '--json',
+    '--repo',
+    opts.repository,
+    '--cluster',
+    opts.cluster,
+    '--json',
     ...(opts.passphraseFile ? ['--passphrase-file', opts.passphraseFile] : []),
   ];
 }
@@ -97,6 +101,7 @@ function outcome(exitCode: number | null, signal: NodeJS.Signals | null, stdout:
 
 function summary(r: Record<string, unknown> | undefined): string {
   if (!r) return 'done';
-  for (const key of ['snapshotId', 'id']) if (typeof r[key] === 'string') return `${key === 'snapshotId' ? 'snapshot' : 'id'} ${r[key] as string}`;
+  for (const key of ['snapshotId', 'id'])
+    if (typeof r[key] === 'string') return `${key === 'snapshotId' ? 'snapshot' : 'id'} ${r[key] as string}`;
   return 'done';
 }

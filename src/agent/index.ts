@@ -79,17 +79,42 @@ function prepare(opts: AgentOptions): Parts {
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const lock = takeAgentLock(paths.lockFile, paths.repository);
   if (lock.replaced) {
-    log({ level: 'warn', event: 'stale-lock', pid: lock.replaced.pid,
-      message: `took over the lock of agent pid ${lock.replaced.pid} (started ${lock.replaced.startedAt}), which is no longer running` });
+    log({
+      level: 'warn',
+      event: 'stale-lock',
+      pid: lock.replaced.pid,
+      message: `took over the lock of agent pid ${lock.replaced.pid} (started ${lock.replaced.startedAt}), which is no longer running`,
+    });
   }
-  const state = new StateStore(paths.stateFile, { configFile: config.file ?? null, repository: paths.repository }, readStateFile(paths.stateFile));
-  state.onSaveError = (e) => log(e
-    ? { level: 'error', event: 'state-write-failed', file: paths.stateFile, message: `cannot write the state file ${paths.stateFile}: ${(e as NodeJS.ErrnoException).code ?? e.message}; jobs go on, the file is written again at the next change` }
-    : { level: 'info', event: 'state-write-recovered', file: paths.stateFile, message: `the state file ${paths.stateFile} is written again` });
+  const state = new StateStore(
+    paths.stateFile,
+    { configFile: config.file ?? null, repository: paths.repository },
+    readStateFile(paths.stateFile),
+  );
+  state.onSaveError = (e) =>
+    log(
+      e
+        ? {
+            level: 'error',
+            event: 'state-write-failed',
+            file: paths.stateFile,
+            message: `cannot write the state file ${paths.stateFile}: ${(e as NodeJS.ErrnoException).code ?? e.message}; jobs go on, the file is written again at the next change`,
+          }
+        : {
+            level: 'info',
+            event: 'state-write-recovered',
+            file: paths.stateFile,
+            message: `the state file ${paths.stateFile} is written again`,
+          },
+    );
   state.save();
-  const globalArgs = (cluster: string) => childGlobalArgs({
-    configFile: config.file, repository: paths.repository, cluster, passphraseFile: config.passphrase.file,
-  });
+  const globalArgs = (cluster: string) =>
+    childGlobalArgs({
+      configFile: config.file,
+      repository: paths.repository,
+      cluster,
+      passphraseFile: config.passphrase.file,
+    });
   return { config, plan, paths, lock, state, runner: new JobRunner({ state, log, globalArgs, jobTimeoutMs: plan.jobTimeoutMs }) };
 }
 
@@ -136,21 +161,32 @@ async function serve(p: Parts, opts: AgentOptions): Promise<void> {
     streams = startStreams(p, p.plan, log);
     scheduler.start(p.plan.jobs, p.plan.catchUp);
     monitor = await startMonitor(p, opts);
-    log({ level: 'info', event: 'started', pid: process.pid, stateFile: p.paths.stateFile, repository: p.paths.repository,
-      message: `agent started for repository ${p.paths.repository}: ${describe(p.plan.jobs)}` +
-        `${p.plan.streams.length ? `; streaming ${p.plan.streams.map((s) => s.cluster).join(', ')}` : ''}` });
+    log({
+      level: 'info',
+      event: 'started',
+      pid: process.pid,
+      stateFile: p.paths.stateFile,
+      repository: p.paths.repository,
+      message:
+        `agent started for repository ${p.paths.repository}: ${describe(p.plan.jobs)}` +
+        `${p.plan.streams.length ? `; streaming ${p.plan.streams.map((s) => s.cluster).join(', ')}` : ''}`,
+    });
     // Reloads run one after the other (two quick SIGHUPs must not start a receiver twice).
     unsubscribe = opts.onReloadRequest(() => {
-      reloading = reloading.then(async () => {
-        streams = await reload(p, opts, scheduler, streams, monitor);
-      }).catch((e: unknown) => log({ level: 'error', event: 'reload-failed', message: `reload failed: ${(e as Error).message}` }));
+      reloading = reloading
+        .then(async () => {
+          streams = await reload(p, opts, scheduler, streams, monitor);
+        })
+        .catch((e: unknown) => log({ level: 'error', event: 'reload-failed', message: `reload failed: ${(e as Error).message}` }));
     });
     await new Promise<void>((res) => (opts.signal.aborted ? res() : opts.signal.addEventListener('abort', () => res(), { once: true })));
   } finally {
     unsubscribe();
     await reloading;
     log({ level: 'info', event: 'stopping', message: `stopping: interrupting running jobs (bound ${p.plan.stopTimeoutMs / 1000} s)` });
-    await Promise.resolve(monitor?.stop()).catch((e: unknown) => log({ level: 'error', event: 'monitor-failed', message: `monitor stop failed: ${(e as Error).message}` }));
+    await Promise.resolve(monitor?.stop()).catch((e: unknown) =>
+      log({ level: 'error', event: 'monitor-failed', message: `monitor stop failed: ${(e as Error).message}` }),
+    );
     scheduler.stop();
     await Promise.all([p.runner.stop(p.plan.stopTimeoutMs), ...streams.map((s) => s.stop(p.plan.stopTimeoutMs))]);
     log({ level: 'info', event: 'stopped', message: 'agent stopped' });
@@ -162,15 +198,23 @@ async function startMonitor(p: Parts, opts: AgentOptions): Promise<MonitorHandle
   try {
     return await opts.startMonitor?.({ config: p.config, state: p.state.data, stateFile: p.paths.stateFile, log: opts.log });
   } catch (e) {
-    opts.log({ level: 'error', event: 'monitor-failed', message: `the monitor did not start: ${(e as Error).message}; jobs and streams run without it` });
+    opts.log({
+      level: 'error',
+      event: 'monitor-failed',
+      message: `the monitor did not start: ${(e as Error).message}; jobs and streams run without it`,
+    });
     return undefined;
   }
 }
 
 function startStreams(p: Parts, plan: AgentPlan, log: AgentLog): StreamSupervisor[] {
-  const globalArgs = (cluster: string) => childGlobalArgs({
-    configFile: p.config.file, repository: p.paths.repository, cluster, passphraseFile: p.config.passphrase.file,
-  });
+  const globalArgs = (cluster: string) =>
+    childGlobalArgs({
+      configFile: p.config.file,
+      repository: p.paths.repository,
+      cluster,
+      passphraseFile: p.config.passphrase.file,
+    });
   return plan.streams.map((s) => {
     const sup = new StreamSupervisor(s, { state: p.state, log, globalArgs, backoffMaxMs: plan.streamBackoffMaxMs });
     sup.start();
@@ -183,7 +227,13 @@ function startStreams(p: Parts, plan: AgentPlan, log: AgentLog): StreamSuperviso
  * The repository stays the one the lock covers (the CLI reloads with the same repository). Streams of clusters no longer configured (or
  * whose slot changed) stop, new ones start; unchanged ones keep running.
  */
-async function reload(p: Parts, opts: AgentOptions, scheduler: Scheduler, streams: StreamSupervisor[], monitor?: MonitorHandle): Promise<StreamSupervisor[]> {
+async function reload(
+  p: Parts,
+  opts: AgentOptions,
+  scheduler: Scheduler,
+  streams: StreamSupervisor[],
+  monitor?: MonitorHandle,
+): Promise<StreamSupervisor[]> {
   const { log } = opts;
   let config: PgkeepConfig;
   let plan: AgentPlan;
@@ -192,8 +242,13 @@ async function reload(p: Parts, opts: AgentOptions, scheduler: Scheduler, stream
     plan = agentPlan(config);
   } catch (e) {
     const err = e instanceof PgkeepError ? e : new PgkeepError('CONFIG', (e as Error).message);
-    log({ level: 'error', event: 'reload-failed', code: err.code, hint: err.hint,
-      message: `configuration not reloaded, the previous one stays in force: ${err.message}` });
+    log({
+      level: 'error',
+      event: 'reload-failed',
+      code: err.code,
+      hint: err.hint,
+      message: `configuration not reloaded, the previous one stays in force: ${err.message}`,
+    });
     return streams;
   }
   p.config = config;

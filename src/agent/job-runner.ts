@@ -34,7 +34,9 @@ export class JobRunner {
   private readonly gate = new RepoGate();
   private readonly stopSignal = new AbortController();
 
-  constructor(private readonly deps: { state: StateStore; log: AgentLog; globalArgs: (cluster: string) => string[]; jobTimeoutMs: number }) {}
+  constructor(
+    private readonly deps: { state: StateStore; log: AgentLog; globalArgs: (cluster: string) => string[]; jobTimeoutMs: number },
+  ) {}
 
   /** Start a run unless one of its group is in progress (then skip it, reported); resolves when it ends. */
   run(job: JobPlan, trigger: JobRun['trigger']): Promise<JobRun | undefined> {
@@ -45,14 +47,22 @@ export class JobRunner {
     if (busy) {
       const now = new Date().toISOString();
       state.updateJob(job.cluster, job.kind, { lastSkipAt: now });
-      log({ level: 'warn', event: 'job-skipped', cluster: job.cluster, job: job.kind,
+      log({
+        level: 'warn',
+        event: 'job-skipped',
+        cluster: job.cluster,
+        job: job.kind,
         message: `${job.kind} of cluster ${job.cluster} not started: ${busy.job.kind} is still running (since ${busy.startedAt})`,
-        runningJob: busy.job.kind, runningSince: busy.startedAt });
+        runningJob: busy.job.kind,
+        runningSince: busy.startedAt,
+      });
       return Promise.resolve(undefined);
     }
     const entry: Running = { job, startedAt: new Date().toISOString(), child: null, done: undefined as never };
     // Never rejects: a bug or an unexpected failure ends the run as failed (INTERNAL), reported, and the agent goes on.
-    entry.done = this.execute(entry, trigger).catch((e: unknown) => this.unexpected(entry, trigger, e)).finally(() => this.running.delete(key));
+    entry.done = this.execute(entry, trigger)
+      .catch((e: unknown) => this.unexpected(entry, trigger, e))
+      .finally(() => this.running.delete(key));
     this.running.set(key, entry);
     return entry.done;
   }
@@ -62,11 +72,23 @@ export class JobRunner {
     const { job, startedAt } = entry;
     if (!state.job(job.cluster, job.kind)) state.setJob(job.cluster, job.kind, newJobState(job.schedule, job.timezone));
     state.updateJob(job.cluster, job.kind, { running: { startedAt, pid: null } });
-    log({ level: 'info', event: 'job-start', cluster: job.cluster, job: job.kind, trigger,
-      message: `${job.kind} of cluster ${job.cluster} started (${trigger})` });
+    log({
+      level: 'info',
+      event: 'job-start',
+      cluster: job.cluster,
+      job: job.kind,
+      trigger,
+      message: `${job.kind} of cluster ${job.cluster} started (${trigger})`,
+    });
     let last: ChildOutcome = { exitCode: EXIT.OK, signal: null, message: 'done' };
     const release = await this.waitForRepository(job);
-    if (!release) last = { exitCode: null, signal: null, errorCode: 'INTERRUPTED', message: 'the agent stopped while the job waited for the repository' };
+    if (!release)
+      last = {
+        exitCode: null,
+        signal: null,
+        errorCode: 'INTERRUPTED',
+        message: 'the agent stopped while the job waited for the repository',
+      };
     for (const step of release ? job.steps : []) {
       if (this.stopping) {
         last = { exitCode: null, signal: null, errorCode: 'INTERRUPTED', message: 'the agent stopped before this step' };
@@ -78,8 +100,11 @@ export class JobRunner {
       last = await entry.child.done;
       entry.child = null;
       if (timedOut) {
-        last = { ...last, errorCode: last.errorCode ?? 'INTERRUPTED',
-          message: `pgkeep ${step.join(' ')}: still running after [agent] job_timeout (${formatDuration(this.deps.jobTimeoutMs)}): interrupted (${last.message})` };
+        last = {
+          ...last,
+          errorCode: last.errorCode ?? 'INTERRUPTED',
+          message: `pgkeep ${step.join(' ')}: still running after [agent] job_timeout (${formatDuration(this.deps.jobTimeoutMs)}): interrupted (${last.message})`,
+        };
         break;
       }
       if (last.exitCode !== EXIT.OK) {
@@ -88,26 +113,62 @@ export class JobRunner {
       }
     }
     release?.();
-    const result: JobRun['result'] = last.exitCode === EXIT.OK ? 'ok'
-      : this.stopping && (last.signal !== null || last.errorCode === 'INTERRUPTED') ? 'interrupted' : 'failed';
+    const result: JobRun['result'] =
+      last.exitCode === EXIT.OK
+        ? 'ok'
+        : this.stopping && (last.signal !== null || last.errorCode === 'INTERRUPTED')
+          ? 'interrupted'
+          : 'failed';
     const run: JobRun = {
-      startedAt, endedAt: new Date().toISOString(), result, exitCode: last.exitCode,
-      ...(last.errorCode ? { errorCode: last.errorCode } : {}), message: last.message, trigger,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      result,
+      exitCode: last.exitCode,
+      ...(last.errorCode ? { errorCode: last.errorCode } : {}),
+      message: last.message,
+      trigger,
     };
     const prev = state.job(job.cluster, job.kind);
-    state.updateJob(job.cluster, job.kind, { running: null, lastRun: run, lastFailure: result === 'ok' ? prev?.lastFailure ?? null : run });
-    log({ level: result === 'ok' ? 'info' : result === 'interrupted' ? 'warn' : 'error', event: 'job-end', cluster: job.cluster, job: job.kind,
-      result, exitCode: run.exitCode, errorCode: run.errorCode, seconds: (Date.parse(run.endedAt) - Date.parse(startedAt)) / 1000,
-      message: `${job.kind} of cluster ${job.cluster} ${result === 'ok' ? 'succeeded' : result}: ${run.message}` });
+    state.updateJob(job.cluster, job.kind, {
+      running: null,
+      lastRun: run,
+      lastFailure: result === 'ok' ? (prev?.lastFailure ?? null) : run,
+    });
+    log({
+      level: result === 'ok' ? 'info' : result === 'interrupted' ? 'warn' : 'error',
+      event: 'job-end',
+      cluster: job.cluster,
+      job: job.kind,
+      result,
+      exitCode: run.exitCode,
+      errorCode: run.errorCode,
+      seconds: (Date.parse(run.endedAt) - Date.parse(startedAt)) / 1000,
+      message: `${job.kind} of cluster ${job.cluster} ${result === 'ok' ? 'succeeded' : result}: ${run.message}`,
+    });
     return run;
   }
 
   private unexpected(entry: Running, trigger: JobRun['trigger'], e: unknown): JobRun {
     const { job, startedAt } = entry;
-    const run: JobRun = { startedAt, endedAt: new Date().toISOString(), result: 'failed', exitCode: null, errorCode: 'INTERNAL',
-      message: `the agent failed running this job: ${(e as Error)?.message ?? String(e)}`, trigger };
+    const run: JobRun = {
+      startedAt,
+      endedAt: new Date().toISOString(),
+      result: 'failed',
+      exitCode: null,
+      errorCode: 'INTERNAL',
+      message: `the agent failed running this job: ${(e as Error)?.message ?? String(e)}`,
+      trigger,
+    };
     this.deps.state.updateJob(job.cluster, job.kind, { running: null, lastRun: run, lastFailure: run });
-    this.deps.log({ level: 'error', event: 'job-end', cluster: job.cluster, job: job.kind, result: 'failed', errorCode: 'INTERNAL', message: run.message });
+    this.deps.log({
+      level: 'error',
+      event: 'job-end',
+      cluster: job.cluster,
+      job: job.kind,
+      result: 'failed',
+      errorCode: 'INTERNAL',
+      message: run.message,
+    });
     return run;
   }
 
@@ -126,8 +187,13 @@ export class JobRunner {
   private async waitForRepository(job: JobPlan): Promise<(() => void) | undefined> {
     const kind = job.kind === 'expire' ? 'exclusive' : 'shared';
     if (this.gate.wouldWait(kind)) {
-      this.deps.log({ level: 'info', event: 'job-waiting', cluster: job.cluster, job: job.kind,
-        message: `${job.kind} of cluster ${job.cluster} waits for ${kind === 'exclusive' ? 'the backups and dumps in progress to end (repo gc needs the repository alone)' : 'repo gc (expire job) to end'}` });
+      this.deps.log({
+        level: 'info',
+        event: 'job-waiting',
+        cluster: job.cluster,
+        job: job.kind,
+        message: `${job.kind} of cluster ${job.cluster} waits for ${kind === 'exclusive' ? 'the backups and dumps in progress to end (repo gc needs the repository alone)' : 'repo gc (expire job) to end'}`,
+      });
     }
     try {
       return await this.gate.acquire(kind, this.stopSignal.signal);
@@ -147,8 +213,14 @@ export class JobRunner {
     if (await settlesWithin(all, timeoutMs)) return;
     for (const r of runs) {
       if (r.child) {
-        this.deps.log({ level: 'error', event: 'job-killed', cluster: r.job.cluster, job: r.job.kind, pid: r.child.pid,
-          message: `${r.job.kind} of cluster ${r.job.cluster} did not stop within ${timeoutMs / 1000} s: killed (what it left is temporary and removed by "pgkeep repo gc")` });
+        this.deps.log({
+          level: 'error',
+          event: 'job-killed',
+          cluster: r.job.cluster,
+          job: r.job.kind,
+          pid: r.child.pid,
+          message: `${r.job.kind} of cluster ${r.job.cluster} did not stop within ${timeoutMs / 1000} s: killed (what it left is temporary and removed by "pgkeep repo gc")`,
+        });
         r.child.kill();
       }
     }

@@ -55,16 +55,24 @@ export function takeAgentLock(file: string, repository: string): AgentLock {
       const other = readLock(file);
       if (other && other.host !== hostname()) {
         // Whether that agent lives cannot be told from here: never take its lock over.
-        throw new PgkeepError('LOCKED', `the agent lock ${file} belongs to host ${other.host} (pid ${other.pid}, started ${other.startedAt}): is the state directory shared between hosts?`, {
-          hint: `give each host its own [agent] state_dir; if the agent on ${other.host} is gone for good, remove ${file}`,
-          details: { host: other.host, pid: other.pid, lockFile: file },
-        });
+        throw new PgkeepError(
+          'LOCKED',
+          `the agent lock ${file} belongs to host ${other.host} (pid ${other.pid}, started ${other.startedAt}): is the state directory shared between hosts?`,
+          {
+            hint: `give each host its own [agent] state_dir; if the agent on ${other.host} is gone for good, remove ${file}`,
+            details: { host: other.host, pid: other.pid, lockFile: file },
+          },
+        );
       }
       if (other && alive(other)) {
-        throw new PgkeepError('LOCKED', `another pgkeep agent (pid ${other.pid}, started ${other.startedAt}) already serves repository ${repository} on this host`, {
-          hint: `stop it first (systemctl stop pgkeep-agent, or kill -TERM ${other.pid}); one agent per repository and host`,
-          details: { pid: other.pid, lockFile: file },
-        });
+        throw new PgkeepError(
+          'LOCKED',
+          `another pgkeep agent (pid ${other.pid}, started ${other.startedAt}) already serves repository ${repository} on this host`,
+          {
+            hint: `stop it first (systemctl stop pgkeep-agent, or kill -TERM ${other.pid}); one agent per repository and host`,
+            details: { pid: other.pid, lockFile: file },
+          },
+        );
       }
       // Dead holder: move its lock aside (atomic; of two agents doing this, one wins the link).
       try {
@@ -79,7 +87,9 @@ export function takeAgentLock(file: string, repository: string): AgentLock {
   }
   const held = () => readLock(file)?.pid === process.pid;
   if (!held()) {
-    throw new PgkeepError('LOCKED', `another pgkeep agent took the lock ${file} at the same time`, { hint: 'one agent per repository and host' });
+    throw new PgkeepError('LOCKED', `another pgkeep agent took the lock ${file} at the same time`, {
+      hint: 'one agent per repository and host',
+    });
   }
   return {
     replaced,

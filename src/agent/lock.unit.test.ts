@@ -18,7 +18,10 @@ test('agent.lock: live holder refuses, dead holder is replaced, another host is 
   const sleeper = spawn('sleep', ['30']);
   try {
     writeFileSync(file, JSON.stringify({ pid: sleeper.pid, host: hostname(), startedAt: 'x', repository: '/r' }));
-    assert.throws(() => takeAgentLock(file, '/r'), (e) => isLocked(e, /another pgkeep agent \(pid \d+/));
+    assert.throws(
+      () => takeAgentLock(file, '/r'),
+      (e) => isLocked(e, /another pgkeep agent \(pid \d+/),
+    );
 
     writeFileSync(file, JSON.stringify({ pid: 999_999_99, host: hostname(), startedAt: 'x', repository: '/r' }));
     const lock = takeAgentLock(file, '/r');
@@ -28,8 +31,11 @@ test('agent.lock: live holder refuses, dead holder is replaced, another host is 
     assert.ok(!existsSync(file));
 
     writeFileSync(file, JSON.stringify({ pid: 999_999_99, host: 'elsewhere.example', startedAt: 'x', repository: '/r' }));
-    assert.throws(() => takeAgentLock(file, '/r'), (e) => isLocked(e, /belongs to host elsewhere\.example/));
-    assert.equal(JSON.parse(readFileSync(file, 'utf8')).host, 'elsewhere.example', 'the other host\'s lock stays');
+    assert.throws(
+      () => takeAgentLock(file, '/r'),
+      (e) => isLocked(e, /belongs to host elsewhere\.example/),
+    );
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).host, 'elsewhere.example', "the other host's lock stays");
   } finally {
     sleeper.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -57,8 +57,12 @@ export function parseCron(expr: string, timezone: string | undefined, key: strin
   try {
     return new Cron(expr, { timezone, paused: true });
   } catch (e) {
-    throw configError(file, key, `invalid cron expression "${expr}" (${(e as Error).message})`,
-      'use 5 fields (minute hour day month weekday), e.g. "0 2 * * 0", or 6 with seconds first');
+    throw configError(
+      file,
+      key,
+      `invalid cron expression "${expr}" (${(e as Error).message})`,
+      'use 5 fields (minute hour day month weekday), e.g. "0 2 * * 0", or 6 with seconds first',
+    );
   }
 }
 
@@ -72,8 +76,12 @@ function clusterJobs(cluster: string, s: ScheduleSettings, config: PgkeepConfig)
   }
   const method = s.backup_method ?? 'stream';
   if (!BACKUP_METHODS.includes(method)) {
-    throw configError(config.file, `${prefix}.backup_method`, `"${method}" cannot be scheduled`,
-      'use "stream" (over the replication protocol) or "local" (on the database host); a cold backup needs the server stopped');
+    throw configError(
+      config.file,
+      `${prefix}.backup_method`,
+      `"${method}" cannot be scheduled`,
+      'use "stream" (over the replication protocol) or "local" (on the database host); a cold backup needs the server stopped',
+    );
   }
   const timezone = s.timezone !== undefined ? checkTimezone(s.timezone, `${prefix}.timezone`, config.file) : config.agent?.timezone;
   const jobs: JobPlan[] = [];
@@ -100,16 +108,28 @@ export function agentPlan(config: PgkeepConfig): AgentPlan {
     jobs.push(...clusterJobs(cluster, c.schedule, config));
     if (c.schedule.stream) streams.push({ cluster, slot: c.schedule.stream_slot });
     else if (c.schedule.stream_slot !== undefined) {
-      throw configError(config.file, `cluster.${cluster}.schedule.stream_slot`, 'is set but stream is not', 'add stream = true, or remove stream_slot');
+      throw configError(
+        config.file,
+        `cluster.${cluster}.schedule.stream_slot`,
+        'is set but stream is not',
+        'add stream = true, or remove stream_slot',
+      );
     }
   }
   if (!jobs.length && !streams.length) {
-    throw new PgkeepError('CONFIG', `nothing for the agent to do: no [cluster.NAME.schedule] in ${config.file ?? '(no config file found)'}`, {
-      hint: 'add for example [cluster.main.schedule] with backup_incremental = "0 2 * * *" (docs/operations.md)',
-    });
+    throw new PgkeepError(
+      'CONFIG',
+      `nothing for the agent to do: no [cluster.NAME.schedule] in ${config.file ?? '(no config file found)'}`,
+      {
+        hint: 'add for example [cluster.main.schedule] with backup_incremental = "0 2 * * *" (docs/operations.md)',
+      },
+    );
   }
   return {
-    jobs, streams, stopTimeoutMs, catchUp: a.catchUp ?? true,
+    jobs,
+    streams,
+    stopTimeoutMs,
+    catchUp: a.catchUp ?? true,
     streamBackoffMaxMs: a.streamBackoffMaxMs ?? DEFAULT_STREAM_BACKOFF_MAX_MS,
     jobTimeoutMs: a.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
   };

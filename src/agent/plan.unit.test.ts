@@ -21,7 +21,10 @@ function plan(toml: string) {
 }
 
 function refused(toml: string, code: string, message: RegExp): void {
-  assert.throws(() => plan(toml), (e: unknown) => e instanceof PgkeepError && e.code === code && message.test(e.message));
+  assert.throws(
+    () => plan(toml),
+    (e: unknown) => e instanceof PgkeepError && e.code === code && message.test(e.message),
+  );
 }
 
 test('each schedule key becomes its job, with the commands it runs', () => {
@@ -53,13 +56,24 @@ backup_incremental = "*/5 * * * * *"`);
 });
 
 test('bad schedules are refused at start with the key and a stable code', () => {
-  refused('[cluster.main.schedule]\nbackup_full = "0 25 * * *"', 'CONFIG', /cluster\.main\.schedule\.backup_full .*invalid cron expression "0 25 \* \* \*"/);
+  refused(
+    '[cluster.main.schedule]\nbackup_full = "0 25 * * *"',
+    'CONFIG',
+    /cluster\.main\.schedule\.backup_full .*invalid cron expression "0 25 \* \* \*"/,
+  );
   refused('[cluster.main.schedule]\ndrill = "0 1 * * *"', 'UNSUPPORTED', /restore drills are not supported yet/);
-  refused('[cluster.main.schedule]\nbackup_full = "0 2 * * *"\nbackup_method = "cold"', 'CONFIG', /backup_method.*"cold" cannot be scheduled/);
+  refused(
+    '[cluster.main.schedule]\nbackup_full = "0 2 * * *"\nbackup_method = "cold"',
+    'CONFIG',
+    /backup_method.*"cold" cannot be scheduled/,
+  );
   refused('[cluster.main.schedule]\nbackup_full = "0 2 * * *"\ntimezone = "Mars/Olympus"', 'CONFIG', /unknown timezone "Mars\/Olympus"/);
   refused('[cluster.main.schedule]\nstream_slot = "s"', 'CONFIG', /stream_slot.*stream is not/);
   refused('[cluster.main]\nconnection = "x"', 'CONFIG', /nothing for the agent to do/);
   refused('[agent]\nstop_timeout = "1h"\n[cluster.main.schedule]\nstream = true', 'CONFIG', /agent\.stop_timeout/);
-  assert.throws(() => parseConfigText('[cluster.main.schedule]\nbackup = "0 2 * * *"', 'f.toml'), /unknown key "cluster\.main\.schedule\.backup"/);
+  assert.throws(
+    () => parseConfigText('[cluster.main.schedule]\nbackup = "0 2 * * *"', 'f.toml'),
+    /unknown key "cluster\.main\.schedule\.backup"/,
+  );
   assert.throws(() => parseConfigText('[cluster.main.schedule]\nstream = "yes"', 'f.toml'), /must be a boolean/);
 });

@@ -57,8 +57,12 @@ export class Scheduler {
       const js: JobState = {
         ...newJobState(job.schedule, job.timezone),
         nextRunAt: cron.nextRun()?.toISOString() ?? null,
-        running: prev?.running ?? null, lastRun: prev?.lastRun ?? null, lastFailure: prev?.lastFailure ?? null,
-        lastTickAt: same ? prev.lastTickAt : null, lastSkipAt: prev?.lastSkipAt ?? null, missed: prev?.missed ?? null,
+        running: prev?.running ?? null,
+        lastRun: prev?.lastRun ?? null,
+        lastFailure: prev?.lastFailure ?? null,
+        lastTickAt: same ? prev.lastTickAt : null,
+        lastSkipAt: prev?.lastSkipAt ?? null,
+        missed: prev?.missed ?? null,
         ...(same ? { scheduledSince: prev.scheduledSince } : {}),
       };
       state.setJob(job.cluster, job.kind, js);
@@ -67,7 +71,10 @@ export class Scheduler {
   }
 
   private tick(job: JobPlan, cron: Cron): void {
-    this.deps.state.updateJob(job.cluster, job.kind, { lastTickAt: new Date().toISOString(), nextRunAt: cron.nextRun()?.toISOString() ?? null });
+    this.deps.state.updateJob(job.cluster, job.kind, {
+      lastTickAt: new Date().toISOString(),
+      nextRunAt: cron.nextRun()?.toISOString() ?? null,
+    });
     void this.deps.runner.run(job, 'schedule').then(() => {
       // The next time may have moved on while the run went (a long backup): keep it current.
       if (this.crons.includes(cron)) this.deps.state.updateJob(job.cluster, job.kind, { nextRunAt: cron.nextRun()?.toISOString() ?? null });
@@ -82,7 +89,11 @@ export class Scheduler {
     const cron = parseCron(job.schedule, job.timezone, `cluster.${job.cluster}.schedule.${job.kind}`);
     let first: Date | null = null;
     let count = 0;
-    for (let t = cron.nextRun(new Date(since)); t && t.getTime() < now - MISSED_TOLERANCE_MS && count < MAX_MISSED_COUNT; t = cron.nextRun(t)) {
+    for (
+      let t = cron.nextRun(new Date(since));
+      t && t.getTime() < now - MISSED_TOLERANCE_MS && count < MAX_MISSED_COUNT;
+      t = cron.nextRun(t)
+    ) {
       first ??= t;
       count++;
     }
@@ -90,9 +101,17 @@ export class Scheduler {
     if (!first) return false;
     const missed = { scheduledAt: first.toISOString(), detectedAt: new Date(now).toISOString() };
     this.deps.state.updateJob(job.cluster, job.kind, { missed });
-    this.deps.log({ level: 'warn', event: 'job-missed', cluster: job.cluster, job: job.kind, scheduledAt: missed.scheduledAt,
-      count, message: `${job.kind} of cluster ${job.cluster} missed ${count >= MAX_MISSED_COUNT ? `${count} or more runs` : `${count} run(s)`} ` +
-        `while no agent ran (first due ${missed.scheduledAt})` });
+    this.deps.log({
+      level: 'warn',
+      event: 'job-missed',
+      cluster: job.cluster,
+      job: job.kind,
+      scheduledAt: missed.scheduledAt,
+      count,
+      message:
+        `${job.kind} of cluster ${job.cluster} missed ${count >= MAX_MISSED_COUNT ? `${count} or more runs` : `${count} run(s)`} ` +
+        `while no agent ran (first due ${missed.scheduledAt})`,
+    });
     return true;
   }
 }

@@ -28,7 +28,11 @@ export function repositoryName(path: string): string {
 
 export function agentPaths(config: PgkeepConfig, repoPath: string, env: NodeJS.ProcessEnv = process.env): AgentPaths {
   const repository = repositoryName(repoPath);
-  const slug = repository.replace(/^s3:\/\//i, 's3-').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(-48);
+  const slug = repository
+    .replace(/^s3:\/\//i, 's3-')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(-48);
   const hash = createHash('sha256').update(repository).digest('hex').slice(0, 8);
   const dir = join(config.agent?.stateDir ?? defaultStateDir(env), `${slug}-${hash}`);
   return { dir, lockFile: join(dir, 'agent.lock'), stateFile: join(dir, 'state.json'), repository };

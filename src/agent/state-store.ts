@@ -49,11 +49,22 @@ export function writeFileAtomic(file: string, text: string): void {
 export class StateStore {
   readonly data: AgentStateFile;
 
-  constructor(readonly file: string, meta: { configFile: string | null; repository: string }, previous?: AgentStateFile) {
+  constructor(
+    readonly file: string,
+    meta: { configFile: string | null; repository: string },
+    previous?: AgentStateFile,
+  ) {
     const now = new Date().toISOString();
     this.data = {
       version: STATE_VERSION,
-      agent: { pid: process.pid, host: hostname(), startedAt: now, configFile: meta.configFile, repository: meta.repository, updatedAt: now },
+      agent: {
+        pid: process.pid,
+        host: hostname(),
+        startedAt: now,
+        configFile: meta.configFile,
+        repository: meta.repository,
+        updatedAt: now,
+      },
       clusters: previous?.clusters ?? {},
     };
     for (const c of Object.values(this.data.clusters)) {
@@ -114,15 +125,32 @@ export class StateStore {
 
 export function emptyStream(): StreamState {
   return {
-    status: 'starting', pid: null, startedAt: null, restarts: 0, restartAt: null, lastExit: null,
-    receivedLsn: null, flushedLsn: null, serverLsn: null, lagBytes: null, lastProgressAt: null,
+    status: 'starting',
+    pid: null,
+    startedAt: null,
+    restarts: 0,
+    restartAt: null,
+    lastExit: null,
+    receivedLsn: null,
+    flushedLsn: null,
+    serverLsn: null,
+    lagBytes: null,
+    lastProgressAt: null,
   };
 }
 
 /** The state of a job that has no record yet. */
 export function newJobState(schedule: string, timezone: string | undefined): JobState {
   return {
-    schedule, ...(timezone ? { timezone } : {}), nextRunAt: null, running: null, lastRun: null, lastFailure: null,
-    lastTickAt: null, lastSkipAt: null, missed: null, scheduledSince: new Date().toISOString(),
+    schedule,
+    ...(timezone ? { timezone } : {}),
+    nextRunAt: null,
+    running: null,
+    lastRun: null,
+    lastFailure: null,
+    lastTickAt: null,
+    lastSkipAt: null,
+    missed: null,
+    scheduledSince: new Date().toISOString(),
   };
 }

@@ -34,15 +34,21 @@ test('a failing state write is reported once, the agent goes on, and the next ch
   }
 });
 
-test("a new agent keeps the last runs of the previous one and clears what it had running", () => {
+test('a new agent keeps the last runs of the previous one and clears what it had running', () => {
   const work = mkdtempSync(join(tmpdir(), 'pgkeep-state-'));
   try {
     const file = join(work, 'state.json');
     const first = new StateStore(file, { configFile: null, repository: '/r' });
     first.setJob('main', 'verify', {
-      schedule: '0 5 * * *', nextRunAt: '2030-01-01T05:00:00.000Z', running: { startedAt: '2029-12-31T05:00:00.000Z', pid: 7 },
+      schedule: '0 5 * * *',
+      nextRunAt: '2030-01-01T05:00:00.000Z',
+      running: { startedAt: '2029-12-31T05:00:00.000Z', pid: 7 },
       lastRun: { startedAt: 'a', endedAt: 'b', result: 'ok', exitCode: 0, message: 'done', trigger: 'schedule' },
-      lastFailure: null, lastTickAt: null, lastSkipAt: null, missed: null, scheduledSince: '2029-01-01T00:00:00.000Z',
+      lastFailure: null,
+      lastTickAt: null,
+      lastSkipAt: null,
+      missed: null,
+      scheduledSince: '2029-01-01T00:00:00.000Z',
     });
     first.updateStream('main', { status: 'running', pid: 8 });
     const second = new StateStore(file, { configFile: null, repository: '/r' }, readStateFile(file));

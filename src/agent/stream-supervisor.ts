@@ -34,8 +34,12 @@ export class StreamSupervisor {
     this.deps.state.updateStream(this.plan.cluster, { ...emptyStream(), lastExit: prev?.lastExit ?? null });
     this.loop = this.run().catch((e: unknown) => {
       this.deps.state.updateStream(this.plan.cluster, { status: 'stopped', pid: null });
-      this.deps.log({ level: 'error', event: 'stream-failed', cluster: this.plan.cluster,
-        message: `supervising wal stream of cluster ${this.plan.cluster} failed: ${(e as Error)?.message ?? String(e)}; restart the agent` });
+      this.deps.log({
+        level: 'error',
+        event: 'stream-failed',
+        cluster: this.plan.cluster,
+        message: `supervising wal stream of cluster ${this.plan.cluster} failed: ${(e as Error)?.message ?? String(e)}; restart the agent`,
+      });
     });
   }
 
@@ -46,22 +50,48 @@ export class StreamSupervisor {
       const started = Date.now();
       this.child = spawnPgkeep([...globalArgs(cluster), ...streamArgs(this.plan.slot)], (line) => this.onLine(line));
       state.updateStream(cluster, { status: 'running', pid: this.child.pid, startedAt: new Date(started).toISOString(), restartAt: null });
-      log({ level: 'info', event: 'stream-started', cluster, pid: this.child.pid, message: `wal stream of cluster ${cluster} started (pid ${this.child.pid})` });
+      log({
+        level: 'info',
+        event: 'stream-started',
+        cluster,
+        pid: this.child.pid,
+        message: `wal stream of cluster ${cluster} started (pid ${this.child.pid})`,
+      });
       const end = await this.child.done;
       this.child = null;
       const lastExit = exitRecord(end);
       if (this.stopped) {
         state.updateStream(cluster, { status: 'stopped', pid: null, lastExit });
-        log({ level: 'info', event: 'stream-stopped', cluster, exitCode: end.exitCode, message: `wal stream of cluster ${cluster} stopped: ${end.message}` });
+        log({
+          level: 'info',
+          event: 'stream-stopped',
+          cluster,
+          exitCode: end.exitCode,
+          message: `wal stream of cluster ${cluster} stopped: ${end.message}`,
+        });
         return;
       }
       if (Date.now() - started >= HEALTHY_MS) this.backoffMs = FIRST_BACKOFF_MS;
       const delay = this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, this.deps.backoffMaxMs);
       const restarts = (state.cluster(cluster).stream?.restarts ?? 0) + 1;
-      state.updateStream(cluster, { status: 'waiting', pid: null, lastExit, restarts, restartAt: new Date(Date.now() + delay).toISOString() });
-      log({ level: 'error', event: 'stream-exited', cluster, exitCode: end.exitCode, signal: end.signal, errorCode: end.errorCode, retryInMs: delay,
-        message: `wal stream of cluster ${cluster} ended (${end.signal ?? `exit ${end.exitCode}`}: ${end.message}); restarting in ${delay / 1000} s` });
+      state.updateStream(cluster, {
+        status: 'waiting',
+        pid: null,
+        lastExit,
+        restarts,
+        restartAt: new Date(Date.now() + delay).toISOString(),
+      });
+      log({
+        level: 'error',
+        event: 'stream-exited',
+        cluster,
+        exitCode: end.exitCode,
+        signal: end.signal,
+        errorCode: end.errorCode,
+        retryInMs: delay,
+        message: `wal stream of cluster ${cluster} ended (${end.signal ?? `exit ${end.exitCode}`}: ${end.message}); restarting in ${delay / 1000} s`,
+      });
       this.waiting = new AbortController();
       await sleep(delay, undefined, { signal: this.waiting.signal }).catch(() => undefined);
       this.waiting = null;
@@ -79,8 +109,11 @@ export class StreamSupervisor {
     if (e.type !== 'progress') return;
     const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
     this.deps.state.updateStream(this.plan.cluster, {
-      receivedLsn: text(e.receivedLsn), flushedLsn: text(e.flushedLsn), serverLsn: text(e.serverLsn),
-      lagBytes: e.lagBytes === null || e.lagBytes === undefined ? null : Number(e.lagBytes), lastProgressAt: new Date().toISOString(),
+      receivedLsn: text(e.receivedLsn),
+      flushedLsn: text(e.flushedLsn),
+      serverLsn: text(e.serverLsn),
+      lagBytes: e.lagBytes === null || e.lagBytes === undefined ? null : Number(e.lagBytes),
+      lastProgressAt: new Date().toISOString(),
     });
   }
 
@@ -92,8 +125,12 @@ export class StreamSupervisor {
     child?.terminate();
     const ended = await settlesWithin(this.loop, timeoutMs);
     if (!ended && child) {
-      this.deps.log({ level: 'error', event: 'stream-killed', cluster: this.plan.cluster,
-        message: `wal stream of cluster ${this.plan.cluster} did not stop within ${timeoutMs / 1000} s: killed (its last .partial upload may be missing; the slot keeps that WAL on the server)` });
+      this.deps.log({
+        level: 'error',
+        event: 'stream-killed',
+        cluster: this.plan.cluster,
+        message: `wal stream of cluster ${this.plan.cluster} did not stop within ${timeoutMs / 1000} s: killed (its last .partial upload may be missing; the slot keeps that WAL on the server)`,
+      });
       child.kill();
       await this.loop;
     }
@@ -102,7 +139,10 @@ export class StreamSupervisor {
 
 function exitRecord(end: ChildOutcome): NonNullable<ReturnType<StateStore['cluster']>['stream']>['lastExit'] {
   return {
-    at: new Date().toISOString(), exitCode: end.exitCode, signal: end.signal,
-    ...(end.errorCode ? { errorCode: end.errorCode } : {}), message: end.message,
+    at: new Date().toISOString(),
+    exitCode: end.exitCode,
+    signal: end.signal,
+    ...(end.errorCode ? { errorCode: end.errorCode } : {}),
+    message: end.message,
   };
 }

@@ -43,9 +43,14 @@ before(async () => {
   chmodSync(repoDir, 0o777);
   cluster = await LocalCluster.create({
     settings: {
-      wal_level: 'replica', archive_mode: 'on', archive_command: 'false', fsync: false, max_wal_senders: 4,
+      wal_level: 'replica',
+      archive_mode: 'on',
+      archive_command: 'false',
+      fsync: false,
+      max_wal_senders: 4,
       // a log file the backup can quote the archiver's error from
-      logging_collector: 'on', log_directory: 'log',
+      logging_collector: 'on',
+      log_directory: 'log',
     },
     hba: ['local replication all trust'],
   });
@@ -65,11 +70,15 @@ function run(method: BackupMethod, archiveTimeoutMs: number) {
 
 /** The failed backup left nothing: no snapshot, no lock, no server session still in a backup. */
 async function assertNothingLeft(): Promise<void> {
-  assert.deepEqual((await listBackups(repo, 'main')).map((b) => b.id).filter((id) => !published.has(id)), []);
+  assert.deepEqual(
+    (await listBackups(repo, 'main')).map((b) => b.id).filter((id) => !published.has(id)),
+    [],
+  );
   assert.deepEqual(await listLocks(repo.driver), []);
   for (let i = 0; ; i++) {
     const rows = await cluster.query<{ n: string }>(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'pgkeep backup%'");
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'pgkeep backup%'",
+    );
     const waiting = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_progress_basebackup');
     if (rows[0]!.n === '0' && waiting[0]!.n === '0') return;
     assert.ok(i < 50, 'a backup session is still on the server');
@@ -93,9 +102,15 @@ async function failsWithin(p: Promise<unknown>, code: string, re: RegExp, maxMs:
   assert.fail('the backup succeeded');
 }
 
-test('root backs up into a repository postgres created in a root-owned 0777 directory; postgres archives into it', { skip: !asRoot && 'needs root' }, async () => {
-  const init = await runCli(['--repo', repoDir, 'repo', 'init'], { uid: pg!.uid, gid: pg!.gid, cwd: work.path,
-    env: { ...process.env, HOME: work.path } });
+test('root backs up into a repository postgres created in a root-owned 0777 directory; postgres archives into it', {
+  skip: !asRoot && 'needs root',
+}, async () => {
+  const init = await runCli(['--repo', repoDir, 'repo', 'init'], {
+    uid: pg!.uid,
+    gid: pg!.gid,
+    cwd: work.path,
+    env: { ...process.env, HOME: work.path },
+  });
   assert.equal(init.code, 0, init.stderr);
   repo = await Repository.open(new PosixDriver(repoDir), { jobs: 1 });
   await setArchiveCommand(pushCommand());
@@ -105,7 +120,8 @@ test('root backs up into a repository postgres created in a root-owned 0777 dire
     published.add(r.snapshotId);
   }
   const [a] = await cluster.query<{ failed: string; last: string | null }>(
-    'SELECT failed_count AS failed, last_archived_wal AS last FROM pg_stat_archiver');
+    'SELECT failed_count AS failed, last_archived_wal AS last FROM pg_stat_archiver',
+  );
   assert.equal(a!.failed, '0', `the archiver failed: ${cluster.logTail(10)}`);
   assert.ok(a!.last, 'nothing was archived');
 });
@@ -114,7 +130,12 @@ for (const method of ['local', 'stream'] as const) {
   faultTest(`archive_command fails: a ${method} backup fails within seconds with the archiver's failure, nothing stored`, async () => {
     repo ??= await Repository.init(new PosixDriver(repoDir), { jobs: 1 });
     await setArchiveCommand('echo "no space left on the archive" >&2; false');
-    const e = await failsWithin(run(method, 60_000), 'SERVER_NOT_READY', /WAL archiving is failing on the server: archive_command failed \d+ time\(s\)/, 30_000);
+    const e = await failsWithin(
+      run(method, 60_000),
+      'SERVER_NOT_READY',
+      /WAL archiving is failing on the server: archive_command failed \d+ time\(s\)/,
+      30_000,
+    );
     assert.match(e.message, /last for [0-9A-F]{24}/);
     // the archiver's own words, from the server log
     assert.match(e.message, /server log:\n.*no space left on the archive\n.*archive command failed with exit code 1/);
@@ -126,7 +147,12 @@ for (const method of ['local', 'stream'] as const) {
 faultTest('a slow archiver: the local backup gives up after --archive-timeout, naming the last archived segment', async () => {
   repo ??= await Repository.init(new PosixDriver(repoDir), { jobs: 1 });
   await setArchiveCommand('sleep 6; false');
-  const e = await failsWithin(run('local', 2_000), 'SERVER_NOT_READY', /did not archive the backup's last WAL segment within 2s \(archive_timeout\)/, 20_000);
+  const e = await failsWithin(
+    run('local', 2_000),
+    'SERVER_NOT_READY',
+    /did not archive the backup's last WAL segment within 2s \(archive_timeout\)/,
+    20_000,
+  );
   assert.match(e.hint ?? '', /archive_timeout/);
   await assertNothingLeft();
 });
@@ -138,7 +164,11 @@ faultTest('SIGTERM while a backup waits for archiving: exit 14 within seconds, n
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(PGKEEP_|PG)/.test(k)) env[k] = v;
   const r = await runCli(['--repo', repoDir, '-d', cluster.connectionString(), 'backup', '--method', 'local', '--archive-timeout', '5m'], {
-    env: { ...env, HOME: work.path }, cwd: work.path, kill: 'SIGTERM', killAfterMs: 5000, hardLimitMs: 120_000,
+    env: { ...env, HOME: work.path },
+    cwd: work.path,
+    kill: 'SIGTERM',
+    killAfterMs: 5000,
+    hardLimitMs: 120_000,
   });
   assert.equal(r.signal, null, `still running ${r.msAfterKill} ms after SIGTERM: ${r.stderr}`);
   assert.equal(r.code, 14, r.stderr);

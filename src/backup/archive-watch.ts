@@ -51,7 +51,11 @@ export class ArchiveWatch {
   endedWith: unknown;
   private readonly stopController = new AbortController();
 
-  private constructor(private readonly o: ArchiveWatchOptions, private readonly client: pg.Client, private baseline: ArchiverStats) {
+  private constructor(
+    private readonly o: ArchiveWatchOptions,
+    private readonly client: pg.Client,
+    private baseline: ArchiverStats,
+  ) {
     this.failure = new Promise<never>((_, reject) => {
       this.reject = reject;
     });
@@ -86,7 +90,10 @@ export class ArchiveWatch {
     this.stopped = true;
     this.stopController.abort();
     // a dead network would hold a polite goodbye: drop the socket after a moment
-    const drop = setTimeout(() => (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(), 3000);
+    const drop = setTimeout(
+      () => (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(),
+      3000,
+    );
     await this.client.end().catch(() => undefined);
     clearTimeout(drop);
   }
@@ -101,7 +108,9 @@ export class ArchiveWatch {
           await sleep(this.o.pollMs ?? POLL_MS, undefined, { signal });
         } catch {
           if (this.stopped) return;
-          return await this.end(this.o.signal!.reason instanceof PgkeepError ? this.o.signal!.reason : new PgkeepError('INTERRUPTED', 'interrupted'));
+          return await this.end(
+            this.o.signal!.reason instanceof PgkeepError ? this.o.signal!.reason : new PgkeepError('INTERRUPTED', 'interrupted'),
+          );
         }
         if (clockFrom === undefined) {
           if (!(await this.answered(this.waiting()))) continue;
@@ -111,18 +120,25 @@ export class ArchiveWatch {
         }
         const s = await this.answered(archiverStats(this.client));
         const failing = s.lastFailedTime !== null && (s.lastArchivedTime === null || s.lastFailedTime > s.lastArchivedTime);
-        failingSince = failing ? failingSince ?? Date.now() : undefined;
-        if (s.failedCount - this.baseline.failedCount >= FAILED_ROUND || (failingSince !== undefined && Date.now() - failingSince >= FAILING_FOR_MS)) {
+        failingSince = failing ? (failingSince ?? Date.now()) : undefined;
+        if (
+          s.failedCount - this.baseline.failedCount >= FAILED_ROUND ||
+          (failingSince !== undefined && Date.now() - failingSince >= FAILING_FOR_MS)
+        ) {
           return await this.end(await this.archiverFailed(s));
         }
         if (Date.now() - clockFrom >= this.timeoutMs) return await this.end(await this.timedOut(s));
       }
     } catch (e) {
       if (this.stopped) return;
-      await this.end(e instanceof PgkeepError ? e : new PgkeepError('CONNECTION',
-        `lost the session that watches WAL archiving: ${e instanceof Error ? e.message : String(e)}`, {
-          hint: 'check the server and the network, then run the backup again', cause: e,
-        }));
+      await this.end(
+        e instanceof PgkeepError
+          ? e
+          : new PgkeepError('CONNECTION', `lost the session that watches WAL archiving: ${e instanceof Error ? e.message : String(e)}`, {
+              hint: 'check the server and the network, then run the backup again',
+              cause: e,
+            }),
+      );
     }
   }
 
@@ -130,10 +146,15 @@ export class ArchiveWatch {
   private async answered<T>(q: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PgkeepError('CONNECTION',
-        `the server did not answer the archive watch within ${QUERY_MS / 1000} s`, {
-          hint: 'check that the server is up and reachable (network, load), then run the backup again',
-        })), QUERY_MS);
+      timer = setTimeout(
+        () =>
+          reject(
+            new PgkeepError('CONNECTION', `the server did not answer the archive watch within ${QUERY_MS / 1000} s`, {
+              hint: 'check that the server is up and reachable (network, load), then run the backup again',
+            }),
+          ),
+        QUERY_MS,
+      );
     });
     q.catch(() => undefined);
     try {
@@ -159,25 +180,38 @@ export class ArchiveWatch {
   private async archiverFailed(s: ArchiverStats): Promise<PgkeepError> {
     const log = await this.answered(archiverLogLines(this.client)).catch(() => []);
     const count = s.failedCount - this.baseline.failedCount;
-    return new PgkeepError('SERVER_NOT_READY',
+    return new PgkeepError(
+      'SERVER_NOT_READY',
       `WAL archiving is failing on the server: archive_command failed ${count > 0 ? `${count} time(s) while the backup waited` : 'and has not succeeded since'}, ` +
-      `last for ${s.lastFailedWal ?? '?'} at ${s.lastFailedTime?.toISOString() ?? '?'}; the backup cannot be complete without its WAL and was not stored` +
-      (log.length ? `\nserver log:\n  ${log.join('\n  ')}` : ''), {
-        hint: `fix archive_command${log.length ? '' : ' (the server log has its error message)'}: "pgkeep doctor --method archive" checks it; ` +
+        `last for ${s.lastFailedWal ?? '?'} at ${s.lastFailedTime?.toISOString() ?? '?'}; the backup cannot be complete without its WAL and was not stored` +
+        (log.length ? `\nserver log:\n  ${log.join('\n  ')}` : ''),
+      {
+        hint:
+          `fix archive_command${log.length ? '' : ' (the server log has its error message)'}: "pgkeep doctor --method archive" checks it; ` +
           'then run the backup again (or use --standalone, which stores the WAL with the backup)',
-        details: { lastFailedWal: s.lastFailedWal, lastFailedTime: s.lastFailedTime, failedCount: s.failedCount, lastArchivedWal: s.lastArchivedWal },
-      });
+        details: {
+          lastFailedWal: s.lastFailedWal,
+          lastFailedTime: s.lastFailedTime,
+          failedCount: s.failedCount,
+          lastArchivedWal: s.lastArchivedWal,
+        },
+      },
+    );
   }
 
   private async timedOut(s: ArchiverStats): Promise<PgkeepError> {
-    return new PgkeepError('SERVER_NOT_READY',
+    return new PgkeepError(
+      'SERVER_NOT_READY',
       `the server did not archive the backup's last WAL segment within ${formatDuration(this.timeoutMs)} (archive_timeout); ` +
-      `last archived: ${s.lastArchivedWal ?? 'none'}${s.lastArchivedTime ? ` at ${s.lastArchivedTime.toISOString()}` : ''}` +
-      `${s.failedCount > this.baseline.failedCount ? `, ${s.failedCount - this.baseline.failedCount} failure(s), last for ${s.lastFailedWal}` : ', no failures'}; the backup was not stored`, {
-        hint: 'archiving is slow or stuck (a backlog in pg_wal/archive_status, a slow archive_command): check pg_stat_archiver and the ' +
+        `last archived: ${s.lastArchivedWal ?? 'none'}${s.lastArchivedTime ? ` at ${s.lastArchivedTime.toISOString()}` : ''}` +
+        `${s.failedCount > this.baseline.failedCount ? `, ${s.failedCount - this.baseline.failedCount} failure(s), last for ${s.lastFailedWal}` : ', no failures'}; the backup was not stored`,
+      {
+        hint:
+          'archiving is slow or stuck (a backlog in pg_wal/archive_status, a slow archive_command): check pg_stat_archiver and the ' +
           'server log; raise [backup] archive_timeout / --archive-timeout if the archiver is only slow, or use --standalone',
         details: { timeoutMs: this.timeoutMs, lastArchivedWal: s.lastArchivedWal, failedCount: s.failedCount },
-      });
+      },
+    );
   }
 }
 

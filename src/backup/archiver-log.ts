@@ -15,8 +15,10 @@ export async function archiverLogLines(db: Queryable, max = 5): Promise<string[]
     const { rows } = await db.query('SELECT pg_current_logfile() AS f');
     const file = rows[0]?.f as string | null;
     if (!file) return [];
-    const r = await db.query(
-      'SELECT pg_read_file($1::text, greatest(0, (pg_stat_file($1::text)).size - $2::bigint), $2::bigint) AS t', [file, TAIL_BYTES]);
+    const r = await db.query('SELECT pg_read_file($1::text, greatest(0, (pg_stat_file($1::text)).size - $2::bigint), $2::bigint) AS t', [
+      file,
+      TAIL_BYTES,
+    ]);
     const lines = String(r.rows[0]?.t ?? '').split('\n');
     // the last failure: what the command printed (lines the server did not write) just before
     // the server's "archive command failed ..." line, that line, and its DETAIL (the command)

@@ -10,7 +10,7 @@ import { dataFileReader, type ReadFileOptions, type ReadFileStats } from './read
 /** Runs of consecutive chunk indexes, as byte ranges of a file of `size` bytes. */
 export function chunkRuns(indexes: readonly number[], chunkSize: number, size: number): { offset: number; length: number }[] {
   const runs: { offset: number; length: number }[] = [];
-  for (let i = 0; i < indexes.length;) {
+  for (let i = 0; i < indexes.length; ) {
     let j = i;
     while (j + 1 < indexes.length && indexes[j + 1] === indexes[j]! + 1) j++;
     const offset = indexes[i]! * chunkSize;
@@ -20,11 +20,19 @@ export function chunkRuns(indexes: readonly number[], chunkSize: number, size: n
   return runs;
 }
 
-export async function storeChangedChunks(writer: SnapshotWriter, fh: FileHandle, entry: FileEntry & { size: number },
-  previous: FileRecord, read: readonly number[], chunkSize: number, reading: Omit<ReadFileOptions, 'size' | 'start'>,
-  stats: ReadFileStats): Promise<FileRecord> {
+export async function storeChangedChunks(
+  writer: SnapshotWriter,
+  fh: FileHandle,
+  entry: FileEntry & { size: number },
+  previous: FileRecord,
+  read: readonly number[],
+  chunkSize: number,
+  reading: Omit<ReadFileOptions, 'size' | 'start'>,
+  stats: ReadFileStats,
+): Promise<FileRecord> {
   const runs = chunkRuns(read, chunkSize, entry.size).map((r) => ({
-    ...r, content: dataFileReader(fh, { ...reading, start: r.offset, size: r.offset + r.length }, stats),
+    ...r,
+    content: dataFileReader(fh, { ...reading, start: r.offset, size: r.offset + r.length }, stats),
   }));
   return writer.addPatchedFile(entry, previous, runs);
 }

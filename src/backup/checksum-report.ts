@@ -3,8 +3,10 @@ import { PgkeepError } from '../errors.js';
 import type { ChecksumFailure } from './types.js';
 
 export function describeFailure(f: ChecksumFailure): string {
-  return `${f.path} block ${f.block}${f.block !== f.blockInFile ? ` (block ${f.blockInFile} of this segment file)` : ''}: ` +
-    `checksum ${f.found} in the page, ${f.expected} computed`;
+  return (
+    `${f.path} block ${f.block}${f.block !== f.blockInFile ? ` (block ${f.blockInFile} of this segment file)` : ''}: ` +
+    `checksum ${f.found} in the page, ${f.expected} computed`
+  );
 }
 
 export function checkChecksumFailures(failures: ChecksumFailure[], ignore: boolean, warn: (m: string) => void): void {
@@ -15,11 +17,15 @@ export function checkChecksumFailures(failures: ChecksumFailure[], ignore: boole
     return;
   }
   const first = failures[0]!;
-  throw new PgkeepError('DATA_INTEGRITY',
-    `page checksum verification failed for ${failures.length} page(s); first: ${describeFailure(first)}`, {
-      hint: 'the cluster has corrupt pages (find out which relation with SELECT pg_filenode_relation(0, <filenode>) in its ' +
+  throw new PgkeepError(
+    'DATA_INTEGRITY',
+    `page checksum verification failed for ${failures.length} page(s); first: ${describeFailure(first)}`,
+    {
+      hint:
+        'the cluster has corrupt pages (find out which relation with SELECT pg_filenode_relation(0, <filenode>) in its ' +
         'database, and check storage and memory); restore the damaged data from an earlier backup, or run with ' +
         '--ignore-checksum-errors to take the backup anyway',
       details: { failures: failures.slice(0, 100) },
-    });
+    },
+  );
 }

@@ -17,7 +17,10 @@ let source: LocalCluster;
 let repo: Repository;
 let work: { path: string; remove(): Promise<void> };
 const CLUSTER = 'main';
-const ALL_TABLES = { ...STATIC_TABLES, app: [...STATIC_TABLES.app!, 'pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history'] };
+const ALL_TABLES = {
+  ...STATIC_TABLES,
+  app: [...STATIC_TABLES.app!, 'pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history'],
+};
 const PGKEEP = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
 
 before(async () => {
@@ -34,9 +37,12 @@ after(async () => {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [PGKEEP, '--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--pgdata', source.dataDir, ...args],
+    execFile(
+      process.execPath,
+      [PGKEEP, '--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--pgdata', source.dataDir, ...args],
       { cwd: work.path },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -96,9 +102,15 @@ test('cold backup through the CLI, list/show/verify, restore: every table identi
 
   let started: LocalCluster | undefined;
   await restore({
-    repo, cluster: CLUSTER, id: first.snapshotId, to: join(work.path, 'restored'), sync: false,
+    repo,
+    cluster: CLUSTER,
+    id: first.snapshotId,
+    to: join(work.path, 'restored'),
+    sync: false,
     tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'restored-ts') }],
-    access: { repo: join(work.path, 'repo'), cluster: CLUSTER }, start: true, onStarted: (c) => (started = c),
+    access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
+    start: true,
+    onStarted: (c) => (started = c),
   });
   try {
     assert.ok(started);
@@ -136,24 +148,29 @@ test('a repository inside the data directory or a tablespace is refused by a col
   await assertRepoInsideRefused(join(source.baseDir, 'ts1'), ['cold'], settings, /tablespace \d+/);
 });
 
-faultTest('a damaged control file (its CRC does not match) is refused by a cold backup: pg_controldata\'s "shut down" cannot be trusted', async () => {
-  await source.stop('fast');
-  const control = join(source.dataDir, 'global', 'pg_control');
-  const original = readFileSync(control);
-  const damaged = Buffer.from(original);
-  damaged[48] = damaged[48]! ^ 0xff; // inside ControlFileData, before its CRC: pg_controldata warns and goes on
-  writeFileSync(control, damaged);
-  const before = (await repo.listSnapshots(CLUSTER)).length;
-  try {
-    await assert.rejects(backup({ repo, clusterName: CLUSTER, cluster: { ...source.connectionSettings(), pgdata: source.dataDir }, method: 'cold' }),
-      (e: unknown) => {
-        assert.ok(e instanceof PgkeepError, String(e));
-        assert.equal(e.code, 'DATA_INTEGRITY');
-        assert.match(e.message, /global\/pg_control is damaged: its CRC does not match/);
-        return true;
-      });
-    assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing is stored');
-  } finally {
-    writeFileSync(control, original);
-  }
-});
+faultTest(
+  'a damaged control file (its CRC does not match) is refused by a cold backup: pg_controldata\'s "shut down" cannot be trusted',
+  async () => {
+    await source.stop('fast');
+    const control = join(source.dataDir, 'global', 'pg_control');
+    const original = readFileSync(control);
+    const damaged = Buffer.from(original);
+    damaged[48] = damaged[48]! ^ 0xff; // inside ControlFileData, before its CRC: pg_controldata warns and goes on
+    writeFileSync(control, damaged);
+    const before = (await repo.listSnapshots(CLUSTER)).length;
+    try {
+      await assert.rejects(
+        backup({ repo, clusterName: CLUSTER, cluster: { ...source.connectionSettings(), pgdata: source.dataDir }, method: 'cold' }),
+        (e: unknown) => {
+          assert.ok(e instanceof PgkeepError, String(e));
+          assert.equal(e.code, 'DATA_INTEGRITY');
+          assert.match(e.message, /global\/pg_control is damaged: its CRC does not match/);
+          return true;
+        },
+      );
+      assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing is stored');
+    } finally {
+      writeFileSync(control, original);
+    }
+  },
+);

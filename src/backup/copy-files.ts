@@ -88,7 +88,8 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
       return reuse(f, plan.previous, true);
     }
     const prev = o.reuseBefore !== undefined && plan.kind === 'read' ? o.writer.previousFile(f.path) : undefined;
-    if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!) return reuse(f, prev, false);
+    if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!)
+      return reuse(f, prev, false);
     let fh;
     try {
       fh = await open(f.absPath, 'r');
@@ -117,8 +118,18 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
         },
       };
       const entry = { ...entryOf(f), size: st.size, mtimeMs: st.mtimeMs };
-      if (plan.kind === 'patch' && st.size === f.size) { // planned for the listed size; else read it all
-        const record = await storeChangedChunks(o.writer, fh, { ...entry, mtimeMs: keptMtime(st.mtimeMs) }, plan.previous, plan.read, o.chunkSize!, reading, stats);
+      if (plan.kind === 'patch' && st.size === f.size) {
+        // planned for the listed size; else read it all
+        const record = await storeChangedChunks(
+          o.writer,
+          fh,
+          { ...entry, mtimeMs: keptMtime(st.mtimeMs) },
+          plan.previous,
+          plan.read,
+          o.chunkSize!,
+          reading,
+          stats,
+        );
         tick(record.size - stats.bytes);
         patched++;
       } else {

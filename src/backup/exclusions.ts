@@ -24,12 +24,23 @@ export interface DirEntryName {
 }
 
 const TOP_LEVEL_SKIPPED_FILES = new Set([
-  'postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'backup_manifest',
-  'postgresql.auto.conf.tmp', 'current_logfiles.tmp',
+  'postmaster.pid',
+  'postmaster.opts',
+  'backup_label',
+  'tablespace_map',
+  'backup_manifest',
+  'postgresql.auto.conf.tmp',
+  'current_logfiles.tmp',
 ]);
 
 const CONTENTS_SKIPPED_DIRS = new Set([
-  'pg_stat_tmp', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans',
+  'pg_stat_tmp',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
 ]);
 
 /** Subdirectories of pg_wal recreated empty. */

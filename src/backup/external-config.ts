@@ -37,7 +37,10 @@ const MAX_DEPTH = 10;
 /** Undefined when every file is inside the data directory (the data directory's copy has them). */
 export async function collectExternalConfig(at: ConfigLocations, reader: ConfigReader): Promise<ExternalConfig | undefined> {
   const out: ExternalConfig = {
-    dataDirectory: at.dataDirectory, locations: { configFile: at.configFile, hbaFile: at.hbaFile, identFile: at.identFile }, files: [], includeDirs: [],
+    dataDirectory: at.dataDirectory,
+    locations: { configFile: at.configFile, hbaFile: at.hbaFile, identFile: at.identFile },
+    files: [],
+    includeDirs: [],
   };
   const seen = new Set<string>();
   const outside = (p: string) => !isInside(at.dataDirectory, p);
@@ -109,6 +112,8 @@ export function sqlReader(client: pg.Client): ConfigReader {
 
 /** The backup goes on without knowing where the configuration is: say what a restore will lack. */
 export function configLocationsWarning(e: unknown): string {
-  return `cannot learn where the server's configuration files are (config_file, hba_file, ident_file: ${(e as Error).message}); ` +
-    'if they live outside the data directory (Debian: /etc/postgresql), this backup does not have them: grant the role pg_read_all_settings';
+  return (
+    `cannot learn where the server's configuration files are (config_file, hba_file, ident_file: ${(e as Error).message}); ` +
+    'if they live outside the data directory (Debian: /etc/postgresql), this backup does not have them: grant the role pg_read_all_settings'
+  );
 }

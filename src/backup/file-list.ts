@@ -44,9 +44,17 @@ export async function buildFileList(pgdata: string, opts: FileListOptions): Prom
   const list: FileList = { entries: [], tablespaces: [], totalBytes: 0, fileCount: 0 };
   const add = (rel: string, abs: string, st: Stats, type: FileEntry['type'], extra: Partial<FileEntry> = {}) => {
     const e: SourceFile = {
-      path: rel, absPath: abs, type, mode: st.mode & 0o7777, size: type === 'file' ? st.size : 0, mtimeMs: st.mtimeMs,
-      uid: st.uid, gid: st.gid, ...(userName(st.uid) ? { owner: userName(st.uid) } : {}),
-      ...(groupName(st.gid) ? { group: groupName(st.gid) } : {}), ...extra,
+      path: rel,
+      absPath: abs,
+      type,
+      mode: st.mode & 0o7777,
+      size: type === 'file' ? st.size : 0,
+      mtimeMs: st.mtimeMs,
+      uid: st.uid,
+      gid: st.gid,
+      ...(userName(st.uid) ? { owner: userName(st.uid) } : {}),
+      ...(groupName(st.gid) ? { group: groupName(st.gid) } : {}),
+      ...extra,
     };
     list.entries.push(e);
     if (type === 'file') {
@@ -65,7 +73,11 @@ export async function buildFileList(pgdata: string, opts: FileListOptions): Prom
       throw readError(absDir, e);
     }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const decisions = decideEntries(relDir, dirents.map((d) => ({ name: d.name, isDirectory: d.isDirectory() || isDirLink(relDir, d) })), opts.mode);
+    const decisions = decideEntries(
+      relDir,
+      dirents.map((d) => ({ name: d.name, isDirectory: d.isDirectory() || isDirLink(relDir, d) })),
+      opts.mode,
+    );
     for (const d of dirents) {
       const action = decisions.get(d.name) ?? 'include';
       if (action === 'skip') continue;

@@ -13,8 +13,13 @@ import type { BackupRun, CopyReport, IncrementalRead, StartInfo } from './types.
 import { planFile } from './unchanged-files.js';
 import { walChangesSincePrevious, type WalChangesPlan } from './wal-summaries.js';
 
-export async function walChangesForBackup(client: pg.Client, run: BackupRun, facts: SqlServerFacts, start: StartInfo,
-  session?: SessionWatch): Promise<WalChangesPlan> {
+export async function walChangesForBackup(
+  client: pg.Client,
+  run: BackupRun,
+  facts: SqlServerFacts,
+  start: StartInfo,
+  session?: SessionWatch,
+): Promise<WalChangesPlan> {
   const o = run.options;
   try {
     return await walChangesSincePrevious(client, {
@@ -29,14 +34,23 @@ export async function walChangesForBackup(client: pg.Client, run: BackupRun, fac
     });
   } catch (e) {
     if (o.signal?.aborted) throw e;
-    const lost = sessionLostError(e, session, 'reading the WAL summaries', 'the backup\'s session', 'the backup ended with it and nothing was published');
+    const lost = sessionLostError(
+      e,
+      session,
+      'reading the WAL summaries',
+      "the backup's session",
+      'the backup ended with it and nothing was published',
+    );
     if (lost) throw lost;
     // never a reason to fail the backup: read everything instead
     const denied = (e as { code?: string }).code === '42501';
     return {
       use: false,
-      reason: `cannot read the WAL summaries (${(e as Error).message})${denied
-        ? '; GRANT EXECUTE ON FUNCTION pg_available_wal_summaries(), pg_wal_summary_contents(bigint, pg_lsn, pg_lsn), pg_get_wal_summarizer_state() to the backup role' : ''}`,
+      reason: `cannot read the WAL summaries (${(e as Error).message})${
+        denied
+          ? '; GRANT EXECUTE ON FUNCTION pg_available_wal_summaries(), pg_wal_summary_contents(bigint, pg_lsn, pg_lsn), pg_get_wal_summarizer_state() to the backup role'
+          : ''
+      }`,
     };
   }
 }
@@ -52,14 +66,29 @@ export function planOptions(plan: WalChangesPlan, run: BackupRun, facts: SqlServ
 }
 
 /** What the copy did, for the result and the log. */
-export function reportIncrementalRead(plan: WalChangesPlan, copy: CopyReport, fileCount: number, run: BackupRun, major: number): IncrementalRead {
+export function reportIncrementalRead(
+  plan: WalChangesPlan,
+  copy: CopyReport,
+  fileCount: number,
+  run: BackupRun,
+  major: number,
+): IncrementalRead {
   if (!plan.use) {
     if (major >= 17) run.options.onNote?.(`full read: ${plan.reason}`); // before 17 there is no choice to report
     return { method: 'full-read', reason: plan.reason };
   }
   const skipped = copy.skippedBySummaries ?? 0;
   const patched = copy.patchedBySummaries ?? 0;
-  run.options.onNote?.(`incremental from WAL summaries ${plan.changes.from}..${plan.changes.to}: ${skipped} of ${fileCount} files skipped` +
-    (patched ? `, ${patched} read only where blocks changed` : ''));
-  return { method: 'wal-summaries', from: plan.changes.from, to: plan.changes.to, files: fileCount, skippedFiles: skipped, patchedFiles: patched };
+  run.options.onNote?.(
+    `incremental from WAL summaries ${plan.changes.from}..${plan.changes.to}: ${skipped} of ${fileCount} files skipped` +
+      (patched ? `, ${patched} read only where blocks changed` : ''),
+  );
+  return {
+    method: 'wal-summaries',
+    from: plan.changes.from,
+    to: plan.changes.to,
+    files: fileCount,
+    skippedFiles: skipped,
+    patchedFiles: patched,
+  };
 }

@@ -23,7 +23,13 @@ import { checkBackupLabel } from './label.js';
 import { checkSupportedVersion } from './supported-version.js';
 
 export type {
-  BackupMethod, BackupOptions, BackupPhase, BackupProgress, BackupResult, ChecksumFailure, IncrementalRead,
+  BackupMethod,
+  BackupOptions,
+  BackupPhase,
+  BackupProgress,
+  BackupResult,
+  ChecksumFailure,
+  IncrementalRead,
 } from './types.js';
 export { BACKUP_METHODS } from './types.js';
 export { listBackups, listBackupsReport, type BackupSummary, type DamagedSnapshot } from './list.js';
@@ -72,7 +78,13 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const previous = await findPreviousBackup(o.repo, o.clusterName, facts.systemIdentifier, warn);
     const jobs = Math.max(1, o.jobs ?? o.repo.jobs);
     writer = await o.repo.startSnapshot({
-      cluster: o.clusterName, kind: 'physical', previous, jobs, signal: o.signal, purpose: `${method} backup`, onWarning: warn,
+      cluster: o.clusterName,
+      kind: 'physical',
+      previous,
+      jobs,
+      signal: o.signal,
+      purpose: `${method} backup`,
+      onWarning: warn,
     });
     const run: BackupRun = { options: o, writer, ...(previous ? { previous } : {}), jobs, progress, warn };
     const externalConfig = await source.externalConfig(run);
@@ -91,8 +103,17 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     progress({ phase: 'publishing' });
     const seconds = (Date.now() - began) / 1000;
     const meta = buildMeta({
-      method, label, standalone: method === 'cold' || Boolean(o.standalone), facts, start, stop, copy, walSegments,
-      ...(previous ? { incrementalFrom: previous.id } : {}), ...(externalConfig ? { externalConfig } : {}), seconds,
+      method,
+      label,
+      standalone: method === 'cold' || Boolean(o.standalone),
+      facts,
+      start,
+      stop,
+      copy,
+      walSegments,
+      ...(previous ? { incrementalFrom: previous.id } : {}),
+      ...(externalConfig ? { externalConfig } : {}),
+      seconds,
     });
     const manifest = await publishSnapshot(writer, meta);
     writer = undefined;
@@ -133,8 +154,10 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       warnings,
     };
   } catch (e) {
-    const failure = o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')
-      ? new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e }) : e;
+    const failure =
+      o.signal?.aborted && !(e instanceof PgkeepError && e.code === 'INTERRUPTED')
+        ? new PgkeepError('INTERRUPTED', 'backup interrupted; nothing was published', { cause: e })
+        : e;
     // Cleaning up never hides why the backup failed: its own failures become notes.
     if (writer) await cleanUpAfter(failure, 'abandoning the unfinished snapshot', () => writer!.abort());
     writer = undefined;

@@ -12,7 +12,8 @@ export function checkBackupLabel(label: string): void {
   const bytes = Buffer.byteLength(label, 'utf8');
   if (bytes > MAX_LABEL_BYTES) {
     throw new PgkeepError('USAGE', `--label is ${bytes} bytes long; PostgreSQL takes at most ${MAX_LABEL_BYTES}`, {
-      hint: 'give a shorter label (it is stored in backup_label and shown by "pgkeep list")', details: { bytes, max: MAX_LABEL_BYTES },
+      hint: 'give a shorter label (it is stored in backup_label and shown by "pgkeep list")',
+      details: { bytes, max: MAX_LABEL_BYTES },
     });
   }
   // eslint-disable-next-line no-control-regex

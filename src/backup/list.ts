@@ -27,8 +27,13 @@ export interface BackupSummary {
 
 export function summarize(m: SnapshotManifest): BackupSummary {
   const base = {
-    id: m.id, kind: m.kind, startTime: m.startTime, stopTime: m.stopTime,
-    size: m.stats.logicalBytes, storedBytes: m.stats.storedBytes, files: m.stats.files,
+    id: m.id,
+    kind: m.kind,
+    startTime: m.startTime,
+    stopTime: m.stopTime,
+    size: m.stats.logicalBytes,
+    storedBytes: m.stats.storedBytes,
+    files: m.stats.files,
   };
   if (m.kind === 'physical') {
     const meta = readPhysicalMeta(m);

@@ -62,8 +62,13 @@ test('PostgreSQL 13: a standalone local backup by a granted non-superuser restor
   const expected = await tableChecksums(source, TABLES);
   const warnings: string[] = [];
   const result = await backup({
-    repo, clusterName: 'main', cluster: { ...source.connectionSettings(), connection: source.connectionString('postgres', 'bk') },
-    method: 'local', standalone: true, label: 'on-13', onWarning: (w) => warnings.push(w),
+    repo,
+    clusterName: 'main',
+    cluster: { ...source.connectionSettings(), connection: source.connectionString('postgres', 'bk') },
+    method: 'local',
+    standalone: true,
+    label: 'on-13',
+    onWarning: (w) => warnings.push(w),
   });
   assert.deepEqual(warnings, []);
   const { meta } = await resolveSnapshot(repo, 'main', result.snapshotId);
@@ -78,10 +83,16 @@ test('PostgreSQL 13: a standalone local backup by a granted non-superuser restor
   let restored: LocalCluster | undefined;
   try {
     const res = await restore({
-      repo, cluster: 'main', id: result.snapshotId, to: join(work.path, 'restored'), sync: false,
+      repo,
+      cluster: 'main',
+      id: result.snapshotId,
+      to: join(work.path, 'restored'),
+      sync: false,
       tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'restored-ts') }],
       access: { repo: join(work.path, 'repo'), cluster: 'main' },
-      start: true, pgBin: PG13, onStarted: (c) => (restored = c),
+      start: true,
+      pgBin: PG13,
+      onStarted: (c) => (restored = c),
     });
     assert.ok(restored, 'the restored cluster started');
     assert.ok(res.startCommand.includes(join(PG13, 'pg_ctl')), `the start command uses pg_bin's pg_ctl: ${res.startCommand}`);
@@ -97,25 +108,45 @@ test('restore --start of a 13 backup where only other majors are installed fails
   const to = join(work.path, 'no-13');
   // The npm server binaries (the test matrix's) would provide 13: this host is one without them.
   process.env.PGKEEP_PG_EMBEDDED = 'off';
-  t.after(() => { delete process.env.PGKEEP_PG_EMBEDDED; });
-  await assert.rejects(restore({
-    repo, cluster: 'main', id: snapshotId, to, sync: false, start: true,
-    tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'no-13-ts') }],
-    access: { repo: join(work.path, 'repo'), cluster: 'main' },
-  }), (e: unknown) => {
-    assert.ok(e instanceof PgkeepError, String(e));
-    assert.equal(e.code, 'TOOL_MISSING');
-    assert.match(e.message, /^restore --start needs the PostgreSQL 13 server/);
-    assert.match(e.hint ?? '', /postgresql-13\b/);
-    assert.match(e.hint ?? '', /pg_bin|PGKEEP_PG_BIN/);
-    return true;
+  t.after(() => {
+    delete process.env.PGKEEP_PG_EMBEDDED;
   });
+  await assert.rejects(
+    restore({
+      repo,
+      cluster: 'main',
+      id: snapshotId,
+      to,
+      sync: false,
+      start: true,
+      tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'no-13-ts') }],
+      access: { repo: join(work.path, 'repo'), cluster: 'main' },
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof PgkeepError, String(e));
+      assert.equal(e.code, 'TOOL_MISSING');
+      assert.match(e.message, /^restore --start needs the PostgreSQL 13 server/);
+      assert.match(e.hint ?? '', /postgresql-13\b/);
+      assert.match(e.hint ?? '', /pg_bin|PGKEEP_PG_BIN/);
+      return true;
+    },
+  );
   assert.equal(existsSync(join(to, 'PG_VERSION')), false, 'nothing restored');
   // pg_bin holding another major: not used, and the search finds no 13 either
-  await assert.rejects(restore({
-    repo, cluster: 'main', id: snapshotId, to, sync: false, start: true, pgBin: PG17,
-    tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'no-13-ts') }],
-    access: { repo: join(work.path, 'repo'), cluster: 'main' },
-  }), (e: unknown) => e instanceof PgkeepError && e.code === 'TOOL_MISSING' && /holds PostgreSQL 17\.\d+, but major 13 is needed/.test(e.message));
+  await assert.rejects(
+    restore({
+      repo,
+      cluster: 'main',
+      id: snapshotId,
+      to,
+      sync: false,
+      start: true,
+      pgBin: PG17,
+      tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'no-13-ts') }],
+      access: { repo: join(work.path, 'repo'), cluster: 'main' },
+    }),
+    (e: unknown) =>
+      e instanceof PgkeepError && e.code === 'TOOL_MISSING' && /holds PostgreSQL 17\.\d+, but major 13 is needed/.test(e.message),
+  );
   assert.equal(existsSync(join(to, 'PG_VERSION')), false, 'nothing restored');
 });

@@ -17,8 +17,14 @@ import { historyFileName } from '../pg/wal-name.js';
 import type { WalRange } from '../pg/wal/range.js';
 import { groupName, userName } from '../os-names.js';
 
-export async function storeLocalWal(writer: SnapshotWriter, pgdata: string, range: WalRange, timeline: number,
-  segSize: number, signal?: AbortSignal): Promise<number> {
+export async function storeLocalWal(
+  writer: SnapshotWriter,
+  pgdata: string,
+  range: WalRange,
+  timeline: number,
+  segSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const dir = join(pgdata, 'pg_wal');
   const names = [...range.segments];
   if (timeline > 1) names.unshift(historyFileName(timeline));
@@ -32,7 +38,8 @@ export async function storeLocalWal(writer: SnapshotWriter, pgdata: string, rang
       data = await readFile(path);
     } catch (e) {
       throw new PgkeepError('SERVER_NOT_READY', `WAL file ${name} needed by the standalone backup is no longer in ${dir}`, {
-        hint: 'the server removed it before it could be copied; set max_replication_slots >= 1 so pgkeep can hold the WAL ' +
+        hint:
+          'the server removed it before it could be copied; set max_replication_slots >= 1 so pgkeep can hold the WAL ' +
           'with a temporary slot, or use --method stream --standalone',
         cause: e,
       });
@@ -40,10 +47,20 @@ export async function storeLocalWal(writer: SnapshotWriter, pgdata: string, rang
     if (!name.endsWith('.history') && data.length !== segSize) {
       throw new PgkeepError('DATA_INTEGRITY', `WAL segment ${path} has ${data.length} bytes instead of ${segSize}`);
     }
-    await writer.addFile({
-      path: `pg_wal/${name}`, type: 'file', mode: st.mode & 0o7777, size: data.length, mtimeMs: st.mtimeMs,
-      uid: st.uid, gid: st.gid, owner: userName(st.uid), group: groupName(st.gid),
-    }, data);
+    await writer.addFile(
+      {
+        path: `pg_wal/${name}`,
+        type: 'file',
+        mode: st.mode & 0o7777,
+        size: data.length,
+        mtimeMs: st.mtimeMs,
+        uid: st.uid,
+        gid: st.gid,
+        owner: userName(st.uid),
+        group: groupName(st.gid),
+      },
+      data,
+    );
   }
   return range.segments.length;
 }

@@ -12,7 +12,15 @@ import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
 import { backup, verifyBackup, type BackupResult } from './index.js';
 import { checkClusterIdentity, resolveSnapshot } from '../holdings/index.js';
-import { amcheck, assertRepoInsideRefused, createSourceCluster, pgbench, pgbenchBalances, STATIC_TABLES, tableChecksums } from './test-support.js';
+import {
+  amcheck,
+  assertRepoInsideRefused,
+  createSourceCluster,
+  pgbench,
+  pgbenchBalances,
+  STATIC_TABLES,
+  tableChecksums,
+} from './test-support.js';
 
 let source: LocalCluster;
 let repo: Repository;
@@ -49,10 +57,15 @@ async function restoreAndStart(id: string, name: string): Promise<LocalCluster> 
   let started: LocalCluster | undefined;
   const tsLocation = join(source.baseDir, 'ts1');
   await restore({
-    repo, cluster: CLUSTER, id, to: join(work.path, name), sync: false,
+    repo,
+    cluster: CLUSTER,
+    id,
+    to: join(work.path, name),
+    sync: false,
     tablespaceMap: [{ from: tsLocation, to: join(work.path, `${name}-ts`) }],
     access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
-    start: true, onStarted: (c) => (started = c),
+    start: true,
+    onStarted: (c) => (started = c),
   });
   assert.ok(started, 'the restored cluster started');
   return started;
@@ -64,7 +77,12 @@ test('local backup while pgbench writes: restores to the data the source held, a
   await sleep(1000);
   const phases = new Set<string>();
   first = await backup({
-    repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'local', jobs: 2, label: 'first',
+    repo,
+    clusterName: CLUSTER,
+    cluster: source.connectionSettings(),
+    method: 'local',
+    jobs: 2,
+    label: 'first',
     onProgress: (p) => phases.add(p.phase),
   });
   await workload;
@@ -86,10 +104,22 @@ test('local backup while pgbench writes: restores to the data the source held, a
   assert.equal(meta.dataChecksums, true);
   const paths = new Set<string>();
   for await (const r of snapshot.files()) paths.add(r.path);
-  for (const p of ['backup_label', 'tablespace_map', 'global/pg_control', 'PG_VERSION', 'pg_wal', 'pg_wal/archive_status', 'pg_replslot', `pg_tblspc/${meta.tablespaces[0]!.oid}`]) {
+  for (const p of [
+    'backup_label',
+    'tablespace_map',
+    'global/pg_control',
+    'PG_VERSION',
+    'pg_wal',
+    'pg_wal/archive_status',
+    'pg_replslot',
+    `pg_tblspc/${meta.tablespaces[0]!.oid}`,
+  ]) {
     assert.ok(paths.has(p), `snapshot has ${p}`);
   }
-  assert.ok(![...paths].some((p) => p.startsWith('pg_wal/0') || p === 'postmaster.pid' || p.includes('pg_internal.init')), 'exclusions applied');
+  assert.ok(
+    ![...paths].some((p) => p.startsWith('pg_wal/0') || p === 'postmaster.pid' || p.includes('pg_internal.init')),
+    'exclusions applied',
+  );
   const tsFiles = [...paths].filter((p) => p.startsWith(`pg_tblspc/${meta.tablespaces[0]!.oid}/PG_15_`));
   assert.ok(tsFiles.length >= 3, 'tablespace files stored');
   // unlogged tables: only the init fork is stored
@@ -120,11 +150,22 @@ async function restoreAndStartWithWal(b: BackupResult): Promise<LocalCluster> {
   const dir = join(work.path, name);
   let started: LocalCluster | undefined;
   await restore({
-    repo, cluster: CLUSTER, id: b.snapshotId, to: dir, sync: false,
+    repo,
+    cluster: CLUSTER,
+    id: b.snapshotId,
+    to: dir,
+    sync: false,
     tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, `${name}-ts`) }],
     access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
-    recovery: { settings: { restore_command: `cp ${join(source.dataDir, 'pg_wal')}/%f %p`, recovery_target: 'immediate', recovery_target_action: 'promote' } },
-    start: true, onStarted: (c) => (started = c),
+    recovery: {
+      settings: {
+        restore_command: `cp ${join(source.dataDir, 'pg_wal')}/%f %p`,
+        recovery_target: 'immediate',
+        recovery_target_action: 'promote',
+      },
+    },
+    start: true,
+    onStarted: (c) => (started = c),
   });
   assert.ok(started);
   return started;
@@ -141,7 +182,14 @@ test('a second backup after a small change stores a small fraction of the first'
   assert.ok(second.storedBytes < first.storedBytes * 0.05, `stored ${second.storedBytes} of ${first.storedBytes}`);
   assert.ok(second.reusedFiles > 100, `reused files: ${second.reusedFiles}`);
   assert.ok(second.reusedBytes > second.logicalBytes * 0.9);
-  const all = await backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'local', jobs: 2, checksumAll: true });
+  const all = await backup({
+    repo,
+    clusterName: CLUSTER,
+    cluster: source.connectionSettings(),
+    method: 'local',
+    jobs: 2,
+    checksumAll: true,
+  });
   assert.equal(all.reusedFiles, 0);
   assert.ok(all.storedBytes < first.storedBytes * 0.05, `--checksum-all stored ${all.storedBytes}`);
   assert.ok(all.reusedChunks > 0);
@@ -172,13 +220,19 @@ test('standalone local backup carries its WAL and restores with no archive; veri
   }
 });
 
-test('refusals: another system under the same cluster name; pgdata that is not the server\'s', async () => {
+test("refusals: another system under the same cluster name; pgdata that is not the server's", async () => {
   await checkClusterIdentity(repo, 'other', '1234567890');
-  const e = await rejectsWith(backup({ repo, clusterName: 'other', cluster: source.connectionSettings(), method: 'local' }),
-    'CONFLICT', /belongs to the PostgreSQL system 1234567890/);
+  const e = await rejectsWith(
+    backup({ repo, clusterName: 'other', cluster: source.connectionSettings(), method: 'local' }),
+    'CONFLICT',
+    /belongs to the PostgreSQL system 1234567890/,
+  );
   assert.match(e.hint ?? '', /another cluster name/);
-  await rejectsWith(backup({ repo, clusterName: CLUSTER, cluster: { ...source.connectionSettings(), pgdata: work.path }, method: 'local' }),
-    'CONFIG', /is not the data directory of the server/);
+  await rejectsWith(
+    backup({ repo, clusterName: CLUSTER, cluster: { ...source.connectionSettings(), pgdata: work.path }, method: 'local' }),
+    'CONFIG',
+    /is not the data directory of the server/,
+  );
   assert.equal((await repo.listSnapshots('other')).length, 0);
 });
 
@@ -198,32 +252,50 @@ test('a corrupt page fails a local backup naming the file and block; --ignore-ch
   writeSync(fd, Buffer.from(b.map((x) => x ^ 0x5a)), 0, 16, 5 * 8192 + 3000);
   closeSync(fd);
   await source.start();
-  const e = await rejectsWith(backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'local', checksumAll: true }),
-    'DATA_INTEGRITY', new RegExp(`${r!.p.replace(/\//g, '\\/')} block 5\\b`));
+  const e = await rejectsWith(
+    backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'local', checksumAll: true }),
+    'DATA_INTEGRITY',
+    new RegExp(`${r!.p.replace(/\//g, '\\/')} block 5\\b`),
+  );
   assert.match(e.hint ?? '', /--ignore-checksum-errors/);
   assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
   const warnings: string[] = [];
   const ok = await backup({
-    repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'local', checksumAll: true, ignoreChecksumErrors: true,
+    repo,
+    clusterName: CLUSTER,
+    cluster: source.connectionSettings(),
+    method: 'local',
+    checksumAll: true,
+    ignoreChecksumErrors: true,
     onWarning: (w) => warnings.push(w),
   });
-  assert.deepEqual(ok.checksumFailures.map((f) => [f.path, f.block]), [[r!.p, 5]]);
+  assert.deepEqual(
+    ok.checksumFailures.map((f) => [f.path, f.block]),
+    [[r!.p, 5]],
+  );
   assert.match(warnings.join('\n'), /block 5/);
   await rm(join(work.path, 'restore-none'), { recursive: true, force: true });
 });
 
-faultTest('the backup\'s session terminated mid-copy (pg_terminate_backend): CONNECTION, saying so; nothing published', async () => {
+faultTest("the backup's session terminated mid-copy (pg_terminate_backend): CONNECTION, saying so; nothing published", async () => {
   for (const method of ['local', 'stream'] as const) {
     const before = (await repo.listSnapshots(CLUSTER)).length;
     let killed: Promise<unknown> | undefined;
-    const e = await rejectsWith(backup({
-      repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method,
-      onProgress: (p) => {
-        if (p.phase === 'copying' && !killed) {
-          killed = source.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgkeep backup'`);
-        }
-      },
-    }), 'CONNECTION', /session|connection/);
+    const e = await rejectsWith(
+      backup({
+        repo,
+        clusterName: CLUSTER,
+        cluster: source.connectionSettings(),
+        method,
+        onProgress: (p) => {
+          if (p.phase === 'copying' && !killed) {
+            killed = source.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgkeep backup'`);
+          }
+        },
+      }),
+      'CONNECTION',
+      /session|connection/,
+    );
     await killed;
     assert.equal(e.exitCode, 4);
     assert.match(e.message, /terminat|ended|closed/, `${method}: ${e.message}`);

@@ -7,11 +7,17 @@ import { PgkeepError } from '../errors.js';
 import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
 import type { Repository, SnapshotManifest } from '../repo/index.js';
 
-export async function findPreviousBackup(repo: Repository, cluster: string, systemIdentifier: string,
-  warn: (message: string) => void = () => undefined): Promise<SnapshotManifest | undefined> {
+export async function findPreviousBackup(
+  repo: Repository,
+  cluster: string,
+  systemIdentifier: string,
+  warn: (message: string) => void = () => undefined,
+): Promise<SnapshotManifest | undefined> {
   const { manifests, damaged } = await repo.readSnapshots(cluster);
   for (const d of damaged) {
-    warn(`snapshot ${d.id} of cluster ${cluster} cannot be read (${d.error.message}); it is left out, and is not restorable: run "pgkeep repo check"`);
+    warn(
+      `snapshot ${d.id} of cluster ${cluster} cannot be read (${d.error.message}); it is left out, and is not restorable: run "pgkeep repo check"`,
+    );
   }
   for (let i = manifests.length - 1; i >= 0; i--) {
     const m = manifests[i]!;

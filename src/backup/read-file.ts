@@ -67,7 +67,12 @@ export function dataFileReader(fh: FileHandle, o: ReadFileOptions, stats: ReadFi
   };
   const pages = o.pages;
   if (pages) {
-    const params: PageCheckParams = { startLsn: pages.startLsn, blockSize: pages.blockSize, segmentBlocks: pages.segmentBlocks, segment: pages.segment };
+    const params: PageCheckParams = {
+      startLsn: pages.startLsn,
+      blockSize: pages.blockSize,
+      segmentBlocks: pages.segmentBlocks,
+      segment: pages.segment,
+    };
     reader.check = {
       module: PAGE_CHECK_MODULE,
       params,
@@ -78,8 +83,15 @@ export function dataFileReader(fh: FileHandle, o: ReadFileOptions, stats: ReadFi
 }
 
 /** Count the verified pages; read each failed page once more, keep it if it is now right, report it if not. */
-async function recheck(fh: FileHandle, report: PageCheckReport, data: Buffer, fileOffset: number,
-  s: PageCheckSettings & { segment: number }, path: string, stats: ReadFileStats): Promise<void> {
+async function recheck(
+  fh: FileHandle,
+  report: PageCheckReport,
+  data: Buffer,
+  fileOffset: number,
+  s: PageCheckSettings & { segment: number },
+  path: string,
+  stats: ReadFileStats,
+): Promise<void> {
   stats.pagesChecked += report.checked;
   const bs = s.blockSize;
   for (const off of report.bad) {

@@ -34,7 +34,11 @@ export function tablespacePlaces(tablespaces: TablespaceInfo[]): Place[] {
 }
 
 /** Refuse a repository inside the data directory or a tablespace (CONFIG); nothing is written before. */
-export async function checkRepoPlacement(repo: Repository, facts: ServerFacts & { dataDirectory?: string }, settings: ClusterSettings): Promise<void> {
+export async function checkRepoPlacement(
+  repo: Repository,
+  facts: ServerFacts & { dataDirectory?: string },
+  settings: ClusterSettings,
+): Promise<void> {
   const dataDirs = [...new Set([facts.pgdata, facts.dataDirectory, settings.pgdata].filter((d): d is string => Boolean(d)))];
   const places: Place[] = dataDirs.map((path) => ({ what: 'the data directory', path }));
   places.push(...tablespacePlaces(facts.tablespaces));

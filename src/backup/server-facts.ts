@@ -81,10 +81,10 @@ export async function checkLocalDataDirectory(configured: string | undefined, fa
   if (!configured) {
     if (!server) {
       throw new PgkeepError('CONFIG', 'no data directory is configured for --method local', {
-        hint: 'set pgdata in [cluster.NAME] or use --pgdata (the server\'s SHOW data_directory), or use --method stream',
+        hint: "set pgdata in [cluster.NAME] or use --pgdata (the server's SHOW data_directory), or use --method stream",
       });
     }
-    await statOrExplain(server, 'the server\'s data_directory');
+    await statOrExplain(server, "the server's data_directory");
     return server;
   }
   const mine = await statOrExplain(configured, 'the configured pgdata');
@@ -114,9 +114,10 @@ async function statOrExplain(path: string, what: string) {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new PgkeepError(code === 'EACCES' ? 'CONFIG' : 'NOT_FOUND', `${what} ${path} cannot be read (${code ?? (e as Error).message})`, {
-      hint: code === 'EACCES'
-        ? 'run pgkeep as the OS user that owns the data directory (usually postgres)'
-        : '--method local reads the data directory directly: run pgkeep on the database host, or use --method stream',
+      hint:
+        code === 'EACCES'
+          ? 'run pgkeep as the OS user that owns the data directory (usually postgres)'
+          : '--method local reads the data directory directly: run pgkeep on the database host, or use --method stream',
       cause: e,
     });
   }

@@ -36,17 +36,26 @@ export async function showBackup(repo: Repository, cluster: string, id: string, 
   const snap = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, id, 'any'));
   const m = snap.manifest;
   const out: BackupDetails = {
-    cluster, summary: summarize(m), // reads the meta (physical or dump), checked: a damaged one is refused here, not rendered
-    stats: m.stats, chunkSize: m.chunkSize, previous: m.previous, meta: m.meta,
+    cluster,
+    summary: summarize(m), // reads the meta (physical or dump), checked: a damaged one is refused here, not rendered
+    stats: m.stats,
+    chunkSize: m.chunkSize,
+    previous: m.previous,
+    meta: m.meta,
   };
   if (opts.files) {
     out.files = [];
     for await (const r of snap.files()) {
       out.files.push({
-        path: r.path, type: r.type, mode: (r.mode & 0o7777).toString(8).padStart(4, '0'), size: r.size,
+        path: r.path,
+        type: r.type,
+        mode: (r.mode & 0o7777).toString(8).padStart(4, '0'),
+        size: r.size,
         mtime: new Date(r.mtimeMs).toISOString(),
-        ...(r.owner ? { owner: r.owner } : {}), ...(r.group ? { group: r.group } : {}),
-        ...(r.sha256 ? { sha256: r.sha256 } : {}), ...(r.linkTarget ? { linkTarget: r.linkTarget } : {}),
+        ...(r.owner ? { owner: r.owner } : {}),
+        ...(r.group ? { group: r.group } : {}),
+        ...(r.sha256 ? { sha256: r.sha256 } : {}),
+        ...(r.linkTarget ? { linkTarget: r.linkTarget } : {}),
         chunks: r.chunks.length,
       });
     }

@@ -24,7 +24,13 @@ export async function createTemporarySlot(client: pg.Client): Promise<string | u
 }
 
 /** `fast`: an immediate checkpoint (else a spread one, --checkpoint spread). */
-export async function startLocalBackup(client: pg.Client, major: number, label: string, session?: SessionWatch, fast = true): Promise<StartInfo> {
+export async function startLocalBackup(
+  client: pg.Client,
+  major: number,
+  label: string,
+  session?: SessionWatch,
+  fast = true,
+): Promise<StartInfo> {
   const sql = major >= 15 ? 'SELECT pg_backup_start($1, $2)::text AS lsn' : 'SELECT pg_start_backup($1, $2, false)::text AS lsn';
   let lsn: string;
   let timeline: number;
@@ -40,23 +46,26 @@ export async function startLocalBackup(client: pg.Client, major: number, label: 
 
 export function backupFunctionError(e: unknown, fn: string, session?: SessionWatch): PgkeepError {
   if (e instanceof PgkeepError) return e;
-  const lost = sessionLostError(e, session, fn, 'the backup\'s session', 'the backup ended with it and nothing was published');
+  const lost = sessionLostError(e, session, fn, "the backup's session", 'the backup ended with it and nothing was published');
   if (lost) return lost;
   const err = e as { code?: string; message?: string };
   const msg = err.message ?? String(e);
   if (/WAL level not sufficient/i.test(msg)) {
     return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, {
-      hint: 'set wal_level = replica in postgresql.conf and restart the server', cause: e,
+      hint: 'set wal_level = replica in postgresql.conf and restart the server',
+      cause: e,
     });
   }
   if (err.code === '42501') {
     return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, {
-      hint: `connect as a superuser, or GRANT EXECUTE ON FUNCTION ${fn} TO the backup role`, cause: e,
+      hint: `connect as a superuser, or GRANT EXECUTE ON FUNCTION ${fn} TO the backup role`,
+      cause: e,
     });
   }
   if (err.code === '55000' && /in progress/i.test(msg)) {
     return new PgkeepError('CONFLICT', `${fn} failed: ${msg}`, {
-      hint: 'another backup is running on this session or server; wait for it to finish', cause: e,
+      hint: 'another backup is running on this session or server; wait for it to finish',
+      cause: e,
     });
   }
   return new PgkeepError('SERVER_NOT_READY', `${fn} failed: ${msg}`, { cause: e });

@@ -16,11 +16,17 @@ import type { SessionWatch } from '../pg/session-lost.js';
 import { backupFunctionError } from './start.js';
 import type { BackupRun, StopInfo } from './types.js';
 
-export async function stopLocalBackup(client: pg.Client, major: number, waitForArchive: boolean, session?: SessionWatch): Promise<StopInfo> {
+export async function stopLocalBackup(
+  client: pg.Client,
+  major: number,
+  waitForArchive: boolean,
+  session?: SessionWatch,
+): Promise<StopInfo> {
   const fn = major >= 15 ? 'pg_backup_stop' : 'pg_stop_backup';
-  const sql = major >= 15
-    ? 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop($1)'
-    : 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_stop_backup(false, $1)';
+  const sql =
+    major >= 15
+      ? 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop($1)'
+      : 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_stop_backup(false, $1)';
   let row: { lsn: string; labelfile: string; spcmapfile: string | null };
   try {
     row = (await client.query(sql, [waitForArchive])).rows[0];
@@ -44,12 +50,17 @@ export async function stopLocalBackup(client: pg.Client, major: number, waitForA
 export async function stopLocalBackupWatched(client: pg.Client, major: number, run: BackupRun, session?: SessionWatch): Promise<StopInfo> {
   const o = run.options;
   const watch = await ArchiveWatch.start({
-    settings: o.cluster, waiterPid: (client as unknown as { processID: number }).processID, startClock: 'now',
-    timeoutMs: o.archiveTimeoutMs, signal: o.signal,
+    settings: o.cluster,
+    waiterPid: (client as unknown as { processID: number }).processID,
+    startClock: 'now',
+    timeoutMs: o.archiveTimeoutMs,
+    signal: o.signal,
   });
   if (!(watch instanceof ArchiveWatch)) {
-    run.warn(`cannot watch the WAL archiver (${watch.unavailable}): the backup did not wait for its last WAL segment ` +
-      'to be archived; "pgkeep wal check" shows when it is');
+    run.warn(
+      `cannot watch the WAL archiver (${watch.unavailable}): the backup did not wait for its last WAL segment ` +
+        'to be archived; "pgkeep wal check" shows when it is',
+    );
     return stopLocalBackup(client, major, false, session);
   }
   return underArchiveWatch(watch, stopLocalBackup(client, major, true, session));

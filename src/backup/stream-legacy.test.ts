@@ -25,18 +25,23 @@ const CLUSTER = 'old';
 async function createPg13Source(): Promise<LocalCluster> {
   // archive_mode on (archive_command "true" until a test breaks it): BASE_BACKUP then waits for the archiver
   const c = await LocalCluster.create({
-    pgBin: PG13_BIN, hba: REPLICATION_SOURCE.hba, settings: { ...REPLICATION_SOURCE.settings, archive_mode: 'on', archive_command: 'true' },
+    pgBin: PG13_BIN,
+    hba: REPLICATION_SOURCE.hba,
+    settings: { ...REPLICATION_SOURCE.settings, archive_mode: 'on', archive_command: 'true' },
   });
   await c.start();
   await addTablespace(c, 'ts1');
   await c.exec('CREATE DATABASE app');
-  await c.exec(`
+  await c.exec(
+    `
     CREATE TABLE small (id int PRIMARY KEY, note text);
     INSERT INTO small SELECT g, 'row ' || g FROM generate_series(1, 2000) g;
     CREATE TABLE in_ts (id int, payload text) TABLESPACE ts1;
     INSERT INTO in_ts SELECT g, repeat('y', 200) FROM generate_series(1, 3000) g;
     CREATE INDEX in_ts_id ON in_ts (id) TABLESPACE ts1;
-    CREATE TABLE writes (id serial PRIMARY KEY, at timestamptz DEFAULT now());`, 'app');
+    CREATE TABLE writes (id serial PRIMARY KEY, at timestamptz DEFAULT now());`,
+    'app',
+  );
   await c.exec('CHECKPOINT');
   return c;
 }
@@ -56,7 +61,13 @@ test('PostgreSQL 13: standalone stream backup with a tablespace while rows are w
   let copied = 0;
   try {
     standalone = await backup({
-      repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', standalone: true, jobs: 2, label: 'on 13',
+      repo,
+      clusterName: CLUSTER,
+      cluster: source.connectionSettings(),
+      method: 'stream',
+      standalone: true,
+      jobs: 2,
+      label: 'on 13',
       onProgress: (p) => {
         if (p.phase !== 'copying') return;
         lastTotal = p.bytesTotal;
@@ -71,7 +82,10 @@ test('PostgreSQL 13: standalone stream backup with a tablespace while rows are w
   assert.match(standalone.serverVersion, /^13\./);
   assert.ok(lastTotal && lastTotal > 20_000_000, `the server's size estimate was reported: ${lastTotal}`);
   assert.ok(copied > 20_000_000, `progress counted the bytes: ${copied}`);
-  const oid = await checkStandaloneStreamSnapshot(repo, CLUSTER, standalone, { label: 'on 13', tablespaceDir: join(source.baseDir, 'ts1') });
+  const oid = await checkStandaloneStreamSnapshot(repo, CLUSTER, standalone, {
+    label: 'on 13',
+    tablespaceDir: join(source.baseDir, 'ts1'),
+  });
   // PostgreSQL 15's pg_verifybackup reads a 13 manifest (version 1)
   const tools = await findPgBinDir({ major: 15 });
   const dir = await restoreStreamSnapshot(repo, CLUSTER, standalone.snapshotId, { workDir: f.work.path, oid, toolsBinDir: tools.binDir });
@@ -105,14 +119,23 @@ faultTest('PostgreSQL 13: the walsender terminated mid-copy (between or inside t
   const { source, repo } = f;
   const before = (await repo.listSnapshots(CLUSTER)).length;
   let killed: Promise<unknown> | undefined;
-  await rejectsWithCode(backup({
-    repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream',
-    onProgress: (p) => {
-      if (p.phase === 'copying' && !killed) {
-        killed = source.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgkeep backup' AND backend_type = 'walsender'`);
-      }
-    },
-  }), 'CONNECTION', /BASE_BACKUP|terminat|connection/);
+  await rejectsWithCode(
+    backup({
+      repo,
+      clusterName: CLUSTER,
+      cluster: source.connectionSettings(),
+      method: 'stream',
+      onProgress: (p) => {
+        if (p.phase === 'copying' && !killed) {
+          killed = source.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgkeep backup' AND backend_type = 'walsender'`,
+          );
+        }
+      },
+    }),
+    'CONNECTION',
+    /BASE_BACKUP|terminat|connection/,
+  );
   await killed;
   assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
 });
@@ -124,9 +147,12 @@ faultTest('PostgreSQL 13: a failing archiver ends the wait at the end of BASE_BA
   await source.exec('SELECT pg_reload_conf()');
   try {
     const began = Date.now();
-    await rejectsWithCode(backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', archiveTimeoutMs: 60_000 }),
-      'SERVER_NOT_READY', /WAL archiving is failing.*archive_command failed/s);
-    assert.ok(Date.now() - began < 45_000, 'ended by the archiver\'s failures, not by the timeout');
+    await rejectsWithCode(
+      backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', archiveTimeoutMs: 60_000 }),
+      'SERVER_NOT_READY',
+      /WAL archiving is failing.*archive_command failed/s,
+    );
+    assert.ok(Date.now() - began < 45_000, "ended by the archiver's failures, not by the timeout");
     assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
   } finally {
     await source.exec('ALTER SYSTEM RESET archive_command');
@@ -134,23 +160,35 @@ faultTest('PostgreSQL 13: a failing archiver ends the wait at the end of BASE_BA
   }
 });
 
-faultTest('PostgreSQL 13: a damaged page in a tablespace fails the stream backup (DATA_INTEGRITY); --ignore-checksum-errors (NOVERIFY_CHECKSUMS) takes it', async () => {
-  const { source, repo } = f;
-  const [r] = await source.query<{ p: string }>(`SELECT pg_relation_filepath('in_ts') AS p`, [], 'app');
-  assert.match(r!.p, /^pg_tblspc\//);
-  const before = (await repo.listSnapshots(CLUSTER)).length;
-  await source.stop('fast');
-  const fd = openSync(join(source.dataDir, r!.p), 'r+');
-  const b = Buffer.alloc(16);
-  readSync(fd, b, 0, 16, 5 * 8192 + 3000);
-  writeSync(fd, Buffer.from(b.map((x) => x ^ 0x5a)), 0, 16, 5 * 8192 + 3000);
-  closeSync(fd);
-  await source.start();
-  const e = await rejectsWithCode(backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream' }),
-    'DATA_INTEGRITY', /checksum verification failure/);
-  assert.match(e.hint ?? '', /--ignore-checksum-errors/);
-  assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
-  const ok = await backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', ignoreChecksumErrors: true });
-  assert.equal((await repo.listSnapshots(CLUSTER)).length, before + 1);
-  assert.ok((ok.manifestFilesChecked ?? 0) > 500);
-});
+faultTest(
+  'PostgreSQL 13: a damaged page in a tablespace fails the stream backup (DATA_INTEGRITY); --ignore-checksum-errors (NOVERIFY_CHECKSUMS) takes it',
+  async () => {
+    const { source, repo } = f;
+    const [r] = await source.query<{ p: string }>(`SELECT pg_relation_filepath('in_ts') AS p`, [], 'app');
+    assert.match(r!.p, /^pg_tblspc\//);
+    const before = (await repo.listSnapshots(CLUSTER)).length;
+    await source.stop('fast');
+    const fd = openSync(join(source.dataDir, r!.p), 'r+');
+    const b = Buffer.alloc(16);
+    readSync(fd, b, 0, 16, 5 * 8192 + 3000);
+    writeSync(fd, Buffer.from(b.map((x) => x ^ 0x5a)), 0, 16, 5 * 8192 + 3000);
+    closeSync(fd);
+    await source.start();
+    const e = await rejectsWithCode(
+      backup({ repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream' }),
+      'DATA_INTEGRITY',
+      /checksum verification failure/,
+    );
+    assert.match(e.hint ?? '', /--ignore-checksum-errors/);
+    assert.equal((await repo.listSnapshots(CLUSTER)).length, before, 'nothing published');
+    const ok = await backup({
+      repo,
+      clusterName: CLUSTER,
+      cluster: source.connectionSettings(),
+      method: 'stream',
+      ignoreChecksumErrors: true,
+    });
+    assert.equal((await repo.listSnapshots(CLUSTER)).length, before + 1);
+    assert.ok((ok.manifestFilesChecked ?? 0) > 500);
+  },
+);

@@ -33,7 +33,11 @@ export class WalCollector {
   /** Owner given to the stored WAL files (the server's, learnt from the base backup's files). */
   owner: Pick<FileEntry, 'uid' | 'gid' | 'owner' | 'group'> = {};
 
-  constructor(private readonly writer: SnapshotWriter, private readonly segSize: number, private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly writer: SnapshotWriter,
+    private readonly segSize: number,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** Connect and reserve WAL (call before BASE_BACKUP). Returns false when no slot could be created. */
   async prepare(settings: ClusterSettings): Promise<boolean> {
@@ -54,11 +58,24 @@ export class WalCollector {
     this.timeline = timeline;
     if (timeline > 1) {
       const h = await rc.timelineHistory(timeline);
-      await this.writer.addFile({ path: `pg_wal/${historyFileName(timeline)}`, type: 'file', mode: 0o600, size: h.content.length, mtimeMs: Date.now(), ...this.owner }, h.content);
+      await this.writer.addFile(
+        {
+          path: `pg_wal/${historyFileName(timeline)}`,
+          type: 'file',
+          mode: 0o600,
+          size: h.content.length,
+          mtimeMs: Date.now(),
+          ...this.owner,
+        },
+        h.content,
+      );
     }
     this.segStart = segmentFloor(startLsn, this.segSize);
     this.stream = await rc.startReplication({
-      ...(this.slotName ? { slot: this.slotName } : {}), startLsn: this.segStart, timeline, signal: this.signal,
+      ...(this.slotName ? { slot: this.slotName } : {}),
+      startLsn: this.segStart,
+      timeline,
+      signal: this.signal,
     });
     this.loop = this.receive().catch((e) => {
       this.failure = e;
@@ -97,7 +114,10 @@ export class WalCollector {
   private async flushSegment(): Promise<void> {
     const seg = this.seg!;
     const name = walFileNameForLsn(this.timeline, this.segStart, this.segSize);
-    await this.writer.addFile({ path: `pg_wal/${name}`, type: 'file', mode: 0o600, size: seg.length, mtimeMs: Date.now(), ...this.owner }, seg);
+    await this.writer.addFile(
+      { path: `pg_wal/${name}`, type: 'file', mode: 0o600, size: seg.length, mtimeMs: Date.now(), ...this.owner },
+      seg,
+    );
     this.stored++;
     this.segStart += BigInt(this.segSize);
     this.seg = undefined;

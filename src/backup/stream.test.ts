@@ -19,14 +19,23 @@ test('stream --standalone while pgbench writes: manifest checked, restores with 
   await sleep(1000);
   let lastTotal: number | undefined;
   standalone = await backup({
-    repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'stream', standalone: true, jobs: 2, label: 'streamed',
+    repo,
+    clusterName: CLUSTER,
+    cluster: source.connectionSettings(),
+    method: 'stream',
+    standalone: true,
+    jobs: 2,
+    label: 'streamed',
     onProgress: (p) => {
       if (p.phase === 'copying') lastTotal = p.bytesTotal;
     },
   });
   await workload;
-  assert.ok(lastTotal && lastTotal > 10_000_000, 'the server\'s size estimate was reported');
-  const oid = await checkStandaloneStreamSnapshot(repo, CLUSTER, standalone, { label: 'streamed', tablespaceDir: join(source.baseDir, 'ts1') });
+  assert.ok(lastTotal && lastTotal > 10_000_000, "the server's size estimate was reported");
+  const oid = await checkStandaloneStreamSnapshot(repo, CLUSTER, standalone, {
+    label: 'streamed',
+    tablespaceDir: join(source.baseDir, 'ts1'),
+  });
   const dir = await restoreStreamSnapshot(repo, CLUSTER, standalone.snapshotId, { workDir: f.work.path, oid, toolsBinDir: source.binDir });
   const started = await LocalCluster.attach(dir);
   try {
@@ -58,7 +67,10 @@ test('a second stream backup after a small change stores a small fraction of the
   const v = await verifyBackup(repo, CLUSTER, 'latest');
   // Every blob reads back; this source archives no WAL, so verify says the WAL the backup needs
   // to become consistent is not in the archive (and names it).
-  assert.deepEqual(v.problems.filter((p) => !p.path.startsWith('WAL archive ')), []);
+  assert.deepEqual(
+    v.problems.filter((p) => !p.path.startsWith('WAL archive ')),
+    [],
+  );
   assert.equal(v.archivedWal?.ok, 0);
   assert.ok(v.problems.length >= 1 && v.problems.every((p) => /is not in the WAL archive/.test(p.problem)), JSON.stringify(v.problems));
 });

@@ -18,7 +18,9 @@ export function checkSupportedVersion(serverVersion: string, serverVersionNum: n
     });
   }
   if (major > NEWEST_TESTED_MAJOR) {
-    warn(`PostgreSQL ${serverVersion} is newer than the newest major pgkeep is tested with (${NEWEST_TESTED_MAJOR}): ` +
-      'check the backup with "pgkeep verify" and a test restore');
+    warn(
+      `PostgreSQL ${serverVersion} is newer than the newest major pgkeep is tested with (${NEWEST_TESTED_MAJOR}): ` +
+        'check the backup with "pgkeep verify" and a test restore',
+    );
   }
 }

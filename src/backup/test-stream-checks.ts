@@ -16,7 +16,12 @@ import { resolveSnapshot } from '../holdings/index.js';
  * The server's manifest was checked and kept, the label, one tablespace (its map, its link to
  * `tablespaceDir`), the WAL from start to end; verify finds nothing. Returns the tablespace's oid.
  */
-export async function checkStandaloneStreamSnapshot(repo: Repository, cluster: string, r: BackupResult, o: { label: string; tablespaceDir: string }): Promise<string> {
+export async function checkStandaloneStreamSnapshot(
+  repo: Repository,
+  cluster: string,
+  r: BackupResult,
+  o: { label: string; tablespaceDir: string },
+): Promise<string> {
   assert.equal(r.method, 'stream');
   assert.ok(r.walSegments >= 1);
   assert.ok((r.manifestFilesChecked ?? 0) > 500, `files checked against backup_manifest: ${r.manifestFilesChecked}`);
@@ -43,16 +48,34 @@ export async function checkStandaloneStreamSnapshot(repo: Repository, cluster: s
  * pg_verifybackup -n from `toolsBinDir` (it runs as the server's OS user; -n: no WAL parsing).
  * Returns the restored data directory.
  */
-export async function restoreStreamSnapshot(repo: Repository, cluster: string, id: string, o: { workDir: string; oid: string; toolsBinDir: string }): Promise<string> {
+export async function restoreStreamSnapshot(
+  repo: Repository,
+  cluster: string,
+  id: string,
+  o: { workDir: string; oid: string; toolsBinDir: string },
+): Promise<string> {
   const dir = join(o.workDir, 'restored');
   await restore({
-    repo, cluster, id, to: dir, sync: false,
+    repo,
+    cluster,
+    id,
+    to: dir,
+    sync: false,
     tablespaceMap: [{ from: o.oid, to: join(o.workDir, 'restored-ts') }],
     access: { repo: join(o.workDir, 'repo'), cluster },
   });
   ensureTraversable(dir);
   // the restore rewrote tablespace_map for the new location and wrote the recovery settings
-  const verify = await runProgram(pgToolPath(o.toolsBinDir, 'pg_verifybackup'), ['-n', '-i', 'tablespace_map', '-i', 'recovery.signal', '-i', 'postgresql.auto.conf', dir]);
+  const verify = await runProgram(pgToolPath(o.toolsBinDir, 'pg_verifybackup'), [
+    '-n',
+    '-i',
+    'tablespace_map',
+    '-i',
+    'recovery.signal',
+    '-i',
+    'postgresql.auto.conf',
+    dir,
+  ]);
   assert.equal(verify.code, 0, verify.stderr + verify.stdout);
   return dir;
 }

@@ -42,7 +42,10 @@ export async function addTablespace(cluster: LocalCluster, name: string): Promis
  * For one test file: a source cluster (made by `make`, started) and a POSIX repository in a temp
  * directory, created in before() and removed in after(). Read the fields inside the tests.
  */
-export function sourceAndRepo(prefix: string, make: () => Promise<LocalCluster>): { source: LocalCluster; repo: Repository; work: { path: string } } {
+export function sourceAndRepo(
+  prefix: string,
+  make: () => Promise<LocalCluster>,
+): { source: LocalCluster; repo: Repository; work: { path: string } } {
   const f = {} as { source: LocalCluster; repo: Repository; work: { path: string; remove(): Promise<void> } };
   before(async () => {
     f.work = await tempDir(prefix);
@@ -64,21 +67,27 @@ export async function createSourceCluster(opts: { scale?: number; dataChecksums?
     await addTablespace(cluster, 'ts1');
     await cluster.exec('CREATE DATABASE app');
     await cluster.exec('CREATE DATABASE shop');
-    await cluster.exec(`
+    await cluster.exec(
+      `
       CREATE TABLE small (id int PRIMARY KEY, note text);
       INSERT INTO small SELECT g, 'row ' || g FROM generate_series(1, 500) g;
       CREATE TABLE big (id int PRIMARY KEY, payload text);
       INSERT INTO big SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(1, 40000) g;
       CREATE UNLOGGED TABLE scratch (id int);
-      INSERT INTO scratch SELECT generate_series(1, 1000);`, 'app');
-    await cluster.exec(`
+      INSERT INTO scratch SELECT generate_series(1, 1000);`,
+      'app',
+    );
+    await cluster.exec(
+      `
       CREATE TABLE orders (id int PRIMARY KEY, customer text, amount numeric);
       INSERT INTO orders SELECT g, 'c' || (g % 97), g * 1.5 FROM generate_series(1, 5000) g;
       CREATE TABLE in_ts (id int, payload text) TABLESPACE ts1;
       INSERT INTO in_ts SELECT g, repeat('y', 200) FROM generate_series(1, 3000) g;
       CREATE INDEX in_ts_id ON in_ts (id) TABLESPACE ts1;
       CREATE UNLOGGED TABLE sessions (id int, data text);
-      INSERT INTO sessions SELECT g, 's' FROM generate_series(1, 100) g;`, 'shop');
+      INSERT INTO sessions SELECT g, 's' FROM generate_series(1, 100) g;`,
+      'shop',
+    );
     await pgbench(cluster, ['-i', '-q', '-s', String(opts.scale ?? 2)], 'app');
     await cluster.exec('CHECKPOINT');
   } catch (e) {
@@ -88,11 +97,12 @@ export async function createSourceCluster(opts: { scale?: number; dataChecksums?
   return cluster;
 }
 
-
 export async function pgbench(cluster: LocalCluster, args: string[], database: string, signal?: AbortSignal): Promise<string> {
-  const r = await runProgram(pgToolPath(cluster.binDir, 'pgbench'),
+  const r = await runProgram(
+    pgToolPath(cluster.binDir, 'pgbench'),
     ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', cluster.superuser, ...args, database],
-    { asServerUser: false, ...(signal ? { signal } : {}) });
+    { asServerUser: false, ...(signal ? { signal } : {}) },
+  );
   if (r.code !== 0) throw new Error(`pgbench ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   return r.stdout;
 }
@@ -103,7 +113,10 @@ export async function tableChecksums(cluster: LocalCluster, tables: Record<strin
   for (const [db, names] of Object.entries(tables)) {
     for (const t of names) {
       const [r] = await cluster.query<{ h: string; n: string }>(
-        `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::text AS n FROM ${t} x`, [], db);
+        `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::text AS n FROM ${t} x`,
+        [],
+        db,
+      );
       out[`${db}.${t}`] = `${r!.n}:${r!.h}`;
     }
   }
@@ -111,21 +124,29 @@ export async function tableChecksums(cluster: LocalCluster, tables: Record<strin
 }
 
 /** pgbench's invariant: every transaction adds the same delta to an account, teller, branch and history row. */
-export async function pgbenchBalances(cluster: LocalCluster): Promise<{ accounts: string; branches: string; tellers: string; history: string; accountRows: string }> {
-  const [r] = await cluster.query(`
+export async function pgbenchBalances(
+  cluster: LocalCluster,
+): Promise<{ accounts: string; branches: string; tellers: string; history: string; accountRows: string }> {
+  const [r] = await cluster.query(
+    `
     SELECT (SELECT sum(abalance)::text FROM pgbench_accounts) AS accounts,
            (SELECT sum(bbalance)::text FROM pgbench_branches) AS branches,
            (SELECT sum(tbalance)::text FROM pgbench_tellers) AS tellers,
            (SELECT coalesce(sum(delta), 0)::text FROM pgbench_history) AS history,
-           (SELECT count(*)::text FROM pgbench_accounts) AS "accountRows"`, [], 'app');
+           (SELECT count(*)::text FROM pgbench_accounts) AS "accountRows"`,
+    [],
+    'app',
+  );
   return r;
 }
 
 /** pg_amcheck on every database (heap and btree checks); returns its output, throws on findings. */
 export async function amcheck(cluster: LocalCluster): Promise<string> {
-  const r = await runProgram(pgToolPath(cluster.binDir, 'pg_amcheck'),
+  const r = await runProgram(
+    pgToolPath(cluster.binDir, 'pg_amcheck'),
     ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', cluster.superuser, '--all', '--install-missing', '--heapallindexed'],
-    { asServerUser: false });
+    { asServerUser: false },
+  );
   if (r.code !== 0) throw new Error(`pg_amcheck found problems (exit ${r.code}): ${(r.stdout + r.stderr).slice(-3000)}`);
   return r.stdout;
 }

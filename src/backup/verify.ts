@@ -59,7 +59,15 @@ async function verifyUnlocked(repo: Repository, cluster: string, id: string, opt
   const records: FileRecord[] = [];
   for await (const r of snap.files()) records.push(r);
   const report: VerifyReport = {
-    cluster, id: snap.id, kind: snap.kind, ok: true, files: records.length, bytes: 0, chunks: 0, problems: [], seconds: 0,
+    cluster,
+    id: snap.id,
+    kind: snap.kind,
+    ok: true,
+    files: records.length,
+    bytes: 0,
+    chunks: 0,
+    problems: [],
+    seconds: 0,
   };
   const stored = await readEverything(repo, snap, records, report, opts);
   if (snap.kind === 'physical') await checkPhysical(repo, snap, records, stored, report);
@@ -68,8 +76,13 @@ async function verifyUnlocked(repo: Repository, cluster: string, id: string, opt
   return report;
 }
 
-async function readEverything(repo: Repository, snap: Snapshot, records: FileRecord[], report: VerifyReport,
-  opts: VerifyOptions): Promise<Map<string, StoredFileFacts>> {
+async function readEverything(
+  repo: Repository,
+  snap: Snapshot,
+  records: FileRecord[],
+  report: VerifyReport,
+  opts: VerifyOptions,
+): Promise<Map<string, StoredFileFacts>> {
   const stored = new Map<string, StoredFileFacts>();
   const files = records.filter((r) => r.type === 'file');
   const bytesTotal = files.reduce((n, r) => n + r.size, 0);
@@ -98,7 +111,8 @@ async function readEverything(repo: Repository, snap: Snapshot, records: FileRec
       report.chunks += r.chunks.length;
       const sha = hash.digest('hex');
       if (size !== r.size) report.problems.push({ path: r.path, problem: `read ${size} bytes, the snapshot lists ${r.size}` });
-      else if (r.sha256 && r.sha256 !== sha) report.problems.push({ path: r.path, problem: `SHA-256 ${sha} differs from the recorded ${r.sha256}` });
+      else if (r.sha256 && r.sha256 !== sha)
+        report.problems.push({ path: r.path, problem: `SHA-256 ${sha} differs from the recorded ${r.sha256}` });
       stored.set(r.path, { size, sha256hex: sha });
     }
   };
@@ -106,8 +120,13 @@ async function readEverything(repo: Repository, snap: Snapshot, records: FileRec
   return stored;
 }
 
-async function checkPhysical(repo: Repository, snap: Snapshot, records: FileRecord[], stored: Map<string, StoredFileFacts>,
-  report: VerifyReport): Promise<void> {
+async function checkPhysical(
+  repo: Repository,
+  snap: Snapshot,
+  records: FileRecord[],
+  stored: Map<string, StoredFileFacts>,
+  report: VerifyReport,
+): Promise<void> {
   const meta = readPhysicalMeta(snap);
   const byPath = new Map(records.map((r) => [r.path, r]));
   if (meta.method !== 'cold' && !byPath.has('backup_label')) {
@@ -121,7 +140,7 @@ async function checkPhysical(repo: Repository, snap: Snapshot, records: FileReco
   if (meta.serverManifest) {
     const rec = byPath.get('backup_manifest');
     if (!rec) {
-      report.problems.push({ path: 'backup_manifest', problem: 'the server\'s backup_manifest is missing' });
+      report.problems.push({ path: 'backup_manifest', problem: "the server's backup_manifest is missing" });
     } else if (stored.has('backup_manifest')) {
       const chunks: Buffer[] = [];
       try {
@@ -131,7 +150,8 @@ async function checkPhysical(repo: Repository, snap: Snapshot, records: FileReco
         report.manifestFilesChecked = v.checked;
         for (const p of v.missing) report.problems.push({ path: p, problem: 'listed in backup_manifest but not stored' });
         for (const p of v.extra) report.problems.push({ path: p, problem: 'stored but not listed in backup_manifest' });
-        for (const m of v.sizeMismatches) report.problems.push({ path: m.path, problem: `size ${m.actual}, backup_manifest says ${m.expected}` });
+        for (const m of v.sizeMismatches)
+          report.problems.push({ path: m.path, problem: `size ${m.actual}, backup_manifest says ${m.expected}` });
         for (const m of v.checksumMismatches) report.problems.push({ path: m.path, problem: `SHA-256 differs from backup_manifest's` });
       } catch (e) {
         report.problems.push({ path: 'backup_manifest', problem: (e as Error).message });

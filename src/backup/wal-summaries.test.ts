@@ -37,7 +37,8 @@ before(async () => {
   await source.start();
   await addTablespace(source, 'ts1');
   await source.exec('CREATE DATABASE app');
-  await source.exec(`
+  await source.exec(
+    `
     CREATE TABLE keep (id int PRIMARY KEY, payload text);
     INSERT INTO keep SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 8000) g;
     CREATE TABLE upd (id int PRIMARY KEY, n int, payload text) WITH (fillfactor = 90);
@@ -51,7 +52,9 @@ before(async () => {
     CREATE TABLE in_ts (id int, payload text) TABLESPACE ts1;
     INSERT INTO in_ts SELECT g, repeat('y', 200) FROM generate_series(1, 3000) g;
     CREATE UNLOGGED TABLE scratch (id int);
-    INSERT INTO scratch SELECT generate_series(1, 1000);`, 'app');
+    INSERT INTO scratch SELECT generate_series(1, 1000);`,
+    'app',
+  );
   await source.exec('VACUUM (ANALYZE)', 'app');
 });
 
@@ -61,9 +64,16 @@ after(async () => {
   await work?.remove();
 });
 
-const local = (extra: Partial<BackupOptions> = {}): Promise<BackupResult> => backup({
-  repo, clusterName: CLUSTER, cluster: source.connectionSettings(), method: 'local', standalone: true, jobs: 2, ...extra,
-});
+const local = (extra: Partial<BackupOptions> = {}): Promise<BackupResult> =>
+  backup({
+    repo,
+    clusterName: CLUSTER,
+    cluster: source.connectionSettings(),
+    method: 'local',
+    standalone: true,
+    jobs: 2,
+    ...extra,
+  });
 
 async function records(id: string): Promise<Map<string, FileRecord>> {
   const snap = await repo.readSnapshot(CLUSTER, id);
@@ -86,7 +96,8 @@ test('the first backup reads every file (no previous backup) and says why', asyn
 });
 
 test('after updates, inserts into a new table, TRUNCATE, DROP and VACUUM: unchanged files are skipped, changed ones read only where blocks changed, and the snapshot equals a full read', async () => {
-  await source.exec(`
+  await source.exec(
+    `
     UPDATE upd SET n = n + 1 WHERE id BETWEEN 9000 AND 9100;
     CREATE TABLE newt (id int, payload text);
     INSERT INTO newt SELECT g, md5(g::text) FROM generate_series(1, 2000) g;
@@ -94,13 +105,18 @@ test('after updates, inserts into a new table, TRUNCATE, DROP and VACUUM: unchan
     INSERT INTO trunc VALUES (1, 'after truncate');
     DROP TABLE dropme;
     DELETE FROM vac WHERE id % 10 = 0;
-    INSERT INTO in_ts SELECT g, 'z' FROM generate_series(3001, 3010) g;`, 'app');
+    INSERT INTO in_ts SELECT g, 'z' FROM generate_series(3001, 3010) g;`,
+    'app',
+  );
   await source.exec('VACUUM vac', 'app');
   // hint bits and visibility set now, so that nothing changes between the two backups below
   await source.exec('VACUUM', 'app');
   await source.exec('CHECKPOINT');
   const [paths] = await source.query<{ upd: string; keep: string }>(
-    "SELECT pg_relation_filepath('upd') AS upd, pg_relation_filepath('keep') AS keep", [], 'app');
+    "SELECT pg_relation_filepath('upd') AS upd, pg_relation_filepath('keep') AS keep",
+    [],
+    'app',
+  );
   const { upd, keep } = paths!;
 
   const notes: string[] = [];
@@ -142,7 +158,11 @@ test('the backup taken from the summaries verifies, restores and starts with the
   const expected = await tableChecksums(source, TABLES);
   const dir = join(work.path, 'restored');
   await restore({
-    repo, cluster: CLUSTER, id: second.snapshotId, to: dir, sync: false,
+    repo,
+    cluster: CLUSTER,
+    id: second.snapshotId,
+    to: dir,
+    sync: false,
     tablespaceMap: [{ from: join(source.baseDir, 'ts1'), to: join(work.path, 'restored-ts') }],
     access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
   });
@@ -158,8 +178,25 @@ test('the backup taken from the summaries verifies, restores and starts with the
 });
 
 test('the CLI says which way it read: --no-wal-summaries, then from the summaries', async () => {
-  const cli = (...args: string[]) => runCli(['--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--pgdata', source.dataDir,
-    '-d', source.connectionString(), 'backup', '--method', 'local', '--standalone', ...args], { env: { ...process.env, HOME: work.path } });
+  const cli = (...args: string[]) =>
+    runCli(
+      [
+        '--repo',
+        join(work.path, 'repo'),
+        '--cluster',
+        CLUSTER,
+        '--pgdata',
+        source.dataDir,
+        '-d',
+        source.connectionString(),
+        'backup',
+        '--method',
+        'local',
+        '--standalone',
+        ...args,
+      ],
+      { env: { ...process.env, HOME: work.path } },
+    );
   const off = await cli('--no-wal-summaries');
   assert.equal(off.code, 0, off.stderr);
   assert.match(off.stderr, /^pgkeep: full read: WAL summaries disabled \(--no-wal-summaries\)$/m);
@@ -167,7 +204,10 @@ test('the CLI says which way it read: --no-wal-summaries, then from the summarie
   await source.exec('UPDATE upd SET n = n + 1 WHERE id = 7', 'app');
   const on = await cli();
   assert.equal(on.code, 0, on.stderr);
-  assert.match(on.stderr, /^pgkeep: incremental from WAL summaries \S+\.\.\S+: \d+ of \d+ files skipped, \d+ read only where blocks changed$/m);
+  assert.match(
+    on.stderr,
+    /^pgkeep: incremental from WAL summaries \S+\.\.\S+: \d+ of \d+ files skipped, \d+ read only where blocks changed$/m,
+  );
   assert.match(on.stdout, /^ {2}read: {6}.* read; WAL summaries /m);
 });
 
@@ -188,7 +228,9 @@ faultTest('WAL summaries missing for part of the range: the backup reads every f
   // then remove the first summary after the last backup's start
   const dir = join(source.dataDir, 'pg_wal', 'summaries');
   // summary files are named TLI, start LSN, end LSN (8 hex digits for each half)
-  const names = readdirSync(dir).filter((n) => n.endsWith('.summary')).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith('.summary'))
+    .sort();
   const { manifests } = await repo.readSnapshots(CLUSTER);
   const lastStart = (manifests.at(-1)!.meta as { startLsn: string }).startLsn;
   const later = names.filter((n) => BigInt(`0x${n.slice(8, 24)}`) >= parseLsn(lastStart));
@@ -211,25 +253,43 @@ test('summarize_wal off: full read, and why', async () => {
   assert.deepEqual(b.incrementalRead, { method: 'full-read', reason: 'summarize_wal is off on the server' });
 });
 
-faultTest('the backup\'s session terminated before the WAL summaries are read: CONNECTION at once, not a full read first', async () => {
+faultTest("the backup's session terminated before the WAL summaries are read: CONNECTION at once, not a full read first", async () => {
   const psql = '/usr/lib/postgresql/15/bin/psql'; // the embedded 17 has no client tools; 15's psql talks to 17
   const before = (await repo.readSnapshots(CLUSTER)).manifests.length;
   let killed = false;
-  await assert.rejects(local({
-    onProgress: (p) => {
-      if (p.phase !== 'copying' || killed) return;
-      killed = true;
-      // synchronously, so the session is gone before the copy step asks for the summaries
-      const r = spawnSync(psql, ['-h', source.socketDir, '-p', String(source.port), '-U', source.superuser, '-X', '-At', '-c',
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pgkeep backup'", 'postgres'], { encoding: 'utf8' });
-      assert.equal(r.stdout.trim(), '1', r.stderr);
+  await assert.rejects(
+    local({
+      onProgress: (p) => {
+        if (p.phase !== 'copying' || killed) return;
+        killed = true;
+        // synchronously, so the session is gone before the copy step asks for the summaries
+        const r = spawnSync(
+          psql,
+          [
+            '-h',
+            source.socketDir,
+            '-p',
+            String(source.port),
+            '-U',
+            source.superuser,
+            '-X',
+            '-At',
+            '-c',
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pgkeep backup'",
+            'postgres',
+          ],
+          { encoding: 'utf8' },
+        );
+        assert.equal(r.stdout.trim(), '1', r.stderr);
+      },
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof PgkeepError, String(e));
+      assert.equal(e.code, 'CONNECTION', e.message);
+      assert.match(e.message, /reading the WAL summaries/);
+      return true;
     },
-  }), (e: unknown) => {
-    assert.ok(e instanceof PgkeepError, String(e));
-    assert.equal(e.code, 'CONNECTION', e.message);
-    assert.match(e.message, /reading the WAL summaries/);
-    return true;
-  });
+  );
   assert.ok(killed);
   assert.equal((await repo.readSnapshots(CLUSTER)).manifests.length, before, 'nothing published');
 });

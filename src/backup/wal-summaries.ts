@@ -70,8 +70,10 @@ export async function walChangesSincePrevious(client: pg.Client, i: WalChangesIn
   const prev = previousStart(i.previous, i.major);
   if (typeof prev === 'string') return no(prev);
   if (prev.timeline !== i.start.timeline) return no(`the previous backup is on timeline ${prev.timeline}, this one on ${i.start.timeline}`);
-  if (prev.lsn > i.start.startLsn) return no(`the previous backup started at ${formatLsn(prev.lsn)}, after this one (${formatLsn(i.start.startLsn)})`);
-  if (i.chunkSize % i.blockSize !== 0) return no(`the repository's chunk size (${i.chunkSize}) is not a multiple of the block size (${i.blockSize})`);
+  if (prev.lsn > i.start.startLsn)
+    return no(`the previous backup started at ${formatLsn(prev.lsn)}, after this one (${formatLsn(i.start.startLsn)})`);
+  if (i.chunkSize % i.blockSize !== 0)
+    return no(`the repository's chunk size (${i.chunkSize}) is not a multiple of the block size (${i.blockSize})`);
 
   const reached = await waitForSummarizer(client, i.start, i.waitMs ?? DEFAULT_WAIT_MS, i.signal);
   if (reached !== true) return no(reached);
@@ -79,16 +81,24 @@ export async function walChangesSincePrevious(client: pg.Client, i: WalChangesIn
   const { rows } = await client.query(
     `SELECT start_lsn::text AS start, end_lsn::text AS end FROM pg_available_wal_summaries()
       WHERE tli = $1 AND end_lsn > $2::pg_lsn AND start_lsn < $3::pg_lsn ORDER BY start_lsn`,
-    [i.start.timeline, formatLsn(prev.lsn), formatLsn(i.start.startLsn)]);
+    [i.start.timeline, formatLsn(prev.lsn), formatLsn(i.start.startLsn)],
+  );
   const ranges = rows.map((r) => ({ start: parseLsn(r.start), end: parseLsn(r.end) }));
   const gap = firstGap(ranges, prev.lsn, i.start.startLsn);
   if (gap) {
-    return no(`the WAL summaries do not cover ${formatLsn(gap.from)}..${formatLsn(gap.to)} on timeline ${i.start.timeline} ` +
-      '(summarize_wal was off for a while, or older summaries were removed: see wal_summary_keep_time)');
+    return no(
+      `the WAL summaries do not cover ${formatLsn(gap.from)}..${formatLsn(gap.to)} on timeline ${i.start.timeline} ` +
+        '(summarize_wal was off for a while, or older summaries were removed: see wal_summary_keep_time)',
+    );
   }
   const changes: WalChanges = {
-    groupBlocks: i.chunkSize / i.blockSize, forks: new Map(), recreatedDatabases: new Set(),
-    from: formatLsn(prev.lsn), to: formatLsn(i.start.startLsn), timeline: i.start.timeline, summaries: ranges.length,
+    groupBlocks: i.chunkSize / i.blockSize,
+    forks: new Map(),
+    recreatedDatabases: new Set(),
+    from: formatLsn(prev.lsn),
+    to: formatLsn(i.start.startLsn),
+    timeline: i.start.timeline,
+    summaries: ranges.length,
   };
   for (const r of ranges) {
     i.signal?.throwIfAborted();
@@ -102,8 +112,10 @@ export async function walChangesSincePrevious(client: pg.Client, i: WalChangesIn
 function previousStart(m: SnapshotManifest | undefined, major: number): { lsn: bigint; timeline: number } | string {
   if (!m) return 'no previous backup of this cluster';
   const meta = m.meta as { method?: string; startLsn?: string; timeline?: number; serverVersionNum?: number };
-  if (meta.method !== 'local' && meta.method !== 'stream') return `the previous backup (${m.id}) is a ${meta.method ?? 'unknown'} backup, not a hot one`;
-  if (Math.floor((meta.serverVersionNum ?? 0) / 10000) !== major) return `the previous backup (${m.id}) is of another PostgreSQL major version`;
+  if (meta.method !== 'local' && meta.method !== 'stream')
+    return `the previous backup (${m.id}) is a ${meta.method ?? 'unknown'} backup, not a hot one`;
+  if (Math.floor((meta.serverVersionNum ?? 0) / 10000) !== major)
+    return `the previous backup (${m.id}) is of another PostgreSQL major version`;
   if (typeof meta.startLsn !== 'string' || typeof meta.timeline !== 'number') return `the previous backup (${m.id}) recorded no start LSN`;
   return { lsn: parseLsn(meta.startLsn), timeline: meta.timeline };
 }
@@ -112,13 +124,17 @@ function previousStart(m: SnapshotManifest | undefined, major: number): { lsn: b
 async function waitForSummarizer(client: pg.Client, start: StartInfo, waitMs: number, signal?: AbortSignal): Promise<true | string> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const { rows } = await client.query('SELECT summarized_tli::int AS tli, summarized_lsn::text AS lsn FROM pg_get_wal_summarizer_state()');
+    const { rows } = await client.query(
+      'SELECT summarized_tli::int AS tli, summarized_lsn::text AS lsn FROM pg_get_wal_summarizer_state()',
+    );
     const tli = Number(rows[0].tli);
     const lsn = parseLsn(rows[0].lsn);
     if (tli > start.timeline || (tli === start.timeline && lsn >= start.startLsn)) return true;
     if (Date.now() >= deadline) {
-      return `the WAL summarizer has not reached this backup's start ${formatLsn(start.startLsn)} after ${Math.round(waitMs / 1000)} s ` +
-        `(it is at ${formatLsn(lsn)} on timeline ${tli})`;
+      return (
+        `the WAL summarizer has not reached this backup's start ${formatLsn(start.startLsn)} after ${Math.round(waitMs / 1000)} s ` +
+        `(it is at ${formatLsn(lsn)} on timeline ${tli})`
+      );
     }
     signal?.throwIfAborted();
     await sleep(200, undefined, { signal });
@@ -126,7 +142,11 @@ async function waitForSummarizer(client: pg.Client, start: StartInfo, waitMs: nu
 }
 
 /** The first part of [from, to) no summary covers, if any (ranges sorted by start). */
-export function firstGap(ranges: readonly { start: bigint; end: bigint }[], from: bigint, to: bigint): { from: bigint; to: bigint } | undefined {
+export function firstGap(
+  ranges: readonly { start: bigint; end: bigint }[],
+  from: bigint,
+  to: bigint,
+): { from: bigint; to: bigint } | undefined {
   let at = from;
   for (const r of ranges) {
     if (at >= to) break;
@@ -144,7 +164,8 @@ async function readSummary(client: pg.Client, timeline: number, r: { start: bigi
             array_agg(DISTINCT relblocknumber / $4) FILTER (WHERE NOT is_limit_block)::text[] AS groups
        FROM pg_wal_summary_contents($1, $2::pg_lsn, $3::pg_lsn)
       GROUP BY 1, 2, 3, 4`,
-    [timeline, formatLsn(r.start), formatLsn(r.end), changes.groupBlocks]);
+    [timeline, formatLsn(r.start), formatLsn(r.end), changes.groupBlocks],
+  );
   for (const row of rows) {
     if (row.rel === '0') {
       changes.recreatedDatabases.add(`${row.spc}/${row.db}`);

@@ -32,7 +32,11 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 function pgkeep(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? work, env: cleanEnv(opts.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? work,
+      env: cleanEnv(opts.env ?? {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -66,8 +70,18 @@ test('--version prints the package version', async () => {
 test('--help lists the global options and points at the exit codes', async () => {
   const r = await pgkeep(['--help']);
   assert.equal(r.code, 0, r.stderr);
-  for (const opt of ['--config <file>', '--cluster <name>', '--repo <path-or-url>', '--pgdata <dir>', '-d, --connection <conninfo>',
-    '--json', '--log-level <level>', '--passphrase-file <file>', '--version', '--help']) {
+  for (const opt of [
+    '--config <file>',
+    '--cluster <name>',
+    '--repo <path-or-url>',
+    '--pgdata <dir>',
+    '-d, --connection <conninfo>',
+    '--json',
+    '--log-level <level>',
+    '--passphrase-file <file>',
+    '--version',
+    '--help',
+  ]) {
     assert.ok(r.stdout.includes(opt), `--help mentions ${opt}`);
   }
   assert.match(r.stdout, /Examples:/);
@@ -134,7 +148,9 @@ test('a bad config file exits 3 naming the key and the file', async () => {
 });
 
 test('config precedence through the CLI: flag > environment > file', async () => {
-  const file = writeConfig('prec.toml', `
+  const file = writeConfig(
+    'prec.toml',
+    `
 [repo]
 path = "/from/file"
 compression = "zstd:3"
@@ -143,7 +159,8 @@ connection = "host=/file/socket user=fileuser"
 pgdata = "/file/pgdata"
 [cluster.other]
 pgdata = "/other/pgdata"
-`);
+`,
+  );
   const fileOnly = await showJson(['--config', file]);
   assert.equal(fileOnly.file, file);
   assert.equal(fileOnly.repo.path, '/from/file');
@@ -159,7 +176,10 @@ pgdata = "/other/pgdata"
   assert.equal(fromEnv.connection.setting, 'host=/env/socket user=envuser');
   assert.equal(fromEnv.repo.compression, 'zstd:3', 'keys the environment does not set still come from the file');
 
-  const fromFlags = await showJson(['--config', file, '--repo', '/from/flag', '--pgdata', '/flag/pgdata', '-d', 'postgresql://flaguser@flaghost:6000/db'], env);
+  const fromFlags = await showJson(
+    ['--config', file, '--repo', '/from/flag', '--pgdata', '/flag/pgdata', '-d', 'postgresql://flaguser@flaghost:6000/db'],
+    env,
+  );
   assert.equal(fromFlags.repo.path, '/from/flag');
   assert.equal(fromFlags.pgdata, '/flag/pgdata');
   assert.equal(fromFlags.connection.resolved, 'host=flaghost port=6000 user=flaguser dbname=db');
@@ -195,10 +215,13 @@ test('libpq environment variables fill what the connection setting leaves out', 
 });
 
 test('passwords and passphrases never appear in the output', async () => {
-  const file = writeConfig('secret.toml', `
+  const file = writeConfig(
+    'secret.toml',
+    `
 [cluster.main]
 connection = "postgresql://alice:s3cretPW@db.example.com/app?sslmode=require"
-`);
+`,
+  );
   const env = { PGKEEP_PASSPHRASE: 'pass-phrase-xyz' };
   const text = await pgkeep(['--config', file, 'config', 'show'], { env });
   const json = await pgkeep(['--json', '--config', file, 'config', 'show'], { env });

@@ -10,8 +10,14 @@ import type { GlobalFlags } from '../config/types.js';
 import { isAcknowledged, pushSpoolPlace } from '../wal/async-push/acks.js';
 
 const VALUE_FLAGS: Record<string, keyof GlobalFlags> = {
-  '--config': 'config', '--cluster': 'cluster', '--repo': 'repo', '--pgdata': 'pgdata', '-d': 'connection',
-  '--connection': 'connection', '--passphrase-file': 'passphraseFile', '--log-level': 'logLevel',
+  '--config': 'config',
+  '--cluster': 'cluster',
+  '--repo': 'repo',
+  '--pgdata': 'pgdata',
+  '-d': 'connection',
+  '--connection': 'connection',
+  '--passphrase-file': 'passphraseFile',
+  '--log-level': 'logLevel',
 };
 
 /** True when argv is `wal push PATH` of a file the background pusher acknowledged. */
@@ -32,7 +38,12 @@ export function acknowledgedPush(argv: string[]): boolean {
     const c = loadConfig(flags);
     if (!c.archive.async || !c.repo.path) return false;
     const place = pushSpoolPlace({
-      path: args[i + 2]!, cwd: process.cwd(), pgdata: c.cluster.pgdata, cluster: c.clusterName, repoPath: c.repo.path, spoolPath: c.archive.spoolPath,
+      path: args[i + 2]!,
+      cwd: process.cwd(),
+      pgdata: c.cluster.pgdata,
+      cluster: c.clusterName,
+      repoPath: c.repo.path,
+      spoolPath: c.archive.spoolPath,
     });
     return isAcknowledged(place.spoolDir, place.file);
   } catch {

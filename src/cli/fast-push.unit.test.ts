@@ -28,13 +28,17 @@ test('fast push: only `wal push` of an acknowledged file with async on skips the
     await writeAck(pushSpoolDir(join(pgWal, 'pgkeep-spool'), 'main', repo), { file: seg, key: 'k', bytes: 0, at: 'now' });
     assert.equal(acknowledgedPush(argv('--config', on, 'wal', 'push', path)), true);
     assert.equal(acknowledgedPush(argv(`--config=${on}`, '--log-level', 'debug', 'wal', 'push', path)), true);
-    assert.equal(acknowledgedPush(argv('--config', on, '--cluster', 'other', 'wal', 'push', path)), false, 'another cluster\'s spool');
+    assert.equal(acknowledgedPush(argv('--config', on, '--cluster', 'other', 'wal', 'push', path)), false, "another cluster's spool");
     assert.equal(acknowledgedPush(argv('--config', on, '--repo', join(dir, 'repo2'), 'wal', 'push', path)), false, 'another repository');
     assert.equal(acknowledgedPush(argv('--config', off, 'wal', 'push', path)), false, 'async off');
     assert.equal(acknowledgedPush(argv('--json', '--config', on, 'wal', 'push', path)), false, '--json prints a result');
     assert.equal(acknowledgedPush(argv('--config', on, 'wal', 'push', '--help')), false);
     assert.equal(acknowledgedPush(argv('--config', on, 'wal', 'get', seg, path)), false);
-    assert.equal(acknowledgedPush(argv('--config', join(dir, 'missing.toml'), 'wal', 'push', path)), false, 'config errors are the CLI\'s to report');
+    assert.equal(
+      acknowledgedPush(argv('--config', join(dir, 'missing.toml'), 'wal', 'push', path)),
+      false,
+      "config errors are the CLI's to report",
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,7 +26,8 @@ export function parseFastGet(args: string[]): { globals: Map<string, string>; na
     globals.set(args[i]!, args[i + 1]!);
   }
   const rest = args.slice(i);
-  if (rest.length !== 6 || rest[0] !== 'wal' || rest[1] !== 'get' || rest[2] !== '--prefetch' || !/^[1-9]\d*$/.test(rest[3]!)) return undefined;
+  if (rest.length !== 6 || rest[0] !== 'wal' || rest[1] !== 'get' || rest[2] !== '--prefetch' || !/^[1-9]\d*$/.test(rest[3]!))
+    return undefined;
   if (!globals.has('--repo') || !globals.has('--cluster') || !isWalFileName(rest[4]!)) return undefined;
   return { globals, name: rest[4]!, destination: rest[5]! };
 }
@@ -40,7 +41,9 @@ export async function fastWalGet(args: string[], cwd = process.cwd()): Promise<n
     const root = defaultSpoolRoot(cwd);
     const cluster = p.globals.get('--cluster')!;
     const source = spoolSource(p.globals.get('--repo')!, cluster);
-    const dir = readdirSync(root).map((d) => join(root, d)).find((d) => d.endsWith(`-${cluster}-${systemId}`) && readSource(d) === source);
+    const dir = readdirSync(root)
+      .map((d) => join(root, d))
+      .find((d) => d.endsWith(`-${cluster}-${systemId}`) && readSource(d) === source);
     if (!dir || !(await prefetcherRunning(dir))) return undefined;
     await pruneSpool(dir, p.name);
     await awaitInflight(dir, p.name);
@@ -50,7 +53,8 @@ export async function fastWalGet(args: string[], cwd = process.cwd()): Promise<n
       return undefined;
     }
     await recordServed(dir, p.name);
-    if ((p.globals.get('--log-level') ?? process.env.PGKEEP_LOG_LEVEL) === 'debug') process.stderr.write(`pgkeep: debug: restored ${p.name} from the spool (fast path)\n`);
+    if ((p.globals.get('--log-level') ?? process.env.PGKEEP_LOG_LEVEL) === 'debug')
+      process.stderr.write(`pgkeep: debug: restored ${p.name} from the spool (fast path)\n`);
     return EXIT.OK;
   } catch {
     return undefined; // whatever failed here, the full command does it again and reports it

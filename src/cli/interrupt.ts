@@ -26,7 +26,10 @@ export class Interrupts {
   private timer?: NodeJS.Timeout;
 
   /** `exit` reports the error and ends the process (called when the grace period runs out). */
-  constructor(private readonly exit: (err: PgkeepError) => void, private readonly graceMs = GRACE_MS) {}
+  constructor(
+    private readonly exit: (err: PgkeepError) => void,
+    private readonly graceMs = GRACE_MS,
+  ) {}
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -59,10 +62,12 @@ export class Interrupts {
       this.exit(withNote(first, `a second signal (${sig}) arrived: stopped without finishing the cleanup`));
       return;
     }
-    this.controller.abort(new PgkeepError('INTERRUPTED', `interrupted by ${sig}`, {
-      hint: 'nothing half-done is visible in the repository; run the command again',
-      details: { signal: sig },
-    }));
+    this.controller.abort(
+      new PgkeepError('INTERRUPTED', `interrupted by ${sig}`, {
+        hint: 'nothing half-done is visible in the repository; run the command again',
+        details: { signal: sig },
+      }),
+    );
     this.timer = setTimeout(() => {
       this.exit(withNote(this.reason!, `cleanup did not finish within ${this.graceMs / 1000} s; stopped anyway`));
     }, this.graceMs);

@@ -19,7 +19,10 @@ export async function buildProgram(runner: Runner, args: string[] = []): Promise
   program
     .description('PostgreSQL backup and recovery: logical and physical backups, WAL archiving, point-in-time recovery')
     .version(VERSION, '-V, --version', 'print the version and exit')
-    .option('--config <file>', 'config file (default: $PGKEEP_CONFIG, ./pgkeep.toml, ~/.config/pgkeep/pgkeep.toml, /etc/pgkeep/pgkeep.toml)')
+    .option(
+      '--config <file>',
+      'config file (default: $PGKEEP_CONFIG, ./pgkeep.toml, ~/.config/pgkeep/pgkeep.toml, /etc/pgkeep/pgkeep.toml)',
+    )
     .option('--cluster <name>', 'which [cluster.NAME] of the config to use (env PGKEEP_CLUSTER, default "main")')
     .option('--repo <path-or-url>', 'repository: a directory or s3://bucket/prefix (env PGKEEP_REPO)')
     .option('--pgdata <dir>', "the cluster's data directory (env PGKEEP_PGDATA)")
@@ -28,7 +31,9 @@ export async function buildProgram(runner: Runner, args: string[] = []): Promise
     .option('--json', 'print results and errors as JSON')
     .addOption(new Option('--log-level <level>', 'how much to log on stderr (env PGKEEP_LOG_LEVEL)').choices(LOG_LEVELS))
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Settings come from flags first, then environment variables, then the config file.
 Connections follow libpq: a URI or key=value string, or PGHOST/PGPORT/PGUSER/PGPASSWORD/
 PGDATABASE/PGSSLMODE/PGPASSFILE and ~/.pgpass. Exit codes are listed in docs/exit-codes.md.
@@ -36,7 +41,8 @@ PGDATABASE/PGSSLMODE/PGPASSFILE and ~/.pgpass. Exit codes are listed in docs/exi
 Examples:
   pgkeep inspect                       what is in the cluster
   pgkeep doctor --method all           is the server ready for each kind of backup?
-  pgkeep --cluster prod --json inspect machine-readable output for [cluster.prod]`);
+  pgkeep --cluster prod --json inspect machine-readable output for [cluster.prod]`,
+    );
   await registerCommands(program, runner, args);
   return program;
 }
@@ -50,30 +56,39 @@ export async function main(argv: string[]): Promise<number> {
   // `status` speaks Nagios: a run that could not check at all is UNKNOWN (3), whatever the error.
   const failExit = (err: PgkeepError) => (commandWord(argv.slice(2)) === 'status' ? EXIT.STATUS_UNKNOWN : err.exitCode);
   const interruptedExit = (err: PgkeepError) => (isWalSub(argv.slice(2), 'get') ? EXIT.WAL_GET_FAILED : failExit(err));
-  const interrupts = new Interrupts((err) => {
-    out.error(err);
-    process.exit(interruptedExit(err));
-  }, isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : commandWord(argv.slice(2)) === 'agent' ? AGENT_GRACE_MS : GRACE_MS);
+  const interrupts = new Interrupts(
+    (err) => {
+      out.error(err);
+      process.exit(interruptedExit(err));
+    },
+    isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : commandWord(argv.slice(2)) === 'agent' ? AGENT_GRACE_MS : GRACE_MS,
+  );
   interrupts.install();
   stopWithParent();
 
   let exitCode: number = EXIT.OK;
   const runner: Runner = {
-    action: (handler) => async (...a: any[]) => {
-      const cmd = a[a.length - 1] as Command;
-      const opts = a[a.length - 2] as Record<string, any>;
-      const args = a.slice(0, -2).flat().filter((x) => x !== undefined).map(String);
-      try {
-        const ctx = buildContext(cmd, interrupts.signal);
-        exitCode = (await handler(ctx, opts as any, args)) ?? EXIT.OK;
-      } catch (e) {
-        // Whatever failed after a signal failed because of it: report the interruption.
-        const err = interrupts.reason ?? toPgkeepError(e);
-        out.error(err);
-        if (err.code === 'INTERNAL' && e instanceof Error && e.stack && argv.includes('debug')) process.stderr.write(e.stack + '\n');
-        exitCode = interrupts.reason ? interruptedExit(err) : failExit(err);
-      }
-    },
+    action:
+      (handler) =>
+      async (...a: any[]) => {
+        const cmd = a[a.length - 1] as Command;
+        const opts = a[a.length - 2] as Record<string, any>;
+        const args = a
+          .slice(0, -2)
+          .flat()
+          .filter((x) => x !== undefined)
+          .map(String);
+        try {
+          const ctx = buildContext(cmd, interrupts.signal);
+          exitCode = (await handler(ctx, opts as any, args)) ?? EXIT.OK;
+        } catch (e) {
+          // Whatever failed after a signal failed because of it: report the interruption.
+          const err = interrupts.reason ?? toPgkeepError(e);
+          out.error(err);
+          if (err.code === 'INTERNAL' && e instanceof Error && e.stack && argv.includes('debug')) process.stderr.write(e.stack + '\n');
+          exitCode = interrupts.reason ? interruptedExit(err) : failExit(err);
+        }
+      },
   };
 
   const program = await buildProgram(runner, argv.slice(2));
@@ -108,7 +123,11 @@ export async function main(argv: string[]): Promise<number> {
 
 function applyExitOverride(cmd: Command, json: boolean): void {
   cmd.exitOverride();
-  cmd.configureOutput({ writeErr: (s) => { if (!json) process.stderr.write(s); } });
+  cmd.configureOutput({
+    writeErr: (s) => {
+      if (!json) process.stderr.write(s);
+    },
+  });
   for (const sub of cmd.commands) applyExitOverride(sub, json);
 }
 

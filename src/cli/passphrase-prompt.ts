@@ -5,8 +5,11 @@
  */
 import { PgkeepError } from '../errors.js';
 import {
-  type AskPassphrase, type PassphraseOptions, type PassphraseSources,
-  passphraseGetter as repoPassphraseGetter, readPassphrase as repoReadPassphrase,
+  type AskPassphrase,
+  type PassphraseOptions,
+  type PassphraseSources,
+  passphraseGetter as repoPassphraseGetter,
+  readPassphrase as repoReadPassphrase,
 } from '../repo/passphrase.js';
 
 /** Ask on the terminal without echo; undefined when stdin or stderr is not a terminal. */

@@ -71,7 +71,10 @@ export function formatDuration(seconds: number): string {
 }
 
 /** One line of progress text for a terminal `width` columns wide (pure: easy to test). */
-export function renderProgressLine(p: ProgressSnapshot, opts: { label?: string; note?: string; unit?: 'bytes' | 'count'; width?: number } = {}): string {
+export function renderProgressLine(
+  p: ProgressSnapshot,
+  opts: { label?: string; note?: string; unit?: 'bytes' | 'count'; width?: number } = {},
+): string {
   const width = Math.max(40, opts.width ?? 80);
   const fmt = (n: number): string => (opts.unit === 'count' ? String(Math.round(n)) : formatBytes(Math.round(n)));
   const head = [opts.label, opts.note].filter(Boolean).join(' ');

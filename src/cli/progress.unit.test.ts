@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { createProgressBar, formatDuration, RateMeter, renderProgressLine } from './progress.js';
 
 test('renderProgressLine shows amount, percentage, rate and ETA within the width', () => {
-  const line = renderProgressLine({ done: 50 * 1048576, total: 200 * 1048576, rate: 10 * 1048576, etaSeconds: 15, elapsedSeconds: 5 },
-    { label: 'backup', note: 'copying', width: 100 });
+  const line = renderProgressLine(
+    { done: 50 * 1048576, total: 200 * 1048576, rate: 10 * 1048576, etaSeconds: 15, elapsedSeconds: 5 },
+    { label: 'backup', note: 'copying', width: 100 },
+  );
   assert.match(line, /^backup copying {2}\[#+-+\] {2}25% {2}50 MB\/200 MB {2}10 MB\/s {2}ETA 15s$/);
   assert.ok(renderProgressLine({ done: 1, total: 2, elapsedSeconds: 1 }, { label: 'x'.repeat(200), width: 60 }).length < 60);
   assert.equal(renderProgressLine({ done: 3, elapsedSeconds: 65 }, { unit: 'count' }), '3  1m05s');

@@ -11,7 +11,9 @@ export function renderRestorePlan(r: RestoreDryRun): string {
       (r.target.interrupted ? ` (an interrupted restore of ${r.target.interrupted} is completed)` : ''),
   ];
   for (const t of r.tablespaces) lines.push(`  tablespace ${t.oid}: ${t.to}${t.to !== t.from ? ` (was ${t.from})` : ''}`);
-  lines.push(`  recovery: ${r.recovery.mode}${r.recovery.settings.restore_command ? ` (restore_command = ${r.recovery.settings.restore_command})` : ''}`);
+  lines.push(
+    `  recovery: ${r.recovery.mode}${r.recovery.settings.restore_command ? ` (restore_command = ${r.recovery.settings.restore_command})` : ''}`,
+  );
   lines.push(...renderWal(r).map((l) => `  ${l}`));
   if (r.pitr) lines.push(...renderPitr(r).map((l) => `  ${l}`));
   lines.push(...renderConfiguration(r).map((l) => `  ${l}`));
@@ -19,12 +21,19 @@ export function renderRestorePlan(r: RestoreDryRun): string {
   if (!r.target.nonEmpty) {
     lines.push(`would write all ${r.writes.length} entries of the snapshot (${files.length} files) into the empty target`);
   } else {
-    lines.push(`would write ${r.writes.length} entries (${files.length} files), leave ${r.unchanged} as they are, remove ${r.removes.length}:`);
-    for (const w of r.writes) lines.push(`  ${w.action.padEnd(7)} ${w.path}${w.type !== 'file' ? ` (${w.type})` : w.action === 'update' ? ` (${w.chunks} chunk${w.chunks === 1 ? '' : 's'})` : ''}`);
+    lines.push(
+      `would write ${r.writes.length} entries (${files.length} files), leave ${r.unchanged} as they are, remove ${r.removes.length}:`,
+    );
+    for (const w of r.writes)
+      lines.push(
+        `  ${w.action.padEnd(7)} ${w.path}${w.type !== 'file' ? ` (${w.type})` : w.action === 'update' ? ` (${w.chunks} chunk${w.chunks === 1 ? '' : 's'})` : ''}`,
+      );
     for (const p of r.removes) lines.push(`  remove  ${p}`);
   }
   for (const f of r.unarchivedWal?.files ?? []) {
-    lines.push(`  keep    pg_wal/${f.name} (${f.archive === 'missing' ? 'not in the archive' : 'differs from the archived copy'}): ${f.keptInPgWal ? 'left in pg_wal, ' : ''}copied to ${r.unarchivedWal!.savedTo}`);
+    lines.push(
+      `  keep    pg_wal/${f.name} (${f.archive === 'missing' ? 'not in the archive' : 'differs from the archived copy'}): ${f.keptInPgWal ? 'left in pg_wal, ' : ''}copied to ${r.unarchivedWal!.savedTo}`,
+    );
   }
   for (const p of r.pgkeepWrites) lines.push(`  pgkeep writes ${p}`);
   lines.push(`then start it with: ${r.startCommand}`);

@@ -20,9 +20,11 @@ export function runCli(argv: string[], main: (argv: string[]) => Promise<number>
     process.off('beforeExit', onBeforeExit);
     if (settled) return;
     settled = true;
-    fail(new PgkeepError('INTERNAL', `${UNSETTLED}: nothing was left running, yet the command had not completed`, {
-      hint: 'this is a bug in pgkeep: do not rely on what this run did; rerun with --log-level debug and report the output',
-    }));
+    fail(
+      new PgkeepError('INTERNAL', `${UNSETTLED}: nothing was left running, yet the command had not completed`, {
+        hint: 'this is a bug in pgkeep: do not rely on what this run did; rerun with --log-level debug and report the output',
+      }),
+    );
   };
   process.on('beforeExit', onBeforeExit);
   // `pgkeep ... | head` closes the pipe early. Once main has settled, that is no error: exit with
@@ -35,13 +37,16 @@ export function runCli(argv: string[], main: (argv: string[]) => Promise<number>
       if (settled) process.exit(process.exitCode ?? EXIT.OK);
     });
   }
-  main(argv).then((code) => {
-    if (settled) return;
-    settled = true;
-    process.exitCode = code;
-  }, (e: unknown) => {
-    if (settled) return;
-    settled = true;
-    fail(toPgkeepError(e));
-  });
+  main(argv).then(
+    (code) => {
+      if (settled) return;
+      settled = true;
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      fail(toPgkeepError(e));
+    },
+  );
 }

@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 const RUNNER = JSON.stringify(fileURLToPath(new URL('./run-cli.js', import.meta.url)));
 
-function run(mainSource: string, args: string[] = [], closeStdout = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  mainSource: string,
+  args: string[] = [],
+  closeStdout = false,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = `import { runCli } from ${RUNNER};\nrunCli(process.argv, ${mainSource});\n`;
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

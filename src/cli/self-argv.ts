@@ -6,10 +6,12 @@ export function selfArgv(ctx: CommandContext, ...command: string[]): string[] {
   return [
     process.argv[1]!,
     ...(c.file ? ['--config', c.file] : []),
-    '--cluster', c.clusterName,
+    '--cluster',
+    c.clusterName,
     ...(c.repo.path ? ['--repo', c.repo.path] : []),
     ...(c.passphrase.file ? ['--passphrase-file', c.passphrase.file] : []),
-    '--log-level', c.logLevel,
+    '--log-level',
+    c.logLevel,
     ...command,
   ];
 }

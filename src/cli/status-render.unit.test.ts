@@ -7,9 +7,23 @@ import { renderStatus } from './status-render.js';
 
 test('status text: state and reason first, then backups, window, archive, checks with their fix', () => {
   const facts = {
-    cluster: 'main', at: new Date('2026-06-01T12:00:00Z'), serverError: 'no server socket /run/postgresql/.s.PGSQL.5432',
-    pgdataProblem: 'cannot read /pgdata/pg_wal: EACCES', backups: [], repoError: undefined,
-    walCheck: { cluster: 'main', timelines: [], backups: [], problems: [], damaged: [], damagedManifests: [], filesRead: 0, readData: false, ok: true },
+    cluster: 'main',
+    at: new Date('2026-06-01T12:00:00Z'),
+    serverError: 'no server socket /run/postgresql/.s.PGSQL.5432',
+    pgdataProblem: 'cannot read /pgdata/pg_wal: EACCES',
+    backups: [],
+    repoError: undefined,
+    walCheck: {
+      cluster: 'main',
+      timelines: [],
+      backups: [],
+      problems: [],
+      damaged: [],
+      damagedManifests: [],
+      filesRead: 0,
+      readData: false,
+      ok: true,
+    },
   };
   const text = renderStatus(buildStatus(facts, runChecks(facts, monitorSettings({}))));
   const lines = text.split('\n');

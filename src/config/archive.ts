@@ -10,9 +10,15 @@ export const DEFAULT_QUEUE_ALERT_SEGMENTS = 64;
 
 export function archiveSettings(t: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string | undefined): ArchiveSettings {
   const out: ArchiveSettings = {
-    async: env.PGKEEP_ARCHIVE_ASYNC !== undefined ? onOff(env.PGKEEP_ARCHIVE_ASYNC) : (t.async as boolean | undefined) ?? false,
+    async: env.PGKEEP_ARCHIVE_ASYNC !== undefined ? onOff(env.PGKEEP_ARCHIVE_ASYNC) : ((t.async as boolean | undefined) ?? false),
     pushJobs: bounded(t.push_jobs, DEFAULT_PUSH_JOBS, 1, 16, `archive.push_jobs in ${file}`),
-    queueAlertSegments: bounded(t.queue_alert_segments, DEFAULT_QUEUE_ALERT_SEGMENTS, 1, 1_000_000, `archive.queue_alert_segments in ${file}`),
+    queueAlertSegments: bounded(
+      t.queue_alert_segments,
+      DEFAULT_QUEUE_ALERT_SEGMENTS,
+      1,
+      1_000_000,
+      `archive.queue_alert_segments in ${file}`,
+    ),
   };
   if (t.spool_path !== undefined) out.spoolPath = t.spool_path as string;
   return out;

@@ -15,6 +15,6 @@ export type CheckpointMode = (typeof CHECKPOINT_MODES)[number];
 export function parseCheckpointMode(value: unknown, from: string): CheckpointMode {
   if (value === 'fast' || value === 'spread') return value;
   throw new PgkeepError('CONFIG', `${from} must be "fast" or "spread", got ${JSON.stringify(value)}`, {
-    hint: 'fast starts the backup at once with an immediate checkpoint; spread spares the server\'s I/O and starts later',
+    hint: "fast starts the backup at once with an immediate checkpoint; spread spares the server's I/O and starts later",
   });
 }

@@ -7,15 +7,55 @@ import { PgkeepError } from '../errors.js';
 
 /** Keywords libpq accepts (PostgreSQL 15-18). Anything else is an error, as in libpq. */
 export const CONNINFO_KEYWORDS: ReadonlySet<string> = new Set([
-  'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'channel_binding',
-  'connect_timeout', 'client_encoding', 'options', 'application_name', 'fallback_application_name',
-  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
-  'replication', 'gssencmode', 'sslmode', 'sslnegotiation', 'requiressl', 'sslcompression', 'sslcert',
-  'sslkey', 'sslcertmode', 'sslpassword', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'sslkeylogfile',
-  'requirepeer', 'require_auth', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
-  'min_protocol_version', 'max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation',
-  'target_session_attrs', 'load_balance_hosts', 'service', 'oauth_issuer', 'oauth_client_id',
-  'oauth_client_secret', 'oauth_scope',
+  'host',
+  'hostaddr',
+  'port',
+  'dbname',
+  'user',
+  'password',
+  'passfile',
+  'channel_binding',
+  'connect_timeout',
+  'client_encoding',
+  'options',
+  'application_name',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'replication',
+  'gssencmode',
+  'sslmode',
+  'sslnegotiation',
+  'requiressl',
+  'sslcompression',
+  'sslcert',
+  'sslkey',
+  'sslcertmode',
+  'sslpassword',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'sslkeylogfile',
+  'requirepeer',
+  'require_auth',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'min_protocol_version',
+  'max_protocol_version',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'service',
+  'oauth_issuer',
+  'oauth_client_id',
+  'oauth_client_secret',
+  'oauth_scope',
 ]);
 
 /** Keys whose values are secrets and must never be printed. */
@@ -32,14 +72,19 @@ export function parseConnInfo(s: string): Record<string, string> {
 
 function bad(message: string, hint?: string): PgkeepError {
   return new PgkeepError('CONFIG', `invalid connection string: ${message}`, {
-    hint: hint ?? 'use key=value pairs (host=/var/run/postgresql port=5432 user=postgres dbname=app) ' +
-      'or a URI (postgresql://user@host:5432/app?sslmode=require)',
+    hint:
+      hint ??
+      'use key=value pairs (host=/var/run/postgresql port=5432 user=postgres dbname=app) ' +
+        'or a URI (postgresql://user@host:5432/app?sslmode=require)',
   });
 }
 
 function checkKeyword(key: string): void {
   if (!CONNINFO_KEYWORDS.has(key)) {
-    throw bad(`unknown option "${key}"`, 'libpq options are listed at https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS');
+    throw bad(
+      `unknown option "${key}"`,
+      'libpq options are listed at https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS',
+    );
   }
 }
 
@@ -88,7 +133,8 @@ function parseKeyValue(s: string): Record<string, string> {
           i++;
         }
       }
-      if (!closed) throw bad(`unterminated quoted value for "${key}"`, "close the value with a single quote; write a quote inside it as \\'");
+      if (!closed)
+        throw bad(`unterminated quoted value for "${key}"`, "close the value with a single quote; write a quote inside it as \\'");
     } else {
       while (i < n && !isSpace(s[i])) {
         if (s[i] === '\\' && i + 1 < n) {
@@ -166,7 +212,11 @@ function parseUri(s: string): Record<string, string> {
         port = colon >= 0 ? spec.slice(colon + 1) : '';
         host = decode(host, 'host');
       }
-      if (port !== '' && !/^\d+$/.test(port)) throw bad('the port in the URI is not a number', 'write it as postgresql://host:5432/db; percent-encode "/", ":" and "@" inside a password (%2F, %3A, %40)');
+      if (port !== '' && !/^\d+$/.test(port))
+        throw bad(
+          'the port in the URI is not a number',
+          'write it as postgresql://host:5432/db; percent-encode "/", ":" and "@" inside a password (%2F, %3A, %40)',
+        );
       hosts.push(host);
       ports.push(port);
     }

@@ -15,7 +15,9 @@ function err(fn: () => unknown): PgkeepError {
 
 test('key=value: spaces around "=", quotes, backslash escapes', () => {
   assert.deepEqual(parseConnInfo('host=/var/run/postgresql port=5433 user=postgres'), {
-    host: '/var/run/postgresql', port: '5433', user: 'postgres',
+    host: '/var/run/postgresql',
+    port: '5433',
+    user: 'postgres',
   });
   assert.deepEqual(parseConnInfo('  host = db.example.com\tdbname =app  '), { host: 'db.example.com', dbname: 'app' });
   assert.deepEqual(parseConnInfo("password='it\\'s a \\\\ secret' user='a b'"), { password: "it's a \\ secret", user: 'a b' });
@@ -48,15 +50,30 @@ test('key=value errors name the bad part but never the password', () => {
 test('URIs: user, password, host, port, database, parameters', () => {
   assert.deepEqual(parseConnInfo('postgresql://'), {});
   assert.deepEqual(parseConnInfo('postgres://alice:pw@db.example.com:6432/app?sslmode=require&application_name=x'), {
-    user: 'alice', password: 'pw', host: 'db.example.com', port: '6432', dbname: 'app', sslmode: 'require', application_name: 'x',
+    user: 'alice',
+    password: 'pw',
+    host: 'db.example.com',
+    port: '6432',
+    dbname: 'app',
+    sslmode: 'require',
+    application_name: 'x',
   });
   assert.deepEqual(parseConnInfo('postgresql://localhost'), { host: 'localhost' });
   assert.deepEqual(parseConnInfo('postgresql:///mydb'), { dbname: 'mydb' });
-  assert.deepEqual(parseConnInfo('postgresql://%2Fvar%2Frun%2Fpostgresql:5433/db'), { host: '/var/run/postgresql', port: '5433', dbname: 'db' });
+  assert.deepEqual(parseConnInfo('postgresql://%2Fvar%2Frun%2Fpostgresql:5433/db'), {
+    host: '/var/run/postgresql',
+    port: '5433',
+    dbname: 'db',
+  });
   assert.deepEqual(parseConnInfo('postgresql:///db?host=/tmp/sock&port=5499'), { host: '/tmp/sock', port: '5499', dbname: 'db' });
   assert.deepEqual(parseConnInfo('postgresql://[::1]:5433/db'), { host: '::1', port: '5433', dbname: 'db' });
   assert.deepEqual(parseConnInfo('postgresql://[fe80::1%25eth0]/db'), { host: 'fe80::1%25eth0', dbname: 'db' });
-  assert.deepEqual(parseConnInfo('postgresql://us%40er:p%40ss%3Aw%2Fd@h/d%20b'), { user: 'us@er', password: 'p@ss:w/d', host: 'h', dbname: 'd b' });
+  assert.deepEqual(parseConnInfo('postgresql://us%40er:p%40ss%3Aw%2Fd@h/d%20b'), {
+    user: 'us@er',
+    password: 'p@ss:w/d',
+    host: 'h',
+    dbname: 'd b',
+  });
   // an unencoded "@" in the password still works: the last "@" ends the user info
   assert.deepEqual(parseConnInfo('postgresql://u:p@ss@h/d'), { user: 'u', password: 'p@ss', host: 'h', dbname: 'd' });
   assert.deepEqual(parseConnInfo('postgresql://u@h?ssl=true'), { user: 'u', host: 'h', sslmode: 'require' });

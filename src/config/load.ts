@@ -97,7 +97,9 @@ export function parseConfigText(text: string, file: string): Table {
     const spec = CONFIG_SCHEMA[section];
     if (!spec) {
       throw new PgkeepError('CONFIG', `unknown section [${section}] in ${file}`, {
-        hint: `known sections: ${Object.keys(CONFIG_SCHEMA).map((s) => `[${s}]`).join(', ')}`,
+        hint: `known sections: ${Object.keys(CONFIG_SCHEMA)
+          .map((s) => `[${s}]`)
+          .join(', ')}`,
         details: { file, key: section },
       });
     }
@@ -108,7 +110,8 @@ export function parseConfigText(text: string, file: string): Table {
       for (const [name, sub] of Object.entries(value as Table)) {
         if (section === 'cluster' && !isClusterName(name)) {
           throw new PgkeepError('CONFIG', `invalid cluster name "${name}" in [cluster."${name}"] of ${file}`, {
-            hint: `${CLUSTER_NAME_RULE}; rename the section`, details: { file, key: `${section}.${name}` },
+            hint: `${CLUSTER_NAME_RULE}; rename the section`,
+            details: { file, key: `${section}.${name}` },
           });
         }
         if (typeOf(sub) !== 'table') {
@@ -206,13 +209,14 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
     pgBin: env.PGKEEP_PG_BIN ?? fromFile.pgBin,
   };
 
-  const logLevel = flags.logLevel !== undefined
-    ? parseLogLevel(flags.logLevel, '--log-level')
-    : env.PGKEEP_LOG_LEVEL !== undefined
-      ? parseLogLevel(env.PGKEEP_LOG_LEVEL, 'PGKEEP_LOG_LEVEL')
-      : logT.level !== undefined
-        ? parseLogLevel(logT.level as string, `log.level in ${file}`)
-        : 'info';
+  const logLevel =
+    flags.logLevel !== undefined
+      ? parseLogLevel(flags.logLevel, '--log-level')
+      : env.PGKEEP_LOG_LEVEL !== undefined
+        ? parseLogLevel(env.PGKEEP_LOG_LEVEL, 'PGKEEP_LOG_LEVEL')
+        : logT.level !== undefined
+          ? parseLogLevel(logT.level as string, `log.level in ${file}`)
+          : 'info';
 
   return {
     file,
@@ -230,15 +234,25 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
       s3TimeoutMs: durationSetting(env.PGKEEP_S3_TIMEOUT, 'PGKEEP_S3_TIMEOUT', repoT.s3_timeout, `repo.s3_timeout in ${file}`),
     },
     backup: {
-      archiveTimeoutMs: durationSetting(env.PGKEEP_ARCHIVE_TIMEOUT, 'PGKEEP_ARCHIVE_TIMEOUT',
-        (doc.backup as Table | undefined)?.archive_timeout, `backup.archive_timeout in ${file}`),
+      archiveTimeoutMs: durationSetting(
+        env.PGKEEP_ARCHIVE_TIMEOUT,
+        'PGKEEP_ARCHIVE_TIMEOUT',
+        (doc.backup as Table | undefined)?.archive_timeout,
+        `backup.archive_timeout in ${file}`,
+      ),
       ...checkpointSetting((doc.backup as Table | undefined)?.checkpoint, `backup.checkpoint in ${file}`),
     },
     archive: archiveSettings((doc.archive ?? {}) as Table, env, file),
     restore: { prefetch: restorePrefetch((doc.restore as Table | undefined)?.prefetch, file) },
     retention: {
-      keepLast: env.PGKEEP_KEEP_LAST !== undefined ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST') : (retentionT.keep_last as number | undefined),
-      keepDays: env.PGKEEP_KEEP_DAYS !== undefined ? positiveInt(env.PGKEEP_KEEP_DAYS, 'PGKEEP_KEEP_DAYS') : (retentionT.keep_days as number | undefined),
+      keepLast:
+        env.PGKEEP_KEEP_LAST !== undefined
+          ? positiveInt(env.PGKEEP_KEEP_LAST, 'PGKEEP_KEEP_LAST')
+          : (retentionT.keep_last as number | undefined),
+      keepDays:
+        env.PGKEEP_KEEP_DAYS !== undefined
+          ? positiveInt(env.PGKEEP_KEEP_DAYS, 'PGKEEP_KEEP_DAYS')
+          : (retentionT.keep_days as number | undefined),
     },
     monitor: monitorSettings(doc.monitor as Table | undefined, file),
     notify: notifySettings(doc.notify as Table | undefined, file),

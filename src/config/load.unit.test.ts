@@ -16,14 +16,17 @@ function writeConfig(name: string, text: string): string {
 }
 
 test('flags win over environment, environment over the file', () => {
-  const file = writeConfig('a.toml', `
+  const file = writeConfig(
+    'a.toml',
+    `
 [repo]
 path = "/from/file"
 compression = "zstd:3"
 [cluster.main]
 connection = "host=/file user=postgres"
 pgdata = "/file/pgdata"
-`);
+`,
+  );
   const env = { HOME: dir, PGKEEP_REPO: '/from/env', PGKEEP_PGDATA: '/env/pgdata' };
   const fromEnv = loadConfig({ config: file }, env);
   assert.equal(fromEnv.repo.path, '/from/env');
@@ -62,7 +65,10 @@ test('cluster names: one rule in the config file (CONFIG), on the command line a
     assert.equal(inFile.exitCode, 3);
     assert.equal(inFile.message, `invalid cluster name "${bad}" in [cluster."${bad}"] of f.toml`);
     assert.match(inFile.hint!, /letters, digits/);
-    for (const [flags, env] of [[{ cluster: bad }, { HOME: dir }], [{}, { HOME: dir, PGKEEP_CLUSTER: bad }]] as const) {
+    for (const [flags, env] of [
+      [{ cluster: bad }, { HOME: dir }],
+      [{}, { HOME: dir, PGKEEP_CLUSTER: bad }],
+    ] as const) {
       const given = catchErr(() => loadConfig(flags, env));
       assert.equal(given.code, 'USAGE', bad);
       assert.equal(given.message, `invalid cluster name "${bad}"`);
@@ -90,7 +96,7 @@ function catchErr(fn: () => unknown): PgkeepError {
   assert.fail('expected an error');
 }
 
-test('PGKEEP_SYSCONFDIR replaces /etc/pgkeep in the search (tests never read the machine\'s own file)', () => {
+test("PGKEEP_SYSCONFDIR replaces /etc/pgkeep in the search (tests never read the machine's own file)", () => {
   const sys = join(dir, 'sysconf');
   const home = join(dir, 'emptyhome');
   const env = { HOME: home, PGKEEP_SYSCONFDIR: sys };
@@ -118,15 +124,29 @@ test('empty paths are refused, never taken as the current directory: flags USAGE
   };
   const env = { HOME: dir };
   for (const flag of ['repo', 'pgdata', 'passphraseFile', 'config'] as const) {
-    assert.match(code(() => loadConfig({ [flag]: '' }, env)), /^USAGE: .* is an empty path/, flag);
+    assert.match(
+      code(() => loadConfig({ [flag]: '' }, env)),
+      /^USAGE: .* is an empty path/,
+      flag,
+    );
   }
   for (const v of ['PGKEEP_REPO', 'PGKEEP_PGDATA', 'PGKEEP_PASSPHRASE_FILE', 'PGKEEP_CONFIG', 'PGKEEP_PG_BIN']) {
-    assert.match(code(() => loadConfig({}, { ...env, [v]: '' })), new RegExp(`^CONFIG: ${v} is an empty path`), v);
+    assert.match(
+      code(() => loadConfig({}, { ...env, [v]: '' })),
+      new RegExp(`^CONFIG: ${v} is an empty path`),
+      v,
+    );
   }
   const file = writeConfig('empty-paths.toml', '[repo]\npath = ""\n');
-  assert.match(code(() => loadConfig({ config: file }, env)), /^CONFIG: repo\.path in .*empty-paths\.toml is an empty path/);
+  assert.match(
+    code(() => loadConfig({ config: file }, env)),
+    /^CONFIG: repo\.path in .*empty-paths\.toml is an empty path/,
+  );
   const file2 = writeConfig('empty-pgdata.toml', '[repo]\npath = "/r"\n[cluster.main]\npgdata = " "\n');
-  assert.match(code(() => loadConfig({ config: file2 }, env)), /^CONFIG: cluster\.main\.pgdata/);
+  assert.match(
+    code(() => loadConfig({ config: file2 }, env)),
+    /^CONFIG: cluster\.main\.pgdata/,
+  );
 });
 
 test('backup.checkpoint: fast or spread; absent means the default (fast); anything else is CONFIG naming the key', () => {
@@ -134,8 +154,14 @@ test('backup.checkpoint: fast or spread; absent means the default (fast); anythi
   assert.equal(spread.backup.checkpoint, 'spread');
   assert.equal(loadConfig({ config: writeConfig('cp2.toml', '[repo]\npath = "/x"\n') }, { HOME: dir }).backup.checkpoint, undefined);
   const file = writeConfig('cp3.toml', '[backup]\ncheckpoint = "immediate"\n');
-  assert.throws(() => loadConfig({ config: file }, { HOME: dir }),
-    (e: unknown) => e instanceof PgkeepError && e.code === 'CONFIG' && e.message.includes(`backup.checkpoint in ${file}`) && /"fast" or "spread"/.test(e.message));
+  assert.throws(
+    () => loadConfig({ config: file }, { HOME: dir }),
+    (e: unknown) =>
+      e instanceof PgkeepError &&
+      e.code === 'CONFIG' &&
+      e.message.includes(`backup.checkpoint in ${file}`) &&
+      /"fast" or "spread"/.test(e.message),
+  );
 });
 
 test('[restore] prefetch: segments restore_command keeps ahead, 0 (off) to 1000', () => {

@@ -47,7 +47,8 @@ const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 
 /** "1GB", "512MB", "100kB" (powers of 1024, as PostgreSQL's settings) in bytes. */
 export function parseSize(spec: string, from: string): number {
   const m = /^(\d+)\s*(B|kB|KB|MB|GB|TB|)$/i.exec(spec.trim());
-  if (!m) throw new PgkeepError('CONFIG', `invalid size "${spec}" (from ${from})`, { hint: 'use a whole number with a unit: 512MB, 1GB, 2TB' });
+  if (!m)
+    throw new PgkeepError('CONFIG', `invalid size "${spec}" (from ${from})`, { hint: 'use a whole number with a unit: 512MB, 1GB, 2TB' });
   return Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!;
 }
 
@@ -86,8 +87,11 @@ export function monitorSettings(t: Table = {}, file = 'the config file'): Monito
   if (settings.metrics && (settings.metrics.port < 1 || settings.metrics.port > 65535)) {
     throw new PgkeepError('CONFIG', `${key('metrics_port')} must be a TCP port (1-65535), got ${settings.metrics.port}`);
   }
-  if (settings.archiveBacklogCritical < settings.archiveBacklogWarn || settings.walFreeCritical > settings.walFreeWarn ||
-    settings.slotLagCritical < settings.slotLagWarn) {
+  if (
+    settings.archiveBacklogCritical < settings.archiveBacklogWarn ||
+    settings.walFreeCritical > settings.walFreeWarn ||
+    settings.slotLagCritical < settings.slotLagWarn
+  ) {
     throw new PgkeepError('CONFIG', `a CRITICAL threshold of [monitor] in ${file} is milder than its WARN one`, {
       hint: 'archive_backlog_critical >= archive_backlog_warn, wal_free_critical <= wal_free_warn, slot_lag_critical >= slot_lag_warn',
     });
@@ -109,17 +113,19 @@ export function notifySettings(t: Table = {}, file = 'the config file'): NotifyS
   return {
     webhooks: list(t.webhook),
     slackWebhooks: list(t.slack_webhook),
-    ...(t.smtp_host ? {
-      smtp: {
-        host: t.smtp_host as string,
-        port: (t.smtp_port as number | undefined) ?? (tls === 'tls' ? 465 : 25),
-        ...(t.smtp_user ? { user: t.smtp_user as string } : {}),
-        ...(t.smtp_password_env ? { passwordEnv: t.smtp_password_env as string } : {}),
-        tls: tls as 'starttls' | 'tls' | 'none',
-        from: t.from as string,
-        to,
-      },
-    } : {}),
+    ...(t.smtp_host
+      ? {
+          smtp: {
+            host: t.smtp_host as string,
+            port: (t.smtp_port as number | undefined) ?? (tls === 'tls' ? 465 : 25),
+            ...(t.smtp_user ? { user: t.smtp_user as string } : {}),
+            ...(t.smtp_password_env ? { passwordEnv: t.smtp_password_env as string } : {}),
+            tls: tls as 'starttls' | 'tls' | 'none',
+            from: t.from as string,
+            to,
+          },
+        }
+      : {}),
     retries: t.retries === undefined ? 3 : Math.max(0, Number(t.retries)),
     timeoutMs: parseDuration((t.timeout as string | undefined) ?? '10s', `notify.timeout in ${file}`),
   };

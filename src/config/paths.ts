@@ -23,10 +23,13 @@ type Table = Record<string, unknown>;
  */
 export function refuseEmptyConfigPaths(flags: GlobalFlags, env: NodeJS.ProcessEnv): void {
   const given: [string | undefined, string, 'USAGE' | 'CONFIG'][] = [
-    [flags.config, '--config', 'USAGE'], [flags.repo, '--repo', 'USAGE'], [flags.pgdata, '--pgdata', 'USAGE'],
+    [flags.config, '--config', 'USAGE'],
+    [flags.repo, '--repo', 'USAGE'],
+    [flags.pgdata, '--pgdata', 'USAGE'],
     [flags.passphraseFile, '--passphrase-file', 'USAGE'],
-    ...['PGKEEP_CONFIG', 'PGKEEP_REPO', 'PGKEEP_PGDATA', 'PGKEEP_PASSPHRASE_FILE', 'PGKEEP_PG_BIN']
-      .map((k): [string | undefined, string, 'CONFIG'] => [env[k], k, 'CONFIG']),
+    ...['PGKEEP_CONFIG', 'PGKEEP_REPO', 'PGKEEP_PGDATA', 'PGKEEP_PASSPHRASE_FILE', 'PGKEEP_PG_BIN'].map(
+      (k): [string | undefined, string, 'CONFIG'] => [env[k], k, 'CONFIG'],
+    ),
   ];
   for (const [value, from, code] of given) if (value !== undefined) requirePath(value, from, code);
 }
@@ -34,8 +37,11 @@ export function refuseEmptyConfigPaths(flags: GlobalFlags, env: NodeJS.ProcessEn
 /** Path keys of a parsed config file ([repo] path, passphrase_file; [agent] state_dir; [cluster.*] pgdata, pg_bin). */
 export function refuseEmptyFilePaths(doc: Table, file: string): void {
   const repo = (doc.repo ?? {}) as Table;
-  const keys: [unknown, string][] = [[repo.path, 'repo.path'], [repo.passphrase_file, 'repo.passphrase_file'],
-    [((doc.agent ?? {}) as Table).state_dir, 'agent.state_dir']];
+  const keys: [unknown, string][] = [
+    [repo.path, 'repo.path'],
+    [repo.passphrase_file, 'repo.passphrase_file'],
+    [((doc.agent ?? {}) as Table).state_dir, 'agent.state_dir'],
+  ];
   for (const [name, t] of Object.entries((doc.cluster ?? {}) as Record<string, Table>)) {
     keys.push([t.pgdata, `cluster.${name}.pgdata`], [t.pg_bin, `cluster.${name}.pg_bin`]);
   }

@@ -34,7 +34,11 @@ function userByUid(uid: number): OsUser | undefined {
   return undefined;
 }
 
-interface Wanted { what: string; path: string; need: 'r' | 'rw' }
+interface Wanted {
+  what: string;
+  path: string;
+  need: 'r' | 'rw';
+}
 
 /** The paths `wal push` touches: the config file, the repository directory tree, the passphrase file. */
 function wantedPaths(target: ArchiveTarget): Wanted[] {
@@ -109,7 +113,12 @@ function runAs(user: OsUser | undefined, input: string): Promise<string> {
 }
 
 export async function archiveAccessFacts(target: ArchiveTarget, user: OsUser): Promise<ArchiveAccessFacts> {
-  const base = { osUser: user.name, configFile: target.configFile, repo: target.repo.path, ...(target.error ? { configError: target.error } : {}) };
+  const base = {
+    osUser: user.name,
+    configFile: target.configFile,
+    repo: target.repo.path,
+    ...(target.error ? { configError: target.error } : {}),
+  };
   const me = process.getuid?.();
   if (me !== 0 && me !== user.uid) {
     return { ...base, checks: [], skipped: `doctor runs as uid ${me}, neither root nor ${user.name}, so it cannot check as ${user.name}` };
@@ -124,11 +133,26 @@ export async function archiveAccessFacts(target: ArchiveTarget, user: OsUser): P
   }
   const checks: PathAccess[] = wanted.map((w, i) => {
     const r = results[i]!;
-    const st = (() => { try { return statSync(r.blocked ?? w.path); } catch { return undefined; } })();
+    const st = (() => {
+      try {
+        return statSync(r.blocked ?? w.path);
+      } catch {
+        return undefined;
+      }
+    })();
     const path = r.blocked && r.error !== 'ENOENT' ? r.blocked : w.path;
     return {
-      ...w, path, ok: r.ok,
-      ...(r.ok ? {} : { error: r.blocked && r.error !== 'ENOENT' ? `EACCES (${dirname(w.path) === path ? 'its directory' : 'an ancestor'} ${path} is not searchable; needed for ${w.path})` : r.error }),
+      ...w,
+      path,
+      ok: r.ok,
+      ...(r.ok
+        ? {}
+        : {
+            error:
+              r.blocked && r.error !== 'ENOENT'
+                ? `EACCES (${dirname(w.path) === path ? 'its directory' : 'an ancestor'} ${path} is not searchable; needed for ${w.path})`
+                : r.error,
+          }),
       ...(st ? { owner: userByUid(st.uid)?.name ?? String(st.uid), mode: (st.mode & 0o7777).toString(8).padStart(4, '0') } : {}),
     };
   });

@@ -43,7 +43,10 @@ export async function probeArchive(db: Queryable, target: ArchiveTarget, opts: P
   let repo;
   try {
     repo = await openRepository(target.repo, {
-      getPassphrase: passphraseGetter({ fromEnv: target.env.PGKEEP_PASSPHRASE !== undefined, file: target.passphraseFile }, { env: target.env, ...(opts.askPassphrase ? { askPassphrase: opts.askPassphrase } : {}) }),
+      getPassphrase: passphraseGetter(
+        { fromEnv: target.env.PGKEEP_PASSPHRASE !== undefined, file: target.passphraseFile },
+        { env: target.env, ...(opts.askPassphrase ? { askPassphrase: opts.askPassphrase } : {}) },
+      ),
     });
   } catch (e) {
     return { ...base, segment, error: `cannot open the repository ${target.repo.path}: ${toPgkeepError(e).message}` };
@@ -68,8 +71,13 @@ export async function probeArchive(db: Queryable, target: ArchiveTarget, opts: P
   const a = await archiverStats(db);
   const log = await archiveLogLines(db, opts);
   return {
-    ...base, segment, waitedMs: Date.now() - started, error,
-    lastFailedWal: a.lastFailedWal, lastFailedTime: a.lastFailedTime, ...log,
+    ...base,
+    segment,
+    waitedMs: Date.now() - started,
+    error,
+    lastFailedWal: a.lastFailedWal,
+    lastFailedTime: a.lastFailedTime,
+    ...log,
   };
 }
 
@@ -82,7 +90,12 @@ async function switchSegment(db: Queryable): Promise<string> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === '42501') {
-      throw Object.assign(new Error('this role may not run pg_switch_wal(): as a superuser, GRANT EXECUTE ON FUNCTION pg_switch_wal() TO the role doctor connects as (or run the check as a superuser)'), { code });
+      throw Object.assign(
+        new Error(
+          'this role may not run pg_switch_wal(): as a superuser, GRANT EXECUTE ON FUNCTION pg_switch_wal() TO the role doctor connects as (or run the check as a superuser)',
+        ),
+        { code },
+      );
     }
     throw e;
   }
@@ -93,7 +106,8 @@ async function archiveLogLines(db: Queryable, opts: ProbeOptions): Promise<{ log
   const candidates: string[] = [];
   try {
     const { rows } = await db.query('SELECT pg_current_logfile() AS f');
-    if (rows[0].f) candidates.push(opts.dataDirectory && !String(rows[0].f).startsWith('/') ? join(opts.dataDirectory, rows[0].f) : rows[0].f);
+    if (rows[0].f)
+      candidates.push(opts.dataDirectory && !String(rows[0].f).startsWith('/') ? join(opts.dataDirectory, rows[0].f) : rows[0].f);
   } catch {
     // not allowed: try the others
   }

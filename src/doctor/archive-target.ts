@@ -56,7 +56,11 @@ export function archiveCommandFlags(cmd: string): GlobalFlags {
   const start = words.findIndex((w) => /(^|\/)pgkeep(\.js)?$/.test(w));
   const flags: GlobalFlags = {};
   const names: Record<string, keyof GlobalFlags> = {
-    '--config': 'config', '--cluster': 'cluster', '--repo': 'repo', '--passphrase-file': 'passphraseFile', '--pgdata': 'pgdata',
+    '--config': 'config',
+    '--cluster': 'cluster',
+    '--repo': 'repo',
+    '--passphrase-file': 'passphraseFile',
+    '--pgdata': 'pgdata',
   };
   for (let i = start + 1; start >= 0 && i < words.length && words[i] !== 'wal'; i++) {
     const w = words[i]!;
@@ -71,7 +75,10 @@ export function archiveCommandFlags(cmd: string): GlobalFlags {
 }
 
 /** The postmaster's environment (needs root or the server's OS user), else a minimal one. */
-async function serverEnvironment(dataDir: string | undefined, home: string | undefined): Promise<{ env: NodeJS.ProcessEnv; real: boolean }> {
+async function serverEnvironment(
+  dataDir: string | undefined,
+  home: string | undefined,
+): Promise<{ env: NodeJS.ProcessEnv; real: boolean }> {
   if (dataDir) {
     try {
       const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
@@ -90,7 +97,9 @@ async function serverEnvironment(dataDir: string | undefined, home: string | und
 }
 
 export async function archiveTarget(
-  archiveCommand: string, dataDir: string | undefined, serverHome: string | undefined,
+  archiveCommand: string,
+  dataDir: string | undefined,
+  serverHome: string | undefined,
   fallback: { repo?: RepoSettings; clusterName: string; configFile?: string },
 ): Promise<ArchiveTarget> {
   const flags = archiveCommandFlags(archiveCommand);
@@ -114,21 +123,38 @@ export async function archiveTarget(
     const cfg = none ? { ...loaded, file: undefined } : loaded;
     if (cfg.repo.path) {
       return {
-        configFile: cfg.file, clusterName: cfg.clusterName, repo: cfg.repo, passphraseFile: cfg.passphrase.file, env,
-        source: flags.repo ? '--repo in archive_command' : cfg.file ? `${cfg.file} (as archive_command finds it, with ${envNote})` : `PGKEEP_REPO in ${envNote}`,
+        configFile: cfg.file,
+        clusterName: cfg.clusterName,
+        repo: cfg.repo,
+        passphraseFile: cfg.passphrase.file,
+        env,
+        source: flags.repo
+          ? '--repo in archive_command'
+          : cfg.file
+            ? `${cfg.file} (as archive_command finds it, with ${envNote})`
+            : `PGKEEP_REPO in ${envNote}`,
       };
     }
     // Nothing names a repository for the server: check the one doctor was given.
     return {
-      configFile: cfg.file, clusterName: cfg.clusterName, repo: fallback.repo ?? {}, passphraseFile: fallback.repo?.passphraseFile, env,
+      configFile: cfg.file,
+      clusterName: cfg.clusterName,
+      repo: fallback.repo ?? {},
+      passphraseFile: fallback.repo?.passphraseFile,
+      env,
       source: fallback.repo?.path
         ? `doctor's configuration (archive_command itself finds no repository${cfg.file ? ` in ${cfg.file}` : ''} with ${envNote})`
         : 'nowhere',
     };
   } catch (e) {
     return {
-      clusterName: flags.cluster ?? fallback.clusterName, repo: fallback.repo ?? {}, passphraseFile: fallback.repo?.passphraseFile, env,
-      source: "doctor's configuration", error: toPgkeepError(e).message, configFile: none ? undefined : flags.config,
+      clusterName: flags.cluster ?? fallback.clusterName,
+      repo: fallback.repo ?? {},
+      passphraseFile: fallback.repo?.passphraseFile,
+      env,
+      source: "doctor's configuration",
+      error: toPgkeepError(e).message,
+      configFile: none ? undefined : flags.config,
     };
   }
 }

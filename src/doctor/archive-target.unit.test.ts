@@ -13,8 +13,11 @@ process.env.PGKEEP_SYSCONFDIR = join(dir, 'etc');
 test('the flags pgkeep gets in archive_command, through quotes and --flag=value', () => {
   assert.deepEqual(shellWords(`a 'b c' "d \\"e\\"" f\\ g ''`), ['a', 'b c', 'd "e"', 'f g', '']);
   assert.deepEqual(
-    archiveCommandFlags(`env -u PGKEEP_CONFIG /usr/bin/node /opt/pgkeep/bin/pgkeep.js --config '/etc/pg keep.toml' --cluster=prod --repo /r wal push %p`),
-    { config: '/etc/pg keep.toml', cluster: 'prod', repo: '/r' });
+    archiveCommandFlags(
+      `env -u PGKEEP_CONFIG /usr/bin/node /opt/pgkeep/bin/pgkeep.js --config '/etc/pg keep.toml' --cluster=prod --repo /r wal push %p`,
+    ),
+    { config: '/etc/pg keep.toml', cluster: 'prod', repo: '/r' },
+  );
   assert.deepEqual(archiveCommandFlags('pgkeep wal push --cluster x %p'), {}, 'after "wal" they are not global flags');
   assert.deepEqual(archiveCommandFlags('cp %p /archive/%f'), {});
 });

@@ -11,7 +11,19 @@ import type { DoctorCheck } from './index.js';
 import { archiveProbeTests, archiveSettingTests } from './test-doctor-archive.js';
 import { dataDirectoryTests } from './test-doctor-data-dir.js';
 import {
-  asRole, asServer, BIN, cluster, doctor, execFileP, healthy, originalHba, reconfigure, startDoctorCluster, stopDoctorCluster, until, work,
+  asRole,
+  asServer,
+  BIN,
+  cluster,
+  doctor,
+  execFileP,
+  healthy,
+  originalHba,
+  reconfigure,
+  startDoctorCluster,
+  stopDoctorCluster,
+  until,
+  work,
 } from './test-doctor-cluster.js';
 
 before(startDoctorCluster);
@@ -23,15 +35,41 @@ test('a healthy configuration passes every check', async () => {
   // A cold backup needs the server stopped: the only remark on a running, healthy server.
   assert.deepEqual(notPass, [`cluster_state: WARN ${get('cluster_state').message}`]);
   assert.ok(report.ok);
-  for (const id of ['reachable', 'version', 'wal_level', 'data_checksums', 'max_wal_senders', 'max_replication_slots',
-    'hba_replication', 'role_replication', 'backup_functions', 'read_all_settings', 'pgdata', 'archive_mode',
-    'archive_command', 'archive_access', 'archiver', 'archive_timeout', 'pg_dump', 'pg_restore', 'read_access']) {
+  for (const id of [
+    'reachable',
+    'version',
+    'wal_level',
+    'data_checksums',
+    'max_wal_senders',
+    'max_replication_slots',
+    'hba_replication',
+    'role_replication',
+    'backup_functions',
+    'read_all_settings',
+    'pgdata',
+    'archive_mode',
+    'archive_command',
+    'archive_access',
+    'archiver',
+    'archive_timeout',
+    'pg_dump',
+    'pg_restore',
+    'read_access',
+  ]) {
     assert.equal(get(id).status, 'PASS', id);
   }
   assert.match(get('version').message, new RegExp(`PostgreSQL ${cluster.major}`));
   assert.match(get('hba_replication').message, /line \d+: local replication all trust/);
-  assert.deepEqual(report.summary.map((s) => [s.method, s.verdict]),
-    [['stream', 'ready'], ['local', 'ready'], ['archive', 'ready'], ['logical', 'ready'], ['cold', 'warnings']]);
+  assert.deepEqual(
+    report.summary.map((s) => [s.method, s.verdict]),
+    [
+      ['stream', 'ready'],
+      ['local', 'ready'],
+      ['archive', 'ready'],
+      ['logical', 'ready'],
+      ['cold', 'warnings'],
+    ],
+  );
 });
 
 test('wal_level = minimal fails with the postgresql.conf lines and a restart', async () => {
@@ -46,8 +84,17 @@ test('wal_level = minimal fails with the postgresql.conf lines and a restart', a
     assert.match(w.fix!, /^max_wal_senders = 10   # replaces line \d+$/m);
     // the real file and the real command for this cluster, not "postgresql.conf" and a placeholder
     // the file that sets it now: a line added to postgresql.conf would be overridden by the include
-    assert.match(w.fix!, new RegExp(`^in ${cluster.dataDir}/pgkeep-local\\.conf \\(set there now, overriding ${cluster.dataDir}/postgresql\\.conf\\):\\nwal_level = replica   # replaces line \\d+$`, 'm'));
-    assert.match(w.fix!, new RegExp(`then restart the server: ${asServer}${cluster.binDir}/pg_ctl restart -D ${cluster.dataDir} -m fast$`, 'm'));
+    assert.match(
+      w.fix!,
+      new RegExp(
+        `^in ${cluster.dataDir}/pgkeep-local\\.conf \\(set there now, overriding ${cluster.dataDir}/postgresql\\.conf\\):\\nwal_level = replica   # replaces line \\d+$`,
+        'm',
+      ),
+    );
+    assert.match(
+      w.fix!,
+      new RegExp(`then restart the server: ${asServer}${cluster.binDir}/pg_ctl restart -D ${cluster.dataDir} -m fast$`, 'm'),
+    );
     assert.deepEqual(w.usedBy, ['stream', 'local', 'archive']);
     assert.equal(get('max_wal_senders').status, 'FAIL');
     assert.equal(report.ok, false);
@@ -144,7 +191,10 @@ test('a role without REPLICATION or backup privileges, then with them', async ()
     GRANT pg_read_all_settings TO app;`);
   try {
     d = await doctor(['stream', 'local'], asRole('app', cluster.dataDir));
-    assert.deepEqual(d.report.checks.filter((c) => c.status !== 'PASS').map((c) => c.check), []);
+    assert.deepEqual(
+      d.report.checks.filter((c) => c.status !== 'PASS').map((c) => c.check),
+      [],
+    );
     assert.match(d.get('hba_replication').message, /was admitted/);
     assert.match(d.get('pgdata').message, /is the server's data_directory/);
   } finally {
@@ -187,7 +237,10 @@ test('the CLI prints the checks as JSON and exits 5 when one fails', async () =>
     assert.equal(failed.code, 5);
     const data = JSON.parse(failed.stdout);
     const mode = data.checks.find((c: DoctorCheck) => c.check === 'archive_mode');
-    assert.deepEqual({ method: mode.method, status: mode.status, needs: mode.needs }, { method: 'archive', status: 'FAIL', needs: 'restart' });
+    assert.deepEqual(
+      { method: mode.method, status: mode.status, needs: mode.needs },
+      { method: 'archive', status: 'FAIL', needs: 'restart' },
+    );
     assert.equal(typeof mode.message, 'string');
     assert.match(mode.fix, /archive_mode = on/);
 
@@ -197,10 +250,16 @@ test('the CLI prints the checks as JSON and exits 5 when one fails', async () =>
 
     const bad = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'nope'], { env, cwd: work }).catch((e) => e);
     assert.equal(bad.code, 2);
-    const notArchive = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'stream', '--check-archive'], { env, cwd: work }).catch((e) => e);
+    const notArchive = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'stream', '--check-archive'], {
+      env,
+      cwd: work,
+    }).catch((e) => e);
     assert.equal(notArchive.code, 2);
     assert.match(notArchive.stderr, /--check-archive checks archiving, not --method stream/);
-    const noTimeout = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'archive', '--check-archive', '--timeout', 'soon'], { env, cwd: work }).catch((e) => e);
+    const noTimeout = await execFileP(process.execPath, [BIN, 'doctor', '--method', 'archive', '--check-archive', '--timeout', 'soon'], {
+      env,
+      cwd: work,
+    }).catch((e) => e);
     assert.equal(noTimeout.code, 2);
     assert.match(noTimeout.stderr, /--timeout soon is not a positive number of seconds/);
   } finally {
@@ -212,7 +271,10 @@ archiveProbeTests();
 
 test('logical: a role pg_dump would refuse FAILs read_access; pg_read_all_data makes it and pg_dump pass', async () => {
   await cluster.exec('CREATE TABLE payroll (id int); CREATE TABLE public_notes (id int); GRANT SELECT ON public_notes TO app;');
-  const pgDump = () => runProgram(pgToolPath(cluster.binDir, 'pg_dump'), ['-d', cluster.connectionString('postgres', 'app'), '-f', '/dev/null'], { asServerUser: false });
+  const pgDump = () =>
+    runProgram(pgToolPath(cluster.binDir, 'pg_dump'), ['-d', cluster.connectionString('postgres', 'app'), '-f', '/dev/null'], {
+      asServerUser: false,
+    });
   try {
     let d = await doctor(['logical'], asRole('app'));
     const r = d.get('read_access');
@@ -268,7 +330,10 @@ test('peer authentication as root: the running server is not called crashed, and
     const s = d.get('cluster_state');
     assert.equal(s.status, 'WARN', s.message);
     assert.match(s.message, /a server is running on it \(postmaster\.pid: pid \d+, pg_isready: accepting\)/);
-    assert.match(s.fix!, new RegExp(`^stop it before a cold backup: ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
+    assert.match(
+      s.fix!,
+      new RegExp(`^stop it before a cold backup: ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`),
+    );
   } finally {
     await reloadTo(originalHba);
   }

@@ -12,7 +12,8 @@ import { SECTION_ORDER, type DoctorCheck, type DoctorFacts, type MethodSummary }
 /** Every check, in the order they are shown. */
 export function evaluateChecks(facts: DoctorFacts): DoctorCheck[] {
   // a server older than pgkeep supports: its version FAILs every method, nothing else is judged
-  if (facts.server && facts.server.major < MIN_MAJOR) return [reachableCheck(facts), versionCheck(facts)].filter((c): c is DoctorCheck => c !== null);
+  if (facts.server && facts.server.major < MIN_MAJOR)
+    return [reachableCheck(facts), versionCheck(facts)].filter((c): c is DoctorCheck => c !== null);
   const all: (DoctorCheck | null)[] = [
     reachableCheck(facts),
     versionCheck(facts),

@@ -9,7 +9,15 @@ import { dirname, join } from 'node:path';
 import type { ClusterSettings, RepoSettings } from '../config/types.js';
 import { PgkeepError, toPgkeepError } from '../errors.js';
 import {
-  archiverStats, BACKUP_SETTINGS, readHbaRules, readSettings, replicationUsage, roleFacts, serverInfo, type Queryable, type ServerInfo,
+  archiverStats,
+  BACKUP_SETTINGS,
+  readHbaRules,
+  readSettings,
+  replicationUsage,
+  roleFacts,
+  serverInfo,
+  type Queryable,
+  type ServerInfo,
 } from '../pg/catalog.js';
 import { connect, describeConnection, resolveConnection } from '../pg/connect.js';
 import { readControlData } from '../pg/control.js';
@@ -92,7 +100,10 @@ async function readServerFacts(settings: ClusterSettings, facts: DoctorFacts, op
     const dataDir = facts.server.dataDirectory ?? settings.pgdata;
     if (dataDir) {
       facts.layout = clusterLayout({
-        dataDirectory: dataDir, configFile: setting(facts, 'config_file'), hbaFile: setting(facts, 'hba_file'), major: facts.server.major,
+        dataDirectory: dataDir,
+        configFile: setting(facts, 'config_file'),
+        hbaFile: setting(facts, 'hba_file'),
+        major: facts.server.major,
         binDir: await pgCtlDir(facts.server.major, settings.pgBin),
       });
       setOsUser(facts, dataDir);
@@ -110,30 +121,53 @@ async function readServerFacts(settings: ClusterSettings, facts: DoctorFacts, op
 
 /** What archive_command will use, whether the server's OS user can reach it, and (asked) the end-to-end check. */
 async function archiveFacts(
-  client: Queryable, settings: ClusterSettings, facts: DoctorFacts, opts: GatherOptions, dataDir: string | undefined,
+  client: Queryable,
+  settings: ClusterSettings,
+  facts: DoctorFacts,
+  opts: GatherOptions,
+  dataDir: string | undefined,
 ): Promise<void> {
   const cmd = setting(facts, 'archive_command');
   const mode = setting(facts, 'archive_mode');
   if (cmd === undefined) return;
   // Files of this host (repository, postmaster.pid, /proc, the log) say something only when the
   // server runs here: its data directory's pg_control must carry the server's system identifier.
-  const local = dataDir !== undefined && await sameSystem(dataDir, facts.server!.systemIdentifier, facts.socket);
+  const local = dataDir !== undefined && (await sameSystem(dataDir, facts.server!.systemIdentifier, facts.socket));
   const here = local ? dataDir : undefined;
   const user = (here ? dataDirOwner(here) : undefined) ?? lookupOsUser('postgres');
-  const target = await archiveTarget(cmd, here, user?.home, { repo: opts.repo, clusterName: opts.clusterName, configFile: opts.configFile });
+  const target = await archiveTarget(cmd, here, user?.home, {
+    repo: opts.repo,
+    clusterName: opts.clusterName,
+    configFile: opts.configFile,
+  });
   if (mode !== 'off' && isPgkeepArchiveCommand(cmd)) {
     facts.archiveAccess = !local
-      ? { osUser: user?.name ?? 'postgres', checks: [], skipped: 'the server does not run on this host (its data directory is not here): run doctor on the database host' }
-      : user ? await archiveAccessFacts(target, user) : undefined;
+      ? {
+          osUser: user?.name ?? 'postgres',
+          checks: [],
+          skipped: 'the server does not run on this host (its data directory is not here): run doctor on the database host',
+        }
+      : user
+        ? await archiveAccessFacts(target, user)
+        : undefined;
   }
   const streamed = (facts.slots ?? []).some((sl) => sl.type === 'physical' && sl.active);
   if (opts.checkArchive && mode === 'off' && !streamed) {
-    facts.archiveProbe = { ok: false, waitedMs: 0, timeoutMs: opts.archiveTimeoutMs ?? 60_000,
-      error: 'archive_mode is off and no replication slot is streaming WAL, so no segment can reach the repository' };
+    facts.archiveProbe = {
+      ok: false,
+      waitedMs: 0,
+      timeoutMs: opts.archiveTimeoutMs ?? 60_000,
+      error: 'archive_mode is off and no replication slot is streaming WAL, so no segment can reach the repository',
+    };
   } else if (opts.checkArchive) {
     facts.archiveProbe = await probeArchive(client, target, {
-      timeoutMs: opts.archiveTimeoutMs ?? 60_000, systemIdentifier: facts.server!.systemIdentifier,
-      dataDirectory: here ?? null, layout: facts.layout, signal: opts.signal, inRecovery: facts.server!.inRecovery, askPassphrase: opts.askPassphrase,
+      timeoutMs: opts.archiveTimeoutMs ?? 60_000,
+      systemIdentifier: facts.server!.systemIdentifier,
+      dataDirectory: here ?? null,
+      layout: facts.layout,
+      signal: opts.signal,
+      inRecovery: facts.server!.inRecovery,
+      askPassphrase: opts.askPassphrase,
     });
   }
 }
@@ -161,7 +195,10 @@ async function layoutFromPgdata(pgdata: string | undefined, pgBin: string | unde
   const major = Number((await readFile(join(pgdata, 'PG_VERSION'), 'utf8').catch(() => '')).trim());
   if (!major) return undefined;
   const conf = join(pgdata, 'postgresql.conf');
-  const inside = await stat(conf).then(() => true, () => false);
+  const inside = await stat(conf).then(
+    () => true,
+    () => false,
+  );
   return clusterLayout({ dataDirectory: pgdata, configFile: inside ? conf : undefined, major, binDir: await pgCtlDir(major, pgBin) });
 }
 
@@ -201,9 +238,10 @@ async function pgdataFacts(settings: ClusterSettings, server: ServerInfo | undef
     await access(dir, constants.R_OK | constants.X_OK);
     await access(join(dir, 'global', 'pg_control'), constants.R_OK);
   } catch (e) {
-    facts.problem = (e as NodeJS.ErrnoException).code === 'ENOENT'
-      ? 'is not a PostgreSQL data directory (no global/pg_control)'
-      : describeFsError(e, 'is not readable');
+    facts.problem =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'is not a PostgreSQL data directory (no global/pg_control)'
+        : describeFsError(e, 'is not readable');
     return facts;
   }
   try {

@@ -82,13 +82,20 @@ type Match = 'yes' | 'no' | 'maybe';
 
 function matchType(rule: HbaRule, c: HbaClient): Match {
   switch (rule.type) {
-    case 'local': return c.socket ? 'yes' : 'no';
-    case 'host': return c.socket ? 'no' : 'yes';
-    case 'hostssl': return !c.socket && c.ssl ? 'yes' : 'no';
-    case 'hostnossl': return !c.socket && !c.ssl ? 'yes' : 'no';
-    case 'hostgssenc': return 'no';
-    case 'hostnogssenc': return c.socket ? 'no' : 'yes';
-    default: return 'no';
+    case 'local':
+      return c.socket ? 'yes' : 'no';
+    case 'host':
+      return c.socket ? 'no' : 'yes';
+    case 'hostssl':
+      return !c.socket && c.ssl ? 'yes' : 'no';
+    case 'hostnossl':
+      return !c.socket && !c.ssl ? 'yes' : 'no';
+    case 'hostgssenc':
+      return 'no';
+    case 'hostnogssenc':
+      return c.socket ? 'no' : 'yes';
+    default:
+      return 'no';
   }
 }
 

@@ -5,11 +5,26 @@ import { addressInNetwork, evaluateHba, parseIp, suggestHbaLine, type HbaClient 
 
 let line = 0;
 function rule(type: string, database: string, user: string, address: string | null, netmask: string | null, authMethod: string): HbaRule {
-  return { lineNumber: ++line, type, database: database.split(','), user: user.split(','), address, netmask, authMethod, options: null, error: null };
+  return {
+    lineNumber: ++line,
+    type,
+    database: database.split(','),
+    user: user.split(','),
+    address,
+    netmask,
+    authMethod,
+    options: null,
+    error: null,
+  };
 }
 
 const client = (over: Partial<HbaClient> = {}): HbaClient => ({
-  socket: false, address: '10.0.0.5', ssl: false, user: 'backup', memberOf: ['backup'], ...over,
+  socket: false,
+  address: '10.0.0.5',
+  ssl: false,
+  user: 'backup',
+  memberOf: ['backup'],
+  ...over,
 });
 
 test('parseIp handles IPv4, IPv6, compression and IPv4-mapped addresses', () => {
@@ -34,10 +49,7 @@ test('addressInNetwork compares under the netmask', () => {
 });
 
 test('evaluateHba: "all" databases do not cover replication; first match wins', () => {
-  const rules = [
-    rule('local', 'all', 'all', null, null, 'trust'),
-    rule('host', 'all', 'all', '0.0.0.0', '0.0.0.0', 'scram-sha-256'),
-  ];
+  const rules = [rule('local', 'all', 'all', null, null, 'trust'), rule('host', 'all', 'all', '0.0.0.0', '0.0.0.0', 'scram-sha-256')];
   assert.equal(evaluateHba(rules, client()).kind, 'none');
   assert.equal(evaluateHba(rules, client({ socket: true, address: null })).kind, 'none');
 

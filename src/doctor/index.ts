@@ -28,8 +28,14 @@ export interface DoctorOptions {
 export async function runDoctor(settings: ClusterSettings, opts: DoctorOptions = {}): Promise<DoctorReport> {
   const methods = opts.methods?.length ? opts.methods : [...DOCTOR_METHODS];
   const facts = await gatherFacts(settings, {
-    methods, clusterName: opts.clusterName ?? 'main', configFile: opts.configFile, signal: opts.signal,
-    repo: opts.repo, checkArchive: opts.checkArchive, archiveTimeoutMs: opts.archiveTimeoutMs, askPassphrase: opts.askPassphrase,
+    methods,
+    clusterName: opts.clusterName ?? 'main',
+    configFile: opts.configFile,
+    signal: opts.signal,
+    repo: opts.repo,
+    checkArchive: opts.checkArchive,
+    archiveTimeoutMs: opts.archiveTimeoutMs,
+    askPassphrase: opts.askPassphrase,
   });
   const checks = evaluateChecks(facts);
   return {

@@ -10,9 +10,8 @@ export { slotFacts } from '../pg/catalog.js';
  * view and sequence outside the system schemas (pg_read_all_data covers them all).
  */
 export async function readAccessFacts(db: Queryable, major: number): Promise<ReadAccessFacts> {
-  const readAllData = major >= 14
-    ? Boolean((await db.query("SELECT pg_has_role(current_user, 'pg_read_all_data', 'USAGE') AS ok")).rows[0].ok)
-    : false;
+  const readAllData =
+    major >= 14 ? Boolean((await db.query("SELECT pg_has_role(current_user, 'pg_read_all_data', 'USAGE') AS ok")).rows[0].ok) : false;
   const { rows } = await db.query(`
     WITH u AS (
       SELECT n.nspname::text AS schema, format('%I.%I', n.nspname, c.relname) AS name
@@ -30,6 +29,8 @@ export async function readAccessFacts(db: Queryable, major: number): Promise<Rea
 /** Where each setting is set now (pg_settings.sourcefile; visible to superusers and pg_read_all_settings). */
 export async function settingSources(db: Queryable, names: readonly string[]): Promise<Record<string, SettingSource>> {
   const { rows } = await db.query(
-    'SELECT name, sourcefile, sourceline FROM pg_settings WHERE name = ANY($1::text[]) AND sourcefile IS NOT NULL', [names]);
+    'SELECT name, sourcefile, sourceline FROM pg_settings WHERE name = ANY($1::text[]) AND sourcefile IS NOT NULL',
+    [names],
+  );
   return Object.fromEntries(rows.map((r) => [r.name as string, { file: r.sourcefile as string, line: Number(r.sourceline) }]));
 }

@@ -32,7 +32,13 @@ async function isPostgres(pid: number): Promise<boolean> {
     const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
     return /^(postgres|postmaster)/.test(comm);
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT' || !(await readFile('/proc/self/comm', 'utf8').then(() => true, () => false));
+    return (
+      (e as NodeJS.ErrnoException).code !== 'ENOENT' ||
+      !(await readFile('/proc/self/comm', 'utf8').then(
+        () => true,
+        () => false,
+      ))
+    );
   }
 }
 

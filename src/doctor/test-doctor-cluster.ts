@@ -35,8 +35,13 @@ export function pgkeepCommand(flags: string): string {
 /** A backup-ready configuration; each test breaks one thing and puts it back. */
 export function healthy(): Record<string, string | number> {
   return {
-    wal_level: 'replica', max_wal_senders: 10, max_replication_slots: 10, archive_timeout: 60, fsync: 'off',
-    archive_mode: 'on', archive_command: pgkeepCommand(`--repo ${repoDir} --cluster main`),
+    wal_level: 'replica',
+    max_wal_senders: 10,
+    max_replication_slots: 10,
+    archive_timeout: 60,
+    fsync: 'off',
+    archive_mode: 'on',
+    archive_command: pgkeepCommand(`--repo ${repoDir} --cluster main`),
   };
 }
 

@@ -10,7 +10,7 @@ import { asServer, cluster, doctor, work } from './test-doctor-cluster.js';
 
 /** pgdata and the cold method's cluster_state. */
 export function dataDirectoryTests(): void {
-  test('pgdata that is not the server\'s data directory', async () => {
+  test("pgdata that is not the server's data directory", async () => {
     const withPgdata = (pgdata?: string) => ({ ...cluster.connectionSettings(), pgdata });
 
     // a directory that looks like a data directory but is not the server's
@@ -66,7 +66,12 @@ export function dataDirectoryTests(): void {
       const s = d.get('cluster_state');
       assert.equal(s.status, 'FAIL');
       assert.match(s.message, /"in production" but no server runs on it \(no postmaster\.pid\)/);
-      assert.match(s.fix!, new RegExp(`${asServer}${cluster.binDir}/pg_ctl start -D ${cluster.dataDir} -w && ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`));
+      assert.match(
+        s.fix!,
+        new RegExp(
+          `${asServer}${cluster.binDir}/pg_ctl start -D ${cluster.dataDir} -w && ${asServer}${cluster.binDir}/pg_ctl stop -D ${cluster.dataDir} -m fast`,
+        ),
+      );
 
       // a stale postmaster.pid whose pid another program has now (crash, then reboot): still crashed
       const pidFile = join(cluster.dataDir, 'postmaster.pid');
@@ -74,7 +79,10 @@ export function dataDirectoryTests(): void {
       try {
         d = await doctor(['cold']);
         assert.equal(d.get('cluster_state').status, 'FAIL');
-        assert.match(d.get('cluster_state').message, new RegExp(`postmaster\\.pid is stale: pid ${process.pid} is not a running PostgreSQL server`));
+        assert.match(
+          d.get('cluster_state').message,
+          new RegExp(`postmaster\\.pid is stale: pid ${process.pid} is not a running PostgreSQL server`),
+        );
       } finally {
         rmSync(pidFile);
       }

@@ -111,7 +111,6 @@ export interface PgdataFacts {
   controlToolMajor?: number;
 }
 
-
 export interface ReadAccessFacts {
   /** Member of pg_read_all_data (PostgreSQL 14+). */
   readAllData: boolean;

@@ -37,7 +37,9 @@ export function cleanEnv(home: string, extra: Record<string, string> = {}): Node
 
 export function spawnCli(args: string[], opts: { home: string; cwd?: string; env?: Record<string, string> }): CliProcess {
   const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? opts.home, env: cleanEnv(opts.home, opts.env), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd ?? opts.home,
+    env: cleanEnv(opts.home, opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
@@ -58,13 +60,17 @@ export function spawnCli(args: string[], opts: { home: string; cwd?: string; env
 }
 
 /** Run the CLI to the end; a run longer than `timeoutMs` is killed and reported as a hang. */
-export async function runCli(args: string[], opts: { home: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { home: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
   const p = spawnCli(args, opts);
   const limit = opts.timeoutMs ?? 120_000;
   const timer = setTimeout(() => p.proc.kill('SIGKILL'), limit);
   const r = await p.exit;
   clearTimeout(timer);
-  if (r.signal === 'SIGKILL') throw new Error(`pgkeep ${args.join(' ')} did not finish within ${limit} ms (unbounded wait?)\n${r.stderr.slice(-2000)}`);
+  if (r.signal === 'SIGKILL')
+    throw new Error(`pgkeep ${args.join(' ')} did not finish within ${limit} ms (unbounded wait?)\n${r.stderr.slice(-2000)}`);
   return r;
 }
 
@@ -83,13 +89,18 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, what: st
  * was reached (the fault was not injected where the test meant it to be).
  */
 export async function killAt(p: CliProcess, point: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<CliResult> {
-  await waitUntil(async () => {
-    if (p.exited()) {
-      const r = await p.exit;
-      throw new Error(`the process ended (exit ${r.code}) before ${what}\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
-    }
-    return point();
-  }, what, timeoutMs, 5);
+  await waitUntil(
+    async () => {
+      if (p.exited()) {
+        const r = await p.exit;
+        throw new Error(`the process ended (exit ${r.code}) before ${what}\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
+      }
+      return point();
+    },
+    what,
+    timeoutMs,
+    5,
+  );
   p.proc.kill('SIGKILL');
   return p.exit;
 }
@@ -102,11 +113,17 @@ export async function killAt(p: CliProcess, point: () => boolean | Promise<boole
  * events). `match` gets the path relative to `dir`. Resolves with how the process ended (it may
  * have finished first: the caller judges).
  */
-export async function killOnChange(start: () => CliProcess, dir: string, match: (name: string) => boolean): Promise<{ p: CliProcess; r: CliResult }> {
+export async function killOnChange(
+  start: () => CliProcess,
+  dir: string,
+  match: (name: string) => boolean,
+): Promise<{ p: CliProcess; r: CliResult }> {
   let p: CliProcess | undefined;
-  const watchers = directories(dir).map((rel) => watch(join(dir, rel), (_event, name) => {
-    if (p && name && match(rel ? `${rel}/${name}` : String(name))) p.proc.kill('SIGKILL');
-  }));
+  const watchers = directories(dir).map((rel) =>
+    watch(join(dir, rel), (_event, name) => {
+      if (p && name && match(rel ? `${rel}/${name}` : String(name))) p.proc.kill('SIGKILL');
+    }),
+  );
   try {
     p = start();
     return { p, r: await p.exit };

@@ -68,8 +68,14 @@ faultTest('concurrent backup, repo gc, expire and a storm of 30 wal pushes (6 at
     if (r.code === 10) assert.equal(JSON.parse(r.stdout).error.code, 'LOCKED');
   }
   assert.equal(outcomes.find((o) => o.what === 'backup')!.r.code, 0, 'the backup, which took its lock first, succeeds');
-  const ran = (w: string) => outcomes.filter((o) => o.what === w).map((o) => o.r.code).join(',');
-  console.log(`# concurrency: backup ${ran('backup')}; gc ${ran('repo gc')}; expire ${ran('expire')}; ${outcomes.filter((o) => o.what.startsWith('wal push')).length} wal pushes`);
+  const ran = (w: string) =>
+    outcomes
+      .filter((o) => o.what === w)
+      .map((o) => o.r.code)
+      .join(',');
+  console.log(
+    `# concurrency: backup ${ran('backup')}; gc ${ran('repo gc')}; expire ${ran('expire')}; ${outcomes.filter((o) => o.what.startsWith('wal push')).length} wal pushes`,
+  );
 
   assert.deepEqual(await env.locks(), [], 'every command released its lock');
   await env.assertCheckPasses('the concurrent run');

@@ -40,10 +40,15 @@ async function assertNothingPublished(idsBefore: string[], pids: number[], what:
 
 /** Wait until the backup is copying: at least `n` packs published since `before`. */
 function copying(before: Set<string>, n: number, p: CliProcess[]): Promise<void> {
-  return waitUntil(() => {
-    for (const c of p) if (c.exited()) throw new Error(`a backup ended before the fault: ${c.stdout()}${c.stderr()}`);
-    return env.packs().filter((k) => !before.has(k)).length >= n;
-  }, `${n} new packs`, 60_000, 5);
+  return waitUntil(
+    () => {
+      for (const c of p) if (c.exited()) throw new Error(`a backup ended before the fault: ${c.stdout()}${c.stderr()}`);
+      return env.packs().filter((k) => !before.has(k)).length >= n;
+    },
+    `${n} new packs`,
+    60_000,
+    5,
+  );
 }
 
 for (const which of ['backup', 'streaming'] as const) {
@@ -57,7 +62,9 @@ for (const which of ['backup', 'streaming'] as const) {
     freeze(p, 'the walsender was terminated');
     try {
       const killed = await env.cluster.query<{ pid: number }>(
-        `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = $1`, [which]);
+        `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = $1`,
+        [which],
+      );
       assert.equal(killed.length, 1, `one walsender in state ${which}`);
     } finally {
       thaw(p);
@@ -83,8 +90,11 @@ faultTest('the server restarts (pg_ctl restart -m fast) while a stream and a loc
   let restarted: Promise<void>;
   try {
     restarted = env.cluster.restart();
-    await waitUntil(() => readFileSync(env.cluster.logFile, 'utf8').slice(logStart).includes('received fast shutdown request'),
-      'the server began its fast shutdown', 30_000);
+    await waitUntil(
+      () => readFileSync(env.cluster.logFile, 'utf8').slice(logStart).includes('received fast shutdown request'),
+      'the server began its fast shutdown',
+      30_000,
+    );
   } finally {
     for (const p of procs) thaw(p);
   }
@@ -96,7 +106,11 @@ faultTest('the server restarts (pg_ctl restart -m fast) while a stream and a loc
     assert.equal(err.code, 'CONNECTION', `server restarted: ${err.message}`);
     assert.match(err.message, /connection to the server was lost|to the server ended|terminating connection due to administrator command/);
   }
-  await assertNothingPublished(idsBefore, procs.map((p) => p.proc.pid!), 'server restarted');
+  await assertNothingPublished(
+    idsBefore,
+    procs.map((p) => p.proc.pid!),
+    'server restarted',
+  );
   await env.backup('stream');
   await env.backup('local');
   await env.assertEverySnapshotRestores('server restarted mid-backup');

@@ -106,7 +106,11 @@ faultTest('a flipped byte in a pack of a real backup: verify and check name it, 
   bad[target.packOffset + 10]! ^= 0x20;
   writeFileSync(path, bad);
   try {
-    await assertDamageReported(users(blobs, target.pack, (b) => b.packOffset === target.packOffset), new RegExp(target.pack), 'a flipped byte in a pack');
+    await assertDamageReported(
+      users(blobs, target.pack, (b) => b.packOffset === target.packOffset),
+      new RegExp(target.pack),
+      'a flipped byte in a pack',
+    );
   } finally {
     writeFileSync(path, original);
   }
@@ -124,7 +128,11 @@ faultTest('a truncated pack of a real backup: verify and check name it, restore 
   truncateSync(path, keep);
   try {
     // Everything in the pack is reported (its index is gone with the tail); the snapshots using it are named.
-    await assertDamageReported(users(blobs, target.pack, () => true), new RegExp(target.pack), 'a truncated pack');
+    await assertDamageReported(
+      users(blobs, target.pack, () => true),
+      new RegExp(target.pack),
+      'a truncated pack',
+    );
   } finally {
     writeFileSync(path, original);
   }
@@ -162,15 +170,26 @@ faultTest('a damaged older manifest does not stop list, restore latest or the ne
     const list = await env.cli(['list']);
     assert.equal(list.code, 7, `list says something is damaged: ${list.stdout}${list.stderr}`);
     const shown = JSON.parse(list.stdout) as { snapshots: { id: string }[]; damaged: { id: string; message: string }[] };
-    assert.deepEqual(shown.snapshots.map((s) => s.id), [ids[0], ids[2]], 'list shows every readable snapshot');
-    assert.deepEqual(shown.damaged.map((d) => d.id), [victim], 'list names the damaged one');
+    assert.deepEqual(
+      shown.snapshots.map((s) => s.id),
+      [ids[0], ids[2]],
+      'list shows every readable snapshot',
+    );
+    assert.deepEqual(
+      shown.damaged.map((d) => d.id),
+      [victim],
+      'list names the damaged one',
+    );
     assert.match(shown.damaged[0]!.message, /SHA-256|damaged/);
 
     const b = await env.cli(['backup', '--method', 'stream', '--standalone']);
     assert.equal(b.code, 0, `a new backup can be taken (it is what the hint says to do): ${b.stdout}${b.stderr}`);
     const made = JSON.parse(b.stdout) as { snapshotId: string; incrementalFrom?: string; warnings: string[] };
     assert.equal(made.incrementalFrom, ids[2], 'incremental to the newest readable backup');
-    assert.ok(made.warnings.some((w) => w.includes(victim)), `the backup warns about ${victim}: ${JSON.stringify(made.warnings)}`);
+    assert.ok(
+      made.warnings.some((w) => w.includes(victim)),
+      `the backup warns about ${victim}: ${JSON.stringify(made.warnings)}`,
+    );
 
     const dir = env.newTarget();
     const r = await env.cli(['restore', 'latest', '--to', dir, '--archive-mode', 'off', '--no-sync']);
@@ -193,7 +212,11 @@ faultTest('a damaged older manifest does not stop the restore of a newer backup 
     const dir = env.newTarget();
     const r = await env.cli(['restore', newest, '--to', dir, '--archive-mode', 'off', '--no-sync']);
     const err = r.code === 0 ? undefined : JSON.parse(r.stdout).error;
-    assert.notEqual(err?.code, 'DATA_INTEGRITY', `restore of ${newest} is refused because another snapshot's manifest is damaged: ${err?.message}`);
+    assert.notEqual(
+      err?.code,
+      'DATA_INTEGRITY',
+      `restore of ${newest} is refused because another snapshot's manifest is damaged: ${err?.message}`,
+    );
   } finally {
     repair();
   }
@@ -228,33 +251,47 @@ async function walObjectsLeft(names: Iterable<string>): Promise<string[]> {
 }
 
 // Last in the file: it expires the oldest backup.
-faultTest('a damaged older manifest: wal check and expire go on with the readable ones, name it, exit 7, and expire keeps the WAL it may need', async () => {
-  await ensureSnapshots();
-  const [oldest, victim] = [ids[0]!, ids[1]!];
-  const wal = await archiveFirstSegments([oldest, victim]);
-  const repair = damageManifest(victim);
-  try {
-    const c = await env.cli(['wal', 'check']);
-    assert.equal(c.code, 7, `wal check says something is damaged: ${c.stdout}${c.stderr}`);
-    const check = JSON.parse(c.stdout) as { ok: boolean; backups: { id: string }[]; damagedManifests: { id: string }[] };
-    assert.equal(check.ok, false);
-    assert.deepEqual(check.damagedManifests.map((d) => d.id), [victim], 'wal check names the damaged manifest');
-    assert.ok(check.backups.some((b) => b.id === oldest), `wal check still checks the readable backups: ${c.stdout}`);
+faultTest(
+  'a damaged older manifest: wal check and expire go on with the readable ones, name it, exit 7, and expire keeps the WAL it may need',
+  async () => {
+    await ensureSnapshots();
+    const [oldest, victim] = [ids[0]!, ids[1]!];
+    const wal = await archiveFirstSegments([oldest, victim]);
+    const repair = damageManifest(victim);
+    try {
+      const c = await env.cli(['wal', 'check']);
+      assert.equal(c.code, 7, `wal check says something is damaged: ${c.stdout}${c.stderr}`);
+      const check = JSON.parse(c.stdout) as { ok: boolean; backups: { id: string }[]; damagedManifests: { id: string }[] };
+      assert.equal(check.ok, false);
+      assert.deepEqual(
+        check.damagedManifests.map((d) => d.id),
+        [victim],
+        'wal check names the damaged manifest',
+      );
+      assert.ok(
+        check.backups.some((b) => b.id === oldest),
+        `wal check still checks the readable backups: ${c.stdout}`,
+      );
 
-    const e = await env.cli(['expire', '--keep-last', '1', '--keep-days', '0']);
-    assert.equal(e.code, 7, `expire says a manifest is damaged: ${e.stdout}${e.stderr}`);
-    const report = JSON.parse(e.stdout) as { expired: string[]; walFiles: number; damagedManifests: { id: string }[] };
-    assert.deepEqual(report.damagedManifests.map((d) => d.id), [victim], 'expire names the damaged manifest');
-    assert.ok(report.expired.includes(oldest), `expire applied the policy to the readable backups: ${e.stdout}`);
-    assert.ok(!report.expired.includes(victim));
-    assert.equal(report.walFiles, 0, 'no WAL removed while a backup that may need it cannot be read');
-    assert.deepEqual(await walObjectsLeft(wal.values()), [...wal.values()], 'the WAL the damaged backup may need is still archived');
-    const repo = await Repository.open(new PosixDriver(env.repoDir));
-    const left = await repo.listSnapshotIds('main').finally(() => repo.close());
-    assert.ok(!left.includes(oldest) && left.includes(victim), `the expired backup is gone, the damaged one is not: ${left}`);
-  } finally {
-    repair();
-  }
-  const again = await env.cli(['expire', '--keep-last', '1', '--keep-days', '0', '--dry-run']);
-  assert.equal(again.code, 0, `with the manifest repaired expire works again: ${again.stdout}${again.stderr}`);
-});
+      const e = await env.cli(['expire', '--keep-last', '1', '--keep-days', '0']);
+      assert.equal(e.code, 7, `expire says a manifest is damaged: ${e.stdout}${e.stderr}`);
+      const report = JSON.parse(e.stdout) as { expired: string[]; walFiles: number; damagedManifests: { id: string }[] };
+      assert.deepEqual(
+        report.damagedManifests.map((d) => d.id),
+        [victim],
+        'expire names the damaged manifest',
+      );
+      assert.ok(report.expired.includes(oldest), `expire applied the policy to the readable backups: ${e.stdout}`);
+      assert.ok(!report.expired.includes(victim));
+      assert.equal(report.walFiles, 0, 'no WAL removed while a backup that may need it cannot be read');
+      assert.deepEqual(await walObjectsLeft(wal.values()), [...wal.values()], 'the WAL the damaged backup may need is still archived');
+      const repo = await Repository.open(new PosixDriver(env.repoDir));
+      const left = await repo.listSnapshotIds('main').finally(() => repo.close());
+      assert.ok(!left.includes(oldest) && left.includes(victim), `the expired backup is gone, the damaged one is not: ${left}`);
+    } finally {
+      repair();
+    }
+    const again = await env.cli(['expire', '--keep-last', '1', '--keep-days', '0', '--dry-run']);
+    assert.equal(again.code, 0, `with the manifest repaired expire works again: ${again.stdout}${again.stderr}`);
+  },
+);

@@ -46,7 +46,14 @@ export class FaultEnv {
   static async create(prefix: string, settings: Record<string, string | number | boolean> = {}): Promise<FaultEnv> {
     const env = new FaultEnv(prefix);
     env.cluster = await LocalCluster.create({
-      settings: { wal_level: 'replica', max_wal_senders: 10, max_replication_slots: 5, fsync: false, checkpoint_timeout: '1h', ...settings },
+      settings: {
+        wal_level: 'replica',
+        max_wal_senders: 10,
+        max_replication_slots: 5,
+        fsync: false,
+        checkpoint_timeout: '1h',
+        ...settings,
+      },
       hba: ['local replication all trust', 'host replication all 127.0.0.1/32 trust'],
     });
     await env.cluster.start();
@@ -77,7 +84,18 @@ export class FaultEnv {
 
   /** Global options for every command: this repository, this cluster, JSON output. */
   args(...rest: string[]): string[] {
-    return ['--repo', this.repoDir, '--cluster', 'main', '-d', this.cluster.connectionString(), '--pgdata', this.cluster.dataDir, '--json', ...rest];
+    return [
+      '--repo',
+      this.repoDir,
+      '--cluster',
+      'main',
+      '-d',
+      this.cluster.connectionString(),
+      '--pgdata',
+      this.cluster.dataDir,
+      '--json',
+      ...rest,
+    ];
   }
 
   cli(args: string[], timeoutMs?: number): Promise<CliResult> {
@@ -202,15 +220,21 @@ export class FaultEnv {
   async assertServerForgotBackup(when: string): Promise<void> {
     let state = '';
     const began = Date.now();
-    await waitUntil(async () => {
-      const [r] = await this.cluster.query<{ slots: string; senders: string; backups: string }>(`
+    await waitUntil(
+      async () => {
+        const [r] = await this.cluster.query<{ slots: string; senders: string; backups: string }>(`
         SELECT (SELECT string_agg(slot_name, ',') FROM pg_replication_slots) AS slots,
                (SELECT count(*) FROM pg_stat_replication)::text AS senders,
                (SELECT count(*) FROM pg_stat_progress_basebackup)::text AS backups`);
-      state = JSON.stringify(r);
-      return r!.slots === null && r!.senders === '0' && r!.backups === '0';
-    }, `the server to drop what the backup left (${when}): ${state}`, 30_000, 50);
-    if (Date.now() - began > 1000) console.log(`# the server took ${Date.now() - began} ms to drop what the backup left (${when}): ${state}`);
+        state = JSON.stringify(r);
+        return r!.slots === null && r!.senders === '0' && r!.backups === '0';
+      },
+      `the server to drop what the backup left (${when}): ${state}`,
+      30_000,
+      50,
+    );
+    if (Date.now() - began > 1000)
+      console.log(`# the server took ${Date.now() - began} ms to drop what the backup left (${when}): ${state}`);
   }
 
   // --- Observable state in the repository (the kill points) ---

@@ -24,7 +24,10 @@ async function afterKilledBackup(method: 'stream' | 'local', r: CliResult, pid: 
   await env.assertServerForgotBackup(when);
   await env.assertCheckPasses(when);
   const stale = (await env.locks()).filter((l) => l.pid === pid);
-  assert.ok(stale.every((l) => l.stale), `the killed backup's lock is reported stale: ${JSON.stringify(stale)}`);
+  assert.ok(
+    stale.every((l) => l.stale),
+    `the killed backup's lock is reported stale: ${JSON.stringify(stale)}`,
+  );
   // A shared lock does not keep another backup out: the rerun works with the stale lock still there.
   await env.backup(method);
   await env.assertStaleLocksAndUnlock(pid, when);
@@ -71,38 +74,50 @@ faultTest('kill -9 of a backup while it publishes its manifest (either no snapsh
   const idsBefore = (await env.list()).map((s) => s.id);
   // The manifest is written to a temporary file in the snapshots directory, then linked into
   // place: kill the moment the temporary file appears.
-  const { p, r } = await killOnChange(() => env.startBackup('stream'), join(env.repoDir, 'snapshots', 'main'), (name) => name.startsWith('.pgkeep-tmp-'));
+  const { p, r } = await killOnChange(
+    () => env.startBackup('stream'),
+    join(env.repoDir, 'snapshots', 'main'),
+    (name) => name.startsWith('.pgkeep-tmp-'),
+  );
   const ids = (await env.list()).map((s) => s.id);
   const added = ids.filter((id) => !idsBefore.includes(id));
   // The kill lands between "temp file created" and "linked into place", or just after: both
   // must leave a consistent repository.
   assert.ok(r.signal === 'SIGKILL' || r.code === 0, `backup ended with ${r.code}: ${r.stderr}`);
   assert.ok(added.length <= 1);
-  await afterKilledBackup('stream', { ...r, signal: 'SIGKILL' }, p.proc.pid!, `a backup killed while publishing (${added.length ? 'published' : 'not published'})`);
+  await afterKilledBackup(
+    'stream',
+    { ...r, signal: 'SIGKILL' },
+    p.proc.pid!,
+    `a backup killed while publishing (${added.length ? 'published' : 'not published'})`,
+  );
 });
 
 test('kill -9 of a restore at its start and while writing files: marker stays, cannot start, --delta finishes', async () => {
   const [snap] = (await env.list()).slice(-1);
   const expected = env.expectedFor(snap!.startTime);
-  for (const point of ['start', 'files'] as const) await injectFault(`kill -9 of a restore (${point})`, async () => {
-    const dir = env.newTarget();
-    const p = env.spawn('restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2');
-    const r = await killAt(p, point === 'start'
-      ? () => existsSync(join(dir, '.pgkeep-restore-in-progress'))
-      : () => listFiles(join(dir, 'base')).length >= 200, point === 'start' ? 'the restore marker was written' : '200 relation files were written');
-    assert.equal(r.signal, 'SIGKILL');
-    assert.ok(existsSync(join(dir, '.pgkeep-restore-in-progress')), `killed restore (${point}) leaves its marker`);
-    assert.equal(existsSync(join(dir, 'global', 'pg_control')), false, 'a half-restored directory cannot be started (no pg_control)');
-    const again = await env.cli(['restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync']);
-    assert.equal(again.code, 11, `a plain restore into the interrupted directory is refused (CONFLICT): ${again.stdout}${again.stderr}`);
-    assert.match(again.stdout, /interrupted|in progress|--delta/);
-    const delta = await env.cli(['restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--delta']);
-    assert.equal(delta.code, 0, `restore --delta finishes the interrupted restore: ${delta.stdout}${delta.stderr}`);
-    // Killed right after the marker was created, its content may not have been written: it still
-    // counts as a marker, of an "unknown" snapshot (src/restore/marker.ts).
-    const resumed = JSON.parse(delta.stdout).resumed;
-    assert.ok(resumed === snap!.id || (point === 'start' && resumed === 'unknown'), `resumed ${resumed}`);
-    assert.equal(existsSync(join(dir, '.pgkeep-restore-in-progress')), false);
-    await env.assertDataDir(dir, expected, `a restore killed at ${point} and finished with --delta`);
-  });
+  for (const point of ['start', 'files'] as const)
+    await injectFault(`kill -9 of a restore (${point})`, async () => {
+      const dir = env.newTarget();
+      const p = env.spawn('restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--jobs', '2');
+      const r = await killAt(
+        p,
+        point === 'start' ? () => existsSync(join(dir, '.pgkeep-restore-in-progress')) : () => listFiles(join(dir, 'base')).length >= 200,
+        point === 'start' ? 'the restore marker was written' : '200 relation files were written',
+      );
+      assert.equal(r.signal, 'SIGKILL');
+      assert.ok(existsSync(join(dir, '.pgkeep-restore-in-progress')), `killed restore (${point}) leaves its marker`);
+      assert.equal(existsSync(join(dir, 'global', 'pg_control')), false, 'a half-restored directory cannot be started (no pg_control)');
+      const again = await env.cli(['restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync']);
+      assert.equal(again.code, 11, `a plain restore into the interrupted directory is refused (CONFLICT): ${again.stdout}${again.stderr}`);
+      assert.match(again.stdout, /interrupted|in progress|--delta/);
+      const delta = await env.cli(['restore', snap!.id, '--to', dir, '--archive-mode', 'off', '--no-sync', '--delta']);
+      assert.equal(delta.code, 0, `restore --delta finishes the interrupted restore: ${delta.stdout}${delta.stderr}`);
+      // Killed right after the marker was created, its content may not have been written: it still
+      // counts as a marker, of an "unknown" snapshot (src/restore/marker.ts).
+      const resumed = JSON.parse(delta.stdout).resumed;
+      assert.ok(resumed === snap!.id || (point === 'start' && resumed === 'unknown'), `resumed ${resumed}`);
+      assert.equal(existsSync(join(dir, '.pgkeep-restore-in-progress')), false);
+      await env.assertDataDir(dir, expected, `a restore killed at ${point} and finished with --delta`);
+    });
 });

@@ -68,7 +68,10 @@ const GC_POINTS: { point: string; kill: (start: () => CliProcess) => Promise<Kil
   { point: 'writing a repacked pack', kill: (start) => killOnChange(start, join(env.repoDir, 'packs'), isTemp) },
   // After the new packs, before any deletion: the manifests that used the old packs are rewritten.
   { point: 'rewriting manifests', kill: (start) => killOnChange(start, join(env.repoDir, 'snapshots'), isTemp) },
-  { point: 'deleting packs', kill: (start) => killOnChange(start, join(env.repoDir, 'packs'), (n) => !isTemp(n) && !existsSync(join(env.repoDir, 'packs', n))) },
+  {
+    point: 'deleting packs',
+    kill: (start) => killOnChange(start, join(env.repoDir, 'packs'), (n) => !isTemp(n) && !existsSync(join(env.repoDir, 'packs', n))),
+  },
 ];
 
 for (const { point, kill } of GC_POINTS) {
@@ -77,8 +80,10 @@ for (const { point, kill } of GC_POINTS) {
     const before = new Set(env.packs());
     const { p, r } = await kill(() => start('repo', 'gc', '--repack-below', '90'));
     const now = new Set(env.packs());
-    console.log(`# gc killed while ${point}: ${[...before].filter((k) => !now.has(k)).length} of ${before.size} packs deleted, ` +
-      `${[...now].filter((k) => !before.has(k)).length} new packs`);
+    console.log(
+      `# gc killed while ${point}: ${[...before].filter((k) => !now.has(k)).length} of ${before.size} packs deleted, ` +
+        `${[...now].filter((k) => !before.has(k)).length} new packs`,
+    );
     await afterKill(r, p, `gc killed while ${point}`, ['repo', 'gc', '--repack-below', '90'], true);
   });
 }
@@ -90,9 +95,10 @@ for (const point of ['holding its lock', 'deleting a backup'] as const) {
     const locks = new Set(env.sharedLockFiles());
     const run = () => start('expire', '--keep-last', '1');
     const snapshots = join(env.repoDir, 'snapshots');
-    const { p, r } = point === 'holding its lock'
-      ? await killWhen(run, () => env.sharedLockFiles().some((f) => !locks.has(f)), 'expire took its lock')
-      : await killOnChange(run, snapshots, (n) => !isTemp(n) && !existsSync(join(snapshots, n)));
+    const { p, r } =
+      point === 'holding its lock'
+        ? await killWhen(run, () => env.sharedLockFiles().some((f) => !locks.has(f)), 'expire took its lock')
+        : await killOnChange(run, snapshots, (n) => !isTemp(n) && !existsSync(join(snapshots, n)));
     await afterKill(r, p, `expire killed while ${point}`, ['expire', '--keep-last', '1'], false);
     assert.equal((await env.list()).length, 1, 'the rerun expired what the killed one did not');
   });
@@ -105,21 +111,33 @@ test('kill -9 of wal push while the segment is written and just after it is link
   const first = await push(segs[0]!).exit;
   assert.equal(first.code, 0, `wal push: ${first.stdout}${first.stderr}`);
   const dir = join(env.repoDir, 'wal', 'main', await systemId(), segs[0]!.slice(0, 16));
-  for (const [i, point] of [[1, 'written'], [2, 'linked']] as const) await injectFault(`kill -9 of wal push (${point})`, async () => {
-    const seg = segs[i]!;
-    // Kill the moment the object's temporary file (written) or its final name (linked) appears.
-    const { r } = await killOnChange(() => push(seg), dir, (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg));
-    assert.equal(r.signal, 'SIGKILL', `wal push of ${seg} was killed (${point}): ${r.stdout}${r.stderr}`);
-    const source = readFileSync(join(walDir(env.cluster), seg));
-    const got = await walGet(seg);
-    // Never a half object: either nothing (exit 1, recovery moves on / the archiver retries) or the whole segment.
-    if (got.code === 1) assert.equal(point, 'written', 'an object whose name was linked is found');
-    else assert.ok(got.code === 0 && got.bytes.equals(source), `wal get ${seg} after a push killed (${point}) gives the whole segment or nothing (exit ${got.code})`);
-    const retry = await push(seg).exit;
-    assert.equal(retry.code, 0, `the archiver's retry of ${seg} succeeds: ${retry.stdout}${retry.stderr}`);
-    const after = await walGet(seg);
-    assert.ok(after.code === 0 && after.bytes.equals(source), `wal get ${seg} gives the pushed bytes`);
-  });
+  for (const [i, point] of [
+    [1, 'written'],
+    [2, 'linked'],
+  ] as const)
+    await injectFault(`kill -9 of wal push (${point})`, async () => {
+      const seg = segs[i]!;
+      // Kill the moment the object's temporary file (written) or its final name (linked) appears.
+      const { r } = await killOnChange(
+        () => push(seg),
+        dir,
+        (name) => name.startsWith(point === 'written' ? '.pgkeep-tmp-' : seg),
+      );
+      assert.equal(r.signal, 'SIGKILL', `wal push of ${seg} was killed (${point}): ${r.stdout}${r.stderr}`);
+      const source = readFileSync(join(walDir(env.cluster), seg));
+      const got = await walGet(seg);
+      // Never a half object: either nothing (exit 1, recovery moves on / the archiver retries) or the whole segment.
+      if (got.code === 1) assert.equal(point, 'written', 'an object whose name was linked is found');
+      else
+        assert.ok(
+          got.code === 0 && got.bytes.equals(source),
+          `wal get ${seg} after a push killed (${point}) gives the whole segment or nothing (exit ${got.code})`,
+        );
+      const retry = await push(seg).exit;
+      assert.equal(retry.code, 0, `the archiver's retry of ${seg} succeeds: ${retry.stdout}${retry.stderr}`);
+      const after = await walGet(seg);
+      assert.ok(after.code === 0 && after.bytes.equals(source), `wal get ${seg} gives the pushed bytes`);
+    });
   await env.assertCheckPasses('wal push killed');
 });
 

@@ -17,7 +17,9 @@ export async function completedSegments(cluster: LocalCluster, n: number): Promi
   }
   const [row] = await cluster.query<{ current: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS current');
   const current = row!.current;
-  const done = readdirSync(walDir(cluster)).filter((f) => /^[0-9A-F]{24}$/.test(f) && f < current).sort();
+  const done = readdirSync(walDir(cluster))
+    .filter((f) => /^[0-9A-F]{24}$/.test(f) && f < current)
+    .sort();
   if (done.length < n) throw new Error(`only ${done.length} completed WAL segments in ${walDir(cluster)}, ${n} wanted`);
   return done.slice(-n);
 }

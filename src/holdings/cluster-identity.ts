@@ -23,7 +23,10 @@ export function identityObjectName(cluster: string): string {
 }
 
 /** The recorded identity, or undefined when the cluster name is new to the repository. */
-export async function readClusterIdentity(repo: Pick<IdentityStore, 'getObject' | 'location'>, cluster: string): Promise<ClusterIdentity | undefined> {
+export async function readClusterIdentity(
+  repo: Pick<IdentityStore, 'getObject' | 'location'>,
+  cluster: string,
+): Promise<ClusterIdentity | undefined> {
   let raw: Buffer;
   try {
     raw = await repo.getObject(identityObjectName(cluster));
@@ -53,13 +56,17 @@ export async function checkClusterIdentity(repo: IdentityStore, cluster: string,
     if (!known) throw new PgkeepError('REPOSITORY', `cannot record the identity of cluster "${cluster}" in ${repo.location}`);
   }
   if (known.systemIdentifier !== systemIdentifier) {
-    throw new PgkeepError('CONFLICT',
+    throw new PgkeepError(
+      'CONFLICT',
       `cluster "${cluster}" in repository ${repo.location} belongs to the PostgreSQL system ${known.systemIdentifier}, ` +
-      `but this server is system ${systemIdentifier}`, {
-        hint: 'this is a different cluster (re-created with initdb, or another server): back it up under another ' +
+        `but this server is system ${systemIdentifier}`,
+      {
+        hint:
+          'this is a different cluster (re-created with initdb, or another server): back it up under another ' +
           'cluster name (--cluster NAME / [cluster.NAME]), or use another repository',
         details: { cluster, recorded: known.systemIdentifier, server: systemIdentifier },
-      });
+      },
+    );
   }
   return known;
 }

@@ -12,7 +12,15 @@ export { readPhysicalMeta, type MetaSource } from './read-physical-meta.js';
 export type { DumpMeta, DumpedDatabase, DumpFormat, Toc, TocEntry, TocHeader } from './dump-meta.js';
 export { DUMP_FORMATS } from './dump-meta.js';
 export { readDumpMeta } from './read-dump-meta.js';
-export { resolveSnapshotRef, idAmong, readableSnapshots, isLatestRef, LATEST_REFS, type WantedKind, type SnapshotRefSource } from './snapshot-ref.js';
+export {
+  resolveSnapshotRef,
+  idAmong,
+  readableSnapshots,
+  isLatestRef,
+  LATEST_REFS,
+  type WantedKind,
+  type SnapshotRefSource,
+} from './snapshot-ref.js';
 export { resolveSnapshot, type ResolvedSnapshot } from './physical-snapshot.js';
 export { walObjectName, walClusterPrefix, walSystemPrefix, parseWalObjectName, checkSystemId, type WalObjectRef } from './wal-layout.js';
 export { listArchive, type ArchivedFile, type ArchivedSystem } from './wal-listing.js';

@@ -24,7 +24,11 @@ export function parseOnce<T>(cache: WeakMap<object, T>, raw: unknown, parse: () 
 export class Fields {
   private readonly obj: Record<string, unknown>;
 
-  constructor(private readonly m: MetaSource, value: unknown, private readonly path: string) {
+  constructor(
+    private readonly m: MetaSource,
+    value: unknown,
+    private readonly path: string,
+  ) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw damaged(m, path || 'meta', 'is not an object');
     this.obj = value as Record<string, unknown>;
   }
@@ -69,7 +73,8 @@ export class Fields {
 
   integer(name: string, min: number): number {
     const v = this.value(name);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw this.fail(name, `is not an integer of at least ${min} (${describe(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      throw this.fail(name, `is not an integer of at least ${min} (${describe(v)})`);
     return v;
   }
 
@@ -138,11 +143,14 @@ function describe(v: unknown): string {
 }
 
 function damaged(m: MetaSource, field: string, why: string): PgkeepError {
-  return new PgkeepError('DATA_INTEGRITY',
-    `snapshot ${m.id} of cluster "${m.cluster}" has a damaged record of its backup: field "${field}" ${why}`, {
-      hint: 'this snapshot cannot be used safely (its manifest decoded, but not as pgkeep writes it): ' +
+  return new PgkeepError(
+    'DATA_INTEGRITY',
+    `snapshot ${m.id} of cluster "${m.cluster}" has a damaged record of its backup: field "${field}" ${why}`,
+    {
+      hint:
+        'this snapshot cannot be used safely (its manifest decoded, but not as pgkeep writes it): ' +
         'run "pgkeep repo check", and restore from another backup',
       details: { snapshot: m.id, cluster: m.cluster, field },
-    });
+    },
+  );
 }
-

@@ -26,8 +26,12 @@ export function needsArchivedWal(meta: PhysicalBackupMeta): boolean {
   return meta.method !== 'cold' && !meta.standalone && Boolean(meta.walStart);
 }
 
-export async function checkNeededWal(repo: Pick<Repository, 'statObject' | 'getObject'>, cluster: string,
-  meta: PhysicalBackupMeta, opts: { signal?: AbortSignal; concurrency?: number } = {}): Promise<NeededWalReport> {
+export async function checkNeededWal(
+  repo: Pick<Repository, 'statObject' | 'getObject'>,
+  cluster: string,
+  meta: PhysicalBackupMeta,
+  opts: { signal?: AbortSignal; concurrency?: number } = {},
+): Promise<NeededWalReport> {
   const range = walRange(meta.timeline, parseLsn(meta.startLsn), parseLsn(meta.stopLsn), meta.walSegmentSize);
   const out: NeededWalReport = { segments: range.segments, ok: 0, problems: [] };
   const present: { file: ArchivedFile; systemIdentifier: string }[] = [];
@@ -35,12 +39,18 @@ export async function checkNeededWal(repo: Pick<Repository, 'statObject' | 'getO
     opts.signal?.throwIfAborted();
     const object = walObjectName(cluster, meta.systemIdentifier, name);
     const info = await repo.statObject(object);
-    if (info) present.push({ file: { object, key: info.key, file: parseWalFileName(name), size: info.size }, systemIdentifier: meta.systemIdentifier });
-    else out.problems.push({ file: name, problem: 'needed to make the backup consistent, but it is not in the WAL archive', missing: true });
+    if (info)
+      present.push({
+        file: { object, key: info.key, file: parseWalFileName(name), size: info.size },
+        systemIdentifier: meta.systemIdentifier,
+      });
+    else
+      out.problems.push({ file: name, problem: 'needed to make the backup consistent, but it is not in the WAL archive', missing: true });
   }
   const read = await readArchivedFiles(repo, present, { concurrency: opts.concurrency, signal: opts.signal });
   out.ok = read.read;
-  for (const d of read.damaged) out.problems.push({ file: d.file, problem: `archived copy ${d.key} is damaged: ${d.problem}`, missing: false });
+  for (const d of read.damaged)
+    out.problems.push({ file: d.file, problem: `archived copy ${d.key} is damaged: ${d.problem}`, missing: false });
   out.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return out;
 }

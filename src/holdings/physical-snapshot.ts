@@ -18,7 +18,11 @@ export interface ResolvedSnapshot {
  * `cluster` (snapshot-ref.ts: one meaning of "latest" for every command).
  * NOT_FOUND when there is none; USAGE when the id names a logical dump.
  */
-export async function resolveSnapshot(repo: SnapshotRefSource & Pick<Repository, 'readSnapshot'>, cluster: string, idOrLatest: string): Promise<ResolvedSnapshot> {
+export async function resolveSnapshot(
+  repo: SnapshotRefSource & Pick<Repository, 'readSnapshot'>,
+  cluster: string,
+  idOrLatest: string,
+): Promise<ResolvedSnapshot> {
   const snapshot = await repo.readSnapshot(cluster, await resolveSnapshotRef(repo, cluster, idOrLatest, 'physical'));
   if (snapshot.kind !== 'physical') {
     throw new PgkeepError('USAGE', `snapshot ${snapshot.id} of cluster "${cluster}" is a ${snapshot.kind} dump, not a physical backup`, {

@@ -27,8 +27,12 @@ function parseDump(f: Fields): DumpMeta {
     serverVersionNum: f.integer('serverVersionNum', 1),
     source: f.string('source'),
     options: {
-      schemas: o.strings('schemas'), tables: o.strings('tables'), excludeTables: o.strings('excludeTables'),
-      schemaOnly: o.boolean('schemaOnly'), dataOnly: o.boolean('dataOnly'), jobs: o.integer('jobs', 1),
+      schemas: o.strings('schemas'),
+      tables: o.strings('tables'),
+      excludeTables: o.strings('excludeTables'),
+      schemaOnly: o.boolean('schemaOnly'),
+      dataOnly: o.boolean('dataOnly'),
+      jobs: o.integer('jobs', 1),
       compressedBy: o.oneOf('compressedBy', COMPRESSORS),
     },
     databases: f.array('databases', database),
@@ -42,8 +46,11 @@ function parseDump(f: Fields): DumpMeta {
 
 function database(f: Fields): DumpedDatabase {
   const db: DumpedDatabase = {
-    name: f.string('name'), format: f.oneOf('format', DUMP_FORMATS), path: f.string('path'),
-    files: f.integer('files', 0), bytes: f.integer('bytes', 0),
+    name: f.string('name'),
+    format: f.oneOf('format', DUMP_FORMATS),
+    path: f.string('path'),
+    files: f.integer('files', 0),
+    bytes: f.integer('bytes', 0),
   };
   if (f.has('toc')) db.toc = toc(f.object('toc'));
   const tocNote = f.optionalString('tocNote');
@@ -69,8 +76,13 @@ function toc(f: Fields): Toc {
 
 function tocEntry(f: Fields): TocEntry {
   const e: TocEntry = {
-    dumpId: f.integer('dumpId', 0), tableOid: f.integer('tableOid', 0), oid: f.integer('oid', 0),
-    type: f.string('type'), name: f.string('name'), owner: f.string('owner'), deps: f.integers('deps', 0),
+    dumpId: f.integer('dumpId', 0),
+    tableOid: f.integer('tableOid', 0),
+    oid: f.integer('oid', 0),
+    type: f.string('type'),
+    name: f.string('name'),
+    owner: f.string('owner'),
+    deps: f.integers('deps', 0),
   };
   const schema = f.optionalString('schema');
   if (schema !== undefined) e.schema = schema;

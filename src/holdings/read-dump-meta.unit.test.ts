@@ -18,11 +18,17 @@ const source = (meta: unknown) => ({ id: '20260102T030405Z-0002', cluster: 'main
 /** The dump meta of a record, for damaging it in place. */
 const dumpOf = (raw: Record<string, unknown>) => raw.dump as Record<string, unknown>;
 const firstDb = (raw: Record<string, unknown>) => (dumpOf(raw).databases as Record<string, unknown>[])[0]!;
-const firstEntry = (raw: Record<string, unknown>) => ((firstDb(raw).toc as { entries: Record<string, unknown>[] }).entries)[0]!;
+const firstEntry = (raw: Record<string, unknown>) => (firstDb(raw).toc as { entries: Record<string, unknown>[] }).entries[0]!;
 
 test('a dump meta as pgkeep dump writes it reads back as it was, and is parsed once per manifest', () => {
-  const over = { scope: 'all' as const, format: 'plain' as const, globals: { path: 'globals.sql', bytes: 10, noRolePasswords: true },
-    databases: [{ name: 'template1', format: 'plain' as const, path: 'databases/template1.sql', files: 1, bytes: 5, createsDatabase: false }] };
+  const over = {
+    scope: 'all' as const,
+    format: 'plain' as const,
+    globals: { path: 'globals.sql', bytes: 10, noRolePasswords: true },
+    databases: [
+      { name: 'template1', format: 'plain' as const, path: 'databases/template1.sql', files: 1, bytes: 5, createsDatabase: false },
+    ],
+  };
   const raw = dumpMetaRecord(over);
   const meta = readDumpMeta(source(raw));
   assert.deepEqual(meta, dumpMetaFixture(over));
@@ -33,22 +39,102 @@ test('a dump meta as pgkeep dump writes it reads back as it was, and is parsed o
 test('damaged dump meta: a missing field or a field of the wrong type names the snapshot and the field', () => {
   const cases: DamageCase[] = [
     ['dump', (m) => delete m.dump],
-    ['dump.version', (m) => { dumpOf(m).version = 2; }],
-    ['dump.scope', (m) => { dumpOf(m).scope = 'everything'; }],
-    ['dump.format', (m) => { dumpOf(m).format = 'tar'; }],
-    ['dump.serverVersionNum', (m) => { dumpOf(m).serverVersionNum = '150008'; }],
-    ['dump.options.jobs', (m) => { (dumpOf(m).options as Record<string, unknown>).jobs = 0; }],
-    ['dump.options.compressedBy', (m) => { (dumpOf(m).options as Record<string, unknown>).compressedBy = 'gzip'; }],
-    ['dump.options.tables', (m) => { (dumpOf(m).options as Record<string, unknown>).tables = 'orders'; }],
-    ['dump.globals.noRolePasswords', (m) => { dumpOf(m).globals = { path: 'globals.sql', bytes: 1 }; }],
-    ['dump.databases', (m) => { dumpOf(m).databases = { name: 'shop' }; }],
-    ['dump.databases[0].path', (m) => { delete firstDb(m).path; }],
-    ['dump.databases[0].bytes', (m) => { firstDb(m).bytes = -1; }],
-    ['dump.databases[0].createsDatabase', (m) => { firstDb(m).createsDatabase = 'no'; }],
-    ['dump.databases[0].toc.header.entryCount', (m) => { (firstDb(m).toc as { header: Record<string, unknown> }).header.entryCount = 'two'; }],
-    ['dump.databases[0].toc.entries[0].dumpId', (m) => { firstEntry(m).dumpId = '215'; }],
-    ['dump.databases[0].toc.entries[0].deps', (m) => { firstEntry(m).deps = ['215']; }],
-    ['dump.databases[0].toc.entries[0].schema', (m) => { firstEntry(m).schema = 7; }],
+    [
+      'dump.version',
+      (m) => {
+        dumpOf(m).version = 2;
+      },
+    ],
+    [
+      'dump.scope',
+      (m) => {
+        dumpOf(m).scope = 'everything';
+      },
+    ],
+    [
+      'dump.format',
+      (m) => {
+        dumpOf(m).format = 'tar';
+      },
+    ],
+    [
+      'dump.serverVersionNum',
+      (m) => {
+        dumpOf(m).serverVersionNum = '150008';
+      },
+    ],
+    [
+      'dump.options.jobs',
+      (m) => {
+        (dumpOf(m).options as Record<string, unknown>).jobs = 0;
+      },
+    ],
+    [
+      'dump.options.compressedBy',
+      (m) => {
+        (dumpOf(m).options as Record<string, unknown>).compressedBy = 'gzip';
+      },
+    ],
+    [
+      'dump.options.tables',
+      (m) => {
+        (dumpOf(m).options as Record<string, unknown>).tables = 'orders';
+      },
+    ],
+    [
+      'dump.globals.noRolePasswords',
+      (m) => {
+        dumpOf(m).globals = { path: 'globals.sql', bytes: 1 };
+      },
+    ],
+    [
+      'dump.databases',
+      (m) => {
+        dumpOf(m).databases = { name: 'shop' };
+      },
+    ],
+    [
+      'dump.databases[0].path',
+      (m) => {
+        delete firstDb(m).path;
+      },
+    ],
+    [
+      'dump.databases[0].bytes',
+      (m) => {
+        firstDb(m).bytes = -1;
+      },
+    ],
+    [
+      'dump.databases[0].createsDatabase',
+      (m) => {
+        firstDb(m).createsDatabase = 'no';
+      },
+    ],
+    [
+      'dump.databases[0].toc.header.entryCount',
+      (m) => {
+        (firstDb(m).toc as { header: Record<string, unknown> }).header.entryCount = 'two';
+      },
+    ],
+    [
+      'dump.databases[0].toc.entries[0].dumpId',
+      (m) => {
+        firstEntry(m).dumpId = '215';
+      },
+    ],
+    [
+      'dump.databases[0].toc.entries[0].deps',
+      (m) => {
+        firstEntry(m).deps = ['215'];
+      },
+    ],
+    [
+      'dump.databases[0].toc.entries[0].schema',
+      (m) => {
+        firstEntry(m).schema = 7;
+      },
+    ],
   ];
   assertDamagedCases(readDumpMeta, () => dumpMetaRecord({ globals: { path: 'globals.sql', bytes: 1, noRolePasswords: false } }), cases);
 });

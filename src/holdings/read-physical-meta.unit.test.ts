@@ -21,9 +21,26 @@ import { resolveSnapshot } from './physical-snapshot.js';
 const source = (meta: unknown) => ({ id: '20260102T030405Z-0001', cluster: 'main', meta: meta as Record<string, unknown> });
 
 test('a meta as pgkeep backup writes it reads back as it was, and is parsed once per manifest', () => {
-  const raw = physicalMetaRecord({ externalConfig: { dataDirectory: '/var/lib/postgresql/15/main', files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: "port = 5433\n" }], includeDirs: [] }, stats: { seconds: 1.5 } });
+  const raw = physicalMetaRecord({
+    externalConfig: {
+      dataDirectory: '/var/lib/postgresql/15/main',
+      files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: 'port = 5433\n' }],
+      includeDirs: [],
+    },
+    stats: { seconds: 1.5 },
+  });
   const meta = readPhysicalMeta(source(raw));
-  assert.deepEqual(meta, physicalMetaFixture({ externalConfig: { dataDirectory: '/var/lib/postgresql/15/main', files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: "port = 5433\n" }], includeDirs: [] }, stats: { seconds: 1.5 } }));
+  assert.deepEqual(
+    meta,
+    physicalMetaFixture({
+      externalConfig: {
+        dataDirectory: '/var/lib/postgresql/15/main',
+        files: [{ role: 'config_file', path: '/etc/postgresql/15/main/postgresql.conf', text: 'port = 5433\n' }],
+        includeDirs: [],
+      },
+      stats: { seconds: 1.5 },
+    }),
+  );
   assert.equal(readPhysicalMeta(source(raw)), meta, 'the same manifest meta is not parsed twice');
   const cold = readPhysicalMeta(source(physicalMetaRecord({ method: 'cold', walStart: '', walEnd: '', backupLabel: undefined })));
   assert.equal(cold.walStart, '', 'a cold backup needs no WAL: "" is a valid walStart');
@@ -32,18 +49,78 @@ test('a meta as pgkeep backup writes it reads back as it was, and is parsed once
 test('damaged meta: a missing field or a field of the wrong type names the snapshot and the field', () => {
   const cases: DamageCase[] = [
     ['walSegmentSize', (m) => delete m.walSegmentSize],
-    ['timeline', (m) => { m.timeline = '1'; }],
-    ['stopLsn', (m) => { m.stopLsn = 42; }],
-    ['startLsn', (m) => { m.startLsn = 'not an lsn'; }],
-    ['method', (m) => { m.method = 'rsync'; }],
-    ['systemIdentifier', (m) => { m.systemIdentifier = 7301234567; }], // a number loses digits: it is kept as a string
-    ['standalone', (m) => { m.standalone = 'false'; }],
-    ['walSegmentSize', (m) => { m.walSegmentSize = 3_000_000; }],
-    ['stopTime', (m) => { m.stopTime = 'yesterday'; }],
-    ['tablespaces', (m) => { m.tablespaces = { oid: '16385' }; }],
-    ['tablespaces[0].location', (m) => { m.tablespaces = [{ oid: '16385' }]; }],
-    ['externalConfig.files[0].role', (m) => { m.externalConfig = { dataDirectory: '/d', files: [{ role: 'x', path: '/p' }], includeDirs: [] }; }],
-    ['stats.seconds', (m) => { m.stats = { seconds: '1' }; }],
+    [
+      'timeline',
+      (m) => {
+        m.timeline = '1';
+      },
+    ],
+    [
+      'stopLsn',
+      (m) => {
+        m.stopLsn = 42;
+      },
+    ],
+    [
+      'startLsn',
+      (m) => {
+        m.startLsn = 'not an lsn';
+      },
+    ],
+    [
+      'method',
+      (m) => {
+        m.method = 'rsync';
+      },
+    ],
+    [
+      'systemIdentifier',
+      (m) => {
+        m.systemIdentifier = 7301234567;
+      },
+    ], // a number loses digits: it is kept as a string
+    [
+      'standalone',
+      (m) => {
+        m.standalone = 'false';
+      },
+    ],
+    [
+      'walSegmentSize',
+      (m) => {
+        m.walSegmentSize = 3_000_000;
+      },
+    ],
+    [
+      'stopTime',
+      (m) => {
+        m.stopTime = 'yesterday';
+      },
+    ],
+    [
+      'tablespaces',
+      (m) => {
+        m.tablespaces = { oid: '16385' };
+      },
+    ],
+    [
+      'tablespaces[0].location',
+      (m) => {
+        m.tablespaces = [{ oid: '16385' }];
+      },
+    ],
+    [
+      'externalConfig.files[0].role',
+      (m) => {
+        m.externalConfig = { dataDirectory: '/d', files: [{ role: 'x', path: '/p' }], includeDirs: [] };
+      },
+    ],
+    [
+      'stats.seconds',
+      (m) => {
+        m.stats = { seconds: '1' };
+      },
+    ],
   ];
   assertDamagedCases(readPhysicalMeta, () => physicalMetaRecord(), cases);
 });
@@ -81,11 +158,15 @@ test('the next backup is not made incremental to a backup whose meta is damaged:
   assert.match(warnings[0]!, new RegExp(`snapshot ${damagedId} .*field "stopLsn" is missing; it is left out`));
 });
 
-test('no reader casts a manifest\'s meta to a snapshot meta: every one goes through readPhysicalMeta or readDumpMeta', () => {
+test("no reader casts a manifest's meta to a snapshot meta: every one goes through readPhysicalMeta or readDumpMeta", () => {
   const src = SRC_DIR;
-  const cast = /\bas\s+(?:unknown\s+as\s+)?(?:Partial<\s*)?(?:PhysicalBackupMeta|DumpMeta)\b|\bmeta\s*\)?\s+as\s+\{\s*(?:systemIdentifier|dump)|\bmeta\.dump\b/;
-  const found = productionFiles(src).flatMap((f) => readFileSync(f, 'utf8').split('\n')
-    .map((line, i) => (cast.test(line) ? `${relative(src, f)}:${i + 1}: ${line.trim()}` : ''))
-    .filter(Boolean));
+  const cast =
+    /\bas\s+(?:unknown\s+as\s+)?(?:Partial<\s*)?(?:PhysicalBackupMeta|DumpMeta)\b|\bmeta\s*\)?\s+as\s+\{\s*(?:systemIdentifier|dump)|\bmeta\.dump\b/;
+  const found = productionFiles(src).flatMap((f) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .map((line, i) => (cast.test(line) ? `${relative(src, f)}:${i + 1}: ${line.trim()}` : ''))
+      .filter(Boolean),
+  );
   assert.deepEqual(found, [], 'casts of snapshot meta to PhysicalBackupMeta or DumpMeta');
 });

@@ -38,7 +38,9 @@ async function checkWal(repo: Repository, opts: RepositoryCheckOptions, report: 
   report.walFiles = files.length;
   if (!opts.readData) return;
   const r = await readArchivedFiles(repo, files, {
-    concurrency: repo.jobs, signal: opts.signal, onProgress: (d, t) => opts.onProgress?.(d, t, 'WAL files'),
+    concurrency: repo.jobs,
+    signal: opts.signal,
+    onProgress: (d, t) => opts.onProgress?.(d, t, 'WAL files'),
   });
   report.walFilesRead = r.read;
   report.bytesRead += r.bytes;

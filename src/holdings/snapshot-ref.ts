@@ -53,7 +53,8 @@ export async function resolveSnapshotRef(repo: SnapshotRefSource, cluster: strin
   if (newest) return newest.id;
   if (kind === 'any') {
     throw new PgkeepError('NOT_FOUND', `cluster "${cluster}" has no snapshots in ${repo.location}`, {
-      hint: 'take one with "pgkeep backup" or "pgkeep dump", or check --cluster and --repo', details: { cluster },
+      hint: 'take one with "pgkeep backup" or "pgkeep dump", or check --cluster and --repo',
+      details: { cluster },
     });
   }
   const other: SnapshotKind = kind === 'physical' ? 'logical' : 'physical';
@@ -79,9 +80,14 @@ export function idAmong(ids: readonly string[], cluster: string, prefix: string)
   const matching = prefix ? ids.filter((id) => id.startsWith(prefix)) : [];
   if (matching.length === 1) return matching[0]!;
   if (matching.length > 1) {
-    throw new PgkeepError('USAGE', `"${prefix}" is the start of ${matching.length} snapshot ids of cluster "${cluster}": ${matching.slice(0, 10).join(', ')}${matching.length > 10 ? ', ...' : ''}`, {
-      hint: 'give more of the id ("pgkeep list" shows them)', details: { cluster, prefix, matching },
-    });
+    throw new PgkeepError(
+      'USAGE',
+      `"${prefix}" is the start of ${matching.length} snapshot ids of cluster "${cluster}": ${matching.slice(0, 10).join(', ')}${matching.length > 10 ? ', ...' : ''}`,
+      {
+        hint: 'give more of the id ("pgkeep list" shows them)',
+        details: { cluster, prefix, matching },
+      },
+    );
   }
   return prefix;
 }
@@ -93,7 +99,11 @@ export function idAmong(ids: readonly string[], cluster: string, prefix: string)
  * read), and its DATA_INTEGRITY error is thrown rather than falling back to an older snapshot
  * without a word.
  */
-export async function readableSnapshots(repo: Pick<Repository, 'readSnapshots'>, cluster: string, kind: WantedKind): Promise<{ matching: SnapshotManifest[]; total: number }> {
+export async function readableSnapshots(
+  repo: Pick<Repository, 'readSnapshots'>,
+  cluster: string,
+  kind: WantedKind,
+): Promise<{ matching: SnapshotManifest[]; total: number }> {
   const { manifests, damaged } = await repo.readSnapshots(cluster);
   const matching = kind === 'any' ? manifests : manifests.filter((m) => m.kind === kind);
   const newest = matching[matching.length - 1];

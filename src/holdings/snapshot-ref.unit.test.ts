@@ -19,7 +19,10 @@ let repo: Repository;
 
 async function snapshot(cluster: string, kind: 'physical' | 'logical'): Promise<string> {
   const w = await repo.startSnapshot({ cluster, kind });
-  await w.addFile({ path: kind === 'physical' ? 'PG_VERSION' : 'db.dump', type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from(`${kind}\n`));
+  await w.addFile(
+    { path: kind === 'physical' ? 'PG_VERSION' : 'db.dump', type: 'file', mode: 0o600, mtimeMs: Date.now() },
+    Buffer.from(`${kind}\n`),
+  );
   const meta = kind === 'logical' ? dumpMetaRecord() : physicalMetaRecord();
   const id = (await w.commit(meta)).id;
   await new Promise((r) => setTimeout(r, 1100)); // ids carry the second: the next one sorts after
@@ -49,11 +52,23 @@ before(async () => {
   await snapshot('onlyphys', 'physical');
   await snapshot('onlydump', 'logical');
 });
-after(async () => { await dir.remove(); });
+after(async () => {
+  await dir.remove();
+});
 
-test('latest: the newest of the command\'s kind; show and verify take the newest of any kind', async () => {
-  assert.deepEqual(await picks('dumpnewer', 'latest'), { restore: ids.oldPhysical, restoreDump: ids.newDump, show: ids.newDump, verify: ids.newDump });
-  assert.deepEqual(await picks('physnewer', 'latest'), { restore: ids.newPhysical, restoreDump: ids.oldDump, show: ids.newPhysical, verify: ids.newPhysical });
+test("latest: the newest of the command's kind; show and verify take the newest of any kind", async () => {
+  assert.deepEqual(await picks('dumpnewer', 'latest'), {
+    restore: ids.oldPhysical,
+    restoreDump: ids.newDump,
+    show: ids.newDump,
+    verify: ids.newDump,
+  });
+  assert.deepEqual(await picks('physnewer', 'latest'), {
+    restore: ids.newPhysical,
+    restoreDump: ids.oldDump,
+    show: ids.newPhysical,
+    verify: ids.newPhysical,
+  });
 });
 
 test('latest-physical and latest-logical choose the kind in show and verify (a cron job verifying the nightly backup)', async () => {
@@ -71,10 +86,16 @@ test('latest-physical and latest-logical choose the kind in show and verify (a c
 
 test('no snapshot of the kind: NOT_FOUND saying what there is, with a hint that does not repeat the failing command', async () => {
   const dump = await picks('onlyphys', 'latest');
-  assert.match(dump.restoreDump, /^NOT_FOUND: cluster "onlyphys" has no logical dumps in .*\| it has only physical backups \(1; "pgkeep list" shows them\), which "pgkeep restore" restores; take a dump with "pgkeep dump"$/);
+  assert.match(
+    dump.restoreDump,
+    /^NOT_FOUND: cluster "onlyphys" has no logical dumps in .*\| it has only physical backups \(1; "pgkeep list" shows them\), which "pgkeep restore" restores; take a dump with "pgkeep dump"$/,
+  );
   assert.doesNotMatch(dump.restoreDump.split('|')[1]!, /restore-dump/);
   const phys = await picks('onlydump', 'latest');
-  assert.match(phys.restore, /^NOT_FOUND: cluster "onlydump" has no physical backups in .*\| it has only logical dumps \(1; .*\), which "pgkeep restore-dump" restores; take a physical backup with "pgkeep backup"$/);
+  assert.match(
+    phys.restore,
+    /^NOT_FOUND: cluster "onlydump" has no physical backups in .*\| it has only logical dumps \(1; .*\), which "pgkeep restore-dump" restores; take a physical backup with "pgkeep backup"$/,
+  );
   assert.match((await picks('none', 'latest')).show, /^NOT_FOUND: cluster "none" has no snapshots/);
 });
 
@@ -87,7 +108,12 @@ test('an id prefix (as a DBA copies it from "pgkeep list") names the one snapsho
   assert.equal((await picks('dumpnewer', ids.oldPhysical!)).restore, ids.oldPhysical, 'a whole id is itself');
   const both = await picks('dumpnewer', ids.oldPhysical!.slice(0, 4)); // the year: both snapshots
   for (const r of Object.values(both)) {
-    assert.match(r, new RegExp(`^USAGE: "${ids.oldPhysical!.slice(0, 4)}" is the start of 2 snapshot ids of cluster "dumpnewer": ${ids.oldPhysical}, ${ids.newDump} \\| give more of the id`));
+    assert.match(
+      r,
+      new RegExp(
+        `^USAGE: "${ids.oldPhysical!.slice(0, 4)}" is the start of 2 snapshot ids of cluster "dumpnewer": ${ids.oldPhysical}, ${ids.newDump} \\| give more of the id`,
+      ),
+    );
   }
   assert.match((await picks('dumpnewer', '1999')).show, /^NOT_FOUND: snapshot 1999 of cluster "dumpnewer" does not exist/);
 });

@@ -38,5 +38,12 @@ export async function repoWithOneSnapshot(kind: SnapshotKind, file: string, raw:
   const w = await repo.startSnapshot({ cluster: 'main', kind });
   await w.addFile({ path: file, type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from('data\n'));
   const id = (await w.commit(raw)).id;
-  return { repo, id, remove: async () => { await repo.close(); await dir.remove(); } };
+  return {
+    repo,
+    id,
+    remove: async () => {
+      await repo.close();
+      await dir.remove();
+    },
+  };
 }

@@ -48,8 +48,11 @@ async function archivedFileProblem(repo: ReadRepo, f: ArchivedFile, systemIdenti
 }
 
 /** Read and check each file (bounded concurrency); DATA_INTEGRITY problems are collected, others thrown. */
-export async function readArchivedFiles(repo: ReadRepo, files: { file: ArchivedFile; systemIdentifier: string }[],
-  opts: WalReadOptions = {}): Promise<WalReadResult> {
+export async function readArchivedFiles(
+  repo: ReadRepo,
+  files: { file: ArchivedFile; systemIdentifier: string }[],
+  opts: WalReadOptions = {},
+): Promise<WalReadResult> {
   const out: WalReadResult = { read: 0, bytes: 0, damaged: [] };
   let next = 0;
   let done = 0;

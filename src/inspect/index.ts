@@ -35,9 +35,10 @@ export async function inspectCluster(settings: ClusterSettings, opts: InspectOpt
     report = { target, server, settings: await readSettings(client) };
     if (opts.table) {
       const database = opts.database ?? server.database;
-      report.table = database === server.database
-        ? await readTableDetail(client, database, opts.table)
-        : await withClient(settings, { database, signal: opts.signal }, (c) => readTableDetail(c, database, opts.table!));
+      report.table =
+        database === server.database
+          ? await readTableDetail(client, database, opts.table)
+          : await withClient(settings, { database, signal: opts.signal }, (c) => readTableDetail(c, database, opts.table!));
     } else {
       report.databases = await listDatabases(client);
       report.roles = await listRoles(client);
@@ -51,8 +52,10 @@ export async function inspectCluster(settings: ClusterSettings, opts: InspectOpt
 }
 
 /** Which databases to read, and why the others are left out. */
-export function chooseDatabases(databases: DatabaseInfo[], opts: Pick<InspectOptions, 'database' | 'includeTemplates'>):
-  { read: string[]; skipped: SkippedDatabase[] } {
+export function chooseDatabases(
+  databases: DatabaseInfo[],
+  opts: Pick<InspectOptions, 'database' | 'includeTemplates'>,
+): { read: string[]; skipped: SkippedDatabase[] } {
   if (opts.database) {
     const d = databases.find((x) => x.name === opts.database);
     if (!d) {
@@ -81,8 +84,11 @@ async function readObjects(settings: ClusterSettings, report: InspectReport, opt
   for (const database of read) {
     opts.onDatabase?.(database);
     try {
-      report.objects.push(await withClient(settings, { database, signal: opts.signal, applicationName: 'pgkeep inspect' },
-        (c) => readDatabaseObjects(c, database)));
+      report.objects.push(
+        await withClient(settings, { database, signal: opts.signal, applicationName: 'pgkeep inspect' }, (c) =>
+          readDatabaseObjects(c, database),
+        ),
+      );
     } catch (e) {
       if (!(e instanceof PgkeepError) || e.code === 'INTERRUPTED') throw e;
       skipped.push({ database, reason: e.message });

@@ -19,7 +19,8 @@ before(async () => {
   await cluster.start();
   await cluster.exec('CREATE ROLE bk LOGIN REPLICATION');
   await cluster.exec('CREATE DATABASE shop');
-  await cluster.exec(`
+  await cluster.exec(
+    `
     CREATE SCHEMA sales;
     CREATE TABLE sales.orders (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -36,7 +37,9 @@ before(async () => {
     CREATE SEQUENCE public.counter START 7;
     SELECT nextval('public.counter');
     CREATE FUNCTION sales.tax(a numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT a * 0.2';
-    ANALYZE sales.orders;`, 'shop');
+    ANALYZE sales.orders;`,
+    'shop',
+  );
 });
 
 after(async () => {
@@ -52,7 +55,10 @@ test('PostgreSQL 13: inspect reads the server, settings, databases, roles and ev
   assert.equal(r.settings.find((s) => s.name === 'data_checksums')?.setting, 'on');
   assert.ok(r.databases!.some((d) => d.name === 'shop' && d.encoding === 'UTF8' && d.sizeBytes! > 0));
   // datlocprovider is 15+, daticulocale 15-16, datlocale 17+: before 15 every database is libc
-  assert.deepEqual(r.databases!.map((d) => [d.localeProvider, d.locale]), r.databases!.map(() => ['libc', null]));
+  assert.deepEqual(
+    r.databases!.map((d) => [d.localeProvider, d.locale]),
+    r.databases!.map(() => ['libc', null]),
+  );
   assert.ok(r.roles!.some((x) => x.name === 'bk' && x.login && x.replication && !x.superuser));
 
   const shop = r.objects!.find((o) => o.database === 'shop')!;
@@ -62,22 +68,34 @@ test('PostgreSQL 13: inspect reads the server, settings, databases, roles and ev
   assert.equal(table('fresh').estimatedRows, null, 'a table never analyzed on 13 has no row estimate (not 0)');
   assert.equal(table('events').kind, 'p');
   assert.equal(table('events_2026').isPartition, true);
-  assert.deepEqual(shop.materializedViews.map((v) => v.name), ['totals']);
-  assert.deepEqual(shop.views.map((v) => v.name), ['v']);
+  assert.deepEqual(
+    shop.materializedViews.map((v) => v.name),
+    ['totals'],
+  );
+  assert.deepEqual(
+    shop.views.map((v) => v.name),
+    ['v'],
+  );
   assert.equal(shop.sequences.find((s) => s.name === 'counter')?.lastValue, '7');
   assert.equal(shop.sequences.find((s) => s.name === 'orders_id_seq')?.ownedBy, 'sales.orders.id');
-  assert.deepEqual(shop.functions.map((f) => [f.name, f.arguments, f.returns]), [['tax', 'a numeric', 'numeric']]);
+  assert.deepEqual(
+    shop.functions.map((f) => [f.name, f.arguments, f.returns]),
+    [['tax', 'a numeric', 'numeric']],
+  );
   assert.ok(shop.indexes.some((i) => i.name === 'orders_pkey' && i.primary));
   assert.match(renderInspect(r), /sales\.fresh\s+\?\s/);
 });
 
 test('PostgreSQL 13: inspect --table reads identity and generated columns', async () => {
   const r = await inspectCluster(cluster.connectionSettings(), { database: 'shop', table: 'sales.orders' });
-  assert.deepEqual(r.table!.columns.map((c) => [c.name, c.type, c.notNull, c.identity, c.generated]), [
-    ['id', 'bigint', true, 'always', false],
-    ['amount', 'numeric(10,2)', true, null, false],
-    ['taxed', 'numeric', false, null, true],
-  ]);
+  assert.deepEqual(
+    r.table!.columns.map((c) => [c.name, c.type, c.notNull, c.identity, c.generated]),
+    [
+      ['id', 'bigint', true, 'always', false],
+      ['amount', 'numeric(10,2)', true, null, false],
+      ['taxed', 'numeric', false, null, true],
+    ],
+  );
   assert.equal(r.table!.relation?.estimatedRows, 300);
 });
 
@@ -89,8 +107,22 @@ function get(report: DoctorReport, name: string) {
 
 test('PostgreSQL 13: doctor as a superuser runs every check', async () => {
   const report = await runDoctor(cluster.connectionSettings('shop'));
-  for (const name of ['reachable', 'version', 'wal_level', 'data_checksums', 'max_wal_senders', 'max_replication_slots',
-    'hba_replication', 'role_replication', 'backup_functions', 'read_all_settings', 'pgdata', 'pg_dump', 'pg_restore', 'read_access']) {
+  for (const name of [
+    'reachable',
+    'version',
+    'wal_level',
+    'data_checksums',
+    'max_wal_senders',
+    'max_replication_slots',
+    'hba_replication',
+    'role_replication',
+    'backup_functions',
+    'read_all_settings',
+    'pgdata',
+    'pg_dump',
+    'pg_restore',
+    'read_access',
+  ]) {
     assert.equal(get(report, name).status, 'PASS', `${name}: ${get(report, name).message}`);
   }
   assert.match(get(report, 'version').message, /PostgreSQL 13\.\d+/);

@@ -32,7 +32,8 @@ before(async () => {
   await cluster.exec('CREATE DATABASE shop OWNER alice');
   await cluster.exec('CREATE DATABASE secret');
   await cluster.exec('REVOKE CONNECT ON DATABASE secret FROM PUBLIC');
-  await cluster.exec(`
+  await cluster.exec(
+    `
     CREATE SCHEMA sales AUTHORIZATION alice;
     CREATE TABLE sales.orders (
       id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -50,7 +51,9 @@ before(async () => {
     SELECT nextval('sales.invoice_seq');
     CREATE FUNCTION sales.add_tax(amount numeric, rate numeric DEFAULT 0.2) RETURNS numeric
       LANGUAGE sql IMMUTABLE AS 'SELECT amount * (1 + rate)';
-    ANALYZE;`, 'shop');
+    ANALYZE;`,
+    'shop',
+  );
 });
 
 after(async () => {
@@ -96,7 +99,13 @@ test('inspect lists the objects of a database', async () => {
   const r = await inspectCluster(cluster.connectionSettings(), { database: 'shop', explain: true });
   assert.equal(r.objects!.length, 1);
   const o = r.objects![0]!;
-  assert.deepEqual(o.schemas.map((s) => [s.name, s.owner]), [['public', 'pg_database_owner'], ['sales', 'alice']]);
+  assert.deepEqual(
+    o.schemas.map((s) => [s.name, s.owner]),
+    [
+      ['public', 'pg_database_owner'],
+      ['sales', 'alice'],
+    ],
+  );
 
   const orders = o.tables.find((t) => t.name === 'orders')!;
   assert.equal(orders.schema, 'sales');
@@ -105,8 +114,14 @@ test('inspect lists the objects of a database', async () => {
   assert.ok(orders.tableBytes > 0 && orders.indexBytes > 0);
   assert.ok(orders.totalBytes >= orders.tableBytes + orders.indexBytes);
 
-  assert.deepEqual(o.views.map((v) => `${v.schema}.${v.name}`), ['sales.big_orders']);
-  assert.deepEqual(o.materializedViews.map((v) => [v.name, v.estimatedRows]), [['totals', 7]]);
+  assert.deepEqual(
+    o.views.map((v) => `${v.schema}.${v.name}`),
+    ['sales.big_orders'],
+  );
+  assert.deepEqual(
+    o.materializedViews.map((v) => [v.name, v.estimatedRows]),
+    [['totals', 7]],
+  );
 
   const inv = o.sequences.find((s) => s.name === 'invoice_seq')!;
   assert.deepEqual([inv.dataType, inv.start, inv.increment, inv.lastValue, inv.ownedBy], ['bigint', '1000', '10', '1000', null]);
@@ -114,12 +129,25 @@ test('inspect lists the objects of a database', async () => {
   assert.equal(idSeq.ownedBy, 'sales.orders.id');
   assert.equal(idSeq.lastValue, '250');
 
-  assert.deepEqual(o.functions, [{
-    schema: 'sales', name: 'add_tax', arguments: 'amount numeric, rate numeric', returns: 'numeric', kind: 'function', language: 'sql',
-  }]);
+  assert.deepEqual(o.functions, [
+    {
+      schema: 'sales',
+      name: 'add_tax',
+      arguments: 'amount numeric, rate numeric',
+      returns: 'numeric',
+      kind: 'function',
+      language: 'sql',
+    },
+  ]);
   const idx = o.indexes.filter((i) => i.table === 'orders').map((i) => [i.name, i.method, i.unique, i.primary]);
-  assert.deepEqual(idx, [['orders_customer_idx', 'btree', false, false], ['orders_pkey', 'btree', true, true]]);
-  assert.match(o.indexes.find((i) => i.name === 'orders_customer_idx')!.definition, /CREATE INDEX orders_customer_idx ON sales\.orders USING btree \(customer\)/);
+  assert.deepEqual(idx, [
+    ['orders_customer_idx', 'btree', false, false],
+    ['orders_pkey', 'btree', true, true],
+  ]);
+  assert.match(
+    o.indexes.find((i) => i.name === 'orders_customer_idx')!.definition,
+    /CREATE INDEX orders_customer_idx ON sales\.orders USING btree \(customer\)/,
+  );
 
   assert.match(r.explain!.tables!.catalog, /pg_class relkind 'r'/);
   const text = renderInspect(r);
@@ -134,23 +162,33 @@ test('inspect --table shows the columns from pg_attribute, pg_type and pg_attrde
   assert.equal(r.databases, undefined);
   const t = r.table!;
   assert.deepEqual([t.database, t.schema, t.name, t.kind], ['shop', 'sales', 'orders', 'table']);
-  assert.deepEqual(t.columns.map((c) => [c.name, c.type, c.notNull, c.default, c.identity]), [
-    ['id', 'bigint', true, null, 'always'],
-    ['customer', 'text', true, null, null],
-    ['amount', 'numeric(10,2)', true, '0', null],
-    ['note', 'character varying(40)', false, null, null],
-    ['created', 'timestamp with time zone', false, 'now()', null],
-  ]);
-  assert.deepEqual(t.indexes.map((i) => i.name), ['orders_customer_idx', 'orders_pkey']);
+  assert.deepEqual(
+    t.columns.map((c) => [c.name, c.type, c.notNull, c.default, c.identity]),
+    [
+      ['id', 'bigint', true, null, 'always'],
+      ['customer', 'text', true, null, null],
+      ['amount', 'numeric(10,2)', true, '0', null],
+      ['note', 'character varying(40)', false, null, null],
+      ['created', 'timestamp with time zone', false, 'now()', null],
+    ],
+  );
+  assert.deepEqual(
+    t.indexes.map((i) => i.name),
+    ['orders_customer_idx', 'orders_pkey'],
+  );
   assert.equal(t.relation?.estimatedRows, 250);
   const text = renderInspect(r);
   assert.match(text, /amount\s+numeric\(10,2\)\s+yes\s+0/);
   assert.match(text, /note\s+character varying\(40\)\s*\n/);
 
-  await assert.rejects(inspectCluster(cluster.connectionSettings(), { database: 'shop', table: 'sales.nope' }),
-    (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND' && /no table "sales.nope" in database "shop"/.test(e.message));
-  await assert.rejects(inspectCluster(cluster.connectionSettings(), { database: 'nope' }),
-    (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND');
+  await assert.rejects(
+    inspectCluster(cluster.connectionSettings(), { database: 'shop', table: 'sales.nope' }),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND' && /no table "sales.nope" in database "shop"/.test(e.message),
+  );
+  await assert.rejects(
+    inspectCluster(cluster.connectionSettings(), { database: 'nope' }),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND',
+  );
 });
 
 test('inspect as an ordinary role skips what it may not see', async () => {
@@ -161,7 +199,10 @@ test('inspect as an ordinary role skips what it may not see', async () => {
   assert.ok(!r.settings.some((s) => s.name === 'data_directory'));
   assert.equal(r.databases!.find((d) => d.name === 'secret')!.canConnect, false);
   assert.equal(r.databases!.find((d) => d.name === 'secret')!.sizeBytes, null);
-  assert.deepEqual(r.skipped!.find((s) => s.database === 'secret'), { database: 'secret', reason: 'no CONNECT privilege for this user' });
+  assert.deepEqual(
+    r.skipped!.find((s) => s.database === 'secret'),
+    { database: 'secret', reason: 'no CONNECT privilege for this user' },
+  );
   assert.ok(r.objects!.some((o) => o.database === 'shop'));
 });
 

@@ -7,13 +7,14 @@ export async function readTableDetail(db: Queryable, database: string, name: str
   const ref = await findRelation(db, name);
   if (!ref) {
     throw new PgkeepError('NOT_FOUND', `no table "${name}" in database "${database}"`, {
-      hint: `name it as schema.table (quote mixed-case names: '"MyTable"'), pick the database with --database, ` +
+      hint:
+        `name it as schema.table (quote mixed-case names: '"MyTable"'), pick the database with --database, ` +
         `or list the tables with: pgkeep inspect --database ${database}`,
       details: { database, table: name },
     });
   }
-  const relation = ref.kind === 'v' ? undefined
-    : (await listRelations(db, [ref.kind])).find((r) => r.schema === ref.schema && r.name === ref.name);
+  const relation =
+    ref.kind === 'v' ? undefined : (await listRelations(db, [ref.kind])).find((r) => r.schema === ref.schema && r.name === ref.name);
   return {
     database,
     schema: ref.schema,

@@ -1,6 +1,15 @@
 /** What `inspect` reports: plain data, the same for text and --json output. */
 import type {
-  ColumnInfo, DatabaseInfo, FunctionInfo, IndexInfo, RelationInfo, RoleInfo, SchemaInfo, SequenceInfo, ServerInfo, Setting,
+  ColumnInfo,
+  DatabaseInfo,
+  FunctionInfo,
+  IndexInfo,
+  RelationInfo,
+  RoleInfo,
+  SchemaInfo,
+  SequenceInfo,
+  ServerInfo,
+  Setting,
 } from '../pg/catalog.js';
 
 export interface DatabaseObjects {

@@ -71,8 +71,13 @@ export async function exportCopy(o: CopyExportOptions): Promise<CopyExportResult
     await pipeline(stream, dest, { end: tmp !== undefined || direct });
     if (tmp) renameSync(tmp, o.to as string);
     return {
-      source, database, format: o.format, rows: stream.rows ?? 0, bytes: stream.bytes,
-      ...(tmp ? { file: o.to as string } : {}), seconds: (Date.now() - started) / 1000,
+      source,
+      database,
+      format: o.format,
+      rows: stream.rows ?? 0,
+      bytes: stream.bytes,
+      ...(tmp ? { file: o.to as string } : {}),
+      seconds: (Date.now() - started) / 1000,
     };
   } catch (e) {
     // The file may still be opening: wait, or it would appear after the removal below.
@@ -80,7 +85,9 @@ export async function exportCopy(o: CopyExportOptions): Promise<CopyExportResult
     if (tmp) rmSync(tmp, { force: true });
     if (o.signal?.aborted) throw interrupted(o.signal);
     if ((e as NodeJS.ErrnoException).code && typeof (e as NodeJS.ErrnoException).syscall === 'string') {
-      throw new PgkeepError('USAGE', `cannot write ${typeof o.to === 'string' ? o.to : 'the output'}: ${(e as Error).message}`, { cause: e });
+      throw new PgkeepError('USAGE', `cannot write ${typeof o.to === 'string' ? o.to : 'the output'}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     throw wrapServerError(e, `COPY of ${source} from database ${database}`);
   } finally {

@@ -78,14 +78,23 @@ export async function importCopy(o: CopyImportOptions): Promise<CopyImportResult
     });
     await client.query('COMMIT');
     return {
-      table: shown, database, format: o.format, rows: r.rows, bytes: r.bytes,
-      ...(typeof o.from === 'string' ? { file: o.from } : {}), seconds: (Date.now() - started) / 1000,
+      table: shown,
+      database,
+      format: o.format,
+      rows: r.rows,
+      bytes: r.bytes,
+      ...(typeof o.from === 'string' ? { file: o.from } : {}),
+      seconds: (Date.now() - started) / 1000,
     };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     if (o.signal?.aborted) throw interrupted(o.signal);
     if ((e as NodeJS.ErrnoException).syscall) {
-      throw new PgkeepError('USAGE', `cannot read ${typeof o.from === 'string' ? o.from : 'the input'}: ${(e as Error).message}; nothing was imported`, { cause: e });
+      throw new PgkeepError(
+        'USAGE',
+        `cannot read ${typeof o.from === 'string' ? o.from : 'the input'}: ${(e as Error).message}; nothing was imported`,
+        { cause: e },
+      );
     }
     const wrapped = wrapServerError(e, `COPY into ${shown} in database ${database}`);
     if (wrapped instanceof PgkeepError) wrapped.message += '; nothing was imported (one transaction)';

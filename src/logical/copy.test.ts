@@ -64,12 +64,25 @@ for (const format of ['csv', 'text', 'binary'] as CopyFormat[]) {
       assert.equal(ex.file, file);
       assert.equal(ex.bytes, readFileSync(file).length);
       if (header) assert.match(readFileSync(file, 'utf8').split('\n')[0]!, /^id[,\t]t[,\t]b/);
-      const im = await importCopy({ cluster: cluster.connectionSettings('dst'), table: `"Odd Schema".${target}`, format, header, from: file });
+      const im = await importCopy({
+        cluster: cluster.connectionSettings('dst'),
+        table: `"Odd Schema".${target}`,
+        format,
+        header,
+        from: file,
+      });
       assert.equal(im.rows, 2008);
       assert.deepEqual(await fingerprint('dst', `"Odd Schema"."${target}"`), await fingerprint('src'));
       // NULL and the empty string stay apart.
-      const nulls = await cluster.query(`SELECT id, t IS NULL AS null_t, t = '' AS empty_t FROM "Odd Schema"."${target}" WHERE id IN (1, 2) ORDER BY id`, [], 'dst');
-      assert.deepEqual(nulls, [{ id: 1, null_t: true, empty_t: null }, { id: 2, null_t: false, empty_t: true }]);
+      const nulls = await cluster.query(
+        `SELECT id, t IS NULL AS null_t, t = '' AS empty_t FROM "Odd Schema"."${target}" WHERE id IN (1, 2) ORDER BY id`,
+        [],
+        'dst',
+      );
+      assert.deepEqual(nulls, [
+        { id: 1, null_t: true, empty_t: null },
+        { id: 2, null_t: false, empty_t: true },
+      ]);
     });
   }
 }
@@ -80,13 +93,16 @@ test('streams: a query exported to a stream, columns imported from a stream', as
   sink.on('data', (c: Buffer) => chunks.push(c));
   const progress: number[] = [];
   const ex = await exportCopy({
-    cluster: cluster.connectionSettings('src'), query: `SELECT id, t FROM ${TABLE} WHERE id < 10 ORDER BY id;`,
-    format: 'text', to: sink, onProgress: (p) => progress.push(p.bytes),
+    cluster: cluster.connectionSettings('src'),
+    query: `SELECT id, t FROM ${TABLE} WHERE id < 10 ORDER BY id;`,
+    format: 'text',
+    to: sink,
+    onProgress: (p) => progress.push(p.bytes),
   });
   assert.equal(ex.rows, 7);
   assert.equal(ex.file, undefined);
   assert.ok(progress.length >= 1 && progress[progress.length - 1] === ex.bytes);
-  await cluster.exec('CREATE TABLE two_cols (id int, t text, extra text DEFAULT \'d\')', 'dst');
+  await cluster.exec("CREATE TABLE two_cols (id int, t text, extra text DEFAULT 'd')", 'dst');
   const src = new PassThrough();
   const p = importCopy({ cluster: cluster.connectionSettings('dst'), table: 'two_cols', columns: 'id, T', format: 'text', from: src });
   src.end(Buffer.concat(chunks));
@@ -112,16 +128,24 @@ test('a bad line imports nothing and the error names the line', async () => {
 });
 
 test('errors: missing table (NOT_FOUND), missing input file, no half-written export file', async () => {
-  await assert.rejects(exportCopy({ cluster: cluster.connectionSettings('src'), table: 'public.nope', format: 'csv', to: join(dir, 'nope.csv') }),
-    (e: any) => e.code === 'NOT_FOUND' && /nope/.test(e.message));
+  await assert.rejects(
+    exportCopy({ cluster: cluster.connectionSettings('src'), table: 'public.nope', format: 'csv', to: join(dir, 'nope.csv') }),
+    (e: any) => e.code === 'NOT_FOUND' && /nope/.test(e.message),
+  );
   assert.ok(!existsSync(join(dir, 'nope.csv')));
   assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp')), 'no temporary file left behind');
-  await assert.rejects(importCopy({ cluster: cluster.connectionSettings('dst'), table: 'strict_t', format: 'csv', from: join(dir, 'absent.csv') }),
-    (e: any) => e.code === 'NOT_FOUND');
-  await assert.rejects(exportCopy({ cluster: cluster.connectionSettings('src'), table: 'a.b.c', format: 'csv', to: join(dir, 'x') }),
-    (e: any) => e.code === 'USAGE');
-  await assert.rejects(exportCopy({ cluster: cluster.connectionSettings('src'), table: 't', query: 'select 1', format: 'csv', to: join(dir, 'x') }),
-    (e: any) => e.code === 'USAGE');
+  await assert.rejects(
+    importCopy({ cluster: cluster.connectionSettings('dst'), table: 'strict_t', format: 'csv', from: join(dir, 'absent.csv') }),
+    (e: any) => e.code === 'NOT_FOUND',
+  );
+  await assert.rejects(
+    exportCopy({ cluster: cluster.connectionSettings('src'), table: 'a.b.c', format: 'csv', to: join(dir, 'x') }),
+    (e: any) => e.code === 'USAGE',
+  );
+  await assert.rejects(
+    exportCopy({ cluster: cluster.connectionSettings('src'), table: 't', query: 'select 1', format: 'csv', to: join(dir, 'x') }),
+    (e: any) => e.code === 'USAGE',
+  );
 });
 
 test('an export to stdout whose reader goes away is a failure, never exit 0', async () => {
@@ -129,8 +153,21 @@ test('an export to stdout whose reader goes away is a failure, never exit 0', as
   const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/pgkeep.js');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
   const r = await new Promise<{ code: number | null; stderr: string }>((res, rej) => {
-    const child = spawn(process.execPath, [bin, '-d', cluster.connectionString('src'), 'copy', 'export',
-      '--query', 'SELECT g, md5(g::text) FROM generate_series(1, 500000) g', '--to', '-'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        '-d',
+        cluster.connectionString('src'),
+        'copy',
+        'export',
+        '--query',
+        'SELECT g, md5(g::text) FROM generate_series(1, 500000) g',
+        '--to',
+        '-',
+      ],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.once('data', () => child.stdout.destroy());

@@ -22,7 +22,11 @@ let repo: Repository & { closeAll(): Promise<void> };
 async function fingerprints(db: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of TABLES) {
-    const [r] = await cluster.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`, [], db);
+    const [r] = await cluster.query(
+      `SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`,
+      [],
+      db,
+    );
     out[t] = r.f;
   }
   return out;
@@ -34,14 +38,17 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pgkeep-dump-pg13-'));
   repo = await initRepository({ path: join(dir, 'repo') }, { compression: 'zstd:1' });
   await cluster.exec('CREATE DATABASE app');
-  await cluster.exec(`
+  await cluster.exec(
+    `
     CREATE SCHEMA shop;
     CREATE TABLE shop.orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, amount numeric(10,2),
       taxed numeric GENERATED ALWAYS AS (amount * 1.2) STORED, note text);
     INSERT INTO shop.orders (amount, note) SELECT g * 1.5, 'n' || g FROM generate_series(1, 2000) g;
     CREATE SEQUENCE shop.counter START 40;
     CREATE TABLE shop.counter_use (n bigint DEFAULT nextval('shop.counter'), at date);
-    INSERT INTO shop.counter_use (at) SELECT '2026-01-01'::date + g FROM generate_series(1, 30) g;`, 'app');
+    INSERT INTO shop.counter_use (at) SELECT '2026-01-01'::date + g FROM generate_series(1, 30) g;`,
+    'app',
+  );
 });
 
 after(async () => {
@@ -59,7 +66,13 @@ for (const format of ['custom', 'plain'] as const) {
     assert.match(meta.serverVersion, /^13\./);
     const target = `copy_${format}`;
     await cluster.exec(`CREATE DATABASE ${target}`);
-    const r = await restoreDump({ repo, clusterName: 'main', cluster: cluster.connectionSettings('postgres'), id: d.snapshotId, into: target });
+    const r = await restoreDump({
+      repo,
+      clusterName: 'main',
+      cluster: cluster.connectionSettings('postgres'),
+      id: d.snapshotId,
+      into: target,
+    });
     assert.equal(r.errorCount, 0);
     assert.deepEqual(await fingerprints(target), await fingerprints('app'));
     const [seq] = await cluster.query("SELECT nextval('shop.counter')::int AS n", [], target);

@@ -44,7 +44,10 @@ test('PostgreSQL 17 without 17+ client tools: dump fails with TOOL_MISSING namin
     await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings }), (e: unknown) => {
       assert.ok(e instanceof PgkeepError, String(e));
       assert.equal(e.code, 'TOOL_MISSING');
-      assert.match(e.message, /^pg_dump 17 or newer is needed: the server is PostgreSQL 17 and pg_dump refuses a server newer than itself; found /);
+      assert.match(
+        e.message,
+        /^pg_dump 17 or newer is needed: the server is PostgreSQL 17 and pg_dump refuses a server newer than itself; found /,
+      );
       if (newest) assert.ok(e.message.includes(`${newest.path} (${newest.version})`), e.message);
       assert.match(e.hint ?? '', /apt-get install postgresql-client-17\b/);
       assert.match(e.hint ?? '', /pg_bin .*PGKEEP_PG_BIN/);

@@ -45,7 +45,14 @@ for (const format of ['custom', 'directory', 'plain'] as DumpFormat[]) {
     else assert.ok(d.databases[0]!.entries! > 10);
     const target = `copy_${format}`;
     await cluster.exec(`CREATE DATABASE ${target}`);
-    const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: target, jobs: format === 'directory' ? 2 : undefined });
+    const r = await restoreDump({
+      repo,
+      clusterName: 'main',
+      cluster: settings('postgres'),
+      id: d.snapshotId,
+      into: target,
+      jobs: format === 'directory' ? 2 : undefined,
+    });
     assert.equal(r.errorCount, 0);
     assert.deepEqual(await fingerprints(cluster, target), await fingerprints(cluster, 'shop'));
     assert.deepEqual(await relations(cluster, target, 'sales'), await relations(cluster, 'shop', 'sales'));
@@ -72,15 +79,35 @@ test('--list reads the stored TOC; meta records versions and options', async () 
 test('one table restored into a fresh database: that table, its index and constraints, nothing else', async () => {
   const d = await dump({ repo, clusterName: 'main', cluster: settings('shop') });
   await cluster.exec('CREATE DATABASE one_table');
-  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'one_table', tables: ['sales.orders'] });
+  const r = await restoreDump({
+    repo,
+    clusterName: 'main',
+    cluster: settings('postgres'),
+    id: d.snapshotId,
+    into: 'one_table',
+    tables: ['sales.orders'],
+  });
   assert.equal(r.errorCount, 0);
   assert.deepEqual(await relations(cluster, 'one_table', 'sales'), ['orders:r', 'orders_customer:i', 'orders_id_seq:S', 'orders_pkey:i']);
   assert.deepEqual(await relations(cluster, 'one_table', 'public'), []);
-  const [orig, copy] = [await fingerprints(cluster, 'shop'), await cluster.query(
-    `SELECT count(*) || ':' || md5(string_agg(x::text, ',' ORDER BY x::text)) AS f FROM sales.orders x`, [], 'one_table')];
+  const [orig, copy] = [
+    await fingerprints(cluster, 'shop'),
+    await cluster.query(
+      `SELECT count(*) || ':' || md5(string_agg(x::text, ',' ORDER BY x::text)) AS f FROM sales.orders x`,
+      [],
+      'one_table',
+    ),
+  ];
   assert.equal(copy[0].f, orig['sales.orders']);
-  const check = await cluster.query(`SELECT conname FROM pg_constraint WHERE conrelid = 'sales.orders'::regclass ORDER BY 1`, [], 'one_table');
-  assert.deepEqual(check.map((c: { conname: string }) => c.conname), ['orders_amount_check', 'orders_pkey']);
+  const check = await cluster.query(
+    `SELECT conname FROM pg_constraint WHERE conrelid = 'sales.orders'::regclass ORDER BY 1`,
+    [],
+    'one_table',
+  );
+  assert.deepEqual(
+    check.map((c: { conname: string }) => c.conname),
+    ['orders_amount_check', 'orders_pkey'],
+  );
   const next = await cluster.query(`SELECT nextval('sales.orders_id_seq')::int AS n`, [], 'one_table');
   assert.equal(next[0].n, 501);
   const comment = await cluster.query(`SELECT obj_description('sales.orders'::regclass) AS c`, [], 'one_table');
@@ -91,9 +118,20 @@ test('restore stops at the first error and names the object; --continue-on-error
   const d = await dump({ repo, clusterName: 'main', cluster: settings('shop') });
   await assert.rejects(
     restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'shop' }),
-    (e: any) => e.code === 'CONFLICT' && /stopped at the first error/.test(e.message) && /SCHEMA sales/.test(e.message) && /already exists/.test(e.message),
+    (e: any) =>
+      e.code === 'CONFLICT' &&
+      /stopped at the first error/.test(e.message) &&
+      /SCHEMA sales/.test(e.message) &&
+      /already exists/.test(e.message),
   );
-  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'shop', continueOnError: true });
+  const r = await restoreDump({
+    repo,
+    clusterName: 'main',
+    cluster: settings('postgres'),
+    id: d.snapshotId,
+    into: 'shop',
+    continueOnError: true,
+  });
   assert.ok(r.errorCount >= 5, `errors: ${r.errorCount}`);
   assert.ok(r.parts[0]!.errors.some((e) => e.object === 'TABLE sales.orders' && /already exists/.test(e.message)));
   // Nothing was doubled.
@@ -112,20 +150,33 @@ test('--create recreates the dumped database under its own name', async () => {
 test('--all: roles, databases, ownership and grants come back', async () => {
   await cluster.exec(`CREATE ROLE alice LOGIN PASSWORD 'secret-a'; CREATE ROLE bob NOLOGIN`);
   await cluster.exec('CREATE DATABASE app OWNER alice');
-  await cluster.exec(`CREATE TABLE items (id int PRIMARY KEY, name text); ALTER TABLE items OWNER TO alice;
-    GRANT SELECT ON items TO bob; INSERT INTO items VALUES (1, 'one'), (2, 'two')`, 'app');
+  await cluster.exec(
+    `CREATE TABLE items (id int PRIMARY KEY, name text); ALTER TABLE items OWNER TO alice;
+    GRANT SELECT ON items TO bob; INSERT INTO items VALUES (1, 'one'), (2, 'two')`,
+    'app',
+  );
   const d = await dump({ repo, clusterName: 'main', cluster: settings('postgres'), all: true });
   assert.equal(d.scope, 'all');
   assert.ok(d.databases.some((x) => x.name === 'app') && d.databases.some((x) => x.name === 'postgres'));
   assert.equal(d.globals?.noRolePasswords, false);
   // Make the cluster forget them, then restore everything.
-  for (const db of d.databases.map((x) => x.name).filter((x) => x !== 'postgres' && x !== 'template1')) await cluster.exec(`DROP DATABASE "${db}"`);
+  for (const db of d.databases.map((x) => x.name).filter((x) => x !== 'postgres' && x !== 'template1'))
+    await cluster.exec(`DROP DATABASE "${db}"`);
   await cluster.exec('DROP ROLE alice; DROP ROLE bob');
-  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, all: true, continueOnError: false });
+  const r = await restoreDump({
+    repo,
+    clusterName: 'main',
+    cluster: settings('postgres'),
+    id: d.snapshotId,
+    all: true,
+    continueOnError: false,
+  });
   assert.ok(r.parts[0]!.name === 'globals' && r.parts[0]!.ignored.some((t) => /role "postgres" already exists/.test(t)));
   const owner = await cluster.query(`SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'app'`);
   assert.deepEqual(owner, [{ o: 'alice' }]);
-  assert.deepEqual(await cluster.query('SELECT tableowner FROM pg_tables WHERE tablename = $1', ['items'], 'app'), [{ tableowner: 'alice' }]);
+  assert.deepEqual(await cluster.query('SELECT tableowner FROM pg_tables WHERE tablename = $1', ['items'], 'app'), [
+    { tableowner: 'alice' },
+  ]);
   assert.deepEqual(await cluster.query(`SELECT has_table_privilege('bob', 'items', 'SELECT') AS s`, [], 'app'), [{ s: true }]);
   assert.deepEqual(await cluster.query('SELECT count(*)::int AS n FROM items', [], 'app'), [{ n: 2 }]);
   assert.deepEqual(await fingerprints(cluster, 'shop'), await fingerprints(cluster, 'copy_custom'));
@@ -134,15 +185,23 @@ test('--all: roles, databases, ownership and grants come back', async () => {
 });
 
 test('errors: missing table, unknown snapshot id, physical options misuse', async () => {
-  await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings('shop'), tables: ['sales.nope'] }),
-    (e: any) => e.code === 'NOT_FOUND' && /no matching tables/.test(e.message));
-  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: '20200101T000000Z-0000', into: 'x' }),
-    (e: any) => e.code === 'NOT_FOUND');
+  await assert.rejects(
+    dump({ repo, clusterName: 'main', cluster: settings('shop'), tables: ['sales.nope'] }),
+    (e: any) => e.code === 'NOT_FOUND' && /no matching tables/.test(e.message),
+  );
+  await assert.rejects(
+    restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: '20200101T000000Z-0000', into: 'x' }),
+    (e: any) => e.code === 'NOT_FOUND',
+  );
   const d = await dump({ repo, clusterName: 'main', cluster: settings('shop') });
-  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'one_table', tables: ['nope'] }),
-    (e: any) => e.code === 'NOT_FOUND' && /nope/.test(e.message));
-  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId }),
-    (e: any) => e.code === 'USAGE');
+  await assert.rejects(
+    restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'one_table', tables: ['nope'] }),
+    (e: any) => e.code === 'NOT_FOUND' && /nope/.test(e.message),
+  );
+  await assert.rejects(
+    restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId }),
+    (e: any) => e.code === 'USAGE',
+  );
   await assert.rejects(dump({ repo, clusterName: 'main', cluster: settings('shop'), jobs: 2 }), (e: any) => e.code === 'USAGE');
   // A failed dump leaves no snapshot behind.
   const before = (await repo.listSnapshotIds('main')).length;
@@ -156,8 +215,11 @@ function cli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((res, rej) => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
     if (process.env.PGKEEP_PG_BIN) env.PGKEEP_PG_BIN = process.env.PGKEEP_PG_BIN;
-    const child = spawn(process.execPath, [BIN, '--repo', join(dir, 'repo'), '-d', cluster.connectionString('postgres'), ...args],
-      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--repo', join(dir, 'repo'), '-d', cluster.connectionString('postgres'), ...args], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -170,9 +232,12 @@ test('a failing pg_restore is a failure every time (big TOC onto a conflicting o
   // pg_restore reads the whole TOC from stdin and exits while the archive still streams in;
   // this used to end with no output and exit 0 in some runs (issue 9, item 6).
   await cluster.exec('CREATE DATABASE big_toc');
-  await cluster.exec(`DO $$ BEGIN FOR i IN 1..800 LOOP
+  await cluster.exec(
+    `DO $$ BEGIN FOR i IN 1..800 LOOP
     EXECUTE format('CREATE TABLE t%s (id int, v text); INSERT INTO t%s VALUES (1, %L)', i, i, repeat('x', 100));
-  END LOOP; END $$`, 'big_toc');
+  END LOOP; END $$`,
+    'big_toc',
+  );
   const d = await dump({ repo, clusterName: 'main', cluster: settings('big_toc') });
   assert.ok(d.databases[0]!.entries! >= 1600, `${d.databases[0]!.entries} entries`);
   for (let i = 0; i < 3; i++) {
@@ -193,17 +258,35 @@ test('--table of a partitioned table brings every partition (all levels, other s
   assert.equal(before.rows['archive.events_2024'], 1098);
   const d = await dump({ repo, clusterName: 'main', cluster: settings('parts') });
   await cluster.exec('DROP TABLE sales.events; DROP SCHEMA archive', 'parts');
-  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'parts', tables: ['sales.events'] });
+  const r = await restoreDump({
+    repo,
+    clusterName: 'main',
+    cluster: settings('postgres'),
+    id: d.snapshotId,
+    into: 'parts',
+    tables: ['sales.events'],
+  });
   assert.equal(r.errorCount, 0);
   assert.deepEqual(r.warnings, []);
   assert.deepEqual(await partitionFacts(cluster, 'parts'), before);
-  assert.deepEqual(await cluster.query(`SELECT count(*)::int AS n, sum(amount)::int AS s FROM sales.events`, [], 'parts'), [{ n: 3000, s: 4501500 }]);
+  assert.deepEqual(await cluster.query(`SELECT count(*)::int AS n, sum(amount)::int AS s FROM sales.events`, [], 'parts'), [
+    { n: 3000, s: 4501500 },
+  ]);
   // The identity sequence comes back with its value.
-  assert.deepEqual(await cluster.query(`INSERT INTO sales.events (at, kind) VALUES ('2026-05-05', 'a') RETURNING id::int`, [], 'parts'), [{ id: 3001 }]);
+  assert.deepEqual(await cluster.query(`INSERT INTO sales.events (at, kind) VALUES ('2026-05-05', 'a') RETURNING id::int`, [], 'parts'), [
+    { id: 3001 },
+  ]);
 
   // Into a fresh database too: schemas of partitions elsewhere are created.
   await cluster.exec('CREATE DATABASE parts_copy');
-  await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'parts_copy', tables: ['sales.events'] });
+  await restoreDump({
+    repo,
+    clusterName: 'main',
+    cluster: settings('postgres'),
+    id: d.snapshotId,
+    into: 'parts_copy',
+    tables: ['sales.events'],
+  });
   const copy = await partitionFacts(cluster, 'parts_copy');
   assert.deepEqual(copy.rows, Object.fromEntries(Object.entries(before.rows).filter(([k]) => /events/.test(k))));
 });
@@ -211,10 +294,19 @@ test('--table of a partitioned table brings every partition (all levels, other s
 test('--table of an inheritance parent brings its children and their rows; a child with a parent left out is refused', async () => {
   const d = await dump({ repo, clusterName: 'main', cluster: settings('parts') });
   await cluster.exec('CREATE DATABASE inh_copy');
-  await assert.rejects(restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'inh_copy', tables: ['sales.stock'] }),
-    (e: any) => e.code === 'UNSUPPORTED' && /tagged_stock/.test(e.message) && /sales\.tags/.test(e.message));
+  await assert.rejects(
+    restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'inh_copy', tables: ['sales.stock'] }),
+    (e: any) => e.code === 'UNSUPPORTED' && /tagged_stock/.test(e.message) && /sales\.tags/.test(e.message),
+  );
   assert.deepEqual(await relations(cluster, 'inh_copy', 'sales'), [], 'nothing restored when refused');
-  const r = await restoreDump({ repo, clusterName: 'main', cluster: settings('postgres'), id: d.snapshotId, into: 'inh_copy', tables: ['sales.stock', 'sales.tags'] });
+  const r = await restoreDump({
+    repo,
+    clusterName: 'main',
+    cluster: settings('postgres'),
+    id: d.snapshotId,
+    into: 'inh_copy',
+    tables: ['sales.stock', 'sales.tags'],
+  });
   assert.equal(r.errorCount, 0);
   const rows = (await partitionFacts(cluster, 'inh_copy')).rows;
   assert.deepEqual(rows, { 'sales.stock': 2, 'sales.stock_old': 1, 'sales.tagged_stock': 1, 'sales.tags': 0 });
@@ -225,29 +317,39 @@ test('--table of an inheritance parent brings its children and their rows; a chi
 /** What pg_dumpall keeps of a database beyond its objects: settings, owner, limit, grants, comment. */
 
 test('--all keeps template1, postgres and user templates: contents and database-level settings; never template0', async () => {
-  for (const { datname } of await cluster.query(`SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`)) {
+  for (const { datname } of await cluster.query(
+    `SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`,
+  )) {
     await cluster.exec(`DROP DATABASE "${datname}"`);
   }
   await cluster.exec('CREATE ROLE carol LOGIN; CREATE ROLE dave');
   await cluster.exec(`ALTER DATABASE template1 SET work_mem = '7MB'; COMMENT ON DATABASE template1 IS 'for every new database';
     GRANT CREATE ON DATABASE template1 TO dave; ALTER DATABASE postgres SET search_path = audit, public;
     ALTER ROLE carol IN DATABASE postgres SET work_mem = '3MB'`);
-  await cluster.exec(`CREATE SCHEMA audit; CREATE TABLE audit.log (id int PRIMARY KEY, what text); INSERT INTO audit.log VALUES (42, 'kept');
-    CREATE FUNCTION audit.answer() RETURNS int LANGUAGE sql AS 'SELECT 42'`, 'template1');
+  await cluster.exec(
+    `CREATE SCHEMA audit; CREATE TABLE audit.log (id int PRIMARY KEY, what text); INSERT INTO audit.log VALUES (42, 'kept');
+    CREATE FUNCTION audit.answer() RETURNS int LANGUAGE sql AS 'SELECT 42'`,
+    'template1',
+  );
   await cluster.exec(`CREATE TABLE kept_in_postgres (v int); INSERT INTO kept_in_postgres VALUES (1), (2)`);
   await cluster.exec('CREATE DATABASE shop2 OWNER carol CONNECTION LIMIT 7');
   await cluster.exec(`ALTER DATABASE shop2 SET statement_timeout = '5s'; COMMENT ON DATABASE shop2 IS 'the shop';
     REVOKE CONNECT ON DATABASE shop2 FROM PUBLIC; GRANT CONNECT ON DATABASE shop2 TO dave; ALTER ROLE dave IN DATABASE shop2 SET work_mem = '9MB'`);
   await cluster.exec('CREATE DATABASE tmpl_user IS_TEMPLATE true');
-  await cluster.exec('CREATE TABLE starter (v text); INSERT INTO starter VALUES (\'hello\')', 'tmpl_user');
+  await cluster.exec("CREATE TABLE starter (v text); INSERT INTO starter VALUES ('hello')", 'tmpl_user');
   const facts = async () => ({
-    template1: await databaseFacts(cluster, 'template1'), postgres: await databaseFacts(cluster, 'postgres'),
-    shop2: await databaseFacts(cluster, 'shop2'), tmpl_user: await databaseFacts(cluster, 'tmpl_user'),
+    template1: await databaseFacts(cluster, 'template1'),
+    postgres: await databaseFacts(cluster, 'postgres'),
+    shop2: await databaseFacts(cluster, 'shop2'),
+    tmpl_user: await databaseFacts(cluster, 'tmpl_user'),
   });
   const before = await facts();
 
   const d = await dump({ repo, clusterName: 'main', cluster: settings('postgres'), all: true });
-  assert.deepEqual(d.databases.map((x) => x.name), ['template1', 'postgres', 'shop2', 'tmpl_user']);
+  assert.deepEqual(
+    d.databases.map((x) => x.name),
+    ['template1', 'postgres', 'shop2', 'tmpl_user'],
+  );
   const plain = await dump({ repo, clusterName: 'main', cluster: settings('postgres'), all: true, format: 'plain' });
 
   // Back to a fresh cluster's state: default template1 and postgres, no other database.
@@ -260,7 +362,9 @@ test('--all keeps template1, postgres and user templates: contents and database-
     await cluster.exec('DROP SCHEMA audit CASCADE', 'template1');
   };
   const contents = async () => {
-    assert.deepEqual(await cluster.query('SELECT id, what, audit.answer() AS a FROM audit.log', [], 'template1'), [{ id: 42, what: 'kept', a: 42 }]);
+    assert.deepEqual(await cluster.query('SELECT id, what, audit.answer() AS a FROM audit.log', [], 'template1'), [
+      { id: 42, what: 'kept', a: 42 },
+    ]);
     assert.deepEqual(await cluster.query('SELECT sum(v)::int AS s FROM kept_in_postgres'), [{ s: 3 }]);
     assert.deepEqual(await cluster.query('SELECT v FROM starter', [], 'tmpl_user'), [{ v: 'hello' }]);
   };

@@ -38,9 +38,10 @@ export function splitIdentifiers(text: string, separator: '.' | ',', what: strin
   let quotedPart = false;
   let sawAny = false;
   let i = 0;
-  const bad = (why: string) => new PgkeepError('USAGE', `invalid ${what} "${text}": ${why}`, {
-    hint: 'write names as in SQL: name, schema.name, or "Mixed Case"."name.with.dots"',
-  });
+  const bad = (why: string) =>
+    new PgkeepError('USAGE', `invalid ${what} "${text}": ${why}`, {
+      hint: 'write names as in SQL: name, schema.name, or "Mixed Case"."name.with.dots"',
+    });
   const endPart = () => {
     const value = quotedPart ? cur : cur.trim().toLowerCase();
     if (!quotedPart && value === '') throw bad('empty name');

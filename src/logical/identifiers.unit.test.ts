@@ -13,7 +13,11 @@ test('qualified names as typed in SQL', () => {
   assert.deepEqual(parseQualifiedName('public."a""b"'), { schema: 'public', name: 'a"b' });
   assert.deepEqual(parseQualifiedName(' s . t '), { schema: 's', name: 't' });
   for (const bad of ['a.b.c', '"unterminated', 'a.', '.b', '""', 'x"y"']) {
-    assert.throws(() => parseQualifiedName(bad), (e: any) => e.code === 'USAGE', bad);
+    assert.throws(
+      () => parseQualifiedName(bad),
+      (e: any) => e.code === 'USAGE',
+      bad,
+    );
   }
 });
 
@@ -30,11 +34,16 @@ test('column lists', () => {
 });
 
 test('COPY statements', () => {
-  assert.equal(copyToSql({ table: { schema: 's', name: 't' } }, { format: 'csv', header: true }),
-    'COPY "s"."t" TO STDOUT WITH (FORMAT csv, HEADER true)');
+  assert.equal(
+    copyToSql({ table: { schema: 's', name: 't' } }, { format: 'csv', header: true }),
+    'COPY "s"."t" TO STDOUT WITH (FORMAT csv, HEADER true)',
+  );
   assert.equal(copyToSql({ query: 'select 1;  ' }, { format: 'text' }), 'COPY (select 1) TO STDOUT WITH (FORMAT text)');
   assert.equal(copyFromSql({ name: 't' }, ['a', 'b'], { format: 'binary' }), 'COPY "t" ("a", "b") FROM STDIN WITH (FORMAT binary)');
-  assert.throws(() => copyToSql({ table: { name: 't' } }, { format: 'binary', header: true }), (e: any) => e.code === 'USAGE');
+  assert.throws(
+    () => copyToSql({ table: { name: 't' } }, { format: 'binary', header: true }),
+    (e: any) => e.code === 'USAGE',
+  );
 });
 
 test('protocol frames and tags', () => {

@@ -44,14 +44,19 @@ function cli(args: string[]): Promise<CliRun> {
 async function digest(table: string): Promise<string> {
   const [r] = await src.query<{ n: string; m: string }>(
     `select count(*)::text as n, md5(coalesce(string_agg(format('%s|%s|%s|%s', id, customer_id, amount, note), ',' order by id), '')) as m from ${table}`,
-    [], 'app');
+    [],
+    'app',
+  );
   return `${r!.n}:${r!.m}`;
 }
 
 /** Row count and md5 of (id, v) in id order, the table's own rows. */
 async function tableDigest(table: string): Promise<string> {
   const [r] = await src.query<{ n: string; m: string }>(
-    `select count(*)::text as n, md5(coalesce(string_agg(format('%s|%s', id, v), ',' order by id), '')) as m from only ${table}`, [], 'app');
+    `select count(*)::text as n, md5(coalesce(string_agg(format('%s|%s', id, v), ',' order by id), '')) as m from only ${table}`,
+    [],
+    'app',
+  );
   return `${r!.n}:${r!.m}`;
 }
 
@@ -72,8 +77,14 @@ async function archiveAll(): Promise<void> {
 
 function options(o: Partial<RestoreTableOptions>): RestoreTableOptions {
   return {
-    repo, clusterName: 'main', cluster: src.connectionSettings('app'), access: { repo: repoDir, cluster: 'main' },
-    table: 'public.orders', asOf: T, sandboxParent: sandboxes, ...o,
+    repo,
+    clusterName: 'main',
+    cluster: src.connectionSettings('app'),
+    access: { repo: repoDir, cluster: 'main' },
+    table: 'public.orders',
+    asOf: T,
+    sandboxParent: sandboxes,
+    ...o,
   };
 }
 
@@ -107,7 +118,8 @@ before(async () => {
   // A user tablespace, as on many production hosts: the sandbox must not collide with it.
   await src.exec(`create tablespace ts1 location '${join(work, 'ts1')}'`);
   await src.exec('create database app');
-  await src.exec(`
+  await src.exec(
+    `
     create table customers (id int primary key, name text);
     insert into customers select g, 'customer ' || g from generate_series(1, 10) g;
     create table orders (
@@ -130,7 +142,9 @@ before(async () => {
     insert into child_t select g, 'child' from generate_series(100, 140) g;
     create role lowpriv login;
     grant create on schema archive to lowpriv;
-  `, 'app');
+  `,
+    'app',
+  );
   // The first push (as the server's OS user) records the cluster's identity in the repository.
   await archiveAll();
   beforeBackup = await nowIso();
@@ -139,8 +153,11 @@ before(async () => {
   chownTreeToServerUser(repoDir);
 
   // Changes that belong to T's state.
-  await src.exec(`update orders set note = note || ' (edited before T)' where id <= 10;
-    insert into orders (customer_id, amount, note) select 2, g, 'late order ' || g from generate_series(1, 20) g;`, 'app');
+  await src.exec(
+    `update orders set note = note || ' (edited before T)' where id <= 10;
+    insert into orders (customer_id, amount, note) select 2, g, 'late order ' || g from generate_series(1, 20) g;`,
+    'app',
+  );
   atT = await digest('orders');
   await src.exec(`insert into in_ts values (31, 'before T'); insert into parent_t values (8, 'parent before T');`, 'app');
   inTsAtT = await tableDigest('in_ts');
@@ -148,12 +165,15 @@ before(async () => {
   T = await nowIso();
   await new Promise((r) => setTimeout(r, 20));
   // The accident, and life going on.
-  await src.exec(`delete from orders where id between 50 and 120;
+  await src.exec(
+    `delete from orders where id between 50 and 120;
     insert into orders (customer_id, amount, note) select 3, g, 'after T ' || g from generate_series(1, 15) g;
-    update orders set amount = 0 where id <= 5;`, 'app');
+    update orders set amount = 0 where id <= 5;`,
+    'app',
+  );
   liveNow = await digest('orders');
   assert.notEqual(liveNow, atT);
-  await src.exec('drop table in_ts; insert into parent_t values (9, \'after T\');', 'app');
+  await src.exec("drop table in_ts; insert into parent_t values (9, 'after T');", 'app');
   await archiveAll();
 });
 
@@ -164,34 +184,72 @@ after(async () => {
 });
 
 test('CLI: the table comes back as of T under <name>_restored, with its indexes; the live table is untouched', async () => {
-  const r = await cli(['--json', 'restore-table', '--table', 'public.orders', '--as-of', T, '--database', 'app', '--sandbox-dir', sandboxes]);
+  const r = await cli([
+    '--json',
+    'restore-table',
+    '--table',
+    'public.orders',
+    '--as-of',
+    T,
+    '--database',
+    'app',
+    '--sandbox-dir',
+    sandboxes,
+  ]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const res = JSON.parse(r.stdout) as RestoreTableResult;
   assert.equal(res.restoredAs, 'public.orders_restored');
   assert.equal(res.rows, Number(atT.split(':')[0]));
-  assert.deepEqual(res.steps.map((s) => s.step),
-    ['check', 'choose-backup', 'restore-sandbox', 'recover', 'prepare', 'dump', 'load', 'verify', 'drop-sandbox']);
+  assert.deepEqual(
+    res.steps.map((s) => s.step),
+    ['check', 'choose-backup', 'restore-sandbox', 'recover', 'prepare', 'dump', 'load', 'verify', 'drop-sandbox'],
+  );
   assert.equal(await digest('orders_restored'), atT, 'the rows as of T');
   assert.equal(await digest('orders'), liveNow, 'the live table keeps its current rows');
 
-  const indexes = (await src.query<{ i: string }>(`select indexname as i from pg_indexes where schemaname = 'public' and tablename = 'orders_restored' order by 1`, [], 'app')).map((x) => x.i);
+  const indexes = (
+    await src.query<{ i: string }>(
+      `select indexname as i from pg_indexes where schemaname = 'public' and tablename = 'orders_restored' order by 1`,
+      [],
+      'app',
+    )
+  ).map((x) => x.i);
   assert.deepEqual(indexes, ['orders_restored_customer_idx', 'orders_restored_note_key', 'orders_restored_pkey']);
-  const cons = (await src.query<{ c: string; t: string }>(`select conname as c, contype::text as t from pg_constraint where conrelid = 'orders_restored'::regclass order by 1`, [], 'app'));
-  assert.deepEqual(cons.map((c) => `${c.t}:${c.c}`), ['c:orders_amount_positive', 'p:orders_restored_pkey'], 'check and primary key kept, no foreign key to customers');
-  const [stx] = await src.query<{ n: string }>(`select count(*)::text as n from pg_statistic_ext where stxrelid = 'orders_restored'::regclass and stxname = 'orders_restored_stats'`, [], 'app');
+  const cons = await src.query<{ c: string; t: string }>(
+    `select conname as c, contype::text as t from pg_constraint where conrelid = 'orders_restored'::regclass order by 1`,
+    [],
+    'app',
+  );
+  assert.deepEqual(
+    cons.map((c) => `${c.t}:${c.c}`),
+    ['c:orders_amount_positive', 'p:orders_restored_pkey'],
+    'check and primary key kept, no foreign key to customers',
+  );
+  const [stx] = await src.query<{ n: string }>(
+    `select count(*)::text as n from pg_statistic_ext where stxrelid = 'orders_restored'::regclass and stxname = 'orders_restored_stats'`,
+    [],
+    'app',
+  );
   assert.equal(stx!.n, '1');
   // Its own sequence, continuing after the restored rows; the original's untouched.
   const [seq] = await src.query<{ s: string }>(`select pg_get_serial_sequence('orders_restored', 'id') as s`, [], 'app');
   assert.equal(seq!.s, 'public.orders_restored_id_seq');
-  const [next] = await src.query<{ id: number; max: number }>(`insert into orders_restored (customer_id, amount) values (1, 1)
-    returning id, (select max(id) from orders_restored) as max`, [], 'app');
+  const [next] = await src.query<{ id: number; max: number }>(
+    `insert into orders_restored (customer_id, amount) values (1, 1)
+    returning id, (select max(id) from orders_restored) as max`,
+    [],
+    'app',
+  );
   assert.ok(next!.id > 220, `next id ${next!.id}`);
   assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox is removed');
 
   // The promoted sandbox archived nothing: no new timeline in the production archive.
   for (const system of (await listArchive(repo, 'main')).values()) {
     assert.equal(system.histories.size, 0, 'no history file');
-    assert.ok(system.files.every((f) => f.file.timeline === 1), system.files.map((f) => f.object).join(', '));
+    assert.ok(
+      system.files.every((f) => f.file.timeline === 1),
+      system.files.map((f) => f.object).join(', '),
+    );
   }
   const text = renderRestoreTable(res);
   process.stderr.write(`${text}\n`);
@@ -206,15 +264,27 @@ test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep
   const pgBin = mkdtempSync(join(tmpdir(), 'pgkeep-pg-bin-'));
   chmodSync(pgBin, 0o755);
   for (const tool of ['initdb', 'pg_ctl', 'postgres']) symlinkSync(join(src.binDir, tool), join(pgBin, tool));
-  const res = await restoreTable(options({
-    as: 'archive.orders_at_t', keepSandbox: true, onProgress: (e) => { if (e.state === 'done') steps.push(e.step); },
-    cluster: { ...src.connectionSettings('app'), pgBin },
-  })).finally(() => rmSync(pgBin, { recursive: true, force: true }));
+  const res = await restoreTable(
+    options({
+      as: 'archive.orders_at_t',
+      keepSandbox: true,
+      onProgress: (e) => {
+        if (e.state === 'done') steps.push(e.step);
+      },
+      cluster: { ...src.connectionSettings('app'), pgBin },
+    }),
+  ).finally(() => rmSync(pgBin, { recursive: true, force: true }));
   try {
     assert.equal(res.restoredAs, 'archive.orders_at_t');
     assert.equal(await digest('archive.orders_at_t'), atT);
     assert.equal(steps.at(-1), 'drop-sandbox');
-    const indexes = (await src.query<{ i: string }>(`select indexname as i from pg_indexes where schemaname = 'archive' and tablename = 'orders_at_t' order by 1`, [], 'app')).map((x) => x.i);
+    const indexes = (
+      await src.query<{ i: string }>(
+        `select indexname as i from pg_indexes where schemaname = 'archive' and tablename = 'orders_at_t' order by 1`,
+        [],
+        'app',
+      )
+    ).map((x) => x.i);
     assert.deepEqual(indexes, ['orders_at_t_customer_idx', 'orders_at_t_note_key', 'orders_at_t_pkey']);
     assert.match(res.left.join('\n'), /foreign key orders_customer_id_fkey \(to customers\) left out/);
     assert.equal(await digest('orders'), liveNow);
@@ -262,13 +332,21 @@ test('a table in a user tablespace comes back under its own name after a DROP: t
   const res = await restoreTable(options({ table: 'public.in_ts', as: 'in_ts' }));
   assert.equal(res.restoredAs, 'public.in_ts');
   assert.equal(await tableDigest('in_ts'), inTsAtT);
-  assert.deepEqual(res.renamed.map((r) => `${r.from}->${r.to}`), ['in_ts->in_ts'], 'nothing renamed under its own name');
-  const [ts] = await src.query<{ t: string }>(`select t.spcname as t from pg_class c join pg_tablespace t on t.oid = c.reltablespace where c.relname = 'in_ts'`, [], 'app');
+  assert.deepEqual(
+    res.renamed.map((r) => `${r.from}->${r.to}`),
+    ['in_ts->in_ts'],
+    'nothing renamed under its own name',
+  );
+  const [ts] = await src.query<{ t: string }>(
+    `select t.spcname as t from pg_class c join pg_tablespace t on t.oid = c.reltablespace where c.relname = 'in_ts'`,
+    [],
+    'app',
+  );
   assert.equal(ts!.t, 'ts1', 'the copy is in the tablespace the table was in');
   assert.equal(readdirSync(sandboxes).length, 0, 'the sandbox and its tablespace directory are removed');
 });
 
-test('an inheritance parent: its own rows (not its children\'s), counted alike on both sides', async () => {
+test("an inheritance parent: its own rows (not its children's), counted alike on both sides", async () => {
   const res = await restoreTable(options({ table: 'public.parent_t' }));
   assert.equal(res.rows, parentOwnAtT);
   const [own] = await src.query<{ n: string }>(`select count(*)::text as n from parent_t_restored where v like 'parent%'`, [], 'app');
@@ -278,13 +356,31 @@ test('an inheritance parent: its own rows (not its children\'s), counted alike o
 
 test('refused in the check, before any sandbox: no CREATE on the schema, an owner the role cannot give, a missing database', async () => {
   const low = { connection: src.connectionString('app', 'lowpriv'), pgBin: src.binDir };
-  const e1 = await rejects({ cluster: low, as: 'orders_low' }, 'SERVER_NOT_READY', /role lowpriv may not create tables in schema public of database app/);
+  const e1 = await rejects(
+    { cluster: low, as: 'orders_low' },
+    'SERVER_NOT_READY',
+    /role lowpriv may not create tables in schema public of database app/,
+  );
   assert.match(e1.hint ?? '', /GRANT CREATE ON SCHEMA public TO lowpriv/);
-  await rejects({ cluster: low, as: 'archive.orders_low' }, 'SERVER_NOT_READY', /role lowpriv cannot give the restored copy its owner, \S+ \(it is not a member of that role\)/);
+  await rejects(
+    { cluster: low, as: 'archive.orders_low' },
+    'SERVER_NOT_READY',
+    /role lowpriv cannot give the restored copy its owner, \S+ \(it is not a member of that role\)/,
+  );
   const e3 = await rejects({ database: 'no_such_db', as: 'orders_x' }, 'NOT_FOUND', /database "no_such_db" does not exist/);
   assert.equal(e3.exitCode, 8);
   assert.equal(readdirSync(sandboxes).length, 0, 'no sandbox was made');
   const steps: string[] = [];
-  await rejects({ cluster: low, as: 'archive.orders_low', onProgress: (e) => { if (e.state !== 'progress') steps.push(`${e.step}:${e.state}`); } }, 'SERVER_NOT_READY', /owner/);
+  await rejects(
+    {
+      cluster: low,
+      as: 'archive.orders_low',
+      onProgress: (e) => {
+        if (e.state !== 'progress') steps.push(`${e.step}:${e.state}`);
+      },
+    },
+    'SERVER_NOT_READY',
+    /owner/,
+  );
   assert.deepEqual(steps, ['check:start', 'check:failed']);
 });

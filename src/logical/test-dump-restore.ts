@@ -20,15 +20,23 @@ export const TABLES = ['sales.orders', 'sales.lines', 'public.notes'];
 export async function fingerprints(cluster: LocalCluster, db: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of TABLES) {
-    const r = await cluster.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`, [], db);
+    const r = await cluster.query(
+      `SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`,
+      [],
+      db,
+    );
     out[t] = r[0].f;
   }
   return out;
 }
 
 export async function relations(cluster: LocalCluster, db: string, schema: string): Promise<string[]> {
-  const r = await cluster.query(`SELECT c.relname || ':' || c.relkind::text AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = $1 ORDER BY 1`, [schema], db);
+  const r = await cluster.query(
+    `SELECT c.relname || ':' || c.relkind::text AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 ORDER BY 1`,
+    [schema],
+    db,
+  );
   return r.map((x: { r: string }) => x.r);
 }
 
@@ -55,24 +63,45 @@ export const PARTS = `
 `;
 
 /** Rows per relation (partitions and children counted alone), and the partition tree. */
-export async function partitionFacts(cluster: LocalCluster, db: string): Promise<{ rows: Record<string, number>; tree: string[]; indexes: string[] }> {
-  const rels = await cluster.query(`SELECT n.nspname || '.' || c.relname AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname IN ('sales', 'archive') ORDER BY 1`, [], db);
+export async function partitionFacts(
+  cluster: LocalCluster,
+  db: string,
+): Promise<{ rows: Record<string, number>; tree: string[]; indexes: string[] }> {
+  const rels = await cluster.query(
+    `SELECT n.nspname || '.' || c.relname AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname IN ('sales', 'archive') ORDER BY 1`,
+    [],
+    db,
+  );
   const rows: Record<string, number> = {};
   for (const { r } of rels) rows[r] = (await cluster.query(`SELECT count(*)::int AS n FROM ONLY ${r}`, [], db))[0].n;
-  const tree = (await cluster.query(`SELECT c.relname || ' <- ' || string_agg(i.inhrelid::regclass::text, ',' ORDER BY i.inhrelid::regclass::text) AS t
+  const tree = (
+    await cluster.query(
+      `SELECT c.relname || ' <- ' || string_agg(i.inhrelid::regclass::text, ',' ORDER BY i.inhrelid::regclass::text) AS t
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname IN ('sales', 'archive') GROUP BY c.relname ORDER BY 1`, [], db)).map((x: { t: string }) => x.t);
-  const indexes = (await cluster.query(`SELECT schemaname || '.' || indexname AS i FROM pg_indexes WHERE schemaname IN ('sales', 'archive') ORDER BY 1`, [], db))
-    .map((x: { i: string }) => x.i);
+    WHERE n.nspname IN ('sales', 'archive') GROUP BY c.relname ORDER BY 1`,
+      [],
+      db,
+    )
+  ).map((x: { t: string }) => x.t);
+  const indexes = (
+    await cluster.query(
+      `SELECT schemaname || '.' || indexname AS i FROM pg_indexes WHERE schemaname IN ('sales', 'archive') ORDER BY 1`,
+      [],
+      db,
+    )
+  ).map((x: { i: string }) => x.i);
   return { rows, tree, indexes };
 }
 
 export async function databaseFacts(cluster: LocalCluster, db: string): Promise<Record<string, unknown>> {
-  const [row] = await cluster.query(`SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit, d.datistemplate AS template,
+  const [row] = await cluster.query(
+    `SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit, d.datistemplate AS template,
       (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(d.datacl) a) AS acl, shobj_description(d.oid, 'pg_database') AS comment,
       (SELECT array_agg(coalesce(r.rolname, '*') || ':' || array_to_string(s.setconfig, ',') ORDER BY r.rolname NULLS FIRST)
          FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = d.oid) AS settings
-    FROM pg_database d WHERE d.datname = $1`, [db]);
+    FROM pg_database d WHERE d.datname = $1`,
+    [db],
+  );
   return row;
 }

@@ -44,7 +44,14 @@ export async function startAgentMonitor(ctx: MonitorContext): Promise<AgentMonit
 function report(ctx: MonitorContext, e: MonitorEvent): void {
   if (e.type === 'change') {
     const level = e.change.to === 'OK' ? 'info' : e.change.to === 'WARN' ? 'warn' : 'error';
-    ctx.log({ level, event: 'check-changed', message: summaryLine(e.change), cluster: e.change.cluster, check: e.change.check, state: e.change.to });
+    ctx.log({
+      level,
+      event: 'check-changed',
+      message: summaryLine(e.change),
+      cluster: e.change.cluster,
+      check: e.change.check,
+      state: e.change.to,
+    });
   } else if (e.type === 'round-failed') {
     ctx.log({ level: 'error', event: 'monitor-round-failed', message: e.error, cluster: e.cluster });
   }

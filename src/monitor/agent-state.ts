@@ -32,7 +32,8 @@ export interface AgentState {
   writtenAt?: string;
 }
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -61,7 +62,8 @@ export function parseAgentState(text: string): AgentState {
   for (const [cluster, c] of Object.entries(obj(doc.clusters))) {
     for (const [name, j] of Object.entries(obj(obj(c).jobs))) jobs[`${cluster}/${name}`] = jobOf(cluster, name, obj(j));
     const st = obj(obj(c).stream);
-    if (Object.keys(st).length) streams[cluster] = pick<AgentStreamState>({ cluster, state: st.status, lagBytes: st.lagBytes }, STREAM_FIELDS);
+    if (Object.keys(st).length)
+      streams[cluster] = pick<AgentStreamState>({ cluster, state: st.status, lagBytes: st.lagBytes }, STREAM_FIELDS);
   }
   return { jobs, streams };
 }
@@ -75,11 +77,23 @@ function jobOf(cluster: string, name: string, j: Record<string, unknown>): Agent
   const result = j.running ? 'running' : missedAt && (!lastEnd || missedAt > lastEnd) ? 'missed' : str(last.result);
   const started = str(last.startedAt);
   const durationMs = started && lastEnd ? Date.parse(lastEnd) - Date.parse(started) : undefined;
-  return pick<AgentJobState>({
-    lastRun: lastEnd, result, nextRun: j.nextRunAt, cluster, kind: name.startsWith('backup') ? 'backup' : name,
-    error: result === 'failed' || result === 'interrupted' ? last.message : result === 'missed' ? `its run at ${str(missed.scheduledAt)} was missed` : undefined,
-    durationMs,
-  }, JOB_FIELDS);
+  return pick<AgentJobState>(
+    {
+      lastRun: lastEnd,
+      result,
+      nextRun: j.nextRunAt,
+      cluster,
+      kind: name.startsWith('backup') ? 'backup' : name,
+      error:
+        result === 'failed' || result === 'interrupted'
+          ? last.message
+          : result === 'missed'
+            ? `its run at ${str(missed.scheduledAt)} was missed`
+            : undefined,
+      durationMs,
+    },
+    JOB_FIELDS,
+  );
 }
 
 /** The state, or undefined when there is no file (no agent); an unreadable or malformed file is an error. */

@@ -22,8 +22,11 @@ export function readCheckMemory(file: string | undefined): CheckMemory {
   const doc = JSON.parse(text) as unknown;
   const out: CheckMemory = {};
   for (const [cluster, checks] of Object.entries(doc && typeof doc === 'object' ? doc : {})) {
-    out[cluster] = Object.fromEntries(Object.entries(checks && typeof checks === 'object' ? checks : {})
-      .filter(([, s]) => (CHECK_STATES as readonly unknown[]).includes(s)));
+    out[cluster] = Object.fromEntries(
+      Object.entries(checks && typeof checks === 'object' ? checks : {}).filter(([, s]) =>
+        (CHECK_STATES as readonly unknown[]).includes(s),
+      ),
+    );
   }
   return out;
 }

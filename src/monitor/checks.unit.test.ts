@@ -13,20 +13,69 @@ const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
 
 function facts(over: Partial<ClusterFacts> = {}, server: Partial<NonNullable<ClusterFacts['server']>> = {}): ClusterFacts {
   return {
-    cluster: 'main', at: NOW,
+    cluster: 'main',
+    at: NOW,
     server: {
-      inRecovery: false, dataDirectory: '/pgdata', archiveMode: 'on', archiveCommand: 'pgkeep wal push %p',
-      archiver: { archivedCount: 10, lastArchivedWal: '000000010000000000000009', lastArchivedTime: ago(30), failedCount: 0, lastFailedWal: null, lastFailedTime: null },
-      currentWalFile: '00000001000000000000000A', segmentSize: 16 * 1024 * 1024, slots: [], ...server,
+      inRecovery: false,
+      dataDirectory: '/pgdata',
+      archiveMode: 'on',
+      archiveCommand: 'pgkeep wal push %p',
+      archiver: {
+        archivedCount: 10,
+        lastArchivedWal: '000000010000000000000009',
+        lastArchivedTime: ago(30),
+        failedCount: 0,
+        lastFailedWal: null,
+        lastFailedTime: null,
+      },
+      currentWalFile: '00000001000000000000000A',
+      segmentSize: 16 * 1024 * 1024,
+      slots: [],
+      ...server,
     },
     readyCount: 0,
     walSpace: { path: '/pgdata/pg_wal', freeBytes: 50, totalBytes: 100 },
-    backups: [{ id: 'b1', kind: 'physical', method: 'stream', startTime: ago(3600).toISOString(), stopTime: ago(3500).toISOString(), size: 1, storedBytes: 1, files: 1 }],
+    backups: [
+      {
+        id: 'b1',
+        kind: 'physical',
+        method: 'stream',
+        startTime: ago(3600).toISOString(),
+        stopTime: ago(3500).toISOString(),
+        size: 1,
+        storedBytes: 1,
+        files: 1,
+      },
+    ],
     walCheck: {
-      cluster: 'main', timelines: [], problems: [], damaged: [], damagedManifests: [], filesRead: 0, readData: false, ok: true,
-      backups: [{ id: 'b1', systemIdentifier: '1', timeline: 1, targetTimeline: 1, method: 'stream', standalone: false, walStart: '000000010000000000000002',
-        walEnd: '000000010000000000000002', stopLsn: '0/2000100', stopTime: ago(3500).toISOString(), status: 'ok', from: '0/2000100', to: '0/A000000',
-        lastSegment: '000000010000000000000009', gaps: [], message: 'recoverable' }],
+      cluster: 'main',
+      timelines: [],
+      problems: [],
+      damaged: [],
+      damagedManifests: [],
+      filesRead: 0,
+      readData: false,
+      ok: true,
+      backups: [
+        {
+          id: 'b1',
+          systemIdentifier: '1',
+          timeline: 1,
+          targetTimeline: 1,
+          method: 'stream',
+          standalone: false,
+          walStart: '000000010000000000000002',
+          walEnd: '000000010000000000000002',
+          stopLsn: '0/2000100',
+          stopTime: ago(3500).toISOString(),
+          status: 'ok',
+          from: '0/2000100',
+          to: '0/A000000',
+          lastSegment: '000000010000000000000009',
+          gaps: [],
+          message: 'recoverable',
+        },
+      ],
     },
     ...over,
   };
@@ -36,7 +85,10 @@ const stateOf = (f: ClusterFacts, check: CheckName): CheckState => runChecks(f, 
 
 test('a healthy cluster is OK on every check', () => {
   const checks = runChecks(facts(), m);
-  assert.deepEqual(checks.filter((c) => c.state !== 'OK'), []);
+  assert.deepEqual(
+    checks.filter((c) => c.state !== 'OK'),
+    [],
+  );
   assert.equal(worst(checks.map((c) => c.state)), 'OK');
 });
 
@@ -48,7 +100,10 @@ test('archive: failing now is CRITICAL; the backlog and its age warn by the thre
   assert.equal(stateOf(facts({ readyCount: 16 }), 'archive'), 'WARN');
   assert.equal(stateOf(facts({ readyCount: 128 }), 'archive'), 'CRITICAL');
   // 2 segments waiting, nothing archived for 20 minutes (limit 15m): stalled.
-  assert.equal(stateOf(facts({ readyCount: 2 }, { archiver: { ...facts().server!.archiver, lastArchivedTime: ago(1200) } }), 'archive'), 'WARN');
+  assert.equal(
+    stateOf(facts({ readyCount: 2 }, { archiver: { ...facts().server!.archiver, lastArchivedTime: ago(1200) } }), 'archive'),
+    'WARN',
+  );
   // Without the data directory, the backlog is counted from the WAL position: A is written, 3..9 archived -> 0..
   const far = facts({ readyCount: undefined }, { currentWalFile: '0000000100000000000000A0' });
   assert.equal(runChecks(far, m)[0]!.state, 'CRITICAL', runChecks(far, m)[0]!.reason);
@@ -88,26 +143,55 @@ test('repository, continuity, backup age and jobs', () => {
   old.backups![0]!.stopTime = ago(60 * 3600).toISOString();
   assert.equal(stateOf(old, 'backup_age'), 'CRITICAL');
   // An hourly backup job: a backup 58 minutes old is fine, one 2 hours old is late (1.5 periods), well before backup_max_age.
-  const hourly = (stop: number) => facts({
-    backups: [{ ...facts().backups![0]!, stopTime: ago(stop).toISOString() }],
-    agent: { jobs: { hourly: { kind: 'backup', cluster: 'main', lastRun: ago(600).toISOString(), nextRun: ago(600 - 3600).toISOString() } }, streams: {} },
-  });
+  const hourly = (stop: number) =>
+    facts({
+      backups: [{ ...facts().backups![0]!, stopTime: ago(stop).toISOString() }],
+      agent: {
+        jobs: { hourly: { kind: 'backup', cluster: 'main', lastRun: ago(600).toISOString(), nextRun: ago(600 - 3600).toISOString() } },
+        streams: {},
+      },
+    });
   assert.equal(stateOf(hourly(3500), 'backup_age'), 'OK');
   assert.equal(stateOf(hourly(7200), 'backup_age'), 'WARN');
   assert.match(runChecks(hourly(7200), m).find((c) => c.check === 'backup_age')!.reason, /from the schedule of job hourly/);
   // The agent's own state.json shape (src/agent/state-types.ts); fields of the wrong type are left out.
-  const agent = parseAgentState(JSON.stringify({
-    version: 1, other: 1,
-    clusters: { main: { jobs: { dump: { lastRun: { startedAt: 5, endedAt: '2026-01-01T01:00:00.000Z', result: 'failed', message: 'disk full' }, nextRunAt: null } }, stream: null } },
-  }));
-  assert.deepEqual(agent.jobs['main/dump'], { lastRun: '2026-01-01T01:00:00.000Z', result: 'failed', error: 'disk full', cluster: 'main', kind: 'dump' });
+  const agent = parseAgentState(
+    JSON.stringify({
+      version: 1,
+      other: 1,
+      clusters: {
+        main: {
+          jobs: {
+            dump: {
+              lastRun: { startedAt: 5, endedAt: '2026-01-01T01:00:00.000Z', result: 'failed', message: 'disk full' },
+              nextRunAt: null,
+            },
+          },
+          stream: null,
+        },
+      },
+    }),
+  );
+  assert.deepEqual(agent.jobs['main/dump'], {
+    lastRun: '2026-01-01T01:00:00.000Z',
+    result: 'failed',
+    error: 'disk full',
+    cluster: 'main',
+    kind: 'dump',
+  });
   assert.equal(stateOf(facts({ agent }), 'jobs'), 'WARN');
   assert.equal(stateOf(facts({ agentError: 'bad JSON' }), 'jobs'), 'UNKNOWN');
 });
 
 test('thresholds: a CRITICAL milder than its WARN is a config error', () => {
-  assert.throws(() => monitorSettings({ wal_free_warn: 5, wal_free_critical: 10 }, 'f.toml'), /CRITICAL threshold of \[monitor\] in f\.toml/);
-  assert.throws(() => monitorSettings({ slot_lag_warn: 'lots' }, 'f.toml'), /invalid size "lots" \(from monitor\.slot_lag_warn in f\.toml\)/);
+  assert.throws(
+    () => monitorSettings({ wal_free_warn: 5, wal_free_critical: 10 }, 'f.toml'),
+    /CRITICAL threshold of \[monitor\] in f\.toml/,
+  );
+  assert.throws(
+    () => monitorSettings({ slot_lag_warn: 'lots' }, 'f.toml'),
+    /invalid size "lots" \(from monitor\.slot_lag_warn in f\.toml\)/,
+  );
 });
 
 test('metrics: a series not reported again is removed, forget drops a cluster', async () => {

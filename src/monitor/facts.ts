@@ -59,21 +59,25 @@ async function bounded<T>(p: Promise<T>, signal: AbortSignal, what: string): Pro
 
 async function serverFacts(facts: ClusterFacts, settings: PgkeepConfig['cluster'], signal: AbortSignal): Promise<void> {
   try {
-    facts.server = await bounded(withClient(settings, { signal, applicationName: 'pgkeep monitor' }, async (db) => {
-      const info = await serverInfo(db);
-      const conf = new Map((await readSettings(db, ['archive_mode', 'archive_command'])).map((s) => [s.name, s.setting]));
-      const pos = await walPosition(db);
-      return {
-        inRecovery: info.inRecovery,
-        dataDirectory: info.dataDirectory,
-        archiveMode: conf.get('archive_mode') ?? 'off',
-        archiveCommand: conf.get('archive_command') ?? '',
-        archiver: await archiverStats(db),
-        currentWalFile: pos.currentWalFile,
-        segmentSize: pos.segmentSize,
-        slots: await slotFacts(db, info.inRecovery),
-      };
-    }), signal, 'the server');
+    facts.server = await bounded(
+      withClient(settings, { signal, applicationName: 'pgkeep monitor' }, async (db) => {
+        const info = await serverInfo(db);
+        const conf = new Map((await readSettings(db, ['archive_mode', 'archive_command'])).map((s) => [s.name, s.setting]));
+        const pos = await walPosition(db);
+        return {
+          inRecovery: info.inRecovery,
+          dataDirectory: info.dataDirectory,
+          archiveMode: conf.get('archive_mode') ?? 'off',
+          archiveCommand: conf.get('archive_command') ?? '',
+          archiver: await archiverStats(db),
+          currentWalFile: pos.currentWalFile,
+          segmentSize: pos.segmentSize,
+          slots: await slotFacts(db, info.inRecovery),
+        };
+      }),
+      signal,
+      'the server',
+    );
   } catch (e) {
     facts.serverError = message(e);
   }
@@ -81,17 +85,21 @@ async function serverFacts(facts: ClusterFacts, settings: PgkeepConfig['cluster'
 
 async function repositoryFacts(facts: ClusterFacts, config: PgkeepConfig, cluster: string, signal: AbortSignal): Promise<void> {
   try {
-    await bounded((async () => {
-      // Never asks on a terminal: the monitor runs unattended (PGKEEP_PASSPHRASE or the passphrase file).
-      const repo = await openRepository({ ...config.repo, signal }, { getPassphrase: passphraseGetter(config.passphrase) });
-      try {
-        const listed = await listBackupsReport(repo, cluster);
-        facts.backups = listed.rows;
-        facts.walCheck = await checkArchive(repo, cluster, { signal });
-      } finally {
-        await repo.closeAll();
-      }
-    })(), signal, 'the repository');
+    await bounded(
+      (async () => {
+        // Never asks on a terminal: the monitor runs unattended (PGKEEP_PASSPHRASE or the passphrase file).
+        const repo = await openRepository({ ...config.repo, signal }, { getPassphrase: passphraseGetter(config.passphrase) });
+        try {
+          const listed = await listBackupsReport(repo, cluster);
+          facts.backups = listed.rows;
+          facts.walCheck = await checkArchive(repo, cluster, { signal });
+        } finally {
+          await repo.closeAll();
+        }
+      })(),
+      signal,
+      'the repository',
+    );
   } catch (e) {
     facts.repoError = message(e);
   }
@@ -101,7 +109,8 @@ async function repositoryFacts(facts: ClusterFacts, config: PgkeepConfig, cluste
 function pgdataFacts(facts: ClusterFacts, configured: string | undefined): void {
   const dir = configured ?? facts.server?.dataDirectory ?? undefined;
   if (!dir) {
-    facts.pgdataProblem = 'the data directory is not known (set pgdata in [cluster.NAME], or connect as a role that may read data_directory)';
+    facts.pgdataProblem =
+      'the data directory is not known (set pgdata in [cluster.NAME], or connect as a role that may read data_directory)';
     return;
   }
   const walDir = join(dir, 'pg_wal');
@@ -110,8 +119,9 @@ function pgdataFacts(facts: ClusterFacts, configured: string | undefined): void 
     const s = statfsSync(walDir);
     facts.walSpace = { path: walDir, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
   } catch (e) {
-    facts.pgdataProblem = `cannot read ${walDir}: ${(e as NodeJS.ErrnoException).code ?? message(e)} ` +
-      '(run the monitor as root or as the server\'s OS user, on the server\'s host)';
+    facts.pgdataProblem =
+      `cannot read ${walDir}: ${(e as NodeJS.ErrnoException).code ?? message(e)} ` +
+      "(run the monitor as root or as the server's OS user, on the server's host)";
   }
 }
 

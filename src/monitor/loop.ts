@@ -66,7 +66,9 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
   try {
     memory = readCheckMemory(o.memoryFile);
   } catch (e) {
-    o.log.warn(`cannot read the monitor's memory ${o.memoryFile} (alerts of checks that are not OK will be sent again): ${e instanceof Error ? e.message : String(e)}`);
+    o.log.warn(
+      `cannot read the monitor's memory ${o.memoryFile} (alerts of checks that are not OK will be sent again): ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   const remember = (cluster: string, states: Map<CheckName, CheckState>) => {
     if (!o.memoryFile) return;
@@ -97,7 +99,8 @@ export function startMonitor(o: MonitorOptions): MonitorHandle {
   const round = async (cluster: string, loop: ClusterLoop) => {
     try {
       const status = await clusterStatus(config, cluster, {
-        signal: abort.signal, timeoutMs: Math.max(30_000, config.monitor.intervalMs),
+        signal: abort.signal,
+        timeoutMs: Math.max(30_000, config.monitor.intervalMs),
         // Failures since the last round tell of a flaky archiver; while it was CRITICAL they are the stall itself.
         previousFailedCount: loop.states.get('archive') === 'CRITICAL' ? undefined : loop.failedCount,
       });

@@ -28,9 +28,13 @@ async function scene(webhooks: string) {
   const repo = await newPosixRepo(join(work, 'repo'));
   await repo.close();
   const file = join(work, 'pgkeep.toml');
-  const write = (clusters: string[]) => writeFileSync(file, `[repo]\npath = "${join(work, 'repo')}"\n` +
-    clusters.map((c) => `[cluster.${c}]\nconnection = "host=${work} port=1 connect_timeout=2"\n`).join('') +
-    `[monitor]\ninterval = "100ms"\n[notify]\nwebhook = "${webhooks.replace('SINK', hooks.url)}"\nretries = 0\ntimeout = "1s"\n`);
+  const write = (clusters: string[]) =>
+    writeFileSync(
+      file,
+      `[repo]\npath = "${join(work, 'repo')}"\n` +
+        clusters.map((c) => `[cluster.${c}]\nconnection = "host=${work} port=1 connect_timeout=2"\n`).join('') +
+        `[monitor]\ninterval = "100ms"\n[notify]\nwebhook = "${webhooks.replace('SINK', hooks.url)}"\nretries = 0\ntimeout = "1s"\n`,
+    );
   const cleanup = async () => {
     await hooks.close();
     rmSync(work, { recursive: true, force: true });
@@ -45,17 +49,27 @@ test('rounds repeat, changes are notified once, failing channels are logged, rel
     const events: MonitorEvent[] = [];
     const warnings: string[] = [];
     const monitor = startMonitor({
-      config: loadConfig({ config: file }, {}), metrics: new MonitorMetrics(),
-      log: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) }, onEvent: (e) => events.push(e),
+      config: loadConfig({ config: file }, {}),
+      metrics: new MonitorMetrics(),
+      log: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+      onEvent: (e) => events.push(e),
     });
     const rounds = (c: string) => events.filter((e) => e.type === 'round' && e.status.cluster === c).length;
     await until(() => rounds('a') >= 3, 20_000, 'three rounds of a');
     // archive, wal_space, replication_slots UNKNOWN and backup_age CRITICAL: notified once each, not every round.
     const changes = events.filter((e) => e.type === 'change');
-    assert.deepEqual(changes.map((e) => e.type === 'change' && `${e.change.check}:${e.change.from}->${e.change.to}`).sort(),
-      ['archive:null->UNKNOWN', 'backup_age:null->CRITICAL', 'replication_slots:null->UNKNOWN', 'wal_space:null->UNKNOWN']);
+    assert.deepEqual(changes.map((e) => e.type === 'change' && `${e.change.check}:${e.change.from}->${e.change.to}`).sort(), [
+      'archive:null->UNKNOWN',
+      'backup_age:null->CRITICAL',
+      'replication_slots:null->UNKNOWN',
+      'wal_space:null->UNKNOWN',
+    ]);
     await until(() => hooks.received.length >= 4, 10_000, 'four webhooks');
-    await until(() => warnings.filter((w) => /notification by webhook http:\/\/127\.0\.0\.1:1 failed/.test(w)).length >= 4, 10_000, 'the refused channel logged');
+    await until(
+      () => warnings.filter((w) => /notification by webhook http:\/\/127\.0\.0\.1:1 failed/.test(w)).length >= 4,
+      10_000,
+      'the refused channel logged',
+    );
 
     write(['b']);
     monitor.reload(loadConfig({ config: file }, {}));
@@ -77,11 +91,19 @@ test('with a memory file, a restarted loop repeats no alert and notifies what re
     write(['a']);
     const memoryFile = join(work, 'monitor-memory.json');
     // Before the restart: the jobs check warned, the backups were missing, the server was down.
-    writeFileSync(memoryFile, JSON.stringify({ a: { jobs: 'WARN', backup_age: 'CRITICAL', archive: 'UNKNOWN', wal_space: 'UNKNOWN', replication_slots: 'UNKNOWN' } }));
+    writeFileSync(
+      memoryFile,
+      JSON.stringify({
+        a: { jobs: 'WARN', backup_age: 'CRITICAL', archive: 'UNKNOWN', wal_space: 'UNKNOWN', replication_slots: 'UNKNOWN' },
+      }),
+    );
     const events: MonitorEvent[] = [];
     const monitor = startMonitor({
-      config: loadConfig({ config: file }, {}), metrics: new MonitorMetrics(), memoryFile,
-      log: { info: () => {}, warn: () => {}, error: () => {} }, onEvent: (e) => events.push(e),
+      config: loadConfig({ config: file }, {}),
+      metrics: new MonitorMetrics(),
+      memoryFile,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      onEvent: (e) => events.push(e),
     });
     await until(() => events.filter((e) => e.type === 'round').length >= 3, 20_000, 'three rounds');
     await monitor.stop();

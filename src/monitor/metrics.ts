@@ -10,27 +10,57 @@ const seconds = (iso: string | null | undefined) => (iso ? Date.parse(iso) / 100
 
 export class MonitorMetrics {
   readonly registry = new Registry();
-  private g = (name: string, help: string, labelNames: string[]) =>
-    new Gauge({ name, help, labelNames, registers: [this.registry] });
+  private g = (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [this.registry] });
 
-  private readonly backupTime = this.g('pgkeep_backup_last_time_seconds', 'End of the newest backup, per kind (physical, logical)', ['cluster', 'kind']);
+  private readonly backupTime = this.g('pgkeep_backup_last_time_seconds', 'End of the newest backup, per kind (physical, logical)', [
+    'cluster',
+    'kind',
+  ]);
   private readonly backupSize = this.g('pgkeep_backup_last_size_bytes', 'Logical size of the newest backup, per kind', ['cluster', 'kind']);
-  private readonly backupStored = this.g('pgkeep_backup_last_stored_bytes', 'Bytes the newest backup added to the repository, per kind', ['cluster', 'kind']);
-  private readonly backupDuration = this.g('pgkeep_backup_last_duration_seconds', 'Duration of the newest backup, per kind', ['cluster', 'kind']);
-  private readonly backupResult = this.g('pgkeep_backup_last_success', 'Last backup job of this kind succeeded (1) or failed (0); 1 without an agent when a backup exists', ['cluster', 'kind']);
+  private readonly backupStored = this.g('pgkeep_backup_last_stored_bytes', 'Bytes the newest backup added to the repository, per kind', [
+    'cluster',
+    'kind',
+  ]);
+  private readonly backupDuration = this.g('pgkeep_backup_last_duration_seconds', 'Duration of the newest backup, per kind', [
+    'cluster',
+    'kind',
+  ]);
+  private readonly backupResult = this.g(
+    'pgkeep_backup_last_success',
+    'Last backup job of this kind succeeded (1) or failed (0); 1 without an agent when a backup exists',
+    ['cluster', 'kind'],
+  );
   private readonly backups = this.g('pgkeep_backups', 'Snapshots of the cluster in the repository', ['cluster']);
-  private readonly lagSeconds = this.g('pgkeep_archive_lag_seconds', 'Seconds since the last successful archive while segments wait (0 when caught up)', ['cluster']);
+  private readonly lagSeconds = this.g(
+    'pgkeep_archive_lag_seconds',
+    'Seconds since the last successful archive while segments wait (0 when caught up)',
+    ['cluster'],
+  );
   private readonly lagSegments = this.g('pgkeep_archive_lag_segments', 'Completed WAL segments not archived yet', ['cluster']);
   private readonly archiveFailed = this.g('pgkeep_archive_failed_count', 'pg_stat_archiver.failed_count', ['cluster']);
-  private readonly oldest = this.g('pgkeep_recoverable_oldest_time_seconds', 'Oldest moment recovery can reach (end of the oldest restorable backup)', ['cluster']);
-  private readonly newest = this.g('pgkeep_recoverable_newest_time_seconds', 'Newest moment recovery can reach (upper bound: when its last segment was archived)', ['cluster']);
-  private readonly walFree = this.g('pgkeep_wal_free_bytes', 'Free bytes on pg_wal\'s file system', ['cluster']);
-  private readonly walTotal = this.g('pgkeep_wal_size_bytes', 'Size of pg_wal\'s file system', ['cluster']);
-  private readonly checkState = this.g('pgkeep_check_state', 'Health check state: 0 OK, 1 WARN, 2 CRITICAL, 3 UNKNOWN', ['cluster', 'check']);
-  private readonly jobSuccess = this.g('pgkeep_job_last_success', 'The agent job\'s last run succeeded (1) or not (0)', ['cluster', 'job']);
-  private readonly jobLastRun = this.g('pgkeep_job_last_run_time_seconds', 'Start of the agent job\'s last run', ['cluster', 'job']);
+  private readonly oldest = this.g(
+    'pgkeep_recoverable_oldest_time_seconds',
+    'Oldest moment recovery can reach (end of the oldest restorable backup)',
+    ['cluster'],
+  );
+  private readonly newest = this.g(
+    'pgkeep_recoverable_newest_time_seconds',
+    'Newest moment recovery can reach (upper bound: when its last segment was archived)',
+    ['cluster'],
+  );
+  private readonly walFree = this.g('pgkeep_wal_free_bytes', "Free bytes on pg_wal's file system", ['cluster']);
+  private readonly walTotal = this.g('pgkeep_wal_size_bytes', "Size of pg_wal's file system", ['cluster']);
+  private readonly checkState = this.g('pgkeep_check_state', 'Health check state: 0 OK, 1 WARN, 2 CRITICAL, 3 UNKNOWN', [
+    'cluster',
+    'check',
+  ]);
+  private readonly jobSuccess = this.g('pgkeep_job_last_success', "The agent job's last run succeeded (1) or not (0)", ['cluster', 'job']);
+  private readonly jobLastRun = this.g('pgkeep_job_last_run_time_seconds', "Start of the agent job's last run", ['cluster', 'job']);
   private readonly jobNextRun = this.g('pgkeep_job_next_run_time_seconds', 'Next scheduled run of the agent job', ['cluster', 'job']);
-  private readonly streamLag = this.g('pgkeep_stream_lag_bytes', 'Bytes the supervised wal stream is behind the server', ['cluster', 'stream']);
+  private readonly streamLag = this.g('pgkeep_stream_lag_bytes', 'Bytes the supervised wal stream is behind the server', [
+    'cluster',
+    'stream',
+  ]);
   /** The series set for each cluster by its last update: a series not set again is removed, never left stale. */
   private readonly seen = new Map<string, Map<string, [Gauge, Record<string, string>]>>();
 
@@ -50,7 +80,8 @@ export class MonitorMetrics {
       put(this.backupSize, l, b?.size);
       put(this.backupStored, l, b?.storedBytes);
       put(this.backupDuration, l, b ? (Date.parse(b.stopTime) - Date.parse(b.startTime)) / 1000 : undefined);
-      const job = Object.values(s.jobs).filter((j) => j.kind === (kind === 'physical' ? 'backup' : 'dump') && j.result)
+      const job = Object.values(s.jobs)
+        .filter((j) => j.kind === (kind === 'physical' ? 'backup' : 'dump') && j.result)
         .sort((x, y) => ((x.lastRun ?? '') < (y.lastRun ?? '') ? 1 : -1))[0];
       put(this.backupResult, l, job ? Number(job.result === 'ok') : b ? 1 : undefined);
     }

@@ -13,16 +13,28 @@ test('a JSON webhook, a Slack one and an e-mail each carry the change', async ()
   const [hooks, mails] = await Promise.all([httpSink(), smtpSink()]);
   try {
     const n = notifySettings({
-      webhook: `${hooks.url}/a`, slack_webhook: `${hooks.url}/s`, smtp_host: '127.0.0.1', smtp_port: mails.port, smtp_tls: 'none',
-      from: 'pgkeep@test.invalid', to: 'a@test.invalid, b@test.invalid',
+      webhook: `${hooks.url}/a`,
+      slack_webhook: `${hooks.url}/s`,
+      smtp_host: '127.0.0.1',
+      smtp_port: mails.port,
+      smtp_tls: 'none',
+      from: 'pgkeep@test.invalid',
+      to: 'a@test.invalid, b@test.invalid',
     });
     const d = await notify(n, change);
-    assert.deepEqual(d.map((x) => x.ok), [true, true, true], JSON.stringify(d));
+    assert.deepEqual(
+      d.map((x) => x.ok),
+      [true, true, true],
+      JSON.stringify(d),
+    );
     const generic = hooks.received.find((p) => p.path === '/a')!.body;
     assert.equal(generic.source, 'pgkeep');
     assert.equal(generic.to, 'CRITICAL');
     assert.equal(generic.fix, 'do y');
-    assert.match(hooks.received.find((p) => p.path === '/s')!.body.text, /^\[CRITICAL\] pgkeep .*\/main archive \(was OK\): archive stalled: x\nfix: do y/);
+    assert.match(
+      hooks.received.find((p) => p.path === '/s')!.body.text,
+      /^\[CRITICAL\] pgkeep .*\/main archive \(was OK\): archive stalled: x\nfix: do y/,
+    );
     assert.deepEqual(mails.received[0]!.to, ['<a@test.invalid>', '<b@test.invalid>']);
     assert.match(mails.received[0]!.data, /Subject: \[CRITICAL\]/);
   } finally {
@@ -50,10 +62,23 @@ test('a failing channel is retried within its bound, reported, and does not stop
     assert.doesNotMatch(d[0]!.channel, /secret-path/);
     assert.equal(d[1]!.ok, true);
     // Nothing listens: refused at once, retried, reported.
-    const gone = await notify(notifySettings({ slack_webhook: 'http://127.0.0.1:1/x', retries: 1, timeout: '1s' }), change, { backoffMs: 10 });
+    const gone = await notify(notifySettings({ slack_webhook: 'http://127.0.0.1:1/x', retries: 1, timeout: '1s' }), change, {
+      backoffMs: 10,
+    });
     assert.equal(gone[0]!.ok, false);
     // The SMTP password variable is missing: reported, not thrown.
-    const mail = await notify(notifySettings({ smtp_host: '127.0.0.1', smtp_port: 1, smtp_user: 'u', smtp_password_env: 'PGKEEP_TEST_NO_SUCH_VAR', from: 'a@b', to: 'c@d', retries: 0 }), change);
+    const mail = await notify(
+      notifySettings({
+        smtp_host: '127.0.0.1',
+        smtp_port: 1,
+        smtp_user: 'u',
+        smtp_password_env: 'PGKEEP_TEST_NO_SUCH_VAR',
+        from: 'a@b',
+        to: 'c@d',
+        retries: 0,
+      }),
+      change,
+    );
     assert.match(mail[0]!.error!, /PGKEEP_TEST_NO_SUCH_VAR is not set/);
   } finally {
     failing.closeAllConnections();

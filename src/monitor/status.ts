@@ -21,12 +21,15 @@ function window(f: ClusterFacts): ClusterStatus['window'] {
   const oldest = good.reduce((a, b) => (a.stopTime < b.stopTime ? a : b));
   const reach = good.filter((b) => b.to).sort((a, b) => (a.stopTime < b.stopTime ? 1 : -1))[0];
   const archiver = f.server?.archiver;
-  const newest = reach ? {
-    lsn: reach.to!,
-    segment: reach.lastSegment ?? reach.walEnd,
-    // The server archived that very segment at this time: the window's end is at or before it.
-    time: archiver?.lastArchivedWal === reach.lastSegment && archiver?.lastArchivedTime ? archiver.lastArchivedTime.toISOString() : null,
-  } : { lsn: oldest.stopLsn, segment: oldest.walEnd, time: oldest.stopTime };
+  const newest = reach
+    ? {
+        lsn: reach.to!,
+        segment: reach.lastSegment ?? reach.walEnd,
+        // The server archived that very segment at this time: the window's end is at or before it.
+        time:
+          archiver?.lastArchivedWal === reach.lastSegment && archiver?.lastArchivedTime ? archiver.lastArchivedTime.toISOString() : null,
+      }
+    : { lsn: oldest.stopLsn, segment: oldest.walEnd, time: oldest.stopTime };
   return { oldest: { time: oldest.stopTime, lsn: oldest.from, backup: oldest.id }, newest };
 }
 
@@ -35,12 +38,17 @@ export function buildStatus(f: ClusterFacts, checks: HealthCheck[]): ClusterStat
   const newestByKind: Record<string, BackupSummary> = {};
   for (const b of backups) if (!newestByKind[b.kind] || newestByKind[b.kind]!.stopTime < b.stopTime) newestByKind[b.kind] = b;
   const walFree = f.walSpace ?? null;
-  const streams = Object.fromEntries(Object.entries(f.agent?.streams ?? {})
-    .filter(([, s]) => !s.cluster || s.cluster === f.cluster)
-    .map(([name, s]) => [name, { lagBytes: s.lagBytes, lagSeconds: s.lagSeconds, state: s.state }]));
+  const streams = Object.fromEntries(
+    Object.entries(f.agent?.streams ?? {})
+      .filter(([, s]) => !s.cluster || s.cluster === f.cluster)
+      .map(([name, s]) => [name, { lagBytes: s.lagBytes, lagSeconds: s.lagSeconds, state: s.state }]),
+  );
   // The agent's jobs of this cluster, by job name (the state keys them "<cluster>/<job>").
-  const jobs = Object.fromEntries(Object.entries(f.agent?.jobs ?? {}).filter(([, j]) => !j.cluster || j.cluster === f.cluster)
-    .map(([k, j]) => [k.startsWith(`${f.cluster}/`) ? k.slice(f.cluster.length + 1) : k, j]));
+  const jobs = Object.fromEntries(
+    Object.entries(f.agent?.jobs ?? {})
+      .filter(([, j]) => !j.cluster || j.cluster === f.cluster)
+      .map(([k, j]) => [k.startsWith(`${f.cluster}/`) ? k.slice(f.cluster.length + 1) : k, j]),
+  );
   return {
     cluster: f.cluster,
     at: f.at.toISOString(),

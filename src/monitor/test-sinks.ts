@@ -15,21 +15,22 @@ export interface Sink<T> {
 }
 
 function waiter<T>(received: T[], listeners: Set<() => void>) {
-  return (match: (item: T) => boolean, timeoutMs: number, what: string) => new Promise<T>((resolve, reject) => {
-    const check = () => {
-      const hit = received.find(match);
-      if (!hit) return;
-      clearTimeout(timer);
-      listeners.delete(check);
-      resolve(hit);
-    };
-    const timer = setTimeout(() => {
-      listeners.delete(check);
-      reject(new Error(`${what} did not arrive within ${timeoutMs} ms; received: ${JSON.stringify(received).slice(0, 2000)}`));
-    }, timeoutMs);
-    listeners.add(check);
-    check();
-  });
+  return (match: (item: T) => boolean, timeoutMs: number, what: string) =>
+    new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const hit = received.find(match);
+        if (!hit) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`${what} did not arrive within ${timeoutMs} ms; received: ${JSON.stringify(received).slice(0, 2000)}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
 }
 
 export interface HttpPost {
@@ -52,8 +53,15 @@ export async function httpSink(): Promise<Sink<HttpPost>> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`, port, received, waitFor: waiter(received, listeners),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url: `http://127.0.0.1:${port}`,
+    port,
+    received,
+    waitFor: waiter(received, listeners),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -96,11 +104,20 @@ export async function smtpSink(): Promise<Sink<Mail>> {
         buf = buf.slice(nl + 2);
         const verb = line.slice(0, 4).toUpperCase();
         if (verb === 'EHLO' || verb === 'HELO') say('250 sink');
-        else if (verb === 'MAIL') { mail.from = line.slice(10); say('250 ok'); }
-        else if (verb === 'RCPT') { mail.to.push(line.slice(8)); say('250 ok'); }
-        else if (verb === 'DATA') { inData = true; say('354 go on'); }
-        else if (verb === 'QUIT') { say('221 bye'); sock.end(); return; }
-        else say('250 ok');
+        else if (verb === 'MAIL') {
+          mail.from = line.slice(10);
+          say('250 ok');
+        } else if (verb === 'RCPT') {
+          mail.to.push(line.slice(8));
+          say('250 ok');
+        } else if (verb === 'DATA') {
+          inData = true;
+          say('354 go on');
+        } else if (verb === 'QUIT') {
+          say('221 bye');
+          sock.end();
+          return;
+        } else say('250 ok');
       }
     });
     sock.on('error', () => {});
@@ -108,10 +125,14 @@ export async function smtpSink(): Promise<Sink<Mail>> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `smtp://127.0.0.1:${port}`, port, received, waitFor: waiter(received, listeners),
-    close: () => new Promise((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    received,
+    waitFor: waiter(received, listeners),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }

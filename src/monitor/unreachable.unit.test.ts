@@ -40,9 +40,15 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(PGKEEP_|PG|AWS_)/.test(k)) base[k] = v;
   return {
-    ...base, HOME: join(home, 'home'), PGKEEP_REPO: 's3://bucket/repo', PGKEEP_S3_ENDPOINT: `http://127.0.0.1:${port}`,
-    AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true',
-    PGKEEP_CONNECTION: 'host=127.0.0.1 port=1 connect_timeout=2', ...extra,
+    ...base,
+    HOME: join(home, 'home'),
+    PGKEEP_REPO: 's3://bucket/repo',
+    PGKEEP_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    PGKEEP_CONNECTION: 'host=127.0.0.1 port=1 connect_timeout=2',
+    ...extra,
   };
 }
 

@@ -91,7 +91,10 @@ const versions = new Map<string, Promise<PgVersion | undefined>>();
 export function toolVersion(path: string): Promise<PgVersion | undefined> {
   let v = versions.get(path);
   if (!v) {
-    v = execFileP(path, ['--version'], { timeout: 15000 }).then(({ stdout }) => parseToolVersion(stdout), () => undefined);
+    v = execFileP(path, ['--version'], { timeout: 15000 }).then(
+      ({ stdout }) => parseToolVersion(stdout),
+      () => undefined,
+    );
     versions.set(path, v);
   }
   return v;
@@ -100,15 +103,18 @@ export function toolVersion(path: string): Promise<PgVersion | undefined> {
 /** Version of the tools in `binDir` (asks `tool`); TOOL_MISSING when it cannot tell. */
 export async function pgBinVersion(binDir: string, tool = 'pg_ctl'): Promise<PgVersion> {
   const v = await toolVersion(pgToolPath(binDir, tool));
-  if (!v) throw new PgkeepError('TOOL_MISSING', `cannot run ${pgToolPath(binDir, tool)} --version, or it does not name a PostgreSQL version`);
+  if (!v)
+    throw new PgkeepError('TOOL_MISSING', `cannot run ${pgToolPath(binDir, tool)} --version, or it does not name a PostgreSQL version`);
   return v;
 }
 
 let pgConfigDir: Promise<string | undefined> | undefined;
 
 function pgConfigBinDir(): Promise<string | undefined> {
-  pgConfigDir ??= execFileP('pg_config', ['--bindir'], { timeout: 15000 })
-    .then(({ stdout }) => stdout.trim() || undefined, () => undefined);
+  pgConfigDir ??= execFileP('pg_config', ['--bindir'], { timeout: 15000 }).then(
+    ({ stdout }) => stdout.trim() || undefined,
+    () => undefined,
+  );
   return pgConfigDir;
 }
 
@@ -124,7 +130,9 @@ function debianBinDirs(): string[] {
 }
 
 /** The directories searched, in order (explicit ones first), without duplicates. */
-export async function toolSearchDirs(opts: { pgBin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ explicit: string[]; others: string[] }> {
+export async function toolSearchDirs(
+  opts: { pgBin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ explicit: string[]; others: string[] }> {
   const env = opts.env ?? process.env;
   const explicit = [...new Set([opts.pgBin, env.PGKEEP_PG_BIN].filter((d): d is string => Boolean(d)))];
   const others: string[] = [];
@@ -150,9 +158,13 @@ function realPath(path: string): string {
 }
 
 /** Pick from probed candidates (in search order), by the rule in this file's header. Pure. */
-export function chooseTool<T extends PgVersion>(explicit: T[], others: T[], opts: { minMajor?: number; exactMajor?: number }): T | undefined {
-  const fits = (t: T) => (opts.exactMajor === undefined || t.major === opts.exactMajor)
-    && (opts.minMajor === undefined || t.major >= opts.minMajor);
+export function chooseTool<T extends PgVersion>(
+  explicit: T[],
+  others: T[],
+  opts: { minMajor?: number; exactMajor?: number },
+): T | undefined {
+  const fits = (t: T) =>
+    (opts.exactMajor === undefined || t.major === opts.exactMajor) && (opts.minMajor === undefined || t.major >= opts.minMajor);
   const first = explicit.find(fits);
   if (first) return first;
   const fitting = others.filter(fits);
@@ -189,12 +201,17 @@ export async function findPgTool(name: string, opts: FindPgToolOptions = {}): Pr
   if (chosen) return { path: pgToolPath(chosen.binDir, name), major: chosen.major, version: chosen.version };
 
   const found = [...explicit, ...others].map((d) => ({ path: pgToolPath(d.binDir, name), major: d.major, version: d.version }));
-  const need = opts.exactMajor !== undefined ? `major ${opts.exactMajor}`
-    : opts.minMajor !== undefined ? `major ${opts.minMajor} or newer` : 'any version';
+  const need =
+    opts.exactMajor !== undefined
+      ? `major ${opts.exactMajor}`
+      : opts.minMajor !== undefined
+        ? `major ${opts.minMajor} or newer`
+        : 'any version';
   const major = opts.exactMajor ?? opts.minMajor;
   const seen = found.length ? `found only ${found.map((t) => `${t.path} (${t.version})`).join(', ')}` : 'found none';
   throw new PgkeepError('TOOL_MISSING', `${name} of ${need} is needed; ${seen}`, {
-    hint: `install postgresql-client${major !== undefined ? `-${major}` : ''} (Debian/Ubuntu, from apt.postgresql.org for ` +
+    hint:
+      `install postgresql-client${major !== undefined ? `-${major}` : ''} (Debian/Ubuntu, from apt.postgresql.org for ` +
       'versions your distribution lacks) or set pg_bin in [cluster.NAME] / PGKEEP_PG_BIN to a directory that has it',
     details: { tool: name, minMajor: opts.minMajor, exactMajor: opts.exactMajor, found, searched: [...dirs.explicit, ...dirs.others] },
   });
@@ -235,7 +252,8 @@ export async function findPgBinDir(opts: FindPgBinOptions = {}): Promise<PgBinDi
   const unusable = embeddedBinDirs().filter((d) => d.problem && (opts.major === undefined || d.major === opts.major));
   const why = unusable.map((d) => `; ${d.binDir} is unusable: ${d.problem}`).join('');
   throw new PgkeepError('TOOL_MISSING', `cannot find ${what} (${need.join(', ')})${seen}${why}`, {
-    hint: `install them (Debian/Ubuntu: apt-get install postgresql${opts.major !== undefined ? `-${opts.major}` : ''}) ` +
+    hint:
+      `install them (Debian/Ubuntu: apt-get install postgresql${opts.major !== undefined ? `-${opts.major}` : ''}) ` +
       'or set PGKEEP_PG_BIN (or pg_bin in [cluster.NAME]) to the directory that holds them',
     details: { searched: [...named.map(([d]) => d), ...dirs.others], need },
   });

@@ -22,7 +22,11 @@ test('parseToolVersion reads the major and full version', () => {
 const t = (path: string, major: number): PgTool => ({ path, major, version: `${major}.1` });
 
 test('chooseTool: an explicit directory that fits, else the newest that fits a minimum, else the first in search order', () => {
-  const others = [t('/usr/lib/postgresql/13/bin/pg_dump', 13), t('/usr/lib/postgresql/17/bin/pg_dump', 17), t('/usr/lib/postgresql/15/bin/pg_dump', 15)];
+  const others = [
+    t('/usr/lib/postgresql/13/bin/pg_dump', 13),
+    t('/usr/lib/postgresql/17/bin/pg_dump', 17),
+    t('/usr/lib/postgresql/15/bin/pg_dump', 15),
+  ];
   assert.equal(chooseTool([], others, { minMajor: 14 })?.major, 17);
   assert.equal(chooseTool([t('/opt/pg16/bin/pg_dump', 16)], others, { minMajor: 14 })?.path, '/opt/pg16/bin/pg_dump');
   // an explicit tool that is too old is passed over
@@ -35,9 +39,16 @@ test('chooseTool: an explicit directory that fits, else the newest that fits a m
 });
 
 test('an explicit directory without the binaries is TOOL_MISSING, naming where it came from', async () => {
-  await assert.rejects(findPgBinDir({ env: { PGKEEP_PG_BIN: empty } }), (e: unknown) =>
-    e instanceof PgkeepError && e.code === 'TOOL_MISSING' && e.exitCode === 12
-    && e.message.includes(empty) && e.message.includes('PGKEEP_PG_BIN') && /initdb, pg_ctl, postgres/.test(e.message));
+  await assert.rejects(
+    findPgBinDir({ env: { PGKEEP_PG_BIN: empty } }),
+    (e: unknown) =>
+      e instanceof PgkeepError &&
+      e.code === 'TOOL_MISSING' &&
+      e.exitCode === 12 &&
+      e.message.includes(empty) &&
+      e.message.includes('PGKEEP_PG_BIN') &&
+      /initdb, pg_ctl, postgres/.test(e.message),
+  );
   await assert.rejects(findPgBinDir({ pgBin: empty, need: ['pg_dump'] }), /has no pg_dump/);
 });
 
@@ -53,16 +64,23 @@ test('the search finds installed binaries; an explicit directory and a major are
   assert.match(found.version, new RegExp(`^${found.major}`));
   const again = await findPgBinDir({ env: { PGKEEP_PG_BIN: found.binDir }, major: found.major });
   assert.equal(again.binDir, found.binDir);
-  await assert.rejects(findPgBinDir({ pgBin: found.binDir, major: found.major + 1 }), (e: unknown) =>
-    e instanceof PgkeepError && e.code === 'TOOL_MISSING' && e.message.includes(`major ${found.major + 1} is needed`));
-  await assert.rejects(findPgBinDir({ env: {}, major: 3 }), (e: unknown) =>
-    e instanceof PgkeepError && e.code === 'TOOL_MISSING' && /apt-get install postgresql-3/.test(e.hint ?? ''));
+  await assert.rejects(
+    findPgBinDir({ pgBin: found.binDir, major: found.major + 1 }),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'TOOL_MISSING' && e.message.includes(`major ${found.major + 1} is needed`),
+  );
+  await assert.rejects(
+    findPgBinDir({ env: {}, major: 3 }),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'TOOL_MISSING' && /apt-get install postgresql-3/.test(e.hint ?? ''),
+  );
 });
 
 test('every major pinned in package.json is found through the npm binaries, PGKEEP_PG_BIN of another major passed over', async () => {
   const majors = embeddedMajors();
   assert.ok(majors.length > 0, 'package.json pins embedded-pg-<major> devDependencies');
-  assert.ok(embeddedBinDirs().every((d) => d.problem === undefined), JSON.stringify(embeddedBinDirs()));
+  assert.ok(
+    embeddedBinDirs().every((d) => d.problem === undefined),
+    JSON.stringify(embeddedBinDirs()),
+  );
   const system = await findPgBinDir({ env: {} });
   for (const major of majors) {
     const found = await findPgBinDir({ major, env: { PGKEEP_PG_BIN: system.binDir } });
@@ -76,10 +94,13 @@ test('hydrateSymlinks creates the missing library links, relative and idempotent
   mkdirSync(join(pkg, 'native', 'lib'), { recursive: true });
   writeFileSync(join(pkg, 'native', 'lib', 'libpq.so.5.17'), 'lib');
   writeFileSync(join(pkg, 'native', 'lib', 'libpq.so'), 'a real file stays');
-  writeFileSync(join(pkg, 'native', 'pg-symlinks.json'), JSON.stringify([
-    { source: 'native/lib/libpq.so.5.17', target: 'native/lib/libpq.so.5' },
-    { source: 'native/lib/libpq.so.5.17', target: 'native/lib/libpq.so' },
-  ]));
+  writeFileSync(
+    join(pkg, 'native', 'pg-symlinks.json'),
+    JSON.stringify([
+      { source: 'native/lib/libpq.so.5.17', target: 'native/lib/libpq.so.5' },
+      { source: 'native/lib/libpq.so.5.17', target: 'native/lib/libpq.so' },
+    ]),
+  );
   assert.equal(hydrateSymlinks(pkg), 1);
   assert.equal(readlinkSync(join(pkg, 'native', 'lib', 'libpq.so.5')), 'libpq.so.5.17');
   assert.equal(hydrateSymlinks(pkg), 0);

@@ -15,14 +15,18 @@ test('values are formatted for postgresql.conf', () => {
 });
 
 test('settings files parse, merge (case-insensitively) and render back', () => {
-  const text = "# header\nport = 5433\nlisten_addresses='127.0.0.1' # trailing comment\narchive_command = 'echo ''#not a comment'''\n\nWork_Mem 4MB\n";
+  const text =
+    "# header\nport = 5433\nlisten_addresses='127.0.0.1' # trailing comment\narchive_command = 'echo ''#not a comment'''\n\nWork_Mem 4MB\n";
   const m = parseConfLines(text);
-  assert.deepEqual([...m.entries()], [
-    ['port', '5433'],
-    ['listen_addresses', "'127.0.0.1'"],
-    ['archive_command', "'echo ''#not a comment'''"],
-    ['work_mem', '4MB'],
-  ]);
+  assert.deepEqual(
+    [...m.entries()],
+    [
+      ['port', '5433'],
+      ['listen_addresses', "'127.0.0.1'"],
+      ['archive_command', "'echo ''#not a comment'''"],
+      ['work_mem', '4MB'],
+    ],
+  );
   mergeConf(m, { WORK_MEM: '8MB', wal_level: 'replica' });
   assert.equal(m.get('work_mem'), "'8MB'");
   const out = renderConfLines(m, 'hello');

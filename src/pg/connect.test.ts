@@ -9,7 +9,7 @@ import { PgkeepError } from '../errors.js';
 
 let c: LocalCluster;
 const dir = mkdtempSync(join(tmpdir(), 'pgkeep-connect-'));
-const SCRAM_PW = 'Scr@m p:w/\'x';
+const SCRAM_PW = "Scr@m p:w/'x";
 const MD5_PW = 'md5-secret';
 
 before(async () => {
@@ -74,10 +74,12 @@ test('scram-sha-256 over the unix socket with PGPASSWORD, host from PGHOST', asy
 
 test('md5 over TCP and over the socket with the password from .pgpass', async () => {
   const pgpass = join(dir, 'pgpass');
-  writeFileSync(pgpass, [
-    `127.0.0.1:${c.port}:*:md5_user:${MD5_PW}`,
-    `${c.socketDir.replace(/:/g, '\\:')}:${c.port}:postgres:md5_user:${MD5_PW}`,
-  ].join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    pgpass,
+    [`127.0.0.1:${c.port}:*:md5_user:${MD5_PW}`, `${c.socketDir.replace(/:/g, '\\:')}:${c.port}:postgres:md5_user:${MD5_PW}`].join('\n') +
+      '\n',
+    { mode: 0o600 },
+  );
   const e = env({ PGPASSFILE: pgpass });
   assert.equal(await currentUser({ connection: `host=127.0.0.1 port=${c.port} user=md5_user dbname=postgres` }, e), 'md5_user');
   assert.equal(await currentUser({ connection: `host=${c.socketDir} port=${c.port} user=md5_user dbname=postgres` }, e), 'md5_user');
@@ -87,8 +89,12 @@ test('a .pgpass readable by others is ignored, and the error says no password wa
   const loose = join(dir, 'pgpass-loose');
   writeFileSync(loose, `*:*:*:md5_user:${MD5_PW}\n`, { mode: 0o644 });
   const warnings: string[] = [];
-  const err = await failure(connect({ connection: `host=127.0.0.1 port=${c.port} user=md5_user dbname=postgres` },
-    { env: env({ PGPASSFILE: loose }), onWarning: (w) => warnings.push(w) }));
+  const err = await failure(
+    connect(
+      { connection: `host=127.0.0.1 port=${c.port} user=md5_user dbname=postgres` },
+      { env: env({ PGPASSFILE: loose }), onWarning: (w) => warnings.push(w) },
+    ),
+  );
   assert.equal(err.code, 'CONNECTION');
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /group or world access/);
@@ -97,7 +103,9 @@ test('a .pgpass readable by others is ignored, and the error says no password wa
 });
 
 test('a wrong password fails with CONNECTION, naming the user but not the password', async () => {
-  const err = await failure(connect({ connection: `host=127.0.0.1 port=${c.port} user=scram_user dbname=postgres password=Wr0ngPa55` }, { env: env() }));
+  const err = await failure(
+    connect({ connection: `host=127.0.0.1 port=${c.port} user=scram_user dbname=postgres password=Wr0ngPa55` }, { env: env() }),
+  );
   assert.equal(err.code, 'CONNECTION');
   assert.equal(err.exitCode, 4);
   assert.match(err.message, /password authentication failed for user "scram_user"/);
@@ -107,8 +115,9 @@ test('a wrong password fails with CONNECTION, naming the user but not the passwo
 });
 
 test('no pg_hba.conf entry for replication: the hint is the line to add', async () => {
-  const err = await failure(connect({ connection: `host=127.0.0.1 port=${c.port} user=scram_user dbname=postgres password=x` },
-    { env: env(), replication: true }));
+  const err = await failure(
+    connect({ connection: `host=127.0.0.1 port=${c.port} user=scram_user dbname=postgres password=x` }, { env: env(), replication: true }),
+  );
   assert.equal(err.code, 'CONNECTION');
   assert.match(err.message, /no entry admitting a replication connection for user "scram_user" from 127\.0\.0\.1/);
   assert.match(err.hint ?? '', /host replication scram_user 127\.0\.0\.1\/32 scram-sha-256/);
@@ -117,7 +126,10 @@ test('no pg_hba.conf entry for replication: the hint is the line to add', async 
 });
 
 test('a replication connection opens a walsender (IDENTIFY_SYSTEM works)', async () => {
-  const client = await connect({ connection: `host=127.0.0.1 port=${c.port} user=repl password=repl-pw` }, { env: env(), replication: true });
+  const client = await connect(
+    { connection: `host=127.0.0.1 port=${c.port} user=repl password=repl-pw` },
+    { env: env(), replication: true },
+  );
   try {
     const r = await client.query('IDENTIFY_SYSTEM');
     const sysid = (await c.controlData())['Database system identifier'];
@@ -125,7 +137,10 @@ test('a replication connection opens a walsender (IDENTIFY_SYSTEM works)', async
   } finally {
     await client.end();
   }
-  const logical = await connect({ connection: `host=127.0.0.1 port=${c.port} user=repl password=repl-pw dbname=postgres` }, { env: env(), replication: 'database' });
+  const logical = await connect(
+    { connection: `host=127.0.0.1 port=${c.port} user=repl password=repl-pw dbname=postgres` },
+    { env: env(), replication: 'database' },
+  );
   try {
     const r = await logical.query('IDENTIFY_SYSTEM');
     assert.equal(r.rows[0].dbname, 'postgres');
@@ -163,11 +178,14 @@ test('sslmode: prefer falls back to plain on a server without SSL, require refus
 
 test('withClient closes the connection, also when the function throws; application_name is set', async () => {
   const settings = { connection: `${c.connectionString()} application_name=pgkeep-withclient` };
-  await assert.rejects(withClient(settings, { env: env() }, async (cl) => {
-    const r = await cl.query('select current_setting($1) as a', ['application_name']);
-    assert.equal(r.rows[0].a, 'pgkeep-withclient');
-    throw new Error('boom');
-  }), /boom/);
+  await assert.rejects(
+    withClient(settings, { env: env() }, async (cl) => {
+      const r = await cl.query('select current_setting($1) as a', ['application_name']);
+      assert.equal(r.rows[0].a, 'pgkeep-withclient');
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   // the backend may take a moment to leave pg_stat_activity
   let n = -1;
   for (let i = 0; i < 50 && n !== 0; i++) {
@@ -175,8 +193,11 @@ test('withClient closes the connection, also when the function throws; applicati
     if (n) await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(n, 0);
-  const name = await withClient(c.connectionSettings(), { env: env(), applicationName: 'pgkeep-test' },
-    async (cl) => (await cl.query("select current_setting('application_name') as a")).rows[0].a);
+  const name = await withClient(
+    c.connectionSettings(),
+    { env: env(), applicationName: 'pgkeep-test' },
+    async (cl) => (await cl.query("select current_setting('application_name') as a")).rows[0].a,
+  );
   assert.equal(name, 'pgkeep-test');
 });
 

@@ -86,7 +86,9 @@ export function resolveConnection(settings: ClusterSettings, opts: ResolveOption
   }
   const portText = pick('port', 'PGPORT') ?? '5432';
   if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    throw new PgkeepError('CONFIG', `invalid port "${portText}" (from ${from('port', 'PGPORT')})`, { hint: 'a port is a number from 1 to 65535' });
+    throw new PgkeepError('CONFIG', `invalid port "${portText}" (from ${from('port', 'PGPORT')})`, {
+      hint: 'a port is a number from 1 to 65535',
+    });
   }
   const user = pick('user', 'PGUSER') ?? osUser(env);
   const database = opts.database ?? pick('dbname', 'PGDATABASE') ?? user;

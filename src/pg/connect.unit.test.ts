@@ -34,12 +34,26 @@ test('defaults: default socket directory, 5432, the OS user, database = user, ss
 });
 
 test('the connection string wins over PG* variables, which win over defaults', () => {
-  const env = { HOME: dir, PGHOST: 'envhost', PGPORT: '6000', PGUSER: 'envuser', PGDATABASE: 'envdb', PGSSLMODE: 'require', PGAPPNAME: 'envapp', PGCONNECT_TIMEOUT: '1' };
+  const env = {
+    HOME: dir,
+    PGHOST: 'envhost',
+    PGPORT: '6000',
+    PGUSER: 'envuser',
+    PGDATABASE: 'envdb',
+    PGSSLMODE: 'require',
+    PGAPPNAME: 'envapp',
+    PGCONNECT_TIMEOUT: '1',
+  };
   const fromEnv = resolveConnection({}, { env });
-  assert.deepEqual([fromEnv.host, fromEnv.port, fromEnv.user, fromEnv.database, fromEnv.sslmode, fromEnv.applicationName, fromEnv.connectTimeout],
-    ['envhost', 6000, 'envuser', 'envdb', 'require', 'envapp', 2]);
+  assert.deepEqual(
+    [fromEnv.host, fromEnv.port, fromEnv.user, fromEnv.database, fromEnv.sslmode, fromEnv.applicationName, fromEnv.connectTimeout],
+    ['envhost', 6000, 'envuser', 'envdb', 'require', 'envapp', 2],
+  );
   const mixed = resolveConnection({ connection: 'host=/tmp/s user=alice sslmode=disable' }, { env });
-  assert.deepEqual([mixed.host, mixed.isSocket, mixed.port, mixed.user, mixed.database, mixed.sslmode], ['/tmp/s', true, 6000, 'alice', 'envdb', 'disable']);
+  assert.deepEqual(
+    [mixed.host, mixed.isSocket, mixed.port, mixed.user, mixed.database, mixed.sslmode],
+    ['/tmp/s', true, 6000, 'alice', 'envdb', 'disable'],
+  );
   const uri = resolveConnection({ connection: 'postgresql://bob@db.example.com:7000/app' }, { env });
   assert.deepEqual([uri.host, uri.isSocket, uri.port, uri.user, uri.database], ['db.example.com', false, 7000, 'bob', 'app']);
   // an explicit database (e.g. --database) wins over everything
@@ -173,7 +187,10 @@ test('authentication refusals get real fixes, not "see the server log"', () => {
   const peer = err('Peer authentication failed for user "postgres"');
   const me = userInfo().username;
   assert.match(peer.hint!, /1\. run pgkeep as that OS user: sudo -u postgres pgkeep \.\.\./);
-  assert.match(peer.hint!, /2\. connect over TCP with a password: -d "host=127\.0\.0\.1 port=5432 user=postgres dbname=postgres" and a line 127\.0\.0\.1:5432:\*:postgres:PASSWORD in ~\/\.pgpass/);
+  assert.match(
+    peer.hint!,
+    /2\. connect over TCP with a password: -d "host=127\.0\.0\.1 port=5432 user=postgres dbname=postgres" and a line 127\.0\.0\.1:5432:\*:postgres:PASSWORD in ~\/\.pgpass/,
+  );
   assert.match(peer.hint!, new RegExp(`3\\. map the OS user "${me}" to the role: add "pgkeep   ${me}   postgres`));
   assert.match(err('Ident authentication failed for user "postgres"').hint!, /"map=pgkeep" to the ident line/);
   const rejected = err('pg_hba.conf rejects connection for host "[local]", user "postgres", database "postgres", no encryption');

@@ -3,50 +3,143 @@
  * CRC included; the rest of the 8192 is zeros), with what the server said about it (pg_control_system(), pg_control_checkpoint(),
  * pg_control_init() after the next clean start). Generated with LocalCluster.create({ major }).
  */
-export const CONTROL_FILES: Record<number, { base64: string; expect: {
-  sysid: string; pcv: number; cat: number; ckpt: string; redo: string; redofile: string; tli: number;
-  csum: number; blcksz: number; segsize: number; wal_level: string;
-} }> = {
+export const CONTROL_FILES: Record<
+  number,
+  {
+    base64: string;
+    expect: {
+      sysid: string;
+      pcv: number;
+      cat: number;
+      ckpt: string;
+      redo: string;
+      redofile: string;
+      tli: number;
+      csum: number;
+      blcksz: number;
+      segsize: number;
+      wal_level: string;
+    };
+  }
+> = {
   13: {
-    base64: '0GN8RhuyE2sUBQAAoWIKDAEAAAAAAAAAHrITawAAAADAPoEBAAAAAMA+gQEAAAAAAQAAAAEAAAABAAAAAAAAAOUBAAAAAAAASDQA' +
+    base64:
+      '0GN8RhuyE2sUBQAAoWIKDAEAAAAAAAAAHrITawAAAADAPoEBAAAAAMA+gQEAAAAAAQAAAAEAAAABAAAAAAAAAOUBAAAAAAAASDQA' +
       'AAEAAAAAAAAA3gEAAAEAAAABAAAAAQAAAAAAAAAeshNrAAAAAAAAAAAAAAAAAAAAAAAAAADoAwAAAAAAAAAAAAAAAAAAAAAAAAAA' +
       'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAZAAAAAgAAAAKAAAAAAAAAEAAAAAAAAAACAAAAAAAAACH1jJBACAAAAAAAgAA' +
       'IAAAAAAAAUAAAAAgAAAAzAcAAAAIAAABAAAAAQAAAElosW1WIxYVsDzkqb2CFpwATOrW/j+sNp6D3WhnAQXmtE/KmwAAAAA=',
-    expect: {sysid: '7715706416832209872', pcv: 1300, cat: 202007201, ckpt: '0/1813EC0', redo: '0/1813EC0', redofile: '000000010000000000000001', tli: 1, csum: 1, blcksz: 8192, segsize: 16777216, wal_level: 'replica'},
+    expect: {
+      sysid: '7715706416832209872',
+      pcv: 1300,
+      cat: 202007201,
+      ckpt: '0/1813EC0',
+      redo: '0/1813EC0',
+      redofile: '000000010000000000000001',
+      tli: 1,
+      csum: 1,
+      blcksz: 8192,
+      segsize: 16777216,
+      wal_level: 'replica',
+    },
   },
   14: {
-    base64: 'T6ToEyCyE2sUBQAALekLDAEAAAAAAAAAI7ITawAAAAAIMpQBAAAAAAgylAEAAAAAAQAAAAEAAAABAAAAAAAAAN0CAAAAAAAAgDUA' +
+    base64:
+      'T6ToEyCyE2sUBQAALekLDAEAAAAAAAAAI7ITawAAAAAIMpQBAAAAAAgylAEAAAAAAQAAAAEAAAABAAAAAAAAAN0CAAAAAAAAgDUA' +
       'AAEAAAAAAAAA1gIAAAEAAAABAAAAAQAAAAAAAAAjshNrAAAAAAAAAAAAAAAAAAAAAAAAAADoAwAAAAAAAAAAAAAAAAAAAAAAAAAA' +
       'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAZAAAAAgAAAAKAAAAAAAAAEAAAAAAAAAACAAAAAAAAACH1jJBACAAAAAAAgAA' +
       'IAAAAAAAAUAAAAAgAAAAzAcAAAAIAAABAAAAAQAAAAmUH2L+R6xIpBZgigGXsQeZ2JpsfQkq6s3N35LEV9XoyYX8tQAAAAA=',
-    expect: {sysid: '7715706437458502735', pcv: 1300, cat: 202107181, ckpt: '0/1943208', redo: '0/1943208', redofile: '000000010000000000000001', tli: 1, csum: 1, blcksz: 8192, segsize: 16777216, wal_level: 'replica'},
+    expect: {
+      sysid: '7715706437458502735',
+      pcv: 1300,
+      cat: 202107181,
+      ckpt: '0/1943208',
+      redo: '0/1943208',
+      redofile: '000000010000000000000001',
+      tli: 1,
+      csum: 1,
+      blcksz: 8192,
+      segsize: 16777216,
+      wal_level: 'replica',
+    },
   },
   15: {
-    base64: '1nSWeSayE2sUBQAAJXcNDAEAAAAAAAAALbITawAAAABIFXQBAAAAAEgVdAEAAAAAAQAAAAEAAAABAAAAAAAAANQCAAAAAAAABDUA' +
+    base64:
+      '1nSWeSayE2sUBQAAJXcNDAEAAAAAAAAALbITawAAAABIFXQBAAAAAEgVdAEAAAAAAQAAAAEAAAABAAAAAAAAANQCAAAAAAAABDUA' +
       'AAEAAAAAAAAAzAIAAAEAAAABAAAAAQAAAAAAAAAtshNrAAAAAAAAAAAAAAAAAAAAAAAAAADoAwAAAAAAAAAAAAAAAAAAAAAAAAAA' +
       'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAZAAAAAgAAAAKAAAAAAAAAEAAAAAAAAAACAAAAAAAAACH1jJBACAAAAAAAgAA' +
       'IAAAAAAAAUAAAAAgAAAAzAcAAAAIAAABAAAAAQAAAM8yX2gOWocX51DzvfruNUO3xi/aD4gl4rNX2dTYCy1Qvh4PLgAAAAA=',
-    expect: {sysid: '7715706464934196438', pcv: 1300, cat: 202209061, ckpt: '0/1741548', redo: '0/1741548', redofile: '000000010000000000000001', tli: 1, csum: 1, blcksz: 8192, segsize: 16777216, wal_level: 'replica'},
+    expect: {
+      sysid: '7715706464934196438',
+      pcv: 1300,
+      cat: 202209061,
+      ckpt: '0/1741548',
+      redo: '0/1741548',
+      redofile: '000000010000000000000001',
+      tli: 1,
+      csum: 1,
+      blcksz: 8192,
+      segsize: 16777216,
+      wal_level: 'replica',
+    },
   },
   16: {
-    base64: 'gqYbAi+yE2sUBQAA//UODAEAAAAAAAAAM7ITawAAAAAYEHIBAAAAABgQcgEAAAAAAQAAAAEAAAABAAAAAAAAANoCAAAAAAAAtDQA' +
+    base64:
+      'gqYbAi+yE2sUBQAA//UODAEAAAAAAAAAM7ITawAAAAAYEHIBAAAAABgQcgEAAAAAAQAAAAEAAAABAAAAAAAAANoCAAAAAAAAtDQA' +
       'AAEAAAAAAAAA0gIAAAEAAAABAAAAAQAAAAAAAAAzshNrAAAAAAAAAAAAAAAAAAAAAAAAAADoAwAAAAAAAAAAAAAAAAAAAAAAAAAA' +
       'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAZAAAAAgAAAAKAAAAAAAAAEAAAAAAAAAACAAAAAAAAACH1jJBACAAAAAAAgAA' +
       'IAAAAAAAAUAAAAAgAAAAzAcAAAAIAAABAAAAAQAAAFrZcsSytUYTl0TX9WjuQw0kjBdw0y9HfeWC4XVFHCbjwHum3AAAAAA=',
-    expect: {sysid: '7715706501584365186', pcv: 1300, cat: 202307071, ckpt: '0/1721018', redo: '0/1721018', redofile: '000000010000000000000001', tli: 1, csum: 1, blcksz: 8192, segsize: 16777216, wal_level: 'replica'},
+    expect: {
+      sysid: '7715706501584365186',
+      pcv: 1300,
+      cat: 202307071,
+      ckpt: '0/1721018',
+      redo: '0/1721018',
+      redofile: '000000010000000000000001',
+      tli: 1,
+      csum: 1,
+      blcksz: 8192,
+      segsize: 16777216,
+      wal_level: 'replica',
+    },
   },
   17: {
-    base64: 'wZfejzSyE2ukBgAAiXkQDAEAAAAAAAAAObITawAAAAAYGXIBAAAAABgZcgEAAAAAAQAAAAEAAAABAAAAAQAAAOICAAAAAAAAuTQA' +
+    base64:
+      'wZfejzSyE2ukBgAAiXkQDAEAAAAAAAAAObITawAAAAAYGXIBAAAAABgZcgEAAAAAAQAAAAEAAAABAAAAAQAAAOICAAAAAAAAuTQA' +
       'AAEAAAAAAAAA2gIAAAEAAAABAAAAAQAAAAAAAAA5shNrAAAAAAAAAAAAAAAAAAAAAAAAAADoAwAAAAAAAAAAAAAAAAAAAAAAAAAA' +
       'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAZAAAAAgAAAAKAAAAAAAAAEAAAAAAAAAACAAAAAAAAACH1jJBACAAAAAAAgAA' +
       'IAAAAAAAAUAAAAAgAAAAzAcAAAAIAAABAAAAAQAAAAJI1oF5YkKk0I6hkEtrx+/0LjYoJDPsbT1nWfLrwZxoVidq6QAAAAA=',
-    expect: {sysid: '7715706525437564865', pcv: 1700, cat: 202406281, ckpt: '0/1721918', redo: '0/1721918', redofile: '000000010000000000000001', tli: 1, csum: 1, blcksz: 8192, segsize: 16777216, wal_level: 'replica'},
+    expect: {
+      sysid: '7715706525437564865',
+      pcv: 1700,
+      cat: 202406281,
+      ckpt: '0/1721918',
+      redo: '0/1721918',
+      redofile: '000000010000000000000001',
+      tli: 1,
+      csum: 1,
+      blcksz: 8192,
+      segsize: 16777216,
+      wal_level: 'replica',
+    },
   },
   18: {
-    base64: 'Y/lacTqyE2sIBwAAMwASDAEAAAAAAAAAPLITawAAAADIsnQBAAAAAMiydAEAAAAAAQAAAAEAAAABAAAAAQAAAPACAAAAAAAAwzQA' +
+    base64:
+      'Y/lacTqyE2sIBwAAMwASDAEAAAAAAAAAPLITawAAAADIsnQBAAAAAMiydAEAAAAAAQAAAAEAAAABAAAAAQAAAPACAAAAAAAAwzQA' +
       'AAEAAAAAAAAA6AIAAAEAAAABAAAAAQAAAAAAAAA8shNrAAAAAAAAAAAAAAAAAAAAAAAAAADoAwAAAAAAAAAAAAAAAAAAAAAAAAAA' +
       'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAZAAAAAgAAAAKAAAAAAAAAEAAAAAAAAAACAAAAAAAAACH1jJBACAAAAAAAgAA' +
       'IAAAAAAAAUAAAAAgAAAAzAcAAAAIAAABAAAAAQAAAAH56gIwl9MOAWFV64hZq0m7BBqhg+himyaMOfGnGjo8NwAAAG4WIiM=',
-    expect: {sysid: '7715706550695426403', pcv: 1800, cat: 202506291, ckpt: '0/174B2C8', redo: '0/174B2C8', redofile: '000000010000000000000001', tli: 1, csum: 1, blcksz: 8192, segsize: 16777216, wal_level: 'replica'},
+    expect: {
+      sysid: '7715706550695426403',
+      pcv: 1800,
+      cat: 202506291,
+      ckpt: '0/174B2C8',
+      redo: '0/174B2C8',
+      redofile: '000000010000000000000001',
+      tli: 1,
+      csum: 1,
+      blcksz: 8192,
+      segsize: 16777216,
+      wal_level: 'replica',
+    },
   },
 };

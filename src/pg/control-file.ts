@@ -24,7 +24,15 @@ import { walFileNameForLsn } from './wal-name.js';
 /** pg_control version -> offset of its CRC. */
 const CRC_OFFSET: Record<number, number> = { 1300: 288, 1700: 288, 1800: 292 };
 
-const STATES = ['starting up', 'shut down', 'shut down in recovery', 'shutting down', 'in crash recovery', 'in archive recovery', 'in production'];
+const STATES = [
+  'starting up',
+  'shut down',
+  'shut down in recovery',
+  'shutting down',
+  'in crash recovery',
+  'in archive recovery',
+  'in production',
+];
 const WAL_LEVELS = ['minimal', 'replica', 'logical'];
 
 export type ControlFileRead =

@@ -33,14 +33,22 @@ for (const major of [13, 14, 15, 16, 17, 18]) {
     const e = CONTROL_FILES[major]!.expect;
     const r = parseControlFile(file(major));
     assert.ok(r.ok, JSON.stringify(r));
-    assert.deepEqual({
-      sysid: r.fields['Database system identifier'], pcv: Number(r.fields['pg_control version number']),
-      cat: Number(r.fields['Catalog version number']), ckpt: r.fields['Latest checkpoint location'],
-      redo: r.fields["Latest checkpoint's REDO location"], redofile: r.fields["Latest checkpoint's REDO WAL file"],
-      tli: Number(r.fields["Latest checkpoint's TimeLineID"]), csum: Number(r.fields['Data page checksum version']),
-      blcksz: Number(r.fields['Database block size']), segsize: Number(r.fields['Bytes per WAL segment']),
-      wal_level: r.fields['wal_level setting'],
-    }, e);
+    assert.deepEqual(
+      {
+        sysid: r.fields['Database system identifier'],
+        pcv: Number(r.fields['pg_control version number']),
+        cat: Number(r.fields['Catalog version number']),
+        ckpt: r.fields['Latest checkpoint location'],
+        redo: r.fields["Latest checkpoint's REDO location"],
+        redofile: r.fields["Latest checkpoint's REDO WAL file"],
+        tli: Number(r.fields["Latest checkpoint's TimeLineID"]),
+        csum: Number(r.fields['Data page checksum version']),
+        blcksz: Number(r.fields['Database block size']),
+        segsize: Number(r.fields['Bytes per WAL segment']),
+        wal_level: r.fields['wal_level setting'],
+      },
+      e,
+    );
     assert.equal(r.fields['Database cluster state'], 'shut down');
   });
 }
@@ -53,8 +61,11 @@ test('a damaged pg_control fails its CRC; an unknown version is not guessed at; 
   future.writeUInt32LE(1900, 8);
   assert.deepEqual(parseControlFile(future), { ok: false, reason: 'unknown-version', pgControlVersion: 1900 });
   assert.deepEqual(parseControlFile(Buffer.alloc(10)), { ok: false, reason: 'short' });
-  await assert.rejects(readControlData(dataDir('damaged', 17, damaged)), (err: unknown) =>
-    err instanceof PgkeepError && err.code === 'DATA_INTEGRITY' && /pg_control is damaged: its CRC does not match/.test(err.message));
+  await assert.rejects(
+    readControlData(dataDir('damaged', 17, damaged)),
+    (err: unknown) =>
+      err instanceof PgkeepError && err.code === 'DATA_INTEGRITY' && /pg_control is damaged: its CRC does not match/.test(err.message),
+  );
   const ok = await readControlData(dataDir('good', 17, file(17)));
   assert.equal(ok.systemIdentifier, CONTROL_FILES[17]!.expect.sysid);
   assert.equal(ok.cleanlyShutDown, true);
@@ -71,7 +82,12 @@ test('on the 1300 layout (13 to 16) every field equals what pg_controldata 15 pr
   for (const major of [13, 14, 15, 16]) {
     const dir = dataDir(`cross-${major}`, major, file(major));
     const text: string = execFileSync(tool.path, ['-D', dir], { env: { ...process.env, LC_ALL: 'C', LANG: 'C' } }).toString();
-    const printed: Record<string, string> = Object.fromEntries(text.split('\n').filter((l: string) => l.includes(':')).map((l: string) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim()]));
+    const printed: Record<string, string> = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((l: string) => l.includes(':'))
+        .map((l: string) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim()]),
+    );
     const r = parseControlFile(file(major));
     assert.ok(r.ok);
     for (const [k, v] of Object.entries(r.fields)) assert.equal(v, printed[k], `${major}: "${k}"`);

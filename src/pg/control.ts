@@ -18,8 +18,14 @@ const execFileP = promisify(execFile);
 
 /** The states pg_controldata prints for "Database cluster state". */
 export type ClusterState =
-  | 'starting up' | 'shut down' | 'shut down in recovery' | 'shutting down'
-  | 'in crash recovery' | 'in archive recovery' | 'in production' | string;
+  | 'starting up'
+  | 'shut down'
+  | 'shut down in recovery'
+  | 'shutting down'
+  | 'in crash recovery'
+  | 'in archive recovery'
+  | 'in production'
+  | string;
 
 export interface ControlData {
   /** Every "key: value" line as printed (keys as in the C locale; older majors' labels renamed). */
@@ -83,10 +89,14 @@ export function parseControlData(text: string): ControlData {
     fields[OLD_LABELS[label] ?? label] = line.slice(i + 1).trim();
   }
   if (fields['pg_control version number'] === undefined) {
-    throw new PgkeepError('TOOL_MISSING', 'pg_controldata printed no "pg_control version number" line: its output is not ' +
-      `PostgreSQL's pg_controldata in the C locale (LC_ALL=C) (first line: "${text.trim().split('\n')[0]?.slice(0, 80) ?? ''}")`, {
-      hint: 'check that pg_controldata (PGKEEP_PG_BIN / pg_bin) is the PostgreSQL program of the data directory\'s major version',
-    });
+    throw new PgkeepError(
+      'TOOL_MISSING',
+      'pg_controldata printed no "pg_control version number" line: its output is not ' +
+        `PostgreSQL's pg_controldata in the C locale (LC_ALL=C) (first line: "${text.trim().split('\n')[0]?.slice(0, 80) ?? ''}")`,
+      {
+        hint: "check that pg_controldata (PGKEEP_PG_BIN / pg_bin) is the PostgreSQL program of the data directory's major version",
+      },
+    );
   }
   return controlDataFromFields(fields, warnings);
 }
@@ -132,7 +142,8 @@ export function dataDirMajor(pgdata: string): number {
       });
     }
     throw new PgkeepError('NOT_FOUND', `${pgdata} is not a PostgreSQL data directory (no PG_VERSION file)`, {
-      hint: 'set pgdata (or --pgdata) to the directory that holds PG_VERSION, global/ and base/; ' +
+      hint:
+        'set pgdata (or --pgdata) to the directory that holds PG_VERSION, global/ and base/; ' +
         'the server shows it with SHOW data_directory',
       cause: e,
     });
@@ -167,17 +178,22 @@ export async function readControlFile(pgdata: string, signal?: AbortSignal): Pro
         });
       }
       throw new PgkeepError('NOT_FOUND', `${pgdata} has no readable global/pg_control (${code ?? (e as Error).message})`, {
-        hint: 'set pgdata (or --pgdata) to the data directory of the cluster', cause: e,
+        hint: 'set pgdata (or --pgdata) to the data directory of the cluster',
+        cause: e,
       });
     }
     const r = parseControlFile(buf);
     if (r.ok) return controlDataFromFields(r.fields);
     if (r.reason === 'unknown-version') return undefined;
     if (attempt >= CRC_RETRIES) {
-      throw new PgkeepError('DATA_INTEGRITY', `${file} is damaged: ${r.reason === 'crc' ? 'its CRC does not match its contents' : 'it is too short'}`, {
-        hint: 'the cluster cannot start with a damaged control file; restore it from a backup (pgkeep restore) — do not run pg_resetwal unless you accept losing data',
-        details: { file, pgControlVersion: r.pgControlVersion },
-      });
+      throw new PgkeepError(
+        'DATA_INTEGRITY',
+        `${file} is damaged: ${r.reason === 'crc' ? 'its CRC does not match its contents' : 'it is too short'}`,
+        {
+          hint: 'the cluster cannot start with a damaged control file; restore it from a backup (pgkeep restore) — do not run pg_resetwal unless you accept losing data',
+          details: { file, pgControlVersion: r.pgControlVersion },
+        },
+      );
     }
     await new Promise((res) => setTimeout(res, 20));
   }

@@ -39,15 +39,22 @@ test('parseControlData reads the fields pgkeep uses', () => {
 });
 
 test('parseControlData: clean shutdown states', () => {
-  for (const [state, clean] of [['shut down', true], ['shut down in recovery', true], ['in crash recovery', false], ['shutting down', false]] as const) {
-    const c = parseControlData(`pg_control version number:            1300\nDatabase cluster state:               ${state}\nData page checksum version:           0\n`);
+  for (const [state, clean] of [
+    ['shut down', true],
+    ['shut down in recovery', true],
+    ['in crash recovery', false],
+    ['shutting down', false],
+  ] as const) {
+    const c = parseControlData(
+      `pg_control version number:            1300\nDatabase cluster state:               ${state}\nData page checksum version:           0\n`,
+    );
     assert.equal(c.clusterState, state);
     assert.equal(c.cleanlyShutDown, clean, state);
     assert.equal(c.dataChecksumVersion, 0);
   }
 });
 
-test('parseControlData: a damaged control file\'s WARNING lines are warnings, not fields', () => {
+test("parseControlData: a damaged control file's WARNING lines are warnings, not fields", () => {
   const c = parseControlData(`WARNING: Calculated CRC checksum does not match value stored in file.
 Either the file is corrupt, or it has a different layout than this program
 is expecting.  The results below are untrustworthy.
@@ -69,8 +76,12 @@ test('parseControlData: labels as older majors print them', () => {
   assert.equal(c.pgControlVersion, 942);
 });
 
-test('parseControlData: output that is not pg_controldata\'s (another locale) is refused, naming why', () => {
-  assert.throws(() => parseControlData('pg_control-Versionsnummer:                1300\nDatenbanksystemidentifikation:           7711627996586271322\n'),
-    (e: Error & { code?: string }) => e.code === 'TOOL_MISSING' && /LC_ALL=C/.test(e.message) && /pg_control version number/.test(e.message));
+test("parseControlData: output that is not pg_controldata's (another locale) is refused, naming why", () => {
+  assert.throws(
+    () =>
+      parseControlData('pg_control-Versionsnummer:                1300\nDatenbanksystemidentifikation:           7711627996586271322\n'),
+    (e: Error & { code?: string }) =>
+      e.code === 'TOOL_MISSING' && /LC_ALL=C/.test(e.message) && /pg_control version number/.test(e.message),
+  );
   assert.throws(() => parseControlData(''), /pg_control version number/);
 });

@@ -98,7 +98,10 @@ export class CopyOutStream extends Readable {
   private batchLen = 0;
   private lastReport = 0;
 
-  constructor(readonly text: string, private readonly opts: CopyOptions = {}) {
+  constructor(
+    readonly text: string,
+    private readonly opts: CopyOptions = {},
+  ) {
     super({ highWaterMark: 1024 * 1024 });
   }
 
@@ -229,7 +232,11 @@ class CopyInQuery {
   private reject!: (e: Error) => void;
   private cleanup: (() => void)[] = [];
 
-  constructor(readonly text: string, private readonly source: Readable, private readonly opts: CopyOptions) {
+  constructor(
+    readonly text: string,
+    private readonly source: Readable,
+    private readonly opts: CopyOptions,
+  ) {
     this.promise = new Promise((res, rej) => {
       this.resolve = res;
       this.reject = rej;

@@ -21,14 +21,31 @@ export const CRC32C_INIT = 0xffffffff;
 
 /** Continue a CRC over `data` (start with CRC32C_INIT, end with crc32cFinish). */
 export function crc32cUpdate(crc: number, data: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let c = crc >>> 0;
   let i = 0;
   const n = data.length;
   for (; i + 8 <= n; i += 8) {
     const a = (c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
-    c = (t7[a & 0xff]! ^ t6[(a >>> 8) & 0xff]! ^ t5[(a >>> 16) & 0xff]! ^ t4[a >>> 24]!
-      ^ t3[data[i + 4]!]! ^ t2[data[i + 5]!]! ^ t1[data[i + 6]!]! ^ t0[data[i + 7]!]!) >>> 0;
+    c =
+      (t7[a & 0xff]! ^
+        t6[(a >>> 8) & 0xff]! ^
+        t5[(a >>> 16) & 0xff]! ^
+        t4[a >>> 24]! ^
+        t3[data[i + 4]!]! ^
+        t2[data[i + 5]!]! ^
+        t1[data[i + 6]!]! ^
+        t0[data[i + 7]!]!) >>>
+      0;
   }
   for (; i < n; i++) c = (t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8)) >>> 0;
   return c;

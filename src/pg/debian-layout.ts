@@ -58,7 +58,11 @@ const DEBIAN_CONF = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/;
  * under /etc/postgresql/<major>/<name>, or (config_file not visible) its data directory under
  * /var/lib/postgresql/<major>/<name>; the version directory must be the server's major. Pure.
  */
-export function debianClusterFromPaths(p: { dataDirectory: string; configFile?: string | null; major: number }): DebianClusterId | undefined {
+export function debianClusterFromPaths(p: {
+  dataDirectory: string;
+  configFile?: string | null;
+  major: number;
+}): DebianClusterId | undefined {
   const m = p.configFile ? DEBIAN_CONF.exec(p.configFile) : DEBIAN_DATA.exec(p.dataDirectory);
   if (!m || m[1] !== String(p.major)) return undefined;
   return { major: m[1], name: m[2]! };

@@ -34,8 +34,11 @@ export function embeddedMajors(root = PACKAGE_ROOT): number[] {
     return [];
   }
   const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
-  return names.map((n) => ALIAS.exec(n)).filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1])).sort((a, b) => b - a);
+  return names
+    .map((n) => ALIAS.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
 }
 
 /** Installed package directory of `embedded-pg-<major>`, resolved as Node would from pgkeep's root. */
@@ -105,10 +108,14 @@ export function hydrateSymlinks(pkgDir: string): number {
       created++;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw new PgkeepError('TOOL_MISSING', `cannot create the shared-library link ${at} of the PostgreSQL binaries in ${pkgDir}: ${(e as Error).message}`, {
-        hint: `run "node scripts/hydrate-symlinks.js" in ${pkgDir} as a user who can write there (or reinstall with npm ci as that user)`,
-        cause: e,
-      });
+      throw new PgkeepError(
+        'TOOL_MISSING',
+        `cannot create the shared-library link ${at} of the PostgreSQL binaries in ${pkgDir}: ${(e as Error).message}`,
+        {
+          hint: `run "node scripts/hydrate-symlinks.js" in ${pkgDir} as a user who can write there (or reinstall with npm ci as that user)`,
+          cause: e,
+        },
+      );
     }
   }
   return created;

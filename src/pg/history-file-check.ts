@@ -24,7 +24,7 @@ export function timelineHistoryProblems(content: Buffer | string, tli: number): 
   } catch (e) {
     return [(e as Error).message];
   }
-  if (entries.length === 0) return ['it has no entry (PostgreSQL writes at least the parent timeline\'s switchpoint)'];
+  if (entries.length === 0) return ["it has no entry (PostgreSQL writes at least the parent timeline's switchpoint)"];
   const problems: string[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
@@ -33,7 +33,9 @@ export function timelineHistoryProblems(content: Buffer | string, tli: number): 
     }
     const prev = entries[i - 1];
     if (prev && e.switchpoint < prev.switchpoint) {
-      problems.push(`entry ${i + 1}: switchpoint goes backwards (timeline ${e.parentTimeline} ends before timeline ${prev.parentTimeline})`);
+      problems.push(
+        `entry ${i + 1}: switchpoint goes backwards (timeline ${e.parentTimeline} ends before timeline ${prev.parentTimeline})`,
+      );
     }
   }
   return problems;

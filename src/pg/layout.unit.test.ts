@@ -4,8 +4,10 @@ import { clusterLayout } from './layout.js';
 
 test('a Debian cluster: config in /etc/postgresql, pg_ctlcluster commands, the systemd unit', () => {
   const l = clusterLayout({
-    dataDirectory: '/var/lib/postgresql/15/main', configFile: '/etc/postgresql/15/main/postgresql.conf',
-    hbaFile: '/etc/postgresql/15/main/pg_hba.conf', major: 15,
+    dataDirectory: '/var/lib/postgresql/15/main',
+    configFile: '/etc/postgresql/15/main/postgresql.conf',
+    hbaFile: '/etc/postgresql/15/main/pg_hba.conf',
+    major: 15,
   });
   assert.equal(l.kind, 'debian');
   assert.deepEqual(l.debian, { version: '15', name: 'main', unit: 'postgresql@15-main' });
@@ -13,8 +15,10 @@ test('a Debian cluster: config in /etc/postgresql, pg_ctlcluster commands, the s
   assert.equal(l.hbaFile, '/etc/postgresql/15/main/pg_hba.conf');
   assert.equal(l.identFile, '/etc/postgresql/15/main/pg_ident.conf');
   assert.deepEqual(l.commands, {
-    start: 'pg_ctlcluster 15 main start', stop: 'pg_ctlcluster 15 main stop',
-    reload: 'pg_ctlcluster 15 main reload', restart: 'pg_ctlcluster 15 main restart',
+    start: 'pg_ctlcluster 15 main start',
+    stop: 'pg_ctlcluster 15 main stop',
+    reload: 'pg_ctlcluster 15 main reload',
+    restart: 'pg_ctlcluster 15 main restart',
   });
 });
 
@@ -33,13 +37,20 @@ test('config_file not visible: the Debian data directory decides', () => {
 });
 
 test('a plain cluster: files in the data directory, pg_ctl -D commands (quoted when needed)', () => {
-  let l = clusterLayout({ dataDirectory: '/tmp/x/data', configFile: '/tmp/x/data/postgresql.conf', hbaFile: '/tmp/x/data/pg_hba.conf', major: 15 });
+  let l = clusterLayout({
+    dataDirectory: '/tmp/x/data',
+    configFile: '/tmp/x/data/postgresql.conf',
+    hbaFile: '/tmp/x/data/pg_hba.conf',
+    major: 15,
+  });
   assert.equal(l.kind, 'plain');
   assert.equal(l.debian, undefined);
   assert.equal(l.identFile, '/tmp/x/data/pg_ident.conf');
   assert.deepEqual(l.commands, {
-    start: 'pg_ctl start -D /tmp/x/data -w', stop: 'pg_ctl stop -D /tmp/x/data -m fast',
-    reload: 'pg_ctl reload -D /tmp/x/data', restart: 'pg_ctl restart -D /tmp/x/data -m fast',
+    start: 'pg_ctl start -D /tmp/x/data -w',
+    stop: 'pg_ctl stop -D /tmp/x/data -m fast',
+    reload: 'pg_ctl reload -D /tmp/x/data',
+    restart: 'pg_ctl restart -D /tmp/x/data -m fast',
   });
   // /var/lib/postgresql data with its config inside it (initdb by hand): not Debian-managed
   l = clusterLayout({ dataDirectory: '/var/lib/postgresql/15/main', configFile: '/var/lib/postgresql/15/main/postgresql.conf', major: 15 });

@@ -20,7 +20,9 @@ test('create({ major: 18, dataChecksums: false }) starts an 18 without checksums
   c = await LocalCluster.create({ major: 18, dataChecksums: false });
   assert.equal(c.major, 18);
   await c.start();
-  const [r] = await c.query<{ v: number; c: string }>("select current_setting('server_version_num')::int / 10000 as v, current_setting('data_checksums') as c");
+  const [r] = await c.query<{ v: number; c: string }>(
+    "select current_setting('server_version_num')::int / 10000 as v, current_setting('data_checksums') as c",
+  );
   assert.deepEqual(r, { v: 18, c: 'off' });
   assert.equal((await c.psql(['-At', '-c', 'select 6 * 7'])).trim(), '42');
   // no pg_controldata 18 here: the control file is read by pgkeep
@@ -40,8 +42,14 @@ test('binaries the server OS user cannot reach (a checkout under /root) are refu
     const dir = join(closed, 'bin');
     mkdirSync(dir);
     for (const p of ['initdb', 'pg_ctl', 'postgres']) symlinkSync(join(bin.binDir, p), join(dir, p));
-    await assert.rejects(LocalCluster.create({ pgBin: dir }), (e: unknown) =>
-      e instanceof PgkeepError && e.code === 'UNSUPPORTED' && e.message.includes(`${closed} is not searchable`) && /chmod o\+x/.test(e.hint ?? ''));
+    await assert.rejects(
+      LocalCluster.create({ pgBin: dir }),
+      (e: unknown) =>
+        e instanceof PgkeepError &&
+        e.code === 'UNSUPPORTED' &&
+        e.message.includes(`${closed} is not searchable`) &&
+        /chmod o\+x/.test(e.hint ?? ''),
+    );
   } finally {
     rmSync(closed, { recursive: true, force: true });
   }

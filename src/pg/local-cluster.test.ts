@@ -59,7 +59,8 @@ test('start (on another port when its port was taken meanwhile) and query over t
   assert.equal(c.running, true);
   assert.notEqual(c.port, taken);
   const [row] = await c.query<{ port: string; wm: string; cs: string; su: string }>(
-    "select current_setting('port') as port, current_setting('work_mem') as wm, current_setting('data_checksums') as cs, current_user as su");
+    "select current_setting('port') as port, current_setting('work_mem') as wm, current_setting('data_checksums') as cs, current_user as su",
+  );
   assert.equal(Number(row!.port), c.port);
   assert.equal(row!.wm, '5MB');
   assert.equal(row!.cs, 'on');
@@ -92,14 +93,17 @@ test('connectionString and connectionSettings work with connect()', async () => 
 test('configure + reload changes a setting', async () => {
   await c.configure({ work_mem: '7MB', log_min_duration_statement: 1000 });
   await c.reload();
-  const [row] = await c.query<{ wm: string; lmds: string }>("select current_setting('work_mem') as wm, current_setting('log_min_duration_statement') as lmds");
+  const [row] = await c.query<{ wm: string; lmds: string }>(
+    "select current_setting('work_mem') as wm, current_setting('log_min_duration_statement') as lmds",
+  );
   assert.equal(row!.wm, '7MB');
   assert.equal(row!.lmds, '1s');
 });
 
 test('pg_hba lines are put first and win after reload', async () => {
-  await c.exec("create role blocked login; create role allowed login");
-  const tcp = (user: string) => new pg.Client({ host: '127.0.0.1', port: c.port, user, database: 'postgres', password: async () => undefined } as any);
+  await c.exec('create role blocked login; create role allowed login');
+  const tcp = (user: string) =>
+    new pg.Client({ host: '127.0.0.1', port: c.port, user, database: 'postgres', password: async () => undefined } as any);
   const before = tcp('blocked');
   await before.connect(); // initdb's rules trust TCP connections from 127.0.0.1
   await before.end();
@@ -145,7 +149,10 @@ test('attach manages an existing data directory on another port, and leaves it i
     assert.notEqual(other.baseDir, c.baseDir);
     await other.start();
     const rows = await other.query<{ v: string }>('select v from t order by id', [], 'app');
-    assert.deepEqual(rows.map((r) => r.v), ['one', 'two']);
+    assert.deepEqual(
+      rows.map((r) => r.v),
+      ['one', 'two'],
+    );
     assert.equal(Number((await other.query('select current_setting($1) as p', ['port']))[0].p), other.port);
     assert.equal((await other.query("select current_setting('work_mem') as w"))[0].w, '7MB', 'other settings kept');
   } finally {
@@ -163,7 +170,10 @@ test('attach manages an existing data directory on another port, and leaves it i
 test('a failed start throws with the server log tail', async () => {
   await c.stop();
   await c.configure({ shared_buffers: 'not-a-size' });
-  await assert.rejects(c.start({ timeoutSeconds: 20 }), (e: any) => e.code === 'SERVER_NOT_READY' && /shared_buffers/.test(e.hint) && /did not start.*shared_buffers/.test(e.message));
+  await assert.rejects(
+    c.start({ timeoutSeconds: 20 }),
+    (e: any) => e.code === 'SERVER_NOT_READY' && /shared_buffers/.test(e.hint) && /did not start.*shared_buffers/.test(e.message),
+  );
   await c.configure({ shared_buffers: '32MB' });
   await c.start();
 });
@@ -220,4 +230,3 @@ for (const how of ['exit', 'sigterm'] as const) {
     assert.equal(existsSync(base), false, 'base directory removed');
   });
 }
-

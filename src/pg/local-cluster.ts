@@ -19,7 +19,7 @@ import pg from 'pg';
 import { PgkeepError } from '../errors.js';
 import type { ClusterSettings } from '../config/types.js';
 import { quoteConnValue } from '../config/conninfo.js';
-import { pgToolPath, } from './bin.js';
+import { pgToolPath } from './bin.js';
 import { readControlData } from './control.js';
 import type { ConfValue } from './conf-file.js';
 import type { HbaReport } from './restored-hba.js';
@@ -34,7 +34,13 @@ import { runPsql, withSuperuserClient } from './local-cluster/clients.js';
 import { serverReachableBin } from './local-cluster/server-bin.js';
 import { isPortConflict, pgCtlStartArgs, startError } from './local-cluster/start-args.js';
 
-export type { HostAuthMethod, LocalClusterAttachOptions, LocalClusterCreateOptions, StartOptions, StopMode } from './local-cluster/options.js';
+export type {
+  HostAuthMethod,
+  LocalClusterAttachOptions,
+  LocalClusterCreateOptions,
+  StartOptions,
+  StopMode,
+} from './local-cluster/options.js';
 export { freePort } from './local-cluster/base-dir.js';
 
 const PORT_RETRIES = 4;
@@ -91,8 +97,16 @@ export class LocalCluster {
     const baseDir = makeBaseDir(opts.tmpDir);
     const superuser = opts.superuser ?? 'postgres';
     const cluster = new LocalCluster({
-      baseDir, dataDir: join(baseDir, 'data'), binDir: bin.binDir, major: bin.major, version: bin.version, superuser,
-      port: opts.port ?? (await freePort()), portIsFixed: opts.port !== undefined, removeDataDir: true, listen: opts.listen ?? '127.0.0.1',
+      baseDir,
+      dataDir: join(baseDir, 'data'),
+      binDir: bin.binDir,
+      major: bin.major,
+      version: bin.version,
+      superuser,
+      port: opts.port ?? (await freePort()),
+      portIsFixed: opts.port !== undefined,
+      removeDataDir: true,
+      listen: opts.listen ?? '127.0.0.1',
     });
     try {
       await runInitdb(cluster, (tool, args) => cluster.run(tool, args), opts);
@@ -123,8 +137,15 @@ export class LocalCluster {
     const bin = await serverReachableBin({ pgBin: opts.pgBin, major });
     const baseDir = makeBaseDir(opts.tmpDir);
     const cluster = new LocalCluster({
-      baseDir, dataDir: abs, binDir: bin.binDir, major: bin.major, version: bin.version, superuser: opts.superuser ?? 'postgres',
-      port: opts.port ?? (await freePort()), portIsFixed: opts.port !== undefined, removeDataDir: opts.removeDataDir ?? false,
+      baseDir,
+      dataDir: abs,
+      binDir: bin.binDir,
+      major: bin.major,
+      version: bin.version,
+      superuser: opts.superuser ?? 'postgres',
+      port: opts.port ?? (await freePort()),
+      portIsFixed: opts.port !== undefined,
+      removeDataDir: opts.removeDataDir ?? false,
       listen: opts.listen ?? '',
     });
     try {
@@ -152,8 +173,13 @@ export class LocalCluster {
   /** Write port/socket/listen into the include file and make postgresql.conf include it. */
   private writeOwnSettings(): void {
     writeOwnSettings({
-      dataDir: this.dataDir, configDir: this.configDir, configFile: this.configFile, hbaFile: this.hbaFile,
-      listen: this.listen, port: this._port, socketDir: this.socketDir,
+      dataDir: this.dataDir,
+      configDir: this.configDir,
+      configFile: this.configFile,
+      hbaFile: this.hbaFile,
+      listen: this.listen,
+      port: this._port,
+      socketDir: this.socketDir,
     });
   }
 
@@ -298,8 +324,17 @@ export class LocalCluster {
    * Example: `await c.psql(['-c', 'select 1'])`, `await c.psql(['-f', file], { database: 'app' })`.
    */
   psql(args: string[], opts: { database?: string; input?: string; user?: string } = {}): Promise<string> {
-    return runPsql({ binDir: this.binDir, socketDir: this.socketDir, port: this._port, user: opts.user ?? this.superuser, database: opts.database ?? 'postgres' },
-      args, opts.input);
+    return runPsql(
+      {
+        binDir: this.binDir,
+        socketDir: this.socketDir,
+        port: this._port,
+        user: opts.user ?? this.superuser,
+        database: opts.database ?? 'postgres',
+      },
+      args,
+      opts.input,
+    );
   }
 
   /** Tail of the server log (for failure messages in tests). */

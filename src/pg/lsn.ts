@@ -77,7 +77,7 @@ export function minLsn(...lsns: Lsn[]): Lsn {
 export function checkWalSegmentSize(size: number): void {
   if (!Number.isInteger(size) || size < MIN_WAL_SEGMENT_SIZE || size > MAX_WAL_SEGMENT_SIZE || (size & (size - 1)) !== 0) {
     throw new PgkeepError('USAGE', `invalid WAL segment size ${size}: expected a power of two between 1 MiB and 1 GiB`, {
-      hint: 'use the server\'s wal_segment_size (SHOW wal_segment_size), 16 MiB by default',
+      hint: "use the server's wal_segment_size (SHOW wal_segment_size), 16 MiB by default",
     });
   }
 }

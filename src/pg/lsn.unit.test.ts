@@ -2,9 +2,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgkeepError } from '../errors.js';
 import {
-  MAX_LSN, compareLsn, formatLsn, isLsnText, isSegmentStart, lsnAdd, lsnDiff, lsnFromParts, maxLsn, minLsn,
-  parseLsn, parseWalSegmentSizeSetting, segmentBeforeLsn, segmentFloor, segmentOfLsn, segmentOffset,
-  segmentStartLsn, segmentsPerXLogId, checkWalSegmentSize,
+  MAX_LSN,
+  compareLsn,
+  formatLsn,
+  isLsnText,
+  isSegmentStart,
+  lsnAdd,
+  lsnDiff,
+  lsnFromParts,
+  maxLsn,
+  minLsn,
+  parseLsn,
+  parseWalSegmentSizeSetting,
+  segmentBeforeLsn,
+  segmentFloor,
+  segmentOfLsn,
+  segmentOffset,
+  segmentStartLsn,
+  segmentsPerXLogId,
+  checkWalSegmentSize,
 } from './lsn.js';
 
 const MiB = 1024 * 1024;
@@ -22,12 +38,16 @@ test('parseLsn and formatLsn round-trip PostgreSQL text', () => {
 
 test('parseLsn rejects malformed input with USAGE and the expected form', () => {
   for (const bad of ['', '16', '16/', '/1', '1/2/3', 'G/0', '123456789/0', '0/123456789', '-1/0', '0x1/0', '1 / 2']) {
-    assert.throws(() => parseLsn(bad), (e: unknown) => {
-      assert.ok(e instanceof PgkeepError);
-      assert.equal(e.code, 'USAGE');
-      assert.match(e.hint ?? '', /16\/B374D848/);
-      return true;
-    }, bad);
+    assert.throws(
+      () => parseLsn(bad),
+      (e: unknown) => {
+        assert.ok(e instanceof PgkeepError);
+        assert.equal(e.code, 'USAGE');
+        assert.match(e.hint ?? '', /16\/B374D848/);
+        return true;
+      },
+      bad,
+    );
     assert.equal(isLsnText(bad), false, bad);
   }
 });

@@ -23,7 +23,21 @@ export interface HbaReport {
 }
 
 const HOST_TYPES = new Set(['host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
-const METHODS = new Set(['trust', 'reject', 'scram-sha-256', 'md5', 'password', 'gss', 'sspi', 'ident', 'peer', 'pam', 'ldap', 'radius', 'cert']);
+const METHODS = new Set([
+  'trust',
+  'reject',
+  'scram-sha-256',
+  'md5',
+  'password',
+  'gss',
+  'sspi',
+  'ident',
+  'peer',
+  'pam',
+  'ldap',
+  'radius',
+  'cert',
+]);
 
 /** The pg_hba.conf lines for a data directory that has none. */
 export function hbaForCopy(tcp: boolean): string[] {
@@ -37,9 +51,10 @@ export function hbaForCopy(tcp: boolean): string[] {
 export function hbaFileText(lines: string[]): string {
   return [
     '# written by pgkeep: the data directory had no pg_hba.conf (a Debian-style server keeps it in /etc/postgresql).',
-    '# local: trust, because the socket directory only the server\'s OS user (and root) may enter.',
-    '# host (only when TCP was asked for): password authentication, with the roles\' passwords from the backup.',
-    ...lines, '',
+    "# local: trust, because the socket directory only the server's OS user (and root) may enter.",
+    "# host (only when TCP was asked for): password authentication, with the roles' passwords from the backup.",
+    ...lines,
+    '',
   ].join('\n');
 }
 

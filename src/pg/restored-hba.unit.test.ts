@@ -2,9 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hardenHostTrust, hbaForCopy } from './restored-hba.js';
 
-test('a restored copy never trusts a host line: written files have none, the backup\'s are hardened', () => {
+test("a restored copy never trusts a host line: written files have none, the backup's are hardened", () => {
   assert.ok(hbaForCopy(false).every((l) => l.startsWith('local')));
-  assert.ok(hbaForCopy(true).filter((l) => l.startsWith('host')).every((l) => l.endsWith('scram-sha-256')));
+  assert.ok(
+    hbaForCopy(true)
+      .filter((l) => l.startsWith('host'))
+      .every((l) => l.endsWith('scram-sha-256')),
+  );
   const backup = [
     '# TYPE DATABASE USER ADDRESS METHOD',
     'local   all   postgres   peer',

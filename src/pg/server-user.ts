@@ -34,7 +34,8 @@ export function serverOsUser(): OsUser | undefined {
   const user = lookupOsUser(name);
   if (!user || user.uid === 0) {
     throw new PgkeepError('UNSUPPORTED', `running as root, and there is no unprivileged OS user "${name}" to run PostgreSQL as`, {
-      hint: `PostgreSQL refuses to run as root: create the user (useradd --system --home /var/lib/postgresql ${name}), ` +
+      hint:
+        `PostgreSQL refuses to run as root: create the user (useradd --system --home /var/lib/postgresql ${name}), ` +
         'set PGKEEP_PG_OS_USER to another unprivileged user, or run pgkeep as a normal user',
     });
   }

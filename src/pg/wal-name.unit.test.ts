@@ -3,9 +3,23 @@ import assert from 'node:assert/strict';
 import { PgkeepError } from '../errors.js';
 import { parseLsn, formatLsn } from './lsn.js';
 import {
-  backupHistoryFileName, formatTimelineHistory, historyFileName, isArchivableWalName, isBackupHistoryFileName,
-  isHistoryFileName, isPartialWalFileName, isWalFileName, nextWalFileName, parseTimelineHistory, parseWalFileName,
-  prevWalFileName, segmentNumberOf, timelineOfLsn, walFileName, walFileNameForLsn, walFileStartLsn,
+  backupHistoryFileName,
+  formatTimelineHistory,
+  historyFileName,
+  isArchivableWalName,
+  isBackupHistoryFileName,
+  isHistoryFileName,
+  isPartialWalFileName,
+  isWalFileName,
+  nextWalFileName,
+  parseTimelineHistory,
+  parseWalFileName,
+  prevWalFileName,
+  segmentNumberOf,
+  timelineOfLsn,
+  walFileName,
+  walFileNameForLsn,
+  walFileStartLsn,
 } from './wal-name.js';
 
 const MiB = 1024 * 1024;
@@ -37,8 +51,20 @@ test('next and previous segment roll over the log id', () => {
 });
 
 test('parse names of every kind', () => {
-  assert.deepEqual(parseWalFileName('0000000200000016000000B3'), { kind: 'segment', name: '0000000200000016000000B3', timeline: 2, log: 0x16, seg: 0xb3 });
-  assert.deepEqual(parseWalFileName('0000000200000016000000B3.partial'), { kind: 'partial', name: '0000000200000016000000B3.partial', timeline: 2, log: 0x16, seg: 0xb3 });
+  assert.deepEqual(parseWalFileName('0000000200000016000000B3'), {
+    kind: 'segment',
+    name: '0000000200000016000000B3',
+    timeline: 2,
+    log: 0x16,
+    seg: 0xb3,
+  });
+  assert.deepEqual(parseWalFileName('0000000200000016000000B3.partial'), {
+    kind: 'partial',
+    name: '0000000200000016000000B3.partial',
+    timeline: 2,
+    log: 0x16,
+    seg: 0xb3,
+  });
   assert.deepEqual(parseWalFileName('0000000A.history'), { kind: 'history', name: '0000000A.history', timeline: 10 });
   const b = parseWalFileName('000000010000000000000002.00000028.backup');
   assert.deepEqual(b, { kind: 'backup', name: '000000010000000000000002.00000028.backup', timeline: 1, log: 0, seg: 2, offset: 0x28 });
@@ -46,8 +72,17 @@ test('parse names of every kind', () => {
   assert.equal(formatLsn(walFileStartLsn('0000000200000016000000B3')), '16/B3000000');
   assert.equal(backupHistoryFileName(1, parseLsn('0/2000028')), '000000010000000000000002.00000028.backup');
   assert.equal(historyFileName(2), '00000002.history');
-  for (const bad of ['', '0000000100000000000000', '00000001000000000000000g', '000000010000000000000001.gz', '0000000100000000000000001',
-    '000000000000000000000001', 'abcdefab.history', '00000001.history.x', '0000000100000000000000ab']) {
+  for (const bad of [
+    '',
+    '0000000100000000000000',
+    '00000001000000000000000g',
+    '000000010000000000000001.gz',
+    '0000000100000000000000001',
+    '000000000000000000000001',
+    'abcdefab.history',
+    '00000001.history.x',
+    '0000000100000000000000ab',
+  ]) {
     assert.throws(() => parseWalFileName(bad), PgkeepError, bad);
   }
   assert.equal(isWalFileName('000000010000000000000001'), true);
@@ -73,6 +108,10 @@ test('timeline history files', () => {
   assert.equal(timelineOfLsn(h, 3, parseLsn('0/3000148')), 2);
   assert.equal(timelineOfLsn(h, 3, parseLsn('1/A0000000')), 3);
   for (const bad of ['x\t0/1\tr', '1\tzz\tr', '2\t0/1\ta\n1\t0/2\tb', '0\t0/1\tr']) {
-    assert.throws(() => parseTimelineHistory(bad), (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY', bad);
+    assert.throws(
+      () => parseTimelineHistory(bad),
+      (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY',
+      bad,
+    );
   }
 });

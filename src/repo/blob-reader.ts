@@ -41,8 +41,14 @@ export function decodeVerified(key: Buffer | undefined, blob: Buffer, expectSha2
  * Decode and verify in a worker. The plaintext lands in a new buffer of `rawLength` bytes
  * (returned), or with `discard` is only verified (repo check).
  */
-export async function decodeInPool(pool: WorkerPool, blob: Buffer, expectSha256: string, rawLength: number,
-  place: BlobPlace, discard = false): Promise<Buffer> {
+export async function decodeInPool(
+  pool: WorkerPool,
+  blob: Buffer,
+  expectSha256: string,
+  rawLength: number,
+  place: BlobPlace,
+  discard = false,
+): Promise<Buffer> {
   let data = blob;
   if (blob.byteOffset !== 0 || blob.byteLength !== blob.buffer.byteLength) {
     data = Buffer.allocUnsafeSlow(blob.length); // a slice of a larger read: copy so it can be transferred
@@ -85,8 +91,14 @@ export async function decodeManyInPool(pool: WorkerPool, raw: Buffer, items: Dec
  * plaintexts back to back into `fd` at `position`. Returns the bytes written. A failed write is
  * the error the write gave (with its errno code), not DATA_INTEGRITY.
  */
-export async function decodeToFileInPool(pool: WorkerPool, raw: Buffer, items: DecodeItem[], places: BlobPlace[],
-  fd: number, position: number): Promise<number> {
+export async function decodeToFileInPool(
+  pool: WorkerPool,
+  raw: Buffer,
+  items: DecodeItem[],
+  places: BlobPlace[],
+  fd: number,
+  position: number,
+): Promise<number> {
   let data = raw;
   if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) {
     data = Buffer.allocUnsafeSlow(raw.length);

@@ -90,8 +90,12 @@ function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { re
     } catch (e) {
       return { reply: { id, input, error: (e as Error).message, failed: i }, transfer: back };
     }
-    const error = n !== it.rawLength ? `plaintext has ${n} bytes, ${it.rawLength} expected`
-      : sha256hex(dst) !== it.expect ? 'SHA-256 of the plaintext does not match' : undefined;
+    const error =
+      n !== it.rawLength
+        ? `plaintext has ${n} bytes, ${it.rawLength} expected`
+        : sha256hex(dst) !== it.expect
+          ? 'SHA-256 of the plaintext does not match'
+          : undefined;
     if (error) return { reply: { id, input, error, failed: i }, transfer: back };
     pos += n;
   }
@@ -128,8 +132,12 @@ function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[]
       } catch (e) {
         return { reply: { id: task.id, input, blob: out, error: (e as Error).message, failed: i }, transfer: back };
       }
-      const error = n !== it.rawLength ? `plaintext has ${n} bytes, ${it.rawLength} expected`
-        : createHash('sha256').update(dst).digest('hex') !== it.expect ? 'SHA-256 of the plaintext does not match' : undefined;
+      const error =
+        n !== it.rawLength
+          ? `plaintext has ${n} bytes, ${it.rawLength} expected`
+          : createHash('sha256').update(dst).digest('hex') !== it.expect
+            ? 'SHA-256 of the plaintext does not match'
+            : undefined;
       if (error) return { reply: { id: task.id, input, blob: out, error, failed: i }, transfer: back };
       pos += n;
     }
@@ -143,8 +151,12 @@ function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[]
     return { reply: { id: task.id, input, blob: out, error: (e as Error).message }, transfer: back };
   }
   const hash = createHash('sha256').update(target.subarray(0, n)).digest('hex');
-  const error = n !== task.rawLength ? `plaintext has ${n} bytes, ${task.rawLength} expected`
-    : task.expect !== undefined && task.expect !== hash ? 'SHA-256 of the plaintext does not match' : undefined;
+  const error =
+    n !== task.rawLength
+      ? `plaintext has ${n} bytes, ${task.rawLength} expected`
+      : task.expect !== undefined && task.expect !== hash
+        ? 'SHA-256 of the plaintext does not match'
+        : undefined;
   return { reply: { id: task.id, hash, input, blob: out, size: n, ...(error ? { error } : {}) }, transfer: back };
 }
 
@@ -171,7 +183,13 @@ parentPort!.on('message', (task: WorkerTask) => {
     queue = queue.then(() => run(task)).catch(() => undefined);
     return;
   }
-  queue = queue.then(() => loadCheck(module)).then(() => run(task), (e: unknown) => {
-    parentPort!.postMessage({ id: task.id, error: `cannot load ${module}: ${(e as Error).message}`, fatal: true });
-  }).catch(() => undefined); // the queue must go on whatever happened
+  queue = queue
+    .then(() => loadCheck(module))
+    .then(
+      () => run(task),
+      (e: unknown) => {
+        parentPort!.postMessage({ id: task.id, error: `cannot load ${module}: ${(e as Error).message}`, fatal: true });
+      },
+    )
+    .catch(() => undefined); // the queue must go on whatever happened
 });

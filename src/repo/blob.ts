@@ -9,7 +9,17 @@
  * logical name for objects) as additional authenticated data.
  */
 import { createHash } from 'node:crypto';
-import { CODEC_IDS, codecName, compressBound, compressInto, compressSync, decompressInto, decompressSync, type Codec, type CodecName } from './codec.js';
+import {
+  CODEC_IDS,
+  codecName,
+  compressBound,
+  compressInto,
+  compressSync,
+  decompressInto,
+  decompressSync,
+  type Codec,
+  type CodecName,
+} from './codec.js';
 import { open, SEAL_OVERHEAD, sealInto } from './cipher.js';
 
 export const BLOB_HEADER_BYTES = 2;

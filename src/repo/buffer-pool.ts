@@ -6,7 +6,10 @@
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
 
-  constructor(readonly size: number, private readonly keep: number) {}
+  constructor(
+    readonly size: number,
+    private readonly keep: number,
+  ) {}
 
   take = (size: number): Buffer => {
     if (size === this.size) {

@@ -48,8 +48,14 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     if (id) packs.set(id, o);
   }
   const report: CheckReport = {
-    ok: true, snapshots: refs.snapshots.length, packs: packs.size, blobs: 0, blobsRead: 0, bytesRead: 0,
-    unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length, damaged,
+    ok: true,
+    snapshots: refs.snapshots.length,
+    packs: packs.size,
+    blobs: 0,
+    blobsRead: 0,
+    bytesRead: 0,
+    unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length,
+    damaged,
     tempFiles: await temporarySummary(repo),
   };
   const ids = [...packs.keys()].filter((p) => refs.packs.has(p) || opts.readData).sort();
@@ -77,8 +83,15 @@ function affected(refs: RefSet, refsList: BlobRef[]): Pick<Damage, 'snapshots' |
   return files.size ? { snapshots, files: [...files] } : { snapshots };
 }
 
-async function checkPack(repo: Repository, refs: RefSet, id: string, info: ObjectInfo | undefined,
-  used: Map<number, BlobRef>, opts: CheckOptions, report: CheckReport): Promise<void> {
+async function checkPack(
+  repo: Repository,
+  refs: RefSet,
+  id: string,
+  info: ObjectInfo | undefined,
+  used: Map<number, BlobRef>,
+  opts: CheckOptions,
+  report: CheckReport,
+): Promise<void> {
   const object = packKey(id);
   if (!info) {
     report.damaged.push({ object, problem: 'the pack is missing', ...affected(refs, [...used.values()]) });
@@ -100,15 +113,23 @@ async function checkPack(repo: Repository, refs: RefSet, id: string, info: Objec
     let problem: string | undefined;
     if (offset + ref.length > indexOffset) problem = `locator (offset ${offset}, length ${ref.length}) points past the pack's blob area`;
     else if (!e) problem = `no blob starts at offset ${offset} in the pack's index`;
-    else if (e.length !== ref.length || e.sha256 !== ref.sha256) problem = `the pack's index disagrees with the manifest about the blob at offset ${offset}`;
+    else if (e.length !== ref.length || e.sha256 !== ref.sha256)
+      problem = `the pack's index disagrees with the manifest about the blob at offset ${offset}`;
     if (problem) report.damaged.push({ object, offset, problem, ...affected(refs, [ref]) });
   }
   if (opts.readData) await readAll(repo, refs, id, entries, used, opts, report);
 }
 
 /** Read every blob of the pack in large range reads and verify each in the worker pool. */
-async function readAll(repo: Repository, refs: RefSet, id: string, entries: PackIndexEntry[],
-  used: Map<number, BlobRef>, opts: CheckOptions, report: CheckReport): Promise<void> {
+async function readAll(
+  repo: Repository,
+  refs: RefSet,
+  id: string,
+  entries: PackIndexEntry[],
+  used: Map<number, BlobRef>,
+  opts: CheckOptions,
+  report: CheckReport,
+): Promise<void> {
   const object = packKey(id);
   let i = 0;
   while (i < entries.length) {
@@ -129,17 +150,19 @@ async function readAll(repo: Repository, refs: RefSet, id: string, entries: Pack
       continue;
     }
     report.bytesRead += buf.length;
-    await Promise.all(group.map(async (g) => {
-      const slice = buf.subarray(g.offset - start, g.offset - start + g.length);
-      try {
-        await decodeInPool(repo.pool(), slice, g.sha256, g.rawLength, { pack: id, offset: g.offset, length: g.length }, true);
-        report.blobsRead++;
-      } catch (e) {
-        const ref = used.get(g.offset);
-        const reason = (e as Error).message.replace(/^damaged data in pack \S+ at offset \d+: /, '');
-        report.damaged.push({ object, offset: g.offset, problem: reason, ...affected(refs, ref ? [ref] : []) });
-      }
-    }));
+    await Promise.all(
+      group.map(async (g) => {
+        const slice = buf.subarray(g.offset - start, g.offset - start + g.length);
+        try {
+          await decodeInPool(repo.pool(), slice, g.sha256, g.rawLength, { pack: id, offset: g.offset, length: g.length }, true);
+          report.blobsRead++;
+        } catch (e) {
+          const ref = used.get(g.offset);
+          const reason = (e as Error).message.replace(/^damaged data in pack \S+ at offset \d+: /, '');
+          report.damaged.push({ object, offset: g.offset, problem: reason, ...affected(refs, ref ? [ref] : []) });
+        }
+      }),
+    );
   }
 }
 

@@ -125,9 +125,10 @@ function fillFrom(source: PieceSource, max: number): (into: Buffer) => Promise<n
 }
 
 function iterablePieces(content: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): PieceSource {
-  const it = Symbol.asyncIterator in content
-    ? (content as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
-    : (content as Iterable<Uint8Array | string>)[Symbol.iterator]();
+  const it =
+    Symbol.asyncIterator in content
+      ? (content as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
+      : (content as Iterable<Uint8Array | string>)[Symbol.iterator]();
   let ready: Uint8Array | undefined;
   let done = false;
   return {

@@ -16,7 +16,11 @@ test('parseCodec accepts every codec with its levels and rejects the rest', () =
   assert.deepEqual(parseCodec('lz4'), { name: 'lz4' });
   assert.equal(formatCodec(parseCodec('ZSTD:7')), 'zstd:7');
   for (const bad of ['zstd:0', 'zstd:20', 'gzip:10', 'lz4:3', 'none:1', 'brotli', '']) {
-    assert.throws(() => parseCodec(bad), (e: PgkeepError) => e.code === 'USAGE', bad);
+    assert.throws(
+      () => parseCodec(bad),
+      (e: PgkeepError) => e.code === 'USAGE',
+      bad,
+    );
   }
 });
 
@@ -69,7 +73,10 @@ test('objects carry their own integrity check, encrypted or not, bound to their 
 test('master key wrap: right passphrase unwraps, wrong one is PASSPHRASE', async () => {
   const { settings, masterKey } = await wrapMasterKey('correct horse', 'repo-1', undefined, TEST_KDF);
   assert.ok((await unwrapMasterKey('correct horse', 'repo-1', settings, 'loc')).equals(masterKey));
-  await assert.rejects(unwrapMasterKey('wrong', 'repo-1', settings, 'loc'), (e: PgkeepError) => e.code === 'PASSPHRASE' && !e.message.includes('wrong'));
+  await assert.rejects(
+    unwrapMasterKey('wrong', 'repo-1', settings, 'loc'),
+    (e: PgkeepError) => e.code === 'PASSPHRASE' && !e.message.includes('wrong'),
+  );
   await assert.rejects(unwrapMasterKey('correct horse', 'repo-2', settings, 'loc'), (e: PgkeepError) => e.code === 'PASSPHRASE');
 });
 

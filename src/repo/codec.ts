@@ -33,9 +33,10 @@ const LEVEL_RANGES: Partial<Record<CodecName, [number, number]>> = { gzip: [1, 9
 /** Parse "zstd:3", "gzip", "lz4", "none". Throws USAGE for anything else. */
 export function parseCodec(spec: string, from = 'compression'): Codec {
   const m = /^(none|gzip|lz4|zstd)(?::(-?\d+))?$/.exec(spec.trim().toLowerCase());
-  const bad = (why: string) => new PgkeepError('USAGE', `invalid ${from} "${spec}": ${why}`, {
-    hint: 'use none, gzip[:1-9], lz4 or zstd[:1-19] (default zstd:3)',
-  });
+  const bad = (why: string) =>
+    new PgkeepError('USAGE', `invalid ${from} "${spec}": ${why}`, {
+      hint: 'use none, gzip[:1-9], lz4 or zstd[:1-19] (default zstd:3)',
+    });
   if (!m) throw bad('unknown codec');
   const name = m[1] as CodecName;
   if (m[2] === undefined) return DEFAULT_LEVELS[name] === undefined ? { name } : { name, level: DEFAULT_LEVELS[name] };

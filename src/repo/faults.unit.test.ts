@@ -141,7 +141,9 @@ faultTest('a writer killed with SIGKILL mid-write leaves no snapshot, and gc rem
   const child = join(dir.path, 'writer.mjs');
   const repoModule = fileURLToPath(new URL('./repository.js', import.meta.url));
   const posixModule = fileURLToPath(new URL('./storage/posix/index.js', import.meta.url));
-  await writeFile(child, `
+  await writeFile(
+    child,
+    `
 import { randomBytes } from 'node:crypto';
 import { Repository } from ${JSON.stringify(repoModule)};
 import { PosixDriver } from ${JSON.stringify(posixModule)};
@@ -151,7 +153,8 @@ for (let i = 0; ; i++) {
   await w.addFile({ path: 'f' + i, type: 'file', mode: 0o600, mtimeMs: 1 }, randomBytes(64 * 1024));
   if (i === 10) process.stdout.write('ready\\n');
 }
-`);
+`,
+  );
   const proc = spawn(process.execPath, [child], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     proc.stdout.on('data', (d) => {

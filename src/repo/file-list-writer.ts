@@ -10,15 +10,21 @@ import type { Locator } from './pack-writer.js';
 const PART_MAX_FILES = 2000;
 const PART_MAX_CHUNKS = 20000;
 
-export async function writeFileListParts(records: Iterable<FileRecord>,
-  append: (json: Buffer, sha256Hex: string) => Promise<Locator>): Promise<FileListPart[]> {
+export async function writeFileListParts(
+  records: Iterable<FileRecord>,
+  append: (json: Buffer, sha256Hex: string) => Promise<Locator>,
+): Promise<FileListPart[]> {
   const sorted = [...records].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const parts: FileListPart[] = [];
   let i = 0;
   while (i < sorted.length) {
     const group: FileRecord[] = [];
     let chunks = 0;
-    while (i < sorted.length && group.length < PART_MAX_FILES && (group.length === 0 || chunks + sorted[i]!.chunks.length <= PART_MAX_CHUNKS)) {
+    while (
+      i < sorted.length &&
+      group.length < PART_MAX_FILES &&
+      (group.length === 0 || chunks + sorted[i]!.chunks.length <= PART_MAX_CHUNKS)
+    ) {
       chunks += sorted[i]!.chunks.length;
       group.push(sorted[i++]!);
     }

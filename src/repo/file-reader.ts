@@ -32,8 +32,13 @@ function groups(chunks: ChunkRef[]): Group[] {
   const out: Group[] = [];
   let g: Group | undefined;
   for (const c of chunks) {
-    if (g && g.pack === c.pack && g.offset + g.length === c.packOffset && g.length + c.length <= GROUP_BYTES
-      && g.rawLength + c.size <= GROUP_RAW_BYTES) {
+    if (
+      g &&
+      g.pack === c.pack &&
+      g.offset + g.length === c.packOffset &&
+      g.length + c.length <= GROUP_BYTES &&
+      g.rawLength + c.size <= GROUP_RAW_BYTES
+    ) {
       g.length += c.length;
       g.rawLength += c.size;
       g.chunks.push(c);
@@ -57,13 +62,15 @@ export async function* readChunksData(core: RepoCore, record: FileRecord, opts: 
   for (const g of groups(record.chunks)) {
     opts.signal?.throwIfAborted();
     const items = g.chunks.map((c) => {
-      if (c.offset !== expectedOffset) throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} has a gap at offset ${expectedOffset}`);
+      if (c.offset !== expectedOffset)
+        throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} has a gap at offset ${expectedOffset}`);
       expectedOffset += c.size;
       return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
     });
     const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
-    const p = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context })
-      .then((raw) => decodeManyInPool(core.pool(), raw, items, places));
+    const p = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
+      decodeManyInPool(core.pool(), raw, items, places),
+    );
     p.catch(() => undefined);
     pending.push(p);
     while (pending.length >= window) yield await pending.shift()!;
@@ -102,19 +109,23 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
       opts.signal?.throwIfAborted();
       const position = expectedOffset;
       const items = g.chunks.map((c) => {
-        if (c.offset !== expectedOffset) throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} has a gap at offset ${expectedOffset}`);
+        if (c.offset !== expectedOffset)
+          throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${context} has a gap at offset ${expectedOffset}`);
         expectedOffset += c.size;
         return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
       });
       const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
       const p: Promise<void> = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context })
         .then((raw) => decodeToFileInPool(core.pool(), raw, items, places, fd, position))
-        .then((n) => {
-          written += n;
-          opts.onBytes?.(n);
-        }, (e: unknown) => {
-          failure ??= e;
-        })
+        .then(
+          (n) => {
+            written += n;
+            opts.onBytes?.(n);
+          },
+          (e: unknown) => {
+            failure ??= e;
+          },
+        )
         .finally(() => inflight.delete(p));
       inflight.add(p);
       while (inflight.size >= window) await Promise.race(inflight);

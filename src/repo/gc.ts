@@ -66,8 +66,16 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
     const refs = await collectRefs(repo, true, opts.signal);
     const cutoff = toMs(await oldestSharedLockStart(repo.driver));
     report = {
-      dryRun: Boolean(opts.dryRun), snapshots: refs.snapshots.length, packs: 0, deleted: [], repacked: [],
-      protectedPacks: 0, manifestsRewritten: 0, bytesWritten: 0, bytesFreed: 0, tempFiles: { removed: 0, bytes: 0, kept: 0 },
+      dryRun: Boolean(opts.dryRun),
+      snapshots: refs.snapshots.length,
+      packs: 0,
+      deleted: [],
+      repacked: [],
+      protectedPacks: 0,
+      manifestsRewritten: 0,
+      bytesWritten: 0,
+      bytesFreed: 0,
+      tempFiles: { removed: 0, bytes: 0, kept: 0 },
       warnings: [],
     };
     await removeTemporary(repo, cutoff, Boolean(opts.dryRun), report);
@@ -85,8 +93,7 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
       else if (liveBytes < o.size * threshold) report.repacked.push({ pack: id, size: o.size, liveBytes });
     }
     const repackedLive = report.repacked.reduce((n, p) => n + p.liveBytes, 0);
-    report.bytesFreed = report.deleted.reduce((n, p) => n + p.size, 0)
-      + report.repacked.reduce((n, p) => n + p.size, 0) - repackedLive;
+    report.bytesFreed = report.deleted.reduce((n, p) => n + p.size, 0) + report.repacked.reduce((n, p) => n + p.size, 0) - repackedLive;
     if (opts.dryRun) {
       report.manifestsRewritten = countAffected(refs.packs, report.repacked);
       report.bytesWritten = repackedLive;
@@ -97,8 +104,7 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
       const written = await repack(repo, refs.packs, report.repacked, refs.snapshots, opts);
       report.manifestsRewritten = written.manifests;
       report.bytesWritten = written.bytes;
-      report.bytesFreed = report.deleted.reduce((n, p) => n + p.size, 0)
-        + report.repacked.reduce((n, p) => n + p.size, 0) - written.bytes;
+      report.bytesFreed = report.deleted.reduce((n, p) => n + p.size, 0) + report.repacked.reduce((n, p) => n + p.size, 0) - written.bytes;
     }
     opts.onStep?.(`deleting ${report.deleted.length + report.repacked.length} pack(s)`);
     for (const p of [...report.deleted, ...report.repacked]) {
@@ -110,7 +116,12 @@ export async function garbageCollect(repo: Repository, opts: GcOptions = {}): Pr
     throw e;
   }
   // The packs are gone: a lock left behind is a warning, not a failed gc.
-  if (lock) await releaseAfterSuccess(`releasing the repository lock ${lock.id}`, () => lock.release(), (m) => report.warnings.push(m));
+  if (lock)
+    await releaseAfterSuccess(
+      `releasing the repository lock ${lock.id}`,
+      () => lock.release(),
+      (m) => report.warnings.push(m),
+    );
   return report;
 }
 
@@ -142,8 +153,13 @@ function countAffected(packs: Map<string, Map<number, BlobRef>>, repacked: GcPac
   return users.size;
 }
 
-async function repack(repo: Repository, packs: Map<string, Map<number, BlobRef>>, repacked: GcPackAction[],
-  snapshots: { cluster: string; id: string }[], opts: GcOptions): Promise<{ manifests: number; bytes: number }> {
+async function repack(
+  repo: Repository,
+  packs: Map<string, Map<number, BlobRef>>,
+  repacked: GcPackAction[],
+  snapshots: { cluster: string; id: string }[],
+  opts: GcOptions,
+): Promise<{ manifests: number; bytes: number }> {
   const writer = new PackWriter(repo.driver, repo.codec, repo.key, repo.packSize, opts.signal);
   const moved = new Map<string, Map<number, Locator>>();
   const users = new Set<number>();
@@ -177,8 +193,11 @@ async function repack(repo: Repository, packs: Map<string, Map<number, BlobRef>>
         }));
         const json = encodePart(records);
         const hash = sha256(json).toString('hex');
-        const locator = await writer.append(encodeBlob(repo.codec, repo.key, json),
-          { rawLength: json.length, kind: BLOB_KIND_FILE_LIST, sha256: hash });
+        const locator = await writer.append(encodeBlob(repo.codec, repo.key, json), {
+          rawLength: json.length,
+          kind: BLOB_KIND_FILE_LIST,
+          sha256: hash,
+        });
         parts.push({ ...part, locator, sha256: hash });
       }
       rewritten.push({ ...snap.manifest, parts });

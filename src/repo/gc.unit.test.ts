@@ -47,13 +47,22 @@ for (const passphrase of [undefined, 'pw']) {
 
     await repo.deleteSnapshot('main', m1.id);
     const dry = await garbageCollect(repo, { dryRun: true });
-    assert.deepEqual(dry.deleted.map((p) => p.pack), afterFirst);
+    assert.deepEqual(
+      dry.deleted.map((p) => p.pack),
+      afterFirst,
+    );
     assert.ok(dry.bytesFreed >= a.length);
     assert.deepEqual(await packIds(repo), all, 'dry run deletes nothing');
 
     const real = await garbageCollect(repo);
-    assert.deepEqual(real.deleted.map((p) => p.pack), afterFirst);
-    assert.deepEqual(await packIds(repo), all.filter((p) => !afterFirst.includes(p)));
+    assert.deepEqual(
+      real.deleted.map((p) => p.pack),
+      afterFirst,
+    );
+    assert.deepEqual(
+      await packIds(repo),
+      all.filter((p) => !afterFirst.includes(p)),
+    );
     const s2 = await repo.readSnapshot('main', m2.id);
     assert.ok((await readAll(repo.readFile(s2, 'b'))).equals(b));
     assert.equal((await checkRepository(repo, { readData: true })).ok, true);
@@ -82,7 +91,10 @@ test('gc repacks a mostly-unreferenced pack and rewrites the manifests that use 
 
   await repo.deleteSnapshot('main', m1.id);
   const report = await garbageCollect(repo);
-  assert.deepEqual(report.repacked.map((p) => p.pack), [p1]);
+  assert.deepEqual(
+    report.repacked.map((p) => p.pack),
+    [p1],
+  );
   assert.equal(report.manifestsRewritten, 1);
   const after = await packIds(repo);
   assert.ok(!after.includes(p1));
@@ -95,7 +107,10 @@ test('gc repacks a mostly-unreferenced pack and rewrites the manifests that use 
   assert.equal(check.unreferencedPacks, 1, 'the old file list of snapshot 2');
   // the next gc removes the pack that held the old file list
   const again = await garbageCollect(repo);
-  assert.deepEqual(again.deleted.map((p) => p.pack), [p2]);
+  assert.deepEqual(
+    again.deleted.map((p) => p.pack),
+    [p2],
+  );
   assert.ok((await readAll(repo.readFile(await repo.readSnapshot('main', m2.id), 'keep'))).equals(keep));
   await repo.close();
 });

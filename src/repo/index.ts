@@ -4,7 +4,14 @@ export type { DamagedManifest, InitOptions, OpenOptions, ReadOptions, StartSnaps
 export { Snapshot } from './snapshot.js';
 export { SnapshotWriter } from './snapshot-writer.js';
 export type {
-  ChunkRef, FileEntry, FileListPart, FileRecord, FileType, SnapshotKind, SnapshotManifest, SnapshotStats,
+  ChunkRef,
+  FileEntry,
+  FileListPart,
+  FileRecord,
+  FileType,
+  SnapshotKind,
+  SnapshotManifest,
+  SnapshotStats,
 } from './manifest.js';
 export { isSnapshotId, newSnapshotId } from './manifest.js';
 export type { Content, ContentCheck, ContentReader } from './chunker.js';

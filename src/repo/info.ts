@@ -35,10 +35,24 @@ export interface RepoInfo {
 export async function repositoryInfo(repo: Repository): Promise<RepoInfo> {
   const c = repo.config;
   const info: RepoInfo = {
-    location: repo.location, format: c.format, version: c.version, id: c.id, created: c.created,
+    location: repo.location,
+    format: c.format,
+    version: c.version,
+    id: c.id,
+    created: c.created,
     encryption: c.encryption ? `${c.encryption.cipher}, key from ${c.encryption.kdf.name}` : 'none',
-    compression: c.compression, chunkSize: c.chunkSize, packSize: c.packSize, clusters: [], snapshots: 0,
-    logicalBytes: 0, storedBytes: 0, packs: 0, packBytes: 0, objects: 0, objectBytes: 0, ratio: 0,
+    compression: c.compression,
+    chunkSize: c.chunkSize,
+    packSize: c.packSize,
+    clusters: [],
+    snapshots: 0,
+    logicalBytes: 0,
+    storedBytes: 0,
+    packs: 0,
+    packBytes: 0,
+    objects: 0,
+    objectBytes: 0,
+    ratio: 0,
     tempFiles: await temporarySummary(repo),
   };
   const byCluster = new Map<string, string[]>();

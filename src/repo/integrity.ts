@@ -11,11 +11,10 @@ export interface BlobPlace {
 
 export function damagedBlob(place: BlobPlace, reason: string): PgkeepError {
   const of = place.context ? ` (${place.context})` : '';
-  return new PgkeepError('DATA_INTEGRITY',
-    `damaged data in pack ${place.pack} at offset ${place.offset}${of}: ${reason}`, {
-      hint: 'run "pgkeep repo check --read-data" to list every damaged object and the snapshots it affects; restore from another snapshot or a copy of the repository',
-      details: { pack: place.pack, offset: place.offset, length: place.length, context: place.context },
-    });
+  return new PgkeepError('DATA_INTEGRITY', `damaged data in pack ${place.pack} at offset ${place.offset}${of}: ${reason}`, {
+    hint: 'run "pgkeep repo check --read-data" to list every damaged object and the snapshots it affects; restore from another snapshot or a copy of the repository',
+    details: { pack: place.pack, offset: place.offset, length: place.length, context: place.context },
+  });
 }
 
 export function damagedObject(key: string, reason: string, context?: string): PgkeepError {

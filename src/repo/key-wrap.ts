@@ -29,17 +29,25 @@ export const DEFAULT_SCRYPT = { N: 1 << 15, r: 8, p: 1 };
 
 function deriveKek(passphrase: string, kdf: ScryptParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), KEY_BYTES,
+    scrypt(
+      passphrase.normalize('NFC'),
+      Buffer.from(kdf.salt, 'base64'),
+      KEY_BYTES,
       { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 16 * 1024 * 1024 },
-      (err, key) => (err ? reject(err) : resolve(key)));
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
   });
 }
 
 const aadFor = (repoId: string) => Buffer.from(`pgkeep-master-key:${repoId}`, 'utf8');
 
 /** Wrap `masterKey` (a new random one by default) under `passphrase` with a fresh salt. */
-export async function wrapMasterKey(passphrase: string, repoId: string, masterKey: Buffer = randomKey(),
-  cost = DEFAULT_SCRYPT): Promise<{ settings: EncryptionSettings; masterKey: Buffer }> {
+export async function wrapMasterKey(
+  passphrase: string,
+  repoId: string,
+  masterKey: Buffer = randomKey(),
+  cost = DEFAULT_SCRYPT,
+): Promise<{ settings: EncryptionSettings; masterKey: Buffer }> {
   if (passphrase.length === 0) {
     throw new PgkeepError('PASSPHRASE', 'the passphrase is empty', { hint: 'choose a non-empty passphrase' });
   }
@@ -50,8 +58,7 @@ export async function wrapMasterKey(passphrase: string, repoId: string, masterKe
 }
 
 /** Unwrap the master key; a wrong passphrase is PgkeepError PASSPHRASE. */
-export async function unwrapMasterKey(passphrase: string, repoId: string, settings: EncryptionSettings,
-  location: string): Promise<Buffer> {
+export async function unwrapMasterKey(passphrase: string, repoId: string, settings: EncryptionSettings, location: string): Promise<Buffer> {
   const kek = await deriveKek(passphrase, settings.kdf);
   try {
     const key = open(kek, aadFor(repoId), Buffer.from(settings.wrappedKey, 'base64'));

@@ -9,15 +9,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPgkeepError, PgkeepError } from '../errors.js';
 import { storageFixtures, testedStorageKinds } from '../test-support/storage-fixtures.js';
-import {
-  acquireLock,
-  breakLock,
-  EXCLUSIVE_KEY,
-  listLocks,
-  oldestSharedLockStart,
-  SHARED_PREFIX,
-  type LockInfo,
-} from './locks.js';
+import { acquireLock, breakLock, EXCLUSIVE_KEY, listLocks, oldestSharedLockStart, SHARED_PREFIX, type LockInfo } from './locks.js';
 import type { StorageDriver } from './storage/driver.js';
 
 const fx = storageFixtures();
@@ -125,9 +117,7 @@ for (const kind of testedStorageKinds()) {
 
     test('concurrent exclusive attempts: exactly one gets the lock', async () => {
       const d = await fx.open(kind);
-      const results = await Promise.allSettled(
-        Array.from({ length: 6 }, () => acquireLock(d, { kind: 'exclusive', purpose: 'gc' })),
-      );
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => acquireLock(d, { kind: 'exclusive', purpose: 'gc' })));
       const won = results.filter((r) => r.status === 'fulfilled');
       assert.equal(won.length, 1);
       for (const r of results) if (r.status === 'rejected') lockedError(r.reason);
@@ -160,7 +150,15 @@ for (const kind of testedStorageKinds()) {
     test('a lock without heartbeat is stale; a live lock needs --force to break', async () => {
       const d = await fx.open(kind);
       const old = new Date(Date.now() - 60 * 60_000).toISOString();
-      const silent = fakeLock({ id: 'aaaa0000aaaa0000', kind: 'shared', purpose: 'dump', host: 'elsewhere', pid: 1, startedAt: old, heartbeatAt: old });
+      const silent = fakeLock({
+        id: 'aaaa0000aaaa0000',
+        kind: 'shared',
+        purpose: 'dump',
+        host: 'elsewhere',
+        pid: 1,
+        startedAt: old,
+        heartbeatAt: old,
+      });
       await d.put(SHARED_PREFIX + silent.id, Buffer.from(JSON.stringify(silent)));
       await assert.rejects(acquireLock(d, { kind: 'exclusive', purpose: 'gc' }), (e: unknown) => {
         const err = lockedError(e);

@@ -154,11 +154,7 @@ export async function listLocks(driver: StorageDriver, opts: LockQueryOptions = 
  * Remove the lock with this id. Without `force`, only a stale lock is removed: a live one is a
  * LOCKED error naming its holder. Returns what was removed; NOT_FOUND when no lock has the id.
  */
-export async function breakLock(
-  driver: StorageDriver,
-  id: string,
-  opts: LockQueryOptions & { force?: boolean } = {},
-): Promise<LockStatus> {
+export async function breakLock(driver: StorageDriver, id: string, opts: LockQueryOptions & { force?: boolean } = {}): Promise<LockStatus> {
   const lock = (await listLocks(driver, opts)).find((l) => l.id === id);
   if (!lock) {
     throw new PgkeepError('NOT_FOUND', `no repository lock has the id ${id}`, {
@@ -175,7 +171,10 @@ export async function breakLock(
   // the marker tells it to give up. A holder whose pid is gone from this host cannot.
   const holderGone = lock.host === hostname() && !pidAlive(lock.pid);
   if (!holderGone) {
-    await driver.put(BROKEN_PREFIX + lock.id, Buffer.from(JSON.stringify({ id: lock.id, brokenAt: new Date().toISOString(), by: `${currentUser()}@${hostname()}` }) + '\n'));
+    await driver.put(
+      BROKEN_PREFIX + lock.id,
+      Buffer.from(JSON.stringify({ id: lock.id, brokenAt: new Date().toISOString(), by: `${currentUser()}@${hostname()}` }) + '\n'),
+    );
   }
   await removeOwn(driver, lock.key, lock.id);
   await pruneBrokenMarkers(driver);

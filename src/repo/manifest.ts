@@ -106,7 +106,10 @@ const CLUSTER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
  * bits, so ids sort by creation time even within one second.
  */
 export function newSnapshotId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const t = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const suffix = now.getUTCMilliseconds() * 64 + (randomBytes(1)[0]! & 63);
   return `${t}-${suffix.toString(16).padStart(4, '0')}`;
 }

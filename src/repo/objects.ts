@@ -37,8 +37,12 @@ export function objectName(key: string): string | undefined {
   return SUFFIX_RE.exec(key)?.[1];
 }
 
-export async function putObject(core: RepoCore, name: string, data: Uint8Array, opts: PutObjectOptions = {}):
-  Promise<{ created: boolean; key: string }> {
+export async function putObject(
+  core: RepoCore,
+  name: string,
+  data: Uint8Array,
+  opts: PutObjectOptions = {},
+): Promise<{ created: boolean; key: string }> {
   const codec = opts.codec ?? core.codec;
   const key = objectKey(name, codec, Boolean(core.key));
   const body = encodeObject(codec, core.key, name, data);

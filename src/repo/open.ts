@@ -34,7 +34,11 @@ export function storageFor(loc: RepoLocation) {
     });
   }
   return openStorage(loc.path, {
-    s3Endpoint: loc.s3Endpoint, s3Region: loc.s3Region, s3PathStyle: loc.s3PathStyle, s3TimeoutMs: loc.s3TimeoutMs, signal: loc.signal,
+    s3Endpoint: loc.s3Endpoint,
+    s3Region: loc.s3Region,
+    s3PathStyle: loc.s3PathStyle,
+    s3TimeoutMs: loc.s3TimeoutMs,
+    signal: loc.signal,
     ...(loc.owner ? { owner: loc.owner } : {}),
   });
 }

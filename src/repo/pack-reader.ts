@@ -2,7 +2,13 @@
 import type { StorageDriver } from './storage/driver.js';
 import { decodeObject } from './blob.js';
 import {
-  decodeFooter, decodePackIndex, PACK_FOOTER_BYTES, PACK_HEADER_BYTES, PACK_MAGIC, packKey, type PackIndexEntry,
+  decodeFooter,
+  decodePackIndex,
+  PACK_FOOTER_BYTES,
+  PACK_HEADER_BYTES,
+  PACK_MAGIC,
+  packKey,
+  type PackIndexEntry,
 } from './pack-format.js';
 
 export interface PackIndex {
@@ -28,7 +34,8 @@ export async function readPackIndex(driver: StorageDriver, key: Buffer | undefin
   }
   let end = PACK_HEADER_BYTES;
   for (const e of entries) {
-    if (e.offset < end || e.offset + e.length > indexOffset) throw new Error(`pack index entry at offset ${e.offset} overlaps or lies outside the blob area`);
+    if (e.offset < end || e.offset + e.length > indexOffset)
+      throw new Error(`pack index entry at offset ${e.offset} overlaps or lies outside the blob area`);
     end = e.offset + e.length;
   }
   return { indexOffset, entries };

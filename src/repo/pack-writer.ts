@@ -9,9 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { StorageDriver } from './storage/driver.js';
 import type { Codec } from './codec.js';
 import { encodeObject } from './blob.js';
-import {
-  encodeFooter, encodePackIndex, PACK_MAGIC, packKey, type PackIndexEntry,
-} from './pack-format.js';
+import { encodeFooter, encodePackIndex, PACK_MAGIC, packKey, type PackIndexEntry } from './pack-format.js';
 
 export interface Locator {
   pack: string;

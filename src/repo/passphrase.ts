@@ -48,9 +48,13 @@ export async function readPassphrase(sources: PassphraseSources, opts: Passphras
     try {
       text = await readFile(sources.file, 'utf8');
     } catch (e) {
-      throw new PgkeepError('PASSPHRASE', `cannot read the passphrase file ${sources.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-        hint: 'check --passphrase-file, PGKEEP_PASSPHRASE_FILE or [repo] passphrase_file',
-      });
+      throw new PgkeepError(
+        'PASSPHRASE',
+        `cannot read the passphrase file ${sources.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        {
+          hint: 'check --passphrase-file, PGKEEP_PASSPHRASE_FILE or [repo] passphrase_file',
+        },
+      );
     }
     return nonEmpty(text.replace(/\r?\n$/, ''), `passphrase file ${sources.file}`);
   }

@@ -61,10 +61,14 @@ export async function refuseRepoInside(repo: Pick<Repository, 'driver'>, places:
   const hit = await firstOverlap(repo, places, (repoPath, place) => within(place, repoPath));
   if (!hit) return;
   const { dir, place: p } = hit;
-  throw new PgkeepError('CONFIG', `the repository ${dir} is inside ${p.what} (${p.path}): it would be backed up into itself; nothing was written`, {
-    hint: 'put the repository outside the data directory and the tablespaces (on another disk, ideally another host), and set --repo / [repo] path to it',
-    details: { repo: dir, [p.what]: p.path },
-  });
+  throw new PgkeepError(
+    'CONFIG',
+    `the repository ${dir} is inside ${p.what} (${p.path}): it would be backed up into itself; nothing was written`,
+    {
+      hint: 'put the repository outside the data directory and the tablespaces (on another disk, ideally another host), and set --repo / [repo] path to it',
+      details: { repo: dir, [p.what]: p.path },
+    },
+  );
 }
 
 /** Restore: refused (USAGE) when a target is inside the repository or the repository inside a target. */
@@ -72,18 +76,25 @@ export async function refuseTargetOverlap(repo: Pick<Repository, 'driver'>, targ
   const hit = await firstOverlap(repo, targets, (repoPath, place) => within(repoPath, place) || within(place, repoPath));
   if (!hit) return;
   const { dir, place: t } = hit;
-  throw new PgkeepError('USAGE', hit.inRepo
-    ? `${t.what} ${t.path} is inside the repository ${dir}: the restore would write among the repository's files`
-    : `the repository ${dir} is inside ${t.what} ${t.path}: the restore would overwrite or remove it`, {
-    hint: 'restore into a directory outside the repository (and keep the repository outside every data directory)',
-    details: { repo: dir, [t.what]: t.path },
-  });
+  throw new PgkeepError(
+    'USAGE',
+    hit.inRepo
+      ? `${t.what} ${t.path} is inside the repository ${dir}: the restore would write among the repository's files`
+      : `the repository ${dir} is inside ${t.what} ${t.path}: the restore would overwrite or remove it`,
+    {
+      hint: 'restore into a directory outside the repository (and keep the repository outside every data directory)',
+      details: { repo: dir, [t.what]: t.path },
+    },
+  );
 }
 
 /** The nearest directory at or above `path` that is a PostgreSQL data directory (PG_VERSION and global/pg_control). */
 export async function enclosingDataDir(path: string): Promise<string | undefined> {
   for (let dir = await physicalPath(path); ; dir = dirname(dir)) {
-    const found = await Promise.all([access(join(dir, 'PG_VERSION')), access(join(dir, 'global', 'pg_control'))]).then(() => true, () => false);
+    const found = await Promise.all([access(join(dir, 'PG_VERSION')), access(join(dir, 'global', 'pg_control'))]).then(
+      () => true,
+      () => false,
+    );
     if (found) return dir;
     if (dirname(dir) === dir) return undefined;
   }
@@ -94,8 +105,12 @@ export async function refuseInitInsideDataDir(location: string): Promise<void> {
   if (/^s3:\/\//i.test(location)) return;
   const dataDir = await enclosingDataDir(location);
   if (!dataDir) return;
-  throw new PgkeepError('CONFIG', `${location} is inside the PostgreSQL data directory ${dataDir}: a repository there would be backed up into itself and lost with that disk; nothing was created`, {
-    hint: 'create the repository outside every data directory (on another disk, ideally another host)',
-    details: { repo: location, dataDir },
-  });
+  throw new PgkeepError(
+    'CONFIG',
+    `${location} is inside the PostgreSQL data directory ${dataDir}: a repository there would be backed up into itself and lost with that disk; nothing was created`,
+    {
+      hint: 'create the repository outside every data directory (on another disk, ideally another host)',
+      details: { repo: location, dataDir },
+    },
+  );
 }

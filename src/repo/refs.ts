@@ -81,7 +81,12 @@ export async function collectRefs(repo: Repository, strict: boolean, signal?: Ab
           records = await snap.readPart(part);
         } catch (e) {
           if (strict) throw e;
-          set.damage.push({ object: `packs/${pack.slice(0, 2)}/${pack}`, offset, problem: (e as Error).message, snapshots: [`${cluster}/${id}`] });
+          set.damage.push({
+            object: `packs/${pack.slice(0, 2)}/${pack}`,
+            offset,
+            problem: (e as Error).message,
+            snapshots: [`${cluster}/${id}`],
+          });
           continue;
         }
         for (const r of records) {

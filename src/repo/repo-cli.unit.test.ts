@@ -121,7 +121,10 @@ test('encrypted repository: passphrase sources, wrong passphrase, passphrase cha
   assert.equal(wrong.code, 9);
   assert.ok(!wrong.stderr.includes('guess-123') && !wrong.stdout.includes('guess-123'));
 
-  const change = pgkeep(['--repo', repo, 'repo', 'passphrase', 'change'], { PGKEEP_PASSPHRASE: 'file secret', PGKEEP_NEW_PASSPHRASE: 'new secret' });
+  const change = pgkeep(['--repo', repo, 'repo', 'passphrase', 'change'], {
+    PGKEEP_PASSPHRASE: 'file secret',
+    PGKEEP_NEW_PASSPHRASE: 'new secret',
+  });
   assert.equal(change.code, 0, change.stderr);
   assert.equal(pgkeep(['--repo', repo, 'repo', 'info'], { PGKEEP_PASSPHRASE: 'file secret' }).code, 9);
   assert.equal(pgkeep(['--repo', repo, 'repo', 'check'], { PGKEEP_PASSPHRASE: 'new secret' }).code, 0);

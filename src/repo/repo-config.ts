@@ -53,9 +53,13 @@ export async function readRepoConfig(driver: StorageDriver): Promise<RepoConfigF
   }
   if (doc?.format !== FORMAT_NAME) throw damaged(driver, `its "format" is not "${FORMAT_NAME}"`);
   if (doc.version !== FORMAT_VERSION) {
-    throw new PgkeepError('REPOSITORY', `repository ${driver.location} has format version ${doc.version}; this pgkeep reads version ${FORMAT_VERSION}`, {
-      hint: 'use a pgkeep release that supports this repository format',
-    });
+    throw new PgkeepError(
+      'REPOSITORY',
+      `repository ${driver.location} has format version ${doc.version}; this pgkeep reads version ${FORMAT_VERSION}`,
+      {
+        hint: 'use a pgkeep release that supports this repository format',
+      },
+    );
   }
   if (typeof doc.id !== 'string' || !Number.isInteger(doc.chunkSize) || !Number.isInteger(doc.packSize)) {
     throw damaged(driver, 'id, chunkSize or packSize is missing');
@@ -78,8 +82,13 @@ export async function writeRepoConfig(driver: StorageDriver, doc: RepoConfigFile
   await driver.put(CONFIG_KEY, Buffer.from(JSON.stringify(doc, null, 2) + '\n', 'utf8'));
 }
 
-export function newRepoConfig(id: string, chunkSize: number, packSize: number, compression: string,
-  encryption: EncryptionSettings | null): RepoConfigFile {
+export function newRepoConfig(
+  id: string,
+  chunkSize: number,
+  packSize: number,
+  compression: string,
+  encryption: EncryptionSettings | null,
+): RepoConfigFile {
   return {
     format: FORMAT_NAME,
     version: FORMAT_VERSION,

@@ -13,9 +13,12 @@ import { acquireLock, listLocks } from './locks.js';
 const s3 = testedStorageKinds().includes('s3');
 const fx = storageFixtures();
 
-before(async () => {
-  if (s3) await fx.ready('s3');
-}, { timeout: 300_000 });
+before(
+  async () => {
+    if (s3) await fx.ready('s3');
+  },
+  { timeout: 300_000 },
+);
 after(async () => {
   await fx.stop();
 });
@@ -27,7 +30,14 @@ for (const codec of ['none', 'gzip', 'lz4', 'zstd:3']) {
     test(`S3 round trip: ${codec}, ${encrypted ? 'encrypted' : 'not encrypted'}`, { skip: !s3 && 'PGKEEP_TEST_S3=skip' }, async () => {
       const driver = await fx.open('s3');
       const passphrase = encrypted ? 's3 secret' : undefined;
-      const repo = await Repository.init(driver, { compression: codec, chunkSize: CHUNK, packSize: 30_000, passphrase, kdfCost: TEST_KDF, jobs: 2 });
+      const repo = await Repository.init(driver, {
+        compression: codec,
+        chunkSize: CHUNK,
+        packSize: 30_000,
+        passphrase,
+        kdfCost: TEST_KDF,
+        jobs: 2,
+      });
       const files = new Map([
         ['empty', Buffer.alloc(0)],
         ['one-chunk', randomData(CHUNK)],
@@ -59,7 +69,9 @@ for (const codec of ['none', 'gzip', 'lz4', 'zstd:3']) {
   }
 }
 
-test('S3 after an interrupt: requests in flight end at once, the lock is still released', { skip: !s3 && 'PGKEEP_TEST_S3=skip' }, async () => {
+test('S3 after an interrupt: requests in flight end at once, the lock is still released', {
+  skip: !s3 && 'PGKEEP_TEST_S3=skip',
+}, async () => {
   const interrupt = new AbortController();
   const driver = await fx.open('s3', { signal: interrupt.signal });
   const lock = await acquireLock(driver, { kind: 'shared', purpose: 'test backup' });

@@ -12,20 +12,32 @@ import type { RepoCore } from './core.js';
 import { DEFAULT_CODEC, parseCodec, type Codec } from './codec.js';
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from './key-wrap.js';
 import {
-  CONFIG_KEY, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, newRepoConfig, parseChunkSize, readRepoConfig,
-  writeRepoConfig, type RepoConfigFile,
+  CONFIG_KEY,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_PACK_SIZE,
+  newRepoConfig,
+  parseChunkSize,
+  readRepoConfig,
+  writeRepoConfig,
+  type RepoConfigFile,
 } from './repo-config.js';
 import { defaultJobs, WorkerPool } from './worker-pool.js';
 import {
-  checkClusterName, isSnapshotId, manifestName, newSnapshotId, parseManifestKey, validateManifest,
-  type ChunkRef, type FileRecord, type SnapshotKind, type SnapshotManifest,
+  checkClusterName,
+  isSnapshotId,
+  manifestName,
+  newSnapshotId,
+  parseManifestKey,
+  validateManifest,
+  type ChunkRef,
+  type FileRecord,
+  type SnapshotKind,
+  type SnapshotManifest,
 } from './manifest.js';
 import { Snapshot } from './snapshot.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
-import {
-  deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo,
-} from './objects.js';
+import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
 import { cleanUpAfter } from '../cleanup.js';
 
@@ -185,7 +197,9 @@ export class Repository implements RepoCore {
   async startSnapshot(opts: StartSnapshotOptions): Promise<SnapshotWriter> {
     checkClusterName(opts.cluster);
     const lock = await acquireLock(this.driver, {
-      kind: 'shared', purpose: opts.purpose ?? `${opts.kind} snapshot`, cluster: opts.cluster,
+      kind: 'shared',
+      purpose: opts.purpose ?? `${opts.kind} snapshot`,
+      cluster: opts.cluster,
     });
     try {
       let previous: Map<string, FileRecord> | undefined;
@@ -295,7 +309,8 @@ export class Repository implements RepoCore {
     if (!chosen) {
       const what = id === 'latest' ? `cluster "${cluster}" has no snapshots` : `snapshot ${id} of cluster "${cluster}" does not exist`;
       throw new PgkeepError('NOT_FOUND', `${what} in ${this.location}`, {
-        hint: ids.length ? `existing snapshots: ${ids.slice(-20).join(', ')}${ids.length > 20 ? ` (and ${ids.length - 20} older)` : ''}`
+        hint: ids.length
+          ? `existing snapshots: ${ids.slice(-20).join(', ')}${ids.length > 20 ? ` (and ${ids.length - 20} older)` : ''}`
           : 'take a backup or dump first',
         details: { cluster, id, existing: ids },
       });

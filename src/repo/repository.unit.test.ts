@@ -25,7 +25,12 @@ for (const codec of CODECS) {
   for (const encrypted of [false, true]) {
     test(`round trip: ${codec}, ${encrypted ? 'encrypted' : 'not encrypted'}, random and compressible data`, async () => {
       const path = fresh();
-      const repo = await newPosixRepo(path, { compression: codec, chunkSize: CHUNK, packSize: 64 * 1024, passphrase: encrypted ? 'pw' : undefined });
+      const repo = await newPosixRepo(path, {
+        compression: codec,
+        chunkSize: CHUNK,
+        packSize: 64 * 1024,
+        passphrase: encrypted ? 'pw' : undefined,
+      });
       const files = new Map<string, Buffer>([
         ['empty', Buffer.alloc(0)],
         ['one-byte', Buffer.from('x')],
@@ -36,15 +41,26 @@ for (const codec of CODECS) {
       ]);
       const w = await repo.startSnapshot({ cluster: 'main', kind: 'physical' });
       // concurrent adds, from a Buffer, a Readable and an async iterable
-      const kinds = [(b: Buffer) => b, (b: Buffer) => Readable.from([b.subarray(0, 5), b.subarray(5)]),
-        (b: Buffer) => (async function* () { for (let i = 0; i < b.length; i += 777) yield b.subarray(i, i + 777); })()];
+      const kinds = [
+        (b: Buffer) => b,
+        (b: Buffer) => Readable.from([b.subarray(0, 5), b.subarray(5)]),
+        (b: Buffer) =>
+          (async function* () {
+            for (let i = 0; i < b.length; i += 777) yield b.subarray(i, i + 777);
+          })(),
+      ];
       let k = 0;
-      await Promise.all([...files].map(([p, b]) => w.addFile({ path: `base/${p}`, type: 'file', mode: 0o600, mtimeMs: 1000 }, kinds[k++ % 3]!(b))));
+      await Promise.all(
+        [...files].map(([p, b]) => w.addFile({ path: `base/${p}`, type: 'file', mode: 0o600, mtimeMs: 1000 }, kinds[k++ % 3]!(b))),
+      );
       await w.addFile({ path: 'base', type: 'directory', mode: 0o700, mtimeMs: 5 });
       await w.addFile({ path: 'pg_tblspc/16384', type: 'symlink', mode: 0o777, mtimeMs: 5, linkTarget: '/srv/ts' });
       const m = await w.commit({ method: 'test', lsn: '0/1000028' });
       assert.equal(m.stats.files, files.size + 2);
-      assert.equal(m.stats.logicalBytes, [...files.values()].reduce((s, b) => s + b.length, 0));
+      assert.equal(
+        m.stats.logicalBytes,
+        [...files.values()].reduce((s, b) => s + b.length, 0),
+      );
       await repo.close();
 
       // read back through a newly opened repository (codec comes from the blobs)
@@ -131,19 +147,30 @@ test('snapshot listing, NOT_FOUND with the existing ids, abort leaves nothing', 
   const w = await repo.startSnapshot({ cluster: 'main', kind: 'logical' });
   await w.addFile({ path: 'x', type: 'file', mode: 0o644, mtimeMs: 1 }, Buffer.from('hello'));
   const m = await w.commit({ a: 1 });
-  await assert.rejects(repo.readSnapshot('main', '20000101T000000Z-0000'),
-    (e: PgkeepError) => e.code === 'NOT_FOUND' && e.hint!.includes(m.id));
+  await assert.rejects(
+    repo.readSnapshot('main', '20000101T000000Z-0000'),
+    (e: PgkeepError) => e.code === 'NOT_FOUND' && e.hint!.includes(m.id),
+  );
   assert.deepEqual(await repo.listClusters(), ['main']);
   assert.equal((await repo.listSnapshots('main'))[0]!.id, m.id);
   await assert.rejects(w.addFile({ path: 'late', type: 'file', mode: 0o644, mtimeMs: 1 }, Buffer.from('x')));
 
   const w2 = await repo.startSnapshot({ cluster: 'main', kind: 'logical' });
-  await assert.rejects(w2.addFile({ path: 'x', type: 'file', mode: 0o644, mtimeMs: 1 }, (async function* () {
-    yield Buffer.alloc(CHUNK * 3);
-    throw new Error('source vanished');
-  })()), /source vanished/);
+  await assert.rejects(
+    w2.addFile(
+      { path: 'x', type: 'file', mode: 0o644, mtimeMs: 1 },
+      (async function* () {
+        yield Buffer.alloc(CHUNK * 3);
+        throw new Error('source vanished');
+      })(),
+    ),
+    /source vanished/,
+  );
   await w2.addFile({ path: 'y', type: 'file', mode: 0o644, mtimeMs: 1 }, randomData(CHUNK * 20));
-  await assert.rejects(w2.addFile({ path: 'y', type: 'file', mode: 0o644, mtimeMs: 1 }, Buffer.alloc(1)), (e: PgkeepError) => e.code === 'CONFLICT');
+  await assert.rejects(
+    w2.addFile({ path: 'y', type: 'file', mode: 0o644, mtimeMs: 1 }, Buffer.alloc(1)),
+    (e: PgkeepError) => e.code === 'CONFLICT',
+  );
   await w2.abort();
   assert.deepEqual(await repo.listSnapshotIds('main'), [m.id]);
   await repo.close();
@@ -152,13 +179,14 @@ test('snapshot listing, NOT_FOUND with the existing ids, abort leaves nothing', 
 test('small objects: put/get/stat/list, ifAbsent, codec suffix and encryption', async () => {
   for (const passphrase of [undefined, 'pw']) {
     const repo = await newPosixRepo(fresh(), { compression: 'zstd:3', passphrase });
-    const seg = compressibleData(16 * 1024 * 1024 / 64);
+    const seg = compressibleData((16 * 1024 * 1024) / 64);
     const name = 'wal/main/7000000000000000001/0000000100000000/000000010000000000000001';
-    assert.deepEqual(await repo.putObject(name, seg, { ifAbsent: true }),
-      { created: true, key: `${name}.zst${passphrase ? '.enc' : ''}` });
+    assert.deepEqual(await repo.putObject(name, seg, { ifAbsent: true }), { created: true, key: `${name}.zst${passphrase ? '.enc' : ''}` });
     assert.equal((await repo.putObject(name, Buffer.from('other'), { ifAbsent: true })).created, false);
     assert.ok((await repo.getObject(name)).equals(seg));
-    await repo.putObject('wal/main/7000000000000000001/00000002.history', Buffer.from('1\t0/3000000\tno reason\n'), { codec: { name: 'none' } });
+    await repo.putObject('wal/main/7000000000000000001/00000002.history', Buffer.from('1\t0/3000000\tno reason\n'), {
+      codec: { name: 'none' },
+    });
     const listed = [];
     for await (const o of repo.listObjects('wal/main/')) listed.push(o.name);
     assert.deepEqual(listed, [name, 'wal/main/7000000000000000001/00000002.history']);
@@ -193,8 +221,10 @@ test('wrong passphrase is PASSPHRASE before anything is read or written; change 
   const driver = new PosixDriver(path);
   const before = [];
   for await (const o of driver.list('')) before.push(o);
-  await assert.rejects(Repository.open(driver, { getPassphrase: async () => 'bad pass' }),
-    (e: PgkeepError) => e.code === 'PASSPHRASE' && !e.message.includes('bad pass'));
+  await assert.rejects(
+    Repository.open(driver, { getPassphrase: async () => 'bad pass' }),
+    (e: PgkeepError) => e.code === 'PASSPHRASE' && !e.message.includes('bad pass'),
+  );
   await assert.rejects(Repository.open(driver), (e: PgkeepError) => e.code === 'PASSPHRASE');
 
   const r = await Repository.open(driver, { getPassphrase: async () => 'old pass' });
@@ -205,7 +235,10 @@ test('wrong passphrase is PASSPHRASE before anything is read or written; change 
   assert.equal((await readAll(r2.readFile(snap, 'f'))).toString(), 'data');
   const after = [];
   for await (const o of driver.list('')) after.push(o);
-  assert.deepEqual(after.filter((o) => o.key !== 'pgkeep.json'), before.filter((o) => o.key !== 'pgkeep.json'));
+  assert.deepEqual(
+    after.filter((o) => o.key !== 'pgkeep.json'),
+    before.filter((o) => o.key !== 'pgkeep.json'),
+  );
   await r.close();
   await r2.close();
 });

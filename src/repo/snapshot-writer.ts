@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import { cleanUpAfter, releaseAfterSuccess } from '../cleanup.js';
-import { blobBound, encodeBlob, } from './blob.js';
+import { blobBound, encodeBlob } from './blob.js';
 import { batchReader, isContentReader, type Content, type ContentCheck } from './chunker.js';
 import { PackWriter } from './pack-writer.js';
 import { WorkerPool } from './worker-pool.js';
@@ -106,8 +106,13 @@ export class SnapshotWriter {
    * Store the content of a file from `offset` (a multiple of the chunk size) to its end, into
    * `chunks` (by index); returns the offset reached.
    */
-  private async storeRun(offset: number, content: Content, prev: FileRecord | undefined,
-    whole: ReturnType<typeof createHash> | undefined, chunks: ChunkRef[]): Promise<number> {
+  private async storeRun(
+    offset: number,
+    content: Content,
+    prev: FileRecord | undefined,
+    whole: ReturnType<typeof createHash> | undefined,
+    chunks: ChunkRef[],
+  ): Promise<number> {
     const { chunkSize } = this.s.core;
     const check = isContentReader(content) ? content.check : undefined;
     const reader = batchReader(content, this.batchSize);
@@ -171,16 +176,14 @@ export class SnapshotWriter {
    * file shrank while being read) ends the file there. The record has no whole-file SHA-256
    * (the file was not read whole); each chunk keeps its own.
    */
-  addPatchedFile(entry: FileEntry & { size: number }, previous: FileRecord,
-    runs: readonly PatchRun[]): Promise<FileRecord> {
+  addPatchedFile(entry: FileEntry & { size: number }, previous: FileRecord, runs: readonly PatchRun[]): Promise<FileRecord> {
     const p = this.patch(entry, previous, runs);
     this.inflight.add(p);
     p.catch(() => undefined).finally(() => this.inflight.delete(p));
     return p;
   }
 
-  private async patch(entry: FileEntry & { size: number }, previous: FileRecord,
-    runs: readonly PatchRun[]): Promise<FileRecord> {
+  private async patch(entry: FileEntry & { size: number }, previous: FileRecord, runs: readonly PatchRun[]): Promise<FileRecord> {
     this.checkOpen();
     const { chunkSize } = this.s.core;
     if (previous.chunks.some((c, i) => c.offset !== i * chunkSize) || runs.some((r) => r.offset % chunkSize !== 0)) {
@@ -218,8 +221,15 @@ export class SnapshotWriter {
    * (after the content's check); then, once the batches before it are done, hashed into the
    * whole file and appended. The buffers move to the worker (no copy) and come back for reuse.
    */
-  private async storeBatch(offset: number, input: Buffer, length: number, prev: FileRecord | undefined,
-    check: ContentCheck | undefined, whole: ReturnType<typeof createHash> | undefined, after: Promise<unknown>): Promise<ChunkRef[]> {
+  private async storeBatch(
+    offset: number,
+    input: Buffer,
+    length: number,
+    prev: FileRecord | undefined,
+    check: ContentCheck | undefined,
+    whole: ReturnType<typeof createHash> | undefined,
+    after: Promise<unknown>,
+  ): Promise<ChunkRef[]> {
     const { chunkSize } = this.s.core;
     const count = Math.ceil(length / chunkSize);
     const { befores, expects } = previousChunks(prev, offset, length, chunkSize);
@@ -227,10 +237,19 @@ export class SnapshotWriter {
     let out = this.outs.take(this.outs.size);
     try {
       const encode = async (withCheck: boolean) => {
-        const reply = await this.pool.run({
-          op: 'encodeBatch', data, length, chunkSize, out, codec: this.s.codec, expects,
-          ...(withCheck && check ? { check: { module: check.module, params: check.params, fileOffset: offset } } : {}),
-        }, [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer]);
+        const reply = await this.pool.run(
+          {
+            op: 'encodeBatch',
+            data,
+            length,
+            chunkSize,
+            out,
+            codec: this.s.codec,
+            expects,
+            ...(withCheck && check ? { check: { module: check.module, params: check.params, fileOffset: offset } } : {}),
+          },
+          [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer],
+        );
         if (reply.input) data = Buffer.from(reply.input.buffer, reply.input.byteOffset, reply.input.byteLength);
         if (reply.blob) out = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
         if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
@@ -255,8 +274,11 @@ export class SnapshotWriter {
           continue;
         }
         const sha256 = reply.hashes![i]!;
-        refs.push(this.packs.append(out.subarray(pos, pos + blobSize), { rawLength: size, kind: BLOB_KIND_CHUNK, sha256 })
-          .then((loc) => ({ offset: at, size, sha256, pack: loc.pack, packOffset: loc.offset, length: loc.length })));
+        refs.push(
+          this.packs
+            .append(out.subarray(pos, pos + blobSize), { rawLength: size, kind: BLOB_KIND_CHUNK, sha256 })
+            .then((loc) => ({ offset: at, size, sha256, pack: loc.pack, packOffset: loc.offset, length: loc.length })),
+        );
         pos += blobSize;
         this.counters.newChunks++;
       }
@@ -315,7 +337,12 @@ export class SnapshotWriter {
     let manifest: SnapshotManifest;
     try {
       const parts = await writeFileListParts(this.records.values(), (json, hash) =>
-        this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json), { rawLength: json.length, kind: BLOB_KIND_FILE_LIST, sha256: hash }));
+        this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json), {
+          rawLength: json.length,
+          kind: BLOB_KIND_FILE_LIST,
+          sha256: hash,
+        }),
+      );
       await this.packs.finish();
       manifest = {
         format: MANIFEST_FORMAT,

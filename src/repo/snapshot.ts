@@ -10,7 +10,10 @@ import { damagedBlob } from './integrity.js';
 export class Snapshot {
   private cache: { part: FileListPart; records: FileRecord[] } | undefined;
 
-  constructor(private readonly core: RepoCore, readonly manifest: SnapshotManifest) {}
+  constructor(
+    private readonly core: RepoCore,
+    readonly manifest: SnapshotManifest,
+  ) {}
 
   get id(): string {
     return this.manifest.id;

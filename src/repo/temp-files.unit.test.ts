@@ -41,10 +41,11 @@ function startWriter(finalPath: string): Promise<{ kill(): Promise<void> }> {
     child.stdout.on('data', () => {
       clearTimeout(timer);
       res({
-        kill: () => new Promise((done) => {
-          child.on('exit', () => done());
-          child.kill('SIGKILL');
-        }),
+        kill: () =>
+          new Promise((done) => {
+            child.on('exit', () => done());
+            child.kill('SIGKILL');
+          }),
       });
     });
   });
@@ -75,8 +76,10 @@ faultTest('temp files of killed writers: reported by check and info, removed by 
 
   const check = await checkRepository(repo);
   assert.equal(check.ok, true, 'temp files are not damage');
-  assert.deepEqual({ ...check.tempFiles, oldestAgeSeconds: check.tempFiles.oldestAgeSeconds >= 3 * 3600 - 5 },
-    { count: 3, bytes: 1024 * 1024 + 26_000, oldestAgeSeconds: true, removable: 1 });
+  assert.deepEqual(
+    { ...check.tempFiles, oldestAgeSeconds: check.tempFiles.oldestAgeSeconds >= 3 * 3600 - 5 },
+    { count: 3, bytes: 1024 * 1024 + 26_000, oldestAgeSeconds: true, removable: 1 },
+  );
   const info = await repositoryInfo(repo);
   assert.equal(info.tempFiles.count, 3);
   assert.equal(info.tempFiles.bytes, 1024 * 1024 + 26_000);

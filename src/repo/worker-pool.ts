@@ -99,7 +99,10 @@ export class WorkerPool {
   private active = 0;
   private closed = false;
 
-  constructor(readonly size: number, private readonly key: Buffer | undefined) {}
+  constructor(
+    readonly size: number,
+    private readonly key: Buffer | undefined,
+  ) {}
 
   private start(): void {
     for (let i = 0; i < this.size; i++) {
@@ -159,7 +162,8 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.slots) {
-      for (const p of s.pending.values()) p.reject(new PgkeepError('INTERNAL', 'the blob worker pool was closed while a task was in flight'));
+      for (const p of s.pending.values())
+        p.reject(new PgkeepError('INTERNAL', 'the blob worker pool was closed while a task was in flight'));
       s.pending.clear();
       s.worker.ref();
     }

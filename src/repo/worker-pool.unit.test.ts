@@ -21,7 +21,10 @@ test('tasks in flight when the pool closes are rejected, never left pending', as
   const pool = new WorkerPool(2, undefined);
   const tasks = [0, 1, 2, 3, 4, 5].map((i) => {
     const t = encodeTask(i);
-    return pool.run(t.task, t.transfer).then(() => 'done', () => 'rejected');
+    return pool.run(t.task, t.transfer).then(
+      () => 'done',
+      () => 'rejected',
+    );
   });
   await pool.close();
   let timer: NodeJS.Timeout | undefined;
@@ -36,7 +39,10 @@ test('tasks in flight when the pool closes are rejected, never left pending', as
 test('a reply landing while the pool closes does not let the process end before close() settles', async () => {
   const pool = new WorkerPool(1, undefined);
   const t = encodeTask(1);
-  const task = pool.run(t.task, t.transfer).then(() => 'done', () => 'rejected');
+  const task = pool.run(t.task, t.transfer).then(
+    () => 'done',
+    () => 'rejected',
+  );
   const slot = (pool as any).slots[0] as { worker: import('node:worker_threads').Worker; pending: Map<number, unknown> };
   const [id] = [...slot.pending.keys()];
   const closing = pool.close();

@@ -35,8 +35,12 @@ export function writerMemory(jobs: number, chunkSize: number): { batchSize: numb
  * For a batch at `offset` of `length` bytes: the previous record's chunk at each position, and its
  * hash where it covers exactly the same bytes (a chunk whose content hashes to it is reused).
  */
-export function previousChunks(prev: FileRecord | undefined, offset: number, length: number, chunkSize: number):
-  { befores: (ChunkRef | undefined)[]; expects: (string | undefined)[] } {
+export function previousChunks(
+  prev: FileRecord | undefined,
+  offset: number,
+  length: number,
+  chunkSize: number,
+): { befores: (ChunkRef | undefined)[]; expects: (string | undefined)[] } {
   const first = offset / chunkSize;
   const befores: (ChunkRef | undefined)[] = [];
   const expects: (string | undefined)[] = [];
@@ -50,8 +54,12 @@ export function previousChunks(prev: FileRecord | undefined, offset: number, len
 }
 
 /** A patched file: chunks [from, upTo) (byte offsets, chunk-aligned, below `count` chunks) are the previous record's, counted as reused. */
-export function keepPreviousChunks(previous: FileRecord, chunks: ChunkRef[], r: { from: number; upTo: number; count: number; chunkSize: number },
-  counters: SnapshotStats): void {
+export function keepPreviousChunks(
+  previous: FileRecord,
+  chunks: ChunkRef[],
+  r: { from: number; upTo: number; count: number; chunkSize: number },
+  counters: SnapshotStats,
+): void {
   for (let i = Math.ceil(r.from / r.chunkSize); i < r.upTo / r.chunkSize && i < r.count; i++) {
     const c = previous.chunks[i];
     if (!c) throw new PgkeepError('INTERNAL', `cannot patch "${previous.path}": chunk ${i} is neither read nor in the previous record`);

@@ -19,7 +19,7 @@ export function parseArchiveMode(text: string): ArchiveModeOption {
   const t = text.trim().toLowerCase();
   if (t === 'off' || t === 'preserve') return t;
   throw new PgkeepError('USAGE', `invalid --archive-mode "${text}"`, {
-    hint: 'use preserve (the default: keep the backup\'s archive settings) or off (the restored cluster archives nothing)',
+    hint: "use preserve (the default: keep the backup's archive settings) or off (the restored cluster archives nothing)",
   });
 }
 

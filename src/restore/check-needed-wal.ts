@@ -9,17 +9,26 @@ import type { Repository } from '../repo/index.js';
 import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { checkNeededWal, needsArchivedWal } from '../holdings/needed-wal.js';
 
-export async function checkNeededWalBeforeRestore(repo: Pick<Repository, 'statObject' | 'getObject'>, cluster: string,
-  snapshotId: string, meta: PhysicalBackupMeta, signal?: AbortSignal): Promise<void> {
+export async function checkNeededWalBeforeRestore(
+  repo: Pick<Repository, 'statObject' | 'getObject'>,
+  cluster: string,
+  snapshotId: string,
+  meta: PhysicalBackupMeta,
+  signal?: AbortSignal,
+): Promise<void> {
   if (!needsArchivedWal(meta)) return;
   const report = await checkNeededWal(repo, cluster, meta, { signal, concurrency: 4 });
   const damaged = report.problems.filter((p) => !p.missing).map(({ file, problem }) => ({ file, problem }));
   if (damaged.length === 0) return;
-  throw new PgkeepError('DATA_INTEGRITY',
+  throw new PgkeepError(
+    'DATA_INTEGRITY',
     `snapshot ${snapshotId} cannot become consistent: archived WAL it needs is damaged: ` +
-    damaged.map((d) => `${d.file} (${d.problem})`).join('; '), {
-      hint: 'nothing was written. Push the segment again from the server\'s pg_wal if it is still there ' +
+      damaged.map((d) => `${d.file} (${d.problem})`).join('; '),
+    {
+      hint:
+        "nothing was written. Push the segment again from the server's pg_wal if it is still there " +
         '("pgkeep wal push"), or restore another backup; "pgkeep wal check --read-data" lists every damaged file',
       details: { snapshot: snapshotId, damaged },
-    });
+    },
+  );
 }

@@ -55,7 +55,12 @@ function inside(parent: string, child: string): boolean {
 }
 
 /** `systemIdentifier`: the snapshot's, which an existing data directory must have for --delta. */
-export async function checkTarget(dataDir: string, tablespaces: RestoredTablespace[], delta: boolean, systemIdentifier: string): Promise<TargetState> {
+export async function checkTarget(
+  dataDir: string,
+  tablespaces: RestoredTablespace[],
+  delta: boolean,
+  systemIdentifier: string,
+): Promise<TargetState> {
   const names = await entries(dataDir);
   const pid = names ? await runningServerPid(dataDir) : undefined;
   if (pid !== undefined) {
@@ -67,10 +72,14 @@ export async function checkTarget(dataDir: string, tablespaces: RestoredTablespa
   // A marker temp file alone is a restore killed before its marker existed, before any other file.
   const nonEmpty = (names?.filter((n) => n !== MARKER_TEMP_FILE).length ?? 0) > 0;
   if (interrupted && !delta) {
-    throw new PgkeepError('CONFLICT', `a previous restore into ${dataDir} (snapshot ${interrupted.snapshot}, started ${interrupted.startedAt}) was interrupted; the directory is incomplete`, {
-      hint: 'run the restore again with --delta to finish it (only what is missing or different is written), or remove the directory',
-      details: { dataDir, interrupted },
-    });
+    throw new PgkeepError(
+      'CONFLICT',
+      `a previous restore into ${dataDir} (snapshot ${interrupted.snapshot}, started ${interrupted.startedAt}) was interrupted; the directory is incomplete`,
+      {
+        hint: 'run the restore again with --delta to finish it (only what is missing or different is written), or remove the directory',
+        details: { dataDir, interrupted },
+      },
+    );
   }
   if (nonEmpty && !delta) {
     throw new PgkeepError('CONFLICT', `${dataDir} is not empty`, {
@@ -88,9 +97,10 @@ export async function checkTarget(dataDir: string, tablespaces: RestoredTablespa
     const there = await entries(t.to);
     if (there && there.length > 0 && !delta) {
       throw new PgkeepError('CONFLICT', `the location of tablespace ${t.oid}, ${t.to}, is not empty`, {
-        hint: t.to === t.from
-          ? `it is the location recorded in the backup (maybe the source's own tablespace): restore it elsewhere with --tablespace-map ${t.from}=NEW_DIR`
-          : 'choose an empty directory for it, or use --delta',
+        hint:
+          t.to === t.from
+            ? `it is the location recorded in the backup (maybe the source's own tablespace): restore it elsewhere with --tablespace-map ${t.from}=NEW_DIR`
+            : 'choose an empty directory for it, or use --delta',
         details: { oid: t.oid, location: t.to },
       });
     }

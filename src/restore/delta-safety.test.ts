@@ -90,7 +90,10 @@ test('--to "" is a usage error, never the current directory', async () => {
   process.chdir(cwd);
   try {
     await rejectsWithCode(restore(opts('', { delta: true })), 'USAGE', /empty path/);
-    const r = spawnSync(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'test', 'restore', '--to', '', '--delta'], { cwd, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, '--repo', repoDir, '--cluster', 'test', 'restore', '--to', '', '--delta'], {
+      cwd,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--to.*empty/);
   } finally {
@@ -112,7 +115,10 @@ faultTest('restore --delta over a crashed primary (kill -9) keeps the WAL the ar
 
   // kill -9 the postmaster; wait (bounded) for it and its children to be gone.
   const pid = Number(readFileSync(join(src.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((x) => x > 0);
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map(Number)
+    .filter((x) => x > 0);
   process.kill(pid, 'SIGKILL');
   const alive = (p: number) => {
     try {
@@ -132,16 +138,23 @@ faultTest('restore --delta over a crashed primary (kill -9) keeps the WAL the ar
     const r = await restore(opts(src.dataDir, { id: undefined, delta: true, start: true, onStarted: (c) => (restored = c) }));
     const w = (r as { unarchivedWal?: { files: { name: string; keptInPgWal: boolean }[]; savedTo: string } }).unarchivedWal;
     const [counts] = await restored!.query<{ n: number; u: number; c: number }>(
-      "select count(*)::int as n, count(*) filter (where v like 'unarchived-%')::int as u, count(*) filter (where v like 'current-%')::int as c from t");
+      "select count(*)::int as n, count(*) filter (where v like 'unarchived-%')::int as u, count(*) filter (where v like 'current-%')::int as c from t",
+    );
     const { n, u, c } = counts!;
     assert.deepEqual({ n, u, c }, { n: expected, u: 1000, c: 500 }, `every committed row came back; removed: ${r.removed.join(', ')}`);
     assert.ok(w, 'the result reports the unarchived WAL');
     const names = w.files.map((f) => f.name);
     assert.ok(names.includes(seg!.f), `${seg!.f} (.ready) is among ${names.join(', ')}`);
-    assert.ok(w.files.every((f) => f.keptInPgWal), 'archive recovery: kept in pg_wal');
+    assert.ok(
+      w.files.every((f) => f.keptInPgWal),
+      'archive recovery: kept in pg_wal',
+    );
     for (const name of names) assert.ok(existsSync(join(w.savedTo, name)), `${name} copied to ${w.savedTo}`);
     assert.ok(!r.removed.some((p) => names.some((name) => p.startsWith(`pg_wal/${name}`))), `none removed: ${r.removed.join(', ')}`);
-    assert.ok(r.warnings.some((x) => x.includes(w.savedTo)), r.warnings.join('\n'));
+    assert.ok(
+      r.warnings.some((x) => x.includes(w.savedTo)),
+      r.warnings.join('\n'),
+    );
     rmSync(w.savedTo, { recursive: true, force: true });
   } finally {
     await restored?.destroy();

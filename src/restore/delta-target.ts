@@ -30,7 +30,8 @@ async function readOrUndefined(path: string): Promise<Buffer | undefined> {
 
 function refuse(dataDir: string, why: string, details: Record<string, unknown>): PgkeepError {
   return new PgkeepError('CONFLICT', `--delta refused: ${dataDir} ${why}; nothing was changed`, {
-    hint: '--delta removes whatever the backup lacks, so it only rewrites a data directory of this cluster (or an ' +
+    hint:
+      '--delta removes whatever the backup lacks, so it only rewrites a data directory of this cluster (or an ' +
       'interrupted pgkeep restore); restore into an empty or new directory instead, or check --to',
     details: { dataDir, ...details },
   });
@@ -47,7 +48,8 @@ export async function checkDeltaDataDir(dataDir: string, systemIdentifier: strin
   const found = systemIdFromPgControl(control);
   if (found !== systemIdentifier) {
     throw refuse(dataDir, `is the data directory of another PostgreSQL system (${found}; the backup is of ${systemIdentifier})`, {
-      found, expected: systemIdentifier,
+      found,
+      expected: systemIdentifier,
     });
   }
 }
@@ -55,8 +57,12 @@ export async function checkDeltaDataDir(dataDir: string, systemIdentifier: strin
 /** A non-empty tablespace location given to --delta must hold a PG_<major>_<catversion> directory. */
 export function checkDeltaTablespace(t: RestoredTablespace, names: string[]): void {
   if (names.some((n) => TABLESPACE_VERSION_DIR.test(n))) return;
-  throw new PgkeepError('CONFLICT', `--delta refused: the location of tablespace ${t.oid}, ${t.to}, is not empty and is not a tablespace directory (no PG_<major>_<catversion> inside); nothing was changed`, {
-    hint: 'give --tablespace-map an empty directory or the tablespace\'s existing location',
-    details: { oid: t.oid, location: t.to, entries: names.slice(0, 20) },
-  });
+  throw new PgkeepError(
+    'CONFLICT',
+    `--delta refused: the location of tablespace ${t.oid}, ${t.to}, is not empty and is not a tablespace directory (no PG_<major>_<catversion> inside); nothing was changed`,
+    {
+      hint: "give --tablespace-map an empty directory or the tablespace's existing location",
+      details: { oid: t.oid, location: t.to, entries: names.slice(0, 20) },
+    },
+  );
 }

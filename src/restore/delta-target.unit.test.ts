@@ -7,6 +7,8 @@ test('--delta rewrites a non-empty tablespace location only when it holds a PG_<
   const t = { oid: '16384', from: '/srv/ts1', to: '/home/me' };
   assert.doesNotThrow(() => checkDeltaTablespace(t, ['PG_15_202209061']));
   assert.doesNotThrow(() => checkDeltaTablespace(t, ['PG_14_202107181', 'PG_15_202209061']));
-  assert.throws(() => checkDeltaTablespace(t, ['Documents', '.bashrc']), (e: unknown) =>
-    e instanceof PgkeepError && e.code === 'CONFLICT' && /tablespace 16384.*not a tablespace directory/.test(e.message));
+  assert.throws(
+    () => checkDeltaTablespace(t, ['Documents', '.bashrc']),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'CONFLICT' && /tablespace 16384.*not a tablespace directory/.test(e.message),
+  );
 });

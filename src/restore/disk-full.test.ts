@@ -71,7 +71,10 @@ else {
     assert.equal(r.code, 11, r.stdout + r.stderr);
     assert.doesNotMatch(r.stderr, /bug in pgkeep|unexpected error/);
     assert.match(r.stderr, new RegExp(`cannot write .* \\(restore target ${target}\\): the disk is full`));
-    assert.match(r.stderr, /hint: free space \(.* free of 8\.0 MiB on the file system holding .*; it needs \d+\.\d MiB in all, \d+\.\d MiB were done/);
+    assert.match(
+      r.stderr,
+      /hint: free space \(.* free of 8\.0 MiB on the file system holding .*; it needs \d+\.\d MiB in all, \d+\.\d MiB were done/,
+    );
     assert.match(r.stderr, /--delta to resume/);
     assert.ok(existsSync(join(target, MARKER_FILE)), 'the in-progress marker stays');
     assert.equal(existsSync(join(target, 'global', 'pg_control')), false, 'never looks like a complete cluster');
@@ -82,7 +85,18 @@ else {
     const small = await Repository.init(new PosixDriver(full), { kdfCost: KDF, jobs: 1 });
     await small.close();
     const base = ['--repo', full, '--cluster', 'main'];
-    const r = await runPgkeep([...base, '-d', cluster!.connectionString(), '--pgdata', cluster!.dataDir, 'backup', '--method', 'stream', '--jobs', '1']);
+    const r = await runPgkeep([
+      ...base,
+      '-d',
+      cluster!.connectionString(),
+      '--pgdata',
+      cluster!.dataDir,
+      'backup',
+      '--method',
+      'stream',
+      '--jobs',
+      '1',
+    ]);
     assert.equal(r.code, 6, r.stdout + r.stderr);
     assert.doesNotMatch(r.stderr, /bug in pgkeep|unexpected error/);
     assert.match(r.stderr, /no space left on device/i);
@@ -90,7 +104,9 @@ else {
     const check = await runPgkeep([...base, 'repo', 'check', '--read-data']);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     assert.match(check.stdout, /^ok: 0 snapshot\(s\)/);
-    const left = readdirSync(full, { recursive: true }).map(String).filter((f) => f.includes('.pgkeep-tmp-'));
+    const left = readdirSync(full, { recursive: true })
+      .map(String)
+      .filter((f) => f.includes('.pgkeep-tmp-'));
     assert.deepEqual(left, [], 'no temp file left behind');
     const locks = await runPgkeep([...base, '--json', 'repo', 'locks']);
     assert.deepEqual(JSON.parse(locks.stdout), [], 'the backup released its lock');

@@ -74,9 +74,8 @@ async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {
       warnings.push(unarchivedWalWarning(unarchivedWal));
     }
   }
-  const removes = pr.delta && target.nonEmpty
-    ? await removeStrays(dataDir, plan.keep, [...writtenAfterStrays(pr), ...keepPaths], o.signal, true)
-    : [];
+  const removes =
+    pr.delta && target.nonEmpty ? await removeStrays(dataDir, plan.keep, [...writtenAfterStrays(pr), ...keepPaths], o.signal, true) : [];
 
   const writes: PlannedWrite[] = [];
   let unchanged = 0;
@@ -108,10 +107,21 @@ async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {
     method: meta.method,
     standalone: Boolean(meta.standalone),
     serverVersion: meta.serverVersion,
-    backup: { timeline: meta.timeline, startLsn: meta.startLsn, stopLsn: meta.stopLsn, walStart: meta.walStart, walEnd: meta.walEnd, stopTime: meta.stopTime },
+    backup: {
+      timeline: meta.timeline,
+      startLsn: meta.startLsn,
+      stopLsn: meta.stopLsn,
+      walStart: meta.walStart,
+      walEnd: meta.walEnd,
+      stopTime: meta.stopTime,
+    },
     dataDir,
     delta: pr.delta,
-    target: { exists: target.exists, nonEmpty: target.nonEmpty, ...(target.interrupted ? { interrupted: target.interrupted.snapshot } : {}) },
+    target: {
+      exists: target.exists,
+      nonEmpty: target.nonEmpty,
+      ...(target.interrupted ? { interrupted: target.interrupted.snapshot } : {}),
+    },
     tablespaces: pr.placed,
     recovery: {
       mode: recovery.mode,

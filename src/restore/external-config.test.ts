@@ -8,7 +8,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  appendFileSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, writeSync,
+  appendFileSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -78,13 +89,20 @@ after(async () => {
 });
 
 const restoreOpts = (id: string, name: string, more: Partial<RestoreOptions> = {}): RestoreOptions => ({
-  repo, cluster: CLUSTER, id, to: join(work.path, name), sync: false, access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
-  debianConfigRoot: join(work.path, 'no-etc-postgresql'), ...more,
+  repo,
+  cluster: CLUSTER,
+  id,
+  to: join(work.path, name),
+  sync: false,
+  access: { repo: join(work.path, 'repo'), cluster: CLUSTER },
+  debianConfigRoot: join(work.path, 'no-etc-postgresql'),
+  ...more,
 });
 
 test('the server reports its configuration outside the data directory', async () => {
   const [r] = await source.query<{ c: string; h: string; m: string }>(
-    "SELECT current_setting('config_file') AS c, current_setting('hba_file') AS h, current_setting('archive_mode') AS m");
+    "SELECT current_setting('config_file') AS c, current_setting('hba_file') AS h, current_setting('archive_mode') AS m",
+  );
   assert.equal(r!.c, join(etc, 'postgresql.conf'));
   assert.equal(r!.h, join(etc, 'pg_hba.conf'));
   assert.equal(r!.m, 'on');
@@ -98,7 +116,12 @@ for (const method of ['stream', 'local'] as const) {
     const ext = (d.meta as unknown as PhysicalBackupMeta).externalConfig;
     assert.ok(ext, 'the snapshot records the external configuration');
     const byPath = new Map(ext.files.map((f) => [f.path, f]));
-    for (const [role, name] of [['config_file', 'postgresql.conf'], ['hba_file', 'pg_hba.conf'], ['ident_file', 'pg_ident.conf'], ['include', 'conf.d/archiving.conf']]) {
+    for (const [role, name] of [
+      ['config_file', 'postgresql.conf'],
+      ['hba_file', 'pg_hba.conf'],
+      ['ident_file', 'pg_ident.conf'],
+      ['include', 'conf.d/archiving.conf'],
+    ]) {
       const f = byPath.get(join(etc, name!));
       assert.ok(f, `${name} stored`);
       assert.equal(f.role, role);
@@ -117,13 +140,30 @@ test('a cold backup of the data directory of a postgresql-common cluster stores 
   await source.stop();
   try {
     // work/etc is laid out as /etc/postgresql: 15/main/postgresql.conf names the data directory
-    const b = await backup({ repo, clusterName: 'cold', cluster: source.connectionSettings(), method: 'cold', debianConfigRoot: join(work.path, 'etc') });
+    const b = await backup({
+      repo,
+      clusterName: 'cold',
+      cluster: source.connectionSettings(),
+      method: 'cold',
+      debianConfigRoot: join(work.path, 'etc'),
+    });
     const ext = ((await showBackup(repo, 'cold', b.snapshotId)).meta as unknown as PhysicalBackupMeta).externalConfig;
-    assert.deepEqual(ext?.files.map((f) => [f.role, f.path, f.text === readFileSync(f.path, 'utf8')]), [
-      ['config_file', join(etc, 'postgresql.conf'), true], ['include', join(etc, 'conf.d', 'archiving.conf'), true],
-      ['hba_file', join(etc, 'pg_hba.conf'), true], ['ident_file', join(etc, 'pg_ident.conf'), true],
-    ]);
-    const other = await backup({ repo, clusterName: 'cold', cluster: source.connectionSettings(), method: 'cold', debianConfigRoot: join(work.path, 'none') });
+    assert.deepEqual(
+      ext?.files.map((f) => [f.role, f.path, f.text === readFileSync(f.path, 'utf8')]),
+      [
+        ['config_file', join(etc, 'postgresql.conf'), true],
+        ['include', join(etc, 'conf.d', 'archiving.conf'), true],
+        ['hba_file', join(etc, 'pg_hba.conf'), true],
+        ['ident_file', join(etc, 'pg_ident.conf'), true],
+      ],
+    );
+    const other = await backup({
+      repo,
+      clusterName: 'cold',
+      cluster: source.connectionSettings(),
+      method: 'cold',
+      debianConfigRoot: join(work.path, 'none'),
+    });
     assert.equal(((await showBackup(repo, 'cold', other.snapshotId)).meta as unknown as PhysicalBackupMeta).externalConfig, undefined);
   } finally {
     await source.start();
@@ -144,11 +184,20 @@ test('the least-privilege role of docs/operating-system.md backs up (stream and 
     const b = await backup({ repo, clusterName: 'least-privilege', cluster: settings, method });
     assert.deepEqual(b.warnings, [], `${method}: ${b.warnings.join('; ')}`);
     const ext = ((await showBackup(repo, 'least-privilege', b.snapshotId)).meta as unknown as PhysicalBackupMeta).externalConfig;
-    assert.deepEqual(ext?.files.map((f) => [f.role, f.error]), [['config_file', undefined], ['include', undefined], ['hba_file', undefined], ['ident_file', undefined]], method);
+    assert.deepEqual(
+      ext?.files.map((f) => [f.role, f.error]),
+      [
+        ['config_file', undefined],
+        ['include', undefined],
+        ['hba_file', undefined],
+        ['ident_file', undefined],
+      ],
+      method,
+    );
   }
 });
 
-test('restore writes them beside the data directory, the copy runs on them (not on the source\'s files), archiving reported on', async () => {
+test("restore writes them beside the data directory, the copy runs on them (not on the source's files), archiving reported on", async () => {
   const before = snapshotOf(join(work.path, 'etc'));
   const to = join(work.path, 'copy1');
   const r = await restore(restoreOpts(ids.stream, 'copy1'));
@@ -173,16 +222,21 @@ test('restore writes them beside the data directory, the copy runs on them (not 
   try {
     await copy.start();
     const [s] = await copy.query<{ d: string; c: string; m: string; p: string }>(
-      "SELECT current_setting('data_directory') AS d, current_setting('config_file') AS c, current_setting('archive_mode') AS m, current_setting('external_pid_file') AS p");
-    assert.equal(s!.d, to, 'the copy runs on its own data directory, not the one the source\'s postgresql.conf names');
+      "SELECT current_setting('data_directory') AS d, current_setting('config_file') AS c, current_setting('archive_mode') AS m, current_setting('external_pid_file') AS p",
+    );
+    assert.equal(s!.d, to, "the copy runs on its own data directory, not the one the source's postgresql.conf names");
     assert.equal(s!.c, join(to, 'postgresql.conf'));
     assert.equal(s!.m, 'on');
-    assert.equal(s!.p, join(to, 'external.pid'), 'not the source\'s pid file');
+    assert.equal(s!.p, join(to, 'external.pid'), "not the source's pid file");
   } finally {
     await copy.destroy();
   }
   const sourcePid = readFileSync(join(source.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
-  assert.equal(readFileSync(join(work.path, 'run', '15-main.pid'), 'utf8').split('\n')[0], sourcePid, 'the source\'s external pid file is still the source\'s');
+  assert.equal(
+    readFileSync(join(work.path, 'run', '15-main.pid'), 'utf8').split('\n')[0],
+    sourcePid,
+    "the source's external pid file is still the source's",
+  );
 });
 
 /** Every entry under dir: type, mode, size, mtime and content hash (symlinks: target). */
@@ -213,10 +267,16 @@ test('restore --plan over the used copy: lists what --delta writes and removes (
 
   assert.equal(plan.snapshotId, ids.stream);
   assert.ok(plan.wal, 'the WAL range is part of the plan');
-  assert.deepEqual(plan.writes.find((w) => w.path === rel), { path: rel, action: 'update', type: 'file', chunks: 1 });
-  assert.deepEqual(plan.writes.find((w) => w.path === 'base/1/PG_VERSION'), { path: 'base/1/PG_VERSION', action: 'create', type: 'file', chunks: 1 });
+  assert.deepEqual(
+    plan.writes.find((w) => w.path === rel),
+    { path: rel, action: 'update', type: 'file', chunks: 1 },
+  );
+  assert.deepEqual(
+    plan.writes.find((w) => w.path === 'base/1/PG_VERSION'),
+    { path: 'base/1/PG_VERSION', action: 'create', type: 'file', chunks: 1 },
+  );
   assert.ok(plan.removes.includes('stray.txt'), plan.removes.join(', '));
-  assert.ok((plan.unarchivedWal?.files.length ?? 0) > 0, 'the copy\'s own WAL is found missing from the archive');
+  assert.ok((plan.unarchivedWal?.files.length ?? 0) > 0, "the copy's own WAL is found missing from the archive");
   assert.ok(plan.pgkeepWrites.includes(join(to, 'postgresql.conf')));
   const text = renderRestorePlan(plan);
   assert.match(text, /^plan \(nothing written\)/);
@@ -230,8 +290,12 @@ test('restore --plan over the used copy: lists what --delta writes and removes (
   assert.deepEqual(r.unarchivedWal?.files, plan.unarchivedWal?.files);
   // the CLI: --dry-run is --plan; JSON is the same data; with --start it is a usage error
   const after = fingerprint(to);
-  const cli = (extra: string[]) => spawnSync(process.execPath, [BIN, '--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--json', 'restore', ids.stream,
-    '--to', to, '--delta', ...extra], { encoding: 'utf8' });
+  const cli = (extra: string[]) =>
+    spawnSync(
+      process.execPath,
+      [BIN, '--repo', join(work.path, 'repo'), '--cluster', CLUSTER, '--json', 'restore', ids.stream, '--to', to, '--delta', ...extra],
+      { encoding: 'utf8' },
+    );
   const dry = cli(['--dry-run']);
   assert.equal(dry.status, 0, dry.stderr);
   const json = JSON.parse(dry.stdout) as { snapshotId: string; writes: unknown[]; removes: string[] };
@@ -251,7 +315,10 @@ test('into the data directory of a cluster of (a stand-in for) /etc/postgresql: 
   writeFileSync(join(root, '15', 'clone', 'postgresql.conf'), conf);
   writeFileSync(join(root, '15', 'clone', 'conf.d', 'arch.conf'), "archive_mode = always\narchive_command = '/bin/true'\n");
 
-  const refused = await restore(restoreOpts(ids.stream, 'debian-clone', { debianConfigRoot: root, start: true })).then(() => undefined, (e: unknown) => e);
+  const refused = await restore(restoreOpts(ids.stream, 'debian-clone', { debianConfigRoot: root, start: true })).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(refused instanceof PgkeepError && refused.code === 'USAGE', String(refused));
   assert.match(refused.hint ?? '', /pg_ctlcluster 15 clone start/);
   assert.throws(() => statSync(to), 'nothing written');
@@ -260,8 +327,12 @@ test('into the data directory of a cluster of (a stand-in for) /etc/postgresql: 
   assert.equal(r.startCommand, 'pg_ctlcluster 15 clone start');
   assert.match(renderRestore(r), /start it with: pg_ctlcluster 15 clone start, or restore with --start/);
   assert.equal(r.configuration?.used, false);
-  assert.throws(() => statSync(join(to, 'postgresql.conf')), 'the cluster\'s own configuration is not shadowed');
-  assert.equal(readFileSync(join(`${to}.config`, 'conf.d', 'archiving.conf'), 'utf8'), readFileSync(join(etc, 'conf.d', 'archiving.conf'), 'utf8'), 'the backup\'s copies, for reference');
+  assert.throws(() => statSync(join(to, 'postgresql.conf')), "the cluster's own configuration is not shadowed");
+  assert.equal(
+    readFileSync(join(`${to}.config`, 'conf.d', 'archiving.conf'), 'utf8'),
+    readFileSync(join(etc, 'conf.d', 'archiving.conf'), 'utf8'),
+    "the backup's copies, for reference",
+  );
   assert.equal(readFileSync(join(root, '15', 'clone', 'postgresql.conf'), 'utf8'), conf, '/etc is never written');
   assert.equal(r.archiving.configFile, join(root, '15', 'clone', 'postgresql.conf'));
   assert.equal(r.archiving.archiveMode, 'always');
@@ -271,11 +342,21 @@ test('into the data directory of a cluster of (a stand-in for) /etc/postgresql: 
 test('--archive-mode off: reported off, and the started copy does not archive', async () => {
   let copy: LocalCluster | undefined;
   try {
-    const r = await restore(restoreOpts(ids.local, 'copy2', { archiveMode: 'off', start: true, onStarted: (c) => { copy = c; } }));
+    const r = await restore(
+      restoreOpts(ids.local, 'copy2', {
+        archiveMode: 'off',
+        start: true,
+        onStarted: (c) => {
+          copy = c;
+        },
+      }),
+    );
     assert.equal(r.archiving.archiveMode, 'off');
     assert.match(renderRestore(r), /archiving: off/);
     assert.ok(copy, 'started');
-    const [s] = await copy.query<{ m: string; d: string }>("SELECT current_setting('archive_mode') AS m, current_setting('data_directory') AS d");
+    const [s] = await copy.query<{ m: string; d: string }>(
+      "SELECT current_setting('archive_mode') AS m, current_setting('data_directory') AS d",
+    );
     assert.equal(s!.m, 'off');
     assert.equal(s!.d, join(work.path, 'copy2'));
   } finally {
@@ -287,7 +368,10 @@ test('restoring again over a config directory the DBA edited is refused before a
   const conf = join(work.path, 'copy1.config', 'pg_hba.conf');
   writeFileSync(conf, '# edited by the DBA\n');
   const pgControl = statSync(join(work.path, 'copy1', 'global', 'pg_control')).mtimeMs;
-  const err = await restore(restoreOpts(ids.stream, 'copy1', { delta: true })).then(() => undefined, (e: unknown) => e);
+  const err = await restore(restoreOpts(ids.stream, 'copy1', { delta: true })).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof PgkeepError && err.code === 'CONFLICT', String(err));
   assert.match(err.message, /pg_hba\.conf exists with other content/);
   assert.equal(readFileSync(conf, 'utf8'), '# edited by the DBA\n');

@@ -59,13 +59,22 @@ export interface ConfigPlan {
 const MARK = '# written by pgkeep restore';
 
 /** Where each stored file goes, and what the restored configuration says. Pure. */
-export function planExternalConfig(ext: ExternalConfig | undefined, dataDir: string, layout: RestoredLayout, configTo?: string): ConfigPlan | undefined {
+export function planExternalConfig(
+  ext: ExternalConfig | undefined,
+  dataDir: string,
+  layout: RestoredLayout,
+  configTo?: string,
+): ConfigPlan | undefined {
   if (!ext) return undefined;
   const dir = resolve(configTo ?? `${dataDir}.config`);
   if (dir === resolve(dataDir)) {
-    throw new PgkeepError('USAGE', `--config-to ${dir} is the data directory itself, where pgkeep writes the postgresql.conf that includes the backup's`, {
-      hint: 'leave --config-to out (DIR.config beside the data directory), or give another directory (a subdirectory of the data directory works)',
-    });
+    throw new PgkeepError(
+      'USAGE',
+      `--config-to ${dir} is the data directory itself, where pgkeep writes the postgresql.conf that includes the backup's`,
+      {
+        hint: 'leave --config-to out (DIR.config beside the data directory), or give another directory (a subdirectory of the data directory works)',
+      },
+    );
   }
   const main = ext.files.find((f) => f.role === 'config_file');
   const base = dirname(main?.path ?? ext.files[0]?.path ?? ext.includeDirs[0] ?? '/');
@@ -77,7 +86,8 @@ export function planExternalConfig(ext: ExternalConfig | undefined, dataDir: str
   };
   const stored = ext.files.filter((f) => f.text !== undefined);
   const texts = new Map<string, string>();
-  for (const f of stored) texts.set(place(f.path), f.role === 'hba_file' || f.role === 'ident_file' ? f.text! : rewriteIncludes(f.text!, f.path, mapPath));
+  for (const f of stored)
+    texts.set(place(f.path), f.role === 'hba_file' || f.role === 'ident_file' ? f.text! : rewriteIncludes(f.text!, f.path, mapPath));
   const files = stored.map((f) => ({ role: f.role, from: f.path, to: place(f.path) }));
   const to = (role: string) => files.find((f) => f.role === role)?.to;
   // hba_file/ident_file: the restored copy, or the same file in this data directory when it was in the source's
@@ -119,12 +129,15 @@ export function configReport(plan: ConfigPlan): { dir: string; files: PlacedConf
  */
 export function rewriteIncludes(text: string, file: string, mapPath: (p: string) => string | undefined): string {
   if (includeDirectives(text).length === 0) return text;
-  return text.split('\n').map((line) => {
-    const [d] = includeDirectives(line);
-    if (!d) return line;
-    const target = mapPath(resolve(dirname(file), d.path));
-    return target ? `${d.kind} = '${target.replace(/'/g, "''")}'\t# pgkeep restore, was: ${line.trim()}` : line;
-  }).join('\n');
+  return text
+    .split('\n')
+    .map((line) => {
+      const [d] = includeDirectives(line);
+      if (!d) return line;
+      const target = mapPath(resolve(dirname(file), d.path));
+      return target ? `${d.kind} = '${target.replace(/'/g, "''")}'\t# pgkeep restore, was: ${line.trim()}` : line;
+    })
+    .join('\n');
 }
 
 /** Refuse before anything is written when a file of the config directory would be replaced. */

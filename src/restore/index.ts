@@ -42,11 +42,25 @@ import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, Rest
 import { createDirectories, createSymlinks, writeFiles, type WriteContext } from './write-files.js';
 
 export type {
-  RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, RestoreStep, RepositoryAccess, StartedInfo,
-  TablespaceMapping, RestoredTablespace,
+  RestoreOptions,
+  RestoreProgress,
+  RestoreResult,
+  RestoreStats,
+  RestoreStep,
+  RepositoryAccess,
+  StartedInfo,
+  TablespaceMapping,
+  RestoredTablespace,
 } from './types.js';
 export { parseTablespaceMapping } from './tablespace-map.js';
-export { planRecovery, restoreCommand, writeRecoveryConfig, type RecoveryPlan, type RecoveryRequest, type RecoveryMode } from './recovery-config.js';
+export {
+  planRecovery,
+  restoreCommand,
+  writeRecoveryConfig,
+  type RecoveryPlan,
+  type RecoveryRequest,
+  type RecoveryMode,
+} from './recovery-config.js';
 export { MARKER_FILE } from './marker.js';
 export { parseArchiveMode, type ArchiveModeOption } from './archive-mode.js';
 export { planArchiveRecovery, LATEST_POINT, type ArchiveRecoveryInput } from './pitr/archive-recovery.js';
@@ -67,8 +81,17 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
   const sync = o.sync ?? true;
   const stats: RestoreStats = {
-    entries: 0, files: 0, bytes: 0, filesWritten: 0, filesUnchanged: 0, chunksWritten: 0, chunksUnchanged: 0,
-    bytesWritten: 0, filesRemoved: 0, directoriesCreated: 0, symlinksCreated: 0,
+    entries: 0,
+    files: 0,
+    bytes: 0,
+    filesWritten: 0,
+    filesUnchanged: 0,
+    chunksWritten: 0,
+    chunksUnchanged: 0,
+    bytesWritten: 0,
+    filesRemoved: 0,
+    directoriesCreated: 0,
+    symlinksCreated: 0,
   };
   const p: RestoreProgress = { step: 'resolve', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesWritten: 0 };
   const step = (s: RestoreStep) => {
@@ -78,11 +101,34 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     o.onProgress?.({ ...p });
   };
 
-  const { dataDir, delta, pitr, snapshot, meta, placed, archiveMode, recovery, layout, config, target, plan, owners, warnings, serverBinDir } = await prepareRestore(o, step);
+  const {
+    dataDir,
+    delta,
+    pitr,
+    snapshot,
+    meta,
+    placed,
+    archiveMode,
+    recovery,
+    layout,
+    config,
+    target,
+    plan,
+    owners,
+    warnings,
+    serverBinDir,
+  } = await prepareRestore(o, step);
   Object.assign(stats, { entries: plan.totals.entries, files: plan.totals.files, bytes: plan.totals.bytes });
   Object.assign(p, { filesTotal: plan.totals.files, bytesTotal: plan.totals.bytes });
   const wc: WriteContext = {
-    repo: o.repo, snapshot, plan, owners, delta, sync, stats, signal: o.signal,
+    repo: o.repo,
+    snapshot,
+    plan,
+    owners,
+    delta,
+    sync,
+    stats,
+    signal: o.signal,
     jobs: Math.max(1, o.jobs ?? o.repo.jobs),
     onBytes: (n, file) => {
       p.bytesDone += n;
@@ -99,8 +145,13 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   if (delta && target.nonEmpty) {
     step('keep-wal');
     keepWal = await keepUnarchivedWal({
-      dataDir, repo: o.repo, cluster: o.cluster, systemId: meta.systemIdentifier, archiveRecovery: recovery.mode === 'archive-recovery',
-      snapshotPaths: plan.keep, signal: o.signal,
+      dataDir,
+      repo: o.repo,
+      cluster: o.cluster,
+      systemId: meta.systemIdentifier,
+      archiveRecovery: recovery.mode === 'archive-recovery',
+      snapshotPaths: plan.keep,
+      signal: o.signal,
     });
     if (keepWal.report) warnings.push(unarchivedWalWarning(keepWal.report));
   }
@@ -130,7 +181,13 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
   const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
-  const startCommand = await restoredStartCommand(dataDir, layout, Math.floor(meta.serverVersionNum / 10000), root?.owner, serverBinDir ?? o.pgBin);
+  const startCommand = await restoredStartCommand(
+    dataDir,
+    layout,
+    Math.floor(meta.serverVersionNum / 10000),
+    root?.owner,
+    serverBinDir ?? o.pgBin,
+  );
   warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
   step('finish');
@@ -144,12 +201,16 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     step('start');
     // With recovery_target_action = shutdown the server stops by itself: do not wait for it to accept connections.
     const action = pitr?.target ? pitr.action : undefined;
-    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown', pgBin: serverBinDir }).catch((e: unknown) => {
-      const err = toPgkeepError(e);
-      throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
-        hint: err.hint, details: err.details, cause: e,
-      });
-    });
+    const s = await startRestored(dataDir, { port: o.port, listen: o.listen, wait: action !== 'shutdown', pgBin: serverBinDir }).catch(
+      (e: unknown) => {
+        const err = toPgkeepError(e);
+        throw new PgkeepError(err.code, `the restore into ${dataDir} is complete, but the server did not start: ${err.message}`, {
+          hint: err.hint,
+          details: err.details,
+          cause: e,
+        });
+      },
+    );
     started = s.info;
     handOver(s.cluster, o);
     if (recovery.mode === 'archive-recovery') {

@@ -59,7 +59,11 @@ async function archivedCopy(repo: Repository, cluster: string, systemId: string,
 
 /** The WAL files of DIR/pg_wal that the archive does not hold as they are. */
 export async function findUnarchivedWal(
-  dataDir: string, repo: Repository, cluster: string, systemId: string, signal?: AbortSignal,
+  dataDir: string,
+  repo: Repository,
+  cluster: string,
+  systemId: string,
+  signal?: AbortSignal,
 ): Promise<UnarchivedFile[]> {
   let names: string[];
   try {
@@ -81,7 +85,10 @@ export async function findUnarchivedWal(
 }
 
 function stamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 async function fsyncPath(path: string): Promise<void> {
@@ -122,11 +129,15 @@ export async function saveWalAside(dataDir: string, files: UnarchivedFile[]): Pr
     await fsyncPath(aside);
     await fsyncPath(dirname(aside));
   } catch (e) {
-    throw new PgkeepError('CONFLICT', `could not copy the WAL the archive lacks out of ${dataDir}/pg_wal into ${aside}: ${(e as Error).message}; nothing in ${dataDir} was changed`, {
-      hint: 'free space beside the data directory (or archive those segments first: pgkeep wal push), then run the restore again',
-      details: { dataDir, aside, files: files.map((f) => f.name) },
-      cause: e,
-    });
+    throw new PgkeepError(
+      'CONFLICT',
+      `could not copy the WAL the archive lacks out of ${dataDir}/pg_wal into ${aside}: ${(e as Error).message}; nothing in ${dataDir} was changed`,
+      {
+        hint: 'free space beside the data directory (or archive those segments first: pgkeep wal push), then run the restore again',
+        details: { dataDir, aside, files: files.map((f) => f.name) },
+        cause: e,
+      },
+    );
   }
   return aside;
 }
@@ -136,9 +147,14 @@ export async function saveWalAside(dataDir: string, files: UnarchivedFile[]): Pr
  * remove-strays must leave (pg_wal/<name> and its archive_status files, with archive recovery).
  */
 export async function keepUnarchivedWal(o: {
-  dataDir: string; repo: Repository; cluster: string; systemId: string; archiveRecovery: boolean;
+  dataDir: string;
+  repo: Repository;
+  cluster: string;
+  systemId: string;
+  archiveRecovery: boolean;
   /** Paths the snapshot writes (a same-named pg_wal file gets the snapshot's content). */
-  snapshotPaths: Set<string>; signal?: AbortSignal;
+  snapshotPaths: Set<string>;
+  signal?: AbortSignal;
 }): Promise<{ report?: UnarchivedWal; keepPaths: string[] }> {
   const files = await findUnarchivedWal(o.dataDir, o.repo, o.cluster, o.systemId, o.signal);
   if (files.length === 0) return { keepPaths: [] };
@@ -147,7 +163,12 @@ export async function keepUnarchivedWal(o: {
 }
 
 /** Which unarchived files stay in pg_wal (archive recovery replays them) and the paths remove-strays leaves. Pure. */
-export function decideKeptWal(files: UnarchivedFile[], savedTo: string, archiveRecovery: boolean, snapshotPaths: Set<string>): { report: UnarchivedWal; keepPaths: string[] } {
+export function decideKeptWal(
+  files: UnarchivedFile[],
+  savedTo: string,
+  archiveRecovery: boolean,
+  snapshotPaths: Set<string>,
+): { report: UnarchivedWal; keepPaths: string[] } {
   const kept = archiveRecovery ? files.filter((f) => !snapshotPaths.has(`pg_wal/${f.name}`)).map((f) => f.name) : [];
   const keepPaths = kept.flatMap((n) => [`pg_wal/${n}`, `pg_wal/archive_status/${n}.ready`, `pg_wal/archive_status/${n}.done`]);
   return {
@@ -164,8 +185,10 @@ export function walAsideDir(dataDir: string, now = new Date()): string {
 /** One line for the result's warnings. */
 export function unarchivedWalWarning(r: UnarchivedWal): string {
   const kept = r.files.filter((f) => f.keptInPgWal).length;
-  return `${r.files.length} WAL file${r.files.length === 1 ? '' : 's'} in pg_wal ${r.files.length === 1 ? 'was' : 'were'} not in the archive ` +
+  return (
+    `${r.files.length} WAL file${r.files.length === 1 ? '' : 's'} in pg_wal ${r.files.length === 1 ? 'was' : 'were'} not in the archive ` +
     `(or differed from it): copied to ${r.savedTo}` +
-    (kept ? `; ${kept} left in pg_wal, where archive recovery replays them` : '; pg_wal got the backup\'s WAL, so they are only there now') +
-    ' — remove that directory only once they are archived or no longer wanted';
+    (kept ? `; ${kept} left in pg_wal, where archive recovery replays them` : "; pg_wal got the backup's WAL, so they are only there now") +
+    ' — remove that directory only once they are archived or no longer wanted'
+  );
 }

@@ -46,7 +46,12 @@ test('unarchived WAL: missing or different from the archive is saved (and kept w
     await repo.putObject(walObjectName('main', SYSID.toString(), '000000010000000000000003'), segment(3n * BigInt(SEG), 9));
 
     const withRecovery = await keepUnarchivedWal({
-      dataDir, repo, cluster: 'main', systemId: SYSID.toString(), archiveRecovery: true, snapshotPaths: new Set(['pg_wal/000000010000000000000003']),
+      dataDir,
+      repo,
+      cluster: 'main',
+      systemId: SYSID.toString(),
+      archiveRecovery: true,
+      snapshotPaths: new Set(['pg_wal/000000010000000000000003']),
     });
     const r = withRecovery.report!;
     assert.deepEqual(r.files, [
@@ -57,14 +62,22 @@ test('unarchived WAL: missing or different from the archive is saved (and kept w
     assert.equal(dirname(r.savedTo), work.path, 'beside the data directory');
     assert.match(r.savedTo, /\/data\.unarchived-wal-\d{8}T\d{6}Z$/);
     assert.deepEqual(readdirSync(r.savedTo).sort(), ['000000010000000000000003', '000000010000000000000004', '00000002.history']);
-    assert.ok(readFileSync(join(r.savedTo, '000000010000000000000003')).equals(files['000000010000000000000003']!), 'the local copy, not the archived one');
+    assert.ok(
+      readFileSync(join(r.savedTo, '000000010000000000000003')).equals(files['000000010000000000000003']!),
+      'the local copy, not the archived one',
+    );
     assert.ok(withRecovery.keepPaths.includes('pg_wal/000000010000000000000004'));
     assert.ok(withRecovery.keepPaths.includes('pg_wal/archive_status/000000010000000000000004.ready'));
     assert.ok(!withRecovery.keepPaths.some((p) => p.includes('000000010000000000000003')));
 
     // Without archive recovery nothing stays in pg_wal: the copy aside is what is left (a new directory each time).
     const plain = await keepUnarchivedWal({
-      dataDir, repo, cluster: 'main', systemId: SYSID.toString(), archiveRecovery: false, snapshotPaths: new Set(),
+      dataDir,
+      repo,
+      cluster: 'main',
+      systemId: SYSID.toString(),
+      archiveRecovery: false,
+      snapshotPaths: new Set(),
     });
     assert.deepEqual(plain.keepPaths, []);
     assert.notEqual(plain.report!.savedTo, r.savedTo);
@@ -74,7 +87,14 @@ test('unarchived WAL: missing or different from the archive is saved (and kept w
     await repo.putObject(walObjectName('main', SYSID.toString(), '000000010000000000000003'), files['000000010000000000000003']!);
     await repo.putObject(walObjectName('main', SYSID.toString(), '000000010000000000000004'), files['000000010000000000000004']!);
     await repo.putObject(walObjectName('main', SYSID.toString(), '00000002.history'), files['00000002.history']!);
-    const none = await keepUnarchivedWal({ dataDir, repo, cluster: 'main', systemId: SYSID.toString(), archiveRecovery: true, snapshotPaths: new Set() });
+    const none = await keepUnarchivedWal({
+      dataDir,
+      repo,
+      cluster: 'main',
+      systemId: SYSID.toString(),
+      archiveRecovery: true,
+      snapshotPaths: new Set(),
+    });
     assert.deepEqual(none, { keepPaths: [] });
     await repo.close();
   } finally {

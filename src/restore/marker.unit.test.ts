@@ -44,7 +44,11 @@ faultTest('a marker writer killed at any moment leaves a marker that parses', as
     }
     // A leftover temporary file is overwritten by the next write; nothing else accumulates.
     await writeMarker(dir, 'last', 'main');
-    assert.deepEqual(readdirSync(dir).filter((n) => n !== MARKER_FILE), [], `only the marker is left: ${readdirSync(dir)}`);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n !== MARKER_FILE),
+      [],
+      `only the marker is left: ${readdirSync(dir)}`,
+    );
     assert.equal((await readMarker(dir))?.snapshot, 'last');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,13 @@ import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { parseArchiveMode, restoredArchiveSettings } from './archive-mode.js';
 import { planRecovery, renderAutoConf, writeRecoveryConfig } from './recovery-config.js';
 
-const META = { method: 'stream', standalone: false, timeline: 1, startLsn: '0/2000028', stopLsn: '0/2000100' } as unknown as PhysicalBackupMeta;
+const META = {
+  method: 'stream',
+  standalone: false,
+  timeline: 1,
+  startLsn: '0/2000028',
+  stopLsn: '0/2000100',
+} as unknown as PhysicalBackupMeta;
 const access = { repo: '/r', cluster: 'main' };
 
 test('parseArchiveMode: off and preserve, any case; anything else is a usage error', () => {
@@ -43,12 +49,18 @@ test('writeRecoveryConfig: a cold restore with --archive-mode off gets archive_m
   const dir = mkdtempSync(join(tmpdir(), 'pgkeep-archive-mode-test-'));
   try {
     mkdirSync(join(dir, 'conf.d'));
-    writeFileSync(join(dir, 'postgresql.conf'),
-      "archive_mode = off\ninclude_if_exists = 'extra.conf'\t# comment\ninclude_dir 'conf.d'\ninclude 'missing.conf'\n");
+    writeFileSync(
+      join(dir, 'postgresql.conf'),
+      "archive_mode = off\ninclude_if_exists = 'extra.conf'\t# comment\ninclude_dir 'conf.d'\ninclude 'missing.conf'\n",
+    );
     writeFileSync(join(dir, 'extra.conf'), "archive_mode = on\narchive_command = 'pgkeep wal push %p' # it's quoted\n");
     writeFileSync(join(dir, 'conf.d', '10-a.conf'), "archive_command = 'cp %p /a/%f'\n");
     writeFileSync(join(dir, 'conf.d', '20-b.conf'), "archive_command = 'cp %p /b/%f'\n");
-    const pick = ({ archiveMode, archiveCommand, known }: Awaited<ReturnType<typeof restoredArchiveSettings>>) => ({ archiveMode, archiveCommand, known });
+    const pick = ({ archiveMode, archiveCommand, known }: Awaited<ReturnType<typeof restoredArchiveSettings>>) => ({
+      archiveMode,
+      archiveCommand,
+      known,
+    });
     assert.deepEqual(pick(await restoredArchiveSettings(dir)), { archiveMode: 'on', archiveCommand: 'cp %p /b/%f', known: true });
 
     const plan = planRecovery({ meta: { ...META, method: 'cold' }, access, encrypted: false, archiveMode: 'off' });

@@ -57,7 +57,11 @@ function usageWithHint(fn: () => unknown, message: RegExp, hint: RegExp): void {
 test('a TZ that cannot be read is refused, naming it, instead of silently reading the time in UTC', () => {
   for (const tz of ['Mars/Base', 'CET-1CEST', '/usr/share/zoneinfo/Europe/Paris']) {
     inZone(tz, () => {
-      usageWithHint(() => parseTargetTime('2026-07-01 12:00:00'), new RegExp(`has no zone, and TZ=${tz.replace(/[/]/g, '\\/')} is not a time zone`), /IANA zone name/);
+      usageWithHint(
+        () => parseTargetTime('2026-07-01 12:00:00'),
+        new RegExp(`has no zone, and TZ=${tz.replace(/[/]/g, '\\/')} is not a time zone`),
+        /IANA zone name/,
+      );
       assert.equal(parseTargetTime('2026-07-01 12:00:00+02').text, '2026-07-01 10:00:00+00', 'a time with its offset does not need TZ');
     });
   }
@@ -68,10 +72,16 @@ test('a TZ that cannot be read is refused, naming it, instead of silently readin
 test('a local time the clocks skipped or repeated (DST) is refused, with the readings spelled out; the hours around it are read', () => {
   inZone('Europe/Paris', () => {
     // 2026-03-29: 02:00 CET became 03:00 CEST; 2026-10-25: 03:00 CEST became 02:00 CET.
-    usageWithHint(() => parseTargetTime('2026-03-29 02:30:00'), /"2026-03-29 02:30:00" does not exist in Europe\/Paris: the clocks skipped it \(UTC\+01:00 became UTC\+02:00\)/,
-      /"2026-03-29 02:30:00\+01:00" \(read in the old offset\) or "2026-03-29 02:30:00\+02:00"/);
-    usageWithHint(() => parseTargetTime('2026-10-25 02:30:00'), /"2026-10-25 02:30:00" happened twice in Europe\/Paris/,
-      /"2026-10-25 02:30:00\+02:00" \(the first time\) or "2026-10-25 02:30:00\+01:00" \(the second time\)/);
+    usageWithHint(
+      () => parseTargetTime('2026-03-29 02:30:00'),
+      /"2026-03-29 02:30:00" does not exist in Europe\/Paris: the clocks skipped it \(UTC\+01:00 became UTC\+02:00\)/,
+      /"2026-03-29 02:30:00\+01:00" \(read in the old offset\) or "2026-03-29 02:30:00\+02:00"/,
+    );
+    usageWithHint(
+      () => parseTargetTime('2026-10-25 02:30:00'),
+      /"2026-10-25 02:30:00" happened twice in Europe\/Paris/,
+      /"2026-10-25 02:30:00\+02:00" \(the first time\) or "2026-10-25 02:30:00\+01:00" \(the second time\)/,
+    );
     assert.equal(parseTargetTime('2026-03-29 01:59:59').text, '2026-03-29 00:59:59+00');
     assert.equal(parseTargetTime('2026-03-29 03:00:00').text, '2026-03-29 01:00:00+00');
     assert.equal(parseTargetTime('2026-10-25 01:59:59').text, '2026-10-24 23:59:59+00');
@@ -95,14 +105,24 @@ test('flags: one target, action and --exclusive only where they mean something, 
 
   const xid = parsePitrFlags({ targetXid: '4294967999', exclusive: true, targetAction: 'pause' })!;
   assert.deepEqual(targetSettings(xid, xid.timeline!), {
-    recovery_target_xid: '4294967999', recovery_target_inclusive: 'off', recovery_target_action: 'pause', recovery_target_timeline: 'latest',
+    recovery_target_xid: '4294967999',
+    recovery_target_inclusive: 'off',
+    recovery_target_action: 'pause',
+    recovery_target_timeline: 'latest',
   });
   const time = parsePitrFlags({ targetTime: '2026-01-02T03:04:05+01:00', targetTimeline: '2' })!;
   assert.deepEqual(targetSettings(time, time.timeline!), {
-    recovery_target_time: '2026-01-02 02:04:05+00', recovery_target_inclusive: 'on', recovery_target_action: 'promote', recovery_target_timeline: '2',
+    recovery_target_time: '2026-01-02 02:04:05+00',
+    recovery_target_inclusive: 'on',
+    recovery_target_action: 'promote',
+    recovery_target_timeline: '2',
   });
   const imm = parsePitrFlags({ target: 'immediate', targetAction: 'shutdown' })!;
-  assert.deepEqual(targetSettings(imm, 'current'), { recovery_target: 'immediate', recovery_target_action: 'shutdown', recovery_target_timeline: 'current' });
+  assert.deepEqual(targetSettings(imm, 'current'), {
+    recovery_target: 'immediate',
+    recovery_target_action: 'shutdown',
+    recovery_target_timeline: 'current',
+  });
   const onlyTimeline = parsePitrFlags({ targetTimeline: 'latest' })!;
   assert.deepEqual(targetSettings(onlyTimeline, 'latest'), { recovery_target_timeline: 'latest' });
 });
@@ -217,8 +237,12 @@ test('the server log tells how recovery ended', () => {
     '2026-01-02 03:04:05.200 UTC [10] LOG:  selected new timeline ID: 2',
   ].join('\n');
   assert.deepEqual(parseRecoveryLog(log), {
-    shutdownAtTarget: false, fatal: [], stoppedAt: 'recovery stopping before commit of transaction 745, time 2026-01-02 03:04:01.5+00',
-    redoDoneAt: '0/3000148', lastTransactionTime: '2026-01-02 03:03:59.1+00', newTimeline: 2,
+    shutdownAtTarget: false,
+    fatal: [],
+    stoppedAt: 'recovery stopping before commit of transaction 745, time 2026-01-02 03:04:01.5+00',
+    redoDoneAt: '0/3000148',
+    lastTransactionTime: '2026-01-02 03:03:59.1+00',
+    newTimeline: 2,
   });
   const fatal = parseRecoveryLog('2026-01-02 03:04:05 UTC [10] FATAL:  recovery ended before configured recovery target was reached\n');
   assert.deepEqual(fatal.fatal, ['recovery ended before configured recovery target was reached']);

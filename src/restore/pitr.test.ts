@@ -44,7 +44,13 @@ async function takeBackup(name: string): Promise<void> {
 
 function opts(name: string, pitr: PitrRequest | undefined, extra: Partial<RestoreOptions> = {}): RestoreOptions {
   return {
-    repo, cluster: 'test', to: join(work, name), jobs: 2, access: { repo: repoDir, cluster: 'test' }, pitr, start: true,
+    repo,
+    cluster: 'test',
+    to: join(work, name),
+    jobs: 2,
+    access: { repo: repoDir, cluster: 'test' },
+    pitr,
+    start: true,
     onStarted: (c) => started.push(c),
     // These clones must not archive into the source's archive (the timeline test does, on purpose).
     archiveMode: 'off',
@@ -52,7 +58,11 @@ function opts(name: string, pitr: PitrRequest | undefined, extra: Partial<Restor
   };
 }
 
-async function restoreAndSum(name: string, pitr: PitrRequest | undefined, extra: Partial<RestoreOptions> = {}): Promise<{ r: RestoreResult; data: string; c: LocalCluster }> {
+async function restoreAndSum(
+  name: string,
+  pitr: PitrRequest | undefined,
+  extra: Partial<RestoreOptions> = {},
+): Promise<{ r: RestoreResult; data: string; c: LocalCluster }> {
   const r = await restore(opts(name, pitr, extra));
   const c = started[started.length - 1]!;
   return { r, data: await sum(c), c };
@@ -75,7 +85,8 @@ before(async () => {
   await new Promise((r) => setTimeout(r, 20));
   // xid: one transaction, whose id we learn
   const [x] = await src.query<{ x: string }>(
-    "with ins as (insert into t select g, 'b2-' || g from generate_series(1101, 1200) g returning 1) select txid_current()::text as x, count(*) from ins");
+    "with ins as (insert into t select g, 'b2-' || g from generate_series(1101, 1200) g returning 1) select txid_current()::text as x, count(*) from ins",
+  );
   marks.xid = x!.x;
   at.xid = await sum(src);
   at.beforeXid = at.time;
@@ -114,13 +125,23 @@ test('--target-time: the newest backup that ended before it, every commit up to 
 
 test('--archive-mode off: the promoted clone has archive_mode off, set in postgresql.auto.conf, and archives nothing', async () => {
   const { r, c } = await restoreAndSum('archive-off', { target: { kind: 'time', time: parseTargetTime(marks.time!) } });
-  assert.deepEqual({ ...r.archiving, archiveModeFrom: undefined }, {
-    option: 'off', archiveMode: 'off', archiveCommand: r.archiving.archiveCommand, configFile: join(r.dataDir, 'postgresql.conf'), known: true, archiveModeFrom: undefined,
-  });
+  assert.deepEqual(
+    { ...r.archiving, archiveModeFrom: undefined },
+    {
+      option: 'off',
+      archiveMode: 'off',
+      archiveCommand: r.archiving.archiveCommand,
+      configFile: join(r.dataDir, 'postgresql.conf'),
+      known: true,
+      archiveModeFrom: undefined,
+    },
+  );
   assert.equal(r.archiving.archiveModeFrom, join(r.dataDir, 'postgresql.auto.conf'));
-  assert.match(r.archiving.archiveCommand ?? '', /wal push %p/, 'the source\'s archive_command is still there, unused');
+  assert.match(r.archiving.archiveCommand ?? '', /wal push %p/, "the source's archive_command is still there, unused");
   assert.match(readFileSync(join(work, 'archive-off', 'postgresql.auto.conf'), 'utf8'), /^archive_mode = 'off'$/m);
-  const [s] = await c.query<{ m: string; ok: boolean }>("select current_setting('archive_mode') as m, (select last_archived_wal is null and failed_count = 0 from pg_stat_archiver) as ok");
+  const [s] = await c.query<{ m: string; ok: boolean }>(
+    "select current_setting('archive_mode') as m, (select last_archived_wal is null and failed_count = 0 from pg_stat_archiver) as ok",
+  );
   assert.deepEqual(s, { m: 'off', ok: true });
   await c.destroy();
 });
@@ -151,7 +172,7 @@ test('--target-lsn with the pause action: B2 chosen, paused read-only at the tar
   assert.equal(s!.r, true);
 });
 
-test('--target immediate --target-action shutdown: the server stops by itself at the backup\'s end', async () => {
+test("--target immediate --target-action shutdown: the server stops by itself at the backup's end", async () => {
   const r = await restore(opts('immediate', { target: { kind: 'immediate' }, action: 'shutdown' }, { id: ids.B2 }));
   assert.equal(r.snapshotId, ids.B2);
   assert.equal(r.recoveryEnd?.state, 'shut down');
@@ -189,7 +210,11 @@ test('misuse is refused before anything is written, saying what is reachable', a
     [['--target-time', marks.time!, '--target-xid', '5'], 2, /give one recovery target/],
     [['--target-action', 'pause'], 2, /needs a recovery target/],
     [['--target-time', marks.beforeB1!], 8, /before the earliest reachable point, .* \(the end of the oldest backup/],
-    [['--target-time', new Date(Date.now() + 3600_000).toISOString()], 8, /past the latest reachable point: the last transaction in the archived WAL ended at/],
+    [
+      ['--target-time', new Date(Date.now() + 3600_000).toISOString()],
+      8,
+      /past the latest reachable point: the last transaction in the archived WAL ended at/,
+    ],
     [['--target-lsn', 'FF/0'], 8, /past the latest reachable point, [0-9A-F]+\/[0-9A-F]+ \(the start of the last WAL record/],
     [['--target-name', 'no_such_point'], 8, /no restore point named "no_such_point"/],
     [['--target-xid', '999999'], 8, /transaction 999999 did not commit or abort in the archived WAL/],
@@ -203,16 +228,20 @@ test('misuse is refused before anything is written, saying what is reachable', a
     assert.equal(existsSync(dir), false, `${args.join(' ')}: nothing written`);
   }
   // The API refuses the same way (PgkeepError with a stable code).
-  await assert.rejects(restore(opts('misuse-api', { target: { kind: 'lsn', lsn: 0xff_0000_0000n } })),
-    (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND');
+  await assert.rejects(
+    restore(opts('misuse-api', { target: { kind: 'lsn', lsn: 0xff_0000_0000n } })),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND',
+  );
   assert.equal(existsSync(join(work, 'misuse-api')), false);
 });
 
 test('after a promotion, recovery to the latest point follows timeline 2 (from the backup on its history)', async () => {
   // The clone restored to `marks.time` becomes a new primary on timeline 2 and archives into the same repository.
-  const clone = await restore(opts('tl2-primary', { target: { kind: 'time', time: parseTargetTime(marks.time!) } }, { archiveMode: 'preserve' }));
+  const clone = await restore(
+    opts('tl2-primary', { target: { kind: 'time', time: parseTargetTime(marks.time!) } }, { archiveMode: 'preserve' }),
+  );
   assert.equal(clone.recoveryEnd?.timeline, 2);
-  assert.equal(clone.archiving.archiveMode, 'on', '--archive-mode preserve keeps the source\'s archiving');
+  assert.equal(clone.archiving.archiveMode, 'on', "--archive-mode preserve keeps the source's archiving");
   const primary = started[started.length - 1]!;
   assert.deepEqual(await primary.query("select current_setting('archive_mode') as m"), [{ m: 'on' }]);
   await batch(primary, 5001, 50, 'tl2');
@@ -226,7 +255,10 @@ test('after a promotion, recovery to the latest point follows timeline 2 (from t
   assert.equal(plain.data, expected);
   assert.equal(plain.r.snapshotId, ids.B1);
   assert.equal(plain.r.pitr?.timeline, 2);
-  assert.match(plain.r.pitr?.reason ?? '', new RegExp(`newest backup on the history of timeline 2: ${ids.B1} \\(newer backup ${ids.B2} \\(timeline 1\\) is not on it`));
+  assert.match(
+    plain.r.pitr?.reason ?? '',
+    new RegExp(`newest backup on the history of timeline 2: ${ids.B1} \\(newer backup ${ids.B2} \\(timeline 1\\) is not on it`),
+  );
   assert.equal(plain.r.pitr?.target, undefined);
   assert.equal(plain.r.recovery.settings.recovery_target_timeline, 'latest');
   assert.equal(plain.r.recoveryEnd?.state, 'promoted');
@@ -246,8 +278,14 @@ test('after a promotion, recovery to the latest point follows timeline 2 (from t
 
   // An explicit id that is not on timeline 2's history is refused before anything is written.
   const dir = join(work, 'tl2-b2');
-  await assert.rejects(restore(opts('tl2-b2', undefined, { id: ids.B2 })), (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND' &&
-    new RegExp(`backup ${ids.B2} \\(timeline 1, .*\\) is not on the history of timeline 2`).test(e.message) && /--target-timeline current/.test(e.hint ?? ''));
+  await assert.rejects(
+    restore(opts('tl2-b2', undefined, { id: ids.B2 })),
+    (e: unknown) =>
+      e instanceof PgkeepError &&
+      e.code === 'NOT_FOUND' &&
+      new RegExp(`backup ${ids.B2} \\(timeline 1, .*\\) is not on the history of timeline 2`).test(e.message) &&
+      /--target-timeline current/.test(e.hint ?? ''),
+  );
   const refused = await cli(['restore', ids.B2!, '--to', dir]);
   assert.equal(refused.code, 8, refused.stderr);
   assert.match(refused.stderr, /is not on the history of timeline 2, the latest timeline/);
@@ -257,9 +295,9 @@ test('after a promotion, recovery to the latest point follows timeline 2 (from t
   assert.match(bad.stderr, /invalid --archive-mode "maybe"/);
 
   const { r, data, c } = await restoreAndSum('tl2-latest', { timeline: 'latest' });
-  assert.equal(data, expected, 'the writes of the new primary on timeline 2 are there, the old timeline\'s later ones not');
+  assert.equal(data, expected, "the writes of the new primary on timeline 2 are there, the old timeline's later ones not");
   assert.equal(r.pitr?.timeline, 2);
-  assert.equal(r.pitr?.snapshotId, ids.B1, 'B2 was taken on timeline 1 after the branch point: not on timeline 2\'s history');
+  assert.equal(r.pitr?.snapshotId, ids.B1, "B2 was taken on timeline 1 after the branch point: not on timeline 2's history");
   assert.equal(r.recoveryEnd?.state, 'promoted');
   const [tl] = await c.query<{ t: number }>('select timeline_id as t from pg_control_checkpoint()');
   assert.ok(tl!.t >= 2);

@@ -22,8 +22,18 @@ const SKIPPED = new Set(['postmaster.pid']);
  * Directories whose contents backups leave out and without which the server does not start:
  * created empty when a snapshot of a data directory lacks them.
  */
-const REQUIRED_DIRS = ['pg_dynshmem', 'pg_notify', 'pg_replslot', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans',
-  'pg_tblspc', 'pg_wal', 'pg_wal/archive_status'];
+const REQUIRED_DIRS = [
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_replslot',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_stat_tmp',
+  'pg_subtrans',
+  'pg_tblspc',
+  'pg_wal',
+  'pg_wal/archive_status',
+];
 
 export interface PlannedEntry {
   record: FileRecord;
@@ -60,8 +70,8 @@ export interface RestorePlan {
 
 /** Check a snapshot path: relative, "/"-separated, without empty, "." or ".." segments. */
 export function checkSnapshotPath(path: string): void {
-  const bad = path.length === 0 || path.startsWith('/') || path.includes('\0')
-    || path.split('/').some((s) => s === '' || s === '.' || s === '..');
+  const bad =
+    path.length === 0 || path.startsWith('/') || path.includes('\0') || path.split('/').some((s) => s === '' || s === '.' || s === '..');
   if (bad) {
     throw new PgkeepError('DATA_INTEGRITY', `the snapshot lists the path "${path}", which would leave the data directory`, {
       hint: 'the snapshot\'s file list is not what pgkeep writes; do not restore it (check the repository with "pgkeep repo check")',
@@ -74,7 +84,12 @@ const TBLSPC_RE = /^pg_tblspc\/(\d+)(?:\/(.+))?$/;
 export function planRestore(dataDir: string, records: FileRecord[], tablespaces: RestoredTablespace[]): RestorePlan {
   const byOid = new Map(tablespaces.map((t) => [t.oid, t]));
   const plan: RestorePlan = {
-    dataDir, directories: [], symlinks: [], tablespaces: [], files: [], keep: new Set(),
+    dataDir,
+    directories: [],
+    symlinks: [],
+    tablespaces: [],
+    files: [],
+    keep: new Set(),
     totals: { entries: 0, files: 0, bytes: 0 },
   };
   const linkRecords = new Map<string, FileRecord>();
@@ -83,13 +98,14 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
   records = records.map((r) => (r.path.startsWith('./') ? { ...r, path: r.path.replace(/^(\.\/)+/, '') } : r));
   for (const r of records) {
     const i = r.path.lastIndexOf('/');
-    if (i > 0) for (let p = r.path.slice(0, i); ; ) {
-      if (hasChildren.has(p)) break;
-      hasChildren.add(p);
-      const j = p.lastIndexOf('/');
-      if (j <= 0) break;
-      p = p.slice(0, j);
-    }
+    if (i > 0)
+      for (let p = r.path.slice(0, i); ; ) {
+        if (hasChildren.has(p)) break;
+        hasChildren.add(p);
+        const j = p.lastIndexOf('/');
+        if (j <= 0) break;
+        p = p.slice(0, j);
+      }
   }
 
   for (const r of records) {
@@ -125,7 +141,11 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
   if (plan.keep.has('PG_VERSION')) {
     for (const d of REQUIRED_DIRS) {
       if (plan.keep.has(d)) continue;
-      plan.directories.push({ rel: d, local: join(dataDir, d), record: { path: d, type: 'directory', mode: 0o700, mtimeMs: NaN, size: 0, chunks: [] } });
+      plan.directories.push({
+        rel: d,
+        local: join(dataDir, d),
+        record: { path: d, type: 'directory', mode: 0o700, mtimeMs: NaN, size: 0, chunks: [] },
+      });
       plan.keep.add(d);
     }
   }
@@ -147,9 +167,10 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
     };
     for (const list of [plan.directories, plan.symlinks, plan.files]) list.forEach(fill);
     if (plan.pgControl) fill(plan.pgControl);
-    for (const t of plan.tablespaces) if (t.record && t.record.uid === undefined && t.record.owner === undefined) {
-      t.record = { ...t.record, uid: o.uid, gid: o.gid, owner: o.owner, group: o.group };
-    }
+    for (const t of plan.tablespaces)
+      if (t.record && t.record.uid === undefined && t.record.owner === undefined) {
+        t.record = { ...t.record, uid: o.uid, gid: o.gid, owner: o.owner, group: o.group };
+      }
   }
   plan.directories.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   plan.files.sort((a, b) => b.record.size - a.record.size);
@@ -157,7 +178,10 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
 }
 
 /** Tablespaces recorded by a snapshot: its pg_tblspc/<oid> symlinks, plus those its meta names. */
-export function recordedTablespaces(records: FileRecord[], meta: { tablespaces?: { oid: string; location: string }[] }): Map<string, string> {
+export function recordedTablespaces(
+  records: FileRecord[],
+  meta: { tablespaces?: { oid: string; location: string }[] },
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const t of meta.tablespaces ?? []) out.set(String(t.oid), t.location);
   for (const r of records) {

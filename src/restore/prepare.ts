@@ -70,11 +70,15 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   const serverBin = o.start ? await serverBinariesFor(Math.floor(meta.serverVersionNum / 10000), o.pgBin, 'restore --start') : undefined;
   const config = planExternalConfig(meta.externalConfig, dataDir, layout, o.configTo);
   const warnings = [...(pitr?.warnings ?? []), ...recovery.warnings, ...standaloneWarnings(meta, records), ...configWarnings(config)];
-  if (o.configTo && !config) warnings.push(`--config-to ${o.configTo} has no effect: this backup holds no configuration from outside the data directory`);
+  if (o.configTo && !config)
+    warnings.push(`--config-to ${o.configTo} has no effect: this backup holds no configuration from outside the data directory`);
   await checkNeededWalBeforeRestore(o.repo, o.cluster, snapshot.id, meta, o.signal);
 
   step('check-target');
-  await refuseTargetOverlap(o.repo, [{ what: 'the restore target', path: dataDir }, ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to }))]);
+  await refuseTargetOverlap(o.repo, [
+    { what: 'the restore target', path: dataDir },
+    ...placed.map((t) => ({ what: `the location of tablespace ${t.oid}`, path: t.to })),
+  ]);
   const target = await checkTarget(dataDir, placed, delta, meta.systemIdentifier);
   await checkConfigTarget(config, Boolean(o.overwriteConfig));
 
@@ -84,8 +88,22 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   const serverOwner = plan.ownerRecord ? owners.ownerOf(plan.ownerRecord) : undefined;
   warnings.push(...accessWarnings(recovery, o.access, serverOwner));
   return {
-    dataDir, delta, ...(pitr ? { pitr } : {}), snapshot, meta, records, placed, archiveMode, recovery, layout,
-    ...(config ? { config } : {}), target, plan, owners, warnings, ...(serverBin ? { serverBinDir: serverBin.binDir } : {}),
+    dataDir,
+    delta,
+    ...(pitr ? { pitr } : {}),
+    snapshot,
+    meta,
+    records,
+    placed,
+    archiveMode,
+    recovery,
+    layout,
+    ...(config ? { config } : {}),
+    target,
+    plan,
+    owners,
+    warnings,
+    ...(serverBin ? { serverBinDir: serverBin.binDir } : {}),
   };
 }
 
@@ -96,9 +114,13 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
 function refuseStartOfDebianCluster(layout: RestoredLayout, start: boolean): void {
   if (!start || layout.kind !== 'debian') return;
   const c = layout.cluster;
-  throw new PgkeepError('USAGE', `--start does not start ${c.dataDirectory}, the data directory of the cluster ${c.major}/${c.name} of ${c.configDir}`, {
-    hint: `restore without --start, then: ${debianCtl(c, 'start')} (or systemctl start ${debianUnit(c)})`,
-  });
+  throw new PgkeepError(
+    'USAGE',
+    `--start does not start ${c.dataDirectory}, the data directory of the cluster ${c.major}/${c.name} of ${c.configDir}`,
+    {
+      hint: `restore without --start, then: ${debianCtl(c, 'start')} (or systemctl start ${debianUnit(c)})`,
+    },
+  );
 }
 
 /** Paths of the data directory the restore writes after remove-strays, which --delta must therefore leave. */
@@ -108,7 +130,10 @@ export function writtenAfterStrays(pr: Pick<PreparedRestore, 'recovery' | 'confi
 
 /** Configuration files the backup names but could not store: the copy lacks them. */
 function configWarnings(config: ConfigPlan | undefined): string[] {
-  return (config?.missing ?? []).map((m) => `the backup's ${m.role} ${m.path} (outside the data directory) was not stored (${m.error}): the restored copy lacks it; provide it before starting`);
+  return (config?.missing ?? []).map(
+    (m) =>
+      `the backup's ${m.role} ${m.path} (outside the data directory) was not stored (${m.error}): the restored copy lacks it; provide it before starting`,
+  );
 }
 
 /** A standalone backup should carry the WAL up to walEnd; say so when it does not. */

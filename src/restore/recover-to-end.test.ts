@@ -50,8 +50,17 @@ async function takeBackup(method: 'stream' | 'cold', standalone = false): Promis
 
 function opts(name: string, pitr: PitrRequest | undefined, extra: Partial<RestoreOptions> = {}): RestoreOptions {
   return {
-    repo, cluster: 'test', to: join(work, name), jobs: 2, access: { repo: repoDir, cluster: 'test' }, pitr, start: true,
-    onStarted: (c) => started.push(c), archiveMode: 'off', sync: false, ...extra,
+    repo,
+    cluster: 'test',
+    to: join(work, name),
+    jobs: 2,
+    access: { repo: repoDir, cluster: 'test' },
+    pitr,
+    start: true,
+    onStarted: (c) => started.push(c),
+    archiveMode: 'off',
+    sync: false,
+    ...extra,
   };
 }
 
@@ -95,85 +104,102 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-faultTest('a gap in the archive: the latest point is refused naming it; a target before it recovers, one after it names the last reachable record', async () => {
-  await takeBackup('stream');
-  await batch(src, 1001, 'before-gap');
-  const beforeGap = await sum(src);
-  const lsnBeforeGap = await insertLsn(src);
-  const lastBefore = await switchAndWait(src);
-  await batch(src, 1101, 'in-gap');
-  const missing = await switchAndWait(src);
-  await batch(src, 1201, 'after-gap');
-  const lsnAfterGap = await insertLsn(src);
-  const newest = await switchAndWait(src);
-  const file = archivedFile(missing);
-  const aside = join(work, 'aside');
-  renameSync(file, aside);
-  try {
-    // No target: refused before anything is written, naming the gap and what to do.
-    const dir = join(work, 'gap-latest');
-    await assert.rejects(restore(opts('gap-latest', undefined)), (e: unknown) => {
-      assert.ok(e instanceof PgkeepError, String(e));
-      assert.equal(e.code, 'NOT_FOUND');
-      assert.match(e.message, new RegExp(`gap after ${lastBefore}`));
-      assert.match(e.message, new RegExp(`${missing} is missing`));
-      assert.match(e.message, new RegExp(`\\b${newest}\\b`), 'the newest archived segment, beyond the gap');
-      assert.match(e.hint ?? '', /--target-lsn [0-9A-F]+\/[0-9A-F]+/);
-      return true;
-    });
-    assert.equal(existsSync(dir), false, 'nothing written');
-    const run = cli(['restore', '--to', dir]);
-    assert.equal(run.code, 8, run.stderr);
-    assert.match(run.stderr, new RegExp(`gap after ${lastBefore}`));
-    assert.equal(existsSync(dir), false, 'nothing written');
-
-    // An explicit target before the gap is accepted, and recovers to it.
-    const r = await restore(opts('gap-before', { target: { kind: 'lsn', lsn: parseLsn(lsnBeforeGap) }, action: 'promote', timeline: 'latest' }));
-    assert.equal(await sum(started[started.length - 1]!), beforeGap);
-    assert.match(r.warnings.join('\n'), new RegExp(`gap after ${lastBefore}`), 'the gap is said even when the target is before it');
-
-    // A target after the gap: the reachable point named is the last record before the gap.
-    await assert.rejects(restore(opts('gap-after', { target: { kind: 'lsn', lsn: parseLsn(lsnAfterGap) }, action: 'promote', timeline: 'latest' })),
-      (e: unknown) => {
-        assert.ok(e instanceof PgkeepError && e.code === 'NOT_FOUND', String(e));
-        const m = /latest reachable point, ([0-9A-F]+\/[0-9A-F]+)/.exec(e.message);
-        assert.ok(m, e.message);
-        const seg = segmentOfLsn(parseLsn(m[1]!), 16 * 1024 * 1024);
-        assert.equal(seg, segmentOfLsn(parseLsn(lsnBeforeGap), 16 * 1024 * 1024), `${m[1]} is in ${lastBefore}`);
+faultTest(
+  'a gap in the archive: the latest point is refused naming it; a target before it recovers, one after it names the last reachable record',
+  async () => {
+    await takeBackup('stream');
+    await batch(src, 1001, 'before-gap');
+    const beforeGap = await sum(src);
+    const lsnBeforeGap = await insertLsn(src);
+    const lastBefore = await switchAndWait(src);
+    await batch(src, 1101, 'in-gap');
+    const missing = await switchAndWait(src);
+    await batch(src, 1201, 'after-gap');
+    const lsnAfterGap = await insertLsn(src);
+    const newest = await switchAndWait(src);
+    const file = archivedFile(missing);
+    const aside = join(work, 'aside');
+    renameSync(file, aside);
+    try {
+      // No target: refused before anything is written, naming the gap and what to do.
+      const dir = join(work, 'gap-latest');
+      await assert.rejects(restore(opts('gap-latest', undefined)), (e: unknown) => {
+        assert.ok(e instanceof PgkeepError, String(e));
+        assert.equal(e.code, 'NOT_FOUND');
         assert.match(e.message, new RegExp(`gap after ${lastBefore}`));
         assert.match(e.message, new RegExp(`${missing} is missing`));
+        assert.match(e.message, new RegExp(`\\b${newest}\\b`), 'the newest archived segment, beyond the gap');
+        assert.match(e.hint ?? '', /--target-lsn [0-9A-F]+\/[0-9A-F]+/);
         return true;
       });
-    assert.equal(existsSync(join(work, 'gap-after')), false);
-  } finally {
-    renameSync(aside, file);
-  }
-});
+      assert.equal(existsSync(dir), false, 'nothing written');
+      const run = cli(['restore', '--to', dir]);
+      assert.equal(run.code, 8, run.stderr);
+      assert.match(run.stderr, new RegExp(`gap after ${lastBefore}`));
+      assert.equal(existsSync(dir), false, 'nothing written');
 
-faultTest('a damaged archived segment ends recovery early: a restore to the latest point with --start fails instead of reporting success', async () => {
-  await batch(src, 5001, 'in-damaged');
-  const damaged = await switchAndWait(src);
-  await batch(src, 5101, 'after-damaged');
-  const last = await switchAndWait(src);
-  const [{ sysid }] = await src.query<{ sysid: string }>('select system_identifier::text as sysid from pg_control_system()') as [{ sysid: string }];
-  const name = walObjectName('test', sysid, damaged);
-  const original = await repo.getObject(name);
-  const bad = Buffer.from(original);
-  bad.fill(0, 8192); // its first page, then no WAL: PostgreSQL takes it for the end of WAL
-  await repo.putObject(name, bad);
-  chownTreeToServerUser(repoDir); // restore_command runs as the server's OS user
-  try {
-    await assert.rejects(restore(opts('damaged', undefined)), (e: unknown) => {
-      assert.ok(e instanceof PgkeepError, String(e));
-      assert.equal(e.code, 'DATA_INTEGRITY', e.message);
-      assert.match(e.message, new RegExp(`promoted, before the end of the archived WAL it was planned to reach \\(the record at [0-9A-F]+/[0-9A-F]+, in ${last}\\)`));
-      return true;
-    });
-  } finally {
-    await repo.putObject(name, original);
-    chownTreeToServerUser(repoDir);
-  }
-});
+      // An explicit target before the gap is accepted, and recovers to it.
+      const r = await restore(
+        opts('gap-before', { target: { kind: 'lsn', lsn: parseLsn(lsnBeforeGap) }, action: 'promote', timeline: 'latest' }),
+      );
+      assert.equal(await sum(started[started.length - 1]!), beforeGap);
+      assert.match(r.warnings.join('\n'), new RegExp(`gap after ${lastBefore}`), 'the gap is said even when the target is before it');
+
+      // A target after the gap: the reachable point named is the last record before the gap.
+      await assert.rejects(
+        restore(opts('gap-after', { target: { kind: 'lsn', lsn: parseLsn(lsnAfterGap) }, action: 'promote', timeline: 'latest' })),
+        (e: unknown) => {
+          assert.ok(e instanceof PgkeepError && e.code === 'NOT_FOUND', String(e));
+          const m = /latest reachable point, ([0-9A-F]+\/[0-9A-F]+)/.exec(e.message);
+          assert.ok(m, e.message);
+          const seg = segmentOfLsn(parseLsn(m[1]!), 16 * 1024 * 1024);
+          assert.equal(seg, segmentOfLsn(parseLsn(lsnBeforeGap), 16 * 1024 * 1024), `${m[1]} is in ${lastBefore}`);
+          assert.match(e.message, new RegExp(`gap after ${lastBefore}`));
+          assert.match(e.message, new RegExp(`${missing} is missing`));
+          return true;
+        },
+      );
+      assert.equal(existsSync(join(work, 'gap-after')), false);
+    } finally {
+      renameSync(aside, file);
+    }
+  },
+);
+
+faultTest(
+  'a damaged archived segment ends recovery early: a restore to the latest point with --start fails instead of reporting success',
+  async () => {
+    await batch(src, 5001, 'in-damaged');
+    const damaged = await switchAndWait(src);
+    await batch(src, 5101, 'after-damaged');
+    const last = await switchAndWait(src);
+    const [{ sysid }] = (await src.query<{ sysid: string }>('select system_identifier::text as sysid from pg_control_system()')) as [
+      { sysid: string },
+    ];
+    const name = walObjectName('test', sysid, damaged);
+    const original = await repo.getObject(name);
+    const bad = Buffer.from(original);
+    bad.fill(0, 8192); // its first page, then no WAL: PostgreSQL takes it for the end of WAL
+    await repo.putObject(name, bad);
+    chownTreeToServerUser(repoDir); // restore_command runs as the server's OS user
+    try {
+      await assert.rejects(restore(opts('damaged', undefined)), (e: unknown) => {
+        assert.ok(e instanceof PgkeepError, String(e));
+        assert.equal(e.code, 'DATA_INTEGRITY', e.message);
+        assert.match(
+          e.message,
+          new RegExp(
+            `promoted, before the end of the archived WAL it was planned to reach \\(the record at [0-9A-F]+/[0-9A-F]+, in ${last}\\)`,
+          ),
+        );
+        return true;
+      });
+    } finally {
+      await repo.putObject(name, original);
+      chownTreeToServerUser(repoDir);
+    }
+  },
+);
 
 test('a cold backup, then archived WAL: a restore without a target recovers all of it, on a new timeline', async () => {
   await src.stop('fast');
@@ -191,7 +217,7 @@ test('a cold backup, then archived WAL: a restore without a target recovers all 
   assert.equal(await sum(c), expected, 'the rows committed and archived after the cold backup are there');
   assert.equal(r.recovery.mode, 'archive-recovery');
   assert.equal(r.recoveryEnd?.state, 'promoted');
-  assert.ok(await timelineOf(c) >= 2, 'a new timeline');
+  assert.ok((await timelineOf(c)) >= 2, 'a new timeline');
   assert.equal(r.wal?.fromArchive?.last, last);
   await c.destroy();
 });
@@ -205,14 +231,20 @@ test('a standalone backup, then archived WAL: restore latest recovers all of it,
   // The CLI says which WAL is used, and up to where (nothing started).
   const text = cli(['restore', 'latest', '--to', join(work, 'standalone-text'), '--archive-mode', 'off', '--no-sync']);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`^WAL: the backup's own \\(pg_wal/ in the snapshot: [0-9A-F]{24} \\.\\. [0-9A-F]{24}\\), then the archive \\(timeline 1: [0-9A-F]{24} \\.\\. ${last}\\)$`, 'm'));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^WAL: the backup's own \\(pg_wal/ in the snapshot: [0-9A-F]{24} \\.\\. [0-9A-F]{24}\\), then the archive \\(timeline 1: [0-9A-F]{24} \\.\\. ${last}\\)$`,
+      'm',
+    ),
+  );
   assert.match(text.stdout, /^ {2}up to: LSN [0-9A-F]+\/[0-9A-F]+ \(the last record in /m);
   const json = cli(['--json', 'restore', 'latest', '--to', join(work, 'standalone-json'), '--archive-mode', 'off', '--no-sync']);
   assert.equal(json.code, 0, json.stderr);
   const jr = JSON.parse(json.stdout) as RestoreResult;
   assert.equal(jr.snapshotId, id);
   assert.equal(jr.wal?.fromArchive?.last, last);
-  assert.ok(jr.wal?.fromBackup, 'the snapshot\'s own WAL is listed');
+  assert.ok(jr.wal?.fromBackup, "the snapshot's own WAL is listed");
 
   // Started, keeping the source's archiving: the new timeline goes into the same repository.
   const r = await restore(opts('standalone', undefined, { archiveMode: 'preserve' }));

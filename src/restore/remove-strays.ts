@@ -11,7 +11,13 @@ import { RESTORE_TEMP_PREFIX } from './marker.js';
  * `alsoKeep`: files the restore itself writes afterwards (e.g. recovery.signal). `dryRun`: only
  * list what would be removed (restore --plan).
  */
-export async function removeStrays(dataDir: string, keep: Set<string>, alsoKeep: string[] = [], signal?: AbortSignal, dryRun = false): Promise<string[]> {
+export async function removeStrays(
+  dataDir: string,
+  keep: Set<string>,
+  alsoKeep: string[] = [],
+  signal?: AbortSignal,
+  dryRun = false,
+): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     let names: string[];

@@ -29,19 +29,32 @@ let expected: Record<string, string>;
 async function tableSums(c: LocalCluster, tables = ['small', 'big', 'in_ts']): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of tables) {
-    const [row] = await c.query<{ m: string; n: string }>(`select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as m, count(*) as n from ${t} x`, [], 'app');
+    const [row] = await c.query<{ m: string; n: string }>(
+      `select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as m, count(*) as n from ${t} x`,
+      [],
+      'app',
+    );
     out[t] = `${row!.n}:${row!.m}`;
   }
   return out;
 }
 
-async function backupAndRestore(method: BackupMethod, standalone: boolean, name: string,
-  access: RestoreOptions['access'] = { repo: repoDir, cluster: 'main' }): Promise<{ dir: string; ts: string; r: RestoreResult }> {
+async function backupAndRestore(
+  method: BackupMethod,
+  standalone: boolean,
+  name: string,
+  access: RestoreOptions['access'] = { repo: repoDir, cluster: 'main' },
+): Promise<{ dir: string; ts: string; r: RestoreResult }> {
   const b = await backup({ repo, clusterName: 'main', cluster: src.connectionSettings(), method, standalone, jobs: 2 });
   const dir = join(work, name);
   const ts = join(work, `${name}-ts`);
   const r = await restore({
-    repo, cluster: 'main', id: b.snapshotId, to: dir, jobs: 2, tablespaceMap: [{ from: tsDir, to: ts }],
+    repo,
+    cluster: 'main',
+    id: b.snapshotId,
+    to: dir,
+    jobs: 2,
+    tablespaceMap: [{ from: tsDir, to: ts }],
     access,
   });
   return { dir, ts, r };
@@ -87,7 +100,8 @@ before(async () => {
   await src.start();
   await src.exec(`create tablespace ts1 location '${tsDir}'`);
   await src.exec('create database app');
-  await src.exec(`
+  await src.exec(
+    `
     create table small (id int primary key, v text);
     insert into small select g, 'row ' || g from generate_series(1, 100) g;
     create table big (id int primary key, payload text);
@@ -97,7 +111,9 @@ before(async () => {
     create unlogged table scratch (id int);
     insert into scratch select generate_series(1, 100);
     create table log (id serial primary key, at timestamptz default now());
-  `, 'app');
+  `,
+    'app',
+  );
   expected = await tableSums(src);
   repoDir = join(work, 'repo');
   repo = await newPosixRepo(repoDir, { chunkSize: 128 * 1024 });
@@ -132,7 +148,10 @@ test('stream --standalone with writes during the backup: pg_verifybackup passes 
   assert.equal(readFileSync(join(dir, 'tablespace_map'), 'utf8'), `${oid} ${ts}\n`);
   // The WAL the backup needs is in pg_wal/, so pg_verifybackup also parses it. tablespace_map is
   // ignored: it was rewritten for the new tablespace location, so it differs from the manifest.
-  assert.match(await verifyBackup(dir, ['-i', 'tablespace_map', '-i', 'recovery.signal', '-i', 'postgresql.auto.conf']), /backup successfully verified/);
+  assert.match(
+    await verifyBackup(dir, ['-i', 'tablespace_map', '-i', 'recovery.signal', '-i', 'postgresql.auto.conf']),
+    /backup successfully verified/,
+  );
   await withStarted(dir, async (c) => {
     await promotedToNewTimeline(c);
     const [st] = await c.query<{ rec: boolean; loc: string }>(`select pg_is_in_recovery() as rec, pg_tablespace_location(${oid}) as loc`);
@@ -144,7 +163,11 @@ test('stream --standalone with writes during the backup: pg_verifybackup passes 
     const unlogged = await c.query<{ n: string }>('select count(*) as n from scratch', [], 'app');
     assert.equal(unlogged[0]!.n, '0', 'unlogged tables come back empty');
     const amcheck = await findPgTool('pg_amcheck', { minMajor: c.major });
-    const check = await runProgram(amcheck.path, ['-h', c.socketDir, '-p', String(c.port), '-U', 'postgres', '--all', '--install-missing', '--heapallindexed'], { asServerUser: false });
+    const check = await runProgram(
+      amcheck.path,
+      ['-h', c.socketDir, '-p', String(c.port), '-U', 'postgres', '--all', '--install-missing', '--heapallindexed'],
+      { asServerUser: false },
+    );
     assert.equal(check.code, 0, `pg_amcheck: ${check.stdout}${check.stderr}`);
   });
 });
@@ -152,14 +175,24 @@ test('stream --standalone with writes during the backup: pg_verifybackup passes 
 test('stream without --standalone: pg_verifybackup -n passes; recovery.signal and a restore_command the server reads as written', async () => {
   const passFile = join(work, 'pass phrase');
   writeFileSync(passFile, 'secret\n', { mode: 0o600 });
-  const { dir, r } = await backupAndRestore('stream', false, 'stream-archive', { repo: repoDir, cluster: 'main', passphraseFile: passFile });
+  const { dir, r } = await backupAndRestore('stream', false, 'stream-archive', {
+    repo: repoDir,
+    cluster: 'main',
+    passphraseFile: passFile,
+  });
   // No WAL is stored with such a backup (recovery fetches it from the archive with restore_command),
   // so pg_verifybackup's WAL check (pg_waldump over pg_wal/) cannot pass: -n skips it.
-  assert.match(await verifyBackup(dir, ['-n', '-i', 'tablespace_map', '-i', 'recovery.signal', '-i', 'postgresql.auto.conf']), /backup successfully verified/);
+  assert.match(
+    await verifyBackup(dir, ['-n', '-i', 'tablespace_map', '-i', 'recovery.signal', '-i', 'postgresql.auto.conf']),
+    /backup successfully verified/,
+  );
   assert.equal(r.recovery.mode, 'archive-recovery');
   assert.ok(existsSync(join(dir, 'recovery.signal')));
   const cmd = r.recovery.settings.restore_command!;
-  assert.equal(cmd, `${process.execPath} ${BIN} --repo ${repoDir} --cluster main --passphrase-file '${passFile}' wal get --prefetch 8 %f %p`);
+  assert.equal(
+    cmd,
+    `${process.execPath} ${BIN} --repo ${repoDir} --cluster main --passphrase-file '${passFile}' wal get --prefetch 8 %f %p`,
+  );
   assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /^restore_command = '.* wal get --prefetch 8 %f %p'$/m);
   // The server parses the settings back to exactly these commands (postgres -C reads the configuration only).
   const pg = await runProgram(pgToolPath(src.binDir, 'postgres'), ['-D', dir, '-C', 'restore_command']);

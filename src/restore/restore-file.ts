@@ -92,7 +92,11 @@ export async function writeDelta(o: FileWriteOptions, scratch: Buffer): Promise<
 }
 
 /** What writeDelta would do to the local file, without writing: nothing, create it, replace it (not a file), or update chunks. */
-export async function compareLocalFile(record: FileRecord, local: string, scratch: Buffer): Promise<{ action: 'same' | 'create' | 'replace' | 'update'; chunks: number }> {
+export async function compareLocalFile(
+  record: FileRecord,
+  local: string,
+  scratch: Buffer,
+): Promise<{ action: 'same' | 'create' | 'replace' | 'update'; chunks: number }> {
   let st;
   try {
     st = await lstat(local);

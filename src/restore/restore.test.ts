@@ -2,8 +2,22 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, readSync, readdirSync, rmSync,
-  statSync, unlinkSync, writeFileSync, writeSync, closeSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -63,16 +77,21 @@ test('restore of a cold backup: files, modes, mtimes, owners, tablespace remappe
   const dir = join(work, 'r1');
   const ts = join(work, 'ts1-r1');
   const steps: string[] = [];
-  const r = await restore(opts(dir, {
-    tablespaceMap: [{ from: tsDir, to: ts }],
-    onProgress: (p) => {
-      if (steps[steps.length - 1] !== p.step) steps.push(p.step);
-    },
-  }));
+  const r = await restore(
+    opts(dir, {
+      tablespaceMap: [{ from: tsDir, to: ts }],
+      onProgress: (p) => {
+        if (steps[steps.length - 1] !== p.step) steps.push(p.step);
+      },
+    }),
+  );
   assert.deepEqual(steps, ['resolve', 'check-target', 'plan', 'begin', 'tablespaces', 'write-files', 'recovery-config', 'finish']);
   const files = records.filter((x) => x.type === 'file');
   assert.equal(r.stats.files, files.length);
-  assert.equal(r.stats.bytes, files.reduce((a, f) => a + f.size, 0));
+  assert.equal(
+    r.stats.bytes,
+    files.reduce((a, f) => a + f.size, 0),
+  );
   assert.equal(r.stats.bytesWritten, r.stats.bytes);
   assert.equal(r.stats.filesWritten, files.length);
   assert.equal(r.recovery.mode, 'none');
@@ -137,13 +156,23 @@ test('--start: no TCP unless asked, the socket in a 0700 directory; no pg_hba.co
 
 test('a restore into the repository, or around it, is refused before anything is written', async () => {
   const before = listTree(repoDir);
-  const e = await rejectsWithCode(restore(opts(join(repoDir, 'restored'), { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-in-repo') }] })),
-    'USAGE', /is inside the repository/);
+  const e = await rejectsWithCode(
+    restore(opts(join(repoDir, 'restored'), { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-in-repo') }] })),
+    'USAGE',
+    /is inside the repository/,
+  );
   assert.match(e.hint ?? '', /outside the repository/);
-  await rejectsWithCode(restore(opts(join(work, 'x'), { tablespaceMap: [{ from: tsDir, to: join(repoDir, 'ts') }] })), 'USAGE', /tablespace .* is inside the repository/);
+  await rejectsWithCode(
+    restore(opts(join(work, 'x'), { tablespaceMap: [{ from: tsDir, to: join(repoDir, 'ts') }] })),
+    'USAGE',
+    /tablespace .* is inside the repository/,
+  );
   // The repository inside the target (even with --delta, which would remove it as a stray).
-  await rejectsWithCode(restore(opts(work, { delta: true, tablespaceMap: [{ from: tsDir, to: join(work, 'ts-around') }] })),
-    'USAGE', /the repository .* is inside the restore target/);
+  await rejectsWithCode(
+    restore(opts(work, { delta: true, tablespaceMap: [{ from: tsDir, to: join(work, 'ts-around') }] })),
+    'USAGE',
+    /the repository .* is inside the restore target/,
+  );
   assert.deepEqual(listTree(repoDir), before);
   assert.equal(existsSync(join(work, 'x')), false);
 });
@@ -152,7 +181,11 @@ test('a non-empty directory is refused (hint: --delta) and left untouched', asyn
   const dir = join(work, 'nonempty');
   mkdirSync(dir);
   writeFileSync(join(dir, 'precious'), 'x');
-  const e = await rejectsWithCode(restore(opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-ne') }] })), 'CONFLICT', /is not empty/);
+  const e = await rejectsWithCode(
+    restore(opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-ne') }] })),
+    'CONFLICT',
+    /is not empty/,
+  );
   assert.match(e.hint ?? '', /--delta/);
   assert.deepEqual(listTree(dir), ['precious']);
   assert.equal(existsSync(join(work, 'ts-ne')), false);
@@ -185,7 +218,9 @@ test('--delta over a damaged copy rewrites only the damaged chunk and the missin
 
   let started: LocalCluster | undefined;
   try {
-    const r = await restore(opts(dir, { delta: true, tablespaceMap: [{ from: tsDir, to: ts }], start: true, onStarted: (c) => (started = c) }));
+    const r = await restore(
+      opts(dir, { delta: true, tablespaceMap: [{ from: tsDir, to: ts }], start: true, onStarted: (c) => (started = c) }),
+    );
     const pgVersionSize = records.find((x) => x.path === 'base/1/PG_VERSION')!.size;
     assert.equal(r.stats.chunksWritten, 2);
     assert.equal(r.stats.filesWritten, 2);
@@ -205,12 +240,18 @@ test('an interrupted restore leaves its marker and no pg_control; plain restore 
   const ts = join(work, 'ts-interrupted');
   const ac = new AbortController();
   const map = [{ from: tsDir, to: ts }];
-  await rejectsWithCode(restore(opts(dir, {
-    tablespaceMap: map, signal: ac.signal,
-    onProgress: (p) => {
-      if (p.bytesDone > 4 * 1024 * 1024) ac.abort(new PgkeepError('INTERRUPTED', 'test interruption'));
-    },
-  })), 'INTERRUPTED');
+  await rejectsWithCode(
+    restore(
+      opts(dir, {
+        tablespaceMap: map,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.bytesDone > 4 * 1024 * 1024) ac.abort(new PgkeepError('INTERRUPTED', 'test interruption'));
+        },
+      }),
+    ),
+    'INTERRUPTED',
+  );
   assert.ok(existsSync(join(dir, MARKER_FILE)));
   assert.equal(existsSync(join(dir, 'global/pg_control')), false, 'cannot be started');
   const e = await rejectsWithCode(restore(opts(dir, { tablespaceMap: map })), 'CONFLICT', /was interrupted/);
@@ -238,7 +279,10 @@ test('a damaged blob fails with DATA_INTEGRITY naming the file, and the marker s
   const damaged = await Repository.open(new PosixDriver(copy), { getPassphrase: async () => PASSPHRASE, jobs: 2 });
   const dir = join(work, 'from-damaged');
   try {
-    const e = await rejectsWithCode(restore({ ...opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-damaged') }] }), repo: damaged }), 'DATA_INTEGRITY');
+    const e = await rejectsWithCode(
+      restore({ ...opts(dir, { tablespaceMap: [{ from: tsDir, to: join(work, 'ts-damaged') }] }), repo: damaged }),
+      'DATA_INTEGRITY',
+    );
     assert.ok(e.message.includes(victim.path), e.message);
   } finally {
     await damaged.close();
@@ -249,9 +293,30 @@ test('a damaged blob fails with DATA_INTEGRITY naming the file, and the marker s
 
 test('CLI: pgkeep restore --json, then CONFLICT (exit 11) on the same directory', () => {
   const dir = join(work, 'cli');
-  const run = (extra: string[]) => spawnSync(process.execPath, [BIN, '--repo', repoDir, '--cluster', 'main', '--passphrase-file', passFile,
-    '--json', 'restore', coldId, '--to', dir, '--tablespace-map', `${tsDir}=${join(work, 'ts-cli')}`, '--jobs', '2', ...extra],
-  { encoding: 'utf8' });
+  const run = (extra: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        BIN,
+        '--repo',
+        repoDir,
+        '--cluster',
+        'main',
+        '--passphrase-file',
+        passFile,
+        '--json',
+        'restore',
+        coldId,
+        '--to',
+        dir,
+        '--tablespace-map',
+        `${tsDir}=${join(work, 'ts-cli')}`,
+        '--jobs',
+        '2',
+        ...extra,
+      ],
+      { encoding: 'utf8' },
+    );
   const first = run([]);
   assert.equal(first.status, 0, first.stderr + first.stdout);
   const out = JSON.parse(first.stdout);
@@ -269,9 +334,29 @@ test('CLI: pgkeep restore --json, then CONFLICT (exit 11) on the same directory'
 test('CLI: --start leaves the restored server running on the given port and says how to stop it', async () => {
   const dir = join(work, 'cli-start');
   const port = await freePort();
-  const r = spawnSync(process.execPath, [BIN, '--repo', repoDir, '--cluster', 'main', '--passphrase-file', passFile,
-    '--json', 'restore', coldId, '--to', dir, '--tablespace-map', `${tsDir}=${join(work, 'ts-cli-start')}`, '--start', '--port', String(port)],
-  { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      '--repo',
+      repoDir,
+      '--cluster',
+      'main',
+      '--passphrase-file',
+      passFile,
+      '--json',
+      'restore',
+      coldId,
+      '--to',
+      dir,
+      '--tablespace-map',
+      `${tsDir}=${join(work, 'ts-cli-start')}`,
+      '--start',
+      '--port',
+      String(port),
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const out = JSON.parse(r.stdout);
   assert.equal(out.started.port, port);

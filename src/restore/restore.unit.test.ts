@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import type { FileRecord } from '../repo/index.js';
 import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import {
-  parseTablespaceMapFile, parseTablespaceMapping, placeTablespaces, remapTablespaceMapFile, renderTablespaceMapFile,
+  parseTablespaceMapFile,
+  parseTablespaceMapping,
+  placeTablespaces,
+  remapTablespaceMapFile,
+  renderTablespaceMapFile,
 } from './tablespace-map.js';
 import { planRecovery, renderAutoConf, restoreCommand } from './recovery-config.js';
 import { shellQuote } from '../shell-quote.js';
@@ -15,13 +19,33 @@ import { disablePlacementSettings } from './start.js';
 import { OwnerResolver, parseIdFile } from './ownership.js';
 
 const rec = (path: string, type: FileRecord['type'] = 'file', extra: Partial<FileRecord> = {}): FileRecord => ({
-  path, type, mode: type === 'directory' ? 0o700 : 0o600, mtimeMs: 0, size: type === 'file' ? 10 : 0, chunks: [], ...extra,
+  path,
+  type,
+  mode: type === 'directory' ? 0o700 : 0o600,
+  mtimeMs: 0,
+  size: type === 'file' ? 10 : 0,
+  chunks: [],
+  ...extra,
 });
 
 const META: PhysicalBackupMeta = {
-  method: 'local', label: 'x', standalone: false, systemIdentifier: '1', serverVersion: '15.1', serverVersionNum: 150001,
-  timeline: 1, startLsn: '0/2000028', stopLsn: '0/2000100', startTime: '', stopTime: '', walSegmentSize: 16777216,
-  walStart: '000000010000000000000002', walEnd: '000000010000000000000002', tablespaces: [], dataChecksums: true, serverManifest: false,
+  method: 'local',
+  label: 'x',
+  standalone: false,
+  systemIdentifier: '1',
+  serverVersion: '15.1',
+  serverVersionNum: 150001,
+  timeline: 1,
+  startLsn: '0/2000028',
+  stopLsn: '0/2000100',
+  startTime: '',
+  stopTime: '',
+  walSegmentSize: 16777216,
+  walStart: '000000010000000000000002',
+  walEnd: '000000010000000000000002',
+  tablespaces: [],
+  dataChecksums: true,
+  serverManifest: false,
 };
 
 test('--tablespace-map: OLD=NEW parsed, "\\=" escapes, NEW must be absolute', () => {
@@ -33,21 +57,40 @@ test('--tablespace-map: OLD=NEW parsed, "\\=" escapes, NEW must be absolute', ()
 });
 
 test('placeTablespaces maps by location or OID and refuses unknown or colliding targets', () => {
-  const recorded = new Map([['16390', '/srv/ts1'], ['16400', '/srv/ts2']]);
-  assert.deepEqual(placeTablespaces(recorded, [{ from: '/srv/ts1', to: '/r/1' }, { from: '16400', to: '/r/2' }]), [
-    { oid: '16390', from: '/srv/ts1', to: '/r/1' }, { oid: '16400', from: '/srv/ts2', to: '/r/2' },
+  const recorded = new Map([
+    ['16390', '/srv/ts1'],
+    ['16400', '/srv/ts2'],
   ]);
+  assert.deepEqual(
+    placeTablespaces(recorded, [
+      { from: '/srv/ts1', to: '/r/1' },
+      { from: '16400', to: '/r/2' },
+    ]),
+    [
+      { oid: '16390', from: '/srv/ts1', to: '/r/1' },
+      { oid: '16400', from: '/srv/ts2', to: '/r/2' },
+    ],
+  );
   assert.deepEqual(placeTablespaces(recorded, [])[0], { oid: '16390', from: '/srv/ts1', to: '/srv/ts1' });
-  assert.throws(() => placeTablespaces(recorded, [{ from: '/nope', to: '/r' }]), (e: any) => e.code === 'USAGE' && /16390 \/srv\/ts1/.test(e.hint));
+  assert.throws(
+    () => placeTablespaces(recorded, [{ from: '/nope', to: '/r' }]),
+    (e: any) => e.code === 'USAGE' && /16390 \/srv\/ts1/.test(e.hint),
+  );
   assert.throws(() => placeTablespaces(recorded, [{ from: '/srv/ts1', to: '/srv/ts2' }]), { code: 'USAGE' });
 });
 
 test('tablespace_map: escapes read and written like the server, remapped to new locations', () => {
   const text = '16390 /srv/ts1\n16400 /srv/odd\\\\name\\\nx\n';
   const parsed = parseTablespaceMapFile(text);
-  assert.deepEqual(parsed, [{ oid: '16390', path: '/srv/ts1' }, { oid: '16400', path: '/srv/odd\\name\nx' }]);
+  assert.deepEqual(parsed, [
+    { oid: '16390', path: '/srv/ts1' },
+    { oid: '16400', path: '/srv/odd\\name\nx' },
+  ]);
   assert.equal(renderTablespaceMapFile(parsed), text);
-  const placed = [{ oid: '16390', from: '/srv/ts1', to: '/new/ts1' }, { oid: '16400', from: '/srv/odd\\name\nx', to: '/srv/odd\\name\nx' }];
+  const placed = [
+    { oid: '16390', from: '/srv/ts1', to: '/new/ts1' },
+    { oid: '16400', from: '/srv/odd\\name\nx', to: '/srv/odd\\name\nx' },
+  ];
   assert.equal(remapTablespaceMapFile(text, placed), '16390 /new/ts1\n16400 /srv/odd\\\\name\\\nx\n');
   const same = [{ oid: '16390', from: '/srv/ts1', to: '/srv/ts1' }];
   assert.equal(remapTablespaceMapFile(text, same), text);
@@ -58,9 +101,15 @@ test('restore_command: absolute paths, sh quoting, % doubled, passphrase file an
     { repo: '/backups/my repo', cluster: 'main', passphraseFile: '/etc/pgkeep/pass 100%', configFile: '/etc/pgkeep/pgkeep.toml' },
     { nodePath: '/usr/bin/node', pgkeepScript: "/opt/pg'keep/bin/pgkeep.js" },
   );
-  assert.equal(cmd, "/usr/bin/node '/opt/pg'\\''keep/bin/pgkeep.js' --repo '/backups/my repo' --cluster main " +
-    "--config /etc/pgkeep/pgkeep.toml --passphrase-file '/etc/pgkeep/pass 100%%' wal get --prefetch 8 %f %p");
-  assert.match(restoreCommand({ repo: 'rel/repo', cluster: 'c', prefetch: 0 }), new RegExp(`--repo ${process.cwd()}/rel/repo --cluster c wal get %f %p$`));
+  assert.equal(
+    cmd,
+    "/usr/bin/node '/opt/pg'\\''keep/bin/pgkeep.js' --repo '/backups/my repo' --cluster main " +
+      "--config /etc/pgkeep/pgkeep.toml --passphrase-file '/etc/pgkeep/pass 100%%' wal get --prefetch 8 %f %p",
+  );
+  assert.match(
+    restoreCommand({ repo: 'rel/repo', cluster: 'c', prefetch: 0 }),
+    new RegExp(`--repo ${process.cwd()}/rel/repo --cluster c wal get %f %p$`),
+  );
   assert.match(restoreCommand({ repo: 's3://bucket/p', cluster: 'c' }), / --repo s3:\/\/bucket\/p /);
   assert.equal(shellQuote('plain/path-1.x'), 'plain/path-1.x');
   assert.equal(shellQuote('a b'), "'a b'");
@@ -78,10 +127,18 @@ test('planRecovery: cold none, standalone crash recovery, other hot backups arch
   const direct = planRecovery({ meta: META, access: { ...access, prefetch: 0 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' });
   assert.equal(direct.settings.restore_command, '/n /p.js --repo /r --cluster main wal get %f %p');
   assert.equal(direct.settings.recovery_end_command, undefined);
-  assert.equal(planRecovery({ meta: META, access: { ...access, prefetch: 3 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' })
-    .settings.restore_command, '/n /p.js --repo /r --cluster main wal get --prefetch 3 %f %p');
+  assert.equal(
+    planRecovery({ meta: META, access: { ...access, prefetch: 3 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' }).settings
+      .restore_command,
+    '/n /p.js --repo /r --cluster main wal get --prefetch 3 %f %p',
+  );
   assert.match(hot.warnings.join('\n'), /encrypted.*passphrase file/);
-  const pitr = planRecovery({ meta: { ...META, method: 'cold' }, access, encrypted: false, request: { settings: { recovery_target_time: '2026-01-01 00:00:00+00' } } });
+  const pitr = planRecovery({
+    meta: { ...META, method: 'cold' },
+    access,
+    encrypted: false,
+    request: { settings: { recovery_target_time: '2026-01-01 00:00:00+00' } },
+  });
   assert.equal(pitr.mode, 'archive-recovery');
   assert.equal(pitr.settings.recovery_target_time, '2026-01-01 00:00:00+00');
 });
@@ -89,8 +146,11 @@ test('planRecovery: cold none, standalone crash recovery, other hot backups arch
 test('renderAutoConf drops stale recovery settings and appends ours, quoted', () => {
   const current = "# Do not edit\nwork_mem = '8MB'\nrestore_command = 'cp /old/%f %p'\nrecovery_target_time = '2020-01-01'\n";
   const out = renderAutoConf(current, { restore_command: "/n /p.js --repo '/a b' wal get %f %p" }, 'snapshot X');
-  assert.equal(out, "# Do not edit\nwork_mem = '8MB'\n# recovery settings written by pgkeep restore (snapshot X)\n" +
-    "restore_command = '/n /p.js --repo ''/a b'' wal get %f %p'\n");
+  assert.equal(
+    out,
+    "# Do not edit\nwork_mem = '8MB'\n# recovery settings written by pgkeep restore (snapshot X)\n" +
+      "restore_command = '/n /p.js --repo ''/a b'' wal get %f %p'\n",
+  );
   assert.equal(renderAutoConf(out, { restore_command: 'x' }, 'snapshot Y').match(/pgkeep restore/g)?.length, 1);
 });
 
@@ -99,10 +159,19 @@ test('planRestore: paths checked, pg_control last, tablespace files to their loc
     assert.throws(() => checkSnapshotPath(bad), { code: 'DATA_INTEGRITY' }, bad);
   }
   const records = [
-    rec('PG_VERSION', 'file', { uid: 26, gid: 27, owner: 'postgres', group: 'postgres' }), rec('backup_manifest'), rec('base', 'directory'), rec('base/1', 'directory'), rec('base/1/1259', 'file', { size: 100 }),
-    rec('global/pg_control'), rec('pg_tblspc', 'directory'), rec('pg_tblspc/16390', 'symlink', { linkTarget: '/srv/ts1' }),
-    rec('pg_tblspc/16390/PG_15_1', 'directory'), rec('pg_tblspc/16390/PG_15_1/5/16391'),
-    rec('pg_wal', 'symlink', { linkTarget: '/srv/wal' }), rec('postmaster.pid'), rec('orphan/dir/file'),
+    rec('PG_VERSION', 'file', { uid: 26, gid: 27, owner: 'postgres', group: 'postgres' }),
+    rec('backup_manifest'),
+    rec('base', 'directory'),
+    rec('base/1', 'directory'),
+    rec('base/1/1259', 'file', { size: 100 }),
+    rec('global/pg_control'),
+    rec('pg_tblspc', 'directory'),
+    rec('pg_tblspc/16390', 'symlink', { linkTarget: '/srv/ts1' }),
+    rec('pg_tblspc/16390/PG_15_1', 'directory'),
+    rec('pg_tblspc/16390/PG_15_1/5/16391'),
+    rec('pg_wal', 'symlink', { linkTarget: '/srv/wal' }),
+    rec('postmaster.pid'),
+    rec('orphan/dir/file'),
   ];
   const placed = placeTablespaces(recordedTablespaces(records, { tablespaces: [] }), [{ from: '/srv/ts1', to: '/new/ts' }]);
   const plan = planRestore('/data', records, placed);
@@ -111,7 +180,10 @@ test('planRestore: paths checked, pg_control last, tablespace files to their loc
   assert.equal(plan.files[0]!.rel, 'base/1/1259', 'largest first');
   assert.equal(plan.files.find((f) => f.rel.endsWith('16391'))?.local, '/new/ts/PG_15_1/5/16391');
   assert.equal(plan.directories.find((d) => d.rel === 'pg_tblspc/16390/PG_15_1')?.local, '/new/ts/PG_15_1');
-  assert.deepEqual(plan.tablespaces.map((t) => [t.oid, t.link, t.to]), [['16390', '/data/pg_tblspc/16390', '/new/ts']]);
+  assert.deepEqual(
+    plan.tablespaces.map((t) => [t.oid, t.link, t.to]),
+    [['16390', '/data/pg_tblspc/16390', '/new/ts']],
+  );
   assert.equal(plan.directories.find((d) => d.rel === 'pg_wal')?.record.type, 'directory');
   assert.equal(plan.symlinks.length, 0);
   assert.ok(plan.keep.has('orphan') && plan.keep.has('orphan/dir') && plan.keep.has('pg_tblspc/16390'));
@@ -126,8 +198,10 @@ test('planRestore: paths checked, pg_control last, tablespace files to their loc
   assert.equal(plan.directories.filter((d) => d.rel === 'pg_tblspc').length, 1);
 });
 
-test('start: the source\'s port, socket directory and listen addresses in postgresql.auto.conf are disabled', () => {
-  const out = disablePlacementSettings("port = '5432'\nwork_mem = '4MB'\nunix_socket_directories = '/run/x'\nlisten_addresses='*'\nportal = 1\n");
+test("start: the source's port, socket directory and listen addresses in postgresql.auto.conf are disabled", () => {
+  const out = disablePlacementSettings(
+    "port = '5432'\nwork_mem = '4MB'\nunix_socket_directories = '/run/x'\nlisten_addresses='*'\nportal = 1\n",
+  );
   assert.equal(out.split('\n').filter((l) => l.startsWith('# disabled by pgkeep')).length, 3);
   assert.match(out, /^work_mem = '4MB'$/m);
   assert.match(out, /^portal = 1$/m);
@@ -138,7 +212,13 @@ test('owners: by name when this host knows it, else by number; nothing when not 
   try {
     writeFileSync(join(dir, 'passwd'), 'root:x:0:0::/root:/bin/sh\npostgres:x:105:110::/var/lib/postgresql:/bin/sh\n');
     writeFileSync(join(dir, 'group'), 'root:x:0:\npostgres:x:110:\n');
-    assert.deepEqual([...parseIdFile('a:x:1:2\nbad\nb:x:3:4\n')], [['a', 1], ['b', 3]]);
+    assert.deepEqual(
+      [...parseIdFile('a:x:1:2\nbad\nb:x:3:4\n')],
+      [
+        ['a', 1],
+        ['b', 3],
+      ],
+    );
     const o = new OwnerResolver(true, { passwd: join(dir, 'passwd'), group: join(dir, 'group') });
     assert.deepEqual(o.ownerOf({ uid: 26, gid: 26, owner: 'postgres', group: 'postgres' }), { uid: 105, gid: 110 });
     assert.deepEqual(o.ownerOf({ uid: 26, gid: 27, owner: 'nobody-here', group: 'none' }), { uid: 26, gid: 27 });

@@ -22,9 +22,11 @@ export async function serverBinariesFor(major: number, pgBin: string | undefined
       if (searched) return searched;
     }
     throw new PgkeepError(e.code, `${purpose} needs the PostgreSQL ${major} server (the backup's major version): ${e.message}`, {
-      hint: `install it (Debian/Ubuntu: apt-get install postgresql-${major}, from apt.postgresql.org when the distribution lacks it) ` +
+      hint:
+        `install it (Debian/Ubuntu: apt-get install postgresql-${major}, from apt.postgresql.org when the distribution lacks it) ` +
         `or point pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) at the directory holding its initdb, pg_ctl and postgres`,
-      details: { ...e.details, major }, cause: e,
+      details: { ...e.details, major },
+      cause: e,
     });
   }
 }

@@ -41,10 +41,19 @@ export async function restoredLayout(dataDir: string, root = DEBIAN_CONFIG_ROOT)
 }
 
 /** startCommand with this host's pg_ctl for the major version (pg_bin's first; bare "pg_ctl" when none is installed). */
-export async function restoredStartCommand(dataDir: string, layout: RestoredLayout, major: number, owner?: string, pgBin?: string): Promise<string> {
+export async function restoredStartCommand(
+  dataDir: string,
+  layout: RestoredLayout,
+  major: number,
+  owner?: string,
+  pgBin?: string,
+): Promise<string> {
   const pgCtl = await findPgBinDir({ major, pgBin })
     .catch(() => findPgBinDir({ major }))
-    .then((b) => pgToolPath(b.binDir, 'pg_ctl'), () => 'pg_ctl');
+    .then(
+      (b) => pgToolPath(b.binDir, 'pg_ctl'),
+      () => 'pg_ctl',
+    );
   const root = process.getuid?.() === 0;
   return startCommand({ dataDir, layout, pgCtl, ...(root ? { runAs: owner ?? serverOsUser()?.name ?? 'postgres' } : {}) });
 }
@@ -52,7 +61,9 @@ export async function restoredStartCommand(dataDir: string, layout: RestoredLayo
 /** After the restore: a data directory without postgresql.conf cannot be started by pg_ctl; say what to do. */
 export function missingConfigWarning(dataDir: string, layout: RestoredLayout, configKnown: boolean): string[] {
   if (layout.kind === 'debian' || configKnown) return [];
-  return [`${dataDir} has no postgresql.conf: the backup's configuration lived outside the data directory and is not in this backup ` +
-    '(taken by an older pgkeep, without the right to read it, or cold outside postgresql-common\'s layout); pg_ctl cannot start it until you put postgresql.conf, ' +
-    'pg_hba.conf and pg_ident.conf there (restore --start works without them, with pgkeep\'s own minimal settings)'];
+  return [
+    `${dataDir} has no postgresql.conf: the backup's configuration lived outside the data directory and is not in this backup ` +
+      "(taken by an older pgkeep, without the right to read it, or cold outside postgresql-common's layout); pg_ctl cannot start it until you put postgresql.conf, " +
+      "pg_hba.conf and pg_ident.conf there (restore --start works without them, with pgkeep's own minimal settings)",
+  ];
 }

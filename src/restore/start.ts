@@ -21,11 +21,17 @@ const PLACEMENT = /^\s*(port|unix_socket_directories|listen_addresses)\s*(=|\s)/
 
 /** postgresql.auto.conf text with the source's placement settings commented out. Pure. */
 export function disablePlacementSettings(text: string): string {
-  return text.split('\n').map((l) => (PLACEMENT.test(l) ? `# disabled by pgkeep restore --start: ${l}` : l)).join('\n');
+  return text
+    .split('\n')
+    .map((l) => (PLACEMENT.test(l) ? `# disabled by pgkeep restore --start: ${l}` : l))
+    .join('\n');
 }
 
 /** `listen`: TCP addresses (default "": none, the private unix socket only; see pg/restored-hba.ts). */
-export async function startRestored(dataDir: string, opts: { port?: number; wait?: boolean; listen?: string; pgBin?: string } = {}): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
+export async function startRestored(
+  dataDir: string,
+  opts: { port?: number; wait?: boolean; listen?: string; pgBin?: string } = {},
+): Promise<{ cluster: LocalCluster; info: StartedInfo }> {
   const auto = join(dataDir, 'postgresql.auto.conf');
   if (existsSync(auto)) {
     const text = await readFile(auto, 'utf8');

@@ -54,7 +54,10 @@ export function placeTablespaces(recorded: Map<string, string>, mappings: Tables
   const targets = new Map<string, string>();
   for (const t of out) {
     const other = targets.get(t.to);
-    if (other) throw new PgkeepError('USAGE', `tablespaces ${other} and ${t.oid} would both be restored to ${t.to}`, { hint: 'give each a location of its own with --tablespace-map' });
+    if (other)
+      throw new PgkeepError('USAGE', `tablespaces ${other} and ${t.oid} would both be restored to ${t.to}`, {
+        hint: 'give each a location of its own with --tablespace-map',
+      });
     targets.set(t.to, t.oid);
   }
   return out;

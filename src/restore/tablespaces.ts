@@ -35,7 +35,12 @@ export async function createTablespaces(plan: RestorePlan, owners: OwnerResolver
  * Write tablespace_map with the restored locations (when one moved); writes it from the meta
  * when the snapshot lacks the file but the backup recorded one.
  */
-export async function rewriteTablespaceMap(plan: RestorePlan, metaText: string | undefined, owners: OwnerResolver, rootRecord?: FileRecord): Promise<boolean> {
+export async function rewriteTablespaceMap(
+  plan: RestorePlan,
+  metaText: string | undefined,
+  owners: OwnerResolver,
+  rootRecord?: FileRecord,
+): Promise<boolean> {
   const path = join(plan.dataDir, TABLESPACE_MAP);
   const stored = plan.files.find((f) => f.rel === TABLESPACE_MAP);
   const current = stored ? await readFile(path, 'utf8') : metaText;

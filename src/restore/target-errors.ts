@@ -9,17 +9,33 @@ import { diskFullError } from '../errors.js';
 import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.js';
 
 /** Run a restore, turning raw file-system errors of the target into CONFLICT with a hint. */
-export async function withTargetErrors(dataDir: string, o: RestoreOptions,
-  run: (o: RestoreOptions) => Promise<RestoreResult>): Promise<RestoreResult> {
+export async function withTargetErrors(
+  dataDir: string,
+  o: RestoreOptions,
+  run: (o: RestoreOptions) => Promise<RestoreResult>,
+): Promise<RestoreResult> {
   let last: RestoreProgress | undefined;
-  const watched: RestoreOptions = { ...o, onProgress: (p) => { last = p; o.onProgress?.(p); } };
+  const watched: RestoreOptions = {
+    ...o,
+    onProgress: (p) => {
+      last = p;
+      o.onProgress?.(p);
+    },
+  };
   try {
     return await run(watched);
   } catch (e) {
     const began = last !== undefined && !['resolve', 'check-target', 'plan'].includes(last.step);
-    throw diskFullError(e, {
-      what: 'restore target', dir: dataDir, needed: last?.bytesTotal || undefined, done: began ? last?.bytesDone : undefined,
-      then: began ? 'the directory is marked incomplete (.pgkeep-restore-in-progress); run the same restore again with --delta to resume' : undefined,
-    }) ?? e;
+    throw (
+      diskFullError(e, {
+        what: 'restore target',
+        dir: dataDir,
+        needed: last?.bytesTotal || undefined,
+        done: began ? last?.bytesDone : undefined,
+        then: began
+          ? 'the directory is marked incomplete (.pgkeep-restore-in-progress); run the same restore again with --delta to resume'
+          : undefined,
+      }) ?? e
+    );
   }
 }

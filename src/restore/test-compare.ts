@@ -28,7 +28,8 @@ export function compareWithRecords(dataDir: string, records: FileRecord[], table
       if (!st.isFile()) diffs.push(`${r.path}: not a file`);
       else if (st.size !== r.size) diffs.push(`${r.path}: size ${st.size}, ${r.size} recorded`);
       else if (r.sha256 && sha256File(local) !== r.sha256) diffs.push(`${r.path}: content differs`);
-      else if ((st.mode & 0o7777) !== r.mode) diffs.push(`${r.path}: mode ${(st.mode & 0o7777).toString(8)}, ${r.mode.toString(8)} recorded`);
+      else if ((st.mode & 0o7777) !== r.mode)
+        diffs.push(`${r.path}: mode ${(st.mode & 0o7777).toString(8)}, ${r.mode.toString(8)} recorded`);
       else if (Math.abs(st.mtimeMs - r.mtimeMs) > 1) diffs.push(`${r.path}: mtime ${st.mtimeMs}, ${r.mtimeMs} recorded`);
     } else if (r.type === 'directory') {
       if (!st.isDirectory()) diffs.push(`${r.path}: not a directory`);

@@ -8,7 +8,9 @@ import type { LocalCluster } from '../pg/local-cluster.js';
  */
 export async function promotedToNewTimeline(c: LocalCluster): Promise<number> {
   for (let i = 0; i < 600; i++) {
-    const [st] = await c.query<{ rec: boolean; tli: number }>('select pg_is_in_recovery() as rec, timeline_id as tli from pg_control_checkpoint()');
+    const [st] = await c.query<{ rec: boolean; tli: number }>(
+      'select pg_is_in_recovery() as rec, timeline_id as tli from pg_control_checkpoint()',
+    );
     if (!st!.rec) {
       assert.ok(st!.tli >= 2, `promoted to a new timeline, not ${st!.tli}`);
       return st!.tli;

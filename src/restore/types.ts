@@ -90,8 +90,17 @@ export interface RestoreOptions {
 }
 
 export type RestoreStep =
-  | 'resolve' | 'check-target' | 'plan' | 'keep-wal' | 'begin' | 'tablespaces' | 'write-files' | 'remove-strays'
-  | 'recovery-config' | 'finish' | 'start';
+  | 'resolve'
+  | 'check-target'
+  | 'plan'
+  | 'keep-wal'
+  | 'begin'
+  | 'tablespaces'
+  | 'write-files'
+  | 'remove-strays'
+  | 'recovery-config'
+  | 'finish'
+  | 'start';
 
 export interface RestoreProgress {
   step: RestoreStep;

@@ -70,7 +70,12 @@ export async function createSymlinks(c: WriteContext): Promise<void> {
 /** Write one planned file (fresh or delta) and give it its attributes. */
 export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: AbortSignal, scratch: Buffer): Promise<FileOutcome> {
   const o = {
-    repo: c.repo, snapshot: c.snapshot, record: f.record, local: f.local, signal, sync: c.sync,
+    repo: c.repo,
+    snapshot: c.snapshot,
+    record: f.record,
+    local: f.local,
+    signal,
+    sync: c.sync,
     onBytes: (n: number) => c.onBytes(n, f.rel),
   };
   const outcome = c.delta ? await writeDelta(o, scratch) : await writeFresh(o);

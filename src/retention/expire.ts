@@ -84,17 +84,27 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
     const pins = new Set([...(await listPins(repo, opts.cluster)).map((p) => p.id), ...pinned]);
     const decisions = applyPolicy(
       physical.map((m) => ({ id: m.id, stopTime: meta(m).stopTime || m.stopTime, pinned: pins.has(m.id) })),
-      opts.policy, opts.now ?? new Date());
+      opts.policy,
+      opts.now ?? new Date(),
+    );
     const expiredIds = new Set(decisions.filter((d) => !d.keep).map((d) => d.id));
     const kept = physical.filter((m) => !expiredIds.has(m.id));
 
     step('listing the WAL archive');
     const walPlan = damaged.length ? [] : await planWal(repo, opts.cluster, kept, physical);
     report = {
-      cluster: opts.cluster, dryRun: Boolean(opts.dryRun), policy: opts.policy, policyConfigured: hasPolicy(opts.policy),
-      backups: decisions, expired: [...expiredIds], pinned, wal: walPlan.map((p) => p.summary),
-      walFiles: walPlan.reduce((n, p) => n + p.summary.files, 0), walBytes: walPlan.reduce((n, p) => n + p.summary.storedBytes, 0),
-      logicalDumps: manifests.length - physical.length, gc: { bytes: 0, exact: false, note: '' },
+      cluster: opts.cluster,
+      dryRun: Boolean(opts.dryRun),
+      policy: opts.policy,
+      policyConfigured: hasPolicy(opts.policy),
+      backups: decisions,
+      expired: [...expiredIds],
+      pinned,
+      wal: walPlan.map((p) => p.summary),
+      walFiles: walPlan.reduce((n, p) => n + p.summary.files, 0),
+      walBytes: walPlan.reduce((n, p) => n + p.summary.storedBytes, 0),
+      logicalDumps: manifests.length - physical.length,
+      gc: { bytes: 0, exact: false, note: '' },
       warnings: [],
       damagedManifests: damaged.map((d) => ({ id: d.id, message: d.error.message })),
     };
@@ -122,14 +132,23 @@ export async function expire(repo: Repository, opts: ExpireOptions): Promise<Exp
     throw e;
   }
   // The backups and WAL are gone: a lock left behind is a warning, not a failed expire.
-  if (lock) await releaseAfterSuccess(`releasing the repository lock ${lock.id}`, () => lock.release(), (m) => report.warnings.push(m));
+  if (lock)
+    await releaseAfterSuccess(
+      `releasing the repository lock ${lock.id}`,
+      () => lock.release(),
+      (m) => report.warnings.push(m),
+    );
   // After releasing our shared lock: gc never touches packs newer than a held shared lock.
   if (report.damagedManifests.length) {
     report.gc = { bytes: 0, exact: false, note: 'not estimated: gc refuses to run while a snapshot manifest is damaged' };
   } else if (report.expired.length) {
     step('estimating what gc will free');
     const gc = await garbageCollect(repo, { dryRun: true, signal: opts.signal });
-    report.gc = { bytes: gc.bytesFreed, exact: true, note: `"pgkeep repo gc" will free about this much (${gc.deleted.length} pack(s) to delete, ${gc.repacked.length} to repack)` };
+    report.gc = {
+      bytes: gc.bytesFreed,
+      exact: true,
+      note: `"pgkeep repo gc" will free about this much (${gc.deleted.length} pack(s) to delete, ${gc.repacked.length} to repack)`,
+    };
   } else report.gc = { bytes: 0, exact: true, note: 'no backup was expired, so gc has nothing new to free' };
   return report;
 }
@@ -175,8 +194,12 @@ async function planWal(repo: Repository, cluster: string, kept: SnapshotManifest
     if (!files.length) continue;
     plans.push({
       summary: {
-        systemIdentifier: sysId, keepFrom, files: files.length, storedBytes: files.reduce((n, f) => n + f.size, 0),
-        first: files[0]!.file.name, last: files[files.length - 1]!.file.name,
+        systemIdentifier: sysId,
+        keepFrom,
+        files: files.length,
+        storedBytes: files.reduce((n, f) => n + f.size, 0),
+        first: files[0]!.file.name,
+        last: files[files.length - 1]!.file.name,
       },
       files,
     });
@@ -185,8 +208,7 @@ async function planWal(repo: Repository, cluster: string, kept: SnapshotManifest
 }
 
 /** Dry run: bytes of blobs that only the expired backups use (what gc frees once it has repacked). */
-async function exclusiveBytes(repo: Repository, cluster: string, expired: Set<string>, signal?: AbortSignal):
-  Promise<ExpireReport['gc']> {
+async function exclusiveBytes(repo: Repository, cluster: string, expired: Set<string>, signal?: AbortSignal): Promise<ExpireReport['gc']> {
   if (!expired.size) return { bytes: 0, exact: true, note: 'no backup would be expired' };
   const refs = await collectRefs(repo, false, signal);
   const users = new Set(refs.snapshots.flatMap((s, i) => (s.cluster === cluster && expired.has(s.id) ? [i] : [])));
@@ -195,7 +217,8 @@ async function exclusiveBytes(repo: Repository, cluster: string, expired: Set<st
     for (const b of blobs.values()) if ([...b.users].every((u) => users.has(u))) bytes += b.length;
   }
   return {
-    bytes, exact: false,
+    bytes,
+    exact: false,
     note: 'data only these backups use; "pgkeep repo gc" frees it as whole packs are deleted or repacked (repo gc --dry-run after expire gives the exact figure)',
   };
 }

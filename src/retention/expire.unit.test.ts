@@ -28,9 +28,23 @@ function lsn(seg: number, off: number): string {
 async function backup(seg: number, daysAgo: number): Promise<string> {
   const t = new Date(now.getTime() - daysAgo * 86_400_000).toISOString();
   const meta: PhysicalBackupMeta = {
-    method: 'stream', label: `b${seg}`, standalone: false, systemIdentifier: SYS, serverVersion: '15.0', serverVersionNum: 150000,
-    timeline: 1, startLsn: lsn(seg, 40), stopLsn: lsn(seg, 9000), startTime: t, stopTime: t, walSegmentSize: SEG,
-    walStart: walFileName(1, BigInt(seg)), walEnd: walFileName(1, BigInt(seg)), tablespaces: [], dataChecksums: true, serverManifest: false,
+    method: 'stream',
+    label: `b${seg}`,
+    standalone: false,
+    systemIdentifier: SYS,
+    serverVersion: '15.0',
+    serverVersionNum: 150000,
+    timeline: 1,
+    startLsn: lsn(seg, 40),
+    stopLsn: lsn(seg, 9000),
+    startTime: t,
+    stopTime: t,
+    walSegmentSize: SEG,
+    walStart: walFileName(1, BigInt(seg)),
+    walEnd: walFileName(1, BigInt(seg)),
+    tablespaces: [],
+    dataChecksums: true,
+    serverManifest: false,
   };
   const w = await repo.startSnapshot({ cluster: 'c', kind: 'physical' });
   await w.addFile({ path: 'base/1/1', type: 'file', mode: 0o600, mtimeMs: Date.now() }, randomBytes(300_000));
@@ -79,7 +93,10 @@ test('a dry run says what would go and changes nothing', async () => {
 test('a pinned backup (--keep) survives and keeps its WAL; the rest of the policy applies', async () => {
   const r = await expire(repo, { cluster: 'c', policy: { keepLast: 2 }, keep: [ids.get(5)!], now });
   assert.deepEqual(r.expired, [ids.get(2)]);
-  assert.deepEqual((await listPins(repo, 'c')).map((p) => p.id), [ids.get(5)]);
+  assert.deepEqual(
+    (await listPins(repo, 'c')).map((p) => p.id),
+    [ids.get(5)],
+  );
   const names = await walNames();
   assert.equal(names[0], walFileName(1, 5n), 'WAL from the pinned backup on is kept');
   assert.ok(!names.some((n) => n.endsWith('.backup')));
@@ -94,10 +111,16 @@ test('never removes the newest backup or what a kept backup needs; logical dumps
   // Window of 1 day: nothing inside; the newest (11) is kept, and as the newest before the window too.
   assert.deepEqual(r.expired.sort(), [ids.get(5), ids.get(8)].sort());
   const left = await repo.listSnapshots('c');
-  assert.deepEqual(left.filter((m) => m.kind === 'physical').map((m) => m.id), [ids.get(11)]);
+  assert.deepEqual(
+    left.filter((m) => m.kind === 'physical').map((m) => m.id),
+    [ids.get(11)],
+  );
   assert.equal(left.filter((m) => m.kind === 'logical').length, 1);
   const names = await walNames();
-  assert.deepEqual(names, [11, 12, 13].map((s) => walFileName(1, BigInt(s))));
+  assert.deepEqual(
+    names,
+    [11, 12, 13].map((s) => walFileName(1, BigInt(s))),
+  );
   // Again: nothing more to do.
   const again = await expire(repo, { cluster: 'c', policy: { keepLast: 1 }, now });
   assert.deepEqual(again.expired, []);
@@ -113,7 +136,11 @@ test('pin, unpin and expire --keep take the start of an id, as every command doe
   const id = ids.get(11)!;
   const start = id.slice(0, -1);
   assert.equal((await pinSnapshot(repo, 'c', start, 'by its start')).id, id);
-  assert.deepEqual((await listPins(repo, 'c')).map((p) => p.id), [id], 'the pin names the whole id');
+  assert.deepEqual(
+    (await listPins(repo, 'c')).map((p) => p.id),
+    [id],
+    'the pin names the whole id',
+  );
   assert.equal(await unpinSnapshot(repo, 'c', start), id);
   assert.deepEqual(await listPins(repo, 'c'), []);
   const all = await repo.listSnapshotIds('c');
@@ -129,7 +156,11 @@ test('pin, unpin and expire --keep take the start of an id, as every command doe
   await expire(repo, { cluster: 'c', policy: { keepLast: 1 }, keep: [start], dryRun: true, now });
   const r = await expire(repo, { cluster: 'c', policy: { keepLast: 1 }, keep: [start], now });
   assert.deepEqual(r.expired, []);
-  assert.deepEqual((await listPins(repo, 'c')).map((p) => p.id), [id], '--keep pins the whole id');
+  assert.deepEqual(
+    (await listPins(repo, 'c')).map((p) => p.id),
+    [id],
+    '--keep pins the whole id',
+  );
   await pinSnapshot(repo, 'c', all.find((x) => x !== id)!);
   await assert.rejects(unpinSnapshot(repo, 'c', id.slice(0, 4)), ambiguous, 'unpin among two pins');
   assert.equal(await unpinSnapshot(repo, 'c', 'latest'), all[all.length - 1]);

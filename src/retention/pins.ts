@@ -61,7 +61,11 @@ export async function pinSnapshot(repo: PinRepo, cluster: string, ref: string, n
 export async function unpinSnapshot(repo: PinRepo, cluster: string, ref: string): Promise<string> {
   const id = isLatestRef(ref)
     ? await resolveSnapshotRef(repo, cluster, ref, 'any')
-    : idAmong((await listPins(repo, cluster)).map((p) => p.id), cluster, ref);
+    : idAmong(
+        (await listPins(repo, cluster)).map((p) => p.id),
+        cluster,
+        ref,
+      );
   if (!(await repo.deleteObject(pinObjectName(cluster, id)))) {
     throw new PgkeepError('NOT_FOUND', `snapshot ${id} of cluster "${cluster}" is not pinned`, { hint: 'list pins with "pgkeep pin"' });
   }

@@ -34,7 +34,10 @@ export interface PolicyDecision {
 }
 
 export function checkPolicy(p: RetentionPolicy): void {
-  for (const [key, v] of [['keep_last', p.keepLast], ['keep_days', p.keepDays]] as const) {
+  for (const [key, v] of [
+    ['keep_last', p.keepLast],
+    ['keep_days', p.keepDays],
+  ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
       throw new PgkeepError('CONFIG', `[retention] ${key} must be a whole number of at least 1, not ${v}`, {
         hint: 'set a positive number, or 0 (or no setting) to turn the rule off',

@@ -36,15 +36,16 @@ test('a policy value below 1 is a configuration error', () => {
   assert.throws(() => applyPolicy(backups, { keepLast: 0 }, now), /keep_last must be a whole number/);
 });
 
-test('expire\'s policy: a flag replaces the configured rule, 0 turns a rule off (flag, env or file), either rule keeps', () => {
+test("expire's policy: a flag replaces the configured rule, 0 turns a rule off (flag, env or file), either rule keeps", () => {
   const file = { keepLast: 2, keepDays: 5 };
   assert.deepEqual(resolvePolicy({}, file), file);
-  assert.deepEqual(resolvePolicy({ keepDays: '0' }, file), { keepLast: 2 }, '--keep-days 0 turns the file\'s keep_days off');
+  assert.deepEqual(resolvePolicy({ keepDays: '0' }, file), { keepLast: 2 }, "--keep-days 0 turns the file's keep_days off");
   assert.deepEqual(resolvePolicy({ keepLast: '0' }, file), { keepDays: 5 });
   assert.deepEqual(resolvePolicy({ keepLast: '0', keepDays: '0' }, file), {}, 'no rule left: nothing is expired');
   assert.deepEqual(resolvePolicy({ keepLast: '3' }, file), { keepLast: 3, keepDays: 5 });
   assert.deepEqual(resolvePolicy({}, { keepLast: 0, keepDays: 7 }), { keepDays: 7 }, 'PGKEEP_KEEP_LAST=0 or keep_last = 0: off');
-  for (const bad of ['-1', '1.5', 'seven', '']) assert.throws(() => resolvePolicy({ keepDays: bad }, file), /--keep-days must be a whole number \(0 turns the rule off\)/);
+  for (const bad of ['-1', '1.5', 'seven', ''])
+    assert.throws(() => resolvePolicy({ keepDays: bad }, file), /--keep-days must be a whole number \(0 turns the rule off\)/);
   // Either rule keeps: keep_last 2 keeps b4, b5; keep_days 5 keeps b4, b5 and b3 (the newest before the window).
   assert.deepEqual(kept(applyPolicy(backups, resolvePolicy({}, file), now)), ['b3', 'b4', 'b5']);
   assert.deepEqual(kept(applyPolicy(backups, resolvePolicy({ keepDays: '0' }, file), now)), ['b4', 'b5']);

@@ -36,7 +36,11 @@ export async function archiveCurrentSegment(c: LocalCluster, signal?: AbortSigna
   const { f } = await one<{ f: string }>(c, 'SELECT pg_walfile_name(pg_switch_wal()) AS f', 'postgres');
   for (let i = 0; i < 600; i++) {
     signal?.throwIfAborted();
-    const a = await one<{ w: string | null; failed: string | null }>(c, 'SELECT last_archived_wal AS w, last_failed_wal AS failed FROM pg_stat_archiver', 'postgres');
+    const a = await one<{ w: string | null; failed: string | null }>(
+      c,
+      'SELECT last_archived_wal AS w, last_failed_wal AS failed FROM pg_stat_archiver',
+      'postgres',
+    );
     // Compare log and segment numbers (the timeline prefix may differ after a promotion).
     if (a.w !== null && a.w.slice(8) >= f.slice(8)) return f;
     await new Promise((r) => setTimeout(r, 100));
@@ -56,7 +60,8 @@ export async function setUpArchiving(s: DemoState): Promise<unknown> {
   // As root, the server (and so archive_command) runs as the postgres OS user: the repository is theirs.
   chownTreeToServerUser(s.workDir);
   const pgkeep = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
-  const command = [process.execPath, pgkeep, '--repo', s.repoDir, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
+  const command =
+    [process.execPath, pgkeep, '--repo', s.repoDir, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
   await c.query('ALTER SYSTEM SET archive_mode = on');
   await c.query(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
   await c.restart();
@@ -67,15 +72,29 @@ export async function setUpArchiving(s: DemoState): Promise<unknown> {
 export async function takeBackup(s: DemoState): Promise<unknown> {
   const c = need(s.cluster, 'cluster');
   const b = await backup({
-    repo: need(s.repo, 'repository'), clusterName: DEMO_REPO_CLUSTER, cluster: c.connectionSettings(), method: 'stream', jobs: 2,
-    label: 'pgkeep demo', signal: s.opts.signal,
+    repo: need(s.repo, 'repository'),
+    clusterName: DEMO_REPO_CLUSTER,
+    cluster: c.connectionSettings(),
+    method: 'stream',
+    jobs: 2,
+    label: 'pgkeep demo',
+    signal: s.opts.signal,
   });
   chownTreeToServerUser(need(s.repoDir, 'repository'));
   s.backupId = b.snapshotId;
   const { n } = await one<{ n: number }>(c, 'SELECT count(*)::int AS n FROM orders');
   return {
-    id: b.snapshotId, files: b.files, bytes: b.logicalBytes, storedBytes: b.storedBytes, seconds: b.seconds,
-    startLsn: b.startLsn, stopLsn: b.stopLsn, walStart: b.walStart, walEnd: b.walEnd, stopTime: b.stopTime, orders: n,
+    id: b.snapshotId,
+    files: b.files,
+    bytes: b.logicalBytes,
+    storedBytes: b.storedBytes,
+    seconds: b.seconds,
+    startLsn: b.startLsn,
+    stopLsn: b.stopLsn,
+    walStart: b.walStart,
+    walEnd: b.walEnd,
+    stopTime: b.stopTime,
+    orders: n,
   };
 }
 
@@ -83,8 +102,12 @@ export async function moreOrders(s: DemoState): Promise<unknown> {
   const c = need(s.cluster, 'cluster');
   // Five transactions of ten orders each, as a shop would take them.
   for (let i = 0; i < NEW_ORDERS / 10; i++) {
-    await c.query(`INSERT INTO orders (customer_id, product_id, quantity)
-      SELECT 1 + (g * 31) % 300, 1 + (g * 17) % 40, 1 + g % 3 FROM generate_series(1, 10) AS g`, [], SHOP_DATABASE);
+    await c.query(
+      `INSERT INTO orders (customer_id, product_id, quantity)
+      SELECT 1 + (g * 31) % 300, 1 + (g * 17) % 40, 1 + g % 3 FROM generate_series(1, 10) AS g`,
+      [],
+      SHOP_DATABASE,
+    );
   }
   const r = await one<{ n: number; last: string }>(c, 'SELECT count(*)::int AS n, max(ordered_at)::text AS last FROM orders');
   s.ordersBeforeDrop = r.n;
@@ -107,23 +130,35 @@ export async function accident(s: DemoState): Promise<unknown> {
 
 export async function laterWrites(s: DemoState): Promise<unknown> {
   const c = need(s.cluster, 'cluster');
-  await c.query(`INSERT INTO customers (name, email, city)
-    SELECT 'Late customer ' || g, 'late' || g || '@example.com', 'Oslo' FROM generate_series(1, ${LATER_CUSTOMERS}) AS g`, [], SHOP_DATABASE);
+  await c.query(
+    `INSERT INTO customers (name, email, city)
+    SELECT 'Late customer ' || g, 'late' || g || '@example.com', 'Oslo' FROM generate_series(1, ${LATER_CUSTOMERS}) AS g`,
+    [],
+    SHOP_DATABASE,
+  );
   await c.query('UPDATE products SET price = price + 1 WHERE id = 1', [], SHOP_DATABASE);
   const archived = await archiveCurrentSegment(c, s.opts.signal);
-  const r = await one<{ customers: number; price: string }>(c, 'SELECT (SELECT count(*)::int FROM customers) AS customers, (SELECT price::text FROM products WHERE id = 1) AS price');
+  const r = await one<{ customers: number; price: string }>(
+    c,
+    'SELECT (SELECT count(*)::int FROM customers) AS customers, (SELECT price::text FROM products WHERE id = 1) AS price',
+  );
   return { customers: r.customers, product1Price: r.price, archivedThrough: archived };
 }
 
 export async function recover(s: DemoState): Promise<unknown> {
   const dir = join(need(s.workDir, 'work directory'), 'recovered');
   const r = await restore({
-    repo: need(s.repo, 'repository'), cluster: DEMO_REPO_CLUSTER, to: dir, jobs: 2,
+    repo: need(s.repo, 'repository'),
+    cluster: DEMO_REPO_CLUSTER,
+    to: dir,
+    jobs: 2,
     access: { repo: need(s.repoDir, 'repository'), cluster: DEMO_REPO_CLUSTER },
     pitr: { target: { kind: 'time', time: parseTargetTime(need(s.targetTime, 'target')) }, action: 'promote', timeline: 'latest' },
     // The copy must not archive into the original's archive: its WAL would start a second history there.
     archiveMode: 'off',
-    start: true, sync: false, signal: s.opts.signal,
+    start: true,
+    sync: false,
+    signal: s.opts.signal,
     onStarted: (c) => {
       s.recovered = c;
     },
@@ -132,10 +167,18 @@ export async function recover(s: DemoState): Promise<unknown> {
   const log = readFileSync(need(s.recovered, 'recovered cluster').logFile, 'utf8');
   const replayed = [...log.matchAll(/restored log file "([0-9A-F]{24})" from archive/g)].map((m) => m[1]!);
   return {
-    dataDir: r.dataDir, backup: r.snapshotId, reason: r.pitr?.reason, target: r.pitr?.target?.value,
-    files: r.stats.files, bytes: r.stats.bytes, restoreSeconds: r.seconds,
-    walSegments: [...new Set(replayed)], recoverySeconds: r.recoveryEnd?.seconds, stoppedAt: r.recoveryEnd?.stoppedAt,
-    timeline: r.recoveryEnd?.timeline, port: r.started?.port,
+    dataDir: r.dataDir,
+    backup: r.snapshotId,
+    reason: r.pitr?.reason,
+    target: r.pitr?.target?.value,
+    files: r.stats.files,
+    bytes: r.stats.bytes,
+    restoreSeconds: r.seconds,
+    walSegments: [...new Set(replayed)],
+    recoverySeconds: r.recoveryEnd?.seconds,
+    stoppedAt: r.recoveryEnd?.stoppedAt,
+    timeline: r.recoveryEnd?.timeline,
+    port: r.started?.port,
   };
 }
 
@@ -147,9 +190,11 @@ interface ShopFacts {
 }
 
 async function shopFacts(c: LocalCluster): Promise<ShopFacts> {
-  const r = await one<{ orders: boolean; view: boolean; customers: number; price: string }>(c,
+  const r = await one<{ orders: boolean; view: boolean; customers: number; price: string }>(
+    c,
     "SELECT to_regclass('orders') IS NOT NULL AS orders, to_regclass('order_totals') IS NOT NULL AS view, " +
-    '(SELECT count(*)::int FROM customers) AS customers, (SELECT price::text FROM products WHERE id = 1) AS price');
+      '(SELECT count(*)::int FROM customers) AS customers, (SELECT price::text FROM products WHERE id = 1) AS price',
+  );
   const orders = r.orders ? (await one<{ n: number }>(c, 'SELECT count(*)::int AS n FROM orders')).n : null;
   return { orders, orderTotalsView: r.view, customers: r.customers, product1Price: r.price };
 }

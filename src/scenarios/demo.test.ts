@@ -17,7 +17,10 @@ test('the demo tells its story: shop, inspect, doctor, archiving, backup, DROP T
   try {
     const { stdout } = await execFileP(process.execPath, [BIN, 'demo'], { env: { ...process.env, HOME: home }, cwd: home });
     const titles = [...stdout.matchAll(/^== Step (\d+)\/(\d+): (.*)$/gm)].map((m) => m[3]);
-    assert.deepEqual(titles, DEMO_STEPS.map((s) => s.title));
+    assert.deepEqual(
+      titles,
+      DEMO_STEPS.map((s) => s.title),
+    );
     assert.match(stdout, /loaded 300 customers, 40 products, 600 orders/);
     // inspect: the shop tables with their estimated rows, the view and the function
     assert.match(stdout, /public\.orders\s+600\s/);
@@ -45,7 +48,11 @@ test('the demo tells its story: shop, inspect, doctor, archiving, backup, DROP T
     assert.equal(Number(orders[2]), 600 + NEW_ORDERS, 'every order is back');
     assert.equal(Number(orders[3]), 600 + NEW_ORDERS);
     assert.match(stdout, /^\s*order_totals view\s+gone\s+back$/m);
-    assert.match(stdout, new RegExp(`^\\s*customers\\s+${300 + LATER_CUSTOMERS}\\s+300$`, 'm'), 'the later customers are not in the recovered copy');
+    assert.match(
+      stdout,
+      new RegExp(`^\\s*customers\\s+${300 + LATER_CUSTOMERS}\\s+300$`, 'm'),
+      'the later customers are not in the recovered copy',
+    );
     const prices = /^\s*product 1 price\s+(\S+)\s+(\S+)$/m.exec(stdout)!;
     assert.equal(prices[1], laterPrice);
     assert.equal(Number(prices[2]), Number(laterPrice) - 1, 'the later price change is not in the recovered copy');

@@ -16,7 +16,15 @@ import { LocalCluster } from '../pg/local-cluster.js';
 import { SHOP_COUNTS, SHOP_DATABASE, SHOP_DATA_SQL, SHOP_SCHEMA_SQL } from './shop.js';
 import type { DemoOptions, DemoState } from './demo-state.js';
 import {
-  accident, compare, LATER_CUSTOMERS, laterWrites, moreOrders, NEW_ORDERS, recover, setUpArchiving, takeBackup,
+  accident,
+  compare,
+  LATER_CUSTOMERS,
+  laterWrites,
+  moreOrders,
+  NEW_ORDERS,
+  recover,
+  setUpArchiving,
+  takeBackup,
 } from './demo-recovery.js';
 
 export type { DemoOptions, DemoStepEvent } from './demo-state.js';
@@ -60,28 +68,32 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'create-cluster',
     title: 'Create a throwaway PostgreSQL cluster',
-    narration: () => 'initdb creates a new cluster (one data directory, one server, many databases) with data ' +
+    narration: () =>
+      'initdb creates a new cluster (one data directory, one server, many databases) with data ' +
       'checksums on; it runs on a free port with its socket in a temporary directory, so nothing else is touched.',
     run: createCluster,
   },
   {
     name: 'load-shop',
     title: 'Load a small "shop" database',
-    narration: () => `customers (${SHOP_COUNTS.customers}), products (${SHOP_COUNTS.products}) and orders ` +
+    narration: () =>
+      `customers (${SHOP_COUNTS.customers}), products (${SHOP_COUNTS.products}) and orders ` +
       `(${SHOP_COUNTS.orders}) with a view, an index and a function: the data the rest of the story protects.`,
     run: loadShop,
   },
   {
     name: 'inspect',
     title: 'Look inside: pgkeep inspect',
-    narration: () => 'Everything PostgreSQL knows about its objects lives in system catalogs (pg_database, pg_class, ' +
+    narration: () =>
+      'Everything PostgreSQL knows about its objects lives in system catalogs (pg_database, pg_class, ' +
       'pg_attribute, pg_roles...). inspect reads them: what a backup will have to carry.',
     run: inspectStep,
   },
   {
     name: 'doctor',
     title: 'Is it ready to be backed up? pgkeep doctor',
-    narration: () => 'doctor checks each backup method against the server\'s settings, pg_hba.conf and privileges, ' +
+    narration: () =>
+      "doctor checks each backup method against the server's settings, pg_hba.conf and privileges, " +
       'and prints the exact change for anything missing. This fresh cluster has no WAL archiving yet, so the ' +
       'archive checks fail: that is the first thing a DBA would set up for point-in-time recovery.',
     run: doctorStep,
@@ -89,7 +101,8 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'archive',
     title: 'Turn on WAL archiving into a pgkeep repository',
-    narration: () => 'Every change is first written to the WAL, in 16 MB segments. With archive_mode = on, the server ' +
+    narration: () =>
+      'Every change is first written to the WAL, in 16 MB segments. With archive_mode = on, the server ' +
       'hands each finished segment to archive_command, here "pgkeep wal push %p", which compresses it into a repository ' +
       'in a temporary directory. archive_mode needs a restart; pg_switch_wal() then closes the current segment so we ' +
       'can watch the first one arrive.',
@@ -98,7 +111,8 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'backup',
     title: 'Take a base backup: pgkeep backup',
-    narration: () => 'A hot physical backup over the replication protocol (BASE_BACKUP): a copy of every file of the ' +
+    narration: () =>
+      'A hot physical backup over the replication protocol (BASE_BACKUP): a copy of every file of the ' +
       'cluster while it keeps running, plus the start and end positions in the WAL. The backup alone restores to its ' +
       'own end; with the archived WAL after it, to any later moment.',
     run: takeBackup,
@@ -106,14 +120,16 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'more-orders',
     title: `Business goes on: ${NEW_ORDERS} more orders`,
-    narration: () => `${NEW_ORDERS} orders in five transactions. They are not in the base backup: they exist only in ` +
+    narration: () =>
+      `${NEW_ORDERS} orders in five transactions. They are not in the base backup: they exist only in ` +
       'the data files of the running server and in its WAL, which the archiver ships to the repository.',
     run: moreOrders,
   },
   {
     name: 'accident',
     title: 'The accident: DROP TABLE orders CASCADE',
-    narration: (s) => `A quiet second later, someone runs DROP TABLE orders CASCADE in the wrong terminal (CASCADE also ` +
+    narration: (s) =>
+      `A quiet second later, someone runs DROP TABLE orders CASCADE in the wrong terminal (CASCADE also ` +
       `drops the order_totals view). All ${s.ordersBeforeDrop ?? 'the'} orders are gone from the live server. We note the ` +
       "server's clock just before the drop.",
     run: accident,
@@ -121,7 +137,8 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'later-writes',
     title: 'Life goes on after the accident',
-    narration: () => `Before anyone notices, ${LATER_CUSTOMERS} customers sign up and a price changes. Then ` +
+    narration: () =>
+      `Before anyone notices, ${LATER_CUSTOMERS} customers sign up and a price changes. Then ` +
       'pg_switch_wal() and a wait until pg_stat_archiver shows the segment holding the drop in the archive ' +
       '(on a busy server this happens on its own; archive_timeout bounds the wait on a quiet one).',
     run: laterWrites,
@@ -129,7 +146,8 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'recover',
     title: 'Point-in-time recovery: pgkeep restore --target-time (one second before the drop)',
-    narration: (s) => `pgkeep restore --target-time '${s.targetTime}' --to DIR --archive-mode off --start: pgkeep picks ` +
+    narration: (s) =>
+      `pgkeep restore --target-time '${s.targetTime}' --to DIR --archive-mode off --start: pgkeep picks ` +
       'the newest backup that ended before that moment, checks in the archived WAL that the moment is reachable, writes ' +
       "the base backup's files into a new directory, and sets recovery.signal, recovery_target_time and a restore_command " +
       'running "pgkeep wal get" (and, with --archive-mode off, archive_mode = off, so this copy never archives into the ' +
@@ -140,7 +158,8 @@ export const DEMO_STEPS: DemoStep[] = [
   {
     name: 'compare',
     title: 'Compare: what came back, and what did not',
-    narration: () => 'The recovered cluster next to the original: the orders table (every order from the backup and ' +
+    narration: () =>
+      'The recovered cluster next to the original: the orders table (every order from the backup and ' +
       'from the WAL after it) and its view are back; the writes made after the target are not.',
     run: compare,
   },
@@ -160,7 +179,10 @@ async function loadShop(s: DemoState): Promise<unknown> {
   await c.exec(SHOP_DATA_SQL, SHOP_DATABASE);
   const rows = await c.query<{ customers: string; products: string; orders: string }>(
     'SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM products) AS products, ' +
-    '(SELECT count(*) FROM orders) AS orders', [], SHOP_DATABASE);
+      '(SELECT count(*) FROM orders) AS orders',
+    [],
+    SHOP_DATABASE,
+  );
   const r = rows[0]!;
   return { customers: Number(r.customers), products: Number(r.products), orders: Number(r.orders) };
 }

@@ -21,8 +21,11 @@ export const CLI = PGKEEP_BIN;
  * The repository in work/repo (repository "test") and a started source cluster archiving into it, with t holding `rows` rows.
  * `cluster`: the PostgreSQL major or other server binaries (pgBin), further settings and pg_hba.conf lines.
  */
-export async function archivingSource(work: string, rows: number,
-  cluster: Pick<LocalClusterCreateOptions, 'pgBin' | 'major' | 'settings' | 'hba'> = {}): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {
+export async function archivingSource(
+  work: string,
+  rows: number,
+  cluster: Pick<LocalClusterCreateOptions, 'pgBin' | 'major' | 'settings' | 'hba'> = {},
+): Promise<{ repoDir: string; repo: Repository; src: LocalCluster }> {
   const repoDir = join(work, 'repo');
   mkdirSync(repoDir);
   ensureTraversable(repoDir);
@@ -31,7 +34,14 @@ export async function archivingSource(work: string, rows: number,
   const archiveCommand = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --repo ${repoDir} --cluster test wal push %p`;
   const src = await LocalCluster.create({
     ...cluster,
-    settings: { wal_level: 'replica', archive_mode: 'on', archive_command: archiveCommand, fsync: false, max_wal_senders: 4, ...cluster.settings },
+    settings: {
+      wal_level: 'replica',
+      archive_mode: 'on',
+      archive_command: archiveCommand,
+      fsync: false,
+      max_wal_senders: 4,
+      ...cluster.settings,
+    },
   });
   await src.start();
   await src.exec(`create table t (id int primary key, v text); insert into t select g, 'base-' || g from generate_series(1, ${rows}) g`);
@@ -41,7 +51,9 @@ export async function archivingSource(work: string, rows: number,
 
 /** "count:md5" of t. */
 export async function sum(c: LocalCluster): Promise<string> {
-  const [r] = await c.query<{ n: number; h: string }>("select count(*)::int as n, md5(coalesce(string_agg(id || ':' || v, ',' order by id), '')) as h from t");
+  const [r] = await c.query<{ n: number; h: string }>(
+    "select count(*)::int as n, md5(coalesce(string_agg(id || ':' || v, ',' order by id), '')) as h from t",
+  );
   return `${r!.n}:${r!.h}`;
 }
 

@@ -35,7 +35,8 @@ const BINARIES = ['monmaptool', 'ceph-mon', 'ceph-mgr', 'ceph-osd', 'ceph', 'rad
 /** Virtual size of the memstore OSD; memory is used only for what is stored. */
 const MEMSTORE_BYTES = 2 * 1024 ** 3;
 const START_TIMEOUT_MS = 240_000;
-const MGR_MODULES = 'alerts balancer crash devicehealth diskprediction_local influx insights iostat localpool ' +
+const MGR_MODULES =
+  'alerts balancer crash devicehealth diskprediction_local influx insights iostat localpool ' +
   'mirroring nfs orchestrator osd_perf_query osd_support pg_autoscaler progress prometheus rbd_support restful ' +
   'selftest snap_schedule stats status telegraf telemetry test_orchestrator volumes zabbix';
 
@@ -103,8 +104,20 @@ async function startCephRgwOnce(): Promise<CephRgw> {
     await waitForHttp200(endpoint, daemons, started + START_TIMEOUT_MS);
     const accessKeyId = `PGKEEP${randomBytes(7).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(20).toString('base64url');
-    await run('radosgw-admin', [...c, 'user', 'create', '--uid=pgkeep-test', '--display-name=pgkeep test',
-      `--access-key=${accessKeyId}`, `--secret=${secretAccessKey}`], dir, daemons);
+    await run(
+      'radosgw-admin',
+      [
+        ...c,
+        'user',
+        'create',
+        '--uid=pgkeep-test',
+        '--display-name=pgkeep test',
+        `--access-key=${accessKeyId}`,
+        `--secret=${secretAccessKey}`,
+      ],
+      dir,
+      daemons,
+    );
     const startupMs = Date.now() - started;
     const region = 'us-east-1';
 

@@ -69,7 +69,10 @@ export function majorMatrix(major: number): void {
     at[method] = await sum(src);
     chownTreeToServerUser(repoDir); // restore_command runs as the server's OS user
     const dir = join(work, method);
-    ok(await runPgkeep(['--repo', repoDir, '--cluster', 'test', 'restore', ids[method]!, '--to', dir, '--archive-mode', 'off', '--no-sync']), 'restore');
+    ok(
+      await runPgkeep(['--repo', repoDir, '--cluster', 'test', 'restore', ids[method]!, '--to', dir, '--archive-mode', 'off', '--no-sync']),
+      'restore',
+    );
     if (method === 'stream') await verifyBackupDir(dir); // a local backup has no server manifest
     // 17+ run the WAL summarizer: pg_wal/summaries comes back empty (the server needs the directory).
     if (major >= 17) assert.deepEqual(readdirSync(join(dir, 'pg_wal', 'summaries')), []);
@@ -122,7 +125,9 @@ export function majorMatrix(major: number): void {
   });
 
   test(`PostgreSQL ${major}: the cluster runs that major, with data checksums`, async () => {
-    const [r] = await src.query<{ v: number; c: string }>("select current_setting('server_version_num')::int / 10000 as v, current_setting('data_checksums') as c");
+    const [r] = await src.query<{ v: number; c: string }>(
+      "select current_setting('server_version_num')::int / 10000 as v, current_setting('data_checksums') as c",
+    );
     assert.deepEqual(r, { v: major, c: 'on' });
   });
 
@@ -155,13 +160,31 @@ export function majorMatrix(major: number): void {
   test(`PostgreSQL ${major}: point-in-time recovery to a moment between two commits`, async () => {
     await batch(src, 601, 50, 'before');
     at.pitr = await sum(src);
-    [{ t: pitrTime }] = await src.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`) as [{ t: string }];
+    [{ t: pitrTime }] = (await src.query<{ t: string }>(
+      `select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`,
+    )) as [{ t: string }];
     await new Promise((res) => setTimeout(res, 50));
     await batch(src, 651, 50, 'after');
     await switchAndWait(src);
     chownTreeToServerUser(repoDir);
-        const dir = join(work, 'pitr');
-    ok(await runPgkeep(['--repo', repoDir, '--cluster', 'test', 'restore', '--to', dir, '--target-time', pitrTime, '--archive-mode', 'off', '--no-sync']), 'restore --target-time');
+    const dir = join(work, 'pitr');
+    ok(
+      await runPgkeep([
+        '--repo',
+        repoDir,
+        '--cluster',
+        'test',
+        'restore',
+        '--to',
+        dir,
+        '--target-time',
+        pitrTime,
+        '--archive-mode',
+        'off',
+        '--no-sync',
+      ]),
+      'restore --target-time',
+    );
     const c = await startRestored(dir);
     assert.equal(await sum(c), at.pitr, 'every commit before the time, none after');
     await c.destroy();
@@ -169,18 +192,40 @@ export function majorMatrix(major: number): void {
 
   test(`PostgreSQL ${major}: wal stream with a slot stores the WAL, and the slot advances only past what is stored`, async () => {
     const slot = 'pgkeep_matrix';
-    const child = spawn(process.execPath, [PGKEEP_BIN, '--repo', repoDir, '--cluster', 'test', '-d', src.connectionString(),
-      'wal', 'stream', '--slot', slot, '--create-slot', '--status-interval', '1'], { env: cleanEnv() });
+    const child = spawn(
+      process.execPath,
+      [
+        PGKEEP_BIN,
+        '--repo',
+        repoDir,
+        '--cluster',
+        'test',
+        '-d',
+        src.connectionString(),
+        'wal',
+        'stream',
+        '--slot',
+        slot,
+        '--create-slot',
+        '--status-interval',
+        '1',
+      ],
+      { env: cleanEnv() },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     try {
       await batch(src, 701, 50, 'stream');
-      const [sw] = await src.query<{ l: string; f: string }>('select l::text as l, pg_walfile_name(l) as f from (select pg_switch_wal() as l) s');
+      const [sw] = await src.query<{ l: string; f: string }>(
+        'select l::text as l, pg_walfile_name(l) as f from (select pg_switch_wal() as l) s',
+      );
       let restart = '';
       for (let i = 0; ; i++) {
         const [s] = await src.query<{ r: string | null; ok: boolean | null }>(
-          'select restart_lsn::text as r, restart_lsn >= $1::pg_lsn as ok from pg_replication_slots where slot_name = $2', [sw!.l, slot]);
+          'select restart_lsn::text as r, restart_lsn >= $1::pg_lsn as ok from pg_replication_slots where slot_name = $2',
+          [sw!.l, slot],
+        );
         restart = s?.r ?? '';
         if (s?.ok) break;
         if (i >= 300) assert.fail(`slot ${slot} did not pass ${sw!.l} in 30 s (at ${restart || 'none'}); wal stream said:\n${stderr}`);
@@ -197,8 +242,23 @@ export function majorMatrix(major: number): void {
 
   test(`PostgreSQL ${major}: restore --delta over the started stream restore: back to the backup's data`, async () => {
     const dir = join(work, 'stream');
-    const r = await runPgkeep(['--repo', repoDir, '--cluster', 'test', '--json', 'restore', ids.stream!, '--to', dir, '--delta',
-      '--target', 'immediate', '--archive-mode', 'off', '--no-sync']);
+    const r = await runPgkeep([
+      '--repo',
+      repoDir,
+      '--cluster',
+      'test',
+      '--json',
+      'restore',
+      ids.stream!,
+      '--to',
+      dir,
+      '--delta',
+      '--target',
+      'immediate',
+      '--archive-mode',
+      'off',
+      '--no-sync',
+    ]);
     ok(r, 'restore --delta');
     const c = await startRestored(dir);
     assert.equal(await sum(c), at.stream, 'the data of the stream backup');
@@ -206,7 +266,18 @@ export function majorMatrix(major: number): void {
   });
 
   test(`PostgreSQL ${major}: restore-table brings t back as of the moment between the two commits`, async () => {
-    const r = await cli(['--json', 'restore-table', '--table', 'public.t', '--as-of', pitrTime, '--database', 'postgres', '--sandbox-dir', work]);
+    const r = await cli([
+      '--json',
+      'restore-table',
+      '--table',
+      'public.t',
+      '--as-of',
+      pitrTime,
+      '--database',
+      'postgres',
+      '--sandbox-dir',
+      work,
+    ]);
     if (!dumpWorks) {
       // MATRIX: flips to the success branch once CI installs postgresql-client-<major> (h/oldlocal picks the tools).
       assert.equal(r.code, EXIT.TOOL_MISSING, r.stdout + r.stderr);
@@ -214,8 +285,10 @@ export function majorMatrix(major: number): void {
       assert.match(r.stdout, new RegExp(`postgresql-client-${major}`));
       return;
     }
-        ok(r, 'restore-table');
-    const [x] = await src.query<{ n: number; h: string }>("select count(*)::int as n, md5(coalesce(string_agg(id || ':' || v, ',' order by id), '')) as h from t_restored");
+    ok(r, 'restore-table');
+    const [x] = await src.query<{ n: number; h: string }>(
+      "select count(*)::int as n, md5(coalesce(string_agg(id || ':' || v, ',' order by id), '')) as h from t_restored",
+    );
     assert.equal(`${x!.n}:${x!.h}`, at.pitr);
   });
 
@@ -224,16 +297,30 @@ export function majorMatrix(major: number): void {
     ok(i, 'inspect');
     const info = JSON.parse(i.stdout);
     assert.equal(info.server.major, major);
-    assert.ok(info.objects.some((d: { tables: { name: string }[] }) => d.tables.some((x) => x.name === 't')), 'table t is listed');
-    assert.deepEqual((info.skipped ?? []).filter((x: { reason: string }) => !/^template/.test(x.reason)), []);
+    assert.ok(
+      info.objects.some((d: { tables: { name: string }[] }) => d.tables.some((x) => x.name === 't')),
+      'table t is listed',
+    );
+    assert.deepEqual(
+      (info.skipped ?? []).filter((x: { reason: string }) => !/^template/.test(x.reason)),
+      [],
+    );
     const table = await cli(['--json', 'inspect', '--table', 'public.t']);
     ok(table, 'inspect --table');
     const detail = JSON.parse(table.stdout).table;
-    assert.deepEqual(detail.columns.map((c: { name: string }) => c.name), ['id', 'v']);
-    assert.deepEqual(detail.indexes.map((x: { name: string }) => x.name), ['t_pkey']);
+    assert.deepEqual(
+      detail.columns.map((c: { name: string }) => c.name),
+      ['id', 'v'],
+    );
+    assert.deepEqual(
+      detail.indexes.map((x: { name: string }) => x.name),
+      ['t_pkey'],
+    );
 
     const d = await cli(['--json', 'doctor', '--method', 'all']);
-    const report = JSON.parse(d.stdout) as { checks: { method: string; check: string; status: string; message: string; fix: string | null }[] };
+    const report = JSON.parse(d.stdout) as {
+      checks: { method: string; check: string; status: string; message: string; fix: string | null }[];
+    };
     assert.ok(Array.isArray(report.checks), `doctor --json reported no checks (exit ${d.code}):\n${d.stdout}\n${d.stderr}`);
     const status = (method: string, check: string) => report.checks.find((c) => c.method === method && c.check === check);
     const failed = report.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.method}/${c.check}: ${c.message}`);

@@ -37,8 +37,11 @@ export function runCli(args: string[], o: CliOptions = {}): Promise<CliRun> {
   return new Promise((res, rej) => {
     const began = Date.now();
     const child = spawn(process.execPath, [PGKEEP_BIN, ...args], {
-      cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'],
-      ...(o.uid !== undefined ? { uid: o.uid } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}),
+      cwd: o.cwd,
+      env: o.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(o.uid !== undefined ? { uid: o.uid } : {}),
+      ...(o.gid !== undefined ? { gid: o.gid } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -51,8 +54,14 @@ export function runCli(args: string[], o: CliOptions = {}): Promise<CliRun> {
     const watch = () => {
       if (o.killWhen && o.killWhen.test(stdout + stderr)) sendKill();
     };
-    child.stdout.on('data', (d) => { stdout += d; watch(); });
-    child.stderr.on('data', (d) => { stderr += d; watch(); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      watch();
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      watch();
+    });
     const timers = [
       o.killAfterMs !== undefined ? setTimeout(sendKill, o.killAfterMs) : undefined,
       setTimeout(() => child.kill('SIGKILL'), o.hardLimitMs ?? 180_000),

@@ -14,9 +14,7 @@ import type { Repository, SnapshotManifest } from '../repo/index.js';
 import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { readPhysicalMeta } from '../holdings/read-physical-meta.js';
 import { formatLsn, parseLsn, segmentOfLsn, type Lsn } from '../pg/lsn.js';
-import {
-  parseTimelineHistory, segmentNumberOf, walFileName, type TimelineHistoryEntry,
-} from '../pg/wal-name.js';
+import { parseTimelineHistory, segmentNumberOf, walFileName, type TimelineHistoryEntry } from '../pg/wal-name.js';
 import { listArchive, type ArchivedSystem } from '../holdings/wal-listing.js';
 import { readSegmentHeader } from '../pg/wal/identify.js';
 import { targetTimeline, timelineOfSegment, timelinePath } from '../pg/wal/timelines.js';
@@ -103,7 +101,14 @@ export async function checkArchive(repo: CheckRepo, cluster: string, opts: WalCh
   const snapshots = await repo.readSnapshots(cluster);
   const backups = snapshots.manifests.filter((m) => m.kind === 'physical');
   const report: WalCheckReport = {
-    cluster, timelines: [], backups: [], problems: [], damaged: [], filesRead: 0, readData: Boolean(opts.readData), ok: true,
+    cluster,
+    timelines: [],
+    backups: [],
+    problems: [],
+    damaged: [],
+    filesRead: 0,
+    readData: Boolean(opts.readData),
+    ok: true,
     damagedManifests: snapshots.damaged.map((d) => ({ id: d.id, message: d.error.message })),
   };
   if (opts.readData) await readEverything(repo, systems, opts, report);
@@ -120,18 +125,28 @@ export async function checkArchive(repo: CheckRepo, cluster: string, opts: WalCh
   }
   for (const t of report.timelines) {
     if (t.timeline > 1 && !t.historyFile) {
-      report.problems.push(`timeline ${t.timeline} of system ${t.systemIdentifier} has no ${hex8(t.timeline)}.history in the archive: recovery cannot switch to it`);
+      report.problems.push(
+        `timeline ${t.timeline} of system ${t.systemIdentifier} has no ${hex8(t.timeline)}.history in the archive: recovery cannot switch to it`,
+      );
     }
   }
-  report.ok = report.damaged.length === 0 && report.damagedManifests.length === 0 && report.backups.every((b) => b.status === 'ok' || b.status === 'self-contained');
+  report.ok =
+    report.damaged.length === 0 &&
+    report.damagedManifests.length === 0 &&
+    report.backups.every((b) => b.status === 'ok' || b.status === 'self-contained');
   return report;
 }
 
 /** Read every archived file; damaged ones are reported and dropped from the listing (they count as missing). */
-async function readEverything(repo: CheckRepo, systems: Map<string, ArchivedSystem>, opts: WalCheckOptions,
-  report: WalCheckReport): Promise<void> {
-  const files = [...systems.values()].flatMap((s) => [...s.files, ...s.histories.values()]
-    .map((file) => ({ file, systemIdentifier: s.systemIdentifier })));
+async function readEverything(
+  repo: CheckRepo,
+  systems: Map<string, ArchivedSystem>,
+  opts: WalCheckOptions,
+  report: WalCheckReport,
+): Promise<void> {
+  const files = [...systems.values()].flatMap((s) =>
+    [...s.files, ...s.histories.values()].map((file) => ({ file, systemIdentifier: s.systemIdentifier })),
+  );
   const r = await readArchivedFiles(repo, files, { concurrency: opts.concurrency, signal: opts.signal, onProgress: opts.onProgress });
   report.filesRead = r.read;
   report.damaged.push(...r.damaged);
@@ -157,7 +172,11 @@ async function segmentSizeOf(repo: CheckRepo, system: ArchivedSystem, backups: S
   return readSegmentHeader(await repo.getObject(seg.object), `archived ${seg.file.name}`).segmentSize;
 }
 
-async function readHistories(repo: CheckRepo, system: ArchivedSystem, report: WalCheckReport): Promise<Map<number, TimelineHistoryEntry[]>> {
+async function readHistories(
+  repo: CheckRepo,
+  system: ArchivedSystem,
+  report: WalCheckReport,
+): Promise<Map<number, TimelineHistoryEntry[]>> {
   const out = new Map<number, TimelineHistoryEntry[]>();
   for (const [tli, f] of system.histories) {
     const damaged = (problem: string) => report.damaged.push({ file: f.file.name, key: f.key, problem });
@@ -188,8 +207,12 @@ function segmentsByTimeline(system: ArchivedSystem, segSize: number): Map<number
   return out;
 }
 
-function timelineReports(system: ArchivedSystem, present: Map<number, Set<bigint>>,
-  histories: Map<number, TimelineHistoryEntry[]>, segSize: number): TimelineReport[] {
+function timelineReports(
+  system: ArchivedSystem,
+  present: Map<number, Set<bigint>>,
+  histories: Map<number, TimelineHistoryEntry[]>,
+  segSize: number,
+): TimelineReport[] {
   const tlis = new Set<number>([...present.keys(), ...system.histories.keys()]);
   const out: TimelineReport[] = [];
   for (const tli of [...tlis].sort((a, b) => a - b)) {
@@ -218,8 +241,12 @@ function gap(tli: number, from: bigint, to: bigint, segSize: number): WalGap {
   return { from: walFileName(tli, from, segSize), to: walFileName(tli, to, segSize), count: Number(to - from + 1n) };
 }
 
-function backupWindow(m: SnapshotManifest, present: Map<number, Set<bigint>>,
-  histories: Map<number, TimelineHistoryEntry[]>, segSize: number): BackupWindow {
+function backupWindow(
+  m: SnapshotManifest,
+  present: Map<number, Set<bigint>>,
+  histories: Map<number, TimelineHistoryEntry[]>,
+  segSize: number,
+): BackupWindow {
   const b = meta(m);
   const startLsn = parseLsn(b.startLsn);
   const stopLsn = parseLsn(b.stopLsn);
@@ -252,29 +279,55 @@ function backupWindow(m: SnapshotManifest, present: Map<number, Set<bigint>>,
     } else gaps.push(gap(tli, s, s, segSize));
   }
   const base = {
-    id: m.id, systemIdentifier: b.systemIdentifier, timeline: b.timeline, targetTimeline: target, method: b.method,
-    standalone: b.standalone, walStart: b.walStart, walEnd: b.walEnd, stopLsn: b.stopLsn, stopTime: b.stopTime,
-    from: b.stopLsn, gaps,
+    id: m.id,
+    systemIdentifier: b.systemIdentifier,
+    timeline: b.timeline,
+    targetTimeline: target,
+    method: b.method,
+    standalone: b.standalone,
+    walStart: b.walStart,
+    walEnd: b.walEnd,
+    stopLsn: b.stopLsn,
+    stopTime: b.stopTime,
+    from: b.stopLsn,
+    gaps,
   };
   const segName = (s: bigint) => walFileName(timelineOfSegment(path, s, segSize), s, segSize);
-  const endOf = (s: bigint) => formatLsn((s + 1n) * BigInt(segSize) as Lsn);
+  const endOf = (s: bigint) => formatLsn(((s + 1n) * BigInt(segSize)) as Lsn);
   if (newest < last && !selfContained) {
     const missingEnd = firstMissing ?? (newest < first ? first : newest + 1n);
-    return { ...base, status: 'unrecoverable', gaps: gaps.length ? gaps : [gap(timelineOfSegment(path, missingEnd, segSize), missingEnd, last, segSize)],
-      message: `WAL up to ${b.walEnd} is needed to make this backup consistent, but the archive ends ${newest >= 0n ? `at ${segName(newest)}` : 'before it'}` };
+    return {
+      ...base,
+      status: 'unrecoverable',
+      gaps: gaps.length ? gaps : [gap(timelineOfSegment(path, missingEnd, segSize), missingEnd, last, segSize)],
+      message: `WAL up to ${b.walEnd} is needed to make this backup consistent, but the archive ends ${newest >= 0n ? `at ${segName(newest)}` : 'before it'}`,
+    };
   }
   if (firstMissing !== undefined && firstMissing <= last && !selfContained) {
-    return { ...base, status: 'unrecoverable',
-      message: `${segName(firstMissing)} is missing: the backup cannot be made consistent (it needs ${b.walStart} .. ${b.walEnd})` };
+    return {
+      ...base,
+      status: 'unrecoverable',
+      message: `${segName(firstMissing)} is missing: the backup cannot be made consistent (it needs ${b.walStart} .. ${b.walEnd})`,
+    };
   }
   if (firstMissing === undefined) {
     if (newest < last) {
       return { ...base, status: 'self-contained', message: 'no archived WAL after this backup: it restores to its own end point only' };
     }
-    return { ...base, status: 'ok', to: endOf(newest), lastSegment: segName(newest),
-      message: `recoverable from ${b.stopLsn} (${b.stopTime}) to ${endOf(newest)} (end of ${segName(newest)}) on timeline ${target}` };
+    return {
+      ...base,
+      status: 'ok',
+      to: endOf(newest),
+      lastSegment: segName(newest),
+      message: `recoverable from ${b.stopLsn} (${b.stopTime}) to ${endOf(newest)} (end of ${segName(newest)}) on timeline ${target}`,
+    };
   }
   const reach = firstMissing - 1n;
-  return { ...base, status: 'gap', to: endOf(reach), lastSegment: segName(reach),
-    message: `recoverable only to ${endOf(reach)}: ${segName(firstMissing)} is missing (${gaps.reduce((n, g) => n + g.count, 0)} segment(s) missing before the newest, ${segName(newest)})` };
+  return {
+    ...base,
+    status: 'gap',
+    to: endOf(reach),
+    lastSegment: segName(reach),
+    message: `recoverable only to ${endOf(reach)}: ${segName(firstMissing)} is missing (${gaps.reduce((n, g) => n + g.count, 0)} segment(s) missing before the newest, ${segName(newest)})`,
+  };
 }

@@ -32,10 +32,19 @@ export interface WalGetOptions {
 }
 
 export type WalGetResult =
-  | { found: true; file: string; kind: WalFileKind; bytes: number; source: 'repository' | 'spool';
-      destination: string; systemIdentifier: string; segmentSize?: number; spoolDir?: string;
+  | {
+      found: true;
+      file: string;
+      kind: WalFileKind;
+      bytes: number;
+      source: 'repository' | 'spool';
+      destination: string;
+      systemIdentifier: string;
+      segmentSize?: number;
+      spoolDir?: string;
       /** Why the spool's copy was not served (deleted, read from the repository instead). */
-      spoolRejected?: string }
+      spoolRejected?: string;
+    }
   | { found: false; file: string; kind: WalFileKind; systemIdentifier: string; spoolDir?: string };
 
 type WalRepo = Pick<Repository, 'getObject' | 'location' | 'config'>;
@@ -53,7 +62,17 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
     await awaitInflight(spool, file.name);
     const taken = await takeFromSpool(spool, file.name, systemIdentifier, destination);
     if (taken.served) {
-      return { found: true, file: file.name, kind: file.kind, bytes: taken.segmentSize, source: 'spool', destination, systemIdentifier, segmentSize: taken.segmentSize, spoolDir: spool };
+      return {
+        found: true,
+        file: file.name,
+        kind: file.kind,
+        bytes: taken.segmentSize,
+        source: 'spool',
+        destination,
+        systemIdentifier,
+        segmentSize: taken.segmentSize,
+        spoolDir: spool,
+      };
     }
     spoolRejected = taken.rejected;
   }
@@ -62,13 +81,24 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   try {
     data = await repo.getObject(walObjectName(opts.cluster, systemIdentifier, file));
   } catch (e) {
-    if (e instanceof PgkeepError && e.code === 'NOT_FOUND') return { found: false, file: file.name, kind: file.kind, systemIdentifier, spoolDir: spool };
+    if (e instanceof PgkeepError && e.code === 'NOT_FOUND')
+      return { found: false, file: file.name, kind: file.kind, systemIdentifier, spoolDir: spool };
     throw e;
   }
   const segmentSize = file.kind === 'segment' ? readSegmentHeader(data, `archived ${file.name}`).segmentSize : undefined;
   await writeAtomically(destination, data);
-  return { found: true, file: file.name, kind: file.kind, bytes: data.length, source: 'repository', destination, systemIdentifier, segmentSize, spoolDir: spool,
-    ...(spoolRejected ? { spoolRejected } : {}) };
+  return {
+    found: true,
+    file: file.name,
+    kind: file.kind,
+    bytes: data.length,
+    source: 'repository',
+    destination,
+    systemIdentifier,
+    segmentSize,
+    spoolDir: spool,
+    ...(spoolRejected ? { spoolRejected } : {}),
+  };
 }
 
 async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string): Promise<string> {
@@ -77,9 +107,13 @@ async function resolveSystemId(repo: WalRepo, opts: WalGetOptions, cwd: string):
   if (fromDataDir) return fromDataDir;
   const known = await readClusterIdentity(repo, opts.cluster);
   if (known) return known.systemIdentifier;
-  throw new PgkeepError('NOT_FOUND', `cluster "${opts.cluster}" has no WAL or backups in ${repo.location}, and no data directory says which system to read`, {
-    hint: 'check --cluster and --repo in restore_command',
-  });
+  throw new PgkeepError(
+    'NOT_FOUND',
+    `cluster "${opts.cluster}" has no WAL or backups in ${repo.location}, and no data directory says which system to read`,
+    {
+      hint: 'check --cluster and --repo in restore_command',
+    },
+  );
 }
 
 async function writeAtomically(destination: string, data: Uint8Array): Promise<void> {
@@ -97,7 +131,7 @@ async function writeAtomically(destination: string, data: Uint8Array): Promise<v
     const disk = diskFullError(e, { what: 'restore_command destination', dir: dirname(destination) });
     if (disk) throw disk;
     throw new PgkeepError('REPOSITORY', `cannot write ${destination}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: 'restore_command runs as the server\'s OS user: it must be able to write into pg_wal',
+      hint: "restore_command runs as the server's OS user: it must be able to write into pg_wal",
     });
   }
 }

@@ -60,8 +60,16 @@ after(async () => {
 
 function opts(name: string, pitr?: PitrRequest): RestoreOptions {
   return {
-    repo, cluster: 'test', to: join(work, name), jobs: 2, access: { repo: repoDir, cluster: 'test' }, pitr, start: true,
-    onStarted: (c) => started.push(c), archiveMode: 'off', sync: false,
+    repo,
+    cluster: 'test',
+    to: join(work, name),
+    jobs: 2,
+    access: { repo: repoDir, cluster: 'test' },
+    pitr,
+    start: true,
+    onStarted: (c) => started.push(c),
+    archiveMode: 'off',
+    sync: false,
   };
 }
 
@@ -123,10 +131,13 @@ const isEntry = (e: string) => /^[0-9A-F]{24}\.[0-9a-f]{8}$/.test(e);
 test('PITR through 15 archived segments with prefetch on (the default): the right rows, the spool used, then gone', async () => {
   const dir = join(work, 'pitr');
   let spooled = 0;
-  const r = await watching(restore(opts('pitr', { target: { kind: 'lsn', lsn: parseLsn(midLsn) }, action: 'promote', timeline: 'latest' })), dir,
+  const r = await watching(
+    restore(opts('pitr', { target: { kind: 'lsn', lsn: parseLsn(midLsn) }, action: 'promote', timeline: 'latest' })),
+    dir,
     (s) => {
       spooled = Math.max(spooled, readdirSync(s).filter(isEntry).length);
-    });
+    },
+  );
   assert.equal(r.recoveryEnd?.state, 'promoted');
   assert.equal(await sum(started[started.length - 1]!), midSum, 'every row committed before the target, none after');
   assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /restore_command = '.* wal get --prefetch 8 %f %p'/);
@@ -175,6 +186,9 @@ faultTest('a spooled segment damaged before it is served: refused, read from the
   assert.equal(r.recoveryEnd?.state, 'promoted');
   const c = started[started.length - 1]!;
   assert.equal(await sum(c), endSum, 'every archived row');
-  assert.match(readFileSync(c.logFile, 'utf8'), new RegExp(`spooled ${damaged} does not match its checksum \\(damaged in the spool\\): deleted it`));
+  assert.match(
+    readFileSync(c.logFile, 'utf8'),
+    new RegExp(`spooled ${damaged} does not match its checksum \\(damaged in the spool\\): deleted it`),
+  );
   await assertSpoolGone(dir);
 });

@@ -149,12 +149,14 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
         } else if (code === 'ENOENT') spoolGone = true;
         else throw e;
       }
-    })().catch((e) => {
-      fatal ??= e;
-    }).finally(async () => {
-      await unlink(marker).catch(() => undefined);
-      inflight.delete(name);
-    });
+    })()
+      .catch((e) => {
+        fatal ??= e;
+      })
+      .finally(async () => {
+        await unlink(marker).catch(() => undefined);
+        inflight.delete(name);
+      });
     return { name, done };
   };
 
@@ -163,7 +165,14 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     if (opts.repoLocation) await writeFile(join(dir, SOURCE_FILE), spoolSource(opts.repoLocation, opts.cluster), { mode: 0o600 });
     for (;;) {
       if (opts.signal?.aborted) return { ...result, stop: 'aborted' };
-      if (spoolGone || !(await readdir(dir).then(() => true, () => false))) return { ...result, stop: 'spool-removed' };
+      if (
+        spoolGone ||
+        !(await readdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return { ...result, stop: 'spool-removed' };
       if (fatal !== undefined) throw fatal;
       const w = await readWant(dir);
       if (w && w !== want) {
@@ -241,7 +250,8 @@ async function roomFor(dir: string, bytes: number): Promise<boolean> {
 /** Temp files and in-flight markers of earlier prefetchers (killed mid-fetch): this one holds the spool now. */
 async function removeTempFiles(dir: string): Promise<void> {
   for (const e of await readdir(dir)) {
-    if ((e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) || e.startsWith(INFLIGHT_PREFIX)) await unlink(join(dir, e)).catch(() => undefined);
+    if ((e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) || e.startsWith(INFLIGHT_PREFIX))
+      await unlink(join(dir, e)).catch(() => undefined);
   }
 }
 

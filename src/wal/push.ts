@@ -44,16 +44,23 @@ export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<
   const problem = walContentProblem(src.file, src.data, src.systemIdentifier);
   if (problem) {
     throw new PgkeepError('DATA_INTEGRITY', `${src.file.name} (${src.path}) is not archived: its content is not valid: ${problem}`, {
-      hint: src.file.kind === 'history' || src.file.kind === 'backup'
-        ? 'PostgreSQL writes this file itself; it was edited or damaged. Fix or restore it in pg_wal; the archiver retries until it is accepted'
-        : 'the file in pg_wal is damaged or was overwritten; check the disk, and take a new backup once archiving continues',
+      hint:
+        src.file.kind === 'history' || src.file.kind === 'backup'
+          ? 'PostgreSQL writes this file itself; it was edited or damaged. Fix or restore it in pg_wal; the archiver retries until it is accepted'
+          : 'the file in pg_wal is damaged or was overwritten; check the disk, and take a new backup once archiving continues',
       details: { file: src.file.name, path: src.path, problem },
     });
   }
   const object = walObjectName(opts.cluster, systemIdentifier, src.file);
   const { created, key } = await repo.putObject(object, src.data, { ifAbsent: true });
   const result: WalPushResult = {
-    file: src.file.name, kind: src.file.kind, status: 'archived', systemIdentifier, object, key, bytes: src.data.length,
+    file: src.file.name,
+    kind: src.file.kind,
+    status: 'archived',
+    systemIdentifier,
+    object,
+    key,
+    bytes: src.data.length,
   };
   if (created) return result;
   const existing = await repo.getObject(object);
@@ -65,12 +72,16 @@ export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<
     await repo.putObject(object, src.data);
     return result;
   }
-  throw new PgkeepError('DATA_INTEGRITY',
-    `${src.file.name} is already archived in ${repo.location} with different content; the archived copy was kept`, {
-      hint: 'two servers are archiving into the same cluster name, or a server was restored and reused old WAL names ' +
+  throw new PgkeepError(
+    'DATA_INTEGRITY',
+    `${src.file.name} is already archived in ${repo.location} with different content; the archived copy was kept`,
+    {
+      hint:
+        'two servers are archiving into the same cluster name, or a server was restored and reused old WAL names ' +
         'without a new timeline; check archive_command on every server using this repository, and which copy is right',
       details: { file: src.file.name, object: key, archivedBytes: existing.length, newBytes: src.data.length },
-    });
+    },
+  );
 }
 
 /** The system the file belongs to, checked against (or recorded as) the cluster's identity. */
@@ -90,12 +101,16 @@ async function systemOf(repo: WalRepo, cluster: string, name: string, fromFile: 
   } catch (e) {
     if (e instanceof PgkeepError && e.code === 'CONFLICT') {
       const recorded = (e.details?.recorded as string | undefined) ?? '?';
-      throw new PgkeepError('CONFLICT',
-        `${name} is WAL of PostgreSQL system ${fromFile}, but cluster "${cluster}" in ${repo.location} is system ${recorded}; not archived`, {
-          hint: 'a different server (or a re-initdb) is archiving under this cluster name: give it its own ' +
+      throw new PgkeepError(
+        'CONFLICT',
+        `${name} is WAL of PostgreSQL system ${fromFile}, but cluster "${cluster}" in ${repo.location} is system ${recorded}; not archived`,
+        {
+          hint:
+            'a different server (or a re-initdb) is archiving under this cluster name: give it its own ' +
             '--cluster NAME in archive_command, or another repository',
           details: { file: name, cluster, recorded, wal: fromFile },
-        });
+        },
+      );
     }
     throw e;
   }

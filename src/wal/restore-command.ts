@@ -49,7 +49,11 @@ export async function restoreWalFile(repo: Parameters<typeof getWalFile>[0], opt
   const result = await getWalFile(repo, { ...get, cwd, spoolRoot: restoreSpoolRoot({ prefetch, dataDir, spoolRoot }) });
   if (!result.found || result.kind !== 'segment' || prefetch === 0 || !result.spoolDir || !result.segmentSize) return { result };
   const launch: PrefetchLaunch = {
-    spoolDir: result.spoolDir, count: prefetch, segmentSize: result.segmentSize, systemIdentifier: result.systemIdentifier, maxBytes: SPOOL_MAX_BYTES,
+    spoolDir: result.spoolDir,
+    count: prefetch,
+    segmentSize: result.segmentSize,
+    systemIdentifier: result.systemIdentifier,
+    maxBytes: SPOOL_MAX_BYTES,
   };
   try {
     mkdirSync(launch.spoolDir, { recursive: true, mode: 0o700 });

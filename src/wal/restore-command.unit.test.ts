@@ -30,9 +30,25 @@ test('the spool root: --spool-dir, else pg_wal/pgkeep-spool of the data director
 });
 
 test('the fast path of wal get takes only the command line pgkeep restore writes', () => {
-  const ok = parseFastGet(['--repo', '/r', '--cluster', 'c', '--passphrase-file', '/p', 'wal', 'get', '--prefetch', '8', '000000010000000000000003', 'pg_wal/RECOVERYXLOG']);
-  assert.deepEqual(ok && { name: ok.name, destination: ok.destination, repo: ok.globals.get('--repo') },
-    { name: '000000010000000000000003', destination: 'pg_wal/RECOVERYXLOG', repo: '/r' });
+  const ok = parseFastGet([
+    '--repo',
+    '/r',
+    '--cluster',
+    'c',
+    '--passphrase-file',
+    '/p',
+    'wal',
+    'get',
+    '--prefetch',
+    '8',
+    '000000010000000000000003',
+    'pg_wal/RECOVERYXLOG',
+  ]);
+  assert.deepEqual(ok && { name: ok.name, destination: ok.destination, repo: ok.globals.get('--repo') }, {
+    name: '000000010000000000000003',
+    destination: 'pg_wal/RECOVERYXLOG',
+    repo: '/r',
+  });
   for (const args of [
     ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '000000010000000000000003', 'x'], // no prefetch
     ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '0', '000000010000000000000003', 'x'],
@@ -40,5 +56,6 @@ test('the fast path of wal get takes only the command line pgkeep restore writes
     ['--cluster', 'c', 'wal', 'get', '--prefetch', '8', '000000010000000000000003', 'x'], // repository from a config file
     ['--repo', '/r', '--cluster', 'c', '--json', 'wal', 'get', '--prefetch', '8', '000000010000000000000003', 'x'],
     ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '8', '--spool-dir', '/s', '000000010000000000000003', 'x'],
-  ]) assert.equal(parseFastGet(args), undefined, args.join(' '));
+  ])
+    assert.equal(parseFastGet(args), undefined, args.join(' '));
 });

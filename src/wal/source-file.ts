@@ -29,7 +29,8 @@ export interface ReadWalSourceOptions {
 
 export async function readWalSource(path: string, opts: ReadWalSourceOptions = {}): Promise<WalSourceFile> {
   const file = parseWalFileName(basename(path));
-  const candidates = isAbsolute(path) ? [path]
+  const candidates = isAbsolute(path)
+    ? [path]
     : [resolve(opts.cwd ?? process.cwd(), path), ...(opts.pgdata ? [resolve(opts.pgdata, path)] : [])];
   let data: Buffer | undefined;
   let used = candidates[0]!;
@@ -41,12 +42,12 @@ export async function readWalSource(path: string, opts: ReadWalSourceOptions = {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && c !== candidates[candidates.length - 1]) continue;
-      throw new PgkeepError(code === 'ENOENT' ? 'NOT_FOUND' : 'REPOSITORY',
-        `cannot read WAL file ${c}: ${code ?? (e as Error).message}`, {
-          hint: code === 'ENOENT'
+      throw new PgkeepError(code === 'ENOENT' ? 'NOT_FOUND' : 'REPOSITORY', `cannot read WAL file ${c}: ${code ?? (e as Error).message}`, {
+        hint:
+          code === 'ENOENT'
             ? 'archive_command passes %p relative to the data directory; run pgkeep from there or give an absolute path'
-            : 'pgkeep runs as the server\'s OS user from archive_command: check that it can read pg_wal',
-        });
+            : "pgkeep runs as the server's OS user from archive_command: check that it can read pg_wal",
+      });
     }
   }
   const out: WalSourceFile = { path: used, file, data: data! };
@@ -63,10 +64,14 @@ export async function readWalSource(path: string, opts: ReadWalSourceOptions = {
 function checkSegmentMatchesName(h: WalSegmentHeader, file: WalFileName, size: number, path: string): void {
   const expected = segmentStartLsn(segmentNumberOf(file, h.segmentSize), h.segmentSize);
   if (h.pageAddress !== expected) {
-    throw new PgkeepError('DATA_INTEGRITY', `${path} does not hold segment ${file.name}: its first page is at ` +
-      `${formatLsn(h.pageAddress)}, the name says ${formatLsn(expected)}`, {
-      hint: 'a WAL file was renamed or overwritten; do not archive it under this name',
-    });
+    throw new PgkeepError(
+      'DATA_INTEGRITY',
+      `${path} does not hold segment ${file.name}: its first page is at ` +
+        `${formatLsn(h.pageAddress)}, the name says ${formatLsn(expected)}`,
+      {
+        hint: 'a WAL file was renamed or overwritten; do not archive it under this name',
+      },
+    );
   }
   if (file.kind === 'segment' && size !== h.segmentSize) {
     throw new PgkeepError('DATA_INTEGRITY', `${path} has ${size} bytes, but WAL segments of this cluster have ${h.segmentSize}`, {

@@ -56,26 +56,45 @@ const repo = {
   },
 } as never;
 const opts = (spoolDir: string, reserveBytes?: number) => ({
-  cluster: 'c', systemIdentifier: SYS, spoolDir, count: 8, segmentSize: SEG, maxBytes: 64 * SEG, idleMs: 300, pollMs: 10, reserveBytes,
+  cluster: 'c',
+  systemIdentifier: SYS,
+  spoolDir,
+  count: 8,
+  segmentSize: SEG,
+  maxBytes: 64 * SEG,
+  idleMs: 300,
+  pollMs: 10,
+  reserveBytes,
 });
 
-faultTest('disk full in the spool: prefetching pauses, no partial file, what was spooled is served intact, the rest is read directly', async (t) => {
-  if (!root) return t.skip('needs root to mount a small tmpfs');
-  const spool = smallDisk('full');
-  await recordServed(spool, name(2));
-  const r = await runPrefetch(repo, opts(spool, -SEG)); // the free-space guard off: the writes themselves hit ENOSPC
-  assert.ok(r.diskFull >= 1, `the disk filled up (${JSON.stringify(r)})`);
-  assert.ok(r.fetched.length >= 1 && r.fetched.length < 8, `some segments fit: ${r.fetched.join(', ')}`);
-  assert.deepEqual(readdirSync(spool).filter((e) => e.startsWith('.tmp-') && !e.includes('want')), [], 'no partial file');
-  for (const f of r.fetched) {
-    const n = Number.parseInt(f.slice(16), 16);
-    const taken = await takeFromSpool(spool, f, SYS, join(work, 'out'));
-    assert.ok(taken.served, f);
-    assert.ok(readFileSync(join(work, 'out')).equals(segment(n)), `${f} intact`);
-  }
-  const notSpooled = name(2 + 8);
-  assert.deepEqual(await takeFromSpool(spool, notSpooled, SYS, join(work, 'out')), { served: false }, 'a miss: the get reads the repository');
-});
+faultTest(
+  'disk full in the spool: prefetching pauses, no partial file, what was spooled is served intact, the rest is read directly',
+  async (t) => {
+    if (!root) return t.skip('needs root to mount a small tmpfs');
+    const spool = smallDisk('full');
+    await recordServed(spool, name(2));
+    const r = await runPrefetch(repo, opts(spool, -SEG)); // the free-space guard off: the writes themselves hit ENOSPC
+    assert.ok(r.diskFull >= 1, `the disk filled up (${JSON.stringify(r)})`);
+    assert.ok(r.fetched.length >= 1 && r.fetched.length < 8, `some segments fit: ${r.fetched.join(', ')}`);
+    assert.deepEqual(
+      readdirSync(spool).filter((e) => e.startsWith('.tmp-') && !e.includes('want')),
+      [],
+      'no partial file',
+    );
+    for (const f of r.fetched) {
+      const n = Number.parseInt(f.slice(16), 16);
+      const taken = await takeFromSpool(spool, f, SYS, join(work, 'out'));
+      assert.ok(taken.served, f);
+      assert.ok(readFileSync(join(work, 'out')).equals(segment(n)), `${f} intact`);
+    }
+    const notSpooled = name(2 + 8);
+    assert.deepEqual(
+      await takeFromSpool(spool, notSpooled, SYS, join(work, 'out')),
+      { served: false },
+      'a miss: the get reads the repository',
+    );
+  },
+);
 
 faultTest('a nearly full file system: the prefetcher leaves the free space recovery needs and writes nothing', async (t) => {
   if (!root) return t.skip('needs root to mount a small tmpfs');

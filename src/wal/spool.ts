@@ -88,7 +88,8 @@ export function spooledContentProblem(data: Buffer, name: string, checksum: stri
     const hdr = readSegmentHeader(data, `spooled ${name}`);
     if (hdr.systemIdentifier !== systemId) return `belongs to system ${hdr.systemIdentifier}, not ${systemId}`;
     if (data.length !== hdr.segmentSize) return `has ${data.length} bytes, not ${hdr.segmentSize}`;
-    if (hdr.pageAddress !== BigInt(hdr.segmentSize) * segmentNumberOf(name, hdr.segmentSize)) return 'starts at another position than its name';
+    if (hdr.pageAddress !== BigInt(hdr.segmentSize) * segmentNumberOf(name, hdr.segmentSize))
+      return 'starts at another position than its name';
     if (hdr.timeline > Number.parseInt(name.slice(0, 8), 16)) return `holds timeline ${hdr.timeline}, above its name's`;
   } catch (e) {
     return (e as Error).message;
@@ -114,7 +115,8 @@ export async function pruneSpool(dir: string, name: string, otherTimelines = fal
   const tli = name.slice(0, 8);
   for (const e of entries) {
     const m = ENTRY.exec(e);
-    const stale = m ? m[1]!.slice(8) < current || (otherTimelines && m[1]!.slice(0, 8) !== tli)
+    const stale = m
+      ? m[1]!.slice(8) < current || (otherTimelines && m[1]!.slice(0, 8) !== tli)
       : TMP_ENTRY.test(e) && e.slice(SPOOL_TMP_PREFIX.length + 8, SPOOL_TMP_PREFIX.length + 24) < current;
     if (stale) await rm(join(dir, e), { force: true });
   }

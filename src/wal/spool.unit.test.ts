@@ -169,7 +169,7 @@ test('the prefetcher follows recovery onto a new timeline, holds at most maxByte
     assert.equal(existsSync(spool), false, 'nothing recreates a removed spool');
   }));
 
-test('a get never waits for a fetch no live prefetcher is doing (a killed prefetcher\'s marker)', () =>
+test("a get never waits for a fetch no live prefetcher is doing (a killed prefetcher's marker)", () =>
   inScratch(async (_d, spool) => {
     writeFileSync(inflightMarker(spool, A), '');
     writeFileSync(join(spool, '.prefetch.pid'), '999999999');

@@ -37,7 +37,9 @@ async function switchAndWait(): Promise<string> {
   const [row] = await cluster.query<{ f: string }>('select pg_walfile_name(pg_switch_wal()) as f');
   const seg = row!.f;
   for (let i = 0; i < 300; i++) {
-    const [a] = await cluster.query<{ w: string | null; f: string | null }>('select last_archived_wal as w, last_failed_wal as f from pg_stat_archiver');
+    const [a] = await cluster.query<{ w: string | null; f: string | null }>(
+      'select last_archived_wal as w, last_failed_wal as f from pg_stat_archiver',
+    );
     if (a!.w !== null && a!.w >= seg) {
       archived.push(seg);
       return seg;
@@ -140,7 +142,11 @@ test('wal get: 0 restored, 1 not in the archive, 126 for a damaged object or an 
   const ok = await cli([...base, '--system-id', sysid, seg, dest]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.ok(readFileSync(dest).equals(await repo.getObject(walObjectName('test', sysid, seg))));
-  assert.deepEqual(readdirSync(work).filter((f) => f.includes('pgkeep-')), [], 'no temp file left');
+  assert.deepEqual(
+    readdirSync(work).filter((f) => f.includes('pgkeep-')),
+    [],
+    'no temp file left',
+  );
 
   // The data directory (cwd, as for restore_command) says which system to read.
   const fromDataDir = await cli([...base, seg, dest], {}, cluster.dataDir);
@@ -205,7 +211,10 @@ test('wal get --prefetch: the next segments come from the spool, are removed onc
     if (dir && entry(dir, second!) && entry(dir, third!)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok(dir && entry(dir, second!), `spool has ${dir ? readdirSync(dir).join(', ') : 'nothing'}; log: ${dir && existsSync(join(dir, 'prefetch.log')) ? readFileSync(join(dir, 'prefetch.log'), 'utf8') : ''}`);
+  assert.ok(
+    dir && entry(dir, second!),
+    `spool has ${dir ? readdirSync(dir).join(', ') : 'nothing'}; log: ${dir && existsSync(join(dir, 'prefetch.log')) ? readFileSync(join(dir, 'prefetch.log'), 'utf8') : ''}`,
+  );
   const r2 = await cli([...base, '--json', second!, join(work, 'p2')]);
   assert.equal(r2.code, 0, r2.stderr);
   assert.equal(JSON.parse(r2.stdout).source, 'spool');
@@ -232,10 +241,23 @@ test('wal check: continuous archive gives each backup its window; a deleted segm
     return `${(v >> 32n).toString(16).toUpperCase()}/${(v & 0xffffffffn).toString(16).toUpperCase()}`;
   };
   const meta: PhysicalBackupMeta = {
-    method: 'stream', label: 'test', standalone: false, systemIdentifier: sysid, serverVersion: '15', serverVersionNum: 150000,
-    timeline: 1, startLsn: lsnOf(start, 40), stopLsn: lsnOf(start, 4000), startTime: new Date().toISOString(),
-    stopTime: new Date().toISOString(), walSegmentSize: 16 * 1024 * 1024, walStart: start, walEnd: start,
-    tablespaces: [], dataChecksums: true, serverManifest: false,
+    method: 'stream',
+    label: 'test',
+    standalone: false,
+    systemIdentifier: sysid,
+    serverVersion: '15',
+    serverVersionNum: 150000,
+    timeline: 1,
+    startLsn: lsnOf(start, 40),
+    stopLsn: lsnOf(start, 4000),
+    startTime: new Date().toISOString(),
+    stopTime: new Date().toISOString(),
+    walSegmentSize: 16 * 1024 * 1024,
+    walStart: start,
+    walEnd: start,
+    tablespaces: [],
+    dataChecksums: true,
+    serverManifest: false,
   };
   const w = await repo.startSnapshot({ cluster: 'test', kind: 'physical' });
   await w.addFile({ path: 'PG_VERSION', type: 'file', mode: 0o600, mtimeMs: Date.now() }, Buffer.from('15\n'));
@@ -257,7 +279,10 @@ test('wal check: continuous archive gives each backup its window; a deleted segm
   assert.equal(r.code, 7, r.stdout + r.stderr);
   report = JSON.parse(r.stdout);
   assert.equal(report.backups[0].status, 'gap');
-  assert.deepEqual(report.backups[0].gaps.map((g: { from: string }) => g.from), [hole]);
+  assert.deepEqual(
+    report.backups[0].gaps.map((g: { from: string }) => g.from),
+    [hole],
+  );
   const tl = report.timelines.find((t: { timeline: number }) => t.timeline === 1);
   assert.ok(tl.gaps.some((g: { from: string; to: string }) => g.from <= hole && g.to >= hole));
 

@@ -38,7 +38,10 @@ before(async () => {
   // The server's archive_command (postgres) and this test (root) both write: the driver gives
   // root's new files to the repository directory's owner.
   chownTreeToServerUser(work);
-  for (const [name, compression] of [['zstd', 'zstd:3'], ['none', 'none']] as const) {
+  for (const [name, compression] of [
+    ['zstd', 'zstd:3'],
+    ['none', 'none'],
+  ] as const) {
     const dir = join(work, `repo-${name}`);
     repos.push({ name, dir, repo: await Repository.init(new PosixDriver(dir), { kdfCost: KDF, jobs: 1, compression }) });
   }
@@ -67,8 +70,11 @@ for (const index of [0, 1]) {
   faultTest(`a byte flipped in an archived segment a backup needs (${index ? 'uncompressed' : 'zstd'} repository)`, async () => {
     const r = repos[index]!;
     const seg = r.meta!.walStart;
-    const before = await Promise.all([cli(r.dir, ['repo', 'check', '--read-data']), cli(r.dir, ['verify', 'latest']),
-      cli(r.dir, ['wal', 'check', '--read-data'])]);
+    const before = await Promise.all([
+      cli(r.dir, ['repo', 'check', '--read-data']),
+      cli(r.dir, ['verify', 'latest']),
+      cli(r.dir, ['wal', 'check', '--read-data']),
+    ]);
     for (const b of before) assert.equal(b.code, 0, b.stdout + b.stderr);
     assert.match(before[1]!.stdout, new RegExp(`archived WAL ${seg}.*: (\\d+) of \\1 segment\\(s\\) read and checked`));
 
@@ -83,11 +89,17 @@ for (const index of [0, 1]) {
     assert.equal(check.code, 7, check.stdout + check.stderr);
     assert.ok(check.stdout.includes(info.key), `repo check names ${info.key}:\n${check.stdout}`);
     const json = JSON.parse((await cli(r.dir, ['--json', 'repo', 'check', '--read-data'])).stdout);
-    assert.deepEqual(json.damaged.map((d: { object: string }) => d.object), [info.key]);
+    assert.deepEqual(
+      json.damaged.map((d: { object: string }) => d.object),
+      [info.key],
+    );
 
     const verify = await cli(r.dir, ['verify', 'latest']);
     assert.equal(verify.code, 7, verify.stdout + verify.stderr);
-    assert.match(verify.stdout, new RegExp(`WAL archive ${seg}: archived copy .* is damaged: (SHA-256 mismatch|zstd decompression failed)`));
+    assert.match(
+      verify.stdout,
+      new RegExp(`WAL archive ${seg}: archived copy .* is damaged: (SHA-256 mismatch|zstd decompression failed)`),
+    );
 
     const walCheck = await cli(r.dir, ['wal', 'check', '--read-data']);
     assert.equal(walCheck.code, 7, walCheck.stdout + walCheck.stderr);
@@ -118,7 +130,10 @@ faultTest('a segment whose content was damaged before it was pushed: the envelop
   try {
     const walCheck = await cli(r.dir, ['wal', 'check', '--read-data']);
     assert.equal(walCheck.code, 7, walCheck.stdout + walCheck.stderr);
-    assert.match(walCheck.stdout, new RegExp(`damaged: ${seg} .*content is not valid: page at offset ${16 * 1024 * 1024 - 8192} holds data after zero pages`));
+    assert.match(
+      walCheck.stdout,
+      new RegExp(`damaged: ${seg} .*content is not valid: page at offset ${16 * 1024 * 1024 - 8192} holds data after zero pages`),
+    );
     // wal push refuses such a file from pg_wal.
     const dir = join(work, 'copies', 'pg_wal');
     mkdirSync(dir, { recursive: true });
@@ -129,7 +144,12 @@ faultTest('a segment whose content was damaged before it was pushed: the envelop
     // A byte changed inside a record: the page headers are fine, the record's CRC-32C is not.
     let first: { at: number; length: number } | undefined;
     const start = BigInt(`0x${seg.slice(8, 16)}`) * 0x1_0000_0000n + BigInt(`0x${seg.slice(16)}`) * 16n * 1024n * 1024n;
-    new WalRecordScanner(() => undefined, (rec, lsn) => { first ??= { at: Number(lsn - start), length: rec.length }; }).segment(good, start);
+    new WalRecordScanner(
+      () => undefined,
+      (rec, lsn) => {
+        first ??= { at: Number(lsn - start), length: rec.length };
+      },
+    ).segment(good, start);
     assert.ok(first && first.length > 30, 'the segment has a record');
     const inRecord = Buffer.from(good);
     inRecord[first.at + 26] = inRecord[first.at + 26]! ^ 0x20;

@@ -40,7 +40,9 @@ const started: LocalCluster[] = [];
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pgkeep-wal-pg13-'));
   ({ repoDir, repo, src } = await archivingSource(work, 1000, {
-    pgBin: PG13_BIN, hba: REPLICATION_SOURCE.hba, settings: { max_replication_slots: 4, max_prepared_transactions: 2 },
+    pgBin: PG13_BIN,
+    hba: REPLICATION_SOURCE.hba,
+    settings: { max_replication_slots: 4, max_prepared_transactions: 2 },
   }));
   systemId = (await src.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()'))[0]!.s;
 });
@@ -53,13 +55,23 @@ after(async () => {
 });
 
 /** Run the receiver into `into` until `until` resolves; its events and result. */
-async function receive(into: Repository, opts: Partial<StreamWalOptions>, until: (events: StreamEvent[]) => Promise<void>):
-  Promise<{ events: StreamEvent[]; result: StreamWalResult }> {
+async function receive(
+  into: Repository,
+  opts: Partial<StreamWalOptions>,
+  until: (events: StreamEvent[]) => Promise<void>,
+): Promise<{ events: StreamEvent[]; result: StreamWalResult }> {
   const controller = new AbortController();
   const events: StreamEvent[] = [];
   const done = streamWal({
-    repo: into, cluster: 'test', connection: src.connectionSettings(), slot: SLOT,
-    partial: { intervalMs: 300 }, progressIntervalMs: 200, signal: controller.signal, onEvent: (e) => events.push(e), ...opts,
+    repo: into,
+    cluster: 'test',
+    connection: src.connectionSettings(),
+    slot: SLOT,
+    partial: { intervalMs: 300 },
+    progressIntervalMs: 200,
+    signal: controller.signal,
+    onEvent: (e) => events.push(e),
+    ...opts,
   });
   try {
     await Promise.race([until(events), done.then(() => assert.fail('the receiver ended by itself'))]);
@@ -71,14 +83,16 @@ async function receive(into: Repository, opts: Partial<StreamWalOptions>, until:
 
 /** Wait (at most 60 s) until the receiver has sent an event that `pred` accepts. */
 async function seen(events: StreamEvent[], what: string, pred: (e: StreamEvent) => boolean): Promise<void> {
-  for (const deadline = Date.now() + 60_000; !events.some(pred);) {
+  for (const deadline = Date.now() + 60_000; !events.some(pred); ) {
     if (Date.now() > deadline) assert.fail(`no ${what} within 60 s; events: ${events.map((e) => e.type).join(',')}`);
     await sleep(50);
   }
 }
 
 async function slotRestartLsn(): Promise<bigint | null> {
-  const rows = await src.query<{ l: string | null }>('SELECT restart_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [SLOT]);
+  const rows = await src.query<{ l: string | null }>('SELECT restart_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [
+    SLOT,
+  ]);
   assert.equal(rows.length, 1, `slot ${SLOT} exists`);
   return rows[0]!.l === null ? null : parseLsn(rows[0]!.l);
 }
@@ -90,8 +104,11 @@ test('PostgreSQL 13: wal stream --slot creates the slot, stores segments byte-id
   const streamRepo = await newPosixRepo(streamDir);
   try {
     // without --create-slot a missing slot is refused, before anything is streamed
-    await rejectsWithCode(streamWal({ repo: streamRepo, cluster: 'test', connection: src.connectionSettings(), slot: SLOT }),
-      'NOT_FOUND', /no replication slot "pgkeep_13"/);
+    await rejectsWithCode(
+      streamWal({ repo: streamRepo, cluster: 'test', connection: src.connectionSettings(), slot: SLOT }),
+      'NOT_FOUND',
+      /no replication slot "pgkeep_13"/,
+    );
     const names: string[] = [];
     const first = await receive(streamRepo, { createSlot: true }, async (events) => {
       await seen(events, 'start', (e) => e.type === 'start');
@@ -101,7 +118,10 @@ test('PostgreSQL 13: wal stream --slot creates the slot, stores segments byte-id
       }
       await seen(events, `segment ${names[1]}`, (e) => e.type === 'segment' && e.file === names[1]);
     });
-    assert.ok(first.events.some((e) => e.type === 'slot-created' && e.slot === SLOT), 'the slot was created');
+    assert.ok(
+      first.events.some((e) => e.type === 'slot-created' && e.slot === SLOT),
+      'the slot was created',
+    );
     const start = first.events.find((e) => e.type === 'start');
     assert.equal(start?.type === 'start' && start.source, 'slot');
     for (const n of names) {
@@ -151,8 +171,11 @@ test('PostgreSQL 13: a role pg_hba.conf admits for replication only fails at onc
   await src.exec('CREATE ROLE replonly LOGIN REPLICATION');
   await src.configure({}, ['local all replonly reject']);
   await src.reload();
-  const err = await rejectsWithCode(streamWal({ repo, cluster: 'test', connection: { connection: src.connectionString('postgres', 'replonly') }, slot: SLOT }),
-    'CONNECTION', /cannot read replication slot "pgkeep_13".*rejects connection/);
+  const err = await rejectsWithCode(
+    streamWal({ repo, cluster: 'test', connection: { connection: src.connectionString('postgres', 'replonly') }, slot: SLOT }),
+    'CONNECTION',
+    /cannot read replication slot "pgkeep_13".*rejects connection/,
+  );
   assert.match(err.hint ?? '', /PostgreSQL 13 has no READ_REPLICATION_SLOT.*pg_hba\.conf/);
 });
 
@@ -168,14 +191,18 @@ test('PostgreSQL 13: wal stream --synchronous is a synchronous standby: a commit
       await src.exec(`ALTER SYSTEM SET synchronous_standby_names = '${appName}'`);
       await src.exec('SELECT pg_reload_conf()');
       try {
-        for (const deadline = Date.now() + 30_000; ;) {
-          const [r] = await src.query<{ s: string | null }>('SELECT max(sync_state) AS s FROM pg_stat_replication WHERE application_name = $1', [appName]);
+        for (const deadline = Date.now() + 30_000; ; ) {
+          const [r] = await src.query<{ s: string | null }>(
+            'SELECT max(sync_state) AS s FROM pg_stat_replication WHERE application_name = $1',
+            [appName],
+          );
           if (r!.s === 'sync') break;
           if (Date.now() > deadline) assert.fail(`the receiver did not become the synchronous standby in 30 s (sync_state ${r!.s})`);
           await sleep(100);
         }
         const commit = src.query<{ x: string }>(
-          "WITH ins AS (INSERT INTO t SELECT g, 'sync-' || g FROM generate_series(60000, 60009) g RETURNING 1) SELECT txid_current()::text AS x FROM ins LIMIT 1");
+          "WITH ins AS (INSERT INTO t SELECT g, 'sync-' || g FROM generate_series(60000, 60009) g RETURNING 1) SELECT txid_current()::text AS x FROM ins LIMIT 1",
+        );
         const [row] = await Promise.race([commit, sleep(30_000).then(() => assert.fail('the commit waited 30 s for the receiver'))]);
         xid = row!.x;
       } finally {
@@ -189,7 +216,10 @@ test('PostgreSQL 13: wal stream --synchronous is a synchronous standby: a commit
       const scanner = new WalRecordScanner((e) => found.push(e));
       const name = partial.file.replace('.partial', '');
       scanner.segment(await syncRepo.getObject(walObjectName('test', systemId, partial.file)), walFileStartLsn(name));
-      assert.ok(found.some((e) => e.kind === 'commit' && String(e.xid) === xid), `commit of ${xid} is in ${partial.file}`);
+      assert.ok(
+        found.some((e) => e.kind === 'commit' && String(e.xid) === xid),
+        `commit of ${xid} is in ${partial.file}`,
+      );
     });
   } finally {
     await syncRepo.close();
@@ -212,7 +242,7 @@ test('PostgreSQL 13: segments archived by wal push come back byte-identical with
   assert.ok(report.ok && report.filesRead >= 2, `every archived file was read and checked: ${check.stdout}`);
 });
 
-test('PostgreSQL 13: the PITR scanner reads 13\'s records from an archived segment: prepared and plain commits and aborts, a restore point', async () => {
+test("PostgreSQL 13: the PITR scanner reads 13's records from an archived segment: prepared and plain commits and aborts, a restore point", async () => {
   const [{ seg }] = (await src.query<{ seg: string }>('SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS seg')) as [{ seg: string }];
   await src.exec("BEGIN; INSERT INTO t VALUES (70000, 'p1'); PREPARE TRANSACTION 'p1'");
   await src.exec("COMMIT PREPARED 'p1'");
@@ -249,11 +279,16 @@ test('PostgreSQL 13: point-in-time recovery to a time between two commits replay
   const to = join(work, 'pitr');
   const target = parseTargetTime(mark!.t);
   const r = await restore({
-    repo, cluster: 'test', to, jobs: 2, access: { repo: repoDir, cluster: 'test' }, archiveMode: 'off',
+    repo,
+    cluster: 'test',
+    to,
+    jobs: 2,
+    access: { repo: repoDir, cluster: 'test' },
+    archiveMode: 'off',
     pitr: { target: { kind: 'time', time: target } },
   });
   assert.equal(r.pitr?.snapshotId, b.snapshotId);
-  assert.ok(r.pitr?.reach?.lastTransaction, 'the planner read the last archived commit from 13\'s WAL');
+  assert.ok(r.pitr?.reach?.lastTransaction, "the planner read the last archived commit from 13's WAL");
   assert.equal(r.recovery.settings.recovery_target_time, target.text);
   // restore --start looks for 13's binaries in the usual places; this test knows where they are
   const c = await LocalCluster.attach(to, { pgBin: PG13_BIN, listen: '' });

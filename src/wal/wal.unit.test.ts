@@ -11,10 +11,14 @@ const SEG = 16 * 1024 * 1024;
 test('object names: segments grouped by timeline+log, history files at the top, round trip', () => {
   assert.equal(walObjectName('main', '7301', '00000001000000A2000000FF'), 'wal/main/7301/00000001000000A2/00000001000000A2000000FF');
   assert.equal(walObjectName('main', '7301', '00000002.history'), 'wal/main/7301/00000002.history');
-  assert.equal(walObjectName('main', '7301', '000000010000000000000003.00000028.backup'),
-    'wal/main/7301/0000000100000000/000000010000000000000003.00000028.backup');
-  assert.equal(walObjectName('main', '7301', '000000010000000000000003.partial'),
-    'wal/main/7301/0000000100000000/000000010000000000000003.partial');
+  assert.equal(
+    walObjectName('main', '7301', '000000010000000000000003.00000028.backup'),
+    'wal/main/7301/0000000100000000/000000010000000000000003.00000028.backup',
+  );
+  assert.equal(
+    walObjectName('main', '7301', '000000010000000000000003.partial'),
+    'wal/main/7301/0000000100000000/000000010000000000000003.partial',
+  );
   for (const n of ['00000001000000A2000000FF', '00000002.history', '000000010000000000000003.partial']) {
     const ref = parseWalObjectName(walObjectName('c-1', '42', n))!;
     assert.deepEqual([ref.cluster, ref.systemId, ref.file.name], ['c-1', '42', n]);
@@ -54,7 +58,10 @@ test('segment header: system identifier, segment size and page address from the 
 test('timelines: the path to the target and which timeline holds each segment', () => {
   const h3 = parseTimelineHistory('1\t0/3000000\tno recovery target specified\n2\t0/5800000\tbefore 2024-01-01\n');
   const path = timelinePath(3, h3);
-  assert.deepEqual(path.map((s) => s.timeline), [1, 2, 3]);
+  assert.deepEqual(
+    path.map((s) => s.timeline),
+    [1, 2, 3],
+  );
   // Segment 2 on timeline 1; segment 3 holds the first switchpoint: read from timeline 2.
   assert.equal(timelineOfSegment(path, 2n, SEG), 1);
   assert.equal(timelineOfSegment(path, 3n, SEG), 2);
@@ -62,8 +69,11 @@ test('timelines: the path to the target and which timeline holds each segment', 
   assert.equal(timelineOfSegment(path, 5n, SEG), 3);
   assert.equal(timelineOfSegment(path, 9n, SEG), 3);
 
-  const histories = new Map([[2, parseTimelineHistory('1\t0/3000000\tx\n')], [3, h3],
-    [4, parseTimelineHistory('1\t0/3000000\tx\n2\t0/4000000\ty\n')]]);
+  const histories = new Map([
+    [2, parseTimelineHistory('1\t0/3000000\tx\n')],
+    [3, h3],
+    [4, parseTimelineHistory('1\t0/3000000\tx\n2\t0/4000000\ty\n')],
+  ]);
   // A backup on timeline 1 before the first switch follows the newest descendant (4 branches off 2 earlier than 3).
   assert.equal(targetTimeline(1, parseLsn('0/2000028'), histories), 4);
   // On timeline 2 after 0/4000000, only timeline 3 still passes through it.

@@ -28,7 +28,10 @@ export class ColdSource implements BackupSource {
   private major = 0;
   private pgdata: string;
 
-  constructor(private readonly settings: ClusterSettings, private readonly opts: { signal?: AbortSignal; debianConfigRoot?: string }) {
+  constructor(
+    private readonly settings: ClusterSettings,
+    private readonly opts: { signal?: AbortSignal; debianConfigRoot?: string },
+  ) {
     if (!settings.pgdata) {
       throw new PgkeepError('CONFIG', 'no data directory is configured for --method cold', {
         hint: 'set pgdata in [cluster.NAME] or use --pgdata',
@@ -45,8 +48,10 @@ export class ColdSource implements BackupSource {
       throw new PgkeepError('DATA_INTEGRITY', `pg_controldata did not report the system identifier and checkpoint of ${this.pgdata}`);
     }
     // The control file says the major only; the server binary of that major, when found, the minor.
-    const version = await findPgTool('postgres', { exactMajor: this.major, pgBin: this.settings.pgBin })
-      .then((t) => t.version, () => String(this.major));
+    const version = await findPgTool('postgres', { exactMajor: this.major, pgBin: this.settings.pgBin }).then(
+      (t) => t.version,
+      () => String(this.major),
+    );
     const [maj, min] = version.split('.').map(Number);
     return {
       systemIdentifier: control.systemIdentifier,
@@ -63,23 +68,31 @@ export class ColdSource implements BackupSource {
   private async readShutDownControl(): Promise<ControlData> {
     const control = await readControlData(this.pgdata, { pgBin: this.settings.pgBin, signal: this.opts.signal });
     if (control.crcMismatch) {
-      throw new PgkeepError('DATA_INTEGRITY',
+      throw new PgkeepError(
+        'DATA_INTEGRITY',
         `the control file global/pg_control of ${this.pgdata} is damaged: its CRC does not match its content, so what it says ` +
-        `("${control.clusterState ?? 'unknown'}") cannot be trusted and a cold backup would not be consistent`, {
-          hint: 'do not back this copy up cold: the server will not start on it either; restore the cluster from a backup ' +
+          `("${control.clusterState ?? 'unknown'}") cannot be trusted and a cold backup would not be consistent`,
+        {
+          hint:
+            'do not back this copy up cold: the server will not start on it either; restore the cluster from a backup ' +
             '(pgkeep restore), and check the disk it lives on',
           details: { warnings: control.warnings },
-        });
+        },
+      );
     }
     const pid = postmasterPid(this.pgdata);
     if (!control.cleanlyShutDown || (pid !== undefined && processAlive(pid))) {
-      throw new PgkeepError('SERVER_NOT_READY',
+      throw new PgkeepError(
+        'SERVER_NOT_READY',
         `the cluster in ${this.pgdata} is not cleanly shut down (control file: "${control.clusterState ?? 'unknown'}"` +
-        `${pid !== undefined && processAlive(pid) ? `, postmaster ${pid} is running` : ''}): a cold backup would not be consistent`, {
-          hint: 'stop the server cleanly (pg_ctl stop -m fast) and run the backup again, or back it up while it runs ' +
+          `${pid !== undefined && processAlive(pid) ? `, postmaster ${pid} is running` : ''}): a cold backup would not be consistent`,
+        {
+          hint:
+            'stop the server cleanly (pg_ctl stop -m fast) and run the backup again, or back it up while it runs ' +
             'with --method local or --method stream',
           details: { state: control.clusterState, pid },
-        });
+        },
+      );
     }
     return control;
   }
@@ -103,7 +116,8 @@ export class ColdSource implements BackupSource {
       // a clean shutdown leaves no page newer than its checkpoint: check every page
       ...((c.dataChecksumVersion ?? 0) > 0 ? { pages: { startLsn: MAX_LSN, blockSize, segmentBlocks } } : {}),
       signal: run.options.signal,
-      onProgress: (bytes, files) => run.progress({ phase: 'copying', bytesDone: bytes, bytesTotal: list.totalBytes, filesDone: files, filesTotal: list.fileCount }),
+      onProgress: (bytes, files) =>
+        run.progress({ phase: 'copying', bytesDone: bytes, bytesTotal: list.totalBytes, filesDone: files, filesTotal: list.fileCount }),
     });
     return { ...report, tablespaces: list.tablespaces };
   }
@@ -117,10 +131,14 @@ export class ColdSource implements BackupSource {
       });
     });
     if (after.latestCheckpoint !== this.control!.latestCheckpoint) {
-      throw new PgkeepError('CONFLICT', `the cluster in ${this.pgdata} ran while it was being copied (its checkpoint moved from ` +
-        `${this.control!.latestCheckpoint} to ${after.latestCheckpoint}): the copy is not consistent`, {
-        hint: 'keep the server stopped during a cold backup, then run it again',
-      });
+      throw new PgkeepError(
+        'CONFLICT',
+        `the cluster in ${this.pgdata} ran while it was being copied (its checkpoint moved from ` +
+          `${this.control!.latestCheckpoint} to ${after.latestCheckpoint}): the copy is not consistent`,
+        {
+          hint: 'keep the server stopped during a cold backup, then run it again',
+        },
+      );
     }
     return { stopLsn: parseLsn(after.latestCheckpoint!), timeline: after.timeline!, stopTime: new Date() };
   }

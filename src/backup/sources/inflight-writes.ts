@@ -15,12 +15,15 @@ export class InflightWrites {
   constructor(private readonly max: number) {}
 
   track(p: Promise<FileRecord>): void {
-    const t = p.then((r) => {
-      if (r.type === 'file') this.stored.set(r.path, { size: r.size, ...(r.sha256 ? { sha256hex: r.sha256 } : {}) });
-      this.filesDone++;
-    }, (e) => {
-      this.failed ??= e;
-    });
+    const t = p.then(
+      (r) => {
+        if (r.type === 'file') this.stored.set(r.path, { size: r.size, ...(r.sha256 ? { sha256hex: r.sha256 } : {}) });
+        this.filesDone++;
+      },
+      (e) => {
+        this.failed ??= e;
+      },
+    );
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
   }

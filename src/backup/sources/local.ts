@@ -31,7 +31,10 @@ export class LocalSource implements BackupSource {
   private pgdata?: string;
   private started?: StartInfo;
 
-  constructor(private readonly settings: ClusterSettings, private readonly opts: { standalone: boolean; signal?: AbortSignal }) {}
+  constructor(
+    private readonly settings: ClusterSettings,
+    private readonly opts: { standalone: boolean; signal?: AbortSignal },
+  ) {}
 
   async identify(): Promise<ServerFacts> {
     this.client = await connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
@@ -64,8 +67,10 @@ export class LocalSource implements BackupSource {
   async start(run: BackupRun, label: string): Promise<StartInfo> {
     const client = this.client!;
     if (this.opts.standalone && !(await createTemporarySlot(client))) {
-      run.warn('could not create a temporary replication slot (max_replication_slots = 0?): the WAL of this standalone ' +
-        'backup is not protected from removal until it is copied');
+      run.warn(
+        'could not create a temporary replication slot (max_replication_slots = 0?): the WAL of this standalone ' +
+          'backup is not protected from removal until it is copied',
+      );
     }
     this.started = await startLocalBackup(client, this.facts!.major, label, this.session, run.options.checkpoint !== 'spread');
     return this.started;
@@ -83,11 +88,18 @@ export class LocalSource implements BackupSource {
       entries: list.entries,
       jobs: run.jobs,
       ...(run.options.checksumAll ? {} : { reuseBefore: start.startTime.getTime() - MTIME_MARGIN_MS }),
-      ...(facts.dataChecksums ? { pages: { startLsn: start.startLsn, blockSize: facts.blockSize, segmentBlocks: facts.segmentBlocks } } : {}),
+      ...(facts.dataChecksums
+        ? { pages: { startLsn: start.startLsn, blockSize: facts.blockSize, segmentBlocks: facts.segmentBlocks } }
+        : {}),
       signal: run.options.signal,
-      onProgress: (bytes, files) => run.progress({ phase: 'copying', bytesDone: bytes, bytesTotal: list.totalBytes, filesDone: files, filesTotal: list.fileCount }),
+      onProgress: (bytes, files) =>
+        run.progress({ phase: 'copying', bytesDone: bytes, bytesTotal: list.totalBytes, filesDone: files, filesTotal: list.fileCount }),
     });
-    return { ...report, tablespaces: list.tablespaces, incrementalRead: reportIncrementalRead(changes, report, list.fileCount, run, facts.major) };
+    return {
+      ...report,
+      tablespaces: list.tablespaces,
+      incrementalRead: reportIncrementalRead(changes, report, list.fileCount, run, facts.major),
+    };
   }
 
   async stop(run: BackupRun): Promise<StopInfo> {
@@ -97,10 +109,21 @@ export class LocalSource implements BackupSource {
       ? await stopLocalBackup(this.client!, this.facts!.major, false, this.session)
       : await stopLocalBackupWatched(this.client!, this.facts!.major, run, this.session);
     const owner = await stat(join(this.pgdata!, 'PG_VERSION'));
-    const file = (path: string, text: string) => run.writer.addFile({
-      path, type: 'file', mode: 0o600, size: Buffer.byteLength(text), mtimeMs: stopped.stopTime.getTime(),
-      uid: owner.uid, gid: owner.gid, owner: userName(owner.uid), group: groupName(owner.gid),
-    }, Buffer.from(text, 'utf8'));
+    const file = (path: string, text: string) =>
+      run.writer.addFile(
+        {
+          path,
+          type: 'file',
+          mode: 0o600,
+          size: Buffer.byteLength(text),
+          mtimeMs: stopped.stopTime.getTime(),
+          uid: owner.uid,
+          gid: owner.gid,
+          owner: userName(owner.uid),
+          group: groupName(owner.gid),
+        },
+        Buffer.from(text, 'utf8'),
+      );
     if (stopped.backupLabel) await file('backup_label', stopped.backupLabel);
     if (stopped.tablespaceMap) await file('tablespace_map', stopped.tablespaceMap);
     return stopped;
@@ -109,7 +132,14 @@ export class LocalSource implements BackupSource {
   async storeWal(run: BackupRun, start: StartInfo, stop: StopInfo): Promise<number> {
     run.progress({ phase: 'wal', bytesDone: 0, filesDone: 0 });
     const seg = this.facts!.walSegmentSize;
-    return storeLocalWal(run.writer, this.pgdata!, walRange(stop.timeline, start.startLsn, stop.stopLsn, seg), stop.timeline, seg, run.options.signal);
+    return storeLocalWal(
+      run.writer,
+      this.pgdata!,
+      walRange(stop.timeline, start.startLsn, stop.stopLsn, seg),
+      stop.timeline,
+      seg,
+      run.options.signal,
+    );
   }
 
   async close(): Promise<void> {

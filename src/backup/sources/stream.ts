@@ -10,8 +10,14 @@ import type { ClusterSettings } from '../../config/types.js';
 import { streamContent, type FileEntry } from '../../repo/index.js';
 import { parseWalSegmentSizeSetting } from '../../pg/lsn.js';
 import {
-  OLDEST_STREAM_MAJOR, ReplicationClient, assertManifestVerified, versionText, parseBackupManifest, verifyManifestEntries,
-  type BackupEvent, type TarEntry,
+  OLDEST_STREAM_MAJOR,
+  ReplicationClient,
+  assertManifestVerified,
+  versionText,
+  parseBackupManifest,
+  verifyManifestEntries,
+  type BackupEvent,
+  type TarEntry,
 } from '../../pg/protocol/index.js';
 import type { TablespaceInfo } from '../../holdings/physical-meta.js';
 import { WalCollector } from '../stream-wal.js';
@@ -51,16 +57,23 @@ export class StreamSource implements BackupSource {
   /** Watches the server's wait for archiving at the end of BASE_BACKUP (not for --standalone). */
   private watch?: ArchiveWatch;
 
-  constructor(private readonly settings: ClusterSettings, private readonly opts: { standalone: boolean; ignoreChecksumErrors: boolean; signal?: AbortSignal }) {}
+  constructor(
+    private readonly settings: ClusterSettings,
+    private readonly opts: { standalone: boolean; ignoreChecksumErrors: boolean; signal?: AbortSignal },
+  ) {}
 
   async identify(): Promise<ServerFacts> {
     this.rc = await ReplicationClient.connect(this.settings, { signal: this.opts.signal, applicationName: 'pgkeep backup' });
     const rc = this.rc;
     if (rc.serverMajor < OLDEST_STREAM_MAJOR) {
       // 12 and older send no backup_manifest, which every stream backup is checked against
-      throw new PgkeepError('UNSUPPORTED', `--method stream needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(rc.serverVersionNum)}`, {
-        hint: 'use --method local on the database host',
-      });
+      throw new PgkeepError(
+        'UNSUPPORTED',
+        `--method stream needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(rc.serverVersionNum)}`,
+        {
+          hint: 'use --method local on the database host',
+        },
+      );
     }
     const id = await rc.identifySystem();
     const walLevel = await rc.showSetting('wal_level');
@@ -113,13 +126,20 @@ export class StreamSource implements BackupSource {
     if (this.opts.standalone) {
       this.wal = new WalCollector(run.writer, this.facts!.walSegmentSize, run.options.signal);
       if (!(await this.wal.prepare(this.settings))) {
-        run.warn('could not create a temporary replication slot (max_replication_slots too low?): the WAL of this ' +
-          'standalone backup is streamed without a slot and could be removed by the server before it arrives');
+        run.warn(
+          'could not create a temporary replication slot (max_replication_slots too low?): the WAL of this ' +
+            'standalone backup is streamed without a slot and could be removed by the server before it arrives',
+        );
       }
     }
     const waitForArchive = !this.opts.standalone && (await this.startArchiveWatch(run));
     const stream = this.rc!.baseBackup({
-      label, fast: run.options.checkpoint !== 'spread', progress: true, manifest: true, manifestChecksums: 'SHA256', tablespaceMap: true,
+      label,
+      fast: run.options.checkpoint !== 'spread',
+      progress: true,
+      manifest: true,
+      manifestChecksums: 'SHA256',
+      tablespaceMap: true,
       ...(this.opts.ignoreChecksumErrors ? { noVerifyChecksums: true } : {}),
       ...(waitForArchive ? {} : { waitForArchive: false }),
       signal: run.options.signal,
@@ -136,10 +156,19 @@ export class StreamSource implements BackupSource {
   }
 
   async copy(run: BackupRun): Promise<CopyReport> {
-    const report: CopyReport = { files: 0, bytes: 0, reusedFiles: 0, vanished: [], pagesChecked: 0, checksumFailures: [], tablespaces: this.tablespaces };
+    const report: CopyReport = {
+      files: 0,
+      bytes: 0,
+      reusedFiles: 0,
+      vanished: [],
+      pagesChecked: 0,
+      checksumFailures: [],
+      tablespaces: this.tablespaces,
+    };
     const writes = new InflightWrites(Math.max(2, run.jobs * 2));
     const c: CopyState = {
-      report, writes,
+      report,
+      writes,
       tsLinks: new Map(this.tablespaces.map((t) => [`pg_tblspc/${t.oid}`, t.location])),
       progress: () => run.progress({ phase: 'copying', bytesDone: report.bytes, bytesTotal: this.totalBytes, filesDone: writes.filesDone }),
     };
@@ -223,7 +252,9 @@ export class StreamSource implements BackupSource {
   async stop(): Promise<StopInfo> {
     const s = this.stopped!;
     return {
-      stopLsn: s.stopLsn, timeline: s.timeline, stopTime: new Date(),
+      stopLsn: s.stopLsn,
+      timeline: s.timeline,
+      stopTime: new Date(),
       ...(this.backupLabel ? { backupLabel: this.backupLabel } : {}),
       ...(this.tablespaceMap ? { tablespaceMap: this.tablespaceMap } : {}),
     };
@@ -241,15 +272,20 @@ export class StreamSource implements BackupSource {
   private async startArchiveWatch(run: BackupRun): Promise<boolean> {
     const o = run.options;
     const watch = await ArchiveWatch.start({
-      settings: this.settings, waiterPid: (this.rc!.client as unknown as { processID: number }).processID, startClock: 'basebackup',
-      timeoutMs: o.archiveTimeoutMs, signal: o.signal,
+      settings: this.settings,
+      waiterPid: (this.rc!.client as unknown as { processID: number }).processID,
+      startClock: 'basebackup',
+      timeoutMs: o.archiveTimeoutMs,
+      signal: o.signal,
     });
     if (watch instanceof ArchiveWatch) {
       this.watch = watch;
       return true;
     }
-    run.warn(`cannot watch the WAL archiver from an SQL session (${watch.unavailable}): the backup does not wait for its last ` +
-      'WAL segment to be archived; "pgkeep wal check" shows when it is');
+    run.warn(
+      `cannot watch the WAL archiver from an SQL session (${watch.unavailable}): the backup does not wait for its last ` +
+        'WAL segment to be archived; "pgkeep wal check" shows when it is',
+    );
     return false;
   }
 
@@ -278,7 +314,8 @@ function checksumFailureError(e: unknown): unknown {
   const msg = e instanceof Error ? e.message : String(e);
   if (!/checksum verification failure/i.test(msg)) return e;
   return new PgkeepError('DATA_INTEGRITY', `the server found pages with a wrong checksum while sending the backup: ${msg}`, {
-    hint: 'the server log names each file and block; "pgkeep backup --method local" names them too. Restore the damaged ' +
+    hint:
+      'the server log names each file and block; "pgkeep backup --method local" names them too. Restore the damaged ' +
       'data from an earlier backup, or use --ignore-checksum-errors to take the backup anyway',
     cause: e,
   });
@@ -287,8 +324,15 @@ function checksumFailureError(e: unknown): unknown {
 function entryOf(path: string, e: TarEntry): FileEntry {
   const type = e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file';
   return {
-    path, type, mode: e.mode & 0o7777, size: e.size, mtimeMs: e.mtime * 1000, uid: e.uid, gid: e.gid,
-    ...(e.uname ? { owner: e.uname } : {}), ...(e.gname ? { group: e.gname } : {}),
+    path,
+    type,
+    mode: e.mode & 0o7777,
+    size: e.size,
+    mtimeMs: e.mtime * 1000,
+    uid: e.uid,
+    gid: e.gid,
+    ...(e.uname ? { owner: e.uname } : {}),
+    ...(e.gname ? { group: e.gname } : {}),
     ...(e.linkTarget !== undefined && type === 'symlink' ? { linkTarget: e.linkTarget } : {}),
   };
 }
@@ -303,12 +347,21 @@ async function readAll(stream: AsyncIterable<Buffer>, onBytes: (n: number) => vo
 }
 
 /** The server's backup_manifest checked against what was stored, then stored as "backup_manifest". */
-async function addVerifiedManifest(run: BackupRun, report: CopyReport, manifest: Buffer, writes: InflightWrites, owner: FileOwner | undefined): Promise<void> {
+async function addVerifiedManifest(
+  run: BackupRun,
+  report: CopyReport,
+  manifest: Buffer,
+  writes: InflightWrites,
+  owner: FileOwner | undefined,
+): Promise<void> {
   run.progress({ phase: 'verifying', bytesDone: report.bytes, filesDone: writes.filesDone });
   const parsed = parseBackupManifest(manifest, { verifyChecksum: true });
   const verdict = verifyManifestEntries(parsed, writes.stored);
   assertManifestVerified(verdict, 'the stored backup');
   report.manifestFilesChecked = verdict.checked;
-  await run.writer.addFile({ path: 'backup_manifest', type: 'file', mode: 0o600, size: manifest.length, mtimeMs: Date.now(), ...owner }, manifest);
+  await run.writer.addFile(
+    { path: 'backup_manifest', type: 'file', mode: 0o600, size: manifest.length, mtimeMs: Date.now(), ...owner },
+    manifest,
+  );
   report.files++;
 }

@@ -14,9 +14,13 @@ const LEVELS = ['debug', 'info', 'warn', 'error'];
 export function register(program: Command, runner: Runner): void {
   program
     .command('agent')
-    .description('the long-lived service: scheduled backups, dumps, expire and verify, and a supervised "wal stream" (one per repository and host)')
+    .description(
+      'the long-lived service: scheduled backups, dumps, expire and verify, and a supervised "wal stream" (one per repository and host)',
+    )
     .option('--once', 'run every scheduled job once now (a full backup rather than both kinds), then exit')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Schedules come from [cluster.NAME.schedule] in pgkeep.toml (cron expressions; docs/operations.md):
   backup_full, backup_incremental, dump, expire (then repo gc), verify, stream = true.
 Jobs run as "pgkeep" child processes; a job never overlaps itself. A run missed while no agent
@@ -27,27 +31,30 @@ SIGINT interrupts running jobs, waits for them at most [agent] stop_timeout (60s
 
 Examples:
   pgkeep agent --config /etc/pgkeep/pgkeep.toml
-  pgkeep agent --once                    try every job of the schedule now`)
-    .action(runner.action<{ once?: boolean }>(async (ctx, opts, _args) => {
-      const { runAgent } = await import('../../agent/index.js');
-      const flags = flagsOf(ctx);
-      const result = await runAgent({
-        config: ctx.config,
-        loadConfig: () => loadConfig(flags),
-        onReloadRequest: (fn) => {
-          process.on('SIGHUP', fn);
-          return () => void process.off('SIGHUP', fn);
-        },
-        signal: ctx.signal,
-        once: opts.once,
-        log: eventWriter(ctx),
-        startMonitor: async (m) => (await import('../../monitor/agent-monitor.js')).startAgentMonitor(m),
-      });
-      const failed = result.runs.find((r) => r.result !== 'ok');
-      if (!failed) return EXIT.OK;
-      // A run ended by a signal has no exit code: report it as interrupted, never as success.
-      return failed.exitCode ?? exitCodeOf('INTERRUPTED');
-    }));
+  pgkeep agent --once                    try every job of the schedule now`,
+    )
+    .action(
+      runner.action<{ once?: boolean }>(async (ctx, opts, _args) => {
+        const { runAgent } = await import('../../agent/index.js');
+        const flags = flagsOf(ctx);
+        const result = await runAgent({
+          config: ctx.config,
+          loadConfig: () => loadConfig(flags),
+          onReloadRequest: (fn) => {
+            process.on('SIGHUP', fn);
+            return () => void process.off('SIGHUP', fn);
+          },
+          signal: ctx.signal,
+          once: opts.once,
+          log: eventWriter(ctx),
+          startMonitor: async (m) => (await import('../../monitor/agent-monitor.js')).startAgentMonitor(m),
+        });
+        const failed = result.runs.find((r) => r.result !== 'ok');
+        if (!failed) return EXIT.OK;
+        // A run ended by a signal has no exit code: report it as interrupted, never as success.
+        return failed.exitCode ?? exitCodeOf('INTERRUPTED');
+      }),
+    );
 }
 
 /** Reloads read the same file for the same repository (a new [repo] path takes effect at restart). */

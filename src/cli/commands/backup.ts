@@ -27,8 +27,13 @@ interface BackupFlags {
 }
 
 const PHASE_TEXT: Record<string, string> = {
-  connecting: 'connecting', starting: 'starting (checkpoint)', copying: 'copying', stopping: 'stopping',
-  wal: 'storing WAL', verifying: 'verifying', publishing: 'publishing',
+  connecting: 'connecting',
+  starting: 'starting (checkpoint)',
+  copying: 'copying',
+  stopping: 'stopping',
+  wal: 'storing WAL',
+  verifying: 'verifying',
+  publishing: 'publishing',
 };
 
 export function renderBackup(r: BackupResult): string {
@@ -41,10 +46,14 @@ export function renderBackup(r: BackupResult): string {
       (r.walSegments ? `, ${r.walSegments} segment(s) stored with the backup` : ''),
     `  duration:  ${r.seconds.toFixed(1)} s (${rate})`,
   ];
-  if (r.pagesChecked) lines.push(`  checksums: ${r.pagesChecked} pages verified${r.checksumFailures.length ? `, ${r.checksumFailures.length} FAILED (ignored)` : ''}`);
+  if (r.pagesChecked)
+    lines.push(
+      `  checksums: ${r.pagesChecked} pages verified${r.checksumFailures.length ? `, ${r.checksumFailures.length} FAILED (ignored)` : ''}`,
+    );
   if (r.incrementalRead && parseInt(r.serverVersion, 10) >= 17) lines.push(`  read:      ${describeRead(r)}`);
   if (r.manifestFilesChecked !== undefined) lines.push(`  manifest:  ${r.manifestFilesChecked} files match the server's backup_manifest`);
-  if (r.vanishedFiles) lines.push(`  ${r.vanishedFiles} file(s) vanished or shrank while being read (normal on a running server; WAL replay covers them)`);
+  if (r.vanishedFiles)
+    lines.push(`  ${r.vanishedFiles} file(s) vanished or shrank while being read (normal on a running server; WAL replay covers them)`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
@@ -52,27 +61,45 @@ export function renderBackup(r: BackupResult): string {
 function describeRead(r: BackupResult): string {
   const i = r.incrementalRead!;
   const bytes = r.bytesRead !== undefined ? `${formatBytes(r.bytesRead)} read; ` : '';
-  return i.method === 'full-read' ? `${bytes}every file (${i.reason})`
+  return i.method === 'full-read'
+    ? `${bytes}every file (${i.reason})`
     : `${bytes}WAL summaries ${i.from}..${i.to}: ${i.skippedFiles} of ${i.files} files skipped, ${i.patchedFiles} read only where blocks changed`;
 }
 
 export function register(program: Command, runner: Runner): void {
   program
     .command('backup')
-    .description('physical backup of the whole cluster into the repository (hot over the replication protocol or from the data directory, or cold)')
-    .addOption(new Option('--method <method>', 'stream (replication protocol, works remotely), local (on the database host), cold (server stopped)')
-      .choices(BACKUP_METHODS as string[]).default('stream'))
+    .description(
+      'physical backup of the whole cluster into the repository (hot over the replication protocol or from the data directory, or cold)',
+    )
+    .addOption(
+      new Option('--method <method>', 'stream (replication protocol, works remotely), local (on the database host), cold (server stopped)')
+        .choices(BACKUP_METHODS as string[])
+        .default('stream'),
+    )
     .option('--standalone', 'store the WAL from backup start to end with the backup, so it restores with no WAL archive')
     .option('--label <text>', 'label written into backup_label (one line, at most 1024 bytes)')
     .option('--jobs <n>', 'parallel readers and compression workers (default: the number of CPUs, at most 8)')
     .option('--checksum-all', 'read every file, even those whose size and mtime did not change since the previous backup')
-    .option('--no-wal-summaries', 'PostgreSQL 17+, --method local: read every file instead of skipping what the WAL summaries show unchanged')
+    .option(
+      '--no-wal-summaries',
+      'PostgreSQL 17+, --method local: read every file instead of skipping what the WAL summaries show unchanged',
+    )
     .option('--ignore-checksum-errors', 'report pages with a wrong checksum as warnings instead of failing the backup')
-    .option('--archive-timeout <duration>', 'longest wait for the server to archive the backup\'s last WAL segment (default [backup] archive_timeout or 60s)')
-    .addOption(new Option('--checkpoint <mode>', 'checkpoint a hot backup starts from: fast (immediate, the default: the backup starts now) ' +
-      'or spread (spares a busy primary\'s I/O, starts up to checkpoint_completion_target x checkpoint_timeout later); default [backup] checkpoint')
-      .choices(CHECKPOINT_MODES))
-    .addHelpText('after', `
+    .option(
+      '--archive-timeout <duration>',
+      "longest wait for the server to archive the backup's last WAL segment (default [backup] archive_timeout or 60s)",
+    )
+    .addOption(
+      new Option(
+        '--checkpoint <mode>',
+        'checkpoint a hot backup starts from: fast (immediate, the default: the backup starts now) ' +
+          "or spread (spares a busy primary's I/O, starts up to checkpoint_completion_target x checkpoint_timeout later); default [backup] checkpoint",
+      ).choices(CHECKPOINT_MODES),
+    )
+    .addHelpText(
+      'after',
+      `
 Every backup is incremental to the previous one of the cluster (chunks that did not change are
 not stored again) and complete on its own (restore never needs an older backup).
 A hot backup (stream, local) needs the WAL written while it ran: either the WAL archive
@@ -90,49 +117,58 @@ Examples:
   pgkeep backup --standalone                      ... carrying its own WAL
   pgkeep backup --method local --jobs 4           on the database host, 4 parallel readers
   pgkeep backup --method cold                     server stopped (pg_ctl stop -m fast first)
-  pgkeep --json backup --label nightly`)
-    .action(runner.action<BackupFlags>(async (ctx, opts) => {
-      const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
-      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) {
-        throw new PgkeepError('USAGE', `--jobs must be a whole number from 1 to 64, not "${opts.jobs}"`);
-      }
-      const archiveTimeoutMs = opts.archiveTimeout === undefined
-        ? ctx.config.backup.archiveTimeoutMs : parseDuration(opts.archiveTimeout, '--archive-timeout');
-      if (opts.label !== undefined) checkBackupLabel(opts.label);
-      if (opts.checkpoint !== undefined && opts.method === 'cold') {
-        throw new PgkeepError('USAGE', '--checkpoint applies to hot backups (--method stream or local); a cold backup starts from the shutdown checkpoint');
-      }
-      const checkpoint = opts.checkpoint ?? ctx.config.backup.checkpoint;
-      const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), ...(jobs ? { jobs } : {}) });
-      const bar = progressBar(ctx, { label: 'backup' });
-      let result: BackupResult;
-      try {
-        result = await backup({
-          repo,
-          clusterName: ctx.config.clusterName,
-          cluster: ctx.config.cluster,
-          method: opts.method as BackupMethod,
-          standalone: opts.standalone,
-          label: opts.label,
-          jobs,
-          checksumAll: opts.checksumAll,
-          ...(opts.walSummaries === false ? { walSummaries: false } : {}),
-          ignoreChecksumErrors: opts.ignoreChecksumErrors,
-          ...(archiveTimeoutMs !== undefined ? { archiveTimeoutMs } : {}),
-          ...(checkpoint !== undefined ? { checkpoint } : {}),
-          signal: ctx.signal,
-          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, PHASE_TEXT[p.phase] ?? p.phase),
-          onWarning: (m) => {
-            if (!ctx.out.json) ctx.log.warn(m);
-          },
-          onNote: (m) => {
-            if (!ctx.out.json) ctx.log.info(m);
-          },
+  pgkeep --json backup --label nightly`,
+    )
+    .action(
+      runner.action<BackupFlags>(async (ctx, opts) => {
+        const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+        if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) {
+          throw new PgkeepError('USAGE', `--jobs must be a whole number from 1 to 64, not "${opts.jobs}"`);
+        }
+        const archiveTimeoutMs =
+          opts.archiveTimeout === undefined ? ctx.config.backup.archiveTimeoutMs : parseDuration(opts.archiveTimeout, '--archive-timeout');
+        if (opts.label !== undefined) checkBackupLabel(opts.label);
+        if (opts.checkpoint !== undefined && opts.method === 'cold') {
+          throw new PgkeepError(
+            'USAGE',
+            '--checkpoint applies to hot backups (--method stream or local); a cold backup starts from the shutdown checkpoint',
+          );
+        }
+        const checkpoint = opts.checkpoint ?? ctx.config.backup.checkpoint;
+        const repo = await openRepository(ctx.config.repo, {
+          getPassphrase: passphraseGetter(ctx.config.passphrase),
+          ...(jobs ? { jobs } : {}),
         });
-      } finally {
-        bar.done();
-        await repo.closeAll();
-      }
-      ctx.out.result(result, renderBackup);
-    }));
+        const bar = progressBar(ctx, { label: 'backup' });
+        let result: BackupResult;
+        try {
+          result = await backup({
+            repo,
+            clusterName: ctx.config.clusterName,
+            cluster: ctx.config.cluster,
+            method: opts.method as BackupMethod,
+            standalone: opts.standalone,
+            label: opts.label,
+            jobs,
+            checksumAll: opts.checksumAll,
+            ...(opts.walSummaries === false ? { walSummaries: false } : {}),
+            ignoreChecksumErrors: opts.ignoreChecksumErrors,
+            ...(archiveTimeoutMs !== undefined ? { archiveTimeoutMs } : {}),
+            ...(checkpoint !== undefined ? { checkpoint } : {}),
+            signal: ctx.signal,
+            onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, PHASE_TEXT[p.phase] ?? p.phase),
+            onWarning: (m) => {
+              if (!ctx.out.json) ctx.log.warn(m);
+            },
+            onNote: (m) => {
+              if (!ctx.out.json) ctx.log.info(m);
+            },
+          });
+        } finally {
+          bar.done();
+          await repo.closeAll();
+        }
+        ctx.out.result(result, renderBackup);
+      }),
+    );
 }

@@ -56,10 +56,17 @@ export function configReport(config: PgkeepConfig, env: NodeJS.ProcessEnv = proc
     backup: config.backup,
     retention: config.retention,
     monitor: config.monitor,
-    notify: { ...config.notify, webhooks: config.notify.webhooks.map(webhookOrigin), slackWebhooks: config.notify.slackWebhooks.map(webhookOrigin) },
+    notify: {
+      ...config.notify,
+      webhooks: config.notify.webhooks.map(webhookOrigin),
+      slackWebhooks: config.notify.slackWebhooks.map(webhookOrigin),
+    },
     logLevel: config.logLevel,
-    passphrase: config.passphrase.fromEnv ? 'from PGKEEP_PASSPHRASE'
-      : config.passphrase.file ? `from file ${config.passphrase.file}` : 'none',
+    passphrase: config.passphrase.fromEnv
+      ? 'from PGKEEP_PASSPHRASE'
+      : config.passphrase.file
+        ? `from file ${config.passphrase.file}`
+        : 'none',
   };
 }
 
@@ -85,8 +92,14 @@ export function renderConfigReport(r: ConfigReport): string {
     ['retention.keep_days', r.retention.keepDays],
     ['monitor.interval', formatDuration(r.monitor.intervalMs)],
     ['monitor.state_file', r.monitor.stateFile],
-    ['notify', [...r.notify.webhooks.map((u) => `webhook ${u}`), ...r.notify.slackWebhooks.map((u) => `slack ${u}`),
-      ...(r.notify.smtp ? [`e-mail via ${r.notify.smtp.host}:${r.notify.smtp.port} to ${r.notify.smtp.to.join(', ')}`] : [])].join('; ') || '(nobody)'],
+    [
+      'notify',
+      [
+        ...r.notify.webhooks.map((u) => `webhook ${u}`),
+        ...r.notify.slackWebhooks.map((u) => `slack ${u}`),
+        ...(r.notify.smtp ? [`e-mail via ${r.notify.smtp.host}:${r.notify.smtp.port} to ${r.notify.smtp.to.join(', ')}`] : []),
+      ].join('; ') || '(nobody)',
+    ],
     ['log level', r.logLevel],
   ];
   const shown = rows.filter(([, v]) => v !== undefined && v !== null);
@@ -100,20 +113,28 @@ export function register(program: Command, runner: Runner): void {
   const config = program
     .command('config')
     .description('show the configuration pgkeep resolves from flags, environment and pgkeep.toml')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   pgkeep config show                       settings in effect and the file they came from
-  pgkeep --cluster prod config show --json`);
+  pgkeep --cluster prod config show --json`,
+    );
   config
     .command('show')
     .description('print the resolved configuration (passwords and passphrases are never shown, only their source)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Settings come from flags first, then environment variables (PGKEEP_*, PG*), then the config file.
 
 Examples:
   pgkeep config show
-  PGKEEP_REPO=/backups pgkeep --json config show`)
-    .action(runner.action(async (ctx) => {
-      ctx.out.result(configReport(ctx.config), renderConfigReport);
-    }));
+  PGKEEP_REPO=/backups pgkeep --json config show`,
+    )
+    .action(
+      runner.action(async (ctx) => {
+        ctx.out.result(configReport(ctx.config), renderConfigReport);
+      }),
+    );
 }

@@ -56,25 +56,32 @@ function rate(bytes: number, seconds: number): string {
 }
 
 function renderExport(r: CopyExportResult): string {
-  return `exported ${r.rows} rows of ${r.source} (database ${r.database}) as ${r.format}: ${formatBytes(r.bytes)}` +
-    `${r.file ? ` to ${r.file}` : ''} in ${r.seconds.toFixed(1)} s (${rate(r.bytes, r.seconds)})`;
+  return (
+    `exported ${r.rows} rows of ${r.source} (database ${r.database}) as ${r.format}: ${formatBytes(r.bytes)}` +
+    `${r.file ? ` to ${r.file}` : ''} in ${r.seconds.toFixed(1)} s (${rate(r.bytes, r.seconds)})`
+  );
 }
 
 function renderImport(r: CopyImportResult): string {
-  return `imported ${r.rows} rows into ${r.table} (database ${r.database}) from ${r.file ?? 'stdin'}: ` +
-    `${formatBytes(r.bytes)} of ${r.format} in ${r.seconds.toFixed(1)} s (${rate(r.bytes, r.seconds)})`;
+  return (
+    `imported ${r.rows} rows into ${r.table} (database ${r.database}) from ${r.file ?? 'stdin'}: ` +
+    `${formatBytes(r.bytes)} of ${r.format} in ${r.seconds.toFixed(1)} s (${rate(r.bytes, r.seconds)})`
+  );
 }
 
 export function register(program: Command, runner: Runner): void {
   const copy = program
     .command('copy')
     .description("move one table's rows in or out through PostgreSQL's COPY protocol (streamed, any size)")
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   pgkeep copy export --table sales.orders --to orders.csv --header
   pgkeep copy export --query "select * from orders where created > now() - interval '1 day'" > recent.csv
   pgkeep copy import --table sales.orders --from orders.csv --header --database staging
-  pgkeep copy export --table t --format binary --database a | pgkeep copy import --table t --format binary --database b`);
+  pgkeep copy export --table t --format binary --database a | pgkeep copy import --table t --format binary --database b`,
+    );
 
   copy
     .command('export')
@@ -86,38 +93,43 @@ Examples:
     .addOption(new Option('--format <format>', 'COPY format').choices([...COPY_FORMATS]).default('csv'))
     .option('--header', 'first line holds the column names (csv; text needs PostgreSQL 15+)')
     .option('--to <file>', 'output file, or - for stdout', '-')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The file is written under a temporary name and renamed when complete. With --to - the data
 goes to stdout and the summary to stderr.
 
 Examples:
   pgkeep copy export --table public.orders --to orders.csv --header
   pgkeep copy export --table '"Mixed Case"."My Table"' --format binary --to t.bin
-  pgkeep copy export --query 'select id, note from orders where id < 100' --format text`)
-    .action(runner.action<ExportFlags>(async (ctx, opts) => {
-      const toStdout = opts.to === '-';
-      const bar = progressLine(ctx);
-      const started = Date.now();
-      let result: CopyExportResult;
-      try {
-        result = await exportCopy({
-          cluster: ctx.config.cluster,
-          database: opts.database,
-          table: opts.table,
-          query: opts.query,
-          columns: opts.columns,
-          format: checkFormat(opts.format),
-          header: opts.header,
-          to: toStdout ? process.stdout : opts.to,
-          signal: ctx.signal,
-          onProgress: (p) => bar.update(`exporting: ${formatBytes(p.bytes)}, ${rate(p.bytes, (Date.now() - started) / 1000)}`),
-        });
-      } finally {
-        bar.done();
-      }
-      if (toStdout) ctx.log.info(renderExport(result));
-      else ctx.out.result(result, renderExport);
-    }));
+  pgkeep copy export --query 'select id, note from orders where id < 100' --format text`,
+    )
+    .action(
+      runner.action<ExportFlags>(async (ctx, opts) => {
+        const toStdout = opts.to === '-';
+        const bar = progressLine(ctx);
+        const started = Date.now();
+        let result: CopyExportResult;
+        try {
+          result = await exportCopy({
+            cluster: ctx.config.cluster,
+            database: opts.database,
+            table: opts.table,
+            query: opts.query,
+            columns: opts.columns,
+            format: checkFormat(opts.format),
+            header: opts.header,
+            to: toStdout ? process.stdout : opts.to,
+            signal: ctx.signal,
+            onProgress: (p) => bar.update(`exporting: ${formatBytes(p.bytes)}, ${rate(p.bytes, (Date.now() - started) / 1000)}`),
+          });
+        } finally {
+          bar.done();
+        }
+        if (toStdout) ctx.log.info(renderExport(result));
+        else ctx.out.result(result, renderExport);
+      }),
+    );
 
   copy
     .command('import')
@@ -128,31 +140,39 @@ Examples:
     .addOption(new Option('--format <format>', 'COPY format').choices([...COPY_FORMATS]).default('csv'))
     .option('--header', 'the first line holds column names and is skipped (csv; text needs PostgreSQL 15+)')
     .option('--from <file>', 'input file, or - for stdin', '-')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Everything is loaded in one transaction: if any line is rejected, nothing is imported and the
 error names the line.
 
 Examples:
   pgkeep copy import --table public.orders --from orders.csv --header
-  pgkeep copy import --table t --columns id,note --format text --from t.txt --database staging`)
-    .action(runner.action<ImportFlags>(async (ctx, opts) => {
-      const bar = progressLine(ctx);
-      let result: CopyImportResult;
-      try {
-        result = await importCopy({
-          cluster: ctx.config.cluster,
-          database: opts.database,
-          table: opts.table,
-          columns: opts.columns,
-          format: checkFormat(opts.format),
-          header: opts.header,
-          from: opts.from === '-' ? process.stdin : opts.from,
-          signal: ctx.signal,
-          onProgress: (p) => bar.update(`importing: ${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)} (${Math.floor((100 * p.bytes) / p.total)}%)` : ''}`),
-        });
-      } finally {
-        bar.done();
-      }
-      ctx.out.result(result, renderImport);
-    }));
+  pgkeep copy import --table t --columns id,note --format text --from t.txt --database staging`,
+    )
+    .action(
+      runner.action<ImportFlags>(async (ctx, opts) => {
+        const bar = progressLine(ctx);
+        let result: CopyImportResult;
+        try {
+          result = await importCopy({
+            cluster: ctx.config.cluster,
+            database: opts.database,
+            table: opts.table,
+            columns: opts.columns,
+            format: checkFormat(opts.format),
+            header: opts.header,
+            from: opts.from === '-' ? process.stdin : opts.from,
+            signal: ctx.signal,
+            onProgress: (p) =>
+              bar.update(
+                `importing: ${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)} (${Math.floor((100 * p.bytes) / p.total)}%)` : ''}`,
+              ),
+          });
+        } finally {
+          bar.done();
+        }
+        ctx.out.result(result, renderImport);
+      }),
+    );
 }

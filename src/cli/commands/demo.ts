@@ -18,9 +18,13 @@ interface DemoFlags {
 export function register(program: Command, runner: Runner): void {
   program
     .command('demo')
-    .description('tell the pgkeep story on a throwaway PostgreSQL cluster: a shop database, WAL archiving, a backup, an accidental DROP TABLE, and point-in-time recovery to one second before it')
+    .description(
+      'tell the pgkeep story on a throwaway PostgreSQL cluster: a shop database, WAL archiving, a backup, an accidental DROP TABLE, and point-in-time recovery to one second before it',
+    )
     .option('--keep', 'leave both clusters (original and recovered) running at the end and print how to connect to them and remove them')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The demo needs the PostgreSQL server binaries (initdb, pg_ctl, postgres): they are found through
 PGKEEP_PG_BIN, pg_config --bindir or /usr/lib/postgresql/<major>/bin. As root, the server runs as
 the postgres OS user.
@@ -28,28 +32,31 @@ the postgres OS user.
 Examples:
   npm run demo                 from the checkout
   pgkeep demo --keep           and explore the cluster with psql afterwards
-  pgkeep --json demo           every step's result as JSON`)
-    .action(runner.action<DemoFlags>(async (ctx, opts) => {
-      const result = await runDemo({
-        keep: opts.keep,
-        pgBin: ctx.config.cluster.pgBin,
-        signal: ctx.signal,
-        onStep: (e) => {
-          if (ctx.out.json) return;
-          if (e.phase === 'start') {
-            ctx.out.line(`== Step ${e.index}/${e.total}: ${e.title}`);
-            ctx.out.line(wrap(e.narration, 100));
-            ctx.out.line();
-          } else {
-            const body = renderStepResult(e);
-            if (body) ctx.out.line(body.replace(/^/gm, '   ').replace(/^ +$/gm, ''));
-            ctx.out.line(`   (${formatMs(e.ms ?? 0)})`);
-            ctx.out.line();
-          }
-        },
-      });
-      ctx.out.result(result, renderEnd);
-    }));
+  pgkeep --json demo           every step's result as JSON`,
+    )
+    .action(
+      runner.action<DemoFlags>(async (ctx, opts) => {
+        const result = await runDemo({
+          keep: opts.keep,
+          pgBin: ctx.config.cluster.pgBin,
+          signal: ctx.signal,
+          onStep: (e) => {
+            if (ctx.out.json) return;
+            if (e.phase === 'start') {
+              ctx.out.line(`== Step ${e.index}/${e.total}: ${e.title}`);
+              ctx.out.line(wrap(e.narration, 100));
+              ctx.out.line();
+            } else {
+              const body = renderStepResult(e);
+              if (body) ctx.out.line(body.replace(/^/gm, '   ').replace(/^ +$/gm, ''));
+              ctx.out.line(`   (${formatMs(e.ms ?? 0)})`);
+              ctx.out.line();
+            }
+          },
+        });
+        ctx.out.result(result, renderEnd);
+      }),
+    );
 }
 
 function renderStepResult(e: DemoStepEvent): string {
@@ -64,7 +71,11 @@ function renderStepResult(e: DemoStepEvent): string {
     case 'doctor':
       return renderDoctor(e.result as DoctorReport);
     case 'archive':
-      return [`repository: ${r?.repository}`, `archive_command = '${r?.archiveCommand}'`, `first segment archived: ${r?.firstArchived}`].join('\n');
+      return [
+        `repository: ${r?.repository}`,
+        `archive_command = '${r?.archiveCommand}'`,
+        `first segment archived: ${r?.firstArchived}`,
+      ].join('\n');
     case 'backup':
       return [
         `backup ${r?.id}: ${r?.files} files, ${formatBytes(Number(r?.bytes))} (${formatBytes(Number(r?.storedBytes))} stored, compressed) in ${Number(r?.seconds).toFixed(1)} s`,
@@ -73,8 +84,10 @@ function renderStepResult(e: DemoStepEvent): string {
     case 'more-orders':
       return `${r?.orders} orders now (+${r?.added}; the newest at ${r?.lastOrderAt})`;
     case 'accident':
-      return [`DROP TABLE orders CASCADE at ${r?.droppedAt}: ${r?.ordersGone ? 'the table is gone' : 'the table is still there?'}`,
-        `recovery target: ${r?.target} (one second before, in UTC)`].join('\n');
+      return [
+        `DROP TABLE orders CASCADE at ${r?.droppedAt}: ${r?.ordersGone ? 'the table is gone' : 'the table is still there?'}`,
+        `recovery target: ${r?.target} (one second before, in UTC)`,
+      ].join('\n');
     case 'later-writes':
       return `${r?.customers} customers now, product 1 costs ${r?.product1Price}; archived through ${r?.archivedThrough}`;
     case 'recover': {
@@ -94,20 +107,30 @@ function renderStepResult(e: DemoStepEvent): string {
   }
 }
 
-interface Facts { orders: number | null; orderTotalsView: boolean; customers: number; product1Price: string }
+interface Facts {
+  orders: number | null;
+  orderTotalsView: boolean;
+  customers: number;
+  product1Price: string;
+}
 
 function renderCompare(r: Record<string, unknown> | undefined): string {
   const o = r?.original as Facts;
   const c = r?.recovered as Facts;
   const rows = [
-    ['orders', o.orders === null ? 'gone' : String(o.orders), c.orders === null ? 'gone' : `${c.orders} (${r?.ordersBeforeDrop} before the drop)`],
+    [
+      'orders',
+      o.orders === null ? 'gone' : String(o.orders),
+      c.orders === null ? 'gone' : `${c.orders} (${r?.ordersBeforeDrop} before the drop)`,
+    ],
     ['order_totals view', o.orderTotalsView ? 'there' : 'gone', c.orderTotalsView ? 'back' : 'gone'],
     ['customers', String(o.customers), String(c.customers)],
     ['product 1 price', o.product1Price, c.product1Price],
   ];
-  const verdict = r?.everyOrderBack && o.customers !== c.customers && o.product1Price !== c.product1Price
-    ? 'Every order written before the drop is back; the writes made after the target are not.'
-    : 'Unexpected: the recovered cluster does not hold what the shop held one second before the drop.';
+  const verdict =
+    r?.everyOrderBack && o.customers !== c.customers && o.product1Price !== c.product1Price
+      ? 'Every order written before the drop is back; the writes made after the target are not.'
+      : 'Unexpected: the recovered cluster does not hold what the shop held one second before the drop.';
   return `${table(['', 'original (now)', 'recovered (1 s before the drop)'], rows)}\n${verdict}`;
 }
 
@@ -115,10 +138,7 @@ function renderEnd(result: DemoResult): string {
   const total = result.steps.reduce((a, s) => a + s.ms, 0);
   const lines = [`Demo finished: ${result.steps.length} steps in ${formatMs(total)}.`];
   if (result.kept) {
-    lines.push(
-      'The original cluster (orders dropped) is still running. Connect with:',
-      `  ${result.kept.psql}`,
-    );
+    lines.push('The original cluster (orders dropped) is still running. Connect with:', `  ${result.kept.psql}`);
     if (result.keptRecovered) lines.push('The recovered cluster too:', `  ${result.keptRecovered.psql}`);
     lines.push('When done, stop and remove them:', `  ${result.kept.stop}`);
     if (result.keptRecovered) lines.push(`  ${result.keptRecovered.stop}`);

@@ -30,7 +30,9 @@ export function register(program: Command, runner: Runner): void {
     .addOption(new Option('--method <method>', 'which backup method to check').choices([...DOCTOR_METHODS, 'all']).default('all'))
     .option('--check-archive', 'archive: switch to a new WAL segment and wait until it is stored in the repository')
     .option('--timeout <seconds>', 'how long --check-archive waits for the segment', '60')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each check is PASS, WARN or FAIL. A FAIL comes with the exact change (postgresql.conf line,
 pg_hba.conf line, SQL) and says whether it needs a reload or a restart. The exit code is 5
 (server not ready) when any check fails.
@@ -42,32 +44,40 @@ Examples:
   pgkeep --pgdata /var/lib/postgresql/15/main doctor --method cold
   pgkeep doctor --method archive --check-archive --timeout 30
                                                   archive a segment end to end (runs pg_switch_wal())
-  pgkeep --json doctor                            the checks as JSON`)
-    .action(runner.action<DoctorFlags>(async (ctx, opts) => {
-      const timeout = Number(opts.timeout.replace(/s$/, ''));
-      if (!(timeout > 0) || !Number.isFinite(timeout)) {
-        throw new PgkeepError('USAGE', `--timeout ${opts.timeout} is not a positive number of seconds`, { hint: 'e.g. --timeout 60' });
-      }
-      if (opts.checkArchive && opts.method !== 'all' && opts.method !== 'archive') {
-        throw new PgkeepError('USAGE', `--check-archive checks archiving, not --method ${opts.method}`, { hint: 'use --method archive (or all)' });
-      }
-      const report = await runDoctor(ctx.config.cluster, {
-        repo: ctx.config.repo,
-        checkArchive: Boolean(opts.checkArchive),
-        askPassphrase: askOnTerminal,
-        archiveTimeoutMs: timeout * 1000,
-        methods: opts.method === 'all' ? [...DOCTOR_METHODS] : [opts.method],
-        clusterName: ctx.config.clusterName,
-        configFile: ctx.config.file,
-        signal: ctx.signal,
-      });
-      ctx.out.result(report, renderDoctor);
-      return report.ok ? EXIT.OK : exitCodeOf('SERVER_NOT_READY');
-    }));
+  pgkeep --json doctor                            the checks as JSON`,
+    )
+    .action(
+      runner.action<DoctorFlags>(async (ctx, opts) => {
+        const timeout = Number(opts.timeout.replace(/s$/, ''));
+        if (!(timeout > 0) || !Number.isFinite(timeout)) {
+          throw new PgkeepError('USAGE', `--timeout ${opts.timeout} is not a positive number of seconds`, { hint: 'e.g. --timeout 60' });
+        }
+        if (opts.checkArchive && opts.method !== 'all' && opts.method !== 'archive') {
+          throw new PgkeepError('USAGE', `--check-archive checks archiving, not --method ${opts.method}`, {
+            hint: 'use --method archive (or all)',
+          });
+        }
+        const report = await runDoctor(ctx.config.cluster, {
+          repo: ctx.config.repo,
+          checkArchive: Boolean(opts.checkArchive),
+          askPassphrase: askOnTerminal,
+          archiveTimeoutMs: timeout * 1000,
+          methods: opts.method === 'all' ? [...DOCTOR_METHODS] : [opts.method],
+          clusterName: ctx.config.clusterName,
+          configFile: ctx.config.file,
+          signal: ctx.signal,
+        });
+        ctx.out.result(report, renderDoctor);
+        return report.ok ? EXIT.OK : exitCodeOf('SERVER_NOT_READY');
+      }),
+    );
 }
 
 function indentLines(text: string, first: string, rest: string): string {
-  return text.split('\n').map((l, i) => (i === 0 ? first : rest) + l).join('\n');
+  return text
+    .split('\n')
+    .map((l, i) => (i === 0 ? first : rest) + l)
+    .join('\n');
 }
 
 /** Human text for a doctor report: one block per section, then a verdict per method. */

@@ -30,7 +30,12 @@ export function openRepo(ctx: CommandContext) {
 }
 
 function renderDump(r: DumpResult): string {
-  const what = r.scope === 'all' ? `cluster (${r.databases.length} databases + roles)` : r.scope === 'globals' ? 'roles and tablespaces' : `database ${r.databases[0]?.name}`;
+  const what =
+    r.scope === 'all'
+      ? `cluster (${r.databases.length} databases + roles)`
+      : r.scope === 'globals'
+        ? 'roles and tablespaces'
+        : `database ${r.databases[0]?.name}`;
   const lines = [
     `dump ${r.snapshotId} of ${what} stored (${r.format} format, pg_dump ${r.pgDumpVersion}, server ${r.serverVersion})`,
     `${formatBytes(r.dumpBytes)} dumped, ${formatBytes(r.storedBytes)} stored, in ${r.seconds.toFixed(1)} s`,
@@ -58,7 +63,9 @@ export function register(program: Command, runner: Runner): void {
     .option('--jobs <n>', 'parallel pg_dump jobs (directory format)')
     .option('--all', 'the whole cluster: roles and tablespaces, then every database (one snapshot)')
     .option('--globals', 'roles and tablespaces only')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The archive streams from pg_dump into the repository (chunked, compressed, encrypted if the
 repository is); pg_dump's own compression is turned off when the repository compresses. The
 snapshot records pg_dump's and the server's versions, the options, and the archive's table of
@@ -71,34 +78,38 @@ Examples:
   pgkeep dump --database shop --table sales.orders --table sales.lines
   pgkeep dump --database shop --format directory --jobs 4
   pgkeep dump --all                                every database, roles and tablespaces
-  pgkeep --json dump --globals`)
-    .action(runner.action<DumpFlags>(async (ctx, opts) => {
-      const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
-      const repo = await openRepo(ctx);
-      const bar = progressLine(ctx);
-      let result: DumpResult;
-      try {
-        result = await dump({
-          repo,
-          clusterName: ctx.config.clusterName,
-          cluster: ctx.config.cluster,
-          database: opts.database,
-          schemas: opts.schema,
-          tables: opts.table,
-          excludeTables: opts.excludeTable,
-          schemaOnly: opts.schemaOnly,
-          dataOnly: opts.dataOnly,
-          format: opts.format as DumpFormat,
-          jobs,
-          all: opts.all,
-          globals: opts.globals,
-          signal: ctx.signal,
-          onProgress: (p) => bar.update(`[${p.index}/${p.of}] ${p.part}: ${formatBytes(p.bytes)}${p.step ? `, ${p.step}` : ''}`.slice(0, 150)),
-        });
-      } finally {
-        bar.done();
-        await repo.closeAll();
-      }
-      ctx.out.result(result, renderDump);
-    }));
+  pgkeep --json dump --globals`,
+    )
+    .action(
+      runner.action<DumpFlags>(async (ctx, opts) => {
+        const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+        const repo = await openRepo(ctx);
+        const bar = progressLine(ctx);
+        let result: DumpResult;
+        try {
+          result = await dump({
+            repo,
+            clusterName: ctx.config.clusterName,
+            cluster: ctx.config.cluster,
+            database: opts.database,
+            schemas: opts.schema,
+            tables: opts.table,
+            excludeTables: opts.excludeTable,
+            schemaOnly: opts.schemaOnly,
+            dataOnly: opts.dataOnly,
+            format: opts.format as DumpFormat,
+            jobs,
+            all: opts.all,
+            globals: opts.globals,
+            signal: ctx.signal,
+            onProgress: (p) =>
+              bar.update(`[${p.index}/${p.of}] ${p.part}: ${formatBytes(p.bytes)}${p.step ? `, ${p.step}` : ''}`.slice(0, 150)),
+          });
+        } finally {
+          bar.done();
+          await repo.closeAll();
+        }
+        ctx.out.result(result, renderDump);
+      }),
+    );
 }

@@ -19,45 +19,58 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('inspect')
     .description('show what is in the cluster, read from the system catalogs: server, backup settings, databases, roles, objects')
-    .option('--database <name>', 'only this database (and where --table is looked up; default: the connection\'s database)')
-    .option('--table <name>', 'show one table\'s columns (name, type, nullability, default), size and indexes; schema.table or table')
+    .option('--database <name>', "only this database (and where --table is looked up; default: the connection's database)")
+    .option('--table <name>', "show one table's columns (name, type, nullability, default), size and indexes; schema.table or table")
     .option('--include-templates', 'also list the objects of template databases')
     .option('--explain', 'name the catalog each section comes from, with a note on what it means')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   pgkeep inspect                              the whole cluster
   pgkeep inspect --database shop --explain    one database, with where each fact comes from
   pgkeep inspect --database shop --table public.orders
-  pgkeep --json inspect                       machine-readable`)
-    .action(runner.action<InspectFlags>(async (ctx, opts) => {
-      const report = await inspectCluster(ctx.config.cluster, {
-        database: opts.database,
-        table: opts.table,
-        includeTemplates: opts.includeTemplates,
-        explain: opts.explain,
-        signal: ctx.signal,
-        onDatabase: (db) => ctx.log.debug(`reading the catalogs of database ${db}`),
-      });
-      ctx.out.result(report, renderInspect);
-    }));
+  pgkeep --json inspect                       machine-readable`,
+    )
+    .action(
+      runner.action<InspectFlags>(async (ctx, opts) => {
+        const report = await inspectCluster(ctx.config.cluster, {
+          database: opts.database,
+          table: opts.table,
+          includeTemplates: opts.includeTemplates,
+          explain: opts.explain,
+          signal: ctx.signal,
+          onDatabase: (db) => ctx.log.debug(`reading the catalogs of database ${db}`),
+        });
+        ctx.out.result(report, renderInspect);
+      }),
+    );
 }
 
 const yes = (b: boolean) => (b ? 'yes' : '');
 
 function indent(text: string, n = 2): string {
   const pad = ' '.repeat(n);
-  return text.split('\n').map((l) => (l ? pad + l : l)).join('\n');
+  return text
+    .split('\n')
+    .map((l) => (l ? pad + l : l))
+    .join('\n');
 }
 
 /** How a change to a setting with this context takes effect. */
 export function contextEffect(context: string): string {
   switch (context) {
-    case 'postmaster': return 'restart';
-    case 'sighup': return 'reload';
-    case 'internal': return 'initdb';
+    case 'postmaster':
+      return 'restart';
+    case 'sighup':
+      return 'reload';
+    case 'internal':
+      return 'initdb';
     case 'backend':
-    case 'superuser-backend': return 'new session';
-    default: return 'SET';
+    case 'superuser-backend':
+      return 'new session';
+    default:
+      return 'SET';
   }
 }
 
@@ -112,18 +125,32 @@ export function renderInspect(report: InspectReport): string {
   };
 
   const s = report.server;
-  section(`Server (${report.target})`, 'server', keyValues([
-    ['version', `PostgreSQL ${s.version}`],
-    ['system identifier', s.systemIdentifier ?? '(not visible to this user)'],
-    ['data directory', s.dataDirectory ?? '(visible to superusers and pg_read_all_settings only)'],
-    ['connected as', `${s.currentUser}${s.isSuperuser ? ' (superuser)' : ''} to database ${s.database}`],
-    ['role', s.inRecovery ? 'standby (in recovery)' : 'primary'],
-    ...(s.startedAt ? [['started', new Date(s.startedAt).toISOString()]] : []),
-  ]));
+  section(
+    `Server (${report.target})`,
+    'server',
+    keyValues([
+      ['version', `PostgreSQL ${s.version}`],
+      ['system identifier', s.systemIdentifier ?? '(not visible to this user)'],
+      ['data directory', s.dataDirectory ?? '(visible to superusers and pg_read_all_settings only)'],
+      ['connected as', `${s.currentUser}${s.isSuperuser ? ' (superuser)' : ''} to database ${s.database}`],
+      ['role', s.inRecovery ? 'standby (in recovery)' : 'primary'],
+      ...(s.startedAt ? [['started', new Date(s.startedAt).toISOString()]] : []),
+    ]),
+  );
 
   if (!report.table) {
-    section('Settings that matter for backups', 'settings', table(['setting', 'value', 'change needs'],
-      report.settings.map((x) => [x.name, formatSetting(x) + (x.pendingRestart ? '  (changed; restart pending)' : ''), contextEffect(x.context)])));
+    section(
+      'Settings that matter for backups',
+      'settings',
+      table(
+        ['setting', 'value', 'change needs'],
+        report.settings.map((x) => [
+          x.name,
+          formatSetting(x) + (x.pendingRestart ? '  (changed; restart pending)' : ''),
+          contextEffect(x.context),
+        ]),
+      ),
+    );
   }
 
   if (report.table) {
@@ -133,53 +160,156 @@ export function renderInspect(report: InspectReport): string {
       ? `rows (estimated) ${rows(t.relation)}, total ${formatBytes(t.relation.totalBytes)} = table ${formatBytes(t.relation.tableBytes)}` +
         ` + indexes ${formatBytes(t.relation.indexBytes)} + TOAST ${formatBytes(t.relation.toastBytes)}\n\n`
       : '';
-    section(head, 'columns', size + table(['#', 'column', 'type', 'not null', 'default'],
-      t.columns.map((c) => [c.position, c.name, c.type + (c.collation ? ` collate ${c.collation}` : ''), yes(c.notNull),
-        c.identity ? `generated ${c.identity} as identity` : c.generated ? `generated always as ${/^\(.*\)$/.test(c.default ?? '') ? c.default : `(${c.default})`}` : c.default])));
+    section(
+      head,
+      'columns',
+      size +
+        table(
+          ['#', 'column', 'type', 'not null', 'default'],
+          t.columns.map((c) => [
+            c.position,
+            c.name,
+            c.type + (c.collation ? ` collate ${c.collation}` : ''),
+            yes(c.notNull),
+            c.identity
+              ? `generated ${c.identity} as identity`
+              : c.generated
+                ? `generated always as ${/^\(.*\)$/.test(c.default ?? '') ? c.default : `(${c.default})`}`
+                : c.default,
+          ]),
+        ),
+    );
     if (t.indexes.length) {
-      section('Indexes', 'indexes', table(['index', 'size', 'definition'],
-        t.indexes.map((i) => [i.name, formatBytes(i.sizeBytes), i.definition])), 2);
+      section(
+        'Indexes',
+        'indexes',
+        table(
+          ['index', 'size', 'definition'],
+          t.indexes.map((i) => [i.name, formatBytes(i.sizeBytes), i.definition]),
+        ),
+        2,
+      );
     }
     return out.join('\n').trimEnd();
   }
 
   if (report.databases) {
-    section(`Databases (${report.databases.length})`, 'databases', table(['name', 'owner', 'encoding', 'collate', 'size', 'notes'],
-      report.databases.map((d) => [d.name, d.owner, d.encoding, d.localeProvider === 'libc' ? d.collate : `${d.locale ?? '?'} (${d.localeProvider})`, d.sizeBytes === null ? '?' : formatBytes(d.sizeBytes),
-        [d.isTemplate ? 'template' : '', d.allowConnections ? '' : 'no connections', d.canConnect ? '' : 'no CONNECT',
-          d.connectionLimit >= 0 ? `limit ${d.connectionLimit}` : ''].filter(Boolean).join(', ')])));
+    section(
+      `Databases (${report.databases.length})`,
+      'databases',
+      table(
+        ['name', 'owner', 'encoding', 'collate', 'size', 'notes'],
+        report.databases.map((d) => [
+          d.name,
+          d.owner,
+          d.encoding,
+          d.localeProvider === 'libc' ? d.collate : `${d.locale ?? '?'} (${d.localeProvider})`,
+          d.sizeBytes === null ? '?' : formatBytes(d.sizeBytes),
+          [
+            d.isTemplate ? 'template' : '',
+            d.allowConnections ? '' : 'no connections',
+            d.canConnect ? '' : 'no CONNECT',
+            d.connectionLimit >= 0 ? `limit ${d.connectionLimit}` : '',
+          ]
+            .filter(Boolean)
+            .join(', '),
+        ]),
+      ),
+    );
   }
   if (report.roles) {
-    section(`Roles (${report.roles.length}, predefined pg_* roles not shown)`, 'roles',
-      table(['role', 'login', 'superuser', 'replication', 'createdb', 'createrole', 'bypassrls', 'conn limit', 'member of'],
-        report.roles.map((r) => [r.name, yes(r.login), yes(r.superuser), yes(r.replication), yes(r.createdb), yes(r.createrole),
-          yes(r.bypassrls), r.connectionLimit < 0 ? '' : r.connectionLimit, r.memberOf.join(', ')])));
+    section(
+      `Roles (${report.roles.length}, predefined pg_* roles not shown)`,
+      'roles',
+      table(
+        ['role', 'login', 'superuser', 'replication', 'createdb', 'createrole', 'bypassrls', 'conn limit', 'member of'],
+        report.roles.map((r) => [
+          r.name,
+          yes(r.login),
+          yes(r.superuser),
+          yes(r.replication),
+          yes(r.createdb),
+          yes(r.createrole),
+          yes(r.bypassrls),
+          r.connectionLimit < 0 ? '' : r.connectionLimit,
+          r.memberOf.join(', '),
+        ]),
+      ),
+    );
   }
   for (const o of report.objects ?? []) {
     out.push(`Database ${o.database}`);
     out.push('');
     section(`Schemas (${o.schemas.length})`, 'schemas', o.schemas.map((x) => `${x.name} (owner ${x.owner})`).join(', '), 2);
     if (o.tables.length) {
-      section(`Tables (${o.tables.length})`, 'tables', table(['table', 'kind', 'rows (est.)', 'total', 'table', 'indexes', 'toast'],
-        o.tables.map((t) => [qualified(t.schema, t.name), t.kind === 'r' ? (t.persistence === 'u' ? 'unlogged' : '') : t.kind === 'p' ? 'partitioned' : 'foreign',
-          rows(t), formatBytes(t.totalBytes), formatBytes(t.tableBytes), formatBytes(t.indexBytes), formatBytes(t.toastBytes)])), 2);
+      section(
+        `Tables (${o.tables.length})`,
+        'tables',
+        table(
+          ['table', 'kind', 'rows (est.)', 'total', 'table', 'indexes', 'toast'],
+          o.tables.map((t) => [
+            qualified(t.schema, t.name),
+            t.kind === 'r' ? (t.persistence === 'u' ? 'unlogged' : '') : t.kind === 'p' ? 'partitioned' : 'foreign',
+            rows(t),
+            formatBytes(t.totalBytes),
+            formatBytes(t.tableBytes),
+            formatBytes(t.indexBytes),
+            formatBytes(t.toastBytes),
+          ]),
+        ),
+        2,
+      );
     }
     if (o.views.length) section(`Views (${o.views.length})`, 'views', o.views.map((v) => qualified(v.schema, v.name)).join(', '), 2);
     if (o.materializedViews.length) {
-      section(`Materialized views (${o.materializedViews.length})`, 'materializedViews', table(['view', 'rows (est.)', 'total'],
-        o.materializedViews.map((m) => [qualified(m.schema, m.name), rows(m), formatBytes(m.totalBytes)])), 2);
+      section(
+        `Materialized views (${o.materializedViews.length})`,
+        'materializedViews',
+        table(
+          ['view', 'rows (est.)', 'total'],
+          o.materializedViews.map((m) => [qualified(m.schema, m.name), rows(m), formatBytes(m.totalBytes)]),
+        ),
+        2,
+      );
     }
     if (o.sequences.length) {
-      section(`Sequences (${o.sequences.length})`, 'sequences', table(['sequence', 'type', 'last value', 'owned by'],
-        o.sequences.map((q) => [qualified(q.schema, q.name), q.dataType, q.lastValue ?? '', q.ownedBy ?? ''])), 2);
+      section(
+        `Sequences (${o.sequences.length})`,
+        'sequences',
+        table(
+          ['sequence', 'type', 'last value', 'owned by'],
+          o.sequences.map((q) => [qualified(q.schema, q.name), q.dataType, q.lastValue ?? '', q.ownedBy ?? '']),
+        ),
+        2,
+      );
     }
     if (o.functions.length) {
-      section(`Functions (${o.functions.length})`, 'functions', table(['function', 'returns', 'kind', 'language'],
-        o.functions.map((f) => [`${qualified(f.schema, f.name)}(${f.arguments})`, f.returns ?? '', f.kind, f.language])), 2);
+      section(
+        `Functions (${o.functions.length})`,
+        'functions',
+        table(
+          ['function', 'returns', 'kind', 'language'],
+          o.functions.map((f) => [`${qualified(f.schema, f.name)}(${f.arguments})`, f.returns ?? '', f.kind, f.language]),
+        ),
+        2,
+      );
     }
     if (o.indexes.length) {
-      section(`Indexes (${o.indexes.length})`, 'indexes', table(['index', 'table', 'method', 'unique', 'size'],
-        o.indexes.map((i) => [qualified(i.schema, i.name), i.table, i.method, i.primary ? 'primary key' : yes(i.unique), formatBytes(i.sizeBytes)])), 2);
+      section(
+        `Indexes (${o.indexes.length})`,
+        'indexes',
+        table(
+          ['index', 'table', 'method', 'unique', 'size'],
+          o.indexes.map((i) => [
+            qualified(i.schema, i.name),
+            i.table,
+            i.method,
+            i.primary ? 'primary key' : yes(i.unique),
+            formatBytes(i.sizeBytes),
+          ]),
+        ),
+        2,
+      );
     }
     if (!o.tables.length && !o.views.length && !o.materializedViews.length && !o.sequences.length && !o.functions.length) {
       out.push('  (no tables, views, sequences or functions)', '');

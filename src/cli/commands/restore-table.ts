@@ -35,7 +35,8 @@ export function renderRestoreTable(r: RestoreTableResult): string {
   }
   for (const l of r.left) lines.push(`note: ${l}`);
   lines.push(`steps: ${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`);
-  if (r.sandbox) lines.push(`sandbox kept (stopped) in ${r.sandbox.dir} (log: ${r.sandbox.logFile}); start it with: ${r.sandbox.startCommand}`);
+  if (r.sandbox)
+    lines.push(`sandbox kept (stopped) in ${r.sandbox.dir} (log: ${r.sandbox.logFile}); start it with: ${r.sandbox.startCommand}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
@@ -61,15 +62,22 @@ function stepReporter(ctx: CommandContext): { on(e: RestoreTableEvent): void; do
 export function register(program: Command, runner: Runner): void {
   program
     .command('restore-table')
-    .description('bring back one table as it was at a moment, under a new name next to the live one (physical backup + WAL, through a sandbox)')
+    .description(
+      'bring back one table as it was at a moment, under a new name next to the live one (physical backup + WAL, through a sandbox)',
+    )
     .requiredOption('--table <schema.name>', 'the table (an unqualified name means schema public; "Quoted" names keep their case)')
-    .requiredOption('--as-of <time>', 'the moment: ISO 8601 or PostgreSQL\'s form, e.g. "2026-01-02 14:05:00+01" (no zone: this machine\'s)')
-    .option('--database <db>', 'database of the table (default: the connection\'s)')
+    .requiredOption(
+      '--as-of <time>',
+      'the moment: ISO 8601 or PostgreSQL\'s form, e.g. "2026-01-02 14:05:00+01" (no zone: this machine\'s)',
+    )
+    .option('--database <db>', "database of the table (default: the connection's)")
     .option('--as <name>', 'name of the restored copy: NAME (same schema) or SCHEMA.NAME (default: <name>_restored)')
     .option('--no-owner', 'do not set owners: the copy belongs to the connecting role')
     .option('--keep-sandbox', 'keep the sandbox cluster (stopped) for inspection instead of removing it')
     .option('--sandbox-dir <dir>', 'where the sandbox is created (default: the temp directory); it needs room for the whole cluster')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 How: the newest physical backup that ended before the time is restored into a sandbox (a temp
 directory, no TCP port, WAL archiving off), recovered from the WAL archive to the time and
 promoted; there the table is renamed (with its indexes, constraints, owned sequences and
@@ -84,34 +92,37 @@ after it, so WAL newer than the time must be archived (SELECT pg_switch_wal() he
 Examples:
   pgkeep restore-table --table public.orders --as-of "2026-01-02 14:05:00+01"
   pgkeep restore-table --table sales.orders --as-of 2026-01-02T13:05:00Z --database shop --as orders_before_bug
-  pgkeep restore-table --table orders --as-of "2026-01-02 14:05" --as archive.orders_0105 --no-owner --json`)
-    .action(runner.action<RestoreTableFlags>(async (ctx, opts) => {
-      // Typos are reported before the repository is opened (the use case checks again).
-      resolveTableNames(opts.table, opts.as);
-      parseTargetTime(opts.asOf);
-      const repo = await openRepo(ctx);
-      const report = stepReporter(ctx);
-      try {
-        const result = await restoreTable({
-          repo,
-          clusterName: ctx.config.clusterName,
-          cluster: ctx.config.cluster,
-          access: repositoryAccess(ctx),
-          table: opts.table,
-          asOf: opts.asOf,
-          database: opts.database,
-          as: opts.as,
-          noOwner: opts.owner === false,
-          keepSandbox: opts.keepSandbox,
-          sandboxParent: opts.sandboxDir,
-          signal: ctx.signal,
-          onProgress: (e) => report.on(e),
-        });
-        report.done();
-        ctx.out.result(result, renderRestoreTable);
-      } finally {
-        report.done();
-        await repo.closeAll();
-      }
-    }));
+  pgkeep restore-table --table orders --as-of "2026-01-02 14:05" --as archive.orders_0105 --no-owner --json`,
+    )
+    .action(
+      runner.action<RestoreTableFlags>(async (ctx, opts) => {
+        // Typos are reported before the repository is opened (the use case checks again).
+        resolveTableNames(opts.table, opts.as);
+        parseTargetTime(opts.asOf);
+        const repo = await openRepo(ctx);
+        const report = stepReporter(ctx);
+        try {
+          const result = await restoreTable({
+            repo,
+            clusterName: ctx.config.clusterName,
+            cluster: ctx.config.cluster,
+            access: repositoryAccess(ctx),
+            table: opts.table,
+            asOf: opts.asOf,
+            database: opts.database,
+            as: opts.as,
+            noOwner: opts.owner === false,
+            keepSandbox: opts.keepSandbox,
+            sandboxParent: opts.sandboxDir,
+            signal: ctx.signal,
+            onProgress: (e) => report.on(e),
+          });
+          report.done();
+          ctx.out.result(result, renderRestoreTable);
+        } finally {
+          report.done();
+          await repo.closeAll();
+        }
+      }),
+    );
 }

@@ -25,15 +25,33 @@ export function renderShow(d: BackupDetails): string {
         `${m.standalone ? ', stored with the backup' : m.method === 'cold' ? '' : ', from the WAL archive'}`,
     );
     for (const t of m.tablespaces ?? []) lines.push(`  tablespace ${t.oid}: ${t.location}`);
-    if (m.serverManifest) lines.push('  the server\'s backup_manifest is stored with the backup');
+    if (m.serverManifest) lines.push("  the server's backup_manifest is stored with the backup");
     lines.push(...renderExternalConfig(m));
-    if (m.backupLabel) lines.push('', 'backup_label:', ...m.backupLabel.trimEnd().split('\n').map((l) => `  ${l}`));
+    if (m.backupLabel)
+      lines.push(
+        '',
+        'backup_label:',
+        ...m.backupLabel
+          .trimEnd()
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
   }
   if (d.files) {
-    lines.push('', table(['path', 'type', 'mode', 'size', 'mtime', 'owner'], d.files.map((f) => [
-      f.type === 'symlink' ? `${f.path} -> ${f.linkTarget}` : f.path, f.type, f.mode, f.type === 'file' ? f.size : '', f.mtime,
-      f.owner ? `${f.owner}:${f.group ?? ''}` : '',
-    ])));
+    lines.push(
+      '',
+      table(
+        ['path', 'type', 'mode', 'size', 'mtime', 'owner'],
+        d.files.map((f) => [
+          f.type === 'symlink' ? `${f.path} -> ${f.linkTarget}` : f.path,
+          f.type,
+          f.mode,
+          f.type === 'file' ? f.size : '',
+          f.mtime,
+          f.owner ? `${f.owner}:${f.group ?? ''}` : '',
+        ]),
+      ),
+    );
   }
   return lines.join('\n');
 }
@@ -44,7 +62,10 @@ function renderExternalConfig(m: PhysicalBackupMeta): string[] {
   if (!c) return [];
   return [
     '  configuration outside the data directory (restored beside it, see restore --config-to):',
-    ...c.files.map((f) => `    ${f.role.padEnd(11)} ${f.path}${f.text !== undefined ? ` (${Buffer.byteLength(f.text)} bytes)` : `: NOT STORED (${f.error})`}`),
+    ...c.files.map(
+      (f) =>
+        `    ${f.role.padEnd(11)} ${f.path}${f.text !== undefined ? ` (${Buffer.byteLength(f.text)} bytes)` : `: NOT STORED (${f.error})`}`,
+    ),
     ...c.includeDirs.map((d) => `    include_dir ${d}`),
   ];
 }
@@ -53,21 +74,29 @@ export function register(program: Command, runner: Runner): void {
   program
     .command('show')
     .description('show one snapshot: times, LSNs, WAL range, server, sizes; --files lists its files')
-    .argument('<id>', 'snapshot id (or the start of one); "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"')
+    .argument(
+      '<id>',
+      'snapshot id (or the start of one); "latest" (the newest snapshot of any kind, as the last row of "pgkeep list"), "latest-physical" or "latest-logical"',
+    )
     .option('--files', 'list every file with its mode, size, mtime and owner')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   pgkeep show latest
   pgkeep show 20250101T020000Z-1a2b --files
-  pgkeep --json show latest`)
-    .action(runner.action<{ files?: boolean }>(async (ctx, opts, args) => {
-      const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
-      let details: BackupDetails;
-      try {
-        details = await showBackup(repo, ctx.config.clusterName, args[0] ?? 'latest', { files: opts.files });
-      } finally {
-        await repo.closeAll();
-      }
-      ctx.out.result(details, renderShow);
-    }));
+  pgkeep --json show latest`,
+    )
+    .action(
+      runner.action<{ files?: boolean }>(async (ctx, opts, args) => {
+        const repo = await openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase) });
+        let details: BackupDetails;
+        try {
+          details = await showBackup(repo, ctx.config.clusterName, args[0] ?? 'latest', { files: opts.files });
+        } finally {
+          await repo.closeAll();
+        }
+        ctx.out.result(details, renderShow);
+      }),
+    );
 }

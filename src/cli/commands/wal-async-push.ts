@@ -25,8 +25,14 @@ export async function asyncWalPush(ctx: CommandContext, path: string): Promise<v
   const { pushAsync } = await import('../../wal/async-push/foreground.js');
   const c = ctx.config;
   const r = await pushAsync({
-    path, pgdata: c.cluster.pgdata, cluster: c.clusterName, repoPath: c.repo.path!, spoolPath: c.archive.spoolPath,
-    waitMs: WAIT_MS, stallMs: STALL_MS, pusherArgv: (l) => pusherArgv(ctx, l),
+    path,
+    pgdata: c.cluster.pgdata,
+    cluster: c.clusterName,
+    repoPath: c.repo.path!,
+    spoolPath: c.archive.spoolPath,
+    waitMs: WAIT_MS,
+    stallMs: STALL_MS,
+    pusherArgv: (l) => pusherArgv(ctx, l),
     pushNow: async () => {
       const { pushWalFile } = await import('../../wal/push.js');
       const repo = await openRepo(ctx);
@@ -53,38 +59,52 @@ export function register(program: Command, runner: Runner): void {
     .description('(internal) the background pusher of asynchronous "wal push"')
     .requiredOption('--pg-wal <dir>', 'the pg_wal directory whose archive_status is read')
     .requiredOption('--spool-dir <dir>', 'the push spool')
-    .action(runner.action<{ pgWal: string; spoolDir: string }>(async (ctx, opts) => {
-      const { runPusher } = await import('../../wal/async-push/pusher.js');
-      trimLog(join(opts.spoolDir, 'pusher.log'));
-      const repo = await openRepo(ctx);
-      const stamp = () => new Date().toISOString();
-      const c = ctx.config;
-      // More than one job: the pushes run in threads, so compression and checks use every core.
-      const { signal: _signal, ...location } = c.repo;
-      const threads = c.archive.pushJobs > 1
-        ? (await import('../../wal/async-push/push-threads.js')).startPushThreads(c.archive.pushJobs, {
-          repo: location, passphrase: c.passphrase, cluster: c.clusterName, pgdata: c.cluster.pgdata,
-        })
-        : undefined;
-      try {
-        const r = await runPusher(repo, {
-          cluster: ctx.config.clusterName, pgWalDir: opts.pgWal, pgdata: ctx.config.cluster.pgdata, spoolDir: opts.spoolDir,
-          jobs: ctx.config.archive.pushJobs, queueAlertSegments: ctx.config.archive.queueAlertSegments,
-          idleMs: IDLE_MS, failingMs: FAILING_MS, signal: ctx.signal, ...(threads ? { push: (p: string) => threads.push(p) } : {}),
-          onEvent: (e) => {
-            if (e.kind === 'pushed') ctx.log.debug(`${stamp()} ${e.file} ${e.status}`);
-            else if (e.kind === 'failed') ctx.log.warn(`${stamp()} ${e.file} not archived: ${e.message}`);
-            else if (e.kind === 'alert') ctx.log.warn(`${stamp()} ALERT: ${e.queueSegments} WAL files wait to be archived (limit ${e.limit}); none is dropped`);
-            else if (e.kind === 'alert-cleared') ctx.log.info(`${stamp()} alert cleared: ${e.queueSegments} WAL files wait`);
-            else ctx.log.warn(`${stamp()} the repository at this path is another one now: acknowledgements cleared`);
-          },
-        });
-        if (!r.busy) ctx.log.debug(`${stamp()} pusher exits (${r.exit}) after storing ${r.pushed} file(s)`);
-      } finally {
-        await threads?.close();
-        await repo.closeAll();
-      }
-    }));
+    .action(
+      runner.action<{ pgWal: string; spoolDir: string }>(async (ctx, opts) => {
+        const { runPusher } = await import('../../wal/async-push/pusher.js');
+        trimLog(join(opts.spoolDir, 'pusher.log'));
+        const repo = await openRepo(ctx);
+        const stamp = () => new Date().toISOString();
+        const c = ctx.config;
+        // More than one job: the pushes run in threads, so compression and checks use every core.
+        const { signal: _signal, ...location } = c.repo;
+        const threads =
+          c.archive.pushJobs > 1
+            ? (await import('../../wal/async-push/push-threads.js')).startPushThreads(c.archive.pushJobs, {
+                repo: location,
+                passphrase: c.passphrase,
+                cluster: c.clusterName,
+                pgdata: c.cluster.pgdata,
+              })
+            : undefined;
+        try {
+          const r = await runPusher(repo, {
+            cluster: ctx.config.clusterName,
+            pgWalDir: opts.pgWal,
+            pgdata: ctx.config.cluster.pgdata,
+            spoolDir: opts.spoolDir,
+            jobs: ctx.config.archive.pushJobs,
+            queueAlertSegments: ctx.config.archive.queueAlertSegments,
+            idleMs: IDLE_MS,
+            failingMs: FAILING_MS,
+            signal: ctx.signal,
+            ...(threads ? { push: (p: string) => threads.push(p) } : {}),
+            onEvent: (e) => {
+              if (e.kind === 'pushed') ctx.log.debug(`${stamp()} ${e.file} ${e.status}`);
+              else if (e.kind === 'failed') ctx.log.warn(`${stamp()} ${e.file} not archived: ${e.message}`);
+              else if (e.kind === 'alert')
+                ctx.log.warn(`${stamp()} ALERT: ${e.queueSegments} WAL files wait to be archived (limit ${e.limit}); none is dropped`);
+              else if (e.kind === 'alert-cleared') ctx.log.info(`${stamp()} alert cleared: ${e.queueSegments} WAL files wait`);
+              else ctx.log.warn(`${stamp()} the repository at this path is another one now: acknowledgements cleared`);
+            },
+          });
+          if (!r.busy) ctx.log.debug(`${stamp()} pusher exits (${r.exit}) after storing ${r.pushed} file(s)`);
+        } finally {
+          await threads?.close();
+          await repo.closeAll();
+        }
+      }),
+    );
 }
 
 /** Keep pusher.log bounded: start it over when it passed 1 MiB. */

@@ -32,9 +32,11 @@ export function register(program: Command, runner: Runner): void {
     .option('--partial-interval <seconds>', 'upload the segment being received as .partial this often', '10')
     .option('--partial-size <size>', '... or after this much new WAL (e.g. 4MB)', '4MB')
     .option('--status-interval <seconds>', 'print position and lag this often', '5')
-    .option('--from-current', 'start at the slot or the server\'s current segment even if the archive ends earlier (accepts a gap)')
+    .option('--from-current', "start at the slot or the server's current segment even if the archive ends earlier (accepts a gap)")
     .option('--application-name <name>', 'application_name when the connection string sets none (default pgkeep)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Where it starts: after the last complete segment of this cluster in the repository; at the slot's
 restart_lsn when the repository has nothing newer; else at the start of the server's current
 segment. Complete segments are stored under the names archive_command uses (both may run: an
@@ -58,39 +60,42 @@ connection with the same settings: the role must be allowed to connect to the co
 Examples:
   pgkeep wal stream --slot pgkeep --create-slot
   pgkeep wal stream --slot pgkeep --synchronous --application-name pgkeep
-  pgkeep --json wal stream --slot pgkeep --status-interval 1`)
-    .action(runner.action<StreamOpts>(async (ctx, opts) => {
-      const partialIntervalMs = seconds(opts.partialInterval ?? '10', '--partial-interval') * 1000;
-      const partialBytes = size(opts.partialSize ?? '4MB', '--partial-size');
-      const progressIntervalMs = seconds(opts.statusInterval ?? '5', '--status-interval') * 1000;
-      if (opts.createSlot && !opts.slot) {
-        throw new PgkeepError('USAGE', '--create-slot needs --slot NAME', { hint: 'for example: --slot pgkeep --create-slot' });
-      }
-      const { streamWal } = await import('../../wal/stream/index.js');
-      // The receiver stops by itself on the signal and stores its .partial: its storage requests
-      // must not be cut off by the interrupt (each is bounded by s3_timeout anyway).
-      const repo = await openRepo({ ...ctx, config: { ...ctx.config, repo: { ...ctx.config.repo, signal: undefined } } });
-      try {
-        const result = await streamWal({
-          repo,
-          cluster: ctx.config.clusterName,
-          connection: ctx.config.cluster,
-          slot: opts.slot,
-          createSlot: opts.createSlot,
-          synchronous: opts.synchronous,
-          fromCurrent: opts.fromCurrent,
-          applicationName: opts.applicationName,
-          partial: { intervalMs: partialIntervalMs, bytes: partialBytes },
-          progressIntervalMs,
-          signal: ctx.signal,
-          onEvent: (e) => render(ctx, e),
-        });
-        if (ctx.out.json) writeJsonLine({ type: 'result', ...lsnsAsText(result) });
-        else ctx.out.line(summary(result));
-      } finally {
-        await repo.closeAll();
-      }
-    }));
+  pgkeep --json wal stream --slot pgkeep --status-interval 1`,
+    )
+    .action(
+      runner.action<StreamOpts>(async (ctx, opts) => {
+        const partialIntervalMs = seconds(opts.partialInterval ?? '10', '--partial-interval') * 1000;
+        const partialBytes = size(opts.partialSize ?? '4MB', '--partial-size');
+        const progressIntervalMs = seconds(opts.statusInterval ?? '5', '--status-interval') * 1000;
+        if (opts.createSlot && !opts.slot) {
+          throw new PgkeepError('USAGE', '--create-slot needs --slot NAME', { hint: 'for example: --slot pgkeep --create-slot' });
+        }
+        const { streamWal } = await import('../../wal/stream/index.js');
+        // The receiver stops by itself on the signal and stores its .partial: its storage requests
+        // must not be cut off by the interrupt (each is bounded by s3_timeout anyway).
+        const repo = await openRepo({ ...ctx, config: { ...ctx.config, repo: { ...ctx.config.repo, signal: undefined } } });
+        try {
+          const result = await streamWal({
+            repo,
+            cluster: ctx.config.clusterName,
+            connection: ctx.config.cluster,
+            slot: opts.slot,
+            createSlot: opts.createSlot,
+            synchronous: opts.synchronous,
+            fromCurrent: opts.fromCurrent,
+            applicationName: opts.applicationName,
+            partial: { intervalMs: partialIntervalMs, bytes: partialBytes },
+            progressIntervalMs,
+            signal: ctx.signal,
+            onEvent: (e) => render(ctx, e),
+          });
+          if (ctx.out.json) writeJsonLine({ type: 'result', ...lsnsAsText(result) });
+          else ctx.out.line(summary(result));
+        } finally {
+          await repo.closeAll();
+        }
+      }),
+    );
 }
 
 function render(ctx: CommandContext, e: StreamEvent): void {
@@ -102,8 +107,10 @@ function render(ctx: CommandContext, e: StreamEvent): void {
   const log = ctx.log;
   switch (e.type) {
     case 'connected':
-      log.info(`connected: system ${e.systemId}, timeline ${e.timeline}, server at ${formatLsn(e.serverLsn)}, ` +
-        `${formatBytes(e.segmentSize)} segments`);
+      log.info(
+        `connected: system ${e.systemId}, timeline ${e.timeline}, server at ${formatLsn(e.serverLsn)}, ` +
+          `${formatBytes(e.segmentSize)} segments`,
+      );
       break;
     case 'slot-created':
       log.info(`created replication slot "${e.slot}"${e.restartLsn ? ` (keeps WAL from ${formatLsn(e.restartLsn)})` : ''}`);
@@ -115,7 +122,9 @@ function render(ctx: CommandContext, e: StreamEvent): void {
       log.warn(e.message);
       break;
     case 'start':
-      log.info(`streaming from ${formatLsn(e.lsn)} on timeline ${e.timeline}${e.slot ? ` through slot "${e.slot}"` : ''} (${START_REASON[e.source]})`);
+      log.info(
+        `streaming from ${formatLsn(e.lsn)} on timeline ${e.timeline}${e.slot ? ` through slot "${e.slot}"` : ''} (${START_REASON[e.source]})`,
+      );
       break;
     case 'segment':
       log.info(e.status === 'stored' ? `stored ${e.file}` : `${e.file} was already archived with identical content`);
@@ -130,8 +139,10 @@ function render(ctx: CommandContext, e: StreamEvent): void {
       log.info(`timeline ${e.from} ended at ${formatLsn(e.switchpoint)}; following timeline ${e.to}`);
       break;
     case 'progress':
-      log.info(`received ${formatLsn(e.receivedLsn)}  flushed ${formatLsn(e.flushedLsn)}  ` +
-        `server ${e.serverLsn === null ? '?' : formatLsn(e.serverLsn)}  lag ${e.lagBytes === null ? '?' : formatBytes(e.lagBytes)}`);
+      log.info(
+        `received ${formatLsn(e.receivedLsn)}  flushed ${formatLsn(e.flushedLsn)}  ` +
+          `server ${e.serverLsn === null ? '?' : formatLsn(e.serverLsn)}  lag ${e.lagBytes === null ? '?' : formatBytes(e.lagBytes)}`,
+      );
       break;
     case 'disconnected':
       log.warn(`${e.error.message}; reconnecting in ${Math.round(e.retryInMs / 100) / 10} s (attempt ${e.attempt})`);
@@ -152,9 +163,11 @@ const START_REASON: Record<Extract<StreamEvent, { type: 'start' }>['source'], st
 };
 
 function summary(r: StreamWalResult): string {
-  return `streamed system ${r.systemId} up to ${formatLsn(r.receivedLsn)} (timeline ${r.timeline}), flushed ${formatLsn(r.flushedLsn)}: ` +
+  return (
+    `streamed system ${r.systemId} up to ${formatLsn(r.receivedLsn)} (timeline ${r.timeline}), flushed ${formatLsn(r.flushedLsn)}: ` +
     `${r.segmentsStored} segments stored, ${r.segmentsAlreadyArchived} already archived, ${r.partialUploads} .partial uploads, ` +
-    `${r.timelineSwitches} timeline switches, ${r.reconnects} reconnects`;
+    `${r.timelineSwitches} timeline switches, ${r.reconnects} reconnects`
+  );
 }
 
 function writeJsonLine(obj: Record<string, unknown>): void {
@@ -165,8 +178,10 @@ function writeJsonLine(obj: Record<string, unknown>): void {
 function lsnsAsText(o: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
-    out[k] = typeof v === 'bigint' && (/Lsn$/.test(k) || k === 'lsn' || k === 'upTo' || k === 'switchpoint' || k === 'from' || k === 'to')
-      ? formatLsn(v) : v;
+    out[k] =
+      typeof v === 'bigint' && (/Lsn$/.test(k) || k === 'lsn' || k === 'upTo' || k === 'switchpoint' || k === 'from' || k === 'to')
+        ? formatLsn(v)
+        : v;
   }
   return out;
 }

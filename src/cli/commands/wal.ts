@@ -14,7 +14,6 @@ import { createOutput, table } from '../output.js';
 import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
 
-
 /** The `pgkeep wal` command group, created on first use. */
 export function walGroup(program: Command): Command {
   const existing = program.commands.find((c) => c.name() === 'wal');
@@ -22,7 +21,9 @@ export function walGroup(program: Command): Command {
   return program
     .command('wal')
     .description('continuous WAL archiving: archive_command, restore_command, archive checks')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 In postgresql.conf (pgkeep reads the repository and cluster from its config file, as always):
   archive_mode = on
   archive_command = 'pgkeep wal push %p'
@@ -31,15 +32,14 @@ In postgresql.conf (pgkeep reads the repository and cluster from its config file
 Examples:
   pgkeep wal push pg_wal/000000010000000000000003
   pgkeep wal get 000000010000000000000003 /tmp/seg
-  pgkeep wal check`);
+  pgkeep wal check`,
+    );
 }
 
 type Repo = Awaited<ReturnType<typeof import('../../repo/open.js').openRepository>>;
 
 export async function openRepo(ctx: CommandContext): Promise<Repo> {
-  const [{ openRepository }, { passphraseGetter }] = await Promise.all([
-    import('../../repo/open.js'), import('../passphrase-prompt.js'),
-  ]);
+  const [{ openRepository }, { passphraseGetter }] = await Promise.all([import('../../repo/open.js'), import('../passphrase-prompt.js')]);
   return openRepository(ctx.config.repo, { getPassphrase: passphraseGetter(ctx.config.passphrase), jobs: 1 });
 }
 
@@ -55,7 +55,9 @@ function registerPush(wal: Command, runner: Runner): void {
     .command('push')
     .description('archive one WAL file (segment, .partial, .history or .backup): use as archive_command')
     .argument('<path>', 'the file, relative to the data directory (%p) or absolute')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exits 0 only once the file is stored durably. A file archived before with the same content is
 success ("already archived"); with different content it fails (exit 7) and keeps the first copy.
 WAL of another PostgreSQL system than the one the cluster name belongs to is refused (exit 11).
@@ -63,25 +65,32 @@ No repository lock is taken (gc never deletes WAL).
 
 Examples:
   archive_command = 'pgkeep wal push %p'
-  archive_command = 'pgkeep --config /etc/pgkeep/pgkeep.toml --cluster prod wal push %p'`)
-    .action(runner.action(async (ctx, _opts, args) => {
-      if (ctx.config.archive.async && ctx.config.repo.path) {
-        return (await import('./wal-async-push.js')).asyncWalPush(ctx, args[0]!);
-      }
-      const { pushWalFile } = await import('../../wal/push.js');
-      const repo = await openRepo(ctx);
-      try {
-        const r = await pushWalFile(repo, { cluster: ctx.config.clusterName, path: args[0]!, pgdata: ctx.config.cluster.pgdata });
-        if (r.status === 'already-archived') ctx.log.info(`${r.file} was already archived with identical content`);
-        else ctx.log.debug(`archived ${r.file} (${r.bytes} bytes) as ${r.key}`);
-        if (ctx.out.json) ctx.out.result(r, () => '');
-      } finally {
-        await repo.closeAll();
-      }
-    }));
+  archive_command = 'pgkeep --config /etc/pgkeep/pgkeep.toml --cluster prod wal push %p'`,
+    )
+    .action(
+      runner.action(async (ctx, _opts, args) => {
+        if (ctx.config.archive.async && ctx.config.repo.path) {
+          return (await import('./wal-async-push.js')).asyncWalPush(ctx, args[0]!);
+        }
+        const { pushWalFile } = await import('../../wal/push.js');
+        const repo = await openRepo(ctx);
+        try {
+          const r = await pushWalFile(repo, { cluster: ctx.config.clusterName, path: args[0]!, pgdata: ctx.config.cluster.pgdata });
+          if (r.status === 'already-archived') ctx.log.info(`${r.file} was already archived with identical content`);
+          else ctx.log.debug(`archived ${r.file} (${r.bytes} bytes) as ${r.key}`);
+          if (ctx.out.json) ctx.out.result(r, () => '');
+        } finally {
+          await repo.closeAll();
+        }
+      }),
+    );
 }
 
-interface GetOpts { prefetch?: string; spoolDir?: string; systemId?: string }
+interface GetOpts {
+  prefetch?: string;
+  spoolDir?: string;
+  systemId?: string;
+}
 
 function registerGet(wal: Command, runner: Runner): void {
   const handler = runner.action<GetOpts>(async (ctx, opts, args) => {
@@ -99,8 +108,10 @@ function registerGet(wal: Command, runner: Runner): void {
     .argument('<destination>', 'where to write it (%p)')
     .option('--prefetch <n>', 'keep the next N segments fetched ahead in a spool directory, by a background process')
     .option('--spool-dir <dir>', 'spool directory for --prefetch (default <data dir>/pg_wal/pgkeep-spool)')
-    .option('--system-id <id>', 'read the WAL of this system identifier (default: the data directory\'s)')
-    .addHelpText('after', `
+    .option('--system-id <id>', "read the WAL of this system identifier (default: the data directory's)")
+    .addHelpText(
+      'after',
+      `
 Exit codes follow what PostgreSQL expects from restore_command: 0 = restored, 1 = not in the
 archive (normal: recovery asks for files that do not exist), 126 = a real failure (repository
 unreadable, wrong passphrase, damaged object, unusable configuration), so that recovery stops
@@ -115,7 +126,8 @@ a full disk pauses prefetching, never recovery.
 
 Examples:
   restore_command = 'pgkeep wal get %f %p'
-  restore_command = 'pgkeep wal get --prefetch 8 %f %p'`)
+  restore_command = 'pgkeep wal get --prefetch 8 %f %p'`,
+    )
     .action(async (...a: any[]) => {
       // Configuration errors must not look like "not in the archive" (exit 1..125) to recovery.
       try {
@@ -136,9 +148,19 @@ async function walGet(ctx: CommandContext, opts: GetOpts, name: string, destinat
   const [{ restoreWalFile }, { prefetchArgv }] = await Promise.all([import('../../wal/restore-command.js'), import('./wal-spool.js')]);
   const repo = await openRepo(ctx);
   try {
-    const { result: r, prefetcher, prefetchSkipped } = await restoreWalFile(repo, {
-      cluster: ctx.config.clusterName, name, destination, pgdata: ctx.config.cluster.pgdata,
-      systemIdentifier: opts.systemId, spoolRoot: opts.spoolDir, prefetch, prefetchArgv: (p) => prefetchArgv(ctx, p),
+    const {
+      result: r,
+      prefetcher,
+      prefetchSkipped,
+    } = await restoreWalFile(repo, {
+      cluster: ctx.config.clusterName,
+      name,
+      destination,
+      pgdata: ctx.config.cluster.pgdata,
+      systemIdentifier: opts.systemId,
+      spoolRoot: opts.spoolDir,
+      prefetch,
+      prefetchArgv: (p) => prefetchArgv(ctx, p),
     });
     if (ctx.out.json) ctx.out.result(r, () => '');
     if (!r.found) {
@@ -160,7 +182,9 @@ function registerCheck(wal: Command, runner: Runner): void {
     .command('check')
     .description('is the archive continuous from each backup to the newest segment? the recoverable window of each backup')
     .option('--read-data', 'also read every archived file back and check it (checksum, decompression, WAL page headers)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Per timeline: first and last archived segment and any gaps. Per physical backup: the timeline
 recovery follows (through .history files), and the window it can be recovered to: from its end
 to the end of the newest segment reachable without a gap. Exits 7 (DATA_INTEGRITY) when a backup
@@ -176,39 +200,57 @@ timeline; the text format of history files). A damaged segment counts as missing
 Examples:
   pgkeep wal check
   pgkeep wal check --read-data
-  pgkeep --json wal check`)
-    .action(runner.action<{ readData?: boolean }>(async (ctx, opts) => {
-      const { checkArchive } = await import('../../wal/check.js');
-      const repo = await openRepo(ctx);
-      let report: WalCheckReport;
-      try {
-        report = await checkArchive(repo, ctx.config.clusterName, {
-          readData: opts.readData, concurrency: repo.jobs, signal: ctx.signal,
-          onProgress: (done, total) => {
-            if (ctx.interactive) process.stderr.write(`\rreading WAL files ${done}/${total}${done === total ? '\n' : ''}`);
-          },
-        });
-      } finally {
-        await repo.closeAll();
-      }
-      ctx.out.result(report, renderCheck);
-      if (!report.ok) {
-        const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
-        if (ctx.out.json) return exitCodeOf('DATA_INTEGRITY');
-        if (bad.length === 0 && report.damaged.length === 0) {
-          return failForDamagedManifests(ctx, report.damagedManifests, 'the WAL window of those backups cannot be checked (the other backups were)');
-        }
-        if (bad.length === 0) {
-          throw new PgkeepError('DATA_INTEGRITY', `${report.damaged.length} archived WAL file(s) are damaged: ${report.damaged.map((d) => d.file).join(', ')}`, {
-            hint: 'push the files again from the server\'s pg_wal if they are still there ("pgkeep wal push"); otherwise take a new backup',
+  pgkeep --json wal check`,
+    )
+    .action(
+      runner.action<{ readData?: boolean }>(async (ctx, opts) => {
+        const { checkArchive } = await import('../../wal/check.js');
+        const repo = await openRepo(ctx);
+        let report: WalCheckReport;
+        try {
+          report = await checkArchive(repo, ctx.config.clusterName, {
+            readData: opts.readData,
+            concurrency: repo.jobs,
+            signal: ctx.signal,
+            onProgress: (done, total) => {
+              if (ctx.interactive) process.stderr.write(`\rreading WAL files ${done}/${total}${done === total ? '\n' : ''}`);
+            },
           });
+        } finally {
+          await repo.closeAll();
         }
-        throw new PgkeepError('DATA_INTEGRITY', `${bad.length} backup(s) cannot be recovered to the newest archived WAL: ${bad.map((b) => b.id).join(', ')}`, {
-          hint: 'the missing segments are listed above; if they are still in the server\'s pg_wal, archiving will catch up ' +
-            '(check the server log for archive_command errors); otherwise take a new backup',
-        });
-      }
-    }));
+        ctx.out.result(report, renderCheck);
+        if (!report.ok) {
+          const bad = report.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
+          if (ctx.out.json) return exitCodeOf('DATA_INTEGRITY');
+          if (bad.length === 0 && report.damaged.length === 0) {
+            return failForDamagedManifests(
+              ctx,
+              report.damagedManifests,
+              'the WAL window of those backups cannot be checked (the other backups were)',
+            );
+          }
+          if (bad.length === 0) {
+            throw new PgkeepError(
+              'DATA_INTEGRITY',
+              `${report.damaged.length} archived WAL file(s) are damaged: ${report.damaged.map((d) => d.file).join(', ')}`,
+              {
+                hint: 'push the files again from the server\'s pg_wal if they are still there ("pgkeep wal push"); otherwise take a new backup',
+              },
+            );
+          }
+          throw new PgkeepError(
+            'DATA_INTEGRITY',
+            `${bad.length} backup(s) cannot be recovered to the newest archived WAL: ${bad.map((b) => b.id).join(', ')}`,
+            {
+              hint:
+                "the missing segments are listed above; if they are still in the server's pg_wal, archiving will catch up " +
+                '(check the server log for archive_command errors); otherwise take a new backup',
+            },
+          );
+        }
+      }),
+    );
 }
 
 function renderCheck(r: WalCheckReport): string {
@@ -216,17 +258,35 @@ function renderCheck(r: WalCheckReport): string {
   if (!r.timelines.length) out.push(`no WAL archived for cluster "${r.cluster}"`);
   else {
     out.push(`WAL archive of cluster "${r.cluster}":`);
-    out.push(table(['system', 'timeline', 'first', 'last', 'segments', 'gaps', 'history'], r.timelines.map((t) => [
-      t.systemIdentifier, t.timeline, t.first, t.last, t.segments,
-      t.gaps.length ? t.gaps.map((g) => g.from === g.to ? g.from : `${g.from}..${g.to}`).join(', ') : 'none',
-      t.timeline === 1 ? '-' : t.historyFile ? 'yes' : 'MISSING',
-    ])));
+    out.push(
+      table(
+        ['system', 'timeline', 'first', 'last', 'segments', 'gaps', 'history'],
+        r.timelines.map((t) => [
+          t.systemIdentifier,
+          t.timeline,
+          t.first,
+          t.last,
+          t.segments,
+          t.gaps.length ? t.gaps.map((g) => (g.from === g.to ? g.from : `${g.from}..${g.to}`)).join(', ') : 'none',
+          t.timeline === 1 ? '-' : t.historyFile ? 'yes' : 'MISSING',
+        ]),
+      ),
+    );
   }
   if (r.backups.length) {
     out.push('', 'physical backups:');
-    out.push(table(['backup', 'timeline', 'status', 'from', 'to'], r.backups.map((b) => [
-      b.id, b.targetTimeline === b.timeline ? b.timeline : `${b.timeline}->${b.targetTimeline}`, b.status, b.from, b.to ?? '',
-    ])));
+    out.push(
+      table(
+        ['backup', 'timeline', 'status', 'from', 'to'],
+        r.backups.map((b) => [
+          b.id,
+          b.targetTimeline === b.timeline ? b.timeline : `${b.timeline}->${b.targetTimeline}`,
+          b.status,
+          b.from,
+          b.to ?? '',
+        ]),
+      ),
+    );
     for (const b of r.backups) if (b.status !== 'ok') out.push(`  ${b.id}: ${b.message}`);
   } else out.push('', 'no physical backups');
   if (r.readData) out.push('', `${r.filesRead} archived file(s) read back and checked, ${r.damaged.length} damaged`);

@@ -30,9 +30,10 @@ export function clusterCommand(facts: DoctorFacts, verb: keyof ClusterCommands):
  * changed with ALTER SYSTEM.
  */
 export function confChange(facts: DoctorFacts, lines: string[], needs: 'reload' | 'restart'): string {
-  const then = needs === 'restart'
-    ? `then restart the server: ${clusterCommand(facts, 'restart')}`
-    : `then reload: SELECT pg_reload_conf(); (or ${clusterCommand(facts, 'reload')})`;
+  const then =
+    needs === 'restart'
+      ? `then restart the server: ${clusterCommand(facts, 'restart')}`
+      : `then reload: SELECT pg_reload_conf(); (or ${clusterCommand(facts, 'reload')})`;
   const main = configFileName(facts);
   const groups = new Map<string, string[]>();
   for (const line of lines) {

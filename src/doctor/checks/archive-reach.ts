@@ -27,35 +27,64 @@ export function archiveAccessCheck(facts: DoctorFacts): DoctorCheck | null {
   const acc = facts.archiveAccess;
   if (!usedBy.length || !acc) return null;
   if (acc.skipped) {
-    return check('archive', 'archive_access', usedBy, 'WARN',
+    return check(
+      'archive',
+      'archive_access',
+      usedBy,
+      'WARN',
       `not checked whether ${acc.osUser} (who runs archive_command) can use the repository: ${acc.skipped}`,
-      `run doctor as root or as ${acc.osUser} (sudo -u ${acc.osUser} pgkeep doctor --method archive)`, 'none');
+      `run doctor as root or as ${acc.osUser} (sudo -u ${acc.osUser} pgkeep doctor --method archive)`,
+      'none',
+    );
   }
   if (acc.configError) {
-    return check('archive', 'archive_access', usedBy, 'FAIL',
+    return check(
+      'archive',
+      'archive_access',
+      usedBy,
+      'FAIL',
       `archive_command's pgkeep configuration cannot be loaded: ${acc.configError}`,
-      'correct the --config/--cluster flags in archive_command (or the file they name), then reload', 'reload');
+      'correct the --config/--cluster flags in archive_command (or the file they name), then reload',
+      'reload',
+    );
   }
   if (!acc.repo) {
-    return check('archive', 'archive_access', usedBy, 'FAIL',
+    return check(
+      'archive',
+      'archive_access',
+      usedBy,
+      'FAIL',
       `archive_command, run by ${acc.osUser}, finds no repository${acc.configFile ? ` in ${acc.configFile}` : ' (no config file, no PGKEEP_REPO)'}`,
       `name one for it: archive_command = 'pgkeep --config /etc/pgkeep/pgkeep.toml wal push %p' with [repo] path in that file ` +
-      `(readable by ${acc.osUser})`, 'reload');
+        `(readable by ${acc.osUser})`,
+      'reload',
+    );
   }
   const bad = acc.checks.filter((c) => !c.ok);
   if (!bad.length) {
-    return check('archive', 'archive_access', usedBy, 'PASS',
+    return check(
+      'archive',
+      'archive_access',
+      usedBy,
+      'PASS',
       `${acc.osUser} (who runs archive_command) can write the repository ${acc.repo}` +
-      `${acc.checks.some((c) => c.what === 'passphrase file') ? ' and read the passphrase file' : ''}` +
-      `${acc.configFile ? ` and the config ${acc.configFile}` : ''} (checked as ${acc.osUser})`);
+        `${acc.checks.some((c) => c.what === 'passphrase file') ? ' and read the passphrase file' : ''}` +
+        `${acc.configFile ? ` and the config ${acc.configFile}` : ''} (checked as ${acc.osUser})`,
+    );
   }
   const shown = bad.filter((b, i) => bad.findIndex((x) => x.path === b.path) === i).slice(0, 4);
   const lines = shown.map((b) => `${b.what} ${b.path}: ${b.error}${b.owner ? ` (owner ${b.owner}, mode ${b.mode})` : ''}`);
   const fixes = [...new Set(shown.map((b) => fixFor(b, acc.osUser, acc.repo)))];
-  return check('archive', 'archive_access', usedBy, 'FAIL',
+  return check(
+    'archive',
+    'archive_access',
+    usedBy,
+    'FAIL',
     `archive_command runs as ${acc.osUser}, which cannot ${bad.some((b) => b.need === 'rw') ? 'write' : 'read'} what wal push needs ` +
-    `(checked as ${acc.osUser}):\n${lines.join('\n')}${bad.length > shown.length ? `\n(and ${bad.length - shown.length} more)` : ''}`,
-    fixes.join('\n'), 'none');
+      `(checked as ${acc.osUser}):\n${lines.join('\n')}${bad.length > shown.length ? `\n(and ${bad.length - shown.length} more)` : ''}`,
+    fixes.join('\n'),
+    'none',
+  );
 }
 
 export function archiveRoundtripCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -63,17 +92,30 @@ export function archiveRoundtripCheck(facts: DoctorFacts): DoctorCheck | null {
   const p = facts.archiveProbe;
   if (!usedBy.length || !p) return null;
   if (p.ok) {
-    return check('archive', 'archive_roundtrip', usedBy, 'PASS',
-      `switched to a new WAL segment: ${p.segment} was stored in the repository after ${(p.waitedMs / 1000).toFixed(1)}s (${p.object})`);
+    return check(
+      'archive',
+      'archive_roundtrip',
+      usedBy,
+      'PASS',
+      `switched to a new WAL segment: ${p.segment} was stored in the repository after ${(p.waitedMs / 1000).toFixed(1)}s (${p.object})`,
+    );
   }
   const failed = p.lastFailedWal ? `; pg_stat_archiver: last failed ${p.lastFailedWal} at ${p.lastFailedTime?.toISOString()}` : '';
   const log = p.logLines?.length
     ? `\nthe server log (${p.logFile}) says:\n${p.logLines.map((l) => `  ${l}`).join('\n')}`
-    : p.logFile ? `\n(no archive error in the server log ${p.logFile})` : '\n(the server log was not readable)';
-  return check('archive', 'archive_roundtrip', usedBy, 'FAIL',
+    : p.logFile
+      ? `\n(no archive error in the server log ${p.logFile})`
+      : '\n(the server log was not readable)';
+  return check(
+    'archive',
+    'archive_roundtrip',
+    usedBy,
+    'FAIL',
     `${p.segment ? `${p.segment} did not reach the repository` : 'the end-to-end archive check could not run'}` +
-    `${p.segment ? ` within ${p.timeoutMs / 1000}s` : ''}: ${p.error ?? 'not found'}${failed}${log}`,
+      `${p.segment ? ` within ${p.timeoutMs / 1000}s` : ''}: ${p.error ?? 'not found'}${failed}${log}`,
     setting(facts, 'archive_mode') === 'off'
       ? 'archive_mode is off (see above)'
-      : 'fix what the archiver reports above, then run the check again: pgkeep doctor --method archive --check-archive', 'none');
+      : 'fix what the archiver reports above, then run the check again: pgkeep doctor --method archive --check-archive',
+    'none',
+  );
 }

@@ -15,11 +15,17 @@ export function toolChecks(facts: DoctorFacts): DoctorCheck[] {
       return check('logical', name, usedBy, 'PASS', `${t.path} is version ${t.version} (the server is ${major})`);
     }
     const found = (t.details?.found as { path: string; version: string }[] | undefined) ?? [];
-    return check('logical', name, usedBy, 'FAIL',
+    return check(
+      'logical',
+      name,
+      usedBy,
+      'FAIL',
       `${name} of major ${major} or newer is needed for a PostgreSQL ${major} server (${name === 'pg_dump' ? 'it refuses a server newer than itself' : `it must read what pg_dump ${major}+ writes`}); ` +
-      (found.length ? `found only ${found.map((f) => `${f.path} (${f.version})`).join(', ')}` : `found no ${name}`),
+        (found.length ? `found only ${found.map((f) => `${f.path} (${f.version})`).join(', ')}` : `found no ${name}`),
       `install postgresql-client-${major} (Debian/Ubuntu: apt-get install postgresql-client-${major}; apt.postgresql.org has every version): ` +
-      `pgkeep then finds /usr/lib/postgresql/${major}/bin by itself; or set pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) to its bin directory`, 'none');
+        `pgkeep then finds /usr/lib/postgresql/${major}/bin by itself; or set pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) to its bin directory`,
+      'none',
+    );
   }).filter((c): c is DoctorCheck => c !== null);
 }
 
@@ -30,20 +36,39 @@ export function readAccessCheck(facts: DoctorFacts): DoctorCheck | null {
   const role = facts.role;
   if (!usedBy.length || !r || !role || !facts.server) return null;
   if (role.superuser) return check('logical', 'read_access', usedBy, 'PASS', `${role.name} is a superuser: pg_dump can read every table`);
-  if (r.readAllData) return check('logical', 'read_access', usedBy, 'PASS', `${role.name} has pg_read_all_data: pg_dump can read every table of every database`);
+  if (r.readAllData)
+    return check(
+      'logical',
+      'read_access',
+      usedBy,
+      'PASS',
+      `${role.name} has pg_read_all_data: pg_dump can read every table of every database`,
+    );
   const db = facts.server.database;
-  const grant = facts.server.major >= 14
-    ? `as a superuser: GRANT pg_read_all_data TO ${sqlIdent(role.name)};   (every table, every database, present and future)`
-    : schemaGrants(r.unreadableSchemas, role.name, db);
+  const grant =
+    facts.server.major >= 14
+      ? `as a superuser: GRANT pg_read_all_data TO ${sqlIdent(role.name)};   (every table, every database, present and future)`
+      : schemaGrants(r.unreadableSchemas, role.name, db);
   if (r.unreadableCount > 0) {
-    return check('logical', 'read_access', usedBy, 'FAIL',
+    return check(
+      'logical',
+      'read_access',
+      usedBy,
+      'FAIL',
       `${role.name} may not read ${r.unreadableCount} table${r.unreadableCount === 1 ? '' : 's'} or sequence${r.unreadableCount === 1 ? '' : 's'} ` +
-      `in database ${db} (${r.unreadable.join(', ')}${r.unreadableCount > r.unreadable.length ? ', ...' : ''}): pg_dump stops with "permission denied"`,
-      grant, 'none');
+        `in database ${db} (${r.unreadable.join(', ')}${r.unreadableCount > r.unreadable.length ? ', ...' : ''}): pg_dump stops with "permission denied"`,
+      grant,
+      'none',
+    );
   }
-  return check('logical', 'read_access', usedBy, 'PASS',
+  return check(
+    'logical',
+    'read_access',
+    usedBy,
+    'PASS',
     `${role.name} may read every table and sequence of database ${db} (without pg_read_all_data, a table created later ` +
-    'or another database needs its own GRANT)');
+      'or another database needs its own GRANT)',
+  );
 }
 
 /**
@@ -55,9 +80,14 @@ function schemaGrants(schemas: string[], role: string, database: string): string
   const r = sqlIdent(role);
   const lines = schemas.flatMap((s) => {
     const schema = sqlIdent(s);
-    return [`GRANT USAGE ON SCHEMA ${schema} TO ${r};`, `GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${r};`,
-      `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${r};`];
+    return [
+      `GRANT USAGE ON SCHEMA ${schema} TO ${r};`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${r};`,
+      `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${r};`,
+    ];
   });
-  return `as a superuser (or the owner of the tables), connected to database ${sqlIdent(database)} ` +
-    `(PostgreSQL 14+ has pg_read_all_data for every database at once):\n${lines.join('\n')}`;
+  return (
+    `as a superuser (or the owner of the tables), connected to database ${sqlIdent(database)} ` +
+    `(PostgreSQL 14+ has pg_read_all_data for every database at once):\n${lines.join('\n')}`
+  );
 }

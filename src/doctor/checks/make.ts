@@ -2,8 +2,13 @@
 import type { CheckSection, CheckStatus, DoctorCheck, DoctorFacts, DoctorMethod, FixNeeds } from '../types.js';
 
 export function check(
-  method: CheckSection, name: string, usedBy: DoctorMethod[], status: CheckStatus, message: string,
-  fix: string | null = null, needs: FixNeeds = 'none',
+  method: CheckSection,
+  name: string,
+  usedBy: DoctorMethod[],
+  status: CheckStatus,
+  message: string,
+  fix: string | null = null,
+  needs: FixNeeds = 'none',
 ): DoctorCheck {
   return { method, check: name, status, message, fix, needs, usedBy };
 }

@@ -28,7 +28,8 @@ export function slotsCheck(facts: DoctorFacts): DoctorCheck | null {
   const max = Number(value);
   const used = facts.usage.slotsInUse;
   const free = max - used;
-  const state = `max_replication_slots is ${max}, ${used} in use, ${Math.max(free, 0)} free; ` +
+  const state =
+    `max_replication_slots is ${max}, ${used} in use, ${Math.max(free, 0)} free; ` +
     '`pgkeep wal stream` keeps one so the server holds WAL until it is stored';
   const fix = confChange(facts, [`max_replication_slots = ${Math.max(10, used + 4)}`], 'restart');
   if (free >= 2) return check('stream', 'max_replication_slots', usedBy, 'PASS', state);
@@ -48,52 +49,109 @@ export function hbaCheck(facts: DoctorFacts): DoctorCheck | null {
 
   if (facts.hbaRules) {
     const verdict = evaluateHba(facts.hbaRules, {
-      socket: facts.socket, address, ssl: facts.server.ssl, user, memberOf: facts.role?.memberOf ?? [user],
+      socket: facts.socket,
+      address,
+      ssl: facts.server.ssl,
+      user,
+      memberOf: facts.role?.memberOf ?? [user],
     });
     switch (verdict.kind) {
       case 'admitted':
-        return check('stream', 'hba_replication', usedBy, 'PASS',
-          `pg_hba.conf admits a replication connection for ${user} ${from} (${describeRule(verdict.rule)})`);
+        return check(
+          'stream',
+          'hba_replication',
+          usedBy,
+          'PASS',
+          `pg_hba.conf admits a replication connection for ${user} ${from} (${describeRule(verdict.rule)})`,
+        );
       case 'rejected':
-        return check('stream', 'hba_replication', usedBy, 'FAIL',
+        return check(
+          'stream',
+          'hba_replication',
+          usedBy,
+          'FAIL',
           `pg_hba.conf rejects replication connections for ${user} ${from} (${describeRule(verdict.rule)})`,
-          `${addFix}\n(put it above line ${verdict.rule.lineNumber}, or change that line)`, 'reload');
+          `${addFix}\n(put it above line ${verdict.rule.lineNumber}, or change that line)`,
+          'reload',
+        );
       case 'uncertain':
-        return check('stream', 'hba_replication', usedBy, 'WARN',
+        return check(
+          'stream',
+          'hba_replication',
+          usedBy,
+          'WARN',
           `the first pg_hba.conf rule that may match a replication connection for ${user} ${from} uses a host name, ` +
-          `samehost/samenet or a regular expression, which could not be checked here (${describeRule(verdict.rule)})`,
-          `if replication connections fail, ${addFix}`, 'reload');
+            `samehost/samenet or a regular expression, which could not be checked here (${describeRule(verdict.rule)})`,
+          `if replication connections fail, ${addFix}`,
+          'reload',
+        );
       case 'none':
-        return check('stream', 'hba_replication', usedBy, 'FAIL',
+        return check(
+          'stream',
+          'hba_replication',
+          usedBy,
+          'FAIL',
           `no pg_hba.conf rule admits a replication connection for ${user} ${from} ` +
-          '(rules for database "all" do not cover replication connections)', addFix, 'reload');
+            '(rules for database "all" do not cover replication connections)',
+          addFix,
+          'reload',
+        );
     }
   }
   const probe = facts.replicationProbe;
   if (probe && probe.ok) {
-    return check('stream', 'hba_replication', usedBy, 'PASS',
-      `a replication connection for ${user} ${from} was admitted (pg_hba_file_rules is not readable for this user, so it was tried)`);
+    return check(
+      'stream',
+      'hba_replication',
+      usedBy,
+      'PASS',
+      `a replication connection for ${user} ${from} was admitted (pg_hba_file_rules is not readable for this user, so it was tried)`,
+    );
   }
   if (probe && !probe.ok) {
     const m = probe.message;
     if (/no pg_hba\.conf entry for replication connection|pg_hba\.conf rejects replication connection/i.test(m)) {
-      return check('stream', 'hba_replication', usedBy, 'FAIL',
-        `pg_hba.conf does not admit a replication connection for ${user} ${from} (the server said: ${m})`, addFix, 'reload');
+      return check(
+        'stream',
+        'hba_replication',
+        usedBy,
+        'FAIL',
+        `pg_hba.conf does not admit a replication connection for ${user} ${from} (the server said: ${m})`,
+        addFix,
+        'reload',
+      );
     }
     if (/must be superuser or replication role|permission denied to start WAL sender/i.test(m)) {
-      return check('stream', 'hba_replication', usedBy, 'PASS',
-        `pg_hba.conf admits a replication connection for ${user} ${from}; the role itself lacks REPLICATION (see role_replication)`);
+      return check(
+        'stream',
+        'hba_replication',
+        usedBy,
+        'PASS',
+        `pg_hba.conf admits a replication connection for ${user} ${from}; the role itself lacks REPLICATION (see role_replication)`,
+      );
     }
     if (/password authentication failed/i.test(m)) {
-      return check('stream', 'hba_replication', usedBy, 'WARN',
+      return check(
+        'stream',
+        'hba_replication',
+        usedBy,
+        'WARN',
         `a pg_hba.conf rule matched, but password authentication failed for the replication connection: ${m}`,
         'replication connections look up ~/.pgpass with database "replication": add a line ' +
-        'host:port:replication:user:password (or use * for the database)', 'none');
+          'host:port:replication:user:password (or use * for the database)',
+        'none',
+      );
     }
   }
-  return check('stream', 'hba_replication', usedBy, 'WARN',
+  return check(
+    'stream',
+    'hba_replication',
+    usedBy,
+    'WARN',
     `could not be checked: pg_hba_file_rules is readable only by superusers${probe && !probe.ok ? `, and a trial replication connection failed (${probe.message})` : ''}`,
-    `make sure ${hbaFileName(facts)} has a line like\n${line}\n${reload}`, 'reload');
+    `make sure ${hbaFileName(facts)} has a line like\n${line}\n${reload}`,
+    'reload',
+  );
 }
 
 export function replicationRoleCheck(facts: DoctorFacts): DoctorCheck | null {
@@ -102,7 +160,13 @@ export function replicationRoleCheck(facts: DoctorFacts): DoctorCheck | null {
   if (!usedBy.length || !role) return null;
   if (role.superuser) return check('stream', 'role_replication', usedBy, 'PASS', `${role.name} is a superuser, which may replicate`);
   if (role.replication) return check('stream', 'role_replication', usedBy, 'PASS', `${role.name} has the REPLICATION attribute`);
-  return check('stream', 'role_replication', usedBy, 'FAIL',
+  return check(
+    'stream',
+    'role_replication',
+    usedBy,
+    'FAIL',
     `${role.name} is neither superuser nor REPLICATION: the server refuses its replication connections`,
-    `as a superuser: ALTER ROLE ${sqlIdent(role.name)} REPLICATION;`, 'none');
+    `as a superuser: ALTER ROLE ${sqlIdent(role.name)} REPLICATION;`,
+    'none',
+  );
 }

@@ -46,17 +46,21 @@ function failed(input: DumpDatabaseInput, exit: ToolExit): PgkeepError {
   const text = exit.stderr.join('\n');
   const hint = /no matching (tables|schemas) were found/.test(text)
     ? 'check the --table/--schema names (patterns as in pg_dump: schema.table, * and ? wildcards, "Quoted" names)'
-    : /permission denied/.test(text) ? 'connect as a role that can read every dumped object (e.g. the owner, or a member of pg_read_all_data)'
+    : /permission denied/.test(text)
+      ? 'connect as a role that can read every dumped object (e.g. the owner, or a member of pg_read_all_data)'
       : undefined;
   const err = toolFailed(`dump of database ${input.database}`, 'pg_dump', exit, hint);
-  if (/no matching (tables|schemas) were found/.test(text)) return new PgkeepError('NOT_FOUND', err.message, { hint, details: err.details });
+  if (/no matching (tables|schemas) were found/.test(text))
+    return new PgkeepError('NOT_FOUND', err.message, { hint, details: err.details });
   return err;
 }
 
 async function streamed(input: DumpDatabaseInput): Promise<DumpedDatabase> {
   const path = databasePath(input.database, input.format);
   const run = runTool(input.pgDump.path, pgDumpArgs({ ...input.args, format: input.format }), {
-    env: input.env, signal: input.signal, onStderrLine: (l) => {
+    env: input.env,
+    signal: input.signal,
+    onStderrLine: (l) => {
       const s = stepOf(l);
       if (s) input.onStep?.(s);
     },
@@ -92,7 +96,10 @@ async function directory(input: DumpDatabaseInput): Promise<DumpedDatabase> {
   const out = join(tmp, 'archive');
   try {
     const run = runTool(input.pgDump.path, pgDumpArgs({ ...input.args, format: 'directory', outputDir: out }), {
-      env: input.env, signal: input.signal, stdout: 'ignore', onStderrLine: (l) => {
+      env: input.env,
+      signal: input.signal,
+      stdout: 'ignore',
+      onStderrLine: (l) => {
         const s = stepOf(l);
         if (s) input.onStep?.(s);
       },
@@ -106,8 +113,10 @@ async function directory(input: DumpDatabaseInput): Promise<DumpedDatabase> {
     for (const name of names) {
       input.signal?.throwIfAborted();
       const st = statSync(join(out, name));
-      await input.writer.addFile({ path: `${prefix}/${name}`, type: 'file', mode: 0o600, mtimeMs: st.mtimeMs },
-        createReadStream(join(out, name), { highWaterMark: 1024 * 1024 }));
+      await input.writer.addFile(
+        { path: `${prefix}/${name}`, type: 'file', mode: 0o600, mtimeMs: st.mtimeMs },
+        createReadStream(join(out, name), { highWaterMark: 1024 * 1024 }),
+      );
       bytes += st.size;
       input.onBytes?.(bytes);
     }

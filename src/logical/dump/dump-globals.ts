@@ -11,8 +11,13 @@ export interface GlobalsDump {
   noRolePasswords: boolean;
 }
 
-async function run(tool: PgTool, env: NodeJS.ProcessEnv, database: string, extra: string[], signal?: AbortSignal):
-  Promise<{ exit: ToolExit; sql: Buffer }> {
+async function run(
+  tool: PgTool,
+  env: NodeJS.ProcessEnv,
+  database: string,
+  extra: string[],
+  signal?: AbortSignal,
+): Promise<{ exit: ToolExit; sql: Buffer }> {
   const r = runTool(tool.path, ['--globals-only', `--database=${database}`, ...extra], { env, signal });
   const chunks: Buffer[] = [];
   r.stdout!.on('data', (b: Buffer) => chunks.push(b));
@@ -28,8 +33,12 @@ export async function dumpGlobals(tool: PgTool, env: NodeJS.ProcessEnv, database
     r = await run(tool, env, database, ['--no-role-passwords'], signal);
   }
   if (r.exit.code !== 0) {
-    throw toolFailed('dump of roles and tablespaces', 'pg_dumpall', r.exit,
-      'connect as a superuser, or as a role that can read pg_roles and pg_tablespace');
+    throw toolFailed(
+      'dump of roles and tablespaces',
+      'pg_dumpall',
+      r.exit,
+      'connect as a superuser, or as a role that can read pg_roles and pg_tablespace',
+    );
   }
   return { sql: r.sql, noRolePasswords };
 }

@@ -77,11 +77,13 @@ function checkOptions(o: DumpOptions): DumpFormat {
   const format = o.format ?? 'custom';
   if (o.schemaOnly && o.dataOnly) throw new PgkeepError('USAGE', '--schema-only and --data-only exclude each other');
   if (o.all && o.globals) throw new PgkeepError('USAGE', '--all already includes --globals; give one of them');
-  if ((o.all || o.globals) && o.database) throw new PgkeepError('USAGE', `--database cannot be combined with --${o.all ? 'all' : 'globals'}`);
+  if ((o.all || o.globals) && o.database)
+    throw new PgkeepError('USAGE', `--database cannot be combined with --${o.all ? 'all' : 'globals'}`);
   if (o.globals && (o.schemas?.length || o.tables?.length || o.excludeTables?.length || o.schemaOnly || o.dataOnly)) {
     throw new PgkeepError('USAGE', '--globals dumps roles and tablespaces only; it takes no object options');
   }
-  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new PgkeepError('USAGE', '--jobs must be a whole number >= 1');
+  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1))
+    throw new PgkeepError('USAGE', '--jobs must be a whole number >= 1');
   if (o.jobs !== undefined && o.jobs > 1 && format !== 'directory') {
     throw new PgkeepError('USAGE', `--jobs needs --format directory (pg_dump writes ${format} archives with one process)`);
   }
@@ -110,7 +112,11 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
   const warnings: string[] = [];
 
   const writer = await o.repo.startSnapshot({
-    cluster: o.clusterName, kind: 'logical', signal: o.signal, purpose: 'logical dump', onWarning: (m) => warnings.push(m),
+    cluster: o.clusterName,
+    kind: 'logical',
+    signal: o.signal,
+    purpose: 'logical dump',
+    onWarning: (m) => warnings.push(m),
   });
   try {
     let globals: DumpMeta['globals'];
@@ -120,7 +126,9 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
       await writer.addFile({ path: GLOBALS_PATH, type: 'file', mode: 0o600, mtimeMs: Date.now() }, g.sql);
       globals = { path: GLOBALS_PATH, bytes: g.sql.length, noRolePasswords: g.noRolePasswords };
       if (g.noRolePasswords) {
-        warnings.push('role passwords were not dumped: this role cannot read pg_authid (dumped with --no-role-passwords); set them again after a restore');
+        warnings.push(
+          'role passwords were not dumped: this role cannot read pg_authid (dumped with --no-role-passwords); set them again after a restore',
+        );
       }
     }
     const dumped: DumpedDatabase[] = [];
@@ -135,12 +143,24 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
       const plainCreates = scope === 'all' && format === 'plain' && !ON_EVERY_CLUSTER.includes(db);
       report();
       const d = await dumpDatabase({
-        writer, pgDump: tools.pgDump, pgRestore: tools.pgRestore, env: libpqEnv(withDatabase(params, db)), database: db, format,
+        writer,
+        pgDump: tools.pgDump,
+        pgRestore: tools.pgRestore,
+        env: libpqEnv(withDatabase(params, db)),
+        database: db,
+        format,
         args: {
-          schemas: o.schemas, tables: o.tables, excludeTables: o.excludeTables, schemaOnly: o.schemaOnly, dataOnly: o.dataOnly,
-          jobs: o.jobs, noCompression: compressedBy === 'repository', create: plainCreates,
+          schemas: o.schemas,
+          tables: o.tables,
+          excludeTables: o.excludeTables,
+          schemaOnly: o.schemaOnly,
+          dataOnly: o.dataOnly,
+          jobs: o.jobs,
+          noCompression: compressedBy === 'repository',
+          create: plainCreates,
         },
-        hints, signal: o.signal,
+        hints,
+        signal: o.signal,
         onBytes: (n) => {
           bytes = n;
           report();
@@ -154,14 +174,21 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
       dumped.push(scope === 'all' && format === 'plain' ? { ...d, createsDatabase: plainCreates } : d);
     }
     const meta: DumpMeta = {
-      version: 1, scope, format,
+      version: 1,
+      scope,
+      format,
       pgDumpVersion: tools.pgDump.version,
       serverVersion: facts.version,
       serverVersionNum: facts.versionNum,
       source: describeConnection(params).replace(/ dbname=.*$/, ''),
       options: {
-        schemas: o.schemas ?? [], tables: o.tables ?? [], excludeTables: o.excludeTables ?? [],
-        schemaOnly: Boolean(o.schemaOnly), dataOnly: Boolean(o.dataOnly), jobs: o.jobs ?? 1, compressedBy,
+        schemas: o.schemas ?? [],
+        tables: o.tables ?? [],
+        excludeTables: o.excludeTables ?? [],
+        schemaOnly: Boolean(o.schemaOnly),
+        dataOnly: Boolean(o.dataOnly),
+        jobs: o.jobs ?? 1,
+        compressedBy,
       },
       ...(globals ? { globals } : {}),
       databases: dumped,
@@ -170,8 +197,14 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
     return {
       snapshotId: manifest.id,
       cluster: o.clusterName,
-      scope, format,
-      databases: dumped.map((d) => ({ name: d.name, bytes: d.bytes, ...(d.toc ? { entries: d.toc.entries.length } : {}), ...(d.tocNote ? { tocNote: d.tocNote } : {}) })),
+      scope,
+      format,
+      databases: dumped.map((d) => ({
+        name: d.name,
+        bytes: d.bytes,
+        ...(d.toc ? { entries: d.toc.entries.length } : {}),
+        ...(d.tocNote ? { tocNote: d.tocNote } : {}),
+      })),
       ...(globals ? { globals: { bytes: globals.bytes, noRolePasswords: globals.noRolePasswords } } : {}),
       dumpBytes: dumped.reduce((s, d) => s + d.bytes, 0) + (globals?.bytes ?? 0),
       storedBytes: manifest.stats.storedBytes,
@@ -183,7 +216,9 @@ export async function dump(o: DumpOptions): Promise<DumpResult> {
   } catch (e) {
     await writer.abort().catch(() => {});
     if (o.signal?.aborted) {
-      throw o.signal.reason instanceof PgkeepError ? o.signal.reason : new PgkeepError('INTERRUPTED', 'dump interrupted; nothing was stored');
+      throw o.signal.reason instanceof PgkeepError
+        ? o.signal.reason
+        : new PgkeepError('INTERRUPTED', 'dump interrupted; nothing was stored');
     }
     throw e;
   }

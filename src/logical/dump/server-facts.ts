@@ -37,5 +37,7 @@ export async function readServerFacts(cluster: ClusterSettings, opts: { database
 
 /** Schema names of one database (to split `pg_restore -l` lines right). */
 export async function readSchemas(cluster: ClusterSettings, database: string, signal?: AbortSignal): Promise<string[]> {
-  return withClient(cluster, { database, signal }, async (c) => (await c.query('select nspname from pg_namespace')).rows.map((r) => String(r.nspname)));
+  return withClient(cluster, { database, signal }, async (c) =>
+    (await c.query('select nspname from pg_namespace')).rows.map((r) => String(r.nspname)),
+  );
 }

@@ -25,12 +25,18 @@ export interface LiveFacts {
   originalExists: boolean;
 }
 
-export async function checkLive(cluster: ClusterSettings, names: TableNames, database: string | undefined, signal?: AbortSignal,
-  opts: { noOwner?: boolean } = {}): Promise<LiveFacts> {
+export async function checkLive(
+  cluster: ClusterSettings,
+  names: TableNames,
+  database: string | undefined,
+  signal?: AbortSignal,
+  opts: { noOwner?: boolean } = {},
+): Promise<LiveFacts> {
   const { source, target } = names;
   const row = await withClient(cluster, { database, signal }, async (c) => {
     try {
-      const r = await c.query(`select current_database() as db, current_setting('server_version') as version,
+      const r = await c.query(
+        `select current_database() as db, current_setting('server_version') as version,
           current_setting('server_version_num')::int as num,
           (select rolname from pg_roles where oid = 10) as bootstrap,
           exists (select 1 from pg_namespace where nspname = $1) as schema_exists,
@@ -49,7 +55,8 @@ export async function checkLive(cluster: ClusterSettings, names: TableNames, dat
             where n.nspname = $3 and c.relname = $4) as owner,
           (select pg_has_role(c.relowner, 'MEMBER') from pg_class c join pg_namespace n on n.oid = c.relnamespace
             where n.nspname = $3 and c.relname = $4) as may_own`,
-        [target.schema, target.name, source.schema, source.name]);
+        [target.schema, target.name, source.schema, source.name],
+      );
       return r.rows[0];
     } catch (e) {
       throw wrapServerError(e, 'checking the live database');
@@ -64,28 +71,43 @@ export async function checkLive(cluster: ClusterSettings, names: TableNames, dat
   }
   // Privileges now, not after hours of sandbox restore and recovery.
   if (row.can_create === false) {
-    throw new PgkeepError('SERVER_NOT_READY', `role ${String(row.me)} may not create tables in schema ${displayQualified({ name: target.schema })} of database ${db}`, {
-      hint: `GRANT CREATE ON SCHEMA ${displayQualified({ name: target.schema })} TO ${String(row.me)}, connect as a role that may, or restore into another schema with --as SCHEMA.NAME`,
-      details: { database: db, schema: target.schema, role: String(row.me) },
-    });
+    throw new PgkeepError(
+      'SERVER_NOT_READY',
+      `role ${String(row.me)} may not create tables in schema ${displayQualified({ name: target.schema })} of database ${db}`,
+      {
+        hint: `GRANT CREATE ON SCHEMA ${displayQualified({ name: target.schema })} TO ${String(row.me)}, connect as a role that may, or restore into another schema with --as SCHEMA.NAME`,
+        details: { database: db, schema: target.schema, role: String(row.me) },
+      },
+    );
   }
   if (!opts.noOwner && row.may_own === false) {
-    throw new PgkeepError('SERVER_NOT_READY', `role ${String(row.me)} cannot give the restored copy its owner, ${String(row.owner)} (it is not a member of that role)`, {
-      hint: `restore with --no-owner (the copy then belongs to ${String(row.me)}), connect as ${String(row.owner)} or a superuser, or GRANT ${String(row.owner)} TO ${String(row.me)}`,
-      details: { database: db, role: String(row.me), owner: String(row.owner) },
-    });
+    throw new PgkeepError(
+      'SERVER_NOT_READY',
+      `role ${String(row.me)} cannot give the restored copy its owner, ${String(row.owner)} (it is not a member of that role)`,
+      {
+        hint: `restore with --no-owner (the copy then belongs to ${String(row.me)}), connect as ${String(row.owner)} or a superuser, or GRANT ${String(row.owner)} TO ${String(row.me)}`,
+        details: { database: db, role: String(row.me), owner: String(row.owner) },
+      },
+    );
   }
   const taken = row.taken as string[];
   if (taken.length) {
-    throw new PgkeepError('CONFLICT', `${displayQualified(target)} already exists in database ${db} (${taken[0]}): restore-table never replaces anything`, {
-      hint: 'choose another name with --as NAME, or drop or rename the existing one first',
-      details: { database: db, schema: target.schema, name: target.name, existing: taken },
-    });
+    throw new PgkeepError(
+      'CONFLICT',
+      `${displayQualified(target)} already exists in database ${db} (${taken[0]}): restore-table never replaces anything`,
+      {
+        hint: 'choose another name with --as NAME, or drop or rename the existing one first',
+        details: { database: db, schema: target.schema, name: target.name, existing: taken },
+      },
+    );
   }
   const num = Number(row.num);
   return {
-    database: db, serverVersion: String(row.version), major: Math.floor(num / 10000),
-    bootstrapSuperuser: String(row.bootstrap ?? 'postgres'), originalExists: Boolean(row.original),
+    database: db,
+    serverVersion: String(row.version),
+    major: Math.floor(num / 10000),
+    bootstrapSuperuser: String(row.bootstrap ?? 'postgres'),
+    originalExists: Boolean(row.original),
   };
 }
 

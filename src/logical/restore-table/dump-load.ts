@@ -21,32 +21,61 @@ import { wrapServerError } from '../server-error.js';
 /** Connection parameters reaching the sandbox over its socket as its superuser. */
 export function sandboxParams(sandbox: LocalCluster, database: string): ConnectionParams {
   return {
-    host: sandbox.socketDir, port: sandbox.port, user: sandbox.superuser, database, sslmode: 'disable',
-    keepalives: false, isSocket: true, warnings: [], applicationName: 'pgkeep restore-table',
+    host: sandbox.socketDir,
+    port: sandbox.port,
+    user: sandbox.superuser,
+    database,
+    sslmode: 'disable',
+    keepalives: false,
+    isSocket: true,
+    warnings: [],
+    applicationName: 'pgkeep restore-table',
   };
 }
 
 /** pg_dump's arguments for one table, exactly (quoted, so no pattern characters apply). Pure. */
 export function tableDumpArgs(table: Required<QualifiedName>, file: string): string[] {
   return [
-    '--format=custom', '--compress=0', '--no-password', `--table=${quoteQualified(table)}`, '--strict-names',
+    '--format=custom',
+    '--compress=0',
+    '--no-password',
+    `--table=${quoteQualified(table)}`,
+    '--strict-names',
     // Publication membership would start replicating the copy; subscriptions are not the table's.
-    '--no-publications', '--no-subscriptions',
+    '--no-publications',
+    '--no-subscriptions',
     `--file=${file}`,
   ];
 }
 
-export async function dumpTable(pgDump: PgTool, sandbox: LocalCluster, database: string, table: Required<QualifiedName>,
-  file: string, signal?: AbortSignal): Promise<number> {
-  const run = runTool(pgDump.path, tableDumpArgs(table, file), { env: libpqEnv(sandboxParams(sandbox, database)), stdout: 'ignore', signal });
+export async function dumpTable(
+  pgDump: PgTool,
+  sandbox: LocalCluster,
+  database: string,
+  table: Required<QualifiedName>,
+  file: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  const run = runTool(pgDump.path, tableDumpArgs(table, file), {
+    env: libpqEnv(sandboxParams(sandbox, database)),
+    stdout: 'ignore',
+    signal,
+  });
   const exit = await run.exit;
   if (exit.code !== 0) throw toolFailed(`dumping ${quoteQualified(table)} from the sandbox`, 'pg_dump', exit);
   return statSync(file).size;
 }
 
-export async function loadTable(pgRestore: PgTool, live: ConnectionParams, file: string, o: {
-  noOwner?: boolean; signal?: AbortSignal; onStep?: (text: string) => void;
-}): Promise<void> {
+export async function loadTable(
+  pgRestore: PgTool,
+  live: ConnectionParams,
+  file: string,
+  o: {
+    noOwner?: boolean;
+    signal?: AbortSignal;
+    onStep?: (text: string) => void;
+  },
+): Promise<void> {
   const args = pgRestoreArgs({ database: live.database, noOwner: o.noOwner });
   args.push('--single-transaction', file);
   const r = await runRestoreTool({ tool: pgRestore, args, env: libpqEnv(live), signal: o.signal, onStep: o.onStep });
@@ -56,30 +85,41 @@ export async function loadTable(pgRestore: PgTool, live: ConnectionParams, file:
   const text = describeRestoreError(first);
   const exists = /already exists/.test(first.message);
   const role = /role ".*" does not exist/.test(first.message);
-  throw new PgkeepError(exists ? 'CONFLICT' : role ? 'NOT_FOUND' : 'SERVER_NOT_READY',
-    `loading the table into database ${live.database} failed, nothing was changed there (one transaction): ${text}`, {
+  throw new PgkeepError(
+    exists ? 'CONFLICT' : role ? 'NOT_FOUND' : 'SERVER_NOT_READY',
+    `loading the table into database ${live.database} failed, nothing was changed there (one transaction): ${text}`,
+    {
       hint: exists
         ? 'an object of that name appeared in the live database meanwhile: choose another name with --as'
-        : role ? 'the owner (or a role in the grants) does not exist on the live server: restore with --no-owner'
+        : role
+          ? 'the owner (or a role in the grants) does not exist on the live server: restore with --no-owner'
           : /permission denied|must be owner|must be member/.test(first.message)
             ? 'connect as a role that may create the table and set its owner (a superuser), or restore with --no-owner'
             : 'fix the cause and run restore-table again',
       details: { errors: r.log.errors.map((e) => ({ text: describeRestoreError(e), command: e.command, detail: e.detail })) },
-    });
+    },
+  );
 }
 
 /**
  * Create the extended statistics pg_dump did not bring (pg_dump -t of some versions leaves them
  * out); those already there (a pg_dump that dumps them) are left alone. Returns the ones created.
  */
-export async function createMissingStatistics(cluster: ClusterSettings, database: string,
-  statistics: { schema: string; name: string; definition: string }[], signal?: AbortSignal): Promise<string[]> {
+export async function createMissingStatistics(
+  cluster: ClusterSettings,
+  database: string,
+  statistics: { schema: string; name: string; definition: string }[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   if (!statistics.length) return [];
   return withClient(cluster, { database, signal }, async (c) => {
     const created: string[] = [];
     for (const s of statistics) {
-      const r = await c.query(`select 1 from pg_statistic_ext x join pg_namespace n on n.oid = x.stxnamespace
-          where n.nspname = $1 and x.stxname = $2`, [s.schema, s.name]);
+      const r = await c.query(
+        `select 1 from pg_statistic_ext x join pg_namespace n on n.oid = x.stxnamespace
+          where n.nspname = $1 and x.stxname = $2`,
+        [s.schema, s.name],
+      );
       if (r.rowCount) continue;
       try {
         await c.query(s.definition);

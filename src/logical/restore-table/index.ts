@@ -25,7 +25,12 @@ import { createSandbox, dropSandbox, recoverSandbox, restoreSandbox, startComman
 import type { RestoreTableEvent, RestoreTableOptions, RestoreTableResult, RestoreTableStep, StepTiming } from './types.js';
 
 export type {
-  RestoreTableOptions, RestoreTableResult, RestoreTableEvent, RestoreTableStep, StepTiming, RenamedObject,
+  RestoreTableOptions,
+  RestoreTableResult,
+  RestoreTableEvent,
+  RestoreTableStep,
+  StepTiming,
+  RenamedObject,
 } from './types.js';
 export { resolveTableNames, planRenames, type TableNames } from './names.js';
 export { SANDBOX_SETTINGS } from './sandbox.js';
@@ -53,29 +58,41 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
   };
 
   // Step: check — nothing is refused later that could be refused now.
-  const { names, time, live, tools } = await step('check', async () => {
-    const names = resolveTableNames(o.table, o.as);
-    const time = parseTargetTime(o.asOf);
-    if (time.micros > BigInt(Date.now()) * 1000n) {
-      throw new PgkeepError('USAGE', `--as-of ${time.iso} is in the future`, { hint: 'give a past moment (it is read in this machine\'s time zone when it has none)' });
-    }
-    const live = await checkLive(o.cluster, names, o.database, o.signal, { noOwner: o.noOwner });
-    const tools = await findDumpTools(live.major, o.cluster.pgBin);
-    return { names, time, live, tools };
-  }, (r) => `${displayQualified(r.names.source)} in database ${r.live.database} as of ${r.time.text}, into ${displayQualified(r.names.target)}`);
+  const { names, time, live, tools } = await step(
+    'check',
+    async () => {
+      const names = resolveTableNames(o.table, o.as);
+      const time = parseTargetTime(o.asOf);
+      if (time.micros > BigInt(Date.now()) * 1000n) {
+        throw new PgkeepError('USAGE', `--as-of ${time.iso} is in the future`, {
+          hint: "give a past moment (it is read in this machine's time zone when it has none)",
+        });
+      }
+      const live = await checkLive(o.cluster, names, o.database, o.signal, { noOwner: o.noOwner });
+      const tools = await findDumpTools(live.major, o.cluster.pgBin);
+      return { names, time, live, tools };
+    },
+    (r) =>
+      `${displayQualified(r.names.source)} in database ${r.live.database} as of ${r.time.text}, into ${displayQualified(r.names.target)}`,
+  );
 
   // Step: choose the backup (and check the archive reaches the time).
   const request: PitrRequest = { target: { kind: 'time', time }, action: 'promote', timeline: 'latest', exclusive: false };
-  const plan: PitrPlan = await step('choose-backup', () => planPitr({ repo: o.repo, cluster: o.clusterName, request, signal: o.signal }),
-    (p) => p.reason);
+  const plan: PitrPlan = await step(
+    'choose-backup',
+    () => planPitr({ repo: o.repo, cluster: o.clusterName, request, signal: o.signal }),
+    (p) => p.reason,
+  );
   warnings.push(...plan.warnings);
   const backup = await backupFacts(o.repo, o.clusterName, plan.snapshotId);
   if (backup.major !== live.major) {
-    warnings.push(`the backup is of PostgreSQL ${backup.major} and the live server is ${live.major}: the table's definition may need changes to load`);
+    warnings.push(
+      `the backup is of PostgreSQL ${backup.major} and the live server is ${live.major}: the table's definition may need changes to load`,
+    );
   }
   const sandboxTools: DumpTools = backup.major > tools.pgDump.major ? await findDumpTools(backup.major, o.cluster.pgBin) : tools;
   // the sandbox runs the backup's major: its server binaries are found before anything is restored
-  const sandboxBin = await serverBinariesFor(backup.major, o.cluster.pgBin, 'restore-table\'s sandbox');
+  const sandboxBin = await serverBinariesFor(backup.major, o.cluster.pgBin, "restore-table's sandbox");
   const where = `backup ${plan.snapshotId} recovered to ${time.text}`;
 
   const sb: Sandbox = await createSandbox(o.sandboxParent, sandboxBin.binDir);
@@ -83,39 +100,74 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
   let cleaning = false;
   try {
     // Step: restore the backup into the sandbox.
-    const restored = await step('restore-sandbox', () => restoreSandbox(sb, {
-      repo: o.repo, clusterName: o.clusterName, snapshotId: plan.snapshotId, access: o.access, recoverySettings: plan.settings,
-      signal: o.signal, onBytes: (bytesDone, bytesTotal) => emit({ step: 'restore-sandbox', state: 'progress', bytesDone, bytesTotal }),
-    }), (r) => `snapshot ${r.snapshotId} into ${r.dataDir}`);
+    const restored = await step(
+      'restore-sandbox',
+      () =>
+        restoreSandbox(sb, {
+          repo: o.repo,
+          clusterName: o.clusterName,
+          snapshotId: plan.snapshotId,
+          access: o.access,
+          recoverySettings: plan.settings,
+          signal: o.signal,
+          onBytes: (bytesDone, bytesTotal) => emit({ step: 'restore-sandbox', state: 'progress', bytesDone, bytesTotal }),
+        }),
+      (r) => `snapshot ${r.snapshotId} into ${r.dataDir}`,
+    );
     warnings.push(...restored.warnings);
 
     // Step: recover to the time and promote.
-    const end: RecoveryEnd = await step('recover', () => recoverSandbox(sb, live.bootstrapSuperuser, where, o.signal),
-      (e) => e.stoppedAt ?? (e.lastTransactionTime ? `last transaction at ${e.lastTransactionTime}` : undefined));
+    const end: RecoveryEnd = await step(
+      'recover',
+      () => recoverSandbox(sb, live.bootstrapSuperuser, where, o.signal),
+      (e) => e.stoppedAt ?? (e.lastTransactionTime ? `last transaction at ${e.lastTransactionTime}` : undefined),
+    );
 
     // Step: rename the table and its objects in the sandbox.
-    const prepared: Prepared = await step('prepare', () => prepareInSandbox({
-      sandbox: sb.cluster!, database: live.database, names, where,
-      liveNames: (catalog, schema) => liveNames(o, live.database, catalog, schema),
-    }), (p) => `${p.rows} rows; ${p.renamed.length - 1} dependent object(s) renamed${p.left.length ? `; ${p.left.join('; ')}` : ''}`);
+    const prepared: Prepared = await step(
+      'prepare',
+      () =>
+        prepareInSandbox({
+          sandbox: sb.cluster!,
+          database: live.database,
+          names,
+          where,
+          liveNames: (catalog, schema) => liveNames(o, live.database, catalog, schema),
+        }),
+      (p) => `${p.rows} rows; ${p.renamed.length - 1} dependent object(s) renamed${p.left.length ? `; ${p.left.join('; ')}` : ''}`,
+    );
 
     // Step: dump the table from the sandbox.
     // The archive holds the table's data: a directory only this OS user may enter.
     const file = join(await mkdtemp(join(sb.dir, 'dump-')), 'table.dump');
-    await step('dump', () => dumpTable(sandboxTools.pgDump, sb.cluster!, live.database, names.target, file, o.signal),
-      (bytes) => `${(bytes / 1048576).toFixed(1)} MiB archive (pg_dump ${sandboxTools.pgDump.version})`);
+    await step(
+      'dump',
+      () => dumpTable(sandboxTools.pgDump, sb.cluster!, live.database, names.target, file, o.signal),
+      (bytes) => `${(bytes / 1048576).toFixed(1)} MiB archive (pg_dump ${sandboxTools.pgDump.version})`,
+    );
 
     // Step: load it into the live database (one transaction).
     const params = resolveConnection(o.cluster, { database: live.database });
-    await step('load', async () => {
-      await loadTable(sandboxTools.pgRestore, params, file, {
-        noOwner: o.noOwner, signal: o.signal, onStep: (text) => emit({ step: 'load', state: 'progress', detail: text }),
-      });
-      return createMissingStatistics(o.cluster, live.database, prepared.statistics, o.signal);
-    }, (stats) => `into ${displayQualified(names.target)} in database ${live.database}${stats.length ? ` (and statistics ${stats.join(', ')})` : ''}`);
+    await step(
+      'load',
+      async () => {
+        await loadTable(sandboxTools.pgRestore, params, file, {
+          noOwner: o.noOwner,
+          signal: o.signal,
+          onStep: (text) => emit({ step: 'load', state: 'progress', detail: text }),
+        });
+        return createMissingStatistics(o.cluster, live.database, prepared.statistics, o.signal);
+      },
+      (stats) =>
+        `into ${displayQualified(names.target)} in database ${live.database}${stats.length ? ` (and statistics ${stats.join(', ')})` : ''}`,
+    );
 
     // Step: verify the rows arrived.
-    const rows = await step('verify', () => verifyRows(o, live.database, names.target, prepared.rows), (n) => `${n} rows`);
+    const rows = await step(
+      'verify',
+      () => verifyRows(o, live.database, names.target, prepared.rows),
+      (n) => `${n} rows`,
+    );
 
     const result: RestoreTableResult = {
       database: live.database,
@@ -134,10 +186,17 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
       ...(keep ? { sandbox: { dir: sb.dir, dataDir: sb.dataDir, logFile: sb.cluster!.logFile, startCommand: startCommand(sb) } } : {}),
       warnings,
     };
-    if (!live.originalExists) warnings.push(`${displayQualified(names.source)} does not exist in the live database now; the restored copy is ${displayQualified(names.target)}`);
+    if (!live.originalExists)
+      warnings.push(
+        `${displayQualified(names.source)} does not exist in the live database now; the restored copy is ${displayQualified(names.target)}`,
+      );
     // Step: drop the sandbox (on failure: below).
     cleaning = true;
-    const problems = await step('drop-sandbox', () => dropSandbox(sb, keep), () => (keep ? `kept in ${sb.dir} (stopped)` : undefined));
+    const problems = await step(
+      'drop-sandbox',
+      () => dropSandbox(sb, keep),
+      () => (keep ? `kept in ${sb.dir} (stopped)` : undefined),
+    );
     for (const p of problems) warnings.push(`the table was restored, but the sandbox was not cleaned up: ${p}`);
     result.seconds = (Date.now() - t0) / 1000;
     return result;
@@ -146,7 +205,9 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
     if (!cleaning) {
       const problems = await dropSandbox(sb, keep);
       if (e instanceof PgkeepError && (keep || problems.length)) {
-        const note = keep ? ` (the sandbox is kept, stopped, in ${sb.dir})` : ` (and the sandbox ${sb.dir} could not be removed: ${problems.join('; ')})`;
+        const note = keep
+          ? ` (the sandbox is kept, stopped, in ${sb.dir})`
+          : ` (and the sandbox ${sb.dir} could not be removed: ${problems.join('; ')})`;
         throw new PgkeepError(e.code, e.message + note, { hint: e.hint, details: { ...(e.details ?? {}), sandbox: sb.dir }, cause: e });
       }
     }
@@ -154,14 +215,29 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreTable
   }
 }
 
-async function liveNames(o: RestoreTableOptions, database: string, catalog: 'relation' | 'statistics', schema: string): Promise<Set<string>> {
-  const sql = catalog === 'relation'
-    ? 'select c.relname as n from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname = $1'
-    : 'select x.stxname as n from pg_statistic_ext x join pg_namespace s on s.oid = x.stxnamespace where s.nspname = $1';
-  return withClient(o.cluster, { database, signal: o.signal }, async (c) => new Set((await c.query(sql, [schema])).rows.map((r) => String(r.n))));
+async function liveNames(
+  o: RestoreTableOptions,
+  database: string,
+  catalog: 'relation' | 'statistics',
+  schema: string,
+): Promise<Set<string>> {
+  const sql =
+    catalog === 'relation'
+      ? 'select c.relname as n from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname = $1'
+      : 'select x.stxname as n from pg_statistic_ext x join pg_namespace s on s.oid = x.stxnamespace where s.nspname = $1';
+  return withClient(
+    o.cluster,
+    { database, signal: o.signal },
+    async (c) => new Set((await c.query(sql, [schema])).rows.map((r) => String(r.n))),
+  );
 }
 
-async function verifyRows(o: RestoreTableOptions, database: string, table: { schema: string; name: string }, expected: number): Promise<number> {
+async function verifyRows(
+  o: RestoreTableOptions,
+  database: string,
+  table: { schema: string; name: string },
+  expected: number,
+): Promise<number> {
   const n = await withClient(o.cluster, { database, signal: o.signal }, async (c) => {
     try {
       return Number((await c.query(`select count(*)::text as n from only ${quoteQualified(table)}`)).rows[0].n);
@@ -170,10 +246,13 @@ async function verifyRows(o: RestoreTableOptions, database: string, table: { sch
     }
   });
   if (n !== expected) {
-    throw new PgkeepError('DATA_INTEGRITY', `${displayQualified(table)} has ${n} rows in the live database, but ${expected} at the target time in the sandbox`, {
-      hint: 'something wrote to the new table meanwhile, or the load was incomplete: check it before relying on it',
-    });
+    throw new PgkeepError(
+      'DATA_INTEGRITY',
+      `${displayQualified(table)} has ${n} rows in the live database, but ${expected} at the target time in the sandbox`,
+      {
+        hint: 'something wrote to the new table meanwhile, or the load was incomplete: check it before relying on it',
+      },
+    );
   }
   return n;
 }
-

@@ -72,8 +72,12 @@ export interface Dependent {
  * New names for the dependents. `taken(kind, schema)` gives the names in use there (both
  * databases); names chosen here are added so that two dependents never get the same one.
  */
-export function planRenames(oldTable: string, newTable: string, dependents: Dependent[],
-  taken: (kind: Dependent['kind'], schema: string) => Set<string>): RenamedObject[] {
+export function planRenames(
+  oldTable: string,
+  newTable: string,
+  dependents: Dependent[],
+  taken: (kind: Dependent['kind'], schema: string) => Set<string>,
+): RenamedObject[] {
   const out: RenamedObject[] = [];
   for (const d of dependents) {
     const used = taken(d.kind, d.schema);

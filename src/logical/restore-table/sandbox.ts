@@ -28,8 +28,14 @@ import { serverOsUser } from '../../pg/server-user.js';
 import type { Repository } from '../../repo/index.js';
 import { readPhysicalMeta } from '../../holdings/read-physical-meta.js';
 import {
-  disablePlacementSettings, logSize, restore, waitForRecoveryEnd,
-  type RecoveryEnd, type RepositoryAccess, type RestoreResult, type TablespaceMapping,
+  disablePlacementSettings,
+  logSize,
+  restore,
+  waitForRecoveryEnd,
+  type RecoveryEnd,
+  type RepositoryAccess,
+  type RestoreResult,
+  type TablespaceMapping,
 } from '../../restore/index.js';
 import { shellQuote } from '../../shell-quote.js';
 
@@ -91,16 +97,24 @@ export async function sandboxTablespaces(sb: Sandbox, repo: Repository, cluster:
 export async function restoreSandbox(sb: Sandbox, i: SandboxRestoreInput): Promise<RestoreResult> {
   const tablespaceMap = await sandboxTablespaces(sb, i.repo, i.clusterName, i.snapshotId);
   return restore({
-    repo: i.repo, cluster: i.clusterName, id: i.snapshotId, to: sb.dataDir, access: i.access, tablespaceMap,
+    repo: i.repo,
+    cluster: i.clusterName,
+    id: i.snapshotId,
+    to: sb.dataDir,
+    access: i.access,
+    tablespaceMap,
     archiveMode: 'off',
     recovery: {
       fromArchive: true,
       // external_pid_file: the source's would be overwritten; '' is taken for a file name by the server.
       settings: { ...i.recoverySettings, ...SANDBOX_SETTINGS, external_pid_file: join(sb.dataDir, 'external.pid') },
     },
-    sync: false, signal: i.signal,
+    sync: false,
+    signal: i.signal,
     onProgress: (p) => i.onBytes?.(p.bytesDone, p.bytesTotal),
-  }).catch((e: unknown) => { throw sandboxRestoreError(e); });
+  }).catch((e: unknown) => {
+    throw sandboxRestoreError(e);
+  });
 }
 
 /** restore's hints name restore's options; restore-table places the sandbox itself, so its hint says what it takes. */
@@ -108,7 +122,8 @@ function sandboxRestoreError(e: unknown): unknown {
   if (!(e instanceof PgkeepError) || !/--(tablespace-map|delta|to|archive-mode|start|listen|port)\b/.test(e.hint ?? '')) return e;
   const err = new PgkeepError(e.code, `restoring the sandbox failed: ${e.message}`, {
     hint: 'the sandbox (and every tablespace of the backup) goes under --sandbox-dir (default: the temp directory): give an empty directory with room for the whole cluster',
-    details: e.details, cause: e,
+    details: e.details,
+    cause: e,
   });
   err.notes.push(...e.notes);
   return err;
@@ -127,11 +142,16 @@ export async function recoverSandbox(sb: Sandbox, superuser: string, what: strin
   }
   const cluster = await LocalCluster.attach(sb.dataDir, {
     // The socket lives in a short temp path (a socket path has at most 107 bytes), not under the sandbox.
-    superuser, hba: ['local all all trust'], pgBin: sb.binDir,
+    superuser,
+    hba: ['local all all trust'],
+    pgBin: sb.binDir,
     settings: {
-      listen_addresses: '', unix_socket_permissions: '0700',
+      listen_addresses: '',
+      unix_socket_permissions: '0700',
       // A copied postgresql.conf may point these at the source's files: use the sandbox's.
-      data_directory: sb.dataDir, hba_file: join(sb.dataDir, 'pg_hba.conf'), ident_file: join(sb.dataDir, 'pg_ident.conf'),
+      data_directory: sb.dataDir,
+      hba_file: join(sb.dataDir, 'pg_hba.conf'),
+      ident_file: join(sb.dataDir, 'pg_ident.conf'),
     },
   });
   sb.cluster = cluster;
@@ -150,7 +170,8 @@ function recoveryFailed(e: unknown, cluster: LocalCluster, what: string): unknow
   const log = cluster.logTail(40);
   if (/recovery ended before configured recovery target was reached/.test(log + err.message)) {
     return new PgkeepError('NOT_FOUND', `recovering ${what}: the archived WAL ends before the target time`, {
-      hint: 'the WAL covering the target may not be archived yet: on the server run SELECT pg_switch_wal(), wait until ' +
+      hint:
+        'the WAL covering the target may not be archived yet: on the server run SELECT pg_switch_wal(), wait until ' +
         'pg_stat_archiver shows it archived, and try again ("pgkeep wal check" shows the archive)',
       details: { logFile: cluster.logFile, log: log.split('\n').slice(-15) },
       cause: e,
@@ -158,7 +179,8 @@ function recoveryFailed(e: unknown, cluster: LocalCluster, what: string): unknow
   }
   return new PgkeepError(err.code, `recovering ${what} in the sandbox failed: ${err.message}`, {
     hint: err.hint ?? `the sandbox's server log: ${cluster.logFile} (keep it with --keep-sandbox)`,
-    details: err.details, cause: e,
+    details: err.details,
+    cause: e,
   });
 }
 

@@ -33,7 +33,15 @@ export interface RestoreTableOptions {
 }
 
 export type RestoreTableStep =
-  | 'check' | 'choose-backup' | 'restore-sandbox' | 'recover' | 'prepare' | 'dump' | 'load' | 'verify' | 'drop-sandbox';
+  | 'check'
+  | 'choose-backup'
+  | 'restore-sandbox'
+  | 'recover'
+  | 'prepare'
+  | 'dump'
+  | 'load'
+  | 'verify'
+  | 'drop-sandbox';
 
 export interface RestoreTableEvent {
   step: RestoreTableStep;

@@ -8,24 +8,38 @@ export function checkOptions(o: RestoreDumpOptions, meta: DumpMeta): void {
   const selective = (o.tables?.length ?? 0) + (o.schemas?.length ?? 0) > 0;
   if (o.into !== undefined && o.create) throw new PgkeepError('USAGE', '--into and --create exclude each other');
   if (o.all && (o.into !== undefined || o.create || selective || o.sourceDatabase)) {
-    throw new PgkeepError('USAGE', '--all restores every database under its own name; it takes no --into, --create, --table, --schema or --source-database');
+    throw new PgkeepError(
+      'USAGE',
+      '--all restores every database under its own name; it takes no --into, --create, --table, --schema or --source-database',
+    );
   }
   if (o.all && meta.scope === 'database') {
     throw new PgkeepError('USAGE', 'this snapshot holds one database, not a whole cluster; restore it without --all');
   }
   if (meta.scope === 'globals' && (o.into !== undefined || o.create || selective)) {
-    throw new PgkeepError('USAGE', 'this snapshot holds only roles and tablespaces; restore it without --into, --create, --table or --schema');
+    throw new PgkeepError(
+      'USAGE',
+      'this snapshot holds only roles and tablespaces; restore it without --into, --create, --table or --schema',
+    );
   }
   if (!o.all && meta.scope !== 'globals' && o.into === undefined && !o.create && !o.intoUrl) {
-    throw new PgkeepError('USAGE', 'say where to restore: --into DB (an existing database), --create (recreate the dumped database), or --into-url URL');
+    throw new PgkeepError(
+      'USAGE',
+      'say where to restore: --into DB (an existing database), --create (recreate the dumped database), or --into-url URL',
+    );
   }
-  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new PgkeepError('USAGE', '--jobs must be a whole number >= 1');
+  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1))
+    throw new PgkeepError('USAGE', '--jobs must be a whole number >= 1');
   if (meta.format === 'plain') {
     const bad = selective ? '--table/--schema' : o.clean ? '--clean' : o.noOwner ? '--no-owner' : (o.jobs ?? 1) > 1 ? '--jobs' : undefined;
     if (bad) {
-      throw new PgkeepError('UNSUPPORTED', `${bad} needs a custom or directory format dump; this one is plain SQL, which psql replays as it is`, {
-        hint: 'take the dump with --format custom (the default) to restore selectively or in parallel',
-      });
+      throw new PgkeepError(
+        'UNSUPPORTED',
+        `${bad} needs a custom or directory format dump; this one is plain SQL, which psql replays as it is`,
+        {
+          hint: 'take the dump with --format custom (the default) to restore selectively or in parallel',
+        },
+      );
     }
   }
 }
@@ -43,9 +57,13 @@ export function pickDatabases(o: RestoreDumpOptions, meta: DumpMeta): DumpedData
     return [d];
   }
   if (meta.databases.length !== 1) {
-    throw new PgkeepError('USAGE', `the snapshot holds ${meta.databases.length} databases (${meta.databases.map((x) => x.name).join(', ')})`, {
-      hint: 'restore them all with --all, or choose one with --source-database NAME',
-    });
+    throw new PgkeepError(
+      'USAGE',
+      `the snapshot holds ${meta.databases.length} databases (${meta.databases.map((x) => x.name).join(', ')})`,
+      {
+        hint: 'restore them all with --all, or choose one with --source-database NAME',
+      },
+    );
   }
   return meta.databases;
 }

@@ -59,11 +59,28 @@ export async function restoreDatabaseProperties(i: PropertiesInput): Promise<Pro
   const list = join(i.tmp, 'database-level.list');
   const sql = join(i.tmp, 'database-level.sql');
   writeFileSync(list, writeTocList(i.entries, ids, 'database-level entries'));
-  const args = ['--create', '--schema-only', `--use-list=${list}`, `--file=${sql}`, ...(i.noOwner ? ['--no-owner'] : []), ...(i.archive ? [i.archive] : [])];
-  const extract = await runRestoreTool({ tool: i.pgRestore, args, env: i.env, input: i.archive ? undefined : i.input?.(), signal: i.signal });
+  const args = [
+    '--create',
+    '--schema-only',
+    `--use-list=${list}`,
+    `--file=${sql}`,
+    ...(i.noOwner ? ['--no-owner'] : []),
+    ...(i.archive ? [i.archive] : []),
+  ];
+  const extract = await runRestoreTool({
+    tool: i.pgRestore,
+    args,
+    env: i.env,
+    input: i.archive ? undefined : i.input?.(),
+    signal: i.signal,
+  });
   if (extract.exit.code !== 0) return { extract };
   const apply = await runRestoreTool({
-    tool: i.psql, args: psqlArgs(i.connectDb, false), env: i.env, input: createReadStream(sql), signal: i.signal,
+    tool: i.psql,
+    args: psqlArgs(i.connectDb, false),
+    env: i.env,
+    input: createReadStream(sql),
+    signal: i.signal,
   });
   return { extract, apply };
 }

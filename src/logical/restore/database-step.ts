@@ -22,7 +22,12 @@ export interface DbStep {
 export function dbStep(o: RestoreDumpOptions, snapshot: Snapshot, db: DumpedDatabase, c: DbContext, target: DbTarget): DbStep {
   const connectDb = () => (target.mode === 'create' ? maintenanceDb(target.db) : target.db);
   return {
-    o, snapshot, db, c, target, connectDb,
+    o,
+    snapshot,
+    db,
+    c,
+    target,
+    connectDb,
     progress: (p) => o.onProgress?.({ part: db.name, ...p }),
     env: () => libpqEnv(withDatabase(c.params, connectDb())),
   };

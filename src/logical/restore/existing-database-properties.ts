@@ -12,14 +12,24 @@ import type { RestoredError } from './types.js';
 
 /** The errors found (expected ones apart, as `ignored` texts). */
 export async function restoreExistingDatabaseProperties(
-  s: DbStep, entries: TocEntry[], tmp: string, archive: string | undefined,
+  s: DbStep,
+  entries: TocEntry[],
+  tmp: string,
+  archive: string | undefined,
 ): Promise<{ errors: RestoredError[]; ignored: string[] }> {
   const { o, c } = s;
   s.progress({ step: 'database settings, owner, grants and comment' });
   const props = await restoreDatabaseProperties({
-    pgRestore: c.pgRestore!, psql: c.psql!, entries, tmp, archive,
+    pgRestore: c.pgRestore!,
+    psql: c.psql!,
+    entries,
+    tmp,
+    archive,
     input: () => o.repo.readFile(s.snapshot, s.db.path, { signal: o.signal }),
-    connectDb: maintenanceDb(s.target.db), env: s.env(), noOwner: o.noOwner, signal: o.signal,
+    connectDb: maintenanceDb(s.target.db),
+    env: s.env(),
+    noOwner: o.noOwner,
+    signal: o.signal,
   });
   const found = [
     ...(props ? [...toRestoredErrors(props.extract, undefined), ...unexplained(props.extract, 'pg_restore')] : []),

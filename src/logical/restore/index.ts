@@ -42,7 +42,8 @@ async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpRe
   const params = resolveConnection(target, { database: o.into });
   const { pgRestore, psql } = await findRestoreTools(o, meta);
   const warnings: string[] = [];
-  if (meta.globals?.noRolePasswords) warnings.push('the dump has no role passwords (taken with --no-role-passwords): set them after the restore');
+  if (meta.globals?.noRolePasswords)
+    warnings.push('the dump has no role passwords (taken with --no-role-passwords): set them after the restore');
 
   const parts: RestoredPart[] = [];
   const stopIfFailed = (p: RestoredPart) => {

@@ -28,11 +28,19 @@ export async function listDump(repo: Repository, clusterName: string, id: string
     serverVersion: meta.serverVersion,
     options: meta.options,
     ...(meta.globals ? { globals: { bytes: meta.globals.bytes, noRolePasswords: meta.globals.noRolePasswords } } : {}),
-    databases: meta.databases.filter((d) => opts.database === undefined || d.name === opts.database).map((d) => ({
-      name: d.name,
-      bytes: d.bytes,
-      ...(d.tocNote ? { note: d.tocNote } : {}),
-      entries: (d.toc?.entries ?? []).map((e) => ({ dumpId: e.dumpId, type: e.type, schema: e.schema ?? null, name: e.name, owner: e.owner })),
-    })),
+    databases: meta.databases
+      .filter((d) => opts.database === undefined || d.name === opts.database)
+      .map((d) => ({
+        name: d.name,
+        bytes: d.bytes,
+        ...(d.tocNote ? { note: d.tocNote } : {}),
+        entries: (d.toc?.entries ?? []).map((e) => ({
+          dumpId: e.dumpId,
+          type: e.type,
+          schema: e.schema ?? null,
+          name: e.name,
+          owner: e.owner,
+        })),
+      })),
   };
 }

@@ -21,9 +21,7 @@ export interface RestoreErrorInfo {
   line?: number;
 }
 
-export type RestoreLogEvent =
-  | { kind: 'progress'; text: string }
-  | { kind: 'error'; error: RestoreErrorInfo };
+export type RestoreLogEvent = { kind: 'progress'; text: string } | { kind: 'error'; error: RestoreErrorInfo };
 
 const COMMAND_MAX = 400;
 
@@ -66,7 +64,8 @@ export class PgRestoreLog {
       const message = err[1]!.replace(/^could not execute query: /, '').replace(/^(ERROR|FATAL):\s+/, '');
       return this.addError({
         ...(this.currentEntry ? { dumpId: this.currentEntry.dumpId, entry: this.currentEntry.text } : {}),
-        message, detail: [],
+        message,
+        detail: [],
       });
     }
     if (body === 'while PROCESSING TOC:' || body.startsWith('warning: ')) return undefined;
@@ -104,6 +103,10 @@ export class PgRestoreLog {
 /** One line for a person: `TABLE DATA orders (TOC entry 3425): duplicate key ...`. */
 export function describeRestoreError(e: RestoreErrorInfo, objectName?: string): string {
   const where = objectName ?? e.entry;
-  const at = where ? `${where}${e.dumpId !== undefined ? ` (TOC entry ${e.dumpId})` : ''}: ` : e.line !== undefined ? `line ${e.line}: ` : '';
+  const at = where
+    ? `${where}${e.dumpId !== undefined ? ` (TOC entry ${e.dumpId})` : ''}: `
+    : e.line !== undefined
+      ? `line ${e.line}: `
+      : '';
   return `${at}${e.message}`;
 }

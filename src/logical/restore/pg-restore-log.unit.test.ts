@@ -17,7 +17,10 @@ test('errors of a restore that goes on: each with its TOC entry, detail and comm
   const { log, progress } = feed(RESTORE_CONTINUE);
   assert.equal(log.ignored, 23);
   assert.equal(log.errors.length, 23);
-  assert.ok(log.errors.every((e) => e.dumpId !== undefined), 'every error names its entry');
+  assert.ok(
+    log.errors.every((e) => e.dumpId !== undefined),
+    'every error names its entry',
+  );
   const first = log.errors[0]!;
   assert.equal(first.dumpId, 8);
   assert.equal(first.entry, 'SCHEMA Weird Schema postgres');
@@ -29,7 +32,10 @@ test('errors of a restore that goes on: each with its TOC entry, detail and comm
   const fn = log.errors.find((e) => e.dumpId === 227)!;
   assert.match(fn.command!, /^CREATE FUNCTION sales\.touch\(\) RETURNS trigger\n {4}LANGUAGE plpgsql/);
   assert.ok(progress.includes('creating TABLE "sales.orders"'));
-  assert.equal(describeRestoreError(first, 'SCHEMA "Weird Schema"'), 'SCHEMA "Weird Schema" (TOC entry 8): schema "Weird Schema" already exists');
+  assert.equal(
+    describeRestoreError(first, 'SCHEMA "Weird Schema"'),
+    'SCHEMA "Weird Schema" (TOC entry 8): schema "Weird Schema" already exists',
+  );
 });
 
 test('exit on error: one error, with its entry', () => {
@@ -47,11 +53,13 @@ test('a connection failure is an error without an entry', () => {
 });
 
 test('psql errors of a plain restore', () => {
-  const { log } = feed([
-    'psql:<stdin>:12: ERROR:  relation "t" already exists',
-    'psql:<stdin>:30: ERROR:  syntax error at or near "x"',
-    'psql:<stdin>:30: LINE 1: x',
-  ].join('\n'));
+  const { log } = feed(
+    [
+      'psql:<stdin>:12: ERROR:  relation "t" already exists',
+      'psql:<stdin>:30: ERROR:  syntax error at or near "x"',
+      'psql:<stdin>:30: LINE 1: x',
+    ].join('\n'),
+  );
   assert.equal(log.errors.length, 2);
   assert.equal(log.errors[0]!.line, 12);
   assert.equal(log.errors[1]!.message, 'syntax error at or near "x"');

@@ -16,12 +16,20 @@ export async function restorePlainDatabase(s: DbStep, started: number): Promise<
     });
   }
   const r = await runRestoreTool({
-    tool: c.psql!, args: psqlArgs(s.connectDb(), !o.continueOnError), env: s.env(),
-    input: o.repo.readFile(s.snapshot, db.path, { signal: o.signal }), signal: o.signal,
+    tool: c.psql!,
+    args: psqlArgs(s.connectDb(), !o.continueOnError),
+    env: s.env(),
+    input: o.repo.readFile(s.snapshot, db.path, { signal: o.signal }),
+    signal: o.signal,
     onBytes: (bytes) => s.progress({ bytes }),
   });
   return {
-    name: db.name, target: s.target.db, mode: 'psql', skipped: [], ignored: [],
-    errors: [...toRestoredErrors(r, undefined), ...unexplained(r, 'psql')], seconds: (Date.now() - started) / 1000,
+    name: db.name,
+    target: s.target.db,
+    mode: 'psql',
+    skipped: [],
+    ignored: [],
+    errors: [...toRestoredErrors(r, undefined), ...unexplained(r, 'psql')],
+    seconds: (Date.now() - started) / 1000,
   };
 }

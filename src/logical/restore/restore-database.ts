@@ -16,7 +16,13 @@ import { runRestoreTool } from './run-restore.js';
 import { selectEntries } from './selection.js';
 import type { RestoreDumpOptions, RestoredPart } from './types.js';
 
-export async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot, meta: DumpMeta, db: DumpedDatabase, c: DbContext): Promise<RestoredPart> {
+export async function restoreDatabase(
+  o: RestoreDumpOptions,
+  snapshot: Snapshot,
+  meta: DumpMeta,
+  db: DumpedDatabase,
+  c: DbContext,
+): Promise<RestoredPart> {
   const started = Date.now();
   const s = dbStep(o, snapshot, db, c, await chooseTarget(o, meta, db, c));
   if (meta.format === 'plain') return restorePlainDatabase(s, started);
@@ -28,10 +34,18 @@ export async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot,
     const r = await runRestoreTool({
       tool: c.pgRestore!,
       args: pgRestoreArgs({
-        database: s.connectDb(), create: s.target.mode === 'create', clean: o.clean, noOwner: o.noOwner, jobs: o.jobs,
-        continueOnError: o.continueOnError, listFile, archive,
+        database: s.connectDb(),
+        create: s.target.mode === 'create',
+        clean: o.clean,
+        noOwner: o.noOwner,
+        jobs: o.jobs,
+        continueOnError: o.continueOnError,
+        listFile,
+        archive,
       }),
-      env: s.env(), input, signal: o.signal,
+      env: s.env(),
+      input,
+      signal: o.signal,
       onStep: (step) => s.progress({ step }),
       onBytes: (bytes) => s.progress({ bytes }),
     });
@@ -43,8 +57,14 @@ export async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot,
       ignored.push(...props.ignored);
     }
     return {
-      name: db.name, target: s.target.db, mode: s.target.mode, ...(entries !== undefined ? { entries } : {}), skipped, ignored,
-      errors, seconds: (Date.now() - started) / 1000,
+      name: db.name,
+      target: s.target.db,
+      mode: s.target.mode,
+      ...(entries !== undefined ? { entries } : {}),
+      skipped,
+      ignored,
+      errors,
+      seconds: (Date.now() - started) / 1000,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -55,8 +75,13 @@ export async function restoreDatabase(o: RestoreDumpOptions, snapshot: Snapshot,
 export function databaseWarnings(o: RestoreDumpOptions, db: DumpedDatabase, p: RestoredPart): string[] {
   const warnings: string[] = [];
   if (o.all && p.mode === 'into' && db.toc && !db.toc.entries.some((e) => e.type === 'DATABASE')) {
-    warnings.push(`database ${db.name}: only its contents were restored; its settings, owner, grants and comment are not in this dump (taken by an older pgkeep)`);
+    warnings.push(
+      `database ${db.name}: only its contents were restored; its settings, owner, grants and comment are not in this dump (taken by an older pgkeep)`,
+    );
   }
-  if (p.skipped.length) warnings.push(`database ${db.name}: left out ${p.skipped.length} entr${p.skipped.length === 1 ? 'y' : 'ies'} that need objects not restored: ${p.skipped.slice(0, 5).join('; ')}`);
+  if (p.skipped.length)
+    warnings.push(
+      `database ${db.name}: left out ${p.skipped.length} entr${p.skipped.length === 1 ? 'y' : 'ies'} that need objects not restored: ${p.skipped.slice(0, 5).join('; ')}`,
+    );
   return warnings;
 }

@@ -13,7 +13,8 @@ export function objectLabel(e: TocEntry): string {
 
 export function stoppedError(p: RestoredPart, id: string): PgkeepError {
   const first = p.errors[0]!;
-  const where = p.name === 'globals' ? 'roles and tablespaces' : `database ${p.name}${p.target && p.target !== p.name ? ` (into ${p.target})` : ''}`;
+  const where =
+    p.name === 'globals' ? 'roles and tablespaces' : `database ${p.name}${p.target && p.target !== p.name ? ` (into ${p.target})` : ''}`;
   return new PgkeepError('CONFLICT', `restore of ${where} from snapshot ${id} stopped at the first error: ${first.text}`, {
     hint: /already exists/.test(first.message)
       ? 'restore into an empty database, add --clean to drop existing objects first, or --continue-on-error to go on past errors'
@@ -38,11 +39,19 @@ export function toRestoredErrors(r: ToolRestoreResult, toc: TocEntry[] | undefin
 export function refuseStranded(stranded: SkippedEntry[], entries: TocEntry[], db: string): void {
   if (!stranded.length) return;
   const byId = new Map(entries.map((e) => [e.dumpId, e]));
-  const names = (ids: number[]) => ids.map((d) => byId.get(d)).filter((e) => e !== undefined).map((e) => `${e.schema !== undefined ? `${e.schema}.` : ''}${e.name}`);
+  const names = (ids: number[]) =>
+    ids
+      .map((d) => byId.get(d))
+      .filter((e) => e !== undefined)
+      .map((e) => `${e.schema !== undefined ? `${e.schema}.` : ''}${e.name}`);
   const what = stranded.map((s) => `${objectLabel(s.entry)} (needs ${names(s.missing).join(', ')})`);
-  throw new PgkeepError('UNSUPPORTED', `database ${db}: the tables asked for have partitions or inheritance children that cannot be restored without other tables: ${what.join('; ')}`, {
-    hint: `add ${[...new Set(stranded.flatMap((s) => names(s.missing)))].map((n) => `--table ${n}`).join(' ')} to restore them too`,
-  });
+  throw new PgkeepError(
+    'UNSUPPORTED',
+    `database ${db}: the tables asked for have partitions or inheritance children that cannot be restored without other tables: ${what.join('; ')}`,
+    {
+      hint: `add ${[...new Set(stranded.flatMap((s) => names(s.missing)))].map((n) => `--table ${n}`).join(' ')} to restore them too`,
+    },
+  );
 }
 
 /** An exit failure the log did not explain (e.g. the tool could not start). */

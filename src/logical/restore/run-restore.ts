@@ -32,7 +32,11 @@ export interface ToolRestoreInput {
 export async function runRestoreTool(i: ToolRestoreInput): Promise<ToolRestoreResult> {
   const log = new PgRestoreLog();
   const run = runTool(i.tool.path, i.args, {
-    env: i.env, signal: i.signal, stdin: i.input ? 'pipe' : 'ignore', stdout: 'ignore', keepLines: 400,
+    env: i.env,
+    signal: i.signal,
+    stdin: i.input ? 'pipe' : 'ignore',
+    stdout: 'ignore',
+    keepLines: 400,
     onStderrLine: (line) => {
       const ev = log.push(line);
       if (ev?.kind === 'progress') i.onStep?.(ev.text);
@@ -67,6 +71,12 @@ export async function materialize(repo: Repository, snapshot: Snapshot, prefix: 
   }
 }
 
-export async function materializeFile(repo: Repository, snapshot: Snapshot, path: string, file: string, signal?: AbortSignal): Promise<void> {
+export async function materializeFile(
+  repo: Repository,
+  snapshot: Snapshot,
+  path: string,
+  file: string,
+  signal?: AbortSignal,
+): Promise<void> {
   await pipeline(repo.readFile(snapshot, path, { signal }), createWriteStream(file, { mode: 0o600 }));
 }

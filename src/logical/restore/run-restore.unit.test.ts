@@ -41,7 +41,11 @@ for (const [label, script] of [
 ] as const) {
   test(`a tool that ${label} while a large stream is written to it: the call settles with its exit code`, async () => {
     for (let i = 0; i < 5; i++) {
-      const r = await bounded(runRestoreTool({ tool: sh, args: ['-c', script], env: process.env, input: stubbornInput() }), 10_000, 'runRestoreTool');
+      const r = await bounded(
+        runRestoreTool({ tool: sh, args: ['-c', script], env: process.env, input: stubbornInput() }),
+        10_000,
+        'runRestoreTool',
+      );
       assert.equal(r.exit.code, 3);
     }
   });
@@ -55,6 +59,8 @@ test('an input that fails is the error, even when the tool reads to the end and 
       else this.destroy(new PgkeepError('DATA_INTEGRITY', 'chunk 4 is damaged'));
     },
   });
-  await assert.rejects(bounded(runRestoreTool({ tool: sh, args: ['-c', 'cat >/dev/null; exit 0'], env: process.env, input }), 10_000, 'runRestoreTool'),
-    (e: PgkeepError) => e.code === 'DATA_INTEGRITY');
+  await assert.rejects(
+    bounded(runRestoreTool({ tool: sh, args: ['-c', 'cat >/dev/null; exit 0'], env: process.env, input }), 10_000, 'runRestoreTool'),
+    (e: PgkeepError) => e.code === 'DATA_INTEGRITY',
+  );
 });

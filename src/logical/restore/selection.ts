@@ -23,9 +23,13 @@ export async function selectEntries(s: DbStep, tmp: string): Promise<Selection> 
   if ((o.tables?.length ?? 0) + (o.schemas?.length ?? 0) === 0) return { skipped: [] };
   if (!db.toc || !knowsDependencies(db.toc.entries)) {
     const what = db.toc ? 'the dependencies of its table of contents' : 'a table of contents';
-    throw new PgkeepError('UNSUPPORTED', `the snapshot lacks ${what} for database ${db.name} (${db.tocNote ?? 'not recorded'}), so it cannot be restored selectively`, {
-      hint: 'restore the whole database (without --table/--schema) into a scratch database and copy what you need from there',
-    });
+    throw new PgkeepError(
+      'UNSUPPORTED',
+      `the snapshot lacks ${what} for database ${db.name} (${db.tocNote ?? 'not recorded'}), so it cannot be restored selectively`,
+      {
+        hint: 'restore the whole database (without --table/--schema) into a scratch database and copy what you need from there',
+      },
+    );
   }
   const sel = selectTocEntries(db.toc.entries, {
     tables: (o.tables ?? []).map((t) => parseQualifiedName(t)),

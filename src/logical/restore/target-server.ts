@@ -8,8 +8,12 @@ import { wrapServerError } from '../server-error.js';
 import { withDatabase } from '../tools/libpq-env.js';
 
 export async function existingDatabases(params: ConnectionParams, signal?: AbortSignal): Promise<Set<string>> {
-  return onDatabase(params, maintenanceDb(params.database), signal, async (c) =>
-    new Set((await c.query('select datname from pg_database')).rows.map((r) => String(r.datname))));
+  return onDatabase(
+    params,
+    maintenanceDb(params.database),
+    signal,
+    async (c) => new Set((await c.query('select datname from pg_database')).rows.map((r) => String(r.datname))),
+  );
 }
 
 /** A restore --into goes into a database that exists: a missing one is NOT_FOUND, before pg_restore runs. */
@@ -26,7 +30,12 @@ export function maintenanceDb(db: string): string {
   return db === 'postgres' ? 'template1' : 'postgres';
 }
 
-export async function onDatabase<T>(params: ConnectionParams, db: string, signal: AbortSignal | undefined, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function onDatabase<T>(
+  params: ConnectionParams,
+  db: string,
+  signal: AbortSignal | undefined,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = await connectWith(withDatabase(params, db), { signal });
   try {
     return await fn(client);

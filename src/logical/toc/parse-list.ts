@@ -19,11 +19,11 @@ export interface ListParseHints {
 const TYPES_LONGEST_FIRST = [...KNOWN_TYPES].sort((a, b) => b.length - a.length);
 
 const HEADER_KEYS: Record<string, keyof TocHeader> = {
-  'dbname': 'dbname',
+  dbname: 'dbname',
   'TOC Entries': 'entryCount',
-  'Compression': 'compression',
+  Compression: 'compression',
   'Dump Version': 'dumpVersion',
-  'Format': 'format',
+  Format: 'format',
   'Dumped from database version': 'serverVersion',
   'Dumped by pg_dump version': 'pgDumpVersion',
 };
@@ -44,8 +44,10 @@ function parseHeaderLine(line: string, header: TocHeader): void {
 }
 
 /** Split "<schema> <name> <owner>" (schema '-' = none). */
-export function splitSchemaNameOwner(rest: string, hints: { schemas: Set<string>; owners: Set<string> }):
-  { schema?: string; name: string; owner: string } {
+export function splitSchemaNameOwner(
+  rest: string,
+  hints: { schemas: Set<string>; owners: Set<string> },
+): { schema?: string; name: string; owner: string } {
   let schema: string | undefined;
   let afterSchema: string;
   if (rest.startsWith('- ')) {

@@ -41,9 +41,26 @@ export interface TocSelectionResult {
 
 /** Entries that belong to another entry (restored with it, never chosen on their own). */
 const DEPENDENT_TYPES = new Set([
-  'TABLE DATA', 'MATERIALIZED VIEW DATA', 'TABLE ATTACH', 'INDEX', 'INDEX ATTACH', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT',
-  'TRIGGER', 'POLICY', 'ROW SECURITY', 'RULE', 'DEFAULT', 'COMMENT', 'SECURITY LABEL', 'ACL', 'SEQUENCE OWNED BY',
-  'SEQUENCE SET', 'STATISTICS', 'STATISTICS DATA',
+  'TABLE DATA',
+  'MATERIALIZED VIEW DATA',
+  'TABLE ATTACH',
+  'INDEX',
+  'INDEX ATTACH',
+  'CONSTRAINT',
+  'CHECK CONSTRAINT',
+  'FK CONSTRAINT',
+  'TRIGGER',
+  'POLICY',
+  'ROW SECURITY',
+  'RULE',
+  'DEFAULT',
+  'COMMENT',
+  'SECURITY LABEL',
+  'ACL',
+  'SEQUENCE OWNED BY',
+  'SEQUENCE SET',
+  'STATISTICS',
+  'STATISTICS DATA',
 ]);
 
 /**
@@ -52,7 +69,14 @@ const DEPENDENT_TYPES = new Set([
  * out and reported rather than failing the restore).
  */
 const NEEDED_TYPES = new Set<string>([
-  ...RELATION_TYPES, 'INDEX', 'CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT', 'FUNCTION', 'PROCEDURE', 'AGGREGATE',
+  ...RELATION_TYPES,
+  'INDEX',
+  'CONSTRAINT',
+  'CHECK CONSTRAINT',
+  'FK CONSTRAINT',
+  'FUNCTION',
+  'PROCEDURE',
+  'AGGREGATE',
 ]);
 
 const TABLE_TYPES = new Set(['TABLE', 'FOREIGN TABLE']);
@@ -86,14 +110,15 @@ export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSel
   const unmatched: string[] = [];
 
   for (const t of sel.tables ?? []) {
-    const hits = entries.filter((e) => (RELATION_TYPES as readonly string[]).includes(e.type)
-      && e.name === t.name && (t.schema === undefined || e.schema === t.schema));
+    const hits = entries.filter(
+      (e) =>
+        (RELATION_TYPES as readonly string[]).includes(e.type) && e.name === t.name && (t.schema === undefined || e.schema === t.schema),
+    );
     if (!hits.length) unmatched.push(describeTable(t));
     for (const h of hits) chosen.add(h.dumpId);
   }
   for (const s of sel.schemas ?? []) {
-    const hits = entries.filter((e) => (e.type === 'SCHEMA' && e.schema === undefined && e.name === s)
-      || (e.schema === s && isRoot(e)));
+    const hits = entries.filter((e) => (e.type === 'SCHEMA' && e.schema === undefined && e.name === s) || (e.schema === s && isRoot(e)));
     if (!hits.length) unmatched.push(s);
     for (const h of hits) chosen.add(h.dumpId);
   }
@@ -130,11 +155,16 @@ export function selectTocEntries(entries: TocEntry[], sel: TocSelection): TocSel
   }
   // An entry that belongs to a table not restored (the FK constraint of another table that
   // references a chosen one) is not worth reporting; one that belongs to a chosen table is.
-  const belongsToMissing = (s: SkippedEntry) => s.missing.some((d) => {
-    const m = byId.get(d);
-    return m !== undefined && (RELATION_TYPES as readonly string[]).includes(m.type) && m.schema === s.entry.schema
-      && (s.entry.name === m.name || s.entry.name.startsWith(m.name + ' '));
-  });
+  const belongsToMissing = (s: SkippedEntry) =>
+    s.missing.some((d) => {
+      const m = byId.get(d);
+      return (
+        m !== undefined &&
+        (RELATION_TYPES as readonly string[]).includes(m.type) &&
+        m.schema === s.entry.schema &&
+        (s.entry.name === m.name || s.entry.name.startsWith(m.name + ' '))
+      );
+    });
   return {
     ids: entries.filter((e) => chosen.has(e.dumpId)).map((e) => e.dumpId),
     unmatched,

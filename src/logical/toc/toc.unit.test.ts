@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { knowsDependencies, mergeVerbose, parseListLine, parseTocList, parseVerboseToc, selectTocEntries, writeTocList, type Toc } from './index.js';
+import {
+  knowsDependencies,
+  mergeVerbose,
+  parseListLine,
+  parseTocList,
+  parseVerboseToc,
+  selectTocEntries,
+  writeTocList,
+  type Toc,
+} from './index.js';
 import { TOC_LIST, TOC_VERBOSE } from './toc.fixtures.js';
 
 function fullToc(): Toc {
@@ -36,7 +45,16 @@ test('a TOC entry count that is not a number is left out, not stored as NaN (nul
 test('entry lines: multi-word types, schemas, names and owners', () => {
   const { entries } = parseTocList(TOC_LIST);
   const by = (id: number) => entries.find((e) => e.dumpId === id)!;
-  assert.deepEqual(by(3425), { dumpId: 3425, tableOid: 0, oid: 16390, type: 'TABLE DATA', schema: 'sales', name: 'orders', owner: 'app_owner', deps: [] });
+  assert.deepEqual(by(3425), {
+    dumpId: 3425,
+    tableOid: 0,
+    oid: 16390,
+    type: 'TABLE DATA',
+    schema: 'sales',
+    name: 'orders',
+    owner: 'app_owner',
+    deps: [],
+  });
   assert.equal(by(3443).type, 'SEQUENCE OWNED BY');
   assert.equal(by(3276).type, 'FK CONSTRAINT');
   assert.equal(by(225).type, 'MATERIALIZED VIEW');
@@ -109,7 +127,10 @@ test('selecting one table brings its data, sequence, constraints, index, policy,
   ]);
   assert.deepEqual(r.unmatched, []);
   // Its trigger needs a function that is not restored: left out and reported.
-  assert.deepEqual(r.skipped.map((x) => [x.entry.type, x.entry.name, x.missing]), [['TRIGGER', 'orders orders_touch', [227]]]);
+  assert.deepEqual(
+    r.skipped.map((x) => [x.entry.type, x.entry.name, x.missing]),
+    [['TRIGGER', 'orders orders_touch', [227]]],
+  );
   // The FK constraint of sales.lines (which references orders) belongs to lines: not reported.
   assert.ok(!r.ids.includes(3276));
   // The view and materialized view on orders are objects of their own, not part of the table.
@@ -135,7 +156,10 @@ test('an FK constraint to a table not restored is skipped and reported', () => {
 
   const both = selectTocEntries(toc.entries, { tables: [{ schema: 'sales', name: 'lines' }, { name: 'orders' }] });
   assert.ok(both.ids.includes(3276));
-  assert.deepEqual(both.skipped.map((x) => x.entry.dumpId), [3277]); // the trigger, whose function is not chosen
+  assert.deepEqual(
+    both.skipped.map((x) => x.entry.dumpId),
+    [3277],
+  ); // the trigger, whose function is not chosen
 });
 
 test('names with spaces, unqualified names, and names that match nothing', () => {
@@ -168,7 +192,10 @@ test('-L list: chosen entries in archive order, one per line, readable', () => {
   assert.deepEqual(lines, ['218; 1259 16390 TABLE sales orders app_owner', '3425; 0 16390 TABLE DATA sales orders app_owner']);
   // Round trip through the parser.
   const back = parseTocList(text);
-  assert.deepEqual(back.entries.map((e) => e.dumpId), [218, 3425]);
+  assert.deepEqual(
+    back.entries.map((e) => e.dumpId),
+    [218, 3425],
+  );
 });
 
 /** A TOC as pg_dump 15 writes it for a partitioned table, an inheritance tree and a second parent. */
@@ -176,42 +203,74 @@ function entry(dumpId: number, type: string, schema: string | undefined, name: s
   return { dumpId, tableOid: 0, oid: 0, type, ...(schema !== undefined ? { schema } : {}), name, owner: 'postgres', deps };
 }
 const PARTITIONED = [
-  entry(6, 'SCHEMA', undefined, 'sales'), entry(7, 'SCHEMA', undefined, 'archive'),
-  entry(217, 'TABLE', 'sales', 'events', [6]), entry(218, 'TABLE', 'sales', 'events_2025', [6, 217]),
-  entry(219, 'TABLE', 'sales', 'events_2025_a', [6, 218]), entry(222, 'TABLE', 'archive', 'events_2024', [7, 217]),
+  entry(6, 'SCHEMA', undefined, 'sales'),
+  entry(7, 'SCHEMA', undefined, 'archive'),
+  entry(217, 'TABLE', 'sales', 'events', [6]),
+  entry(218, 'TABLE', 'sales', 'events_2025', [6, 217]),
+  entry(219, 'TABLE', 'sales', 'events_2025_a', [6, 218]),
+  entry(222, 'TABLE', 'archive', 'events_2024', [7, 217]),
   entry(216, 'SEQUENCE', 'sales', 'events_id_seq', [6, 217]),
-  entry(301, 'TABLE ATTACH', 'sales', 'events_2025', [218, 217]), entry(302, 'TABLE ATTACH', 'sales', 'events_2025_a', [219, 218]),
+  entry(301, 'TABLE ATTACH', 'sales', 'events_2025', [218, 217]),
+  entry(302, 'TABLE ATTACH', 'sales', 'events_2025_a', [219, 218]),
   entry(303, 'TABLE ATTACH', 'archive', 'events_2024', [222, 217]),
-  entry(401, 'TABLE DATA', 'sales', 'events_2025_a', [219]), entry(402, 'TABLE DATA', 'archive', 'events_2024', [222]),
+  entry(401, 'TABLE DATA', 'sales', 'events_2025_a', [219]),
+  entry(402, 'TABLE DATA', 'archive', 'events_2024', [222]),
   entry(403, 'SEQUENCE SET', 'sales', 'events_id_seq', [216]),
-  entry(501, 'INDEX', 'sales', 'events_kind', [217]), entry(502, 'INDEX', 'sales', 'events_2025_kind_idx', [501, 218]),
+  entry(501, 'INDEX', 'sales', 'events_kind', [217]),
+  entry(502, 'INDEX', 'sales', 'events_2025_kind_idx', [501, 218]),
   entry(503, 'INDEX', 'sales', 'events_2025_a_kind_idx', [219, 502]),
   entry(601, 'INDEX ATTACH', 'sales', 'events_2025_kind_idx', [502, 501, 218, 217]),
   entry(602, 'INDEX ATTACH', 'sales', 'events_2025_a_kind_idx', [503, 502, 219, 218]),
-  entry(700, 'TABLE', 'sales', 'stock', [6]), entry(701, 'TABLE', 'sales', 'tags', [6]),
-  entry(702, 'TABLE', 'sales', 'stock_old', [6, 700]), entry(703, 'TABLE', 'sales', 'tagged_stock', [6, 700, 701]),
-  entry(710, 'TABLE DATA', 'sales', 'stock_old', [702]), entry(711, 'TABLE DATA', 'sales', 'tagged_stock', [703]),
+  entry(700, 'TABLE', 'sales', 'stock', [6]),
+  entry(701, 'TABLE', 'sales', 'tags', [6]),
+  entry(702, 'TABLE', 'sales', 'stock_old', [6, 700]),
+  entry(703, 'TABLE', 'sales', 'tagged_stock', [6, 700, 701]),
+  entry(710, 'TABLE DATA', 'sales', 'stock_old', [702]),
+  entry(711, 'TABLE DATA', 'sales', 'tagged_stock', [703]),
 ];
 
 test('a partitioned table brings its partitions at every level, their attach entries, data, indexes and the identity sequence', () => {
   const r = selectTocEntries(PARTITIONED, { tables: [{ schema: 'sales', name: 'events' }] });
-  assert.deepEqual(r.ids.sort((a, b) => a - b), [216, 217, 218, 219, 222, 301, 302, 303, 401, 402, 403, 501, 502, 503, 601, 602]);
+  assert.deepEqual(
+    r.ids.sort((a, b) => a - b),
+    [216, 217, 218, 219, 222, 301, 302, 303, 401, 402, 403, 501, 502, 503, 601, 602],
+  );
   assert.deepEqual(r.skipped, []);
   assert.deepEqual(r.stranded, []);
 });
 
 test('a partition alone: its sub-partitions and own indexes; attaching it to the parent is left out and reported', () => {
   const r = selectTocEntries(PARTITIONED, { tables: [{ schema: 'sales', name: 'events_2025' }] });
-  assert.deepEqual(r.ids.sort((a, b) => a - b), [218, 219, 302, 401, 502, 503, 602]);
-  assert.deepEqual(r.skipped.map((s) => `${s.entry.type} ${s.entry.name}`).sort(), ['INDEX ATTACH events_2025_kind_idx', 'TABLE ATTACH events_2025']);
+  assert.deepEqual(
+    r.ids.sort((a, b) => a - b),
+    [218, 219, 302, 401, 502, 503, 602],
+  );
+  assert.deepEqual(r.skipped.map((s) => `${s.entry.type} ${s.entry.name}`).sort(), [
+    'INDEX ATTACH events_2025_kind_idx',
+    'TABLE ATTACH events_2025',
+  ]);
 });
 
 test('an inheritance parent brings its children; a child that also needs a parent not chosen is stranded', () => {
   const r = selectTocEntries(PARTITIONED, { tables: [{ schema: 'sales', name: 'stock' }] });
-  assert.deepEqual(r.ids.sort((a, b) => a - b), [700, 702, 710]);
-  assert.deepEqual(r.stranded.map((s) => [s.entry.name, s.missing]), [['tagged_stock', [701]]]);
-  const both = selectTocEntries(PARTITIONED, { tables: [{ schema: 'sales', name: 'stock' }, { schema: 'sales', name: 'tags' }] });
-  assert.deepEqual(both.ids.sort((a, b) => a - b), [700, 701, 702, 703, 710, 711]);
+  assert.deepEqual(
+    r.ids.sort((a, b) => a - b),
+    [700, 702, 710],
+  );
+  assert.deepEqual(
+    r.stranded.map((s) => [s.entry.name, s.missing]),
+    [['tagged_stock', [701]]],
+  );
+  const both = selectTocEntries(PARTITIONED, {
+    tables: [
+      { schema: 'sales', name: 'stock' },
+      { schema: 'sales', name: 'tags' },
+    ],
+  });
+  assert.deepEqual(
+    both.ids.sort((a, b) => a - b),
+    [700, 701, 702, 703, 710, 711],
+  );
   assert.deepEqual(both.stranded, []);
 });
 

@@ -7,9 +7,27 @@ import type { ConnectionParams } from '../../pg/connect.js';
 
 /** Variables libpq reads that could redirect a tool elsewhere; removed before ours are set. */
 const LIBPQ_VARS = [
-  'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGPASSFILE', 'PGSERVICE', 'PGSERVICEFILE',
-  'PGOPTIONS', 'PGAPPNAME', 'PGSSLMODE', 'PGREQUIRESSL', 'PGSSLCERT', 'PGSSLKEY', 'PGSSLROOTCERT', 'PGSSLCRL',
-  'PGCONNECT_TIMEOUT', 'PGTARGETSESSIONATTRS', 'PGCHANNELBINDING', 'PGGSSENCMODE',
+  'PGHOST',
+  'PGHOSTADDR',
+  'PGPORT',
+  'PGDATABASE',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGPASSFILE',
+  'PGSERVICE',
+  'PGSERVICEFILE',
+  'PGOPTIONS',
+  'PGAPPNAME',
+  'PGSSLMODE',
+  'PGREQUIRESSL',
+  'PGSSLCERT',
+  'PGSSLKEY',
+  'PGSSLROOTCERT',
+  'PGSSLCRL',
+  'PGCONNECT_TIMEOUT',
+  'PGTARGETSESSIONATTRS',
+  'PGCHANNELBINDING',
+  'PGGSSENCMODE',
 ];
 
 export function libpqEnv(p: ConnectionParams, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

@@ -78,15 +78,22 @@ export function runTool(path: string, args: string[], opts: ToolRunOptions): Too
 
 /** The last `n` non-empty stderr lines as one message. */
 export function stderrTail(lines: string[], n = 8): string {
-  return lines.filter((l) => l.trim() !== '').slice(-n).join('\n');
+  return lines
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join('\n');
 }
 
 /** A PgkeepError for a tool that failed. */
 export function toolFailed(what: string, name: string, exit: ToolExit, hint?: string): PgkeepError {
   const how = exit.code !== null ? `exit code ${exit.code}` : `killed by ${exit.signal}`;
   const tail = stderrTail(exit.stderr);
-  return new PgkeepError(exit.code === 127 ? 'TOOL_MISSING' : 'SERVER_NOT_READY', `${what}: ${name} failed (${how})${tail ? `:\n${tail}` : ''}`, {
-    hint,
-    details: { tool: name, exitCode: exit.code, signal: exit.signal, stderr: exit.stderr.slice(-20) },
-  });
+  return new PgkeepError(
+    exit.code === 127 ? 'TOOL_MISSING' : 'SERVER_NOT_READY',
+    `${what}: ${name} failed (${how})${tail ? `:\n${tail}` : ''}`,
+    {
+      hint,
+      details: { tool: name, exitCode: exit.code, signal: exit.signal, stderr: exit.stderr.slice(-20) },
+    },
+  );
 }

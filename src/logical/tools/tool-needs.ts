@@ -36,7 +36,8 @@ export function restoreNeeds(meta: Pick<DumpMeta, 'format' | 'globals' | 'pgDump
   const minMajor = Math.max(serverMajor, writer?.major ?? serverMajor);
   const by = `the dump was written by pg_dump ${meta.pgDumpVersion}`;
   const needs: ToolNeed[] = [];
-  if (meta.format !== 'plain') needs.push({ tool: 'pg_restore', minMajor, why: `${by} and an older pg_restore cannot read its archive format` });
+  if (meta.format !== 'plain')
+    needs.push({ tool: 'pg_restore', minMajor, why: `${by} and an older pg_restore cannot read its archive format` });
   if (meta.format === 'plain' || meta.globals) needs.push({ tool: 'psql', minMajor, why: `${by} and an older psql may not run its SQL` });
   return needs;
 }
@@ -46,7 +47,8 @@ export function toolMissingError(need: ToolNeed, found: PgTool[], cause?: unknow
   const seen = found.length ? `found only ${found.map((t) => `${t.path} (${t.version})`).join(', ')}` : `found no ${need.tool} at all`;
   const pkg = `postgresql-client-${need.minMajor}`;
   return new PgkeepError('TOOL_MISSING', `${need.tool} ${need.minMajor} or newer is needed: ${need.why}; ${seen}`, {
-    hint: `install ${pkg} (Debian/Ubuntu: apt-get install ${pkg}; apt.postgresql.org has the majors a distribution lacks), which pgkeep then ` +
+    hint:
+      `install ${pkg} (Debian/Ubuntu: apt-get install ${pkg}; apt.postgresql.org has the majors a distribution lacks), which pgkeep then ` +
       `finds in /usr/lib/postgresql/${need.minMajor}/bin by itself; or set pg_bin in [cluster.NAME] (or PGKEEP_PG_BIN) to a directory ` +
       `holding ${need.tool} ${need.minMajor} or newer`,
     details: { tool: need.tool, minMajor: need.minMajor, found },

@@ -23,8 +23,8 @@ export function archiveLag(f: ClusterFacts): ArchiveLag | null {
   const a = s.archiver;
   const segments = backlog(f);
   const since = a.lastArchivedTime;
-  const seconds = segments === 0 ? 0
-    : segments === null || !since ? null : Math.max(0, Math.round((f.at.getTime() - since.getTime()) / 1000));
+  const seconds =
+    segments === 0 ? 0 : segments === null || !since ? null : Math.max(0, Math.round((f.at.getTime() - since.getTime()) / 1000));
   return {
     segments,
     seconds,

@@ -1,13 +1,21 @@
 /** Small helpers shared by the health checks. */
 import type { CheckName, CheckState, HealthCheck } from '../types.js';
 
-export const result = (check: CheckName, state: CheckState, reason: string, fix: string | null = null): HealthCheck =>
-  ({ check, state, reason, fix });
+export const result = (check: CheckName, state: CheckState, reason: string, fix: string | null = null): HealthCheck => ({
+  check,
+  state,
+  reason,
+  fix,
+});
 
 /** The server could not be asked: the check cannot tell. */
 export const serverUnknown = (check: CheckName, error: string): HealthCheck =>
-  result(check, 'UNKNOWN', `the server could not be reached: ${error}`,
-    'check that PostgreSQL runs and that [cluster.NAME] connection reaches it (pgkeep doctor shows what is wrong)');
+  result(
+    check,
+    'UNKNOWN',
+    `the server could not be reached: ${error}`,
+    'check that PostgreSQL runs and that [cluster.NAME] connection reaches it (pgkeep doctor shows what is wrong)',
+  );
 
 export { humanBytes as human } from '../../words.js';
 

@@ -8,8 +8,12 @@ const unreachable = (f: ClusterFacts, check: 'backup_age' | 'wal_continuity') =>
 
 export function repositoryCheck(f: ClusterFacts): HealthCheck {
   if (f.repoError) {
-    return result('repository', 'CRITICAL', `repository unreachable: ${f.repoError}`,
-      'check the [repo] path (mounted? writable by this user?) or the S3 endpoint and credentials; "pgkeep repo check" tells more');
+    return result(
+      'repository',
+      'CRITICAL',
+      `repository unreachable: ${f.repoError}`,
+      'check the [repo] path (mounted? writable by this user?) or the S3 endpoint and credentials; "pgkeep repo check" tells more',
+    );
   }
   return result('repository', 'OK', `repository readable; ${f.backups?.length ?? 0} snapshot(s) of cluster ${f.cluster}`);
 }
@@ -52,31 +56,43 @@ function backupLimit(f: ClusterFacts, m: MonitorSettings): { limitMs: number; wh
 export function walContinuityCheck(f: ClusterFacts): HealthCheck {
   if (f.repoError) return unreachable(f, 'wal_continuity');
   const r = f.walCheck!;
-  const fix = `run "pgkeep --cluster ${f.cluster} wal check" for the details, then take a new backup (pgkeep backup): ` +
+  const fix =
+    `run "pgkeep --cluster ${f.cluster} wal check" for the details, then take a new backup (pgkeep backup): ` +
     'recovery cannot cross a gap, a backup taken now starts a continuous window again';
   if (r.damaged.length || r.damagedManifests.length) {
-    return result('wal_continuity', 'CRITICAL',
-      `${r.damaged.length} damaged WAL file(s) and ${r.damagedManifests.length} damaged manifest(s) in the repository`, fix);
+    return result(
+      'wal_continuity',
+      'CRITICAL',
+      `${r.damaged.length} damaged WAL file(s) and ${r.damagedManifests.length} damaged manifest(s) in the repository`,
+      fix,
+    );
   }
-  if (r.backups.length === 0) return result('wal_continuity', 'OK', `no physical backup to check WAL for (${r.timelines.length} timeline(s) archived)`);
+  if (r.backups.length === 0)
+    return result('wal_continuity', 'OK', `no physical backup to check WAL for (${r.timelines.length} timeline(s) archived)`);
   const newest = r.backups.reduce((a, b) => (a.stopTime > b.stopTime ? a : b));
   if (newest.status === 'gap' || newest.status === 'unrecoverable') {
     return result('wal_continuity', 'CRITICAL', `newest backup ${newest.id}: ${newest.message}`, fix);
   }
   const broken = r.backups.filter((b) => b.status === 'gap' || b.status === 'unrecoverable');
-  if (broken.length) return result('wal_continuity', 'WARN', `${broken.length} older backup(s) cannot reach the archive's end: ${broken[0]!.message}`, fix);
+  if (broken.length)
+    return result('wal_continuity', 'WARN', `${broken.length} older backup(s) cannot reach the archive's end: ${broken[0]!.message}`, fix);
   if (r.problems.length) return result('wal_continuity', 'WARN', r.problems[0]!, fix);
   return result('wal_continuity', 'OK', `archive continuous for every backup; newest recoverable up to ${newest.to ?? newest.stopLsn}`);
 }
 
 export function jobsCheck(f: ClusterFacts): HealthCheck {
-  if (f.agentError) return result('jobs', 'UNKNOWN', f.agentError, 'check that the agent runs and writes its state file ([monitor] state_file)');
+  if (f.agentError)
+    return result('jobs', 'UNKNOWN', f.agentError, 'check that the agent runs and writes its state file ([monitor] state_file)');
   if (!f.agent) return result('jobs', 'OK', 'no agent state file: no scheduled jobs known');
   const mine = Object.entries(f.agent.jobs).filter(([, j]) => !j.cluster || j.cluster === f.cluster);
   const bad = mine.filter(([, j]) => j.result === 'failed' || j.result === 'missed');
   if (bad.length) {
-    return result('jobs', 'WARN', `job(s) ${bad.map(([n, j]) => `${n} ${j.result}${j.error ? ` (${j.error})` : ''}`).join(', ')}`,
-      'read the agent\'s log for the job, fix the cause, and run the job by hand once to check');
+    return result(
+      'jobs',
+      'WARN',
+      `job(s) ${bad.map(([n, j]) => `${n} ${j.result}${j.error ? ` (${j.error})` : ''}`).join(', ')}`,
+      "read the agent's log for the job, fix the cause, and run the job by hand once to check",
+    );
   }
   return result('jobs', 'OK', `${mine.length} scheduled job(s), none failed`);
 }

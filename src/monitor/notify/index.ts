@@ -29,14 +29,16 @@ export async function notify(n: NotifySettings, e: StateChange, opts: NotifyOpti
     ...n.slackWebhooks.map((u) => ({ channel: `slack ${redact(u)}`, send: (s: AbortSignal) => postWebhook(u, 'slack', e, s) })),
     ...(n.smtp ? [{ channel: `e-mail via ${n.smtp.host}:${n.smtp.port}`, send: () => sendEmail(n.smtp!, e, n.timeoutMs) }] : []),
   ];
-  return Promise.all(jobs.map(async (j) => {
-    try {
-      await withRetries(j.send, retry);
-      return { channel: j.channel, ok: true };
-    } catch (err) {
-      return { channel: j.channel, ok: false, error: err instanceof Error ? err.message : String(err) };
-    }
-  }));
+  return Promise.all(
+    jobs.map(async (j) => {
+      try {
+        await withRetries(j.send, retry);
+        return { channel: j.channel, ok: true };
+      } catch (err) {
+        return { channel: j.channel, ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
 }
 
 /** The event of a change, stamped with this host. */

@@ -15,10 +15,13 @@ export interface TableRef {
  * Returns null when there is no such relation.
  */
 export async function findRelation(db: Queryable, name: string): Promise<TableRef | null> {
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = to_regclass($1)`, [name]);
+     WHERE c.oid = to_regclass($1)`,
+    [name],
+  );
   const r = rows[0];
   return r ? { oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind } : null;
 }
@@ -38,7 +41,8 @@ export interface ColumnInfo {
 }
 
 export async function listColumns(db: Queryable, tableOid: number): Promise<ColumnInfo[]> {
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     SELECT a.attnum AS position, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
            a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default,
            a.attidentity AS identity, a.attgenerated AS generated,
@@ -48,7 +52,9 @@ export async function listColumns(db: Queryable, tableOid: number): Promise<Colu
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       LEFT JOIN pg_collation co ON co.oid = a.attcollation
      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-     ORDER BY a.attnum`, [tableOid]);
+     ORDER BY a.attnum`,
+    [tableOid],
+  );
   return rows.map((r) => ({
     position: Number(r.position),
     name: r.name,

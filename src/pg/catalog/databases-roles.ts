@@ -70,7 +70,8 @@ export interface RoleInfo {
 
 /** Roles from pg_roles; the predefined pg_* roles are left out unless asked. */
 export async function listRoles(db: Queryable, opts: { includePredefined?: boolean } = {}): Promise<RoleInfo[]> {
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     SELECT r.rolname AS name, r.rolcanlogin AS login, r.rolsuper AS superuser,
            r.rolreplication AS replication, r.rolcreatedb AS createdb, r.rolcreaterole AS createrole,
            r.rolbypassrls AS bypassrls, r.rolinherit AS inherit, r.rolconnlimit AS conn_limit,
@@ -79,7 +80,9 @@ export async function listRoles(db: Queryable, opts: { includePredefined?: boole
                   WHERE m.member = r.oid ORDER BY 1) AS member_of
       FROM pg_roles r
      WHERE $1 OR r.rolname !~ '^pg_'
-     ORDER BY r.rolname`, [opts.includePredefined ?? false]);
+     ORDER BY r.rolname`,
+    [opts.includePredefined ?? false],
+  );
   return rows.map((r) => ({
     name: r.name,
     login: Boolean(r.login),

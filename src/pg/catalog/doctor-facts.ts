@@ -24,7 +24,8 @@ export function backupFunctions(major: number): { start: string; stop: string } 
 
 export async function roleFacts(db: Queryable, major: number): Promise<RoleFacts> {
   const fn = backupFunctions(major);
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     WITH RECURSIVE m(oid) AS (
       SELECT oid FROM pg_roles WHERE rolname = current_user
       UNION SELECT a.roleid FROM pg_auth_members a JOIN m ON a.member = m.oid)
@@ -33,7 +34,9 @@ export async function roleFacts(db: Queryable, major: number): Promise<RoleFacts
            pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') AS read_all_settings,
            has_function_privilege($1, 'EXECUTE') AS can_start,
            has_function_privilege($2, 'EXECUTE') AS can_stop
-      FROM pg_roles r WHERE r.rolname = current_user`, [fn.start, fn.stop]);
+      FROM pg_roles r WHERE r.rolname = current_user`,
+    [fn.start, fn.stop],
+  );
   const r = rows[0];
   return {
     name: r.name,

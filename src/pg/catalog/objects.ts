@@ -49,7 +49,8 @@ export interface RelationInfo {
 
 /** Relations of the given kinds in user schemas (default: tables, views, matviews, sequences, foreign tables). */
 export async function listRelations(db: Queryable, kinds: RelKind[] = ['r', 'p', 'v', 'm', 'S', 'f']): Promise<RelationInfo[]> {
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_userbyid(c.relowner) AS owner,
            c.relpersistence AS persistence, c.relispartition AS is_partition,
            -- before 14, "never vacuumed or analyzed" was reltuples = 0 with relpages = 0 (14+: reltuples = -1)
@@ -60,7 +61,9 @@ export async function listRelations(db: Queryable, kinds: RelKind[] = ['r', 'p',
            pg_total_relation_size(c.oid) AS total_bytes
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind = ANY($1::"char"[]) AND ${USER_SCHEMA}
-     ORDER BY n.nspname, c.relname`, [kinds]);
+     ORDER BY n.nspname, c.relname`,
+    [kinds],
+  );
   return rows.map((r) => {
     const tuples = Number(r.reltuples);
     // -1: never vacuumed or analyzed (the query maps 13's 0/0 to it too)
@@ -171,7 +174,8 @@ export interface IndexInfo {
 }
 
 export async function listIndexes(db: Queryable, table?: { schema: string; name: string }): Promise<IndexInfo[]> {
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     SELECT n.nspname AS schema, t.relname AS table, i.relname AS name, am.amname AS method,
            x.indisunique AS is_unique, x.indisprimary AS is_primary,
            pg_get_indexdef(i.oid) AS definition, pg_relation_size(i.oid) AS size
@@ -182,7 +186,9 @@ export async function listIndexes(db: Queryable, table?: { schema: string; name:
       JOIN pg_am am ON am.oid = i.relam
      WHERE ${USER_SCHEMA}
        AND ($1::text IS NULL OR (n.nspname = $1 AND t.relname = $2))
-     ORDER BY 1, 2, 3`, [table?.schema ?? null, table?.name ?? null]);
+     ORDER BY 1, 2, 3`,
+    [table?.schema ?? null, table?.name ?? null],
+  );
   return rows.map((r) => ({
     schema: r.schema,
     table: r.table,

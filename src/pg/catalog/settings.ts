@@ -4,11 +4,30 @@ import { Queryable } from './queryable.js';
 
 /** The settings that decide how (and whether) a cluster can be backed up. */
 export const BACKUP_SETTINGS = [
-  'wal_level', 'archive_mode', 'archive_command', 'archive_library', 'archive_timeout',
-  'max_wal_senders', 'max_replication_slots', 'wal_keep_size', 'max_slot_wal_keep_size',
-  'summarize_wal', 'wal_summary_keep_time', 'data_checksums', 'full_page_writes', 'wal_log_hints',
-  'wal_compression', 'wal_segment_size', 'block_size', 'max_wal_size', 'checkpoint_timeout',
-  'data_directory', 'config_file', 'hba_file', 'listen_addresses', 'port',
+  'wal_level',
+  'archive_mode',
+  'archive_command',
+  'archive_library',
+  'archive_timeout',
+  'max_wal_senders',
+  'max_replication_slots',
+  'wal_keep_size',
+  'max_slot_wal_keep_size',
+  'summarize_wal',
+  'wal_summary_keep_time',
+  'data_checksums',
+  'full_page_writes',
+  'wal_log_hints',
+  'wal_compression',
+  'wal_segment_size',
+  'block_size',
+  'max_wal_size',
+  'checkpoint_timeout',
+  'data_directory',
+  'config_file',
+  'hba_file',
+  'listen_addresses',
+  'port',
 ] as const;
 
 export interface Setting {
@@ -29,10 +48,13 @@ export interface Setting {
  * archive_mode is off, so its configured value (reset_val) is returned instead.
  */
 export async function readSettings(db: Queryable, names: readonly string[] = BACKUP_SETTINGS): Promise<Setting[]> {
-  const { rows } = await db.query(`
+  const { rows } = await db.query(
+    `
     SELECT name, CASE WHEN name = 'archive_command' THEN reset_val ELSE setting END AS setting,
            unit, context, source, pending_restart
-      FROM pg_settings WHERE name = ANY($1::text[])`, [names]);
+      FROM pg_settings WHERE name = ANY($1::text[])`,
+    [names],
+  );
   const order = new Map(names.map((n, i) => [n, i]));
   return rows
     .map((r) => ({

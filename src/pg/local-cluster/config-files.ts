@@ -33,7 +33,10 @@ export function moveConfigOut(dataDir: string, dir: string): void {
     writeFileSync(join(dir, name), readFileSync(join(dataDir, name)));
     rmSync(join(dataDir, name));
   }
-  appendFileSync(join(dir, 'postgresql.conf'), `data_directory = '${dataDir}'\nhba_file = '${join(dir, 'pg_hba.conf')}'\nident_file = '${join(dir, 'pg_ident.conf')}'\n`);
+  appendFileSync(
+    join(dir, 'postgresql.conf'),
+    `data_directory = '${dataDir}'\nhba_file = '${join(dir, 'pg_hba.conf')}'\nident_file = '${join(dir, 'pg_ident.conf')}'\n`,
+  );
   chownTreeToServerUser(dir);
   ensureTraversable(dir);
 }
@@ -60,9 +63,13 @@ export function prepareAuthFiles(dataDir: string, listen: string): HbaReport {
   if (!tcp) return { file, action: 'kept', lines: [] };
   const hardened = hardenHostTrust(readFileSync(file, 'utf8'));
   if (hardened.includes.length > 0) {
-    throw new PgkeepError('UNSUPPORTED', `${file} includes other files (${hardened.includes.join('; ')}), which pgkeep cannot check for trust over TCP`, {
-      hint: 'start the copy without --listen (unix socket only), or put the included lines into pg_hba.conf itself',
-    });
+    throw new PgkeepError(
+      'UNSUPPORTED',
+      `${file} includes other files (${hardened.includes.join('; ')}), which pgkeep cannot check for trust over TCP`,
+      {
+        hint: 'start the copy without --listen (unix socket only), or put the included lines into pg_hba.conf itself',
+      },
+    );
   }
   if (hardened.changed.length === 0) return { file, action: 'kept', lines: [] };
   writeFileSync(file, hardened.text);

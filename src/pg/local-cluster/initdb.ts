@@ -14,8 +14,17 @@ export async function runInitdb(
   opts: LocalClusterCreateOptions,
 ): Promise<void> {
   const method = opts.authMethod ?? 'trust';
-  const args = ['-D', cluster.dataDir, '-U', cluster.superuser, '--encoding=UTF8', '--locale=C', '--no-sync',
-    '--auth-local=trust', `--auth-host=${method}`];
+  const args = [
+    '-D',
+    cluster.dataDir,
+    '-U',
+    cluster.superuser,
+    '--encoding=UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--auth-local=trust',
+    `--auth-host=${method}`,
+  ];
   // 18's initdb turns checksums on by default: asking for none must say so.
   if (opts.dataChecksums ?? true) args.push('--data-checksums');
   else if (cluster.major >= 18) args.push('--no-data-checksums');

@@ -67,7 +67,9 @@ export function computeManifestChecksum(raw: Buffer | string): string {
   if (buf.length === 0 || buf[buf.length - 1] !== 0x0a) throw damaged('the last line is not terminated by a newline');
   const penultimate = buf.lastIndexOf(0x0a, buf.length - 2);
   if (penultimate < 0) throw damaged('expected at least two lines');
-  return createHash('sha256').update(buf.subarray(0, penultimate + 1)).digest('hex');
+  return createHash('sha256')
+    .update(buf.subarray(0, penultimate + 1))
+    .digest('hex');
 }
 
 export interface ParseManifestOptions {

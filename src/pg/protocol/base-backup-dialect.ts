@@ -25,9 +25,13 @@ export function versionText(serverVersionNum: number): string {
 export function baseBackupDialect(serverVersionNum: number): BaseBackupDialect {
   const major = Math.floor(serverVersionNum / 10000);
   if (major < OLDEST_STREAM_MAJOR) {
-    throw new PgkeepError('UNSUPPORTED', `BASE_BACKUP over the replication protocol needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(serverVersionNum)}`, {
-      hint: `PostgreSQL ${major} sends no backup manifest to check the copy against: use --method local on the database host, or upgrade the server`,
-    });
+    throw new PgkeepError(
+      'UNSUPPORTED',
+      `BASE_BACKUP over the replication protocol needs PostgreSQL ${OLDEST_STREAM_MAJOR} or newer; this server is ${versionText(serverVersionNum)}`,
+      {
+        hint: `PostgreSQL ${major} sends no backup manifest to check the copy against: use --method local on the database host, or upgrade the server`,
+      },
+    );
   }
   return major < 15 ? 'legacy' : 'current';
 }

@@ -20,11 +20,12 @@ export function parseBaseBackupCopyData(payload: Buffer): BaseBackupMessage {
   if (payload.length === 0) throw protocolError('empty CopyData message');
   const kind = payload[0];
   switch (kind) {
-    case 0x6e /* n */: {
-      const [name, next] = readCString(payload, 1);
-      const [location] = readCString(payload, next);
-      return { type: 'new-archive', name, location };
-    }
+    case 0x6e /* n */:
+      {
+        const [name, next] = readCString(payload, 1);
+        const [location] = readCString(payload, next);
+        return { type: 'new-archive', name, location };
+      }
     case 0x64 /* d */:
       return { type: 'data', data: payload.subarray(1) };
     case 0x70 /* p */:

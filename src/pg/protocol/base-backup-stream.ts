@@ -101,7 +101,11 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
   };
 
   /** `onFinish` runs once when the command is over (err set if it failed). */
-  constructor(text: string, options: BaseBackupStreamOptions & { dialect?: BaseBackupDialect }, private readonly onFinish: (err?: Error) => void) {
+  constructor(
+    text: string,
+    options: BaseBackupStreamOptions & { dialect?: BaseBackupDialect },
+    private readonly onFinish: (err?: Error) => void,
+  ) {
     this.signal = options.signal;
     this.dialect = options.dialect ?? 'current';
     this.flow = new FlowControl({
@@ -154,7 +158,10 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
         this.tablespaces.push({ ...ts, ...(size !== undefined ? { sizeBytes: size } : {}) });
       }
     } else {
-      if (!this.copyDone) throw protocolError(`BASE_BACKUP ended after ${Math.min(this.copies, this.archiveRows.length)} of ${this.archiveRows.length} archives`);
+      if (!this.copyDone)
+        throw protocolError(
+          `BASE_BACKUP ended after ${Math.min(this.copies, this.archiveRows.length)} of ${this.archiveRows.length} archives`,
+        );
       const end = readPosition(rs, 'end');
       this.emit({ type: 'end', stopLsn: end.startLsn, timeline: end.timeline });
     }
@@ -189,7 +196,8 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
     const tablespaceOid = oidMatch ? Number(oidMatch[1]) : undefined;
     this.archive = { name, ...(tablespaceOid !== undefined ? { tablespaceOid } : {}), tar: createTarParser() };
     this.emit({
-      type: 'archive', name,
+      type: 'archive',
+      name,
       ...(tablespaceOid !== undefined ? { tablespaceOid } : {}),
       ...(location ? { location } : {}),
     });
@@ -237,9 +245,12 @@ export class BaseBackupStream implements AsyncIterable<BackupEvent> {
           const path = archive.tablespaceOid !== undefined ? `pg_tblspc/${archive.tablespaceOid}/${ev.entry.path}` : ev.entry.path;
           this.content = content;
           this.emit({
-            type: 'file', entry: ev.entry, archive: archive.name,
+            type: 'file',
+            entry: ev.entry,
+            archive: archive.name,
             ...(archive.tablespaceOid !== undefined ? { tablespaceOid: archive.tablespaceOid } : {}),
-            path, content,
+            path,
+            content,
           });
           break;
         }

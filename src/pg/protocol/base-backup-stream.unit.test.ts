@@ -28,7 +28,13 @@ const manifest = Buffer.from(`{ "PostgreSQL-Backup-Manifest-Version": 1, "Files"
 const TS_OID = '16389';
 const TS_LOCATION = '/srv/ts one';
 const START = { columns: ['recptr', 'tli'], rs: [['0/2000028', '1']] };
-const HEADER = { columns: ['spcoid', 'spclocation', 'size'], rs: [[TS_OID, TS_LOCATION, '12'], [null, null, '40']] };
+const HEADER = {
+  columns: ['spcoid', 'spclocation', 'size'],
+  rs: [
+    [TS_OID, TS_LOCATION, '12'],
+    [null, null, '40'],
+  ],
+};
 const END = { columns: ['recptr', 'tli'], rs: [['0/2000100', '1']] };
 
 /** A tar as BASE_BACKUP sends it: ustar, without the end-of-archive blocks. */
@@ -68,11 +74,19 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function currentFraming(): Step[] {
   const msg = (type: string, body: Buffer): Step => ({ data: Buffer.concat([Buffer.from(type), body]) });
   return [
-    START, HEADER, { copyStart: true },
-    msg('n', Buffer.from(`${TS_OID}.tar\0${TS_LOCATION}\0`)), msg('d', tsTar),
-    msg('n', Buffer.from('base.tar\0\0')), msg('d', baseTar.subarray(0, 1000)), msg('d', baseTar.subarray(1000)),
-    msg('m', Buffer.alloc(0)), msg('d', manifest),
-    { copyDone: true }, END, { ready: true },
+    START,
+    HEADER,
+    { copyStart: true },
+    msg('n', Buffer.from(`${TS_OID}.tar\0${TS_LOCATION}\0`)),
+    msg('d', tsTar),
+    msg('n', Buffer.from('base.tar\0\0')),
+    msg('d', baseTar.subarray(0, 1000)),
+    msg('d', baseTar.subarray(1000)),
+    msg('m', Buffer.alloc(0)),
+    msg('d', manifest),
+    { copyDone: true },
+    END,
+    { ready: true },
   ];
 }
 
@@ -99,7 +113,13 @@ function legacyFraming(o: { cut?: number; bytewise?: boolean; parts?: Buffer[] }
 
 class FakeConnection extends EventEmitter {
   destroyed = false;
-  readonly stream = { pause: () => undefined, resume: () => undefined, destroy: () => { this.destroyed = true; } };
+  readonly stream = {
+    pause: () => undefined,
+    resume: () => undefined,
+    destroy: () => {
+      this.destroyed = true;
+    },
+  };
   query(): void {}
   sendCopyFromChunk(): void {}
   endCopyFrom(): void {}
@@ -150,10 +170,17 @@ test('13/14 framing gives the same events as the 15+ framing: archives, files, W
   assert.equal(kinds[0], 'start');
   assert.equal(kinds.at(-2), 'manifest');
   assert.equal(kinds.at(-1), 'end');
-  assert.match(legacy[0]!, /"startLsn":"2000028".*"tablespaces":\[\{"oid":16389,"location":"\/srv\/ts one","sizeBytes":12288\}\].*"totalBytes":53248/);
-  const files = legacy.filter((l) => l.startsWith('file ')).map((l) => JSON.parse(l.slice(5, l.lastIndexOf(' '))) as { path: string; archive: string });
-  assert.deepEqual(files.filter((f) => f.archive === `${TS_OID}.tar`).map((f) => f.path),
-    ['PG_13_202007201', 'PG_13_202007201/16384', 'PG_13_202007201/16384/16390'].map((p) => `pg_tblspc/${TS_OID}/${p}`));
+  assert.match(
+    legacy[0]!,
+    /"startLsn":"2000028".*"tablespaces":\[\{"oid":16389,"location":"\/srv\/ts one","sizeBytes":12288\}\].*"totalBytes":53248/,
+  );
+  const files = legacy
+    .filter((l) => l.startsWith('file '))
+    .map((l) => JSON.parse(l.slice(5, l.lastIndexOf(' '))) as { path: string; archive: string });
+  assert.deepEqual(
+    files.filter((f) => f.archive === `${TS_OID}.tar`).map((f) => f.path),
+    ['PG_13_202007201', 'PG_13_202007201/16384', 'PG_13_202007201/16384/16390'].map((p) => `pg_tblspc/${TS_OID}/${p}`),
+  );
   assert.ok(files.some((f) => f.archive === 'base.tar' && f.path === 'pg_wal/000000010000000000000002'));
   assert.ok(files.some((f) => f.archive === 'base.tar' && f.path === `pg_tblspc/${TS_OID}`));
   assert.ok(files.some((f) => f.path === `pg_tblspc/${TS_OID}/PG_13_202007201/16384/16390`));
@@ -169,38 +196,50 @@ test('13/14 framing: the same result when the CopyData boundaries fall at every 
   assert.deepEqual(await transcript(replay('legacy', legacyFraming({ bytewise: true }))), reference);
 });
 
-const failsWith = (code: string, re: RegExp) => (e: unknown): boolean => {
-  assert.ok(e instanceof PgkeepError, String(e));
-  assert.equal(e.code, code, e.message);
-  assert.match(e.message, re);
-  return true;
-};
+const failsWith =
+  (code: string, re: RegExp) =>
+  (e: unknown): boolean => {
+    assert.ok(e instanceof PgkeepError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, re);
+    return true;
+  };
 
 test('13/14 framing: a CopyOut that ends inside a file is DATA_INTEGRITY naming the file', async () => {
   const fileStart = baseTar.indexOf('base/1/1259');
   assert.ok(fileStart > 0);
   const cutTar = baseTar.subarray(0, fileStart + 512 + 300); // the header and 300 of its 600 bytes
-  await assert.rejects(transcript(replay('legacy', legacyFraming({ parts: [tsTar, cutTar, manifest] }))), failsWith('DATA_INTEGRITY', /1259/));
+  await assert.rejects(
+    transcript(replay('legacy', legacyFraming({ parts: [tsTar, cutTar, manifest] }))),
+    failsWith('DATA_INTEGRITY', /1259/),
+  );
 });
 
-test('13/14 framing: an ErrorResponse between two archives fails the stream with the server\'s message', async () => {
+test("13/14 framing: an ErrorResponse between two archives fails the stream with the server's message", async () => {
   const steps = legacyFraming();
   const afterTs = steps.findIndex((s) => 'copyDone' in s);
   const err = Object.assign(new Error('could not read file "base/1/1259": Input/output error'), { severity: 'ERROR', code: '58030' });
-  await assert.rejects(transcript(replay('legacy', [...steps.slice(0, afterTs + 1), { error: err }])),
-    failsWith('SERVER_NOT_READY', /BASE_BACKUP failed: could not read file "base\/1\/1259"/));
+  await assert.rejects(
+    transcript(replay('legacy', [...steps.slice(0, afterTs + 1), { error: err }])),
+    failsWith('SERVER_NOT_READY', /BASE_BACKUP failed: could not read file "base\/1\/1259"/),
+  );
   // and while an archive is under way: its open file's reader sees the failure too
   const inFile = steps.findIndex((s, i) => i > afterTs && 'data' in s);
   const s = replay('legacy', [...steps.slice(0, inFile), { data: baseTar.subarray(0, baseTar.indexOf('base/1/1259') + 700) }]);
   let reading: Promise<unknown> | undefined;
-  await assert.rejects((async () => {
-    for await (const ev of s) {
-      if (ev.type === 'file' && ev.path === 'base/1/1259') {
-        reading = (async () => { for await (const _ of ev.content); })();
-        s.command.handleError(err); // arrives while the consumer reads the file
-      } else if (ev.type === 'file') ev.content.resume();
-    }
-  })(), failsWith('SERVER_NOT_READY', /could not read file/));
+  await assert.rejects(
+    (async () => {
+      for await (const ev of s) {
+        if (ev.type === 'file' && ev.path === 'base/1/1259') {
+          reading = (async () => {
+            for await (const _ of ev.content);
+          })();
+          s.command.handleError(err); // arrives while the consumer reads the file
+        } else if (ev.type === 'file') ev.content.resume();
+      }
+    })(),
+    failsWith('SERVER_NOT_READY', /could not read file/),
+  );
   assert.ok(reading, 'the file under way was handed over');
   await assert.rejects(reading);
 });

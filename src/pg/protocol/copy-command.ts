@@ -49,8 +49,22 @@ export class CopyCommand {
     this.text = text;
     this.h = handlers;
     this.listeners = [
-      ['copyOutResponse', () => this.guard(() => { this.flushResultSet(); this.h.onCopyStart?.('out'); })],
-      ['replicationStart', () => this.guard(() => { this.flushResultSet(); this.h.onCopyStart?.('both'); })],
+      [
+        'copyOutResponse',
+        () =>
+          this.guard(() => {
+            this.flushResultSet();
+            this.h.onCopyStart?.('out');
+          }),
+      ],
+      [
+        'replicationStart',
+        () =>
+          this.guard(() => {
+            this.flushResultSet();
+            this.h.onCopyStart?.('both');
+          }),
+      ],
       ['copyDone', () => this.guard(() => this.h.onCopyDone?.())],
     ];
   }

@@ -26,7 +26,8 @@ test('AsyncQueue delivers in order, then ends; fail() rejects the waiting consum
 test('FlowControl pauses above the high mark and resumes at the low mark', () => {
   const log: string[] = [];
   const f = new FlowControl({ high: 100, low: 40, pause: () => log.push('pause'), resume: () => log.push('resume') });
-  f.add(60); f.add(60);
+  f.add(60);
+  f.add(60);
   assert.deepEqual(log, ['pause']);
   f.sub(60);
   assert.deepEqual(log, ['pause']);

@@ -56,7 +56,13 @@ export function verifyManifestEntries(
 ): ManifestVerification {
   const ignore = options.ignoreExtra ?? defaultIgnoreExtra;
   const r: ManifestVerification = {
-    ok: true, checked: 0, missing: [], extra: [], sizeMismatches: [], checksumMismatches: [], notChecksummed: [],
+    ok: true,
+    checked: 0,
+    missing: [],
+    extra: [],
+    sizeMismatches: [],
+    checksumMismatches: [],
+    notChecksummed: [],
   };
   const listed = new Set<string>();
   for (const f of manifest.files) {
@@ -91,7 +97,8 @@ export function assertManifestVerified(v: ManifestVerification, what = 'the back
   if (v.missing.length) parts.push(`${v.missing.length} missing (${few(v.missing)})`);
   if (v.extra.length) parts.push(`${v.extra.length} not in the manifest (${few(v.extra)})`);
   if (v.sizeMismatches.length) parts.push(`${v.sizeMismatches.length} with a different size (${few(v.sizeMismatches.map((m) => m.path))})`);
-  if (v.checksumMismatches.length) parts.push(`${v.checksumMismatches.length} with a different checksum (${few(v.checksumMismatches.map((m) => m.path))})`);
+  if (v.checksumMismatches.length)
+    parts.push(`${v.checksumMismatches.length} with a different checksum (${few(v.checksumMismatches.map((m) => m.path))})`);
   throw new PgkeepError('DATA_INTEGRITY', `${what} does not match the server's backup_manifest: ${parts.join('; ')}`, {
     hint: 'the files stored differ from what the server sent; take a new backup and check the repository (pgkeep verify)',
     details: {

@@ -6,22 +6,35 @@ import { buildHotStandbyFeedback, buildStandbyStatusUpdate, parseReplicationCopy
 import { PG_EPOCH_MS, fromPgTimestamp, toPgTimestamp } from './pg-time.js';
 
 test('BASE_BACKUP CopyData payloads', () => {
-  assert.deepEqual(parseBaseBackupCopyData(Buffer.from('n16385.tar\0/srv/ts1\0')), { type: 'new-archive', name: '16385.tar', location: '/srv/ts1' });
+  assert.deepEqual(parseBaseBackupCopyData(Buffer.from('n16385.tar\0/srv/ts1\0')), {
+    type: 'new-archive',
+    name: '16385.tar',
+    location: '/srv/ts1',
+  });
   assert.deepEqual(parseBaseBackupCopyData(Buffer.from('nbase.tar\0\0')), { type: 'new-archive', name: 'base.tar', location: '' });
   const d = parseBaseBackupCopyData(Buffer.from('dabc'));
   assert.equal(d.type, 'data');
   assert.equal(d.type === 'data' && d.data.toString(), 'abc');
-  const p = Buffer.alloc(9); p[0] = 0x70; p.writeBigInt64BE(5_000_000_000n, 1);
+  const p = Buffer.alloc(9);
+  p[0] = 0x70;
+  p.writeBigInt64BE(5_000_000_000n, 1);
   assert.deepEqual(parseBaseBackupCopyData(p), { type: 'progress', bytes: 5_000_000_000n });
   assert.deepEqual(parseBaseBackupCopyData(Buffer.from('m')), { type: 'manifest' });
   for (const bad of ['', 'x', 'nbase.tar', 'p1234']) {
-    assert.throws(() => parseBaseBackupCopyData(Buffer.from(bad)), (e: unknown) => e instanceof PgkeepError && e.code === 'CONNECTION', bad);
+    assert.throws(
+      () => parseBaseBackupCopyData(Buffer.from(bad)),
+      (e: unknown) => e instanceof PgkeepError && e.code === 'CONNECTION',
+      bad,
+    );
   }
 });
 
 test('XLogData and keepalive', () => {
   const w = Buffer.alloc(25 + 3);
-  w[0] = 0x77; w.writeBigUInt64BE(0x1_0000_0000n, 1); w.writeBigUInt64BE(0xffff_ffff_ffff_fff0n, 9); w.writeBigInt64BE(-5n, 17);
+  w[0] = 0x77;
+  w.writeBigUInt64BE(0x1_0000_0000n, 1);
+  w.writeBigUInt64BE(0xffff_ffff_ffff_fff0n, 9);
+  w.writeBigInt64BE(-5n, 17);
   w.write('wal', 25);
   const m = parseReplicationCopyData(w);
   assert.equal(m.type, 'xlogdata');
@@ -32,7 +45,10 @@ test('XLogData and keepalive', () => {
     assert.equal(m.data.toString(), 'wal');
   }
   const k = Buffer.alloc(18);
-  k[0] = 0x6b; k.writeBigUInt64BE(123n, 1); k.writeBigInt64BE(456n, 9); k[17] = 1;
+  k[0] = 0x6b;
+  k.writeBigUInt64BE(123n, 1);
+  k.writeBigInt64BE(456n, 9);
+  k[17] = 1;
   assert.deepEqual(parseReplicationCopyData(k), { type: 'keepalive', end: 123n, time: 456n, replyRequested: true });
   k[17] = 0;
   assert.equal((parseReplicationCopyData(k) as { replyRequested: boolean }).replyRequested, false);

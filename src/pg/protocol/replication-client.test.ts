@@ -10,7 +10,7 @@ import { chownTreeToServerUser } from '../server-user.js';
 import { formatLsn, parseLsn, segmentFloor, DEFAULT_WAL_SEGMENT_SIZE } from '../lsn.js';
 import { parseTimelineHistory, walFileNameForLsn } from '../wal-name.js';
 import { parseBackupManifest } from './backup-manifest.js';
-import { verifyManifestEntries, } from './manifest-verify.js';
+import { verifyManifestEntries } from './manifest-verify.js';
 import { ReplicationClient } from './replication-client.js';
 import type { WalStream } from './wal-stream.js';
 import { consumeBackup } from './test-consume-backup.js';
@@ -34,14 +34,17 @@ before(async () => {
   chownTreeToServerUser(tsDir);
   await cluster.exec(`CREATE TABLESPACE ts1 LOCATION '${tsDir}'`);
   await cluster.exec(`CREATE DATABASE app`);
-  await cluster.exec(`
+  await cluster.exec(
+    `
     CREATE TABLE small (id int primary key, note text);
     INSERT INTO small SELECT g, 'row ' || g FROM generate_series(1, 1000) g;
     CREATE TABLE in_ts (id int, payload text) TABLESPACE ts1;
     INSERT INTO in_ts SELECT g, repeat('x', 200) FROM generate_series(1, 5000) g;
     CREATE UNLOGGED TABLE scratch (id int);
     INSERT INTO scratch SELECT generate_series(1, 100);
-  `, 'app');
+  `,
+    'app',
+  );
   await cluster.exec(`CREATE ROLE scram_user LOGIN REPLICATION PASSWORD 'scram-secret'`);
   tablespaceOid = Number((await cluster.query<{ oid: string }>(`SELECT oid FROM pg_tablespace WHERE spcname = 'ts1'`))[0]!.oid);
 });
@@ -87,11 +90,18 @@ test('BASE_BACKUP: every file arrives and matches the server manifest', async ()
     const start = r.events[0]!;
     assert.equal(start.type, 'start');
     assert.ok(start.type === 'start');
-    assert.deepEqual(start.tablespaces.map((t) => t.oid), [tablespaceOid]);
+    assert.deepEqual(
+      start.tablespaces.map((t) => t.oid),
+      [tablespaceOid],
+    );
     assert.equal(start.tablespaces[0]!.location, join(cluster.baseDir, 'ts1'));
     assert.ok((start.totalBytes ?? 0) > 0);
     const archives = r.events.filter((e) => e.type === 'archive');
-    assert.deepEqual(archives.map((a) => a.type === 'archive' && a.name), [`${tablespaceOid}.tar`, 'base.tar'], 'tablespace archive first');
+    assert.deepEqual(
+      archives.map((a) => a.type === 'archive' && a.name),
+      [`${tablespaceOid}.tar`, 'base.tar'],
+      'tablespace archive first',
+    );
     assert.equal(archives[0]!.type === 'archive' && archives[0]!.tablespaceOid, tablespaceOid);
     assert.equal(r.fileOrder[r.fileOrder.length - 1]!.path, 'global/pg_control', 'pg_control last');
     assert.ok(r.events.some((e) => e.type === 'progress'));
@@ -104,8 +114,10 @@ test('BASE_BACKUP: every file arrives and matches the server manifest', async ()
     assert.equal(manifest.walRanges[0]!.startLsn, start.startLsn);
     assert.equal(manifest.walRanges[0]!.endLsn, end.type === 'end' ? end.stopLsn : 0n);
     const v = verifyManifestEntries(manifest, r.files);
-    assert.deepEqual({ missing: v.missing, extra: v.extra, size: v.sizeMismatches, sum: v.checksumMismatches, unchecked: v.notChecksummed },
-      { missing: [], extra: [], size: [], sum: [], unchecked: [] });
+    assert.deepEqual(
+      { missing: v.missing, extra: v.extra, size: v.sizeMismatches, sum: v.checksumMismatches, unchecked: v.notChecksummed },
+      { missing: [], extra: [], size: [], sum: [], unchecked: [] },
+    );
     assert.equal(v.checked, manifest.files.length);
     // the table in the tablespace is there, under pg_tblspc/<oid>/
     const [rel] = await cluster.query<{ p: string }>(`SELECT pg_relation_filepath('in_ts') AS p`, [], 'app');
@@ -133,7 +145,10 @@ test('BASE_BACKUP with WAL: segments arrive in pg_wal/, and a damaged file is ca
     files.set('PG_VERSION', { size: 3, sha256hex: sha256(Buffer.from('99\n')) });
     const v = verifyManifestEntries(manifest, files);
     assert.equal(v.ok, false);
-    assert.deepEqual(v.checksumMismatches.map((m) => m.path), ['PG_VERSION']);
+    assert.deepEqual(
+      v.checksumMismatches.map((m) => m.path),
+      ['PG_VERSION'],
+    );
   });
 });
 
@@ -142,14 +157,17 @@ test('aborting a base backup with the signal ends the stream with INTERRUPTED', 
   try {
     const ac = new AbortController();
     let files = 0;
-    await assert.rejects((async () => {
-      for await (const ev of rc.baseBackup({ label: 'abort test', fast: true, signal: ac.signal })) {
-        if (ev.type === 'file') {
-          ev.content.resume();
-          if (++files === 20) ac.abort();
+    await assert.rejects(
+      (async () => {
+        for await (const ev of rc.baseBackup({ label: 'abort test', fast: true, signal: ac.signal })) {
+          if (ev.type === 'file') {
+            ev.content.resume();
+            if (++files === 20) ac.abort();
+          }
         }
-      }
-    })(), (e: unknown) => e instanceof PgkeepError && e.code === 'INTERRUPTED');
+      })(),
+      (e: unknown) => e instanceof PgkeepError && e.code === 'INTERRUPTED',
+    );
     assert.equal(rc.isClosed, true);
   } finally {
     await rc.close();
@@ -174,7 +192,10 @@ test('START_REPLICATION: received WAL equals the segment on the server; flush is
     const segStart = segmentFloor(id.xlogpos, SEG);
     const stream = await rc.startReplication({ slot, startLsn: segStart, timeline: id.timeline, statusIntervalMs: 500 });
     // generate WAL, then finish the segment
-    await cluster.exec(`CREATE TABLE wal_gen (id int, t text); INSERT INTO wal_gen SELECT g, md5(g::text) FROM generate_series(1, 20000) g;`, 'app');
+    await cluster.exec(
+      `CREATE TABLE wal_gen (id int, t text); INSERT INTO wal_gen SELECT g, md5(g::text) FROM generate_series(1, 20000) g;`,
+      'app',
+    );
     await cluster.exec('SELECT pg_switch_wal()');
 
     const segment = Buffer.alloc(SEG);
@@ -214,13 +235,18 @@ test('START_REPLICATION: received WAL equals the segment on the server; flush is
     assert.ok(sawKeepalive, 'the server answered replyRequested with a keepalive');
     let flushed = '';
     for (let i = 0; i < 100; i++) {
-      const rows = await cluster.query<{ flush_lsn: string | null }>(`SELECT flush_lsn::text FROM pg_stat_replication WHERE application_name = 'pgkeep'`);
+      const rows = await cluster.query<{ flush_lsn: string | null }>(
+        `SELECT flush_lsn::text FROM pg_stat_replication WHERE application_name = 'pgkeep'`,
+      );
       flushed = rows[0]?.flush_lsn ?? '';
       if (flushed === formatLsn(flushAt)) break;
       await sleep(50);
     }
     assert.equal(flushed, formatLsn(flushAt));
-    const [slotRow] = await cluster.query<{ restart_lsn: string }>(`SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
+    const [slotRow] = await cluster.query<{ restart_lsn: string }>(
+      `SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1`,
+      [slot],
+    );
     assert.equal(slotRow!.restart_lsn, formatLsn(flushAt));
     await s2.endCopy();
     assert.equal((await rc.identifySystem()).systemId, id.systemId);
@@ -238,10 +264,14 @@ test('START_REPLICATION reports WAL the server no longer has as NOT_FOUND', asyn
   await withReplication(async (rc) => {
     const id = await rc.identifySystem();
     // the server refuses either at once or right after entering CopyBoth
-    await assert.rejects((async () => {
-      const s = await rc.startReplication({ startLsn: 0x1000000n, timeline: id.timeline });
-      for await (const ev of s) void ev;
-    })(), (e: unknown) => e instanceof PgkeepError && e.code === 'NOT_FOUND' && /START_REPLICATION/.test(e.message) && /removed/.test(e.message));
+    await assert.rejects(
+      (async () => {
+        const s = await rc.startReplication({ startLsn: 0x1000000n, timeline: id.timeline });
+        for await (const ev of s) void ev;
+      })(),
+      (e: unknown) =>
+        e instanceof PgkeepError && e.code === 'NOT_FOUND' && /START_REPLICATION/.test(e.message) && /removed/.test(e.message),
+    );
     // a refused command leaves the connection usable
     assert.equal((await rc.identifySystem()).systemId, id.systemId);
   });
@@ -265,8 +295,11 @@ test('SCRAM-SHA-256 password authentication on a replication connection', async 
 
 test('backpressure: a slow consumer keeps memory bounded on a large table', async (t) => {
   // ~200 MB in one table (one segment file)
-  await cluster.exec(`CREATE TABLE big (id int, t text) WITH (autovacuum_enabled = false);
-    INSERT INTO big SELECT g, repeat(md5(g::text), 5) FROM generate_series(1, 1000000) g;`, 'app');
+  await cluster.exec(
+    `CREATE TABLE big (id int, t text) WITH (autovacuum_enabled = false);
+    INSERT INTO big SELECT g, repeat(md5(g::text), 5) FROM generate_series(1, 1000000) g;`,
+    'app',
+  );
   const [size] = await cluster.query<{ s: string }>(`SELECT pg_relation_size('big')::text AS s`, [], 'app');
   assert.ok(Number(size!.s) > 150 * 1024 * 1024, `big is ${size!.s} bytes`);
   global.gc?.();
@@ -279,7 +312,10 @@ test('backpressure: a slow consumer keeps memory bounded on a large table', asyn
     if (rc.connection.stream.isPaused()) sawPause = true;
   }, 20);
   try {
-    const r = await consumeBackup(rc.baseBackup({ label: 'slow consumer', fast: true, progress: false }), { pauseEveryBytes: 4 * 1024 * 1024, ms: 40 });
+    const r = await consumeBackup(rc.baseBackup({ label: 'slow consumer', fast: true, progress: false }), {
+      pauseEveryBytes: 4 * 1024 * 1024,
+      ms: 40,
+    });
     const v = verifyManifestEntries(parseBackupManifest(r.manifest!), r.files);
     assert.equal(v.ok, true);
   } finally {

@@ -143,7 +143,10 @@ export class ReplicationClient {
   }
 
   /** CREATE_REPLICATION_SLOT name [TEMPORARY] PHYSICAL, reserving WAL in the server's syntax; returns the reserved position if any. */
-  async createPhysicalSlot(name: string, opts: { reserveWal?: boolean; temporary?: boolean } = {}): Promise<{ slotName: string; consistentPoint: Lsn | null }> {
+  async createPhysicalSlot(
+    name: string,
+    opts: { reserveWal?: boolean; temporary?: boolean } = {},
+  ): Promise<{ slotName: string; consistentPoint: Lsn | null }> {
     const [row] = await this.run(buildCreatePhysicalSlotCommand(name, opts, slotCommandDialect(this.serverVersionNum)));
     return {
       slotName: row?.slot_name ?? name,

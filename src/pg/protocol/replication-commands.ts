@@ -112,8 +112,11 @@ export function slotCommandDialect(serverVersionNum: number): BaseBackupDialect 
   return serverVersionNum >= 150000 ? 'current' : 'legacy';
 }
 
-export function buildCreatePhysicalSlotCommand(name: string, o: { reserveWal?: boolean; temporary?: boolean } = {},
-  dialect: BaseBackupDialect = 'current'): string {
+export function buildCreatePhysicalSlotCommand(
+  name: string,
+  o: { reserveWal?: boolean; temporary?: boolean } = {},
+  dialect: BaseBackupDialect = 'current',
+): string {
   const head = `CREATE_REPLICATION_SLOT ${checkSlotName(name)}${o.temporary ? ' TEMPORARY' : ''} PHYSICAL`;
   if (!o.reserveWal) return head;
   return dialect === 'legacy' ? `${head} RESERVE_WAL` : `${head} (RESERVE_WAL)`;

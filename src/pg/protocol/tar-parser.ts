@@ -13,15 +13,7 @@
  */
 import { PgkeepError } from '../../errors.js';
 
-export type TarEntryType =
-  | 'file'
-  | 'directory'
-  | 'symlink'
-  | 'hardlink'
-  | 'char-device'
-  | 'block-device'
-  | 'fifo'
-  | 'other';
+export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'other';
 
 export interface TarEntry {
   /** Path as stored (pax/GNU long names applied, ustar prefix joined), trailing '/' removed. */
@@ -189,15 +181,32 @@ export function createTarParser(): TarParser {
       const key = record.toString('utf8', 0, eq);
       const value = record.toString('utf8', eq + 1);
       switch (key) {
-        case 'path': values.path = value; break;
-        case 'linkpath': values.linkpath = value; break;
-        case 'uname': values.uname = value; break;
-        case 'gname': values.gname = value; break;
-        case 'size': values.size = paxNumber(value, key); break;
-        case 'uid': values.uid = paxNumber(value, key); break;
-        case 'gid': values.gid = paxNumber(value, key); break;
-        case 'mtime': values.mtime = paxNumber(value, key); break;
-        default: break; // atime, ctime, charset, SCHILY.*, LIBARCHIVE.*: not needed
+        case 'path':
+          values.path = value;
+          break;
+        case 'linkpath':
+          values.linkpath = value;
+          break;
+        case 'uname':
+          values.uname = value;
+          break;
+        case 'gname':
+          values.gname = value;
+          break;
+        case 'size':
+          values.size = paxNumber(value, key);
+          break;
+        case 'uid':
+          values.uid = paxNumber(value, key);
+          break;
+        case 'gid':
+          values.gid = paxNumber(value, key);
+          break;
+        case 'mtime':
+          values.mtime = paxNumber(value, key);
+          break;
+        default:
+          break; // atime, ctime, charset, SCHILY.*, LIBARCHIVE.*: not needed
       }
       i += len;
     }
@@ -240,7 +249,10 @@ export function createTarParser(): TarParser {
       if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw fail(`${what} too large`);
       return Number(v);
     }
-    const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ ]+/, '');
+    const text = field
+      .toString('latin1')
+      .replace(/[\0 ]+$/, '')
+      .replace(/^[ ]+/, '');
     if (text === '') return 0;
     if (!/^[0-7]+$/.test(text)) throw fail(`invalid ${what} field`);
     return parseInt(text, 8);
@@ -311,8 +323,7 @@ export function createTarParser(): TarParser {
 
   function end(): TarEvent[] {
     if (state === 'eof') return [];
-    if (state === 'header' && headerFill === 0 && longName === undefined && longLink === undefined
-      && Object.keys(local).length === 0) {
+    if (state === 'header' && headerFill === 0 && longName === undefined && longLink === undefined && Object.keys(local).length === 0) {
       endEmitted = true;
       state = 'eof';
       return [{ type: 'end' }];
@@ -340,13 +351,22 @@ function cstr(b: Buffer): string {
 
 function entryType(flag: string): TarEntryType {
   switch (flag) {
-    case '0': case '7': return 'file';
-    case '1': return 'hardlink';
-    case '2': return 'symlink';
-    case '3': return 'char-device';
-    case '4': return 'block-device';
-    case '5': return 'directory';
-    case '6': return 'fifo';
-    default: return 'other';
+    case '0':
+    case '7':
+      return 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '3':
+      return 'char-device';
+    case '4':
+      return 'block-device';
+    case '5':
+      return 'directory';
+    case '6':
+      return 'fifo';
+    default:
+      return 'other';
   }
 }

@@ -2,7 +2,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, linkSync, writeFileSync, utimesSync, chownSync, readdirSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  linkSync,
+  writeFileSync,
+  utimesSync,
+  chownSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { PgkeepError } from '../../errors.js';
@@ -50,7 +62,10 @@ function makeTar(format: string, srcs: string[], members: string[] = ['tree']): 
   return readFileSync(out);
 }
 
-interface Parsed { entry: TarEntry; content: Buffer }
+interface Parsed {
+  entry: TarEntry;
+  content: Buffer;
+}
 
 function parseAll(chunks: Buffer[]): { files: Parsed[]; ended: boolean } {
   const p = createTarParser();
@@ -59,10 +74,19 @@ function parseAll(chunks: Buffer[]): { files: Parsed[]; ended: boolean } {
   let ended = false;
   const handle = (evs: TarEvent[]): void => {
     for (const ev of evs) {
-      if (ev.type === 'entry') { assert.equal(cur, undefined); cur = { entry: ev.entry, parts: [] }; }
-      else if (ev.type === 'data') { assert.equal(ev.entry, cur!.entry); cur!.parts.push(Buffer.from(ev.data)); }
-      else if (ev.type === 'entry-end') { files.push({ entry: cur!.entry, content: Buffer.concat(cur!.parts) }); cur = undefined; }
-      else { assert.equal(ended, false); ended = true; }
+      if (ev.type === 'entry') {
+        assert.equal(cur, undefined);
+        cur = { entry: ev.entry, parts: [] };
+      } else if (ev.type === 'data') {
+        assert.equal(ev.entry, cur!.entry);
+        cur!.parts.push(Buffer.from(ev.data));
+      } else if (ev.type === 'entry-end') {
+        files.push({ entry: cur!.entry, content: Buffer.concat(cur!.parts) });
+        cur = undefined;
+      } else {
+        assert.equal(ended, false);
+        ended = true;
+      }
     }
   };
   for (const c of chunks) handle(p.push(c));
@@ -71,15 +95,22 @@ function parseAll(chunks: Buffer[]): { files: Parsed[]; ended: boolean } {
   return { files, ended };
 }
 
-function expected(srcs: string[]): Map<string, { type: string; size: number; mode: number; uid: number; gid: number; mtime: number; link?: string; content: Buffer }> {
+function expected(
+  srcs: string[],
+): Map<string, { type: string; size: number; mode: number; uid: number; gid: number; mtime: number; link?: string; content: Buffer }> {
   const m = new Map();
   const walk = (root: string, rel: string): void => {
     const full = join(root, rel);
     const st = lstatSync(full);
     const type = st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'file';
     const e: Record<string, unknown> = { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
-    if (type === 'file') { e.content = readFileSync(full); e.size = st.size; }
-    else { e.content = Buffer.alloc(0); e.size = 0; }
+    if (type === 'file') {
+      e.content = readFileSync(full);
+      e.size = st.size;
+    } else {
+      e.content = Buffer.alloc(0);
+      e.size = 0;
+    }
     if (type === 'symlink') e.link = execFileSync('readlink', [full]).toString().trim();
     if (!m.has(rel)) m.set(rel, e);
     if (type === 'directory') for (const n of readdirSync(full)) walk(root, `${rel}/${n}`);
@@ -113,7 +144,10 @@ function check(files: Parsed[], srcs: string[]): void {
     if (w.link !== undefined) assert.equal(entry.linkTarget, w.link);
   }
   assert.deepEqual([...seen].sort(), [...want.keys()].sort());
-  const uname = (uid: number): string => execFileSync('id', ['-nu', String(uid)]).toString().trim();
+  const uname = (uid: number): string =>
+    execFileSync('id', ['-nu', String(uid)])
+      .toString()
+      .trim();
   const b513 = files.find((f) => f.entry.path === 'tree/block513')!.entry;
   assert.equal(b513.uname, uname(b513.uid));
 }
@@ -152,9 +186,10 @@ test('same result when the input is split at every byte offset (and byte by byte
   for (const format of ['ustar', 'pax', 'gnu']) {
     // a small archive: a tiny file, one needing padding, a symlink, a hard link, a long name
     const members = ['tree/hello.txt', 'tree/block513', 'tree/link-to-hello', 'tree/hard-hello'];
-    const full = format === 'ustar'
-      ? makeTar(format, ['src'], [...members, ustarLongPath])
-      : makeTar(format, ['src-long'], ['tree/long-target-link', `tree/${longComponent}/${longComponent}.bin`]);
+    const full =
+      format === 'ustar'
+        ? makeTar(format, ['src'], [...members, ustarLongPath])
+        : makeTar(format, ['src-long'], ['tree/long-target-link', `tree/${longComponent}/${longComponent}.bin`]);
     // drop tar's record padding after the end-of-archive blocks: nothing to split there
     let last = full.length;
     while (last > 0 && full[last - 1] === 0) last--;
@@ -177,7 +212,10 @@ test('an archive without the end-of-archive blocks is complete at an entry bound
   const p = createTarParser();
   for (let i = 0; i < tar.length; i += 512) {
     const evs = p.push(tar.subarray(i, i + 512));
-    if (evs.some((e) => e.type === 'end')) { endAt = i; break; }
+    if (evs.some((e) => e.type === 'end')) {
+      endAt = i;
+      break;
+    }
   }
   assert.ok(endAt > 0);
   const { files, ended } = parseAll([tar.subarray(0, endAt)]);
@@ -197,9 +235,13 @@ test('damage is reported as DATA_INTEGRITY', () => {
   let cutAt = -1;
   const p = createTarParser();
   for (let i = 0; i < tar.length && cutAt < 0; i += 512) {
-    for (const ev of p.push(tar.subarray(i, i + 512))) if (ev.type === 'entry' && ev.entry.path === 'tree/sub/random3000') cutAt = i + 512 + 100;
+    for (const ev of p.push(tar.subarray(i, i + 512)))
+      if (ev.type === 'entry' && ev.entry.path === 'tree/sub/random3000') cutAt = i + 512 + 100;
   }
-  assert.throws(() => parseAll([tar.subarray(0, cutAt)]), (e: unknown) => isIntegrity(e) && /random3000/.test((e as Error).message));
+  assert.throws(
+    () => parseAll([tar.subarray(0, cutAt)]),
+    (e: unknown) => isIntegrity(e) && /random3000/.test((e as Error).message),
+  );
   // truncated inside a header
   assert.throws(() => parseAll([tar.subarray(0, 700)]), isIntegrity);
   assert.throws(() => parseAll([Buffer.from('this is not a tar archive'.repeat(30))]), isIntegrity);
@@ -209,12 +251,20 @@ test('GNU base-256 numbers and pax size/mtime overrides', () => {
   // Hand-made header: a file with a base-256 size field.
   const h = Buffer.alloc(512);
   h.write('big.bin', 0);
-  h.write('0000644\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
-  h[124] = 0x80; h.writeUIntBE(1000, 124 + 6, 6); // size 1000 in base-256 (12 byte field)
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h[124] = 0x80;
+  h.writeUIntBE(1000, 124 + 6, 6); // size 1000 in base-256 (12 byte field)
   h.write('14000000000\0', 136);
   h[156] = 0x30;
-  h.write('ustar\0', 257); h.write('00', 263);
-  const sum = (b: Buffer): number => { let s = 0; for (let i = 0; i < 512; i++) s += i >= 148 && i < 156 ? 32 : b[i]!; return s; };
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  const sum = (b: Buffer): number => {
+    let s = 0;
+    for (let i = 0; i < 512; i++) s += i >= 148 && i < 156 ? 32 : b[i]!;
+    return s;
+  };
   h.write(sum(h).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
   const body = randomBytes(1000);
   const tar = Buffer.concat([h, body, Buffer.alloc(24), Buffer.alloc(1024)]);

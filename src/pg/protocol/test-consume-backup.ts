@@ -14,24 +14,30 @@ export interface BackupResult {
   manifest?: Buffer;
 }
 
-export async function consumeBackup(stream: AsyncIterable<BackupEvent>, slow?: { pauseEveryBytes: number; ms: number }): Promise<BackupResult> {
+export async function consumeBackup(
+  stream: AsyncIterable<BackupEvent>,
+  slow?: { pauseEveryBytes: number; ms: number },
+): Promise<BackupResult> {
   const r: BackupResult = { events: [], files: new Map(), fileOrder: [] };
   for await (const ev of stream) {
     if (ev.type === 'file') {
       const hash = createHash('sha256');
       let size = 0;
       let sinceSleep = 0;
-      await pipeline(ev.content, new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          sinceSleep += chunk.length;
-          if (slow && sinceSleep >= slow.pauseEveryBytes) {
-            sinceSleep = 0;
-            setTimeout(cb, slow.ms);
-          } else cb();
-        },
-      }));
+      await pipeline(
+        ev.content,
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            hash.update(chunk);
+            size += chunk.length;
+            sinceSleep += chunk.length;
+            if (slow && sinceSleep >= slow.pauseEveryBytes) {
+              sinceSleep = 0;
+              setTimeout(cb, slow.ms);
+            } else cb();
+          },
+        }),
+      );
       assert.equal(size, ev.entry.size, ev.path);
       if (ev.entry.type === 'file') r.files.set(ev.path, { size, sha256hex: hash.digest('hex') });
       r.fileOrder.push({ archive: ev.archive, path: ev.path });

@@ -66,7 +66,11 @@ export class WalStream implements AsyncIterable<WalEvent> {
     this.command.abort(new PgkeepError('INTERRUPTED', 'WAL streaming interrupted'));
   };
 
-  constructor(text: string, options: WalStreamOptions, private readonly onFinish: (err?: Error) => void) {
+  constructor(
+    text: string,
+    options: WalStreamOptions,
+    private readonly onFinish: (err?: Error) => void,
+  ) {
     this.signal = options.signal;
     this.statusIntervalMs = options.statusIntervalMs ?? 10_000;
     this.started = new Promise((resolve, reject) => {

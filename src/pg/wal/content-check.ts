@@ -10,8 +10,12 @@ import { backupHistoryProblems, timelineHistoryProblems } from '../history-file-
 import { segmentContentProblem } from './segment-pages.js';
 
 /** What is wrong with `data` as the content of `file` (undefined when it looks right). */
-export function walContentProblem(file: WalFileName, data: Buffer, systemIdentifier?: string,
-  opts: { records?: boolean } = {}): string | undefined {
+export function walContentProblem(
+  file: WalFileName,
+  data: Buffer,
+  systemIdentifier?: string,
+  opts: { records?: boolean } = {},
+): string | undefined {
   switch (file.kind) {
     case 'segment':
     case 'partial':

@@ -39,7 +39,12 @@ test('segment: every page header is checked; a zero tail is fine, data after it 
   assert.match(walContentProblem(f, segment(3n), '42')!, /system 7301234567890123456.*system 42/);
   assert.match(walContentProblem(name('000000010000000000000004'), segment(3n))!, /its name says/);
 
-  for (const [offset, what] of [[5 * BLK + 9, /page at offset 40960 .*says/], [7 * BLK, /page magic/], [9 * BLK + 2, /page flags/], [11 * BLK + 9, /page at offset 90112 .*says/]] as const) {
+  for (const [offset, what] of [
+    [5 * BLK + 9, /page at offset 40960 .*says/],
+    [7 * BLK, /page magic/],
+    [9 * BLK + 2, /page flags/],
+    [11 * BLK + 9, /page at offset 90112 .*says/],
+  ] as const) {
     const bad = segment(3n);
     bad[offset] = bad[offset]! ^ 0x10;
     assert.match(walContentProblem(f, bad)!, what, `flip at ${offset}`);
@@ -73,7 +78,7 @@ test('.partial: the valid pages are checked, the stale rest is ignored', () => {
   assert.match(walContentProblem(name('000000010000000000000003.partial'), bad)!, /its name says/);
 });
 
-test('.history: PostgreSQL\'s format, parents increasing and below the file\'s timeline, switchpoints not going back', () => {
+test(".history: PostgreSQL's format, parents increasing and below the file's timeline, switchpoints not going back", () => {
   const ok = '1\t0/3000000\tno recovery target specified\n\n# comment\n2\t0/5000A28\tat restore point "x"\n';
   assert.deepEqual(timelineHistoryProblems(ok, 3), []);
   assert.equal(walContentProblem(name('00000003.history'), Buffer.from(ok)), undefined);
@@ -92,7 +97,8 @@ test('.history: PostgreSQL\'s format, parents increasing and below the file\'s t
 
 test('.backup: START names its own segment and offset, STOP is not before it', () => {
   const f = name('000000010000000000000003.00000028.backup');
-  const text = (start: string, file: string, stop = '0/3000100') => `START WAL LOCATION: ${start} (file ${file})\n` +
+  const text = (start: string, file: string, stop = '0/3000100') =>
+    `START WAL LOCATION: ${start} (file ${file})\n` +
     `STOP WAL LOCATION: ${stop} (file 000000010000000000000003)\nCHECKPOINT LOCATION: 0/3000060\nBACKUP METHOD: streamed\n` +
     'BACKUP FROM: primary\nSTART TIME: 2026-12-05 03:00:00 UTC\nLABEL: x\nSTART TIMELINE: 1\n';
   assert.deepEqual(backupHistoryProblems(text('0/3000028', '000000010000000000000003'), f), []);
@@ -134,7 +140,7 @@ function writeRecords(seg: Buffer, start: bigint, sizes: number[]): number[] {
   return starts;
 }
 
-test('records: every record\'s CRC-32C, across pages; records cut by the segment ends are not judged', () => {
+test("records: every record's CRC-32C, across pages; records cut by the segment ends are not judged", () => {
   const f = name('000000010000000000000003');
   const start = 3n * BigInt(SEG);
   const seg = segment(3n);
@@ -142,10 +148,19 @@ test('records: every record\'s CRC-32C, across pages; records cut by the segment
   const starts = writeRecords(seg, start, [100, 5000, 20000, 64, 8192 - 24, 300]);
   assert.equal(walContentProblem(f, seg, undefined, { records: true }), undefined);
   assert.equal(walContentProblem(f, seg), undefined);
-  for (const [i, at] of [[1, starts[1]! + 4000], [2, starts[2]! + 15000], [0, starts[0]! + 30], [3, starts[3]! + 21]] as const) {
+  for (const [i, at] of [
+    [1, starts[1]! + 4000],
+    [2, starts[2]! + 15000],
+    [0, starts[0]! + 30],
+    [3, starts[3]! + 21],
+  ] as const) {
     const bad = Buffer.from(seg);
     bad[at] = bad[at]! ^ 0x01;
-    assert.match(walContentProblem(f, bad, undefined, { records: true })!, new RegExp(`record ${i + 1} at 0/30.* fails its CRC-32C`), `record ${i + 1}`);
+    assert.match(
+      walContentProblem(f, bad, undefined, { records: true })!,
+      new RegExp(`record ${i + 1} at 0/30.* fails its CRC-32C`),
+      `record ${i + 1}`,
+    );
     assert.equal(walContentProblem(f, bad), undefined, 'without records only the pages are checked');
   }
   // A .partial is not record-checked (what follows its end is not WAL).

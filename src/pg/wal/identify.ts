@@ -32,9 +32,10 @@ export interface WalSegmentHeader {
 
 /** Parse the long page header at the start of a segment; DATA_INTEGRITY when it is not one. */
 export function readSegmentHeader(data: Uint8Array, what = 'WAL segment'): WalSegmentHeader {
-  const bad = (why: string) => new PgkeepError('DATA_INTEGRITY', `${what} is not a valid WAL segment: ${why}`, {
-    hint: 'archive_command must be given files from pg_wal; check that the file was not truncated or overwritten',
-  });
+  const bad = (why: string) =>
+    new PgkeepError('DATA_INTEGRITY', `${what} is not a valid WAL segment: ${why}`, {
+      hint: 'archive_command must be given files from pg_wal; check that the file was not truncated or overwritten',
+    });
   if (data.length < LONG_PAGE_HEADER_BYTES) throw bad(`it has only ${data.length} bytes`);
   const b = Buffer.from(data.buffer, data.byteOffset, LONG_PAGE_HEADER_BYTES);
   const magic = b.readUInt16LE(0);

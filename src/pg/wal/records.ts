@@ -58,7 +58,10 @@ export class WalRecordScanner {
   private next?: Lsn;
 
   /** onRecord sees every complete record (its bytes and start LSN), e.g. to check its CRC. */
-  constructor(private readonly onEvent: (e: WalEvent) => void, private readonly onRecord?: (rec: Buffer, lsn: Lsn) => void) {}
+  constructor(
+    private readonly onEvent: (e: WalEvent) => void,
+    private readonly onRecord?: (rec: Buffer, lsn: Lsn) => void,
+  ) {}
 
   /** Feed one whole segment that starts at `start`. Segments not following the previous one start afresh. */
   segment(data: Buffer, start: Lsn): void {
@@ -131,7 +134,10 @@ export class WalRecordScanner {
           const raw = main.subarray(8, 8 + 64);
           const nul = raw.indexOf(0);
           this.onEvent({
-            kind: 'restore-point', lsn, end, name: raw.subarray(0, nul < 0 ? raw.length : nul).toString('utf8'),
+            kind: 'restore-point',
+            lsn,
+            end,
+            name: raw.subarray(0, nul < 0 ? raw.length : nul).toString('utf8'),
             time: pgTimestampToMicros(main.readBigInt64LE(0)),
           });
         }

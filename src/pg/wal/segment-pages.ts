@@ -25,8 +25,12 @@ import { segmentRecordProblem } from './segment-records.js';
 const XLP_ALL_FLAGS = 0x000f;
 
 /** What is wrong with a segment or .partial file's content (undefined when nothing). */
-export function segmentContentProblem(file: WalFileName, data: Buffer, systemIdentifier?: string,
-  opts: { records?: boolean } = {}): string | undefined {
+export function segmentContentProblem(
+  file: WalFileName,
+  data: Buffer,
+  systemIdentifier?: string,
+  opts: { records?: boolean } = {},
+): string | undefined {
   let header;
   try {
     header = readSegmentHeader(data, file.name);
@@ -51,7 +55,8 @@ export function segmentContentProblem(file: WalFileName, data: Buffer, systemIde
   if (header.pageAddress !== start) {
     return `its first page is at ${formatLsn(header.pageAddress)}, but its name says ${formatLsn(start)}`;
   }
-  if (header.timeline > file.timeline) return `its first page is on timeline ${header.timeline}, above the file's timeline ${file.timeline}`;
+  if (header.timeline > file.timeline)
+    return `its first page is on timeline ${header.timeline}, above the file's timeline ${file.timeline}`;
   const zero = Buffer.alloc(blk);
   let lastTli = header.timeline;
   let zeroFrom: number | undefined;

@@ -21,16 +21,20 @@ const CRC_OFFSET = 20;
 export function segmentRecordProblem(data: Buffer, start: Lsn): string | undefined {
   let problem: string | undefined;
   let records = 0;
-  const scanner = new WalRecordScanner(() => undefined, (rec, lsn) => {
-    records++;
-    if (problem !== undefined || rec.length < RECORD_HEADER) return;
-    const crc = crc32cFinish(crc32cUpdate(crc32cUpdate(CRC32C_INIT, rec.subarray(RECORD_HEADER)), rec.subarray(0, CRC_OFFSET)));
-    const stored = rec.readUInt32LE(CRC_OFFSET);
-    if (crc !== stored) {
-      problem = `record ${records} at ${formatLsn(lsn)} (${rec.length} bytes) fails its CRC-32C ` +
-        `(stored ${stored.toString(16).padStart(8, '0')}, computed ${crc.toString(16).padStart(8, '0')})`;
-    }
-  });
+  const scanner = new WalRecordScanner(
+    () => undefined,
+    (rec, lsn) => {
+      records++;
+      if (problem !== undefined || rec.length < RECORD_HEADER) return;
+      const crc = crc32cFinish(crc32cUpdate(crc32cUpdate(CRC32C_INIT, rec.subarray(RECORD_HEADER)), rec.subarray(0, CRC_OFFSET)));
+      const stored = rec.readUInt32LE(CRC_OFFSET);
+      if (crc !== stored) {
+        problem =
+          `record ${records} at ${formatLsn(lsn)} (${rec.length} bytes) fails its CRC-32C ` +
+          `(stored ${stored.toString(16).padStart(8, '0')}, computed ${crc.toString(16).padStart(8, '0')})`;
+      }
+    },
+  );
   scanner.segment(data, start);
   return problem;
 }

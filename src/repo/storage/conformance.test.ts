@@ -71,9 +71,7 @@ for (const kind of testedStorageKinds()) {
       const d = await fx.open(kind);
       for (let round = 0; round < 3; round++) {
         const key = `race/${round}`;
-        const results = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => d.createIfAbsent(key, Buffer.from(`writer ${i}`))),
-        );
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => d.createIfAbsent(key, Buffer.from(`writer ${i}`))));
         const winners = results.flatMap((r, i) => (r ? [i] : []));
         assert.equal(winners.length, 1, `round ${round}: winners ${JSON.stringify(winners)}`);
         assert.equal((await d.get(key)).toString(), `writer ${winners[0]}`);
@@ -146,9 +144,18 @@ for (const kind of testedStorageKinds()) {
     test('keys with unusual characters round-trip', async () => {
       const d = await fx.open(kind);
       const keys = [
-        'odd/space name', 'odd/ünïcødé', 'odd/emoji-😀', 'odd/plus+equals=amp&', 'odd/query?hash#pct%20',
-        "odd/quotes'\"", 'odd/brackets[]{}()', 'odd/colon:semi;comma,', 'odd/tilde~bang!at@dollar$', 'odd/.hidden',
-        'odd/star*caret^pipe|', 'odd/lt<gt>',
+        'odd/space name',
+        'odd/ünïcødé',
+        'odd/emoji-😀',
+        'odd/plus+equals=amp&',
+        'odd/query?hash#pct%20',
+        'odd/quotes\'"',
+        'odd/brackets[]{}()',
+        'odd/colon:semi;comma,',
+        'odd/tilde~bang!at@dollar$',
+        'odd/.hidden',
+        'odd/star*caret^pipe|',
+        'odd/lt<gt>',
       ];
       for (const k of keys) await d.put(k, Buffer.from(k));
       for (const k of keys) assert.equal((await d.get(k)).toString(), k);
@@ -179,7 +186,9 @@ async function abandonWrite(d: StorageDriver, key: string, bytes: number): Promi
   const g = fx.rgw!;
   const sdk = await import('@aws-sdk/client-s3');
   const client = new sdk.S3Client({
-    region: g.region, endpoint: g.endpoint, forcePathStyle: true,
+    region: g.region,
+    endpoint: g.endpoint,
+    forcePathStyle: true,
     credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey },
   });
   try {

@@ -32,7 +32,7 @@ export function openStorage(location: string, opts: OpenStorageOptions = {}): St
   if (/^s3:\/\//i.test(location)) {
     if (opts.owner) {
       throw new PgkeepError('USAGE', 'an owner can only be given to a repository in a directory, not on S3', {
-        hint: 'leave out --owner: S3 objects belong to the bucket, and access is the credentials\' business',
+        hint: "leave out --owner: S3 objects belong to the bucket, and access is the credentials' business",
       });
     }
     return new S3Driver({

@@ -30,11 +30,7 @@ export async function keysOf(d: StorageDriver, prefix: string): Promise<string[]
 }
 
 /** A stream of `total` pseudo-random bytes in 64 KiB chunks, with a running SHA-256. */
-export function randomStream(
-  total: number,
-  failAt?: number,
-  everyMiB?: () => void,
-): { stream: Readable; digest: () => string } {
+export function randomStream(total: number, failAt?: number, everyMiB?: () => void): { stream: Readable; digest: () => string } {
   const hash = createHash('sha256');
   let sent = 0;
   const stream = new Readable({
@@ -94,9 +90,7 @@ export function streamingTests(fx: StorageFixtures, kind: StorageKind): void {
     sample();
     const rssGrowth = peak.rss - base.rss;
     const liveGrowth = peak.live - base.live;
-    t.diagnostic(
-      `while storing 50 MiB: RSS grew ${(rssGrowth / MiB).toFixed(1)} MiB, live memory ${(liveGrowth / MiB).toFixed(1)} MiB`,
-    );
+    t.diagnostic(`while storing 50 MiB: RSS grew ${(rssGrowth / MiB).toFixed(1)} MiB, live memory ${(liveGrowth / MiB).toFixed(1)} MiB`);
     // Bounded by the driver's buffers (S3: (2 in flight + 2) x 5 MiB parts), not by the size.
     assert.ok(liveGrowth < 30 * MiB, `live memory grew by ${(liveGrowth / MiB).toFixed(1)} MiB while storing 50 MiB`);
     assert.ok(rssGrowth < 36 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB while storing 50 MiB`);

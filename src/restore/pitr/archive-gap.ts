@@ -24,14 +24,23 @@ export function findGap(facts: ArchiveFacts, run: SegmentRun): ArchiveGap | unde
   if (resumes === undefined || newest === undefined) return undefined;
   const name = (s: bigint) => segmentName(facts, run, s);
   return {
-    after: name(run.last), missingFrom: name(run.last + 1n), missingTo: name(resumes - 1n), missing: Number(resumes - run.last - 1n),
-    resumesAt: name(resumes), newest: name(newest), unreachable,
+    after: name(run.last),
+    missingFrom: name(run.last + 1n),
+    missingTo: name(resumes - 1n),
+    missing: Number(resumes - run.last - 1n),
+    resumesAt: name(resumes),
+    newest: name(newest),
+    unreachable,
   };
 }
 
 /** "the archive has a gap after A: B is missing (C .. D, N archived segments after it, cannot be reached)": for messages. */
 export function describeGap(g: ArchiveGap): string {
-  const missing = g.missing === 1 ? `${g.missingFrom} is missing` : `${g.missingFrom} .. ${g.missingTo} (${g.missing} segments) are missing`;
-  const beyond = g.unreachable === 1 ? `the archived segment after it, ${g.resumesAt}, cannot be reached` : `the ${g.unreachable} archived segments after it, ${g.resumesAt} .. ${g.newest}, cannot be reached`;
+  const missing =
+    g.missing === 1 ? `${g.missingFrom} is missing` : `${g.missingFrom} .. ${g.missingTo} (${g.missing} segments) are missing`;
+  const beyond =
+    g.unreachable === 1
+      ? `the archived segment after it, ${g.resumesAt}, cannot be reached`
+      : `the ${g.unreachable} archived segments after it, ${g.resumesAt} .. ${g.newest}, cannot be reached`;
   return `the archive has a gap after ${g.after}: ${missing}, so ${beyond}`;
 }

@@ -61,7 +61,8 @@ export async function planArchiveRecovery(o: ArchiveRecoveryInput): Promise<Pitr
   const { meta } = await resolveSnapshot(o.repo, o.cluster, plan.snapshotId);
   if (o.recovery?.fromArchive || needsArchive(meta) || archiveReachesPastBackup(plan.wal, meta)) return plan;
   // Unplanned, the restore takes the id given or the newest backup: no recovery only when that is this one.
-  if (meta.method === 'cold') return (await resolveSnapshot(o.repo, o.cluster, o.id ?? 'latest')).snapshot.id === plan.snapshotId ? undefined : plan;
+  if (meta.method === 'cold')
+    return (await resolveSnapshot(o.repo, o.cluster, o.id ?? 'latest')).snapshot.id === plan.snapshotId ? undefined : plan;
   if (await clusterArchived(o.repo, o.cluster, meta.systemIdentifier)) return plan;
   return {
     ...plan,

@@ -22,8 +22,12 @@ export interface ArchiveFacts {
   histories: Map<number, TimelineHistoryEntry[]>;
 }
 
-export async function readArchiveFacts(repo: Pick<Repository, 'listObjects' | 'getObject'>, cluster: string,
-  systemIdentifier: string, segmentSize: number): Promise<ArchiveFacts> {
+export async function readArchiveFacts(
+  repo: Pick<Repository, 'listObjects' | 'getObject'>,
+  cluster: string,
+  systemIdentifier: string,
+  segmentSize: number,
+): Promise<ArchiveFacts> {
   const system = (await listArchive(repo, cluster)).get(systemIdentifier);
   const segments = new Map<number, Map<bigint, ArchivedFile>>();
   const histories = new Map<number, TimelineHistoryEntry[]>();
@@ -39,7 +43,8 @@ export async function readArchiveFacts(repo: Pick<Repository, 'listObjects' | 'g
     } catch (e) {
       if (!(e instanceof PgkeepError)) throw e;
       throw new PgkeepError('DATA_INTEGRITY', `the archive's history file of timeline ${tli} is unreadable: ${e.message}`, {
-        hint: 'run "pgkeep wal check"; push the server\'s pg_wal/<timeline>.history again with "pgkeep wal push"', cause: e,
+        hint: 'run "pgkeep wal check"; push the server\'s pg_wal/<timeline>.history again with "pgkeep wal push"',
+        cause: e,
       });
     }
   }

@@ -17,10 +17,15 @@ export function checkRecoveryReachedPlan(plan: PitrPlan, end: RecoveryEnd, dataD
   if (replayed === undefined) return;
   const reached = end.replayLsn ? parseLsn(replayed) > parseLsn(want.lsn) : parseLsn(replayed) >= parseLsn(want.lsn);
   if (reached) return;
-  throw new PgkeepError('DATA_INTEGRITY', `recovery of ${dataDir} ended at ${replayed} and promoted, before the end of the archived WAL it was planned to reach ` +
-    `(the record at ${want.lsn}, in ${want.segment}): the restored cluster lacks what was committed after ${replayed}`, {
-    hint: `the server log (${logFile}) says why replay stopped (an unreadable or damaged segment, restore_command failing); ` +
-      'run "pgkeep wal check" and "pgkeep verify", fix the archive, and restore again; the server is running, on a new timeline, with the data up to that point',
-    details: { replayed, planned: want.lsn, segment: want.segment, logFile },
-  });
+  throw new PgkeepError(
+    'DATA_INTEGRITY',
+    `recovery of ${dataDir} ended at ${replayed} and promoted, before the end of the archived WAL it was planned to reach ` +
+      `(the record at ${want.lsn}, in ${want.segment}): the restored cluster lacks what was committed after ${replayed}`,
+    {
+      hint:
+        `the server log (${logFile}) says why replay stopped (an unreadable or damaged segment, restore_command failing); ` +
+        'run "pgkeep wal check" and "pgkeep verify", fix the archive, and restore again; the server is running, on a new timeline, with the data up to that point',
+      details: { replayed, planned: want.lsn, segment: want.segment, logFile },
+    },
+  );
 }

@@ -40,7 +40,8 @@ export function localZoneName(input: string, env: NodeJS.ProcessEnv = process.en
     new Intl.DateTimeFormat('en-US', { timeZone: name });
   } catch {
     throw new PgkeepError('USAGE', `the target time "${input}" has no zone, and TZ=${tz} is not a time zone pgkeep can read it in`, {
-      hint: 'set TZ to an IANA zone name (TZ=Europe/Paris, TZ=America/New_York, TZ=UTC), or give the offset in the time ' +
+      hint:
+        'set TZ to an IANA zone name (TZ=Europe/Paris, TZ=America/New_York, TZ=UTC), or give the offset in the time ' +
         '(2026-01-02 14:05:00+01)',
       details: { TZ: tz },
     });
@@ -61,10 +62,14 @@ export function readLocalWallTime(input: string, wallMs: number): LocalReading {
   if (valid.length === 1) return { offsetMinutes: valid[0]!, zoneName };
   if (valid.length === 0) {
     const [before, after] = [offsetAt(wallMs - 12 * 3_600_000), offsetAt(wallMs + 12 * 3_600_000)];
-    throw new PgkeepError('USAGE', `the target time "${shown}" does not exist in ${zoneName}: the clocks skipped it (UTC${formatOffset(before)} became UTC${formatOffset(after)})`, {
-      hint: `give the offset you mean: "${shown}${formatOffset(before)}" (read in the old offset) or "${shown}${formatOffset(after)}" (in the new one); or a time outside the skipped hour`,
-      details: { zone: zoneName, offsets: [before, after].map(formatOffset) },
-    });
+    throw new PgkeepError(
+      'USAGE',
+      `the target time "${shown}" does not exist in ${zoneName}: the clocks skipped it (UTC${formatOffset(before)} became UTC${formatOffset(after)})`,
+      {
+        hint: `give the offset you mean: "${shown}${formatOffset(before)}" (read in the old offset) or "${shown}${formatOffset(after)}" (in the new one); or a time outside the skipped hour`,
+        details: { zone: zoneName, offsets: [before, after].map(formatOffset) },
+      },
+    );
   }
   throw new PgkeepError('USAGE', `the target time "${shown}" happened twice in ${zoneName} (the clocks went back): it is ambiguous`, {
     hint: `give the offset you mean: ${valid.map((off, i) => `"${shown}${formatOffset(off)}" (the ${i === 0 ? 'first' : 'second'} time)`).join(' or ')}`,

@@ -21,8 +21,13 @@ import { readableSnapshots } from '../../holdings/snapshot-ref.js';
 import { formatLsn, parseLsn } from '../../pg/lsn.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import {
-  backupOnTimeline, newestTimeline, readArchiveFacts, segmentName, segmentRun,
-  type ArchiveFacts, type SegmentRun,
+  backupOnTimeline,
+  newestTimeline,
+  readArchiveFacts,
+  segmentName,
+  segmentRun,
+  type ArchiveFacts,
+  type SegmentRun,
 } from './archive.js';
 import { describeGap, findGap } from './archive-gap.js';
 import type { ScanBudget } from './scan.js';
@@ -59,20 +64,30 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
   if (given && !backupOnTimeline(given.meta, timelineOf(given), facts.histories)) {
     const tli = timelineOf(given);
     const latest = (request.timeline ?? 'latest') === 'latest';
-    throw new PgkeepError('NOT_FOUND', `backup ${given.id} (timeline ${given.meta.timeline}, ${given.meta.startLsn}..${given.meta.stopLsn}) is not on the history of timeline ${tli}${latest ? ', the latest timeline, which recovery follows by default' : ''}: PostgreSQL would refuse to start it ("requested timeline ${tli} is not a child of this server's history")`, {
-      hint: `timeline ${tli} branched off before this backup was taken, or from another timeline; omit the id (or give "latest") to let pgkeep choose a backup on its history, ` +
-        `or follow the backup's own timeline with --target-timeline current (or ${given.meta.timeline})`,
-      details: { backup: given.id, backupTimeline: given.meta.timeline, timeline: tli, history: historyText(facts, tli) },
-    });
+    throw new PgkeepError(
+      'NOT_FOUND',
+      `backup ${given.id} (timeline ${given.meta.timeline}, ${given.meta.startLsn}..${given.meta.stopLsn}) is not on the history of timeline ${tli}${latest ? ', the latest timeline, which recovery follows by default' : ''}: PostgreSQL would refuse to start it ("requested timeline ${tli} is not a child of this server's history")`,
+      {
+        hint:
+          `timeline ${tli} branched off before this backup was taken, or from another timeline; omit the id (or give "latest") to let pgkeep choose a backup on its history, ` +
+          `or follow the backup's own timeline with --target-timeline current (or ${given.meta.timeline})`,
+        details: { backup: given.id, backupTimeline: given.meta.timeline, timeline: tli, history: historyText(facts, tli) },
+      },
+    );
   }
   if (candidates.length === 0) {
     const newest = backups[backups.length - 1]!;
     const tli = typeof request.timeline === 'number' ? request.timeline : timelineOf(newest);
-    throw new PgkeepError('NOT_FOUND', `no backup of cluster "${cluster}" is on the history of timeline ${tli}${typeof request.timeline === 'number' ? '' : ' (the latest)'}`, {
-      hint: 'recovery can only follow a timeline from a backup taken on it or on one of its ancestors before it branched off; ' +
-        'take a new backup, or follow a backup\'s own timeline with --target-timeline current',
-      details: { timeline: tli, history: historyText(facts, tli) },
-    });
+    throw new PgkeepError(
+      'NOT_FOUND',
+      `no backup of cluster "${cluster}" is on the history of timeline ${tli}${typeof request.timeline === 'number' ? '' : ' (the latest)'}`,
+      {
+        hint:
+          'recovery can only follow a timeline from a backup taken on it or on one of its ancestors before it branched off; ' +
+          "take a new backup, or follow a backup's own timeline with --target-timeline current",
+        details: { timeline: tli, history: historyText(facts, tli) },
+      },
+    );
   }
 
   // Step: choose the backup (time and LSN targets: the newest that ended before the target).
@@ -86,17 +101,24 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
     if (eligible.length === 0) {
       const oldest = candidates[0]!;
       const what = target.kind === 'time' ? target.time.text : formatLsn(target.lsn);
-      throw new PgkeepError('NOT_FOUND', given
-        ? `the target ${what} is before backup ${given.id} ended (${describeEnd(given)}): recovery cannot stop before the backup is consistent`
-        : `the target ${what} is before the earliest reachable point, ${describeEnd(oldest)} (the end of the oldest backup, ${oldest.id})`, {
-        hint: given && backups[0] !== given
-          ? `the earliest reachable point is ${describeEnd(backups[0]!)} (end of backup ${backups[0]!.id}); omit the id and pgkeep chooses the newest backup that ended before the target`
-          : 'choose a later target; a point before the oldest backup\'s end cannot be recovered (pgkeep list shows the backups)',
-        details: { earliest: describeEnd(given ?? oldest) },
-      });
+      throw new PgkeepError(
+        'NOT_FOUND',
+        given
+          ? `the target ${what} is before backup ${given.id} ended (${describeEnd(given)}): recovery cannot stop before the backup is consistent`
+          : `the target ${what} is before the earliest reachable point, ${describeEnd(oldest)} (the end of the oldest backup, ${oldest.id})`,
+        {
+          hint:
+            given && backups[0] !== given
+              ? `the earliest reachable point is ${describeEnd(backups[0]!)} (end of backup ${backups[0]!.id}); omit the id and pgkeep chooses the newest backup that ended before the target`
+              : "choose a later target; a point before the oldest backup's end cannot be recovered (pgkeep list shows the backups)",
+          details: { earliest: describeEnd(given ?? oldest) },
+        },
+      );
     }
     chosen = eligible[eligible.length - 1]!;
-    reason = given ? `backup ${chosen.id}, as given` : `the newest backup that ended before the target: ${chosen.id}, ended ${time(chosen.stopMicros)} at ${chosen.meta.stopLsn}`;
+    reason = given
+      ? `backup ${chosen.id}, as given`
+      : `the newest backup that ended before the target: ${chosen.id}, ended ${time(chosen.stopMicros)} at ${chosen.meta.stopLsn}`;
   } else if (target?.kind === 'xid' || target?.kind === 'name') {
     const r = await findNamedTarget(input, facts, candidates, given ? [given, ...onPath] : candidates, timelineOf, budget, warnings);
     chosen = r.chosen;
@@ -114,7 +136,8 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
 
   // Step: is the target within the archive's reach? (Never past a known gap.)
   const gap = consistent ? findGap(facts, run) : undefined;
-  const reach = consistent || run.last !== undefined ? await checkReach(input, facts, chosen, run, found, gap, budget, warnings) : undefined;
+  const reach =
+    consistent || run.last !== undefined ? await checkReach(input, facts, chosen, run, found, gap, budget, warnings) : undefined;
   if (reach) reach.segmentsRead = budget.read;
   if (gap && reach) refuseOrWarnGap(chosen, gap, reach, target !== undefined, warnings);
 
@@ -122,7 +145,9 @@ export async function planPitr(input: PitrPlanInput): Promise<PitrPlan> {
     snapshotId: chosen.id,
     reason,
     settings: targetSettings(request, request.timeline ?? 'latest'),
-    ...(target ? { target: { kind: target.kind, value: targetValue(target), ...(target.kind === 'time' ? { zone: target.time.zone } : {}) } } : {}),
+    ...(target
+      ? { target: { kind: target.kind, value: targetValue(target), ...(target.kind === 'time' ? { zone: target.time.zone } : {}) } }
+      : {}),
     action: request.action ?? 'promote',
     timeline: tli,
     backupEnd: { lsn: chosen.meta.stopLsn, time: chosen.meta.stopTime },
@@ -144,19 +169,26 @@ function refuseOrWarnGap(b: Backup, gap: ArchiveGap, reach: ArchiveReach, target
     return;
   }
   const point = reach.lastRecordLsn ?? reach.endLsn;
-  throw new PgkeepError('NOT_FOUND', `cannot recover backup ${b.id} to the latest point: ${describeGap(gap)}; ` +
-    `recovery would stop at ${point} (${reach.lastRecordLsn ? 'the start of the last record' : 'the end'} of ${reach.lastSegment}) and promote, abandoning the WAL after the gap`, {
-    hint: `if the server is still archiving ${gap.missing === 1 ? 'it' : 'them'} (a failing or lagging archiver), wait and restore again; ` +
-      `put the missing segment${gap.missing === 1 ? '' : 's'} back into the archive if a copy exists (the server's pg_wal/, then "pgkeep wal push"; "pgkeep wal check" lists the gaps) and restore again; ` +
-      `or, to accept losing everything after the gap, give the last reachable point as the target: --target-lsn ${point} (or a --target-time before the gap)`,
-    details: { gap, lastReachable: point, lastSegment: reach.lastSegment },
-  });
+  throw new PgkeepError(
+    'NOT_FOUND',
+    `cannot recover backup ${b.id} to the latest point: ${describeGap(gap)}; ` +
+      `recovery would stop at ${point} (${reach.lastRecordLsn ? 'the start of the last record' : 'the end'} of ${reach.lastSegment}) and promote, abandoning the WAL after the gap`,
+    {
+      hint:
+        `if the server is still archiving ${gap.missing === 1 ? 'it' : 'them'} (a failing or lagging archiver), wait and restore again; ` +
+        `put the missing segment${gap.missing === 1 ? '' : 's'} back into the archive if a copy exists (the server's pg_wal/, then "pgkeep wal push"; "pgkeep wal check" lists the gaps) and restore again; ` +
+        `or, to accept losing everything after the gap, give the last reachable point as the target: --target-lsn ${point} (or a --target-time before the gap)`,
+      details: { gap, lastReachable: point, lastSegment: reach.lastSegment },
+    },
+  );
 }
 
 async function physicalBackups(repo: PitrPlanInput['repo'], cluster: string): Promise<Backup[]> {
   const manifests = (await readableSnapshots(repo, cluster, 'physical')).matching;
   if (manifests.length === 0) await resolveSnapshot(repo, cluster, 'latest'); // throws NOT_FOUND with its hint
-  return manifests.map(toBackup).sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
+  return manifests
+    .map(toBackup)
+    .sort((a, b) => (a.stopLsn < b.stopLsn ? -1 : a.stopLsn > b.stopLsn ? 1 : a.stopMicros < b.stopMicros ? -1 : 1));
 }
 
 function toBackup(m: MetaSource): Backup {
@@ -174,10 +206,14 @@ function resolveTimeline(b: Backup, choice: PitrRequest['timeline'], facts: Arch
   if (choice === 'latest' || choice === undefined) return newestTimeline(b.meta.timeline, facts.histories);
   if (choice !== b.meta.timeline && !facts.histories.has(choice) && !backups.some((x) => x.meta.timeline === choice)) {
     const known = [...new Set([1, ...facts.histories.keys(), ...backups.map((x) => x.meta.timeline)])].sort((x, y) => x - y);
-    throw new PgkeepError('NOT_FOUND', `timeline ${choice} does not exist in the archive of cluster "${facts.cluster}": there is no ${historyFileName(choice)}`, {
-      hint: `timelines known: ${known.join(', ')}; a promotion creates a new timeline and archives its history file (pgkeep wal check lists them)`,
-      details: { timelines: known },
-    });
+    throw new PgkeepError(
+      'NOT_FOUND',
+      `timeline ${choice} does not exist in the archive of cluster "${facts.cluster}": there is no ${historyFileName(choice)}`,
+      {
+        hint: `timelines known: ${known.join(', ')}; a promotion creates a new timeline and archives its history file (pgkeep wal check lists them)`,
+        details: { timelines: known },
+      },
+    );
   }
   return choice;
 }
@@ -195,23 +231,31 @@ function checkConsistent(facts: ArchiveFacts, b: Backup, run: SegmentRun, warnin
   const missing = segmentName(facts, run, run.last === undefined ? run.first : run.last + 1n);
   const needs = b.meta.walEnd || b.meta.stopLsn;
   if (warnings) {
-    warnings.push(`the archive lacks ${missing}, which backup ${b.id} needs to become consistent (WAL up to ${needs}): ` +
-      'the restored server cannot start until it is archived (check archive_command and run "pgkeep wal check"), ' +
-      'or until you copy it into pg_wal/ yourself');
+    warnings.push(
+      `the archive lacks ${missing}, which backup ${b.id} needs to become consistent (WAL up to ${needs}): ` +
+        'the restored server cannot start until it is archived (check archive_command and run "pgkeep wal check"), ' +
+        'or until you copy it into pg_wal/ yourself',
+    );
     return false;
   }
-  throw new PgkeepError('NOT_FOUND', `backup ${b.id} cannot be made consistent: the archive lacks ${missing} (it needs the WAL up to ${needs})`, {
-    hint: 'check archive_command on the server and run "pgkeep wal check"; a backup taken with --standalone carries its own WAL',
-  });
+  throw new PgkeepError(
+    'NOT_FOUND',
+    `backup ${b.id} cannot be made consistent: the archive lacks ${missing} (it needs the WAL up to ${needs})`,
+    {
+      hint: 'check archive_command on the server and run "pgkeep wal check"; a backup taken with --standalone carries its own WAL',
+    },
+  );
 }
 
 /** Why the newest backup on the path: and, when newer ones exist off it, why they were passed over. */
 function newestReason(chosen: Backup, backups: Backup[], tli: number): string {
   const newer = backups.filter((b) => b.stopLsn > chosen.stopLsn || (b.stopLsn === chosen.stopLsn && b.stopMicros > chosen.stopMicros));
   if (newer.length === 0) return `the newest backup: ${chosen.id}`;
-  return `the newest backup on the history of timeline ${tli}: ${chosen.id} ` +
+  return (
+    `the newest backup on the history of timeline ${tli}: ${chosen.id} ` +
     `(newer ${newer.length === 1 ? 'backup' : 'backups'} ${newer.map((b) => `${b.id} (timeline ${b.meta.timeline})`).join(', ')} ` +
-    `${newer.length === 1 ? 'is' : 'are'} not on it: taken after timeline ${tli} branched off, or on another timeline)`;
+    `${newer.length === 1 ? 'is' : 'are'} not on it: taken after timeline ${tli} branched off, or on another timeline)`
+  );
 }
 
 /** An id was given ("latest" and "latest-physical" let pgkeep choose, as no id does). */

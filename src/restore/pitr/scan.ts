@@ -23,8 +23,15 @@ export interface ScanBudget {
 }
 
 /** Read segments from..to (inclusive, archived ones only; a missing one restarts the scanner). */
-export async function scanWindow(repo: Pick<Repository, 'getObject'>, facts: ArchiveFacts, run: SegmentRun,
-  from: bigint, to: bigint, budget: ScanBudget, signal?: AbortSignal): Promise<WindowResult> {
+export async function scanWindow(
+  repo: Pick<Repository, 'getObject'>,
+  facts: ArchiveFacts,
+  run: SegmentRun,
+  from: bigint,
+  to: bigint,
+  budget: ScanBudget,
+  signal?: AbortSignal,
+): Promise<WindowResult> {
   const events: WalEvent[] = [];
   const scanner = new WalRecordScanner((e) => events.push(e));
   for (let s = from; s <= to; s++) {
@@ -43,8 +50,15 @@ export async function scanWindow(repo: Pick<Repository, 'getObject'>, facts: Arc
  * Windows from the end of the run backward (1, 2, 4, ... segments) down to `lowest`, until
  * `enough` says so or the budget is spent. Returns the windows read, newest first.
  */
-export async function scanBackward(repo: Pick<Repository, 'getObject'>, facts: ArchiveFacts, run: SegmentRun,
-  lowest: bigint, budget: ScanBudget, enough: (w: WindowResult) => boolean, signal?: AbortSignal): Promise<{ windows: WindowResult[]; complete: boolean }> {
+export async function scanBackward(
+  repo: Pick<Repository, 'getObject'>,
+  facts: ArchiveFacts,
+  run: SegmentRun,
+  lowest: bigint,
+  budget: ScanBudget,
+  enough: (w: WindowResult) => boolean,
+  signal?: AbortSignal,
+): Promise<{ windows: WindowResult[]; complete: boolean }> {
   const windows: WindowResult[] = [];
   if (run.last === undefined) return { windows, complete: true };
   let to = run.last;

@@ -40,17 +40,24 @@ export function parseTimelineChoice(text: string): TimelineChoice {
   const hex = /^0x([0-9a-f]{1,8})$/.exec(t);
   const n = hex ? parseInt(hex[1]!, 16) : /^\d{1,10}$/.test(t) ? Number(t) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 0xffff_ffff) {
-    throw new PgkeepError('USAGE', `invalid --target-timeline "${text}"`, { hint: 'use latest (the default), current, or a timeline number such as 2' });
+    throw new PgkeepError('USAGE', `invalid --target-timeline "${text}"`, {
+      hint: 'use latest (the default), current, or a timeline number such as 2',
+    });
   }
   return n;
 }
 
 /** The PITR request the flags describe (undefined when they ask for none). Throws USAGE on misuse. */
 export function parsePitrFlags(f: PitrFlags): PitrRequest | undefined {
-  const given = ([
-    ['--target-time', f.targetTime], ['--target-xid', f.targetXid], ['--target-lsn', f.targetLsn],
-    ['--target-name', f.targetName], ['--target', f.target],
-  ] as const).filter(([, v]) => v !== undefined);
+  const given = (
+    [
+      ['--target-time', f.targetTime],
+      ['--target-xid', f.targetXid],
+      ['--target-lsn', f.targetLsn],
+      ['--target-name', f.targetName],
+      ['--target', f.target],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
   if (given.length > 1) {
     throw new PgkeepError('USAGE', `give one recovery target, not ${given.map(([k]) => k).join(' and ')}`, {
       hint: 'recovery stops at a single point: a time, a transaction, an LSN, a restore point, or immediate',
@@ -63,7 +70,9 @@ export function parsePitrFlags(f: PitrFlags): PitrRequest | undefined {
   else if (f.targetName !== undefined) {
     const name = f.targetName;
     if (name.length === 0 || Buffer.byteLength(name) > MAX_NAME) {
-      throw new PgkeepError('USAGE', `invalid restore point name "${name}"`, { hint: `a restore point name has 1 to ${MAX_NAME} bytes, as given to pg_create_restore_point()` });
+      throw new PgkeepError('USAGE', `invalid restore point name "${name}"`, {
+        hint: `a restore point name has 1 to ${MAX_NAME} bytes, as given to pg_create_restore_point()`,
+      });
     }
     target = { kind: 'name', name };
   } else if (f.target !== undefined) {
@@ -78,7 +87,9 @@ export function parsePitrFlags(f: PitrFlags): PitrRequest | undefined {
   if (f.targetAction !== undefined) {
     action = f.targetAction.trim().toLowerCase() as TargetAction;
     if (!ACTIONS.includes(action)) {
-      throw new PgkeepError('USAGE', `invalid --target-action "${f.targetAction}"`, { hint: 'use promote (the default), pause or shutdown' });
+      throw new PgkeepError('USAGE', `invalid --target-action "${f.targetAction}"`, {
+        hint: 'use promote (the default), pause or shutdown',
+      });
     }
     if (!target) {
       throw new PgkeepError('USAGE', '--target-action needs a recovery target', {
@@ -104,11 +115,16 @@ export function parsePitrFlags(f: PitrFlags): PitrRequest | undefined {
 /** The target as PostgreSQL reads it. */
 export function targetValue(t: PitrTarget): string {
   switch (t.kind) {
-    case 'time': return t.time.text;
-    case 'xid': return t.xid;
-    case 'lsn': return formatLsn(t.lsn);
-    case 'name': return t.name;
-    case 'immediate': return 'immediate';
+    case 'time':
+      return t.time.text;
+    case 'xid':
+      return t.xid;
+    case 'lsn':
+      return formatLsn(t.lsn);
+    case 'name':
+      return t.name;
+    case 'immediate':
+      return 'immediate';
   }
 }
 
@@ -117,7 +133,13 @@ export function targetSettings(r: PitrRequest, timeline: TimelineChoice): Record
   const s: Record<string, ConfValue> = {};
   const t = r.target;
   if (t) {
-    const key = { time: 'recovery_target_time', xid: 'recovery_target_xid', lsn: 'recovery_target_lsn', name: 'recovery_target_name', immediate: 'recovery_target' }[t.kind];
+    const key = {
+      time: 'recovery_target_time',
+      xid: 'recovery_target_xid',
+      lsn: 'recovery_target_lsn',
+      name: 'recovery_target_name',
+      immediate: 'recovery_target',
+    }[t.kind];
     s[key] = targetValue(t);
     if (t.kind !== 'immediate' && t.kind !== 'name') s.recovery_target_inclusive = r.exclusive ? 'off' : 'on';
     s.recovery_target_action = r.action ?? 'promote';

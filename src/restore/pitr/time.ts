@@ -29,10 +29,10 @@ export interface TargetTime {
 
 const TIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 
-
 function bad(text: string, why: string): PgkeepError {
   return new PgkeepError('USAGE', `cannot read the target time "${text}": ${why}`, {
-    hint: 'write it as ISO 8601 (2026-01-02T14:05:00Z, 2026-01-02T14:05:00.5+01:00) or as PostgreSQL prints it ' +
+    hint:
+      'write it as ISO 8601 (2026-01-02T14:05:00Z, 2026-01-02T14:05:00.5+01:00) or as PostgreSQL prints it ' +
       "(2026-01-02 14:05:00+01, e.g. SELECT now()); without a zone it is read in this machine's local time zone",
   });
 }

@@ -66,12 +66,12 @@ interface State {
 }
 
 async function state(cluster: LocalCluster): Promise<State | undefined> {
-  const pause = cluster.major >= 14
-    ? 'pg_get_wal_replay_pause_state()'
-    : "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END";
+  const pause =
+    cluster.major >= 14 ? 'pg_get_wal_replay_pause_state()' : "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END";
   try {
     const [r] = await cluster.query<{ r: boolean; p: string | null; l: string | null }>(
-      `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pause} END AS p, pg_last_wal_replay_lsn()::text AS l`);
+      `SELECT pg_is_in_recovery() AS r, CASE WHEN pg_is_in_recovery() THEN ${pause} END AS p, pg_last_wal_replay_lsn()::text AS l`,
+    );
     return { inRecovery: r!.r, pause: r!.p ?? '', replayLsn: r!.l };
   } catch {
     return undefined; // starting up, shutting down, or not accepting connections yet
@@ -82,8 +82,11 @@ async function state(cluster: LocalCluster): Promise<State | undefined> {
  * Wait for the end of recovery. `action` undefined: no target (replay everything, then
  * promote). `logFrom`: size of the server log before the start.
  */
-export async function waitForRecoveryEnd(cluster: LocalCluster, action: TargetAction | undefined,
-  opts: { logFrom?: number; signal?: AbortSignal; pollMs?: number; startupMs?: number } = {}): Promise<RecoveryEnd> {
+export async function waitForRecoveryEnd(
+  cluster: LocalCluster,
+  action: TargetAction | undefined,
+  opts: { logFrom?: number; signal?: AbortSignal; pollMs?: number; startupMs?: number } = {},
+): Promise<RecoveryEnd> {
   const t0 = Date.now();
   const from = opts.logFrom ?? 0;
   const wanted = action ?? 'promote';
@@ -119,9 +122,13 @@ export async function waitForRecoveryEnd(cluster: LocalCluster, action: TargetAc
         return { ...end('paused', parseRecoveryLog(readLog(cluster, from)), t0), ...(s.replayLsn ? { replayLsn: s.replayLsn } : {}) };
       }
       if (wanted === 'pause' && !s.inRecovery) {
-        throw new PgkeepError('SERVER_NOT_READY', 'the restored server was asked to pause at the target but finished recovery instead (is hot_standby off?)', {
-          hint: `server log ${cluster.logFile}`,
-        });
+        throw new PgkeepError(
+          'SERVER_NOT_READY',
+          'the restored server was asked to pause at the target but finished recovery instead (is hot_standby off?)',
+          {
+            hint: `server log ${cluster.logFile}`,
+          },
+        );
       }
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));

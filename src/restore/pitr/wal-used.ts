@@ -9,10 +9,19 @@ import { timelineOfSegment } from '../../pg/wal/timelines.js';
 import { segmentName, segmentObject, type ArchiveFacts, type SegmentRun } from './archive.js';
 import type { ArchiveGap, ArchiveReach, WalUsed } from './types.js';
 
-export function describeWal(facts: ArchiveFacts, b: PhysicalBackupMeta, run: SegmentRun, reach: ArchiveReach | undefined,
-  gap: ArchiveGap | undefined): WalUsed {
-  const fromBackup = b.standalone && b.walStart ? { first: b.walStart, last: b.walEnd }
-    : !b.walStart ? { first: backupFirstSegment(b), last: backupFirstSegment(b) } : undefined;
+export function describeWal(
+  facts: ArchiveFacts,
+  b: PhysicalBackupMeta,
+  run: SegmentRun,
+  reach: ArchiveReach | undefined,
+  gap: ArchiveGap | undefined,
+): WalUsed {
+  const fromBackup =
+    b.standalone && b.walStart
+      ? { first: b.walStart, last: b.walEnd }
+      : !b.walStart
+        ? { first: backupFirstSegment(b), last: backupFirstSegment(b) }
+        : undefined;
   let first: bigint | undefined;
   let last: bigint | undefined;
   for (let s = run.first; run.last !== undefined && s <= run.last; s++) {
@@ -20,13 +29,20 @@ export function describeWal(facts: ArchiveFacts, b: PhysicalBackupMeta, run: Seg
     first ??= s;
     last = s;
   }
-  const fromArchive = first !== undefined && last !== undefined
-    ? { timeline: timelineOfSegment(run.path, last, facts.segmentSize), first: segmentName(facts, run, first), last: segmentName(facts, run, last) }
-    : undefined;
-  const upTo: WalUsed['upTo'] = reach?.lastRecordLsn && fromArchive
-    ? { lsn: reach.lastRecordLsn, segment: reach.lastSegment!, what: 'record' }
-    : fromArchive && reach ? { lsn: reach.endLsn, segment: reach.lastSegment!, what: 'segment-end' }
-      : { lsn: b.stopLsn, segment: fromBackup?.last ?? segmentName(facts, run, run.needed), what: 'backup-end' };
+  const fromArchive =
+    first !== undefined && last !== undefined
+      ? {
+          timeline: timelineOfSegment(run.path, last, facts.segmentSize),
+          first: segmentName(facts, run, first),
+          last: segmentName(facts, run, last),
+        }
+      : undefined;
+  const upTo: WalUsed['upTo'] =
+    reach?.lastRecordLsn && fromArchive
+      ? { lsn: reach.lastRecordLsn, segment: reach.lastSegment!, what: 'record' }
+      : fromArchive && reach
+        ? { lsn: reach.endLsn, segment: reach.lastSegment!, what: 'segment-end' }
+        : { lsn: b.stopLsn, segment: fromBackup?.last ?? segmentName(facts, run, run.needed), what: 'backup-end' };
   return { ...(fromBackup ? { fromBackup } : {}), ...(fromArchive ? { fromArchive } : {}), upTo, ...(gap ? { gap } : {}) };
 }
 

@@ -35,8 +35,14 @@ export interface PushSpoolPlace {
   spoolDir: string;
 }
 
-export function pushSpoolPlace(p: { path: string; cwd: string; pgdata?: string; cluster: string; repoPath: string;
-  spoolPath?: string }): PushSpoolPlace {
+export function pushSpoolPlace(p: {
+  path: string;
+  cwd: string;
+  pgdata?: string;
+  cluster: string;
+  repoPath: string;
+  spoolPath?: string;
+}): PushSpoolPlace {
   let abs = isAbsolute(p.path) ? p.path : resolve(p.cwd, p.path);
   if (!existsSync(abs) && p.pgdata && !isAbsolute(p.path)) abs = resolve(p.pgdata, p.path);
   const pgWalDir = dirname(abs);
@@ -120,7 +126,10 @@ export async function clearAcks(spoolDir: string): Promise<void> {
 /** The id of the repository the acknowledgements were made in; replaced (and acks cleared) when it changes. */
 export async function bindRepository(spoolDir: string, repoId: string): Promise<boolean> {
   const path = join(spoolDir, 'repository-id');
-  const known = await readFile(path, 'utf8').then((s) => s.trim(), () => undefined);
+  const known = await readFile(path, 'utf8').then(
+    (s) => s.trim(),
+    () => undefined,
+  );
   if (known === repoId) return false;
   await clearAcks(spoolDir);
   await writeFile(path, repoId + '\n', { mode: 0o600 });

@@ -47,7 +47,9 @@ async function switchSegment(): Promise<string> {
 }
 
 async function archiverState(): Promise<{ last: string | null; failed: number }> {
-  const [a] = await cluster.query<{ w: string | null; n: string }>('select last_archived_wal as w, failed_count::text as n from pg_stat_archiver');
+  const [a] = await cluster.query<{ w: string | null; n: string }>(
+    'select last_archived_wal as w, failed_count::text as n from pg_stat_archiver',
+  );
   return { last: a!.w, failed: Number(a!.n) };
 }
 
@@ -59,7 +61,10 @@ async function waitArchived(seg: string, ms = 90_000): Promise<void> {
 }
 
 async function inRepo(seg: string): Promise<boolean> {
-  return repo.getObject(walObjectName('test', sysid, seg)).then(() => true, () => false);
+  return repo.getObject(walObjectName('test', sysid, seg)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Every acknowledgement names a segment the repository holds. */
@@ -154,31 +159,34 @@ test('async push: a failing repository fails the pushes, status.json says so, no
   await walCheckClean();
 });
 
-faultTest('async push: the pusher killed with -9 mid-push leaves no acknowledgement without its segment, and archiving completes', async () => {
-  // A backlog for the pusher: segments queued while archiving is paused (archive_command fails)
-  // and no pusher runs (the last one stops when idle).
-  await until('the previous pusher to stop when idle', 30_000, () => (lockHolder(spool) === undefined ? true : undefined));
-  await setArchiveCommand('/bin/false');
-  const segs: string[] = [];
-  for (let i = 0; i < 8; i++) segs.push(await switchSegment());
-  await setArchiveCommand(archiveCommand);
-  segs.push(await switchSegment()); // a new segment wakes the archiver, sleeping after its failures
-  const found = await until('a running pusher with a queue', 60_000, () => {
-    const s = readPushStatus(spool);
-    const holder = lockHolder(spool);
-    // Storing (one done, two in flight of push_jobs = 2) with more to go.
-    return holder && s?.pid === holder && s.state === 'running' && s.pushed >= 1 && s.queue.segments >= 4 ? { holder, s } : undefined;
-  });
-  // queue_alert_segments = 3: the backlog raised the alert, and nothing was dropped for it (below).
-  assert.equal(found.s.alert?.limit, 3, `the queue alert is raised: ${JSON.stringify(found.s)}`);
-  const pid = found.holder;
-  process.kill(pid, 'SIGKILL');
-  await assertAcksStored();
-  assert.ok((await listAcks(spool)).length < segs.length, 'killed before it stored the whole queue');
-  await waitArchived(segs[segs.length - 1]!);
-  for (const s of segs) assert.ok(await inRepo(s), `${s} is in the repository`);
-  assert.notEqual(lockHolder(spool), pid, 'the stale lock of the killed pusher was taken over or released');
-  await until('the alert to clear once drained', 15_000, () => (readPushStatus(spool)?.alert === null ? true : undefined));
-  await assertAcksStored();
-  await walCheckClean();
-});
+faultTest(
+  'async push: the pusher killed with -9 mid-push leaves no acknowledgement without its segment, and archiving completes',
+  async () => {
+    // A backlog for the pusher: segments queued while archiving is paused (archive_command fails)
+    // and no pusher runs (the last one stops when idle).
+    await until('the previous pusher to stop when idle', 30_000, () => (lockHolder(spool) === undefined ? true : undefined));
+    await setArchiveCommand('/bin/false');
+    const segs: string[] = [];
+    for (let i = 0; i < 8; i++) segs.push(await switchSegment());
+    await setArchiveCommand(archiveCommand);
+    segs.push(await switchSegment()); // a new segment wakes the archiver, sleeping after its failures
+    const found = await until('a running pusher with a queue', 60_000, () => {
+      const s = readPushStatus(spool);
+      const holder = lockHolder(spool);
+      // Storing (one done, two in flight of push_jobs = 2) with more to go.
+      return holder && s?.pid === holder && s.state === 'running' && s.pushed >= 1 && s.queue.segments >= 4 ? { holder, s } : undefined;
+    });
+    // queue_alert_segments = 3: the backlog raised the alert, and nothing was dropped for it (below).
+    assert.equal(found.s.alert?.limit, 3, `the queue alert is raised: ${JSON.stringify(found.s)}`);
+    const pid = found.holder;
+    process.kill(pid, 'SIGKILL');
+    await assertAcksStored();
+    assert.ok((await listAcks(spool)).length < segs.length, 'killed before it stored the whole queue');
+    await waitArchived(segs[segs.length - 1]!);
+    for (const s of segs) assert.ok(await inRepo(s), `${s} is in the repository`);
+    assert.notEqual(lockHolder(spool), pid, 'the stale lock of the killed pusher was taken over or released');
+    await until('the alert to clear once drained', 15_000, () => (readPushStatus(spool)?.alert === null ? true : undefined));
+    await assertAcksStored();
+    await walCheckClean();
+  },
+);

@@ -74,13 +74,17 @@ export async function pushAsync(opts: AsyncPushOptions): Promise<AsyncPushResult
 
   if (isAcknowledged(spoolDir, file)) return { file, via: 'acknowledged', spoolDir };
   if (!existsSync(join(pgWalDir, 'archive_status', `${file}.ready`))) return sync('the archiver has not queued it (no .ready)');
-  if (process.getuid?.() === 0 && ownerOf(pgWalDir) !== 0) return sync('run as root: the spool belongs to the server\'s OS user');
+  if (process.getuid?.() === 0 && ownerOf(pgWalDir) !== 0) return sync("run as root: the spool belongs to the server's OS user");
 
   try {
     mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    return { ...(await sync('the spool cannot be created')), warning: `cannot create the push spool ${spoolDir} ` +
-      `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pushed synchronously; set [archive] spool_path to a directory the server's OS user can write` };
+    return {
+      ...(await sync('the spool cannot be created')),
+      warning:
+        `cannot create the push spool ${spoolDir} ` +
+        `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pushed synchronously; set [archive] spool_path to a directory the server's OS user can write`,
+    };
   }
   const start = Date.now();
   let startedAt: number | undefined;
@@ -115,10 +119,14 @@ export async function pushAsync(opts: AsyncPushOptions): Promise<AsyncPushResult
       return sync(`the background pusher (pid ${status.pid}) has made no progress for ${Math.round(opts.stallMs / 1000)}s`);
     }
     if (now - start > opts.waitMs) {
-      throw new PgkeepError('REPOSITORY', `${file} was not acknowledged by the background pusher within ${Math.round(opts.waitMs / 1000)}s`, {
-        hint: `PostgreSQL retries; see ${join(spoolDir, 'status.json')} and pusher.log there, or set [archive] async = false`,
-        details: { file, spoolDir },
-      });
+      throw new PgkeepError(
+        'REPOSITORY',
+        `${file} was not acknowledged by the background pusher within ${Math.round(opts.waitMs / 1000)}s`,
+        {
+          hint: `PostgreSQL retries; see ${join(spoolDir, 'status.json')} and pusher.log there, or set [archive] async = false`,
+          details: { file, spoolDir },
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

@@ -23,7 +23,12 @@ function setup(t: { after: (fn: () => void) => void }) {
   writeFileSync(join(pgWal, SEG), 'x');
   const pushed: string[] = [];
   const opts: AsyncPushOptions = {
-    path: 'pg_wal/' + SEG, cwd: dir, cluster: 'main', repoPath: join(dir, 'repo'), waitMs: 20_000, stallMs: 10_000,
+    path: 'pg_wal/' + SEG,
+    cwd: dir,
+    cluster: 'main',
+    repoPath: join(dir, 'repo'),
+    waitMs: 20_000,
+    stallMs: 10_000,
     pusherArgv: () => ['-e', '0'], // a pusher that exits at once without storing anything
     pushNow: async () => {
       pushed.push(SEG);
@@ -42,21 +47,36 @@ test('async push foreground: an acknowledged file returns at once; a file the ar
   assert.equal(s.pushed.length, 1, 'no second push');
 });
 
-test('async push foreground: after the pusher failed on this file, the push tries it here: its own error, or 0 when the trouble was the pusher\'s', async (t) => {
+test("async push foreground: after the pusher failed on this file, the push tries it here: its own error, or 0 when the trouble was the pusher's", async (t) => {
   const s = setup(t);
   writeFileSync(join(s.pgWal, 'archive_status', `${SEG}.ready`), '');
   mkdirSync(s.spool, { recursive: true });
   const at = new Date().toISOString();
   const error = { file: SEG, code: 'DATA_INTEGRITY', message: 'page header damaged', at };
   await writePushStatus(s.spool, {
-    version: 1, pid: 1, state: 'running', heartbeatAt: at, startedAt: at, queue: { segments: 1, oldest: SEG }, alert: null,
-    lastSuccess: null, lastError: error, failing: [error], pushed: 0,
+    version: 1,
+    pid: 1,
+    state: 'running',
+    heartbeatAt: at,
+    startedAt: at,
+    queue: { segments: 1, oldest: SEG },
+    alert: null,
+    lastSuccess: null,
+    lastError: error,
+    failing: [error],
+    pushed: 0,
   });
   // The push here fails too: its error, nothing acknowledged.
-  const failing = { ...s.opts, pushNow: async () => {
-    throw new PgkeepError('DATA_INTEGRITY', `${SEG} is not archived: page header damaged`);
-  } };
-  await assert.rejects(pushAsync(failing), (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY' && /page header damaged/.test(e.message));
+  const failing = {
+    ...s.opts,
+    pushNow: async () => {
+      throw new PgkeepError('DATA_INTEGRITY', `${SEG} is not archived: page header damaged`);
+    },
+  };
+  await assert.rejects(
+    pushAsync(failing),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY' && /page header damaged/.test(e.message),
+  );
   assert.deepEqual(s.pushed, [], 'not pushed, not acknowledged');
   // The pusher's trouble was its own (say its spool's disk is full): the push here stores it.
   const r = await pushAsync(s.opts);
@@ -85,7 +105,7 @@ test('async push foreground: a spool that cannot be created: pushed here, with a
   assert.deepEqual(s.pushed, [SEG]);
 });
 
-test('async push foreground: root pushing into a pg_wal of the server\'s OS user pushes itself and leaves the spool alone', async (t) => {
+test("async push foreground: root pushing into a pg_wal of the server's OS user pushes itself and leaves the spool alone", async (t) => {
   const user = serverOsUser();
   if (!user) return t.skip('needs root');
   const s = setup(t);

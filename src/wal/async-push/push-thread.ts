@@ -31,7 +31,10 @@ const repo = openRepository(data.repo, { getPassphrase: passphraseGetter(data.pa
 
 parentPort!.on('message', async (m: PushThreadRequest | 'close') => {
   if (m === 'close') {
-    await repo.then((r) => r.closeAll(), () => undefined);
+    await repo.then(
+      (r) => r.closeAll(),
+      () => undefined,
+    );
     parentPort!.close();
     return;
   }
@@ -41,8 +44,14 @@ parentPort!.on('message', async (m: PushThreadRequest | 'close') => {
     reply = { id: m.id, ok: true, key: r.key, bytes: r.bytes, status: r.status };
   } catch (e) {
     const err = toPgkeepError(e);
-    reply = { id: m.id, ok: false, code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}),
-      ...(err.details ? { details: err.details } : {}) };
+    reply = {
+      id: m.id,
+      ok: false,
+      code: err.code,
+      message: err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    };
   }
   parentPort!.postMessage(reply);
 });

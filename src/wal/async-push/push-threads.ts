@@ -36,7 +36,13 @@ export function startPushThreads(n: number, data: PushThreadData): PushThreads {
       if (!p) return;
       pending.delete(r.id);
       if (r.ok) p.resolve({ key: r.key, bytes: r.bytes, status: r.status });
-      else p.reject(new PgkeepError(r.code as ErrorCode, r.message, { ...(r.hint ? { hint: r.hint } : {}), ...(r.details ? { details: r.details } : {}) }));
+      else
+        p.reject(
+          new PgkeepError(r.code as ErrorCode, r.message, {
+            ...(r.hint ? { hint: r.hint } : {}),
+            ...(r.details ? { details: r.details } : {}),
+          }),
+        );
       release(w);
     });
     w.on('error', (e) => {
@@ -59,11 +65,16 @@ export function startPushThreads(n: number, data: PushThreadData): PushThreads {
       });
     },
     async close() {
-      await Promise.all(workers.map((w) => new Promise<void>((r) => {
-        w.once('exit', () => r());
-        w.postMessage('close');
-        setTimeout(() => void w.terminate(), 5000).unref();
-      })));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((r) => {
+              w.once('exit', () => r());
+              w.postMessage('close');
+              setTimeout(() => void w.terminate(), 5000).unref();
+            }),
+        ),
+      );
     },
   };
 }

@@ -56,8 +56,17 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
   if (await bindRepository(opts.spoolDir, repo.config.id)) opts.onEvent?.({ kind: 'repository-changed' });
   const now = () => new Date().toISOString();
   const status: PushStatus = {
-    version: 1, pid: process.pid, state: 'running', heartbeatAt: now(), startedAt: now(),
-    queue: { segments: 0, oldest: null }, alert: null, lastSuccess: null, lastError: null, failing: [], pushed: 0,
+    version: 1,
+    pid: process.pid,
+    state: 'running',
+    heartbeatAt: now(),
+    startedAt: now(),
+    queue: { segments: 0, oldest: null },
+    alert: null,
+    lastSuccess: null,
+    lastError: null,
+    failing: [],
+    pushed: 0,
   };
   const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata }));
   const inFlight = new Map<string, Promise<void>>();

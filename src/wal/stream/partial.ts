@@ -18,7 +18,10 @@ export class PartialSchedule {
   /** Position covered by the last upload (or segment start when none). */
   private uploadedTo: Lsn = 0n;
 
-  constructor(private readonly policy: PartialPolicy, now: number) {
+  constructor(
+    private readonly policy: PartialPolicy,
+    now: number,
+  ) {
     this.lastAt = now;
   }
 

@@ -91,12 +91,16 @@ export function resumeOnChain(lsn: Lsn, tli: number, chain: ServerChain, segSize
   const path = timelinePath(chain.timeline, chain.history);
   const span = path.find((s) => s.timeline === tli);
   if (!span) {
-    throw new PgkeepError('CONFLICT',
-      `the server is on timeline ${chain.timeline}, whose history does not contain timeline ${tli} that WAL was streamed from`, {
-        hint: 'the server is not the one streamed from before (an old primary, or another branch); point the receiver ' +
+    throw new PgkeepError(
+      'CONFLICT',
+      `the server is on timeline ${chain.timeline}, whose history does not contain timeline ${tli} that WAL was streamed from`,
+      {
+        hint:
+          'the server is not the one streamed from before (an old primary, or another branch); point the receiver ' +
           'at the current primary, or stream this server under another cluster name',
         details: { serverTimeline: chain.timeline, streamedTimeline: tli, position: formatLsn(lsn) },
-      });
+      },
+    );
   }
   const at = span.end !== undefined && span.end < lsn ? segmentFloor(span.end, segSize) : lsn;
   return { lsn: at, timeline: timelineOfLsn(chain.history, chain.timeline, at), source: 'resume' };

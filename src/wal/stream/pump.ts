@@ -12,7 +12,10 @@ export type PumpResult<T> = { kind: 'event'; value: T } | { kind: 'done' } | { k
 export class EventPump<T> {
   private pending?: Promise<IteratorResult<T>>;
 
-  constructor(private readonly it: AsyncIterator<T>, private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly it: AsyncIterator<T>,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /**
    * The next event, or 'idle' after `waitMs` (Infinity: no deadline; 0: only what is ready now),
@@ -37,23 +40,29 @@ export class EventPump<T> {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (Number.isFinite(waitMs)) {
-        timer = setTimeout(() => {
+        timer = setTimeout(
+          () => {
+            if (settled) return;
+            cleanup();
+            resolve({ kind: 'idle' });
+          },
+          Math.max(0, waitMs),
+        );
+      }
+      p.then(
+        (r) => {
+          if (settled) return; // a later call hands this one out
+          cleanup();
+          if (this.pending === p) this.pending = undefined;
+          resolve(r.done ? { kind: 'done' } : { kind: 'event', value: r.value });
+        },
+        (e) => {
           if (settled) return;
           cleanup();
-          resolve({ kind: 'idle' });
-        }, Math.max(0, waitMs));
-      }
-      p.then((r) => {
-        if (settled) return; // a later call hands this one out
-        cleanup();
-        if (this.pending === p) this.pending = undefined;
-        resolve(r.done ? { kind: 'done' } : { kind: 'event', value: r.value });
-      }, (e) => {
-        if (settled) return;
-        cleanup();
-        if (this.pending === p) this.pending = undefined;
-        reject(e);
-      });
+          if (this.pending === p) this.pending = undefined;
+          reject(e);
+        },
+      );
     });
   }
 

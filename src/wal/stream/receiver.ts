@@ -94,13 +94,25 @@ interface RunState {
 }
 
 /** One connection: identify, find the start, then stream timeline after timeline. */
-async function streamConnection(rc: ReplicationClient, opts: StreamWalOptions, cfg: SessionConfig, run: RunState,
-  emit: (e: StreamEvent) => void): Promise<'stopped' | 'server-ended'> {
+async function streamConnection(
+  rc: ReplicationClient,
+  opts: StreamWalOptions,
+  cfg: SessionConfig,
+  run: RunState,
+  emit: (e: StreamEvent) => void,
+): Promise<'stopped' | 'server-ended'> {
   const id = await rc.identifySystem();
   const segSize = parseWalSegmentSizeSetting(await rc.showSetting('wal_segment_size'));
   const state = await receiverState(run, opts, id.systemId, segSize);
   state.receivedThisConnection = false;
-  emit({ type: 'connected', systemId: id.systemId, timeline: id.timeline, serverLsn: id.xlogpos, segmentSize: segSize, serverVersionNum: rc.serverVersionNum });
+  emit({
+    type: 'connected',
+    systemId: id.systemId,
+    timeline: id.timeline,
+    serverLsn: id.xlogpos,
+    segmentSize: segSize,
+    serverVersionNum: rc.serverVersionNum,
+  });
   if (state.serverLsn === null || id.xlogpos > state.serverLsn) state.serverLsn = id.xlogpos;
 
   const chain = await serverChain(rc, state.target, id.timeline, (h) => emit({ type: 'history', ...h }));
@@ -130,11 +142,14 @@ async function streamConnection(rc: ReplicationClient, opts: StreamWalOptions, c
 async function receiverState(run: RunState, opts: StreamWalOptions, systemId: string, segSize: number): Promise<ReceiverState> {
   if (run.state) {
     if (run.state.target.systemId !== systemId || run.state.segSize !== segSize) {
-      throw new PgkeepError('CONFLICT',
-        `the server is now PostgreSQL system ${systemId}, but WAL was being streamed from system ${run.state.target.systemId}`, {
+      throw new PgkeepError(
+        'CONFLICT',
+        `the server is now PostgreSQL system ${systemId}, but WAL was being streamed from system ${run.state.target.systemId}`,
+        {
           hint: 'the connection reaches a different cluster than before; fix the connection settings',
           details: { streamed: run.state.target.systemId, server: systemId },
-        });
+        },
+      );
     }
     return run.state;
   }
@@ -156,8 +171,14 @@ async function receiverState(run: RunState, opts: StreamWalOptions, systemId: st
 }
 
 /** Where a new receiver starts: after the archive, at the slot, or at the server's current segment. */
-async function firstPosition(rc: ReplicationClient, opts: StreamWalOptions, state: ReceiverState, chain: ServerChain,
-  serverLsn: Lsn, emit: (e: StreamEvent) => void): Promise<StartPosition> {
+async function firstPosition(
+  rc: ReplicationClient,
+  opts: StreamWalOptions,
+  state: ReceiverState,
+  chain: ServerChain,
+  serverLsn: Lsn,
+  emit: (e: StreamEvent) => void,
+): Promise<StartPosition> {
   let slotRestartLsn: Lsn | null | undefined;
   if (opts.slot) {
     const slot = await prepareSlot(rc, opts.connection, opts.slot, opts.createSlot ?? false, opts.signal);
@@ -166,17 +187,25 @@ async function firstPosition(rc: ReplicationClient, opts: StreamWalOptions, stat
   } else {
     emit({
       type: 'no-slot-warning',
-      message: 'streaming without a replication slot: the server may recycle WAL before it is received (while the receiver ' +
+      message:
+        'streaming without a replication slot: the server may recycle WAL before it is received (while the receiver ' +
         'is down or behind); use --slot NAME --create-slot',
     });
   }
   const archive = opts.fromCurrent ? undefined : (await listArchive(opts.repo, opts.cluster)).get(state.target.systemId);
-  const archivedEnd = lastArchivedPosition((archive?.files ?? []).map((f) => f.file), chain, state.segSize);
+  const archivedEnd = lastArchivedPosition(
+    (archive?.files ?? []).map((f) => f.file),
+    chain,
+    state.segSize,
+  );
   const pos = chooseStartPosition({ chain, segSize: state.segSize, archivedEnd, slotRestartLsn, serverLsn });
   if (pos.gapFrom !== undefined && pos.gapFrom < pos.lsn) {
     emit({
-      type: 'gap-warning', from: pos.gapFrom, to: pos.lsn,
-      message: `the archive ends at ${formatLsn(pos.gapFrom)} but the slot keeps WAL only from ${formatLsn(pos.lsn)}: ` +
+      type: 'gap-warning',
+      from: pos.gapFrom,
+      to: pos.lsn,
+      message:
+        `the archive ends at ${formatLsn(pos.gapFrom)} but the slot keeps WAL only from ${formatLsn(pos.lsn)}: ` +
         'WAL in between is not in the repository unless the archiver stores it; take a new backup',
     });
   }
@@ -187,12 +216,14 @@ async function firstPosition(rc: ReplicationClient, opts: StreamWalOptions, stat
 function explainStartFailure(e: unknown, pos: StartPosition, segSize: number): unknown {
   if (!(e instanceof PgkeepError && e.code === 'NOT_FOUND' && e.details?.sqlstate === '58P01')) return e;
   const seg = walFileNameForLsn(pos.timeline, pos.lsn, segSize);
-  const why = pos.source === 'repository'
-    ? 'the repository\'s archive of this cluster ends just before it, so WAL after the archive is lost'
-    : 'it was needed to continue where the receiver was';
+  const why =
+    pos.source === 'repository'
+      ? "the repository's archive of this cluster ends just before it, so WAL after the archive is lost"
+      : 'it was needed to continue where the receiver was';
   return new PgkeepError('NOT_FOUND', `the server no longer has WAL segment ${seg} (from ${formatLsn(pos.lsn)}); ${why}`, {
-    hint: 'point-in-time recovery cannot cross this gap: start the receiver with --from-current (it then starts at the ' +
-      'server\'s current segment) and take a new base backup. To keep WAL on the server while the receiver is down, ' +
+    hint:
+      'point-in-time recovery cannot cross this gap: start the receiver with --from-current (it then starts at the ' +
+      "server's current segment) and take a new base backup. To keep WAL on the server while the receiver is down, " +
       'stream through a replication slot (--slot NAME --create-slot)',
     details: { segment: seg, lsn: formatLsn(pos.lsn), timeline: pos.timeline, source: pos.source },
     cause: e,

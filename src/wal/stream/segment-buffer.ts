@@ -82,10 +82,14 @@ export class SegmentBuffer {
     if (!this.started || !this.buf) throw new PgkeepError('INTERNAL', 'SegmentBuffer.append before begin');
     const pos = this.position;
     if (lsn > pos) {
-      throw new PgkeepError('DATA_INTEGRITY', `the server sent WAL from ${formatLsn(lsn)}, but the next byte expected was at ${formatLsn(pos)}`, {
-        hint: 'this is a hole in the stream; the receiver restarts the segment when it reconnects',
-        details: { expected: formatLsn(pos), received: formatLsn(lsn) },
-      });
+      throw new PgkeepError(
+        'DATA_INTEGRITY',
+        `the server sent WAL from ${formatLsn(lsn)}, but the next byte expected was at ${formatLsn(pos)}`,
+        {
+          hint: 'this is a hole in the stream; the receiver restarts the segment when it reconnects',
+          details: { expected: formatLsn(pos), received: formatLsn(lsn) },
+        },
+      );
     }
     const skip = Number(pos - lsn);
     if (skip >= data.length) return data.length;

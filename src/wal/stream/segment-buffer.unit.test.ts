@@ -50,7 +50,10 @@ test('skips bytes already held and refuses a hole', () => {
   const again = walBytes(8192n, 4000);
   assert.equal(buf.append(8192n, again), 4000);
   assert.equal(buf.filled, 12_192);
-  assert.throws(() => buf.append(20_000n, Buffer.alloc(10)), (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY');
+  assert.throws(
+    () => buf.append(20_000n, Buffer.alloc(10)),
+    (e: unknown) => e instanceof PgkeepError && e.code === 'DATA_INTEGRITY',
+  );
 });
 
 test('partialContents is the full segment size with zeros after what was received', () => {

@@ -62,8 +62,12 @@ export type SessionEnd =
   | { kind: 'end-of-timeline'; nextTimeline: number; switchpoint: Lsn }
   | { kind: 'server-ended' };
 
-export async function runSession(rc: ReplicationClient, state: ReceiverState, cfg: SessionConfig,
-  start: { lsn: Lsn; timeline: number }): Promise<SessionEnd> {
+export async function runSession(
+  rc: ReplicationClient,
+  state: ReceiverState,
+  cfg: SessionConfig,
+  start: { lsn: Lsn; timeline: number },
+): Promise<SessionEnd> {
   const { buffer, target } = state;
   buffer.beginAt(start.timeline, start.lsn);
   const schedule = new PartialSchedule(cfg.partial, Date.now());
@@ -71,8 +75,11 @@ export async function runSession(rc: ReplicationClient, state: ReceiverState, cf
   state.receivedLsn = buffer.position;
 
   const stream = await rc.startReplication({
-    slot: cfg.slot, startLsn: buffer.startLsn, timeline: start.timeline,
-    statusIntervalMs: STATUS_RESEND_MS, highWaterMark: STREAM_HIGH_WATER,
+    slot: cfg.slot,
+    startLsn: buffer.startLsn,
+    timeline: start.timeline,
+    statusIntervalMs: STATUS_RESEND_MS,
+    highWaterMark: STREAM_HIGH_WATER,
   });
   state.streamed = true;
 
@@ -87,8 +94,12 @@ export async function runSession(rc: ReplicationClient, state: ReceiverState, cf
   const progress = (): void => {
     const lag = state.serverLsn === null ? null : state.serverLsn > state.flushedLsn ? state.serverLsn - state.flushedLsn : 0n;
     cfg.emit({
-      type: 'progress', timeline: buffer.timeline, receivedLsn: state.receivedLsn, flushedLsn: state.flushedLsn,
-      serverLsn: state.serverLsn, lagBytes: lag,
+      type: 'progress',
+      timeline: buffer.timeline,
+      receivedLsn: state.receivedLsn,
+      flushedLsn: state.flushedLsn,
+      serverLsn: state.serverLsn,
+      lagBytes: lag,
     });
   };
 
@@ -187,11 +198,14 @@ export async function runSession(rc: ReplicationClient, state: ReceiverState, cf
 function checkSegmentHeader(data: Buffer, name: string, systemId: string, startLsn: Lsn): void {
   const h = readSegmentHeader(data, `streamed segment ${name}`);
   if (h.systemIdentifier !== systemId || h.pageAddress !== startLsn) {
-    throw new PgkeepError('DATA_INTEGRITY',
+    throw new PgkeepError(
+      'DATA_INTEGRITY',
       `streamed segment ${name} does not look like its own start: its page header says system ${h.systemIdentifier} ` +
-      `at ${formatLsn(h.pageAddress)}, expected system ${systemId} at ${formatLsn(startLsn)}; not stored`, {
+        `at ${formatLsn(h.pageAddress)}, expected system ${systemId} at ${formatLsn(startLsn)}; not stored`,
+      {
         hint: 'the stream is out of step with the server; restart the receiver, and report this if it happens again',
         details: { file: name, headerSystem: h.systemIdentifier, headerAddress: formatLsn(h.pageAddress) },
-      });
+      },
+    );
   }
 }

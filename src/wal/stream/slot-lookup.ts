@@ -23,7 +23,9 @@ const INVALID_CATALOG_NAME = '3D000';
 async function slotRows(settings: ClusterSettings, name: string, signal?: AbortSignal, database?: string): Promise<SlotRow[]> {
   return withClient(settings, { signal, applicationName: 'pgkeep wal stream', ...(database ? { database } : {}) }, async (client) => {
     const res = await client.query<SlotRow>(
-      'SELECT slot_type, restart_lsn::text AS restart_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $1', [name]);
+      'SELECT slot_type, restart_lsn::text AS restart_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+      [name],
+    );
     return res.rows;
   });
 }
@@ -32,8 +34,12 @@ async function slotRows(settings: ClusterSettings, name: string, signal?: AbortS
 export const READ_SLOT_COMMAND_MAJOR = 15;
 
 /** The slot as the server knows it; null when it has no slot of that name. */
-export async function readSlot(rc: ReplicationClient, settings: ClusterSettings, name: string,
-  signal?: AbortSignal): Promise<ReplicationSlotInfo | null> {
+export async function readSlot(
+  rc: ReplicationClient,
+  settings: ClusterSettings,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ReplicationSlotInfo | null> {
   if (rc.serverMajor >= READ_SLOT_COMMAND_MAJOR) return rc.readReplicationSlot(name);
   checkSlotName(name);
   let rows: SlotRow[];
@@ -46,7 +52,8 @@ export async function readSlot(rc: ReplicationClient, settings: ClusterSettings,
     if (signal?.aborted || !(e instanceof PgkeepError || e instanceof pg.DatabaseError)) throw e;
     const err = e instanceof PgkeepError ? e : new PgkeepError('CONNECTION', e.message);
     throw new PgkeepError(err.code, `cannot read replication slot "${name}": ${err.message}`, {
-      hint: `PostgreSQL ${rc.serverMajor} has no READ_REPLICATION_SLOT, so pgkeep reads pg_replication_slots over a normal ` +
+      hint:
+        `PostgreSQL ${rc.serverMajor} has no READ_REPLICATION_SLOT, so pgkeep reads pg_replication_slots over a normal ` +
         'connection with the same settings: let the role connect to the configured database, or to "postgres" when that ' +
         'does not exist (pg_hba.conf, CONNECT privilege)' +
         (err.hint ? `; ${err.hint}` : ''),

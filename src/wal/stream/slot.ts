@@ -17,8 +17,13 @@ export interface SlotState {
 }
 
 /** `settings`: how to reach the server over SQL (13 and 14 read the slot that way, slot-lookup.ts). */
-export async function prepareSlot(rc: ReplicationClient, settings: ClusterSettings, name: string, create: boolean,
-  signal?: AbortSignal): Promise<SlotState> {
+export async function prepareSlot(
+  rc: ReplicationClient,
+  settings: ClusterSettings,
+  name: string,
+  create: boolean,
+  signal?: AbortSignal,
+): Promise<SlotState> {
   let info = await readSlot(rc, settings, name, signal);
   let created = false;
   if (!info) {

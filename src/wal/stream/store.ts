@@ -31,12 +31,16 @@ export async function storeWriteOnce(t: WalTarget, fileName: string, data: Buffe
   if (created) return 'stored';
   const existing = await t.repo.getObject(object);
   if (existing.equals(data)) return 'already-archived';
-  throw new PgkeepError('DATA_INTEGRITY',
-    `${fileName} is already archived in ${t.repo.location} with different content than the server streamed; the archived copy was kept`, {
-      hint: 'two servers are archiving into the same cluster name, or a server was restored and reused WAL names without a ' +
+  throw new PgkeepError(
+    'DATA_INTEGRITY',
+    `${fileName} is already archived in ${t.repo.location} with different content than the server streamed; the archived copy was kept`,
+    {
+      hint:
+        'two servers are archiving into the same cluster name, or a server was restored and reused WAL names without a ' +
         'new timeline; check every archive_command and wal stream using this repository, and which copy is right',
       details: { file: fileName, object: key, archivedBytes: existing.length, streamedBytes: data.length },
-    });
+    },
+  );
 }
 
 /** Store (replace) the `.partial` of a segment. */
@@ -53,4 +57,3 @@ export async function deletePartial(t: WalTarget, segmentName: string): Promise<
 export async function storeHistory(t: WalTarget, tli: number, content: Buffer): Promise<StoreStatus> {
   return storeWriteOnce(t, historyFileName(tli), content);
 }
-

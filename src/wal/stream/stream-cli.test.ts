@@ -62,8 +62,24 @@ interface Child {
 }
 
 function startStream(extra: string[] = []): Child {
-  const proc = spawn(process.execPath, [BIN, ...globalArgs(), 'wal', 'stream', '--slot', 'pgkeep_cli', '--create-slot',
-    '--partial-interval', '0.3', '--status-interval', '0.5', ...extra], { cwd: join(home, 'work'), env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      BIN,
+      ...globalArgs(),
+      'wal',
+      'stream',
+      '--slot',
+      'pgkeep_cli',
+      '--create-slot',
+      '--partial-interval',
+      '0.3',
+      '--status-interval',
+      '0.5',
+      ...extra,
+    ],
+    { cwd: join(home, 'work'), env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const lines: Record<string, any>[] = [];
   let buf = '';
   let err = '';
@@ -79,13 +95,17 @@ function startStream(extra: string[] = []): Child {
   proc.stderr!.on('data', (d) => (err += d));
   const exit = new Promise<number | null>((res) => proc.on('close', (code) => res(code)));
   return {
-    proc, lines, exit, stderr: () => err,
+    proc,
+    lines,
+    exit,
+    stderr: () => err,
     async waitFor(pred, what, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const hit = lines.find(pred);
         if (hit) return hit;
-        if (proc.exitCode !== null) throw new Error(`wal stream exited (${proc.exitCode}) before ${what}: ${err}\n${JSON.stringify(lines)}`);
+        if (proc.exitCode !== null)
+          throw new Error(`wal stream exited (${proc.exitCode}) before ${what}: ${err}\n${JSON.stringify(lines)}`);
         if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${err}\n${JSON.stringify(lines.slice(-5))}`);
         await sleep(50);
       }
@@ -136,14 +156,19 @@ test('kill -9 and restart resume with no gap; SIGTERM stores the .partial and ex
     const startB = await b.waitFor((l) => l.type === 'start', 'start');
     const archived = (await listArchive({ listObjects: (p) => listObjectsOf(p) }, 'main')).get(systemId)!;
     assert.equal(startB.source, 'repository');
-    const lastBefore = archived.files.filter((f) => f.file.kind === 'segment').map((f) => segmentNumberOf(f.file, SEG)).sort((x, y) => (x < y ? -1 : 1)).at(-1)!;
+    const lastBefore = archived.files
+      .filter((f) => f.file.kind === 'segment')
+      .map((f) => segmentNumberOf(f.file, SEG))
+      .sort((x, y) => (x < y ? -1 : 1))
+      .at(-1)!;
     assert.equal(parseLsn(startB.lsn), segmentStartLsn(lastBefore + 1n, SEG), 'resumes right after the last stored segment');
     for (const n of whileDown) await b.waitFor((l) => l.type === 'segment' && l.file === n, `segment ${n}`);
     const more = await fillAndSwitch();
     await b.waitFor((l) => l.type === 'segment' && l.file === more, `segment ${more}`);
     await cluster.exec(`INSERT INTO t (payload) SELECT 'tail ' || g FROM generate_series(1, 100) g`);
     const [cur] = await cluster.query<{ name: string; lsn: string }>(
-      'SELECT pg_walfile_name(pg_current_wal_flush_lsn()) AS name, pg_current_wal_flush_lsn()::text AS lsn');
+      'SELECT pg_walfile_name(pg_current_wal_flush_lsn()) AS name, pg_current_wal_flush_lsn()::text AS lsn',
+    );
     await b.waitFor((l) => l.type === 'progress' && parseLsn(l.receivedLsn) >= parseLsn(cur!.lsn), 'progress past the tail');
     b.proc.kill('SIGTERM');
     assert.equal(await b.exit, 0, b.stderr());
@@ -159,7 +184,10 @@ test('kill -9 and restart resume with no gap; SIGTERM stores the .partial and ex
 
   // the archive: continuous, byte-identical to pg_wal, plus the .partial of the current segment
   const sys = (await listArchive({ listObjects: (p) => listObjectsOf(p) }, 'main')).get(systemId)!;
-  const segs = sys.files.filter((f) => f.file.kind === 'segment').map((f) => segmentNumberOf(f.file, SEG)).sort((x, y) => (x < y ? -1 : 1));
+  const segs = sys.files
+    .filter((f) => f.file.kind === 'segment')
+    .map((f) => segmentNumberOf(f.file, SEG))
+    .sort((x, y) => (x < y ? -1 : 1));
   for (let i = 1; i < segs.length; i++) assert.equal(segs[i], segs[i - 1]! + 1n, `gap after segment ${segs[i - 1]}`);
   assert.ok(segs.length >= 5);
   const repo = await initOrOpen();

@@ -31,7 +31,11 @@ before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'pgkeep-stream-'));
   cluster = await LocalCluster.create({
     settings: {
-      wal_level: 'replica', max_wal_senders: 10, max_replication_slots: 5, wal_keep_size: '1GB', fsync: false,
+      wal_level: 'replica',
+      max_wal_senders: 10,
+      max_replication_slots: 5,
+      wal_keep_size: '1GB',
+      fsync: false,
       wal_sender_timeout: '60s',
     },
     hba: ['local replication all trust', 'host replication all 127.0.0.1/32 trust'],
@@ -52,16 +56,23 @@ interface Receiver {
   events: StreamEvent[];
   done: Promise<StreamWalResult>;
   stop(): Promise<StreamWalResult>;
-  waitFor<E extends StreamEvent['type']>(type: E, pred?: (e: Extract<StreamEvent, { type: E }>) => boolean, timeoutMs?: number):
-    Promise<Extract<StreamEvent, { type: E }>>;
+  waitFor<E extends StreamEvent['type']>(
+    type: E,
+    pred?: (e: Extract<StreamEvent, { type: E }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<StreamEvent, { type: E }>>;
 }
 
 function startReceiver(extra: Partial<StreamWalOptions> = {}, onEvent?: (e: StreamEvent) => void): Receiver {
   const controller = new AbortController();
   const events: StreamEvent[] = [];
   const done = streamWal({
-    repo, cluster: CLUSTER, connection: cluster.connectionSettings(),
-    partial: { intervalMs: 300 }, progressIntervalMs: 200, backoff: { initialMs: 200, maxMs: 1000 },
+    repo,
+    cluster: CLUSTER,
+    connection: cluster.connectionSettings(),
+    partial: { intervalMs: 300 },
+    progressIntervalMs: 200,
+    backoff: { initialMs: 200, maxMs: 1000 },
     signal: controller.signal,
     onEvent: (e) => {
       events.push(e);
@@ -84,10 +95,17 @@ function startReceiver(extra: Partial<StreamWalOptions> = {}, onEvent?: (e: Stre
           const e = events[seen]!;
           if (e.type === type && pred(e as never)) return e as never;
         }
-        const failed = await Promise.race([done.then(() => 'ended', (err) => err), sleep(50).then(() => undefined)]);
+        const failed = await Promise.race([
+          done.then(
+            () => 'ended',
+            (err) => err,
+          ),
+          sleep(50).then(() => undefined),
+        ]);
         if (failed instanceof Error) throw failed;
         if (failed === 'ended' && seen >= events.length) throw new Error(`receiver ended before a ${type} event`);
-        if (Date.now() > deadline) throw new Error(`no ${type} event within ${timeoutMs} ms; events: ${events.map((x) => x.type).join(',')}`);
+        if (Date.now() > deadline)
+          throw new Error(`no ${type} event within ${timeoutMs} ms; events: ${events.map((x) => x.type).join(',')}`);
       }
     },
   };
@@ -112,8 +130,10 @@ function serverFile(name: string): Buffer {
 /** Complete segments stored for a timeline, as segment numbers in order. */
 async function storedSegments(tli: number): Promise<bigint[]> {
   const sys = (await listArchive(repo, CLUSTER)).get(systemId);
-  return (sys?.files ?? []).filter((f) => f.file.kind === 'segment' && f.file.timeline === tli)
-    .map((f) => segmentNumberOf(f.file, SEG)).sort((a, b) => (a < b ? -1 : 1));
+  return (sys?.files ?? [])
+    .filter((f) => f.file.kind === 'segment' && f.file.timeline === tli)
+    .map((f) => segmentNumberOf(f.file, SEG))
+    .sort((a, b) => (a < b ? -1 : 1));
 }
 
 function assertContinuous(segs: bigint[], what: string): void {
@@ -137,13 +157,17 @@ test('stores segments byte-identical to pg_wal, keeps a .partial, and stops clea
   // WAL of the segment in progress arrives as .partial
   await cluster.exec(`INSERT INTO t (payload) SELECT 'partial ' || g FROM generate_series(1, 200) g`);
   const [pos] = await cluster.query<{ name: string; lsn: string }>(
-    'SELECT pg_walfile_name(pg_current_wal_flush_lsn()) AS name, pg_current_wal_flush_lsn()::text AS lsn');
+    'SELECT pg_walfile_name(pg_current_wal_flush_lsn()) AS name, pg_current_wal_flush_lsn()::text AS lsn',
+  );
   const partial = await rx.waitFor('partial', (e) => e.file === `${pos!.name}.partial` && e.upTo >= parseLsn(pos!.lsn));
   const p = await stored(partial.file);
   assert.equal(p.length, SEG);
   const used = Number(partial.upTo - segmentStartLsn(segmentNumberOf(pos!.name, SEG), SEG));
   assert.ok(p.subarray(0, used).equals(serverFile(pos!.name).subarray(0, used)), '.partial holds what the server wrote');
-  assert.ok(p.subarray(used).every((b) => b === 0), '.partial is padded with zeros');
+  assert.ok(
+    p.subarray(used).every((b) => b === 0),
+    '.partial is padded with zeros',
+  );
 
   const progress = rx.events.filter((e): e is Extract<StreamEvent, { type: 'progress' }> => e.type === 'progress');
   assert.ok(progress.length > 0 && progress.every((e) => e.flushedLsn <= e.receivedLsn));
@@ -205,7 +229,9 @@ test('the slot moves only once the segment is stored', async () => {
     },
   };
   const slotLsn = async (): Promise<bigint | null> => {
-    const [r] = await cluster.query<{ l: string | null }>(`SELECT restart_lsn::text AS l FROM pg_replication_slots WHERE slot_name = 'pgkeep_t'`);
+    const [r] = await cluster.query<{ l: string | null }>(
+      `SELECT restart_lsn::text AS l FROM pg_replication_slots WHERE slot_name = 'pgkeep_t'`,
+    );
     return r?.l ? parseLsn(r.l) : null;
   };
   const rx = startReceiver({ repo: gated, slot: 'pgkeep_t', createSlot: true });
@@ -276,11 +302,15 @@ test('follows a promotion to timeline 2: history stored, old timeline ends as .p
   if (switchpoint % BigInt(SEG) !== 0n) {
     const oldPartial = await stored(`${walFileName(1, switchSeg, SEG)}.partial`);
     const used = Number(switchpoint % BigInt(SEG));
-    assert.ok(oldPartial.subarray(0, used).equals(serverFile(walFileName(2, switchSeg, SEG)).subarray(0, used)),
-      'the old timeline\'s .partial holds the WAL up to the switchpoint');
+    assert.ok(
+      oldPartial.subarray(0, used).equals(serverFile(walFileName(2, switchSeg, SEG)).subarray(0, used)),
+      "the old timeline's .partial holds the WAL up to the switchpoint",
+    );
   }
   assert.ok(rx.events.some((e) => e.type === 'history' && e.file === historyFileName(2)));
   assert.ok(rx.events.some((e) => e.type === 'timeline-switch' && e.from === 1 && e.to === 2 && e.switchpoint === switchpoint));
-  assert.ok(rx.events.some((e) => e.type === 'start' && e.source === 'timeline-switch' && e.timeline === 2 && e.lsn === switchSeg * BigInt(SEG)));
+  assert.ok(
+    rx.events.some((e) => e.type === 'start' && e.source === 'timeline-switch' && e.timeline === 2 && e.lsn === switchSeg * BigInt(SEG)),
+  );
   assert.deepEqual(parseWalFileName(historyFileName(2)).timeline, 2);
 });

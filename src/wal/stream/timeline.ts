@@ -20,8 +20,12 @@ export interface HistoryStored {
  * The history of timeline `tli` from the server (empty for timeline 1), stored write-once in the
  * repository. `onStored` hears about each file written or found.
  */
-export async function fetchAndStoreHistory(rc: ReplicationClient, target: WalTarget, tli: number,
-  onStored?: (h: HistoryStored) => void): Promise<TimelineHistoryEntry[]> {
+export async function fetchAndStoreHistory(
+  rc: ReplicationClient,
+  target: WalTarget,
+  tli: number,
+  onStored?: (h: HistoryStored) => void,
+): Promise<TimelineHistoryEntry[]> {
   if (tli <= 1) return [];
   const { content } = await rc.timelineHistory(tli);
   const entries = parseTimelineHistory(content);
@@ -31,8 +35,12 @@ export async function fetchAndStoreHistory(rc: ReplicationClient, target: WalTar
 }
 
 /** The server's current timeline and its history, with the history stored. */
-export async function serverChain(rc: ReplicationClient, target: WalTarget, tli: number,
-  onStored?: (h: HistoryStored) => void): Promise<ServerChain> {
+export async function serverChain(
+  rc: ReplicationClient,
+  target: WalTarget,
+  tli: number,
+  onStored?: (h: HistoryStored) => void,
+): Promise<ServerChain> {
   return { timeline: tli, history: await fetchAndStoreHistory(rc, target, tli, onStored) };
 }
 

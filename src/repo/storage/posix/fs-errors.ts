@@ -35,7 +35,10 @@ export function ioError(location: string, action: string, key: string, e: unknow
     EIO: `the disk reported an I/O error; check the system log and run \`pgkeep repo check\``,
   };
   return new PgkeepError('REPOSITORY', `could not ${action} repository object ${key} in ${location}: ${message}`, {
-    hint: code === 'EACCES' || code === 'EPERM' ? permissionHint(location) : (code && hints[code]) ?? `check the repository location ${location}`,
+    hint:
+      code === 'EACCES' || code === 'EPERM'
+        ? permissionHint(location)
+        : ((code && hints[code]) ?? `check the repository location ${location}`),
     details: { key, ...(code ? { errno: code } : {}) },
     cause: e,
   });

@@ -54,7 +54,9 @@ test('root writes into a repository owned by another user as that user', { skip:
   }
 });
 
-test('postgres made the repository in a root-owned 0777 directory: what root writes there stays readable to postgres', { skip }, async () => {
+test('postgres made the repository in a root-owned 0777 directory: what root writes there stays readable to postgres', {
+  skip,
+}, async () => {
   const dir = worldWritableDir('by-postgres');
   const init = await runCli(['repo', 'init'], { env: env(dir), ...asPostgres() });
   assert.equal(init.code, 0, init.stderr);
@@ -71,7 +73,9 @@ test('postgres made the repository in a root-owned 0777 directory: what root wri
   chmodSync(join(base, '00000002.history'), 0o644);
   const push = await runCli(['wal', 'push', join(base, '00000002.history')], { env: env(dir), ...asPostgres() });
   assert.equal(push.code, 0, push.stderr);
-  const get = await runCli(['wal', 'get', '--system-id', '7300000000000000001', '00000002.history', join(dir, '..', 'h')], { env: env(dir) });
+  const get = await runCli(['wal', 'get', '--system-id', '7300000000000000001', '00000002.history', join(dir, '..', 'h')], {
+    env: env(dir),
+  });
   assert.equal(get.code, 0, get.stderr);
 });
 
@@ -80,7 +84,10 @@ test('a repository root made for itself is refused to postgres up front, naming 
   const init = await runCli(['repo', 'init'], { env: env(dir), cwd: base });
   assert.equal(init.code, 0, init.stderr);
   assert.match(init.stdout, /owner root \(uid 0\).*use "repo init --owner postgres"/);
-  for (const cmd of [['repo', 'info'], ['wal', 'get', '--system-id', '1', '000000010000000000000001', join(base, 'x')]]) {
+  for (const cmd of [
+    ['repo', 'info'],
+    ['wal', 'get', '--system-id', '1', '000000010000000000000001', join(base, 'x')],
+  ]) {
     const r = await runCli(cmd, { env: env(dir), ...asPostgres() });
     assert.equal(r.code, cmd[0] === 'wal' ? 126 : 6, r.stderr);
     assert.match(r.stderr, new RegExp(`repository ${dir} belongs to OS user root \\(uid 0\\); pgkeep runs as postgres`));
@@ -106,7 +113,9 @@ test('repo init --owner postgres, as root, gives the directory and every file to
   assert.equal(statSync(busy).uid, 0);
 });
 
-test('a repository handed over with chown -R while root has it open: root\'s next files follow the new owner', { skip: !asRoot && 'needs root' }, async () => {
+test("a repository handed over with chown -R while root has it open: root's next files follow the new owner", {
+  skip: !asRoot && 'needs root',
+}, async () => {
   const dir = mkdtempSync(join(base, 'handover-'));
   const d = new PosixDriver(dir);
   await d.put('pgkeep.json', Buffer.from('{}'));

@@ -66,13 +66,17 @@ export function checkUser(root: string, explicit?: Owner): Owner | undefined {
   }
   const owner = repositoryOwner(root);
   if (uid !== 0 && owner && owner.uid !== uid && owner.from.endsWith(CONFIG_FILE)) {
-    throw new PgkeepError('REPOSITORY',
+    throw new PgkeepError(
+      'REPOSITORY',
       `repository ${root} belongs to OS user ${describeUid(owner.uid)}; pgkeep runs as ${describeUid(uid)}, ` +
-      'who cannot read or write its files (every file of a repository is readable by its owner only)', {
-        hint: `run pgkeep as ${userName(owner.uid) ?? `uid ${owner.uid}`} (e.g. sudo -u ${userName(owner.uid) ?? '#' + owner.uid} pgkeep ...) ` +
+        'who cannot read or write its files (every file of a repository is readable by its owner only)',
+      {
+        hint:
+          `run pgkeep as ${userName(owner.uid) ?? `uid ${owner.uid}`} (e.g. sudo -u ${userName(owner.uid) ?? '#' + owner.uid} pgkeep ...) ` +
           `or as root (root writes as the owner); or, if this user should own it from now on: chown -R ${userName(uid) ?? uid}: ${root}`,
         details: { ownerUid: owner.uid, uid },
-      });
+      },
+    );
   }
   return undefined;
 }
@@ -92,6 +96,8 @@ export function ownerForWrites(root: string): Owner | undefined {
 export function permissionHint(root: string): string {
   const owner = repositoryOwner(root);
   if (!owner) return `check that this OS user may read and write ${root}`;
-  return `every file of the repository should belong to its owner, ${describeUid(owner.uid)} (the owner of pgkeep.json); ` +
-    `files written by another user (as root by an older pgkeep) are unreadable to it: as root, run chown -R ${chownSpec(owner)} ${root}`;
+  return (
+    `every file of the repository should belong to its owner, ${describeUid(owner.uid)} (the owner of pgkeep.json); ` +
+    `files written by another user (as root by an older pgkeep) are unreadable to it: as root, run chown -R ${chownSpec(owner)} ${root}`
+  );
 }

@@ -12,11 +12,7 @@ export interface BackoffOptions {
   signal?: AbortSignal;
 }
 
-export async function withBackoff<T>(
-  fn: () => Promise<T>,
-  retryable: (e: unknown) => boolean,
-  opts: BackoffOptions,
-): Promise<T> {
+export async function withBackoff<T>(fn: () => Promise<T>, retryable: (e: unknown) => boolean, opts: BackoffOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

@@ -33,7 +33,10 @@ export function attemptBounds(timeoutMs: number): AttemptBounds {
 
 /** Thrown inside the driver when a call's deadline passed; s3Error turns it into the user's message. */
 export class S3DeadlineExceeded extends Error {
-  constructor(readonly timeoutMs: number, readonly last: unknown) {
+  constructor(
+    readonly timeoutMs: number,
+    readonly last: unknown,
+  ) {
     super(`no complete answer within ${timeoutMs} ms`);
     this.name = 'S3DeadlineExceeded';
   }
@@ -44,7 +47,11 @@ export class S3DeadlineExceeded extends Error {
  * that moment even if it does not listen (the late result or error is dropped). The timer keeps
  * the process alive until the deadline, so a request that holds no socket cannot let it exit.
  */
-export async function withDeadline<T>(timeoutMs: number, interrupt: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  timeoutMs: number,
+  interrupt: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   if (interrupt?.aborted) return withDeadline(Math.min(timeoutMs, CLEANUP_MS), undefined, fn);
   // One controller per call, fired by the deadline or the interrupt (no AbortSignal.any: the
   // interrupt signal lives as long as the process and would collect thousands of dependents).

@@ -46,8 +46,14 @@ export function isInvalidRange(e: unknown): boolean {
 }
 
 const CREDENTIAL_NAMES = new Set([
-  'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'CredentialsProviderError',
-  'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired', 'AllAccessDisabled',
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'AllAccessDisabled',
 ]);
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'TimeoutError']);
@@ -86,11 +92,14 @@ export function s3Error(location: string, endpoint: string, action: string, key:
 
 function deadlineError(location: string, endpoint: string, action: string, key: string, e: S3DeadlineExceeded): PgkeepError {
   const last = e.last instanceof Error && e.last.message !== 'aborted' ? ` (last error: ${s3ErrorName(e.last)}: ${e.last.message})` : '';
-  return new PgkeepError('REPOSITORY',
+  return new PgkeepError(
+    'REPOSITORY',
     `could not ${action} repository object ${key} in ${location}: the S3 endpoint ${endpoint} gave no complete answer ` +
-    `within ${formatDuration(e.timeoutMs)} (s3_timeout), retries included${last}`, {
+      `within ${formatDuration(e.timeoutMs)} (s3_timeout), retries included${last}`,
+    {
       hint: `check that ${endpoint} is reachable and healthy; on a slow link raise [repo] s3_timeout (or PGKEEP_S3_TIMEOUT)`,
       details: { key, endpoint, timeoutMs: e.timeoutMs },
       cause: e.last,
-    });
+    },
+  );
 }

@@ -118,7 +118,8 @@ export class S3Driver implements StorageDriver {
     const { sdk, client } = await this.connect();
     try {
       await this.bounded((abortSignal) =>
-        client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength }), { abortSignal }));
+        client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength }), { abortSignal }),
+      );
     } catch (e) {
       throw this.fail('write', key, e);
     }
@@ -162,22 +163,24 @@ export class S3Driver implements StorageDriver {
     const Key = this.objectKey(key);
     const { sdk, client } = await this.connect();
     try {
-      return await this.bounded((abortSignal) => withBackoff(
-        async () => {
-          try {
-            await client.send(
-              new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
-              { abortSignal },
-            );
-            return true;
-          } catch (e) {
-            if (isPreconditionFailed(e)) return false;
-            throw e;
-          }
-        },
-        isConditionalConflict,
-        { attempts: 8, baseMs: 50, maxMs: 2000, signal: abortSignal },
-      ));
+      return await this.bounded((abortSignal) =>
+        withBackoff(
+          async () => {
+            try {
+              await client.send(
+                new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+                { abortSignal },
+              );
+              return true;
+            } catch (e) {
+              if (isPreconditionFailed(e)) return false;
+              throw e;
+            }
+          },
+          isConditionalConflict,
+          { attempts: 8, baseMs: 50, maxMs: 2000, signal: abortSignal },
+        ),
+      );
     } catch (e) {
       throw this.fail('create', key, e);
     }
@@ -239,7 +242,9 @@ export class S3Driver implements StorageDriver {
     const Key = this.objectKey(key);
     const { sdk, client } = await this.connect();
     try {
-      const res = await this.bounded((abortSignal) => client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }));
+      const res = await this.bounded((abortSignal) =>
+        client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+      );
       return { key, size: res.ContentLength ?? 0, mtimeMs: res.LastModified?.getTime() ?? 0 };
     } catch (e) {
       if (isS3NotFound(e)) return undefined;
@@ -254,10 +259,11 @@ export class S3Driver implements StorageDriver {
     do {
       let res;
       try {
-        res = await this.bounded((abortSignal) => client.send(
-          new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken }),
-          { abortSignal },
-        ));
+        res = await this.bounded((abortSignal) =>
+          client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken }), {
+            abortSignal,
+          }),
+        );
       } catch (e) {
         throw this.fail('list', `${prefix}*`, e);
       }
@@ -288,10 +294,11 @@ export class S3Driver implements StorageDriver {
     do {
       let page;
       try {
-        page = await this.bounded((abortSignal) => client.send(
-          new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }),
-          { abortSignal },
-        ));
+        page = await this.bounded((abortSignal) =>
+          client.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }), {
+            abortSignal,
+          }),
+        );
       } catch (e) {
         throw this.fail('list', 'multipart uploads', e);
       }
@@ -300,7 +307,8 @@ export class S3Driver implements StorageDriver {
         let size = 0;
         try {
           const parts = await this.bounded((abortSignal) =>
-            client.send(new sdk.ListPartsCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }), { abortSignal }));
+            client.send(new sdk.ListPartsCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }), { abortSignal }),
+          );
           size = (parts.Parts ?? []).reduce((n, p) => n + (p.Size ?? 0), 0);
         } catch (e) {
           if (s3ErrorName(e) !== 'NoSuchUpload') throw this.fail('list', u.Key, e);
@@ -317,7 +325,10 @@ export class S3Driver implements StorageDriver {
     const { sdk, client } = await this.connect();
     try {
       await this.bounded((abortSignal) =>
-        client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.prefix + t.key, UploadId: t.uploadId }), { abortSignal }));
+        client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.prefix + t.key, UploadId: t.uploadId }), {
+          abortSignal,
+        }),
+      );
     } catch (e) {
       if (s3ErrorName(e) === 'NoSuchUpload' || isS3NotFound(e)) return;
       throw this.fail('delete', t.key, e);

@@ -65,11 +65,17 @@ function env(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEn
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(PGKEEP_|PG|AWS_)/.test(k)) base[k] = v;
   return {
-    ...base, HOME: join(home, 'home'),
-    PGKEEP_REPO: 's3://bucket/repo', PGKEEP_S3_ENDPOINT: `http://127.0.0.1:${port}`, PGKEEP_S3_TIMEOUT: '2s',
-    AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true',
+    ...base,
+    HOME: join(home, 'home'),
+    PGKEEP_REPO: 's3://bucket/repo',
+    PGKEEP_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    PGKEEP_S3_TIMEOUT: '2s',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
     // a backup gets past its connection (none is needed before the repository fails)
-    PGHOST: '127.0.0.1', PGPORT: '1',
+    PGHOST: '127.0.0.1',
+    PGPORT: '1',
     ...extra,
   };
 }
@@ -124,7 +130,10 @@ faultTest('SIGTERM ends wal get (126) and wal push (14) stuck on a black hole wi
     runCli(WAL_GET, { env: env(port, slow), kill: 'SIGTERM', killAfterMs: 1500, hardLimitMs: 60_000 }),
     runCli(WAL_PUSH, { env: env(port, slow), kill: 'SIGTERM', killAfterMs: 1500, hardLimitMs: 60_000 }),
   ]);
-  for (const [r, exit] of [[get, 126], [push, 14]] as const) {
+  for (const [r, exit] of [
+    [get, 126],
+    [push, 14],
+  ] as const) {
     assert.equal(r.signal, null, `still running ${r.msAfterKill} ms after SIGTERM: ${r.stderr}`);
     assert.equal(r.code, exit, r.stderr);
     assert.match(r.stderr, /interrupted by SIGTERM/);
