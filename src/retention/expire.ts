@@ -1,21 +1,4 @@
-/**
- * `expire`: apply the retention policy to a cluster's physical backups.
- *
- *   pin --keep ids -> decide which backups stay -> which WAL no kept backup needs
- *   -> delete manifests, then WAL -> estimate what `repo gc` will free
- *
- * A damaged manifest does not stop it: the policy is applied to the readable backups (leaving an
- * unknown backup out only keeps more of them), but no WAL is deleted at all while any manifest is
- * damaged, since that backup may need any of it (its system and start cannot be read). The
- * report names the damaged ones (`damagedManifests`) and the command exits 7 until they are dealt
- * with (deleted with `pgkeep delete`, or the repository repaired).
- *
- * Only manifests and WAL objects are deleted here; the packs their data lives in are freed by
- * gc. Logical dumps are not subject to this policy (they are kept for other reasons — portable,
- * long-term copies — and need no WAL). A shared lock keeps gc from rewriting a manifest while
- * it is being deleted.
- */
-import { PgkeepError } from '../errors.js';
+
 import type { Repository, SnapshotManifest } from '../repo/index.js';
 import { garbageCollect } from '../repo/index.js';
 import { acquireLock } from '../repo/locks.js';

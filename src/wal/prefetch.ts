@@ -11,7 +11,7 @@
  * archive lacks (the end of the archive) until recovery moves on, exits when recovery has asked
  * for nothing new for `idleMs`, when its spool is removed (recovery ended) and on SIGTERM.
  */
-import { mkdir, open, readdir, readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';

@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import { buildContext, type CommandContext, type Runner } from '../context.js';
 import { failForDamagedManifests } from '../damaged-manifests.js';
-import { selfArgv } from '../self-argv.js';
 import { createOutput, table } from '../output.js';
 import { EXIT, PgkeepError, exitCodeOf, toPgkeepError } from '../../errors.js';
 import type { WalCheckReport } from '../../wal/check.js';
