@@ -1,4 +1,3 @@
-
 import type { Repository, SnapshotManifest } from '../repo/index.js';
 import { garbageCollect } from '../repo/index.js';
 import { acquireLock } from '../repo/locks.js';

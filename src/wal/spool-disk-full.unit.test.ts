@@ -4,7 +4,7 @@
  * get; and the free-space guard keeps the prefetcher from filling the file system at all. A
  * small tmpfs stands in for the full disk (root only: skipped otherwise).
  */
-import { after, } from 'node:test';
+import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
