@@ -4,10 +4,10 @@
 // Two fast paths end before the command line is loaded: `wal push` of a file the background pusher
 // acknowledged (archive_command, [archive] async; dist/cli/fast-push.js), and restore_command's
 // `wal get --prefetch` served from the spool (dist/cli/fast-wal-get.js).
-import { acknowledgedPush } from '../dist/cli/fast-push.js';
-
+// Each is loaded only for its own command line, so no other command pays for it at start-up.
 const argv = process.argv;
-if (!acknowledgedPush(argv)) {
+const pushed = argv.includes('push') && (await import('../dist/cli/fast-push.js')).acknowledgedPush(argv);
+if (!pushed) {
   if (argv.includes('--prefetch') && argv.includes('get')) {
     const code = await (await import('../dist/cli/fast-wal-get.js')).fastWalGet(argv.slice(2));
     if (code !== undefined) process.exit(code);
