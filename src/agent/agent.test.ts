@@ -17,7 +17,7 @@ import { newPosixRepo } from '../repo/test-utils.js';
 import { chownTreeToServerUser, ensureTraversable } from '../pg/server-user.js';
 import { BIN, runCli, spawnCli, waitUntil, type CliProcess } from '../faults/cli-process.js';
 import { faultTest } from '../test-support/faults.js';
-import { agentPaths } from './state-path.js';
+import { agentPaths } from '../config/agent-paths.js';
 import type { AgentStateFile } from './state-types.js';
 import { loadConfig } from '../config/index.js';
 import { processAlive } from '../pg/process-alive.js';

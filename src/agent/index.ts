@@ -9,7 +9,7 @@ import { PgkeepError } from '../errors.js';
 import type { PgkeepConfig } from '../config/index.js';
 import type { AgentLog } from './events.js';
 import { agentPlan, type AgentPlan, type JobPlan } from './plan.js';
-import { agentPaths, type AgentPaths } from './state-path.js';
+import { agentPaths, type AgentPaths } from '../config/agent-paths.js';
 import { takeAgentLock, type AgentLock } from './lock.js';
 import { readStateFile, StateStore } from './state-store.js';
 import { childGlobalArgs } from './child.js';
@@ -22,7 +22,7 @@ import type { JobRun } from './state-types.js';
 export type { AgentEvent, AgentLog } from './events.js';
 export type { AgentStateFile } from './state-types.js';
 export type { MonitorContext, MonitorHandle, StartMonitor } from './monitor-hook.js';
-export { agentPaths, defaultStateDir } from './state-path.js';
+export { agentPaths, defaultStateDir } from '../config/agent-paths.js';
 export { readStateFile } from './state-store.js';
 
 export interface AgentOptions {

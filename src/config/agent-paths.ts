@@ -1,12 +1,12 @@
 /**
  * Where the agent keeps its files: one directory per repository under the state directory
  * ([agent] state_dir; default $XDG_STATE_HOME/pgkeep or ~/.local/state/pgkeep), holding
- * `agent.lock` and `state.json`. The monitor and `pgkeep status` find the state file here too.
+ * `agent.lock` and `state.json`. The monitor and `pgkeep status` find the state file here too (a leaf, so they need not load the agent).
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { PgkeepConfig } from '../config/index.js';
+import type { PgkeepConfig } from './types.js';
 
 export interface AgentPaths {
   dir: string;

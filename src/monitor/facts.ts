@@ -14,7 +14,7 @@ import { passphraseGetter } from '../repo/passphrase.js';
 import { listBackupsReport } from '../backup/index.js';
 import { checkArchive } from '../wal/index.js';
 import { readAgentState } from './agent-state.js';
-import { agentPaths } from '../agent/index.js';
+import { agentPaths } from '../config/agent-paths.js';
 import type { ClusterFacts } from './types.js';
 
 export interface GatherOptions {
