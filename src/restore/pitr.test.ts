@@ -19,7 +19,7 @@ import { chownTreeToServerUser, runProgram } from '../pg/server-user.js';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
-import { archivingSource, batch, sum, switchAndWait } from '../test-support/archiving-source.js';
+import { archivingSource, batch, recoveryRestoreOptions, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 import { parseTargetTime } from './pitr/time.js';
 import { parseLsn } from '../pg/lsn.js';
@@ -43,19 +43,8 @@ async function takeBackup(name: string): Promise<void> {
 }
 
 function opts(name: string, pitr: PitrRequest | undefined, extra: Partial<RestoreOptions> = {}): RestoreOptions {
-  return {
-    repo,
-    cluster: 'test',
-    to: join(work, name),
-    jobs: 2,
-    access: { repo: repoDir, cluster: 'test' },
-    pitr,
-    start: true,
-    onStarted: (c) => started.push(c),
-    // These clones must not archive into the source's archive (the timeline test does, on purpose).
-    archiveMode: 'off',
-    ...extra,
-  };
+  // These clones must not archive into the source's archive (the timeline test does, on purpose).
+  return recoveryRestoreOptions({ repo, repoDir, work, started }, name, pitr, extra);
 }
 
 async function restoreAndSum(

@@ -26,7 +26,7 @@ import { backup } from '../backup/index.js';
 import { faultTest } from '../test-support/faults.js';
 import { parseLsn, segmentOfLsn } from '../pg/lsn.js';
 import { walObjectName } from '../holdings/wal-layout.js';
-import { archivingSource, batch as batchOf, CLI, sum, switchAndWait } from '../test-support/archiving-source.js';
+import { archivingSource, batch as batchOf, CLI, recoveryRestoreOptions, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions, type RestoreResult } from './index.js';
 
 let work: string;
@@ -49,19 +49,7 @@ async function takeBackup(method: 'stream' | 'cold', standalone = false): Promis
 }
 
 function opts(name: string, pitr: PitrRequest | undefined, extra: Partial<RestoreOptions> = {}): RestoreOptions {
-  return {
-    repo,
-    cluster: 'test',
-    to: join(work, name),
-    jobs: 2,
-    access: { repo: repoDir, cluster: 'test' },
-    pitr,
-    start: true,
-    onStarted: (c) => started.push(c),
-    archiveMode: 'off',
-    sync: false,
-    ...extra,
-  };
+  return recoveryRestoreOptions({ repo, repoDir, work, started }, name, pitr, { sync: false, ...extra });
 }
 
 async function timelineOf(c: LocalCluster): Promise<number> {

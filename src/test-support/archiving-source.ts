@@ -14,6 +14,7 @@ import type { Repository } from '../repo/index.js';
 import { newPosixRepo } from '../repo/test-utils.js';
 
 import { PGKEEP_BIN } from './cli.js';
+import type { PitrRequest, RestoreOptions } from '../restore/index.js';
 
 export const CLI = PGKEEP_BIN;
 
@@ -83,4 +84,29 @@ export async function rejectsWithCode(p: Promise<unknown>, code: string, message
     return e;
   }
   assert.fail(`expected ${code}`);
+}
+
+/**
+ * Options of a test restore of cluster "test" from the archiving source's repository into
+ * `work`/`name`, recovering (`pitr`) and started (each started cluster pushed to `started`), with
+ * archive_mode off so the clone never archives into the source's archive; `extra` overrides.
+ */
+export function recoveryRestoreOptions(
+  f: { repo: Repository; repoDir: string; work: string; started: LocalCluster[] },
+  name: string,
+  pitr: PitrRequest | undefined,
+  extra: Partial<RestoreOptions> = {},
+): RestoreOptions {
+  return {
+    repo: f.repo,
+    cluster: 'test',
+    to: join(f.work, name),
+    jobs: 2,
+    access: { repo: f.repoDir, cluster: 'test' },
+    pitr,
+    start: true,
+    onStarted: (c) => f.started.push(c),
+    archiveMode: 'off',
+    ...extra,
+  };
 }

@@ -22,7 +22,7 @@ import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
 import { faultTest } from '../test-support/faults.js';
 import { parseLsn } from '../pg/lsn.js';
-import { archivingSource, batch, sum, switchAndWait } from '../test-support/archiving-source.js';
+import { archivingSource, batch, recoveryRestoreOptions, sum, switchAndWait } from '../test-support/archiving-source.js';
 import { restore, type PitrRequest, type RestoreOptions } from '../restore/index.js';
 
 let work: string;
@@ -59,18 +59,7 @@ after(async () => {
 });
 
 function opts(name: string, pitr?: PitrRequest): RestoreOptions {
-  return {
-    repo,
-    cluster: 'test',
-    to: join(work, name),
-    jobs: 2,
-    access: { repo: repoDir, cluster: 'test' },
-    pitr,
-    start: true,
-    onStarted: (c) => started.push(c),
-    archiveMode: 'off',
-    sync: false,
-  };
+  return recoveryRestoreOptions({ repo, repoDir, work, started }, name, pitr, { sync: false });
 }
 
 /** The spool directory of a restored data directory (one per repository, cluster and system). */
