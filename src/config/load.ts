@@ -17,6 +17,7 @@ import { monitorSettings, notifySettings } from './monitor.js';
 import type { AgentSettings, ClusterSettings, GlobalFlags, PgkeepConfig, ScheduleSettings } from './types.js';
 import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
 import { archiveSettings } from './archive.js';
+import { drillSettings } from './drill.js';
 
 /**
  * The places searched, in order, when neither --config nor PGKEEP_CONFIG names a file. The
@@ -256,6 +257,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     monitor: monitorSettings(doc.monitor as Table | undefined, file),
     notify: notifySettings(doc.notify as Table | undefined, file),
+    drill: drillSettings(doc.drill as Table | undefined, file),
     agent: agentFromToml((doc.agent ?? {}) as Table, file),
     logLevel,
     json: flags.json ?? false,

@@ -5,6 +5,7 @@
  */
 
 import { MONITOR_FIELDS, NOTIFY_FIELDS } from './monitor-fields.js';
+import { DRILL_FIELDS } from './drill.js';
 
 export type FieldType = 'string' | 'integer' | 'boolean';
 
@@ -46,7 +47,7 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
         dump: 'string', // pgkeep dump --all
         expire: 'string', // pgkeep expire, then pgkeep repo gc
         verify: 'string', // pgkeep verify latest
-        drill: 'string', // restore drill: not supported yet (refused)
+        drill: 'string', // pgkeep drill ([drill] gives its options)
         timezone: 'string', // IANA name; default [agent] timezone
         stream: 'boolean', // supervise `pgkeep wal stream`
         stream_slot: 'string', // its replication slot (created if absent)
@@ -95,4 +96,5 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
   },
   monitor: { fields: MONITOR_FIELDS }, // health checks, status, metrics (config/monitor.ts)
   notify: { fields: NOTIFY_FIELDS }, // webhooks and e-mail on a check's state change (config/monitor.ts)
+  drill: { fields: DRILL_FIELDS }, // pgkeep drill's defaults and the monitor's RTO limit (config/drill.ts)
 };

@@ -16,3 +16,4 @@ export { parseTargetTime, formatPgTime, formatIsoMicros, type TargetTime } from 
 export { planPitr, type PitrPlanInput } from './plan.js';
 export { WalRecordScanner, describeEvent, type WalEvent } from '../../pg/wal/records.js';
 export { waitForRecoveryEnd, parseRecoveryLog, logSize, type RecoveryLogFacts } from './wait.js';
+export { checkRecoveryReachedPlan } from './check-end.js';
