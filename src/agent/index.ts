@@ -126,12 +126,12 @@ function refuseMissingRepository(path: string): void {
   });
 }
 
-/** --once: a full backup rather than both kinds; backups first, then dumps, verify, expire. */
+/** --once: a full backup rather than both kinds; backups first, then dumps, verify, drill, expire. */
 async function runOnce(p: Parts, signal: AbortSignal): Promise<JobRun[]> {
   // SIGTERM/SIGINT interrupt the job in progress (within stop_timeout) and skip the rest.
   const stop = () => void p.runner.stop(p.plan.stopTimeoutMs);
   signal.addEventListener('abort', stop, { once: true });
-  const order = ['backup_full', 'backup_incremental', 'dump', 'verify', 'expire'];
+  const order = ['backup_full', 'backup_incremental', 'dump', 'verify', 'drill', 'expire'];
   const jobs = [...p.plan.jobs]
     .filter((j) => !(j.kind === 'backup_incremental' && p.plan.jobs.some((o) => o.cluster === j.cluster && o.kind === 'backup_full')))
     .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));

@@ -1,6 +1,6 @@
 /**
  * From the configuration to what the agent does: every [cluster.NAME.schedule] checked (cron
- * expressions parsed by croner, timezones known, the drill refused until it exists) and turned
+ * expressions parsed by croner, timezones known) and turned
  * into jobs and streams. A bad schedule is a CONFIG error naming the key and the file.
  */
 import { Cron } from 'croner';
@@ -68,12 +68,6 @@ export function parseCron(expr: string, timezone: string | undefined, key: strin
 
 function clusterJobs(cluster: string, s: ScheduleSettings, config: PgkeepConfig): JobPlan[] {
   const prefix = `cluster.${cluster}.schedule`;
-  if (s.drill !== undefined) {
-    throw new PgkeepError('UNSUPPORTED', `${prefix}.drill in ${config.file}: restore drills are not supported yet`, {
-      hint: 'remove the drill line; the agent will schedule drills once "pgkeep drill" exists',
-      details: { file: config.file, key: `${prefix}.drill` },
-    });
-  }
   const method = s.backup_method ?? 'stream';
   if (!BACKUP_METHODS.includes(method)) {
     throw configError(

@@ -35,6 +35,7 @@ backup_method = "local"
 dump = "30 3 * * *"
 expire = "0 5 * * *"
 verify = "0 6 * * 6"
+drill = "0 7 * * 6"
 stream = true
 stream_slot = "pgkeep"
 [cluster.other.schedule]
@@ -47,7 +48,9 @@ backup_incremental = "*/5 * * * * *"`);
     dump: [['dump', '--all']],
     expire: [['expire'], ['repo', 'gc']],
     verify: [['verify', 'latest']],
+    drill: [['drill']],
   });
+  assert.notEqual(p.jobs.find((j) => j.kind === 'drill')!.group, p.jobs.find((j) => j.kind === 'verify')!.group);
   assert.equal(p.jobs.find((j) => j.kind === 'backup_full')!.group, p.jobs.find((j) => j.kind === 'backup_incremental')!.group);
   assert.deepEqual(p.streams, [{ cluster: 'main', slot: 'pgkeep' }]);
   assert.equal(p.jobs.find((j) => j.cluster === 'other')!.timezone, 'Europe/Berlin');
@@ -61,7 +64,7 @@ test('bad schedules are refused at start with the key and a stable code', () => 
     'CONFIG',
     /cluster\.main\.schedule\.backup_full .*invalid cron expression "0 25 \* \* \*"/,
   );
-  refused('[cluster.main.schedule]\ndrill = "0 1 * * *"', 'UNSUPPORTED', /restore drills are not supported yet/);
+  refused('[cluster.main.schedule]\ndrill = "0 61 * * *"', 'CONFIG', /cluster\.main\.schedule\.drill .*invalid cron expression/);
   refused(
     '[cluster.main.schedule]\nbackup_full = "0 2 * * *"\nbackup_method = "cold"',
     'CONFIG',

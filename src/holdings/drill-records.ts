@@ -130,3 +130,13 @@ export async function listDrillRecords(repo: DrillStore, cluster: string): Promi
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
+
+/** The newest drill record of the cluster (by id), reading only that one; undefined when none. */
+export async function newestDrillRecord(repo: DrillStore, cluster: string): Promise<DrillRecord | undefined> {
+  let newest: string | undefined;
+  for await (const o of repo.listObjects(drillPrefix(cluster))) {
+    const id = o.name.endsWith('.json') ? o.name.slice(drillPrefix(cluster).length, -'.json'.length) : '';
+    if (isDrillId(id) && (newest === undefined || id > newest)) newest = id;
+  }
+  return newest === undefined ? undefined : readDrillRecord(repo, cluster, newest);
+}

@@ -14,6 +14,7 @@ import { passphraseGetter } from '../repo/passphrase.js';
 import { listBackupsReport } from '../backup/index.js';
 import { checkArchive } from '../wal/index.js';
 import { readAgentState } from './agent-state.js';
+import { newestDrillRecord } from '../holdings/drill-records.js';
 import { agentPaths } from '../config/agent-paths.js';
 import type { ClusterFacts } from './types.js';
 
@@ -93,6 +94,7 @@ async function repositoryFacts(facts: ClusterFacts, config: PgkeepConfig, cluste
           const listed = await listBackupsReport(repo, cluster);
           facts.backups = listed.rows;
           facts.walCheck = await checkArchive(repo, cluster, { signal });
+          facts.drill = { newest: await newestDrillRecord(repo, cluster), maxRtoMs: config.drill?.maxRtoMs };
         } finally {
           await repo.closeAll();
         }

@@ -3,12 +3,23 @@ import type { BackupSummary } from '../backup/index.js';
 import type { WalCheckReport } from '../wal/index.js';
 import type { ArchiverStats, SlotFacts } from '../pg/catalog.js';
 import type { AgentState } from './agent-state.js';
+import type { DrillRecord } from '../holdings/drill-records.js';
 
 /** Nagios's states, in order of severity but for UNKNOWN (could not tell). */
 export const CHECK_STATES = ['OK', 'WARN', 'CRITICAL', 'UNKNOWN'] as const;
 export type CheckState = (typeof CHECK_STATES)[number];
 
-export const CHECK_NAMES = ['archive', 'wal_space', 'replication_slots', 'backup_age', 'wal_continuity', 'repository', 'jobs'] as const;
+export const CHECK_NAMES = [
+  'archive',
+  'wal_space',
+  'replication_slots',
+  'backup_age',
+  'wal_continuity',
+  'repository',
+  'jobs',
+  'drill',
+  'drill_rto',
+] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface HealthCheck {
@@ -46,6 +57,8 @@ export interface ClusterFacts {
   backups?: BackupSummary[];
   walCheck?: WalCheckReport;
   agent?: AgentState;
+  /** The newest restore drill recorded in the repository (none: never drilled), and [drill] max_rto. */
+  drill?: { newest?: DrillRecord; maxRtoMs?: number };
   /** pg_stat_archiver.failed_count of the previous round (the loop's memory; absent for one-shot status). */
   previousFailedCount?: number;
   /** The state file exists but cannot be read or parsed. */

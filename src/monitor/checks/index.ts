@@ -4,6 +4,7 @@ import type { ClusterFacts, HealthCheck } from '../types.js';
 import { archiveCheck } from './archive.js';
 import { backupAgeCheck, jobsCheck, repositoryCheck, walContinuityCheck } from './repository.js';
 import { slotsCheck, walSpaceCheck } from './wal-space.js';
+import { drillCheck, drillRtoCheck } from './drill.js';
 
 export function runChecks(f: ClusterFacts, m: MonitorSettings): HealthCheck[] {
   return [
@@ -14,6 +15,8 @@ export function runChecks(f: ClusterFacts, m: MonitorSettings): HealthCheck[] {
     walContinuityCheck(f),
     backupAgeCheck(f, m),
     jobsCheck(f),
+    drillCheck(f),
+    drillRtoCheck(f),
   ];
 }
 
