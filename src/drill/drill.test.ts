@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,8 @@ import { backup } from '../backup/index.js';
 import { walObjectName } from '../holdings/wal-layout.js';
 import { faultTest } from '../test-support/faults.js';
 import { archivingSource, batch, switchAndWait } from '../test-support/archiving-source.js';
-import { drill, listDrillRecords, type DrillOptions } from './index.js';
+import { runPgkeep } from '../test-support/cli.js';
+import { drill, listDrillRecords, type DrillOptions, type DrillRecord } from './index.js';
 
 let work: string;
 let repoDir: string;
@@ -107,12 +108,20 @@ test('a drill to the end of the archive restores, replays all of it, passes pg_a
   assert.deepEqual(readdirSync(sandboxes), [], 'the sandbox is removed');
   const listed = await listDrillRecords(repo, 'test');
   assert.deepEqual(listed.at(-1), rec, 'the record is in the repository');
+  const list = await runPgkeep(['--repo', repoDir, '--cluster', 'test', '--json', 'drill', 'list']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual((JSON.parse(list.stdout) as DrillRecord[]).at(-1), rec, 'drill list --json: the evidence as stored');
+  const show = await runPgkeep(['--repo', repoDir, '--cluster', 'test', 'drill', 'show', rec.id]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(`drill ${rec.id} PASSED`));
+  assert.match(show.stdout, /^RTO .*choose .*restore .*wal .*start .*checks/m);
 });
 
-test('a user check that returns false fails the drill in phase checks, naming the statement', async () => {
+test('pgkeep drill with a user check that returns false fails in phase checks, naming the statement (exit 7)', async () => {
   const sql = checkFile('bad.sql', 'select count(*) > 0 from t;\nselect count(*) = 1 from t where id < 0;\n');
-  const r = await drill(options({ checkSql: sql }));
-  const rec = r.record;
+  const run = await runPgkeep(['--repo', repoDir, '--cluster', 'test', '--json', 'drill', '--check-sql', sql, '--sandbox-dir', sandboxes]);
+  assert.equal(run.code, 7, run.stderr);
+  const rec = JSON.parse(run.stdout) as DrillRecord;
   assert.equal(rec.ok, false);
   assert.equal(rec.failedPhase, 'checks');
   assert.equal(rec.errorCode, 'DATA_INTEGRITY');
@@ -125,8 +134,40 @@ test('a user check that returns false fails the drill in phase checks, naming th
   assert.deepEqual(readdirSync(sandboxes), [], 'the sandbox is removed after a failure too');
   const listed = await listDrillRecords(repo, 'test');
   assert.equal(listed.length, 2);
-  assert.equal(listed[1]!.id, rec.id, 'sorted by id (start time)');
+  assert.deepEqual(listed[1], rec, 'stored as printed, sorted by id (start time)');
 });
+
+faultTest(
+  'a drill interrupted while its server starts fails in phase wal: the server is stopped, the sandbox removed, the failure recorded',
+  async () => {
+    const stop = new AbortController();
+    const r = await drill(
+      options({
+        signal: stop.signal,
+        onProgress: (e) => {
+          if (e.phase === 'wal' && e.state === 'start') setTimeout(() => stop.abort(), 0);
+        },
+      }),
+    );
+    const rec = r.record;
+    assert.equal(rec.ok, false);
+    assert.equal(rec.failedPhase, 'wal');
+    assert.equal(rec.errorCode, 'INTERRUPTED');
+    assert.deepEqual(readdirSync(sandboxes), [], 'the sandbox is removed');
+    await new Promise((res) => setTimeout(res, 2000)); // nothing started late either
+    const servers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(sandboxes);
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(servers, [], 'no server of the sandbox is left running');
+    assert.equal((await listDrillRecords(repo, 'test')).at(-1)?.id, rec.id);
+  },
+);
 
 faultTest('one archived WAL segment deleted from the repository: the drill fails in phase wal, naming the segment', async () => {
   await batch(src, 2001, 100, 'gap');

@@ -26,7 +26,7 @@ import { humanBytes } from '../words.js';
 import { runDrillChecks } from './checks.js';
 import { chooseTarget, parseDrillTarget, type Chosen } from './choose.js';
 import { DrillFailure, PhaseClock } from './phases.js';
-import { createDrillSandbox, sandboxNeed } from './sandbox.js';
+import { createDrillSandbox, killLeftoverServer, sandboxNeed } from './sandbox.js';
 import { parseCheckSql, type UserCheck } from './user-sql.js';
 import type { DrillOptions } from './types.js';
 
@@ -34,6 +34,9 @@ export type { DrillOptions, DrillEvent } from './types.js';
 export { parseDrillTarget, DEFAULT_RANDOM_DAYS } from './choose.js';
 export { parseCheckSql } from './user-sql.js';
 export { listDrillRecords, readDrillRecord, type DrillRecord } from '../holdings/drill-records.js';
+
+/** Longest wait for an interrupted phase's own work to end before the sandbox is removed under it. */
+const SETTLE_MS = 30_000;
 
 export interface DrillResult {
   record: DrillRecord;
@@ -159,6 +162,11 @@ export async function drill(o: DrillOptions): Promise<DrillResult> {
     o.signal?.removeEventListener('abort', onAbort);
     if (sb) {
       emit({ phase: 'cleanup', state: 'start' });
+      // Interrupted: the phase's work (a server starting, a restore writing) ends before the sandbox goes.
+      await clock.settled(SETTLE_MS);
+      // A server the drill never got hold of (interrupted while it started) is stopped through its pid file.
+      const killed = sb.cluster ? undefined : await killLeftoverServer(sb.dataDir);
+      if (killed) warnings.push(killed);
       for (const p of await dropSandbox(sb, Boolean(o.keep))) warnings.push(`the sandbox was not cleaned up: ${p}`);
       emit({ phase: 'cleanup', state: 'done' });
     }

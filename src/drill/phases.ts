@@ -23,6 +23,8 @@ export class DrillFailure extends Error {
 export class PhaseClock {
   readonly phases: DrillPhaseRecord[] = [];
   private mark: number;
+  /** The phase's own promise: after an abort it may still be running (a server starting). */
+  private pending: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly startedAt: number,
@@ -46,7 +48,9 @@ export class PhaseClock {
     this.emit({ phase: name, state: 'start' });
     try {
       this.signal.throwIfAborted();
-      const r = await raced(fn(), this.signal);
+      const p = fn();
+      this.pending = p.catch(() => undefined);
+      const r = await raced(p, this.signal);
       this.close(name, true, detail?.(r));
       return r;
     } catch (e) {
@@ -54,6 +58,13 @@ export class PhaseClock {
       this.close(name, false, err.message);
       throw new DrillFailure(name, err);
     }
+  }
+
+  /** Wait (at most `ms`) for an aborted phase's work to end, so nothing is cleaned up under it. */
+  async settled(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.pending, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   /** A phase that failed without running (the plan already knows it cannot succeed). */

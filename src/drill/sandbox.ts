@@ -4,7 +4,7 @@
  * outside), created only when the host has room for it: the backup's logical size plus the WAL
  * recovery keeps on disk.
  */
-import { statfsSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { PgkeepError } from '../errors.js';
 import { humanBytes } from '../words.js';
 import type { Sandbox } from '../logical/index.js';
 import { parseWalFileName } from '../pg/wal-name.js';
+import { processAlive } from '../pg/process-alive.js';
 import type { PitrPlan } from '../restore/index.js';
 
 /**
@@ -64,4 +65,30 @@ export async function createDrillSandbox(parent: string | undefined, need: Sandb
   }
   const dir = await mkdtemp(join(base, 'pgkeep-drill-')); // 0700
   return { dir, dataDir: join(dir, 'data'), binDir };
+}
+
+/**
+ * A sandbox server that outlived its drill (interrupted while it was starting, before the drill
+ * held it): stopped through its postmaster.pid — SIGQUIT (immediate shutdown), then SIGKILL after
+ * `graceMs`. Returns what it did, for the warnings; never throws.
+ */
+export async function killLeftoverServer(dataDir: string, graceMs = 10_000): Promise<string | undefined> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined;
+  try {
+    process.kill(pid, 'SIGQUIT');
+    for (const t0 = Date.now(); Date.now() - t0 < graceMs; ) {
+      if (!processAlive(pid)) return `stopped the sandbox's server (pid ${pid}) with SIGQUIT`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(pid, 'SIGKILL');
+    return `killed the sandbox's server (pid ${pid}): it did not stop within ${graceMs / 1000} s of SIGQUIT`;
+  } catch (e) {
+    return `could not stop the sandbox's server (pid ${pid}): ${(e as Error).message}`;
+  }
 }
