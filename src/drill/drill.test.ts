@@ -3,8 +3,10 @@
  * 1. a drill to the end of the archive restores, replays every archived record, passes pg_amcheck
  *    and a user check, counts the rows, leaves its record (phases adding up to the RTO, the wall
  *    time) in the repository, and removes its sandbox;
- * 2. a user check that returns false fails the drill in phase "checks", naming the statement;
- * 3. last (it breaks the archive): one archived segment deleted from the repository fails the drill
+ * 2. a drill to a random moment recovers to a time within the archive;
+ * 3. a user check that returns false fails the drill in phase "checks", naming the statement (CLI);
+ * 4. a drill interrupted while its server starts leaves no server and no sandbox;
+ * 5. last (it breaks the archive): one archived segment deleted from the repository fails the drill
  *    in phase "wal", naming the segment, before any file is restored.
  */
 import { after, before, test } from 'node:test';
@@ -117,6 +119,18 @@ test('a drill to the end of the archive restores, replays all of it, passes pg_a
   assert.match(show.stdout, /^RTO .*choose .*restore .*wal .*start .*checks/m);
 });
 
+test('a drill to a random moment recovers to a time between the end of the backup and the newest archived commit', async () => {
+  const r = await drill(options({ target: 'random', randomDays: 1, random: () => 0.5 }));
+  const rec = r.record;
+  assert.equal(rec.ok, true, `${rec.failedPhase}: ${rec.error}`);
+  assert.equal(rec.target.kind, 'random');
+  const at = Date.parse(rec.target.time ?? '');
+  assert.ok(rec.newestArchivedCommit, 'the newest archived commit is known');
+  assert.ok(at < Date.parse(rec.newestArchivedCommit!), `${rec.target.time} before ${rec.newestArchivedCommit}`);
+  assert.ok(at > Date.parse(rec.startedAt) - 3_600_000, 'within the window');
+  assert.ok(rec.rpoSeconds === undefined || rec.rpoSeconds >= 0);
+});
+
 test('pgkeep drill with a user check that returns false fails in phase checks, naming the statement (exit 7)', async () => {
   const sql = checkFile('bad.sql', 'select count(*) > 0 from t;\nselect count(*) = 1 from t where id < 0;\n');
   const run = await runPgkeep(['--repo', repoDir, '--cluster', 'test', '--json', 'drill', '--check-sql', sql, '--sandbox-dir', sandboxes]);
@@ -133,8 +147,8 @@ test('pgkeep drill with a user check that returns false fails in phase checks, n
   );
   assert.deepEqual(readdirSync(sandboxes), [], 'the sandbox is removed after a failure too');
   const listed = await listDrillRecords(repo, 'test');
-  assert.equal(listed.length, 2);
-  assert.deepEqual(listed[1], rec, 'stored as printed, sorted by id (start time)');
+  assert.equal(listed.length, 3);
+  assert.deepEqual(listed[2], rec, 'stored as printed, sorted by id (start time)');
 });
 
 faultTest(
