@@ -20,6 +20,11 @@ export const WAL_STREAM_GRACE_MS = 90_000;
  * (at most 10 min, then it kills them): this bound only catches an agent that hangs.
  */
 export const AGENT_GRACE_MS = 11 * 60_000;
+/**
+ * `pgkeep drill` stops its sandbox server (waiting for one still starting, then its pid file) and
+ * stores the interrupted drill's record before it exits.
+ */
+export const DRILL_GRACE_MS = 60_000;
 
 export class Interrupts {
   readonly controller = new AbortController();

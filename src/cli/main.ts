@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, PgkeepError, toPgkeepError } from '../errors.js';
 import { LOG_LEVELS, createOutput } from './output.js';
 import { buildContext, type Runner } from './context.js';
-import { AGENT_GRACE_MS, GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
+import { AGENT_GRACE_MS, DRILL_GRACE_MS, GRACE_MS, Interrupts, WAL_STREAM_GRACE_MS } from './interrupt.js';
 import { commandWord, registerCommands } from './commands/index.js';
 import { stopWithParent } from './parent-watch.js';
 
@@ -61,7 +61,13 @@ export async function main(argv: string[]): Promise<number> {
       out.error(err);
       process.exit(interruptedExit(err));
     },
-    isWalSub(argv.slice(2), 'stream') ? WAL_STREAM_GRACE_MS : commandWord(argv.slice(2)) === 'agent' ? AGENT_GRACE_MS : GRACE_MS,
+    isWalSub(argv.slice(2), 'stream')
+      ? WAL_STREAM_GRACE_MS
+      : commandWord(argv.slice(2)) === 'agent'
+        ? AGENT_GRACE_MS
+        : commandWord(argv.slice(2)) === 'drill'
+          ? DRILL_GRACE_MS
+          : GRACE_MS,
   );
   interrupts.install();
   stopWithParent();

@@ -35,8 +35,8 @@ export { parseDrillTarget, DEFAULT_RANDOM_DAYS } from './choose.js';
 export { parseCheckSql } from './user-sql.js';
 export { listDrillRecords, readDrillRecord, type DrillRecord } from '../holdings/drill-records.js';
 
-/** Longest wait for an interrupted phase's own work to end before the sandbox is removed under it. */
-const SETTLE_MS = 30_000;
+/** Longest wait for an interrupted phase's own work to end before the sandbox is removed under it (within the CLI's DRILL_GRACE_MS). */
+const SETTLE_MS = 20_000;
 
 export interface DrillResult {
   record: DrillRecord;
