@@ -35,6 +35,9 @@ export { parseDrillTarget, DEFAULT_RANDOM_DAYS } from './choose.js';
 export { parseCheckSql } from './user-sql.js';
 export { listDrillRecords, readDrillRecord, type DrillRecord } from '../holdings/drill-records.js';
 
+/** A drill's bound without --max-duration ([drill] max_duration): as the agent's job_timeout. */
+export const DEFAULT_MAX_DURATION_MS = 24 * 3_600_000;
+
 /** Longest wait for an interrupted phase's own work to end before the sandbox is removed under it (within the CLI's DRILL_GRACE_MS). */
 const SETTLE_MS = 20_000;
 
@@ -55,17 +58,16 @@ export async function drill(o: DrillOptions): Promise<DrillResult> {
   const emit = (e: Parameters<NonNullable<DrillOptions['onProgress']>>[0]) => o.onProgress?.(e);
   const stop = new AbortController();
   let timedOut = false;
-  const timer = o.maxDurationMs
-    ? setTimeout(() => {
-        timedOut = true;
-        stop.abort(new Error('--max-duration'));
-      }, o.maxDurationMs)
-    : undefined;
+  const maxDurationMs = o.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop.abort(new Error('--max-duration'));
+  }, maxDurationMs);
   const onAbort = () => stop.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const abortReason = () =>
     timedOut
-      ? new PgkeepError('INTERRUPTED', `the drill ran longer than --max-duration ${formatDuration(o.maxDurationMs!)} and was stopped`, {
+      ? new PgkeepError('INTERRUPTED', `the drill ran longer than --max-duration ${formatDuration(maxDurationMs)} and was stopped`, {
           hint: 'raise --max-duration ([drill] max_duration), or find the slow phase in the record',
         })
       : new PgkeepError('INTERRUPTED', 'the drill was interrupted');
@@ -158,7 +160,7 @@ export async function drill(o: DrillOptions): Promise<DrillResult> {
     if (!(e instanceof DrillFailure)) throw e;
     failure = e;
   } finally {
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
     if (sb) {
       emit({ phase: 'cleanup', state: 'start' });
@@ -229,6 +231,7 @@ function buildRecord(
     finishedAt: new Date(clock.endedAt).toISOString(),
     ok: !failure,
     ...(failure ? { failedPhase: failure.phase, error: failure.error.message, errorCode: failure.error.code } : {}),
+    ...(failure?.error.hint ? { hint: failure.error.hint } : {}),
     ...(chosen?.plan ? { backupId: chosen.plan.snapshotId } : {}),
     target: chosen?.target ?? { kind: o.target === 'random' ? 'random' : o.target && o.target !== 'latest' ? 'time' : 'latest' },
     rtoSeconds: clock.rtoSeconds,

@@ -19,7 +19,7 @@ export interface DrillOptions {
   keep?: boolean;
   /** Where the sandbox is created (default: the temp directory). */
   sandboxParent?: string;
-  /** Longest the drill may take (ms): then it fails in the phase it was in, and the sandbox is killed. */
+  /** Longest the drill may take (ms; default 24 h): then it fails in the phase it was in, and the sandbox is killed. */
   maxDurationMs?: number;
   /** Directory of the server binaries (the cluster's pg_bin). */
   pgBin?: string;

@@ -38,6 +38,8 @@ export interface DrillRecord {
   error?: string;
   /** The failure's stable code (docs/exit-codes.md): what `pgkeep drill` exited with. */
   errorCode?: string;
+  /** What to do about the failure. */
+  hint?: string;
   backupId?: string;
   target: { kind: 'latest' | 'random' | 'time'; time?: string; lsn?: string };
   /** The sum of the phases' seconds (= the drill's wall time). */

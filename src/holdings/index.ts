@@ -27,3 +27,14 @@ export { listArchive, type ArchivedFile, type ArchivedSystem } from './wal-listi
 export { readArchivedFiles, type DamagedWalFile, type WalReadResult, type WalReadOptions } from './wal-read.js';
 export { checkNeededWal, needsArchivedWal, type NeededWalReport } from './needed-wal.js';
 export { checkRepositoryAndWal, type RepositoryCheckOptions, type RepositoryCheckReport } from './repository-check.js';
+export {
+  listDrillRecords,
+  newestDrillRecord,
+  readDrillRecord,
+  writeDrillRecord,
+  DRILL_PHASES,
+  type DrillRecord,
+  type DrillPhase,
+  type DrillPhaseRecord,
+  type DrillCheckRecord,
+} from './drill-records.js';

@@ -37,6 +37,7 @@ export function renderDrill(r: DrillRecord): string {
       (r.rpoSeconds !== undefined ? `; RPO ${secs(r.rpoSeconds)}` : ''),
   ];
   for (const p of r.phases) if (p.detail) lines.push(`  ${p.name}: ${p.detail}`);
+  if (r.hint) lines.push(`hint: ${r.hint}`);
   if (r.checks.length) lines.push('checks:');
   for (const c of r.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
   return lines.join('\n');
@@ -87,7 +88,7 @@ export function register(program: Command, runner: Runner): void {
     .option('--random-days <n>', '--target random: a moment within the last N days (default 7)')
     .option('--check-sql <file>', 'SQL checks, each statement returning one boolean (\\c DB switches database)')
     .option('--keep', 'keep the sandbox (stopped) instead of removing it')
-    .option('--max-duration <d>', 'stop the drill (it fails) after this long, e.g. 2h')
+    .option('--max-duration <d>', 'stop the drill (it fails) after this long, e.g. 2h (default 24h)')
     .option('--sandbox-dir <dir>', 'where the sandbox is created (default: the temp directory); it needs room for the whole cluster')
     .addHelpText(
       'after',
