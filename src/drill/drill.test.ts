@@ -67,12 +67,13 @@ function checkFile(name: string, sql: string): string {
   return f;
 }
 
-test('a drill to the end of the archive restores, replays all of it, passes pg_amcheck and a user check, and records phases that add up to its RTO', async () => {
+test('a drill to the end of the archive restores, replays all of it, passes pg_amcheck and a user check, and records phases that add up to its RTO', async (t) => {
   const sql = checkFile('ok.sql', '-- the rows of the source\nselect count(*) = 700 from t;\n\\c template1\nselect true;\n');
   const t0 = Date.now();
   const r = await drill(options({ checkSql: sql }));
   const wall = (Date.now() - t0) / 1000;
   const rec = r.record;
+  t.diagnostic(`RTO ${rec.rtoSeconds} s: ${rec.phases.map((p) => `${p.name} ${p.seconds} s`).join(', ')}; call ${wall} s`);
   assert.equal(rec.ok, true, `${rec.failedPhase}: ${rec.error}`);
   assert.deepEqual(
     rec.phases.map((p) => [p.name, p.ok]),
