@@ -27,3 +27,14 @@ export { listArchive, type ArchivedFile, type ArchivedSystem } from './wal-listi
 export { readArchivedFiles, type DamagedWalFile, type WalReadResult, type WalReadOptions } from './wal-read.js';
 export { checkNeededWal, needsArchivedWal, type NeededWalReport } from './needed-wal.js';
 export { checkRepositoryAndWal, type RepositoryCheckOptions, type RepositoryCheckReport } from './repository-check.js';
+export {
+  readDrillRecords,
+  listDrillRecords,
+  parseDrillRecord,
+  drillObjectName,
+  drillPrefix,
+  type DrillRecord,
+  type DrillPhase,
+  type DrillCheck,
+  type DamagedDrillRecord,
+} from './drill-records.js';
