@@ -5,6 +5,7 @@
  */
 
 import { MONITOR_FIELDS, NOTIFY_FIELDS } from './monitor-fields.js';
+import { DASHBOARD_FIELDS } from './dashboard.js';
 
 export type FieldType = 'string' | 'integer' | 'boolean';
 
@@ -94,5 +95,6 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
     },
   },
   monitor: { fields: MONITOR_FIELDS }, // health checks, status, metrics (config/monitor.ts)
+  dashboard: { fields: DASHBOARD_FIELDS }, // the read-only web dashboard (config/dashboard.ts)
   notify: { fields: NOTIFY_FIELDS }, // webhooks and e-mail on a check's state change (config/monitor.ts)
 };

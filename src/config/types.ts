@@ -1,6 +1,7 @@
 import type { LogLevel } from './log-level.js';
 import type { CheckpointMode } from './checkpoint-mode.js';
 import type { MonitorSettings, NotifySettings } from './monitor.js';
+import type { DashboardSettings } from './dashboard.js';
 
 /** Settings of one `[cluster.NAME]` table (or of flags/environment for the selected cluster). */
 export interface ClusterSettings {
@@ -89,6 +90,8 @@ export interface PgkeepConfig {
   /** [monitor]: health-check thresholds; [notify]: where alerts go. */
   monitor: MonitorSettings;
   notify: NotifySettings;
+  /** [dashboard]; absent where a config is built by hand (tests). */
+  dashboard?: DashboardSettings;
   /** [agent]; absent where a config is built by hand (tests). */
   agent?: AgentSettings;
   logLevel: LogLevel;
