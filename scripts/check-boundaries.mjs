@@ -9,7 +9,20 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 const root = resolve(process.argv[2] ?? 'src');
 
 /** The use cases (DESIGN.md §2); faults/ is test code but sits at this level too. */
-const USE_CASES = ['backup', 'wal', 'restore', 'logical', 'retention', 'scenarios', 'doctor', 'inspect', 'monitor', 'agent', 'faults'];
+const USE_CASES = [
+  'backup',
+  'wal',
+  'restore',
+  'logical',
+  'retention',
+  'scenarios',
+  'doctor',
+  'inspect',
+  'monitor',
+  'agent',
+  'dashboard',
+  'faults',
+];
 
 /**
  * The layer between the use cases and repo/ + pg/: what the repository holds for a cluster

@@ -38,6 +38,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['copy'], load: () => import('./copy.js') },
   { names: ['status'], load: () => import('./status.js') },
   { names: ['agent'], load: () => import('./agent.js') },
+  { names: ['dashboard'], load: () => import('./dashboard.js') },
 ];
 
 /** Global options that take a value (their value is not the command name). */
