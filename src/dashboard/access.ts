@@ -3,6 +3,8 @@
  * set); on any other address a token is required: in the Authorization header ("Bearer <token>"),
  * or once as ?token=<token>, which sets a cookie and redirects to the same page without it (so
  * the token does not stay in the address bar or the history). Compared in constant time.
+ * Without a token (loopback only), a request whose Host header is not a loopback name is refused
+ * too: a web page elsewhere reaching it through a rebound DNS name.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -27,6 +29,12 @@ export function checkListenAccess(host: string, token: string | undefined): void
   });
 }
 
+/** The host name of a Host header ("127.0.0.1:8432", "[::1]:8432", "localhost"). */
+export function hostOf(header: string): string {
+  const m = /^\[([^\]]*)\]|^([^:]*)/.exec(header.trim());
+  return (m?.[1] ?? m?.[2] ?? '').toLowerCase();
+}
+
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /** Equal strings, in a time that does not depend on where they differ. */
@@ -46,7 +54,9 @@ export type Access = { ok: true } | { ok: false } | { ok: 'redirect'; location: 
 
 /** What to do with a request: serve it, refuse it (401), or set the cookie and redirect (?token=). */
 export function requestAccess(req: IncomingMessage, url: URL, token: string | undefined): Access {
-  if (!token) return { ok: true };
+  // Without a token the dashboard listens on loopback only: a request naming another host is a
+  // web page of elsewhere reaching it through a rebound DNS name, refused.
+  if (!token) return { ok: isLoopback(hostOf(req.headers.host ?? '')) };
   const query = url.searchParams.get('token');
   if (query !== null) {
     if (!sameToken(query, token)) return { ok: false };
