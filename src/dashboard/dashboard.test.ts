@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -22,7 +22,15 @@ import { archivingSource, batch, switchAndWait } from '../test-support/archiving
 import { runPgkeep } from '../test-support/cli.js';
 import { faultTest } from '../test-support/faults.js';
 import { exitCodeOf } from '../errors.js';
-import { chromiumPath, drillRecord, startDashboardCli, writeDrillRecord, type RunningDashboard } from './test-dashboard.js';
+import {
+  agentLogUrl,
+  chromiumPath,
+  drillRecord,
+  freePort,
+  startDashboardCli,
+  writeDrillRecord,
+  type RunningDashboard,
+} from './test-dashboard.js';
 
 let work: string;
 let repo: Repository;
@@ -144,6 +152,23 @@ test('on a non-loopback address: no start without a token; 401 without it, the p
   assert.equal(page.url(), url);
   assert.equal(await page.locator('[data-panel=window] [data-field=physical-count]').textContent(), '2');
   await page.close();
+});
+
+test('pgkeep agent serves the dashboard on [dashboard] port, with the schedule from its state, and closes it when it stops', {
+  timeout: 120_000,
+}, async () => {
+  const port = await freePort();
+  const agentConfig = join(work, 'agent.toml');
+  writeFileSync(agentConfig, `${readFileSync(configFile, 'utf8')}port = ${port}\n[agent]\nstate_dir = "${join(work, 'agent')}"\n`);
+  const agent = await startDashboardCli(['--config', agentConfig, 'agent'], {}, agentLogUrl);
+  running.push(agent);
+  assert.equal(agent.url, `http://127.0.0.1:${port}/`);
+  const html = await (await fetch(agent.url)).text();
+  assert.match(html, /from the agent&#39;s state/);
+  assert.match(html, /<td>backup_full<\/td><td><code>0 2 \* \* \*<\/code><\/td><td>\d{4}-\d\d-\d\d 02:00:00Z<\/td>/);
+  await agent.stop();
+  assert.equal(agent.child.exitCode, 0);
+  await assert.rejects(fetch(agent.url), 'the agent closed the dashboard');
 });
 
 async function listSegments(): Promise<string[]> {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Repository } from '../repo/index.js';
 import { drillObjectName, type DrillRecord } from '../holdings/index.js';
 import { PGKEEP_BIN } from '../test-support/cli.js';
@@ -56,8 +57,30 @@ export interface RunningDashboard {
   stop(): Promise<void>;
 }
 
-/** `pgkeep --json dashboard ...args` as a child; resolves with its URL once it listens (bounded: 30 s). */
-export function startDashboardCli(args: string[], env: Record<string, string> = {}): Promise<RunningDashboard> {
+/** The URL in `pgkeep --json dashboard`'s result, once complete. */
+export function dashboardResultUrl(out: string): string | undefined {
+  try {
+    return JSON.parse(out).url;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The URL in the agent's log line of event "dashboard". */
+export function agentLogUrl(out: string): string | undefined {
+  const line = out.split('\n').find((l) => l.includes('"event":"dashboard"'));
+  return line ? /(http:\/\/\S+\/)/.exec(JSON.parse(line).message)?.[1] : undefined;
+}
+
+/**
+ * `pgkeep --json ...args` as a child; resolves with the URL `urlIn` finds in its stdout (bounded:
+ * 30 s). Default: `pgkeep dashboard`'s result.
+ */
+export function startDashboardCli(
+  args: string[],
+  env: Record<string, string> = {},
+  urlIn: (stdout: string) => string | undefined = dashboardResultUrl,
+): Promise<RunningDashboard> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PGKEEP_')));
   const child = spawn(process.execPath, [PGKEEP_BIN, '--json', ...args], { env: { ...clean, ...env } });
   let out = '';
@@ -72,23 +95,27 @@ export function startDashboardCli(args: string[], env: Record<string, string> = 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`the dashboard did not say it listens within 30 s; stdout: ${out}; stderr: ${err}`));
+      reject(new Error(`no dashboard address within 30 s; stdout: ${out}; stderr: ${err}`));
     }, 30_000);
     child.stdout!.on('data', (d) => {
       out += d;
-      let url: unknown;
-      try {
-        url = JSON.parse(out).url; // the --json result, once complete
-      } catch {
-        return;
-      }
+      const url = urlIn(out);
+      if (url === undefined) return;
       clearTimeout(timer);
-      if (typeof url === 'string') resolve({ url, child, stop });
-      else void stop().then(() => reject(new Error(`no url in the dashboard's output: ${out}`)));
+      resolve({ url, child, stop });
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the dashboard exited (${code}) before listening; stderr: ${err}`));
+      reject(new Error(`pgkeep ${args.join(' ')} exited (${code}) before serving the dashboard; stdout: ${out}; stderr: ${err}`));
     });
   });
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((res) => server.close(res));
+  return port;
 }
