@@ -110,6 +110,7 @@ faultTest('a WAL segment deleted from the archive shows as a red gap naming it; 
   assert.equal(await page.locator('[data-panel=window] svg rect.gap').count(), 1);
   assert.equal(await page.locator('[data-panel=window] svg rect.backup').count(), 2);
   assert.match(await text('[data-panel=window] [data-field=oldest]'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+  assert.match(await text('[data-panel=window] [data-field=exposure]'), /^\d+(\.\d)? s$|min/);
   assert.equal(await text('[data-panel=drills] table .rto'), '1 min 23 s');
   assert.equal(await page.locator('[data-panel=drills] svg rect.rto').count(), 1);
   assert.match(await text('[data-panel=drills] .error'), /damaged drill record drills\/test\/20260101T000000Z\.json/);

@@ -8,6 +8,13 @@ const section = (name: string, title: string, body: string) =>
   `<section class="panel" data-panel="${name}"><h3>${esc(title)}</h3>\n${body}\n</section>`;
 const note = (text: string, cls = 'note') => `<p class="${cls}">${esc(text)}</p>`;
 
+/** Rows shown per table: the newest first; older ones are counted, naming the command that lists them all. */
+const ROWS = 50;
+function newestFirst<T>(items: T[], command: string): { rows: T[]; more: string } {
+  const rows = items.slice(-ROWS).reverse();
+  return { rows, more: items.length > ROWS ? note(`${items.length - ROWS} older not shown (${command})`) : '' };
+}
+
 export function repositoryPanel(r: DashboardData['repository']): string {
   if (!r.info) return section('repository', 'Repository', note(`${r.location}: ${r.error ?? 'not read'}`, 'error'));
   const i = r.info;
@@ -39,6 +46,10 @@ function windowPanel(v: ClusterView): string {
     `oldest recoverable moment <span data-field="oldest">${esc(t.oldest ? when(t.oldest.ms) : 'none')}</span>`,
     `newest <span data-field="newest">${esc(t.newest ? `${t.newest.bound ? 'at most ' : ''}${when(t.newest.ms)}` : 'none')}</span>${t.newest ? ` (LSN ${esc(t.newest.lsn)})` : ''}`,
   ].join(' · ');
+  // What a crash now would lose: what changed after the newest recoverable moment (its time is an upper bound).
+  const exposure = t.newest
+    ? `<p>the newest recoverable moment is at least <span data-field="exposure">${esc(seconds(Math.max(0, (t.nowMs - t.newest.ms) / 1000)))}</span> ago: a crash now loses what changed since</p>`
+    : '<p class="error">nothing is recoverable: a crash now would lose everything</p>';
   const gaps = t.gaps.length
     ? `<p class="error">${t.gaps.length} gap(s) in the archive: recovery cannot replay past the first missing segment.</p>` +
       table(
@@ -61,7 +72,7 @@ function windowPanel(v: ClusterView): string {
   return section(
     'window',
     'Recoverable window',
-    `<p>${summary}</p>${err}${timelineSvg(t)}${gaps}${problems.map((p) => note(p, 'error')).join('')}`,
+    `<p>${summary}</p>${exposure}${err}${timelineSvg(t)}${gaps}${problems.map((p) => note(p, 'error')).join('')}`,
   );
 }
 
@@ -103,8 +114,11 @@ function schedulePanel(v: ClusterView): string {
 }
 
 function backupsPanel(v: ClusterView): string {
-  const physical = v.backups.filter((b) => b.kind === 'physical');
-  const rows = physical.map((b) => {
+  const shown = newestFirst(
+    v.backups.filter((b) => b.kind === 'physical'),
+    'pgkeep list',
+  );
+  const rows = shown.rows.map((b) => {
     const w = v.walCheck?.backups.find((x) => x.id === b.id);
     return [
       `<code>${esc(b.id)}</code>`,
@@ -117,40 +131,42 @@ function backupsPanel(v: ClusterView): string {
     ];
   });
   const body = rows.length
-    ? table(['id', 'method', 'started', 'finished', 'size', 'added to repository', 'WAL'], rows, 'backups')
+    ? table(['id', 'method', 'started', 'finished', 'size', 'added to repository', 'WAL'], rows, 'backups') + shown.more
     : note('no physical backup');
   return section('backups', 'Physical backups', body);
 }
 
 function dumpsPanel(v: ClusterView): string {
   const dumps = v.backups.filter((b) => b.kind !== 'physical');
-  const rows = dumps.map((b) => [
+  const shown = newestFirst(dumps, 'pgkeep list');
+  const rows = shown.rows.map((b) => [
     `<code>${esc(b.id)}</code>`,
     esc(b.method),
     esc(when(b.stopTime)),
     esc(bytes(b.size)),
     esc(bytes(b.storedBytes)),
   ]);
-  const body = rows.length ? table(['id', 'kind', 'taken', 'size', 'added to repository'], rows, 'dumps') : note('no logical dump');
+  const body = rows.length
+    ? table(['id', 'kind', 'taken', 'size', 'added to repository'], rows, 'dumps') + shown.more
+    : note('no logical dump');
   return section('dumps', 'Logical dumps', `<p><span data-field="dump-count">${dumps.length}</span> dump(s)</p>${body}`);
 }
 
 function drillsPanel(v: ClusterView): string {
   const d = v.drills;
-  const rows = [...d.records]
-    .reverse()
-    .map((r) => [
-      esc(when(r.startedAt)),
-      r.ok ? badge('ok') : `${badge('failed')} in ${esc(r.failedPhase ?? '?')}: ${esc(r.error ?? '')}`,
-      esc(`${r.target.kind}${r.target.time ? ` ${r.target.time}` : ''}${r.target.lsn ? ` ${r.target.lsn}` : ''}`),
-      `<code>${esc(r.backupId ?? '')}</code>`,
-      `<span class="rto">${esc(seconds(r.rtoSeconds))}</span>`,
-      esc(seconds(r.rpoSeconds)),
-      esc(r.phases.map((p) => `${p.name} ${seconds(p.seconds)}`).join(', ')),
-    ]);
+  const shown = newestFirst(d.records, 'pgkeep drill list');
+  const rows = shown.rows.map((r) => [
+    esc(when(r.startedAt)),
+    r.ok ? badge('ok') : `${badge('failed')} in ${esc(r.failedPhase ?? '?')}: ${esc(r.error ?? '')}`,
+    esc(`${r.target.kind}${r.target.time ? ` ${r.target.time}` : ''}${r.target.lsn ? ` ${r.target.lsn}` : ''}`),
+    `<code>${esc(r.backupId ?? '')}</code>`,
+    `<span class="rto">${esc(seconds(r.rtoSeconds))}</span>`,
+    esc(seconds(r.rpoSeconds)),
+    esc(r.phases.map((p) => `${p.name} ${seconds(p.seconds)}`).join(', ')),
+  ]);
   const damaged = d.damaged.map((x) => note(`damaged drill record ${x.object}: ${x.message}`, 'error'));
   const body = d.records.length
-    ? drillSvg(d.records) + table(['started', 'result', 'target', 'backup', 'RTO', 'RPO', 'phases'], rows, 'drills')
+    ? drillSvg(d.records) + table(['started', 'result', 'target', 'backup', 'RTO', 'RPO', 'phases'], rows, 'drills') + shown.more
     : note('no drill recorded yet (pgkeep drill)');
   return section('drills', 'Restore drills', `${d.error ? note(d.error, 'error') : ''}${damaged.join('')}${body}`);
 }

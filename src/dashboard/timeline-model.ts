@@ -21,23 +21,29 @@ export function timelineModel(
   for (const t of walCheck?.timelines ?? []) {
     const present = segments.filter((s) => s.system === t.systemIdentifier && s.timeline === t.timeline);
     if (!present.length) continue;
-    let run: SegmentTime[] = [present[0]!];
-    const close = () => bands.push(band(t.timeline, run));
-    for (const s of present.slice(1)) {
-      const prev = run[run.length - 1]!;
-      if (t.gaps.some((g) => g.from > prev.name && g.to < s.name)) {
-        close();
+    // Segments and gaps are both in name order: one pass splits the runs at each gap (linear in both).
+    const sorted = [...t.gaps].sort((a, b) => (a.from < b.from ? -1 : 1));
+    let run: SegmentTime[] = [];
+    let gi = 0;
+    for (const s of present) {
+      let cut = false;
+      while (gi < sorted.length && sorted[gi]!.to < s.name) {
+        const g = sorted[gi++]!;
+        const fromMs = run[run.length - 1]?.ms ?? bands[bands.length - 1]?.toMs ?? s.ms;
+        gaps.push({ timeline: t.timeline, from: g.from, to: g.to, count: g.count, fromMs, toMs: s.ms });
+        cut = true;
+      }
+      if (cut && run.length) {
+        bands.push(band(t.timeline, run));
         run = [];
       }
       run.push(s);
     }
-    close();
-    for (const g of t.gaps) {
-      const before = present.filter((s) => s.name < g.from).pop();
-      const after = present.find((s) => s.name > g.to);
-      const fromMs = before?.ms ?? after?.ms ?? nowMs;
-      gaps.push({ timeline: t.timeline, from: g.from, to: g.to, count: g.count, fromMs, toMs: after?.ms ?? fromMs });
-    }
+    if (run.length) bands.push(band(t.timeline, run));
+    // A gap past the newest segment (not one `wal check` reports today) still shows, at the archive's end.
+    const endMs = present[present.length - 1]!.ms;
+    for (const g of sorted.slice(gi))
+      gaps.push({ timeline: t.timeline, from: g.from, to: g.to, count: g.count, fromMs: endMs, toMs: endMs });
   }
   const marks: BackupMark[] = backups
     .filter((b) => b.kind === 'physical')
