@@ -52,7 +52,7 @@ function cookieToken(req: IncomingMessage): string | undefined {
 
 export type Access = { ok: true } | { ok: false } | { ok: 'redirect'; location: string; cookie: string };
 
-/** What to do with a request: serve it, refuse it (401), or set the cookie and redirect (?token=). */
+/** What to do with a request: serve it, refuse it (401 with a token, 403 for a foreign Host without), or set the cookie and redirect (?token=). */
 export function requestAccess(req: IncomingMessage, url: URL, token: string | undefined): Access {
   // Without a token the dashboard listens on loopback only: a request naming another host is a
   // web page of elsewhere reaching it through a rebound DNS name, refused.

@@ -49,7 +49,9 @@ function windowPanel(v: ClusterView): string {
   // What a crash now would lose: what changed after the newest recoverable moment (its time is an upper bound).
   const exposure = t.newest
     ? `<p>the newest recoverable moment is at least <span data-field="exposure">${esc(seconds(Math.max(0, (t.nowMs - t.newest.ms) / 1000)))}</span> ago: a crash now loses what changed since</p>`
-    : '<p class="error">nothing is recoverable: a crash now would lose everything</p>';
+    : v.repoError
+      ? '' // unknown, not nothing: the repository's error is shown instead
+      : '<p class="error">nothing is recoverable: a crash now would lose everything</p>';
   const gaps = t.gaps.length
     ? `<p class="error">${t.gaps.length} gap(s) in the archive: recovery cannot replay past the first missing segment.</p>` +
       table(

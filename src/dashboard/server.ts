@@ -120,6 +120,12 @@ async function handle(
     res.writeHead(303, { location: access.location, 'set-cookie': access.cookie, ...SECURITY_HEADERS }).end();
     return;
   }
+  if (!access.ok && !token) {
+    res
+      .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
+      .end('without a token this dashboard answers only requests for localhost, 127.0.0.1 or [::1] (the Host header)\n');
+    return;
+  }
   if (!access.ok) {
     res
       .writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="pgkeep"', ...SECURITY_HEADERS })
