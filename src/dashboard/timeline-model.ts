@@ -45,10 +45,11 @@ export function timelineModel(
     for (const g of sorted.slice(gi))
       gaps.push({ timeline: t.timeline, from: g.from, to: g.to, count: g.count, fromMs: endMs, toMs: endMs });
   }
+  const windows = new Map((walCheck?.backups ?? []).map((w) => [w.id, w]));
   const marks: BackupMark[] = backups
     .filter((b) => b.kind === 'physical')
     .map((b) => {
-      const w = walCheck?.backups.find((x) => x.id === b.id);
+      const w = windows.get(b.id);
       return {
         id: b.id,
         method: b.method,
