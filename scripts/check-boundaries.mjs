@@ -21,6 +21,7 @@ const USE_CASES = [
   'monitor',
   'agent',
   'drill',
+  'dashboard',
   'faults',
 ];
 

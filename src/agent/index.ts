@@ -265,3 +265,5 @@ async function reload(
 function describe(jobs: JobPlan[]): string {
   return jobs.length ? jobs.map((j) => `${j.cluster}/${j.kind} "${j.schedule}"`).join(', ') : 'no scheduled jobs';
 }
+export { plannedRuns, type PlannedRun } from './planned-runs.js';
+export { combineHooks } from './combine-hooks.js';

@@ -13,3 +13,4 @@ export type {
 export { parseDuration, formatDuration } from './duration.js';
 export { parseConnInfo, redactConnInfo, formatConnInfo, quoteConnValue, isUri, CONNINFO_KEYWORDS } from './conninfo.js';
 export { monitorSettings, notifySettings, parseSize, type MonitorSettings, type NotifySettings } from './monitor.js';
+export { dashboardSettings, checkPort, DEFAULT_DASHBOARD_PORT, type DashboardSettings } from './dashboard.js';

@@ -14,6 +14,7 @@ import { type CheckpointMode, parseCheckpointMode } from './checkpoint-mode.js';
 import { CONFIG_SCHEMA, type FieldType } from './schema.js';
 import { parseDuration } from './duration.js';
 import { monitorSettings, notifySettings } from './monitor.js';
+import { dashboardSettings } from './dashboard.js';
 import type { AgentSettings, ClusterSettings, GlobalFlags, PgkeepConfig, ScheduleSettings } from './types.js';
 import { refuseEmptyConfigPaths, refuseEmptyFilePaths } from './paths.js';
 import { archiveSettings } from './archive.js';
@@ -258,6 +259,7 @@ export function loadConfig(flags: GlobalFlags = {}, env: NodeJS.ProcessEnv = pro
     monitor: monitorSettings(doc.monitor as Table | undefined, file),
     notify: notifySettings(doc.notify as Table | undefined, file),
     drill: drillSettings(doc.drill as Table | undefined, file),
+    dashboard: dashboardSettings(doc.dashboard as Table | undefined, env, file),
     agent: agentFromToml((doc.agent ?? {}) as Table, file),
     logLevel,
     json: flags.json ?? false,

@@ -6,6 +6,7 @@
 
 import { MONITOR_FIELDS, NOTIFY_FIELDS } from './monitor-fields.js';
 import { DRILL_FIELDS } from './drill.js';
+import { DASHBOARD_FIELDS } from './dashboard.js';
 
 export type FieldType = 'string' | 'integer' | 'boolean';
 
@@ -95,6 +96,7 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
     },
   },
   monitor: { fields: MONITOR_FIELDS }, // health checks, status, metrics (config/monitor.ts)
+  dashboard: { fields: DASHBOARD_FIELDS }, // the read-only web dashboard (config/dashboard.ts)
   notify: { fields: NOTIFY_FIELDS }, // webhooks and e-mail on a check's state change (config/monitor.ts)
   drill: { fields: DRILL_FIELDS }, // pgkeep drill's defaults and the monitor's RTO limit (config/drill.ts)
 };

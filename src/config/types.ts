@@ -2,6 +2,7 @@ import type { LogLevel } from './log-level.js';
 import type { CheckpointMode } from './checkpoint-mode.js';
 import type { MonitorSettings, NotifySettings } from './monitor.js';
 import type { DrillSettings } from './drill.js';
+import type { DashboardSettings } from './dashboard.js';
 
 /** Settings of one `[cluster.NAME]` table (or of flags/environment for the selected cluster). */
 export interface ClusterSettings {
@@ -92,6 +93,8 @@ export interface PgkeepConfig {
   notify: NotifySettings;
   /** [drill]: pgkeep drill's defaults and the monitor's RTO limit (absent where a config is built by hand). */
   drill?: DrillSettings;
+  /** [dashboard]; absent where a config is built by hand (tests). */
+  dashboard?: DashboardSettings;
   /** [agent]; absent where a config is built by hand (tests). */
   agent?: AgentSettings;
   logLevel: LogLevel;

@@ -9,6 +9,9 @@
  */
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
+import { parseDrillRecord } from './drill-record-parse.js';
+
+export { parseDrillRecord };
 
 export const DRILL_PHASES = ['choose', 'restore', 'wal', 'start', 'checks'] as const;
 export type DrillPhase = (typeof DRILL_PHASES)[number];
@@ -103,34 +106,53 @@ export async function readDrillRecord(repo: DrillStore, cluster: string, id: str
     }
     throw e;
   }
-  return parseDrillRecord(raw, drillObjectName(cluster, id), repo.location);
+  return parseRecordObject(raw, drillObjectName(cluster, id), repo.location);
 }
 
-function parseDrillRecord(raw: Buffer, name: string, location: string): DrillRecord {
-  let parsed: Partial<DrillRecord>;
+function parseRecordObject(raw: Buffer, name: string, location: string): DrillRecord {
   try {
-    parsed = JSON.parse(raw.toString('utf8')) as Partial<DrillRecord>;
+    return parseDrillRecord(JSON.parse(raw.toString('utf8')));
   } catch (e) {
-    throw new PgkeepError('DATA_INTEGRITY', `${name} in ${location} is not JSON: ${(e as Error).message}`);
-  }
-  if (parsed.format !== 1 || typeof parsed.id !== 'string' || typeof parsed.ok !== 'boolean' || !Array.isArray(parsed.phases)) {
-    throw new PgkeepError('DATA_INTEGRITY', `${name} in ${location} is not a drill record of format 1`, {
-      hint: 'a newer pgkeep may have written it: upgrade pgkeep to read it',
+    throw new PgkeepError('DATA_INTEGRITY', `${name} in ${location} is not a drill record this pgkeep reads: ${(e as Error).message}`, {
+      hint: 'a newer pgkeep may have written it (upgrade pgkeep), or the object is damaged',
     });
   }
-  return parsed as DrillRecord;
 }
 
-/** Every drill record of the cluster, oldest first (ids sort by start time). */
-export async function listDrillRecords(repo: DrillStore, cluster: string): Promise<DrillRecord[]> {
-  const out: DrillRecord[] = [];
+/** A record that is there but cannot be used: its object name and why. */
+export interface DamagedDrillRecord {
+  object: string;
+  message: string;
+}
+
+/** The drill records of a cluster, oldest first, and those that are damaged (never skipped). */
+export async function readDrillRecords(
+  repo: Pick<Repository, 'listObjects' | 'getObject'>,
+  cluster: string,
+): Promise<{ records: DrillRecord[]; damaged: DamagedDrillRecord[] }> {
+  const records: DrillRecord[] = [];
+  const damaged: DamagedDrillRecord[] = [];
   for await (const o of repo.listObjects(drillPrefix(cluster))) {
-    if (!o.name.endsWith('.json')) continue;
-    const id = o.name.slice(drillPrefix(cluster).length, -'.json'.length);
-    if (!isDrillId(id)) continue;
-    out.push(parseDrillRecord(await repo.getObject(o.name), o.name, repo.location));
+    try {
+      if (!o.name.endsWith('.json')) throw new Error('not a drill record (its name does not end in .json)');
+      records.push(parseDrillRecord(JSON.parse((await repo.getObject(o.name)).toString('utf8'))));
+    } catch (e) {
+      damaged.push({ object: o.name, message: e instanceof Error ? e.message : String(e) });
+    }
   }
-  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  records.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { records, damaged };
+}
+
+/** Every drill record of the cluster, oldest first; DATA_INTEGRITY naming the damaged ones if any. */
+export async function listDrillRecords(repo: Pick<Repository, 'listObjects' | 'getObject'>, cluster: string): Promise<DrillRecord[]> {
+  const { records, damaged } = await readDrillRecords(repo, cluster);
+  if (damaged.length) {
+    throw new PgkeepError('DATA_INTEGRITY', `damaged drill records: ${damaged.map((d) => `${d.object} (${d.message})`).join('; ')}`, {
+      hint: 'the other records are intact; delete or replace the damaged objects',
+    });
+  }
+  return records;
 }
 
 /** The newest drill record of the cluster (by id), reading only that one; undefined when none. */

@@ -208,3 +208,15 @@ test('metrics: a series not reported again is removed, forget drops a cluster', 
   metrics.forget('main');
   assert.doesNotMatch(await metrics.text(), /cluster="main"/);
 });
+
+test('window: a backup with a gap after it recovers up to the segment before the gap; an unrecoverable one opens none', () => {
+  const f = facts();
+  const b1 = f.walCheck!.backups[0]!;
+  const gap = { from: '000000010000000000000006', to: '000000010000000000000006', count: 1 };
+  f.walCheck!.backups = [{ ...b1, status: 'gap', to: '0/6000000', lastSegment: '000000010000000000000005', gaps: [gap] }];
+  const s = buildStatus(f, runChecks(f, m));
+  assert.deepEqual(s.window.oldest, { time: b1.stopTime, lsn: b1.from, backup: 'b1' });
+  assert.deepEqual(s.window.newest, { lsn: '0/6000000', segment: '000000010000000000000005', time: null });
+  f.walCheck!.backups = [{ ...b1, status: 'unrecoverable', to: undefined, lastSegment: undefined }];
+  assert.deepEqual(buildStatus(f, runChecks(f, m)).window, { oldest: null, newest: null });
+});

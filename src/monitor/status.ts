@@ -16,7 +16,8 @@ export function monitoredClusters(config: PgkeepConfig, only?: string): string[]
 }
 
 function window(f: ClusterFacts): ClusterStatus['window'] {
-  const good = (f.walCheck?.backups ?? []).filter((b) => b.status === 'ok' || b.status === 'self-contained');
+  // A backup with a gap after it still recovers up to the segment before the gap ('gap' has its `to`).
+  const good = (f.walCheck?.backups ?? []).filter((b) => b.status === 'ok' || b.status === 'self-contained' || b.status === 'gap');
   if (good.length === 0) return { oldest: null, newest: null };
   const oldest = good.reduce((a, b) => (a.stopTime < b.stopTime ? a : b));
   const reach = good.filter((b) => b.to).sort((a, b) => (a.stopTime < b.stopTime ? 1 : -1))[0];

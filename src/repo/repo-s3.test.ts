@@ -9,6 +9,9 @@ import { garbageCollect } from './gc.js';
 import { compressibleData, randomData, readAll, TEST_KDF } from './test-utils.js';
 import { PgkeepError } from '../errors.js';
 import { acquireLock, listLocks } from './locks.js';
+import { repositoryInfo } from './info.js';
+import { drillObjectName, readDrillRecords, walObjectName } from '../holdings/index.js';
+import { listSegmentTimes } from '../dashboard/wal-times.js';
 
 const s3 = testedStorageKinds().includes('s3');
 const fx = storageFixtures();
@@ -85,4 +88,42 @@ test('S3 after an interrupt: requests in flight end at once, the lock is still r
   const other = await fx.open('s3');
   assert.deepEqual(await listLocks(other), []);
   await other.close();
+});
+
+test('S3: what the dashboard reads (drill records, archive times of segments, repo info) comes through the repository API', {
+  skip: !s3 && 'PGKEEP_TEST_S3=skip',
+}, async () => {
+  const driver = await fx.open('s3');
+  const repo = await Repository.init(driver, { chunkSize: CHUNK, kdfCost: TEST_KDF, jobs: 2 });
+  const sys = '7000000000000000001';
+  const t0 = Date.now();
+  for (const n of [2, 3, 5]) await repo.putObject(walObjectName('main', sys, `00000001000000000000000${n}`), randomData(100));
+  const drill = {
+    format: 1,
+    id: 'd1',
+    cluster: 'main',
+    startedAt: new Date(t0).toISOString(),
+    finishedAt: new Date(t0).toISOString(),
+    ok: true,
+    target: { kind: 'latest' },
+    rtoSeconds: 42,
+    phases: [],
+    checks: [],
+    host: 'h',
+    pgkeepVersion: '0',
+  };
+  await repo.putObject(drillObjectName('main', 'd1'), Buffer.from(JSON.stringify(drill)));
+  await repo.putObject(drillObjectName('main', 'd2'), Buffer.from('not json'));
+  const times = await listSegmentTimes(repo, 'main');
+  assert.deepEqual(
+    times.map((s) => s.name),
+    ['000000010000000000000002', '000000010000000000000003', '000000010000000000000005'],
+  );
+  for (const s of times)
+    assert.ok(Math.abs(s.ms - t0) < 5 * 60_000, `archive time of ${s.name} is about now (${new Date(s.ms).toISOString()})`);
+  const { records, damaged } = await readDrillRecords(repo, 'main');
+  assert.deepEqual([records.map((r) => r.rtoSeconds), damaged.map((d) => d.object)], [[42], ['drills/main/d2.json']]);
+  const info = await repositoryInfo(repo);
+  assert.equal(info.objects >= 5, true, `${info.objects} objects`);
+  await repo.close();
 });

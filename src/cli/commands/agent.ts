@@ -35,7 +35,7 @@ Examples:
     )
     .action(
       runner.action<{ once?: boolean }>(async (ctx, opts, _args) => {
-        const { runAgent } = await import('../../agent/index.js');
+        const { runAgent, combineHooks } = await import('../../agent/index.js');
         const flags = flagsOf(ctx);
         const result = await runAgent({
           config: ctx.config,
@@ -47,7 +47,10 @@ Examples:
           signal: ctx.signal,
           once: opts.once,
           log: eventWriter(ctx),
-          startMonitor: async (m) => (await import('../../monitor/agent-monitor.js')).startAgentMonitor(m),
+          startMonitor: combineHooks(
+            async (m) => (await import('../../monitor/agent-monitor.js')).startAgentMonitor(m),
+            async (m) => (await import('../../dashboard/index.js')).startAgentDashboard(m),
+          ),
         });
         const failed = result.runs.find((r) => r.result !== 'ok');
         if (!failed) return EXIT.OK;

@@ -39,6 +39,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['status'], load: () => import('./status.js') },
   { names: ['agent'], load: () => import('./agent.js') },
   { names: ['drill'], load: () => import('./drill.js') },
+  { names: ['dashboard'], load: () => import('./dashboard.js') },
 ];
 
 /** Global options that take a value (their value is not the command name). */
