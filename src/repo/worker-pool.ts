@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { PgkeepError } from '../errors.js';
 import type { Codec } from './codec.js';
+import type { DecodeDelta, DeltaResult, EncodeDeltas } from './delta-tasks.js';
 
 /**
  * encode: `data` is the plaintext chunk, `out` (blobBound bytes) receives the blob.
@@ -17,6 +18,8 @@ export type WorkerTask =
   | { id: number; op: 'encode'; data: Uint8Array; out: Uint8Array; codec: Codec; expect?: string }
   | ({ id: number; op: 'encodeBatch' } & EncodeBatch)
   | ({ id: number; op: 'decodeToFile' } & DecodeToFile)
+  | ({ id: number; op: 'encodeDeltas' } & EncodeDeltas)
+  | ({ id: number; op: 'decodeDelta' } & DecodeDelta)
   | { id: number; op: 'decode'; data: Uint8Array; out?: Uint8Array; rawLength: number; expect?: string }
   | { id: number; op: 'decodeMany'; data: Uint8Array; out: Uint8Array; items: DecodeItem[] };
 
@@ -41,6 +44,8 @@ export interface EncodeBatch {
   out: Uint8Array;
   codec: Codec;
   expects: (string | undefined)[];
+  /** Chunks that, when they differ from `expects[i]`, are left unencoded (size -2) for an encodeDeltas task. */
+  deltas?: boolean[];
   check?: { module: string; params: unknown; fileOffset: number };
 }
 
@@ -71,7 +76,9 @@ export interface WorkerReply {
   failed?: number;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;
-  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded). */
+  /** encodeDeltas: what became of each item. */
+  deltas?: DeltaResult[];
+  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded; -2: left for encodeDeltas). */
   hashes?: string[];
   sizes?: number[];
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */
