@@ -10,6 +10,7 @@ import { garbageCollect } from './gc.js';
 import type { SnapshotManifest } from './manifest.js';
 import { packKey } from './pack-format.js';
 import { newPosixRepo, randomData, readAll, tempDir } from './test-utils.js';
+import { deltasPay } from './writer-deltas.js';
 
 const CHUNK = 128 * 1024;
 const PAGE = 8192;
@@ -184,4 +185,22 @@ test('a version-1 repository is read as it is and upgraded to version 2 by its f
     Repository.open(new PosixDriver(path)),
     (e: PgkeepError) => e.code === 'REPOSITORY' && /version 3; this pgkeep reads versions 1 and 2/.test(e.message),
   );
+});
+
+test('a file rewritten throughout is stored whole, and stops trying deltas once they mostly do not pay', async () => {
+  assert.equal(deltasPay({ tried: 15, whole: 15 }), true, 'too few tries to judge');
+  assert.equal(deltasPay({ tried: 16, whole: 12 }), false);
+  assert.equal(deltasPay({ tried: 16, whole: 11 }), true);
+  const repo = await newPosixRepo(fresh(), { compression: 'none', chunkSize: CHUNK });
+  try {
+    const v1 = randomData(40 * CHUNK);
+    const s1 = await snapshot(repo, { a: v1 });
+    const v2 = randomData(40 * CHUNK);
+    const s2 = await snapshot(repo, { a: v2 }, s1);
+    assert.equal(s2.stats.deltaChunks, 0);
+    assert.equal(s2.stats.newChunks, 40);
+    assert.ok((await content(repo, s2.id, 'a')).equals(v2));
+  } finally {
+    await repo.close();
+  }
 });

@@ -20,7 +20,7 @@ import { writeFileListParts } from './file-list-writer.js';
 import type { WriterSetup } from './writer-setup.js';
 import { emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
 import { manifestFormatFor } from './manifest.js';
-import { appendBatch, encodeDeltaChunks } from './writer-deltas.js';
+import { appendBatch, deltasPay, encodeDeltaChunks, newDeltaOutcomes, type DeltaOutcomes } from './writer-deltas.js';
 import type { ChunkRef, FileEntry, FileRecord, SnapshotKind, SnapshotManifest, SnapshotStats } from './manifest.js';
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
@@ -119,6 +119,7 @@ export class SnapshotWriter {
     const { chunkSize } = this.s.core;
     const check = isContentReader(content) ? content.check : undefined;
     const reader = batchReader(content, this.batchSize);
+    const deltaOutcomes = newDeltaOutcomes();
     const tasks: Promise<void>[] = [];
     let size = offset;
     let failed: unknown;
@@ -147,7 +148,7 @@ export class SnapshotWriter {
         }
         const at = size;
         size += n;
-        const t = this.storeBatch(at, data, n, prev, check, whole, previous)
+        const t = this.storeBatch(at, data, n, prev, check, whole, previous, deltaOutcomes)
           .then((refs) => {
             for (let i = 0; i < refs.length; i++) chunks[at / chunkSize + i] = refs[i]!;
           })
@@ -232,9 +233,10 @@ export class SnapshotWriter {
     check: ContentCheck | undefined,
     whole: ReturnType<typeof createHash> | undefined,
     after: Promise<unknown>,
+    deltaOutcomes: DeltaOutcomes,
   ): Promise<ChunkRef[]> {
     const { chunkSize } = this.s.core;
-    const { befores, expects, bases } = previousChunks(prev, offset, length, chunkSize, this.s.deltas);
+    const { befores, expects, bases } = previousChunks(prev, offset, length, chunkSize, this.s.deltas && deltasPay(deltaOutcomes));
     let data = input;
     let out = this.outs.take(this.outs.size);
     try {
@@ -262,7 +264,7 @@ export class SnapshotWriter {
       if (check && reply.report !== undefined) await check.onReport(reply.report, data.subarray(0, length), offset);
       if (reply.held) reply = await encode(false);
       const batch = { data, out, length, chunkSize, codec: this.s.codec, outAt: reply.size! };
-      const deltas = await encodeDeltaChunks(this.s.core, this.pool, batch, reply.sizes!, bases);
+      const deltas = await encodeDeltaChunks(this.s.core, this.pool, batch, reply.sizes!, bases, deltaOutcomes);
       ({ data, out } = deltas);
       if (deltas.error) throw new PgkeepError('INTERNAL', deltas.error);
       await after;

@@ -14,6 +14,25 @@ import { BLOB_KIND_CHUNK, BLOB_KIND_DELTA } from './pack-format.js';
 import type { Locator, PackWriter } from './pack-writer.js';
 import type { WorkerPool } from './worker-pool.js';
 
+/**
+ * Of one file's changed chunks so far, how many were tried as deltas and how many were stored
+ * whole anyway (more than half their pages changed). A file rewritten throughout (a bulk UPDATE)
+ * stops trying: each try reads the base back from the repository for nothing.
+ */
+export interface DeltaOutcomes {
+  tried: number;
+  whole: number;
+}
+
+export function newDeltaOutcomes(): DeltaOutcomes {
+  return { tried: 0, whole: 0 };
+}
+
+/** Whether the rest of the file is still worth trying as deltas: yes until 16 tries were mostly (3/4) in vain. */
+export function deltasPay(o: DeltaOutcomes): boolean {
+  return o.tried < 16 || o.whole * 4 < o.tried * 3;
+}
+
 export interface DeltaBatch {
   data: Buffer;
   out: Buffer;
@@ -35,15 +54,13 @@ export async function encodeDeltaChunks(
   batch: DeltaBatch,
   sizes: readonly number[],
   bases: readonly (ChunkBase | undefined)[],
+  outcomes: DeltaOutcomes,
 ): Promise<{ data: Buffer; out: Buffer; results: (DeltaResult | undefined)[]; error?: string }> {
   const wanted = sizes.flatMap((s, i) => (s === -2 ? [i] : []));
   if (wanted.length === 0) return { data: batch.data, out: batch.out, results: [] };
-  const read = await Promise.all(
-    wanted.map((i) => {
-      const b = bases[i]!;
-      // a base that cannot be read only means this chunk is stored whole
-      return fetchPackRange(core.driver, { pack: b.pack, offset: b.packOffset, length: b.length }).catch(() => Buffer.alloc(0));
-    }),
+  const read = await readBases(
+    core,
+    wanted.map((i) => bases[i]!),
   );
   const all = Buffer.allocUnsafeSlow(read.reduce((n, b) => n + b.length, 0));
   let at = 0;
@@ -74,8 +91,66 @@ export async function encodeDeltaChunks(
   };
   if (reply.error || !reply.deltas) return { ...back, results: [], error: `blob worker failed: ${reply.error ?? 'no delta results'}` };
   const results: (DeltaResult | undefined)[] = [];
-  for (let k = 0; k < wanted.length; k++) results[wanted[k]!] = reply.deltas[k];
+  for (let k = 0; k < wanted.length; k++) {
+    results[wanted[k]!] = reply.deltas[k];
+    outcomes.tried++;
+    if (reply.deltas[k]!.kind !== BLOB_KIND_DELTA) outcomes.whole++;
+  }
   return { ...back, results };
+}
+
+/** Bases closer than this in one pack are read with one range read (the gap is read and dropped)... */
+const BASE_GAP = 64 * 1024;
+/** ...up to this many bytes per read. */
+const BASE_READ = 4 * 1024 * 1024;
+
+/**
+ * The stored bytes of each base, in the order given; neighbours in a pack (a file's chunks are
+ * back to back) are read together. A base that cannot be read is an empty buffer: its chunk is
+ * then stored whole, which is always correct.
+ */
+async function readBases(core: RepoCore, bases: readonly ChunkBase[]): Promise<Buffer[]> {
+  const order = bases
+    .map((_, k) => k)
+    .sort((a, b) => {
+      const x = bases[a]!;
+      const y = bases[b]!;
+      return x.pack < y.pack ? -1 : x.pack > y.pack ? 1 : x.packOffset - y.packOffset;
+    });
+  const out: Buffer[] = new Array(bases.length);
+  const reads: Promise<void>[] = [];
+  for (let i = 0; i < order.length; ) {
+    const first = bases[order[i]!]!;
+    let end = first.packOffset + first.length;
+    let j = i + 1;
+    for (; j < order.length; j++) {
+      const b = bases[order[j]!]!;
+      if (
+        b.pack !== first.pack ||
+        b.packOffset < end ||
+        b.packOffset - end > BASE_GAP ||
+        b.packOffset + b.length - first.packOffset > BASE_READ
+      )
+        break;
+      end = b.packOffset + b.length;
+    }
+    const group = order.slice(i, j);
+    const place = { pack: first.pack, offset: first.packOffset, length: end - first.packOffset };
+    reads.push(
+      fetchPackRange(core.driver, place).then(
+        (raw) => {
+          for (const k of group)
+            out[k] = raw.subarray(bases[k]!.packOffset - first.packOffset, bases[k]!.packOffset - first.packOffset + bases[k]!.length);
+        },
+        () => {
+          for (const k of group) out[k] = Buffer.alloc(0);
+        },
+      ),
+    );
+    i = j;
+  }
+  await Promise.all(reads);
+  return out;
 }
 
 /** What the workers made of a batch: per chunk its blob size (-1 reused, -2 see `deltas`), hash, delta result, previous chunk and base. */
