@@ -99,8 +99,8 @@ test('the same changes without deltas store whole chunks (what the measure above
   }
 });
 
-test('expiring the snapshots that stored the base chunks keeps them for the delta: gc, repack, read, check', async () => {
-  const repo = await newPosixRepo(fresh(), { compression: 'zstd:3', chunkSize: CHUNK, packSize: 256 * 1024 });
+test('expiring the snapshots that stored the base chunks keeps them for the delta: gc, repack, read, check (encrypted)', async () => {
+  const repo = await newPosixRepo(fresh(), { compression: 'zstd:3', chunkSize: CHUNK, packSize: 256 * 1024, passphrase: 'pw' });
   try {
     const v1 = randomData(12 * CHUNK);
     const s1 = await snapshot(repo, { a: v1 });
