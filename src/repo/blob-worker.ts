@@ -12,6 +12,7 @@ import { compressBound, type Codec } from './codec.js';
 import type { CheckFunction } from './chunker.js';
 import type { DecodeToFile, EncodeBatch, WorkerReply, WorkerTask } from './worker-pool.js';
 import { decodeDelta, encodeDeltas } from './delta-worker.js';
+import { DELTA_PENDING } from './delta-tasks.js';
 
 const key: Buffer | undefined = workerData?.key ? Buffer.from(workerData.key as Uint8Array) : undefined;
 let scratch = Buffer.alloc(0);
@@ -66,7 +67,7 @@ function encodeBatch(id: number, task: EncodeBatch, back: ArrayBuffer[]): { repl
       continue;
     }
     if (task.deltas?.[hashes.length - 1]) {
-      sizes.push(-2);
+      sizes.push(DELTA_PENDING);
       continue;
     }
     const n = encodeBlobInto(task.codec, key, chunk, dst.subarray(pos, pos + blobBound(chunk.length)), scratch);

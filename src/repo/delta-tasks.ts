@@ -1,5 +1,8 @@
-/** The blob workers' delta tasks (delta-worker.ts): what goes in, what comes back. Types only. */
+/** The blob workers' delta tasks (delta-worker.ts): what goes in, what comes back. */
 import type { Codec } from './codec.js';
+
+/** An encodeBatch size: the chunk changed and was left unencoded for an encodeDeltas task. */
+export const DELTA_PENDING = -3;
 
 /** One changed chunk of an encodeDeltas batch, with the stored base blob it may be a delta on. */
 export interface DeltaItem {

@@ -44,7 +44,7 @@ export interface EncodeBatch {
   out: Uint8Array;
   codec: Codec;
   expects: (string | undefined)[];
-  /** Chunks that, when they differ from `expects[i]`, are left unencoded (size -2) for an encodeDeltas task. */
+  /** Chunks that, when they differ from `expects[i]`, are left unencoded (size DELTA_PENDING, delta-tasks.ts) for an encodeDeltas task. */
   deltas?: boolean[];
   check?: { module: string; params: unknown; fileOffset: number };
 }
@@ -78,7 +78,7 @@ export interface WorkerReply {
   fatal?: boolean;
   /** encodeDeltas: what became of each item. */
   deltas?: DeltaResult[];
-  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded; -2: left for encodeDeltas). */
+  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded; DELTA_PENDING: left for encodeDeltas). */
   hashes?: string[];
   sizes?: number[];
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */

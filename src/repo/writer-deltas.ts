@@ -8,7 +8,7 @@ import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
 import { fetchPackRange } from './blob-reader.js';
-import type { DeltaItem, DeltaResult } from './delta-tasks.js';
+import { DELTA_PENDING, type DeltaItem, type DeltaResult } from './delta-tasks.js';
 import type { ChunkBase, ChunkRef, SnapshotStats } from './manifest.js';
 import { BLOB_KIND_CHUNK, BLOB_KIND_DELTA } from './pack-format.js';
 import type { Locator, PackWriter } from './pack-writer.js';
@@ -44,7 +44,7 @@ export interface DeltaBatch {
 }
 
 /**
- * Encode the chunks the encodeBatch task left for deltas (size -2) in one worker task. Returns
+ * Encode the chunks the encodeBatch task left for deltas (size DELTA_PENDING) in one worker task. Returns
  * the buffers back (they travel to the worker) and each such chunk's result, by index, or the
  * worker's error (after the buffers, so the caller always gets them back).
  */
@@ -56,7 +56,7 @@ export async function encodeDeltaChunks(
   bases: readonly (ChunkBase | undefined)[],
   outcomes: DeltaOutcomes,
 ): Promise<{ data: Buffer; out: Buffer; results: (DeltaResult | undefined)[]; error?: string }> {
-  const wanted = sizes.flatMap((s, i) => (s === -2 ? [i] : []));
+  const wanted = sizes.flatMap((s, i) => (s === DELTA_PENDING ? [i] : []));
   if (wanted.length === 0) return { data: batch.data, out: batch.out, results: [] };
   const read = await readBases(
     core,
@@ -153,7 +153,7 @@ async function readBases(core: RepoCore, bases: readonly ChunkBase[]): Promise<B
   return out;
 }
 
-/** What the workers made of a batch: per chunk its blob size (-1 reused, -2 see `deltas`), hash, delta result, previous chunk and base. */
+/** What the workers made of a batch: per chunk its blob size (-1 reused, DELTA_PENDING see `deltas`), hash, delta result, previous chunk and base. */
 export interface StoredBatch {
   sizes: readonly number[];
   hashes: readonly string[];
@@ -199,7 +199,7 @@ export async function appendBatch(
       continue;
     }
     const blobSize = b.sizes[i]!;
-    if (blobSize < 0) throw new PgkeepError('INTERNAL', `chunk at offset ${offset} was left for a delta that was not made`);
+    if (blobSize === DELTA_PENDING) throw new PgkeepError('INTERNAL', `chunk at offset ${offset} was left for a delta that was not made`);
     const blob = out.subarray(pos, pos + blobSize);
     pos += blobSize;
     refs.push(
