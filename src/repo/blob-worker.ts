@@ -11,7 +11,7 @@ import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
 import type { CheckFunction } from './chunker.js';
 import type { DecodeToFile, EncodeBatch, WorkerReply, WorkerTask } from './worker-pool.js';
-import { decodeDelta, encodeDeltas } from './delta-worker.js';
+import { decodeDeltas, encodeDeltas } from './delta-worker.js';
 import { DELTA_PENDING } from './delta-tasks.js';
 
 const key: Buffer | undefined = workerData?.key ? Buffer.from(workerData.key as Uint8Array) : undefined;
@@ -121,12 +121,10 @@ function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[]
     const back = [ab(task.data), ab(task.out), ab(task.bases)];
     return { reply: { id: task.id, input: task.data, blob: task.out, deltas: encodeDeltas(key, task) }, transfer: back };
   }
-  if (task.op === 'decodeDelta') {
-    const error = decodeDelta(key, task);
-    return {
-      reply: { id: task.id, input: task.data, blob: task.out, size: task.rawLength, ...(error ? { error } : {}) },
-      transfer: [ab(task.data), ab(task.out)],
-    };
+  if (task.op === 'decodeDeltas') {
+    const r = decodeDeltas(key, task);
+    const back = [ab(task.data), ...(task.out ? [ab(task.out)] : [])];
+    return { reply: { id: task.id, input: task.data, blob: task.out, ...r }, transfer: back };
   }
   const input = task.data;
   const out = task.out;

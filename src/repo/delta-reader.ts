@@ -1,55 +1,97 @@
 /**
- * Reading a delta chunk (format version 2): its base blob and its delta blob are fetched, then a
- * blob worker decodes both, checks the base's SHA-256, applies the delta and checks the rebuilt
- * chunk's SHA-256 (the one the file record holds, as for any chunk). The file reader calls this
- * for each chunk that has a base; nothing that fails a check is returned.
+ * Reading delta chunks (format version 2). A run of consecutive delta chunks of a file whose
+ * delta blobs are adjacent in one pack and whose base blobs are adjacent in one pack (a file's
+ * blobs are written back to back) is read with two range reads; a blob worker decodes each base
+ * and checks its SHA-256, applies the delta and checks the rebuilt chunk's SHA-256 (the one the
+ * file record holds, as for any chunk), then writes the chunks to the restored file or returns
+ * them. The file reader groups chunks with `extendsDeltaRun` and calls this for delta groups.
  */
-import { write } from 'node:fs';
-import { promisify } from 'node:util';
 import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import { fetchPackRange } from './blob-reader.js';
+import type { DecodeDeltas, DeltaChunkItem } from './delta-tasks.js';
 import { damagedBlob } from './integrity.js';
 import type { ChunkRef } from './manifest.js';
+import type { WorkerReply } from './worker-pool.js';
 
-const writeAt = promisify(write);
-
-/** The rebuilt, verified plaintext of a delta chunk (one with `base`). */
-export async function readDeltaChunk(core: RepoCore, chunk: ChunkRef, context?: string): Promise<Buffer> {
-  const base = chunk.base;
-  if (!base) throw new PgkeepError('INTERNAL', 'readDeltaChunk called for a chunk that is not a delta');
-  const place = { pack: chunk.pack, offset: chunk.packOffset, length: chunk.length, context };
-  const [b, d] = await Promise.all([
-    fetchPackRange(core.driver, { pack: base.pack, offset: base.packOffset, length: base.length, context }),
-    fetchPackRange(core.driver, place),
-  ]);
-  const data = Buffer.allocUnsafeSlow(b.length + d.length);
-  b.copy(data, 0);
-  d.copy(data, b.length);
-  const out = Buffer.allocUnsafeSlow(chunk.size);
-  const task = {
-    op: 'decodeDelta' as const,
-    data,
-    baseLength: b.length,
-    baseSha256: base.sha256,
-    out,
-    rawLength: chunk.size,
-    expect: chunk.sha256,
-  };
-  const reply = await core.pool().run(task, [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer]);
-  if (reply.error) {
-    if (reply.fatal) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
-    const onBase = /base chunk/.test(reply.error);
-    throw damagedBlob(onBase ? { pack: base.pack, offset: base.packOffset, length: base.length, context } : place, reply.error);
-  }
-  const got = reply.blob!;
-  return Buffer.from(got.buffer, got.byteOffset, chunk.size);
+/** Whether delta chunk `c` continues the run that ends with `last` (both blobs adjacent to the run's). */
+export function extendsDeltaRun(last: ChunkRef, c: ChunkRef): boolean {
+  const a = last.base;
+  const b = c.base;
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    c.pack === last.pack &&
+    c.packOffset === last.packOffset + last.length &&
+    b.pack === a.pack &&
+    b.packOffset === a.packOffset + a.length
+  );
 }
 
-/** Rebuild a delta chunk and write it into `fd` at `position`; resolves to the bytes written. */
-export async function writeDeltaChunk(core: RepoCore, chunk: ChunkRef, fd: number, position: number, context?: string): Promise<number> {
-  const data = await readDeltaChunk(core, chunk, context);
-  let done = 0;
-  while (done < data.length) done += (await writeAt(fd, data, done, data.length - done, position + done)).bytesWritten;
-  return done;
+async function run(
+  core: RepoCore,
+  chunks: readonly ChunkRef[],
+  context: string | undefined,
+  to: Pick<DecodeDeltas, 'out' | 'fd' | 'position'>,
+): Promise<WorkerReply> {
+  const first = chunks[0]!;
+  const last = chunks[chunks.length - 1]!;
+  if (chunks.some((c) => !c.base)) throw new PgkeepError('INTERNAL', 'a delta run holds a chunk that is not a delta');
+  const baseFrom = first.base!.packOffset;
+  const baseTo = last.base!.packOffset + last.base!.length;
+  const [bases, deltas] = await Promise.all([
+    fetchPackRange(core.driver, { pack: first.base!.pack, offset: baseFrom, length: baseTo - baseFrom, context }),
+    fetchPackRange(core.driver, {
+      pack: first.pack,
+      offset: first.packOffset,
+      length: last.packOffset + last.length - first.packOffset,
+      context,
+    }),
+  ]);
+  const data = Buffer.allocUnsafeSlow(bases.length + deltas.length);
+  bases.copy(data, 0);
+  deltas.copy(data, bases.length);
+  const items: DeltaChunkItem[] = chunks.map((c) => ({
+    baseAt: c.base!.packOffset - baseFrom,
+    baseLength: c.base!.length,
+    baseSha256: c.base!.sha256,
+    deltaAt: bases.length + c.packOffset - first.packOffset,
+    deltaLength: c.length,
+    rawLength: c.size,
+    expect: c.sha256,
+  }));
+  const transfer = [data.buffer as ArrayBuffer, ...(to.out ? [to.out.buffer as ArrayBuffer] : [])];
+  const reply = await core.pool().run({ op: 'decodeDeltas', data, items, ...to }, transfer);
+  if (!reply.error) return reply;
+  if (reply.ioCode) throw Object.assign(new Error(reply.error), { code: reply.ioCode, syscall: 'write' });
+  if (reply.fatal || reply.failed === undefined) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+  const c = chunks[reply.failed]!;
+  const place = reply.onBase
+    ? { pack: c.base!.pack, offset: c.base!.packOffset, length: c.base!.length, context }
+    : { pack: c.pack, offset: c.packOffset, length: c.length, context };
+  throw damagedBlob(place, `delta chunk at offset ${c.offset}: ${reply.error}`);
+}
+
+/** The rebuilt, verified content of a run of delta chunks (see extendsDeltaRun), back to back. */
+export async function readDeltaRun(core: RepoCore, chunks: readonly ChunkRef[], context?: string): Promise<Buffer> {
+  const out = Buffer.allocUnsafeSlow(chunks.reduce((n, c) => n + c.size, 0));
+  const reply = await run(core, chunks, context, { out });
+  const got = reply.blob!;
+  return Buffer.from(got.buffer, got.byteOffset, reply.size!);
+}
+
+/** Rebuild a run of delta chunks and write them into `fd` at `position` (in a blob worker); resolves to the bytes written. */
+export async function writeDeltaRun(
+  core: RepoCore,
+  chunks: readonly ChunkRef[],
+  fd: number,
+  position: number,
+  context?: string,
+): Promise<number> {
+  return (await run(core, chunks, context, { fd, position })).size!;
+}
+
+/** One delta chunk's rebuilt, verified content. */
+export function readDeltaChunk(core: RepoCore, chunk: ChunkRef, context?: string): Promise<Buffer> {
+  return readDeltaRun(core, [chunk], context);
 }

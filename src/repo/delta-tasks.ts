@@ -41,15 +41,27 @@ export interface DeltaResult {
   sha256: string;
 }
 
-/**
- * Rebuild one delta chunk: `data` holds its base blob at [0, baseLength) and its delta blob
- * right after; the chunk (rawLength bytes, SHA-256 `expect`) lands in `out`.
- */
-export interface DecodeDelta {
-  data: Uint8Array;
+/** One delta chunk of a decodeDeltas task: where its base and delta blobs are in `data`, and what it must be. */
+export interface DeltaChunkItem {
+  baseAt: number;
   baseLength: number;
   baseSha256: string;
-  out: Uint8Array;
+  deltaAt: number;
+  deltaLength: number;
   rawLength: number;
+  /** SHA-256 of the rebuilt chunk. */
   expect: string;
+}
+
+/**
+ * Rebuild consecutive delta chunks of a file from their blobs in `data` (a range of base blobs
+ * and a range of delta blobs, as read from their packs): the chunks, back to back, are written
+ * to `fd` at `position` (restore), or without `fd` land in `out`.
+ */
+export interface DecodeDeltas {
+  data: Uint8Array;
+  items: DeltaChunkItem[];
+  out?: Uint8Array;
+  fd?: number;
+  position?: number;
 }

@@ -4,15 +4,17 @@
  * and rebuild a delta chunk from its base and delta blobs, verified.
  */
 import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound } from './codec.js';
 import { applyDelta, DELTA_HEADER_BYTES, DELTA_UNIT, encodeDeltaInto } from './delta-codec.js';
-import type { DecodeDelta, DeltaResult, EncodeDeltas } from './delta-tasks.js';
+import type { DecodeDeltas, DeltaChunkItem, DeltaResult, EncodeDeltas } from './delta-tasks.js';
 import { BLOB_KIND_CHUNK, BLOB_KIND_DELTA } from './pack-format.js';
 
 let baseScratch: Buffer = Buffer.alloc(0);
 let deltaScratch: Buffer = Buffer.alloc(0);
 let packScratch: Buffer = Buffer.alloc(0);
+let plainScratch: Buffer = Buffer.alloc(0);
 
 function grow(b: Buffer, n: number): Buffer {
   return b.length >= n ? b : Buffer.allocUnsafeSlow(n);
@@ -58,26 +60,71 @@ export function encodeDeltas(key: Buffer | undefined, task: EncodeDeltas): Delta
   return results;
 }
 
-/** Rebuild a delta chunk into task.out; returns what is wrong, or undefined when it verified. */
-export function decodeDelta(key: Buffer | undefined, task: DecodeDelta): string | undefined {
-  const out = task.out.subarray(0, task.rawLength);
-  baseScratch = grow(baseScratch, task.rawLength);
-  const base = baseScratch.subarray(0, task.rawLength);
+/** Rebuild one delta chunk into `out`; returns what is wrong (saying whether the base is), or undefined when it verified. */
+function rebuild(
+  key: Buffer | undefined,
+  data: Uint8Array,
+  it: DeltaChunkItem,
+  out: Uint8Array,
+): { error: string; onBase: boolean } | undefined {
+  baseScratch = grow(baseScratch, it.rawLength);
+  const base = baseScratch.subarray(0, it.rawLength);
   try {
-    if (decodeBlobInto(key, task.data.subarray(0, task.baseLength), base) !== task.rawLength) {
-      return `its base chunk does not have ${task.rawLength} bytes`;
+    if (decodeBlobInto(key, data.subarray(it.baseAt, it.baseAt + it.baseLength), base) !== it.rawLength) {
+      return { error: `its base chunk does not have ${it.rawLength} bytes`, onBase: true };
     }
   } catch (e) {
-    return `its base chunk cannot be read: ${(e as Error).message}`;
+    return { error: `its base chunk cannot be read: ${(e as Error).message}`, onBase: true };
   }
-  if (sha256hex(base) !== task.baseSha256) return 'SHA-256 of its base chunk does not match';
-  deltaScratch = grow(deltaScratch, deltaBound(task.rawLength));
-  let n: number;
+  // The rebuilt chunk's SHA-256 covers every byte; the base's own is computed only to name the
+  // damaged blob when that fails (one hash per chunk on the way that succeeds).
+  deltaScratch = grow(deltaScratch, deltaBound(it.rawLength));
   try {
-    n = decodeBlobInto(key, task.data.subarray(task.baseLength), deltaScratch.subarray(0, deltaBound(task.rawLength)));
+    const n = decodeBlobInto(
+      key,
+      data.subarray(it.deltaAt, it.deltaAt + it.deltaLength),
+      deltaScratch.subarray(0, deltaBound(it.rawLength)),
+    );
     applyDelta(base, deltaScratch.subarray(0, n), out);
   } catch (e) {
-    return `delta: ${(e as Error).message}`;
+    return { error: `delta: ${(e as Error).message}`, onBase: false };
   }
-  return sha256hex(out) === task.expect ? undefined : 'SHA-256 of the rebuilt chunk does not match';
+  if (sha256hex(out) === it.expect) return undefined;
+  if (sha256hex(base) !== it.baseSha256) return { error: 'SHA-256 of its base chunk does not match', onBase: true };
+  return { error: 'SHA-256 of the rebuilt chunk does not match', onBase: false };
+}
+
+export interface DecodeDeltasOutcome {
+  size: number;
+  error?: string;
+  /** The item that failed, and whether its base blob is the damaged one. */
+  failed?: number;
+  onBase?: boolean;
+  /** Writing failed (errno code), not the data. */
+  ioCode?: string;
+}
+
+/** Rebuild a run of delta chunks, verified, into task.out or (restore) task.fd at task.position. */
+export function decodeDeltas(key: Buffer | undefined, task: DecodeDeltas): DecodeDeltasOutcome {
+  const total = task.items.reduce((n, it) => n + it.rawLength, 0);
+  if (task.fd === undefined && (!task.out || task.out.length < total)) return { size: 0, error: `no room for ${total} bytes` };
+  plainScratch = task.fd === undefined ? plainScratch : grow(plainScratch, total);
+  const plain = task.fd === undefined ? task.out! : plainScratch;
+  let pos = 0;
+  for (let i = 0; i < task.items.length; i++) {
+    const it = task.items[i]!;
+    const bad = rebuild(key, task.data, it, plain.subarray(pos, pos + it.rawLength));
+    if (bad) return { size: pos, error: bad.error, failed: i, onBase: bad.onBase };
+    pos += it.rawLength;
+  }
+  if (task.fd !== undefined) {
+    try {
+      let done = 0;
+      while (done < pos) done += writeSync(task.fd, plain, done, pos - done, task.position! + done);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { size: 0, error: err.message, ioCode: err.code ?? 'EIO' };
+    }
+  }
+  return { size: pos };
 }

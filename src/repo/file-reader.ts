@@ -8,7 +8,7 @@ import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { ChunkRef, FileRecord } from './manifest.js';
 import { decodeInPool, decodeManyInPool, decodeToFileInPool, fetchPackRange } from './blob-reader.js';
-import { readDeltaChunk, writeDeltaChunk } from './delta-reader.js';
+import { extendsDeltaRun, readDeltaChunk, readDeltaRun, writeDeltaRun } from './delta-reader.js';
 
 /** Adjacent blobs are read and decoded together up to this many stored bytes... */
 const GROUP_BYTES = 1024 * 1024;
@@ -35,8 +35,8 @@ function groups(chunks: ChunkRef[]): Group[] {
   for (const c of chunks) {
     if (
       g &&
-      !c.base && // a delta chunk is read on its own (delta-reader.ts)
-      !g.chunks[0]!.base &&
+      // delta chunks group with delta chunks whose blobs and bases are adjacent (delta-reader.ts)
+      (c.base || g.chunks[0]!.base ? extendsDeltaRun(g.chunks[g.chunks.length - 1]!, c) : true) &&
       g.pack === c.pack &&
       g.offset + g.length === c.packOffset &&
       g.length + c.length <= GROUP_BYTES &&
@@ -72,7 +72,7 @@ export async function* readChunksData(core: RepoCore, record: FileRecord, opts: 
     });
     const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
     const p = g.chunks[0]!.base
-      ? readDeltaChunk(core, g.chunks[0]!, context)
+      ? readDeltaRun(core, g.chunks, context)
       : fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
           decodeManyInPool(core.pool(), raw, items, places),
         );
@@ -122,7 +122,7 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
       const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
       const p: Promise<void> = (
         g.chunks[0]!.base
-          ? writeDeltaChunk(core, g.chunks[0]!, fd, position, context)
+          ? writeDeltaRun(core, g.chunks, fd, position, context)
           : fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
               decodeToFileInPool(core.pool(), raw, items, places, fd, position),
             )

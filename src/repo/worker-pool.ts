@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { PgkeepError } from '../errors.js';
 import type { Codec } from './codec.js';
-import type { DecodeDelta, DeltaResult, EncodeDeltas } from './delta-tasks.js';
+import type { DecodeDeltas, DeltaResult, EncodeDeltas } from './delta-tasks.js';
 
 /**
  * encode: `data` is the plaintext chunk, `out` (blobBound bytes) receives the blob.
@@ -19,7 +19,7 @@ export type WorkerTask =
   | ({ id: number; op: 'encodeBatch' } & EncodeBatch)
   | ({ id: number; op: 'decodeToFile' } & DecodeToFile)
   | ({ id: number; op: 'encodeDeltas' } & EncodeDeltas)
-  | ({ id: number; op: 'decodeDelta' } & DecodeDelta)
+  | ({ id: number; op: 'decodeDeltas' } & DecodeDeltas)
   | { id: number; op: 'decode'; data: Uint8Array; out?: Uint8Array; rawLength: number; expect?: string }
   | { id: number; op: 'decodeMany'; data: Uint8Array; out: Uint8Array; items: DecodeItem[] };
 
@@ -72,8 +72,10 @@ export interface WorkerReply {
   /** encode: the chunk equals `expect`; nothing was compressed. */
   reused?: boolean;
   error?: string;
-  /** decodeMany: index of the item that failed. */
+  /** decodeMany, decodeDeltas: index of the item that failed. */
   failed?: number;
+  /** decodeDeltas: the failed item's base blob is the damaged one. */
+  onBase?: boolean;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;
   /** encodeDeltas: what became of each item. */
