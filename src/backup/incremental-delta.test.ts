@@ -14,7 +14,7 @@ import { newPosixRepo, tempDir } from '../repo/test-utils.js';
 import { restore } from '../restore/index.js';
 import { compareWithRecords } from '../restore/test-compare.js';
 import { resolveSnapshot } from '../holdings/index.js';
-import { backup } from './index.js';
+import { backup, verifyBackup } from './index.js';
 import { REPLICATION_SOURCE } from './test-support.js';
 
 const CLUSTER = 'main';
@@ -89,6 +89,8 @@ test('scattered page updates: stored as their pages, restored byte for byte, and
   assert.ok(second.storedBytes < first.storedBytes / 4, `incremental ${second.storedBytes} bytes, full ${first.storedBytes}`);
   const { snapshot } = await resolveSnapshot(repo, CLUSTER, second.snapshotId);
   assert.ok((snapshot.stats.deltaChunks ?? 0) >= pages);
+  const verified = await verifyBackup(repo, CLUSTER, second.snapshotId);
+  assert.deepEqual(verified.problems, [], 'pgkeep verify rebuilds and checks every delta chunk');
 
   const { sum } = await one(source.query<{ sum: string }>(`SELECT sum(n)::text AS sum FROM t`));
   const to = join(work.path, 'restored');
