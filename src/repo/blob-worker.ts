@@ -11,6 +11,8 @@ import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
 import type { CheckFunction } from './chunker.js';
 import type { DecodeToFile, EncodeBatch, WorkerReply, WorkerTask } from './worker-pool.js';
+import { decodeDeltas, encodeDeltas } from './delta-worker.js';
+import { DELTA_PENDING } from './delta-tasks.js';
 
 const key: Buffer | undefined = workerData?.key ? Buffer.from(workerData.key as Uint8Array) : undefined;
 let scratch = Buffer.alloc(0);
@@ -64,6 +66,10 @@ function encodeBatch(id: number, task: EncodeBatch, back: ArrayBuffer[]): { repl
       sizes.push(-1);
       continue;
     }
+    if (task.deltas?.[hashes.length - 1]) {
+      sizes.push(DELTA_PENDING);
+      continue;
+    }
     const n = encodeBlobInto(task.codec, key, chunk, dst.subarray(pos, pos + blobBound(chunk.length)), scratch);
     sizes.push(n);
     pos += n;
@@ -111,6 +117,15 @@ function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { re
 function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   if (task.op === 'encodeBatch') return encodeBatch(task.id, task, [ab(task.data), ab(task.out)]);
   if (task.op === 'decodeToFile') return decodeToFile(task.id, task, [ab(task.data)]);
+  if (task.op === 'encodeDeltas') {
+    const back = [ab(task.data), ab(task.out), ab(task.bases)];
+    return { reply: { id: task.id, input: task.data, blob: task.out, deltas: encodeDeltas(key, task) }, transfer: back };
+  }
+  if (task.op === 'decodeDeltas') {
+    const r = decodeDeltas(key, task);
+    const back = [ab(task.data), ...(task.out ? [ab(task.out)] : [])];
+    return { reply: { id: task.id, input: task.data, blob: task.out, ...r }, transfer: back };
+  }
   const input = task.data;
   const out = task.out;
   const back = [ab(input), ...(out ? [ab(out)] : [])];

@@ -7,7 +7,8 @@
  */
 import type { Repository } from './repository.js';
 import { collectRefs, label, type BlobRef, type Damage, type RefSet } from './refs.js';
-import { packIdFromKey, packKey, type PackIndexEntry } from './pack-format.js';
+import { BLOB_KIND_DELTA, packIdFromKey, packKey, type PackIndexEntry } from './pack-format.js';
+import { readDeltaChunk } from './delta-reader.js';
 import { readPackIndex } from './pack-reader.js';
 import { decodeInPool, fetchPackRange } from './blob-reader.js';
 import type { ObjectInfo } from './storage/driver.js';
@@ -29,6 +30,8 @@ export interface CheckReport {
   blobs: number;
   /** Blobs whose data was read and verified (readData). */
   blobsRead: number;
+  /** Delta chunks rebuilt from their base and verified against the file record's SHA-256 (readData). */
+  deltasRebuilt: number;
   bytesRead: number;
   unreferencedPacks: number;
   /** Temporary files left by interrupted writers (not damage: `repo gc` removes the old ones). */
@@ -53,6 +56,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     packs: packs.size,
     blobs: 0,
     blobsRead: 0,
+    deltasRebuilt: 0,
     bytesRead: 0,
     unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length,
     damaged,
@@ -68,8 +72,31 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     await checkPack(repo, refs, id, packs.get(id), used, opts, report);
     opts.onProgress?.(++done, ids.length, 'packs');
   }
+  if (opts.readData) await rebuildDeltas(repo, refs, opts, report);
   report.ok = damaged.length === 0;
   return report;
+}
+
+/** Rebuild every delta chunk from its base and check the rebuilt chunk's SHA-256 (what a restore would do). */
+async function rebuildDeltas(repo: Repository, refs: RefSet, opts: CheckOptions, report: CheckReport): Promise<void> {
+  const deltas: BlobRef[] = [];
+  for (const blobs of refs.packs.values()) for (const r of blobs.values()) if (r.delta) deltas.push(r);
+  const window = repo.jobs * 2;
+  for (let i = 0; i < deltas.length; i += window) {
+    opts.signal?.throwIfAborted();
+    await Promise.all(
+      deltas.slice(i, i + window).map(async (r) => {
+        const c = r.delta!;
+        try {
+          await readDeltaChunk(repo, c, r.path ? `file "${r.path}"` : undefined);
+          report.deltasRebuilt++;
+        } catch (e) {
+          const problem = `delta chunk cannot be rebuilt: ${(e as Error).message.replace(/^damaged data in pack \S+ at offset \d+( \([^)]*\))?: /, '')}`;
+          report.damaged.push({ object: packKey(c.pack), offset: c.packOffset, problem, ...affected(refs, [r]) });
+        }
+      }),
+    );
+  }
 }
 
 function affected(refs: RefSet, refsList: BlobRef[]): Pick<Damage, 'snapshots' | 'files'> {
@@ -113,7 +140,7 @@ async function checkPack(
     let problem: string | undefined;
     if (offset + ref.length > indexOffset) problem = `locator (offset ${offset}, length ${ref.length}) points past the pack's blob area`;
     else if (!e) problem = `no blob starts at offset ${offset} in the pack's index`;
-    else if (e.length !== ref.length || e.sha256 !== ref.sha256)
+    else if (e.length !== ref.length || (ref.kind === BLOB_KIND_DELTA ? e.kind !== ref.kind : e.sha256 !== ref.sha256))
       problem = `the pack's index disagrees with the manifest about the blob at offset ${offset}`;
     if (problem) report.damaged.push({ object, offset, problem, ...affected(refs, [ref]) });
   }

@@ -8,6 +8,7 @@ import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { ChunkRef, FileRecord } from './manifest.js';
 import { decodeInPool, decodeManyInPool, decodeToFileInPool, fetchPackRange } from './blob-reader.js';
+import { extendsDeltaRun, readDeltaChunk, readDeltaRun, writeDeltaRun } from './delta-reader.js';
 
 /** Adjacent blobs are read and decoded together up to this many stored bytes... */
 const GROUP_BYTES = 1024 * 1024;
@@ -34,6 +35,8 @@ function groups(chunks: ChunkRef[]): Group[] {
   for (const c of chunks) {
     if (
       g &&
+      // delta chunks group with delta chunks whose blobs and bases are adjacent (delta-reader.ts)
+      (c.base || g.chunks[0]!.base ? extendsDeltaRun(g.chunks[g.chunks.length - 1]!, c) : true) &&
       g.pack === c.pack &&
       g.offset + g.length === c.packOffset &&
       g.length + c.length <= GROUP_BYTES &&
@@ -68,9 +71,11 @@ export async function* readChunksData(core: RepoCore, record: FileRecord, opts: 
       return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
     });
     const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
-    const p = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
-      decodeManyInPool(core.pool(), raw, items, places),
-    );
+    const p = g.chunks[0]!.base
+      ? readDeltaRun(core, g.chunks, context)
+      : fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
+          decodeManyInPool(core.pool(), raw, items, places),
+        );
     p.catch(() => undefined);
     pending.push(p);
     while (pending.length >= window) yield await pending.shift()!;
@@ -115,8 +120,13 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
         return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
       });
       const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
-      const p: Promise<void> = fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context })
-        .then((raw) => decodeToFileInPool(core.pool(), raw, items, places, fd, position))
+      const p: Promise<void> = (
+        g.chunks[0]!.base
+          ? writeDeltaRun(core, g.chunks, fd, position, context)
+          : fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
+              decodeToFileInPool(core.pool(), raw, items, places, fd, position),
+            )
+      )
         .then(
           (n) => {
             written += n;
@@ -147,6 +157,7 @@ export function readFileStream(core: RepoCore, record: FileRecord, opts: ReadFil
 
 /** Read one chunk (delta restore fetches only the chunks that differ). */
 export async function readChunk(core: RepoCore, chunk: ChunkRef, context?: string): Promise<Buffer> {
+  if (chunk.base) return readDeltaChunk(core, chunk, context);
   const place = { pack: chunk.pack, offset: chunk.packOffset, length: chunk.length, context };
   const raw = await fetchPackRange(core.driver, place);
   return decodeInPool(core.pool(), raw, chunk.sha256, chunk.size, place);

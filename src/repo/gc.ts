@@ -10,11 +10,13 @@ import { PgkeepError } from '../errors.js';
 import type { Repository } from './repository.js';
 import { acquireLock, oldestSharedLockStart } from './locks.js';
 import { collectRefs, type BlobRef } from './refs.js';
-import { packIdFromKey, packKey, BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import { packIdFromKey, packKey, BLOB_KIND_DELTA, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import { readPackIndex } from './pack-reader.js';
 import { PackWriter, type Locator } from './pack-writer.js';
 import { fetchPackRange } from './blob-reader.js';
 import { encodeBlob, sha256 } from './blob.js';
-import { encodePart, manifestName, type FileListPart, type FileRecord, type SnapshotManifest } from './manifest.js';
+import { encodePart, manifestName, type ChunkRef, type FileListPart, type FileRecord, type SnapshotManifest } from './manifest.js';
+import type { PackIndexEntry } from './pack-format.js';
 import { Snapshot } from './snapshot.js';
 import { putObject, statObject } from './objects.js';
 import { listTemporary, removableTemporary } from './temp-files.js';
@@ -153,6 +155,29 @@ function countAffected(packs: Map<string, Map<number, BlobRef>>, repacked: GcPac
   return users.size;
 }
 
+/** The pack index entry of a copied blob: the refs' facts, or for a delta blob the old pack's index entry. */
+function indexEntryOf(
+  ref: BlobRef,
+  at: { pack: string; offset: number },
+  index: Map<number, PackIndexEntry> | undefined,
+): Omit<PackIndexEntry, 'offset' | 'length'> {
+  if (ref.kind !== BLOB_KIND_DELTA) return { rawLength: ref.rawLength, kind: ref.kind, sha256: ref.sha256 };
+  const e = index?.get(at.offset);
+  if (!e || e.kind !== BLOB_KIND_DELTA || e.length !== ref.length) {
+    throw new Error(`the index of ${packKey(at.pack)} has no delta blob of ${ref.length} bytes at offset ${at.offset}`);
+  }
+  return { rawLength: e.rawLength, kind: e.kind, sha256: e.sha256 };
+}
+
+/** A chunk reference (and its base) after the repack moved blobs. */
+function movedChunk(c: ChunkRef, moved: Map<string, Map<number, Locator>>): ChunkRef {
+  const to = moved.get(c.pack)?.get(c.packOffset);
+  const out = to ? { ...c, pack: to.pack, packOffset: to.offset, length: to.length } : c;
+  const base = c.base;
+  const b = base && moved.get(base.pack)?.get(base.packOffset);
+  return base && b ? { ...out, base: { ...base, pack: b.pack, packOffset: b.offset, length: b.length } } : out;
+}
+
 async function repack(
   repo: Repository,
   packs: Map<string, Map<number, BlobRef>>,
@@ -171,11 +196,15 @@ async function repack(
       const live = [...packs.get(p.pack)!.entries()].sort((a, b) => a[0] - b[0]);
       const map = new Map<number, Locator>();
       moved.set(p.pack, map);
+      // a delta blob's plaintext length and hash are in the pack's index only
+      const index = live.some(([, r]) => r.kind === BLOB_KIND_DELTA)
+        ? new Map((await readPackIndex(repo.driver, repo.key, p.pack, p.size)).entries.map((e) => [e.offset, e]))
+        : undefined;
       for (const [offset, ref] of live) {
         for (const u of ref.users) users.add(u);
-        if (ref.kind !== BLOB_KIND_CHUNK) continue;
+        if (ref.kind === BLOB_KIND_FILE_LIST) continue;
         const blob = await fetchPackRange(repo.driver, { pack: p.pack, offset, length: ref.length, context: 'gc repack' });
-        map.set(offset, await writer.append(blob, { rawLength: ref.rawLength, kind: BLOB_KIND_CHUNK, sha256: ref.sha256 }));
+        map.set(offset, await writer.append(blob, indexEntryOf(ref, { pack: p.pack, offset }, index)));
       }
     }
     // 2. New file lists for every affected manifest, in the same new packs.
@@ -186,10 +215,7 @@ async function repack(
       for (const part of snap.manifest.parts) {
         const records: FileRecord[] = (await snap.readPart(part)).map((r) => ({
           ...r,
-          chunks: r.chunks.map((c) => {
-            const to = moved.get(c.pack)?.get(c.packOffset);
-            return to ? { ...c, pack: to.pack, packOffset: to.offset, length: to.length } : c;
-          }),
+          chunks: r.chunks.map((c) => movedChunk(c, moved)),
         }));
         const json = encodePart(records);
         const hash = sha256(json).toString('hex');

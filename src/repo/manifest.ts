@@ -1,5 +1,5 @@
 /**
- * Snapshot manifests and their file lists (format version 1): the types every use case sees,
+ * Snapshot manifests and their file lists (format versions 1 and 2): the types every use case sees,
  * and their JSON encoding. No I/O here.
  *
  * A manifest (snapshots/<cluster>/<id>.json.<codec>[.enc]) holds the snapshot's facts and the
@@ -10,7 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
 import type { Locator } from './pack-writer.js';
 
+/** Manifest format of a snapshot with no delta chunk (readable by every pgkeep). */
 export const MANIFEST_FORMAT = 1;
+/** Manifest format of a snapshot with at least one delta chunk (ChunkRef.base); needs repository version 2. */
+export const MANIFEST_FORMAT_DELTA = 2;
+export type ManifestFormat = typeof MANIFEST_FORMAT | typeof MANIFEST_FORMAT_DELTA;
 
 export type SnapshotKind = 'physical' | 'logical';
 export type FileType = 'file' | 'directory' | 'symlink';
@@ -46,6 +50,19 @@ export interface ChunkRef {
   packOffset: number;
   /** Stored (compressed, encrypted) length of the blob. */
   length: number;
+  /**
+   * Format 2: the blob is a delta (delta-codec.ts) on this full chunk of an earlier snapshot, of
+   * the same size, whose plaintext has this SHA-256. `sha256` above stays the rebuilt chunk's.
+   */
+  base?: ChunkBase;
+}
+
+/** The full chunk a delta chunk is made on (never a delta itself). */
+export interface ChunkBase {
+  pack: string;
+  packOffset: number;
+  length: number;
+  sha256: string;
 }
 
 /** A stored file as listed in a snapshot. */
@@ -69,6 +86,8 @@ export interface SnapshotStats {
   reusedChunks: number;
   /** Files reused whole (reuseFile) without reading them. */
   reusedFiles: number;
+  /** Of newChunks, those stored as deltas on a base chunk (format 2; absent in older manifests). */
+  deltaChunks?: number;
 }
 
 export interface FileListPart {
@@ -82,7 +101,7 @@ export interface FileListPart {
 }
 
 export interface SnapshotManifest {
-  format: typeof MANIFEST_FORMAT;
+  format: ManifestFormat;
   id: string;
   cluster: string;
   kind: SnapshotKind;
@@ -143,7 +162,18 @@ export function parseManifestKey(key: string): { cluster: string; id: string } |
   return { cluster: m[1]!, id: m[2]! };
 }
 
-type EncodedChunk = [packIndex: number, packOffset: number, length: number, sha256: string];
+type EncodedChunk =
+  | [packIndex: number, packOffset: number, length: number, sha256: string]
+  | [
+      packIndex: number,
+      packOffset: number,
+      length: number,
+      sha256: string,
+      basePack: number,
+      baseOffset: number,
+      baseLength: number,
+      baseSha256: string,
+    ];
 interface EncodedFile extends Omit<FileRecord, 'chunks'> {
   chunks: EncodedChunk[];
 }
@@ -156,18 +186,23 @@ interface EncodedPart {
 export function encodePart(records: FileRecord[]): Buffer {
   const packs: string[] = [];
   const packIndex = new Map<string, number>();
+  const indexOf = (pack: string) => {
+    let i = packIndex.get(pack);
+    if (i === undefined) {
+      i = packs.length;
+      packs.push(pack);
+      packIndex.set(pack, i);
+    }
+    return i;
+  };
   const files: EncodedFile[] = records.map((r) => {
     const { chunks, ...rest } = r;
     return {
       ...rest,
-      chunks: chunks.map((c) => {
-        let i = packIndex.get(c.pack);
-        if (i === undefined) {
-          i = packs.length;
-          packs.push(c.pack);
-          packIndex.set(c.pack, i);
-        }
-        return [i, c.packOffset, c.length, c.sha256];
+      chunks: chunks.map((c): EncodedChunk => {
+        const at = indexOf(c.pack);
+        if (!c.base) return [at, c.packOffset, c.length, c.sha256];
+        return [at, c.packOffset, c.length, c.sha256, indexOf(c.base.pack), c.base.packOffset, c.base.length, c.base.sha256];
       }),
     };
   });
@@ -178,19 +213,38 @@ export function encodePart(records: FileRecord[]): Buffer {
 export function decodePart(json: Buffer, chunkSize: number): FileRecord[] {
   const part = JSON.parse(json.toString('utf8')) as EncodedPart;
   if (!Array.isArray(part?.packs) || !Array.isArray(part.files)) throw new Error('file list part has no packs/files');
+  const packOf = (p: number) => {
+    const pack = part.packs[p];
+    if (pack === undefined) throw new Error(`file list part names pack #${p}, which it does not list`);
+    return pack;
+  };
   return part.files.map((f) => ({
     ...f,
-    chunks: f.chunks.map(([p, packOffset, length, sha256], i) => {
-      const pack = part.packs[p];
-      if (pack === undefined) throw new Error(`file list part names pack #${p}, which it does not list`);
+    chunks: f.chunks.map((e, i) => {
+      const fields: number = e.length;
+      if (fields !== 4 && fields !== 8) throw new Error(`chunk ${i} of "${f.path}" has ${fields} fields, 4 or 8 expected`);
       const offset = i * chunkSize;
-      return { offset, size: Math.min(chunkSize, f.size - offset), sha256, pack, packOffset, length };
+      const c: ChunkRef = {
+        offset,
+        size: Math.min(chunkSize, f.size - offset),
+        sha256: e[3],
+        pack: packOf(e[0]),
+        packOffset: e[1],
+        length: e[2],
+      };
+      if (e.length === 8) c.base = { pack: packOf(e[4]), packOffset: e[5], length: e[6], sha256: e[7] };
+      return c;
     }),
   }));
 }
 
+/** The manifest format a snapshot's records need: 2 once any chunk is a delta. */
+export function manifestFormatFor(hasDeltas: boolean): ManifestFormat {
+  return hasDeltas ? MANIFEST_FORMAT_DELTA : MANIFEST_FORMAT;
+}
+
 export function validateManifest(m: SnapshotManifest, cluster: string, id: string): void {
-  if (m?.format !== MANIFEST_FORMAT) throw new Error(`unsupported manifest format ${m?.format}`);
+  if (m?.format !== MANIFEST_FORMAT && m?.format !== MANIFEST_FORMAT_DELTA) throw new Error(`unsupported manifest format ${m?.format}`);
   if (m.cluster !== cluster || m.id !== id) throw new Error(`manifest says ${m.cluster}/${m.id}`);
   if (!Array.isArray(m.parts) || !Number.isInteger(m.chunkSize)) throw new Error('manifest has no parts or chunk size');
 }

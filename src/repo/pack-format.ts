@@ -7,7 +7,7 @@
  *   footer (24 bytes): index offset u64 BE | index length u64 BE | "PGKPEND1"
  *
  * Index plaintext: count u32 BE, then per blob (49 bytes): offset u64 BE | length u32 BE |
- * plaintext length u32 BE | kind u8 (0 file chunk, 1 file list) | SHA-256 of the plaintext (32).
+ * plaintext length u32 BE | kind u8 (0 file chunk, 1 file list, 2 delta chunk) | SHA-256 of the plaintext (32).
  */
 export const PACK_MAGIC = Buffer.from('PGKPACK1', 'latin1');
 export const PACK_END_MAGIC = Buffer.from('PGKPEND1', 'latin1');
@@ -17,6 +17,8 @@ const ENTRY_BYTES = 49;
 
 export const BLOB_KIND_CHUNK = 0;
 export const BLOB_KIND_FILE_LIST = 1;
+/** A delta chunk (format 2, delta-codec.ts): its plaintext is a delta on a base chunk. */
+export const BLOB_KIND_DELTA = 2;
 
 export interface PackIndexEntry {
   offset: number;

@@ -3,8 +3,8 @@
  * gc marks with it; check verifies against it.
  */
 import type { Repository } from './repository.js';
-import { manifestName } from './manifest.js';
-import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import { manifestName, type ChunkRef } from './manifest.js';
+import { BLOB_KIND_CHUNK, BLOB_KIND_DELTA, BLOB_KIND_FILE_LIST } from './pack-format.js';
 import { Snapshot } from './snapshot.js';
 
 export interface SnapshotRef {
@@ -14,14 +14,17 @@ export interface SnapshotRef {
 
 export interface BlobRef {
   length: number;
+  /** SHA-256 of the plaintext ('' for a delta blob: the record holds the rebuilt chunk's, in `delta`). */
   sha256: string;
-  /** Plaintext length (chunks; 0 for file lists, whose size the manifest does not record). */
+  /** Plaintext length (chunks; 0 for file lists and deltas, whose size the manifest does not record). */
   rawLength: number;
   kind: number;
   /** Indexes into RefSet.snapshots. */
   users: Set<number>;
   /** One file that uses the blob (for messages). */
   path?: string;
+  /** A delta blob (kind 2): the chunk it rebuilds with its base (check --read-data rebuilds it). */
+  delta?: ChunkRef;
 }
 
 export interface Damage {
@@ -91,7 +94,19 @@ export async function collectRefs(repo: Repository, strict: boolean, signal?: Ab
         }
         for (const r of records) {
           for (const c of r.chunks) {
-            add(c.pack, c.packOffset, { length: c.length, sha256: c.sha256, rawLength: c.size, kind: BLOB_KIND_CHUNK, path: r.path }, user);
+            if (!c.base) {
+              add(
+                c.pack,
+                c.packOffset,
+                { length: c.length, sha256: c.sha256, rawLength: c.size, kind: BLOB_KIND_CHUNK, path: r.path },
+                user,
+              );
+              continue;
+            }
+            // a delta chunk keeps its base chunk alive, whichever snapshot stored that base
+            const b = c.base;
+            add(b.pack, b.packOffset, { length: b.length, sha256: b.sha256, rawLength: c.size, kind: BLOB_KIND_CHUNK, path: r.path }, user);
+            add(c.pack, c.packOffset, { length: c.length, sha256: '', rawLength: 0, kind: BLOB_KIND_DELTA, path: r.path, delta: c }, user);
           }
         }
       }

@@ -45,7 +45,7 @@ test('repo init, info, check, gc on a plain repository', async () => {
 
   const info0 = pgkeep(['--json', 'repo', 'info'], env);
   assert.equal(info0.code, 0, info0.stderr);
-  assert.equal(info0.json.version, 1);
+  assert.equal(info0.json.version, 2);
   assert.equal(info0.json.encryption, 'none');
   assert.equal(info0.json.compression, 'lz4');
   assert.equal(info0.json.chunkSize, 65536);

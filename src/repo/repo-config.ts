@@ -9,7 +9,15 @@ import { formatCodec, parseCodec } from './codec.js';
 
 export const CONFIG_KEY = 'pgkeep.json';
 export const FORMAT_NAME = 'pgkeep-repository';
-export const FORMAT_VERSION = 1;
+/**
+ * The version new repositories get. Version 2 adds delta chunks (docs/repository-format.md); a
+ * version-1 repository is read as it is and upgraded in place (this field only) just before
+ * its first snapshot with a delta chunk is published, so that an older pgkeep, which would not
+ * know that delta chunks keep their base chunks alive, refuses it rather than gc them away.
+ */
+export const FORMAT_VERSION = 2;
+/** The versions this pgkeep reads. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 export const DEFAULT_CHUNK_SIZE = 128 * 1024;
 export const DEFAULT_PACK_SIZE = 32 * 1024 * 1024;
@@ -52,10 +60,10 @@ export async function readRepoConfig(driver: StorageDriver): Promise<RepoConfigF
     throw damaged(driver, 'it is not valid JSON');
   }
   if (doc?.format !== FORMAT_NAME) throw damaged(driver, `its "format" is not "${FORMAT_NAME}"`);
-  if (doc.version !== FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(doc.version)) {
     throw new PgkeepError(
       'REPOSITORY',
-      `repository ${driver.location} has format version ${doc.version}; this pgkeep reads version ${FORMAT_VERSION}`,
+      `repository ${driver.location} has format version ${doc.version}; this pgkeep reads versions ${READABLE_VERSIONS.join(' and ')}`,
       {
         hint: 'use a pgkeep release that supports this repository format',
       },
@@ -80,6 +88,13 @@ export async function readRepoConfig(driver: StorageDriver): Promise<RepoConfigF
 
 export async function writeRepoConfig(driver: StorageDriver, doc: RepoConfigFile): Promise<void> {
   await driver.put(CONFIG_KEY, Buffer.from(JSON.stringify(doc, null, 2) + '\n', 'utf8'));
+}
+
+/** Raise a version-1 repository to version 2 (before the first manifest that needs it is published). */
+export async function upgradeForDeltas(driver: StorageDriver, doc: RepoConfigFile): Promise<void> {
+  if (doc.version >= FORMAT_VERSION) return;
+  await writeRepoConfig(driver, { ...doc, version: FORMAT_VERSION });
+  doc.version = FORMAT_VERSION;
 }
 
 export function newRepoConfig(

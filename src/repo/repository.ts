@@ -18,6 +18,7 @@ import {
   newRepoConfig,
   parseChunkSize,
   readRepoConfig,
+  upgradeForDeltas,
   writeRepoConfig,
   type RepoConfigFile,
 } from './repo-config.js';
@@ -25,6 +26,7 @@ import { defaultJobs, WorkerPool } from './worker-pool.js';
 import {
   checkClusterName,
   isSnapshotId,
+  MANIFEST_FORMAT_DELTA,
   manifestName,
   newSnapshotId,
   parseManifestKey,
@@ -75,6 +77,8 @@ export interface StartSnapshotOptions {
   purpose?: string;
   /** Compute each file's whole-content SHA-256 (default true). */
   fileSha256?: boolean;
+  /** Store changed chunks as deltas on their base chunks where smaller (default true; format 2). */
+  deltas?: boolean;
   /** What went wrong after the snapshot was published (the lock could not be released): not a failure. */
   onWarning?: (message: string) => void;
 }
@@ -226,9 +230,11 @@ export class Repository implements RepoCore {
         previous,
         previousId,
         fileSha256: opts.fileSha256 ?? true,
+        deltas: opts.deltas ?? true,
         // Stop writing if the caller aborts or the lock is lost (removed with `repo unlock --force`).
         signal: opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost,
         publish: async (m) => {
+          if (m.format === MANIFEST_FORMAT_DELTA) await upgradeForDeltas(this.driver, this.config);
           const body = Buffer.from(JSON.stringify(m), 'utf8');
           const { created } = await putObject(this, manifestName(m.cluster, m.id), body, { ifAbsent: true });
           if (!created) throw new PgkeepError('CONFLICT', `snapshot ${m.cluster}/${m.id} already exists`);

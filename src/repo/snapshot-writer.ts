@@ -15,11 +15,12 @@ import { WorkerPool } from './worker-pool.js';
 import { tuneGcForBulkData } from './gc-tuning.js';
 import { Semaphore } from './semaphore.js';
 import { BufferPool } from './buffer-pool.js';
-import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import { BLOB_KIND_FILE_LIST } from './pack-format.js';
 import { writeFileListParts } from './file-list-writer.js';
 import type { WriterSetup } from './writer-setup.js';
 import { emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
-import { MANIFEST_FORMAT } from './manifest.js';
+import { manifestFormatFor } from './manifest.js';
+import { appendBatch, deltasPay, encodeDeltaChunks, newDeltaOutcomes, type DeltaOutcomes } from './writer-deltas.js';
 import type { ChunkRef, FileEntry, FileRecord, SnapshotKind, SnapshotManifest, SnapshotStats } from './manifest.js';
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
@@ -39,6 +40,8 @@ export class SnapshotWriter {
   private readonly buffers: BufferPool;
   private readonly outs: BufferPool;
   private state: State = 'open';
+  /** Some record has a delta chunk: the manifest is format 2. */
+  private hasDeltas = false;
   private readonly counters: SnapshotStats = emptyStats();
 
   constructor(private readonly s: WriterSetup) {
@@ -116,6 +119,7 @@ export class SnapshotWriter {
     const { chunkSize } = this.s.core;
     const check = isContentReader(content) ? content.check : undefined;
     const reader = batchReader(content, this.batchSize);
+    const deltaOutcomes = newDeltaOutcomes();
     const tasks: Promise<void>[] = [];
     let size = offset;
     let failed: unknown;
@@ -144,7 +148,7 @@ export class SnapshotWriter {
         }
         const at = size;
         size += n;
-        const t = this.storeBatch(at, data, n, prev, check, whole, previous)
+        const t = this.storeBatch(at, data, n, prev, check, whole, previous, deltaOutcomes)
           .then((refs) => {
             for (let i = 0; i < refs.length; i++) chunks[at / chunkSize + i] = refs[i]!;
           })
@@ -229,10 +233,10 @@ export class SnapshotWriter {
     check: ContentCheck | undefined,
     whole: ReturnType<typeof createHash> | undefined,
     after: Promise<unknown>,
+    deltaOutcomes: DeltaOutcomes,
   ): Promise<ChunkRef[]> {
     const { chunkSize } = this.s.core;
-    const count = Math.ceil(length / chunkSize);
-    const { befores, expects } = previousChunks(prev, offset, length, chunkSize);
+    const { befores, expects, bases } = previousChunks(prev, offset, length, chunkSize, this.s.deltas && deltasPay(deltaOutcomes));
     let data = input;
     let out = this.outs.take(this.outs.size);
     try {
@@ -246,6 +250,7 @@ export class SnapshotWriter {
             out,
             codec: this.s.codec,
             expects,
+            deltas: bases.map((b) => b !== undefined),
             ...(withCheck && check ? { check: { module: check.module, params: check.params, fileOffset: offset } } : {}),
           },
           [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer],
@@ -258,31 +263,14 @@ export class SnapshotWriter {
       let reply = await encode(check !== undefined);
       if (check && reply.report !== undefined) await check.onReport(reply.report, data.subarray(0, length), offset);
       if (reply.held) reply = await encode(false);
+      const batch = { data, out, length, chunkSize, codec: this.s.codec, outAt: reply.size! };
+      const deltas = await encodeDeltaChunks(this.s.core, this.pool, batch, reply.sizes!, bases, deltaOutcomes);
+      ({ data, out } = deltas);
+      if (deltas.error) throw new PgkeepError('INTERNAL', deltas.error);
       await after;
       whole?.update(data.subarray(0, length));
-      // appended in this order (the pack writer keeps call order); each blob is copied into the pack
-      const refs: (ChunkRef | Promise<ChunkRef>)[] = [];
-      let pos = 0;
-      for (let i = 0; i < count; i++) {
-        const size = Math.min(chunkSize, length - i * chunkSize);
-        const at = offset + i * chunkSize;
-        const blobSize = reply.sizes![i]!;
-        if (blobSize < 0) {
-          this.counters.reusedBytes += size;
-          this.counters.reusedChunks++;
-          refs.push({ ...befores[i]!, offset: at });
-          continue;
-        }
-        const sha256 = reply.hashes![i]!;
-        refs.push(
-          this.packs
-            .append(out.subarray(pos, pos + blobSize), { rawLength: size, kind: BLOB_KIND_CHUNK, sha256 })
-            .then((loc) => ({ offset: at, size, sha256, pack: loc.pack, packOffset: loc.offset, length: loc.length })),
-        );
-        pos += blobSize;
-        this.counters.newChunks++;
-      }
-      return await Promise.all(refs);
+      const stored = { sizes: reply.sizes!, hashes: reply.hashes!, deltas: deltas.results, befores, bases };
+      return await appendBatch(this.packs, this.counters, out, { offset, length, chunkSize, blobsEnd: reply.size! }, stored);
     } finally {
       this.buffers.give(data);
       this.outs.give(out);
@@ -317,6 +305,7 @@ export class SnapshotWriter {
   }
 
   private keep(record: FileRecord): void {
+    this.hasDeltas ||= record.chunks.some((c) => c.base !== undefined);
     this.records.set(record.path, record);
     this.counters.files++;
     this.counters.logicalBytes += record.size;
@@ -345,7 +334,7 @@ export class SnapshotWriter {
       );
       await this.packs.finish();
       manifest = {
-        format: MANIFEST_FORMAT,
+        format: manifestFormatFor(this.hasDeltas),
         id: this.id,
         cluster: this.cluster,
         kind: this.kind,

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { PgkeepError } from '../errors.js';
 import type { Codec } from './codec.js';
+import type { DecodeDeltas, DeltaResult, EncodeDeltas } from './delta-tasks.js';
 
 /**
  * encode: `data` is the plaintext chunk, `out` (blobBound bytes) receives the blob.
@@ -17,6 +18,8 @@ export type WorkerTask =
   | { id: number; op: 'encode'; data: Uint8Array; out: Uint8Array; codec: Codec; expect?: string }
   | ({ id: number; op: 'encodeBatch' } & EncodeBatch)
   | ({ id: number; op: 'decodeToFile' } & DecodeToFile)
+  | ({ id: number; op: 'encodeDeltas' } & EncodeDeltas)
+  | ({ id: number; op: 'decodeDeltas' } & DecodeDeltas)
   | { id: number; op: 'decode'; data: Uint8Array; out?: Uint8Array; rawLength: number; expect?: string }
   | { id: number; op: 'decodeMany'; data: Uint8Array; out: Uint8Array; items: DecodeItem[] };
 
@@ -41,6 +44,8 @@ export interface EncodeBatch {
   out: Uint8Array;
   codec: Codec;
   expects: (string | undefined)[];
+  /** Chunks that, when they differ from `expects[i]`, are left unencoded (size DELTA_PENDING, delta-tasks.ts) for an encodeDeltas task. */
+  deltas?: boolean[];
   check?: { module: string; params: unknown; fileOffset: number };
 }
 
@@ -67,11 +72,15 @@ export interface WorkerReply {
   /** encode: the chunk equals `expect`; nothing was compressed. */
   reused?: boolean;
   error?: string;
-  /** decodeMany: index of the item that failed. */
+  /** decodeMany, decodeDeltas: index of the item that failed. */
   failed?: number;
+  /** decodeDeltas: the failed item's base blob is the damaged one. */
+  onBase?: boolean;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;
-  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded). */
+  /** encodeDeltas: what became of each item. */
+  deltas?: DeltaResult[];
+  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded; DELTA_PENDING: left for encodeDeltas). */
   hashes?: string[];
   sizes?: number[];
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */

@@ -1,7 +1,8 @@
 /** The SnapshotWriter's arithmetic: batch sizes and memory, and which chunks of the previous record a batch or a patch reuses. */
 import { PgkeepError } from '../errors.js';
 import type { Content } from './chunker.js';
-import type { ChunkRef, FileRecord, SnapshotStats } from './manifest.js';
+import type { ChunkBase, ChunkRef, FileRecord, SnapshotStats } from './manifest.js';
+import { deltaEligible } from './delta-codec.js';
 
 /** A changed, chunk-aligned range of a patched file, with its content (read to the range's end). */
 export interface PatchRun {
@@ -11,7 +12,7 @@ export interface PatchRun {
 }
 
 export function emptyStats(): SnapshotStats {
-  return { files: 0, logicalBytes: 0, storedBytes: 0, reusedBytes: 0, newChunks: 0, reusedChunks: 0, reusedFiles: 0 };
+  return { files: 0, logicalBytes: 0, storedBytes: 0, reusedBytes: 0, newChunks: 0, reusedChunks: 0, reusedFiles: 0, deltaChunks: 0 };
 }
 
 /** Content goes to the workers in batches of whole chunks of about this size (fewer, larger tasks). */
@@ -34,23 +35,33 @@ export function writerMemory(jobs: number, chunkSize: number): { batchSize: numb
 /**
  * For a batch at `offset` of `length` bytes: the previous record's chunk at each position, and its
  * hash where it covers exactly the same bytes (a chunk whose content hashes to it is reused).
+ * With `deltas`, `bases[i]` is the full chunk a changed chunk i may be stored as a delta on: the
+ * previous chunk itself, or when that is a delta, its base (a delta never rests on a delta).
  */
 export function previousChunks(
   prev: FileRecord | undefined,
   offset: number,
   length: number,
   chunkSize: number,
-): { befores: (ChunkRef | undefined)[]; expects: (string | undefined)[] } {
+  deltas = false,
+): { befores: (ChunkRef | undefined)[]; expects: (string | undefined)[]; bases: (ChunkBase | undefined)[] } {
   const first = offset / chunkSize;
   const befores: (ChunkRef | undefined)[] = [];
   const expects: (string | undefined)[] = [];
+  const bases: (ChunkBase | undefined)[] = [];
   for (let i = 0; i * chunkSize < length; i++) {
     const before = prev?.chunks[first + i];
     const size = Math.min(chunkSize, length - i * chunkSize);
+    const same = before !== undefined && before.offset === offset + i * chunkSize && before.size === size;
     befores.push(before);
-    expects.push(before && before.offset === offset + i * chunkSize && before.size === size ? before.sha256 : undefined);
+    expects.push(same ? before.sha256 : undefined);
+    bases.push(
+      same && deltas && deltaEligible(size)
+        ? (before.base ?? { pack: before.pack, packOffset: before.packOffset, length: before.length, sha256: before.sha256 })
+        : undefined,
+    );
   }
-  return { befores, expects };
+  return { befores, expects, bases };
 }
 
 /** A patched file: chunks [from, upTo) (byte offsets, chunk-aligned, below `count` chunks) are the previous record's, counted as reused. */

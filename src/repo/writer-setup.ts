@@ -13,6 +13,8 @@ export interface WriterSetup {
   /** path -> record of the previous snapshot (same chunk size), for incremental reuse. */
   previous?: Map<string, FileRecord>;
   previousId?: string;
+  /** Store a changed chunk as a delta on its base chunk when that is smaller (format 2). */
+  deltas: boolean;
   /** Compute each file's whole-content SHA-256 (default true). */
   fileSha256: boolean;
   signal?: AbortSignal;

@@ -321,7 +321,8 @@ function renderCheck(r: RepositoryCheckReport, readData: boolean): string {
   const head =
     `${r.ok ? 'ok' : 'DAMAGED'}: ${r.snapshots} snapshot(s), ${r.packs} pack(s), ${r.blobs} referenced blob(s)` +
     (readData
-      ? `, ${r.blobsRead} blob(s) and ${r.walFilesRead} of ${r.walFiles} WAL file(s) read and verified (${formatBytes(r.bytesRead)})`
+      ? `, ${r.blobsRead} blob(s) and ${r.walFilesRead} of ${r.walFiles} WAL file(s) read and verified (${formatBytes(r.bytesRead)})` +
+        (r.deltasRebuilt ? `, ${r.deltasRebuilt} delta chunk(s) rebuilt and verified` : '')
       : `, ${r.walFiles} WAL file(s) (structure only; --read-data verifies the data and the WAL)`);
   const temp = r.tempFiles.count ? `\ntemporary files: ${renderTemp(r.tempFiles)}` : '';
   if (r.ok)
