@@ -36,6 +36,7 @@ import {
 } from './manifest.js';
 import { Snapshot } from './snapshot.js';
 import { SnapshotWriter } from './snapshot-writer.js';
+import { PreviousFiles } from './previous-files.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
 import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
@@ -77,6 +78,8 @@ export interface StartSnapshotOptions {
   fileSha256?: boolean;
   /** What went wrong after the snapshot was published (the lock could not be released): not a failure. */
   onWarning?: (message: string) => void;
+  /** Chunks of file records held in memory before they go to a temporary file (record-spill.ts; tests lower it). */
+  spillBudgetChunks?: number;
 }
 
 /** A snapshot whose manifest could not be read (failed checksum, tag or validation). */
@@ -202,7 +205,7 @@ export class Repository implements RepoCore {
       cluster: opts.cluster,
     });
     try {
-      let previous: Map<string, FileRecord> | undefined;
+      let previous: PreviousFiles | undefined;
       let previousId: string | undefined;
       if (opts.previous) {
         const prev = opts.previous instanceof Snapshot ? opts.previous : new Snapshot(this, opts.previous);
@@ -211,8 +214,7 @@ export class Repository implements RepoCore {
         }
         previousId = prev.id;
         if (prev.manifest.chunkSize === this.chunkSize) {
-          previous = new Map();
-          for await (const r of prev.files()) previous.set(r.path, r);
+          previous = new PreviousFiles(prev);
         }
       }
       const id = newSnapshotId();
@@ -225,6 +227,7 @@ export class Repository implements RepoCore {
         jobs: opts.jobs ?? this.jobs,
         previous,
         previousId,
+        ...(opts.spillBudgetChunks !== undefined ? { spillBudgetChunks: opts.spillBudgetChunks } : {}),
         fileSha256: opts.fileSha256 ?? true,
         // Stop writing if the caller aborts or the lock is lost (removed with `repo unlock --force`).
         signal: opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost,

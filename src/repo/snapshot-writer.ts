@@ -19,6 +19,9 @@ import { BLOB_KIND_CHUNK, BLOB_KIND_FILE_LIST } from './pack-format.js';
 import { writeFileListParts } from './file-list-writer.js';
 import type { WriterSetup } from './writer-setup.js';
 import { emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
+import { RecordSpill } from './record-spill.js';
+import { RecentChunks, storeChunk } from './recent-chunks.js';
+import { ZERO_CHUNK } from './zero-chunk.js';
 import { MANIFEST_FORMAT } from './manifest.js';
 import type { ChunkRef, FileEntry, FileRecord, SnapshotKind, SnapshotManifest, SnapshotStats } from './manifest.js';
 
@@ -29,7 +32,10 @@ export class SnapshotWriter {
   readonly cluster: string;
   readonly kind: SnapshotKind;
   readonly startTime = new Date();
-  private readonly records = new Map<string, FileRecord>();
+  /** Records kept (sorted into the file list at commit, in bounded memory) and their paths. */
+  private readonly records: RecordSpill;
+  private readonly paths = new Set<string>();
+  private readonly recent = new RecentChunks();
   private readonly adding = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly packs: PackWriter;
@@ -53,6 +59,7 @@ export class SnapshotWriter {
     this.buffers = new BufferPool(batchSize, inflight + 2);
     this.outs = new BufferPool((batchSize / s.core.chunkSize) * blobBound(s.core.chunkSize), inflight + 2);
     this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
+    this.records = new RecordSpill(s.core.chunkSize, s.spillBudgetChunks);
   }
 
   /** Live counters (files and bytes so far). */
@@ -60,8 +67,8 @@ export class SnapshotWriter {
     return { ...this.counters, storedBytes: this.packs.blobBytes };
   }
 
-  /** The previous snapshot's record of a path (to decide whether reuseFile applies). */
-  previousFile(path: string): FileRecord | undefined {
+  /** The previous snapshot's record of a path (to decide whether reuseFile applies); read part by part. */
+  async previousFile(path: string): Promise<FileRecord | undefined> {
     return this.s.previous?.get(path);
   }
 
@@ -71,10 +78,7 @@ export class SnapshotWriter {
    * directories and symlinks.
    */
   addFile(entry: FileEntry, content?: Content): Promise<FileRecord> {
-    const p = this.add(entry, content);
-    this.inflight.add(p);
-    p.catch(() => undefined).finally(() => this.inflight.delete(p));
-    return p;
+    return this.track(this.add(entry, content));
   }
 
   private async add(entry: FileEntry, content?: Content): Promise<FileRecord> {
@@ -87,7 +91,7 @@ export class SnapshotWriter {
       } else {
         record = await this.storeContent(entry, content ?? Buffer.alloc(0));
       }
-      this.keep(record);
+      await this.keep(record);
       return record;
     } finally {
       this.adding.delete(entry.path);
@@ -95,7 +99,7 @@ export class SnapshotWriter {
   }
 
   private async storeContent(entry: FileEntry, content: Content): Promise<FileRecord> {
-    const prev = this.s.previous?.get(entry.path);
+    const prev = await this.s.previous?.get(entry.path);
     const whole = this.s.fileSha256 ? createHash('sha256') : undefined;
     const chunks: ChunkRef[] = [];
     const size = await this.storeRun(0, content, prev, whole, chunks);
@@ -177,10 +181,7 @@ export class SnapshotWriter {
    * (the file was not read whole); each chunk keeps its own.
    */
   addPatchedFile(entry: FileEntry & { size: number }, previous: FileRecord, runs: readonly PatchRun[]): Promise<FileRecord> {
-    const p = this.patch(entry, previous, runs);
-    this.inflight.add(p);
-    p.catch(() => undefined).finally(() => this.inflight.delete(p));
-    return p;
+    return this.track(this.patch(entry, previous, runs));
   }
 
   private async patch(entry: FileEntry & { size: number }, previous: FileRecord, runs: readonly PatchRun[]): Promise<FileRecord> {
@@ -209,7 +210,7 @@ export class SnapshotWriter {
       }
       if (from !== Infinity) keep(count * chunkSize);
       const record: FileRecord = { ...entry, size, chunks };
-      this.keep(record);
+      await this.keep(record);
       return record;
     } finally {
       this.adding.delete(entry.path);
@@ -267,20 +268,16 @@ export class SnapshotWriter {
         const size = Math.min(chunkSize, length - i * chunkSize);
         const at = offset + i * chunkSize;
         const blobSize = reply.sizes![i]!;
-        if (blobSize < 0) {
+        if (blobSize === -1) {
           this.counters.reusedBytes += size;
           this.counters.reusedChunks++;
           refs.push({ ...befores[i]!, offset: at });
           continue;
         }
-        const sha256 = reply.hashes![i]!;
-        refs.push(
-          this.packs
-            .append(out.subarray(pos, pos + blobSize), { rawLength: size, kind: BLOB_KIND_CHUNK, sha256 })
-            .then((loc) => ({ offset: at, size, sha256, pack: loc.pack, packOffset: loc.offset, length: loc.length })),
-        );
-        pos += blobSize;
-        this.counters.newChunks++;
+        // an all-zero chunk is encoded there, once: the worker only recognised it
+        const blob = blobSize === ZERO_CHUNK ? undefined : out.subarray(pos, pos + blobSize);
+        if (blob) pos += blobSize;
+        refs.push(storeChunk(this.recent, this.packs, { offset: at, size, sha256: reply.hashes![i]!, blob }, this.s, this.counters));
       }
       return await Promise.all(refs);
     } finally {
@@ -301,25 +298,33 @@ export class SnapshotWriter {
     this.reserve(record.path);
     this.adding.delete(record.path);
     const kept: FileRecord = { ...record, ...entry, path: record.path, size: record.size, chunks: record.chunks.map((c) => ({ ...c })) };
-    this.keep(kept);
+    void this.track(this.keep(kept));
     this.counters.reusedFiles++;
     this.counters.reusedChunks += kept.chunks.length;
     this.counters.reusedBytes += kept.size;
     return kept;
   }
 
+  /** Work `commit` and `abort` wait for. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    p.catch(() => undefined).finally(() => this.inflight.delete(p));
+    return p;
+  }
+
   private reserve(path: string): void {
     if (typeof path !== 'string' || path.length === 0) throw new PgkeepError('INTERNAL', 'a snapshot file needs a non-empty path');
-    if (this.records.has(path) || this.adding.has(path)) {
+    if (this.paths.has(path) || this.adding.has(path)) {
       throw new PgkeepError('CONFLICT', `"${path}" was already added to snapshot ${this.cluster}/${this.id}`);
     }
     this.adding.add(path);
   }
 
-  private keep(record: FileRecord): void {
-    this.records.set(record.path, record);
+  private keep(record: FileRecord): Promise<void> {
+    this.paths.add(record.path);
     this.counters.files++;
     this.counters.logicalBytes += record.size;
+    return this.records.add(record);
   }
 
   private checkOpen(): void {
@@ -336,7 +341,7 @@ export class SnapshotWriter {
     this.state = 'committing';
     let manifest: SnapshotManifest;
     try {
-      const parts = await writeFileListParts(this.records.values(), (json, hash) =>
+      const parts = await writeFileListParts(this.records.sorted(), (json, hash) =>
         this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json), {
           rawLength: json.length,
           kind: BLOB_KIND_FILE_LIST,
@@ -385,6 +390,7 @@ export class SnapshotWriter {
   }
 
   private async cleanup(): Promise<void> {
+    await this.records.close();
     await this.pool.close();
     await this.s.release();
   }

@@ -71,7 +71,7 @@ export interface WorkerReply {
   failed?: number;
   /** true when the worker failed unexpectedly (a bug), not because of the data. */
   fatal?: boolean;
-  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded). */
+  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, -2: all zeros; neither encoded). */
   hashes?: string[];
   sizes?: number[];
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */
