@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { PgkeepError } from '../errors.js';
-import type { FileEntry, FileRecord, SnapshotWriter } from '../repo/index.js';
+import { largestFirstByPath, type FileEntry, type FileRecord, type SnapshotWriter } from '../repo/index.js';
 import { relationFileOf } from './exclusions.js';
 import type { SourceFile } from './file-list.js';
 import { dataFileReader, type PageCheckSettings, type ReadFileStats } from './read-file.js';
@@ -150,16 +150,9 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
   return { ...report, bytesRead, ...(o.plan ? { skippedBySummaries: skipped, patchedBySummaries: patched } : {}) };
 }
 
-/**
- * Files largest first, so the readers finish together; but by size class (powers of two) and in
- * path order within a class, so the previous snapshot's file list, looked up part by part as
- * files are stored, is read in path order (each part about once per class, not once per file).
- */
+/** Files largest first, so the readers finish together; in path order within a size class (previous snapshot read part by part). */
 export function copyOrder(entries: readonly SourceFile[]): SourceFile[] {
-  const sizeClass = (n: number) => Math.floor(Math.log2(n + 1));
-  return entries
-    .filter((e) => e.type === 'file')
-    .sort((a, b) => sizeClass(b.size) - sizeClass(a.size) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return entries.filter((e) => e.type === 'file').sort(largestFirstByPath);
 }
 
 function entryOf(f: SourceFile): FileEntry {

@@ -36,7 +36,7 @@ import {
 } from './manifest.js';
 import { Snapshot } from './snapshot.js';
 import { SnapshotWriter } from './snapshot-writer.js';
-import { PreviousFiles } from './previous-files.js';
+import { FileLookup } from './file-lookup.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
 import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
@@ -205,7 +205,7 @@ export class Repository implements RepoCore {
       cluster: opts.cluster,
     });
     try {
-      let previous: PreviousFiles | undefined;
+      let previous: FileLookup | undefined;
       let previousId: string | undefined;
       if (opts.previous) {
         const prev = opts.previous instanceof Snapshot ? opts.previous : new Snapshot(this, opts.previous);
@@ -214,7 +214,7 @@ export class Repository implements RepoCore {
         }
         previousId = prev.id;
         if (prev.manifest.chunkSize === this.chunkSize) {
-          previous = new PreviousFiles(prev);
+          previous = new FileLookup(prev);
         }
       }
       const id = newSnapshotId();

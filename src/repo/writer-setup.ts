@@ -2,7 +2,7 @@
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
 import type { SnapshotKind, SnapshotManifest } from './manifest.js';
-import type { PreviousFiles } from './previous-files.js';
+import type { FileLookup } from './file-lookup.js';
 
 export interface WriterSetup {
   core: RepoCore;
@@ -12,7 +12,7 @@ export interface WriterSetup {
   codec: Codec;
   jobs: number;
   /** The previous snapshot's records (same chunk size), looked up part by part, for incremental reuse. */
-  previous?: PreviousFiles;
+  previous?: FileLookup;
   /** Chunks of file records held in memory before they are sorted into a temporary file (tests lower it). */
   spillBudgetChunks?: number;
   previousId?: string;

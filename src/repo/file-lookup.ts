@@ -1,5 +1,6 @@
 /**
- * The previous snapshot's file records, looked up by path without holding its whole file list:
+ * A snapshot's file records looked up by path without holding its whole file list (the previous
+ * snapshot of a backup, the snapshot a restore writes):
  * each lookup finds the part whose first..last range holds the path (the parts are sorted and do
  * not overlap) and reads it, keeping the few most recently used parts decoded. Lookups made in
  * path order read each part once; memory is at most CACHED_PARTS parts (a part holds at most
@@ -14,7 +15,7 @@ export interface PartSource {
   readPart(part: FileListPart): Promise<FileRecord[]>;
 }
 
-export class PreviousFiles {
+export class FileLookup {
   /** Most recently used last; values are pending or done reads (concurrent lookups share one). */
   private readonly cache = new Map<FileListPart, Promise<Map<string, FileRecord>>>();
   /** Parts read from the repository (a measure of locality, for tests and benchmarks). */
@@ -42,4 +43,14 @@ export class PreviousFiles {
     while (this.cache.size > CACHED_PARTS) this.cache.delete(this.cache.keys().next().value!);
     return loading;
   }
+}
+
+/**
+ * Largest first (so parallel workers finish together), but by size class (powers of two) and in
+ * path order within a class: lookups then walk the file list in path order, each part read about
+ * once per class instead of once per file.
+ */
+export function largestFirstByPath(a: { size: number; path: string }, b: { size: number; path: string }): number {
+  const sizeClass = (n: number) => Math.floor(Math.log2(n + 1));
+  return sizeClass(b.size) - sizeClass(a.size) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
