@@ -5,29 +5,21 @@
  */
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultTest } from '../test-support/faults.js';
+import { smallDisks } from '../test-support/small-disk.js';
 import { PgkeepError } from '../errors.js';
 import { newPosixRepo, randomData } from './test-utils.js';
 
 const root = process.getuid?.() === 0;
-const work = mkdtempSync(join(tmpdir(), 'pgkeep-spill-full-'));
-const mounted: string[] = [];
-after(() => {
-  for (const m of mounted) execFileSync('umount', ['-l', m]);
-  rmSync(work, { recursive: true, force: true });
-});
+const disks = smallDisks('pgkeep-spill-full-');
+after(() => disks.release());
 
 faultTest('TMPDIR full under the temporary file list', async (t) => {
   if (!root) return t.skip('needs root to mount a small tmpfs');
-  const small = join(work, 'tmp');
-  mkdirSync(small);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=1777', 'tmpfs', small]);
-  mounted.push(small);
-  const repoDir = join(work, 'repo');
+  const small = disks.mount('tmp', '64k');
+  const repoDir = join(small, '..', 'repo');
   const repo = await newPosixRepo(repoDir, { chunkSize: 4096, compression: 'none' });
   const before = process.env.TMPDIR;
   process.env.TMPDIR = small;
