@@ -37,6 +37,7 @@ import {
 import { Snapshot } from './snapshot.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { FileLookup } from './file-lookup.js';
+import { withChunks } from './file-chunks.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
 import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
@@ -328,11 +329,11 @@ export class Repository implements RepoCore {
     }
   }
 
-  /** A stored file's content, verified chunk by chunk (DATA_INTEGRITY on any damage). */
+  /** A stored file's content, verified chunk by chunk (DATA_INTEGRITY on any damage); a record kept without its chunk list (withoutChunks) has it read back. */
   readFile(snapshot: Snapshot, file: string | FileRecord, opts: ReadOptions = {}): Readable {
     const self = this;
     async function* gen(): AsyncGenerator<Buffer> {
-      const record = typeof file === 'string' ? await snapshot.file(file) : file;
+      const record = typeof file === 'string' ? await snapshot.file(file) : await withChunks(snapshot, file);
       if (!record) {
         throw new PgkeepError('NOT_FOUND', `snapshot ${snapshot.cluster}/${snapshot.id} has no file "${file as string}"`);
       }
@@ -350,7 +351,8 @@ export class Repository implements RepoCore {
    * written; whether it succeeds or fails, no write is in flight once it settles.
    */
   writeFile(snapshot: Snapshot, record: FileRecord, fd: number, opts: Omit<WriteFileOptions, 'context'> = {}): Promise<number> {
-    return writeFileToFd(this, record, fd, { ...opts, context: `file "${record.path}" of snapshot ${snapshot.cluster}/${snapshot.id}` });
+    const context = `file "${record.path}" of snapshot ${snapshot.cluster}/${snapshot.id}`;
+    return withChunks(snapshot, record).then((r) => writeFileToFd(this, r, fd, { ...opts, context }));
   }
 
   /** Chunk list of a stored file (hashes and locators), without reading data. */
