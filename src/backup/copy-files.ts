@@ -1,13 +1,13 @@
 /**
  * Step "copy" (local and cold): store the listed entries with N parallel readers. Directories and
- * symlinks are recorded first; files go largest first so the readers finish together. A file
+ * symlinks are recorded first; files go largest first (copyOrder) so the readers finish together. A file
  * whose size and mtime equal the previous backup's record, and that was last modified well
  * before this backup started, is reused without reading (unless checksumAll); every other file is
  * read and cut into chunks, and the repository keeps chunks equal to the previous backup's.
  */
 import { open } from 'node:fs/promises';
 import { PgkeepError } from '../errors.js';
-import type { FileEntry, FileRecord, SnapshotWriter } from '../repo/index.js';
+import { largestFirstByPath, type FileEntry, type FileRecord, type SnapshotWriter } from '../repo/index.js';
 import { relationFileOf } from './exclusions.js';
 import type { SourceFile } from './file-list.js';
 import { dataFileReader, type PageCheckSettings, type ReadFileStats } from './read-file.js';
@@ -24,7 +24,7 @@ export interface CopyFilesOptions {
   /** Verify page checksums (cluster with data checksums). */
   pages?: PageCheckSettings;
   /** What the WAL summaries let us skip of a file (local on 17+; unchanged-files.ts); no plan: as without. */
-  plan?: (f: SourceFile) => FilePlan;
+  plan?: (f: SourceFile) => Promise<FilePlan>;
   /** Repository chunk size (needed with `plan`). */
   chunkSize?: number;
   signal?: AbortSignal;
@@ -52,7 +52,7 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
     report.files++;
   }
 
-  const files = o.entries.filter((e) => e.type === 'file').sort((a, b) => b.size - a.size);
+  const files = copyOrder(o.entries);
   let next = 0;
   let failed: unknown;
   const worker = async () => {
@@ -82,12 +82,12 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
 
   const copyOne = async (f: SourceFile): Promise<void> => {
     o.signal?.throwIfAborted();
-    const plan = o.plan?.(f) ?? { kind: 'read' };
+    const plan: FilePlan = (await o.plan?.(f)) ?? { kind: 'read' };
     if (plan.kind === 'reuse') {
       skipped++;
       return reuse(f, plan.previous, true);
     }
-    const prev = o.reuseBefore !== undefined && plan.kind === 'read' ? o.writer.previousFile(f.path) : undefined;
+    const prev = o.reuseBefore !== undefined && plan.kind === 'read' ? await o.writer.previousFile(f.path) : undefined;
     if (prev && prev.type === 'file' && prev.size === f.size && prev.mtimeMs === f.mtimeMs && f.mtimeMs < o.reuseBefore!)
       return reuse(f, prev, false);
     let fh;
@@ -148,6 +148,11 @@ export async function copyFiles(o: CopyFilesOptions): Promise<CopyReport> {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, files.length)) }, worker));
   if (failed) throw failed;
   return { ...report, bytesRead, ...(o.plan ? { skippedBySummaries: skipped, patchedBySummaries: patched } : {}) };
+}
+
+/** Files largest first, so the readers finish together; in path order within a size class (previous snapshot read part by part). */
+export function copyOrder(entries: readonly SourceFile[]): SourceFile[] {
+  return entries.filter((e) => e.type === 'file').sort(largestFirstByPath);
 }
 
 function entryOf(f: SourceFile): FileEntry {

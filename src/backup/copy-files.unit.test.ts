@@ -28,8 +28,10 @@ for (const kind of ['reuse', 'patch'] as const) {
       const snapshot = async (previous: SnapshotManifest | undefined, reuseBefore: number | undefined, fromSummaries = false) => {
         const writer = await repo.startSnapshot({ cluster: 'main', kind: 'physical', ...(previous ? { previous } : {}), jobs: 1 });
         // reuse: no block changed; patch: only chunk 0 changed (its new content is read)
-        const plan = (f: SourceFile): FilePlan =>
-          kind === 'reuse' ? { kind, previous: writer.previousFile(f.path)! } : { kind, previous: writer.previousFile(f.path)!, read: [0] };
+        const plan = async (f: SourceFile): Promise<FilePlan> =>
+          kind === 'reuse'
+            ? { kind, previous: (await writer.previousFile(f.path))! }
+            : { kind, previous: (await writer.previousFile(f.path))!, read: [0] };
         await copyFiles({
           writer,
           entries: [listed()],

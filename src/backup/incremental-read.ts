@@ -60,7 +60,7 @@ export function planOptions(plan: WalChangesPlan, run: BackupRun, facts: SqlServ
   if (!plan.use) return {};
   const geometry = { chunkSize: run.options.repo.chunkSize, blockSize: facts.blockSize, segmentBlocks: facts.segmentBlocks };
   return {
-    plan: (f) => planFile(f.path, f.size, run.writer.previousFile(f.path), plan.changes, geometry),
+    plan: async (f) => planFile(f.path, f.size, await run.writer.previousFile(f.path), plan.changes, geometry),
     chunkSize: geometry.chunkSize,
   };
 }

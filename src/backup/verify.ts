@@ -9,7 +9,7 @@ import { withRepoLock } from '../repo/with-lock.js';
 import { resolveSnapshotRef } from '../holdings/snapshot-ref.js';
 import { createHash } from 'node:crypto';
 import { PgkeepError } from '../errors.js';
-import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
+import { withChunks, withoutChunks, type FileRecord, type Repository, type Snapshot } from '../repo/index.js';
 import { parseLsn } from '../pg/lsn.js';
 import { parseBackupManifest, verifyManifestEntries, type StoredFileFacts } from '../pg/protocol/index.js';
 import { readDumpMeta, readPhysicalMeta } from '../holdings/index.js';
@@ -57,7 +57,7 @@ async function verifyUnlocked(repo: Repository, cluster: string, id: string, opt
   if (snap.kind === 'physical') readPhysicalMeta(snap);
   else readDumpMeta(snap);
   const records: FileRecord[] = [];
-  for await (const r of snap.files()) records.push(r);
+  for await (const r of snap.files()) records.push(withoutChunks(r)); // chunks read back file by file
   const report: VerifyReport = {
     cluster,
     id: snap.id,
@@ -91,7 +91,7 @@ async function readEverything(
   const worker = async () => {
     while (next < files.length) {
       opts.signal?.throwIfAborted();
-      const r = files[next++]!;
+      const r = await withChunks(snap, files[next++]!);
       const hash = createHash('sha256');
       let size = 0;
       try {

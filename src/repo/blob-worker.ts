@@ -10,6 +10,7 @@ import { writeSync } from 'node:fs';
 import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
 import type { CheckFunction } from './chunker.js';
+import { isZeroChunk, ZERO_CHUNK, zeroChunkHash } from './zero-chunk.js';
 import type { DecodeToFile, EncodeBatch, WorkerReply, WorkerTask } from './worker-pool.js';
 import { decodeDeltas, encodeDeltas } from './delta-worker.js';
 import { DELTA_PENDING } from './delta-tasks.js';
@@ -60,10 +61,11 @@ function encodeBatch(id: number, task: EncodeBatch, back: ArrayBuffer[]): { repl
   let pos = 0;
   for (let at = 0; at < data.length; at += task.chunkSize) {
     const chunk = data.subarray(at, Math.min(data.length, at + task.chunkSize));
-    const hash = sha256hex(chunk);
+    const zero = isZeroChunk(chunk);
+    const hash = zero ? zeroChunkHash(chunk.length) : sha256hex(chunk);
     hashes.push(hash);
-    if (task.expects[hashes.length - 1] === hash) {
-      sizes.push(-1);
+    if (task.expects[hashes.length - 1] === hash || zero) {
+      sizes.push(zero && task.expects[hashes.length - 1] !== hash ? ZERO_CHUNK : -1);
       continue;
     }
     if (task.deltas?.[hashes.length - 1]) {

@@ -33,16 +33,17 @@ function groups(chunks: ChunkRef[]): Group[] {
   const out: Group[] = [];
   let g: Group | undefined;
   for (const c of chunks) {
+    // a chunk whose blob the group already holds (a repeated chunk, e.g. the zeros of a sparse file) joins it too
+    const inside = g !== undefined && g.pack === c.pack && c.packOffset >= g.offset && c.packOffset + c.length <= g.offset + g.length;
     if (
       g &&
       // delta chunks group with delta chunks whose blobs and bases are adjacent (delta-reader.ts)
       (c.base || g.chunks[0]!.base ? extendsDeltaRun(g.chunks[g.chunks.length - 1]!, c) : true) &&
       g.pack === c.pack &&
-      g.offset + g.length === c.packOffset &&
-      g.length + c.length <= GROUP_BYTES &&
+      (inside || (g.offset + g.length === c.packOffset && g.length + c.length <= GROUP_BYTES)) &&
       g.rawLength + c.size <= GROUP_RAW_BYTES
     ) {
-      g.length += c.length;
+      if (!inside) g.length += c.length;
       g.rawLength += c.size;
       g.chunks.push(c);
     } else {

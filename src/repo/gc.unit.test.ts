@@ -80,7 +80,7 @@ test('gc repacks a mostly-unreferenced pack and rewrites the manifests that use 
   const m1 = await w1.commit({});
   const prev = await repo.readSnapshot('main', m1.id);
   const w2 = await repo.startSnapshot({ cluster: 'main', kind: 'physical', previous: prev });
-  w2.reuseFile(w2.previousFile('keep')!);
+  w2.reuseFile((await w2.previousFile('keep'))!);
   const m2 = await w2.commit({});
   assert.equal(m2.stats.newChunks, 0);
   const [p1, p2] = await Promise.all([

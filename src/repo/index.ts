@@ -2,6 +2,8 @@
 export { Repository } from './repository.js';
 export type { DamagedManifest, InitOptions, OpenOptions, ReadOptions, StartSnapshotOptions } from './repository.js';
 export { Snapshot } from './snapshot.js';
+export { FileLookup, largestFirstByPath } from './file-lookup.js';
+export { withChunks, withoutChunks } from './file-chunks.js';
 export { SnapshotWriter } from './snapshot-writer.js';
 export type {
   ChunkRef,

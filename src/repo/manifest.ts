@@ -80,7 +80,7 @@ export interface SnapshotStats {
   logicalBytes: number;
   /** Bytes of new blobs this snapshot wrote (compressed, encrypted), file lists included. */
   storedBytes: number;
-  /** Plaintext bytes taken over from the previous snapshot without storing them again. */
+  /** Plaintext bytes not stored again: taken over from the previous snapshot, or equal to a chunk this snapshot stored (recent-chunks.ts). */
   reusedBytes: number;
   newChunks: number;
   reusedChunks: number;

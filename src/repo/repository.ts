@@ -38,6 +38,8 @@ import {
 } from './manifest.js';
 import { Snapshot } from './snapshot.js';
 import { SnapshotWriter } from './snapshot-writer.js';
+import { FileLookup } from './file-lookup.js';
+import { withChunks } from './file-chunks.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
 import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
@@ -81,6 +83,8 @@ export interface StartSnapshotOptions {
   deltas?: boolean;
   /** What went wrong after the snapshot was published (the lock could not be released): not a failure. */
   onWarning?: (message: string) => void;
+  /** Chunks of file records held in memory before they go to a temporary file (record-spill.ts; tests lower it). */
+  spillBudgetChunks?: number;
 }
 
 /** A snapshot whose manifest could not be read (failed checksum, tag or validation). */
@@ -206,7 +210,7 @@ export class Repository implements RepoCore {
       cluster: opts.cluster,
     });
     try {
-      let previous: Map<string, FileRecord> | undefined;
+      let previous: FileLookup | undefined;
       let previousId: string | undefined;
       if (opts.previous) {
         const prev = opts.previous instanceof Snapshot ? opts.previous : new Snapshot(this, opts.previous);
@@ -215,8 +219,7 @@ export class Repository implements RepoCore {
         }
         previousId = prev.id;
         if (prev.manifest.chunkSize === this.chunkSize) {
-          previous = new Map();
-          for await (const r of prev.files()) previous.set(r.path, r);
+          previous = new FileLookup(prev);
         }
       }
       const id = newSnapshotId();
@@ -229,6 +232,7 @@ export class Repository implements RepoCore {
         jobs: opts.jobs ?? this.jobs,
         previous,
         previousId,
+        ...(opts.spillBudgetChunks !== undefined ? { spillBudgetChunks: opts.spillBudgetChunks } : {}),
         fileSha256: opts.fileSha256 ?? true,
         deltas: opts.deltas ?? true,
         // Stop writing if the caller aborts or the lock is lost (removed with `repo unlock --force`).
@@ -331,11 +335,11 @@ export class Repository implements RepoCore {
     }
   }
 
-  /** A stored file's content, verified chunk by chunk (DATA_INTEGRITY on any damage). */
+  /** A stored file's content, verified chunk by chunk (DATA_INTEGRITY on any damage); a record kept without its chunk list (withoutChunks) has it read back. */
   readFile(snapshot: Snapshot, file: string | FileRecord, opts: ReadOptions = {}): Readable {
     const self = this;
     async function* gen(): AsyncGenerator<Buffer> {
-      const record = typeof file === 'string' ? await snapshot.file(file) : file;
+      const record = typeof file === 'string' ? await snapshot.file(file) : await withChunks(snapshot, file);
       if (!record) {
         throw new PgkeepError('NOT_FOUND', `snapshot ${snapshot.cluster}/${snapshot.id} has no file "${file as string}"`);
       }
@@ -353,7 +357,8 @@ export class Repository implements RepoCore {
    * written; whether it succeeds or fails, no write is in flight once it settles.
    */
   writeFile(snapshot: Snapshot, record: FileRecord, fd: number, opts: Omit<WriteFileOptions, 'context'> = {}): Promise<number> {
-    return writeFileToFd(this, record, fd, { ...opts, context: `file "${record.path}" of snapshot ${snapshot.cluster}/${snapshot.id}` });
+    const context = `file "${record.path}" of snapshot ${snapshot.cluster}/${snapshot.id}`;
+    return withChunks(snapshot, record).then((r) => writeFileToFd(this, r, fd, { ...opts, context }));
   }
 
   /** Chunk list of a stored file (hashes and locators), without reading data. */

@@ -121,7 +121,7 @@ test('incremental: after a small change only the changed chunks are stored', asy
   const prev = await repo.readSnapshot('main', m1.id);
   const w2 = await repo.startSnapshot({ cluster: 'main', kind: 'physical', previous: prev });
   await w2.addFile({ path: 'a', type: 'file', mode: 0o600, mtimeMs: 2 }, grown);
-  const prevB = w2.previousFile('b')!;
+  const prevB = (await w2.previousFile('b'))!;
   w2.reuseFile(prevB);
   const m2 = await w2.commit({});
   assert.equal(m2.previous, m1.id);

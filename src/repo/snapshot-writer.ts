@@ -21,6 +21,8 @@ import type { WriterSetup } from './writer-setup.js';
 import { emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
 import { manifestFormatFor } from './manifest.js';
 import { appendBatch, deltasPay, encodeDeltaChunks, newDeltaOutcomes, type DeltaOutcomes } from './writer-deltas.js';
+import { RecordSpill } from './record-spill.js';
+import { RecentChunks, storeChunk } from './recent-chunks.js';
 import type { ChunkRef, FileEntry, FileRecord, SnapshotKind, SnapshotManifest, SnapshotStats } from './manifest.js';
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
@@ -30,7 +32,10 @@ export class SnapshotWriter {
   readonly cluster: string;
   readonly kind: SnapshotKind;
   readonly startTime = new Date();
-  private readonly records = new Map<string, FileRecord>();
+  /** Records kept (sorted into the file list at commit, in bounded memory) and their paths. */
+  private readonly records: RecordSpill;
+  private readonly paths = new Set<string>();
+  private readonly recent = new RecentChunks();
   private readonly adding = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly packs: PackWriter;
@@ -56,6 +61,7 @@ export class SnapshotWriter {
     this.buffers = new BufferPool(batchSize, inflight + 2);
     this.outs = new BufferPool((batchSize / s.core.chunkSize) * blobBound(s.core.chunkSize), inflight + 2);
     this.packs = new PackWriter(s.core.driver, s.codec, s.core.key, s.core.packSize, s.signal);
+    this.records = new RecordSpill(s.core.chunkSize, s.spillBudgetChunks);
   }
 
   /** Live counters (files and bytes so far). */
@@ -63,8 +69,8 @@ export class SnapshotWriter {
     return { ...this.counters, storedBytes: this.packs.blobBytes };
   }
 
-  /** The previous snapshot's record of a path (to decide whether reuseFile applies). */
-  previousFile(path: string): FileRecord | undefined {
+  /** The previous snapshot's record of a path (to decide whether reuseFile applies); read part by part. */
+  async previousFile(path: string): Promise<FileRecord | undefined> {
     return this.s.previous?.get(path);
   }
 
@@ -74,10 +80,7 @@ export class SnapshotWriter {
    * directories and symlinks.
    */
   addFile(entry: FileEntry, content?: Content): Promise<FileRecord> {
-    const p = this.add(entry, content);
-    this.inflight.add(p);
-    p.catch(() => undefined).finally(() => this.inflight.delete(p));
-    return p;
+    return this.track(this.add(entry, content));
   }
 
   private async add(entry: FileEntry, content?: Content): Promise<FileRecord> {
@@ -90,7 +93,7 @@ export class SnapshotWriter {
       } else {
         record = await this.storeContent(entry, content ?? Buffer.alloc(0));
       }
-      this.keep(record);
+      await this.keep(record);
       return record;
     } finally {
       this.adding.delete(entry.path);
@@ -98,7 +101,7 @@ export class SnapshotWriter {
   }
 
   private async storeContent(entry: FileEntry, content: Content): Promise<FileRecord> {
-    const prev = this.s.previous?.get(entry.path);
+    const prev = await this.s.previous?.get(entry.path);
     const whole = this.s.fileSha256 ? createHash('sha256') : undefined;
     const chunks: ChunkRef[] = [];
     const size = await this.storeRun(0, content, prev, whole, chunks);
@@ -181,10 +184,7 @@ export class SnapshotWriter {
    * (the file was not read whole); each chunk keeps its own.
    */
   addPatchedFile(entry: FileEntry & { size: number }, previous: FileRecord, runs: readonly PatchRun[]): Promise<FileRecord> {
-    const p = this.patch(entry, previous, runs);
-    this.inflight.add(p);
-    p.catch(() => undefined).finally(() => this.inflight.delete(p));
-    return p;
+    return this.track(this.patch(entry, previous, runs));
   }
 
   private async patch(entry: FileEntry & { size: number }, previous: FileRecord, runs: readonly PatchRun[]): Promise<FileRecord> {
@@ -213,7 +213,7 @@ export class SnapshotWriter {
       }
       if (from !== Infinity) keep(count * chunkSize);
       const record: FileRecord = { ...entry, size, chunks };
-      this.keep(record);
+      await this.keep(record);
       return record;
     } finally {
       this.adding.delete(entry.path);
@@ -270,7 +270,9 @@ export class SnapshotWriter {
       await after;
       whole?.update(data.subarray(0, length));
       const stored = { sizes: reply.sizes!, hashes: reply.hashes!, deltas: deltas.results, befores, bases };
-      return await appendBatch(this.packs, this.counters, out, { offset, length, chunkSize, blobsEnd: reply.size! }, stored);
+      const storeFull = (c: { offset: number; size: number; sha256: string; blob: Uint8Array | undefined }) =>
+        storeChunk(this.recent, this.packs, c, this.s, this.counters);
+      return await appendBatch(this.packs, this.counters, out, { offset, length, chunkSize, blobsEnd: reply.size! }, stored, storeFull);
     } finally {
       this.buffers.give(data);
       this.outs.give(out);
@@ -289,26 +291,34 @@ export class SnapshotWriter {
     this.reserve(record.path);
     this.adding.delete(record.path);
     const kept: FileRecord = { ...record, ...entry, path: record.path, size: record.size, chunks: record.chunks.map((c) => ({ ...c })) };
-    this.keep(kept);
+    void this.track(this.keep(kept));
     this.counters.reusedFiles++;
     this.counters.reusedChunks += kept.chunks.length;
     this.counters.reusedBytes += kept.size;
     return kept;
   }
 
+  /** Work `commit` and `abort` wait for. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    p.catch(() => undefined).finally(() => this.inflight.delete(p));
+    return p;
+  }
+
   private reserve(path: string): void {
     if (typeof path !== 'string' || path.length === 0) throw new PgkeepError('INTERNAL', 'a snapshot file needs a non-empty path');
-    if (this.records.has(path) || this.adding.has(path)) {
+    if (this.paths.has(path) || this.adding.has(path)) {
       throw new PgkeepError('CONFLICT', `"${path}" was already added to snapshot ${this.cluster}/${this.id}`);
     }
     this.adding.add(path);
   }
 
-  private keep(record: FileRecord): void {
+  private keep(record: FileRecord): Promise<void> {
     this.hasDeltas ||= record.chunks.some((c) => c.base !== undefined);
-    this.records.set(record.path, record);
+    this.paths.add(record.path);
     this.counters.files++;
     this.counters.logicalBytes += record.size;
+    return this.records.add(record);
   }
 
   private checkOpen(): void {
@@ -325,7 +335,7 @@ export class SnapshotWriter {
     this.state = 'committing';
     let manifest: SnapshotManifest;
     try {
-      const parts = await writeFileListParts(this.records.values(), (json, hash) =>
+      const parts = await writeFileListParts(this.records.sorted(), (json, hash) =>
         this.packs.append(encodeBlob(this.s.codec, this.s.core.key, json), {
           rawLength: json.length,
           kind: BLOB_KIND_FILE_LIST,
@@ -374,6 +384,7 @@ export class SnapshotWriter {
   }
 
   private async cleanup(): Promise<void> {
+    await this.records.close();
     await this.pool.close();
     await this.s.release();
   }

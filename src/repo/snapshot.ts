@@ -38,6 +38,12 @@ export class Snapshot {
 
   /** The record of one path, or undefined when the snapshot has no such path. */
   async file(path: string): Promise<FileRecord | undefined> {
+    const part = this.partOf(path);
+    return part ? (await this.readPart(part)).find((r) => r.path === path) : undefined;
+  }
+
+  /** The part whose first..last range holds `path` (parts are sorted and do not overlap), if any. */
+  partOf(path: string): FileListPart | undefined {
     const parts = this.manifest.parts;
     let lo = 0;
     let hi = parts.length - 1;
@@ -46,7 +52,7 @@ export class Snapshot {
       const p = parts[mid]!;
       if (path < p.first) hi = mid - 1;
       else if (path > p.last) lo = mid + 1;
-      else return (await this.readPart(p)).find((r) => r.path === path);
+      else return p;
     }
     return undefined;
   }

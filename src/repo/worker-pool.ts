@@ -80,7 +80,7 @@ export interface WorkerReply {
   fatal?: boolean;
   /** encodeDeltas: what became of each item. */
   deltas?: DeltaResult[];
-  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, not encoded; DELTA_PENDING: left for encodeDeltas). */
+  /** encodeBatch: per chunk, its SHA-256 and its blob's size in `blob` (-1: equal to `expects[i]`, -2: all zeros; neither encoded; DELTA_PENDING: left for encodeDeltas). */
   hashes?: string[];
   sizes?: number[];
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */

@@ -4,6 +4,7 @@
  * read back from its pack), or whole when the delta would exceed half the chunk or the base
  * cannot be read. Every chunk's reference is then built from what was stored.
  */
+import { ZERO_CHUNK } from './zero-chunk.js';
 import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
@@ -173,6 +174,8 @@ export async function appendBatch(
   out: Buffer,
   at: { offset: number; length: number; chunkSize: number; blobsEnd: number },
   b: StoredBatch,
+  /** Store a whole new chunk (its encoded blob; none for an all-zero chunk, encoded when it must be stored). */
+  storeFull: (c: { offset: number; size: number; sha256: string; blob: Uint8Array | undefined }) => Promise<ChunkRef>,
 ): Promise<ChunkRef[]> {
   const refs: (ChunkRef | Promise<ChunkRef>)[] = [];
   let pos = 0;
@@ -188,8 +191,8 @@ export async function appendBatch(
       refs.push({ ...b.befores[i]!, offset });
       continue;
     }
-    counters.newChunks++;
     if (d) {
+      counters.newChunks++;
       const blob = out.subarray(deltaPos, deltaPos + d.size);
       deltaPos += d.size;
       const base = d.kind === BLOB_KIND_DELTA ? b.bases[i] : undefined;
@@ -200,11 +203,10 @@ export async function appendBatch(
     }
     const blobSize = b.sizes[i]!;
     if (blobSize === DELTA_PENDING) throw new PgkeepError('INTERNAL', `chunk at offset ${offset} was left for a delta that was not made`);
-    const blob = out.subarray(pos, pos + blobSize);
-    pos += blobSize;
-    refs.push(
-      packs.append(blob, { rawLength: size, kind: BLOB_KIND_CHUNK, sha256 }).then((loc) => chunkRef({ offset, size, sha256 }, loc)),
-    );
+    // an all-zero chunk is encoded where it must be stored, once: the worker only recognised it
+    const blob = blobSize === ZERO_CHUNK ? undefined : out.subarray(pos, pos + blobSize);
+    if (blob) pos += blobSize;
+    refs.push(storeFull({ offset, size, sha256, blob }));
   }
   return Promise.all(refs);
 }

@@ -1,7 +1,8 @@
 /** What a SnapshotWriter is given: where to write, how to encode, what it is incremental to. */
 import type { RepoCore } from './core.js';
 import type { Codec } from './codec.js';
-import type { FileRecord, SnapshotKind, SnapshotManifest } from './manifest.js';
+import type { SnapshotKind, SnapshotManifest } from './manifest.js';
+import type { FileLookup } from './file-lookup.js';
 
 export interface WriterSetup {
   core: RepoCore;
@@ -10,8 +11,10 @@ export interface WriterSetup {
   kind: SnapshotKind;
   codec: Codec;
   jobs: number;
-  /** path -> record of the previous snapshot (same chunk size), for incremental reuse. */
-  previous?: Map<string, FileRecord>;
+  /** The previous snapshot's records (same chunk size), looked up part by part, for incremental reuse. */
+  previous?: FileLookup;
+  /** Chunks of file records held in memory before they are sorted into a temporary file (tests lower it). */
+  spillBudgetChunks?: number;
   previousId?: string;
   /** Store a changed chunk as a delta on its base chunk when that is smaller (format 2). */
   deltas: boolean;

@@ -7,6 +7,7 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { withRepoLockWarnings } from '../repo/with-lock.js';
+import { withChunks } from '../repo/index.js';
 import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { decideKeptWal, findUnarchivedWal, walAsideDir, unarchivedWalWarning } from './keep-wal.js';
 import { removeStrays } from './remove-strays.js';
@@ -89,7 +90,7 @@ async function dryRunUnlocked(o: RestoreOptions): Promise<RestoreDryRun> {
   const scratch = Buffer.allocUnsafe(pr.snapshot.manifest.chunkSize);
   for (const f of [...plan.files, ...(plan.pgControl ? [plan.pgControl] : [])]) {
     o.signal?.throwIfAborted();
-    const c = await compareLocalFile(f.record, f.local, scratch);
+    const c = await compareLocalFile(await withChunks(pr.snapshot, f.record), f.local, scratch);
     note(f, c.action === 'same' ? undefined : { action: c.action, type: 'file', chunks: c.chunks });
   }
 

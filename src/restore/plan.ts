@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import type { FileRecord } from '../repo/index.js';
+import { largestFirstByPath, type FileRecord } from '../repo/index.js';
 import type { RestoredTablespace } from './types.js';
 
 export const PG_CONTROL = 'global/pg_control';
@@ -173,7 +173,7 @@ export function planRestore(dataDir: string, records: FileRecord[], tablespaces:
       }
   }
   plan.directories.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  plan.files.sort((a, b) => b.record.size - a.record.size);
+  plan.files.sort((a, b) => largestFirstByPath(a.record, b.record)); // chunks are read part by part as files are written
   return plan;
 }
 

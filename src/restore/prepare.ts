@@ -14,7 +14,7 @@ import { resolveSnapshot } from '../holdings/physical-snapshot.js';
 import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { requirePath } from '../config/paths.js';
 import { refuseTargetOverlap } from '../repo/placement.js';
-import type { FileRecord, Snapshot } from '../repo/index.js';
+import { withoutChunks, type FileRecord, type Snapshot } from '../repo/index.js';
 import { checkTarget, type TargetState } from './check-target.js';
 import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
 import { OwnerResolver } from './ownership.js';
@@ -58,7 +58,7 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   const pitr: PitrPlan | undefined = await planArchiveRecovery(o);
   const { snapshot, meta } = await resolveSnapshot(o.repo, o.cluster, pitr?.snapshotId ?? o.id ?? 'latest');
   const records: FileRecord[] = [];
-  for await (const r of snapshot.files()) records.push(r);
+  for await (const r of snapshot.files()) records.push(withoutChunks(r)); // chunks read back file by file (file-chunks.ts)
   const placed = placeTablespaces(recordedTablespaces(records, meta), o.tablespaceMap ?? []);
   const request: RecoveryRequest | undefined = pitr
     ? { ...o.recovery, fromArchive: true, settings: { ...o.recovery?.settings, ...pitr.settings } }

@@ -4,7 +4,7 @@
  * thrown; the in-progress marker stays, so the directory is known to be incomplete.
  */
 import { mkdir, lstat, readlink, rm, symlink } from 'node:fs/promises';
-import type { Repository, Snapshot } from '../repo/index.js';
+import { withChunks, type Repository, type Snapshot } from '../repo/index.js';
 import { setAttributes } from './file-attrs.js';
 import type { OwnerResolver } from './ownership.js';
 import type { PlannedEntry, RestorePlan } from './plan.js';
@@ -72,7 +72,7 @@ export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: A
   const o = {
     repo: c.repo,
     snapshot: c.snapshot,
-    record: f.record,
+    record: await withChunks(c.snapshot, f.record),
     local: f.local,
     signal,
     sync: c.sync,
