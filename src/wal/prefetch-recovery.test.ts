@@ -129,7 +129,10 @@ test('PITR through 15 archived segments with prefetch on (the default): the righ
   );
   assert.equal(r.recoveryEnd?.state, 'promoted');
   assert.equal(await sum(started[started.length - 1]!), midSum, 'every row committed before the target, none after');
-  assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /restore_command = '.* wal get --prefetch 8 %f %p'/);
+  assert.match(
+    readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'),
+    /restore_command = 'PGKEEP_NODE=.* '?[^ ]*\/bin\/pgkeep'? .* wal get --prefetch 8 --system-id \d+ %f %p'/,
+  );
   assert.ok(spooled >= 2, `segments were prefetched into the spool (at most ${spooled} seen at once)`);
   await assertSpoolGone(dir);
 });
