@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,15 @@ function front(p: Place, args: string[], o: { env?: Record<string, string>; cwd?
   rmSync(p.called, { force: true });
   const r = spawnSync(FRONT, args, { cwd: o.cwd ?? p.data, env: { ...p.env, PGKEEP_NODE: p.stub, ...o.env }, encoding: 'utf8' });
   return { code: r.status, node: existsSync(p.called) };
+}
+
+/** front(), without blocking this process (a timer of the test must run meanwhile). */
+function frontAsync(p: Place, args: string[]): Promise<{ code: number | null; node: boolean }> {
+  rmSync(p.called, { force: true });
+  return new Promise((res) => {
+    const c = spawn(FRONT, args, { cwd: p.data, env: { ...p.env, PGKEEP_NODE: p.stub }, stdio: 'ignore' });
+    c.on('exit', (code) => res({ code, node: existsSync(p.called) }));
+  });
 }
 
 /** A node push through bin/pgkeep.js (the file is acknowledged: its fast path answers) writes the record. */
@@ -113,6 +122,32 @@ test('front push: an acknowledged file is answered by sh alone while the record 
   assert.deepEqual(front(p, pushArgs(p)), { code: 0, node: false }, 'the record still holds');
   writeFileSync(p.config, `[repo]\npath = "${join(p.work, 'other-repo')}"\n\n[archive]\nasync = true\n`);
   assert.deepEqual(front(p, pushArgs(p)), { code: 3, node: true }, 'the config file changed since the record: node');
+});
+
+test('front push: a queued file is waited for while the live pusher of the spool works; a dead pusher sends it to node', async (t) => {
+  const p = place(t);
+  nodePush(p, pushArgs(p));
+  const next = '000000010000000000000006';
+  const args = [...pushArgs(p).slice(0, -1), `pg_wal/${next}`];
+  const spool = pushSpoolDir(join(p.data, 'pg_wal', 'pgkeep-spool'), 'test', p.repo);
+  mkdirSync(join(p.data, 'pg_wal', 'archive_status'));
+  writeFileSync(join(p.data, 'pg_wal', 'archive_status', `${next}.ready`), '');
+  // A process whose command line is that of the spool's pusher, holding its lock.
+  const pusher = spawn('/bin/sh', ['-c', 'sleep 30; :', 'push-worker', '--spool-dir', spool], { stdio: 'ignore' });
+  t.after(() => pusher.kill('SIGKILL'));
+  writeFileSync(join(spool, 'pusher.lock'), String(pusher.pid));
+  await new Promise((r) => setTimeout(r, 100));
+  setTimeout(() => writeFileSync(join(spool, 'acks', next), '{}'), 400);
+  const started = Date.now();
+  const waited = await frontAsync(p, args);
+  assert.deepEqual(waited, { code: 0, node: false }, 'acknowledged while the front waited');
+  assert.ok(Date.now() - started >= 350, 'it waited for the acknowledgement');
+  rmSync(join(spool, 'acks', next));
+  pusher.kill('SIGKILL');
+  await new Promise((r) => pusher.on('exit', r));
+  assert.deepEqual(front(p, args), { code: 3, node: true }, 'no live pusher: node');
+  writeFileSync(join(spool, 'pusher.lock'), String(process.pid));
+  assert.deepEqual(front(p, args), { code: 3, node: true }, 'the lock names another program: node');
 });
 
 test('front push: a config file found in the search path; one appearing earlier in it sends the push to node', (t) => {
