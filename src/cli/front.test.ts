@@ -15,8 +15,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +45,7 @@ import { nextWalFileName } from '../pg/wal-name.js';
 import { pushSpoolDir } from '../wal/async-push/acks.js';
 import { lockHolder } from '../wal/async-push/lock.js';
 import { cleanSpoolRoot } from '../wal/spool-clean.js';
+import { spoolChecksum } from '../wal/spool.js';
 
 const FRONT = fileURLToPath(new URL('../../bin/pgkeep', import.meta.url));
 const SEGMENT = 16 * 1024 * 1024;
@@ -61,6 +75,19 @@ function front(args: string[], o: { cwd: string; node: string; env?: Record<stri
     ? spawnSync('runuser', ['-u', o.user, '--', 'env', '-i', ...envArgs, FRONT, ...args], { cwd: o.cwd, encoding: 'utf8' })
     : spawnSync(FRONT, args, { cwd: o.cwd, env, encoding: 'utf8' });
   return { code: r.status, node: existsSync(called), stderr: r.stderr };
+}
+
+/** front(), without blocking this process (a timer of the test runs meanwhile). */
+function frontAsync(args: string[], o: { cwd: string; node: string }): Promise<{ code: number | null; node: boolean }> {
+  rmSync(called, { force: true });
+  return new Promise((res) => {
+    const c = spawn(FRONT, args, {
+      cwd: o.cwd,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: work, PGKEEP_NODE: o.node },
+      stdio: 'ignore',
+    });
+    c.on('exit', (code) => res({ code, node: existsSync(called) }));
+  });
 }
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined | false): Promise<T> {
@@ -150,12 +177,12 @@ test('front get: a segment in a live prefetcher’s spool is served without node
   assert.deepEqual(readFileSync(join(d, 'pg_wal', 'RECOVERYXLOG')), await segment(repo, segs[1]!), 'the right bytes');
   assert.equal(readFileSync(join(spool, '.want'), 'utf8'), segs[1], 'the prefetcher is told what recovery reached');
   // Another timeline at the same position: the entry of timeline 1 is never served for it.
-  await spooled(spool, segs[2]!);
-  const tl2 = `00000002${segs[2]!.slice(8)}`;
+  await spooled(spool, segs[3]!);
+  const tl2 = `00000002${segs[3]!.slice(8)}`;
   assert.deepEqual([front(getArgs(tl2), { cwd: d, node: failStub }).node], [true], 'asked for timeline 2: node decides');
   const other = front(getArgs(tl2), { cwd: d, node: process.execPath });
   assert.equal(other.code, 1, `not in the archive: ${other.stderr}`);
-  assert.ok(existsSync(await spooled(spool, segs[2]!)), 'the entry of timeline 1 stays');
+  assert.ok(existsSync(await spooled(spool, segs[3]!)), 'the entry of timeline 1 stays');
   // Past the end of the archive: node, exit 1.
   let missing = segs[segs.length - 1]!;
   for (let i = 0; i < 3; i++) missing = nextWalFileName(missing, SEGMENT);
@@ -163,6 +190,29 @@ test('front get: a segment in a live prefetcher’s spool is served without node
   assert.equal(front(getArgs(missing), { cwd: d, node: process.execPath }).code, 1);
   // History files: always node.
   assert.equal(front(getArgs('00000002.history'), { cwd: d, node: failStub }).node, true);
+});
+
+test('front get: a segment the live prefetcher is fetching right now is waited for, then served without node', async () => {
+  const d = dataDir('get-inflight');
+  assert.equal(front(getArgs(segs[0]!), { cwd: d, node: process.execPath }).code, 0);
+  const spool = spoolOf(d);
+  await until('.checked', 30_000, () => existsSync(join(spool, '.checked')));
+  // Beyond the prefetcher's window (3 after the last served): only this test puts it there, with its marker.
+  const late = segs[5]!;
+  const data = await segment(repo, late);
+  const marker = join(spool, `.fetching-${late}`);
+  writeFileSync(marker, '');
+  setTimeout(() => {
+    const tmp = join(spool, `.tmp-${late}-test`);
+    writeFileSync(tmp, data);
+    const checked = statSync(join(spool, '.checked')).mtime;
+    utimesSync(tmp, checked, checked); // as the prefetcher dates what it checked
+    renameSync(tmp, join(spool, `${late}.${spoolChecksum(data)}`));
+    rmSync(marker, { force: true });
+  }, 400);
+  const waited = await frontAsync(getArgs(late), { cwd: d, node: failStub });
+  assert.deepEqual(waited, { code: 0, node: false }, 'served once fetched, without node');
+  assert.deepEqual(readFileSync(join(d, 'pg_wal', 'RECOVERYXLOG')), data);
 });
 
 faultTest('front get: an entry written to after its check, and a killed prefetcher, go to node, which serves right', async () => {
