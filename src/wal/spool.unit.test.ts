@@ -101,20 +101,16 @@ function archive(last: number) {
   };
 }
 
+/** A prefetcher of cluster c keeping `count` segments ahead, exiting after `idleMs` idle. */
+function prefetchOptions(spool: string, count: number, idleMs: number) {
+  return { cluster: 'c', systemIdentifier: SYS, spoolDir: spool, count, segmentSize: SEG, maxBytes: 64 * SEG, idleMs, pollMs: 10 };
+}
+
 test('the prefetcher keeps N segments ahead of the last served, stops at the end of the archive, and exits when idle', () =>
   inScratch(async (d, spool) => {
     const a = archive(8);
     await recordServed(spool, A);
-    const r = await runPrefetch(a.repo, {
-      cluster: 'c',
-      systemIdentifier: SYS,
-      spoolDir: spool,
-      count: 3,
-      segmentSize: SEG,
-      maxBytes: 64 * SEG,
-      idleMs: 300,
-      pollMs: 10,
-    });
+    const r = await runPrefetch(a.repo, prefetchOptions(spool, 3, 300));
     assert.equal(r.stop, 'idle');
     assert.deepEqual(r.fetched.sort(), [B, '000000010000000000000005', '000000010000000000000006']);
     assert.deepEqual([...(await spoolEntries(spool)).keys()].sort(), r.fetched);
@@ -122,16 +118,7 @@ test('the prefetcher keeps N segments ahead of the last served, stops at the end
 
     // Near the end of the archive: the first missing segment ends the window, asked for once.
     await recordServed(spool, '000000010000000000000007');
-    const end = await runPrefetch(a.repo, {
-      cluster: 'c',
-      systemIdentifier: SYS,
-      spoolDir: spool,
-      count: 4,
-      segmentSize: SEG,
-      maxBytes: 64 * SEG,
-      idleMs: 300,
-      pollMs: 10,
-    });
+    const end = await runPrefetch(a.repo, prefetchOptions(spool, 4, 300));
     assert.deepEqual(end.fetched, ['000000010000000000000008']);
     assert.deepEqual(end.missing, ['000000010000000000000009']);
     assert.equal(a.reads.filter((k) => k.includes('000000010000000000000009')).length, 1, 'no busy loop on the missing segment');
@@ -200,16 +187,7 @@ test('a prefetcher starting over a spool checks every entry before it writes .ch
     writeFileSync(join(spool, torn!), Buffer.alloc(SEG));
     await putInSpool(spool, five, segment(five));
     await recordServed(spool, A);
-    const run = runPrefetch(repo, {
-      cluster: 'c',
-      systemIdentifier: SYS,
-      spoolDir: spool,
-      count: 3,
-      segmentSize: SEG,
-      maxBytes: 64 * SEG,
-      idleMs: 400,
-      pollMs: 10,
-    });
+    const run = runPrefetch(repo, prefetchOptions(spool, 3, 400));
     for (let i = 0; i < 300 && !existsSync(join(spool, '.checked')); i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(readFileSync(join(spool, '.checked'), 'utf8'), String(process.pid), '.checked names the prefetcher');
     const checkedAt = statSync(join(spool, '.checked')).mtimeMs;
