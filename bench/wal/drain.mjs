@@ -29,6 +29,8 @@ const JOBS = Number(arg('jobs', '2'));
 const ONLY = arg('only', '');
 const PGBACKREST = process.env.PGBACKREST_BIN;
 const CLI = resolve('bin/pgkeep.js');
+// archive_command runs the sh front (the package's bin): acknowledged pushes never start node.
+const FRONT = resolve('bin/pgkeep');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 if (!PGBACKREST && ONLY !== 'pgkeep') throw new Error('set PGBACKREST_BIN to a pgBackRest 2.59.1 binary (or --only pgkeep)');
 const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-drain-'));
@@ -98,7 +100,7 @@ async function oneRun(kind, round) {
     const repo = join(dir, 'repo');
     run(process.execPath, [CLI, '--repo', repo, 'repo', 'init']);
     writeFileSync(conf, `[repo]\npath = "${repo}"\n\n[archive]\nasync = true\npush_jobs = ${JOBS}\n`);
-    command = `env -u PGKEEP_CONFIG ${process.execPath} ${CLI} --config ${conf} --cluster bench wal push`;
+    command = `env -u PGKEEP_CONFIG PGKEEP_NODE=${process.execPath} ${FRONT} --config ${conf} --cluster bench wal push`;
   } else {
     for (const d of ['repo', 'log', 'lock', 'spool']) mkdirSync(join(dir, d));
     command = `${PGBACKREST} --config=${conf} --stanza=bench archive-push`;

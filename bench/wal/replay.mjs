@@ -7,13 +7,14 @@
 // with both tools, interleaved (pgkeep, pgBackRest, pgkeep --no-prefetch, pgkeep, ...), and starts the copy with the
 // same pg_ctl command; "replay" is from pg_ctl start to the end of recovery (promoted).
 // Also prints where pgkeep's time goes per segment: node start-up, `wal get` served from the spool
-// (a rename), and `wal get` read from the repository (fetch, decrypt, decompress, check, write).
+// by the sh front (bin/pgkeep, what restore_command runs: no node) and by node, and `wal get` read
+// from the repository (fetch, decrypt, decompress, check, write).
 //
 //   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/replay.mjs [--segments 20] [--rounds 3] [--trace]
 //
 // Needs root (the clusters and pgBackRest run as the postgres OS user). The machine's load makes
 // single timings noisy: read the ratios of the medians.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -255,6 +256,17 @@ try {
   get(segs[1], ['--prefetch', '8']);
   await new Promise((r) => setTimeout(r, 5000));
   const spooled = median(segs.slice(2, 7).map((s) => get(s, ['--prefetch', '8'])));
+  // The same through the sh front, with the command line restore writes (--system-id).
+  const sysid = /--system-id (\d+)/.exec(readFileSync(join(probeDir, 'postgresql.auto.conf'), 'utf8'))[1];
+  const front = (name) =>
+    run(
+      resolve('bin/pgkeep'),
+      ['--repo', pkRepo, '--cluster', 'bench', 'wal', 'get', '--prefetch', '8', '--system-id', sysid, name, join(root, 'probe-seg')],
+      { cwd: probeDir },
+    ).seconds;
+  await new Promise((r) => setTimeout(r, 3000));
+  const frontSpooled = median(segs.slice(7, 12).map(front));
+  const shBare = median([1, 2, 3, 4, 5].map(() => run('/bin/sh', ['-c', ':']).seconds));
   run(process.execPath, [CLI, '--cluster', 'bench', 'wal', 'spool-clean'], { cwd: probeDir });
 
   const med = (tool, k) => median(results[tool].map((r) => r[k]));
@@ -275,7 +287,14 @@ try {
       ]),
     ),
     runs: results,
-    perSegment: { nodeBare, pgkeepVersion: version, walGetFromRepository: direct, walGetFromSpool: spooled },
+    perSegment: {
+      nodeBare,
+      shBare,
+      pgkeepVersion: version,
+      walGetFromRepository: direct,
+      walGetFromSpool: spooled,
+      frontGetFromSpool: frontSpooled,
+    },
   };
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 } finally {

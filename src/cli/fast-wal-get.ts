@@ -17,8 +17,10 @@ import { EXIT } from '../errors.js';
 /** Global options the restore_command may hold (each takes a value). */
 const GLOBAL = new Set(['--repo', '--cluster', '--config', '--passphrase-file', '--log-level']);
 
-/** The parts of `[globals] wal get --prefetch N <name> <destination>`, or undefined for any other command line. */
-export function parseFastGet(args: string[]): { globals: Map<string, string>; name: string; destination: string } | undefined {
+/** The parts of `[globals] wal get --prefetch N [--system-id S] <name> <destination>`, or undefined for any other command line. */
+export function parseFastGet(
+  args: string[],
+): { globals: Map<string, string>; name: string; destination: string; systemId?: string } | undefined {
   const globals = new Map<string, string>();
   let i = 0;
   for (; i < args.length && GLOBAL.has(args[i]!); i += 2) {
@@ -26,10 +28,16 @@ export function parseFastGet(args: string[]): { globals: Map<string, string>; na
     globals.set(args[i]!, args[i + 1]!);
   }
   const rest = args.slice(i);
-  if (rest.length !== 6 || rest[0] !== 'wal' || rest[1] !== 'get' || rest[2] !== '--prefetch' || !/^[1-9]\d*$/.test(rest[3]!))
+  if (rest.length < 6 || rest[0] !== 'wal' || rest[1] !== 'get' || rest[2] !== '--prefetch' || !/^[1-9]\d*$/.test(rest[3]!))
     return undefined;
-  if (!globals.has('--repo') || !globals.has('--cluster') || !isWalFileName(rest[4]!)) return undefined;
-  return { globals, name: rest[4]!, destination: rest[5]! };
+  let systemId: string | undefined;
+  if (rest[4] === '--system-id') {
+    systemId = rest[5];
+    rest.splice(4, 2);
+    if (!systemId || !/^\d+$/.test(systemId)) return undefined;
+  }
+  if (rest.length !== 6 || !globals.has('--repo') || !globals.has('--cluster') || !isWalFileName(rest[4]!)) return undefined;
+  return { globals, name: rest[4]!, destination: rest[5]!, ...(systemId ? { systemId } : {}) };
 }
 
 /** The exit code when served from the spool, else undefined (run the full command). */
@@ -37,7 +45,8 @@ export async function fastWalGet(args: string[], cwd = process.cwd()): Promise<n
   const p = parseFastGet(args);
   if (!p) return undefined;
   try {
-    const systemId = systemIdFromPgControl(readFileSync(join(cwd, 'global', 'pg_control')).subarray(0, 8));
+    // --system-id (what `pgkeep restore` writes) wins over the data directory's, as in the full command.
+    const systemId = p.systemId ?? systemIdFromPgControl(readFileSync(join(cwd, 'global', 'pg_control')).subarray(0, 8));
     const root = defaultSpoolRoot(cwd);
     const cluster = p.globals.get('--cluster')!;
     const source = spoolSource(p.globals.get('--repo')!, cluster);

@@ -59,7 +59,7 @@ export interface RecoveryInput {
   encrypted: boolean;
   /** `--archive-mode` (default preserve). */
   archiveMode?: ArchiveModeOption;
-  /** Programs in restore_command (default: this node and this checkout's bin/pgkeep.js). */
+  /** Programs in restore_command (default: this node, as PGKEEP_NODE, and this checkout's sh front bin/pgkeep). */
   nodePath?: string;
   pgkeepScript?: string;
 }
@@ -69,8 +69,9 @@ const MANAGED = /^(restore_command|recovery_target(_\w+)?|recovery_end_command)$
 
 const MARK = '# recovery settings written by pgkeep restore';
 
+/** The sh front (bin/pgkeep): it serves prefetched segments without starting node, and runs node for the rest. */
 export function defaultPgkeepScript(): string {
-  return fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
+  return fileURLToPath(new URL('../../bin/pgkeep', import.meta.url));
 }
 
 /** Decide the recovery mode and settings. Pure. */
@@ -92,7 +93,11 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
       fromRepository: false,
     };
   }
-  const command = restoreCommand(input.access, { nodePath: input.nodePath, pgkeepScript: input.pgkeepScript });
+  const command = restoreCommand(input.access, {
+    nodePath: input.nodePath,
+    pgkeepScript: input.pgkeepScript,
+    systemIdentifier: meta.systemIdentifier,
+  });
   if (input.encrypted && !input.access.passphraseFile) {
     warnings.push(
       'the repository is encrypted, and restore_command has no passphrase file' +
@@ -115,23 +120,36 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
   };
 }
 
+/** The programs of the commands restore writes, and the backup's system (restore_command names it). */
+interface Programs {
+  nodePath?: string;
+  pgkeepScript?: string;
+  systemIdentifier?: string;
+}
+
 /**
- * `'<node>' '<bin/pgkeep.js>' --repo R --cluster C [--config F] [--passphrase-file F] wal get [--prefetch N] %f %p`:
- * absolute paths (the server runs it from the data directory, as its own OS user, with its own
- * environment), each argument quoted for sh, "%" doubled so the server substitutes only %f/%p.
+ * `PGKEEP_NODE=<node> '<bin/pgkeep>' --repo R --cluster C [--config F] [--passphrase-file F] wal get
+ * [--prefetch N --system-id S] %f %p`: absolute paths (the server runs it from the data directory,
+ * as its own OS user, with its own environment and PATH: the node that ran the restore is named),
+ * each argument quoted for sh, "%" doubled so the server substitutes only %f/%p. The shape with
+ * --prefetch and --system-id is the one the sh front serves from the spool without node.
  */
-export function restoreCommand(access: RepositoryAccess, programs: { nodePath?: string; pgkeepScript?: string } = {}): string {
-  const args = [...pgkeepProgram(programs), '--repo', absoluteRepo(access.repo), '--cluster', access.cluster];
+export function restoreCommand(access: RepositoryAccess, programs: Programs = {}): string {
+  const args = ['--repo', absoluteRepo(access.repo), '--cluster', access.cluster];
   if (access.configFile) args.push('--config', resolve(access.configFile));
   if (access.passphraseFile) args.push('--passphrase-file', resolve(access.passphraseFile));
   args.push('wal', 'get');
   const prefetch = prefetchOf(access);
   if (prefetch > 0) args.push('--prefetch', String(prefetch));
-  return `${args.map((a) => shellQuote(a).replace(/%/g, '%%')).join(' ')} %f %p`;
+  if (prefetch > 0 && programs.systemIdentifier) args.push('--system-id', programs.systemIdentifier);
+  return `${pgkeepCommand(programs, args)} %f %p`;
 }
 
-function pgkeepProgram(programs: { nodePath?: string; pgkeepScript?: string }): string[] {
-  return [programs.nodePath ?? process.execPath, programs.pgkeepScript ?? defaultPgkeepScript()];
+/** `PGKEEP_NODE=<node> <front> args...`, for the server's sh (the assignment's name stays unquoted). */
+function pgkeepCommand(programs: Programs, args: string[]): string {
+  const quote = (a: string) => shellQuote(a).replace(/%/g, '%%');
+  const front = programs.pgkeepScript ?? defaultPgkeepScript();
+  return [`PGKEEP_NODE=${quote(programs.nodePath ?? process.execPath)}`, quote(front), ...args.map(quote)].join(' ');
 }
 
 function prefetchOf(access: RepositoryAccess): number {
@@ -142,10 +160,9 @@ function prefetchOf(access: RepositoryAccess): number {
  * With prefetch, recovery_end_command stops the prefetcher and removes the spool
  * (`<data dir>/pg_wal/pgkeep-spool`) when recovery ends. PostgreSQL only warns when it fails.
  */
-function spoolCleanSetting(access: RepositoryAccess, programs: { nodePath?: string; pgkeepScript?: string }): Record<string, ConfValue> {
+function spoolCleanSetting(access: RepositoryAccess, programs: Programs): Record<string, ConfValue> {
   if (prefetchOf(access) === 0) return {};
-  const args = [...pgkeepProgram(programs), '--cluster', access.cluster, 'wal', 'spool-clean'];
-  return { recovery_end_command: args.map((a) => shellQuote(a).replace(/%/g, '%%')).join(' ') };
+  return { recovery_end_command: pgkeepCommand(programs, ['--cluster', access.cluster, 'wal', 'spool-clean']) };
 }
 
 function absoluteRepo(repo: string): string {

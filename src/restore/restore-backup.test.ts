@@ -17,7 +17,7 @@ import { backup, type BackupMethod } from '../backup/index.js';
 import { restore, type RestoreOptions, type RestoreResult } from './index.js';
 import { promotedToNewTimeline } from './test-promoted.js';
 
-const BIN = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
+const FRONT = fileURLToPath(new URL('../../bin/pgkeep', import.meta.url));
 
 let work: string;
 let src: LocalCluster;
@@ -191,14 +191,18 @@ test('stream without --standalone: pg_verifybackup -n passes; recovery.signal an
   const cmd = r.recovery.settings.restore_command!;
   assert.equal(
     cmd,
-    `${process.execPath} ${BIN} --repo ${repoDir} --cluster main --passphrase-file '${passFile}' wal get --prefetch 8 %f %p`,
+    `PGKEEP_NODE=${process.execPath} ${FRONT} --repo ${repoDir} --cluster main --passphrase-file '${passFile}' ` +
+      `wal get --prefetch 8 --system-id ${(await src.controlData())['Database system identifier']} %f %p`,
   );
-  assert.match(readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'), /^restore_command = '.* wal get --prefetch 8 %f %p'$/m);
+  assert.match(
+    readFileSync(join(dir, 'postgresql.auto.conf'), 'utf8'),
+    /^restore_command = '.* wal get --prefetch 8 --system-id \d+ %f %p'$/m,
+  );
   // The server parses the settings back to exactly these commands (postgres -C reads the configuration only).
   const pg = await runProgram(pgToolPath(src.binDir, 'postgres'), ['-D', dir, '-C', 'restore_command']);
   assert.equal(pg.stdout.trim(), cmd, pg.stderr);
   const end = await runProgram(pgToolPath(src.binDir, 'postgres'), ['-D', dir, '-C', 'recovery_end_command']);
-  assert.equal(end.stdout.trim(), `${process.execPath} ${BIN} --cluster main wal spool-clean`, end.stderr);
+  assert.equal(end.stdout.trim(), `PGKEEP_NODE=${process.execPath} ${FRONT} --cluster main wal spool-clean`, end.stderr);
   assert.equal(statSync(join(dir, 'recovery.signal')).uid, statSync(join(dir, 'PG_VERSION')).uid);
   if (process.getuid?.() === 0) {
     // root's 0600 passphrase file and 0700 repository are out of the postgres user's reach: said so.

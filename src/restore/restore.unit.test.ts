@@ -103,7 +103,7 @@ test('restore_command: absolute paths, sh quoting, % doubled, passphrase file an
   );
   assert.equal(
     cmd,
-    "/usr/bin/node '/opt/pg'\\''keep/bin/pgkeep.js' --repo '/backups/my repo' --cluster main " +
+    "PGKEEP_NODE=/usr/bin/node '/opt/pg'\\''keep/bin/pgkeep.js' --repo '/backups/my repo' --cluster main " +
       "--config /etc/pgkeep/pgkeep.toml --passphrase-file '/etc/pgkeep/pass 100%%' wal get --prefetch 8 %f %p",
   );
   assert.match(
@@ -122,15 +122,23 @@ test('planRecovery: cold none, standalone crash recovery, other hot backups arch
   const hot = planRecovery({ meta: META, access, encrypted: true, nodePath: '/n', pgkeepScript: '/p.js' });
   assert.equal(hot.mode, 'archive-recovery');
   assert.equal(hot.signal, 'recovery.signal');
-  assert.equal(hot.settings.restore_command, '/n /p.js --repo /r --cluster main wal get --prefetch 8 %f %p', 'prefetch is on by default');
-  assert.equal(hot.settings.recovery_end_command, '/n /p.js --cluster main wal spool-clean', 'the spool is removed when recovery ends');
+  assert.equal(
+    hot.settings.restore_command,
+    `PGKEEP_NODE=/n /p.js --repo /r --cluster main wal get --prefetch 8 --system-id ${META.systemIdentifier} %f %p`,
+    'prefetch is on by default, with the system the sh front serves from the spool',
+  );
+  assert.equal(
+    hot.settings.recovery_end_command,
+    'PGKEEP_NODE=/n /p.js --cluster main wal spool-clean',
+    'the spool is removed when recovery ends',
+  );
   const direct = planRecovery({ meta: META, access: { ...access, prefetch: 0 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' });
-  assert.equal(direct.settings.restore_command, '/n /p.js --repo /r --cluster main wal get %f %p');
+  assert.equal(direct.settings.restore_command, 'PGKEEP_NODE=/n /p.js --repo /r --cluster main wal get %f %p');
   assert.equal(direct.settings.recovery_end_command, undefined);
   assert.equal(
     planRecovery({ meta: META, access: { ...access, prefetch: 3 }, encrypted: false, nodePath: '/n', pgkeepScript: '/p.js' }).settings
       .restore_command,
-    '/n /p.js --repo /r --cluster main wal get --prefetch 3 %f %p',
+    `PGKEEP_NODE=/n /p.js --repo /r --cluster main wal get --prefetch 3 --system-id ${META.systemIdentifier} %f %p`,
   );
   assert.match(hot.warnings.join('\n'), /encrypted.*passphrase file/);
   const pitr = planRecovery({

@@ -11,13 +11,13 @@
  * archive lacks (the end of the archive) until recovery moves on, exits when recovery has asked
  * for nothing new for `idleMs`, when its spool is removed (recovery ended) and on SIGTERM.
  */
-import { mkdir, readdir, readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { isWalFileName, nextWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from '../holdings/wal-layout.js';
-import { pruneSpool, putInSpool, spoolEntries, SPOOL_TMP_PREFIX } from './spool.js';
+import { pruneSpool, putInSpool, spoolChecksum, spoolEntries, spooledContentProblem, SPOOL_TMP_PREFIX } from './spool.js';
 import { processAlive } from '../pg/process-alive.js';
 import { claimPidFile } from './pid-file.js';
 
@@ -26,6 +26,14 @@ const INFLIGHT_PREFIX = '.fetching-';
 const WANT_FILE = '.want';
 /** Which repository and cluster the spool is filled from, as given on the command line (for the fast path of `wal get`). */
 export const SOURCE_FILE = '.source';
+/**
+ * The pid of the prefetcher once it has checked every entry in the spool, dated when its checks
+ * started; each entry it adds is checked first and dated the same. The sh front (bin/pgkeep)
+ * serves an entry without reading it only while this names the live prefetcher and the entry is
+ * not newer (nothing wrote to it since). A prefetcher that starts over a spool (after a crash or
+ * kill) checks the entries it finds before it writes this file.
+ */
+export const CHECKED_FILE = '.checked';
 
 export interface PrefetchOptions {
   cluster: string;
@@ -122,6 +130,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   let pausedUntil = 0; // after a full disk
   let fatal: unknown;
   let spoolGone = false;
+  // Objects whose content does not fit their name: never spooled, never fetched again by this prefetcher.
+  const refused = new Set<string>();
+  const checkedAt = new Date(Date.now() - 1000);
 
   const fetchOne = (name: string): Fetch => {
     const marker = inflightMarker(dir, name);
@@ -138,8 +149,13 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
         }
         throw e;
       }
+      const problem = spooledContentProblem(data, name, spoolChecksum(data), opts.systemIdentifier);
+      if (problem !== undefined) {
+        refused.add(name); // a get reads it from the repository, and reports it there
+        return;
+      }
       try {
-        await putInSpool(dir, name, data);
+        await putInSpool(dir, name, data, checkedAt);
         result.fetched.push(name);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -162,7 +178,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
 
   try {
     await removeTempFiles(dir);
+    await checkEntries(dir, opts.systemIdentifier, checkedAt);
     if (opts.repoLocation) await writeFile(join(dir, SOURCE_FILE), spoolSource(opts.repoLocation, opts.cluster), { mode: 0o600 });
+    await writeChecked(dir, checkedAt);
     for (;;) {
       if (opts.signal?.aborted) return { ...result, stop: 'aborted' };
       if (
@@ -187,6 +205,7 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     }
   } finally {
     await Promise.allSettled([...inflight.values()].map((f) => f.done));
+    await unlink(join(dir, CHECKED_FILE)).catch(() => undefined);
     await unlink(join(dir, PID_FILE)).catch(() => undefined);
   }
 
@@ -198,7 +217,7 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     for (const name of segmentsAfter(from, opts.count, opts.segmentSize)) {
       if (inflight.size >= concurrency) break;
       if (endOfArchive && name.slice(8) >= endOfArchive.slice(8)) break;
-      if (entries.has(name) || inflight.has(name)) continue;
+      if (entries.has(name) || inflight.has(name) || refused.has(name)) continue;
       if (held > 0 && (held + 1) * opts.segmentSize > opts.maxBytes) break;
       if (!(await roomFor(dir, opts.segmentSize + reserve))) break;
       inflight.set(name, fetchOne(name));
@@ -235,6 +254,26 @@ export async function awaitInflight(dir: string, name: string, timeoutMs = 60_00
     }
     await sleep(5);
   }
+}
+
+/** Entries left by an earlier prefetcher (perhaps torn by a crash): checked again, or deleted; dated `checkedAt`. */
+async function checkEntries(dir: string, systemId: string, checkedAt: Date): Promise<void> {
+  for (const [name, entry] of await spoolEntries(dir)) {
+    const path = join(dir, entry);
+    const data = await readFile(path).catch(() => undefined);
+    if (data && spooledContentProblem(data, name, entry.slice(25), systemId) === undefined) await utimes(path, checkedAt, checkedAt);
+    else
+      await unlink(path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e; // an unchecked entry must not stay: no .checked then
+      });
+  }
+}
+
+async function writeChecked(dir: string, checkedAt: Date): Promise<void> {
+  const tmp = join(dir, `${SPOOL_TMP_PREFIX}checked-${process.pid}`);
+  await writeFile(tmp, String(process.pid), { mode: 0o600 });
+  await utimes(tmp, checkedAt, checkedAt);
+  await rename(tmp, join(dir, CHECKED_FILE));
 }
 
 /** Is there `bytes` of free space for this user on the file system of `dir`? */

@@ -49,7 +49,25 @@ test('the fast path of wal get takes only the command line pgkeep restore writes
     destination: 'pg_wal/RECOVERYXLOG',
     repo: '/r',
   });
+  const withSystem = parseFastGet([
+    '--repo',
+    '/r',
+    '--cluster',
+    'c',
+    'wal',
+    'get',
+    '--prefetch',
+    '8',
+    '--system-id',
+    '7301',
+    '000000010000000000000003',
+    'x',
+  ]);
+  assert.equal(withSystem?.systemId, '7301', 'the system identifier restore writes');
+  assert.equal(withSystem?.name, '000000010000000000000003');
   for (const args of [
+    ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '8', '--system-id', 'x1', '000000010000000000000003', 'x'],
+    ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '8', '--system-id', '000000010000000000000003', 'x'],
     ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '000000010000000000000003', 'x'], // no prefetch
     ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '0', '000000010000000000000003', 'x'],
     ['--repo', '/r', '--cluster', 'c', 'wal', 'get', '--prefetch', '8', '00000002.history', 'x'], // only segments

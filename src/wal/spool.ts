@@ -6,6 +6,8 @@
  * handed over: its CRC, and its long page header against its name (system identifier, page
  * address, a timeline not above the name's, the size the header gives). Entries appear by rename
  * (never half-written) and leave the spool when served; segments recovery has passed are pruned.
+ * The prefetcher checks each entry the same way before it enters the spool, so that the sh front
+ * (bin/pgkeep) can serve it with a rename while nothing has written to it since (prefetch.ts).
  */
 import { copyFile, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -123,15 +125,18 @@ export async function pruneSpool(dir: string, name: string, otherTimelines = fal
 }
 
 /**
- * Store a fetched segment in the spool (temp file, then rename to `<name>.<crc>`). The directory
- * must exist: once the spool was removed (recovery ended), nothing recreates it.
+ * Store a fetched segment in the spool (temp file, then rename to `<name>.<crc>`), dated
+ * `checkedAt` when given. The directory must exist: once the spool was removed (recovery ended),
+ * nothing recreates it.
  */
-export async function putInSpool(dir: string, name: string, data: Uint8Array): Promise<void> {
+export async function putInSpool(dir: string, name: string, data: Uint8Array, checkedAt?: Date): Promise<void> {
   const tmp = join(dir, `${SPOOL_TMP_PREFIX}${name}-${process.pid}`);
   try {
     const h = await open(tmp, 'wx', 0o600);
     try {
       await h.writeFile(data);
+      // Dated when the prefetcher's checks started: a write to the entry later makes it newer (prefetch.ts).
+      if (checkedAt) await h.utimes(checkedAt, checkedAt);
     } finally {
       await h.close();
     }

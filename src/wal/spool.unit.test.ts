@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
@@ -101,20 +101,16 @@ function archive(last: number) {
   };
 }
 
+/** A prefetcher of cluster c keeping `count` segments ahead, exiting after `idleMs` idle. */
+function prefetchOptions(spool: string, count: number, idleMs: number) {
+  return { cluster: 'c', systemIdentifier: SYS, spoolDir: spool, count, segmentSize: SEG, maxBytes: 64 * SEG, idleMs, pollMs: 10 };
+}
+
 test('the prefetcher keeps N segments ahead of the last served, stops at the end of the archive, and exits when idle', () =>
   inScratch(async (d, spool) => {
     const a = archive(8);
     await recordServed(spool, A);
-    const r = await runPrefetch(a.repo, {
-      cluster: 'c',
-      systemIdentifier: SYS,
-      spoolDir: spool,
-      count: 3,
-      segmentSize: SEG,
-      maxBytes: 64 * SEG,
-      idleMs: 300,
-      pollMs: 10,
-    });
+    const r = await runPrefetch(a.repo, prefetchOptions(spool, 3, 300));
     assert.equal(r.stop, 'idle');
     assert.deepEqual(r.fetched.sort(), [B, '000000010000000000000005', '000000010000000000000006']);
     assert.deepEqual([...(await spoolEntries(spool)).keys()].sort(), r.fetched);
@@ -122,16 +118,7 @@ test('the prefetcher keeps N segments ahead of the last served, stops at the end
 
     // Near the end of the archive: the first missing segment ends the window, asked for once.
     await recordServed(spool, '000000010000000000000007');
-    const end = await runPrefetch(a.repo, {
-      cluster: 'c',
-      systemIdentifier: SYS,
-      spoolDir: spool,
-      count: 4,
-      segmentSize: SEG,
-      maxBytes: 64 * SEG,
-      idleMs: 300,
-      pollMs: 10,
-    });
+    const end = await runPrefetch(a.repo, prefetchOptions(spool, 4, 300));
     assert.deepEqual(end.fetched, ['000000010000000000000008']);
     assert.deepEqual(end.missing, ['000000010000000000000009']);
     assert.equal(a.reads.filter((k) => k.includes('000000010000000000000009')).length, 1, 'no busy loop on the missing segment');
@@ -178,4 +165,40 @@ test("a get never waits for a fetch no live prefetcher is doing (a killed prefet
     assert.ok(Date.now() - t0 < 2_000, `returned after ${Date.now() - t0} ms`);
     await awaitInflight(spool, B, 10_000); // no marker: at once
     assert.ok(Date.now() - t0 < 2_500);
+  }));
+
+test('a prefetcher starting over a spool checks every entry before it writes .checked; an object that does not fit its name is never spooled', () =>
+  inScratch(async (_d, spool) => {
+    const five = '000000010000000000000005';
+    const six = '000000010000000000000006';
+    const objects = new Map([B, five, six].map((n) => [walObjectName('c', SYS, n), segment(n === six ? five : n)]));
+    const reads: string[] = [];
+    const repo = {
+      getObject: async (key: string) => {
+        reads.push(key);
+        const o = objects.get(key);
+        if (!o) throw new PgkeepError('NOT_FOUND', `no ${key}`);
+        return o;
+      },
+    };
+    // Left by an earlier prefetcher: B torn (a crash before its blocks reached the disk), 5 intact.
+    await putInSpool(spool, B, segment(B));
+    const [torn] = [...(await spoolEntries(spool)).values()];
+    writeFileSync(join(spool, torn!), Buffer.alloc(SEG));
+    await putInSpool(spool, five, segment(five));
+    await recordServed(spool, A);
+    const run = runPrefetch(repo, prefetchOptions(spool, 3, 400));
+    for (let i = 0; i < 300 && !existsSync(join(spool, '.checked')); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(readFileSync(join(spool, '.checked'), 'utf8'), String(process.pid), '.checked names the prefetcher');
+    const checkedAt = statSync(join(spool, '.checked')).mtimeMs;
+    const kept = (await spoolEntries(spool)).get(five)!;
+    assert.equal(statSync(join(spool, kept)).mtimeMs, checkedAt, 'the intact entry is dated when the checks began');
+    const r = await run;
+    assert.deepEqual(r.fetched.sort(), [B], 'the torn entry was deleted and fetched again; the object of 6 holds segment 5');
+    const entries = await spoolEntries(spool);
+    assert.deepEqual([...entries.keys()].sort(), [B, five]);
+    assert.equal(statSync(join(spool, entries.get(B)!)).mtimeMs, checkedAt, 'a fetched entry is dated the same');
+    assert.equal((await takeFromSpool(spool, B, SYS, join(_d, 'out'))).served, true, 'and intact');
+    assert.equal(reads.filter((k) => k.includes(six)).length, 1, 'refused once, not fetched again');
+    assert.equal(existsSync(join(spool, '.checked')), false, '.checked goes with the prefetcher');
   }));

@@ -43,6 +43,7 @@ export async function asyncWalPush(ctx: CommandContext, path: string): Promise<v
       }
     },
   });
+  (await import('../fast-push.js')).frontPushRecord(process.argv);
   if (r.warning) ctx.log.warn(r.warning);
   ctx.log.debug(`${r.file}: ${r.via}${r.reason ? ` (${r.reason})` : ''}`);
   if (ctx.out.json) ctx.out.result(r, () => '');
