@@ -125,7 +125,7 @@ export async function accident(s: DemoState): Promise<unknown> {
   s.dropTime = drop.iso;
   s.targetTime = formatIsoMicros(target);
   const { gone } = await one<{ gone: boolean }>(c, "SELECT to_regclass('orders') IS NULL AS gone");
-  return { droppedAt: t, dropTime: drop.iso, target: formatPgTime(target), ordersGone: gone };
+  return { droppedAt: t, dropTime: drop.iso, target: formatPgTime(target), targetIso: s.targetTime, ordersGone: gone };
 }
 
 export async function laterWrites(s: DemoState): Promise<unknown> {

@@ -15,6 +15,8 @@ import { inspectCluster } from '../inspect/index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { SHOP_COUNTS, SHOP_DATABASE, SHOP_DATA_SQL, SHOP_SCHEMA_SQL } from './shop.js';
 import type { DemoOptions, DemoState } from './demo-state.js';
+import { runSteps, type NamedStep } from './run-steps.js';
+import type { StepRecord } from './types.js';
 import {
   accident,
   compare,
@@ -30,13 +32,7 @@ import {
 export type { DemoOptions, DemoStepEvent } from './demo-state.js';
 export { NEW_ORDERS, LATER_CUSTOMERS } from './demo-recovery.js';
 
-export interface StepRecord {
-  name: string;
-  title: string;
-  narration: string;
-  ms: number;
-  result?: unknown;
-}
+export type { StepRecord } from './types.js';
 
 export interface KeptCluster {
   connection: string;
@@ -56,12 +52,7 @@ export interface DemoResult {
   keptWorkDir?: string;
 }
 
-interface DemoStep {
-  name: string;
-  title: string;
-  narration: (s: DemoState) => string;
-  run: (s: DemoState) => Promise<unknown>;
-}
+type DemoStep = NamedStep<DemoState>;
 
 /** The story, in order. */
 export const DEMO_STEPS: DemoStep[] = [
@@ -207,19 +198,10 @@ function need(c: LocalCluster | undefined): LocalCluster {
 /** Run the story. The cluster is removed at the end, or on failure, unless `keep`. */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const state: DemoState = { opts };
-  const steps: StepRecord[] = [];
+  let steps: StepRecord[] = [];
   let ok = false;
   try {
-    for (const [i, step] of DEMO_STEPS.entries()) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new PgkeepError('INTERRUPTED', 'interrupted');
-      const base = { index: i + 1, total: DEMO_STEPS.length, name: step.name, title: step.title, narration: step.narration(state) };
-      opts.onStep?.({ phase: 'start', ...base });
-      const t0 = performance.now();
-      const result = await step.run(state);
-      const ms = Math.round(performance.now() - t0);
-      steps.push({ name: step.name, title: step.title, narration: base.narration, ms, result });
-      opts.onStep?.({ phase: 'end', ...base, ms, result });
-    }
+    steps = await runSteps(DEMO_STEPS, state, opts);
     ok = true;
   } finally {
     if (!(ok && opts.keep)) {
@@ -240,7 +222,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 }
 
 /** Leave the cluster running after this process exits, and say how to reach and remove it. */
-function keepCluster(c: LocalCluster): KeptCluster {
+export function keepCluster(c: LocalCluster, database = SHOP_DATABASE): KeptCluster {
   // LocalCluster stops and removes clusters still alive at process exit. Opt this one out.
   const detachable = c as unknown as { detach?: () => void; destroyed?: boolean };
   if (typeof detachable.detach === 'function') detachable.detach();
@@ -248,8 +230,8 @@ function keepCluster(c: LocalCluster): KeptCluster {
   const asPostgres = process.getuid?.() === 0 ? 'su postgres -c ' : '';
   const pgCtl = `${c.binDir}/pg_ctl stop -D ${c.dataDir} -m fast`;
   return {
-    connection: c.connectionString(SHOP_DATABASE),
-    psql: `psql "${c.connectionString(SHOP_DATABASE)}"`,
+    connection: c.connectionString(database),
+    psql: `psql "${c.connectionString(database)}"`,
     dataDir: c.dataDir,
     baseDir: c.baseDir,
     stop: asPostgres ? `${asPostgres}'${pgCtl}'` : pgCtl,

@@ -59,7 +59,7 @@ Examples:
     );
 }
 
-function renderStepResult(e: DemoStepEvent): string {
+export function renderStepResult(e: DemoStepEvent): string {
   const r = e.result as Record<string, unknown> | undefined;
   switch (e.name) {
     case 'create-cluster':
@@ -151,6 +151,6 @@ function renderEnd(result: DemoResult): string {
   return lines.join('\n');
 }
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

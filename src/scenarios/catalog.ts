@@ -1,0 +1,15 @@
+/** Every scenario, in the order of `pgkeep scenario list` and docs/scenarios.md. */
+import { PgkeepError } from '../errors.js';
+import { DROP_TABLE } from './s01-drop-table.js';
+import type { Scenario } from './types.js';
+
+export const SCENARIOS: Scenario[] = [DROP_TABLE];
+
+/** A scenario by name or number; USAGE naming the known ones otherwise. */
+export function findScenario(nameOrNumber: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === nameOrNumber || String(x.number) === nameOrNumber);
+  if (s) return s;
+  throw new PgkeepError('USAGE', `no scenario named "${nameOrNumber}"`, {
+    hint: `pgkeep scenario list shows them: ${SCENARIOS.map((x) => x.name).join(', ')}`,
+  });
+}
