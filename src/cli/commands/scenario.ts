@@ -15,12 +15,11 @@ import {
   type ScenarioInfo,
   type ScenarioResult,
   type ScenarioStepEvent,
-  type ServerChoice,
   type SkippedScenario,
 } from '../../scenarios/index.js';
 import { table } from '../output.js';
 import { wrap } from './inspect.js';
-import { formatMs, renderStepResult } from './demo.js';
+import { formatMs, renderStepResult, serverLine } from './demo.js';
 
 export function register(program: Command, runner: Runner): void {
   const scenario = program
@@ -89,13 +88,6 @@ Examples:
 function infoOf(s: Scenario): ScenarioInfo {
   const { run: _run, ...info } = s;
   return info;
-}
-
-/** One line when the npm binaries are used; nothing for the system's. */
-export function serverLine(s: ServerChoice): string | undefined {
-  return s.fromNpm
-    ? `No PostgreSQL server found on this system: using PostgreSQL ${s.version} installed from npm with pgkeep (${s.binDir}).`
-    : undefined;
 }
 
 /** Lines for a step's start or end: title and narration, then what it reported and its time. */
