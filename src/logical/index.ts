@@ -15,3 +15,4 @@ export {
 export { listDump, type DumpListing } from './restore/list.js';
 export { DUMP_FORMATS, type DumpFormat, type DumpMeta, type DumpedDatabase } from './meta.js';
 export * from './toc/index.js';
+export { restoreTable, type RestoreTableOptions, type RestoreTableResult } from './restore-table/index.js';

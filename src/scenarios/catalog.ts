@@ -1,9 +1,10 @@
 /** Every scenario, in the order of `pgkeep scenario list` and docs/scenarios.md. */
 import { PgkeepError } from '../errors.js';
 import { DROP_TABLE } from './s01-drop-table.js';
+import { RESTORE_TABLE } from './s02-restore-table.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [DROP_TABLE];
+export const SCENARIOS: Scenario[] = [DROP_TABLE, RESTORE_TABLE];
 
 /** A scenario by name or number; USAGE naming the known ones otherwise. */
 export function findScenario(nameOrNumber: string): Scenario {

@@ -22,12 +22,12 @@ export const DEMO_REPO_CLUSTER = 'shop';
 export const NEW_ORDERS = 50;
 export const LATER_CUSTOMERS = 2;
 
-function need<T>(v: T | undefined, what: string): T {
+export function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new PgkeepError('INTERNAL', `the demo has no ${what} yet`);
   return v;
 }
 
-async function one<T>(c: LocalCluster, sql: string, db = SHOP_DATABASE): Promise<T> {
+export async function one<T>(c: LocalCluster, sql: string, db = SHOP_DATABASE): Promise<T> {
   return (await c.query<T>(sql, [], db))[0]!;
 }
 

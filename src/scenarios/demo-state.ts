@@ -35,4 +35,6 @@ export interface DemoState {
   targetTime?: string;
   recovered?: LocalCluster;
   restore?: RestoreResult;
+  /** Further clusters a scenario starts (a newer major, a standby...), removed with the others. */
+  extra?: { label: string; cluster: LocalCluster }[];
 }

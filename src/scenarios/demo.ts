@@ -8,14 +8,14 @@
  * The use case never prints: it reports each step through `onStep` and returns what every step
  * produced; the CLI renders it.
  */
-import { rmSync } from 'node:fs';
 import { PgkeepError } from '../errors.js';
 import { runDoctor } from '../doctor/index.js';
 import { inspectCluster } from '../inspect/index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { SHOP_COUNTS, SHOP_DATABASE, SHOP_DATA_SQL, SHOP_SCHEMA_SQL } from './shop.js';
 import type { DemoOptions, DemoState } from './demo-state.js';
-import { runSteps, type NamedStep } from './run-steps.js';
+import type { NamedStep } from './run-steps.js';
+import { runShopSession, type KeptCluster } from './shop-session.js';
 import type { StepRecord } from './types.js';
 import {
   accident,
@@ -34,14 +34,7 @@ export { NEW_ORDERS, LATER_CUSTOMERS } from './demo-recovery.js';
 
 export type { StepRecord } from './types.js';
 
-export interface KeptCluster {
-  connection: string;
-  psql: string;
-  dataDir: string;
-  baseDir: string;
-  stop: string;
-  remove: string;
-}
+export type { KeptCluster } from './shop-session.js';
 
 export interface DemoResult {
   steps: StepRecord[];
@@ -156,14 +149,14 @@ export const DEMO_STEPS: DemoStep[] = [
   },
 ];
 
-async function createCluster(s: DemoState): Promise<unknown> {
+export async function createCluster(s: DemoState): Promise<unknown> {
   // No TCP: the demo cluster trusts local connections, and only its private socket offers them.
   s.cluster = await LocalCluster.create({ pgBin: s.opts.pgBin, dataChecksums: true, listen: '' });
   await s.cluster.start();
   return { version: s.cluster.version, dataDir: s.cluster.dataDir, port: s.cluster.port };
 }
 
-async function loadShop(s: DemoState): Promise<unknown> {
+export async function loadShop(s: DemoState): Promise<unknown> {
   const c = need(s.cluster);
   await c.exec(`CREATE DATABASE ${SHOP_DATABASE}`);
   await c.exec(SHOP_SCHEMA_SQL, SHOP_DATABASE);
@@ -197,27 +190,13 @@ function need(c: LocalCluster | undefined): LocalCluster {
 
 /** Run the story. The cluster is removed at the end, or on failure, unless `keep`. */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
-  const state: DemoState = { opts };
-  let steps: StepRecord[] = [];
-  let ok = false;
-  try {
-    steps = await runSteps(DEMO_STEPS, state, opts);
-    ok = true;
-  } finally {
-    if (!(ok && opts.keep)) {
-      await state.recovered?.destroy().catch(() => {});
-      await state.cluster?.destroy().catch(() => {});
-      await state.repo?.close().catch(() => {});
-      if (state.workDir) rmSync(state.workDir, { recursive: true, force: true });
-    }
-  }
-  if (!opts.keep) return { steps };
-  await state.repo?.close().catch(() => {});
+  const r = await runShopSession(DEMO_STEPS, { opts }, keepCluster);
+  const [kept, keptRecovered] = r.kept ?? [];
   return {
-    steps,
-    ...(state.cluster ? { kept: keepCluster(state.cluster) } : {}),
-    ...(state.recovered ? { keptRecovered: keepCluster(state.recovered) } : {}),
-    ...(state.workDir ? { keptWorkDir: state.workDir } : {}),
+    steps: r.steps,
+    ...(kept ? { kept: kept.cluster } : {}),
+    ...(keptRecovered ? { keptRecovered: keptRecovered.cluster } : {}),
+    ...(r.keptWorkDir ? { keptWorkDir: r.keptWorkDir } : {}),
   };
 }
 
