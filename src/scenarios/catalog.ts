@@ -2,9 +2,10 @@
 import { PgkeepError } from '../errors.js';
 import { DROP_TABLE } from './s01-drop-table.js';
 import { RESTORE_TABLE } from './s02-restore-table.js';
+import { MIGRATE } from './s03-migrate.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [DROP_TABLE, RESTORE_TABLE];
+export const SCENARIOS: Scenario[] = [DROP_TABLE, RESTORE_TABLE, MIGRATE];
 
 /** A scenario by name or number; USAGE naming the known ones otherwise. */
 export function findScenario(nameOrNumber: string): Scenario {

@@ -50,8 +50,8 @@ export async function archiveCurrentSegment(c: LocalCluster, signal?: AbortSigna
   });
 }
 
-export async function setUpArchiving(s: DemoState): Promise<unknown> {
-  const c = need(s.cluster, 'cluster');
+/** A work directory with a new repository in it (owned by the server's OS user when run as root). */
+export async function createRepository(s: DemoState): Promise<Repository> {
   s.workDir = mkdtempSync(join(tmpdir(), 'pgkeep-demo-'));
   s.repoDir = join(s.workDir, 'repo');
   mkdirSync(s.repoDir);
@@ -59,14 +59,20 @@ export async function setUpArchiving(s: DemoState): Promise<unknown> {
   s.repo = await Repository.init(new PosixDriver(s.repoDir), { jobs: 2 });
   // As root, the server (and so archive_command) runs as the postgres OS user: the repository is theirs.
   chownTreeToServerUser(s.workDir);
+  return s.repo;
+}
+
+export async function setUpArchiving(s: DemoState): Promise<unknown> {
+  const c = need(s.cluster, 'cluster');
+  await createRepository(s);
+  const repoDir = need(s.repoDir, 'repository');
   const pgkeep = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
-  const command =
-    [process.execPath, pgkeep, '--repo', s.repoDir, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
+  const command = [process.execPath, pgkeep, '--repo', repoDir, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
   await c.query('ALTER SYSTEM SET archive_mode = on');
   await c.query(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
   await c.restart();
   const first = await archiveCurrentSegment(c, s.opts.signal);
-  return { repository: s.repoDir, archiveCommand: command, firstArchived: first };
+  return { repository: repoDir, archiveCommand: command, firstArchived: first };
 }
 
 export async function takeBackup(s: DemoState): Promise<unknown> {

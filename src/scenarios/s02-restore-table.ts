@@ -6,7 +6,8 @@
  */
 import { restoreTable } from '../logical/index.js';
 import { ARCHIVING_CONF, BACKUP_ROLE, REPLICATION_HBA } from './common-prereqs.js';
-import { createCluster, keepCluster, loadShop } from './demo.js';
+import { keepCluster } from './demo.js';
+import { shopClusterStep } from './shop-steps.js';
 import { archiveCurrentSegment, DEMO_REPO_CLUSTER, need, one, setUpArchiving, takeBackup } from './demo-recovery.js';
 import type { DemoState } from './demo-state.js';
 import { parseTargetTime, formatIsoMicros } from '../restore/index.js';
@@ -28,17 +29,11 @@ interface State extends DemoState {
 const PRICES = "SELECT md5(string_agg(id || ':' || price, ',' ORDER BY id)) AS m FROM products";
 
 const STEPS: NamedStep<State>[] = [
-  {
-    name: 'create-cluster',
-    title: 'Production: a throwaway cluster with the shop database',
-    narration: () => 'initdb, a free port, a private socket; then the shop (customers, products, orders).',
-    run: async (s) => {
-      await createCluster(s);
-      await loadShop(s);
-      const c = need(s.cluster, 'cluster');
-      return { lines: [`PostgreSQL ${c.version} in ${c.dataDir}, port ${c.port}: shop loaded`] };
-    },
-  },
+  shopClusterStep(
+    'create-cluster',
+    'Production: a throwaway cluster with the shop database',
+    'initdb, a free port, a private socket; then the shop (customers, products, orders).',
+  ),
   {
     name: 'archive-and-backup',
     title: 'WAL archiving and a nightly base backup',
