@@ -3,9 +3,23 @@ import { PgkeepError } from '../errors.js';
 import { DROP_TABLE } from './s01-drop-table.js';
 import { RESTORE_TABLE } from './s02-restore-table.js';
 import { MIGRATE } from './s03-migrate.js';
+import { DUMPS_AND_ARCHIVING } from './s04-dumps-and-archiving.js';
+import { COLD_BACKUP } from './s05-cold-backup.js';
+import { COPY_EXPORT } from './s06-copy-export.js';
+import { STANDBY } from './s07-standby.js';
+import { DISASTER_RECOVERY } from './s08-disaster-recovery.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [DROP_TABLE, RESTORE_TABLE, MIGRATE];
+export const SCENARIOS: Scenario[] = [
+  DROP_TABLE,
+  RESTORE_TABLE,
+  MIGRATE,
+  DUMPS_AND_ARCHIVING,
+  COLD_BACKUP,
+  COPY_EXPORT,
+  STANDBY,
+  DISASTER_RECOVERY,
+];
 
 /** A scenario by name or number; USAGE naming the known ones otherwise. */
 export function findScenario(nameOrNumber: string): Scenario {

@@ -26,6 +26,8 @@ export interface DemoState {
   /** Temporary directory holding the repository and the recovered cluster. */
   workDir?: string;
   repoDir?: string;
+  /** The encrypted repository's passphrase file. */
+  passphraseFile?: string;
   repo?: Repository;
   backupId?: string;
   /** Orders in the shop right before the accident. */

@@ -6,13 +6,12 @@
  */
 import { restoreTable } from '../logical/index.js';
 import { ARCHIVING_CONF, BACKUP_ROLE, REPLICATION_HBA } from './common-prereqs.js';
-import { keepCluster } from './demo.js';
-import { shopClusterStep } from './shop-steps.js';
-import { archiveCurrentSegment, DEMO_REPO_CLUSTER, need, one, setUpArchiving, takeBackup } from './demo-recovery.js';
+import { archiveAndBackupStep, shopClusterStep } from './shop-steps.js';
+import { archiveCurrentSegment, DEMO_REPO_CLUSTER, need, one } from './demo-recovery.js';
 import type { DemoState } from './demo-state.js';
 import { parseTargetTime, formatIsoMicros } from '../restore/index.js';
 import type { NamedStep } from './run-steps.js';
-import { keptList, runShopSession } from './shop-session.js';
+import { runScenarioSteps } from './shop-session.js';
 import { SHOP_DATABASE } from './shop.js';
 import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
@@ -34,23 +33,17 @@ const STEPS: NamedStep<State>[] = [
     'Production: a throwaway cluster with the shop database',
     'initdb, a free port, a private socket; then the shop (customers, products, orders).',
   ),
-  {
-    name: 'archive-and-backup',
-    title: 'WAL archiving and a nightly base backup',
-    narration: () => 'archive_mode = on with pgkeep wal push, then pgkeep backup: the physical backup restore-table will start from.',
-    run: async (s) => {
-      const a = (await setUpArchiving(s)) as { repository: string };
-      const b = (await takeBackup(s)) as { id: string; files: number };
-      s.pricesBefore = (await one<{ m: string }>(need(s.cluster, 'cluster'), PRICES)).m;
-      return { lines: [`repository ${a.repository}`, `backup ${b.id}: ${b.files} files, over the replication protocol`] };
-    },
-  },
+  archiveAndBackupStep(
+    'WAL archiving and a nightly base backup',
+    'archive_mode = on with pgkeep wal push, then pgkeep backup: the physical backup restore-table will start from.',
+  ),
   {
     name: 'mistake',
     title: 'The mistake: UPDATE products SET price = 0 (the WHERE was forgotten)',
     narration: () => 'A quiet second, then the UPDATE. Every product now costs 0; orders keep coming in at those prices.',
     run: async (s) => {
       const c = need(s.cluster, 'cluster');
+      s.pricesBefore = (await one<{ m: string }>(c, PRICES)).m;
       await new Promise((r) => setTimeout(r, 1200));
       const { t } = await one<{ t: string }>(c, 'SELECT clock_timestamp()::text AS t');
       await c.exec('UPDATE products SET price = 0', SHOP_DATABASE);
@@ -134,24 +127,21 @@ const STEPS: NamedStep<State>[] = [
   },
 ];
 
-async function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
-  const state: State = { opts };
-  const r = await runShopSession(STEPS, state, (c) => keepCluster(c));
-  return {
-    scenario: 'restore-table',
-    steps: r.steps,
-    rpo: {
-      seconds: (Date.parse(need(state.mistakeAt, 'mistake')) - Date.parse(need(state.asOf, 'target'))) / 1000,
-      meaning: 'changes to products in the second before the mistake would not come back (here none); the other tables lose nothing',
-    },
-    rto: { seconds: state.restoreSeconds ?? 0, meaning: 'restore-table: sandbox restore + WAL replay + dump + load, production running' },
-    checks: [
-      { what: 'products_restored holds the prices as they were before the mistake', ok: state.pricesRestored === state.pricesBefore },
-      { what: 'the live prices are repaired', ok: state.pricesRepaired === state.pricesBefore },
-      { what: 'production wrote orders during the restore', ok: (state.ordersDuringRestore ?? 0) > 0 },
-    ],
-    ...(opts.keep ? { kept: keptList(r) } : {}),
-  };
+function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
+  return runScenarioSteps<State>('restore-table', STEPS, { opts }, (state) => {
+    return {
+      rpo: {
+        seconds: (Date.parse(need(state.mistakeAt, 'mistake')) - Date.parse(need(state.asOf, 'target'))) / 1000,
+        meaning: 'changes to products in the second before the mistake would not come back (here none); the other tables lose nothing',
+      },
+      rto: { seconds: state.restoreSeconds ?? 0, meaning: 'restore-table: sandbox restore + WAL replay + dump + load, production running' },
+      checks: [
+        { what: 'products_restored holds the prices as they were before the mistake', ok: state.pricesRestored === state.pricesBefore },
+        { what: 'the live prices are repaired', ok: state.pricesRepaired === state.pricesBefore },
+        { what: 'production wrote orders during the restore', ok: (state.ordersDuringRestore ?? 0) > 0 },
+      ],
+    };
+  });
 }
 
 export const RESTORE_TABLE: Scenario = {

@@ -8,16 +8,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { dump, restoreDump } from '../logical/index.js';
+import { restoreDump } from '../logical/index.js';
 import { findPgBinDir } from '../pg/bin.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { DUMP_HBA, DUMP_ROLE } from './common-prereqs.js';
-import { keepCluster } from './demo.js';
-import { shopClusterStep } from './shop-steps.js';
+import { dumpShop, shopClusterStep } from './shop-steps.js';
 import { createRepository, DEMO_REPO_CLUSTER, need, one } from './demo-recovery.js';
 import type { DemoState } from './demo-state.js';
 import type { NamedStep } from './run-steps.js';
-import { keptList, runShopSession } from './shop-session.js';
+import { runScenarioSteps } from './shop-session.js';
 import { SHOP_DATABASE } from './shop.js';
 import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
@@ -95,16 +94,9 @@ const ALL_STEPS: NamedStep<State>[] = [
       'catalogs (pg_class, pg_attribute, pg_proc...) and every row with COPY. The result is SQL-level: it does not depend on ' +
       'the on-disk format of the old major.',
     run: async (s) => {
-      const repo = await createRepository(s);
+      await createRepository(s);
       const c = need(s.cluster, 'cluster');
-      const d = await dump({
-        repo,
-        clusterName: DEMO_REPO_CLUSTER,
-        cluster: c.connectionSettings(SHOP_DATABASE),
-        database: SHOP_DATABASE,
-        format: 'custom',
-        signal: s.opts.signal,
-      });
+      const d = await dumpShop(s);
       s.dumpId = d.snapshotId;
       return {
         id: d.snapshotId,
@@ -181,22 +173,22 @@ const STEPS = ['source', 'new-server', 'why-not-physical', 'window', 'dump', 're
   ),
 );
 
-async function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
-  const state: State = { opts };
-  const r = await runShopSession(STEPS, state, (c) => keepCluster(c));
-  return {
-    scenario: 'migrate',
-    steps: r.steps,
-    rpo: { seconds: 0, meaning: 'the source was read-only during the window: no write could be lost by the move' },
-    rto: { seconds: state.windowSeconds ?? 0, meaning: 'the window: read-only, dump, restore on the new server (the downtime for writes)' },
-    checks: [
-      {
-        what: 'the new server holds the same rows, view and function as the old',
-        ok: JSON.stringify(state.migrated) === JSON.stringify(state.source),
+function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
+  return runScenarioSteps<State>('migrate', STEPS, { opts }, (state) => {
+    return {
+      rpo: { seconds: 0, meaning: 'the source was read-only during the window: no write could be lost by the move' },
+      rto: {
+        seconds: state.windowSeconds ?? 0,
+        meaning: 'the window: read-only, dump, restore on the new server (the downtime for writes)',
       },
-    ],
-    ...(opts.keep ? { kept: keptList(r) } : {}),
-  };
+      checks: [
+        {
+          what: 'the new server holds the same rows, view and function as the old',
+          ok: JSON.stringify(state.migrated) === JSON.stringify(state.source),
+        },
+      ],
+    };
+  });
 }
 
 export const MIGRATE: Scenario = {

@@ -2,20 +2,7 @@
 // `pgkeep scenario run` runs them, in fast mode: their data checks, and RPO/RTO that are numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSkipped, runScenario } from './index.js';
-import type { ScenarioResult } from './types.js';
-
-async function runOk(name: string): Promise<ScenarioResult> {
-  const r = await runScenario(name);
-  assert.ok(!isSkipped(r), `the client tools are installed here: ${JSON.stringify(r)}`);
-  for (const c of r.checks) assert.ok(c.ok, c.what);
-  return r;
-}
-
-function fact(r: ScenarioResult, step: string, key: string): unknown {
-  const res = r.steps.find((s) => s.name === step)?.result;
-  return res !== null && typeof res === 'object' && key in res ? Reflect.get(res, key) : undefined;
-}
+import { fact, runOk } from './test-scenarios.js';
 
 test('restore-table: products back as of 1 s before the mistake while orders kept coming; RPO 1 s, RTO the restore', async () => {
   const r = await runOk('restore-table');

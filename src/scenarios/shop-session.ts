@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { DemoState } from './demo-state.js';
+import { keepCluster } from './demo.js';
 import { runSteps, type NamedStep } from './run-steps.js';
 import type { ScenarioResult, StepRecord } from './types.js';
 
@@ -69,4 +70,15 @@ export function keptList(r: ShopSessionResult): NonNullable<ScenarioResult['kept
   }));
   if (r.keptWorkDir) out.push({ what: 'the work directory (repository, dumps)', remove: `rm -rf ${r.keptWorkDir}` });
   return out;
+}
+
+/** A scenario's run: its steps in a shop session, then what it measured (read from the state after the steps). */
+export async function runScenarioSteps<S extends DemoState>(
+  scenario: string,
+  steps: NamedStep<S>[],
+  state: S,
+  measured: (s: S) => Pick<ScenarioResult, 'rpo' | 'rto' | 'checks'>,
+): Promise<ScenarioResult> {
+  const r = await runShopSession(steps, state, (c) => keepCluster(c));
+  return { scenario, steps: r.steps, ...measured(state), ...(state.opts.keep ? { kept: keptList(r) } : {}) };
 }
