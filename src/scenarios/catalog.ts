@@ -8,6 +8,7 @@ import { COLD_BACKUP } from './s05-cold-backup.js';
 import { COPY_EXPORT } from './s06-copy-export.js';
 import { STANDBY } from './s07-standby.js';
 import { DISASTER_RECOVERY } from './s08-disaster-recovery.js';
+import { CORRUPT_PAGE } from './s09-corrupt-page.js';
 import type { Scenario } from './types.js';
 
 export const SCENARIOS: Scenario[] = [
@@ -19,6 +20,7 @@ export const SCENARIOS: Scenario[] = [
   COPY_EXPORT,
   STANDBY,
   DISASTER_RECOVERY,
+  CORRUPT_PAGE,
 ];
 
 /** A scenario by name or number; USAGE naming the known ones otherwise. */

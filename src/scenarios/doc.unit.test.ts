@@ -7,6 +7,7 @@ import { SCENARIOS } from './catalog.js';
 import { renderScenariosDoc } from './doc.js';
 
 const DOC = fileURLToPath(new URL('../../docs/scenarios.md', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 test('docs/scenarios.md is what npm run docs:scenarios writes from src/scenarios/', () => {
   const committed = readFileSync(DOC, 'utf8');
@@ -26,4 +27,9 @@ test('every scenario is fully described: numbered in order, unique names, prereq
     assert.ok(s.copied.length > 0 && s.copied.every((c) => c.what && c.from), `${s.name}: what is copied from where`);
     assert.ok(s.commands.length > 0, `${s.name}: the commands`);
   }
+});
+
+test("README's first section lists every scenario, by number and name", () => {
+  const readme = readFileSync(README, 'utf8');
+  for (const s of SCENARIOS) assert.match(readme, new RegExp(`^\\| ${s.number} \\| \`${s.name}\` \\|`, 'm'), s.name);
 });
