@@ -9,6 +9,7 @@ import { COPY_EXPORT } from './s06-copy-export.js';
 import { STANDBY } from './s07-standby.js';
 import { DISASTER_RECOVERY } from './s08-disaster-recovery.js';
 import { CORRUPT_PAGE } from './s09-corrupt-page.js';
+import { ZERO_DATA_LOSS } from './s10-zero-data-loss.js';
 import type { Scenario } from './types.js';
 
 export const SCENARIOS: Scenario[] = [
@@ -21,6 +22,7 @@ export const SCENARIOS: Scenario[] = [
   STANDBY,
   DISASTER_RECOVERY,
   CORRUPT_PAGE,
+  ZERO_DATA_LOSS,
 ];
 
 /** A scenario by name or number; USAGE naming the known ones otherwise. */
