@@ -31,8 +31,13 @@ export async function one<T>(c: LocalCluster, sql: string, db = SHOP_DATABASE): 
   return (await c.query<T>(sql, [], db))[0]!;
 }
 
-/** pg_switch_wal(), then wait until the archiver has stored that segment (or a later one). */
+/**
+ * pg_switch_wal(), then wait until the archiver has stored that segment (or a later one). A commit
+ * is written first: with no WAL since the last switch, pg_switch_wal() switches nothing and names
+ * a segment that would never be archived.
+ */
 export async function archiveCurrentSegment(c: LocalCluster, signal?: AbortSignal): Promise<string> {
+  await c.query('SELECT txid_current()');
   const { f } = await one<{ f: string }>(c, 'SELECT pg_walfile_name(pg_switch_wal()) AS f', 'postgres');
   for (let i = 0; i < 600; i++) {
     signal?.throwIfAborted();
