@@ -3,13 +3,28 @@
 // `pgkeep scenario run` runs them: their data, and RPO/RTO.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { runPgkeep } from '../test-support/cli.js';
 import { fact, runOk } from './test-scenarios.js';
 
-test('copy-export: every row of orders leaves as CSV and loads back identical, without what surrounds it', async () => {
-  const r = await runOk('copy-export');
-  assert.equal(fact(r, 'export', 'rows'), 600);
-  assert.ok(r.rpo.seconds > 0 && r.rpo.seconds < 300, `RPO ${r.rpo.seconds}`);
-  assert.ok(r.rto.seconds >= 0 && r.rto.seconds < 60, `RTO ${r.rto.seconds}`);
+test('pgkeep scenario run copy-export (the command line): each step with what is copied from where, then RPO, RTO and the checks', async () => {
+  const r = await runPgkeep(['scenario', 'run', 'copy-export']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(
+    r.stdout,
+    /^What is copied, and from where:\n {2}- the table's rows \(as text\): from the table, by COPY TO STDOUT over SQL, in one snapshot$/m,
+  );
+  const titles = [...r.stdout.matchAll(/^== Step (\d+)\/4: (.*)$/gm)].map((m) => m[2]);
+  assert.equal(titles.length, 4, r.stdout);
+  assert.match(r.stdout, /^ {3}600 rows, [\d.]+ KiB, into \S+orders\.csv in [\d.]+ s \(from the table, by COPY over SQL\)$/m);
+  assert.match(r.stdout, /1 primary key, 2 foreign keys, 2 indexes, 1 view depending on it/);
+  assert.match(r.stdout, /^ {3}600 rows loaded in [\d.]+ s: the same rows, without keys, indexes or the view$/m);
+  assert.match(r.stdout, /^RPO \(what could be lost\): \d+\.\d s — /m);
+  assert.match(r.stdout, /^RTO \(time to get the data back\): \d+\.\d s — /m);
+  assert.match(r.stdout, /^ok {3}the CSV holds exactly the rows of the table$/m);
+  assert.match(r.stdout, /stopped and removed/);
+  const file = /into (\S+orders\.csv)/.exec(r.stdout)![1]!;
+  assert.equal(existsSync(file), false, 'the work directory is removed');
 });
 
 test('standby: restored from the backup, streams from the primary, a write arrives, promoted it accepts writes', async () => {

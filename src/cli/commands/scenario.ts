@@ -68,7 +68,12 @@ Examples:
     )
     .action(
       runner.action<{ keep?: boolean }>(async (ctx, opts, args) => {
-        const result = await runScenario(args[0]!, {
+        const info = findScenario(args[0]!);
+        ctx.out.line(`Scenario ${info.number}: ${info.title}`);
+        ctx.out.line('What is copied, and from where:');
+        for (const c of info.copied) ctx.out.line(wrap(`- ${c.what}: from ${c.from}`, 96).replace(/^/gm, '  '));
+        ctx.out.line();
+        const result = await runScenario(info.name, {
           keep: opts.keep,
           pgBin: ctx.config.cluster.pgBin,
           signal: ctx.signal,
