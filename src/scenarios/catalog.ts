@@ -5,11 +5,11 @@ import { RESTORE_TABLE } from './s02-restore-table.js';
 import { MIGRATE } from './s03-migrate.js';
 import { DUMPS_AND_ARCHIVING } from './s04-dumps-and-archiving.js';
 import { COLD_BACKUP } from './s05-cold-backup.js';
-import { COPY_EXPORT } from './s06-copy-export.js';
-import { STANDBY } from './s07-standby.js';
-import { DISASTER_RECOVERY } from './s08-disaster-recovery.js';
-import { CORRUPT_PAGE } from './s09-corrupt-page.js';
-import { ZERO_DATA_LOSS } from './s10-zero-data-loss.js';
+import { COPY_EXPORT } from './s10-copy-export.js';
+import { STANDBY } from './s06-standby.js';
+import { DISASTER_RECOVERY } from './s07-disaster-recovery.js';
+import { CORRUPT_PAGE } from './s08-corrupt-page.js';
+import { ZERO_DATA_LOSS } from './s09-zero-data-loss.js';
 import type { Scenario } from './types.js';
 
 export const SCENARIOS: Scenario[] = [
@@ -18,11 +18,11 @@ export const SCENARIOS: Scenario[] = [
   MIGRATE,
   DUMPS_AND_ARCHIVING,
   COLD_BACKUP,
-  COPY_EXPORT,
   STANDBY,
   DISASTER_RECOVERY,
   CORRUPT_PAGE,
   ZERO_DATA_LOSS,
+  COPY_EXPORT,
 ];
 
 /** A scenario by name or number; USAGE naming the known ones otherwise. */

@@ -1,5 +1,5 @@
-// Scenarios 6 (a COPY export, and why it is not a backup), 7 (a standby built from a backup,
-// streaming, then promoted) and 10 (zero data loss: wal stream --synchronous), run as
+// Scenarios 10 (a COPY export, and why it is not a backup), 6 (a standby built from a backup,
+// streaming, then promoted) and 9 (zero data loss: wal stream --synchronous), run as
 // `pgkeep scenario run` runs them: their data, and RPO/RTO.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

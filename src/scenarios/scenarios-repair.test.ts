@@ -1,4 +1,4 @@
-// Scenarios 8 (disaster recovery from an encrypted repository alone) and 9 (a corrupted page
+// Scenarios 7 (disaster recovery from an encrypted repository alone) and 8 (a corrupted page
 // repaired with restore --delta), as `pgkeep scenario run` runs them
 // with their data, RPO and RTO.
 import { test } from 'node:test';

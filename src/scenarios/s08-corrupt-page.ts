@@ -1,5 +1,5 @@
 /**
- * Scenario 9: a corrupted page. A few bytes of one page of `orders` are overwritten on disk (a
+ * Scenario 8: a corrupted page. A few bytes of one page of `orders` are overwritten on disk (a
  * failing disk or controller); the next `pgkeep backup --method local` verifies every page
  * checksum and refuses, naming the file and block; amcheck agrees. The cluster is stopped and
  * repaired in place with `pgkeep restore --delta` from the last good backup: only the files that
@@ -160,7 +160,7 @@ function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
 }
 
 export const CORRUPT_PAGE: Scenario = {
-  number: 9,
+  number: 8,
   name: 'corrupt-page',
   title: 'A corrupted page: found by checksums during a backup, repaired with restore --delta',
   situation:

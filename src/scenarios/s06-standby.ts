@@ -1,5 +1,5 @@
 /**
- * Scenario 7: a standby built from a backup. The primary gets a physical replication slot; the
+ * Scenario 6: a standby built from a backup. The primary gets a physical replication slot; the
  * base backup is restored into a new directory with standby.signal, primary_conninfo and
  * primary_slot_name; the standby starts, catches up from the archive and then streams. A row
  * written on the primary is timed until the standby shows it (the replication lag: what a
@@ -181,7 +181,7 @@ function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
 }
 
 export const STANDBY: Scenario = {
-  number: 7,
+  number: 6,
   name: 'standby',
   title: 'Build a standby from a backup and watch it stream',
   situation:

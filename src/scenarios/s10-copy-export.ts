@@ -139,7 +139,7 @@ function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
 }
 
 export const COPY_EXPORT: Scenario = {
-  number: 6,
+  number: 10,
   name: 'copy-export',
   title: 'Export one table for analytics with COPY, and why it is not a backup',
   situation: 'The analytics team wants the orders as CSV every morning. Someone suggests the export could double as the backup.',

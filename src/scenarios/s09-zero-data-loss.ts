@@ -1,5 +1,5 @@
 /**
- * Scenario 10: zero data loss. The same primary ships its WAL two ways at once: archive_command
+ * Scenario 9: zero data loss. The same primary ships its WAL two ways at once: archive_command
  * (a finished segment at a time) into repository A, and `pgkeep wal stream --synchronous` as a
  * synchronous standby into repository B. Twenty orders are committed, one per transaction; then
  * the host is lost (immediate stop, pg_wal gone with it). Each repository's WAL is read back and
@@ -201,7 +201,8 @@ function measure(state: State): Promise<ScenarioResult> {
       rto: {
         seconds: 0,
         meaning:
-          'not measured here (the recovery itself is scenario 8); the cost measured is commit latency: ' + `${st.commitMs?.toFixed(1)} ms`,
+          'not measured here (the recovery itself is scenario 7, disaster-recovery); the cost measured is commit latency: ' +
+          `${st.commitMs?.toFixed(1)} ms`,
       },
       checks: [
         { what: 'repository B holds every commit', ok: st.inStream === ORDERS },
@@ -212,7 +213,7 @@ function measure(state: State): Promise<ScenarioResult> {
 }
 
 export const ZERO_DATA_LOSS: Scenario = {
-  number: 10,
+  number: 9,
   name: 'zero-data-loss',
   title: 'Zero data loss: wal stream --synchronous against plain archiving',
   situation:

@@ -1,5 +1,5 @@
 /**
- * Scenario 8: disaster recovery onto a new host from the repository alone. The primary archives
+ * Scenario 7: disaster recovery onto a new host from the repository alone. The primary archives
  * into an encrypted repository and has a base backup; the host is lost (server killed, data
  * directory gone); on a "new host" only the repository and the passphrase file are used: the
  * repository is opened, the newest backup restored, every archived WAL segment replayed, the
@@ -141,7 +141,7 @@ function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
 }
 
 export const DISASTER_RECOVERY: Scenario = {
-  number: 8,
+  number: 7,
   name: 'disaster-recovery',
   title: 'Disaster recovery onto a new host from the repository alone',
   situation:
