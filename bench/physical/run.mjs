@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Physical backup benchmark (issue 4): pgkeep (stream and local, 2 jobs, zstd:3) against
-// pgBackRest (Debian's package, process-max=2, compress-type zst and lz4) and pg_basebackup, on
-// one cluster, in one run. Prints times, stored sizes, peak RSS and the ratios the issue asks for:
+// Physical backup benchmark (issues 4, 14): pgkeep (stream and local, 2 jobs, zstd:3) against
+// pgBackRest 2.59.1 (repo1-bundle=y repo1-block=y process-max=2, compress-type zst and lz4) and
+// pg_basebackup, on one cluster, in one run. Prints times, stored sizes, peak RSS and the ratios the issue asks for:
 //
 //   full backup time and stored size; restore time; an incremental backup after a fixed workload
 //   (pgbench -n -c 2 -t 10000 plus an update of 0.1% of bench_orders): time and bytes stored.
 //
-// Not part of `npm test`. Needs `npm run build`, /usr/bin/pgbackrest, /usr/bin/time, and root
-// (the cluster and pgBackRest run as the postgres OS user).
+// Not part of `npm test`. Needs `npm run build`, pgBackRest 2.59.1 (/opt/pgbackrest-2.59.1, or
+// PGBACKREST; ../shared/anchors/build-pgbackrest.sh builds it), /usr/bin/time, and root
+// (the cluster and pgBackRest run as the postgres OS user). bench/physical/restore.mjs measures
+// restore alone, several rounds.
 //
 //   node bench/physical/run.mjs [--scale 100] [--rows 4000000] [--chunk-size 128k]   (BENCH_DIR, default $TMPDIR)
 //
@@ -16,67 +18,33 @@
 //
 // The defaults build the issue's dataset (pgbench -s 100 plus ../../../shared/bench/dataset.sql
 // with rows=4000000, about 2.5 GB); smaller values give a quicker, rougher run.
-import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  arg,
+  buildDataset,
+  du,
+  give,
+  log,
+  MB,
+  pgbackrestStanza,
+  pgkeepBin as pgkeep,
+  root,
+  timed,
+  traversable,
+  warmPageCache,
+} from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
 const { LocalCluster } = await import(join(root, 'dist/pg/local-cluster.js'));
 const { pgToolPath } = await import(join(root, 'dist/pg/bin.js'));
-const { serverOsUser } = await import(join(root, 'dist/pg/server-user.js'));
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const scale = arg('scale', 100);
-const rows = arg('rows', 4000000);
-const chunkSize = process.argv.includes('--chunk-size') ? process.argv[process.argv.indexOf('--chunk-size') + 1] : '128k';
-const datasetSql = resolve(root, '../shared/bench/dataset.sql');
-const pgkeep = join(root, 'bin/pgkeep.js');
+const scale = Number(arg('scale', 100));
+const rows = Number(arg('rows', 4000000));
+const chunkSize = arg('chunk-size', '128k');
 const base = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pgkeep-bench-physical-'));
-const pgUser = serverOsUser();
-const give = (p) => {
-  if (pgUser) chownSync(p, pgUser.uid, pgUser.gid);
-};
-for (let d = base; pgUser && d !== '/'; d = dirname(d)) {
-  try {
-    spawnSync('chmod', ['o+x', d]);
-  } catch {
-    /* best effort */
-  }
-}
+traversable(base);
 give(base);
-
-/** Run a command under /usr/bin/time: seconds and peak RSS (MiB). `asPostgres` runs it as the server's OS user. */
-function timed(cmd, args, { asPostgres = false, env = {} } = {}) {
-  const full = ['-f', '%e %M', cmd, ...args];
-  const r =
-    asPostgres && pgUser
-      ? spawnSync('runuser', ['-u', pgUser.name, '--', '/usr/bin/time', ...full], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 28,
-          env: { ...process.env, ...env },
-        })
-      : spawnSync('/usr/bin/time', full, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-3000)}`);
-  const [secs, kib] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { seconds: secs, rssMiB: kib / 1024, stdout: r.stdout };
-}
-
-function du(path) {
-  let n = 0;
-  const st = lstatSync(path);
-  if (!st.isDirectory()) return st.size;
-  for (const e of readdirSync(path)) n += du(join(path, e));
-  return n;
-}
-
-const MB = (n) => `${(n / 1048576).toFixed(0)} MiB`;
-const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 const cluster = await LocalCluster.create({
   tmpDir: base,
@@ -95,13 +63,8 @@ const results = {};
 try {
   await cluster.start();
   const conn = ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', 'postgres'];
-  log(`building the dataset: pgbench -i -s ${scale}, dataset.sql rows=${rows}`);
-  timed(pgToolPath(cluster.binDir, 'pgbench'), [...conn, '-i', '-q', '-s', String(scale), 'postgres']);
-  timed(pgToolPath(cluster.binDir, 'psql'), [...conn, '-X', '-q', '-v', `rows=${rows}`, '-f', datasetSql, 'postgres']);
-  await cluster.exec('CHECKPOINT');
-  const [{ size }] = await cluster.query(`SELECT sum(pg_database_size(oid))::bigint AS size FROM pg_database`);
-  results.dataset = { scale, rows, clusterBytes: Number(size) };
-  log(`cluster: ${MB(Number(size))}`);
+  const size = await buildDataset(cluster, scale, rows);
+  results.dataset = { scale, rows, clusterBytes: size };
 
   // --- pgkeep ---
   const pgkeepRepo = join(base, 'pgkeep-repo');
@@ -148,39 +111,7 @@ try {
   const pbr = {};
   for (const type of ['zst', 'lz4']) {
     const dir = join(base, `pgbackrest-${type}`);
-    mkdirSync(join(dir, 'repo'), { recursive: true });
-    mkdirSync(join(dir, 'log'));
-    mkdirSync(join(dir, 'lock'));
-    const conf = join(dir, 'pgbackrest.conf');
-    writeFileSync(
-      conf,
-      [
-        '[global]',
-        `repo1-path=${join(dir, 'repo')}`,
-        'repo1-retention-full=2',
-        `log-path=${join(dir, 'log')}`,
-        `lock-path=${join(dir, 'lock')}`,
-        'log-level-console=warn',
-        'log-level-file=off',
-        'process-max=2',
-        `compress-type=${type}`,
-        'start-fast=y',
-        'archive-check=n',
-        '',
-        '[bench]',
-        `pg1-path=${cluster.dataDir}`,
-        `pg1-socket-path=${cluster.socketDir}`,
-        `pg1-port=${cluster.port}`,
-        'pg1-user=postgres',
-        '',
-      ].join('\n'),
-    );
-    spawnSync('chown', ['-R', `${pgUser?.name ?? 'postgres'}:`, dir]);
-    pbr[type] = {
-      dir,
-      conf,
-      run: (args) => timed('/usr/bin/pgbackrest', [`--config=${conf}`, '--stanza=bench', ...args], { asPostgres: true }),
-    };
+    pbr[type] = pgbackrestStanza(dir, cluster, { type });
     pbr[type].run(['stanza-create']);
     log(`pgbackrest backup --type=full (${type})`);
     const r = pbr[type].run(['backup', '--type=full']);
@@ -206,27 +137,9 @@ try {
   rmSync(bbDir, { recursive: true, force: true });
 
   // --- restore ---
-  // Each restore writes the whole cluster into the page cache. On a virtual machine whose guest
-  // memory is backed lazily (and handed back when idle), the first write into memory the guest
-  // has not touched recently costs several times more system time than a write into pages freed
-  // a moment ago (measured here: 3 GB took 7-8 s the first time, 1.4 s right after deleting it).
-  // Whichever restore ran second would inherit the pages the first one freed, so before each
-  // one the same amount of memory is touched and freed.
-  const warmPageCache = () => {
-    const f = join(base, 'warm-page-cache');
-    spawnSync('dd', [
-      'if=/dev/zero',
-      `of=${f}`,
-      'bs=1M',
-      `count=${Math.ceil(results.dataset.clusterBytes / 1048576) + 256}`,
-      'status=none',
-    ]);
-    rmSync(f, { force: true });
-    spawnSync('sync');
-  };
   const pkRestoreDir = join(base, 'restore-pgkeep');
   log('pgkeep restore (stream backup)');
-  warmPageCache();
+  warmPageCache(base, results.dataset.clusterBytes);
   const pkRestore = pk(['--json', 'restore', streamFullRes.snapshotId, '--to', pkRestoreDir, '--jobs', '2']);
   results.pgkeepRestore = { seconds: pkRestore.seconds, rssMiB: pkRestore.rssMiB };
   rmSync(pkRestoreDir, { recursive: true, force: true });
@@ -234,7 +147,7 @@ try {
   mkdirSync(pbrRestoreDir, { mode: 0o700 });
   give(pbrRestoreDir);
   log('pgbackrest restore (zst)');
-  warmPageCache();
+  warmPageCache(base, results.dataset.clusterBytes);
   const pbrRestore = pbr.zst.run(['restore', `--pg1-path=${pbrRestoreDir}`]);
   results.pgbackrestRestore_zst = { seconds: pbrRestore.seconds, rssMiB: pbrRestore.rssMiB };
   rmSync(pbrRestoreDir, { recursive: true, force: true });
