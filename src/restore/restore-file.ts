@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
+import type { Semaphore } from '../repo/semaphore.js';
 
 export interface FileOutcome {
   /** The file was created or changed. */
@@ -27,6 +28,8 @@ export interface FileWriteOptions {
   local: string;
   signal: AbortSignal;
   sync: boolean;
+  /** Bounds the fsyncs in flight (writeFiles); without it, fsync at once. */
+  syncSlots?: Semaphore;
   /** Bytes of the file processed (written or found equal). */
   onBytes: (n: number) => void;
 }
@@ -44,11 +47,20 @@ export async function writeFresh(o: FileWriteOptions): Promise<FileOutcome> {
   let written = 0;
   try {
     if (o.record.size > 0) written = await o.repo.writeFile(o.snapshot, o.record, fh.fd, { signal: o.signal, onBytes: o.onBytes });
-    if (o.sync) await fh.sync();
+    if (o.sync) await syncFile(fh, o.syncSlots);
   } finally {
     await fh.close();
   }
   return { written: true, chunksWritten: o.record.chunks.length, chunksUnchanged: 0, bytesWritten: written };
+}
+
+async function syncFile(fh: FileHandle, slots: Semaphore | undefined): Promise<void> {
+  await slots?.acquire();
+  try {
+    await fh.sync();
+  } finally {
+    slots?.release();
+  }
 }
 
 /** Bring an existing file to the recorded content, writing only the chunks that differ. */
@@ -84,7 +96,7 @@ export async function writeDelta(o: FileWriteOptions, scratch: Buffer): Promise<
       }
       o.onBytes(c.size);
     }
-    if (o.sync && out.written) await fh.sync();
+    if (o.sync && out.written) await syncFile(fh, o.syncSlots);
   } finally {
     await fh.close();
   }
