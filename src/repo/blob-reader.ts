@@ -8,7 +8,7 @@ import { PgkeepError } from '../errors.js';
 import { decodeBlob, sha256 } from './blob.js';
 import { packKey } from './pack-format.js';
 import { damagedBlob, type BlobPlace } from './integrity.js';
-import type { DecodeItem, WorkerPool } from './worker-pool.js';
+import type { DecodeItem, WorkerPool, WorkerReply } from './worker-pool.js';
 
 /** Fetch `length` bytes at `offset` of a pack; a missing or short pack is DATA_INTEGRITY. */
 export async function fetchPackRange(driver: StorageDriver, place: BlobPlace & { length: number }): Promise<Buffer> {
@@ -87,24 +87,34 @@ export async function decodeManyInPool(pool: WorkerPool, raw: Buffer, items: Dec
 }
 
 /**
- * Decode several adjacent blobs (read with one range request) in a worker, which writes their
- * plaintexts back to back into `fd` at `position`. Returns the bytes written. A failed write is
+ * Decode several adjacent blobs (one range of a pack) in a worker, which writes their plaintexts
+ * back to back into `fd` at `position`. Returns the bytes written. With `localPath` (the pack's
+ * file in a posix repository) the worker reads the range itself; a range it cannot read whole is
+ * read here through the driver, so a missing or short pack is named as always. A failed write is
  * the error the write gave (with its errno code), not DATA_INTEGRITY.
  */
-export async function decodeToFileInPool(
+export async function decodeRangeToFile(
+  driver: StorageDriver,
   pool: WorkerPool,
-  raw: Buffer,
+  range: BlobPlace & { length: number; localPath?: string },
   items: DecodeItem[],
   places: BlobPlace[],
   fd: number,
   position: number,
 ): Promise<number> {
-  let data = raw;
-  if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) {
-    data = Buffer.allocUnsafeSlow(raw.length);
-    raw.copy(data);
+  let reply: WorkerReply | undefined;
+  if (range.localPath !== undefined) {
+    const source = { path: range.localPath, offset: range.offset, length: range.length };
+    reply = await pool.run({ op: 'decodeToFile', source, items, fd, position });
+    if (reply.readFailed) reply = undefined;
   }
-  const reply = await pool.run({ op: 'decodeToFile', data, items, fd, position }, [data.buffer as ArrayBuffer]);
+  if (!reply) {
+    let data = await fetchPackRange(driver, range);
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
+      data = Buffer.from(data); // a slice of a larger buffer: copy so it can be transferred
+    }
+    reply = await pool.run({ op: 'decodeToFile', data, items, fd, position }, [data.buffer as ArrayBuffer]);
+  }
   if (reply.error) {
     if (reply.ioCode) throw Object.assign(new Error(reply.error), { code: reply.ioCode, syscall: 'write' });
     if (reply.fatal || reply.failed === undefined) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
