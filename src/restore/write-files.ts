@@ -5,7 +5,7 @@
  */
 import { mkdir, lstat, readlink, rm, symlink } from 'node:fs/promises';
 import type { Repository, Snapshot } from '../repo/index.js';
-import { Semaphore } from '../repo/semaphore.js';
+import { FileCloser } from './file-closer.js';
 import { setAttributes } from './file-attrs.js';
 import type { OwnerResolver } from './ownership.js';
 import type { PlannedEntry, RestorePlan } from './plan.js';
@@ -20,8 +20,8 @@ export interface WriteContext {
   delta: boolean;
   jobs: number;
   sync: boolean;
-  /** Bounds the fsyncs in flight (made by writeFiles; see FILES_PER_JOB). */
-  syncSlots?: Semaphore;
+  /** Fsyncs and closes fresh files while the writers go on (made by writeFiles). */
+  closer?: FileCloser;
   signal?: AbortSignal;
   stats: RestoreStats;
   /** A file's bytes were processed (written or found equal). */
@@ -79,11 +79,12 @@ export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: A
     local: f.local,
     signal,
     sync: c.sync,
-    syncSlots: c.syncSlots,
+    owners: c.owners,
+    closer: c.closer,
     onBytes: (n: number) => c.onBytes(n, f.rel),
   };
   const outcome = c.delta ? await writeDelta(o, scratch) : await writeFresh(o);
-  await setAttributes(f.local, f.record, c.owners);
+  if (!outcome.attributesSet) await setAttributes(f.local, f.record, c.owners);
   const s = c.stats;
   if (outcome.written) s.filesWritten++;
   else s.filesUnchanged++;
@@ -109,10 +110,8 @@ export async function writeFiles(c: WriteContext): Promise<void> {
   const files = c.plan.files;
   let next = 0;
   let failure: unknown;
-  // fsync blocks a thread of libuv's pool (4 threads) until the disk has the file: at most `jobs`
-  // at once, so reads of the repository and opens never queue behind a flush.
-  const syncSlots = c.syncSlots ?? new Semaphore(Math.max(1, Math.min(c.jobs, 2)));
-  const wc = { ...c, syncSlots };
+  const closer = new FileCloser(c.sync);
+  const wc = { ...c, closer };
   const worker = async () => {
     const scratch = Buffer.allocUnsafe(c.snapshot.manifest.chunkSize);
     while (failure === undefined && next < files.length) {
@@ -129,5 +128,8 @@ export async function writeFiles(c: WriteContext): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(c.jobs * FILES_PER_JOB, files.length)) }, worker));
+  // every file handed over is durable and closed before the step ends, whatever failed
+  const closed = closer.drain().catch((e: unknown) => e);
+  failure ??= await closed;
   if (failure !== undefined) throw failure;
 }
