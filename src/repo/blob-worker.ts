@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
-import { readPackRange } from './pack-file-cache.js';
 import type { CheckFunction } from './chunker.js';
 import type { DecodeToFile, EncodeBatch, WorkerReply, WorkerTask } from './worker-pool.js';
 
@@ -77,16 +76,8 @@ function writeAllSync(fd: number, data: Buffer, position: number): void {
   while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
 }
 
-let readScratch = Buffer.alloc(0);
-
 function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-  let input: Uint8Array;
-  if (task.source) {
-    if (readScratch.length < task.source.length) readScratch = Buffer.allocUnsafeSlow(task.source.length);
-    if (!readPackRange(task.source.path, task.source.offset, task.source.length, readScratch))
-      return { reply: { id, readFailed: true }, transfer: [] };
-    input = readScratch;
-  } else input = task.data!;
+  const input = task.data;
   const total = task.items.reduce((n, it) => n + it.rawLength, 0);
   const plain = plainOf(total);
   let pos = 0;
@@ -97,7 +88,7 @@ function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { re
     try {
       n = decodeBlobInto(key, input.subarray(it.at, it.at + it.length), dst);
     } catch (e) {
-      return { reply: { id, input: task.data, error: (e as Error).message, failed: i }, transfer: back };
+      return { reply: { id, input, error: (e as Error).message, failed: i }, transfer: back };
     }
     const error =
       n !== it.rawLength
@@ -105,21 +96,21 @@ function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { re
         : sha256hex(dst) !== it.expect
           ? 'SHA-256 of the plaintext does not match'
           : undefined;
-    if (error) return { reply: { id, input: task.data, error, failed: i }, transfer: back };
+    if (error) return { reply: { id, input, error, failed: i }, transfer: back };
     pos += n;
   }
   try {
     writeAllSync(task.fd, plain.subarray(0, pos), task.position);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return { reply: { id, input: task.data, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
+    return { reply: { id, input, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
   }
-  return { reply: { id, input: task.data, size: pos }, transfer: back };
+  return { reply: { id, input, size: pos }, transfer: back };
 }
 
 function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   if (task.op === 'encodeBatch') return encodeBatch(task.id, task, [ab(task.data), ab(task.out)]);
-  if (task.op === 'decodeToFile') return decodeToFile(task.id, task, task.data ? [ab(task.data)] : []);
+  if (task.op === 'decodeToFile') return decodeToFile(task.id, task, [ab(task.data)]);
   const input = task.data;
   const out = task.out;
   const back = [ab(input), ...(out ? [ab(out)] : [])];

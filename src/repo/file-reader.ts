@@ -94,9 +94,9 @@ export interface WriteFileOptions extends ReadFileOptions {
 
 /**
  * Write a stored file's content into the open file descriptor `fd` (at the offsets it has in the
- * file): each group of adjacent blobs is read (by the blob worker itself from a posix
- * repository's pack file, else fetched here), then decoded, verified and written with a
- * positional write by a blob worker, so the plaintext never comes back to this thread and at
+ * file): each group of adjacent blobs is read here (from a posix repository through a pack file
+ * held open, else through the driver), then decoded, verified and written with a positional
+ * write by a blob worker, so the plaintext never comes back to this thread and at
  * most a few groups are in flight. Resolves to the bytes written. On any failure it still waits
  * for the writes in flight before rejecting, so the caller may close `fd` as soon as it returns.
  */

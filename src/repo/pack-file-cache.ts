@@ -1,78 +1,68 @@
 /**
- * Pack files a blob worker holds open while it reads ranges of them itself (restore from a
- * posix repository): one open per pack instead of one per range read, and no bytes through the
- * main thread. Packs are immutable, so a descriptor never sees other bytes than the ones it
- * opened; each is closed once the worker has not read it for IDLE_MS, so a pack `repo gc`
- * deletes later does not keep its disk space.
+ * Pack files held open while a restore reads ranges of them (posix repository): one open per
+ * pack instead of an open, a read and a close per range. A descriptor stays open while a read
+ * uses it and is closed once unused for IDLE_MS, so a pack `repo gc` deletes later does not keep
+ * its disk space, and it is never closed (its number reused) under a read. Packs are immutable:
+ * a descriptor only ever sees the bytes it opened.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 
-const MAX_OPEN = 16;
+/** Unused descriptors kept at most (more are opened while tasks use them). */
+const MAX_IDLE = 16;
 const IDLE_MS = 2000;
 
-const open = new Map<string, number>();
-let timer: NodeJS.Timeout | undefined;
-let lastUse = 0;
-
-function closeAll(): void {
-  for (const fd of open.values()) closeSync(fd);
-  open.clear();
+interface Entry {
+  fd: number;
+  users: number;
+  lastUse: number;
 }
 
-function sweepLater(): void {
-  lastUse = Date.now();
-  if (timer) return;
-  timer = setInterval(() => {
-    if (Date.now() - lastUse < IDLE_MS) return;
-    closeAll();
+const open = new Map<string, Entry>();
+let timer: NodeJS.Timeout | undefined;
+
+/** Close descriptors nobody uses: all of them idle for IDLE_MS, and the oldest beyond MAX_IDLE. */
+function sweep(): void {
+  const now = Date.now();
+  const idle = [...open].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUse - b[1].lastUse);
+  idle.forEach(([path, e], i) => {
+    if (now - e.lastUse >= IDLE_MS || idle.length - i > MAX_IDLE) {
+      open.delete(path);
+      closeSync(e.fd);
+    }
+  });
+  if (open.size === 0 && timer) {
     clearInterval(timer);
     timer = undefined;
-  }, IDLE_MS).unref();
+  }
 }
 
-function fdOf(path: string): number {
-  let fd = open.get(path);
-  if (fd !== undefined) {
-    open.delete(path); // re-insert: the Map's order is the least recently used first
-    open.set(path, fd);
-    return fd;
+/** A descriptor of the pack file `path` for one read (give it back with releasePackFile), or undefined when it cannot be opened. */
+export function acquirePackFile(path: string): number | undefined {
+  let e = open.get(path);
+  if (!e) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return undefined; // the driver's read names what is wrong
+    }
+    e = { fd, users: 0, lastUse: 0 };
+    open.set(path, e);
+    timer ??= setInterval(sweep, IDLE_MS).unref();
   }
-  if (open.size >= MAX_OPEN) {
-    const [oldest, ofd] = open.entries().next().value as [string, number];
-    open.delete(oldest);
-    closeSync(ofd);
-  }
-  fd = openSync(path, 'r');
-  open.set(path, fd);
-  return fd;
+  e.users++;
+  return e.fd;
 }
 
-/**
- * Read `length` bytes at `offset` of the pack file `path` into `into`. Returns false when the
- * range cannot be read whole (missing or short pack, any read error): the caller then reads it
- * through the storage driver, which names the problem the way every other read does.
- */
-export function readPackRange(path: string, offset: number, length: number, into: Buffer): boolean {
-  sweepLater();
-  try {
-    const fd = fdOf(path);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(fd, into, got, length - got, offset + got);
-      if (n === 0) return false;
-      got += n;
-    }
-    return true;
-  } catch {
-    const fd = open.get(path);
-    if (fd !== undefined) {
-      open.delete(path);
-      try {
-        closeSync(fd);
-      } catch {
-        /* already unusable */
-      }
-    }
-    return false;
-  }
+export function releasePackFile(path: string): void {
+  const e = open.get(path);
+  if (!e) return;
+  e.users--;
+  e.lastUse = Date.now();
+  if (open.size > MAX_IDLE) sweep();
+}
+
+/** Descriptors held now (tests). */
+export function openPackFiles(): number {
+  return open.size;
 }

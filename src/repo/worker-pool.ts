@@ -45,13 +45,11 @@ export interface EncodeBatch {
 }
 
 /**
- * Blobs back to back in `data` (one range of a pack), or in the range `source` of a pack file the
- * worker reads itself: each is decoded, verified, and its plaintext written to the open file
- * descriptor `fd` at `position` (plaintexts back to back).
+ * Blobs back to back in `data` (one range of a pack): each is decoded, verified, and its
+ * plaintext written to the open file descriptor `fd` at `position` (plaintexts back to back).
  */
 export interface DecodeToFile {
-  data?: Uint8Array;
-  source?: { path: string; offset: number; length: number };
+  data: Uint8Array;
   items: DecodeItem[];
   fd: number;
   position: number;
@@ -81,8 +79,6 @@ export interface WorkerReply {
   held?: boolean;
   /** decodeToFile: writing failed (errno code), not the data. */
   ioCode?: string;
-  /** decodeToFile with `source`: the range could not be read whole (read it through the driver). */
-  readFailed?: boolean;
 }
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;

@@ -1,6 +1,7 @@
 /**
- * Repository.writeFile from a posix repository (restore's path): the blob workers read runs of
- * adjacent blobs from the pack files themselves, decode, verify and write them. What each test
+ * Repository.writeFile from a posix repository (restore's path): runs of adjacent blobs are read
+ * from pack files held open (not through the driver's open-read-close), and the blob workers
+ * decode, verify and write them. What each test
  * asserts is the written bytes, or the error that names the damaged blob.
  */
 import { after, before, test } from 'node:test';
@@ -12,6 +13,7 @@ import type { PgkeepError } from '../errors.js';
 import { Repository } from './repository.js';
 import type { FileRecord } from './manifest.js';
 import { packKey } from './pack-format.js';
+import { openPackFiles } from './pack-file-cache.js';
 import { PosixDriver } from './storage/posix/index.js';
 import type { ByteRange } from './storage/driver.js';
 import { randomData, TEST_KDF, tempDir } from './test-utils.js';
@@ -83,13 +85,13 @@ async function restoreFile(s: Setup): Promise<{ bytes: Buffer; error?: PgkeepErr
 const packPath = (s: Setup, pack: string) => join(s.path, ...packKey(pack).split('/'));
 
 for (const passphrase of [undefined, 'pw']) {
-  test(`a file over many packs is written whole by the workers' own reads, none through the driver (${passphrase ? 'encrypted' : 'plain'})`, async () => {
+  test(`a file over many packs is written whole from held pack files, none read through the driver (${passphrase ? 'encrypted' : 'plain'})`, async () => {
     const s = await setup(passphrase);
     assert.ok(new Set(s.record.chunks.map((c) => c.pack)).size >= 4, 'the file spans several packs');
     const { bytes, error } = await restoreFile(s);
     assert.equal(error, undefined);
     assert.ok(bytes.equals(s.data), 'the restored bytes are the stored ones');
-    assert.equal(s.driver.packReads, 0, 'no pack range went through the main thread');
+    assert.equal(s.driver.packReads, 0, 'no pack range was read through the driver (open, read, close each time)');
     await s.repo.close();
   });
 }
@@ -116,7 +118,7 @@ faultTest('a damaged blob in the middle of a run of adjacent blobs is caught and
   await s.repo.close();
 });
 
-faultTest('a missing pack: the read falls back to the driver, which names the pack as missing', async () => {
+faultTest('a missing pack: the held-file read gives way to the driver, which names the pack as missing', async () => {
   const s = await setup();
   const c = s.record.chunks[10]!;
   await unlink(packPath(s, c.pack));
@@ -126,7 +128,7 @@ faultTest('a missing pack: the read falls back to the driver, which names the pa
   await s.repo.close();
 });
 
-faultTest('a truncated pack: the read falls back to the driver, which names the pack as truncated', async () => {
+faultTest('a truncated pack: the held-file read gives way to the driver, which names the pack as truncated', async () => {
   const s = await setup();
   const c = s.record.chunks[10]!;
   await truncate(packPath(s, c.pack), c.packOffset + 5);
@@ -134,4 +136,13 @@ faultTest('a truncated pack: the read falls back to the driver, which names the 
   assert.equal(error?.code, 'DATA_INTEGRITY');
   assert.match(error!.message, new RegExp(`pack ${c.pack} .*the pack is truncated`));
   await s.repo.close();
+});
+
+test('pack files held open for reads are closed once unused, after the repository is closed too', async () => {
+  const s = await setup();
+  assert.ok((await restoreFile(s)).bytes.equals(s.data));
+  await s.repo.close();
+  const until = Date.now() + 10_000;
+  while (openPackFiles() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(openPackFiles(), 0, 'no pack descriptor is left open (a pack gc deletes would keep its space)');
 });
