@@ -4,10 +4,12 @@
 // rounds alternating the two tools; prints the median wall time, CPU time (user + system, so
 // CPU/wall shows how busy the 2 cores were) and peak RSS of each, and the ratio.
 //
-//   node bench/physical/restore.mjs [--scale 50] [--rows 2000000] [--rounds 3] [--dir DIR]
+//   node bench/physical/restore.mjs [--scale 50] [--rows 2000000] [--rounds 3] [--dir DIR] [--baseline CHECKOUT]
 //
 // With --dir, the backups are made once into DIR and reused by later runs with the same --dir
 // (iterate on restore without rebuilding the dataset); without it a temp dir is used and removed.
+// With --baseline, each round also restores with the pgkeep of another built checkout (e.g. a
+// `git worktree` of the commit before a change), so a change is measured under the same load.
 // Not part of `npm test`. Needs `npm run build`, root, /usr/bin/time and pgBackRest 2.59.1.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ const scale = Number(arg('scale', 50));
 const rows = Number(arg('rows', 2000000));
 const rounds = Number(arg('rounds', 3));
 const keepDir = arg('dir');
+const baseline = arg('baseline');
 const base = keepDir ? resolve(keepDir) : mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pgkeep-bench-restore-'));
 mkdirSync(base, { recursive: true });
 traversable(base);
@@ -39,7 +42,7 @@ give(base);
 const statePath = join(base, 'state.json');
 const pkRepo = join(base, 'pgkeep-repo');
 const pbrDir = join(base, 'pgbackrest');
-const pk = (args) => timed(process.execPath, [pgkeepBin, '--repo', pkRepo, '--cluster', 'bench', ...args]);
+const pk = (args, bin = pgkeepBin) => timed(process.execPath, [bin, '--repo', pkRepo, '--cluster', 'bench', ...args]);
 
 async function prepare() {
   const { LocalCluster } = await import(join(root, 'dist/pg/local-cluster.js'));
@@ -69,7 +72,7 @@ async function prepare() {
 
 const state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : await prepare();
 const pbrBin = pgbackrestBin();
-const runs = { pgkeep: [], pgbackrest: [] };
+const runs = { pgkeep: [], pgbackrest: [], ...(baseline ? { baseline: [] } : {}) };
 try {
   for (let i = 0; i < rounds; i++) {
     const pkDir = join(base, 'restore-pgkeep');
@@ -78,6 +81,14 @@ try {
     log(`round ${i + 1}/${rounds}: pgkeep restore --jobs 2`);
     runs.pgkeep.push(pk(['--json', 'restore', state.snapshotId, '--to', pkDir, '--jobs', '2']));
     rmSync(pkDir, { recursive: true, force: true });
+    if (baseline) {
+      warmPageCache(base, state.clusterBytes);
+      log(`round ${i + 1}/${rounds}: baseline pgkeep (${baseline}) restore --jobs 2`);
+      runs.baseline.push(
+        pk(['--json', 'restore', state.snapshotId, '--to', pkDir, '--jobs', '2'], join(resolve(baseline), 'bin/pgkeep.js')),
+      );
+      rmSync(pkDir, { recursive: true, force: true });
+    }
     const pbrOut = join(base, 'restore-pgbackrest');
     rmSync(pbrOut, { recursive: true, force: true });
     mkdirSync(pbrOut, { mode: 0o700 });
@@ -111,5 +122,11 @@ const ratio = summary.pgkeep.seconds / summary.pgbackrest.seconds;
 console.log(
   `\n${'restore time vs pgBackRest 2.59.1 (median)'.padEnd(58)} ${ratio.toFixed(2).padStart(6)}  (goal <= 0.8) ${ratio <= 0.8 ? 'met' : 'NOT met'}`,
 );
+if (baseline)
+  console.log(
+    `${'restore time vs the baseline checkout (median)'.padEnd(58)} ${(summary.pgkeep.seconds / summary.baseline.seconds).toFixed(2).padStart(6)}`,
+  );
 const strip = (rs) => rs.map(({ stdout, ...r }) => r);
-console.log(`\n${JSON.stringify({ dataset: state, runs: { pgkeep: strip(runs.pgkeep), pgbackrest: strip(runs.pgbackrest) }, summary })}`);
+console.log(
+  `\n${JSON.stringify({ dataset: state, runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, strip(v)])), summary })}`,
+);

@@ -7,8 +7,11 @@ import { Readable } from 'node:stream';
 import { PgkeepError } from '../errors.js';
 import type { RepoCore } from './core.js';
 import type { ChunkRef, FileRecord } from './manifest.js';
-import { decodeInPool, decodeManyInPool, decodeToFileInPool, fetchPackRange } from './blob-reader.js';
+import { decodeInPool, decodeManyInPool, decodeRangeToFile, fetchPackRange } from './blob-reader.js';
 import { extendsDeltaRun, readDeltaChunk, readDeltaRun, writeDeltaRun } from './delta-reader.js';
+import { packKey } from './pack-format.js';
+import type { StorageDriver } from './storage/driver.js';
+import { PosixDriver } from './storage/posix/index.js';
 
 /** Adjacent blobs are read and decoded together up to this many stored bytes... */
 const GROUP_BYTES = 1024 * 1024;
@@ -97,8 +100,9 @@ export interface WriteFileOptions extends ReadFileOptions {
 
 /**
  * Write a stored file's content into the open file descriptor `fd` (at the offsets it has in the
- * file): each group of adjacent blobs is fetched here, then decoded, verified and written with a
- * positional write by a blob worker, so the plaintext never comes back to this thread and at
+ * file): each group of adjacent blobs is read here (from a posix repository through a pack file
+ * held open, else through the driver), then decoded, verified and written with a positional
+ * write by a blob worker, so the plaintext never comes back to this thread and at
  * most a few groups are in flight. Resolves to the bytes written. On any failure it still waits
  * for the writes in flight before rejecting, so the caller may close `fd` as soon as it returns.
  */
@@ -106,6 +110,7 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
   const context = opts.context ?? `file "${record.path}"`;
   const window = core.jobs * 2 + 1;
   const inflight = new Set<Promise<void>>();
+  const localPath = packFilePaths(core.driver);
   let failure: unknown;
   let written = 0;
   let expectedOffset = 0;
@@ -121,12 +126,11 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
         return { at: c.packOffset - g.offset, length: c.length, rawLength: c.size, expect: c.sha256 };
       });
       const places = g.chunks.map((c) => ({ pack: c.pack, offset: c.packOffset, length: c.length, context }));
+      const range = { pack: g.pack, offset: g.offset, length: g.length, context, localPath: localPath?.(g.pack) };
       const p: Promise<void> = (
         g.chunks[0]!.base
           ? writeDeltaRun(core, g.chunks, fd, position, context)
-          : fetchPackRange(core.driver, { pack: g.pack, offset: g.offset, length: g.length, context }).then((raw) =>
-              decodeToFileInPool(core.pool(), raw, items, places, fd, position),
-            )
+          : decodeRangeToFile(core.driver, core.pool(), range, items, places, fd, position)
       )
         .then(
           (n) => {
@@ -150,6 +154,12 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
   if (failure) throw failure;
   opts.signal?.throwIfAborted();
   return written;
+}
+
+/** Where a pack's file is, when the repository is a directory the blob workers can read themselves. */
+function packFilePaths(driver: StorageDriver): ((pack: string) => string) | undefined {
+  if (!(driver instanceof PosixDriver)) return undefined;
+  return (pack) => driver.pathOf(packKey(pack));
 }
 
 export function readFileStream(core: RepoCore, record: FileRecord, opts: ReadFileOptions = {}): Readable {

@@ -169,6 +169,16 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     stats.filesRemoved = removed.length;
   }
 
+  // Finding pg_ctl runs the installed servers' --version: under way while the files are written.
+  const startCommandLater = restoredStartCommand(
+    dataDir,
+    layout,
+    Math.floor(meta.serverVersionNum / 10000),
+    plan.ownerRecord?.owner,
+    serverBinDir ?? o.pgBin,
+  );
+  startCommandLater.catch(() => undefined);
+
   step('write-files');
   await createDirectories(wc);
   await createSymlinks(wc);
@@ -181,13 +191,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
   const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
-  const startCommand = await restoredStartCommand(
-    dataDir,
-    layout,
-    Math.floor(meta.serverVersionNum / 10000),
-    root?.owner,
-    serverBinDir ?? o.pgBin,
-  );
+  const startCommand = await startCommandLater;
   warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
   step('finish');

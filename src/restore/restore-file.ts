@@ -8,9 +8,11 @@
  * (re)created.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fsync, openSync } from 'node:fs';
 import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import type { FileRecord, Repository, Snapshot } from '../repo/index.js';
+import { closeQuietly, type FileCloser, setAttributesOnFd } from './file-closer.js';
+import type { OwnerResolver } from './ownership.js';
 
 export interface FileOutcome {
   /** The file was created or changed. */
@@ -18,6 +20,8 @@ export interface FileOutcome {
   chunksWritten: number;
   chunksUnchanged: number;
   bytesWritten: number;
+  /** Owner, mode and mtime are set already (fresh files: on the descriptor). */
+  attributesSet?: boolean;
 }
 
 export interface FileWriteOptions {
@@ -27,6 +31,9 @@ export interface FileWriteOptions {
   local: string;
   signal: AbortSignal;
   sync: boolean;
+  owners: OwnerResolver;
+  /** Takes fresh files over once written, to fsync and close them (writeFiles); without it, at once. */
+  closer?: FileCloser;
   /** Bytes of the file processed (written or found equal). */
   onBytes: (n: number) => void;
 }
@@ -38,17 +45,31 @@ function context(o: FileWriteOptions): string {
   return `file "${o.record.path}" of snapshot ${o.snapshot.cluster}/${o.snapshot.id}`;
 }
 
-/** Write the whole file from the repository (the repository's workers write it in place). */
+/**
+ * Write the whole file from the repository (the repository's workers write it in place), give it
+ * its owner, mode and mtime on the descriptor, then fsync and close it (through `closer`: later).
+ */
 export async function writeFresh(o: FileWriteOptions): Promise<FileOutcome> {
-  const fh = await open(o.local, CREATE, 0o600);
+  const fd = openSync(o.local, CREATE, 0o600);
   let written = 0;
   try {
-    if (o.record.size > 0) written = await o.repo.writeFile(o.snapshot, o.record, fh.fd, { signal: o.signal, onBytes: o.onBytes });
-    if (o.sync) await fh.sync();
-  } finally {
-    await fh.close();
+    if (o.record.size > 0) written = await o.repo.writeFile(o.snapshot, o.record, fd, { signal: o.signal, onBytes: o.onBytes });
+    setAttributesOnFd(fd, o.record, o.owners);
+  } catch (e) {
+    closeQuietly(fd);
+    throw e;
   }
-  return { written: true, chunksWritten: o.record.chunks.length, chunksUnchanged: 0, bytesWritten: written };
+  if (o.closer) await o.closer.close(fd);
+  else await syncAndClose(fd, o.sync);
+  return { written: true, chunksWritten: o.record.chunks.length, chunksUnchanged: 0, bytesWritten: written, attributesSet: true };
+}
+
+async function syncAndClose(fd: number, sync: boolean): Promise<void> {
+  try {
+    if (sync) await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Bring an existing file to the recorded content, writing only the chunks that differ. */

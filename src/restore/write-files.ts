@@ -5,6 +5,7 @@
  */
 import { mkdir, lstat, readlink, rm, symlink } from 'node:fs/promises';
 import { withChunks, type Repository, type Snapshot } from '../repo/index.js';
+import { FileCloser } from './file-closer.js';
 import { setAttributes } from './file-attrs.js';
 import type { OwnerResolver } from './ownership.js';
 import type { PlannedEntry, RestorePlan } from './plan.js';
@@ -19,6 +20,8 @@ export interface WriteContext {
   delta: boolean;
   jobs: number;
   sync: boolean;
+  /** Fsyncs and closes fresh files while the writers go on (made by writeFiles). */
+  closer?: FileCloser;
   signal?: AbortSignal;
   stats: RestoreStats;
   /** A file's bytes were processed (written or found equal). */
@@ -76,10 +79,12 @@ export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: A
     local: f.local,
     signal,
     sync: c.sync,
+    owners: c.owners,
+    closer: c.closer,
     onBytes: (n: number) => c.onBytes(n, f.rel),
   };
   const outcome = c.delta ? await writeDelta(o, scratch) : await writeFresh(o);
-  await setAttributes(f.local, f.record, c.owners);
+  if (!outcome.attributesSet) await setAttributes(f.local, f.record, c.owners);
   const s = c.stats;
   if (outcome.written) s.filesWritten++;
   else s.filesUnchanged++;
@@ -90,19 +95,30 @@ export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: A
   return outcome;
 }
 
+/**
+ * Files written at once per job. A file's life is a chain of waits (open, read its packs, decode
+ * in a blob worker, fsync, close, attributes) and most files of a cluster are small, so with only
+ * `jobs` files in flight the blob workers starved between files (measured: idle 65% of a
+ * restore). Memory stays bounded: each file holds at most a few groups of blobs in flight
+ * (file-reader.ts), and the blob workers stay `jobs`.
+ */
+export const FILES_PER_JOB = 4;
+
 export async function writeFiles(c: WriteContext): Promise<void> {
   const stop = new AbortController();
   const signal = c.signal ? AbortSignal.any([c.signal, stop.signal]) : stop.signal;
   const files = c.plan.files;
   let next = 0;
   let failure: unknown;
+  const closer = new FileCloser(c.sync);
+  const wc = { ...c, closer };
   const worker = async () => {
     const scratch = Buffer.allocUnsafe(c.snapshot.manifest.chunkSize);
     while (failure === undefined && next < files.length) {
       const f = files[next++]!;
       try {
         signal.throwIfAborted();
-        await restoreOneFile(c, f, signal, scratch);
+        await restoreOneFile(wc, f, signal, scratch);
       } catch (e) {
         if (failure === undefined) {
           failure = c.signal?.aborted ? (c.signal.reason ?? e) : e;
@@ -111,6 +127,9 @@ export async function writeFiles(c: WriteContext): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(c.jobs, files.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(c.jobs * FILES_PER_JOB, files.length)) }, worker));
+  // every file handed over is durable and closed before the step ends, whatever failed
+  const closed = closer.drain().catch((e: unknown) => e);
+  failure ??= await closed;
   if (failure !== undefined) throw failure;
 }
