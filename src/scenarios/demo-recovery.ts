@@ -16,6 +16,7 @@ import { PosixDriver } from '../repo/storage/posix/index.js';
 import { formatIsoMicros, formatPgTime, parseTargetTime, restore } from '../restore/index.js';
 import { shellQuote } from '../shell-quote.js';
 import { SHOP_DATABASE } from './shop.js';
+import { initS3Repository, isS3Location } from './s07-s3-repository.js';
 import type { DemoState } from './demo-state.js';
 
 export const DEMO_REPO_CLUSTER = 'shop';
@@ -61,14 +62,18 @@ export async function archiveCurrentSegment(c: LocalCluster, signal?: AbortSigna
  */
 export async function createRepository(s: DemoState, passphrase?: string): Promise<Repository> {
   s.workDir = mkdtempSync(join(tmpdir(), 'pgkeep-demo-'));
-  s.repoDir = join(s.workDir, 'repo');
-  mkdirSync(s.repoDir);
-  ensureTraversable(s.repoDir);
   if (passphrase !== undefined) {
     s.passphraseFile = join(s.workDir, 'passphrase');
     writeFileSync(s.passphraseFile, `${passphrase}\n`, { mode: 0o600 });
   }
-  s.repo = await Repository.init(new PosixDriver(s.repoDir), { jobs: 2, ...(passphrase !== undefined ? { passphrase } : {}) });
+  if (s.opts.s3) {
+    s.repo = await initS3Repository(s, s.opts.s3, passphrase);
+  } else {
+    s.repoDir = join(s.workDir, 'repo');
+    mkdirSync(s.repoDir);
+    ensureTraversable(s.repoDir);
+    s.repo = await Repository.init(new PosixDriver(s.repoDir), { jobs: 2, ...(passphrase !== undefined ? { passphrase } : {}) });
+  }
   // As root, the server (and so archive_command) runs as the postgres OS user: the repository is theirs.
   chownTreeToServerUser(s.workDir);
   return s.repo;
@@ -80,8 +85,10 @@ export async function setUpArchiving(s: DemoState, passphrase?: string): Promise
   const repoDir = need(s.repoDir, 'repository');
   const pgkeep = fileURLToPath(new URL('../../bin/pgkeep.js', import.meta.url));
   const secret = s.passphraseFile ? ['--passphrase-file', s.passphraseFile] : [];
+  const config = s.repoConfigFile ? ['--config', s.repoConfigFile] : [];
   const command =
-    [process.execPath, pgkeep, '--repo', repoDir, ...secret, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') + ' wal push %p';
+    [process.execPath, pgkeep, ...config, '--repo', repoDir, ...secret, '--cluster', DEMO_REPO_CLUSTER].map(shellQuote).join(' ') +
+    ' wal push %p';
   await c.query('ALTER SYSTEM SET archive_mode = on');
   await c.query(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
   await c.restart();
@@ -101,7 +108,7 @@ export async function takeBackup(s: DemoState, method: 'stream' | 'cold' = 'stre
     label: 'pgkeep demo',
     signal: s.opts.signal,
   });
-  chownTreeToServerUser(need(s.repoDir, 'repository'));
+  if (!isS3Location(s.repoDir)) chownTreeToServerUser(need(s.repoDir, 'repository'));
   s.backupId = b.snapshotId;
   if (method === 'cold')
     return { id: b.snapshotId, files: b.files, bytes: b.logicalBytes, seconds: b.seconds, pagesChecked: b.pagesChecked };

@@ -2,7 +2,7 @@
 import type { DoctorReport } from '../doctor/index.js';
 import type { InspectReport } from '../inspect/index.js';
 import type { LocalCluster } from '../pg/local-cluster.js';
-import type { Repository } from '../repo/index.js';
+import type { Repository, RepoLocation } from '../repo/index.js';
 import type { RestoreResult } from '../restore/index.js';
 import type { ScenarioStepEvent } from './types.js';
 
@@ -14,6 +14,8 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Called when a step starts, and again when it ends (with `ms` and `result`). */
   onStep?: (event: ScenarioStepEvent) => void;
+  /** An s3:// location to create the repository under (scenario 7; default: a directory in the work directory). */
+  s3?: RepoLocation;
 }
 
 export type { ScenarioStepEvent as DemoStepEvent } from './types.js';
@@ -25,7 +27,12 @@ export interface DemoState {
   doctor?: DoctorReport;
   /** Temporary directory holding the repository and the recovered cluster. */
   workDir?: string;
+  /** The repository: a directory in the work directory, or an s3:// location. */
   repoDir?: string;
+  /** On S3: the config file with its settings (archive_command and restore_command read it), its location, and its removal. */
+  repoConfigFile?: string;
+  repoLocation?: RepoLocation;
+  dropRepository?: () => Promise<void>;
   /** The encrypted repository's passphrase file. */
   passphraseFile?: string;
   repo?: Repository;

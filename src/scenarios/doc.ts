@@ -17,6 +17,15 @@ export function explainScenario(s: ScenarioInfo): string {
     '',
     `\`pgkeep scenario run ${s.name}\``,
     '',
+    ...(s.repositoryOnS3
+      ? [
+          `With \`pgkeep --repo s3://BUCKET/PREFIX scenario run ${s.name}\` the run's repository is on S3, under a new prefix ` +
+            'of its own there (removed at the end); endpoint, region and path style come from the usual settings, the ' +
+            "credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which the server's archive_command and " +
+            'restore_command inherit. Without an s3:// repository it is a directory.',
+          '',
+        ]
+      : []),
     `**Situation.** ${s.situation}`,
     '',
     `**What fits:** ${s.fits.method}. ${s.fits.why}`,

@@ -25,7 +25,8 @@ export async function runScenario(name: string, opts: RunScenarioOptions = {}): 
       install: missing.install,
     };
   }
-  const result = await scenario.run({ ...opts, pgBin: opts.pgBin ?? server.binDir });
+  const { s3, ...rest } = opts;
+  const result = await scenario.run({ ...rest, ...(s3 && scenario.repositoryOnS3 ? { s3 } : {}), pgBin: opts.pgBin ?? server.binDir });
   const failed = result.checks.filter((c) => !c.ok);
   if (failed.length) {
     throw new PgkeepError('DATA_INTEGRITY', `scenario ${scenario.name}: ${failed.map((c) => c.what).join('; ')}: not so`, {

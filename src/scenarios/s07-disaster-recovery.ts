@@ -17,6 +17,7 @@ import type { NamedStep } from './run-steps.js';
 import { runScenarioSteps } from './shop-session.js';
 import { archiveAndBackupStep, shopClusterStep } from './shop-steps.js';
 import { SHOP_DATABASE } from './shop.js';
+import { repositoryWhere, requireS3Credentials, s3Storage } from './s07-s3-repository.js';
 import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
 /** The demo's passphrase: a real one lives in a password manager, away from the repository. */
@@ -38,11 +39,14 @@ const count = (s: State, table: string) =>
 
 const STEPS: NamedStep<State>[] = [
   shopClusterStep('create-cluster', 'The old host: a cluster with the shop', 'initdb, a free port; the shop loaded.'),
-  archiveAndBackupStep(
-    'An encrypted repository, WAL archiving and a base backup',
-    'pgkeep repo init with a passphrase (every object encrypted; the passphrase kept in a file of its own), ' +
-      'archive_command = pgkeep --passphrase-file FILE wal push %p, and pgkeep backup.',
-    PASSPHRASE,
+  saying(
+    archiveAndBackupStep(
+      'An encrypted repository (on S3 when one is given, else a directory), WAL archiving and a base backup',
+      'pgkeep repo init with a passphrase (every object encrypted; the passphrase kept in a file of its own), ' +
+        'archive_command = pgkeep --passphrase-file FILE wal push %p, and pgkeep backup.',
+      PASSPHRASE,
+    ),
+    (s) => repositoryWhere(s.opts.s3),
   ),
   {
     name: 'business',
@@ -75,7 +79,7 @@ const STEPS: NamedStep<State>[] = [
     title: 'The old host is lost',
     narration: () =>
       'The server is killed and its data directory (with pg_wal) removed; the repository handle is dropped. What survives: ' +
-      'the repository directory and the passphrase file. Nothing below reads anything else.',
+      'the repository (on S3, or a directory) and the passphrase file. Nothing below reads anything else.',
     run: async (s) => {
       s.lostAt = Date.now();
       await need(s.cluster, 'cluster').destroy();
@@ -95,12 +99,19 @@ const STEPS: NamedStep<State>[] = [
     run: async (s) => {
       const t0 = performance.now();
       const secret = readFileSync(need(s.passphraseFile, 'passphrase file'), 'utf8').replace(/\r?\n$/, '');
-      s.repo = await Repository.open(new PosixDriver(need(s.repoDir, 'repository')), { getPassphrase: async () => secret, jobs: 2 });
+      const repoAt = need(s.repoDir, 'repository');
+      const storage = s.repoLocation ? s3Storage(s.repoLocation) : new PosixDriver(repoAt);
+      s.repo = await Repository.open(storage, { getPassphrase: async () => secret, jobs: 2 });
       const r = await restore({
         repo: s.repo,
         cluster: DEMO_REPO_CLUSTER,
         to: join(need(s.workDir, 'work directory'), 'new-host'),
-        access: { repo: need(s.repoDir, 'repository'), cluster: DEMO_REPO_CLUSTER, passphraseFile: s.passphraseFile },
+        access: {
+          repo: repoAt,
+          cluster: DEMO_REPO_CLUSTER,
+          passphraseFile: s.passphraseFile,
+          ...(s.repoConfigFile ? { configFile: s.repoConfigFile } : {}),
+        },
         archiveMode: 'off',
         sync: false,
         start: true,
@@ -126,8 +137,21 @@ const STEPS: NamedStep<State>[] = [
   },
 ];
 
-function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
-  return runScenarioSteps<State>('disaster-recovery', STEPS, { opts }, (st) => ({
+/** A step whose report ends with one more line, written from the state. */
+function saying(step: NamedStep<State>, line: (s: State) => string): NamedStep<State> {
+  return {
+    ...step,
+    run: async (s) => {
+      const r = (await step.run(s)) as { lines: string[] };
+      return { ...r, lines: [...r.lines, line(s)] };
+    },
+  };
+}
+
+async function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
+  if (opts.s3) requireS3Credentials();
+  const state: State = { opts };
+  const r = await runScenarioSteps<State>('disaster-recovery', STEPS, state, (st) => ({
     rpo: {
       seconds: (need(st.lostAt, 'loss') - need(st.archivedAt, 'archive')) / 1000,
       meaning: 'from the last archived segment to the loss: those writes lived only in the lost pg_wal (archive_timeout bounds it)',
@@ -138,6 +162,9 @@ function run(opts: ScenarioRunOptions): Promise<ScenarioResult> {
       { what: 'every archived customer is back, the unarchived ones are not', ok: st.recoveredCustomers === st.customersArchived },
     ],
   }));
+  if (r.kept && state.repoLocation)
+    r.kept.push({ what: `the repository on S3, ${state.repoDir}`, remove: `aws s3 rm --recursive ${state.repoDir}/` });
+  return r;
 }
 
 export const DISASTER_RECOVERY: Scenario = {
@@ -179,5 +206,6 @@ export const DISASTER_RECOVERY: Scenario = {
     'pgkeep --repo s3://backups/pg --passphrase-file /root/passphrase restore latest --to /var/lib/postgresql/15/main --start',
   ],
   needsClientTools: [],
+  repositoryOnS3: true,
   run,
 };

@@ -48,6 +48,10 @@ export async function runShopSession<S extends DemoState>(
     if (!(ok && opts.keep)) {
       for (const c of clustersOf(state).reverse()) await c.cluster.destroy().catch(() => {});
       await state.repo?.close().catch(() => {});
+      // The repository the run created on S3 (after a failure, best effort: the run's error is the one to see).
+      await state.dropRepository?.().catch((e: unknown) => {
+        if (ok) throw e;
+      });
       if (state.workDir) rmSync(state.workDir, { recursive: true, force: true });
     }
   }

