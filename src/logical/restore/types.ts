@@ -65,6 +65,8 @@ export interface RestoreDumpResult {
   format: DumpMeta['format'];
   parts: RestoredPart[];
   errorCount: number;
+  /** Parallel jobs used for each database (--jobs, or the default). */
+  jobs: number;
   seconds: number;
   warnings: string[];
 }
