@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../pg/local-cluster.js';
+import { faultTest } from '../test-support/faults.js';
 import { initRepository, type Repository } from '../repo/index.js';
 import { dump } from './dump/index.js';
 import { restoreDump, type RestoreDumpOptions } from './restore/index.js';
@@ -135,6 +136,42 @@ test('a table whose rows fail is loaded whole or not at all, the others in full 
   const [src, got] = [srcFacts, await facts('clash')];
   for (const t of ['odd', 'ev_1', 'ev_2', 'empty']) assert.equal(got[t], src[t], t);
 });
+
+faultTest(
+  'a session of a parallel load killed mid-table: that table has none of its rows, the error names it, the others are whole',
+  async () => {
+    await cluster.exec('CREATE DATABASE killed');
+    // The table is there before the restore, with a trigger that stalls one row's session, so
+    // that session can be terminated while the other sessions go on loading their parts.
+    await cluster.exec(
+      `CREATE TABLE big (id bigint PRIMARY KEY, k int NOT NULL, note text, payload jsonb);
+     CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF NEW.id = 20000 THEN PERFORM pg_sleep(60); END IF; RETURN NEW; END $$;
+     CREATE TRIGGER stall BEFORE INSERT ON big FOR EACH ROW EXECUTE FUNCTION stall();`,
+      'killed',
+    );
+    const restoring = restore({ into: 'killed', jobs: 2, continueOnError: true });
+    let killed = 0;
+    for (let waited = 0; !killed && waited < 60_000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      const [k] = await cluster.query(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = 'killed' AND wait_event = 'PgSleep'`,
+        [],
+        'postgres',
+      );
+      killed = k.n;
+    }
+    assert.equal(killed, 1, 'the stalled session was never seen');
+    const r = await restoring;
+    const failed = r.parts[0]!.errors.filter((e) => e.object === 'TABLE DATA public.big');
+    assert.equal(failed.length, 1, JSON.stringify(r.parts[0]!.errors));
+    assert.match(failed[0]!.text, /none of its rows were loaded/);
+    const [n] = await cluster.query(`SELECT count(*)::int AS n FROM big`, [], 'killed');
+    assert.equal(n.n, 0);
+    const got = await facts('killed');
+    for (const t of ['odd', 'child', 'ev_1', 'ev_2', 'empty']) assert.equal(got[t], srcFacts[t], t);
+  },
+);
 
 test('--jobs more than the server can connect: refused before anything is restored', async () => {
   await cluster.exec('CREATE DATABASE toomany');

@@ -30,6 +30,9 @@ export function copyTarget(line: string): string | undefined {
 /** A statement outside the data that is not a session setting: the script is not one this reader can split. */
 export class UnexpectedStatement extends Error {}
 
+/** The script ended inside a table's rows (pg_restore failed while writing it). */
+export class ScriptCut extends Error {}
+
 /** `\restrict KEY` / `\unrestrict KEY`: psql meta-commands pg_restore 13.22, 14.19, 15.14, 16.10, 17.6 and later write around a script. */
 function isPsqlRestrict(line: string): boolean {
   return /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
@@ -122,7 +125,7 @@ export async function* copyStreamEvents(
     // Inside the data, `buf` is at most one unfinished row; outside, one unfinished line.
     carry = Buffer.from(buf);
   }
-  if (inCopy) throw new Error(`pg_restore's output ended inside the rows of ${table}`);
+  if (inCopy) throw new ScriptCut(`pg_restore's output ended inside the rows of ${table}`);
   const rest = carry.toString().trim();
   if (statement.trim() || (rest && !isPsqlRestrict(rest))) {
     const sql = (statement + rest).trim();

@@ -24,6 +24,8 @@ export interface TableFailure {
   /** Its position among the script's tables (0-based). */
   index: number;
   error: unknown;
+  /** Rows that other sessions had committed when this failed (0: the table has none of its rows). */
+  committedRows: number;
 }
 
 export interface ParallelLoadResult {
@@ -64,10 +66,18 @@ interface Lane {
   applied: number;
   /** The table this session is loading, or settling. */
   table?: TableLoad;
+  /** The connection ended (server gone, backend terminated): no more rows for it. */
+  lost?: boolean;
 }
 
 export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoadResult> {
-  const lanes: Lane[] = i.sessions.map((client) => ({ client, applied: 0 }));
+  const lanes: Lane[] = i.sessions.map((client) => {
+    const lane: Lane = { client, applied: 0 };
+    client.once('end', () => {
+      lane.lost = true;
+    });
+    return lane;
+  });
   const settings: string[] = [];
   const settling = new Set<Promise<void>>();
   const failures: TableFailure[] = [];
@@ -100,7 +110,8 @@ export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoad
   const pickLane = async (t: TableLoad): Promise<Lane | undefined> => {
     for (;;) {
       if (t.failed !== undefined) return undefined;
-      const candidates = lanes.filter((l) => l.table === t || l.table === undefined);
+      if (lanes.every((l) => l.lost)) throw new Error('every session to the target database was lost');
+      const candidates = lanes.filter((l) => !l.lost && (l.table === t || l.table === undefined));
       if (candidates.length) {
         // Spread the table evenly over the sessions that keep up; else the least behind.
         const queued = (l: Lane) => t.parts.get(l)?.stream.writableLength ?? 0;
@@ -109,6 +120,7 @@ export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoad
         if (keepingUp.length) return keepingUp.reduce((a, b) => (given(b) < given(a) ? b : a));
         return candidates.reduce((a, b) => (queued(b) < queued(a) ? b : a));
       }
+      if (!settling.size) throw new Error('no session can take the rows (internal: none free, none settling)');
       await Promise.race(settling);
     }
   };
@@ -123,22 +135,30 @@ export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoad
     }
   };
 
-  /** All parts of `t` commit, or all roll back. */
+  /**
+   * All parts of `t` commit, or all roll back. Only a session lost between the first COMMIT and
+   * the last can leave part of the rows: `committedRows` says how many.
+   */
   const settle = async (t: TableLoad, reason?: unknown, quiet = false): Promise<void> => {
     if (reason !== undefined) t.failed ??= reason;
     for (const p of t.parts.values()) p.stream.end();
+    const lanesOf = [...t.parts.keys()];
     const results = await Promise.allSettled([...t.parts.values()].map((p) => p.done));
     for (const r of results) if (r.status === 'rejected') t.failed ??= r.reason;
-    for (const [lane] of t.parts) {
+    let committedRows = 0;
+    for (const [n, lane] of lanesOf.entries()) {
+      const commit = t.failed === undefined;
       try {
-        await lane.client.query(t.failed === undefined ? 'COMMIT' : 'ROLLBACK');
+        await lane.client.query(commit ? 'COMMIT' : 'ROLLBACK');
+        const r = results[n]!;
+        if (commit && r.status === 'fulfilled') committedRows += r.value.rows;
       } catch (e) {
         t.failed ??= e;
       }
       lane.table = undefined;
     }
-    if (t.failed !== undefined && !quiet) failures.push({ table: t.table, index: t.index, error: t.failed });
-    else for (const r of results) if (r.status === 'fulfilled') rows += r.value.rows;
+    if (t.failed === undefined) rows += committedRows;
+    else if (!quiet) failures.push({ table: t.table, index: t.index, error: t.failed, committedRows });
   };
 
   const endTable = (t: TableLoad, reason?: unknown, quiet?: boolean) => {

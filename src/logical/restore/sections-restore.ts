@@ -21,7 +21,7 @@ import { connectWith } from '../../pg/connect.js';
 import type { TocEntry } from '../toc/index.js';
 import { writeTocList } from '../toc/index.js';
 import { libpqEnv, withDatabase } from '../tools/libpq-env.js';
-import { copyStreamEvents, UnexpectedStatement } from './copy-stream.js';
+import { copyStreamEvents, ScriptCut, UnexpectedStatement } from './copy-stream.js';
 import type { DbStep } from './database-step.js';
 import { loadInParallel, type TableFailure } from './parallel-copy.js';
 import { dataScriptArgs, pgRestoreArgs, type PgRestoreArgsOptions } from './pg-restore-args.js';
@@ -170,6 +170,7 @@ async function loadTableData(
   try {
     for (let n = 0; n < jobs; n++) sessions.push(await connectWith(withDatabase(s.c.params, s.target.db), { signal: o.signal }));
     let failures: TableFailure[] = [];
+    let cut: RestoredError | undefined;
     const r = await runRestoreTool({
       tool: s.c.pgRestore!,
       args: dataScriptArgs(list, archive),
@@ -177,15 +178,21 @@ async function loadTableData(
       input: archive === undefined ? o.repo.readFile(s.snapshot, db.path, { signal: o.signal }) : undefined,
       signal: o.signal,
       onStdout: async (out) => {
-        const loaded = await loadInParallel({
-          events: copyStreamEvents(out, BATCH_BYTES),
-          sessions,
-          continueOnError: o.continueOnError,
-          signal: o.signal,
-          onTable: (t) => s.progress({ step: `loading the rows of ${t}` }),
-          onBytes: (bytes) => s.progress({ bytes }),
-        });
-        failures = loaded.failures;
+        try {
+          const loaded = await loadInParallel({
+            events: copyStreamEvents(out, BATCH_BYTES),
+            sessions,
+            continueOnError: o.continueOnError,
+            signal: o.signal,
+            onTable: (t) => s.progress({ step: `loading the rows of ${t}` }),
+            onBytes: (bytes) => s.progress({ bytes }),
+          });
+          failures = loaded.failures;
+        } catch (e) {
+          // pg_restore stopped writing mid-table: its exit and stderr say why (below).
+          if (!(e instanceof ScriptCut)) throw e;
+          cut = { message: e.message, detail: [], text: `${e.message} (none of its rows were loaded)` };
+        }
       },
     }).catch((e) => {
       if (!(e instanceof UnexpectedStatement)) throw e;
@@ -194,6 +201,7 @@ async function loadTableData(
       });
     });
     const errors = failures.map((f) => describeServerFailure(f, labelOf(f, tableData)));
+    if (cut) errors.push(cut);
     // Stopping at a failed table closes pg_restore's output early: its exit says nothing more.
     if (!errors.length || o.continueOnError) errors.push(...toRestoredErrors(r, db.toc!.entries), ...unexplained(r, 'pg_restore'));
     return errors;

@@ -13,5 +13,8 @@ export function describeServerFailure(f: TableFailure, object: string): Restored
     if (e.where) detail.push(`CONTEXT:  ${e.where}`);
     if (e.hint) detail.push(`HINT:  ${e.hint}`);
   }
-  return { message, detail, object, text: `${object}: ${message} (none of its rows were loaded)` };
+  const loaded = f.committedRows
+    ? `${f.committedRows} of its rows were committed by other sessions before: the table is incomplete`
+    : 'none of its rows were loaded';
+  return { message, detail, object, text: `${object}: ${message} (${loaded})` };
 }
