@@ -13,8 +13,8 @@ export type CopyStreamEvent =
   | { kind: 'setting'; sql: string }
   /** A table's data begins: the COPY statement, and the table as written in it. */
   | { kind: 'start'; sql: string; table: string }
-  /** Whole rows of the current table. */
-  | { kind: 'rows'; data: Buffer }
+  /** Whole rows of the current table, in pieces (slices of the input, not copied), `bytes` in all. */
+  | { kind: 'rows'; data: Buffer[]; bytes: number }
   | { kind: 'end' };
 
 const END_LINE = Buffer.from('\\.\n');
@@ -86,10 +86,11 @@ export async function* copyStreamEvents(
 
   function* flush(): Generator<CopyStreamEvent> {
     if (!batched) return;
-    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+    const data = batch;
+    const bytes = batched;
     batch = [];
     batched = 0;
-    yield { kind: 'rows', data };
+    yield { kind: 'rows', data, bytes };
   }
 
   /** Rows up to the end line, if it is in `buf` (which starts at a row's start). */
@@ -116,11 +117,24 @@ export async function* copyStreamEvents(
   }
 
   for await (const chunk of input) {
-    let buf: Buffer = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    for (;;) {
-      const before: boolean = inCopy;
-      buf = inCopy ? yield* rows(buf) : yield* outside(buf);
-      if (inCopy === before) break;
+    // A row cut by the chunk's start is completed with a small copy; the rest is used in place.
+    let pieces: Buffer[];
+    if (inCopy && carry.length) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      pieces = [Buffer.concat([carry, chunk.subarray(0, nl + 1)]), chunk.subarray(nl + 1)];
+    } else pieces = [carry.length ? Buffer.concat([carry, chunk]) : chunk];
+    let buf: Buffer = Buffer.alloc(0);
+    for (const piece of pieces) {
+      buf = buf.length ? Buffer.concat([buf, piece]) : piece;
+      for (;;) {
+        const before: boolean = inCopy;
+        buf = inCopy ? yield* rows(buf) : yield* outside(buf);
+        if (inCopy === before) break;
+      }
     }
     // Inside the data, `buf` is at most one unfinished row; outside, one unfinished line.
     carry = Buffer.from(buf);

@@ -48,9 +48,11 @@ async function collect(chunks: Buffer[], batch = 64) {
     else if (ev.kind === 'start') out.tables.push({ table: ev.table, sql: ev.sql, rows: '', batches: 0 });
     else if (ev.kind === 'rows') {
       const t = out.tables.at(-1)!;
-      t.rows += ev.data.toString();
+      const text = Buffer.concat(ev.data).toString();
+      assert.equal(ev.bytes, Buffer.byteLength(text));
+      t.rows += text;
       t.batches++;
-      assert.ok(ev.data.toString().endsWith('\n'), 'a batch ends at a row end');
+      assert.ok(text.endsWith('\n'), 'a batch ends at a row end');
     }
   }
   return out;

@@ -125,12 +125,14 @@ export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoad
     }
   };
 
-  const write = async (t: TableLoad, data: Buffer): Promise<void> => {
+  const write = async (t: TableLoad, data: Buffer[], length: number): Promise<void> => {
     const lane = await pickLane(t);
     if (!lane) return;
     const part = t.parts.get(lane) ?? startPart(lane, t);
-    part.given += data.length;
-    if (!part.stream.write(data)) {
+    part.given += length;
+    let room = true;
+    for (const piece of data) room = part.stream.write(piece);
+    if (!room) {
       await Promise.race([once(part.stream, 'drain'), part.done.then(noop, noop)]);
     }
   };
@@ -174,9 +176,9 @@ export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoad
         current = { table: ev.table, index: tables++, sql: ev.sql, parts: new Map() };
         i.onTable?.(ev.table);
       } else if (ev.kind === 'rows' && current) {
-        bytes += ev.data.length;
+        bytes += ev.bytes;
         i.onBytes?.(bytes);
-        await write(current, ev.data);
+        await write(current, ev.data, ev.bytes);
       } else if (ev.kind === 'end' && current) {
         // A table with no rows still runs its COPY, as pg_restore does (and fails the same way on a missing table).
         if (!current.parts.size) startPart((await pickLane(current)) ?? lanes[0]!, current);
