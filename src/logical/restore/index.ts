@@ -42,7 +42,7 @@ async function restoreDumpUnlocked(given: RestoreDumpOptions): Promise<RestoreDu
   const databases = pickDatabases(given, meta);
   const target: ClusterSettings = given.intoUrl ? { ...given.cluster, connection: given.intoUrl } : given.cluster;
   const params = resolveConnection(target, { database: given.into });
-  const o = { ...given, jobs: await restoreJobs(given, meta, params) };
+  const o = { ...given, jobs: await restoreJobs(given, meta, params), defaultJobs: given.jobs === undefined };
   const { pgRestore, psql } = await findRestoreTools(o, meta);
   const warnings: string[] = [];
   if (meta.globals?.noRolePasswords)

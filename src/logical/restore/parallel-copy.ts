@@ -155,7 +155,9 @@ export async function loadInParallel(i: ParallelLoadInput): Promise<ParallelLoad
         const r = results[n]!;
         if (commit && r.status === 'fulfilled') committedRows += r.value.rows;
       } catch (e) {
+        // A session that cannot even roll back is gone: it takes no more rows.
         t.failed ??= e;
+        lane.lost = true;
       }
       lane.table = undefined;
     }

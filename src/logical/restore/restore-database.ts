@@ -32,10 +32,12 @@ export async function restoreDatabase(
   try {
     const { listFile, entries, skipped, ids } = await selectEntries(s, tmp);
     const jobs = o.jobs ?? 1;
-    const { errors, archive } =
-      jobs > 1 && canRestoreInSections(s)
-        ? await restoreInSections(s, jobs, tmp, ids ? new Set(ids) : undefined, listFile)
-        : await restoreInOneRun(s, meta, tmp, listFile);
+    const sections = jobs > 1 && canRestoreInSections(s);
+    // One pg_restore -j N over a custom archive reads a copy on disk: only when --jobs asked for it.
+    if (!sections && o.defaultJobs && meta.format === 'custom') s.o = { ...o, jobs: 1 };
+    const { errors, archive } = sections
+      ? await restoreInSections(s, jobs, tmp, ids ? new Set(ids) : undefined, listFile)
+      : await restoreInOneRun(s, meta, tmp, listFile);
     const ignored: string[] = [];
     if (o.all && s.target.mode === 'into' && db.toc && (!errors.length || o.continueOnError)) {
       const props = await restoreExistingDatabaseProperties(s, db.toc.entries, tmp, archive);
