@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Logical backup benchmark (not part of npm test): pgkeep dump vs pg_dump -Fc and pg_dump -Fd -j 2,
-# time and stored size; restore time of pgkeep restore-dump vs pg_restore.
-#   ROWS=4000000 bench/logical/run.sh        (needs a built tree: npm run build)
+# time and stored size; restore time of pgkeep restore-dump (default jobs, and --jobs 1) vs
+# pg_restore of pg_dump's own -Fc archive (one job, and -j 2), each into a fresh database,
+# ROUNDS times in turn; medians, and the ratio of each to single-job pg_restore.
+#   ROWS=4000000 ROUNDS=3 bench/logical/run.sh        (needs a built tree: npm run build)
 # Uses a throwaway cluster from src/pg/local-cluster.ts and temp directories; removes them at the end.
 set -euo pipefail
 ROWS=${ROWS:-4000000}
+ROUNDS=${ROUNDS:-3}
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 DATASET=${DATASET:-$HERE/../shared/bench/dataset.sql}
-exec node --input-type=module - "$HERE" "$DATASET" "$ROWS" <<'JS'
+exec node --input-type=module - "$HERE" "$DATASET" "$ROWS" "$ROUNDS" <<'JS'
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-const [here, dataset, rows] = process.argv.slice(2);
+const [here, dataset, rows, rounds] = process.argv.slice(2);
 const { LocalCluster } = await import(join(here, 'dist/pg/local-cluster.js'));
 const dir = mkdtempSync(join(tmpdir(), 'pgkeep-bench-logical-'));
 const cluster = await LocalCluster.create({ settings: { fsync: false, synchronous_commit: 'off' } });
@@ -40,13 +43,27 @@ try {
   res.push(['pg_dump -Fc', t, du(join(dir, 'b.dump'))]);
   t = timed('pg_dump -Fd -j 2', join(bin, 'pg_dump'), ['-Fd', '-j', '2', '-f', join(dir, 'b.dir'), 'bench'], conn);
   res.push(['pg_dump -Fd -j 2', t, du(join(dir, 'b.dir'))]);
-  await cluster.exec('CREATE DATABASE r1'); await cluster.exec('CREATE DATABASE r2');
-  t = timed('pgkeep restore-dump', process.execPath, [join(here, 'bin/pgkeep.js'), ...pgk(['restore-dump', 'latest', '--into', 'r1'])]);
-  res.push(['pgkeep restore-dump', t, 0]);
-  t = timed('pg_restore', join(bin, 'pg_restore'), ['-d', 'r2', join(dir, 'b.dump')], conn);
-  res.push(['pg_restore (from -Fc file)', t, 0]);
-  console.log(`rows=${rows}`);
+  const restores = [
+    ['pgkeep restore-dump (default jobs)', (db) => timed('pgkeep restore-dump', process.execPath, [join(here, 'bin/pgkeep.js'), ...pgk(['restore-dump', 'latest', '--into', db])])],
+    ['pgkeep restore-dump --jobs 1', (db) => timed('pgkeep restore-dump --jobs 1', process.execPath, [join(here, 'bin/pgkeep.js'), ...pgk(['restore-dump', 'latest', '--into', db, '--jobs', '1'])])],
+    ['pg_restore (from -Fc file)', (db) => timed('pg_restore', join(bin, 'pg_restore'), ['-d', db, join(dir, 'b.dump')], conn)],
+    ['pg_restore -j 2 (from -Fc file)', (db) => timed('pg_restore -j 2', join(bin, 'pg_restore'), ['-j', '2', '-d', db, join(dir, 'b.dump')], conn)],
+  ];
+  const times = restores.map(() => []);
+  for (let round = 0; round < Number(rounds); round++) {
+    for (const [i, [, run]] of restores.entries()) {
+      await cluster.exec('DROP DATABASE IF EXISTS r'); await cluster.exec('CREATE DATABASE r');
+      times[i].push(run('r'));
+    }
+  }
+  const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+  const base = median(times[2]);
+  console.log(`rows=${rows} rounds=${rounds}`);
   for (const [what, s, size] of res) console.log(`${what.padEnd(40)} ${s.toFixed(1).padStart(7)} s  ${size ? mb(size) : ''}`);
+  for (const [i, [what]] of restores.entries()) {
+    const m = median(times[i]);
+    console.log(`${what.padEnd(40)} ${m.toFixed(1).padStart(7)} s  ${(m / base).toFixed(2)}x single-job pg_restore  (${times[i].map((t) => t.toFixed(1)).join(' / ')})`);
+  }
 } finally {
   await cluster.destroy();
   rmSync(dir, { recursive: true, force: true });

@@ -84,6 +84,9 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       jobs,
       signal: o.signal,
       purpose: `${method} backup`,
+      // Every chunk is hashed (SHA-256, checked on every read); a second hash of whole files is
+      // needed only to compare with the server's backup_manifest (stream).
+      fileSha256: method === 'stream',
       onWarning: warn,
     });
     const run: BackupRun = { options: o, writer, ...(previous ? { previous } : {}), jobs, progress, warn };

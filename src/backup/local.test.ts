@@ -206,6 +206,10 @@ test('standalone local backup carries its WAL and restores with no archive; veri
   const { snapshot } = await resolveSnapshot(repo, CLUSTER, 'latest');
   assert.equal(snapshot.id, b.snapshotId);
   assert.ok(await snapshot.file(`pg_wal/${b.walEnd}`));
+  // Each chunk carries its SHA-256 (checked on every read); no second hash of the whole file.
+  const rec = await snapshot.file('PG_VERSION');
+  assert.ok(rec?.type === 'file' && rec.chunks.every((c) => /^[0-9a-f]{64}$/.test(c.sha256)));
+  assert.equal(rec.sha256, undefined);
   const v = await verifyBackup(repo, CLUSTER, 'latest');
   assert.deepEqual(v.problems, []);
   assert.equal(v.walSegmentsChecked, b.walSegments);

@@ -11,6 +11,7 @@ import { initRepository, type Repository } from '../repo/index.js';
 import { dump } from './dump/index.js';
 import { listDump } from './restore/list.js';
 import { restoreDump } from './restore/index.js';
+import { fingerprints as tableFingerprints } from './test-dump-restore.js';
 
 const PG13 = fileURLToPath(new URL('../../node_modules/embedded-pg-13/native/bin', import.meta.url));
 const TABLES = ['shop.orders', 'shop.counter_use'];
@@ -19,18 +20,7 @@ let cluster: LocalCluster;
 let dir: string;
 let repo: Repository & { closeAll(): Promise<void> };
 
-async function fingerprints(db: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const t of TABLES) {
-    const [r] = await cluster.query(
-      `SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`,
-      [],
-      db,
-    );
-    out[t] = r.f;
-  }
-  return out;
-}
+const fingerprints = (db: string) => tableFingerprints(cluster, db, TABLES);
 
 before(async () => {
   cluster = await LocalCluster.create({ pgBin: PG13 });

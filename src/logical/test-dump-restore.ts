@@ -17,9 +17,10 @@ export const SHOP = `
 `;
 export const TABLES = ['sales.orders', 'sales.lines', 'public.notes'];
 
-export async function fingerprints(cluster: LocalCluster, db: string): Promise<Record<string, string>> {
+/** "rows:md5 of every row's text in order", per table of `tables`. */
+export async function fingerprints(cluster: LocalCluster, db: string, tables: string[] = TABLES): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const t of TABLES) {
+  for (const t of tables) {
     const r = await cluster.query(
       `SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS f FROM ${t} x`,
       [],

@@ -85,7 +85,7 @@ export function register(program: Command, runner: Runner): void {
     .option('--schema <name>', 'only this schema and everything in it (repeatable)', collect, [])
     .option('--clean', 'drop objects before recreating them (with --create: drop the database)')
     .option('--no-owner', 'do not set object owners (objects belong to the restoring role)')
-    .option('--jobs <n>', 'parallel pg_restore jobs')
+    .option('--jobs <n>', 'parallel jobs, one connection each (default: the cores, at most 4)')
     .option('--all', 'restore a whole-cluster dump: roles and tablespaces, then every database')
     .option('--continue-on-error', 'go on after errors and count them (default: stop at the first)')
     .option('--list', 'show the objects in the dump (from its stored table of contents) and restore nothing')

@@ -5,9 +5,10 @@
  *   2. decide the target (--into, --create, --into-url) and check the options against the format
  *   3. find pg_restore / psql of the dump's major or newer
  *   4. --all: globals first (psql), then every database
- *   5. each database: select TOC entries (--table/--schema) into a -L list, then pg_restore
- *      reading the archive from the repository (stdin; a temp copy for --jobs and directory
- *      format), or psql for plain SQL
+ *   5. each database: select TOC entries (--table/--schema) into a -L list; with several jobs
+ *      (--jobs, default the cores, at most 4) restore it section by section, its rows through
+ *      several sessions (sections-restore.ts); with one, pg_restore reading the archive from
+ *      the repository; psql for plain SQL
  *   6. report errors with the object they belong to; stop at the first one unless
  *      --continue-on-error
  */
@@ -20,6 +21,7 @@ import { restoreGlobals } from './globals.js';
 import { loadDumpSnapshot } from './load-snapshot.js';
 import { stoppedError } from './restored-errors.js';
 import { databaseWarnings, restoreDatabase } from './restore-database.js';
+import { restoreJobs } from './restore-jobs.js';
 import { findRestoreTools } from './restore-tools.js';
 import { existingDatabases, requireDatabase } from './target-server.js';
 import type { RestoreDumpOptions, RestoreDumpResult, RestoredPart } from './types.js';
@@ -33,13 +35,14 @@ export async function restoreDump(o: RestoreDumpOptions): Promise<RestoreDumpRes
   return withRepoLockWarnings(o.repo, 'shared', 'restore-dump', o.clusterName, () => restoreDumpUnlocked(o));
 }
 
-async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpResult> {
+async function restoreDumpUnlocked(given: RestoreDumpOptions): Promise<RestoreDumpResult> {
   const started = Date.now();
-  const { snapshot, meta } = await loadDumpSnapshot(o.repo, o.clusterName, o.id);
-  checkOptions(o, meta);
-  const databases = pickDatabases(o, meta);
-  const target: ClusterSettings = o.intoUrl ? { ...o.cluster, connection: o.intoUrl } : o.cluster;
-  const params = resolveConnection(target, { database: o.into });
+  const { snapshot, meta } = await loadDumpSnapshot(given.repo, given.clusterName, given.id);
+  checkOptions(given, meta);
+  const databases = pickDatabases(given, meta);
+  const target: ClusterSettings = given.intoUrl ? { ...given.cluster, connection: given.intoUrl } : given.cluster;
+  const params = resolveConnection(target, { database: given.into });
+  const o = { ...given, jobs: await restoreJobs(given, meta, params), defaultJobs: given.jobs === undefined };
   const { pgRestore, psql } = await findRestoreTools(o, meta);
   const warnings: string[] = [];
   if (meta.globals?.noRolePasswords)
@@ -68,6 +71,7 @@ async function restoreDumpUnlocked(o: RestoreDumpOptions): Promise<RestoreDumpRe
     format: meta.format,
     parts,
     errorCount: parts.reduce((s, p) => s + p.errors.length, 0),
+    jobs: o.jobs,
     seconds: (Date.now() - started) / 1000,
     warnings,
   };

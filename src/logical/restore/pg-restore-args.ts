@@ -12,6 +12,8 @@ export interface PgRestoreArgsOptions {
   listFile?: string;
   /** Archive file or directory; absent = stdin. */
   archive?: string;
+  /** Only this section of the archive (a restore in sections, see sections-restore.ts). */
+  section?: 'pre-data' | 'data' | 'post-data';
 }
 
 /** `dbname='...'` so that a database name is never taken for a connection string. */
@@ -26,9 +28,15 @@ export function pgRestoreArgs(o: PgRestoreArgsOptions): string[] {
   if (o.noOwner) args.push('--no-owner');
   if (!o.continueOnError) args.push('--exit-on-error');
   if (o.jobs && o.jobs > 1) args.push(`--jobs=${o.jobs}`);
+  if (o.section) args.push(`--section=${o.section}`);
   if (o.listFile) args.push(`--use-list=${o.listFile}`);
   if (o.archive) args.push(o.archive);
   return args;
+}
+
+/** pg_restore writing the rows of the listed TABLE DATA entries as a SQL script to stdout (no server). */
+export function dataScriptArgs(listFile: string, archive?: string): string[] {
+  return ['--data-only', `--use-list=${listFile}`, '--file=-', ...(archive ? [archive] : [])];
 }
 
 /** psql for plain SQL (and globals) read from stdin. */

@@ -27,6 +27,8 @@ export interface ToolRestoreInput {
   signal?: AbortSignal;
   onStep?: (text: string) => void;
   onBytes?: (bytes: number) => void;
+  /** Reads the tool's stdout (discarded when absent); its failure stops the tool and is the error. */
+  onStdout?: (out: Readable) => Promise<unknown>;
 }
 
 export async function runRestoreTool(i: ToolRestoreInput): Promise<ToolRestoreResult> {
@@ -35,7 +37,7 @@ export async function runRestoreTool(i: ToolRestoreInput): Promise<ToolRestoreRe
     env: i.env,
     signal: i.signal,
     stdin: i.input ? 'pipe' : 'ignore',
-    stdout: 'ignore',
+    stdout: i.onStdout ? 'pipe' : 'ignore',
     keepLines: 400,
     onStderrLine: (line) => {
       const ev = log.push(line);
@@ -56,7 +58,13 @@ export async function runRestoreTool(i: ToolRestoreInput): Promise<ToolRestoreRe
       throw e;
     });
   }
-  const [exit] = await Promise.all([run.exit, feed]);
+  const read = i.onStdout
+    ? i.onStdout(run.stdout!).catch((e) => {
+        run.child.kill('SIGTERM');
+        throw e;
+      })
+    : undefined;
+  const [exit] = await Promise.all([run.exit, feed, read]);
   return { exit, log, bytes };
 }
 

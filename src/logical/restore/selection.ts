@@ -13,6 +13,8 @@ export interface Selection {
   /** The -L list file; none restores the whole archive. */
   listFile?: string;
   entries?: number;
+  /** The dump ids of the chosen entries (absent: all). */
+  ids?: number[];
   /** Entries left out because they need objects not restored. */
   skipped: string[];
 }
@@ -53,5 +55,5 @@ export async function selectEntries(s: DbStep, tmp: string): Promise<Selection> 
   const schemas = new Set(db.toc.entries.filter((e) => chosen.has(e.dumpId) && e.schema !== undefined).map((e) => e.schema!));
   for (const e of db.toc.entries) if (chosen.has(e.dumpId) && e.type === 'SCHEMA') schemas.delete(e.name);
   await ensureSchemas(c.params, s.target.db, [...schemas], o.signal);
-  return { listFile, entries: sel.ids.length, skipped: sel.skipped.map((e) => objectLabel(e.entry)) };
+  return { listFile, entries: sel.ids.length, ids: sel.ids, skipped: sel.skipped.map((e) => objectLabel(e.entry)) };
 }

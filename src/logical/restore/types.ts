@@ -25,6 +25,8 @@ export interface RestoreDumpOptions {
   clean?: boolean;
   noOwner?: boolean;
   jobs?: number;
+  /** Set by restoreDump when `jobs` is its default: then no archive is copied to disk for it. */
+  defaultJobs?: boolean;
   all?: boolean;
   continueOnError?: boolean;
   signal?: AbortSignal;
@@ -65,6 +67,8 @@ export interface RestoreDumpResult {
   format: DumpMeta['format'];
   parts: RestoredPart[];
   errorCount: number;
+  /** Parallel jobs used for each database (--jobs, or the default). */
+  jobs: number;
   seconds: number;
   warnings: string[];
 }
