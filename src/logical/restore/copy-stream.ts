@@ -38,6 +38,8 @@ function isPsqlRestrict(line: string): boolean {
   return /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
 }
 
+const UTF8_NAMES = new Set(['UTF8', 'UTF-8', 'UNICODE']);
+
 function isSetting(sql: string): boolean {
   return /^SET [a-z_.]+ (=|TO) /i.test(sql) || /^SELECT pg_catalog\.set_config\(/.test(sql);
 }
@@ -58,17 +60,25 @@ export async function* copyStreamEvents(
   let batch: Buffer[] = [];
   let batched = 0;
   let statement = '';
+  /** The script's client_encoding (pg_restore sets it first): the COPY line is sent as UTF-8 text. */
+  let clientEncoding = 'UTF8';
 
   function* outside(buf: Buffer): Generator<CopyStreamEvent, Buffer> {
     let at = 0;
     while (!inCopy) {
       const nl = buf.indexOf(NL, at);
       if (nl < 0) break;
-      const line = buf.toString('utf8', at, nl);
+      const raw = buf.subarray(at, nl);
+      const line = raw.toString('utf8');
       at = nl + 1;
       if (statement === '' && (line.trim() === '' || line.startsWith('--') || isPsqlRestrict(line))) continue;
       const target = statement === '' ? copyTarget(line) : undefined;
       if (target !== undefined) {
+        // a name's bytes in another encoding would reach the server re-encoded as UTF-8: refuse instead
+        if (!UTF8_NAMES.has(clientEncoding) && raw.some((b) => b >= 0x80))
+          throw new UnexpectedStatement(
+            `a COPY line names a table with non-ASCII characters in client encoding ${clientEncoding}: ${line.slice(0, 200)}`,
+          );
         inCopy = true;
         table = target;
         yield { kind: 'start', sql: line, table };
@@ -79,6 +89,7 @@ export async function* copyStreamEvents(
       const sql = statement.trim();
       statement = '';
       if (!isSetting(sql)) throw new UnexpectedStatement(`unexpected statement between table data: ${sql.slice(0, 200)}`);
+      clientEncoding = /^SET client_encoding = '([^']*)';$/i.exec(sql)?.[1]?.toUpperCase() ?? clientEncoding;
       yield { kind: 'setting', sql };
     }
     return buf.subarray(at);

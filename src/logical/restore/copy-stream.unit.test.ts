@@ -97,3 +97,15 @@ test('copyTarget reads the table of a COPY line only', () => {
   assert.equal(copyTarget('COPY "we ird"."t(" FROM stdin;'), '"we ird"."t("');
   assert.equal(copyTarget('SET x = 1;'), undefined);
 });
+
+test('a table named with non-ASCII bytes in a client encoding other than UTF8 is refused, never passed on mangled', async () => {
+  // pg_restore writes the script in the dump's encoding: "café" in LATIN1 is the byte 0xE9, not UTF-8
+  const latin1 = (s: string) => [Buffer.from(s, 'latin1')];
+  const script = (enc: string, table: string) => `SET client_encoding = '${enc}';\nCOPY public.${table} (id) FROM stdin;\n1\n\\.\n`;
+  await assert.rejects(collect(latin1(script('LATIN1', 'café'))), /client encoding LATIN1/);
+  await assert.rejects(collect(latin1(script('SQL_ASCII', 'café'))), /client encoding SQL_ASCII/);
+  const ascii = await collect(latin1(script('LATIN1', 'cafe')));
+  assert.equal(ascii.tables[0]!.rows, '1\n');
+  const utf8 = await collect([Buffer.from(script('UTF8', 'café'))]);
+  assert.equal(utf8.tables[0]!.table, 'public.café');
+});
