@@ -6,13 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import type { Repository } from '../repo/index.js';
-import { drillObjectName, type DrillPhaseRecord, type DrillRecord } from '../holdings/index.js';
+import type { DrillPhaseRecord, DrillRecord } from '../holdings/index.js';
 import { PGKEEP_BIN } from '../test-support/cli.js';
 
-export async function writeDrillRecord(repo: Repository, r: DrillRecord): Promise<void> {
-  await repo.putObject(drillObjectName(r.cluster, r.id), Buffer.from(JSON.stringify(r)));
-}
+/** The drill engineer's writer: a test record lands where and how `pgkeep drill` writes one. */
+export { writeDrillRecord } from '../holdings/index.js';
 
 export function drillRecord(cluster: string, startedAt: Date, rtoSeconds: number, rpoSeconds: number, backupId: string): DrillRecord {
   const phases: DrillPhaseRecord[] = [
