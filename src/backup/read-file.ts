@@ -1,6 +1,6 @@
 /**
- * Reading one data file of a running cluster: sequential reads straight into the repository's
- * buffers, up to the size it had when opened (a file that grows is fine — WAL replay covers the
+ * Reading one data file of a running cluster: sequential reads (by the blob workers, into the
+ * repository's buffers) up to the size it had when opened (a file that grows is fine — WAL replay covers the
  * rest; one that shrinks just ends early), and, for relation files of a cluster with data
  * checksums, every full page verified the way the server's base backup does: new pages and pages
  * changed since the backup started are skipped, a failing page is read once more (it may have
@@ -63,6 +63,17 @@ export function dataFileReader(fh: FileHandle, o: ReadFileOptions, stats: ReadFi
       stats.bytes += got;
       if (got > 0) o.onBytes?.(got);
       return got;
+    },
+    // the blob workers read the file themselves (readInto above is the fallback)
+    file: {
+      fd: fh.fd,
+      start: pos,
+      end: o.size,
+      onRead: (got, wanted) => {
+        if (got < wanted) stats.shrunk = true;
+        stats.bytes += got;
+        if (got > 0) o.onBytes?.(got);
+      },
     },
   };
   const pages = o.pages;

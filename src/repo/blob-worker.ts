@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
 import type { CheckFunction } from './chunker.js';
@@ -44,15 +44,36 @@ async function loadCheck(module: string): Promise<void> {
   checks.set(module, m.checkBatch);
 }
 
+/** Read `length` bytes of `fd` from `position` into `into`; fewer only where the file ends. */
+function readAllSync(fd: number, into: Uint8Array, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, into, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
 function encodeBatch(id: number, task: EncodeBatch, back: ArrayBuffer[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   const input = task.data;
   const out = task.out;
-  const data = input.subarray(0, task.length);
+  let length = task.length;
+  if (task.read) {
+    try {
+      length = readAllSync(task.read.fd, input, task.length, task.read.position);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { reply: { id, input, blob: out, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
+    }
+  }
+  const got = task.read ? { got: length } : {};
+  const data = input.subarray(0, length);
   let report: unknown;
   if (task.check) {
     const r = checks.get(task.check.module)!(data, task.check.fileOffset, task.check.params);
     report = r?.report;
-    if (r?.hold) return { reply: { id, input, blob: out, report, held: true }, transfer: back };
+    if (r?.hold) return { reply: { id, input, blob: out, report, held: true, ...got }, transfer: back };
   }
   const hashes: string[] = [];
   const sizes: number[] = [];
@@ -76,7 +97,7 @@ function encodeBatch(id: number, task: EncodeBatch, back: ArrayBuffer[]): { repl
     sizes.push(n);
     pos += n;
   }
-  return { reply: { id, input, blob: out, size: pos, hashes, sizes, ...(report !== undefined ? { report } : {}) }, transfer: back };
+  return { reply: { id, input, blob: out, size: pos, hashes, sizes, ...got, ...(report !== undefined ? { report } : {}) }, transfer: back };
 }
 
 function writeAllSync(fd: number, data: Buffer, position: number): void {

@@ -20,6 +20,20 @@ export interface ContentReader {
   close?(): void;
   /** Inspect every batch of the content in the blob workers before it is stored. */
   check?: ContentCheck;
+  /** The content is a range of an open file, which the blob workers read themselves (readInto is then not used). */
+  file?: FileRange;
+}
+
+/**
+ * Bytes [start, end) of an open file descriptor (it must stay open until the content is stored).
+ * `onRead` hears, in file order, how many bytes each batch read of how many it wanted; the first
+ * batch that reads fewer (the file shrank) ends the content there.
+ */
+export interface FileRange {
+  fd: number;
+  start: number;
+  end: number;
+  onRead(got: number, wanted: number): void;
 }
 
 /**

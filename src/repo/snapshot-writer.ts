@@ -18,11 +18,12 @@ import { BufferPool } from './buffer-pool.js';
 import { BLOB_KIND_FILE_LIST } from './pack-format.js';
 import { writeFileListParts } from './file-list-writer.js';
 import type { WriterSetup } from './writer-setup.js';
-import { emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
+import { countReusedFile, emptyStats, keepPreviousChunks, previousChunks, writerMemory, type PatchRun } from './writer-chunks.js';
 import { manifestFormatFor } from './manifest.js';
 import { appendBatch, deltasPay, encodeDeltaChunks, newDeltaOutcomes, type DeltaOutcomes } from './writer-deltas.js';
 import { RecordSpill } from './record-spill.js';
 import { RecentChunks, storeChunk } from './recent-chunks.js';
+import { endOfRead, workerError, type BatchRead, type ReadRun } from './writer-file-read.js';
 import type { ChunkRef, FileEntry, FileRecord, SnapshotKind, SnapshotManifest, SnapshotStats } from './manifest.js';
 
 type State = 'open' | 'committing' | 'committed' | 'aborted';
@@ -120,8 +121,9 @@ export class SnapshotWriter {
     chunks: ChunkRef[],
   ): Promise<number> {
     const { chunkSize } = this.s.core;
-    const check = isContentReader(content) ? content.check : undefined;
+    const { check, file } = isContentReader(content) ? content : {}; // a file range is read by the workers (writer-file-read.ts)
     const reader = batchReader(content, this.batchSize);
+    const run: ReadRun = { end: undefined };
     const deltaOutcomes = newDeltaOutcomes();
     const tasks: Promise<void>[] = [];
     let size = offset;
@@ -131,7 +133,7 @@ export class SnapshotWriter {
     let previous: Promise<unknown> = Promise.resolve();
     try {
       for (;;) {
-        if (failed) break;
+        if (failed || run.end !== undefined) break;
         this.s.signal?.throwIfAborted();
         this.checkOpen();
         await this.sem.acquire();
@@ -139,7 +141,7 @@ export class SnapshotWriter {
         let n: number;
         try {
           data = this.buffers.take(this.batchSize);
-          n = await reader.read(data);
+          n = file ? Math.max(0, Math.min(this.batchSize, file.end - (file.start + size - offset))) : await reader.read(data);
         } catch (e) {
           this.sem.release();
           throw e;
@@ -151,7 +153,8 @@ export class SnapshotWriter {
         }
         const at = size;
         size += n;
-        const t = this.storeBatch(at, data, n, prev, check, whole, previous, deltaOutcomes)
+        const read = file ? { range: file, position: file.start + at - offset, run } : undefined;
+        const t = this.storeBatch(at, data, n, prev, check, whole, previous, deltaOutcomes, read)
           .then((refs) => {
             for (let i = 0; i < refs.length; i++) chunks[at / chunkSize + i] = refs[i]!;
           })
@@ -173,7 +176,7 @@ export class SnapshotWriter {
       reader.close();
       throw failed;
     }
-    return size;
+    return run.end ?? size;
   }
 
   /**
@@ -234,13 +237,16 @@ export class SnapshotWriter {
     whole: ReturnType<typeof createHash> | undefined,
     after: Promise<unknown>,
     deltaOutcomes: DeltaOutcomes,
+    read?: BatchRead,
   ): Promise<ChunkRef[]> {
     const { chunkSize } = this.s.core;
-    const { befores, expects, bases } = previousChunks(prev, offset, length, chunkSize, this.s.deltas && deltasPay(deltaOutcomes));
+    const wanted = length;
+    const deltasOn = this.s.deltas && deltasPay(deltaOutcomes);
+    let { befores, expects, bases } = previousChunks(prev, offset, length, chunkSize, deltasOn);
     let data = input;
     let out = this.outs.take(this.outs.size);
     try {
-      const encode = async (withCheck: boolean) => {
+      const encode = async (withCheck: boolean, fromFile?: BatchRead) => {
         const reply = await this.pool.run(
           {
             op: 'encodeBatch',
@@ -252,27 +258,31 @@ export class SnapshotWriter {
             expects,
             deltas: bases.map((b) => b !== undefined),
             ...(withCheck && check ? { check: { module: check.module, params: check.params, fileOffset: offset } } : {}),
+            ...(fromFile ? { read: { fd: fromFile.range.fd, position: fromFile.position } } : {}),
           },
           [data.buffer as ArrayBuffer, out.buffer as ArrayBuffer],
         );
         if (reply.input) data = Buffer.from(reply.input.buffer, reply.input.byteOffset, reply.input.byteLength);
         if (reply.blob) out = Buffer.from(reply.blob.buffer, reply.blob.byteOffset, reply.blob.byteLength);
-        if (reply.error) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
+        if (reply.error) throw workerError(reply);
+        if (reply.got !== undefined) length = reply.got; // the file shrank: store what was read
         return reply;
       };
-      let reply = await encode(check !== undefined);
+      let reply = await encode(check !== undefined, read);
       if (check && reply.report !== undefined) await check.onReport(reply.report, data.subarray(0, length), offset);
-      if (reply.held) reply = await encode(false);
+      if (length < wanted) ({ befores, expects, bases } = previousChunks(prev, offset, length, chunkSize, deltasOn));
+      if (reply.held || length < wanted) reply = await encode(false); // the batch as read (and reviewed): not read again
       const batch = { data, out, length, chunkSize, codec: this.s.codec, outAt: reply.size! };
       const deltas = await encodeDeltaChunks(this.s.core, this.pool, batch, reply.sizes!, bases, deltaOutcomes);
       ({ data, out } = deltas);
       if (deltas.error) throw new PgkeepError('INTERNAL', deltas.error);
       await after;
+      if (read && endOfRead(read, offset, length, wanted)) return [];
       whole?.update(data.subarray(0, length));
       const stored = { sizes: reply.sizes!, hashes: reply.hashes!, deltas: deltas.results, befores, bases };
-      const storeFull = (c: { offset: number; size: number; sha256: string; blob: Uint8Array | undefined }) =>
-        storeChunk(this.recent, this.packs, c, this.s, this.counters);
-      return await appendBatch(this.packs, this.counters, out, { offset, length, chunkSize, blobsEnd: reply.size! }, stored, storeFull);
+      return await appendBatch(this.packs, this.counters, out, { offset, length, chunkSize, blobsEnd: reply.size! }, stored, (c) =>
+        storeChunk(this.recent, this.packs, c, this.s, this.counters),
+      );
     } finally {
       this.buffers.give(data);
       this.outs.give(out);
@@ -292,9 +302,7 @@ export class SnapshotWriter {
     this.adding.delete(record.path);
     const kept: FileRecord = { ...record, ...entry, path: record.path, size: record.size, chunks: record.chunks.map((c) => ({ ...c })) };
     void this.track(this.keep(kept));
-    this.counters.reusedFiles++;
-    this.counters.reusedChunks += kept.chunks.length;
-    this.counters.reusedBytes += kept.size;
+    countReusedFile(this.counters, kept);
     return kept;
   }
 

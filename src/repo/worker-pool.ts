@@ -47,6 +47,12 @@ export interface EncodeBatch {
   /** Chunks that, when they differ from `expects[i]`, are left unencoded (size DELTA_PENDING, delta-tasks.ts) for an encodeDeltas task. */
   deltas?: boolean[];
   check?: { module: string; params: unknown; fileOffset: number };
+  /**
+   * The worker first reads the batch itself: `length` bytes of the open file `fd` from `position`
+   * into `data` (where they are hashed and compressed while still in this core's cache). Fewer
+   * bytes at the end of the file (it shrank): the reply's `got` says how many were read and stored.
+   */
+  read?: { fd: number; position: number };
 }
 
 /**
@@ -86,8 +92,10 @@ export interface WorkerReply {
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */
   report?: unknown;
   held?: boolean;
-  /** decodeToFile: writing failed (errno code), not the data. */
+  /** decodeToFile: writing failed; encodeBatch with `read`: reading failed (errno code), not the data. */
   ioCode?: string;
+  /** encodeBatch with `read`: the bytes read (fewer than `length`: the file ended there). */
+  got?: number;
 }
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;

@@ -79,3 +79,10 @@ export function keepPreviousChunks(
     counters.reusedBytes += c.size;
   }
 }
+
+/** A whole file of the previous snapshot kept without reading it: counted as reused. */
+export function countReusedFile(counters: SnapshotStats, kept: FileRecord): void {
+  counters.reusedFiles++;
+  counters.reusedChunks += kept.chunks.length;
+  counters.reusedBytes += kept.size;
+}
