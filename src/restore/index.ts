@@ -118,6 +118,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     warnings,
     serverBinDir,
   } = await prepareRestore(o, step);
+  if (!delta || !target.nonEmpty) o.repo.pool().warm(); // the blob workers boot while the directories are made
   Object.assign(stats, { entries: plan.totals.entries, files: plan.totals.files, bytes: plan.totals.bytes });
   Object.assign(p, { filesTotal: plan.totals.files, bytesTotal: plan.totals.bytes });
   const wc: WriteContext = {
