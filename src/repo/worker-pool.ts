@@ -50,14 +50,15 @@ export interface EncodeBatch {
 }
 
 /**
- * Blobs back to back in `data` (one range of a pack): each is decoded, verified, and its
- * plaintext written to the open file descriptor `fd` at `position` (plaintexts back to back).
+ * Blobs of one range of a pack (`data`), for one or more files: `files[k]` takes the next
+ * `items` items of `items`, which are decoded and verified, then their plaintexts written back
+ * to back into `fd` at `position` with one write. A file's bytes are written only once all its
+ * blobs passed their check.
  */
 export interface DecodeToFile {
   data: Uint8Array;
   items: DecodeItem[];
-  fd: number;
-  position: number;
+  files: { fd: number; position: number; items: number }[];
 }
 
 export interface WorkerReply {
