@@ -179,8 +179,11 @@ export function chooseTool<T extends PgVersion>(
   return fitting.sort((a, b) => b.major - a.major)[0];
 }
 
-/** The directories of `dirs` holding every program of `names`, with their version (asked of names[0]). */
-async function probe(dirs: string[], names: string[]): Promise<PgBinDir[]> {
+/**
+ * The directories of `dirs` holding every program of `names`, with their version (asked of
+ * names[0]); with `enough`, the search stops at the first directory it accepts.
+ */
+async function probe(dirs: string[], names: string[], enough?: (d: PgBinDir) => boolean): Promise<PgBinDir[]> {
   const out: PgBinDir[] = [];
   const seen = new Set<string>();
   for (const binDir of dirs) {
@@ -191,6 +194,7 @@ async function probe(dirs: string[], names: string[]): Promise<PgBinDir[]> {
     seen.add(real);
     const v = await toolVersion(pgToolPath(binDir, names[0]!));
     if (v) out.push({ binDir, ...v });
+    if (v && enough?.(out[out.length - 1]!)) break;
   }
   return out;
 }
@@ -251,7 +255,9 @@ export async function findPgBinDir(opts: FindPgBinOptions = {}): Promise<PgBinDi
     }
   }
   const dirs = await toolSearchDirs({ env: { ...env, PGKEEP_PG_BIN: undefined } });
-  const found = await probe(dirs.others, need);
+  // chooseTool takes the first that fits in search order: the directories after it need no `--version` run
+  // (each is a process; a restore looks pg_ctl up while it writes, and a host may have many majors)
+  const found = await probe(dirs.others, need, (d) => opts.major === undefined || d.major === opts.major);
   const chosen = chooseTool([], found, { exactMajor: opts.major });
   if (chosen) return chosen;
   const what = opts.major !== undefined ? `PostgreSQL ${opts.major} binaries` : 'PostgreSQL binaries';

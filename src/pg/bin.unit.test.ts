@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseTool, findPgBinDir, parseToolVersion, pgToolPath, type PgTool } from './bin.js';
@@ -115,4 +115,26 @@ test('hydrateSymlinks creates the missing library links, relative and idempotent
   assert.equal(hydrateSymlinks(pkg), 0);
   assert.equal(hydrateSymlinks(join(empty, 'no-such-package')), 0);
   assert.ok(existsSync(join(pkg, 'native', 'lib', 'libpq.so')));
+});
+
+test('findPgBinDir runs --version only until a directory of the wanted major is found (in search order)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'pgkeep-bin-probe-'));
+  try {
+    const log = join(root, 'ran.log');
+    const dirs = ['a', 'b', 'c'].map((name, i) => {
+      const dir = join(root, name);
+      mkdirSync(dir);
+      for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
+        const script = `#!/bin/sh\necho ${name} >> ${log}\necho "${tool} (PostgreSQL) ${i === 0 ? 14 : 15}.3"\n`;
+        writeFileSync(join(dir, tool), script, { mode: 0o755 });
+      }
+      return dir;
+    });
+    const env = { PGKEEP_PG_SYSTEM_DIRS: dirs.join(':'), PGKEEP_PG_EMBEDDED: 'off', PATH: process.env.PATH };
+    const found = await findPgBinDir({ major: 15, env });
+    assert.equal(found.binDir, dirs[1], 'the first directory of major 15 in search order');
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['a', 'b'], 'the directory after it was not asked its version');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -14,7 +14,7 @@ import { BufferPool } from './buffer-pool.js';
 
 const readAt = (fd: number, buf: Buffer, at: number, length: number, position: number): Promise<number> =>
   new Promise((resolve, reject) => read(fd, buf, at, length, position, (e, n) => (e ? reject(e) : resolve(n))));
-import type { DecodeItem, WorkerPool } from './worker-pool.js';
+import type { DecodeItem, DecodeToFile, WorkerPool } from './worker-pool.js';
 
 /** Fetch `length` bytes at `offset` of a pack; a missing or short pack is DATA_INTEGRITY. */
 export async function fetchPackRange(driver: StorageDriver, place: BlobPlace & { length: number }): Promise<Buffer> {
@@ -93,13 +93,15 @@ export async function decodeManyInPool(pool: WorkerPool, raw: Buffer, items: Dec
 }
 
 /**
- * Decode several adjacent blobs (one range of a pack) in a worker, which writes their plaintexts
- * back to back into `fd` at `position`. Returns the bytes written. With `localPath` (the pack's
- * file in a posix repository) the range is read from a pack descriptor held open (one read, no
- * open and close per range); a range that cannot be read whole that way is read through the
- * driver, so a missing or short pack is named as always. The reads stay here, in libuv's pool,
- * ahead of the workers: a worker never waits for the disk while there is data to decode. A
- * failed write is the error the write gave (with its errno code), not DATA_INTEGRITY.
+ * Decode the blobs of one range of a pack in a worker, which writes their plaintexts into open
+ * files: `files[k]` takes the next `items` items, written back to back into its `fd` at
+ * `position` (restore: one file's run of adjacent blobs, or a batch of small files stored side
+ * by side). Returns the bytes written. With `localPath` (the pack's file in a posix repository)
+ * the range is read from a pack descriptor held open (one read, no open and close per range); a
+ * range that cannot be read whole that way is read through the driver, so a missing or short
+ * pack is named as always. The reads stay here, in libuv's pool, ahead of the workers: a worker
+ * never waits for the disk while there is data to decode. A failed write is the error the write
+ * gave (with its errno code), not DATA_INTEGRITY.
  */
 export async function decodeRangeToFile(
   driver: StorageDriver,
@@ -107,15 +109,14 @@ export async function decodeRangeToFile(
   range: BlobPlace & { length: number; localPath?: string },
   items: DecodeItem[],
   places: BlobPlace[],
-  fd: number,
-  position: number,
+  files: DecodeToFile['files'],
 ): Promise<number> {
   let data = range.localPath !== undefined ? await readFromPackFile(range.localPath, range.offset, range.length) : undefined;
   data ??= await fetchPackRange(driver, range);
   if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
     data = Buffer.from(data); // a slice of a larger buffer: copy so it can be transferred
   }
-  const reply = await pool.run({ op: 'decodeToFile', data, items, fd, position }, [data.buffer as ArrayBuffer]);
+  const reply = await pool.run({ op: 'decodeToFile', data, items, files }, [data.buffer as ArrayBuffer]);
   readBuffers.give(reply.input); // the worker hands the range's buffer back
   if (reply.error) {
     if (reply.ioCode) throw Object.assign(new Error(reply.error), { code: reply.ioCode, syscall: 'write' });

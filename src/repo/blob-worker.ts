@@ -107,34 +107,41 @@ function writeAllSync(fd: number, data: Buffer, position: number): void {
 
 function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   const input = task.data;
-  const total = task.items.reduce((n, it) => n + it.rawLength, 0);
-  const plain = plainOf(total);
-  let pos = 0;
-  for (let i = 0; i < task.items.length; i++) {
-    const it = task.items[i]!;
-    const dst = plain.subarray(pos, pos + it.rawLength);
-    let n: number;
-    try {
-      n = decodeBlobInto(key, input.subarray(it.at, it.at + it.length), dst);
-    } catch (e) {
-      return { reply: { id, input, error: (e as Error).message, failed: i }, transfer: back };
+  let i = 0;
+  let written = 0;
+  for (const file of task.files) {
+    const end = i + file.items;
+    let total = 0;
+    for (let k = i; k < end; k++) total += task.items[k]!.rawLength;
+    const plain = plainOf(total);
+    let pos = 0;
+    for (; i < end; i++) {
+      const it = task.items[i]!;
+      const dst = plain.subarray(pos, pos + it.rawLength);
+      let n: number;
+      try {
+        n = decodeBlobInto(key, input.subarray(it.at, it.at + it.length), dst);
+      } catch (e) {
+        return { reply: { id, input, error: (e as Error).message, failed: i }, transfer: back };
+      }
+      const error =
+        n !== it.rawLength
+          ? `plaintext has ${n} bytes, ${it.rawLength} expected`
+          : sha256hex(dst) !== it.expect
+            ? 'SHA-256 of the plaintext does not match'
+            : undefined;
+      if (error) return { reply: { id, input, error, failed: i }, transfer: back };
+      pos += n;
     }
-    const error =
-      n !== it.rawLength
-        ? `plaintext has ${n} bytes, ${it.rawLength} expected`
-        : sha256hex(dst) !== it.expect
-          ? 'SHA-256 of the plaintext does not match'
-          : undefined;
-    if (error) return { reply: { id, input, error, failed: i }, transfer: back };
-    pos += n;
+    try {
+      writeAllSync(file.fd, plain.subarray(0, pos), file.position);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { reply: { id, input, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
+    }
+    written += pos;
   }
-  try {
-    writeAllSync(task.fd, plain.subarray(0, pos), task.position);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { reply: { id, input, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
-  }
-  return { reply: { id, input, size: pos }, transfer: back };
+  return { reply: { id, input, size: written }, transfer: back };
 }
 
 function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[] } {

@@ -130,7 +130,7 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
       const p: Promise<void> = (
         g.chunks[0]!.base
           ? writeDeltaRun(core, g.chunks, fd, position, context)
-          : decodeRangeToFile(core.driver, core.pool(), range, items, places, fd, position)
+          : decodeRangeToFile(core.driver, core.pool(), range, items, places, [{ fd, position, items: items.length }])
       )
         .then(
           (n) => {
@@ -157,7 +157,7 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
 }
 
 /** Where a pack's file is, when the repository is a directory the blob workers can read themselves. */
-function packFilePaths(driver: StorageDriver): ((pack: string) => string) | undefined {
+export function packFilePaths(driver: StorageDriver): ((pack: string) => string) | undefined {
   if (!(driver instanceof PosixDriver)) return undefined;
   return (pack) => driver.pathOf(packKey(pack));
 }

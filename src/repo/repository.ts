@@ -41,6 +41,7 @@ import { SnapshotWriter } from './snapshot-writer.js';
 import { FileLookup } from './file-lookup.js';
 import { withChunks } from './file-chunks.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
+import { writeBatchToFds, type FileBatch } from './file-batch.js';
 import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
 import { cleanUpAfter } from '../cleanup.js';
@@ -359,6 +360,11 @@ export class Repository implements RepoCore {
   writeFile(snapshot: Snapshot, record: FileRecord, fd: number, opts: Omit<WriteFileOptions, 'context'> = {}): Promise<number> {
     const context = `file "${record.path}" of snapshot ${snapshot.cluster}/${snapshot.id}`;
     return withChunks(snapshot, record).then((r) => writeFileToFd(this, r, fd, { ...opts, context }));
+  }
+
+  /** The files of `batch` (records with their chunks) written into `fds[i]` with one read and one worker task (file-batch.ts). */
+  writeFileBatch(snapshot: Snapshot, batch: FileBatch, fds: number[]): Promise<number> {
+    return writeBatchToFds(this, batch, fds, `snapshot ${snapshot.cluster}/${snapshot.id}`);
   }
 
   /** Chunk list of a stored file (hashes and locators), without reading data. */

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { PosixDriver } from './storage/posix/index.js';
 import { Repository, type InitOptions } from './repository.js';
 import type { Readable } from 'node:stream';
+import { after, before } from 'node:test';
 
 /** Cheap scrypt for tests. */
 export const TEST_KDF = { N: 1024, r: 8, p: 1 };
@@ -13,6 +14,22 @@ export const TEST_KDF = { N: 1024, r: 8, p: 1 };
 export async function tempDir(prefix = 'pgkeep-repo-'): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A temp directory made before the calling file's tests and removed after them; each call of the
+ * function returned names a new path inside it (for one test's repository and files).
+ */
+export function tempPaths(prefix: string): () => string {
+  let dir: { path: string; remove(): Promise<void> } | undefined;
+  let n = 0;
+  before(async () => {
+    dir = await tempDir(prefix);
+  });
+  after(async () => {
+    await dir?.remove();
+  });
+  return () => join(dir!.path, `r${++n}`);
 }
 
 export async function newPosixRepo(dir: string, opts: InitOptions = {}): Promise<Repository> {

@@ -56,14 +56,15 @@ export interface EncodeBatch {
 }
 
 /**
- * Blobs back to back in `data` (one range of a pack): each is decoded, verified, and its
- * plaintext written to the open file descriptor `fd` at `position` (plaintexts back to back).
+ * Blobs of one range of a pack (`data`), for one or more files: `files[k]` takes the next
+ * `items` items of `items`, which are decoded and verified, then their plaintexts written back
+ * to back into `fd` at `position` with one write. A file's bytes are written only once all its
+ * blobs passed their check.
  */
 export interface DecodeToFile {
   data: Uint8Array;
   items: DecodeItem[];
-  fd: number;
-  position: number;
+  files: { fd: number; position: number; items: number }[];
 }
 
 export interface WorkerReply {
@@ -154,6 +155,15 @@ export class WorkerPool {
   private done(): void {
     // Once closing, the workers stay referenced until they have exited (see close()).
     if (--this.active === 0 && !this.closed) for (const s of this.slots) s.worker.unref();
+  }
+
+  /**
+   * Start the worker threads now rather than at the first task: each takes ~60 ms of CPU to boot
+   * (a V8 isolate and its modules), which then overlaps with the caller's preparations instead
+   * of delaying the first decode. Idle workers still do not keep the process alive.
+   */
+  warm(): void {
+    if (!this.closed && this.slots.length === 0) this.start();
   }
 
   run(task: TaskInput, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {

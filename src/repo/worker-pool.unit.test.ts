@@ -52,3 +52,20 @@ test('a reply landing while the pool closes does not let the process end before 
   await closing;
   assert.ok(['done', 'rejected'].includes(await task));
 });
+
+test('warm() boots the workers before any task, and a warmed idle pool does not keep node alive', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { once } from 'node:events';
+    import { WorkerPool } from ${JSON.stringify(new URL('./worker-pool.js', import.meta.url).href)};
+    const pool = new WorkerPool(2, undefined);
+    pool.warm();
+    const alive = setInterval(() => {}, 1000); // idle workers are unreferenced: keep node up while waiting
+    await Promise.all(pool.slots.map((s) => once(s.worker, 'online')));
+    clearInterval(alive);
+    console.log('online ' + pool.slots.length);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, 'node ended by itself (killed after 20 s otherwise)');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'online 2', 'both workers were up before any task was given');
+});

@@ -38,8 +38,9 @@ import { prepareRestore, writtenAfterStrays } from './prepare.js';
 import { checkRecoveryReachedPlan } from './pitr/check-end.js';
 import type { RecoveryEnd } from './pitr/types.js';
 import { createTablespaces, rewriteTablespaceMap } from './tablespaces.js';
-import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreStats, RestoreStep, StartedInfo } from './types.js';
+import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreStep, StartedInfo } from './types.js';
 import { createDirectories, createSymlinks, writeFiles, type WriteContext } from './write-files.js';
+import { newRestoreStats } from './stats.js';
 
 export type {
   RestoreOptions,
@@ -80,19 +81,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   const t0 = Date.now();
   const sync = o.sync ?? true;
-  const stats: RestoreStats = {
-    entries: 0,
-    files: 0,
-    bytes: 0,
-    filesWritten: 0,
-    filesUnchanged: 0,
-    chunksWritten: 0,
-    chunksUnchanged: 0,
-    bytesWritten: 0,
-    filesRemoved: 0,
-    directoriesCreated: 0,
-    symlinksCreated: 0,
-  };
+  const stats = newRestoreStats();
   const p: RestoreProgress = { step: 'resolve', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesWritten: 0 };
   const step = (s: RestoreStep) => {
     o.signal?.throwIfAborted();
@@ -118,6 +107,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     warnings,
     serverBinDir,
   } = await prepareRestore(o, step);
+  if (!delta || !target.nonEmpty) o.repo.pool().warm(); // the blob workers boot while the directories are made
   Object.assign(stats, { entries: plan.totals.entries, files: plan.totals.files, bytes: plan.totals.bytes });
   Object.assign(p, { filesTotal: plan.totals.files, bytesTotal: plan.totals.bytes });
   const wc: WriteContext = {

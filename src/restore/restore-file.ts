@@ -38,7 +38,8 @@ export interface FileWriteOptions {
   onBytes: (n: number) => void;
 }
 
-const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+/** How a fresh file is opened (never through a symlink in its place). */
+export const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 const UPDATE = constants.O_RDWR | constants.O_NOFOLLOW;
 
 function context(o: FileWriteOptions): string {

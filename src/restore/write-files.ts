@@ -4,7 +4,8 @@
  * thrown; the in-progress marker stays, so the directory is known to be incomplete.
  */
 import { mkdir, lstat, readlink, rm, symlink } from 'node:fs/promises';
-import { withChunks, type Repository, type Snapshot } from '../repo/index.js';
+import { withChunks, type FileRecord, type Repository, type Snapshot } from '../repo/index.js';
+import { gatherBatches, writeBatch } from './write-batch.js';
 import { FileCloser } from './file-closer.js';
 import { setAttributes } from './file-attrs.js';
 import type { OwnerResolver } from './ownership.js';
@@ -70,12 +71,18 @@ export async function createSymlinks(c: WriteContext): Promise<void> {
   }
 }
 
-/** Write one planned file (fresh or delta) and give it its attributes. */
-export async function restoreOneFile(c: WriteContext, f: PlannedEntry, signal: AbortSignal, scratch: Buffer): Promise<FileOutcome> {
+/** Write one planned file (fresh or delta) and give it its attributes; `record`: its record with its chunks, when already read. */
+export async function restoreOneFile(
+  c: WriteContext,
+  f: PlannedEntry,
+  signal: AbortSignal,
+  scratch: Buffer,
+  record?: FileRecord,
+): Promise<FileOutcome> {
   const o = {
     repo: c.repo,
     snapshot: c.snapshot,
-    record: await withChunks(c.snapshot, f.record),
+    record: record ?? (await withChunks(c.snapshot, f.record)),
     local: f.local,
     signal,
     sync: c.sync,
@@ -108,17 +115,23 @@ export async function writeFiles(c: WriteContext): Promise<void> {
   const stop = new AbortController();
   const signal = c.signal ? AbortSignal.any([c.signal, stop.signal]) : stop.signal;
   const files = c.plan.files;
-  let next = 0;
+  const queue = { files, next: 0 };
   let failure: unknown;
   const closer = new FileCloser(c.sync);
   const wc = { ...c, closer };
   const worker = async () => {
     const scratch = Buffer.allocUnsafe(c.snapshot.manifest.chunkSize);
-    while (failure === undefined && next < files.length) {
-      const f = files[next++]!;
+    while (failure === undefined && queue.next < files.length) {
+      const f = files[queue.next++]!;
       try {
         signal.throwIfAborted();
-        await restoreOneFile(wc, f, signal, scratch);
+        // fresh small files stored side by side go in batches (write-batch.ts)
+        const batches = c.delta ? undefined : await gatherBatches(wc, f, queue);
+        if (!batches) await restoreOneFile(wc, f, signal, scratch);
+        for (const b of batches ?? []) {
+          if (b.entries.length > 1) await writeBatch(wc, b, signal);
+          else await restoreOneFile(wc, b.entries[0]!.f, signal, scratch, b.entries[0]!.record);
+        }
       } catch (e) {
         if (failure === undefined) {
           failure = c.signal?.aborted ? (c.signal.reason ?? e) : e;
