@@ -40,6 +40,7 @@ const DB = `
   INSERT INTO ev SELECT date '2025-01-01' + g % 700, g FROM generate_series(1, 5000) g;
   CREATE MATERIALIZED VIEW big_per_k AS SELECT k, count(*) AS n FROM big GROUP BY k;
   SELECT lo_from_bytea(424242, 'a large object');
+  CREATE MATERIALIZED VIEW build_memory AS SELECT pg_size_bytes(current_setting('maintenance_work_mem')) AS bytes;
 `;
 const TABLES = ['big', 'odd', 'empty', 'child', 'ev_1', 'ev_2', 'big_per_k'];
 
@@ -90,6 +91,9 @@ test('--jobs 2 into a fresh database: every row, index, constraint, sequence and
     'par2',
   );
   assert.ok(o.n > 0, 'big was loaded by one session only');
+  // Post-data (index builds, materialized views) ran with more maintenance_work_mem than the server's 64MB.
+  const [m] = await cluster.query(`SELECT bytes::bigint AS b FROM build_memory`, [], 'par2');
+  assert.ok(Number(m.b) >= 128 * 1024 * 1024, `maintenance_work_mem of the post-data sessions: ${m.b}`);
 });
 
 test('no --jobs: several jobs by default (cores of this machine, at most 4), same data', async () => {
