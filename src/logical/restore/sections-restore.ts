@@ -86,7 +86,9 @@ export async function restoreInSections(
   if (entries.some(isOtherData)) {
     const list = join(tmp, 'other-data.list');
     writeFileSync(list, writeTocList(db.toc!.entries, otherIds, 'data other than table rows'));
-    collect(await tool(s, { ...into, section: 'data', listFile: list, archive: db.format === 'directory' ? archive : undefined }));
+    // Sequence values are in the table of contents (the kept head); only large objects need the archive's data.
+    const fromHead = db.format === 'directory' || !entries.some(isLargeObjects);
+    collect(await tool(s, { ...into, section: 'data', listFile: list, archive: fromHead ? archive : undefined }));
     if (failed()) return { errors, archive };
   }
   collect(await tool(s, { ...into, section: 'post-data', jobs, archive }));
@@ -95,7 +97,12 @@ export async function restoreInSections(
 
 /** Data-section entries besides table rows: sequence values, large objects. */
 function isOtherData(e: TocEntry): boolean {
-  return e.type === 'SEQUENCE SET' || e.type === 'BLOBS' || e.type === 'LARGE OBJECTS';
+  return e.type === 'SEQUENCE SET' || isLargeObjects(e);
+}
+
+/** Entries whose data is in the archive's data blocks (not in its table of contents). */
+function isLargeObjects(e: TocEntry): boolean {
+  return e.type === 'BLOBS' || e.type === 'LARGE OBJECTS';
 }
 
 function env(s: DbStep, database: string): NodeJS.ProcessEnv {
