@@ -79,15 +79,31 @@ class Batch {
   /** Bytes `from` to `to` of `b`, copied. */
   add(b: Buffer, from: number, to: number): void {
     const n = to - from;
-    if (this.used + n > this.arena.length) {
-      this.close();
-      this.arena = Buffer.allocUnsafe(Math.max(ARENA, n));
-      this.used = 0;
-      this.start = 0;
-    }
+    this.room(n);
     b.copy(this.arena, this.used, from, to);
     this.used += n;
     this.bytes += n;
+  }
+
+  /**
+   * The data of the whole chunks `from` to `to` of `b` (each an int length and its bytes): the
+   * span is copied in one piece, then each chunk's data moved down over the length before it.
+   */
+  addChunks(b: Buffer, from: number, to: number, intSize: number): void {
+    this.room(to - from);
+    const a = this.arena;
+    b.copy(a, this.used, from, to);
+    let src = this.used;
+    let dst = this.used;
+    const end = this.used + (to - from);
+    while (src < end) {
+      const n = readArchiveInt(a, src, intSize)!;
+      a.copyWithin(dst, src + 1 + intSize, src + 1 + intSize + n);
+      dst += n;
+      src += 1 + intSize + n;
+    }
+    this.bytes += dst - this.used;
+    this.used = dst;
   }
 
   /** The rows gathered so far (none: undefined). */
@@ -117,6 +133,15 @@ class Batch {
     this.bytes -= last.length - (end - 2);
     if (end === 2) this.pieces.pop();
     else this.pieces[this.pieces.length - 1] = last.subarray(0, end - 2);
+  }
+
+  /** `n` bytes free in the arena: else a new one. */
+  private room(n: number): void {
+    if (this.used + n <= this.arena.length) return;
+    this.close();
+    this.arena = Buffer.allocUnsafe(Math.max(ARENA, n));
+    this.used = 0;
+    this.start = 0;
   }
 
   private close(): void {
@@ -177,21 +202,34 @@ export async function* archiveRowEvents(
         let at = f.at;
         let ended = false;
         while (at + 1 + intSize <= buf.length) {
-          const n = readArchiveInt(buf, at, intSize)!;
-          if (n <= 0) {
+          // A run of whole chunks, up to the batch size: copied at once, their headers squeezed out after.
+          const from = at;
+          let rows = 0;
+          let full = false;
+          while (at + 1 + intSize <= buf.length) {
+            const n = readArchiveInt(buf, at, intSize)!;
+            if (n <= 0) {
+              ended = true;
+              break;
+            }
+            const to = at + 1 + intSize + n;
+            if (to > buf.length) break;
+            at = to;
+            rows += n;
+            if (batch.bytes + rows >= batchBytes && buf[to - 1] === NL) {
+              full = true;
+              break;
+            }
+          }
+          if (at > from) batch.addChunks(buf, from, at, intSize);
+          if (ended) {
             at += 1 + intSize;
-            ended = true;
             break;
           }
-          const to = at + 1 + intSize + n;
-          if (to > buf.length) break;
-          batch.add(buf, at + 1 + intSize, to);
-          at = to;
-          if (batch.bytes >= batchBytes && buf[to - 1] === NL) {
-            f.at = at;
-            const ev = batch.take();
-            if (ev) yield ev;
-          }
+          if (!full) break;
+          f.at = at;
+          const ev = batch.take();
+          if (ev) yield ev;
         }
         f.at = at;
         if (ended) break;
