@@ -9,6 +9,7 @@
  *      (--jobs, default the cores, at most 4) restore it section by section, its rows through
  *      several sessions (sections-restore.ts); with one, pg_restore reading the archive from
  *      the repository; psql for plain SQL
+ *      Every session gets maintenance_work_mem for index builds (index-build-memory.ts).
  *   6. report errors with the object they belong to; stop at the first one unless
  *      --continue-on-error
  */
@@ -22,6 +23,7 @@ import { loadDumpSnapshot } from './load-snapshot.js';
 import { stoppedError } from './restored-errors.js';
 import { databaseWarnings, restoreDatabase } from './restore-database.js';
 import { restoreJobs } from './restore-jobs.js';
+import { withIndexBuildMemory } from './index-build-memory.js';
 import { findRestoreTools } from './restore-tools.js';
 import { existingDatabases, requireDatabase } from './target-server.js';
 import type { RestoreDumpOptions, RestoreDumpResult, RestoredPart } from './types.js';
@@ -41,8 +43,10 @@ async function restoreDumpUnlocked(given: RestoreDumpOptions): Promise<RestoreDu
   checkOptions(given, meta);
   const databases = pickDatabases(given, meta);
   const target: ClusterSettings = given.intoUrl ? { ...given.cluster, connection: given.intoUrl } : given.cluster;
-  const params = resolveConnection(target, { database: given.into });
-  const o = { ...given, jobs: await restoreJobs(given, meta, params), defaultJobs: given.jobs === undefined };
+  const asGiven = resolveConnection(target, { database: given.into });
+  const jobs = await restoreJobs(given, meta, asGiven);
+  const o = { ...given, jobs, defaultJobs: given.jobs === undefined };
+  const params = await withIndexBuildMemory(asGiven, jobs, o.signal);
   const { pgRestore, psql } = await findRestoreTools(o, meta);
   const warnings: string[] = [];
   if (meta.globals?.noRolePasswords)

@@ -4,8 +4,9 @@
  *   1. pre-data (schemas, tables, functions, ...): one pg_restore. A custom archive streams from
  *      the repository, and what was read of it, its head with the table of contents, is kept in
  *      a temp file.
- *   2. data: pg_restore writes the rows of the TABLE DATA entries as a script (no server), and
- *      they are loaded through N sessions at once (parallel-copy.ts), a big table by all of them.
+ *   2. data: the rows of the TABLE DATA entries are read from the custom archive itself
+ *      (archive-rows.ts), or pg_restore writes them as a script (no server), and they are loaded
+ *      through N sessions at once (parallel-copy.ts), a big table by all of them.
  *      The other data entries (sequence values, large objects) follow with pg_restore.
  *   3. post-data (indexes, constraints, triggers, grants, ...): pg_restore -j N. Those entries
  *      are all in the table of contents, so the kept head of the archive is enough: nothing
@@ -21,7 +22,8 @@ import { connectWith } from '../../pg/connect.js';
 import type { TocEntry } from '../toc/index.js';
 import { writeTocList } from '../toc/index.js';
 import { libpqEnv, withDatabase } from '../tools/libpq-env.js';
-import { copyStreamEvents, ScriptCut, UnexpectedStatement } from './copy-stream.js';
+import { archiveRows } from './archive-data-source.js';
+import { type CopyStreamEvent, copyStreamEvents, ScriptCut, UnexpectedStatement } from './copy-stream.js';
 import type { DbStep } from './database-step.js';
 import { loadInParallel, type TableFailure } from './parallel-copy.js';
 import { dataScriptArgs, pgRestoreArgs, type PgRestoreArgsOptions } from './pg-restore-args.js';
@@ -77,14 +79,16 @@ export async function restoreInSections(
   const into = { ...base, database: s.target.db };
   const tableData = entries.filter((e) => e.type === 'TABLE DATA');
   if (tableData.length) {
-    errors.push(...(await loadTableData(s, jobs, tmp, tableData, db.format === 'directory' ? archive : undefined)));
+    errors.push(...(await loadTableData(s, jobs, tmp, tableData, archive)));
     if (failed()) return { errors, archive };
   }
   const otherIds = entries.filter((e) => e.type !== 'TABLE DATA').map((e) => e.dumpId);
   if (entries.some(isOtherData)) {
     const list = join(tmp, 'other-data.list');
     writeFileSync(list, writeTocList(db.toc!.entries, otherIds, 'data other than table rows'));
-    collect(await tool(s, { ...into, section: 'data', listFile: list, archive: db.format === 'directory' ? archive : undefined }));
+    // Sequence values are in the table of contents (the kept head); only large objects need the archive's data.
+    const fromHead = db.format === 'directory' || !entries.some(isLargeObjects);
+    collect(await tool(s, { ...into, section: 'data', listFile: list, archive: fromHead ? archive : undefined }));
     if (failed()) return { errors, archive };
   }
   collect(await tool(s, { ...into, section: 'post-data', jobs, archive }));
@@ -93,7 +97,12 @@ export async function restoreInSections(
 
 /** Data-section entries besides table rows: sequence values, large objects. */
 function isOtherData(e: TocEntry): boolean {
-  return e.type === 'SEQUENCE SET' || e.type === 'BLOBS' || e.type === 'LARGE OBJECTS';
+  return e.type === 'SEQUENCE SET' || isLargeObjects(e);
+}
+
+/** Entries whose data is in the archive's data blocks (not in its table of contents). */
+function isLargeObjects(e: TocEntry): boolean {
+  return e.type === 'BLOBS' || e.type === 'LARGE OBJECTS';
 }
 
 function env(s: DbStep, database: string): NodeJS.ProcessEnv {
@@ -148,66 +157,78 @@ async function preDataKeepingHead(s: DbStep, a: PgRestoreArgsOptions, head: stri
   }
 }
 
-/** Step 2: the rows of the TABLE DATA entries, through `jobs` sessions. */
-async function loadTableData(
-  s: DbStep,
-  jobs: number,
-  tmp: string,
-  tableData: TocEntry[],
-  archive: string | undefined,
-): Promise<RestoredError[]> {
+/**
+ * Step 2: the rows of the TABLE DATA entries, through `jobs` sessions: read from the custom
+ * archive itself when pgkeep can (archive-data-source.ts), else from pg_restore's data script.
+ */
+async function loadTableData(s: DbStep, jobs: number, tmp: string, tableData: TocEntry[], archive: string): Promise<RestoredError[]> {
   const { o, db } = s;
-  const list = join(tmp, 'table-data.list');
-  writeFileSync(
-    list,
-    writeTocList(
-      db.toc!.entries,
-      tableData.map((e) => e.dumpId),
-      'table rows',
-    ),
-  );
   const sessions: pg.Client[] = [];
   try {
     for (let n = 0; n < jobs; n++) sessions.push(await connectWith(withDatabase(s.c.params, s.target.db), { signal: o.signal }));
-    let failures: TableFailure[] = [];
-    let cut: RestoredError | undefined;
+    const ids = tableData.map((e) => e.dumpId);
+    const direct = db.format === 'custom' ? await archiveRows(s, archive, tmp, ids, env(s, s.target.db), BATCH_BYTES) : undefined;
+    if (direct && 'errors' in direct) return direct.errors;
+    if (direct) {
+      const { failures, cut } = await loadEvents(s, sessions, direct.events);
+      return [...failures.map((f) => describeServerFailure(f, labelOf(f, tableData))), ...(cut ? [cut] : [])];
+    }
+    const list = join(tmp, 'table-data.list');
+    writeFileSync(list, writeTocList(db.toc!.entries, ids, 'table rows'));
+    let loaded: Loaded = { failures: [] };
     const r = await runRestoreTool({
       tool: s.c.pgRestore!,
-      args: dataScriptArgs(list, archive),
+      args: dataScriptArgs(list, db.format === 'directory' ? archive : undefined),
       env: env(s, s.target.db),
-      input: archive === undefined ? o.repo.readFile(s.snapshot, db.path, { signal: o.signal }) : undefined,
+      input: db.format === 'directory' ? undefined : o.repo.readFile(s.snapshot, db.path, { signal: o.signal }),
       signal: o.signal,
       onStdout: async (out) => {
-        try {
-          const loaded = await loadInParallel({
-            events: copyStreamEvents(out, BATCH_BYTES),
-            sessions,
-            continueOnError: o.continueOnError,
-            signal: o.signal,
-            onTable: (t) => s.progress({ step: `loading the rows of ${t}` }),
-            onBytes: (bytes) => s.progress({ bytes }),
-          });
-          failures = loaded.failures;
-        } catch (e) {
-          // pg_restore stopped writing mid-table: its exit and stderr say why (below).
-          if (!(e instanceof ScriptCut)) throw e;
-          cut = { message: e.message, detail: [], text: `${e.message} (none of its rows were loaded)` };
-        }
+        loaded = await loadEvents(s, sessions, copyStreamEvents(out, BATCH_BYTES));
       },
-    }).catch((e) => {
-      if (!(e instanceof UnexpectedStatement)) throw e;
-      throw new PgkeepError('UNSUPPORTED', `database ${db.name}: pg_restore's data script holds more than table rows (${e.message})`, {
-        hint: 'restore it with --jobs 1 (one pg_restore, no split of the rows)',
-      });
-    });
-    const errors = failures.map((f) => describeServerFailure(f, labelOf(f, tableData)));
-    if (cut) errors.push(cut);
+    }).catch(unsupportedScript(s));
+    const errors = loaded.failures.map((f) => describeServerFailure(f, labelOf(f, tableData)));
+    if (loaded.cut) errors.push(loaded.cut);
     // Stopping at a failed table closes pg_restore's output early: its exit says nothing more.
     if (!errors.length || o.continueOnError) errors.push(...toRestoredErrors(r, db.toc!.entries), ...unexplained(r, 'pg_restore'));
     return errors;
   } finally {
     await Promise.all(sessions.map((c) => c.end().catch(() => {})));
   }
+}
+
+interface Loaded {
+  failures: TableFailure[];
+  /** The rows ended inside a table (pg_restore stopped writing, or the archive is short). */
+  cut?: RestoredError;
+}
+
+/** The rows through the sessions; a script or archive that ends inside a table is told, not thrown. */
+async function loadEvents(s: DbStep, sessions: pg.Client[], events: AsyncIterable<CopyStreamEvent>): Promise<Loaded> {
+  try {
+    const loaded = await loadInParallel({
+      events,
+      sessions,
+      continueOnError: s.o.continueOnError,
+      signal: s.o.signal,
+      onTable: (t) => s.progress({ step: `loading the rows of ${t}` }),
+      onBytes: (bytes) => s.progress({ bytes }),
+    });
+    return { failures: loaded.failures };
+  } catch (e) {
+    if (e instanceof UnexpectedStatement) throw unsupportedScript(s)(e);
+    // pg_restore stopped writing mid-table: its exit and stderr say why.
+    if (!(e instanceof ScriptCut)) throw e;
+    return { failures: [], cut: { message: e.message, detail: [], text: `${e.message} (none of its rows were loaded)` } };
+  }
+}
+
+function unsupportedScript(s: DbStep): (e: unknown) => never {
+  return (e) => {
+    if (!(e instanceof UnexpectedStatement)) throw e;
+    throw new PgkeepError('UNSUPPORTED', `database ${s.db.name}: its rows cannot be split over several sessions (${e.message})`, {
+      hint: 'restore it with --jobs 1 (one pg_restore, no split of the rows)',
+    });
+  };
 }
 
 /** The TOC entry of the failed table: the script has the tables in the order of the list. */

@@ -52,7 +52,12 @@ export function libpqEnv(p: ConnectionParams, base: NodeJS.ProcessEnv = process.
 
 /** The same connection to another database of the server. */
 export function withDatabase(p: ConnectionParams, database: string): ConnectionParams {
-  const copy = { ...p, database };
+  return withParams(p, { database });
+}
+
+/** The same connection with some fields changed; the password stays out of JSON, as in the original. */
+export function withParams(p: ConnectionParams, changes: Partial<Omit<ConnectionParams, 'password'>>): ConnectionParams {
+  const copy = { ...p, ...changes };
   Object.defineProperty(copy, 'password', { value: p.password, enumerable: false, writable: true, configurable: true });
   return copy;
 }
