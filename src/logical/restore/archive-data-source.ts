@@ -2,12 +2,14 @@
  * Where the data step of a restore in sections reads the rows: straight from a custom archive
  * (archive-rows.ts) when its head is one pgkeep can read, with the session settings pg_restore
  * would write before them (taken from pg_restore itself, run over the kept head with an empty
- * list: nothing but its settings); undefined otherwise, and the rows come from pg_restore's
- * data script.
+ * list: nothing but its settings), and when what pgkeep read agrees with pg_restore's own listing
+ * of the archive (head-agrees.ts); undefined otherwise, and the rows come from pg_restore's data
+ * script.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCustomArchiveHead } from '../toc/custom-archive-head.js';
+import { headAgreesWithToc } from '../toc/head-agrees.js';
 import { archiveRowEvents } from './archive-rows.js';
 import { type CopyStreamEvent, copyStreamEvents } from './copy-stream.js';
 import type { DbStep } from './database-step.js';
@@ -30,6 +32,7 @@ export async function archiveRows(
 ): Promise<ArchiveRows | { errors: RestoredError[] } | undefined> {
   const read = readCustomArchiveHead(readFileSync(headFile));
   if (!('head' in read)) return undefined;
+  if (!s.db.toc || !headAgreesWithToc(read.head, s.db.toc.entries, wanted)) return undefined;
   const list = join(tmp, 'no-entries.list');
   writeFileSync(list, '; no entries: only the session settings\n');
   const settings: CopyStreamEvent[] = [];
