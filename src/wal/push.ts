@@ -17,11 +17,14 @@ import { walObjectName } from '../holdings/wal-layout.js';
 import { readWalSource, type ReadWalSourceOptions } from './source-file.js';
 import { walContentProblem } from '../pg/wal/content-check.js';
 import type { WalFileKind } from '../pg/wal-name.js';
+import type { Codec } from '../repo/codec.js';
 
 export interface WalPushOptions extends ReadWalSourceOptions {
   cluster: string;
   /** %p: relative to the data directory (the archiver's working directory) or absolute. */
   path: string;
+  /** The codec WAL is stored with ([archive] compression); default: the repository's. */
+  codec?: Codec;
 }
 
 export interface WalPushResult {
@@ -52,7 +55,8 @@ export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<
     });
   }
   const object = walObjectName(opts.cluster, systemIdentifier, src.file);
-  const { created, key } = await repo.putObject(object, src.data, { ifAbsent: true });
+  const codec = opts.codec ? { codec: opts.codec } : {};
+  const { created, key } = await repo.putObject(object, src.data, { ifAbsent: true, ...codec });
   const result: WalPushResult = {
     file: src.file.name,
     kind: src.file.kind,
@@ -69,7 +73,7 @@ export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<
     // A .partial is never replayed by recovery as it is; the copy `wal stream` keeps is padded
     // with zeros after what it received, while the one a promoted server archives holds the
     // segment's real tail. The server's copy replaces it rather than blocking the archiver.
-    await repo.putObject(object, src.data);
+    await repo.putObject(object, src.data, codec);
     return result;
   }
   throw new PgkeepError(

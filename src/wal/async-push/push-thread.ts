@@ -9,12 +9,14 @@ import { openRepository, type RepoLocation } from '../../repo/open.js';
 import { passphraseGetter, type PassphraseSources } from '../../repo/passphrase.js';
 import { toPgkeepError } from '../../errors.js';
 import { pushWalFile } from '../push.js';
+import type { Codec } from '../../repo/codec.js';
 
 export interface PushThreadData {
   repo: Omit<RepoLocation, 'signal'>;
   passphrase: PassphraseSources;
   cluster: string;
   pgdata?: string;
+  codec: Codec;
 }
 
 export interface PushThreadRequest {
@@ -40,7 +42,7 @@ parentPort!.on('message', async (m: PushThreadRequest | 'close') => {
   }
   let reply: PushThreadReply;
   try {
-    const r = await pushWalFile(await repo, { cluster: data.cluster, path: m.path, pgdata: data.pgdata });
+    const r = await pushWalFile(await repo, { cluster: data.cluster, path: m.path, pgdata: data.pgdata, codec: data.codec });
     reply = { id: m.id, ok: true, key: r.key, bytes: r.bytes, status: r.status };
   } catch (e) {
     const err = toPgkeepError(e);

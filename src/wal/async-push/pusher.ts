@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { toPgkeepError } from '../../errors.js';
 import { pushWalFile } from '../push.js';
 import type { Repository } from '../../repo/index.js';
+import type { Codec } from '../../repo/codec.js';
 import { bindRepository, isAcknowledged, pruneAcks, writeAck } from './acks.js';
 import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
@@ -21,6 +22,8 @@ export interface PusherOptions {
   cluster: string;
   pgWalDir: string;
   pgdata?: string;
+  /** [archive] compression. */
+  codec?: Codec;
   spoolDir: string;
   jobs: number;
   queueAlertSegments: number;
@@ -68,7 +71,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     failing: [],
     pushed: 0,
   };
-  const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata }));
+  const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata, codec: opts.codec }));
   const inFlight = new Map<string, Promise<void>>();
   const failures = new Map<string, { count: number; retryAt: number }>();
   let idleSince = Date.now();
