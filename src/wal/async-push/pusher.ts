@@ -1,9 +1,9 @@
 /**
  * The background pusher: one per spool (lock.ts), started detached by the `wal push` that first
- * needs it. Each round it reads the archiver's queue (`.ready` files), stores up to `jobs` files
- * in parallel straight from pg_wal with the same checks as a synchronous push (push.ts: identity,
- * content, write-once, same bytes = done, different = refused), and acknowledges each one only
- * after the repository write returned. It never drops WAL: a growing queue raises an alert in
+ * needs it. Each round it reads the archiver's queue (`.ready` files), stores up to `jobs` x 2
+ * files at once (`jobs` compressing, push-threads.ts) straight from pg_wal with the same checks
+ * as a synchronous push (push.ts: identity, content, write-once, same bytes = done, different =
+ * refused), and acknowledges each one only after the repository write returned. It never drops WAL: a growing queue raises an alert in
  * status.json and the pusher keeps going. It stops after `idleMs` with nothing to do, or after
  * `failingMs` of failures only (the next `wal push` starts it again), or when it lost its lock.
  */
@@ -12,10 +12,10 @@ import { toPgkeepError } from '../../errors.js';
 import { pushWalFile } from '../push.js';
 import type { Repository } from '../../repo/index.js';
 import type { Codec } from '../../repo/codec.js';
-import { bindRepository, isAcknowledged, pruneAcks, writeAck } from './acks.js';
+import { bindRepository, pruneAcks, writeAck } from './acks.js';
 import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
-import type { PushedFile } from './push-threads.js';
+import { FILES_PER_THREAD, type PushedFile } from './push-threads.js';
 import { writePushStatus, type PushStatus } from './status.js';
 
 export interface PusherOptions {
@@ -73,6 +73,8 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
   };
   const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata, codec: opts.codec }));
   const inFlight = new Map<string, Promise<void>>();
+  // `jobs` threads compress; each holds a second file whose write and fsync overlap the compression.
+  const maxInFlight = opts.jobs * FILES_PER_THREAD;
   const failures = new Map<string, { count: number; retryAt: number }>();
   let idleSince = Date.now();
   let lastSuccessAt = Date.now();
@@ -109,12 +111,12 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     for (;;) {
       if (opts.signal?.aborted || !holdsLock(opts.spoolDir)) break;
       const ready = await readyFiles(opts.pgWalDir);
-      const waiting = ready.filter((f) => !isAcknowledged(opts.spoolDir, f));
-      await pruneAcks(opts.spoolDir, new Set(ready));
+      const acked = await pruneAcks(opts.spoolDir, new Set(ready));
+      const waiting = ready.filter((f) => !acked.has(f));
       updateQueue(status, waiting, opts, now);
       forgetGone(failures, status, new Set(waiting));
       const due = waiting.filter((f) => !inFlight.has(f) && (failures.get(f)?.retryAt ?? 0) <= Date.now());
-      for (const f of due.slice(0, Math.max(0, opts.jobs - inFlight.size))) inFlight.set(f, pushOne(f));
+      for (const f of due.slice(0, Math.max(0, maxInFlight - inFlight.size))) inFlight.set(f, pushOne(f));
       if (waiting.length > 0) idleSince = Date.now();
       if (dirty || Date.now() - lastWrite >= 1000) {
         status.heartbeatAt = now();
