@@ -15,6 +15,7 @@ import type { Codec } from '../../repo/codec.js';
 import { bindRepository, pruneAcks, writeAck } from './acks.js';
 import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
+import { watchReady } from './ready-watch.js';
 import { FILES_PER_THREAD, type PushedFile } from './push-threads.js';
 import { writePushStatus, type PushStatus } from './status.js';
 
@@ -107,6 +108,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     }
   };
 
+  const queued = watchReady(opts.pgWalDir); // wakes the loop when the archiver queues a file
   try {
     for (;;) {
       if (opts.signal?.aborted || !holdsLock(opts.spoolDir)) break;
@@ -132,13 +134,14 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
         status.state = 'failing-exit';
         break;
       }
-      await Promise.race([new Promise((r) => setTimeout(r, TICK_MS)), ...inFlight.values()]);
+      await Promise.race([queued.next(TICK_MS), ...inFlight.values()]);
     }
     await Promise.allSettled(inFlight.values());
     if (status.state === 'running') status.state = 'idle-exit';
     status.heartbeatAt = now();
     if (holdsLock(opts.spoolDir)) await writePushStatus(opts.spoolDir, status);
   } finally {
+    queued.close();
     await releasePusherLock(opts.spoolDir);
   }
   return { busy: false, pushed: status.pushed, exit: status.state };
