@@ -15,6 +15,7 @@
 //
 //   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/drain.mjs \
 //     [--rounds 3] [--backlog 45] [--duration 20] [--clients 4] [--jobs 2] [--only pgkeep|pgbackrest]
+//     [--compression CODEC]   pgkeep's [archive] compression (default zstd:1; pgBackRest uses zstd:3)
 import {
   chmodSync,
   existsSync,
@@ -43,6 +44,7 @@ const DURATION = Number(arg('duration', '20'));
 const CLIENTS = Number(arg('clients', '4'));
 const JOBS = Number(arg('jobs', '2'));
 const ONLY = arg('only', '');
+const COMPRESSION = arg('compression', ''); // pgkeep's [archive] compression (default: its own default)
 const PGBACKREST = process.env.PGBACKREST_BIN;
 const CLI = resolve('bin/pgkeep.js');
 // archive_command runs the sh front (the package's bin): acknowledged pushes never start node.
@@ -150,7 +152,10 @@ async function oneRun(kind, round) {
   if (kind === 'pgkeep') {
     const repo = join(dir, 'repo');
     run(process.execPath, [CLI, '--repo', repo, 'repo', 'init']);
-    writeFileSync(conf, `[repo]\npath = "${repo}"\n\n[archive]\nasync = true\npush_jobs = ${JOBS}\n`);
+    writeFileSync(
+      conf,
+      `[repo]\npath = "${repo}"\n\n[archive]\nasync = true\npush_jobs = ${JOBS}\n${COMPRESSION ? `compression = "${COMPRESSION}"\n` : ''}`,
+    );
     command = `env -u PGKEEP_CONFIG PGKEEP_NODE=${process.execPath} ${FRONT} --config ${conf} --cluster bench wal push`;
   } else {
     for (const d of ['repo', 'log', 'lock', 'spool']) mkdirSync(join(dir, d));
@@ -217,6 +222,7 @@ async function oneRun(kind, round) {
     await waitReady(cluster, 0, 600);
     const drainSeconds = (Date.now() - t0) / 1000;
     const drainCpuSeconds = cpu ? cpu.seconds() - cpu0 : NaN;
+    const storedMB = Number(run('du', ['-sb', join(dir, 'repo')]).split('\t')[0]) / 1e6; // the drained WAL, mostly
     const drainCalls = latencies(w.log);
     // 2. Latency under pgbench at full speed.
     const conn = ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', 'postgres'];
@@ -243,6 +249,7 @@ async function oneRun(kind, round) {
       backlog,
       drainSeconds,
       drainCpuSeconds,
+      storedMB,
       drainCallMedianMs: drainCalls.medianMs,
       pushes: calls.ok,
       failures: calls.failed,
@@ -269,7 +276,8 @@ for (const kind of kinds) {
   const rs = results.filter((r) => r.kind === kind);
   console.log(
     `${kind.padEnd(10)} drain of ${rs.map((r) => r.backlog).join('/')} segments: ${rs.map((r) => r.drainSeconds.toFixed(1)).join(', ')} s` +
-      ` (CPU ${rs.map((r) => r.drainCpuSeconds.toFixed(1)).join(', ')} s, call wait ${rs.map((r) => r.drainCallMedianMs.toFixed(0)).join(', ')} ms)` +
+      ` (CPU ${rs.map((r) => r.drainCpuSeconds.toFixed(1)).join(', ')} s, call wait ${rs.map((r) => r.drainCallMedianMs.toFixed(0)).join(', ')} ms,` +
+      ` repository ${rs.map((r) => r.storedMB.toFixed(0)).join(', ')} MB)` +
       `   archive_command median latency under pgbench: ${rs.map((r) => r.medianMs.toFixed(0)).join(', ')} ms (${rs.map((r) => r.pushes).join('/')} pushes)`,
   );
 }
