@@ -39,7 +39,7 @@ export interface WalPushResult {
   bytes: number;
 }
 
-type WalRepo = Pick<Repository, 'getObject' | 'putObject' | 'location'>;
+export type WalRepo = Pick<Repository, 'getObject' | 'putObject' | 'location'>;
 
 export async function pushWalFile(repo: WalRepo, opts: WalPushOptions): Promise<WalPushResult> {
   const src = await readWalSource(opts.path, opts);

@@ -16,6 +16,7 @@ import { bindRepository, pruneAcks, writeAck } from './acks.js';
 import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
 import { watchReady } from './ready-watch.js';
+import { compressInOrder } from './compress-in-order.js';
 import { FILES_PER_THREAD, type PushedFile } from './push-threads.js';
 import { writePushStatus, type PushStatus } from './status.js';
 
@@ -72,7 +73,10 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     failing: [],
     pushed: 0,
   };
-  const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata, codec: opts.codec }));
+  const inOrder = compressInOrder(repo);
+  const push =
+    opts.push ??
+    ((path: string) => inOrder((r) => pushWalFile(r, { cluster: opts.cluster, path, pgdata: opts.pgdata, codec: opts.codec })));
   const inFlight = new Map<string, Promise<void>>();
   // `jobs` threads compress; each holds a second file whose write and fsync overlap the compression.
   const maxInFlight = opts.jobs * FILES_PER_THREAD;
