@@ -17,6 +17,7 @@ import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
 import { watchReady } from './ready-watch.js';
 import { compressInOrder } from './compress-in-order.js';
+import { createAckFifo, notifyAck } from './ack-fifo.js';
 import { FILES_PER_THREAD, type PushedFile } from './push-threads.js';
 import { writePushStatus, type PushStatus } from './status.js';
 
@@ -59,6 +60,7 @@ const BACKOFF_MAX_MS = 5000;
 export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<PusherResult> {
   if (!(await claimPusherLock(opts.spoolDir))) return { busy: true, pushed: 0 };
   if (await bindRepository(opts.spoolDir, repo.config.id)) opts.onEvent?.({ kind: 'repository-changed' });
+  createAckFifo(opts.spoolDir);
   const now = () => new Date().toISOString();
   const status: PushStatus = {
     version: 1,
@@ -90,6 +92,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     try {
       const r = await push(join(opts.pgWalDir, file));
       await writeAck(opts.spoolDir, { file, key: r.key, bytes: r.bytes, at: now() });
+      notifyAck(opts.spoolDir, file);
       failures.delete(file);
       status.pushed++;
       status.lastSuccess = { file, at: now() };
