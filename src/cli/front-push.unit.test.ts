@@ -125,7 +125,8 @@ test('front push: an acknowledged file is answered by sh alone while the record 
   assert.deepEqual(front(p, pushArgs(p)), { code: 3, node: true }, 'the config file changed since the record: node');
 });
 
-test('front push: a queued file is waited for while the live pusher of the spool works; a dead pusher sends it to node', async (t) => {
+/** A record written, the next file queued (.ready) and not acknowledged, a live "pusher" holding the spool's lock. */
+function queuedWithPusher(t: { after: (fn: () => void) => void }) {
   const p = place(t);
   nodePush(p, pushArgs(p));
   const next = '000000010000000000000006';
@@ -137,6 +138,11 @@ test('front push: a queued file is waited for while the live pusher of the spool
   const pusher = spawn('/bin/sh', ['-c', 'sleep 30; :', 'push-worker', '--spool-dir', spool], { stdio: 'ignore' });
   t.after(() => pusher.kill('SIGKILL'));
   writeFileSync(join(spool, 'pusher.lock'), String(pusher.pid));
+  return { p, next, args, spool, pusher };
+}
+
+test('front push: a queued file is waited for while the live pusher of the spool works; a dead pusher sends it to node', async (t) => {
+  const { p, next, args, spool, pusher } = queuedWithPusher(t);
   await new Promise((r) => setTimeout(r, 100));
   setTimeout(() => writeFileSync(join(spool, 'acks', next), '{}'), 400);
   const started = Date.now();
@@ -152,16 +158,7 @@ test('front push: a queued file is waited for while the live pusher of the spool
 });
 
 test("front push: with the pusher's ack.fifo, a waiting push is woken by the acknowledgement instead of polling", async (t) => {
-  const p = place(t);
-  nodePush(p, pushArgs(p));
-  const next = '000000010000000000000006';
-  const args = [...pushArgs(p).slice(0, -1), `pg_wal/${next}`];
-  const spool = pushSpoolDir(join(p.data, 'pg_wal', 'pgkeep-spool'), 'test', p.repo);
-  mkdirSync(join(p.data, 'pg_wal', 'archive_status'));
-  writeFileSync(join(p.data, 'pg_wal', 'archive_status', `${next}.ready`), '');
-  const pusher = spawn('/bin/sh', ['-c', 'sleep 30; :', 'push-worker', '--spool-dir', spool], { stdio: 'ignore' });
-  t.after(() => pusher.kill('SIGKILL'));
-  writeFileSync(join(spool, 'pusher.lock'), String(pusher.pid));
+  const { p, next, args, spool, pusher } = queuedWithPusher(t);
   assert.ok(createAckFifo(spool), 'the pipe is made');
   // A `sleep` on PATH that counts its calls: polling would call it every 20 ms.
   const bin = join(p.work, 'bin');
