@@ -8,16 +8,10 @@ import type { ArchiveSettings } from './types.js';
 
 export const DEFAULT_PUSH_JOBS = 2;
 export const DEFAULT_QUEUE_ALERT_SEGMENTS = 64;
-/**
- * WAL's codec: zstd level 1. On WAL it stores 1-12% more than level 3 (the repository's default)
- * for about half the CPU, and a push is mostly compression (docs/wal-archiving.md, "Compression of WAL").
- */
-export const DEFAULT_WAL_COMPRESSION = 'zstd:1';
 
 export function archiveSettings(t: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string | undefined): ArchiveSettings {
   const out: ArchiveSettings = {
     async: env.PGKEEP_ARCHIVE_ASYNC !== undefined ? onOff(env.PGKEEP_ARCHIVE_ASYNC) : ((t.async as boolean | undefined) ?? false),
-    compression: walCodec(t.compression as string | undefined, file),
     pushJobs: bounded(t.push_jobs, DEFAULT_PUSH_JOBS, 1, 16, `archive.push_jobs in ${file}`),
     queueAlertSegments: bounded(
       t.queue_alert_segments,
@@ -28,12 +22,13 @@ export function archiveSettings(t: Record<string, unknown>, env: NodeJS.ProcessE
     ),
   };
   if (t.spool_path !== undefined) out.spoolPath = t.spool_path as string;
+  if (t.compression !== undefined) out.compression = walCodec(t.compression as string, file);
   return out;
 }
 
-function walCodec(spec: string | undefined, file: string | undefined): Codec {
+function walCodec(spec: string, file: string | undefined): Codec {
   try {
-    return parseCodec(spec ?? DEFAULT_WAL_COMPRESSION, `archive.compression in ${file}`);
+    return parseCodec(spec, `archive.compression in ${file}`);
   } catch (e) {
     throw e instanceof PgkeepError ? new PgkeepError('CONFIG', e.message, e.hint ? { hint: e.hint } : {}) : e;
   }

@@ -65,8 +65,8 @@ export interface BackupSettings {
 export interface ArchiveSettings {
   /** Push through the background pusher (PGKEEP_ARCHIVE_ASYNC). */
   async: boolean;
-  /** The codec every pushed WAL file is stored with (default zstd:1; the repository's codec is for backups). */
-  compression: Codec;
+  /** The codec pushed WAL is stored with; unset: the repository's, zstd at level 1 (wal/push.ts). */
+  compression?: Codec;
   pushJobs: number;
   queueAlertSegments: number;
   spoolPath?: string;

@@ -295,8 +295,8 @@ test('wal check: continuous archive gives each backup its window; a deleted segm
   assert.match(r.stdout + r.stderr, new RegExp(`${start} is missing`));
 });
 
-test('WAL is stored with [archive] compression: zstd:1 by default, lz4 when configured; wal get returns the bytes', async () => {
-  // The server's pushes (no config file): the default codec, zstd level 1.
+test('WAL is stored with [archive] compression, by default the repository codec with zstd at level 1; wal get returns the bytes', async () => {
+  // The server's pushes (no config file) into a zstd:3 repository: zstd level 1.
   const seg = await switchAndWait();
   const plain = await repo.getObject(walObjectName('test', sysid, seg));
   const key = join(repoDir, 'wal', 'test', sysid, seg.slice(0, 16), `${seg}.zst`);
@@ -316,6 +316,12 @@ test('WAL is stored with [archive] compression: zstd:1 by default, lz4 when conf
   const get = await cli(['--config', config, '--cluster', 'lz4', 'wal', 'get', '--system-id', sysid, seg, dest]);
   assert.equal(get.code, 0, get.stderr);
   assert.ok(readFileSync(dest).equals(plain), 'wal get returns the pushed bytes');
+
+  // Unset, with a repository codec other than zstd (here [repo] compression): that codec.
+  writeFileSync(config, `[repo]\npath = "${repoDir}"\ncompression = "none"\n`);
+  const raw = await cli(['--config', config, '--cluster', 'raw', 'wal', 'push', join(dir, seg)]);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.deepEqual(readdirSync(join(repoDir, 'wal', 'raw', sysid, seg.slice(0, 16))), [`${seg}.raw`]);
 
   writeFileSync(config, `[repo]\npath = "${repoDir}"\n\n[archive]\ncompression = "zstd:30"\n`);
   const bad = await cli(['--config', config, '--cluster', 'lz4', 'wal', 'push', join(dir, seg)]);

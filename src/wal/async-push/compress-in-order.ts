@@ -21,6 +21,7 @@ export function compressInOrder(repo: WalRepo): InOrder {
     await before;
     const signalling: WalRepo = {
       location: repo.location,
+      codec: repo.codec,
       getObject: (name) => repo.getObject(name),
       putObject: (name, data, opts) => {
         const put = repo.putObject(name, data, opts); // encoded by now: only I/O is left

@@ -17,7 +17,7 @@ export interface PushThreadData {
   passphrase: PassphraseSources;
   cluster: string;
   pgdata?: string;
-  codec: Codec;
+  codec?: Codec;
 }
 
 export interface PushThreadRequest {
