@@ -3,9 +3,10 @@
  * needs it. Each round it reads the archiver's queue (`.ready` files), stores up to `jobs` x 2
  * files at once (`jobs` compressing, push-threads.ts) straight from pg_wal with the same checks
  * as a synchronous push (push.ts: identity, content, write-once, same bytes = done, different =
- * refused), and acknowledges each one only after the repository write returned. It never drops WAL: a growing queue raises an alert in
- * status.json and the pusher keeps going. It stops after `idleMs` with nothing to do, or after
- * `failingMs` of failures only (the next `wal push` starts it again), or when it lost its lock.
+ * refused), and acknowledges each one only after the repository write returned (ack-fifo.ts
+ * wakes a waiting sh front). It never drops WAL: a growing queue raises an alert in status.json
+ * and the pusher keeps going. It stops after `idleMs` with nothing to do, or after `failingMs` of
+ * failures only (the next `wal push` starts it again), or when it lost its lock.
  */
 import { join } from 'node:path';
 import { toPgkeepError } from '../../errors.js';
