@@ -111,6 +111,19 @@ function cpuGroup(name, dataDir) {
   };
 }
 
+/** CPU seconds used so far by pgkeep's background pusher (alive for 10 s after a drain), or NaN. */
+function pusherCpu(dataDir) {
+  try {
+    const root = join(dataDir, 'pg_wal', 'pgkeep-spool');
+    const spool = readdirSync(root).find((d) => d.startsWith('push-'));
+    const pid = readFileSync(join(root, spool, 'pusher.lock'), 'utf8').trim();
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
 function countReady(dataDir) {
   try {
     return readdirSync(join(dataDir, 'pg_wal', 'archive_status')).filter((f) => f.endsWith('.ready')).length;
@@ -222,6 +235,7 @@ async function oneRun(kind, round) {
     await waitReady(cluster, 0, 600);
     const drainSeconds = (Date.now() - t0) / 1000;
     const drainCpuSeconds = cpu ? cpu.seconds() - cpu0 : NaN;
+    const pusherCpuSeconds = kind === 'pgkeep' ? pusherCpu(cluster.dataDir) : NaN;
     const storedMB = Number(run('du', ['-sb', join(dir, 'repo')]).split('\t')[0]) / 1e6; // the drained WAL, mostly
     const drainCalls = latencies(w.log);
     // 2. Latency under pgbench at full speed.
@@ -249,6 +263,7 @@ async function oneRun(kind, round) {
       backlog,
       drainSeconds,
       drainCpuSeconds,
+      pusherCpuSeconds,
       storedMB,
       drainCallMedianMs: drainCalls.medianMs,
       pushes: calls.ok,
