@@ -8,9 +8,26 @@
 //   2. latency: pgbench at full speed for DURATION seconds, beside a bulk writer; the median archive_command latency
 //      (a timing wrapper around the command) is measured.
 //
+// CPU: when a cgroup v1 cpuacct hierarchy is writable (root), each run's server and everything it
+// starts (archive_command, pgkeep's detached pusher, pgBackRest's async process) is accounted in a
+// cgroup of its own, and the CPU the drain used is printed beside its time: the figure to compare
+// on a busy machine, where the wall times mostly measure the other load.
+//
 //   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/drain.mjs \
 //     [--rounds 3] [--backlog 45] [--duration 20] [--clients 4] [--jobs 2] [--only pgkeep|pgbackrest]
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+//     [--compression CODEC]   pgkeep's [archive] compression (default zstd:1; pgBackRest uses zstd:3)
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +44,7 @@ const DURATION = Number(arg('duration', '20'));
 const CLIENTS = Number(arg('clients', '4'));
 const JOBS = Number(arg('jobs', '2'));
 const ONLY = arg('only', '');
+const COMPRESSION = arg('compression', ''); // pgkeep's [archive] compression (default: its own default)
 const PGBACKREST = process.env.PGBACKREST_BIN;
 const CLI = resolve('bin/pgkeep.js');
 // archive_command runs the sh front (the package's bin): acknowledged pushes never start node.
@@ -56,6 +74,54 @@ function wrapper(dir, command) {
   chmodSync(script, 0o755);
   writeFileSync(log, '');
   return { command: `${script} %p %f`, log, fail };
+}
+
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+
+/** A cpuacct cgroup holding the server's processes (and so everything they start), or undefined. */
+function cpuGroup(name, dataDir) {
+  const dir = join(CPUACCT, `pgkeep-bench-${process.pid}-${name}`);
+  try {
+    mkdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pids = [postmaster];
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] === String(postmaster)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  for (const pid of pids) writeFileSync(join(dir, 'cgroup.procs'), `${pid}\n`);
+  return {
+    seconds: () => Number(readFileSync(join(dir, 'cpuacct.usage'), 'utf8')) / 1e9,
+    remove() {
+      try {
+        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          writeFileSync(join(CPUACCT, 'cgroup.procs'), `${pid}\n`);
+        }
+        rmdirSync(dir);
+      } catch {
+        // a process left meanwhile; the empty group is removed at the next run's end at worst
+      }
+    },
+  };
+}
+
+/** CPU seconds used so far by pgkeep's background pusher (alive for 10 s after a drain), or NaN. */
+function pusherCpu(dataDir) {
+  try {
+    const root = join(dataDir, 'pg_wal', 'pgkeep-spool');
+    const spool = readdirSync(root).find((d) => d.startsWith('push-'));
+    const pid = readFileSync(join(root, spool, 'pusher.lock'), 'utf8').trim();
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
 }
 
 function countReady(dataDir) {
@@ -99,7 +165,10 @@ async function oneRun(kind, round) {
   if (kind === 'pgkeep') {
     const repo = join(dir, 'repo');
     run(process.execPath, [CLI, '--repo', repo, 'repo', 'init']);
-    writeFileSync(conf, `[repo]\npath = "${repo}"\n\n[archive]\nasync = true\npush_jobs = ${JOBS}\n`);
+    writeFileSync(
+      conf,
+      `[repo]\npath = "${repo}"\n\n[archive]\nasync = true\npush_jobs = ${JOBS}\n${COMPRESSION ? `compression = "${COMPRESSION}"\n` : ''}`,
+    );
     command = `env -u PGKEEP_CONFIG PGKEEP_NODE=${process.execPath} ${FRONT} --config ${conf} --cluster bench wal push`;
   } else {
     for (const d of ['repo', 'log', 'lock', 'spool']) mkdirSync(join(dir, d));
@@ -118,8 +187,10 @@ async function oneRun(kind, round) {
       checkpoint_timeout: '15min',
     },
   });
+  let cpu;
   try {
     await cluster.start();
+    cpu = cpuGroup(`${kind}-${round}`, cluster.dataDir);
     if (kind === 'pgbackrest') {
       writeFileSync(
         conf,
@@ -158,10 +229,14 @@ async function oneRun(kind, round) {
     const backlog = countReady(cluster.dataDir);
     if (existsSync(w.fail)) unlinkSync(w.fail);
     const t0 = Date.now();
+    const cpu0 = cpu?.seconds();
     await cluster.exec('insert into t values (0)');
     await cluster.exec('select pg_switch_wal()'); // wakes the archiver, sleeping after its failures
     await waitReady(cluster, 0, 600);
     const drainSeconds = (Date.now() - t0) / 1000;
+    const drainCpuSeconds = cpu ? cpu.seconds() - cpu0 : NaN;
+    const pusherCpuSeconds = kind === 'pgkeep' ? pusherCpu(cluster.dataDir) : NaN;
+    const storedMB = Number(run('du', ['-sb', join(dir, 'repo')]).split('\t')[0]) / 1e6; // the drained WAL, mostly
     const drainCalls = latencies(w.log);
     // 2. Latency under pgbench at full speed.
     const conn = ['-h', cluster.socketDir, '-p', String(cluster.port), '-U', 'postgres'];
@@ -187,6 +262,9 @@ async function oneRun(kind, round) {
       round,
       backlog,
       drainSeconds,
+      drainCpuSeconds,
+      pusherCpuSeconds,
+      storedMB,
       drainCallMedianMs: drainCalls.medianMs,
       pushes: calls.ok,
       failures: calls.failed,
@@ -194,6 +272,7 @@ async function oneRun(kind, round) {
     };
   } finally {
     await cluster.destroy();
+    cpu?.remove();
   }
 }
 
@@ -212,6 +291,8 @@ for (const kind of kinds) {
   const rs = results.filter((r) => r.kind === kind);
   console.log(
     `${kind.padEnd(10)} drain of ${rs.map((r) => r.backlog).join('/')} segments: ${rs.map((r) => r.drainSeconds.toFixed(1)).join(', ')} s` +
+      ` (CPU ${rs.map((r) => r.drainCpuSeconds.toFixed(1)).join(', ')} s, call wait ${rs.map((r) => r.drainCallMedianMs.toFixed(0)).join(', ')} ms,` +
+      ` repository ${rs.map((r) => r.storedMB.toFixed(0)).join(', ')} MB)` +
       `   archive_command median latency under pgbench: ${rs.map((r) => r.medianMs.toFixed(0)).join(', ')} ms (${rs.map((r) => r.pushes).join('/')} pushes)`,
   );
 }
@@ -219,6 +300,7 @@ if (kinds.length === 2) {
   const [a, b] = kinds.map((k) => results.filter((r) => r.kind === k));
   console.log(
     `ratio pgkeep/pgBackRest (medians of the rounds): drain ${(med(a.map((r) => r.drainSeconds)) / med(b.map((r) => r.drainSeconds))).toFixed(2)}x, ` +
+      `drain CPU ${(med(a.map((r) => r.drainCpuSeconds)) / med(b.map((r) => r.drainCpuSeconds))).toFixed(2)}x, ` +
       `latency ${(med(a.map((r) => r.medianMs)) / med(b.map((r) => r.medianMs))).toFixed(2)}x`,
   );
 }

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createAckFifo, notifyAck } from '../wal/async-push/ack-fifo.js';
 import { pushSpoolDir } from '../wal/async-push/acks.js';
 import { frontPushRecordPath } from '../wal/async-push/front-record.js';
 
@@ -124,7 +125,8 @@ test('front push: an acknowledged file is answered by sh alone while the record 
   assert.deepEqual(front(p, pushArgs(p)), { code: 3, node: true }, 'the config file changed since the record: node');
 });
 
-test('front push: a queued file is waited for while the live pusher of the spool works; a dead pusher sends it to node', async (t) => {
+/** A record written, the next file queued (.ready) and not acknowledged, a live "pusher" holding the spool's lock. */
+function queuedWithPusher(t: { after: (fn: () => void) => void }) {
   const p = place(t);
   nodePush(p, pushArgs(p));
   const next = '000000010000000000000006';
@@ -136,6 +138,11 @@ test('front push: a queued file is waited for while the live pusher of the spool
   const pusher = spawn('/bin/sh', ['-c', 'sleep 30; :', 'push-worker', '--spool-dir', spool], { stdio: 'ignore' });
   t.after(() => pusher.kill('SIGKILL'));
   writeFileSync(join(spool, 'pusher.lock'), String(pusher.pid));
+  return { p, next, args, spool, pusher };
+}
+
+test('front push: a queued file is waited for while the live pusher of the spool works; a dead pusher sends it to node', async (t) => {
+  const { p, next, args, spool, pusher } = queuedWithPusher(t);
   await new Promise((r) => setTimeout(r, 100));
   setTimeout(() => writeFileSync(join(spool, 'acks', next), '{}'), 400);
   const started = Date.now();
@@ -148,6 +155,38 @@ test('front push: a queued file is waited for while the live pusher of the spool
   assert.deepEqual(front(p, args), { code: 3, node: true }, 'no live pusher: node');
   writeFileSync(join(spool, 'pusher.lock'), String(process.pid));
   assert.deepEqual(front(p, args), { code: 3, node: true }, 'the lock names another program: node');
+});
+
+test("front push: with the pusher's ack.fifo, a waiting push is woken by the acknowledgement instead of polling", async (t) => {
+  const { p, next, args, spool, pusher } = queuedWithPusher(t);
+  assert.ok(createAckFifo(spool), 'the pipe is made');
+  // A `sleep` on PATH that counts its calls: polling would call it every 20 ms.
+  const bin = join(p.work, 'bin');
+  const sleeps = join(p.work, 'sleeps');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "$*" >> '${sleeps}'\nexec /bin/sleep "$@"\n`, { mode: 0o755 });
+  await new Promise((r) => setTimeout(r, 100));
+  setTimeout(() => {
+    writeFileSync(join(spool, 'acks', next), '{}'); // what the pusher does: the acknowledgement, then the line
+    notifyAck(spool, next);
+  }, 500);
+  const started = Date.now();
+  const woken = await new Promise<number | null>((res) => {
+    const c = spawn(FRONT, args, { cwd: p.data, env: { ...p.env, PATH: `${bin}:${p.env.PATH}`, PGKEEP_NODE: p.stub }, stdio: 'ignore' });
+    c.on('exit', (code) => res(code));
+  });
+  assert.equal(woken, 0, 'acknowledged while the front waited');
+  assert.ok(Date.now() - started >= 450, 'it waited for the acknowledgement');
+  assert.ok(!existsSync(p.called), 'without node');
+  const calls = existsSync(sleeps) ? readFileSync(sleeps, 'utf8').trim().split('\n') : [];
+  assert.ok(calls.length <= 1, `no polling: sleep ran ${calls.length} times (${calls.join(', ')})`);
+
+  // The pusher dies while a push waits: the watchdog's next tick sends the push to node.
+  rmSync(join(spool, 'acks', next));
+  const dead = frontAsync(p, args);
+  await new Promise((r) => setTimeout(r, 200));
+  pusher.kill('SIGKILL');
+  assert.deepEqual(await dead, { code: 3, node: true }, 'the pusher died: node');
 });
 
 test('front push: a config file found in the search path; one appearing earlier in it sends the push to node', (t) => {

@@ -3,6 +3,7 @@
  * besides the command PostgreSQL runs (see docs/configuration.md, "Asynchronous archiving").
  */
 import { PgkeepError } from '../errors.js';
+import { type Codec, parseCodec } from '../repo/codec.js';
 import type { ArchiveSettings } from './types.js';
 
 export const DEFAULT_PUSH_JOBS = 2;
@@ -21,7 +22,16 @@ export function archiveSettings(t: Record<string, unknown>, env: NodeJS.ProcessE
     ),
   };
   if (t.spool_path !== undefined) out.spoolPath = t.spool_path as string;
+  if (t.compression !== undefined) out.compression = walCodec(t.compression as string, file);
   return out;
+}
+
+function walCodec(spec: string, file: string | undefined): Codec {
+  try {
+    return parseCodec(spec, `archive.compression in ${file}`);
+  } catch (e) {
+    throw e instanceof PgkeepError ? new PgkeepError('CONFIG', e.message, e.hint ? { hint: e.hint } : {}) : e;
+  }
 }
 
 function onOff(v: string): boolean {

@@ -64,6 +64,7 @@ export const CONFIG_SCHEMA: Record<string, Section> = {
   archive: {
     fields: {
       async: 'boolean', // wal push through a background pusher (default false)
+      compression: 'string', // codec of pushed WAL: none | gzip[:level] | lz4 | zstd[:level] (default zstd:1)
       push_jobs: 'integer', // segments the pusher stores in parallel (default 2)
       queue_alert_segments: 'integer', // .ready backlog that raises the queue alert (default 64)
       spool_path: 'string', // where acknowledgements and the status file live (default <pg_wal>/pgkeep-spool)

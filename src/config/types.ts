@@ -3,6 +3,7 @@ import type { CheckpointMode } from './checkpoint-mode.js';
 import type { MonitorSettings, NotifySettings } from './monitor.js';
 import type { DrillSettings } from './drill.js';
 import type { DashboardSettings } from './dashboard.js';
+import type { Codec } from '../repo/codec.js';
 
 /** Settings of one `[cluster.NAME]` table (or of flags/environment for the selected cluster). */
 export interface ClusterSettings {
@@ -64,6 +65,8 @@ export interface BackupSettings {
 export interface ArchiveSettings {
   /** Push through the background pusher (PGKEEP_ARCHIVE_ASYNC). */
   async: boolean;
+  /** The codec pushed WAL is stored with; unset: the repository's, zstd at level 1 (wal/push.ts). */
+  compression?: Codec;
   pushJobs: number;
   queueAlertSegments: number;
   spoolPath?: string;

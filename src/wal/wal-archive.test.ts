@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ import { walObjectName } from '../holdings/wal-layout.js';
 import { readSegmentHeader } from '../pg/wal/identify.js';
 import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
 import { PGKEEP_BIN, runPgkeep, type CliRun } from '../test-support/cli.js';
+import { OBJECT_HEADER_BYTES } from '../repo/blob.js';
+import { compressSync, parseCodec } from '../repo/codec.js';
 
 const CLI = PGKEEP_BIN;
 const KDF = { N: 1024, r: 8, p: 1 };
@@ -291,4 +293,38 @@ test('wal check: continuous archive gives each backup its window; a deleted segm
   assert.equal(r.code, 7);
   assert.match(r.stdout, /unrecoverable/);
   assert.match(r.stdout + r.stderr, new RegExp(`${start} is missing`));
+});
+
+test('WAL is stored with [archive] compression, by default the repository codec with zstd at level 1; wal get returns the bytes', async () => {
+  // The server's pushes (no config file) into a zstd:3 repository: zstd level 1.
+  const seg = await switchAndWait();
+  const plain = await repo.getObject(walObjectName('test', sysid, seg));
+  const key = join(repoDir, 'wal', 'test', sysid, seg.slice(0, 16), `${seg}.zst`);
+  const expected = OBJECT_HEADER_BYTES + compressSync(parseCodec('zstd:1'), plain).length + 32; // header, frame, SHA-256
+  assert.equal(statSync(key).size, expected, 'stored with zstd level 1 (level 3 is the repository default)');
+
+  // A configured codec, under another cluster name so the push stores a new object.
+  const config = join(work, 'lz4.toml');
+  writeFileSync(config, `[repo]\npath = "${repoDir}"\n\n[archive]\ncompression = "lz4"\n`);
+  const dir = join(work, 'lz4', 'pg_wal');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, seg), plain);
+  const push = await cli(['--config', config, '--cluster', 'lz4', 'wal', 'push', join(dir, seg)]);
+  assert.equal(push.code, 0, push.stderr);
+  assert.deepEqual(readdirSync(join(repoDir, 'wal', 'lz4', sysid, seg.slice(0, 16))), [`${seg}.lz4`]);
+  const dest = join(work, 'lz4', 'restored');
+  const get = await cli(['--config', config, '--cluster', 'lz4', 'wal', 'get', '--system-id', sysid, seg, dest]);
+  assert.equal(get.code, 0, get.stderr);
+  assert.ok(readFileSync(dest).equals(plain), 'wal get returns the pushed bytes');
+
+  // Unset, with a repository codec other than zstd (here [repo] compression): that codec.
+  writeFileSync(config, `[repo]\npath = "${repoDir}"\ncompression = "none"\n`);
+  const raw = await cli(['--config', config, '--cluster', 'raw', 'wal', 'push', join(dir, seg)]);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.deepEqual(readdirSync(join(repoDir, 'wal', 'raw', sysid, seg.slice(0, 16))), [`${seg}.raw`]);
+
+  writeFileSync(config, `[repo]\npath = "${repoDir}"\n\n[archive]\ncompression = "zstd:30"\n`);
+  const bad = await cli(['--config', config, '--cluster', 'lz4', 'wal', 'push', join(dir, seg)]);
+  assert.equal(bad.code, 3, bad.stderr);
+  assert.match(bad.stderr, /archive\.compression in .*lz4\.toml.*zstd level must be 1-19/);
 });

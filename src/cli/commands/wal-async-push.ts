@@ -37,7 +37,7 @@ export async function asyncWalPush(ctx: CommandContext, path: string): Promise<v
       const { pushWalFile } = await import('../../wal/push.js');
       const repo = await openRepo(ctx);
       try {
-        await pushWalFile(repo, { cluster: c.clusterName, path, pgdata: c.cluster.pgdata });
+        await pushWalFile(repo, { cluster: c.clusterName, path, pgdata: c.cluster.pgdata, codec: c.archive.compression });
       } finally {
         await repo.closeAll();
       }
@@ -76,6 +76,7 @@ export function register(program: Command, runner: Runner): void {
                 passphrase: c.passphrase,
                 cluster: c.clusterName,
                 pgdata: c.cluster.pgdata,
+                codec: c.archive.compression,
               })
             : undefined;
         try {
@@ -83,6 +84,7 @@ export function register(program: Command, runner: Runner): void {
             cluster: ctx.config.clusterName,
             pgWalDir: opts.pgWal,
             pgdata: ctx.config.cluster.pgdata,
+            codec: c.archive.compression,
             spoolDir: opts.spoolDir,
             jobs: ctx.config.archive.pushJobs,
             queueAlertSegments: ctx.config.archive.queueAlertSegments,

@@ -74,7 +74,13 @@ Examples:
         const { pushWalFile } = await import('../../wal/push.js');
         const repo = await openRepo(ctx);
         try {
-          const r = await pushWalFile(repo, { cluster: ctx.config.clusterName, path: args[0]!, pgdata: ctx.config.cluster.pgdata });
+          const c = ctx.config;
+          const r = await pushWalFile(repo, {
+            cluster: c.clusterName,
+            path: args[0]!,
+            pgdata: c.cluster.pgdata,
+            codec: c.archive.compression,
+          });
           if (r.status === 'already-archived') ctx.log.info(`${r.file} was already archived with identical content`);
           else ctx.log.debug(`archived ${r.file} (${r.bytes} bytes) as ${r.key}`);
           if (ctx.out.json) ctx.out.result(r, () => '');

@@ -4,7 +4,7 @@
  * loads anything heavy.
  *
  *   <spool root>/push-<cluster>-<repo hash>/
- *     acks/<WAL file name>   one per acknowledged file: written, fsynced, renamed, directory fsynced
+ *     acks/<WAL file name>   one per acknowledged file: written under a temp name, renamed
  *     status.json            the pusher's state for health checks (status.ts)
  *     pusher.lock            the running pusher's pid (lock.ts)
  *     pusher.log             the pusher's output
@@ -12,6 +12,11 @@
  * An acknowledgement is written only after the repository write returned (durable and checked,
  * as a synchronous push). It says "stored in the repository at this path", so the directory is
  * keyed by the repository path, and the pusher clears it when the repository's id changes.
+ *
+ * Acknowledgements are not fsynced: what must be durable is the object, and it is before its
+ * acknowledgement exists. A crash of the machine can lose recent acknowledgements (those files
+ * are pushed again: same bytes = success) or leave one empty (it still names a stored file);
+ * it cannot leave one for a file that is not stored. Only the existence of the file counts.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -63,29 +68,17 @@ export interface AckRecord {
   at: string;
 }
 
-/** Record `rec.file` as durably stored: temp file, fsync, rename, fsync of the directory. */
+/** Record `rec.file` as stored (call only once the repository write returned): temp file, rename. */
 export async function writeAck(spoolDir: string, rec: AckRecord): Promise<void> {
   const dir = join(spoolDir, ACKS);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `${TMP}${rec.file}-${process.pid}`);
   try {
-    const h = await open(tmp, 'w', 0o600);
-    try {
-      await h.writeFile(JSON.stringify(rec) + '\n');
-      await h.sync();
-    } finally {
-      await h.close();
-    }
+    await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o600 });
     await rename(tmp, join(dir, rec.file));
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw e;
-  }
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
   }
 }
 
@@ -99,23 +92,22 @@ export async function listAcks(spoolDir: string): Promise<string[]> {
 
 /**
  * Drop acknowledgements PostgreSQL will not ask for again: those whose `.ready` is gone (the
- * archiver got its 0 and marked the file done). Temp files of a killed pusher go too.
+ * archiver got its 0 and marked the file done). Temp files of a killed pusher go too. Returns
+ * the acknowledgements kept (one directory read per call, whatever the backlog).
  */
-export async function pruneAcks(spoolDir: string, stillReady: Set<string>): Promise<number> {
-  let n = 0;
+export async function pruneAcks(spoolDir: string, stillReady: Set<string>): Promise<Set<string>> {
+  const kept = new Set<string>();
   let entries: string[];
   try {
     entries = await readdir(join(spoolDir, ACKS));
   } catch {
-    return 0;
+    return kept;
   }
   for (const e of entries) {
-    if (e.startsWith(TMP) ? !e.endsWith(`-${process.pid}`) : !stillReady.has(e)) {
-      await rm(join(spoolDir, ACKS, e), { force: true });
-      n++;
-    }
+    if (e.startsWith(TMP) ? !e.endsWith(`-${process.pid}`) : !stillReady.has(e)) await rm(join(spoolDir, ACKS, e), { force: true });
+    else if (!e.startsWith(TMP)) kept.add(e);
   }
-  return n;
+  return kept;
 }
 
 /** Forget every acknowledgement (the repository at this path is another one now). */
@@ -132,6 +124,14 @@ export async function bindRepository(spoolDir: string, repoId: string): Promise<
   );
   if (known === repoId) return false;
   await clearAcks(spoolDir);
+  // The removal is durable before the new id is written: a crash cannot leave the old
+  // repository's acknowledgements beside the new repository's id.
+  const d = await open(spoolDir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
   await writeFile(path, repoId + '\n', { mode: 0o600 });
   return known !== undefined;
 }

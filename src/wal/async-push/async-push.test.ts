@@ -5,10 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../../pg/local-cluster.js';
 import { chownTreeToServerUser } from '../../pg/server-user.js';
 import { PosixDriver } from '../../repo/storage/posix/index.js';
@@ -186,6 +188,62 @@ faultTest(
     for (const s of segs) assert.ok(await inRepo(s), `${s} is in the repository`);
     assert.notEqual(lockHolder(spool), pid, 'the stale lock of the killed pusher was taken over or released');
     await until('the alert to clear once drained', 15_000, () => (readPushStatus(spool)?.alert === null ? true : undefined));
+    await assertAcksStored();
+    await walCheckClean();
+  },
+);
+
+/**
+ * A pusher (runPusher, the real push) that stops for good right after each repository write
+ * returned, before the acknowledgement: it names each stored file in `marker`.
+ */
+function pusherStoppingBeforeAcks(marker: string): ChildProcess {
+  const dist = (p: string) => JSON.stringify(fileURLToPath(new URL(p, import.meta.url)));
+  const code = `
+    import { appendFileSync } from 'node:fs';
+    import { runPusher } from ${dist('./pusher.js')};
+    import { pushWalFile } from ${dist('../push.js')};
+    import { Repository } from ${dist('../../repo/index.js')};
+    import { PosixDriver } from ${dist('../../repo/storage/posix/index.js')};
+    const repo = await Repository.open(new PosixDriver(${JSON.stringify(repoDir)}), { jobs: 1 });
+    await runPusher(repo, {
+      cluster: 'test', pgWalDir: ${JSON.stringify(join(cluster.dataDir, 'pg_wal'))}, pgdata: ${JSON.stringify(cluster.dataDir)},
+      spoolDir: ${JSON.stringify(spool)}, jobs: 2, queueAlertSegments: 100, idleMs: 60000, failingMs: 60000,
+      push: async (path) => {
+        const r = await pushWalFile(repo, { cluster: 'test', path });
+        appendFileSync(${JSON.stringify(marker)}, r.file + '\\n');
+        return new Promise(() => {}); // never returns: the acknowledgement is never written
+      },
+    });`;
+  return spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+faultTest(
+  'async push: a pusher killed with -9 between storing segments and acknowledging them leaves them unacknowledged; archiving completes',
+  async () => {
+    await until('the previous pusher to stop when idle', 30_000, () => (lockHolder(spool) === undefined ? true : undefined));
+    await setArchiveCommand('/bin/false');
+    const segs = [await switchSegment(), await switchSegment(), await switchSegment()];
+    const marker = join(work, 'stored-not-acked');
+    const child = pusherStoppingBeforeAcks(marker);
+    const exited = new Promise((r) => child.once('exit', r));
+    const stored = await until('segments stored by the stopping pusher', 60_000, () => {
+      const names = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean) : [];
+      return names.length >= 2 ? names : undefined;
+    });
+    child.kill('SIGKILL');
+    await exited;
+    const acks = await listAcks(spool);
+    for (const s of stored) {
+      assert.ok(await inRepo(s), `${s} is in the repository`);
+      assert.ok(!acks.includes(s), `${s} was stored but its pusher died before acknowledging it: no acknowledgement`);
+    }
+    await assertAcksStored();
+    chownTreeToServerUser(work); // the stopping pusher ran as root here
+    await setArchiveCommand(archiveCommand);
+    const last = await switchSegment(); // wakes the archiver
+    await waitArchived(last);
+    for (const s of [...segs, last]) assert.ok(await inRepo(s), `${s} is in the repository`);
     await assertAcksStored();
     await walCheckClean();
   },

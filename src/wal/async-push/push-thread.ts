@@ -9,12 +9,15 @@ import { openRepository, type RepoLocation } from '../../repo/open.js';
 import { passphraseGetter, type PassphraseSources } from '../../repo/passphrase.js';
 import { toPgkeepError } from '../../errors.js';
 import { pushWalFile } from '../push.js';
+import { compressInOrder } from './compress-in-order.js';
+import type { Codec } from '../../repo/codec.js';
 
 export interface PushThreadData {
   repo: Omit<RepoLocation, 'signal'>;
   passphrase: PassphraseSources;
   cluster: string;
   pgdata?: string;
+  codec?: Codec;
 }
 
 export interface PushThreadRequest {
@@ -28,6 +31,7 @@ export type PushThreadReply =
 
 const data = workerData as PushThreadData;
 const repo = openRepository(data.repo, { getPassphrase: passphraseGetter(data.passphrase), jobs: 1 });
+const inOrder = repo.then(compressInOrder);
 
 parentPort!.on('message', async (m: PushThreadRequest | 'close') => {
   if (m === 'close') {
@@ -40,7 +44,7 @@ parentPort!.on('message', async (m: PushThreadRequest | 'close') => {
   }
   let reply: PushThreadReply;
   try {
-    const r = await pushWalFile(await repo, { cluster: data.cluster, path: m.path, pgdata: data.pgdata });
+    const r = await (await inOrder)((r) => pushWalFile(r, { cluster: data.cluster, path: m.path, pgdata: data.pgdata, codec: data.codec }));
     reply = { id: m.id, ok: true, key: r.key, bytes: r.bytes, status: r.status };
   } catch (e) {
     const err = toPgkeepError(e);

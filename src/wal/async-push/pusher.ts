@@ -1,26 +1,33 @@
 /**
  * The background pusher: one per spool (lock.ts), started detached by the `wal push` that first
- * needs it. Each round it reads the archiver's queue (`.ready` files), stores up to `jobs` files
- * in parallel straight from pg_wal with the same checks as a synchronous push (push.ts: identity,
- * content, write-once, same bytes = done, different = refused), and acknowledges each one only
- * after the repository write returned. It never drops WAL: a growing queue raises an alert in
- * status.json and the pusher keeps going. It stops after `idleMs` with nothing to do, or after
- * `failingMs` of failures only (the next `wal push` starts it again), or when it lost its lock.
+ * needs it. Each round it reads the archiver's queue (`.ready` files), stores up to `jobs` x 2
+ * files at once (`jobs` compressing, push-threads.ts) straight from pg_wal with the same checks
+ * as a synchronous push (push.ts: identity, content, write-once, same bytes = done, different =
+ * refused), and acknowledges each one only after the repository write returned (ack-fifo.ts
+ * wakes a waiting sh front). It never drops WAL: a growing queue raises an alert in status.json
+ * and the pusher keeps going. It stops after `idleMs` with nothing to do, or after `failingMs` of
+ * failures only (the next `wal push` starts it again), or when it lost its lock.
  */
 import { join } from 'node:path';
 import { toPgkeepError } from '../../errors.js';
 import { pushWalFile } from '../push.js';
 import type { Repository } from '../../repo/index.js';
-import { bindRepository, isAcknowledged, pruneAcks, writeAck } from './acks.js';
+import type { Codec } from '../../repo/codec.js';
+import { bindRepository, pruneAcks, writeAck } from './acks.js';
 import { claimPusherLock, holdsLock, releasePusherLock } from './lock.js';
 import { readyFiles } from './ready-queue.js';
-import type { PushedFile } from './push-threads.js';
+import { watchReady } from './ready-watch.js';
+import { compressInOrder } from './compress-in-order.js';
+import { createAckFifo, notifyAck } from './ack-fifo.js';
+import { FILES_PER_THREAD, type PushedFile } from './push-threads.js';
 import { writePushStatus, type PushStatus } from './status.js';
 
 export interface PusherOptions {
   cluster: string;
   pgWalDir: string;
   pgdata?: string;
+  /** [archive] compression. */
+  codec?: Codec;
   spoolDir: string;
   jobs: number;
   queueAlertSegments: number;
@@ -54,6 +61,7 @@ const BACKOFF_MAX_MS = 5000;
 export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<PusherResult> {
   if (!(await claimPusherLock(opts.spoolDir))) return { busy: true, pushed: 0 };
   if (await bindRepository(opts.spoolDir, repo.config.id)) opts.onEvent?.({ kind: 'repository-changed' });
+  createAckFifo(opts.spoolDir);
   const now = () => new Date().toISOString();
   const status: PushStatus = {
     version: 1,
@@ -68,8 +76,13 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     failing: [],
     pushed: 0,
   };
-  const push = opts.push ?? ((path: string) => pushWalFile(repo, { cluster: opts.cluster, path, pgdata: opts.pgdata }));
+  const inOrder = compressInOrder(repo);
+  const push =
+    opts.push ??
+    ((path: string) => inOrder((r) => pushWalFile(r, { cluster: opts.cluster, path, pgdata: opts.pgdata, codec: opts.codec })));
   const inFlight = new Map<string, Promise<void>>();
+  // `jobs` threads compress; each holds a second file whose write and fsync overlap the compression.
+  const maxInFlight = opts.jobs * FILES_PER_THREAD;
   const failures = new Map<string, { count: number; retryAt: number }>();
   let idleSince = Date.now();
   let lastSuccessAt = Date.now();
@@ -80,6 +93,7 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     try {
       const r = await push(join(opts.pgWalDir, file));
       await writeAck(opts.spoolDir, { file, key: r.key, bytes: r.bytes, at: now() });
+      notifyAck(opts.spoolDir, file);
       failures.delete(file);
       status.pushed++;
       status.lastSuccess = { file, at: now() };
@@ -102,16 +116,17 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
     }
   };
 
+  const queued = watchReady(opts.pgWalDir); // wakes the loop when the archiver queues a file
   try {
     for (;;) {
       if (opts.signal?.aborted || !holdsLock(opts.spoolDir)) break;
       const ready = await readyFiles(opts.pgWalDir);
-      const waiting = ready.filter((f) => !isAcknowledged(opts.spoolDir, f));
-      await pruneAcks(opts.spoolDir, new Set(ready));
+      const acked = await pruneAcks(opts.spoolDir, new Set(ready));
+      const waiting = ready.filter((f) => !acked.has(f));
       updateQueue(status, waiting, opts, now);
       forgetGone(failures, status, new Set(waiting));
       const due = waiting.filter((f) => !inFlight.has(f) && (failures.get(f)?.retryAt ?? 0) <= Date.now());
-      for (const f of due.slice(0, Math.max(0, opts.jobs - inFlight.size))) inFlight.set(f, pushOne(f));
+      for (const f of due.slice(0, Math.max(0, maxInFlight - inFlight.size))) inFlight.set(f, pushOne(f));
       if (waiting.length > 0) idleSince = Date.now();
       if (dirty || Date.now() - lastWrite >= 1000) {
         status.heartbeatAt = now();
@@ -127,13 +142,14 @@ export async function runPusher(repo: PushRepo, opts: PusherOptions): Promise<Pu
         status.state = 'failing-exit';
         break;
       }
-      await Promise.race([new Promise((r) => setTimeout(r, TICK_MS)), ...inFlight.values()]);
+      await Promise.race([queued.next(TICK_MS), ...inFlight.values()]);
     }
     await Promise.allSettled(inFlight.values());
     if (status.state === 'running') status.state = 'idle-exit';
     status.heartbeatAt = now();
     if (holdsLock(opts.spoolDir)) await writePushStatus(opts.spoolDir, status);
   } finally {
+    queued.close();
     await releasePusherLock(opts.spoolDir);
   }
   return { busy: false, pushed: status.pushed, exit: status.state };
