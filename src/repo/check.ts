@@ -51,7 +51,7 @@ const READ_GROUP = 8 * 1024 * 1024;
 const READ_GROUP_BLOBS = 256;
 
 export async function checkRepository(repo: Repository, opts: CheckOptions = {}): Promise<CheckReport> {
-  const refs = await collectRefs(repo, false, { signal: opts.signal, deltas: opts.readData, budget: opts.refBudget });
+  const refs = await collectRefs(repo, false, { signal: opts.signal, hashes: true, deltas: opts.readData, budget: opts.refBudget });
   try {
     return await checkAgainst(repo, refs, opts);
   } finally {

@@ -8,7 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { PgkeepError } from '../errors.js';
+import { smallDisks } from '../test-support/small-disk.js';
 import { faultTest } from '../test-support/faults.js';
 import { garbageCollect } from './gc.js';
 import { checkRepository } from './check.js';
@@ -153,4 +155,40 @@ faultTest('damage found through the spill is named with its snapshots and files'
   assert.deepEqual(gonePack.snapshots, [`main/${s2.id}`]);
   assert.deepEqual(gonePack.files, ['b']);
   await repo.close();
+});
+
+faultTest('TMPDIR full under the sorted references: gc fails naming it and deletes nothing', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to mount a small tmpfs');
+  const disks = smallDisks('pgkeep-gc-spill-full-');
+  try {
+    const small = disks.mount('tmp', '64k');
+    const repo = await newPosixRepo(fresh(), { chunkSize: CHUNK, packSize: 1024 * 1024, compression: 'none' });
+    // 4000 distinct chunks: ~96 KB of sorted references (24 bytes each), more than 64 KiB
+    const kept = await snapshot(repo, { big: randomData(4000 * CHUNK) });
+    const dropped = await snapshot(repo, { small: randomData(2 * CHUNK) });
+    await repo.deleteSnapshot('main', dropped.id);
+    const before = await packIds(repo);
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = small;
+    try {
+      await assert.rejects(garbageCollect(repo, { refBudget: 100 }), (e: unknown) => {
+        assert.ok(e instanceof PgkeepError, String(e));
+        assert.equal(e.code, 'CONFLICT');
+        assert.match(e.message, /temporary list of blob references/);
+        assert.ok(e.message.includes(small), e.message);
+        return true;
+      });
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    assert.deepEqual(await packIds(repo), before, 'nothing deleted, not even the unreferenced pack');
+    assert.deepEqual(readdirSync(small), [], 'no temporary file is left');
+    const report = await garbageCollect(repo, { refBudget: 100 });
+    assert.deepEqual(report.deleted.map((p) => p.pack).sort(), dropped.packs);
+    assert.ok(kept.packs.every((p) => !report.deleted.some((d) => d.pack === p)));
+    await repo.close();
+  } finally {
+    disks.release();
+  }
 });

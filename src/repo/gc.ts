@@ -15,7 +15,7 @@ import { acquireLock, oldestSharedLockStart } from './locks.js';
 import { collectRefs, type BlobRef, type RefSet } from './refs.js';
 import { liveByPack, repackBatches, REPACK_BATCH_BLOBS, usersOf } from './live-blobs.js';
 import { MovedBlobs } from './moved-blobs.js';
-import { packIdFromKey, packKey, BLOB_KIND_DELTA, BLOB_KIND_FILE_LIST } from './pack-format.js';
+import { packIdFromKey, packKey, BLOB_KIND_FILE_LIST } from './pack-format.js';
 import { readPackIndex } from './pack-reader.js';
 import { PackWriter } from './pack-writer.js';
 import { fetchPackRange } from './blob-reader.js';
@@ -178,16 +178,15 @@ function toMs(t: unknown): number | undefined {
   return undefined;
 }
 
-/** The pack index entry of a copied blob: the refs' facts, or for a delta blob the old pack's index entry. */
+/** The pack index entry of a copied blob, from the old pack's index (gc does not keep the manifests' hashes). */
 function indexEntryOf(
   ref: BlobRef,
   at: { pack: string; offset: number },
-  index: Map<number, PackIndexEntry> | undefined,
+  index: Map<number, PackIndexEntry>,
 ): Omit<PackIndexEntry, 'offset' | 'length'> {
-  if (ref.kind !== BLOB_KIND_DELTA) return { rawLength: ref.rawLength, kind: ref.kind, sha256: ref.sha256 };
-  const e = index?.get(at.offset);
-  if (!e || e.kind !== BLOB_KIND_DELTA || e.length !== ref.length) {
-    throw new Error(`the index of ${packKey(at.pack)} has no delta blob of ${ref.length} bytes at offset ${at.offset}`);
+  const e = index.get(at.offset);
+  if (!e || e.kind !== ref.kind || e.length !== ref.length) {
+    throw new Error(`the index of ${packKey(at.pack)} has no blob of ${ref.length} bytes at offset ${at.offset}; run "pgkeep repo check"`);
   }
   return { rawLength: e.rawLength, kind: e.kind, sha256: e.sha256 };
 }
@@ -207,17 +206,16 @@ async function repack(
     // 1. Copy live chunk blobs as they are (still compressed and encrypted) into new packs, pack
     //    by pack in offset order as the references walk them. File lists are not copied: every
     //    manifest that uses a repacked pack gets new ones.
-    let index: { pack: string; entries?: Map<number, PackIndexEntry> } = { pack: '' };
+    let index: { pack: string; entries: Map<number, PackIndexEntry> } = { pack: '', entries: new Map() };
     for await (const ref of refs.blobs()) {
       const size = sizes.get(ref.pack);
       if (size === undefined) continue;
       opts.signal?.throwIfAborted();
       for (const u of ref.users) users.add(u);
       if (ref.kind === BLOB_KIND_FILE_LIST) continue;
-      if (index.pack !== ref.pack) index = { pack: ref.pack };
-      // a delta blob's plaintext length and hash are in the pack's index only
-      if (ref.kind === BLOB_KIND_DELTA && !index.entries) {
-        index.entries = new Map((await readPackIndex(repo.driver, repo.key, ref.pack, size)).entries.map((e) => [e.offset, e]));
+      if (index.pack !== ref.pack) {
+        const { entries } = await readPackIndex(repo.driver, repo.key, ref.pack, size);
+        index = { pack: ref.pack, entries: new Map(entries.map((e) => [e.offset, e])) };
       }
       const { pack, offset } = ref;
       const blob = await fetchPackRange(repo.driver, { pack, offset, length: ref.length, context: 'gc repack' });

@@ -6,8 +6,8 @@
  * unlinked temporary file in TMPDIR (record-spill.ts's). `merged()` walks every record in key
  * order (a k-way merge of the runs through a heap), so all references to one blob come together
  * and blobs come pack by pack in offset order. Memory: the budget's records twice (held and
- * sorted) plus a read buffer per run, whatever the repository's size; disk: the record width per
- * distinct (blob, snapshot) pair.
+ * sorted) plus read buffers (64 KiB per run, 16 MiB for all runs together), whatever the
+ * repository's size; disk: the record width per distinct (blob, snapshot) pair.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { PgkeepError } from '../errors.js';
@@ -17,8 +17,9 @@ import { openUnlinked, spillError, type SpillWhat } from './record-spill.js';
 export const REF_KEY_BYTES = 14;
 /** Records held before a run is written. */
 export const REF_BUDGET = 256 * 1024;
-/** Bytes read from a run at a time during the merge. */
+/** Bytes read from a run at a time during the merge, and for all runs together at most. */
 const READ_BYTES = 64 * 1024;
+const READ_BYTES_ALL = 16 * 1024 * 1024;
 
 const SPILL: SpillWhat = {
   name: 'temporary list of blob references',

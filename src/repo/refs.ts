@@ -21,7 +21,7 @@ export interface BlobRef {
   pack: string;
   offset: number;
   length: number;
-  /** SHA-256 of the plaintext ('' for a delta blob: the record holds the rebuilt chunk's). */
+  /** SHA-256 of the plaintext ('' for a delta blob, whose record holds the rebuilt chunk's, or when hashes were not kept). */
   sha256: string;
   /** Plaintext length (chunks; 0 for file lists and deltas, whose size the manifest does not record). */
   rawLength: number;
@@ -43,13 +43,17 @@ export interface Damage {
 
 export interface CollectOptions {
   signal?: AbortSignal;
+  /** Keep each reference's SHA-256 (check compares it with the pack's index; gc and expire need not). */
+  hashes?: boolean;
   /** Also keep every delta chunk (for `deltas()`: check --read-data rebuilds them). */
   deltas?: boolean;
   /** Records held in memory before a sorted run is written (tests make it small). */
   budget?: number;
 }
 
-const WIDTH = 56;
+/** Record widths: key (14), length, rawLength, kind, has-hash flag (10), then the SHA-256 when kept. */
+const WIDTH = 24;
+const HASHED_WIDTH = 56;
 const DELTA_WIDTH = 106;
 
 export class RefSet {
@@ -61,9 +65,11 @@ export class RefSet {
   private readonly packNames: string[] = [];
   private readonly refs: RefSpill;
   private readonly deltaRefs: RefSpill | undefined;
+  private readonly hashes: boolean;
 
   constructor(opts: CollectOptions) {
-    this.refs = new RefSpill(WIDTH, opts.budget ?? REF_BUDGET);
+    this.hashes = Boolean(opts.hashes);
+    this.refs = new RefSpill(this.hashes ? HASHED_WIDTH : WIDTH, opts.budget ?? REF_BUDGET);
     this.deltaRefs = opts.deltas ? new RefSpill(DELTA_WIDTH, Math.min(opts.budget ?? REF_BUDGET, 64 * 1024)) : undefined;
   }
 
@@ -158,8 +164,8 @@ export class RefSet {
     b.writeUInt32BE(facts.length, at + 14);
     b.writeUInt32BE(facts.rawLength, at + 18);
     b[at + 22] = facts.kind;
-    b[at + 23] = facts.sha256 ? 1 : 0;
-    writeSha(b, at + 24, facts.sha256);
+    b[at + 23] = this.hashes && facts.sha256 ? 1 : 0;
+    if (this.hashes) writeSha(b, at + 24, facts.sha256);
     return s.full;
   }
 
