@@ -177,11 +177,13 @@ async function checkPack(
     if ((await count()) > 0 || opts.readData) reportDamage(report, targets, whole, (e as Error).message);
     return;
   }
-  const byOffset = new Map(entries.map((e) => [e.offset, e]));
+  // both in offset order: walk them side by side (no map of a pack's entries)
+  let i = 0;
   for await (const ref of blobs) {
     report.blobs++;
     const { offset } = ref;
-    const e = byOffset.get(offset);
+    while (i < entries.length && entries[i]!.offset < offset) i++;
+    const e = entries[i]?.offset === offset ? entries[i] : undefined;
     let problem: string | undefined;
     if (offset + ref.length > indexOffset) problem = `locator (offset ${offset}, length ${ref.length}) points past the pack's blob area`;
     else if (!e) problem = `no blob starts at offset ${offset} in the pack's index`;

@@ -16,7 +16,7 @@ import { openUnlinked, spillError, type SpillWhat } from './record-spill.js';
 /** Bytes of the key at the head of every record: pack number u32, offset u48, user u32. */
 export const REF_KEY_BYTES = 14;
 /** Records held before a run is written. */
-export const REF_BUDGET = 256 * 1024;
+export const REF_BUDGET = 128 * 1024;
 /** Bytes read from a run at a time during the merge, and for all runs together at most. */
 const READ_BYTES = 64 * 1024;
 const READ_BYTES_ALL = 16 * 1024 * 1024;
