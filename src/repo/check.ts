@@ -4,9 +4,14 @@
  * authenticated, decompressed and its SHA-256 compared. Each damaged object is reported with
  * the snapshots (and some files) it affects. The archived WAL is checked one layer up, by
  * holdings/repository-check.ts (`pgkeep repo check` runs both): repo/ knows nothing about WAL.
+ * Memory does not grow with the number of blobs: the references are sorted through temporary
+ * files (refs.ts) and compared with each pack's index pack by pack; who uses a damaged blob is
+ * found by one more walk of the manifests (damage-names.ts), only when something is damaged.
  */
 import type { Repository } from './repository.js';
-import { collectRefs, label, type BlobRef, type Damage, type RefSet } from './refs.js';
+import { collectRefs, type BlobRef, type Damage, type RefSet } from './refs.js';
+import { nameAffected, type DamageTarget } from './damage-names.js';
+import type { ChunkRef } from './manifest.js';
 import { BLOB_KIND_DELTA, packIdFromKey, packKey, type PackIndexEntry } from './pack-format.js';
 import { readDeltaChunk } from './delta-reader.js';
 import { readPackIndex } from './pack-reader.js';
@@ -18,6 +23,8 @@ import { oldestSharedLockStart } from './locks.js';
 export interface CheckOptions {
   readData?: boolean;
   signal?: AbortSignal;
+  /** Blob references held in memory before a sorted run goes to a temporary file (tests make it small). */
+  refBudget?: number;
   /** Progress: packs done of total. */
   onProgress?: (done: number, total: number, what: 'packs') => void;
 }
@@ -40,16 +47,26 @@ export interface CheckReport {
 }
 
 const READ_GROUP = 8 * 1024 * 1024;
-const MAX_FILES = 5;
+/** Blobs verified at once (a pack of tiny blobs must not put thousands in flight). */
+const READ_GROUP_BLOBS = 256;
 
 export async function checkRepository(repo: Repository, opts: CheckOptions = {}): Promise<CheckReport> {
-  const refs = await collectRefs(repo, false, opts.signal);
+  const refs = await collectRefs(repo, false, { signal: opts.signal, hashes: true, deltas: opts.readData, budget: opts.refBudget });
+  try {
+    return await checkAgainst(repo, refs, opts);
+  } finally {
+    await refs.close();
+  }
+}
+
+async function checkAgainst(repo: Repository, refs: RefSet, opts: CheckOptions): Promise<CheckReport> {
   const damaged: Damage[] = [...refs.damage];
   const packs = new Map<string, ObjectInfo>();
   for await (const o of repo.driver.list('packs/')) {
     const id = packIdFromKey(o.key);
     if (id) packs.set(id, o);
   }
+  const unreferenced = [...packs.keys()].filter((p) => !refs.uses(p)).sort();
   const report: CheckReport = {
     ok: true,
     snapshots: refs.snapshots.length,
@@ -58,70 +75,98 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     blobsRead: 0,
     deltasRebuilt: 0,
     bytesRead: 0,
-    unreferencedPacks: [...packs.keys()].filter((p) => !refs.packs.has(p)).length,
+    unreferencedPacks: unreferenced.length,
     damaged,
     tempFiles: await temporarySummary(repo),
   };
-  const ids = [...packs.keys()].filter((p) => refs.packs.has(p) || opts.readData).sort();
-  for (const id of refs.packs.keys()) if (!packs.has(id)) ids.push(id);
+  const targets: DamageTarget[] = [];
+  const total = refs.packs.length + (opts.readData ? unreferenced.length : 0);
   let done = 0;
-  for (const id of ids) {
+  for await (const { pack, blobs } of refs.byPack()) {
     opts.signal?.throwIfAborted();
-    const used = refs.packs.get(id) ?? new Map<number, BlobRef>();
-    report.blobs += used.size;
-    await checkPack(repo, refs, id, packs.get(id), used, opts, report);
-    opts.onProgress?.(++done, ids.length, 'packs');
+    await checkPack(repo, pack, packs.get(pack), blobs, opts, report, targets);
+    opts.onProgress?.(++done, total, 'packs');
   }
-  if (opts.readData) await rebuildDeltas(repo, refs, opts, report);
+  if (opts.readData) {
+    for (const id of unreferenced) {
+      opts.signal?.throwIfAborted();
+      await checkPack(repo, id, packs.get(id), noBlobs(), opts, report, targets);
+      opts.onProgress?.(++done, total, 'packs');
+    }
+    await rebuildDeltas(repo, refs, opts, report, targets);
+  }
+  // who uses the damaged blobs: one more walk of the manifests, only when something is damaged
+  await nameAffected(repo, refs.snapshots, targets, opts.signal);
   report.ok = damaged.length === 0;
   return report;
 }
 
+async function* noBlobs(): AsyncGenerator<BlobRef> {}
+
+/** Report damage to blobs of `pack` starting at offsets from..to-1 (their users are named at the end). */
+function reportDamage(
+  report: CheckReport,
+  targets: DamageTarget[],
+  at: { pack: string; from: number; to: number; offset?: number },
+  problem: string,
+): void {
+  const damage: Damage = { object: packKey(at.pack), ...(at.offset === undefined ? {} : { offset: at.offset }), problem, snapshots: [] };
+  report.damaged.push(damage);
+  targets.push({ damage, pack: at.pack, from: at.from, to: at.to });
+}
+
 /** Rebuild every delta chunk from its base and check the rebuilt chunk's SHA-256 (what a restore would do). */
-async function rebuildDeltas(repo: Repository, refs: RefSet, opts: CheckOptions, report: CheckReport): Promise<void> {
-  const deltas: BlobRef[] = [];
-  for (const blobs of refs.packs.values()) for (const r of blobs.values()) if (r.delta) deltas.push(r);
-  const window = repo.jobs * 2;
-  for (let i = 0; i < deltas.length; i += window) {
-    opts.signal?.throwIfAborted();
-    await Promise.all(
-      deltas.slice(i, i + window).map(async (r) => {
-        const c = r.delta!;
+async function rebuildDeltas(
+  repo: Repository,
+  refs: RefSet,
+  opts: CheckOptions,
+  report: CheckReport,
+  targets: DamageTarget[],
+): Promise<void> {
+  const rebuild = (batch: ChunkRef[]) =>
+    Promise.all(
+      batch.map(async (c) => {
         try {
-          await readDeltaChunk(repo, c, r.path ? `file "${r.path}"` : undefined);
+          await readDeltaChunk(repo, c);
           report.deltasRebuilt++;
         } catch (e) {
           const problem = `delta chunk cannot be rebuilt: ${(e as Error).message.replace(/^damaged data in pack \S+ at offset \d+( \([^)]*\))?: /, '')}`;
-          report.damaged.push({ object: packKey(c.pack), offset: c.packOffset, problem, ...affected(refs, [r]) });
+          reportDamage(report, targets, { pack: c.pack, from: c.packOffset, to: c.packOffset + 1, offset: c.packOffset }, problem);
         }
       }),
     );
+  const window = repo.jobs * 2;
+  let batch: ChunkRef[] = [];
+  for await (const c of refs.deltas()) {
+    batch.push(c);
+    if (batch.length < window) continue;
+    opts.signal?.throwIfAborted();
+    await rebuild(batch);
+    batch = [];
   }
+  await rebuild(batch);
 }
 
-function affected(refs: RefSet, refsList: BlobRef[]): Pick<Damage, 'snapshots' | 'files'> {
-  const users = new Set<number>();
-  const files = new Set<string>();
-  for (const r of refsList) {
-    for (const u of r.users) users.add(u);
-    if (r.path && files.size < MAX_FILES) files.add(r.path);
-  }
-  const snapshots = [...users].sort((a, b) => a - b).map((u) => label(refs.snapshots[u]!));
-  return files.size ? { snapshots, files: [...files] } : { snapshots };
-}
-
+/** The pack against the references to it (in offset order), and with readData every blob of it. */
 async function checkPack(
   repo: Repository,
-  refs: RefSet,
   id: string,
   info: ObjectInfo | undefined,
-  used: Map<number, BlobRef>,
+  blobs: AsyncGenerator<BlobRef>,
   opts: CheckOptions,
   report: CheckReport,
+  targets: DamageTarget[],
 ): Promise<void> {
-  const object = packKey(id);
+  const whole = { pack: id, from: 0, to: Number.POSITIVE_INFINITY };
+  const count = async () => {
+    let n = 0;
+    for await (const _ of blobs) n++;
+    report.blobs += n;
+    return n;
+  };
   if (!info) {
-    report.damaged.push({ object, problem: 'the pack is missing', ...affected(refs, [...used.values()]) });
+    await count();
+    reportDamage(report, targets, whole, 'the pack is missing');
     return;
   }
   let entries: PackIndexEntry[];
@@ -129,41 +174,45 @@ async function checkPack(
   try {
     ({ entries, indexOffset } = await readPackIndex(repo.driver, repo.key, id, info.size));
   } catch (e) {
-    if (used.size > 0 || opts.readData) {
-      report.damaged.push({ object, problem: (e as Error).message, ...affected(refs, [...used.values()]) });
-    }
+    if ((await count()) > 0 || opts.readData) reportDamage(report, targets, whole, (e as Error).message);
     return;
   }
-  const byOffset = new Map(entries.map((e) => [e.offset, e]));
-  for (const [offset, ref] of used) {
-    const e = byOffset.get(offset);
+  // both in offset order: walk them side by side (no map of a pack's entries)
+  let i = 0;
+  for await (const ref of blobs) {
+    report.blobs++;
+    const { offset } = ref;
+    while (i < entries.length && entries[i]!.offset < offset) i++;
+    const e = entries[i]?.offset === offset ? entries[i] : undefined;
     let problem: string | undefined;
     if (offset + ref.length > indexOffset) problem = `locator (offset ${offset}, length ${ref.length}) points past the pack's blob area`;
     else if (!e) problem = `no blob starts at offset ${offset} in the pack's index`;
     else if (e.length !== ref.length || (ref.kind === BLOB_KIND_DELTA ? e.kind !== ref.kind : e.sha256 !== ref.sha256))
       problem = `the pack's index disagrees with the manifest about the blob at offset ${offset}`;
-    if (problem) report.damaged.push({ object, offset, problem, ...affected(refs, [ref]) });
+    if (problem) reportDamage(report, targets, { pack: id, from: offset, to: offset + 1, offset }, problem);
   }
-  if (opts.readData) await readAll(repo, refs, id, entries, used, opts, report);
+  if (opts.readData) await readAll(repo, id, entries, opts, report, targets);
 }
 
 /** Read every blob of the pack in large range reads and verify each in the worker pool. */
 async function readAll(
   repo: Repository,
-  refs: RefSet,
   id: string,
   entries: PackIndexEntry[],
-  used: Map<number, BlobRef>,
   opts: CheckOptions,
   report: CheckReport,
+  targets: DamageTarget[],
 ): Promise<void> {
-  const object = packKey(id);
   let i = 0;
   while (i < entries.length) {
     opts.signal?.throwIfAborted();
     const group: PackIndexEntry[] = [entries[i++]!];
     let end = group[0]!.offset + group[0]!.length;
-    while (i < entries.length && entries[i]!.offset + entries[i]!.length - group[0]!.offset <= READ_GROUP) {
+    while (
+      i < entries.length &&
+      group.length < READ_GROUP_BLOBS &&
+      entries[i]!.offset + entries[i]!.length - group[0]!.offset <= READ_GROUP
+    ) {
       end = entries[i]!.offset + entries[i]!.length;
       group.push(entries[i++]!);
     }
@@ -172,8 +221,7 @@ async function readAll(
     try {
       buf = await fetchPackRange(repo.driver, { pack: id, offset: start, length: end - start });
     } catch (e) {
-      const refsList = group.map((g) => used.get(g.offset)).filter((r): r is BlobRef => Boolean(r));
-      report.damaged.push({ object, offset: start, problem: (e as Error).message, ...affected(refs, refsList) });
+      reportDamage(report, targets, { pack: id, from: start, to: end, offset: start }, (e as Error).message);
       continue;
     }
     report.bytesRead += buf.length;
@@ -184,9 +232,8 @@ async function readAll(
           await decodeInPool(repo.pool(), slice, g.sha256, g.rawLength, { pack: id, offset: g.offset, length: g.length }, true);
           report.blobsRead++;
         } catch (e) {
-          const ref = used.get(g.offset);
           const reason = (e as Error).message.replace(/^damaged data in pack \S+ at offset \d+: /, '');
-          report.damaged.push({ object, offset: g.offset, problem: reason, ...affected(refs, ref ? [ref] : []) });
+          reportDamage(report, targets, { pack: id, from: g.offset, to: g.offset + 1, offset: g.offset }, reason);
         }
       }),
     );

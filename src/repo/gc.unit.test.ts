@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Repository } from './repository.js';
 import { garbageCollect } from './gc.js';
 import { checkRepository } from './check.js';
-import { newPosixRepo, randomData, readAll, tempDir } from './test-utils.js';
+import { newPosixRepo, packIds, randomData, readAll, tempDir } from './test-utils.js';
 
 const CHUNK = 4096;
 let dir: { path: string; remove(): Promise<void> };
@@ -17,12 +17,6 @@ before(async () => {
 after(async () => {
   await dir.remove();
 });
-
-async function packIds(repo: Repository): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of repo.driver.list('packs/')) out.push(o.key.split('/')[2]!);
-  return out.sort();
-}
 
 const entry = (path: string) => ({ path, type: 'file' as const, mode: 0o600, mtimeMs: 1 });
 

@@ -147,26 +147,42 @@ export class RecordSpill {
   }
 }
 
-async function openUnlinked(): Promise<FileHandle> {
+/** A new temporary file in TMPDIR, already unlinked (also used by ref-spill.ts). */
+export async function openUnlinked(prefix = 'pgkeep-file-list-', what?: SpillWhat): Promise<FileHandle> {
   let dir: string | undefined;
   try {
-    dir = await mkdtemp(join(tmpdir(), 'pgkeep-file-list-'));
+    dir = await mkdtemp(join(tmpdir(), prefix));
     const path = join(dir, 'records');
     const file = await open(path, 'w+', 0o600);
     await rm(dir, { recursive: true, force: true });
     return file;
   } catch (e) {
     if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    throw spillError(e);
+    throw spillError(e, what);
   }
 }
 
-function spillError(e: unknown): PgkeepError {
+/** What a temporary file holds, for its errors: its name and how much room it needs. */
+export interface SpillWhat {
+  /** e.g. 'temporary file list' */
+  name: string;
+  /** e.g. 'temporary file list of the snapshot' */
+  what: string;
+  room: string;
+}
+
+const FILE_LIST: SpillWhat = {
+  name: 'temporary file list',
+  what: 'temporary file list of the snapshot',
+  room: 'about 100 bytes per 128 KiB of data',
+};
+
+export function spillError(e: unknown, spill: SpillWhat = FILE_LIST): PgkeepError {
   const where = tmpdir();
-  const then = 'or point TMPDIR at a file system with room for the temporary file list (about 100 bytes per 128 KiB of data)';
+  const then = `or point TMPDIR at a file system with room for the ${spill.name} (${spill.room})`;
   return (
-    diskFullError(e, { what: 'temporary file list of the snapshot', dir: where, then }) ??
-    new PgkeepError('INTERNAL', `cannot write the temporary file list in ${where}: ${(e as Error).message}`, {
+    diskFullError(e, { what: spill.what, dir: where, then }) ??
+    new PgkeepError('INTERNAL', `cannot write the ${spill.name} in ${where}: ${(e as Error).message}`, {
       hint: 'point TMPDIR at a writable directory',
       cause: e,
     })

@@ -60,3 +60,10 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   for await (const c of stream) parts.push(c as Buffer);
   return Buffer.concat(parts);
 }
+
+/** Ids of the packs in the repository, sorted. */
+export async function packIds(repo: Repository): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of repo.driver.list('packs/')) out.push(o.key.split('/')[2]!);
+  return out.sort();
+}

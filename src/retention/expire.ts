@@ -192,11 +192,13 @@ async function planWal(repo: Repository, cluster: string, kept: SnapshotManifest
 /** Dry run: bytes of blobs that only the expired backups use (what gc frees once it has repacked). */
 async function exclusiveBytes(repo: Repository, cluster: string, expired: Set<string>, signal?: AbortSignal): Promise<ExpireReport['gc']> {
   if (!expired.size) return { bytes: 0, exact: true, note: 'no backup would be expired' };
-  const refs = await collectRefs(repo, false, signal);
-  const users = new Set(refs.snapshots.flatMap((s, i) => (s.cluster === cluster && expired.has(s.id) ? [i] : [])));
+  const refs = await collectRefs(repo, false, { signal });
   let bytes = 0;
-  for (const blobs of refs.packs.values()) {
-    for (const b of blobs.values()) if ([...b.users].every((u) => users.has(u))) bytes += b.length;
+  try {
+    const users = new Set(refs.snapshots.flatMap((s, i) => (s.cluster === cluster && expired.has(s.id) ? [i] : [])));
+    for await (const b of refs.blobs()) if (b.users.every((u) => users.has(u))) bytes += b.length;
+  } finally {
+    await refs.close();
   }
   return {
     bytes,
