@@ -1,0 +1,61 @@
+/**
+ * "Not in the archive as of T": the answers the prefetcher leaves in its spool for the names
+ * recovery asks for that the archive lacks (the segment past the end of the archive, the next
+ * timeline's history file, the parent's), so that the sh front (bin/pgkeep) can answer them
+ * (exit 1) without starting node.
+ *
+ * The rule (docs/wal-archiving.md, "Not in the archive"): `.absent-<name>` is dated `T +
+ * ABSENT_VALID_MS`, where T is the spool file system's time just *before* the request that found
+ * the name missing was sent. The front answers "absent" only while that date is still ahead of
+ * the file system's time now (so never on a check older than ABSENT_VALID_MS) and the live
+ * prefetcher that wrote it still holds the spool; the prefetcher checks each such name again every
+ * RECHECK_MS while it runs, and removes the file as soon as a check finds the name. Anything else
+ * goes to node, which reads the repository. So an "absent" from the front is the answer a
+ * restore_command would have given at most ABSENT_VALID_MS earlier: a file archived since is
+ * found by a later call (a standby keeps asking), never hidden for longer.
+ */
+import { rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SPOOL_TMP_PREFIX } from './spool.js';
+
+export const ABSENT_PREFIX = '.absent-';
+/** How long an "absent" answer may be given after the check that found it (sh compares mtimes). */
+export const ABSENT_VALID_MS = 2_000;
+/** How often the prefetcher checks each name it answers "absent" for again. */
+export const RECHECK_MS = 500;
+
+export function absentMarker(dir: string, name: string): string {
+  return join(dir, `${ABSENT_PREFIX}${name}`);
+}
+
+/**
+ * Ask the repository for `name` (`request` returns undefined when the archive lacks it) and
+ * record the answer: missing, `.absent-<name>` dated by the spool file system's time just before
+ * the request was sent (a file written then, read back), plus ABSENT_VALID_MS; found (or the
+ * request failed), no `.absent-<name>` any more.
+ */
+export async function checkAndRecord<T>(dir: string, name: string, request: () => Promise<T | undefined>): Promise<T | undefined> {
+  const tmp = join(dir, `${SPOOL_TMP_PREFIX}absent-${name}-${process.pid}`);
+  await writeFile(tmp, '', { mode: 0o600 });
+  const asOf = (await stat(tmp)).mtime;
+  let got: T | undefined;
+  try {
+    got = await request();
+  } catch (e) {
+    await Promise.all([rm(tmp, { force: true }), clearAbsent(dir, name)]);
+    throw e;
+  }
+  if (got !== undefined) {
+    await Promise.all([rm(tmp, { force: true }), clearAbsent(dir, name)]);
+    return got;
+  }
+  const until = new Date(asOf.getTime() + ABSENT_VALID_MS);
+  await utimes(tmp, until, until);
+  await rename(tmp, absentMarker(dir, name));
+  return undefined;
+}
+
+/** `name` was found, or is no longer watched: no "absent" answer for it any more. */
+export async function clearAbsent(dir: string, name: string): Promise<void> {
+  await rm(absentMarker(dir, name), { force: true });
+}
