@@ -238,6 +238,24 @@ try {
     return { seconds, cpu };
   };
 
+  /** `pgkeep restore` of the latest backup into `dir`, as both the rounds and the probe run it. */
+  const pkRestoreArgs = (dir, extra = []) => [
+    CLI,
+    '--repo',
+    pkRepo,
+    '--cluster',
+    'bench',
+    'restore',
+    'latest',
+    '--to',
+    dir,
+    '--jobs',
+    '2',
+    '--archive-mode',
+    'off',
+    '--no-sync',
+    ...extra,
+  ];
   // pgkeepDirect: the same restore with --no-prefetch (one `wal get` per segment, as before prefetch was the default).
   const results = { pgkeep: [], pgbackrest: [], pgkeepDirect: [] };
   for (let round = 1; round <= ROUNDS; round++) {
@@ -247,27 +265,9 @@ try {
       const cgReplay = cgroup(`r${round}-${tool}-replay`);
       let restoreSec;
       if (tool !== 'pgbackrest') {
-        restoreSec = run(
-          process.execPath,
-          [
-            CLI,
-            '--repo',
-            pkRepo,
-            '--cluster',
-            'bench',
-            'restore',
-            'latest',
-            '--to',
-            dir,
-            '--jobs',
-            '2',
-            '--archive-mode',
-            'off',
-            '--no-sync',
-            ...(tool === 'pgkeepDirect' ? ['--no-prefetch'] : []),
-          ],
-          { cg: cgRestore },
-        ).seconds;
+        restoreSec = run(process.execPath, pkRestoreArgs(dir, tool === 'pgkeepDirect' ? ['--no-prefetch'] : []), {
+          cg: cgRestore,
+        }).seconds;
       } else {
         mkdirSync(dir, { mode: 0o700 });
         chownTreeToServerUser(dir);
@@ -301,22 +301,7 @@ try {
     .map((n) => n.slice(-28, -4))
     .sort();
   const probeDir = join(root, 'probe');
-  run(process.execPath, [
-    CLI,
-    '--repo',
-    pkRepo,
-    '--cluster',
-    'bench',
-    'restore',
-    'latest',
-    '--to',
-    probeDir,
-    '--jobs',
-    '2',
-    '--archive-mode',
-    'off',
-    '--no-sync',
-  ]);
+  run(process.execPath, pkRestoreArgs(probeDir));
   const get = (name, extra = []) =>
     run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'wal', 'get', ...extra, name, join(root, 'probe-seg')], {
       cwd: probeDir,
