@@ -18,7 +18,7 @@
  * recovery is served from the spool too. Started by `pgkeep restore` (`first`: the backup's
  * first segment), the spool holds the first segments before the server starts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
@@ -110,7 +110,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   if (!(await claim(dir))) return result;
   const concurrency = opts.concurrency ?? 2;
   const idleMs = opts.idleMs ?? 15_000;
-  const pollMs = opts.pollMs ?? 50;
+  const watcher = changesOf(dir);
+  // Woken by every change in the spool (inotify: .want, entries, markers); polled slowly besides, for the rechecks.
+  const pollMs = opts.pollMs ?? (watcher.watching ? 250 : 50);
   const recheckMs = opts.recheckMs ?? RECHECK_MS;
   const firstWaitMs = opts.firstWaitMs ?? 60_000;
   const reserve = opts.reserveBytes ?? 4 * opts.segmentSize;
@@ -211,9 +213,10 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
       const started = (await startFetches(window)) + recheckEnd();
       const idleLimit = want ? idleMs : Math.max(idleMs, firstWaitMs);
       if (started === 0 && inflight.size === 0 && Date.now() - wantSince > idleLimit) return { ...result, stop: 'idle' };
-      await Promise.race([sleep(pollMs), ...[...inflight.values()].map((f) => f.done)]);
+      await Promise.race([sleep(pollMs), watcher.next(), ...[...inflight.values()].map((f) => f.done)]);
     }
   } finally {
+    watcher.close();
     await Promise.allSettled([...inflight.values()].map((f) => f.done));
     await history.settled();
     await Promise.all([...announced].map((n) => unlink(inflightMarker(dir, n)).catch(() => undefined)));
@@ -221,13 +224,8 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     await unlink(join(dir, PID_FILE)).catch(() => undefined);
   }
 
-  /**
-   * Before recovery asks for anything, only the first two: at its start the server fsyncs every
-   * file under the data directory (SyncDataDirectory, after a crash or a base backup), the spool
-   * in pg_wal included.
-   */
   function firstWindow(first: string): string[] {
-    return [first, ...segmentsAfter(first, Math.min(opts.count, 2) - 1, opts.segmentSize)];
+    return [first, ...segmentsAfter(first, opts.count - 1, opts.segmentSize)];
   }
 
   /** The segment past the end of the archive, checked again every recheckMs (1 when a check started). */
@@ -242,7 +240,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   /**
    * Announce (`.fetching-<name>`) every segment of the window this prefetcher will put in the
    * spool, so that a get waits for it rather than reading it itself, and start the first ones.
-   * Before recovery asked for anything, only the first two are fetched (see firstWindow).
+   * Before recovery asked for anything (no .want, no .now), only the first two are fetched: at
+   * its start the server fsyncs every file under the data directory (SyncDataDirectory, after a
+   * crash or from a base backup), the spool in pg_wal included.
    */
   async function startFetches(window: string[]): Promise<number> {
     const eligible: string[] = [];
@@ -335,6 +335,36 @@ async function removeTempFiles(dir: string): Promise<void> {
     )
       await unlink(join(dir, e)).catch(() => undefined);
   }
+}
+
+/** The next change in `dir` (inotify through fs.watch); never, when it cannot be watched (then the loop polls). */
+function changesOf(dir: string): { watching: boolean; next: () => Promise<void>; close: () => void } {
+  let wake: (() => void) | undefined;
+  // Set by every change, cleared by the next wait, which then ends at once: no change is missed
+  // while the loop runs (at the cost of one more turn after a wake-up).
+  let changed = false;
+  let w: FSWatcher | undefined;
+  try {
+    w = watch(dir, { persistent: false }, () => {
+      changed = true;
+      wake?.();
+      wake = undefined;
+    });
+    w.on('error', () => undefined);
+  } catch {
+    w = undefined;
+  }
+  const next = (): Promise<void> => {
+    if (!w) return new Promise<void>(() => undefined);
+    if (changed) {
+      changed = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((r) => {
+      wake = r;
+    });
+  };
+  return { watching: w !== undefined, next, close: () => w?.close() };
 }
 
 function sleep(ms: number): Promise<void> {
