@@ -25,7 +25,16 @@ import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { isWalFileName, nextWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from '../holdings/wal-layout.js';
-import { KEPT_PREFIX, pruneSpool, putInSpool, spoolChecksum, spoolEntries, spooledContentProblem, SPOOL_TMP_PREFIX } from './spool.js';
+import {
+  KEPT_PREFIX,
+  pruneSpool,
+  putInSpool,
+  segmentContentProblem,
+  spoolChecksum,
+  spoolEntries,
+  spooledContentProblem,
+  SPOOL_TMP_PREFIX,
+} from './spool.js';
 import { ABSENT_PREFIX, checkAndRecord, RECHECK_MS } from './absent.js';
 import { HistoryWatch } from './prefetch-history.js';
 import { processAlive } from '../pg/process-alive.js';
@@ -150,13 +159,13 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
         return;
       }
       if (endOfArchive === name) endOfArchive = undefined; // archived since: the window goes on
-      const problem = spooledContentProblem(data, name, spoolChecksum(data), opts.systemIdentifier);
+      const problem = segmentContentProblem(data, name, opts.systemIdentifier); // its CRC, once: the entry's name
       if (problem !== undefined) {
         refused.add(name); // a get reads it from the repository, and reports it there
         return;
       }
       try {
-        await putInSpool(dir, name, data, checkedAt);
+        await putInSpool(dir, name, data, checkedAt, spoolChecksum(data));
         result.fetched.push(name);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;

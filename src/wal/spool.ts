@@ -92,6 +92,11 @@ export async function takeFromSpool(dir: string, name: string, systemId: string,
 /** Why `data` may not be served as segment `name` (undefined: it may). */
 export function spooledContentProblem(data: Buffer, name: string, checksum: string, systemId: string): string | undefined {
   if (spoolChecksum(data) !== checksum) return 'does not match its checksum (damaged in the spool)';
+  return segmentContentProblem(data, name, systemId);
+}
+
+/** Why `data` (as read from the repository) may not be spooled as segment `name`: its header against the name. */
+export function segmentContentProblem(data: Buffer, name: string, systemId: string): string | undefined {
   try {
     const hdr = readSegmentHeader(data, `spooled ${name}`);
     if (hdr.systemIdentifier !== systemId) return `belongs to system ${hdr.systemIdentifier}, not ${systemId}`;
@@ -136,7 +141,13 @@ export async function pruneSpool(dir: string, name: string, otherTimelines = fal
  * `checkedAt` when given. The directory must exist: once the spool was removed (recovery ended),
  * nothing recreates it.
  */
-export async function putInSpool(dir: string, name: string, data: Uint8Array, checkedAt?: Date): Promise<void> {
+export async function putInSpool(
+  dir: string,
+  name: string,
+  data: Uint8Array,
+  checkedAt?: Date,
+  checksum = spoolChecksum(data),
+): Promise<void> {
   const tmp = join(dir, `${SPOOL_TMP_PREFIX}${name}-${process.pid}`);
   try {
     const h = await open(tmp, 'wx', 0o600);
@@ -147,7 +158,7 @@ export async function putInSpool(dir: string, name: string, data: Uint8Array, ch
     } finally {
       await h.close();
     }
-    const entry = `${name}.${spoolChecksum(data)}`;
+    const entry = `${name}.${checksum}`;
     // Best effort (a file system without hard links): the re-read then goes to node.
     const kept = join(dir, `${KEPT_PREFIX}${entry}`);
     await rm(kept, { force: true })
