@@ -14,11 +14,12 @@
  * restore_command would have given at most ABSENT_VALID_MS earlier: a file archived since is
  * found by a later call (a standby keeps asking), never hidden for longer.
  */
-import { rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SPOOL_TMP_PREFIX } from './spool.js';
 
 export const ABSENT_PREFIX = '.absent-';
+/** Written before each check and read back: the spool file system's time. */
+const CLOCK_FILE = '.clock';
 /** How long an "absent" answer may be given after the check that found it (sh compares mtimes). */
 export const ABSENT_VALID_MS = 2_000;
 /** How often the prefetcher checks each name it answers "absent" for again. */
@@ -31,27 +32,32 @@ export function absentMarker(dir: string, name: string): string {
 /**
  * Ask the repository for `name` (`request` returns undefined when the archive lacks it) and
  * record the answer: missing, `.absent-<name>` dated by the spool file system's time just before
- * the request was sent (a file written then, read back), plus ABSENT_VALID_MS; found (or the
- * request failed), no `.absent-<name>` any more.
+ * the request was sent (`.clock`, written then and read back), plus ABSENT_VALID_MS; found (or
+ * the request failed), no `.absent-<name>` any more.
  */
 export async function checkAndRecord<T>(dir: string, name: string, request: () => Promise<T | undefined>): Promise<T | undefined> {
-  const tmp = join(dir, `${SPOOL_TMP_PREFIX}absent-${name}-${process.pid}`);
-  await writeFile(tmp, '', { mode: 0o600 });
-  const asOf = (await stat(tmp)).mtime;
+  // No temporary files: PostgreSQL fsyncs every file under the data directory when recovery starts
+  // (the spool in pg_wal included) and logs each one that vanished meanwhile.
+  const clock = join(dir, CLOCK_FILE);
+  await writeFile(clock, '', { mode: 0o600 });
+  const asOf = (await stat(clock)).mtime;
   let got: T | undefined;
   try {
     got = await request();
   } catch (e) {
-    await Promise.all([rm(tmp, { force: true }), clearAbsent(dir, name)]);
+    await clearAbsent(dir, name);
     throw e;
   }
   if (got !== undefined) {
-    await Promise.all([rm(tmp, { force: true }), clearAbsent(dir, name)]);
+    await clearAbsent(dir, name);
     return got;
   }
+  // Created (if new) dated now, which the front never takes for valid (its own "now" is later),
+  // then dated the check + ABSENT_VALID_MS.
+  const marker = absentMarker(dir, name);
   const until = new Date(asOf.getTime() + ABSENT_VALID_MS);
-  await utimes(tmp, until, until);
-  await rename(tmp, absentMarker(dir, name));
+  await writeFile(marker, '', { mode: 0o600, flag: 'a' });
+  await utimes(marker, until, until);
   return undefined;
 }
 

@@ -236,6 +236,7 @@ test('restore starts the prefetcher: the whole recovery, recovery_end_command in
   assert.deepEqual(served, restored, `every segment from the spool, by the sh front; the server log:\n${log}`);
   const last = restored[restored.length - 1]!;
   assert.equal(restored.filter((n) => n === last).length, 2, `the last segment ${last} read again at the end of recovery`);
+  assert.doesNotMatch(log, /could not (open|fsync) file .*pgkeep-spool/, 'no spool file vanished under the start-up fsync');
   assert.match(log, /00000002\.history is not in the archive \(sh front/);
   assert.match(log, /00000001\.history is not in the archive \(sh front/);
   assert.match(log, /\w{24} is not in the archive \(sh front/, 'the segment past the end of the archive');
