@@ -14,7 +14,8 @@
  * restore_command would have given at most ABSENT_VALID_MS earlier: a file archived since is
  * found by a later call (a standby keeps asking), never hidden for longer.
  */
-import { rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const ABSENT_PREFIX = '.absent-';
@@ -39,7 +40,7 @@ export async function checkAndRecord<T>(dir: string, name: string, request: () =
   // No temporary files: PostgreSQL fsyncs every file under the data directory when recovery starts
   // (the spool in pg_wal included) and logs each one that vanished meanwhile.
   const clock = join(dir, CLOCK_FILE);
-  await writeFile(clock, '', { mode: 0o600 });
+  await touch(clock);
   const asOf = (await stat(clock)).mtime;
   let got: T | undefined;
   try {
@@ -56,12 +57,34 @@ export async function checkAndRecord<T>(dir: string, name: string, request: () =
   // then dated the check + ABSENT_VALID_MS.
   const marker = absentMarker(dir, name);
   const until = new Date(asOf.getTime() + ABSENT_VALID_MS);
-  await writeFile(marker, '', { mode: 0o600, flag: 'a' });
-  await utimes(marker, until, until);
+  if (!made.has(marker)) {
+    await writeFile(marker, '', { mode: 0o600, flag: 'a' });
+    made.add(marker);
+  }
+  await utimes(marker, until, until); // gone (the spool being removed): an error, nothing recreated
   return undefined;
+}
+
+/**
+ * Files this process created and still has: later they are only re-dated, never created again,
+ * so that a spool being removed (`rm -rf` of a data directory never started, while the
+ * prefetcher waits for the server) gets no new file that would make its removal fail.
+ */
+const made = new Set<string>();
+
+/** Date `path` now by the file system's clock: created the first time, then truncated (not created again). */
+async function touch(path: string): Promise<void> {
+  if (made.has(path)) {
+    const h = await open(path, constants.O_WRONLY | constants.O_TRUNC);
+    await h.close();
+    return;
+  }
+  await writeFile(path, '', { mode: 0o600 });
+  made.add(path);
 }
 
 /** `name` was found, or is no longer watched: no "absent" answer for it any more. */
 export async function clearAbsent(dir: string, name: string): Promise<void> {
+  made.delete(absentMarker(dir, name));
   await rm(absentMarker(dir, name), { force: true });
 }

@@ -254,3 +254,17 @@ async function until<T>(what: string, ms: number, probe: () => T | undefined): P
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('a restore never started, removed while its prefetcher waits for the server: rm -rf succeeds and the prefetcher exits', async () => {
+  const dir = join(work, 'removed');
+  await restore({ ...opts('removed'), start: false, startPrefetch: true });
+  await until('the prefetcher restore started', 30_000, () => {
+    const s = spoolOf(dir);
+    return s && existsSync(join(s, '.absent-00000002.history')) ? s : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 1_500)); // a few of its rechecks
+  assert.equal(processesUsing(dir).length, 1, 'its prefetcher runs');
+  rmSync(dir, { recursive: true }); // no retries: a file created under rm fails it (ENOTEMPTY)
+  await until('the prefetcher to exit', 10_000, () => (processesUsing(dir).length === 0 ? true : undefined));
+  assert.equal(existsSync(dir), false);
+});

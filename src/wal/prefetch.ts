@@ -241,6 +241,7 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   function recheckEnd(): number {
     const name = endOfArchive;
     if (!name || inflight.has(name) || Date.now() < pausedUntil || Date.now() - endCheckedAt < recheckMs) return 0;
+    if (!want && !existsSync(join(dir, NOW_FILE))) return 0; // no server yet: create nothing (see absent.ts)
     endCheckedAt = Date.now();
     inflight.set(name, fetchOne(name));
     return 1;
