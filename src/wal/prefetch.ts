@@ -199,6 +199,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     await writeChecked(dir, checkedAt);
     for (;;) {
       if (opts.signal?.aborted) return { ...result, stop: 'aborted' };
+      // The spool removed and made again (a --delta restore over it): another prefetcher holds it now.
+      if ((await readFile(join(dir, PID_FILE), 'utf8').catch(() => '')).trim() !== String(process.pid))
+        return { ...result, stop: 'spool-removed' };
       if (
         spoolGone ||
         !(await readdir(dir).then(
