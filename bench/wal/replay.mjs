@@ -13,8 +13,11 @@
 //   npm run build && PGBACKREST_BIN=/path/to/pgbackrest node bench/wal/replay.mjs [--segments 20] [--rounds 3] [--trace]
 //
 // Needs root (the clusters and pgBackRest run as the postgres OS user). The machine's load makes
-// single timings noisy: read the ratios of the medians.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// single timings noisy: read the ratios of the medians, and the CPU figures: where cgroup v1's
+// cpuacct is mounted (/sys/fs/cgroup/cpuacct), each tool's restore and its server (with every
+// process they start: restore_command, the prefetcher, pgBackRest's async archive-get) run in a
+// cgroup of their own, and "cpu" is what that cgroup used until recovery ended.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -39,11 +42,62 @@ if (TRACE) process.env.PGKEEP_LOG_LEVEL = 'debug';
 process.on('exit', () => (TRACE ? log(`kept ${root}`) : rmSync(root, { recursive: true, force: true })));
 const log = (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-function run(cmd, args, { asPostgres = false, cwd } = {}) {
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+const cgroups = existsSync(join(CPUACCT, 'cgroup.procs'));
+/** A cgroup to count a run's CPU in (undefined without cpuacct). */
+function cgroup(name) {
+  if (!cgroups) return undefined;
+  const dir = join(CPUACCT, `pgkeep-bench-${process.pid}-${name}`);
+  mkdirSync(dir);
+  made.push(dir);
+  return dir;
+}
+const made = [];
+process.on('exit', () => {
+  for (const d of made) {
+    try {
+      rmdirSync(d); // best effort: a cgroup with processes left stays (rmdir it later)
+    } catch {}
+  }
+});
+/** CPU seconds (user+sys) the cgroup used, and remove it once its processes are gone (bounded). */
+async function cgroupSeconds(dir) {
+  if (!dir) return undefined;
+  const ns = Number(readFileSync(join(dir, 'cpuacct.usage'), 'utf8'));
+  for (let i = 0; i < 50; i++) {
+    try {
+      rmdirSync(dir);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100)); // a detached helper still ending
+    }
+  }
+  return ns / 1e9;
+}
+
+/**
+ * The restore's CPU so far; then the processes still in its cgroup (a detached prefetcher) move
+ * to `next`, whose count starts from what they used already (cgroup v1 moves no usage).
+ */
+async function cgroupSecondsOnce(dir, next) {
+  if (!dir) return undefined;
+  const procs = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+  for (const pid of procs) {
+    try {
+      writeFileSync(join(next, 'cgroup.procs'), pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return cgroupSeconds(dir);
+}
+
+function run(cmd, args, { asPostgres = false, cwd, cg } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = asPostgres
-    ? spawnSync('runuser', ['-u', user, '--', cmd, ...args], { encoding: 'utf8', cwd })
-    : spawnSync(cmd, args, { encoding: 'utf8', cwd });
+  const argv = asPostgres ? ['runuser', '-u', user, '--', cmd, ...args] : [cmd, ...args];
+  // In the cgroup `cg` (with everything it starts): the shell moves itself there, then execs.
+  const full = cg ? ['/bin/sh', '-c', `echo $$ > ${cg}/cgroup.procs && exec "$@"`, 'sh', ...argv] : argv;
+  const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', cwd });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
   return { seconds, stdout: r.stdout };
@@ -149,7 +203,7 @@ try {
   chownTreeToServerUser(runDir);
   const pgCtl = join(src.binDir, 'pg_ctl');
   /** Start the copy, wait until recovery ended; seconds, and check the rows. */
-  const replay = async (dataDir) => {
+  const replay = async (dataDir, cg) => {
     const t0 = process.hrtime.bigint();
     run(
       pgCtl,
@@ -165,7 +219,7 @@ try {
         `-p ${port} -k ${runDir} -c listen_addresses='' -c archive_mode=off -c log_line_prefix='%m '`,
         'start',
       ],
-      { asPostgres: true },
+      { asPostgres: true, cg },
     );
     const psql = (sql) =>
       run(join(src.binDir, 'psql'), ['-h', runDir, '-p', String(port), '-U', src.superuser, '-d', 'postgres', '-Atc', sql], {
@@ -177,46 +231,65 @@ try {
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = cg ? Number(readFileSync(join(cg, 'cpuacct.usage'), 'utf8')) / 1e9 : undefined;
     const got = Number(psql('select count(*) from t'));
     if (got !== rows) throw new Error(`${dataDir}: ${got} rows, expected ${rows}`);
     run(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop'], { asPostgres: true });
-    return seconds;
+    return { seconds, cpu };
   };
 
+  /** `pgkeep restore` of the latest backup into `dir`, as both the rounds and the probe run it. */
+  const pkRestoreArgs = (dir, extra = []) => [
+    CLI,
+    '--repo',
+    pkRepo,
+    '--cluster',
+    'bench',
+    'restore',
+    'latest',
+    '--to',
+    dir,
+    '--jobs',
+    '2',
+    '--archive-mode',
+    'off',
+    '--no-sync',
+    ...extra,
+  ];
   // pgkeepDirect: the same restore with --no-prefetch (one `wal get` per segment, as before prefetch was the default).
   const results = { pgkeep: [], pgbackrest: [], pgkeepDirect: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const tool of ['pgkeep', 'pgbackrest', 'pgkeepDirect']) {
       const dir = join(root, `r${round}-${tool}`);
+      const cgRestore = cgroup(`r${round}-${tool}-restore`);
+      const cgReplay = cgroup(`r${round}-${tool}-replay`);
       let restoreSec;
       if (tool !== 'pgbackrest') {
-        restoreSec = run(process.execPath, [
-          CLI,
-          '--repo',
-          pkRepo,
-          '--cluster',
-          'bench',
-          'restore',
-          'latest',
-          '--to',
-          dir,
-          '--jobs',
-          '2',
-          '--archive-mode',
-          'off',
-          '--no-sync',
-          ...(tool === 'pgkeepDirect' ? ['--no-prefetch'] : []),
-        ]).seconds;
+        restoreSec = run(process.execPath, pkRestoreArgs(dir, tool === 'pgkeepDirect' ? ['--no-prefetch'] : []), {
+          cg: cgRestore,
+        }).seconds;
       } else {
         mkdirSync(dir, { mode: 0o700 });
         chownTreeToServerUser(dir);
         restoreSec = run(PGBR, [`--config=${pbrConf}`, '--stanza=bench', 'restore', `--pg1-path=${dir}`, '--archive-mode=off'], {
           asPostgres: true,
+          cg: cgRestore,
         }).seconds;
       }
-      const replaySec = await replay(dir);
-      results[tool].push({ restore: restoreSec, replay: replaySec, total: restoreSec + replaySec });
-      log(`round ${round} ${tool}: restore ${restoreSec.toFixed(2)} s, replay ${replaySec.toFixed(2)} s`);
+      // What pgkeep's restore started (the prefetcher) counts with the replay from here on.
+      const restoreCpu = await cgroupSecondsOnce(cgRestore, cgReplay);
+      const { seconds: replaySec, cpu: replayCpu } = await replay(dir, cgReplay);
+      await cgroupSeconds(cgReplay);
+      results[tool].push({
+        restore: restoreSec,
+        replay: replaySec,
+        total: restoreSec + replaySec,
+        ...(restoreCpu === undefined ? {} : { restoreCpu, replayCpu, totalCpu: restoreCpu + replayCpu }),
+      });
+      log(
+        `round ${round} ${tool}: restore ${restoreSec.toFixed(2)} s, replay ${replaySec.toFixed(2)} s` +
+          (restoreCpu === undefined ? '' : ` (CPU ${restoreCpu.toFixed(2)} s + ${replayCpu.toFixed(2)} s)`),
+      );
       rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -228,22 +301,7 @@ try {
     .map((n) => n.slice(-28, -4))
     .sort();
   const probeDir = join(root, 'probe');
-  run(process.execPath, [
-    CLI,
-    '--repo',
-    pkRepo,
-    '--cluster',
-    'bench',
-    'restore',
-    'latest',
-    '--to',
-    probeDir,
-    '--jobs',
-    '2',
-    '--archive-mode',
-    'off',
-    '--no-sync',
-  ]);
+  run(process.execPath, pkRestoreArgs(probeDir));
   const get = (name, extra = []) =>
     run(process.execPath, [CLI, '--repo', pkRepo, '--cluster', 'bench', 'wal', 'get', ...extra, name, join(root, 'probe-seg')], {
       cwd: probeDir,
@@ -270,12 +328,13 @@ try {
   run(process.execPath, [CLI, '--cluster', 'bench', 'wal', 'spool-clean'], { cwd: probeDir });
 
   const med = (tool, k) => median(results[tool].map((r) => r[k]));
+  const cpuKeys = cgroups ? ['restoreCpu', 'replayCpu', 'totalCpu'] : [];
   const out = {
     segments: SEGMENTS,
     rounds: ROUNDS,
     rows,
     median: Object.fromEntries(
-      ['restore', 'replay', 'total'].map((k) => [
+      ['restore', 'replay', 'total', ...cpuKeys].map((k) => [
         k,
         {
           pgkeep: med('pgkeep', k),

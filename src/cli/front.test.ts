@@ -2,9 +2,12 @@
  * The sh front (bin/pgkeep) with real WAL: one source cluster archiving into a repository.
  *
  * wal get (restore_command as `pgkeep restore` writes it, run in a data directory): a segment in
- * the spool of a live prefetcher is served without node; an entry of another timeline is never
- * served for the name asked; an entry written to since it was checked, a killed prefetcher and a
- * segment the archive lacks go to node (which serves, or exits 1).
+ * the spool of a live prefetcher is served without node, and again when asked for again (the
+ * end of recovery re-reads the last one); an entry of another timeline is never served for the
+ * name asked; an entry written to since it was checked, a killed prefetcher and a segment the
+ * archive lacks go to node (which serves, or exits 1). "Not in the archive" is answered without
+ * node only from the live prefetcher's recent check: a history file or segment archived after
+ * such an answer is found once the check it came from is ABSENT_VALID_MS old.
  *
  * wal push (archive_command, [archive] async, as the server's OS user): an acknowledged segment
  * returns 0 without node; after the config file names another repository, or PGKEEP_REPO is set,
@@ -46,6 +49,8 @@ import { pushSpoolDir } from '../wal/async-push/acks.js';
 import { lockHolder } from '../wal/async-push/lock.js';
 import { cleanSpoolRoot } from '../wal/spool-clean.js';
 import { spoolChecksum } from '../wal/spool.js';
+import { ABSENT_VALID_MS } from '../wal/absent.js';
+import { pushWalFile } from '../wal/index.js';
 
 const FRONT = fileURLToPath(new URL('../../bin/pgkeep', import.meta.url));
 const SEGMENT = 16 * 1024 * 1024;
@@ -176,6 +181,10 @@ test('front get: a segment in a live prefetcher’s spool is served without node
   assert.match(r.stderr, /restored .* from the spool \(sh front\)/);
   assert.deepEqual(readFileSync(join(d, 'pg_wal', 'RECOVERYXLOG')), await segment(repo, segs[1]!), 'the right bytes');
   assert.equal(readFileSync(join(spool, '.want'), 'utf8'), segs[1], 'the prefetcher is told what recovery reached');
+  rmSync(join(d, 'pg_wal', 'RECOVERYXLOG'));
+  const again = front(getArgs(segs[1]!), { cwd: d, node: failStub });
+  assert.deepEqual([again.code, again.node], [0, false], `asked for again (the end of recovery): ${again.stderr}`);
+  assert.deepEqual(readFileSync(join(d, 'pg_wal', 'RECOVERYXLOG')), await segment(repo, segs[1]!), 'the same bytes again');
   // Another timeline at the same position: the entry of timeline 1 is never served for it.
   await spooled(spool, segs[3]!);
   const tl2 = `00000002${segs[3]!.slice(8)}`;
@@ -188,8 +197,47 @@ test('front get: a segment in a live prefetcher’s spool is served without node
   for (let i = 0; i < 3; i++) missing = nextWalFileName(missing, SEGMENT);
   assert.equal(front(getArgs(missing), { cwd: d, node: failStub }).node, true);
   assert.equal(front(getArgs(missing), { cwd: d, node: process.execPath }).code, 1);
-  // History files: always node.
-  assert.equal(front(getArgs('00000002.history'), { cwd: d, node: failStub }).node, true);
+  // History files the live prefetcher found missing: exit 1 without node; another one: node.
+  await until('the prefetcher’s check of 00000002.history', 10_000, () => existsSync(join(spool, '.absent-00000002.history')));
+  assert.deepEqual(pick(front(getArgs('00000002.history'), { cwd: d, node: failStub })), [1, false]);
+  assert.equal(front(getArgs('00000009.history'), { cwd: d, node: failStub }).node, true, 'not watched: node');
+});
+
+const pick = (r: Run) => [r.code, r.node];
+
+test('front get: a history file and a segment archived after an "absent" answer are found once that answer is ABSENT_VALID_MS old', async () => {
+  const d = dataDir('get-appears');
+  // The last archived segment served: the prefetcher's window reaches past the end of the archive.
+  const last = segs[segs.length - 1]!;
+  assert.equal(front(getArgs(last), { cwd: d, node: process.execPath }).code, 0);
+  const spool = spoolOf(d);
+  const next = nextWalFileName(last, SEGMENT);
+  await until(
+    'the absent answers',
+    30_000,
+    () => ['00000002.history', next].every((n) => existsSync(join(spool, `.absent-${n}`))) && existsSync(join(spool, '.checked')),
+  );
+  assert.deepEqual(pick(front(getArgs('00000002.history'), { cwd: d, node: failStub })), [1, false], 'absent, said by sh');
+  assert.deepEqual(pick(front(getArgs(next), { cwd: d, node: failStub })), [1, false], 'past the end, said by sh');
+
+  // A primary promoted elsewhere archives 00000002.history; the source archives `next`.
+  const hist = join(work, '00000002.history');
+  writeFileSync(hist, `1\t${next.slice(8, 16).replace(/^0+(?=.)/, '')}/${next.slice(22, 24)}000000\tno recovery target specified\n`);
+  await pushWalFile(repo, { cluster: 'test', path: hist, pgdata: src.dataDir });
+  await src.exec("insert into t select g, 'late' from generate_series(9000, 9010) g");
+  assert.equal(await switchAndWait(src), next);
+  const archived = Date.now();
+  await new Promise((r) => setTimeout(r, ABSENT_VALID_MS + 50));
+  // From now on no "absent" may come from a check made before they were archived.
+  const h = front(getArgs('00000002.history'), { cwd: d, node: process.execPath });
+  assert.equal(h.code, 0, `the history file is found ${Date.now() - archived} ms after it was archived: ${h.stderr}`);
+  assert.deepEqual(readFileSync(join(d, 'pg_wal', 'RECOVERYXLOG')), readFileSync(hist));
+  const g = front(getArgs(next), { cwd: d, node: process.execPath });
+  assert.equal(g.code, 0, `the segment is found ${Date.now() - archived} ms after it was archived: ${g.stderr}`);
+  assert.deepEqual(readFileSync(join(d, 'pg_wal', 'RECOVERYXLOG')), await segment(repo, next));
+  // The prefetcher moved on: the next history file is the one answered "absent" now.
+  await until('the check of 00000003.history', 10_000, () => existsSync(join(spool, '.absent-00000003.history')));
+  assert.deepEqual(pick(front(getArgs('00000003.history'), { cwd: d, node: failStub })), [1, false]);
 });
 
 test('front get: a segment the live prefetcher is fetching right now is waited for, then served without node', async () => {

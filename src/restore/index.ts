@@ -26,6 +26,7 @@ import type { LocalCluster } from '../pg/local-cluster.js';
 import { beginRestore } from './begin.js';
 import { withTargetErrors } from './target-errors.js';
 import { finishRestore } from './finish.js';
+import { startRestorePrefetch } from './start-prefetch.js';
 import { writeRecoveryConfig } from './recovery-config.js';
 import { removeStrays } from './remove-strays.js';
 import { keepUnarchivedWal, unarchivedWalWarning } from './keep-wal.js';
@@ -186,6 +187,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
 
   step('finish');
   await finishRestore(wc);
+  const prefetchWarning = startRestorePrefetch(o, recovery, meta, dataDir);
+  if (prefetchWarning) warnings.push(prefetchWarning);
   p.bytesWritten = stats.bytesWritten;
   const seconds = (Date.now() - t0) / 1000;
 

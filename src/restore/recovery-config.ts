@@ -135,14 +135,19 @@ interface Programs {
  * --prefetch and --system-id is the one the sh front serves from the spool without node.
  */
 export function restoreCommand(access: RepositoryAccess, programs: Programs = {}): string {
-  const args = ['--repo', absoluteRepo(access.repo), '--cluster', access.cluster];
-  if (access.configFile) args.push('--config', resolve(access.configFile));
-  if (access.passphraseFile) args.push('--passphrase-file', resolve(access.passphraseFile));
-  args.push('wal', 'get');
+  const args = [...restoreGlobalArgs(access), 'wal', 'get'];
   const prefetch = prefetchOf(access);
   if (prefetch > 0) args.push('--prefetch', String(prefetch));
   if (prefetch > 0 && programs.systemIdentifier) args.push('--system-id', programs.systemIdentifier);
   return `${pgkeepCommand(programs, args)} %f %p`;
+}
+
+/** pgkeep's global arguments in restore_command (the prefetcher restore starts gets the same). */
+export function restoreGlobalArgs(access: RepositoryAccess): string[] {
+  const args = ['--repo', absoluteRepo(access.repo), '--cluster', access.cluster];
+  if (access.configFile) args.push('--config', resolve(access.configFile));
+  if (access.passphraseFile) args.push('--passphrase-file', resolve(access.passphraseFile));
+  return args;
 }
 
 /** `PGKEEP_NODE=<node> <front> args...`, for the server's sh (the assignment's name stays unquoted). */
@@ -152,7 +157,7 @@ function pgkeepCommand(programs: Programs, args: string[]): string {
   return [`PGKEEP_NODE=${quote(programs.nodePath ?? process.execPath)}`, quote(front), ...args.map(quote)].join(' ');
 }
 
-function prefetchOf(access: RepositoryAccess): number {
+export function prefetchOf(access: RepositoryAccess): number {
   return access.prefetch ?? DEFAULT_PREFETCH;
 }
 

@@ -53,6 +53,11 @@ export interface RestoreOptions {
   tablespaceMap?: TablespaceMapping[];
   /** Repository access for restore_command (recovery from the WAL archive). */
   access: RepositoryAccess;
+  /**
+   * With a prefetching restore_command from this repository: start its prefetcher once the files
+   * are written, so the spool holds the first segments when the server starts (`pgkeep restore`).
+   */
+  startPrefetch?: boolean;
   /** Recovery settings beyond the default. */
   recovery?: RecoveryRequest;
   /** Point-in-time recovery: target, action, timeline (src/restore/pitr/). */

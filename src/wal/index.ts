@@ -9,3 +9,4 @@ export { defaultSpoolRoot, spoolDir } from './spool.js';
 export { checkArchive } from './check.js';
 export type { BackupWalStatus, BackupWindow, TimelineReport, WalCheckReport, WalGap } from './check.js';
 export { DEFAULT_PREFETCH } from './restore-command.js';
+export { startEarlyPrefetch, type EarlyPrefetch } from './early-prefetch.js';

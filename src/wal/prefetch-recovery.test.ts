@@ -7,23 +7,29 @@
  *    afterwards (recovery_end_command), no prefetcher left running;
  * 2. the prefetcher killed -9 mid-recovery: recovery completes with every row, a new prefetcher
  *    takes the spool over;
- * 3. a spooled segment damaged before it is served: it is refused (the server log says so), read
- *    from the repository instead, and recovery completes with every row.
+ * 3. a spooled segment damaged before it is served (in the spool the prefetcher `restore`
+ *    started fills before the server starts): it is refused (the server log says so), read
+ *    from the repository instead, and recovery completes with every row;
+ * 4. the prefetcher `restore` starts (startPrefetch) has the first segments and the history
+ *    probes' answers ready when the server starts: every restore_command call of the recovery
+ *    and recovery_end_command (spool-clean) are answered by the sh front (a stub node records
+ *    each call: none), the end of recovery's re-read of the last segment included.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeSync, openSync, closeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalCluster } from '../pg/local-cluster.js';
 import { chownTreeToServerUser } from '../pg/server-user.js';
+import { shellQuote } from '../shell-quote.js';
 import type { Repository } from '../repo/index.js';
 import { backup } from '../backup/index.js';
 import { faultTest } from '../test-support/faults.js';
 import { parseLsn } from '../pg/lsn.js';
 import { archivingSource, batch, recoveryRestoreOptions, sum, switchAndWait } from '../test-support/archiving-source.js';
-import { restore, type PitrRequest, type RestoreOptions } from '../restore/index.js';
+import { restore, startRestored, waitForRecoveryEnd, type PitrRequest, type RestoreOptions } from '../restore/index.js';
 
 let work: string;
 let repoDir: string;
@@ -159,17 +165,11 @@ faultTest('the prefetcher killed -9 mid-recovery: recovery completes with every 
 
 faultTest('a spooled segment damaged before it is served: refused, read from the repository, every row recovered', async () => {
   const dir = join(work, 'damaged');
-  let damaged: string | undefined;
-  const r = await watching(restore(opts('damaged')), dir, (s) => {
-    if (damaged) return;
-    // The furthest entry ahead, at least two segments after the last one served: recovery asks
-    // for it later. (Served by the sh front, recovery keeps up with the prefetcher: the spool
-    // rarely holds more than a couple of entries at once.)
-    const entries = readdirSync(s).filter(isEntry).sort();
-    const victim = entries[entries.length - 1];
-    const want = readFileSync(join(s, '.want'), 'utf8').trim();
-    if (!victim || BigInt(`0x${victim.slice(8, 24)}`) - BigInt(`0x${want.slice(8, 24)}`) < 2n) return;
-    const fd = openSync(join(s, victim), 'r+');
+  let damaged = '';
+  const c = await restoreThenStart('damaged', (spool) => {
+    // The second segment recovery asks for (the first is served before anything could reach it).
+    const victim = readdirSync(spool).filter(isEntry).sort()[1]!;
+    const fd = openSync(join(spool, victim), 'r+');
     try {
       writeSync(fd, Buffer.from([0x5a]), 0, 1, 8 * 1024 * 1024 + 123);
     } finally {
@@ -177,13 +177,94 @@ faultTest('a spooled segment damaged before it is served: refused, read from the
     }
     damaged = victim.slice(0, 24);
   });
-  assert.ok(damaged, 'a spooled segment was damaged');
-  assert.equal(r.recoveryEnd?.state, 'promoted');
-  const c = started[started.length - 1]!;
   assert.equal(await sum(c), endSum, 'every archived row');
   assert.match(
     readFileSync(c.logFile, 'utf8'),
     new RegExp(`spooled ${damaged} does not match its checksum \\(damaged in the spool\\): deleted it`),
   );
   await assertSpoolGone(dir);
+});
+
+/**
+ * Restore `name` (the prefetcher started by restore), wait until it is ready (the first two
+ * segments spooled, the next timeline's history file answered), run `beforeStart(spool)`, start
+ * the server and wait for the end of recovery (promoted).
+ */
+async function restoreThenStart(name: string, beforeStart: (spool: string) => void): Promise<LocalCluster> {
+  const dir = join(work, name);
+  const r = await restore({ ...opts(name), start: false, startPrefetch: true });
+  assert.equal(r.recovery.mode, 'archive-recovery');
+  const spool = await until('the prefetcher restore started', 30_000, () => {
+    const s = spoolOf(dir);
+    return s &&
+      existsSync(join(s, '.checked')) &&
+      existsSync(join(s, '.absent-00000002.history')) &&
+      readdirSync(s).filter(isEntry).length >= 2
+      ? s
+      : undefined;
+  });
+  beforeStart(spool);
+  const s = await startRestored(dir);
+  started.push(s.cluster);
+  const end = await waitForRecoveryEnd(s.cluster, undefined, { logFrom: 0 });
+  assert.equal(end.state, 'promoted');
+  return s.cluster;
+}
+
+test('restore starts the prefetcher: the whole recovery, recovery_end_command included, is answered by the sh front without node', async () => {
+  const dir = join(work, 'early');
+  const calls = join(work, 'node-calls');
+  const stub = join(work, 'node-stub');
+  writeFileSync(stub, `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(calls, '');
+  chownTreeToServerUser(calls);
+  const c = await restoreThenStart('early', () => {
+    // restore_command and recovery_end_command through the stub (it records, then runs node), the front at debug level.
+    const auto = join(dir, 'postgresql.auto.conf');
+    const text = readFileSync(auto, 'utf8')
+      .replaceAll(`PGKEEP_NODE=${shellQuote(process.execPath)} `, `PGKEEP_NODE=${shellQuote(stub)} `)
+      .replace(' wal get ', ' --log-level debug wal get ')
+      .replace(' wal spool-clean', ' --log-level debug wal spool-clean');
+    assert.match(text, /restore_command = 'PGKEEP_NODE=.*node-stub.* --log-level debug wal get --prefetch 8 /);
+    writeFileSync(auto, text);
+  });
+  assert.equal(await sum(c), endSum, 'every archived row');
+  const log = readFileSync(c.logFile, 'utf8');
+  const restored = [...log.matchAll(/restored log file "(\w{24})" from archive/g)].map((m) => m[1]!);
+  const served = [...log.matchAll(/restored (\w{24}) from the spool \(sh front\)/g)].map((m) => m[1]!);
+  assert.ok(restored.length >= 16, `${restored.length} segments restored`);
+  assert.deepEqual(served, restored, `every segment from the spool, by the sh front; the server log:\n${log}`);
+  const last = restored[restored.length - 1]!;
+  assert.equal(restored.filter((n) => n === last).length, 2, `the last segment ${last} read again at the end of recovery`);
+  assert.doesNotMatch(log, /could not (open|fsync) file .*pgkeep-spool/, 'no spool file vanished under the start-up fsync');
+  assert.match(log, /00000002\.history is not in the archive \(sh front/);
+  assert.match(log, /00000001\.history is not in the archive \(sh front/);
+  assert.match(log, /\w{24} is not in the archive \(sh front/, 'the segment past the end of the archive');
+  assert.match(log, /removed .*pgkeep-spool \(sh front\); stopped prefetcher\(s\) \d+/, 'recovery_end_command by the sh front');
+  assert.equal(readFileSync(calls, 'utf8'), '', `node never ran; the server log:\n${log}`);
+  await assertSpoolGone(dir);
+});
+
+async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a restore never started, removed while its prefetcher waits for the server: rm -rf succeeds and the prefetcher exits', async () => {
+  const dir = join(work, 'removed');
+  await restore({ ...opts('removed'), start: false, startPrefetch: true });
+  await until('the prefetcher restore started', 30_000, () => {
+    const s = spoolOf(dir);
+    return s && existsSync(join(s, '.absent-00000002.history')) ? s : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 1_500)); // a few of its rechecks
+  assert.equal(processesUsing(dir).length, 1, 'its prefetcher runs');
+  rmSync(dir, { recursive: true }); // no retries: a file created under rm fails it (ENOTEMPTY)
+  await until('the prefetcher to exit', 10_000, () => (processesUsing(dir).length === 0 ? true : undefined));
+  assert.equal(existsSync(dir), false);
 });

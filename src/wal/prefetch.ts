@@ -8,32 +8,59 @@
  * file system with less than `reserveBytes` free (the spool shares pg_wal's by default; recovery
  * needs that room). A full disk pauses prefetching, it never fails recovery: `wal get` reads the
  * repository directly for what the spool lacks. It stops fetching at the first segment the
- * archive lacks (the end of the archive) until recovery moves on, exits when recovery has asked
- * for nothing new for `idleMs`, when its spool is removed (recovery ended) and on SIGTERM.
+ * archive lacks (the end of the archive), checks that one again every RECHECK_MS until recovery
+ * moves on, exits when recovery has asked for nothing new for `idleMs`, when its spool is
+ * removed (recovery ended) and on SIGTERM.
+ *
+ * For the sh front it also records "not in the archive as of T" for the segment past the end
+ * and for the timeline history files recovery probes (absent.ts, prefetch-history.ts), and keeps
+ * a second link to each entry (spool.ts) so that the re-read of the last segment at the end of
+ * recovery is served from the spool too. Started by `pgkeep restore` (`first`: the backup's
+ * first segment), the spool holds the first segments before the server starts.
  */
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
 import type { Repository } from '../repo/index.js';
 import { isWalFileName, nextWalFileName } from '../pg/wal-name.js';
 import { walObjectName } from '../holdings/wal-layout.js';
-import { pruneSpool, putInSpool, spoolChecksum, spoolEntries, spooledContentProblem, SPOOL_TMP_PREFIX } from './spool.js';
+import {
+  KEPT_PREFIX,
+  pruneSpool,
+  putInSpool,
+  segmentContentProblem,
+  spoolChecksum,
+  spoolEntries,
+  spooledContentProblem,
+  SPOOL_TMP_PREFIX,
+} from './spool.js';
+import { ABSENT_PREFIX, checkAndRecord, RECHECK_MS } from './absent.js';
+import { HistoryWatch } from './prefetch-history.js';
 import { processAlive } from '../pg/process-alive.js';
 import { claimPidFile } from './pid-file.js';
+import {
+  CHECKED_FILE,
+  INFLIGHT_PREFIX,
+  inflightMarker,
+  NOW_FILE,
+  PID_FILE,
+  prefetcherRunning,
+  readWant,
+  SOURCE_FILE,
+  spoolSource,
+} from './prefetch-files.js';
 
-const PID_FILE = '.prefetch.pid';
-const INFLIGHT_PREFIX = '.fetching-';
-const WANT_FILE = '.want';
-/** Which repository and cluster the spool is filled from, as given on the command line (for the fast path of `wal get`). */
-export const SOURCE_FILE = '.source';
-/**
- * The pid of the prefetcher once it has checked every entry in the spool, dated when its checks
- * started; each entry it adds is checked first and dated the same. The sh front (bin/pgkeep)
- * serves an entry without reading it only while this names the live prefetcher and the entry is
- * not newer (nothing wrote to it since). A prefetcher that starts over a spool (after a crash or
- * kill) checks the entries it finds before it writes this file.
- */
-export const CHECKED_FILE = '.checked';
+export {
+  awaitInflight,
+  CHECKED_FILE,
+  inflightMarker,
+  prefetcherPid,
+  prefetcherRunning,
+  recordServed,
+  SOURCE_FILE,
+  spoolSource,
+} from './prefetch-files.js';
 
 export interface PrefetchOptions {
   cluster: string;
@@ -50,15 +77,16 @@ export interface PrefetchOptions {
   concurrency?: number;
   /** Exit once recovery asked for nothing new this long (default 15 s). */
   idleMs?: number;
+  /** Fetch from this segment on until recovery asks for anything (`pgkeep restore`: the backup's first segment). */
+  first?: string;
+  /** With `first`: how long to wait for recovery's first request (default 60 s: the server may be started by hand). */
+  firstWaitMs?: number;
+  /** How often names the archive lacks are checked again (default RECHECK_MS). */
+  recheckMs?: number;
   pollMs?: number;
   signal?: AbortSignal;
   /** The repository as the command line named it: recorded in the spool's .source with the cluster. */
   repoLocation?: string;
-}
-
-/** The .source record: a get may use the spool without opening the repository only when it names the same two. */
-export function spoolSource(repoLocation: string, cluster: string): string {
-  return JSON.stringify({ repo: repoLocation, cluster });
 }
 
 export type PrefetchStop = 'busy' | 'idle' | 'spool-removed' | 'aborted';
@@ -80,96 +108,84 @@ export function segmentsAfter(name: string, count: number, segmentSize: number):
   return out;
 }
 
-/** Record the segment recovery was just served: the prefetcher keeps the next ones ready. */
-export async function recordServed(spoolDir: string, name: string): Promise<void> {
-  const tmp = join(spoolDir, `${SPOOL_TMP_PREFIX}want-${process.pid}`);
-  await writeFile(tmp, name, { mode: 0o600 });
-  await rename(tmp, join(spoolDir, WANT_FILE));
-}
-
-async function readWant(spoolDir: string): Promise<string | undefined> {
-  try {
-    const s = (await readFile(join(spoolDir, WANT_FILE), 'utf8')).trim();
-    return isWalFileName(s) ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pid of the live prefetcher of the spool, if any (a stale pid file, or a pid now used by another program, is none). */
-export async function prefetcherPid(spoolDir: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(join(spoolDir, PID_FILE), 'utf8')).trim());
-    if (!(pid > 0) || !processAlive(pid)) return undefined;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-    return cmdline === undefined || cmdline.includes('prefetch') ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export async function prefetcherRunning(spoolDir: string): Promise<boolean> {
-  return (await prefetcherPid(spoolDir)) !== undefined;
-}
-
 type Fetch = { name: string; done: Promise<void> };
 
 export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: PrefetchOptions): Promise<PrefetchResult> {
   const result: PrefetchResult = { fetched: [], missing: [], diskFull: 0, stop: 'busy' };
   const dir = opts.spoolDir;
+  if (opts.first !== undefined && !/^[0-9A-F]{24}$/.test(opts.first))
+    throw new PgkeepError('USAGE', `--from must name a WAL segment (24 hexadecimal digits), not "${opts.first}"`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!(await claim(dir))) return result;
   const concurrency = opts.concurrency ?? 2;
   const idleMs = opts.idleMs ?? 15_000;
-  const pollMs = opts.pollMs ?? 50;
+  const watcher = changesOf(dir);
+  // Woken by every change in the spool (inotify: .want, entries, markers); polled slowly besides, for the rechecks.
+  const pollMs = opts.pollMs ?? (watcher.watching ? 250 : 50);
+  const recheckMs = opts.recheckMs ?? RECHECK_MS;
+  const firstWaitMs = opts.firstWaitMs ?? 60_000;
   const reserve = opts.reserveBytes ?? 4 * opts.segmentSize;
   const inflight = new Map<string, Fetch>();
+  const announced = new Set<string>(); // names with a .fetching- marker: in flight, or next to fetch
   let want: string | undefined;
   let wantSince = Date.now();
   let endOfArchive: string | undefined; // a segment of the current window the archive lacks
+  let endCheckedAt = 0;
   let pausedUntil = 0; // after a full disk
   let fatal: unknown;
   let spoolGone = false;
   // Objects whose content does not fit their name: never spooled, never fetched again by this prefetcher.
   const refused = new Set<string>();
   const checkedAt = new Date(Date.now() - 1000);
+  const getOrMissing = async (name: string): Promise<Buffer | undefined> => {
+    try {
+      return await repo.getObject(walObjectName(opts.cluster, opts.systemIdentifier, name));
+    } catch (e) {
+      if (e instanceof PgkeepError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  };
+  const history = new HistoryWatch(async (name) => (await checkAndRecord(dir, name, () => getOrMissing(name))) !== undefined, recheckMs);
 
   const fetchOne = (name: string): Fetch => {
     const marker = inflightMarker(dir, name);
     const done = (async () => {
-      let data: Buffer;
       await writeFile(marker, '', { mode: 0o600 });
-      try {
-        data = await repo.getObject(walObjectName(opts.cluster, opts.systemIdentifier, name));
-      } catch (e) {
-        if (e instanceof PgkeepError && e.code === 'NOT_FOUND') {
-          if (!endOfArchive || name < endOfArchive) endOfArchive = name;
-          result.missing.push(name);
-          return;
-        }
-        throw e;
+      const data = await checkAndRecord(dir, name, () => getOrMissing(name));
+      if (data === undefined) {
+        if (!endOfArchive || name < endOfArchive) endOfArchive = name;
+        endCheckedAt = Date.now();
+        if (!result.missing.includes(name)) result.missing.push(name);
+        return;
       }
-      const problem = spooledContentProblem(data, name, spoolChecksum(data), opts.systemIdentifier);
+      if (endOfArchive === name) endOfArchive = undefined; // archived since: the window goes on
+      const problem = segmentContentProblem(data, name, opts.systemIdentifier); // its CRC, once: the entry's name
       if (problem !== undefined) {
         refused.add(name); // a get reads it from the repository, and reports it there
         return;
       }
       try {
-        await putInSpool(dir, name, data, checkedAt);
+        await putInSpool(dir, name, data, checkedAt, spoolChecksum(data));
         result.fetched.push(name);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOSPC' || code === 'EDQUOT') {
           result.diskFull++;
           pausedUntil = Date.now() + 5_000;
-        } else if (code === 'ENOENT') spoolGone = true;
-        else throw e;
+        } else if (code === 'ENOENT') {
+          // The spool removed (recovery ended), or only our temp file pruned by a get that passed it.
+          spoolGone = !(await readdir(dir).then(
+            () => true,
+            () => false,
+          ));
+        } else throw e;
       }
     })()
       .catch((e) => {
         fatal ??= e;
       })
       .finally(async () => {
+        announced.delete(name);
         await unlink(marker).catch(() => undefined);
         inflight.delete(name);
       });
@@ -183,6 +199,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     await writeChecked(dir, checkedAt);
     for (;;) {
       if (opts.signal?.aborted) return { ...result, stop: 'aborted' };
+      // The spool removed and made again (a --delta restore over it): another prefetcher holds it now.
+      if ((await readFile(join(dir, PID_FILE), 'utf8').catch(() => '')).trim() !== String(process.pid))
+        return { ...result, stop: 'spool-removed' };
       if (
         spoolGone ||
         !(await readdir(dir).then(
@@ -199,60 +218,92 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
         endOfArchive = undefined;
         await pruneSpool(dir, want, true);
       }
-      const started = want ? await startFetches(want) : 0;
-      if (started === 0 && inflight.size === 0 && Date.now() - wantSince > idleMs) return { ...result, stop: 'idle' };
-      await Promise.race([sleep(pollMs), ...[...inflight.values()].map((f) => f.done)]);
+      const from = want ?? opts.first;
+      if (from) history.follow(Number.parseInt(from.slice(0, 8), 16));
+      history.tick();
+      const window = want ? segmentsAfter(want, opts.count, opts.segmentSize) : opts.first ? firstWindow(opts.first) : [];
+      const started = (await startFetches(window)) + recheckEnd();
+      const idleLimit = want ? idleMs : Math.max(idleMs, firstWaitMs);
+      if (started === 0 && inflight.size === 0 && Date.now() - wantSince > idleLimit) return { ...result, stop: 'idle' };
+      await Promise.race([sleep(pollMs), watcher.next(), ...[...inflight.values()].map((f) => f.done)]);
     }
   } finally {
+    watcher.close();
     await Promise.allSettled([...inflight.values()].map((f) => f.done));
+    await history.settled();
+    await Promise.all([...announced].map((n) => unlink(inflightMarker(dir, n)).catch(() => undefined)));
     await unlink(join(dir, CHECKED_FILE)).catch(() => undefined);
     await unlink(join(dir, PID_FILE)).catch(() => undefined);
   }
 
-  async function startFetches(from: string): Promise<number> {
-    if (Date.now() < pausedUntil) return 0;
-    const entries = await spoolEntries(dir);
-    let held = entries.size + inflight.size;
+  function firstWindow(first: string): string[] {
+    return [first, ...segmentsAfter(first, opts.count - 1, opts.segmentSize)];
+  }
+
+  /** The segment past the end of the archive, checked again every recheckMs (1 when a check started). */
+  function recheckEnd(): number {
+    const name = endOfArchive;
+    if (!name || inflight.has(name) || Date.now() < pausedUntil || Date.now() - endCheckedAt < recheckMs) return 0;
+    if (!want && !existsSync(join(dir, NOW_FILE))) return 0; // no server yet: create nothing (see absent.ts)
+    endCheckedAt = Date.now();
+    inflight.set(name, fetchOne(name));
+    return 1;
+  }
+
+  /**
+   * Announce (`.fetching-<name>`) every segment of the window this prefetcher will put in the
+   * spool, so that a get waits for it rather than reading it itself, and start the first ones.
+   * Before recovery asked for anything (no .want, no .now), only the first two are fetched: at
+   * its start the server fsyncs every file under the data directory (SyncDataDirectory, after a
+   * crash or from a base backup), the spool in pg_wal included.
+   */
+  async function startFetches(window: string[]): Promise<number> {
+    const eligible: string[] = [];
+    if (Date.now() >= pausedUntil && window.length > 0 && (await roomFor(dir, opts.segmentSize + reserve))) {
+      const entries = await spoolEntries(dir);
+      let held = entries.size + inflight.size;
+      for (const name of window) {
+        if (endOfArchive && name.slice(8) >= endOfArchive.slice(8)) break;
+        if (entries.has(name) || refused.has(name)) continue;
+        if (!inflight.has(name)) {
+          if (held > 0 && (held + 1) * opts.segmentSize > opts.maxBytes) break;
+          held++;
+        }
+        eligible.push(name);
+      }
+    }
+    // No await from the listing above to the starts: a fetch ending meanwhile would be started again.
+    const fetchable = want || existsSync(join(dir, NOW_FILE)) ? eligible : eligible.filter((n) => window.indexOf(n) < 2);
     let started = 0;
-    for (const name of segmentsAfter(from, opts.count, opts.segmentSize)) {
+    for (const name of fetchable) {
       if (inflight.size >= concurrency) break;
-      if (endOfArchive && name.slice(8) >= endOfArchive.slice(8)) break;
-      if (entries.has(name) || inflight.has(name) || refused.has(name)) continue;
-      if (held > 0 && (held + 1) * opts.segmentSize > opts.maxBytes) break;
-      if (!(await roomFor(dir, opts.segmentSize + reserve))) break;
+      if (inflight.has(name)) continue;
       inflight.set(name, fetchOne(name));
-      held++;
       started++;
     }
+    await announce(eligible);
     return started;
   }
-}
 
-/** The file that says a prefetcher is fetching `name` now (a get waits for it rather than fetching it twice). */
-export function inflightMarker(dir: string, name: string): string {
-  return join(dir, `${INFLIGHT_PREFIX}${name}`);
-}
-
-/**
- * When the prefetcher is fetching `name` now, wait (at most `timeoutMs`) until it is spooled,
- * the fetch ended otherwise (not in the archive, disk full: the marker goes) or the prefetcher
- * died. Never waits for a segment no prefetcher is fetching.
- */
-export async function awaitInflight(dir: string, name: string, timeoutMs = 60_000): Promise<void> {
-  const marker = inflightMarker(dir, name);
-  const deadline = Date.now() + timeoutMs;
-  let checked = 0;
-  while (Date.now() < deadline) {
-    try {
-      await stat(marker);
-    } catch {
-      return;
+  /** Markers for exactly `names` (and what is in flight). */
+  async function announce(names: string[]): Promise<void> {
+    const keep = new Set(names);
+    for (const n of names) {
+      if (announced.has(n) || inflight.has(n)) continue; // in flight: fetchOne wrote it
+      // A spool removed meanwhile: the main loop sees it.
+      if (
+        await writeFile(inflightMarker(dir, n), '', { mode: 0o600 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        announced.add(n);
     }
-    if (Date.now() - checked > 500) {
-      if (!(await prefetcherRunning(dir))) return;
-      checked = Date.now();
+    for (const n of announced) {
+      if (keep.has(n) || inflight.has(n)) continue;
+      announced.delete(n);
+      await unlink(inflightMarker(dir, n)).catch(() => undefined);
     }
-    await sleep(5);
   }
 }
 
@@ -286,12 +337,47 @@ async function roomFor(dir: string, bytes: number): Promise<boolean> {
   }
 }
 
-/** Temp files and in-flight markers of earlier prefetchers (killed mid-fetch): this one holds the spool now. */
+/** Temp files, in-flight markers, "absent" answers and kept links of earlier prefetchers (killed mid-fetch): this one holds the spool now. */
 async function removeTempFiles(dir: string): Promise<void> {
   for (const e of await readdir(dir)) {
-    if ((e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) || e.startsWith(INFLIGHT_PREFIX))
+    if (
+      (e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) ||
+      e.startsWith(INFLIGHT_PREFIX) ||
+      e.startsWith(ABSENT_PREFIX) ||
+      e.startsWith(KEPT_PREFIX)
+    )
       await unlink(join(dir, e)).catch(() => undefined);
   }
+}
+
+/** The next change in `dir` (inotify through fs.watch); never, when it cannot be watched (then the loop polls). */
+function changesOf(dir: string): { watching: boolean; next: () => Promise<void>; close: () => void } {
+  let wake: (() => void) | undefined;
+  // Set by every change, cleared by the next wait, which then ends at once: no change is missed
+  // while the loop runs (at the cost of one more turn after a wake-up).
+  let changed = false;
+  let w: FSWatcher | undefined;
+  try {
+    w = watch(dir, { persistent: false }, () => {
+      changed = true;
+      wake?.();
+      wake = undefined;
+    });
+    w.on('error', () => undefined);
+  } catch {
+    w = undefined;
+  }
+  const next = (): Promise<void> => {
+    if (!w) return new Promise<void>(() => undefined);
+    if (changed) {
+      changed = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((r) => {
+      wake = r;
+    });
+  };
+  return { watching: w !== undefined, next, close: () => w?.close() };
 }
 
 function sleep(ms: number): Promise<void> {

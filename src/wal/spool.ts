@@ -6,10 +6,12 @@
  * handed over: its CRC, and its long page header against its name (system identifier, page
  * address, a timeline not above the name's, the size the header gives). Entries appear by rename
  * (never half-written) and leave the spool when served; segments recovery has passed are pruned.
+ * Each entry has a second link, `.kept-<segment>.<crc>`, that stays after it was served until
+ * recovery moves past it: at the end of recovery PostgreSQL reads the last segment again.
  * The prefetcher checks each entry the same way before it enters the spool, so that the sh front
  * (bin/pgkeep) can serve it with a rename while nothing has written to it since (prefetch.ts).
  */
-import { copyFile, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { copyFile, link, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isWalFileName, segmentNumberOf } from '../pg/wal-name.js';
@@ -17,7 +19,10 @@ import { readSegmentHeader } from '../pg/wal/identify.js';
 import { PgkeepError } from '../errors.js';
 
 export const SPOOL_TMP_PREFIX = '.tmp-';
+/** The second link of an entry (the front serves it for a segment asked for again). */
+export const KEPT_PREFIX = '.kept-';
 const ENTRY = /^([0-9A-F]{24})\.([0-9a-f]{8})$/;
+const KEPT = /^\.kept-([0-9A-F]{24})\.[0-9a-f]{8}$/;
 const TMP_ENTRY = /^\.tmp-[0-9A-F]{24}-\d+$/;
 
 /** Default spool root: inside pg_wal of the data directory recovery runs in (no backup copies pg_wal's contents). */
@@ -71,6 +76,7 @@ export async function takeFromSpool(dir: string, name: string, systemId: string,
   const why = spooledContentProblem(data, name, entry.slice(25), systemId);
   if (why !== undefined) {
     await unlink(path).catch(() => undefined);
+    await unlink(join(dir, `${KEPT_PREFIX}${entry}`)).catch(() => undefined);
     return { served: false, rejected: `spooled ${name} ${why}` };
   }
   try {
@@ -86,6 +92,11 @@ export async function takeFromSpool(dir: string, name: string, systemId: string,
 /** Why `data` may not be served as segment `name` (undefined: it may). */
 export function spooledContentProblem(data: Buffer, name: string, checksum: string, systemId: string): string | undefined {
   if (spoolChecksum(data) !== checksum) return 'does not match its checksum (damaged in the spool)';
+  return segmentContentProblem(data, name, systemId);
+}
+
+/** Why `data` (as read from the repository) may not be spooled as segment `name`: its header against the name. */
+export function segmentContentProblem(data: Buffer, name: string, systemId: string): string | undefined {
   try {
     const hdr = readSegmentHeader(data, `spooled ${name}`);
     if (hdr.systemIdentifier !== systemId) return `belongs to system ${hdr.systemIdentifier}, not ${systemId}`;
@@ -116,7 +127,7 @@ export async function pruneSpool(dir: string, name: string, otherTimelines = fal
   const current = name.slice(8);
   const tli = name.slice(0, 8);
   for (const e of entries) {
-    const m = ENTRY.exec(e);
+    const m = ENTRY.exec(e) ?? KEPT.exec(e);
     const stale = m
       ? m[1]!.slice(8) < current || (otherTimelines && m[1]!.slice(0, 8) !== tli)
       : TMP_ENTRY.test(e) && e.slice(SPOOL_TMP_PREFIX.length + 8, SPOOL_TMP_PREFIX.length + 24) < current;
@@ -125,11 +136,18 @@ export async function pruneSpool(dir: string, name: string, otherTimelines = fal
 }
 
 /**
- * Store a fetched segment in the spool (temp file, then rename to `<name>.<crc>`), dated
+ * Store a fetched segment in the spool (temp file, linked as `.kept-<name>.<crc>`, then renamed
+ * to `<name>.<crc>`), dated
  * `checkedAt` when given. The directory must exist: once the spool was removed (recovery ended),
  * nothing recreates it.
  */
-export async function putInSpool(dir: string, name: string, data: Uint8Array, checkedAt?: Date): Promise<void> {
+export async function putInSpool(
+  dir: string,
+  name: string,
+  data: Uint8Array,
+  checkedAt?: Date,
+  checksum = spoolChecksum(data),
+): Promise<void> {
   const tmp = join(dir, `${SPOOL_TMP_PREFIX}${name}-${process.pid}`);
   try {
     const h = await open(tmp, 'wx', 0o600);
@@ -140,7 +158,13 @@ export async function putInSpool(dir: string, name: string, data: Uint8Array, ch
     } finally {
       await h.close();
     }
-    await rename(tmp, join(dir, `${name}.${spoolChecksum(data)}`));
+    const entry = `${name}.${checksum}`;
+    // Best effort (a file system without hard links): the re-read then goes to node.
+    const kept = join(dir, `${KEPT_PREFIX}${entry}`);
+    await rm(kept, { force: true })
+      .then(() => link(tmp, kept))
+      .catch(() => undefined);
+    await rename(tmp, join(dir, entry));
   } catch (e) {
     // A full disk (the spool shares pg_wal's file system by default): leave no partial file.
     await rm(tmp, { force: true }).catch(() => undefined);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
-import { pruneSpool, putInSpool, spoolEntries, takeFromSpool } from './spool.js';
+import { pruneSpool, putInSpool, spoolChecksum, spoolEntries, takeFromSpool } from './spool.js';
 import { awaitInflight, inflightMarker, recordServed, runPrefetch } from './prefetch.js';
 import { walObjectName } from '../holdings/index.js';
 
@@ -45,7 +45,19 @@ test('a spooled segment is served once, by rename, when its checksum and header 
     assert.deepEqual([...(await spoolEntries(spool)).keys()], [A]);
     assert.deepEqual(await takeFromSpool(spool, A, SYS, join(d, 'out')), { served: true, segmentSize: SEG });
     assert.ok(readFileSync(join(d, 'out')).equals(segment(A)));
-    assert.deepEqual(readdirSync(spool), [], 'served entries leave the spool');
+    const left = readdirSync(spool);
+    assert.deepEqual(
+      left.filter((e) => !e.startsWith('.kept-')),
+      [],
+      'served entries leave the spool',
+    );
+    assert.deepEqual(
+      left,
+      [`.kept-${A}.${spoolChecksum(segment(A))}`],
+      'but for a second link (the end of recovery reads the last one again)',
+    );
+    await pruneSpool(spool, B);
+    assert.deepEqual(readdirSync(spool), [], 'until recovery moves on');
     assert.deepEqual(await takeFromSpool(spool, A, SYS, join(d, 'out2')), { served: false });
   }));
 
@@ -69,7 +81,7 @@ test('a spooled segment damaged in the spool, of another system, timeline or pos
     }
     await putInSpool(spool, A, segment(A));
     assert.match(((await takeFromSpool(spool, A, '42', join(d, 'out'))) as { rejected?: string }).rejected ?? '', /system/);
-    assert.deepEqual(readdirSync(spool), []);
+    assert.deepEqual(readdirSync(spool), [], 'a refused entry goes with its second link');
   }));
 
 test('pruning: positions recovery passed; other timelines only once a segment of this one was found', () =>

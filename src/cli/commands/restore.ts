@@ -356,6 +356,7 @@ Examples:
           delta: opts.delta,
           tablespaceMap,
           access: { ...repositoryAccess(ctx), prefetch: prefetchSetting(opts.prefetch, ctx.config.restore.prefetch) },
+          startPrefetch: true,
           start: opts.start,
           pgBin: ctx.config.cluster.pgBin,
           port,

@@ -37,29 +37,33 @@ export function register(program: Command, runner: Runner): void {
     .requiredOption('--system-id <id>', 'system identifier')
     .requiredOption('--segment-size <bytes>', 'WAL segment size')
     .requiredOption('--max-bytes <bytes>', 'most bytes the spool holds')
+    .option('--from <segment>', 'fetch from this segment on before recovery asks for anything (started by restore)')
     .action(
-      runner.action<{ spoolDir: string; systemId: string; segmentSize: string; maxBytes: string }>(async (ctx, opts, args) => {
-        const { runPrefetch } = await import('../../wal/prefetch.js');
-        const repo = await openRepo(ctx);
-        try {
-          const r = await runPrefetch(repo, {
-            cluster: ctx.config.clusterName,
-            systemIdentifier: opts.systemId,
-            count: Number(args[0]),
-            segmentSize: Number(opts.segmentSize),
-            maxBytes: Number(opts.maxBytes),
-            spoolDir: opts.spoolDir,
-            signal: ctx.signal,
-            repoLocation: ctx.config.repo.path,
-          });
-          ctx.log.info(
-            `prefetcher ${process.pid}: ${r.fetched.length} segment(s) fetched, stopped (${r.stop})` +
-              `${r.missing.length ? `; not archived (yet): ${r.missing.join(', ')}` : ''}${r.diskFull ? `; ${r.diskFull} write(s) refused for lack of space` : ''}`,
-          );
-        } finally {
-          await repo.closeAll();
-        }
-      }),
+      runner.action<{ spoolDir: string; systemId: string; segmentSize: string; maxBytes: string; from?: string }>(
+        async (ctx, opts, args) => {
+          const { runPrefetch } = await import('../../wal/prefetch.js');
+          const repo = await openRepo(ctx);
+          try {
+            const r = await runPrefetch(repo, {
+              cluster: ctx.config.clusterName,
+              systemIdentifier: opts.systemId,
+              count: Number(args[0]),
+              segmentSize: Number(opts.segmentSize),
+              maxBytes: Number(opts.maxBytes),
+              spoolDir: opts.spoolDir,
+              ...(opts.from ? { first: opts.from } : {}),
+              signal: ctx.signal,
+              repoLocation: ctx.config.repo.path,
+            });
+            ctx.log.info(
+              `prefetcher ${process.pid}: ${r.fetched.length} segment(s) fetched, stopped (${r.stop})` +
+                `${r.missing.length ? `; not archived (yet): ${r.missing.join(', ')}` : ''}${r.diskFull ? `; ${r.diskFull} write(s) refused for lack of space` : ''}`,
+            );
+          } finally {
+            await repo.closeAll();
+          }
+        },
+      ),
     );
   wal
     .command('spool-clean', { hidden: true })
