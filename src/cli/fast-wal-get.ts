@@ -56,12 +56,11 @@ export async function fastWalGet(args: string[], cwd = process.cwd()): Promise<n
     if (!dir || !(await prefetcherRunning(dir))) return undefined;
     await pruneSpool(dir, p.name);
     await awaitInflight(dir, p.name);
-    const taken = await takeFromSpool(dir, p.name, systemId, resolve(cwd, p.destination));
+    const taken = await takeFromSpool(dir, p.name, systemId, resolve(cwd, p.destination), () => recordServed(dir, p.name));
     if (!taken.served) {
       if (taken.rejected) process.stderr.write(`pgkeep: warn: ${taken.rejected}: deleted it; reading ${p.name} from the repository\n`);
       return undefined;
     }
-    await recordServed(dir, p.name);
     if ((p.globals.get('--log-level') ?? process.env.PGKEEP_LOG_LEVEL) === 'debug')
       process.stderr.write(`pgkeep: debug: restored ${p.name} from the spool (fast path)\n`);
     return EXIT.OK;

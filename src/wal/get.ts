@@ -29,6 +29,8 @@ export interface WalGetOptions {
   systemIdentifier?: string;
   /** Root of the prefetch spool (looked in first when set); the spool itself is keyed by repository, cluster and system. */
   spoolRoot?: string;
+  /** Run just before a spooled segment is served (the prefetcher's `.want` is recorded there). */
+  beforeSpoolServe?: (spoolDir: string, name: string) => Promise<void>;
 }
 
 export type WalGetResult =
@@ -60,7 +62,8 @@ export async function getWalFile(repo: WalRepo, opts: WalGetOptions): Promise<Wa
   if (spool && file.kind === 'segment') {
     await pruneSpool(spool, file.name);
     await awaitInflight(spool, file.name);
-    const taken = await takeFromSpool(spool, file.name, systemIdentifier, destination);
+    const before = opts.beforeSpoolServe;
+    const taken = await takeFromSpool(spool, file.name, systemIdentifier, destination, before && (() => before(spool, file.name)));
     if (taken.served) {
       return {
         found: true,

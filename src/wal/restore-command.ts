@@ -46,7 +46,12 @@ export async function restoreWalFile(repo: Parameters<typeof getWalFile>[0], opt
   const { prefetch, prefetchArgv, spoolRoot, ...get } = opts;
   const cwd = opts.cwd ?? process.cwd();
   const dataDir = recoveryDataDir(cwd, opts.pgdata);
-  const result = await getWalFile(repo, { ...get, cwd, spoolRoot: restoreSpoolRoot({ prefetch, dataDir, spoolRoot }) });
+  const result = await getWalFile(repo, {
+    ...get,
+    cwd,
+    spoolRoot: restoreSpoolRoot({ prefetch, dataDir, spoolRoot }),
+    beforeSpoolServe: recordServed,
+  });
   if (!result.found || result.kind !== 'segment' || prefetch === 0 || !result.spoolDir || !result.segmentSize) return { result };
   const launch: PrefetchLaunch = {
     spoolDir: result.spoolDir,

@@ -60,9 +60,17 @@ export type SpoolTake = { served: true; segmentSize: number } | { served: false;
 /**
  * Move a spooled segment to `destination` when the spool has it and it checks out. An entry
  * that does not is deleted (never served) and the reason returned; the caller reads the
- * repository instead.
+ * repository instead. `beforeServe` runs once the entry checked out, before it leaves the spool:
+ * the get records there that recovery is at `name` (.want), so that a prefetcher woken by the
+ * entry leaving does not take it for one still to fetch.
  */
-export async function takeFromSpool(dir: string, name: string, systemId: string, destination: string): Promise<SpoolTake> {
+export async function takeFromSpool(
+  dir: string,
+  name: string,
+  systemId: string,
+  destination: string,
+  beforeServe?: () => Promise<void>,
+): Promise<SpoolTake> {
   if (!isWalFileName(name)) return { served: false };
   const entry = (await spoolEntries(dir)).get(name);
   if (!entry) return { served: false };
@@ -79,6 +87,7 @@ export async function takeFromSpool(dir: string, name: string, systemId: string,
     await unlink(join(dir, `${KEPT_PREFIX}${entry}`)).catch(() => undefined);
     return { served: false, rejected: `spooled ${name} ${why}` };
   }
+  await beforeServe?.().catch(() => undefined); // a spool it cannot write to costs speed, not the segment
   try {
     await rename(path, destination);
   } catch (e) {
