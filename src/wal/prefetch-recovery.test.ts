@@ -262,9 +262,22 @@ test('a restore never started, removed while its prefetcher waits for the server
     const s = spoolOf(dir);
     return s && existsSync(join(s, '.absent-00000002.history')) ? s : undefined;
   });
+  // Its first fetches over (on a loaded machine they may outlast the history checks): what is
+  // asserted is the prefetcher *waiting* for the server, which creates no file.
+  await until('the first two segments in the spool', 30_000, () => {
+    const s = spoolOf(dir);
+    const names = s && existsSync(s) ? readdirSync(s) : [];
+    const entries = names.filter((n) => /^[0-9A-F]{24}\.[0-9a-f]{8}$/.test(n));
+    return entries.length >= 2 && !names.some((n) => n.startsWith('.tmp-')) ? true : undefined;
+  });
   await new Promise((r) => setTimeout(r, 1_500)); // a few of its rechecks
   assert.equal(processesUsing(dir).length, 1, 'its prefetcher runs');
-  rmSync(dir, { recursive: true }); // no retries: a file created under rm fails it (ENOTEMPTY)
+  try {
+    rmSync(dir, { recursive: true }); // no retries: a file created under rm fails it (ENOTEMPTY)
+  } catch (e) {
+    const s = spoolOf(dir);
+    throw new Error(`${(e as Error).message}; left in the spool: ${s && existsSync(s) ? readdirSync(s).join(', ') : '(none)'}`);
+  }
   await until('the prefetcher to exit', 10_000, () => (processesUsing(dir).length === 0 ? true : undefined));
   assert.equal(existsSync(dir), false);
 });
