@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { blobStep } from './blob-step.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -26,34 +26,12 @@ const { Repository } = await import(new URL('repo/repository.js', dist).href);
 const { PosixDriver } = await import(new URL('repo/storage/posix/index.js', dist).href);
 
 const repoDir = join(base, 'repo');
-function cpuStep(distDir, name, extra = []) {
-  // /usr/bin/time writes to stderr: run through a shell to catch it
-  const script = join(distDir, 'test-support', 'many-blobs.js');
-  const out = execFileSync(
-    'sh',
-    ['-c', `/usr/bin/time -f 'CPU %U %S' "$@" 2>&1`, 'sh', process.execPath, script, name, repoDir, ...extra.map(String)],
-    {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    },
-  );
-  const lines = out.trim().split('\n');
-  const cpu = lines
-    .find((l) => l.startsWith('CPU '))
-    ?.split(' ')
-    .slice(1)
-    .map(Number) ?? [0, 0];
-  const json = lines.filter((l) => l.startsWith('{')).pop();
-  if (!json) throw new Error(`${name} failed:\n${out.slice(-2000)}`);
-  return { ...JSON.parse(json), cpu: cpu[0] + cpu[1] };
-}
-
 if (!existsSync(repoDir) || !flag('--keep')) {
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
   const repo = await Repository.init(new PosixDriver(repoDir), { chunkSize: 4096, jobs: 2 });
   await repo.close();
-  const made = cpuStep(dist.pathname, 'make', [blobs]);
+  const made = blobStep(dist.pathname, repoDir, 'make', [blobs]);
   console.log(
     `made ${made.blobs} distinct blobs in ${made.seconds.toFixed(0)} s (CPU ${made.cpu.toFixed(0)} s), peak RSS ${made.peakRssMiB} MiB`,
   );
@@ -65,7 +43,7 @@ for (const [label, d] of runs) {
   for (const s of steps) {
     let r;
     try {
-      r = cpuStep(d, s);
+      r = blobStep(d, repoDir, s);
     } catch (e) {
       console.log(
         `${label}: ${s.padEnd(10)} FAILED: ${

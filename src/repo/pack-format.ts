@@ -13,7 +13,7 @@ export const PACK_MAGIC = Buffer.from('PGKPACK1', 'latin1');
 export const PACK_END_MAGIC = Buffer.from('PGKPEND1', 'latin1');
 export const PACK_HEADER_BYTES = 8;
 export const PACK_FOOTER_BYTES = 24;
-const ENTRY_BYTES = 49;
+export const PACK_INDEX_ENTRY_BYTES = 49;
 
 export const BLOB_KIND_CHUNK = 0;
 export const BLOB_KIND_FILE_LIST = 1;
@@ -40,26 +40,31 @@ export function packIdFromKey(key: string): string | undefined {
 }
 
 export function encodePackIndex(entries: PackIndexEntry[]): Buffer {
-  const out = Buffer.alloc(4 + entries.length * ENTRY_BYTES);
+  const out = Buffer.alloc(4 + entries.length * PACK_INDEX_ENTRY_BYTES);
   out.writeUInt32BE(entries.length, 0);
   let p = 4;
   for (const e of entries) {
-    out.writeBigUInt64BE(BigInt(e.offset), p);
-    out.writeUInt32BE(e.length, p + 8);
-    out.writeUInt32BE(e.rawLength, p + 12);
-    out.writeUInt8(e.kind, p + 16);
-    out.write(e.sha256, p + 17, 32, 'hex');
-    p += ENTRY_BYTES;
+    writePackIndexEntry(out, p, e);
+    p += PACK_INDEX_ENTRY_BYTES;
   }
   return out;
+}
+
+/** One entry of a pack index, in its binary form, at `p` of `out`. */
+export function writePackIndexEntry(out: Buffer, p: number, e: PackIndexEntry): void {
+  out.writeBigUInt64BE(BigInt(e.offset), p);
+  out.writeUInt32BE(e.length, p + 8);
+  out.writeUInt32BE(e.rawLength, p + 12);
+  out.writeUInt8(e.kind, p + 16);
+  out.write(e.sha256, p + 17, 32, 'hex');
 }
 
 export function decodePackIndex(data: Buffer): PackIndexEntry[] {
   if (data.length < 4) throw new Error('pack index is truncated');
   const count = data.readUInt32BE(0);
-  if (data.length !== 4 + count * ENTRY_BYTES) throw new Error('pack index length does not match its entry count');
+  if (data.length !== 4 + count * PACK_INDEX_ENTRY_BYTES) throw new Error('pack index length does not match its entry count');
   const out: PackIndexEntry[] = [];
-  for (let i = 0, p = 4; i < count; i++, p += ENTRY_BYTES) {
+  for (let i = 0, p = 4; i < count; i++, p += PACK_INDEX_ENTRY_BYTES) {
     out.push({
       offset: Number(data.readBigUInt64BE(p)),
       length: data.readUInt32BE(p + 8),

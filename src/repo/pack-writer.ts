@@ -1,6 +1,7 @@
 /**
  * Appends blobs to packs and publishes each pack when it reaches its target size or when the
- * writer finishes. A pack is assembled in a reusable in-memory arena (target 32 MiB) and
+ * writer finishes. A pack (blobs, then its index and footer) is assembled in a reusable in-memory
+ * arena (target 32 MiB) and
  * published with one atomic put while the next one fills; one pack at a time is published, so
  * memory stays at about two pack sizes. One writer owns its packs: concurrent writers never
  * share one.
@@ -9,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import type { StorageDriver } from './storage/driver.js';
 import type { Codec } from './codec.js';
 import { encodeObject } from './blob.js';
-import { encodeFooter, encodePackIndex, PACK_MAGIC, packKey, type PackIndexEntry } from './pack-format.js';
+import { encodeFooter, PACK_INDEX_ENTRY_BYTES, PACK_MAGIC, packKey, type PackIndexEntry } from './pack-format.js';
+import { PackIndexBuilder } from './pack-index-builder.js';
 
 export interface Locator {
   pack: string;
@@ -21,11 +23,20 @@ interface OpenPack {
   id: string;
   arena: Buffer;
   pos: number;
-  entries: PackIndexEntry[];
 }
 
 const MAX_PUBLISHING = 1;
 const ARENA_SLACK = 1024 * 1024;
+
+/**
+ * Room the index of `entries` blobs and the footer take after the blobs, at most: the binary
+ * index, plus what compressing it can add (hashes do not compress), the object's header and
+ * tag, and the footer.
+ */
+function indexRoom(entries: number): number {
+  const raw = 4 + entries * PACK_INDEX_ENTRY_BYTES;
+  return raw + (raw >> 7) + 1024;
+}
 
 export function newPackId(): string {
   return randomBytes(16).toString('hex');
@@ -38,6 +49,8 @@ export class PackWriter {
   private failure: unknown;
   private aborted = false;
   private spare: Buffer | undefined;
+  /** The open pack's index (one pack is open at a time). */
+  private readonly index = new PackIndexBuilder();
   /** Packs fully published by this writer. */
   readonly published: string[] = [];
   /** Bytes of blobs appended (what the data costs in the repository). */
@@ -63,12 +76,13 @@ export class PackWriter {
     if (this.aborted) throw new Error('pack writer aborted');
     this.signal?.throwIfAborted();
     let pack = this.current ?? this.open(blob.length);
-    if (pack.pos + blob.length > pack.arena.length) {
+    // the index and footer are written after the blobs in the same arena (no copy of the pack at seal)
+    if (this.index.length > 0 && pack.pos + blob.length + indexRoom(this.index.length + 1) > pack.arena.length) {
       await this.seal(pack);
       pack = this.open(blob.length);
     }
     const loc: Locator = { pack: pack.id, offset: pack.pos, length: blob.length };
-    pack.entries.push({ ...entry, offset: pack.pos, length: blob.length });
+    this.index.add({ ...entry, offset: pack.pos, length: blob.length });
     pack.arena.set(blob, pack.pos);
     pack.pos += blob.length;
     this.blobBytes += blob.length;
@@ -79,13 +93,15 @@ export class PackWriter {
   private open(firstBlob: number): OpenPack {
     const standard = this.packSize + ARENA_SLACK;
     let arena: Buffer;
-    if (PACK_MAGIC.length + firstBlob > standard) arena = Buffer.allocUnsafeSlow(PACK_MAGIC.length + firstBlob);
+    const needed = PACK_MAGIC.length + firstBlob + indexRoom(1);
+    if (needed > standard) arena = Buffer.allocUnsafeSlow(needed);
     else {
       arena = this.spare ?? Buffer.allocUnsafeSlow(standard);
       this.spare = undefined;
     }
     PACK_MAGIC.copy(arena, 0);
-    const pack: OpenPack = { id: newPackId(), arena, pos: PACK_MAGIC.length, entries: [] };
+    const pack: OpenPack = { id: newPackId(), arena, pos: PACK_MAGIC.length };
+    this.index.reset();
     this.current = pack;
     return pack;
   }
@@ -93,7 +109,8 @@ export class PackWriter {
   /** Add index and footer and publish in the background, once the pack before it is published. */
   private async seal(pack: OpenPack): Promise<void> {
     this.current = undefined;
-    const index = encodeObject(this.codec, this.key, packKey(pack.id), encodePackIndex(pack.entries));
+    const index = encodeObject(this.codec, this.key, packKey(pack.id), this.index.bytes());
+    this.index.reset();
     const footer = encodeFooter(pack.pos, index.length);
     const total = pack.pos + index.length + footer.length;
     let body: Buffer;

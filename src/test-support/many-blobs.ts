@@ -6,7 +6,7 @@
  * blob of ~250 bytes once compressed), written through the snapshot writer. Used by the gc/check
  * memory test and bench/memory/gc.mjs.
  *
- *   node dist/test-support/many-blobs.js make <repoDir> <chunks> [from=0]   one snapshot of `chunks` distinct chunks
+ *   node dist/test-support/many-blobs.js make <repoDir> <chunks> [from=0] [head|full]   one snapshot of `chunks` distinct chunks
  *   node dist/test-support/many-blobs.js gc|gc-dry|check|check-data <repoDir>
  *
  * Each prints one JSON line (BlobStepResult).
@@ -19,6 +19,7 @@ import { Repository } from '../repo/repository.js';
 import { PosixDriver } from '../repo/storage/posix/index.js';
 import { garbageCollect } from '../repo/gc.js';
 import { checkRepository } from '../repo/check.js';
+import type { ContentReader } from '../repo/chunker.js';
 
 const CLUSTER = 'blobs';
 /** Chunks per generated file. */
@@ -62,23 +63,40 @@ export async function runBlobStep(
 /** Bytes of noise at the head of each chunk: its blob (~250 bytes) outweighs its index entry, as real blobs do. */
 const NOISE = 192;
 
-/** `count` chunks of `chunkSize` bytes, chunk i holding noise seeded by `from + i`, then zeros. */
-async function* distinctChunks(from: number, count: number, chunkSize: number): AsyncGenerator<Buffer> {
-  for (let i = 0; i < count; i++) {
-    const chunk = Buffer.alloc(chunkSize);
-    let x = (from + i + 1) >>> 0 || 1;
-    for (let at = 0; at < NOISE; at += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      chunk.writeUInt32BE(x >>> 0, at);
-    }
-    chunk.writeDoubleBE(from + i, NOISE);
-    yield chunk;
-  }
+/** 'head': noise then zeros (a ~250-byte blob: the most blobs per pack); 'full': noise throughout (incompressible). */
+export type Noise = 'head' | 'full';
+
+/**
+ * `count` chunks of `chunkSize` bytes, chunk i holding noise seeded by `from + i` (its first NOISE
+ * bytes, or all of it when `noise` is 'full': incompressible), then zeros. Written straight into
+ * the writer's buffers, as a file read is: the generator itself allocates nothing per chunk.
+ */
+function distinctChunks(from: number, count: number, chunkSize: number, noise: Noise): ContentReader {
+  const span = noise === 'full' ? chunkSize : NOISE;
+  let i = 0;
+  return {
+    readInto: async (into) => {
+      let fill = 0;
+      for (; i < count && fill + chunkSize <= into.length; i++, fill += chunkSize) {
+        const chunk = into.subarray(fill, fill + chunkSize);
+        let x = (from + i + 1) >>> 0 || 1;
+        for (let at = 0; at + 4 <= span; at += 4) {
+          x ^= x << 13;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          chunk.writeUInt32BE(x >>> 0, at);
+        }
+        if (span < chunkSize) {
+          chunk.fill(0, span);
+          chunk.writeDoubleBE(from + i, NOISE);
+        }
+      }
+      return fill;
+    },
+  };
 }
 
-async function make(repo: Repository, chunks: number, from: number): Promise<Partial<BlobStepResult>> {
+async function make(repo: Repository, chunks: number, from: number, noise: Noise): Promise<Partial<BlobStepResult>> {
   const { manifests } = await repo.readSnapshots(CLUSTER);
   const previous = manifests.at(-1);
   const w = await repo.startSnapshot({ cluster: CLUSTER, kind: 'physical', ...(previous ? { previous } : {}), jobs: 2, fileSha256: false });
@@ -87,7 +105,7 @@ async function make(repo: Repository, chunks: number, from: number): Promise<Par
     const path = `base/5/${String(n).padStart(8, '0')}`;
     await w.addFile(
       { path, type: 'file', mode: 0o600, mtimeMs: 1, size: count * repo.chunkSize },
-      distinctChunks(from + at, count, repo.chunkSize),
+      distinctChunks(from + at, count, repo.chunkSize, noise),
     );
   }
   const m = await w.commit({});
@@ -104,7 +122,7 @@ async function main(): Promise<void> {
   const began = Date.now();
   const repo = await Repository.open(new PosixDriver(repoDir!), { jobs: 2 });
   let out: Partial<BlobStepResult>;
-  if (step === 'make') out = await make(repo, Number(rest[0]), Number(rest[1] ?? 0));
+  if (step === 'make') out = await make(repo, Number(rest[0]), Number(rest[1] ?? 0), rest[2] === 'full' ? 'full' : 'head');
   else if (step === 'gc' || step === 'gc-dry') {
     const r = await garbageCollect(repo, { dryRun: step === 'gc-dry' });
     out = {
