@@ -51,6 +51,11 @@ const CLI = resolve('bin/pgkeep.js');
 const FRONT = resolve('bin/pgkeep');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 if (!PGBACKREST && ONLY !== 'pgkeep') throw new Error('set PGBACKREST_BIN to a pgBackRest 2.59.1 binary (or --only pgkeep)');
+delete process.env.PGBACKREST_BIN; // pgBackRest reads PGBACKREST_* as its options ('bin' is none)
+// This machine sets NODE_EXTRA_CA_CERTS: every node process then parses 220 KB of certificates at
+// start (about 50 ms of CPU), which a repository on local disk never needs and pgBackRest never
+// pays. The benchmarks run without it (README says so).
+delete process.env.NODE_EXTRA_CA_CERTS;
 const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-drain-'));
 chmodSync(root, 0o755);
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));

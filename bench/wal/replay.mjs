@@ -32,6 +32,11 @@ const SEGMENTS = Number(arg('segments', '20'));
 const ROUNDS = Number(arg('rounds', '3'));
 const PGBR = process.env.PGBACKREST_BIN;
 if (!PGBR) throw new Error('set PGBACKREST_BIN to a pgBackRest 2.59.1 binary');
+delete process.env.PGBACKREST_BIN; // pgBackRest reads PGBACKREST_* as its options ('bin' is none)
+// This machine sets NODE_EXTRA_CA_CERTS: every node process then parses 220 KB of certificates at
+// start (about 50 ms of CPU), which a repository on local disk never needs and pgBackRest never
+// pays. The benchmarks run without it (README says so).
+delete process.env.NODE_EXTRA_CA_CERTS;
 const CLI = resolve('bin/pgkeep.js');
 const user = serverOsUser()?.name ?? 'postgres';
 const root = mkdtempSync(join(tmpdir(), 'pgkeep-bench-replay-'));
@@ -253,7 +258,6 @@ try {
     '2',
     '--archive-mode',
     'off',
-    '--no-sync',
     ...extra,
   ];
   // pgkeepDirect: the same restore with --no-prefetch (one `wal get` per segment, as before prefetch was the default).
