@@ -6,6 +6,7 @@ export type { WalGetOptions, WalGetResult } from './get.js';
 export { runPrefetch, prefetcherRunning, segmentsAfter } from './prefetch.js';
 export type { PrefetchOptions, PrefetchResult } from './prefetch.js';
 export { defaultSpoolRoot, spoolDir } from './spool.js';
+export { cleanSpoolRoot } from './spool-clean.js';
 export { checkArchive } from './check.js';
 export type { BackupWalStatus, BackupWindow, TimelineReport, WalCheckReport, WalGap } from './check.js';
 export { DEFAULT_PREFETCH } from './restore-command.js';

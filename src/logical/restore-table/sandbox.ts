@@ -38,6 +38,7 @@ import {
   type TablespaceMapping,
 } from '../../restore/index.js';
 import { shellQuote } from '../../shell-quote.js';
+import { cleanSpoolRoot, defaultSpoolRoot } from '../../wal/index.js';
 
 export interface Sandbox {
   /** The temp directory holding everything (data/, the socket, the log). */
@@ -202,13 +203,17 @@ export async function dropSandbox(sb: Sandbox, keep: boolean): Promise<string[]>
       sb.cluster?.detach();
       return problems;
     }
+    // A recovery that stopped before its end (paused at the target, or failed) never ran
+    // recovery_end_command: its prefetcher may still write into the spool under the data
+    // directory, and a file it makes while the directory is removed fails that (ENOTEMPTY).
+    await cleanSpoolRoot(defaultSpoolRoot(sb.dataDir)).catch(() => undefined);
     await sb.cluster?.destroy();
   } catch (e) {
     problems.push(`stopping the sandbox: ${(e as Error).message}`);
   }
   if (!keep) {
     try {
-      await rm(sb.dir, { recursive: true, force: true });
+      await rm(sb.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
     } catch (e) {
       problems.push(`removing the sandbox ${sb.dir}: ${(e as Error).message}`);
     }
