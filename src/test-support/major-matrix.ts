@@ -28,6 +28,7 @@ import { chownTreeToServerUser, runProgram } from '../pg/server-user.js';
 import type { Repository } from '../repo/index.js';
 import { archivingSource, batch, sum, switchAndWait } from './archiving-source.js';
 import { PGKEEP_BIN, runPgkeep, type CliRun } from './cli.js';
+import { dropSlotWhenFree } from './drop-slot.js';
 
 const EXIT = { TOOL_MISSING: 12, UNSUPPORTED: 13 };
 
@@ -237,7 +238,7 @@ export function majorMatrix(major: number): void {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, `wal stream exits 0 on SIGTERM:\n${stderr}`);
-    await src.query('select pg_drop_replication_slot($1)', [slot]);
+    await dropSlotWhenFree(src, slot);
   });
 
   test(`PostgreSQL ${major}: restore --delta over the started stream restore: back to the backup's data`, async () => {

@@ -19,6 +19,7 @@ import { walObjectName } from '../../holdings/wal-layout.js';
 import { listArchive } from '../../holdings/wal-listing.js';
 import { streamWal, type StreamEvent, type StreamWalOptions, type StreamWalResult } from './index.js';
 import type { StreamRepo } from './store.js';
+import { dropSlotWhenFree } from '../../test-support/drop-slot.js';
 
 const SEG = DEFAULT_WAL_SEGMENT_SIZE;
 const CLUSTER = 'main';
@@ -254,7 +255,7 @@ test('the slot moves only once the segment is stored', async () => {
   }
   assert.ok(moved !== null && moved >= segEnd, `slot moved to ${moved === null ? 'null' : formatLsn(moved)} after storage`);
   await rx.stop();
-  await cluster.exec(`SELECT pg_drop_replication_slot('pgkeep_t')`);
+  await dropSlotWhenFree(cluster, 'pgkeep_t');
 });
 
 test('follows a promotion to timeline 2: history stored, old timeline ends as .partial', async () => {
