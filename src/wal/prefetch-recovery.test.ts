@@ -272,6 +272,14 @@ test('a restore never started, removed while its prefetcher waits for the server
   });
   await new Promise((r) => setTimeout(r, 1_500)); // a few of its rechecks
   assert.equal(processesUsing(dir).length, 1, 'its prefetcher runs');
+  // rm -rf deletes in directory order: the spooled segments may go first. The prefetcher, woken
+  // by that, must not fetch them again (a file made under the removal fails it with ENOTEMPTY).
+  const spool = spoolOf(dir)!;
+  const first = readdirSync(spool).filter((n) => /^[0-9A-F]{24}\.[0-9a-f]{8}$/.test(n));
+  for (const n of first) rmSync(join(spool, n));
+  for (let t = Date.now(); processesUsing(dir).length > 0 && Date.now() - t < 10_000; ) await new Promise((r) => setTimeout(r, 100));
+  const remade = readdirSync(spool).filter((n) => /^[0-9A-F]{24}\.|^\.fetching-|^\.tmp-/.test(n));
+  assert.deepEqual(remade, [], 'nothing fetched again under the removal, nothing announced');
   try {
     rmSync(dir, { recursive: true }); // no retries: a file created under rm fails it (ENOTEMPTY)
   } catch (e) {

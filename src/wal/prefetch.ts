@@ -18,7 +18,7 @@
  * recovery is served from the spool too. Started by `pgkeep restore` (`first`: the backup's
  * first segment), the spool holds the first segments before the server starts.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgkeepError } from '../errors.js';
@@ -37,6 +37,7 @@ import {
 } from './spool.js';
 import { ABSENT_PREFIX, checkAndRecord, RECHECK_MS } from './absent.js';
 import { HistoryWatch } from './prefetch-history.js';
+import { changesOf } from './dir-changes.js';
 import { processAlive } from '../pg/process-alive.js';
 import { claimPidFile } from './pid-file.js';
 import {
@@ -261,6 +262,11 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     const eligible: string[] = [];
     if (Date.now() >= pausedUntil && window.length > 0 && (await roomFor(dir, opts.segmentSize + reserve))) {
       const entries = await spoolEntries(dir);
+      // Nothing made again under a removal (ENOTEMPTY): the main loop stops.
+      if (await removedBeforeServer(entries)) {
+        spoolGone = true;
+        return 0;
+      }
       let held = entries.size + inflight.size;
       for (const name of window) {
         if (endOfArchive && name.slice(8) >= endOfArchive.slice(8)) break;
@@ -283,6 +289,12 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     }
     await announce(eligible);
     return started;
+  }
+
+  /** Before the server asks, only a removal (`rm -rf` of a data directory never started) takes an entry out: a get records `.want` first. */
+  async function removedBeforeServer(entries: Map<string, string>): Promise<boolean> {
+    if (want || !result.fetched.some((n) => !entries.has(n))) return false;
+    return !(await readWant(dir)) && !existsSync(join(dir, NOW_FILE));
   }
 
   /** Markers for exactly `names` (and what is in flight). */
@@ -348,36 +360,6 @@ async function removeTempFiles(dir: string): Promise<void> {
     )
       await unlink(join(dir, e)).catch(() => undefined);
   }
-}
-
-/** The next change in `dir` (inotify through fs.watch); never, when it cannot be watched (then the loop polls). */
-function changesOf(dir: string): { watching: boolean; next: () => Promise<void>; close: () => void } {
-  let wake: (() => void) | undefined;
-  // Set by every change, cleared by the next wait, which then ends at once: no change is missed
-  // while the loop runs (at the cost of one more turn after a wake-up).
-  let changed = false;
-  let w: FSWatcher | undefined;
-  try {
-    w = watch(dir, { persistent: false }, () => {
-      changed = true;
-      wake?.();
-      wake = undefined;
-    });
-    w.on('error', () => undefined);
-  } catch {
-    w = undefined;
-  }
-  const next = (): Promise<void> => {
-    if (!w) return new Promise<void>(() => undefined);
-    if (changed) {
-      changed = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((r) => {
-      wake = r;
-    });
-  };
-  return { watching: w !== undefined, next, close: () => w?.close() };
 }
 
 function sleep(ms: number): Promise<void> {
