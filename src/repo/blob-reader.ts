@@ -3,7 +3,7 @@
  * decompress, compare SHA-256) either here (small blobs) or in the worker pool (file data).
  * Nothing that fails a check is ever returned.
  */
-import { read } from 'node:fs';
+import { closeSync, read } from 'node:fs';
 import type { StorageDriver } from './storage/driver.js';
 import { PgkeepError } from '../errors.js';
 import { decodeBlob, sha256 } from './blob.js';
@@ -94,9 +94,10 @@ export async function decodeManyInPool(pool: WorkerPool, raw: Buffer, items: Dec
 
 /**
  * Decode the blobs of one range of a pack in a worker, which writes their plaintexts into open
- * files: `files[k]` takes the next `items` items, written back to back into its `fd` at
- * `position` (restore: one file's run of adjacent blobs, or a batch of small files stored side
- * by side). Returns the bytes written. With `localPath` (the pack's file in a posix repository)
+ * files: `files[k]` takes the next `items` items, written back to back into its `fd` (or the file
+ * the worker creates) at `position` (restore: one file's run of adjacent blobs, or a batch of
+ * small files stored side by side). Returns the bytes written and the descriptors of the files
+ * created (the caller's to close; on a failure they are closed here). With `localPath` (the pack's file in a posix repository)
  * the range is read from a pack descriptor held open (one read, no open and close per range); a
  * range that cannot be read whole that way is read through the driver, so a missing or short
  * pack is named as always. The reads stay here, in libuv's pool, ahead of the workers: a worker
@@ -110,7 +111,7 @@ export async function decodeRangeToFile(
   items: DecodeItem[],
   places: BlobPlace[],
   files: DecodeToFile['files'],
-): Promise<number> {
+): Promise<{ written: number; opened: number[] }> {
   let data = range.localPath !== undefined ? await readFromPackFile(range.localPath, range.offset, range.length) : undefined;
   data ??= await fetchPackRange(driver, range);
   if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
@@ -118,12 +119,14 @@ export async function decodeRangeToFile(
   }
   const reply = await pool.run({ op: 'decodeToFile', data, items, files }, [data.buffer as ArrayBuffer]);
   readBuffers.give(reply.input); // the worker hands the range's buffer back
+  const opened = reply.opened ?? [];
   if (reply.error) {
+    for (const fd of opened) closeSync(fd); // the files it created before the failure: theirs to close is ours
     if (reply.ioCode) throw Object.assign(new Error(reply.error), { code: reply.ioCode, syscall: 'write' });
     if (reply.fatal || reply.failed === undefined) throw new PgkeepError('INTERNAL', `blob worker failed: ${reply.error}`);
     throw damagedBlob(places[reply.failed]!, reply.error);
   }
-  return reply.size!;
+  return { written: reply.size!, opened };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { readSync, writeSync } from 'node:fs';
+import { openSync, readSync, writeSync } from 'node:fs';
 import { blobBound, decodeBlobInto, encodeBlobInto } from './blob.js';
 import { compressBound, type Codec } from './codec.js';
 import type { CheckFunction } from './chunker.js';
@@ -107,6 +107,7 @@ function writeAllSync(fd: number, data: Buffer, position: number): void {
 
 function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   const input = task.data;
+  const opened: number[] = [];
   let i = 0;
   let written = 0;
   for (const file of task.files) {
@@ -122,7 +123,7 @@ function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { re
       try {
         n = decodeBlobInto(key, input.subarray(it.at, it.at + it.length), dst);
       } catch (e) {
-        return { reply: { id, input, error: (e as Error).message, failed: i }, transfer: back };
+        return { reply: { id, input, opened, error: (e as Error).message, failed: i }, transfer: back };
       }
       const error =
         n !== it.rawLength
@@ -130,18 +131,22 @@ function decodeToFile(id: number, task: DecodeToFile, back: ArrayBuffer[]): { re
           : sha256hex(dst) !== it.expect
             ? 'SHA-256 of the plaintext does not match'
             : undefined;
-      if (error) return { reply: { id, input, error, failed: i }, transfer: back };
+      if (error) return { reply: { id, input, opened, error, failed: i }, transfer: back };
       pos += n;
     }
     try {
-      writeAllSync(file.fd, plain.subarray(0, pos), file.position);
+      // Created here, off the main thread: a file system slow to create files (ext4 looking for a
+      // free inode past thousands deleted moments ago) then holds a worker, not every other step.
+      let fd = file.fd;
+      if (fd === undefined) opened.push((fd = openSync(file.create!.path, file.create!.flags, file.create!.mode)));
+      writeAllSync(fd, plain.subarray(0, pos), file.position);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      return { reply: { id, input, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
+      return { reply: { id, input, opened, error: err.message, ioCode: err.code ?? 'EIO' }, transfer: back };
     }
     written += pos;
   }
-  return { reply: { id, input, size: written }, transfer: back };
+  return { reply: { id, input, opened, size: written }, transfer: back };
 }
 
 function handle(task: WorkerTask): { reply: WorkerReply; transfer: ArrayBuffer[] } {

@@ -80,16 +80,20 @@ export class FileBatch {
   }
 }
 
+/** Where a file of a batch goes: an open descriptor, or a file the worker creates (open flags, mode) once its blobs passed their check. */
+export type BatchTarget = number | { path: string; flags: number; mode: number };
+
 /**
- * Write each file of `batch` into its open descriptor (`fds[i]` for `batch.records[i]`, from
- * offset 0): one read of the batch's range, one worker task. Errors name the file and `snapshot`
- * (a damaged blob names its pack, offset and file). Files before a damaged one may have been
- * written (with verified bytes); the damaged one and those after it are not.
+ * Write each file of `batch` (`targets[i]` for `batch.records[i]`, from offset 0): one read of
+ * the batch's range, one worker task. Returns each file's descriptor (the caller's to close).
+ * Errors name the file and `snapshot` (a damaged blob names its pack, offset and file). Files
+ * before a damaged one may have been written (with verified bytes); the damaged one and those
+ * after it are not (a file to create is not created; those created are closed).
  */
-export async function writeBatchToFds(core: RepoCore, batch: FileBatch, fds: number[], snapshot: string): Promise<number> {
+export async function writeBatchToFiles(core: RepoCore, batch: FileBatch, targets: BatchTarget[], snapshot: string): Promise<number[]> {
   const contexts = batch.records.map((r) => `file "${r.path}" of ${snapshot}`);
   const place = batch.place;
-  if (!place) return 0;
+  if (!place) return [];
   const items: DecodeItem[] = [];
   const places: BlobPlace[] = [];
   const files: DecodeToFile['files'] = [];
@@ -105,9 +109,12 @@ export async function writeBatchToFds(core: RepoCore, batch: FileBatch, fds: num
     if (expected !== record.size) {
       throw new PgkeepError('DATA_INTEGRITY', `the chunk list of ${contexts[i]} covers ${expected} bytes, the file has ${record.size}`);
     }
-    files.push({ fd: fds[i]!, position: 0, items: record.chunks.length });
+    const t = targets[i]!;
+    files.push({ ...(typeof t === 'number' ? { fd: t } : { create: t }), position: 0, items: record.chunks.length });
   });
   const more = batch.size > 1 ? ` (and ${batch.size - 1} more files read with it)` : '';
   const range = { ...place, context: `${contexts[0]}${more}`, localPath: packFilePaths(core.driver)?.(place.pack) };
-  return decodeRangeToFile(core.driver, core.pool(), range, items, places, files);
+  const { opened } = await decodeRangeToFile(core.driver, core.pool(), range, items, places, files);
+  let k = 0;
+  return targets.map((t) => (typeof t === 'number' ? t : opened[k++]!));
 }

@@ -130,7 +130,9 @@ export async function writeFileToFd(core: RepoCore, record: FileRecord, fd: numb
       const p: Promise<void> = (
         g.chunks[0]!.base
           ? writeDeltaRun(core, g.chunks, fd, position, context)
-          : decodeRangeToFile(core.driver, core.pool(), range, items, places, [{ fd, position, items: items.length }])
+          : decodeRangeToFile(core.driver, core.pool(), range, items, places, [{ fd, position, items: items.length }]).then(
+              (r) => r.written,
+            )
       )
         .then(
           (n) => {

@@ -4,7 +4,7 @@ export type { DamagedManifest, InitOptions, OpenOptions, ReadOptions, StartSnaps
 export { Snapshot } from './snapshot.js';
 export { FileLookup, largestFirstByPath } from './file-lookup.js';
 export { withChunks, withoutChunks } from './file-chunks.js';
-export { BATCH_FILE_BYTES, FileBatch } from './file-batch.js';
+export { BATCH_FILE_BYTES, FileBatch, type BatchTarget } from './file-batch.js';
 export { SnapshotWriter } from './snapshot-writer.js';
 export type {
   ChunkRef,

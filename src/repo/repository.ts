@@ -41,7 +41,7 @@ import { SnapshotWriter } from './snapshot-writer.js';
 import { FileLookup } from './file-lookup.js';
 import { withChunks } from './file-chunks.js';
 import { readChunk, readChunksData, writeFileToFd, type WriteFileOptions } from './file-reader.js';
-import { writeBatchToFds, type FileBatch } from './file-batch.js';
+import { writeBatchToFiles, type BatchTarget, type FileBatch } from './file-batch.js';
 import { deleteObject, getObject, listObjects, putObject, statObject, type PutObjectOptions, type StoredObjectInfo } from './objects.js';
 import { damagedObject } from './integrity.js';
 import { cleanUpAfter } from '../cleanup.js';
@@ -362,9 +362,9 @@ export class Repository implements RepoCore {
     return withChunks(snapshot, record).then((r) => writeFileToFd(this, r, fd, { ...opts, context }));
   }
 
-  /** The files of `batch` (records with their chunks) written into `fds[i]` with one read and one worker task (file-batch.ts). */
-  writeFileBatch(snapshot: Snapshot, batch: FileBatch, fds: number[]): Promise<number> {
-    return writeBatchToFds(this, batch, fds, `snapshot ${snapshot.cluster}/${snapshot.id}`);
+  /** The files of `batch` (records with their chunks) written into `targets[i]` with one read and one worker task (file-batch.ts): their descriptors. */
+  writeFileBatch(snapshot: Snapshot, batch: FileBatch, targets: BatchTarget[]): Promise<number[]> {
+    return writeBatchToFiles(this, batch, targets, `snapshot ${snapshot.cluster}/${snapshot.id}`);
   }
 
   /** Chunk list of a stored file (hashes and locators), without reading data. */

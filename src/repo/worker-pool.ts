@@ -64,7 +64,11 @@ export interface EncodeBatch {
 export interface DecodeToFile {
   data: Uint8Array;
   items: DecodeItem[];
-  files: { fd: number; position: number; items: number }[];
+  /**
+   * `fd`: an open file; `create`: a file the worker creates (open flags, mode) once its blobs
+   * passed their check, and whose descriptor it hands back in `opened` (the caller closes it).
+   */
+  files: { fd?: number; create?: { path: string; flags: number; mode: number }; position: number; items: number }[];
 }
 
 export interface WorkerReply {
@@ -93,6 +97,8 @@ export interface WorkerReply {
   /** encodeBatch: what the check function reported; `held`: nothing was encoded (the caller reviews first). */
   report?: unknown;
   held?: boolean;
+  /** decodeToFile: the descriptors of the files it created, in order (also when it failed later). */
+  opened?: number[];
   /** decodeToFile: writing failed; encodeBatch with `read`: reading failed (errno code), not the data. */
   ioCode?: string;
   /** encodeBatch with `read`: the bytes read (fewer than `length`: the file ended there). */
@@ -126,6 +132,9 @@ export class WorkerPool {
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(new URL('./blob-worker.js', import.meta.url), {
         workerData: { key: this.key ? new Uint8Array(this.key) : undefined },
+        // A worker creates files whose descriptors the main thread closes (decodeToFile): node must
+        // not count them as the worker's (it warned on a reused number, and closed them all at exit).
+        trackUnmanagedFds: false,
       });
       const slot: Slot = { worker, pending: new Map() };
       worker.on('message', (r: WorkerReply) => {

@@ -3,10 +3,9 @@
  * in which a backup stored them side by side, so a writer that takes a small file takes the next
  * small ones of the plan too and writes those that fit one read of their pack as one batch
  * (repo/file-batch.ts). Each file
- * is created, written by a blob worker once all its blobs passed their check, given its owner,
+ * is created and written by a blob worker once all its blobs passed their check, given its owner,
  * mode and mtime on the descriptor, then handed to the closer (fsync, close), as a single file is.
  */
-import { openSync } from 'node:fs';
 import { PgkeepError } from '../errors.js';
 import { BATCH_FILE_BYTES, FileBatch, withChunks, type FileRecord } from '../repo/index.js';
 import { closeQuietly, setAttributesOnFd } from './file-closer.js';
@@ -82,12 +81,17 @@ export async function writeBatch(c: WriteContext, { batch, entries }: GatheredBa
   if (batch.size !== entries.length || batch.records.some((r, i) => r.path !== entries[i]!.record.path)) {
     throw new PgkeepError('INTERNAL', 'a batch of small files does not list the files gathered for it');
   }
-  const fds: number[] = [];
+  let fds: number[] = [];
   let handed = 0;
   try {
-    for (const e of entries) fds.push(openSync(e.f.local, CREATE, 0o600));
     signal.throwIfAborted();
-    await c.repo.writeFileBatch(c.snapshot, batch, fds);
+    // Created by the worker once their blobs passed their check: creating files can be slow (ext4
+    // searching for an inode past thousands freed moments ago), and then holds a worker, not this thread.
+    fds = await c.repo.writeFileBatch(
+      c.snapshot,
+      batch,
+      entries.map((e) => ({ path: e.f.local, flags: CREATE, mode: 0o600 })),
+    );
     for (const [i, e] of entries.entries()) setAttributesOnFd(fds[i]!, e.f.record, c.owners);
     for (const e of entries) {
       const fd = fds[handed++]!;
