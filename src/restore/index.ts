@@ -173,22 +173,30 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   step('write-files');
   await createDirectories(wc);
   await createSymlinks(wc);
-  await writeFiles(wc);
   const root = plan.ownerRecord;
-  await rewriteTablespaceMap(plan, meta.tablespaceMap, owners, root);
+  const prefetch = startRestorePrefetch(o, recovery, meta, dataDir, root, owners); // its start-up runs while the files are written
+  if (prefetch.warning) warnings.push(prefetch.warning);
+  let archiving: RestoreResult['archiving'];
+  let startCommand: string;
+  try {
+    await writeFiles(wc);
+    await rewriteTablespaceMap(plan, meta.tablespaceMap, owners, root);
 
-  step('recovery-config');
-  await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
-  await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
+    step('recovery-config');
+    await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
+    await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
 
-  const archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
-  const startCommand = await startCommandLater;
-  warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
+    archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
+    startCommand = await startCommandLater;
+    warnings.push(...missingConfigWarning(dataDir, layout, archiving.known));
 
-  step('finish');
-  await finishRestore(wc);
-  const prefetchWarning = startRestorePrefetch(o, recovery, meta, dataDir);
-  if (prefetchWarning) warnings.push(prefetchWarning);
+    step('finish');
+    await finishRestore(wc);
+  } catch (e) {
+    await prefetch.stop(); // no prefetcher left in a restore that failed
+    throw e;
+  }
+  await prefetch.ready(); // the server's first calls answered by the sh front
   p.bytesWritten = stats.bytesWritten;
   const seconds = (Date.now() - t0) / 1000;
 

@@ -9,11 +9,15 @@
  * restore_command and recovery_end_command: they move its files and stop it) from the data
  * directory.
  */
-import { chownSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { passwdEntries } from '../os-names.js';
 import { defaultSpoolRoot, spoolDir } from './spool.js';
 import { SPOOL_MAX_BYTES } from './restore-command.js';
 import { startDetached, type DetachedUser } from './start-detached.js';
+import { READY_FILE } from './prefetch-files.js';
+import { cleanSpoolRoot } from './spool-clean.js';
 
 export interface EarlyPrefetch {
   dataDir: string;
@@ -31,7 +35,7 @@ export interface EarlyPrefetch {
 }
 
 /** Start it: the spool directory, or why it was not started (recovery then starts one with its first get). */
-export function startEarlyPrefetch(p: EarlyPrefetch): { spoolDir: string } | { skipped: string } {
+export function startEarlyPrefetch(p: EarlyPrefetch): { spoolDir: string; child: ChildProcess } | { skipped: string } {
   let dataDir: string;
   let owner: { uid: number; gid: number };
   try {
@@ -73,9 +77,44 @@ export function startEarlyPrefetch(p: EarlyPrefetch): { spoolDir: string } | { s
       mkdirSync(d, { recursive: true, mode: 0o700 });
       if (as) chownSync(d, as.uid, as.gid);
     }
-    startDetached(args, dir, 'prefetch.log', dataDir, as);
+    rmSync(join(dir, READY_FILE), { force: true }); // an earlier prefetcher's: wait for this one's
+    return { spoolDir: dir, child: startDetached(args, dir, 'prefetch.log', dataDir, as) };
   } catch (e) {
     return { skipped: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
   }
-  return { spoolDir: dir };
+}
+
+/**
+ * Wait (at most `ms`) until the prefetcher started in `spoolDir` has answered the history probes
+ * recovery makes first (READY_FILE): then the server's first calls of restore_command are served
+ * by the sh front, not by node. False when it was not ready in time (recovery is not harmed: a
+ * get through node answers those calls).
+ */
+export async function awaitEarlyPrefetch(spoolDir: string, ms = 5_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (existsSync(join(spoolDir, READY_FILE))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Stop the prefetcher `child` started in `spoolDir` (a restore that failed after starting it),
+ * then remove the spools. By its process, not its pid file: it may not have written that yet.
+ */
+export async function stopEarlyPrefetch(spoolDir: string, child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.ref(); // its exit keeps this process waiting
+    let timer: NodeJS.Timeout | undefined;
+    const gone = new Promise<void>((r) => {
+      child.once('exit', () => r());
+      timer = setTimeout(r, 5_000);
+    });
+    child.kill('SIGKILL'); // it holds no lock and writes only in the spool removed next
+    await gone;
+    clearTimeout(timer);
+    child.unref();
+  }
+  await cleanSpoolRoot(dirname(spoolDir)).catch(() => undefined);
 }

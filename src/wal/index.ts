@@ -10,4 +10,4 @@ export { cleanSpoolRoot } from './spool-clean.js';
 export { checkArchive } from './check.js';
 export type { BackupWalStatus, BackupWindow, TimelineReport, WalCheckReport, WalGap } from './check.js';
 export { DEFAULT_PREFETCH } from './restore-command.js';
-export { startEarlyPrefetch, type EarlyPrefetch } from './early-prefetch.js';
+export { awaitEarlyPrefetch, startEarlyPrefetch, stopEarlyPrefetch, type EarlyPrefetch } from './early-prefetch.js';

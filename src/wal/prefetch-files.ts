@@ -24,6 +24,12 @@ export const SOURCE_FILE = '.source';
  * kill) checks the entries it finds before it writes this file.
  */
 export const CHECKED_FILE = '.checked';
+/**
+ * Written once by a prefetcher that `pgkeep restore` started, when its first round of history
+ * checks is over: recovery's first calls (the timeline history probes) are then answered by the
+ * sh front, so restore waits for it (a little) before it returns.
+ */
+export const READY_FILE = '.ready';
 
 /** The .source record: a get may use the spool without opening the repository only when it names the same two. */
 export function spoolSource(repoLocation: string, cluster: string): string {

@@ -194,6 +194,13 @@ async function restoreThenStart(name: string, beforeStart: (spool: string) => vo
   const dir = join(work, name);
   const r = await restore({ ...opts(name), start: false, startPrefetch: true });
   assert.equal(r.recovery.mode, 'archive-recovery');
+  // Started while the files were written, it has answered the history probes by the time restore
+  // returns: a server started at once has its first calls answered by the sh front.
+  const ready = spoolOf(dir);
+  assert.ok(
+    ready && existsSync(join(ready, '.checked')) && existsSync(join(ready, '.absent-00000002.history')),
+    'ready when restore returns',
+  );
   const spool = await until('the prefetcher restore started', 30_000, () => {
     const s = spoolOf(dir);
     return s &&
@@ -254,6 +261,24 @@ async function until<T>(what: string, ms: number, probe: () => T | undefined): P
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+faultTest('a restore interrupted after it started the prefetcher leaves no prefetcher and no spool behind', async () => {
+  const dir = join(work, 'interrupted');
+  const ac = new AbortController();
+  const r = restore({
+    ...opts('interrupted'),
+    start: false,
+    startPrefetch: true,
+    signal: ac.signal,
+    onProgress: (p) => {
+      if (p.bytesDone > 0 && spoolOf(dir)) ac.abort(); // files being written, the prefetcher started
+    },
+  });
+  await assert.rejects(r, /interrupt|abort/i);
+  assert.equal(ac.signal.aborted, true, 'interrupted while writing files, after the prefetcher started');
+  assert.deepEqual(processesUsing(dir), [], 'no prefetcher left running');
+  assert.equal(existsSync(join(dir, 'pg_wal', 'pgkeep-spool')), false, 'its spool removed');
+});
 
 test('a restore never started, removed while its prefetcher waits for the server: rm -rf succeeds and the prefetcher exits', async () => {
   const dir = join(work, 'removed');

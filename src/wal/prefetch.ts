@@ -43,6 +43,7 @@ import { claimPidFile } from './pid-file.js';
 import {
   CHECKED_FILE,
   INFLIGHT_PREFIX,
+  READY_FILE,
   inflightMarker,
   NOW_FILE,
   PID_FILE,
@@ -135,6 +136,7 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
   let pausedUntil = 0; // after a full disk
   let fatal: unknown;
   let spoolGone = false;
+  let readySaid = false;
   // Objects whose content does not fit their name: never spooled, never fetched again by this prefetcher.
   const refused = new Set<string>();
   const checkedAt = new Date(Date.now() - 1000);
@@ -221,7 +223,11 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
       }
       const from = want ?? opts.first;
       if (from) history.follow(Number.parseInt(from.slice(0, 8), 16));
-      history.tick();
+      const round = history.tick();
+      if (round && opts.first !== undefined && !readySaid) {
+        readySaid = true; // once: nothing made again under a removal
+        void round.then(() => writeFile(join(dir, READY_FILE), '', { mode: 0o600 }).catch(() => undefined));
+      }
       const window = want ? segmentsAfter(want, opts.count, opts.segmentSize) : opts.first ? firstWindow(opts.first) : [];
       const started = (await startFetches(window)) + recheckEnd();
       const idleLimit = want ? idleMs : Math.max(idleMs, firstWaitMs);
@@ -234,6 +240,7 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     await history.settled();
     await Promise.all([...announced].map((n) => unlink(inflightMarker(dir, n)).catch(() => undefined)));
     await unlink(join(dir, CHECKED_FILE)).catch(() => undefined);
+    await unlink(join(dir, READY_FILE)).catch(() => undefined);
     await unlink(join(dir, PID_FILE)).catch(() => undefined);
   }
 
@@ -355,6 +362,7 @@ async function removeTempFiles(dir: string): Promise<void> {
     if (
       (e.startsWith(SPOOL_TMP_PREFIX) && !e.startsWith(`${SPOOL_TMP_PREFIX}want-`)) ||
       e.startsWith(INFLIGHT_PREFIX) ||
+      e === READY_FILE ||
       e.startsWith(ABSENT_PREFIX) ||
       e.startsWith(KEPT_PREFIX)
     )

@@ -1,5 +1,5 @@
 /** Start a background pgkeep (prefetcher, pusher): node with `args`, detached, its output appended to `dir/logName`. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fchownSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +12,7 @@ export interface DetachedUser {
   name?: string;
 }
 
-export function startDetached(args: string[], dir: string, logName: string, cwd: string, as?: DetachedUser): void {
+export function startDetached(args: string[], dir: string, logName: string, cwd: string, as?: DetachedUser): ChildProcess {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = openSync(join(dir, logName), 'a', 0o600);
   try {
@@ -20,13 +20,16 @@ export function startDetached(args: string[], dir: string, logName: string, cwd:
     const env = as
       ? { ...process.env, ...(as.home ? { HOME: as.home } : {}), ...(as.name ? { USER: as.name, LOGNAME: as.name } : {}) }
       : process.env;
-    spawn(process.execPath, args, {
+    const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', log, log],
       cwd,
       env,
       ...(as ? { uid: as.uid, gid: as.gid } : {}),
-    }).unref();
+    });
+    child.on('error', () => undefined); // it could not start: the work it would have done is done without it
+    child.unref();
+    return child;
   } finally {
     closeSync(log);
   }
