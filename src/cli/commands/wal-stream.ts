@@ -78,6 +78,7 @@ Examples:
           const result = await streamWal({
             repo,
             cluster: ctx.config.clusterName,
+            ...(ctx.config.archive.compression ? { codec: ctx.config.archive.compression } : {}),
             connection: ctx.config.cluster,
             slot: opts.slot,
             createSlot: opts.createSlot,

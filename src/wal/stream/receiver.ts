@@ -155,7 +155,7 @@ async function receiverState(run: RunState, opts: StreamWalOptions, systemId: st
   }
   await checkClusterIdentity(opts.repo, opts.cluster, systemId);
   run.state = {
-    target: { repo: opts.repo, cluster: opts.cluster, systemId },
+    target: { repo: opts.repo, cluster: opts.cluster, systemId, ...(opts.codec ? { codec: opts.codec } : {}) },
     segSize,
     buffer: new SegmentBuffer(segSize),
     receivedLsn: 0n,

@@ -13,21 +13,27 @@ import { PgkeepError } from '../../errors.js';
 import type { Repository } from '../../repo/index.js';
 import { historyFileName } from '../../pg/wal-name.js';
 import { walObjectName } from '../../holdings/wal-layout.js';
+import type { Codec } from '../../repo/codec.js';
+import { walCodec } from '../push.js';
 
-export type StreamRepo = Pick<Repository, 'putObject' | 'getObject' | 'statObject' | 'listObjects' | 'deleteObject' | 'location'>;
+export type StreamRepo = Pick<Repository, 'putObject' | 'getObject' | 'statObject' | 'listObjects' | 'deleteObject' | 'location' | 'codec'>;
 
 export interface WalTarget {
   repo: StreamRepo;
   cluster: string;
   systemId: string;
+  /** The codec WAL is stored with ([archive] compression, as `wal push`); default: walCodec(the repository's). */
+  codec?: Codec;
 }
+
+const codecOf = (t: WalTarget) => ({ codec: t.codec ?? walCodec(t.repo.codec) });
 
 export type StoreStatus = 'stored' | 'already-archived';
 
 /** Store a complete segment (or history file) write-once; see the file comment. */
 export async function storeWriteOnce(t: WalTarget, fileName: string, data: Buffer): Promise<StoreStatus> {
   const object = walObjectName(t.cluster, t.systemId, fileName);
-  const { created, key } = await t.repo.putObject(object, data, { ifAbsent: true });
+  const { created, key } = await t.repo.putObject(object, data, { ifAbsent: true, ...codecOf(t) });
   if (created) return 'stored';
   const existing = await t.repo.getObject(object);
   if (existing.equals(data)) return 'already-archived';
@@ -45,7 +51,7 @@ export async function storeWriteOnce(t: WalTarget, fileName: string, data: Buffe
 
 /** Store (replace) the `.partial` of a segment. */
 export async function storePartial(t: WalTarget, segmentName: string, data: Buffer): Promise<void> {
-  await t.repo.putObject(walObjectName(t.cluster, t.systemId, `${segmentName}.partial`), data);
+  await t.repo.putObject(walObjectName(t.cluster, t.systemId, `${segmentName}.partial`), data, codecOf(t));
 }
 
 /** Delete the `.partial` of a segment that is now stored complete; false when there was none. */

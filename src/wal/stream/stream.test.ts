@@ -215,6 +215,7 @@ test('the slot moves only once the segment is stored', async () => {
   const blockedName = new Promise<string>((r) => (blocked = r));
   const gated: StreamRepo = {
     location: repo.location,
+    codec: repo.codec,
     getObject: (n) => repo.getObject(n),
     statObject: (n) => repo.statObject(n),
     listObjects: (p) => repo.listObjects(p),

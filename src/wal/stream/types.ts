@@ -6,11 +6,14 @@ import type { BackoffPolicy } from './backoff.js';
 import type { PartialPolicy } from './partial.js';
 import type { StartSource } from './position.js';
 import type { StoreStatus, StreamRepo } from './store.js';
+import type { Codec } from '../../repo/codec.js';
 
 export interface StreamWalOptions {
   repo: StreamRepo;
   /** Cluster name in the repository. */
   cluster: string;
+  /** The codec WAL is stored with ([archive] compression); default: the one `wal push` uses. */
+  codec?: Codec;
   /** How to reach the server (a replication connection is opened with these settings). */
   connection: ClusterSettings;
   /** Physical replication slot to stream from. */
