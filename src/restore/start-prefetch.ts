@@ -53,7 +53,7 @@ export function startRestorePrefetch(
     return { ...NONE, warning: `the prefetcher was not started before the server (${r.skipped}): recovery's first get starts it` };
   return {
     ready: async () => {
-      await awaitEarlyPrefetch(r.spoolDir);
+      await awaitEarlyPrefetch(r.spoolDir, r.child);
     },
     stop: () => stopEarlyPrefetch(r.spoolDir, r.child),
   };

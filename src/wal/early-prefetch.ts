@@ -85,16 +85,16 @@ export function startEarlyPrefetch(p: EarlyPrefetch): { spoolDir: string; child:
 }
 
 /**
- * Wait (at most `ms`) until the prefetcher started in `spoolDir` has answered the history probes
- * recovery makes first (READY_FILE): then the server's first calls of restore_command are served
- * by the sh front, not by node. False when it was not ready in time (recovery is not harmed: a
- * get through node answers those calls).
+ * Wait (at most `ms`) until the prefetcher `child` started in `spoolDir` has answered the history
+ * probes recovery makes first (READY_FILE): then the server's first calls of restore_command are
+ * served by the sh front, not by node. False when it was not ready in time or exited (it could
+ * not read the repository, say): recovery is not harmed, a get through node answers those calls.
  */
-export async function awaitEarlyPrefetch(spoolDir: string, ms = 5_000): Promise<boolean> {
+export async function awaitEarlyPrefetch(spoolDir: string, child: ChildProcess, ms = 5_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (existsSync(join(spoolDir, READY_FILE))) return true;
-    if (Date.now() >= deadline) return false;
+    if (Date.now() >= deadline || child.exitCode !== null || child.signalCode !== null) return false;
     await new Promise((r) => setTimeout(r, 10));
   }
 }
