@@ -11,7 +11,7 @@
 // With --baseline, each round also restores with the pgkeep of another built checkout (e.g. a
 // `git worktree` of the commit before a change), so a change is measured under the same load.
 // Not part of `npm test`. Needs `npm run build`, root, /usr/bin/time and pgBackRest 2.59.1.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -74,23 +74,26 @@ const state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')
 const pbrBin = pgbackrestBin();
 const runs = { pgkeep: [], pgbackrest: [], ...(baseline ? { baseline: [] } : {}) };
 try {
+  // Each restore into a new directory, all removed at the end: on an ext4 without a journal (this
+  // machine's), a file created within a minute of thousands deleted in its block group costs
+  // ~0.5 ms (the allocator skips each recently freed inode), so a removal right before a restore
+  // made its time depend on what was removed.
   for (let i = 0; i < rounds; i++) {
-    const pkDir = join(base, 'restore-pgkeep');
-    rmSync(pkDir, { recursive: true, force: true });
+    const pkDir = join(base, `restore-pgkeep-${i}`);
     warmPageCache(base, state.clusterBytes);
     log(`round ${i + 1}/${rounds}: pgkeep restore --jobs 2`);
     runs.pgkeep.push(pk(['--json', 'restore', state.snapshotId, '--to', pkDir, '--jobs', '2']));
-    rmSync(pkDir, { recursive: true, force: true });
     if (baseline) {
       warmPageCache(base, state.clusterBytes);
       log(`round ${i + 1}/${rounds}: baseline pgkeep (${baseline}) restore --jobs 2`);
       runs.baseline.push(
-        pk(['--json', 'restore', state.snapshotId, '--to', pkDir, '--jobs', '2'], join(resolve(baseline), 'bin/pgkeep.js')),
+        pk(
+          ['--json', 'restore', state.snapshotId, '--to', join(base, `restore-baseline-${i}`), '--jobs', '2'],
+          join(resolve(baseline), 'bin/pgkeep.js'),
+        ),
       );
-      rmSync(pkDir, { recursive: true, force: true });
     }
-    const pbrOut = join(base, 'restore-pgbackrest');
-    rmSync(pbrOut, { recursive: true, force: true });
+    const pbrOut = join(base, `restore-pgbackrest-${i}`);
     mkdirSync(pbrOut, { mode: 0o700 });
     give(pbrOut);
     warmPageCache(base, state.clusterBytes);
@@ -98,10 +101,10 @@ try {
     runs.pgbackrest.push(
       timed(pbrBin, [`--config=${state.conf}`, '--stanza=bench', 'restore', `--pg1-path=${pbrOut}`], { asPostgres: true }),
     );
-    rmSync(pbrOut, { recursive: true, force: true });
   }
 } finally {
   if (!keepDir) rmSync(base, { recursive: true, force: true });
+  else for (const d of readdirSync(base).filter((n) => n.startsWith('restore-'))) rmSync(join(base, d), { recursive: true, force: true });
 }
 
 console.log(
