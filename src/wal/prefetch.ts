@@ -267,7 +267,6 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
    */
   async function startFetches(window: string[]): Promise<number> {
     const eligible: string[] = [];
-    let ahead = 0; // segments of the window already spooled
     if (Date.now() >= pausedUntil && window.length > 0 && (await roomFor(dir, opts.segmentSize + reserve))) {
       const entries = await spoolEntries(dir);
       // Nothing made again under a removal (ENOTEMPTY): the main loop stops.
@@ -276,7 +275,6 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
         return 0;
       }
       let held = entries.size + inflight.size;
-      ahead = window.filter((n) => entries.has(n)).length;
       for (const name of window) {
         if (endOfArchive && name.slice(8) >= endOfArchive.slice(8)) break;
         if (entries.has(name) || refused.has(name)) continue;
@@ -289,12 +287,9 @@ export async function runPrefetch(repo: Pick<Repository, 'getObject'>, opts: Pre
     }
     // No await from the listing above to the starts: a fetch ending meanwhile would be started again.
     const fetchable = want || existsSync(join(dir, NOW_FILE)) ? eligible : eligible.filter((n) => window.indexOf(n) < 2);
-    // Recovery close behind (under 2 segments spooled ahead): one at a time, so that the next it
-    // needs is not slowed by another (both run on this thread: two started together end together).
-    const limit = want && ahead < 2 ? 1 : concurrency;
     let started = 0;
     for (const name of fetchable) {
-      if (inflight.size >= limit) break;
+      if (inflight.size >= concurrency) break;
       if (inflight.has(name)) continue;
       inflight.set(name, fetchOne(name));
       started++;
