@@ -11,7 +11,7 @@ import type { FileRecord } from '../repo/index.js';
 import type { OwnerResolver } from './ownership.js';
 import { backupFirstSegment } from '../holdings/physical-meta.js';
 import { awaitEarlyPrefetch, startEarlyPrefetch, stopEarlyPrefetch } from '../wal/index.js';
-import { defaultPgkeepScript, prefetchOf, restoreGlobalArgs, type RecoveryPlan } from './recovery-config.js';
+import { accessWarnings, defaultPgkeepScript, prefetchOf, restoreGlobalArgs, type RecoveryPlan } from './recovery-config.js';
 import type { RestoreOptions } from './types.js';
 
 export interface RestorePrefetch {
@@ -37,6 +37,8 @@ export function startRestorePrefetch(
   // stays 0700 and its mtime is set at finish; global/pg_control, written last, keeps a server
   // from starting on a half-restored directory whoever owns it).
   const owner = root ? owners.ownerOf(root) : undefined;
+  // It would fail as restore_command will (restore warns about that): not started.
+  if (owner && accessWarnings(recovery, o.access, owner).length > 0) return NONE;
   if (owner) chownSync(dataDir, owner.uid, owner.gid);
   const r = startEarlyPrefetch({
     dataDir,
