@@ -105,6 +105,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     target,
     plan,
     owners,
+    serverOwner,
+    serverCanRead,
     warnings,
     serverBinDir,
   } = await prepareRestore(o, step);
@@ -174,7 +176,7 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
   await createDirectories(wc);
   await createSymlinks(wc);
   const root = plan.ownerRecord;
-  const prefetch = startRestorePrefetch(o, recovery, meta, dataDir, root, owners); // its start-up runs while the files are written
+  const prefetch = startRestorePrefetch(o, recovery, meta, dataDir, { owner: serverOwner, canRead: serverCanRead }); // its start-up runs while the files are written
   if (prefetch.warning) warnings.push(prefetch.warning);
   let archiving: RestoreResult['archiving'];
   let startCommand: string;
@@ -183,8 +185,8 @@ async function restoreUnlocked(o: RestoreOptions): Promise<RestoreResult> {
     await rewriteTablespaceMap(plan, meta.tablespaceMap, owners, root);
 
     step('recovery-config');
-    await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, root ? owners.ownerOf(root) : undefined);
-    await writeExternalConfig(config, dataDir, root ? owners.ownerOf(root) : undefined);
+    await writeRecoveryConfig(dataDir, recovery, `snapshot ${snapshot.id}`, serverOwner);
+    await writeExternalConfig(config, dataDir, serverOwner);
 
     archiving = { option: archiveMode, ...(await restoredArchiveSettings(dataDir, config?.configFile)) };
     startCommand = await startCommandLater;

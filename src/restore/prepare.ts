@@ -17,7 +17,7 @@ import { refuseTargetOverlap } from '../repo/placement.js';
 import { withoutChunks, type FileRecord, type Snapshot } from '../repo/index.js';
 import { checkTarget, type TargetState } from './check-target.js';
 import { checkNeededWalBeforeRestore } from './check-needed-wal.js';
-import { OwnerResolver } from './ownership.js';
+import { OwnerResolver, type Owner } from './ownership.js';
 import { planRestore, recordedTablespaces, type RestorePlan } from './plan.js';
 import { accessWarnings, planRecovery, type RecoveryPlan, type RecoveryRequest } from './recovery-config.js';
 import { planArchiveRecovery } from './pitr/archive-recovery.js';
@@ -45,6 +45,10 @@ export interface PreparedRestore {
   target: TargetState;
   plan: RestorePlan;
   owners: OwnerResolver;
+  /** Who the restored files belong to (when pgkeep runs as root): the server's OS user. */
+  serverOwner?: Owner;
+  /** Can that user read what restore_command needs (repository, passphrase and config files)? */
+  serverCanRead: boolean;
   warnings: string[];
   /** --start: the binaries of the backup's major, found before anything is written. */
   serverBinDir?: string;
@@ -86,7 +90,8 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
   const plan = planRestore(dataDir, records, placed);
   const owners = new OwnerResolver();
   const serverOwner = plan.ownerRecord ? owners.ownerOf(plan.ownerRecord) : undefined;
-  warnings.push(...accessWarnings(recovery, o.access, serverOwner));
+  const unreadable = accessWarnings(recovery, o.access, serverOwner);
+  warnings.push(...unreadable);
   return {
     dataDir,
     delta,
@@ -102,6 +107,8 @@ export async function prepareRestore(o: RestoreOptions, step: (s: RestoreStep) =
     target,
     plan,
     owners,
+    ...(serverOwner ? { serverOwner } : {}),
+    serverCanRead: unreadable.length === 0,
     warnings,
     ...(serverBin ? { serverBinDir: serverBin.binDir } : {}),
   };

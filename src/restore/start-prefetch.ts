@@ -7,11 +7,10 @@
  */
 import { chownSync } from 'node:fs';
 import type { PhysicalBackupMeta } from '../holdings/physical-meta.js';
-import type { FileRecord } from '../repo/index.js';
-import type { OwnerResolver } from './ownership.js';
+import type { Owner } from './ownership.js';
 import { backupFirstSegment } from '../holdings/physical-meta.js';
 import { awaitEarlyPrefetch, startEarlyPrefetch, stopEarlyPrefetch } from '../wal/index.js';
-import { accessWarnings, defaultPgkeepScript, prefetchOf, restoreGlobalArgs, type RecoveryPlan } from './recovery-config.js';
+import { defaultPgkeepScript, prefetchOf, restoreGlobalArgs, type RecoveryPlan } from './recovery-config.js';
 import type { RestoreOptions } from './types.js';
 
 export interface RestorePrefetch {
@@ -28,18 +27,15 @@ export function startRestorePrefetch(
   recovery: RecoveryPlan,
   meta: PhysicalBackupMeta,
   dataDir: string,
-  root: FileRecord | undefined,
-  owners: OwnerResolver,
+  server: { owner?: Owner; canRead: boolean },
 ): RestorePrefetch {
   const count = prefetchOf(o.access);
   if (!o.startPrefetch || recovery.mode !== 'archive-recovery' || !recovery.fromRepository || count === 0) return NONE;
   // The server's user runs it from the data directory: the directory's owner is set now (its mode
   // stays 0700 and its mtime is set at finish; global/pg_control, written last, keeps a server
   // from starting on a half-restored directory whoever owns it).
-  const owner = root ? owners.ownerOf(root) : undefined;
-  // It would fail as restore_command will (restore warns about that): not started.
-  if (owner && accessWarnings(recovery, o.access, owner).length > 0) return NONE;
-  if (owner) chownSync(dataDir, owner.uid, owner.gid);
+  if (!server.canRead) return NONE; // it would fail as restore_command will (restore warns about that)
+  if (server.owner) chownSync(dataDir, server.owner.uid, server.owner.gid);
   const r = startEarlyPrefetch({
     dataDir,
     script: `${defaultPgkeepScript()}.js`,
@@ -54,9 +50,7 @@ export function startRestorePrefetch(
   if ('skipped' in r)
     return { ...NONE, warning: `the prefetcher was not started before the server (${r.skipped}): recovery's first get starts it` };
   return {
-    ready: async () => {
-      await awaitEarlyPrefetch(r.spoolDir, r.child);
-    },
+    ready: () => awaitEarlyPrefetch(r.spoolDir, r.child).then(() => undefined),
     stop: () => stopEarlyPrefetch(r.spoolDir, r.child),
   };
 }
