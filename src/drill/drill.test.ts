@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { faultTest } from '../test-support/faults.js';
 import { archivingSource, batch, switchAndWait } from '../test-support/archiving-source.js';
 import { spawn } from 'node:child_process';
 import { PGKEEP_BIN, runPgkeep } from '../test-support/cli.js';
+import { processesNaming } from '../test-support/processes.js';
 import { drill, listDrillRecords, type DrillOptions, type DrillRecord } from './index.js';
 
 let work: string;
@@ -175,15 +176,7 @@ faultTest(
     assert.equal(rec.errorCode, 'INTERRUPTED');
     assert.deepEqual(readdirSync(sandboxes), [], 'the sandbox is removed');
     await new Promise((res) => setTimeout(res, 2000)); // nothing started late either
-    const servers = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(sandboxes);
-        } catch {
-          return false;
-        }
-      });
+    const servers = processesNaming(sandboxes);
     assert.deepEqual(servers, [], 'no server of the sandbox is left running');
   },
 );

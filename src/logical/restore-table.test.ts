@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { processesNaming } from '../test-support/processes.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PgkeepError } from '../errors.js';
@@ -291,6 +292,9 @@ test('--as SCHEMA.NAME: the copy lands in another schema under that name; --keep
     assert.ok(res.sandbox, 'the kept sandbox is reported');
     assert.ok(existsSync(join(res.sandbox.dataDir, 'PG_VERSION')));
     assert.equal(existsSync(join(res.sandbox.dataDir, 'postmaster.pid')), false, 'stopped');
+    const spool = join(res.sandbox.dataDir, 'pg_wal', 'pgkeep-spool');
+    const running = processesNaming(spool);
+    assert.deepEqual(running, [], 'no prefetcher left running in the kept sandbox');
     assert.match(res.sandbox.startCommand, /pg_ctl.* start -D /);
     assert.ok(res.sandbox.startCommand.includes(join(pgBin, 'pg_ctl')), `the sandbox ran pg_bin's server: ${res.sandbox.startCommand}`);
   } finally {

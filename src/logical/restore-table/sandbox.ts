@@ -198,15 +198,16 @@ export function startCommand(sb: Sandbox): string {
 export async function dropSandbox(sb: Sandbox, keep: boolean): Promise<string[]> {
   const problems: string[] = [];
   try {
+    // A recovery that stopped before its end (paused at the target, or failed) never ran
+    // recovery_end_command: its prefetcher may still write into the spool under the data
+    // directory (a kept sandbox is left stopped: nothing running in it), and a file it makes
+    // while the directory is removed fails that (ENOTEMPTY). The spool is only a cache.
+    await cleanSpoolRoot(defaultSpoolRoot(sb.dataDir)).catch(() => undefined);
     if (keep) {
       await sb.cluster?.stop('fast');
       sb.cluster?.detach();
       return problems;
     }
-    // A recovery that stopped before its end (paused at the target, or failed) never ran
-    // recovery_end_command: its prefetcher may still write into the spool under the data
-    // directory, and a file it makes while the directory is removed fails that (ENOTEMPTY).
-    await cleanSpoolRoot(defaultSpoolRoot(sb.dataDir)).catch(() => undefined);
     await sb.cluster?.destroy();
   } catch (e) {
     problems.push(`stopping the sandbox: ${(e as Error).message}`);
